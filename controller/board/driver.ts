@@ -1,0 +1,592 @@
+/**
+ * The board driver: everything between "open compartment 7" and the bytes on the bus.
+ *
+ * - One command in flight on the (half-duplex) bus at a time: commands queue behind `tail`.
+ * - The reply matcher is registered before the frame is written; every attempt has a deadline;
+ *   a command without reply is retransmitted with the SAME sequence number (the firmware
+ *   de-duplicates unlocks, so a retry never pulses twice), at most `retries` times.
+ * - Unlocks carry a `notAfter` time: an unlock that cannot be (re)sent before then is dropped,
+ *   never sent late. Unlocks are capped per minute, and there is no way to open several at once.
+ * - Board events arrive as a typed stream. Each board's event counter is checked: a gap, a BOOT,
+ *   a (re)connect or a poll that shows a newer counter makes the driver re-read full STATUS and
+ *   report every difference from what it knew.
+ * - "Unlock acknowledged" and "door opened" are separate facts: a door that opens with no unlock
+ *   of that compartment in the last `tamperWindowMs` is reported as tamper.
+ * - When the port goes away the driver reports 'offline', fails what was pending, and reconnects
+ *   with back-off. Nothing here throws out of an event handler.
+ */
+import { EventEmitter } from 'node:events';
+import {
+  decode, encodeLine, isEvent, isReply, MAX_SEQ, PROTOCOL_VERSION, replyVerb,
+  type BoardEvent, type BoardStatus, type Command, type FaultCode, type IdentAck, type LedMode, type Reply,
+  type StatusAck, type SwitchLevel, type UnlockAck,
+} from '../../firmware-protocol/index.js';
+import type { DoorPolarity, Layout } from '../config.js';
+import { CabinetError, ErrorCodes, isCabinetError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { Endpoint } from '../transport/endpoints.js';
+import { Link } from '../transport/link.js';
+import { CompartmentMap, type Place } from './layout.js';
+
+export type LinkState = 'connecting' | 'online' | 'offline' | 'stopped';
+export type ChangeSource = 'event' | 'resync';
+export type ResyncReason = 'connect' | 'boot' | 'lost-event' | 'poll' | 'recovered';
+
+export interface DriverOptions {
+  endpoint: Endpoint;
+  layout: Layout;
+  doorPolarity: DoorPolarity;
+  pulseMs: number;
+  responseTimeoutMs: number;
+  retries: number;
+  pollMs: number;
+  reconnectMinMs: number;
+  reconnectMaxMs: number;
+  tamperWindowMs: number;
+  /** How long an unlock stays sendable when the caller gives no deadline. */
+  unlockExpiryMs?: number;
+  /** Local cap on unlocks per rolling minute (defence against a runaway or hostile caller). */
+  maxUnlocksPerMinute?: number;
+  logger: Logger;
+}
+
+export interface DriverEvents {
+  link: [{ state: LinkState; reason?: string }];
+  board: [{ addr: number; online: boolean; reason?: string }];
+  door: [{ compartment: number; open: boolean; source: ChangeSource; explained: boolean }];
+  item: [{ compartment: number; present: boolean; source: ChangeSource }];
+  fault: [{ compartment: number; fault: FaultCode; source: ChangeSource }];
+  tamper: [{ compartment: number; source: ChangeSource }];
+  boot: [{ addr: number; reason: string }];
+  resync: [{ addr: number; reason: ResyncReason; changes: number }];
+}
+
+export interface CompartmentSnapshot {
+  compartment: number;
+  board: number;
+  channel: number;
+  door: 'open' | 'closed' | 'unknown';
+  item: 'present' | 'absent' | 'unknown';
+  fault: FaultCode | 'unknown';
+}
+
+export interface BoardSnapshot {
+  addr: number;
+  online: boolean;
+  firmware: string | null;
+  channels: number | null;
+  lastSeenAt: string | null;
+}
+
+export interface DriverCounters {
+  framesOut: number;
+  framesIn: number;
+  badCrc: number;
+  undecodable: number;
+  overlongLines: number;
+  noiseBytes: number;
+  timeouts: number;
+  retransmissions: number;
+  naks: number;
+  unmatchedReplies: number;
+  lostEvents: number;
+  boots: number;
+  reconnects: number;
+  unlocksSent: number;
+  unlocksExpired: number;
+  tampers: number;
+}
+
+export interface DriverSnapshot {
+  link: LinkState;
+  port: string;
+  boards: BoardSnapshot[];
+  compartments: CompartmentSnapshot[];
+  counters: DriverCounters;
+}
+
+interface Pending {
+  addr: number;
+  seq: number;
+  verb: string;
+  settle: (r: Reply | CabinetError) => void;
+}
+
+interface BoardState {
+  addr: number;
+  channels: number;
+  online: boolean;
+  ident: IdentAck | null;
+  lastSeenAt: number | null;
+  /** Seq of the last event seen; null until the first STATUS or event. */
+  eventCounter: number | null;
+  resyncQueued: boolean;
+}
+
+interface ChannelState {
+  open: boolean | null;
+  present: boolean | null;
+  fault: FaultCode | null;
+  lastUnlockAt: number;
+}
+
+type CommandBody = Command extends infer C ? (C extends Command ? Omit<C, 'seq'> : never) : never;
+
+const ZERO_COUNTERS: DriverCounters = {
+  framesOut: 0, framesIn: 0, badCrc: 0, undecodable: 0, overlongLines: 0, noiseBytes: 0, timeouts: 0,
+  retransmissions: 0, naks: 0, unmatchedReplies: 0, lostEvents: 0, boots: 0, reconnects: 0, unlocksSent: 0,
+  unlocksExpired: 0, tampers: 0,
+};
+
+export class BoardDriver extends EventEmitter<DriverEvents> {
+  readonly map: CompartmentMap;
+  private readonly log: Logger;
+  private readonly boards = new Map<number, BoardState>();
+  private readonly channels: ChannelState[];
+  private readonly counters: DriverCounters = { ...ZERO_COUNTERS };
+  private link: Link | null = null;
+  private linkState: LinkState = 'offline';
+  private seq = Math.floor(Math.random() * (MAX_SEQ + 1));
+  private tail: Promise<unknown> = Promise.resolve();
+  private pending: Pending | null = null;
+  private pollTimer: NodeJS.Timeout | null = null;
+  private reconnectTimer: NodeJS.Timeout | null = null;
+  private reconnectAttempt = 0;
+  private stopped = true;
+  private readonly unlockTimes: number[] = [];
+
+  constructor(private readonly opts: DriverOptions) {
+    super();
+    this.log = opts.logger.child({ ns: 'board' });
+    this.map = new CompartmentMap(opts.layout);
+    for (const b of opts.layout.boards) {
+      this.boards.set(b.addr, { addr: b.addr, channels: b.channels, online: false, ident: null, lastSeenAt: null, eventCounter: null, resyncQueued: false });
+    }
+    this.channels = this.map.places.map(() => ({ open: null, present: null, fault: null, lastUnlockAt: -Infinity }));
+  }
+
+  // ------------------------------------------------------------------ lifecycle
+
+  /** Connect (and keep reconnecting). Resolves after the first attempt, whether or not it succeeded. */
+  async start(): Promise<void> {
+    if (!this.stopped) return;
+    this.stopped = false;
+    await this.connect();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.pollTimer = this.reconnectTimer = null;
+    this.failPending(new CabinetError(ErrorCodes.LINK_CLOSED, 'the driver was stopped'));
+    this.link?.close();
+    this.link = null;
+    this.setLinkState('stopped');
+    await this.tail.catch(() => undefined);
+  }
+
+  get state(): LinkState {
+    return this.linkState;
+  }
+
+  private async connect(): Promise<void> {
+    if (this.stopped) return;
+    this.setLinkState('connecting');
+    let link: Link;
+    try {
+      link = new Link(await this.opts.endpoint.open());
+    } catch (e) {
+      this.log.warn({ port: this.opts.endpoint.description, err: errorText(e) }, 'cannot open the lock board port');
+      this.setLinkState('offline', errorText(e));
+      this.scheduleReconnect();
+      return;
+    }
+    if (this.stopped) {
+      link.close();
+      return;
+    }
+    this.link = link;
+    link.on('line', (line) => this.onLine(line));
+    link.on('down', (reason) => this.onLinkDown(link, reason));
+    this.reconnectAttempt = 0;
+    this.setLinkState('online');
+    this.log.info({ port: this.opts.endpoint.description }, 'lock board port open');
+    for (const board of this.boards.values()) await this.refreshBoard(board, 'connect');
+    if (!this.pollTimer && !this.stopped) {
+      this.pollTimer = setInterval(() => void this.poll(), this.opts.pollMs);
+      this.pollTimer.unref();
+    }
+  }
+
+  private onLinkDown(link: Link, reason: string): void {
+    if (link !== this.link) return;
+    this.counters.overlongLines += link.counters.overlong;
+    this.link = null;
+    this.failPending(new CabinetError(ErrorCodes.LINK_DISCONNECTED, `the lock board port went away (${reason})`));
+    for (const board of this.boards.values()) this.setBoardOnline(board, false, 'link down');
+    if (this.stopped) return;
+    this.log.warn({ port: this.opts.endpoint.description, reason }, 'lock board port lost');
+    this.setLinkState('offline', reason);
+    this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
+    if (this.stopped || this.reconnectTimer) return;
+    const base = Math.min(this.opts.reconnectMaxMs, this.opts.reconnectMinMs * 2 ** this.reconnectAttempt);
+    const delay = Math.round(base * (0.8 + Math.random() * 0.4));
+    this.reconnectAttempt = Math.min(this.reconnectAttempt + 1, 30);
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      this.counters.reconnects++;
+      void this.connect();
+    }, delay);
+    this.reconnectTimer.unref();
+  }
+
+  private setLinkState(state: LinkState, reason?: string): void {
+    if (state === this.linkState) return;
+    this.linkState = state;
+    this.emit('link', reason === undefined ? { state } : { state, reason });
+  }
+
+  private setBoardOnline(board: BoardState, online: boolean, reason?: string): void {
+    if (board.online === online) return;
+    board.online = online;
+    this.emit('board', reason === undefined ? { addr: board.addr, online } : { addr: board.addr, online, reason });
+  }
+
+  // ------------------------------------------------------------------ public commands
+
+  /**
+   * Pulse the lock of one compartment. Resolves when the board acknowledged the pulse — which
+   * is NOT the door opening: that arrives later as a 'door' event. Rejects with a CabinetError
+   * (UNLOCK_EXPIRED, LINK_TIMEOUT, LINK_NAK, LINK_OFFLINE, LINK_DISCONNECTED, BOARD_REBOOTED, …).
+   */
+  async unlock(compartment: number, options: { pulseMs?: number; notAfter?: number } = {}): Promise<{ compartment: number; duplicate: boolean }> {
+    const place = this.placeOf(compartment);
+    const notAfter = options.notAfter ?? Date.now() + (this.opts.unlockExpiryMs ?? 5000);
+    const now = Date.now();
+    while (this.unlockTimes.length > 0 && this.unlockTimes[0]! <= now - 60_000) this.unlockTimes.shift();
+    const cap = this.opts.maxUnlocksPerMinute ?? 60;
+    if (this.unlockTimes.length >= cap) {
+      throw new CabinetError(ErrorCodes.UNLOCK_RATE_LIMITED, `more than ${cap} unlocks in one minute: refused`, { compartment });
+    }
+    this.unlockTimes.push(now);
+    const ack = (await this.execute(
+      { kind: 'unlock', addr: place.addr, channel: place.channel, pulseMs: options.pulseMs ?? this.opts.pulseMs },
+      notAfter,
+      (sent) => {
+        if (sent) this.channels[compartment - 1]!.lastUnlockAt = Date.now();
+      },
+    )) as UnlockAck;
+    this.counters.unlocksSent++;
+    return { compartment, duplicate: ack.duplicate };
+  }
+
+  async setLed(compartment: number, mode: LedMode): Promise<void> {
+    const place = this.placeOf(compartment);
+    await this.execute({ kind: 'led', addr: place.addr, channel: place.channel, mode });
+  }
+
+  /** Read full status of every board now and report differences. */
+  async resyncAll(reason: ResyncReason = 'poll'): Promise<void> {
+    for (const board of this.boards.values()) await this.refreshBoard(board, reason);
+  }
+
+  snapshot(): DriverSnapshot {
+    return {
+      link: this.linkState,
+      port: this.opts.endpoint.description,
+      boards: [...this.boards.values()].map((b) => ({
+        addr: b.addr,
+        online: b.online,
+        firmware: b.ident?.firmware ?? null,
+        channels: b.ident?.channels ?? null,
+        lastSeenAt: b.lastSeenAt === null ? null : new Date(b.lastSeenAt).toISOString(),
+      })),
+      compartments: this.map.places.map((p) => {
+        const c = this.channels[p.compartment - 1]!;
+        return {
+          compartment: p.compartment,
+          board: p.addr,
+          channel: p.channel,
+          door: c.open === null ? 'unknown' : c.open ? 'open' : 'closed',
+          item: c.present === null ? 'unknown' : c.present ? 'present' : 'absent',
+          fault: c.fault ?? 'unknown',
+        };
+      }),
+      counters: { ...this.counters, overlongLines: this.counters.overlongLines + (this.link?.counters.overlong ?? 0) },
+    };
+  }
+
+  private placeOf(compartment: number): Place {
+    const place = this.map.place(compartment);
+    if (!place) {
+      throw new CabinetError(ErrorCodes.NO_SUCH_COMPARTMENT, `compartment ${compartment} does not exist (1..${this.map.count})`, { compartment });
+    }
+    return place;
+  }
+
+  // ------------------------------------------------------------------ the command queue
+
+  /** Run one command on the bus, after every command queued before it. */
+  private execute(body: CommandBody, notAfter?: number, onSent?: (sent: boolean) => void): Promise<Reply> {
+    const run = this.tail.then(() => this.transact(body, notAfter, onSent));
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  private async transact(body: CommandBody, notAfter: number | undefined, onSent?: (sent: boolean) => void): Promise<Reply> {
+    const board = this.boards.get(body.addr);
+    const seq = this.nextSeq();
+    const command = { ...body, seq } as Command;
+    const line = encodeLine(command);
+    const verb = line.split(' ')[2]!;
+    for (let attempt = 0; attempt <= this.opts.retries; attempt++) {
+      if (notAfter !== undefined && Date.now() > notAfter) {
+        this.counters.unlocksExpired++;
+        throw new CabinetError(ErrorCodes.UNLOCK_EXPIRED, attempt === 0
+          ? 'the unlock waited too long for the bus and was dropped, never sent late'
+          : 'the unlock was not acknowledged before its deadline; no further retry is sent', { addr: body.addr, seq, attempt });
+      }
+      const link = this.link;
+      if (!link) throw new CabinetError(ErrorCodes.LINK_OFFLINE, 'the lock board port is not open', { addr: body.addr });
+      if (attempt > 0) this.counters.retransmissions++;
+      const outcome = await new Promise<Reply | CabinetError>((resolve) => {
+        const timer = setTimeout(() => {
+          this.pending = null;
+          resolve(new CabinetError(ErrorCodes.LINK_TIMEOUT, 'no reply', { addr: body.addr, seq }));
+        }, this.opts.responseTimeoutMs);
+        // Matcher first, then the write: a reply can never arrive before we listen for it.
+        this.pending = {
+          addr: body.addr, seq, verb,
+          settle: (r) => {
+            clearTimeout(timer);
+            this.pending = null;
+            resolve(r);
+          },
+        };
+        this.counters.framesOut++;
+        this.log.debug({ dir: 'out', frame: line.trimEnd() }, 'frame');
+        link.write(line).then(() => onSent?.(true), (e: unknown) => {
+          this.pending?.settle(new CabinetError(ErrorCodes.LINK_DISCONNECTED, `write failed: ${errorText(e)}`, { addr: body.addr, seq }));
+        });
+      });
+      if (!(outcome instanceof CabinetError)) {
+        if (board) {
+          board.lastSeenAt = Date.now();
+          this.setBoardOnline(board, true);
+        }
+        if (outcome.kind === 'nak') {
+          this.counters.naks++;
+          if (outcome.reason === 'BUSY') continue;
+          throw new CabinetError(ErrorCodes.LINK_NAK, `board ${body.addr} refused ${verb}: ${outcome.reason}`, { addr: body.addr, seq, reason: outcome.reason });
+        }
+        return outcome;
+      }
+      if (outcome.code !== ErrorCodes.LINK_TIMEOUT) throw outcome;
+      this.counters.timeouts++;
+      this.log.warn({ addr: body.addr, seq, verb, attempt }, 'no reply from board');
+    }
+    if (board) this.setBoardOnline(board, false, 'no reply');
+    throw new CabinetError(ErrorCodes.LINK_TIMEOUT, `board ${body.addr} did not answer ${verb} (${this.opts.retries + 1} attempts)`, { addr: body.addr, seq });
+  }
+
+  private nextSeq(): number {
+    this.seq = (this.seq + 1) & MAX_SEQ;
+    return this.seq;
+  }
+
+  private failPending(err: CabinetError): void {
+    this.pending?.settle(err);
+  }
+
+  // ------------------------------------------------------------------ incoming frames
+
+  private onLine(line: string): void {
+    try {
+      this.handleLine(line);
+    } catch (e) {
+      // A bug in handling one frame must never take the process down.
+      this.log.error({ err: errorText(e), line }, 'failed to handle a frame');
+    }
+  }
+
+  private handleLine(line: string): void {
+    const result = decode(line);
+    if (!result.ok) {
+      const { code, detail } = result.error;
+      if (code === 'BAD_CRC') this.counters.badCrc++;
+      else this.counters.undecodable++;
+      this.counters.noiseBytes += result.error.noise;
+      this.log.warn({ dir: 'in', code, detail, line: printable(line) }, 'bad frame discarded');
+      return;
+    }
+    this.counters.framesIn++;
+    this.counters.noiseBytes += result.noise;
+    const m = result.message;
+    this.log.debug({ dir: 'in', frame: printable(line) }, 'frame');
+    if (isReply(m)) {
+      const p = this.pending;
+      if (p && p.addr === m.addr && p.seq === m.seq && p.verb === replyVerb(m)) p.settle(m);
+      else this.counters.unmatchedReplies++;
+    } else if (isEvent(m)) {
+      this.onEvent(m);
+    } else {
+      this.counters.undecodable++; // a command frame echoed back to us: not for the controller
+    }
+  }
+
+  private onEvent(ev: BoardEvent): void {
+    const board = this.boards.get(ev.addr);
+    if (!board) {
+      this.log.warn({ addr: ev.addr }, 'event from a board that is not in the layout');
+      return;
+    }
+    board.lastSeenAt = Date.now();
+    this.setBoardOnline(board, true);
+    if (ev.kind === 'boot') {
+      this.counters.boots++;
+      board.eventCounter = ev.seq;
+      this.log.warn({ addr: ev.addr, reason: ev.reason }, 'board rebooted: its state was lost');
+      this.emit('boot', { addr: ev.addr, reason: ev.reason });
+      if (this.pending?.addr === ev.addr) {
+        this.pending.settle(new CabinetError(ErrorCodes.BOARD_REBOOTED, `board ${ev.addr} rebooted while a command was in flight; its outcome is unknown`, { addr: ev.addr }));
+      }
+      this.queueResync(board, 'boot');
+      return;
+    }
+    const expected = board.eventCounter === null ? null : (board.eventCounter + 1) & MAX_SEQ;
+    board.eventCounter = ev.seq;
+    if (expected !== null && ev.seq !== expected) {
+      this.counters.lostEvents++;
+      this.log.warn({ addr: ev.addr, expected, got: ev.seq }, 'events were lost: re-reading status');
+      this.queueResync(board, 'lost-event');
+    }
+    const place = this.map.at(ev.addr, ev.channel);
+    if (!place) return;
+    switch (ev.kind) {
+      case 'door': this.applyDoor(place.compartment, ev.level, 'event'); break;
+      case 'item': this.applyItem(place.compartment, ev.present, 'event'); break;
+      case 'fault': this.applyFault(place.compartment, ev.fault, 'event'); break;
+    }
+  }
+
+  // ------------------------------------------------------------------ state and differences
+
+  private applyDoor(compartment: number, level: SwitchLevel, source: ChangeSource): boolean {
+    const c = this.channels[compartment - 1]!;
+    const open = this.opts.doorPolarity === 'nc' ? level === 'O' : level === 'C';
+    if (c.open === open) return false;
+    const wasKnownClosed = c.open === false;
+    c.open = open;
+    const explained = open && Date.now() - c.lastUnlockAt <= this.opts.tamperWindowMs;
+    this.emit('door', { compartment, open, source, explained: open ? explained : true });
+    if (open && !explained && (source === 'event' || wasKnownClosed)) {
+      this.counters.tampers++;
+      this.log.warn({ compartment, source }, 'door opened with no unlock: tamper');
+      this.emit('tamper', { compartment, source });
+    }
+    return true;
+  }
+
+  private applyItem(compartment: number, present: boolean, source: ChangeSource): boolean {
+    const c = this.channels[compartment - 1]!;
+    if (c.present === present) return false;
+    c.present = present;
+    this.emit('item', { compartment, present, source });
+    return true;
+  }
+
+  private applyFault(compartment: number, fault: FaultCode, source: ChangeSource): boolean {
+    const c = this.channels[compartment - 1]!;
+    if (c.fault === fault) return false;
+    c.fault = fault;
+    this.emit('fault', { compartment, fault, source });
+    return true;
+  }
+
+  private applyStatus(board: BoardState, status: BoardStatus, reason: ResyncReason): void {
+    let changes = 0;
+    for (let ch = 1; ch <= Math.min(board.channels, status.doors.length); ch++) {
+      const place = this.map.at(board.addr, ch);
+      if (!place) continue;
+      if (this.applyDoor(place.compartment, status.doors[ch - 1]!, 'resync')) changes++;
+      if (this.applyItem(place.compartment, status.items[ch - 1]!, 'resync')) changes++;
+      if (this.applyFault(place.compartment, status.faults[ch - 1]!, 'resync')) changes++;
+    }
+    board.eventCounter = status.eventCounter;
+    this.emit('resync', { addr: board.addr, reason, changes });
+  }
+
+  private queueResync(board: BoardState, reason: ResyncReason): void {
+    if (board.resyncQueued) return;
+    board.resyncQueued = true;
+    void this.refreshBoard(board, reason).finally(() => {
+      board.resyncQueued = false;
+    });
+  }
+
+  /** IDENT (until the board is identified) then STATUS; failures are logged, never thrown. */
+  private async refreshBoard(board: BoardState, reason: ResyncReason): Promise<void> {
+    if (!this.link) return;
+    try {
+      if (!board.ident || reason === 'boot') {
+        const ident = (await this.execute({ kind: 'ident', addr: board.addr })) as IdentAck;
+        if (ident.protocol !== PROTOCOL_VERSION || ident.channels < board.channels) {
+          const err = new CabinetError(ErrorCodes.BOARD_MISMATCH,
+            `board ${board.addr} speaks protocol ${ident.protocol} with ${ident.channels} channels; expected protocol ${PROTOCOL_VERSION} with at least ${board.channels}`,
+            { addr: board.addr });
+          this.log.error({ addr: board.addr }, err.message);
+          this.setBoardOnline(board, false, err.message);
+          return;
+        }
+        board.ident = ident;
+        this.log.info({ addr: board.addr, firmware: ident.firmware, channels: ident.channels }, 'board identified');
+      }
+      const status = (await this.execute({ kind: 'status', addr: board.addr })) as StatusAck;
+      this.applyStatus(board, status, reason);
+    } catch (e) {
+      if (isCabinetError(e) && (e.code === ErrorCodes.LINK_CLOSED || e.code === ErrorCodes.LINK_OFFLINE)) return;
+      this.log.warn({ addr: board.addr, reason, err: errorText(e) }, 'could not read board status');
+    }
+  }
+
+  private async poll(): Promise<void> {
+    if (!this.link || this.stopped) return;
+    for (const board of this.boards.values()) {
+      if (board.resyncQueued) continue;
+      const wasOnline = board.online;
+      board.resyncQueued = true;
+      try {
+        if (!board.ident) {
+          await this.refreshBoard(board, 'recovered');
+          continue;
+        }
+        const status = (await this.execute({ kind: 'status', addr: board.addr })) as StatusAck;
+        // Events ahead of the reply were handled already, so any difference here is events lost on the wire.
+        const seen = board.eventCounter;
+        if (seen !== null && status.eventCounter !== seen) {
+          this.counters.lostEvents++;
+          this.log.warn({ addr: board.addr, seen, board: status.eventCounter }, 'status shows events we never received');
+        }
+        this.applyStatus(board, status, wasOnline ? 'poll' : 'recovered');
+      } catch (e) {
+        if (!isCabinetError(e, ErrorCodes.LINK_OFFLINE)) this.log.debug({ addr: board.addr, err: errorText(e) }, 'poll failed');
+      } finally {
+        board.resyncQueued = false;
+      }
+    }
+  }
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** A line as it may be logged: control and non-ASCII bytes shown as \xNN, at most 300 characters. */
+function printable(line: string): string {
+  const shown = line.length > 300 ? `${line.slice(0, 300)}…` : line;
+  return shown.replace(/[^\x20-\x7e]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}

@@ -1,0 +1,116 @@
+/**
+ * Configuration from environment variables: every value documented with its default and range,
+ * checked once at start-up. A bad value stops the start with a message naming the variable.
+ */
+import path from 'node:path';
+import { z } from 'zod';
+import {
+  BAUD_RATES, DEFAULT_BAUD, DEFAULT_PULSE_MS, MAX_ADDRESS, MAX_CHANNELS, MAX_PULSE_MS, MIN_PULSE_MS,
+} from '../firmware-protocol/index.js';
+import { CabinetError, ErrorCodes } from './errors.js';
+
+export type DoorPolarity = 'nc' | 'no';
+
+export interface Layout {
+  /** Boards in address order (1, 2, …) with their channel counts. */
+  boards: { addr: number; channels: number }[];
+}
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  /** 'sim' | a device path | tcp://host:port */
+  lockPort: string;
+  lockBaud: number;
+  layout: Layout;
+  doorPolarity: DoorPolarity;
+  pulseMs: number;
+  responseTimeoutMs: number;
+  retries: number;
+  pollMs: number;
+  reconnectMinMs: number;
+  reconnectMaxMs: number;
+  tamperWindowMs: number;
+  simPanelPort: number;
+  logLevel: string;
+}
+
+/** name → [description, default, schema]: the single list of settings, also printed by `describeConfig`. */
+const int = (min: number, max: number) =>
+  z.string().trim().regex(/^\d+$/, 'must be a whole number').transform(Number)
+    .pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
+
+const layoutSchema = z.string().trim().regex(/^\d+x\d+$/, 'must look like 1x24 (boards x channels)').transform((s, ctx) => {
+  const [b, c] = s.split('x').map(Number) as [number, number];
+  if (b < 1 || b > MAX_ADDRESS) ctx.addIssue({ code: 'custom', message: `board count must be 1..${MAX_ADDRESS}` });
+  if (c < 1 || c > MAX_CHANNELS) ctx.addIssue({ code: 'custom', message: `channels per board must be 1..${MAX_CHANNELS}` });
+  return { boards: Array.from({ length: b }, (_, i) => ({ addr: i + 1, channels: c })) } satisfies Layout;
+});
+
+const lockPortSchema = z.string().trim().min(1).refine(
+  (s) => s === 'sim' || /^tcp:\/\/[^\s:/]+:\d{1,5}$/.test(s) || s.startsWith('/') || /^COM\d+$/i.test(s),
+  'must be "sim", a device path such as /dev/ttyUSB0, or tcp://host:port',
+);
+
+export const SETTINGS = {
+  PORT: ['HTTP port of the controller', '3000', int(0, 65535)],
+  HOST: ['address the HTTP server listens on (0.0.0.0 to serve phones on the network)', '127.0.0.1', z.string().trim().min(1)],
+  DATA_DIR: ['directory for the database and keys', './data', z.string().trim().min(1)],
+  LOCK_PORT: ['lock board link: sim, a device path, or tcp://host:port', 'sim', lockPortSchema],
+  LOCK_BAUD: [`serial speed (${BAUD_RATES.join(' or ')})`, String(DEFAULT_BAUD), int(0, 1_000_000).refine((n) => (BAUD_RATES as readonly number[]).includes(n), `must be one of ${BAUD_RATES.join(', ')}`)],
+  LOCK_LAYOUT: ['boards x channels per board', '1x24', layoutSchema],
+  LOCK_DOOR_POLARITY: ['door switch: nc = contact closed while the door is shut, no = the reverse', 'nc', z.enum(['nc', 'no'])],
+  LOCK_PULSE_MS: ['unlock pulse length, ms', String(DEFAULT_PULSE_MS), int(MIN_PULSE_MS, MAX_PULSE_MS)],
+  LOCK_RESPONSE_TIMEOUT_MS: ['deadline for a board reply, ms', '500', int(50, 10_000)],
+  LOCK_RETRIES: ['retransmissions of a command without reply', '2', int(0, 5)],
+  LOCK_POLL_MS: ['status poll (heartbeat) interval, ms', '3000', int(200, 60_000)],
+  LOCK_RECONNECT_MIN_MS: ['first reconnect delay, ms', '500', int(50, 60_000)],
+  LOCK_RECONNECT_MAX_MS: ['longest reconnect delay, ms', '10000', int(100, 300_000)],
+  LOCK_TAMPER_WINDOW_MS: ['a door opening later than this after its unlock is a tamper alarm, ms', '10000', int(500, 120_000)],
+  SIM_PANEL_PORT: ['developer panel port of the embedded simulator (LOCK_PORT=sim), 0 = any free port', '3001', int(0, 65535)],
+  LOG_LEVEL: ['fatal, error, warn, info, debug or trace', 'info', z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])],
+} as const;
+
+type SettingName = keyof typeof SETTINGS;
+
+/** Parse the environment. Throws CabinetError(CONFIG_INVALID) listing every bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const problems: string[] = [];
+  const values: Partial<Record<SettingName, unknown>> = {};
+  for (const [name, [, def, schema]] of Object.entries(SETTINGS) as [SettingName, (typeof SETTINGS)[SettingName]][]) {
+    const raw = env[name] === undefined || env[name] === '' ? def : env[name]!;
+    const r = (schema as z.ZodType).safeParse(raw);
+    if (r.success) values[name] = r.data;
+    else problems.push(`${name}=${JSON.stringify(raw)}: ${r.error.issues.map((i) => i.message).join('; ')}`);
+  }
+  if (problems.length === 0 && (values.LOCK_RECONNECT_MIN_MS as number) > (values.LOCK_RECONNECT_MAX_MS as number)) {
+    problems.push('LOCK_RECONNECT_MIN_MS must not be larger than LOCK_RECONNECT_MAX_MS');
+  }
+  if (problems.length > 0) {
+    throw new CabinetError(ErrorCodes.CONFIG_INVALID, `Invalid configuration:\n  ${problems.join('\n  ')}`, { problems });
+  }
+  return {
+    port: values.PORT as number,
+    host: values.HOST as string,
+    dataDir: path.resolve(values.DATA_DIR as string),
+    lockPort: values.LOCK_PORT as string,
+    lockBaud: values.LOCK_BAUD as number,
+    layout: values.LOCK_LAYOUT as Layout,
+    doorPolarity: values.LOCK_DOOR_POLARITY as DoorPolarity,
+    pulseMs: values.LOCK_PULSE_MS as number,
+    responseTimeoutMs: values.LOCK_RESPONSE_TIMEOUT_MS as number,
+    retries: values.LOCK_RETRIES as number,
+    pollMs: values.LOCK_POLL_MS as number,
+    reconnectMinMs: values.LOCK_RECONNECT_MIN_MS as number,
+    reconnectMaxMs: values.LOCK_RECONNECT_MAX_MS as number,
+    tamperWindowMs: values.LOCK_TAMPER_WINDOW_MS as number,
+    simPanelPort: values.SIM_PANEL_PORT as number,
+    logLevel: values.LOG_LEVEL as string,
+  };
+}
+
+/** The settings table as Markdown, for the README and `--help`. */
+export function describeConfig(): string {
+  return Object.entries(SETTINGS).map(([name, [desc, def]]) => `| \`${name}\` | ${desc} | \`${def}\` |`).join('\n');
+}
