@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { describeConfig, loadConfig } from './config.js';
+import { isCabinetError } from './errors.js';
+
+describe('loadConfig', () => {
+  it('gives documented defaults with an empty environment', () => {
+    const c = loadConfig({});
+    expect(c.port).toBe(3000);
+    expect(c.lockPort).toBe('sim');
+    expect(c.lockBaud).toBe(9600);
+    expect(c.layout.boards).toEqual([{ addr: 1, channels: 24 }]);
+    expect(c.doorPolarity).toBe('nc');
+    expect(c.pulseMs).toBe(300);
+    expect(c.dataDir.endsWith('data')).toBe(true);
+  });
+
+  it('reads a two-board layout, a tcp port and 115200 baud', () => {
+    const c = loadConfig({ LOCK_LAYOUT: '2x12', LOCK_PORT: 'tcp://127.0.0.1:7001', LOCK_BAUD: '115200' });
+    expect(c.layout.boards).toEqual([{ addr: 1, channels: 12 }, { addr: 2, channels: 12 }]);
+    expect(c.lockPort).toBe('tcp://127.0.0.1:7001');
+    expect(c.lockBaud).toBe(115200);
+  });
+
+  it('refuses bad values, naming every variable at once', () => {
+    let caught: unknown;
+    try {
+      loadConfig({ LOCK_BAUD: '4800', LOCK_PULSE_MS: '5000', PORT: 'abc', LOCK_LAYOUT: '0x24', LOCK_PORT: 'ttyUSB0' });
+    } catch (e) {
+      caught = e;
+    }
+    expect(isCabinetError(caught, 'CONFIG_INVALID')).toBe(true);
+    const message = (caught as Error).message;
+    for (const name of ['LOCK_BAUD', 'LOCK_PULSE_MS', 'PORT', 'LOCK_LAYOUT', 'LOCK_PORT']) expect(message).toContain(name);
+  });
+
+  it('refuses a reconnect minimum above the maximum', () => {
+    expect(() => loadConfig({ LOCK_RECONNECT_MIN_MS: '5000', LOCK_RECONNECT_MAX_MS: '1000' })).toThrow(/LOCK_RECONNECT_MIN_MS/);
+  });
+
+  it('documents every setting', () => {
+    const table = describeConfig();
+    expect(table).toContain('LOCK_PORT');
+    expect(table).toContain('LOCK_DOOR_POLARITY');
+    expect(table.split('\n').length).toBeGreaterThanOrEqual(15);
+  });
+});
