@@ -158,8 +158,11 @@ const VERB_RE = /^[A-Z]{1,12}$/;
 const CRC_RE = /^[0-9A-F]{4}$/;
 /** Visible ASCII except the framing characters * < > */
 const ARG_RE = /^[\x21-\x29\x2b-\x3b\x3d\x3f-\x7e]+$/;
-/** Decimal without leading zeros: exactly one spelling per number. */
-const DEC_RE = /^[1-9][0-9]{0,4}$/;
+/** Decimal without leading zeros: exactly one spelling per number ("0" is the only one starting with 0). */
+const DEC_RE = /^(?:0|[1-9][0-9]{0,4})$/;
+/** Verbs each direction knows. */
+const TO_BOARD_VERBS: readonly string[] = ['IDENT', 'STATUS', 'UNLOCK', 'LED'];
+const TO_CONTROLLER_VERBS: readonly string[] = ['ACK', 'NAK', 'DOOR', 'ITEM', 'BOOT', 'FAULT'];
 
 class ArgError extends Error {
   constructor(readonly code: 'BAD_ARGS' | 'BAD_CHANNEL', message: string) {
@@ -281,11 +284,14 @@ function parseBody(toBoard: boolean, addr: number, seq: number, verb: string, ar
  * a DecodeError saying what was wrong. Characters before the last start marker are line noise.
  */
 export function decode(line: string): DecodeResult {
-  let text = line;
-  while (text.endsWith('\n') || text.endsWith('\r')) text = text.slice(0, -1);
+  // One LF, and one CR before it, end a line. The length limit counts the line as it was on the wire:
+  // CR (if any) and LF included, the same measure as BoundedReadlineParser.
+  let text = line.endsWith('\n') ? line.slice(0, -1) : line;
+  const wireLength = text.length + 1;
+  if (text.endsWith('\r')) text = text.slice(0, -1);
   const fail = (code: DecodeErrorCode, detail: string, extra: Partial<DecodeError> = {}): DecodeResult =>
     ({ ok: false, error: { code, detail, noise: 0, ...extra } });
-  if (text.length + 1 > MAX_LINE_LENGTH) return fail('TOO_LONG', `line of ${text.length + 1} bytes exceeds ${MAX_LINE_LENGTH}`);
+  if (wireLength > MAX_LINE_LENGTH) return fail('TOO_LONG', `line of ${wireLength} bytes exceeds ${MAX_LINE_LENGTH}`);
 
   const start = Math.max(text.lastIndexOf(TO_BOARD), text.lastIndexOf(TO_CONTROLLER));
   if (start < 0) return fail('NO_FRAME', 'no start marker', { noise: text.length });
@@ -305,13 +311,17 @@ export function decode(line: string): DecodeResult {
   if (addrText === undefined || seqText === undefined || verb === undefined || !ADDR_RE.test(addrText) || !SEQ_RE.test(seqText) || !VERB_RE.test(verb)) {
     return fail('MALFORMED', 'header must be ADDR(2 hex) SEQ(4 hex) VERB, single spaces', { noise, direction });
   }
-  if (args.some((a) => a.length === 0 || a.length > 64 || !ARG_RE.test(a))) {
-    return fail('MALFORMED', 'arguments must be 1-64 visible ASCII characters, separated by single spaces', { noise, direction });
-  }
   const addr = parseInt(addrText, 16);
   const seq = parseInt(seqText, 16);
   if (addr < MIN_ADDRESS || addr > MAX_ADDRESS) {
     return fail('BAD_ADDRESS', `address ${addrText} is outside 01..${hex(MAX_ADDRESS, 2)}`, { noise, seq, verb, direction });
+  }
+  // From here on the header is good: errors carry addr, seq and verb so that a board can NAK.
+  if (!(toBoard ? TO_BOARD_VERBS : TO_CONTROLLER_VERBS).includes(verb)) {
+    return fail('UNKNOWN_VERB', `verb ${verb} is not known in this direction`, { noise, addr, seq, verb, direction });
+  }
+  if (args.some((a) => a.length === 0 || a.length > 64 || !ARG_RE.test(a))) {
+    return fail('BAD_ARGS', 'arguments must be 1-64 visible ASCII characters, separated by single spaces', { noise, addr, seq, verb, direction });
   }
   try {
     const message = parseBody(toBoard, addr, seq, verb, args);
