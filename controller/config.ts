@@ -36,7 +36,7 @@ export interface Config {
   logLevel: string;
 }
 
-/** name → [description, default, schema]: the single list of settings, also printed by `describeConfig`. */
+/** name → [description, range, default, schema]: the single list of settings, also printed by `describeConfig`. */
 const int = (min: number, max: number) =>
   z.string().trim().regex(/^\d+$/, 'must be a whole number').transform(Number)
     .pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
@@ -54,22 +54,22 @@ const lockPortSchema = z.string().trim().min(1).refine(
 );
 
 export const SETTINGS = {
-  PORT: ['HTTP port of the controller', '3000', int(0, 65535)],
-  HOST: ['address the HTTP server listens on (0.0.0.0 to serve phones on the network)', '127.0.0.1', z.string().trim().min(1)],
-  DATA_DIR: ['directory for the database and keys', './data', z.string().trim().min(1)],
-  LOCK_PORT: ['lock board link: sim, a device path, or tcp://host:port', 'sim', lockPortSchema],
-  LOCK_BAUD: [`serial speed (${BAUD_RATES.join(' or ')})`, String(DEFAULT_BAUD), int(0, 1_000_000).refine((n) => (BAUD_RATES as readonly number[]).includes(n), `must be one of ${BAUD_RATES.join(', ')}`)],
-  LOCK_LAYOUT: ['boards x channels per board', '1x24', layoutSchema],
-  LOCK_DOOR_POLARITY: ['door switch: nc = contact closed while the door is shut, no = the reverse', 'nc', z.enum(['nc', 'no'])],
-  LOCK_PULSE_MS: ['unlock pulse length, ms', String(DEFAULT_PULSE_MS), int(MIN_PULSE_MS, MAX_PULSE_MS)],
-  LOCK_RESPONSE_TIMEOUT_MS: ['deadline for a board reply, ms', '500', int(50, 10_000)],
-  LOCK_RETRIES: ['retransmissions of a command without reply', '2', int(0, 5)],
-  LOCK_POLL_MS: ['status poll (heartbeat) interval, ms', '3000', int(200, 60_000)],
-  LOCK_RECONNECT_MIN_MS: ['first reconnect delay, ms', '500', int(50, 60_000)],
-  LOCK_RECONNECT_MAX_MS: ['longest reconnect delay, ms', '10000', int(100, 300_000)],
-  LOCK_TAMPER_WINDOW_MS: ['a door opening later than this after its unlock is a tamper alarm, ms', '10000', int(500, 120_000)],
-  SIM_PANEL_PORT: ['developer panel port of the embedded simulator (LOCK_PORT=sim), 0 = any free port', '3001', int(0, 65535)],
-  LOG_LEVEL: ['fatal, error, warn, info, debug or trace', 'info', z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])],
+  PORT: ['HTTP port of the controller', '0–65535', '3000', int(0, 65535)],
+  HOST: ['address the HTTP server listens on (0.0.0.0 to serve phones on the network)', 'an address of this machine', '127.0.0.1', z.string().trim().min(1)],
+  DATA_DIR: ['directory for the database and keys', 'a writable directory', './data', z.string().trim().min(1)],
+  LOCK_PORT: ['lock board link: sim, a device path, or tcp://host:port', '`sim`, `/dev/…`, `tcp://host:port`', 'sim', lockPortSchema],
+  LOCK_BAUD: [`serial speed (${BAUD_RATES.join(' or ')})`, '9600, 115200', String(DEFAULT_BAUD), int(0, 1_000_000).refine((n) => (BAUD_RATES as readonly number[]).includes(n), `must be one of ${BAUD_RATES.join(', ')}`)],
+  LOCK_LAYOUT: ['boards x channels per board', '1–31 boards x 1–48 channels', '1x24', layoutSchema],
+  LOCK_DOOR_POLARITY: ['door switch: nc = contact closed while the door is shut, no = the reverse', '`nc`, `no`', 'nc', z.enum(['nc', 'no'])],
+  LOCK_PULSE_MS: ['unlock pulse length, ms', '100–2000', String(DEFAULT_PULSE_MS), int(MIN_PULSE_MS, MAX_PULSE_MS)],
+  LOCK_RESPONSE_TIMEOUT_MS: ['deadline for a board reply, ms', '50–10000', '500', int(50, 10_000)],
+  LOCK_RETRIES: ['retransmissions of a command without reply', '0–5', '2', int(0, 5)],
+  LOCK_POLL_MS: ['status poll (heartbeat) interval, ms', '200–60000', '3000', int(200, 60_000)],
+  LOCK_RECONNECT_MIN_MS: ['first reconnect delay, ms', '50–60000', '500', int(50, 60_000)],
+  LOCK_RECONNECT_MAX_MS: ['longest reconnect delay, ms', '100–300000', '10000', int(100, 300_000)],
+  LOCK_TAMPER_WINDOW_MS: ['a door opening later than this after its unlock is a tamper alarm, ms', '500–120000', '10000', int(500, 120_000)],
+  SIM_PANEL_PORT: ['developer panel port of the embedded simulator (LOCK_PORT=sim), 0 = any free port', '0–65535', '3001', int(0, 65535)],
+  LOG_LEVEL: ['fatal, error, warn, info, debug or trace', 'fatal … trace, silent', 'info', z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])],
 } as const;
 
 type SettingName = keyof typeof SETTINGS;
@@ -78,7 +78,7 @@ type SettingName = keyof typeof SETTINGS;
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const problems: string[] = [];
   const values: Partial<Record<SettingName, unknown>> = {};
-  for (const [name, [, def, schema]] of Object.entries(SETTINGS) as [SettingName, (typeof SETTINGS)[SettingName]][]) {
+  for (const [name, [, , def, schema]] of Object.entries(SETTINGS) as [SettingName, (typeof SETTINGS)[SettingName]][]) {
     const raw = env[name] === undefined || env[name] === '' ? def : env[name]!;
     const r = (schema as z.ZodType).safeParse(raw);
     if (r.success) values[name] = r.data;
@@ -112,5 +112,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 
 /** The settings table as Markdown, for the README and `--help`. */
 export function describeConfig(): string {
-  return Object.entries(SETTINGS).map(([name, [desc, def]]) => `| \`${name}\` | ${desc} | \`${def}\` |`).join('\n');
+  const rows = Object.entries(SETTINGS).map(([name, [desc, range, def]]) => `| \`${name}\` | ${desc} | ${range} | \`${def}\` |`);
+  return ['| variable | meaning | range | default |', '| --- | --- | --- | --- |', ...rows].join('\n');
 }

@@ -132,6 +132,8 @@ interface ChannelState {
 
 type CommandBody = Command extends infer C ? (C extends Command ? Omit<C, 'seq'> : never) : never;
 
+const VERB_OF: Record<Command['kind'], string> = { ident: 'IDENT', status: 'STATUS', unlock: 'UNLOCK', led: 'LED' };
+
 const ZERO_COUNTERS: DriverCounters = {
   framesOut: 0, framesIn: 0, badCrc: 0, undecodable: 0, overlongLines: 0, noiseBytes: 0, timeouts: 0,
   retransmissions: 0, naks: 0, unmatchedReplies: 0, lostEvents: 0, boots: 0, reconnects: 0, unlocksSent: 0,
@@ -342,7 +344,7 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
     const seq = this.nextSeq();
     const command = { ...body, seq } as Command;
     const line = encodeLine(command);
-    const verb = line.split(' ')[2]!;
+    const verb = VERB_OF[body.kind];
     for (let attempt = 0; attempt <= this.opts.retries; attempt++) {
       if (notAfter !== undefined && Date.now() > notAfter) {
         this.counters.unlocksExpired++;
