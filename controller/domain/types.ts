@@ -1,0 +1,22 @@
+/** Small shared domain types. */
+
+/** Milliseconds since the Unix epoch. Injected everywhere time matters, so tests control it. */
+export type Clock = () => number;
+export const systemClock: Clock = () => Date.now();
+
+export const ACTOR_KINDS = ['staff', 'resident', 'system', 'kiosk'] as const;
+export type ActorKind = (typeof ACTOR_KINDS)[number];
+
+/**
+ * Who did something. `id` is the staff id, resident id or kiosk device id as text; null for the system.
+ * Never a name or phone number: audit rows outlive personal data.
+ */
+export interface Actor {
+  readonly kind: ActorKind;
+  readonly id: string | null;
+}
+
+export const SYSTEM_ACTOR: Actor = Object.freeze({ kind: 'system', id: null });
+export const staffActor = (staffId: number): Actor => ({ kind: 'staff', id: String(staffId) });
+export const residentActor = (residentId: number): Actor => ({ kind: 'resident', id: String(residentId) });
+export const kioskActor = (deviceId: string): Actor => ({ kind: 'kiosk', id: deviceId });

@@ -1,0 +1,148 @@
+/**
+ * Opening the database: pragmas on every open, schema migrations at start-up, and `inTransaction`.
+ *
+ * better-sqlite3 is synchronous, and so are its transactions: nothing inside `inTransaction` may await. Work that
+ * waits (scrypt, HTTP) happens before or after, never in between a transaction's statements.
+ *
+ * An SQLite I/O error on COMMIT means "outcome unknown", not "not written" (see isOutcomeUnknown): the caller
+ * should stop and let start-up reconciliation look at what the database says.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { CabinetError } from '../domain/errors.js';
+import { MIGRATIONS, type Migration } from './migrations.js';
+
+export type DB = Database.Database;
+
+export const DB_FILE = 'cabinet.sqlite3';
+export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
+
+export interface OpenDatabaseOptions {
+  /** Directory holding the database (created with mode 0700 if missing). */
+  readonly dataDir: string;
+  /** File name inside dataDir. Default `cabinet.sqlite3`. */
+  readonly fileName?: string;
+  /** How long a statement waits for another connection's lock, 0–60000 ms. Default 5000. */
+  readonly busyTimeoutMs?: number;
+  /** The migration list; only tests pass something else. */
+  readonly migrations?: readonly Migration[];
+}
+
+/** The pragmas we depend on, read back after open. */
+export interface PragmaState {
+  readonly journalMode: string;
+  /** 0 OFF, 1 NORMAL, 2 FULL, 3 EXTRA */
+  readonly synchronous: number;
+  readonly foreignKeys: number;
+  readonly busyTimeout: number;
+  readonly secureDelete: number;
+  readonly userVersion: number;
+}
+
+export function readPragmas(db: DB): PragmaState {
+  const num = (name: string): number => Number(db.pragma(name, { simple: true }));
+  return {
+    journalMode: String(db.pragma('journal_mode', { simple: true })),
+    synchronous: num('synchronous'),
+    foreignKeys: num('foreign_keys'),
+    busyTimeout: num('busy_timeout'),
+    secureDelete: num('secure_delete'),
+    userVersion: num('user_version'),
+  };
+}
+
+function applyPragmas(db: DB, busyTimeoutMs: number): void {
+  const mode = String(db.pragma('journal_mode = WAL', { simple: true }));
+  if (mode.toLowerCase() !== 'wal') {
+    throw new CabinetError('DB_PRAGMA_FAILED', `could not switch the database to WAL (journal_mode is "${mode}")`);
+  }
+  // In WAL mode better-sqlite3 would otherwise run at NORMAL, which may lose the last commits on power loss.
+  db.pragma('synchronous = FULL');
+  db.pragma('foreign_keys = ON');
+  db.pragma(`busy_timeout = ${busyTimeoutMs}`);
+  // Deleted or overwritten content (blanked notification secrets, erased personal data) is zeroed on disk.
+  db.pragma('secure_delete = ON');
+  const p = readPragmas(db);
+  if (p.synchronous !== 2 || p.foreignKeys !== 1 || p.secureDelete !== 1) {
+    throw new CabinetError('DB_PRAGMA_FAILED', `pragmas not in force after open: ${JSON.stringify(p)}`);
+  }
+}
+
+/** Runs pending migrations in one IMMEDIATE transaction; refuses a database newer than the code. */
+export function migrate(db: DB, migrations: readonly Migration[] = MIGRATIONS): { from: number; to: number } {
+  const known = migrations.length;
+  const run = db.transaction(() => {
+    const from = Number(db.pragma('user_version', { simple: true }));
+    if (from > known) {
+      throw new CabinetError(
+        'DB_TOO_NEW',
+        `database schema version ${from} is newer than this program knows (${known}); ` +
+          'run a newer controller or restore a matching backup — it is not opened, to avoid damaging it',
+        { found: from, known },
+      );
+    }
+    for (let v = from; v < known; v++) {
+      const m = migrations[v];
+      if (!m) throw new CabinetError('DB_MIGRATION_FAILED', `migration ${v + 1} is missing`);
+      try {
+        if (typeof m.up === 'string') db.exec(m.up);
+        else {
+          const r: unknown = m.up(db);
+          if (r instanceof Promise) throw new CabinetError('ASYNC_IN_TRANSACTION', 'a migration must be synchronous');
+        }
+      } catch (err) {
+        if (err instanceof CabinetError) throw err;
+        throw new CabinetError('DB_MIGRATION_FAILED', `migration ${v + 1} ("${m.name}") failed: ${String(err)}`, {
+          version: v + 1,
+        }, { cause: err });
+      }
+      db.pragma(`user_version = ${v + 1}`);
+    }
+    return { from, to: Math.max(from, known) };
+  });
+  return run.immediate();
+}
+
+/** Opens (creating if needed) the database file under dataDir, sets the pragmas and migrates it. */
+export function openDatabase(options: OpenDatabaseOptions): DB {
+  const busy = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
+  if (!Number.isInteger(busy) || busy < 0 || busy > 60_000) {
+    throw new CabinetError('VALIDATION', `busyTimeoutMs must be an integer from 0 to 60000, got ${busy}`);
+  }
+  fs.mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+  const db = new Database(path.join(options.dataDir, options.fileName ?? DB_FILE));
+  try {
+    applyPragmas(db, busy);
+    migrate(db, options.migrations ?? MIGRATIONS);
+    return db;
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
+
+export function databaseFileExists(dataDir: string, fileName: string = DB_FILE): boolean {
+  return fs.existsSync(path.join(dataDir, fileName));
+}
+
+/**
+ * Runs fn in a transaction (BEGIN IMMEDIATE; a SAVEPOINT when already inside one) and returns its result.
+ * Throwing rolls everything back. fn must be synchronous: returning a promise is refused and rolled back.
+ */
+export function inTransaction<T>(db: DB, fn: () => T): T {
+  const tx = db.transaction(() => {
+    const r = fn();
+    if (r !== null && typeof r === 'object' && typeof (r as { then?: unknown }).then === 'function') {
+      throw new CabinetError('ASYNC_IN_TRANSACTION', 'inTransaction: the function returned a promise (no await inside a transaction)');
+    }
+    return r;
+  });
+  return db.inTransaction ? tx() : tx.immediate();
+}
+
+/** True for errors after which the outcome of a commit is unknown (disk I/O, full disk, corruption). */
+export function isOutcomeUnknown(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^SQLITE_(IOERR|FULL|CORRUPT|NOTADB)/.test(code);
+}

@@ -1,0 +1,234 @@
+/**
+ * Forward-only schema migrations. `MIGRATIONS[i]` takes the database from user_version i to i+1.
+ *
+ * Rules for whoever adds one:
+ * - Never edit a migration that has shipped: add a new one. Its SQL is frozen text (the CHECK lists below are
+ *   written out, not generated from today's TypeScript constants, for that reason).
+ * - They run at start-up, all pending ones inside ONE transaction with the user_version bump, so a crash leaves
+ *   the old version intact. `PRAGMA foreign_keys` cannot change inside a transaction: a migration that rebuilds a
+ *   referenced table must keep references valid (create new, copy, drop old, rename) without relying on it.
+ * - A function migration must be synchronous.
+ *
+ * Time columns are INTEGER milliseconds since the Unix epoch (UTC); the request number's day is the local date.
+ */
+import type Database from 'better-sqlite3';
+
+export interface Migration {
+  readonly name: string;
+  readonly up: string | ((db: Database.Database) => void);
+}
+
+const V1_SCHEMA = /* sql */ `
+CREATE TABLE meta (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) STRICT;
+
+-- What residents can ask for.
+CREATE TABLE service_items (
+  code            TEXT PRIMARY KEY CHECK (code GLOB '[a-z]*' AND length(code) <= 40),
+  name_zh         TEXT NOT NULL CHECK (length(name_zh) BETWEEN 1 AND 40),
+  name_en         TEXT NOT NULL CHECK (length(name_en) BETWEEN 1 AND 80),
+  -- JSON array of the resident details it needs beyond name and mobile: "id_number", "address"
+  required_fields TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(required_fields) AND json_type(required_fields) = 'array'),
+  needs_materials INTEGER NOT NULL DEFAULT 0 CHECK (needs_materials IN (0, 1)),
+  enabled         INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
+  sort_order      INTEGER NOT NULL DEFAULT 0
+) STRICT;
+
+CREATE TABLE residents (
+  id               INTEGER PRIMARY KEY,
+  name             TEXT NOT NULL,
+  mobile           TEXT NOT NULL CHECK (length(mobile) = 11),
+  -- AES-256-GCM (see secrets.ts), HMAC for uniqueness/lookup, and the staff-screen mask (first 3 + last 4)
+  id_number_enc    BLOB,
+  id_number_hmac   BLOB UNIQUE,
+  id_number_masked TEXT,
+  building         TEXT,
+  unit             TEXT,
+  room             TEXT,
+  -- random 128-bit identity carried (signed) in the resident's QR code
+  qr_id            TEXT NOT NULL UNIQUE,
+  created_at       INTEGER NOT NULL,
+  updated_at       INTEGER NOT NULL,
+  CHECK ((id_number_enc IS NULL) = (id_number_hmac IS NULL) AND (id_number_enc IS NULL) = (id_number_masked IS NULL)),
+  CHECK ((building IS NULL) = (unit IS NULL) AND (unit IS NULL) = (room IS NULL))
+) STRICT;
+CREATE INDEX residents_mobile ON residents (mobile);
+
+CREATE TABLE compartments (
+  no            INTEGER PRIMARY KEY CHECK (no >= 1),
+  board_addr    INTEGER NOT NULL CHECK (board_addr BETWEEN 1 AND 31),
+  channel       INTEGER NOT NULL CHECK (channel BETWEEN 1 AND 48),
+  state         TEXT NOT NULL DEFAULT 'free'
+                CHECK (state IN ('free', 'reserved', 'occupied', 'opening', 'open', 'fault', 'disabled')),
+  request_id    INTEGER REFERENCES requests (id),
+  direction     TEXT CHECK (direction IN ('for_resident', 'for_staff')),
+  fault_reason  TEXT,
+  -- last door state recorded from the board
+  door          TEXT NOT NULL DEFAULT 'unknown' CHECK (door IN ('open', 'closed', 'unknown')),
+  door_at       INTEGER,
+  updated_at    INTEGER NOT NULL,
+  CHECK ((request_id IS NULL) = (direction IS NULL)),
+  CHECK (state NOT IN ('free', 'disabled') OR request_id IS NULL),
+  CHECK (state NOT IN ('reserved', 'occupied') OR request_id IS NOT NULL),
+  CHECK ((state = 'fault') = (fault_reason IS NOT NULL))
+) STRICT;
+CREATE UNIQUE INDEX compartments_request ON compartments (request_id) WHERE request_id IS NOT NULL;
+-- one compartment per (board, channel) among those in service; a disabled one may keep a stale wiring
+CREATE UNIQUE INDEX compartments_wiring ON compartments (board_addr, channel) WHERE state <> 'disabled';
+
+CREATE TABLE requests (
+  id                INTEGER PRIMARY KEY,
+  number            TEXT NOT NULL UNIQUE CHECK (number GLOB 'BB-[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]-[0-9][0-9][0-9][0-9]*'),
+  -- SHA-256 of the status-link token; the token itself is handed out once and not kept
+  status_token_hash BLOB NOT NULL UNIQUE CHECK (length(status_token_hash) = 32),
+  resident_id       INTEGER NOT NULL REFERENCES residents (id),
+  service_code      TEXT NOT NULL REFERENCES service_items (code),
+  state             TEXT NOT NULL CHECK (state IN (
+                      'submitted', 'awaiting_materials', 'depositing', 'materials_deposited', 'materials_retrieved',
+                      'accepted', 'rejected', 'ready', 'loading', 'loaded', 'overdue', 'collected', 'retrieved',
+                      'cancelled')),
+  reason            TEXT,
+  note              TEXT,
+  -- the compartment last assigned; kept after the request ends, for the record
+  compartment_no    INTEGER REFERENCES compartments (no),
+  created_at        INTEGER NOT NULL,
+  updated_at        INTEGER NOT NULL,
+  state_changed_at  INTEGER NOT NULL,
+  loaded_at         INTEGER,
+  closed_at         INTEGER
+) STRICT;
+CREATE INDEX requests_resident ON requests (resident_id);
+CREATE INDEX requests_state ON requests (state);
+
+CREATE TABLE request_day_counters (
+  day  TEXT PRIMARY KEY CHECK (day GLOB '[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]'),
+  last INTEGER NOT NULL CHECK (last >= 1)
+) STRICT;
+
+-- Pickup / deposit codes: only an HMAC of the code is kept.
+CREATE TABLE credentials (
+  id            INTEGER PRIMARY KEY,
+  request_id    INTEGER NOT NULL REFERENCES requests (id),
+  purpose       TEXT NOT NULL CHECK (purpose IN ('pickup', 'deposit')),
+  code_hash     BLOB NOT NULL CHECK (length(code_hash) = 32),
+  status        TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'revoked')),
+  created_at    INTEGER NOT NULL,
+  revoked_at    INTEGER,
+  revoke_reason TEXT,
+  CHECK ((status = 'revoked') = (revoked_at IS NOT NULL))
+) STRICT;
+-- unique among ACTIVE codes only: a code may come back once its earlier holder is revoked
+CREATE UNIQUE INDEX credentials_active_code ON credentials (code_hash) WHERE status = 'active';
+CREATE INDEX credentials_request ON credentials (request_id);
+
+-- Failed-attempt counters, per device, per credential, per staff login. Kept here so a power cycle keeps them.
+CREATE TABLE attempt_counters (
+  scope           TEXT NOT NULL CHECK (scope IN ('device', 'credential', 'staff')),
+  key             TEXT NOT NULL,
+  failures        INTEGER NOT NULL DEFAULT 0, -- since the last lockout or success
+  consecutive     INTEGER NOT NULL DEFAULT 0, -- since the last success
+  lockouts        INTEGER NOT NULL DEFAULT 0, -- how many lockouts in a row (grows the next one)
+  locked_until    INTEGER,
+  last_failure_at INTEGER,
+  PRIMARY KEY (scope, key)
+) STRICT;
+
+CREATE TABLE staff (
+  id             INTEGER PRIMARY KEY,
+  login          TEXT NOT NULL UNIQUE CHECK (login GLOB '[a-z0-9]*' AND length(login) BETWEEN 1 AND 32),
+  name           TEXT NOT NULL,
+  role           TEXT NOT NULL CHECK (role IN ('staff', 'admin')),
+  pin_hash       TEXT NOT NULL,
+  must_change_pin INTEGER NOT NULL DEFAULT 0 CHECK (must_change_pin IN (0, 1)),
+  disabled       INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),
+  created_at     INTEGER NOT NULL,
+  updated_at     INTEGER NOT NULL
+) STRICT;
+
+-- "Unlock intended" is committed before anything goes to a board; its outcome is a later, separate row update,
+-- and what the door did is a third kind of fact (door_events). A crash between them is visible at restart.
+CREATE TABLE unlock_intents (
+  id             INTEGER PRIMARY KEY,
+  compartment_no INTEGER NOT NULL REFERENCES compartments (no),
+  request_id     INTEGER REFERENCES requests (id),
+  actor_kind     TEXT NOT NULL CHECK (actor_kind IN ('staff', 'resident', 'system', 'kiosk')),
+  actor_id       TEXT,
+  reason         TEXT NOT NULL,
+  created_at     INTEGER NOT NULL,
+  expires_at     INTEGER NOT NULL CHECK (expires_at > created_at),
+  status         TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'acked', 'failed', 'expired')),
+  status_at      INTEGER NOT NULL,
+  seq            INTEGER,
+  error          TEXT
+) STRICT;
+CREATE INDEX unlock_intents_created ON unlock_intents (created_at);
+CREATE INDEX unlock_intents_open ON unlock_intents (status) WHERE status IN ('pending', 'sent');
+
+CREATE TABLE door_events (
+  id             INTEGER PRIMARY KEY,
+  compartment_no INTEGER NOT NULL REFERENCES compartments (no),
+  door           TEXT NOT NULL CHECK (door IN ('open', 'closed', 'unknown')),
+  source         TEXT NOT NULL CHECK (source IN ('event', 'poll', 'startup')),
+  -- the unlock this opening is attributed to; NULL on an 'open' = nobody asked for it (tamper alarm)
+  intent_id      INTEGER REFERENCES unlock_intents (id),
+  at             INTEGER NOT NULL
+) STRICT;
+CREATE INDEX door_events_compartment ON door_events (compartment_no, at);
+
+-- Append-only: the triggers below refuse UPDATE and DELETE. No foreign keys: the log outlives what it names.
+CREATE TABLE audit_log (
+  id             INTEGER PRIMARY KEY,
+  at             INTEGER NOT NULL,
+  actor_kind     TEXT NOT NULL CHECK (actor_kind IN ('staff', 'resident', 'system', 'kiosk')),
+  actor_id       TEXT,
+  action         TEXT NOT NULL CHECK (length(action) BETWEEN 1 AND 64),
+  compartment_no INTEGER,
+  request_id     INTEGER,
+  detail         TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(detail) AND json_type(detail) = 'object')
+) STRICT;
+CREATE INDEX audit_log_request ON audit_log (request_id) WHERE request_id IS NOT NULL;
+CREATE INDEX audit_log_compartment ON audit_log (compartment_no) WHERE compartment_no IS NOT NULL;
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit_log is append-only: UPDATE refused'); END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit_log is append-only: DELETE refused'); END;
+
+-- Messages owed to residents. secret_enc holds the one secret a message carries (a pickup code), encrypted,
+-- and is blanked once the message is sent, fails for good, or the credential is revoked.
+CREATE TABLE notifications (
+  id              INTEGER PRIMARY KEY,
+  resident_id     INTEGER NOT NULL REFERENCES residents (id),
+  request_id      INTEGER REFERENCES requests (id),
+  kind            TEXT NOT NULL CHECK (kind IN (
+                    'ready_with_code', 'overdue_reminder', 'rejected', 'materials_received', 'item_retrieved')),
+  payload         TEXT NOT NULL CHECK (json_valid(payload) AND json_type(payload) = 'object'),
+  secret_enc      BLOB,
+  status          TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'failed', 'cancelled')),
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL,
+  last_error      TEXT,
+  created_at      INTEGER NOT NULL,
+  sent_at         INTEGER,
+  CHECK (status = 'pending' OR secret_enc IS NULL)
+) STRICT;
+CREATE INDEX notifications_due ON notifications (next_attempt_at) WHERE status = 'pending';
+`;
+
+const V1_SEED = /* sql */ `
+INSERT INTO service_items (code, name_zh, name_en, required_fields, needs_materials, enabled, sort_order) VALUES
+  ('residence_certificate', '居住证明', 'Residence certificate', '["id_number","address"]', 0, 1, 10),
+  ('family_relationship', '亲属关系证明', 'Family relationship proof', '["id_number","address"]', 1, 1, 20),
+  ('elderly_benefit', '养老/高龄补贴证明', 'Elderly and old-age allowance proof', '["id_number","address"]', 0, 1, 30),
+  ('no_criminal_record_letter', '无犯罪记录证明开具介绍信', 'Referral letter for a no-criminal-record certificate', '["id_number","address"]', 0, 1, 40),
+  ('hardship_proof', '家庭困难情况证明', 'Proof of family financial hardship', '["id_number","address"]', 1, 1, 50),
+  ('insurance_claim_statement', '保险理赔情况说明', 'Statement for an insurance claim', '["id_number","address"]', 1, 1, 60);
+`;
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    name: 'initial schema and service catalogue',
+    up: V1_SCHEMA + V1_SEED,
+  },
+];

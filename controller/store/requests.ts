@@ -1,0 +1,341 @@
+/**
+ * Requests: creation (number BB-YYYYMMDD-NNNN, status token), lookups, and `transitionRequest`, which applies
+ * the state table and, in ONE transaction with the state change, does what the change implies:
+ *
+ *   load_done                         → issue a pickup code, owe a ready_with_code message (code encrypted)
+ *   collect / retrieve / admin_retrieve / cancel / reject → revoke every active credential of the request
+ *   deposit                           → revoke the deposit credential
+ *   reject → owe "rejected"; mark_overdue → owe "overdue_reminder"; retrieve* → owe "item_retrieved";
+ *   retrieve_materials → owe "materials_received"
+ *   every event                       → an audit row
+ */
+import { createHash } from 'node:crypto';
+import { CabinetError } from '../domain/errors.js';
+import {
+  applyTransition,
+  ruleOf,
+  TERMINAL_STATES,
+  TransitionError,
+  type RequestEvent,
+  type RequestState,
+  type TransitionRule,
+} from '../domain/request-states.js';
+import type { Actor } from '../domain/types.js';
+import { appendAudit } from './audit.js';
+import { localDateKey, type StoreContext } from './context.js';
+import { inTransaction } from './db.js';
+import { issueCredential, revokeCredentials, type CredentialPurpose } from './credentials.js';
+import { enqueueNotification, type NotificationKind } from './outbox.js';
+import { missingDetails, requireResident } from './residents.js';
+import { randomToken } from './secrets.js';
+import { getServiceItem } from './service-items.js';
+
+export interface Request {
+  readonly id: number;
+  readonly number: string;
+  readonly residentId: number;
+  readonly serviceCode: string;
+  readonly state: RequestState;
+  readonly reason: string | null;
+  readonly note: string | null;
+  readonly compartmentNo: number | null;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+  readonly stateChangedAt: number;
+  readonly loadedAt: number | null;
+  readonly closedAt: number | null;
+}
+
+interface Row {
+  id: number;
+  number: string;
+  resident_id: number;
+  service_code: string;
+  state: RequestState;
+  reason: string | null;
+  note: string | null;
+  compartment_no: number | null;
+  created_at: number;
+  updated_at: number;
+  state_changed_at: number;
+  loaded_at: number | null;
+  closed_at: number | null;
+}
+
+const COLUMNS = 'id, number, resident_id, service_code, state, reason, note, compartment_no, created_at, updated_at, state_changed_at, loaded_at, closed_at';
+
+function toRequest(r: Row): Request {
+  return {
+    id: r.id,
+    number: r.number,
+    residentId: r.resident_id,
+    serviceCode: r.service_code,
+    state: r.state,
+    reason: r.reason,
+    note: r.note,
+    compartmentNo: r.compartment_no,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    stateChangedAt: r.state_changed_at,
+    loadedAt: r.loaded_at,
+    closedAt: r.closed_at,
+  };
+}
+
+export function statusTokenHash(token: string): Buffer {
+  return createHash('sha256').update(token, 'utf8').digest();
+}
+
+/** Next number for the local day of `now`: BB-YYYYMMDD-NNNN (NNNN from 0001; widens past 9999). */
+export function nextRequestNumber(ctx: StoreContext, now: number = ctx.now()): string {
+  return inTransaction(ctx.db, () => {
+    const day = localDateKey(now, ctx.utcOffsetMinutes);
+    const r = ctx.db
+      .prepare<[string], { last: number }>(
+        `INSERT INTO request_day_counters (day, last) VALUES (?, 1)
+         ON CONFLICT (day) DO UPDATE SET last = last + 1 RETURNING last`,
+      )
+      .get(day);
+    if (!r) throw new CabinetError('DB_MIGRATION_FAILED', 'request counter did not return a value');
+    return `BB-${day}-${String(r.last).padStart(4, '0')}`;
+  });
+}
+
+export function getRequest(ctx: StoreContext, id: number): Request | null {
+  const r = ctx.db.prepare<[number], Row>(`SELECT ${COLUMNS} FROM requests WHERE id = ?`).get(id);
+  return r ? toRequest(r) : null;
+}
+
+export function requireRequest(ctx: StoreContext, id: number): Request {
+  const r = getRequest(ctx, id);
+  if (!r) throw new CabinetError('NOT_FOUND', `no request #${id}`, { requestId: id });
+  return r;
+}
+
+export function findRequestByNumber(ctx: StoreContext, number: string): Request | null {
+  const r = ctx.db.prepare<[string], Row>(`SELECT ${COLUMNS} FROM requests WHERE number = ?`).get(number);
+  return r ? toRequest(r) : null;
+}
+
+/** The resident's status link: the token is hashed and looked up. */
+export function findRequestByStatusToken(ctx: StoreContext, token: string): Request | null {
+  if (token.length > 64) return null;
+  const r = ctx.db.prepare<[Buffer], Row>(`SELECT ${COLUMNS} FROM requests WHERE status_token_hash = ?`).get(statusTokenHash(token));
+  return r ? toRequest(r) : null;
+}
+
+export function listRequests(ctx: StoreContext, q: { states?: readonly RequestState[]; residentId?: number; limit?: number } = {}): Request[] {
+  const where: string[] = [];
+  const args: (string | number)[] = [];
+  if (q.states && q.states.length > 0) {
+    where.push(`state IN (${q.states.map(() => '?').join(', ')})`);
+    args.push(...q.states);
+  }
+  if (q.residentId !== undefined) (where.push('resident_id = ?'), args.push(q.residentId));
+  const limit = Math.min(Math.max(q.limit ?? 500, 1), 10_000);
+  return ctx.db
+    .prepare<unknown[], Row>(`SELECT ${COLUMNS} FROM requests ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT ${limit}`)
+    .all(...args)
+    .map(toRequest);
+}
+
+export interface CreatedRequest {
+  readonly request: Request;
+  /** For the resident's status link. Shown once: only its hash is stored. */
+  readonly statusToken: string;
+}
+
+/**
+ * A resident asks for a service. The service must be enabled and the resident must have the details it needs.
+ * Starts in awaiting_materials when the service needs materials dropped off, otherwise submitted.
+ */
+export function createRequest(ctx: StoreContext, args: { residentId: number; serviceCode: string; note?: string }, actor: Actor): CreatedRequest {
+  return inTransaction(ctx.db, () => {
+    const now = ctx.now();
+    const item = getServiceItem(ctx, args.serviceCode);
+    if (!item) throw new CabinetError('NOT_FOUND', `no service item "${args.serviceCode}"`, { serviceCode: args.serviceCode });
+    if (!item.enabled) throw new CabinetError('SERVICE_DISABLED', `service "${args.serviceCode}" is not offered now`, { serviceCode: args.serviceCode });
+    const resident = requireResident(ctx, args.residentId);
+    const missing = missingDetails(resident, item.requiredFields);
+    if (missing.length > 0) {
+      throw new CabinetError('RESIDENT_DETAILS_MISSING', `service "${item.code}" needs: ${missing.join(', ')}`, {
+        residentId: resident.id,
+        missing: missing.join(','),
+      });
+    }
+    const note = args.note?.trim() ? args.note.trim().slice(0, 200) : null;
+    const state: RequestState = item.needsMaterials ? 'awaiting_materials' : 'submitted';
+    const number = nextRequestNumber(ctx, now);
+    const statusToken = randomToken(16);
+    const r = ctx.db
+      .prepare(
+        `INSERT INTO requests (number, status_token_hash, resident_id, service_code, state, note, created_at, updated_at, state_changed_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(number, statusTokenHash(statusToken), resident.id, item.code, state, note, now, now, now);
+    const id = Number(r.lastInsertRowid);
+    appendAudit(ctx.db, now, { actor, action: 'request.created', requestId: id, detail: { number, serviceCode: item.code, state } });
+    return { request: requireRequest(ctx, id), statusToken };
+  });
+}
+
+export interface TransitionArgs {
+  readonly requestId: number;
+  readonly event: RequestEvent;
+  readonly actor: Actor;
+  /** Required by reject; stored on the request for reject and cancel, and kept in the audit row. */
+  readonly reason?: string;
+  /** Optimistic check: refuse (TRANSITION_NOT_ALLOWED) if the request is no longer in this state. */
+  readonly expectState?: RequestState;
+}
+
+export interface TransitionOutcome {
+  readonly request: Request;
+  readonly from: RequestState;
+  /** Set by load_done: the new pickup code (already in the encrypted outbox). Do not store or log it. */
+  readonly issued?: { readonly credentialId: number; readonly code: string };
+  readonly notificationIds: readonly number[];
+}
+
+/** Events that end every credential of the request. */
+const REVOKES_ALL: readonly RequestEvent[] = ['collect', 'retrieve', 'admin_retrieve', 'cancel', 'reject'];
+const REVOKES_PURPOSE: Partial<Record<RequestEvent, CredentialPurpose>> = { deposit: 'deposit' };
+const NOTIFIES: Partial<Record<RequestEvent, NotificationKind>> = {
+  reject: 'rejected',
+  mark_overdue: 'overdue_reminder',
+  retrieve: 'item_retrieved',
+  admin_retrieve: 'item_retrieved',
+  retrieve_materials: 'materials_received',
+  load_done: 'ready_with_code',
+};
+
+function assertAdmin(ctx: StoreContext, req: Request, event: RequestEvent, actor: Actor): void {
+  const row =
+    actor.kind === 'staff' && actor.id !== null
+      ? ctx.db.prepare<[string], { role: string; disabled: number }>('SELECT role, disabled FROM staff WHERE id = ?').get(actor.id)
+      : undefined;
+  if (!row || row.role !== 'admin' || row.disabled !== 0) {
+    throw new TransitionError(req.id, req.number, event, req.state, 'ACTOR_NOT_ALLOWED', 'only an administrator may do this');
+  }
+}
+
+function reservedCompartment(ctx: StoreContext, requestId: number): number | null {
+  const r = ctx.db.prepare<[number], { no: number }>('SELECT no FROM compartments WHERE request_id = ?').get(requestId);
+  return r?.no ?? null;
+}
+
+/** Applies one event of the state table with its side effects and audit row, all or nothing. */
+export function transitionRequest(ctx: StoreContext, args: TransitionArgs): TransitionOutcome {
+  return inTransaction(ctx.db, () => {
+    const now = ctx.now();
+    const req = requireRequest(ctx, args.requestId);
+    if (args.expectState !== undefined && req.state !== args.expectState) {
+      throw new TransitionError(req.id, req.number, args.event, req.state, 'TRANSITION_NOT_ALLOWED', `expected state "${args.expectState}"`);
+    }
+    const to = applyTransition(req, args.event, args.actor.kind, args.reason);
+    const rule: TransitionRule = ruleOf(args.event);
+    if (rule.adminOnly) assertAdmin(ctx, req, args.event, args.actor);
+    if (rule.needsCompartment && reservedCompartment(ctx, req.id) === null) {
+      throw new CabinetError('COMPARTMENT_NOT_RESERVED', `request ${req.number}: reserve a compartment before "${args.event}"`, {
+        requestId: req.id,
+        event: args.event,
+      });
+    }
+    const reason = args.reason?.trim() ? args.reason.trim().slice(0, 500) : null;
+    const storesReason = args.event === 'reject' || args.event === 'cancel';
+    ctx.db
+      .prepare(
+        `UPDATE requests SET state = ?, updated_at = ?, state_changed_at = ?,
+           reason = CASE WHEN ? THEN ? ELSE reason END,
+           loaded_at = CASE WHEN ? = 'loaded' AND loaded_at IS NULL THEN ? ELSE loaded_at END,
+           closed_at = CASE WHEN ? THEN ? ELSE closed_at END
+         WHERE id = ? AND state = ?`,
+      )
+      .run(to, now, now, storesReason ? 1 : 0, reason, to, now, TERMINAL_STATES.includes(to) ? 1 : 0, now, req.id, req.state);
+    appendAudit(ctx.db, now, {
+      actor: args.actor,
+      action: `request.${args.event}`,
+      requestId: req.id,
+      compartmentNo: req.compartmentNo,
+      detail: { from: req.state, to, ...(reason ? { reason } : {}) },
+    });
+
+    if (REVOKES_ALL.includes(args.event)) revokeCredentials(ctx, req.id, args.event, args.actor);
+    const purpose = REVOKES_PURPOSE[args.event];
+    if (purpose) revokeCredentials(ctx, req.id, args.event, args.actor, purpose);
+
+    let issued: TransitionOutcome['issued'];
+    const notificationIds: number[] = [];
+    const kind = NOTIFIES[args.event];
+    if (kind) {
+      const updated = requireRequest(ctx, req.id);
+      const item = getServiceItem(ctx, req.serviceCode);
+      const payload = {
+        requestNo: req.number,
+        serviceCode: req.serviceCode,
+        serviceNameZh: item?.nameZh ?? req.serviceCode,
+        compartmentNo: updated.compartmentNo,
+        ...(kind === 'rejected' ? { reason } : {}),
+      };
+      if (args.event === 'load_done') {
+        const c = issueCredential(ctx, { requestId: req.id, purpose: 'pickup' }, args.actor);
+        issued = { credentialId: c.credentialId, code: c.code };
+        notificationIds.push(
+          enqueueNotification(ctx, {
+            residentId: req.residentId,
+            requestId: req.id,
+            kind,
+            payload: { ...payload, credentialId: c.credentialId },
+            secret: { code: c.code },
+          }),
+        );
+      } else {
+        notificationIds.push(enqueueNotification(ctx, { residentId: req.residentId, requestId: req.id, kind, payload }));
+      }
+    }
+    return { request: requireRequest(ctx, req.id), from: req.state, ...(issued ? { issued } : {}), notificationIds };
+  });
+}
+
+/**
+ * Re-issues the pickup code of a request that is waiting in a compartment (the resident lost the message):
+ * the old code stops working and a new ready_with_code message is owed.
+ */
+export function reissuePickupCode(ctx: StoreContext, requestId: number, actor: Actor): { credentialId: number; code: string; notificationId: number } {
+  return inTransaction(ctx.db, () => {
+    const req = requireRequest(ctx, requestId);
+    if (req.state !== 'loaded' && req.state !== 'overdue') {
+      throw new CabinetError('TRANSITION_NOT_ALLOWED', `request ${req.number} is "${req.state}", not waiting in a compartment`, { requestId });
+    }
+    const c = issueCredential(ctx, { requestId, purpose: 'pickup' }, actor);
+    const item = getServiceItem(ctx, req.serviceCode);
+    const notificationId = enqueueNotification(ctx, {
+      residentId: req.residentId,
+      requestId,
+      kind: 'ready_with_code',
+      payload: { requestNo: req.number, serviceCode: req.serviceCode, serviceNameZh: item?.nameZh ?? req.serviceCode, compartmentNo: req.compartmentNo, credentialId: c.credentialId, reissued: true },
+      secret: { code: c.code },
+    });
+    return { credentialId: c.credentialId, code: c.code, notificationId };
+  });
+}
+
+/** Issues the drop-off code of a request awaiting materials (returned once, e.g. to show on the resident's phone). */
+export function issueDepositCode(ctx: StoreContext, requestId: number, actor: Actor): { credentialId: number; code: string } {
+  return inTransaction(ctx.db, () => {
+    const req = requireRequest(ctx, requestId);
+    if (req.state !== 'awaiting_materials') {
+      throw new CabinetError('TRANSITION_NOT_ALLOWED', `request ${req.number} is "${req.state}", not awaiting materials`, { requestId });
+    }
+    const c = issueCredential(ctx, { requestId, purpose: 'deposit' }, actor);
+    return { credentialId: c.credentialId, code: c.code };
+  });
+}
+
+/** Requests loaded at least `overdueAfterMs` ago that are not yet overdue. */
+export function findOverdueCandidates(ctx: StoreContext, overdueAfterMs: number): Request[] {
+  return ctx.db
+    .prepare<[number], Row>(`SELECT ${COLUMNS} FROM requests WHERE state = 'loaded' AND loaded_at <= ? ORDER BY loaded_at`)
+    .all(ctx.now() - overdueAfterMs)
+    .map(toRequest);
+}

@@ -1,0 +1,288 @@
+/**
+ * Unlock intents and door facts, as separate committed rows.
+ *
+ *   createUnlockIntent     "we mean to open compartment n, for this request, because …" (pending, expires soon)
+ *   claimIntentForSend     the transport, right before writing to the bus: pending and not expired → sent;
+ *                          too late → expired, and the door is NOT opened (a command that arrives long after it
+ *                          was asked must not open a door)
+ *   markIntentAcked/Failed the board's answer. An ack is not a door opening.
+ *   recordDoorFact         what the door did, attributed to the intent that explains it, or to none (tamper)
+ *
+ * A crash between any two of these leaves rows that `unresolvedIntents` lists at start-up. Unlocks are capped
+ * per minute across the cabinet, and a compartment with a live intent refuses another: there is no "open all"
+ * and no retry loop here. A new unlock always needs a new decision by the caller.
+ */
+import { CabinetError } from '../domain/errors.js';
+import type { Actor, ActorKind } from '../domain/types.js';
+import { appendAudit } from './audit.js';
+import type { DoorState } from './compartments.js';
+import type { StoreContext } from './context.js';
+import { inTransaction } from './db.js';
+
+export type IntentStatus = 'pending' | 'sent' | 'acked' | 'failed' | 'expired';
+export type UnlockReason = 'pickup' | 'load' | 'deposit' | 'retrieve' | 'retrieve_materials' | 'staff_open' | 'fault_check';
+export type DoorFactSource = 'event' | 'poll' | 'startup';
+
+export interface UnlockPolicy {
+  /** How long an intent may wait to be sent, ms, 1000–30000. Default 5000. */
+  readonly ttlMs: number;
+  /** Unlock intents allowed per rolling minute across the whole cabinet, 1–60. Default 12. */
+  readonly maxPerMinute: number;
+  /** A door opening this long after its intent was acknowledged is still attributed to it, ms. Default 30000. */
+  readonly attributionWindowMs: number;
+}
+
+export const DEFAULT_UNLOCK_POLICY: UnlockPolicy = Object.freeze({ ttlMs: 5000, maxPerMinute: 12, attributionWindowMs: 30_000 });
+
+export interface UnlockIntent {
+  readonly id: number;
+  readonly compartmentNo: number;
+  readonly requestId: number | null;
+  readonly actorKind: ActorKind;
+  readonly actorId: string | null;
+  readonly reason: UnlockReason;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+  readonly status: IntentStatus;
+  readonly statusAt: number;
+  readonly seq: number | null;
+  readonly error: string | null;
+}
+
+interface Row {
+  id: number;
+  compartment_no: number;
+  request_id: number | null;
+  actor_kind: ActorKind;
+  actor_id: string | null;
+  reason: UnlockReason;
+  created_at: number;
+  expires_at: number;
+  status: IntentStatus;
+  status_at: number;
+  seq: number | null;
+  error: string | null;
+}
+
+const toIntent = (r: Row): UnlockIntent => ({
+  id: r.id,
+  compartmentNo: r.compartment_no,
+  requestId: r.request_id,
+  actorKind: r.actor_kind,
+  actorId: r.actor_id,
+  reason: r.reason,
+  createdAt: r.created_at,
+  expiresAt: r.expires_at,
+  status: r.status,
+  statusAt: r.status_at,
+  seq: r.seq,
+  error: r.error,
+});
+
+export function getIntent(ctx: StoreContext, id: number): UnlockIntent | null {
+  const r = ctx.db.prepare<[number], Row>('SELECT * FROM unlock_intents WHERE id = ?').get(id);
+  return r ? toIntent(r) : null;
+}
+
+function requireIntent(ctx: StoreContext, id: number): UnlockIntent {
+  const i = getIntent(ctx, id);
+  if (!i) throw new CabinetError('NOT_FOUND', `no unlock intent #${id}`, { intentId: id });
+  return i;
+}
+
+/** Records the decision to open one compartment. Refused when rate-capped, disabled, or already pending. */
+export function createUnlockIntent(
+  ctx: StoreContext,
+  args: { compartmentNo: number; requestId?: number | null; actor: Actor; reason: UnlockReason },
+  policy: UnlockPolicy = DEFAULT_UNLOCK_POLICY,
+): UnlockIntent {
+  return inTransaction(ctx.db, () => {
+    const now = ctx.now();
+    expireStaleIntents(ctx);
+    const comp = ctx.db.prepare<[number], { state: string }>('SELECT state FROM compartments WHERE no = ?').get(args.compartmentNo);
+    if (!comp) throw new CabinetError('NOT_FOUND', `no compartment ${args.compartmentNo}`, { compartmentNo: args.compartmentNo });
+    if (comp.state === 'disabled') {
+      throw new CabinetError('COMPARTMENT_STATE', `compartment ${args.compartmentNo} is disabled`, { compartmentNo: args.compartmentNo });
+    }
+    const live = ctx.db
+      .prepare<[number], { id: number }>(`SELECT id FROM unlock_intents WHERE compartment_no = ? AND status IN ('pending', 'sent')`)
+      .get(args.compartmentNo);
+    if (live) {
+      throw new CabinetError('UNLOCK_ALREADY_PENDING', `compartment ${args.compartmentNo} already has unlock #${live.id} under way`, {
+        compartmentNo: args.compartmentNo,
+        intentId: live.id,
+      });
+    }
+    const recent = ctx.db.prepare<[number], { n: number }>('SELECT count(*) AS n FROM unlock_intents WHERE created_at > ?').get(now - 60_000)?.n ?? 0;
+    if (recent >= policy.maxPerMinute) {
+      appendAudit(ctx.db, now, { actor: args.actor, action: 'unlock.rate_limited', compartmentNo: args.compartmentNo, requestId: args.requestId ?? null, detail: { recent } });
+      throw new CabinetError('UNLOCK_RATE_LIMITED', `more than ${policy.maxPerMinute} unlocks in a minute; try again shortly`, {
+        compartmentNo: args.compartmentNo,
+      });
+    }
+    const id = Number(
+      ctx.db
+        .prepare(
+          `INSERT INTO unlock_intents (compartment_no, request_id, actor_kind, actor_id, reason, created_at, expires_at, status, status_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?)`,
+        )
+        .run(args.compartmentNo, args.requestId ?? null, args.actor.kind, args.actor.id, args.reason, now, now + policy.ttlMs, now).lastInsertRowid,
+    );
+    appendAudit(ctx.db, now, {
+      actor: args.actor,
+      action: 'unlock.intended',
+      compartmentNo: args.compartmentNo,
+      requestId: args.requestId ?? null,
+      detail: { intentId: id, reason: args.reason },
+    });
+    return requireIntent(ctx, id);
+  });
+}
+
+/**
+ * Called by the transport immediately before it writes the unlock command. Returns the intent (now "sent", with
+ * the command's sequence number) or null when it must not be sent: expired, or not pending any more.
+ */
+export function claimIntentForSend(ctx: StoreContext, id: number, seq: number): UnlockIntent | null {
+  return inTransaction(ctx.db, () => {
+    const now = ctx.now();
+    const i = requireIntent(ctx, id);
+    if (i.status !== 'pending') return null;
+    if (now >= i.expiresAt) {
+      setStatus(ctx, i, 'expired', now, 'not sent before it expired');
+      return null;
+    }
+    ctx.db.prepare(`UPDATE unlock_intents SET status = 'sent', status_at = ?, seq = ? WHERE id = ?`).run(now, seq, id);
+    appendAudit(ctx.db, now, { actor: { kind: 'system', id: null }, action: 'unlock.sent', compartmentNo: i.compartmentNo, requestId: i.requestId, detail: { intentId: id, seq } });
+    return requireIntent(ctx, id);
+  });
+}
+
+function setStatus(ctx: StoreContext, i: UnlockIntent, status: IntentStatus, now: number, error: string | null): void {
+  ctx.db.prepare('UPDATE unlock_intents SET status = ?, status_at = ?, error = ? WHERE id = ?').run(status, now, error, i.id);
+  appendAudit(ctx.db, now, {
+    actor: { kind: 'system', id: null },
+    action: `unlock.${status}`,
+    compartmentNo: i.compartmentNo,
+    requestId: i.requestId,
+    detail: { intentId: i.id, ...(error ? { error } : {}) },
+  });
+}
+
+/** The board acknowledged the unlock. (The door has not necessarily opened: see recordDoorFact.) */
+export function markIntentAcked(ctx: StoreContext, id: number): UnlockIntent {
+  return inTransaction(ctx.db, () => {
+    const i = requireIntent(ctx, id);
+    if (i.status !== 'sent') throw new CabinetError('COMPARTMENT_STATE', `unlock #${id} is ${i.status}, not sent`, { intentId: id });
+    setStatus(ctx, i, 'acked', ctx.now(), null);
+    return requireIntent(ctx, id);
+  });
+}
+
+/** The board refused or never answered. */
+export function markIntentFailed(ctx: StoreContext, id: number, error: string): UnlockIntent {
+  return inTransaction(ctx.db, () => {
+    const i = requireIntent(ctx, id);
+    if (i.status !== 'pending' && i.status !== 'sent') throw new CabinetError('COMPARTMENT_STATE', `unlock #${id} is already ${i.status}`, { intentId: id });
+    setStatus(ctx, i, 'failed', ctx.now(), error.slice(0, 300));
+    return requireIntent(ctx, id);
+  });
+}
+
+/**
+ * Ends intents past their expiry: pending ones become expired (never sent); sent ones with no answer become
+ * failed, "outcome unknown" (the door may have opened: read it). Returns how many changed.
+ */
+export function expireStaleIntents(ctx: StoreContext): number {
+  return inTransaction(ctx.db, () => {
+    const now = ctx.now();
+    const stale = ctx.db.prepare<[number], Row>(`SELECT * FROM unlock_intents WHERE status IN ('pending', 'sent') AND expires_at <= ?`).all(now).map(toIntent);
+    for (const i of stale) {
+      if (i.status === 'pending') setStatus(ctx, i, 'expired', now, 'not sent before it expired');
+      else setStatus(ctx, i, 'failed', now, 'no answer before expiry: outcome unknown, check the door');
+    }
+    return stale.length;
+  });
+}
+
+/** Intents a restart must look at: not finished (pending/sent), or acknowledged with no door opening recorded. */
+export function unresolvedIntents(ctx: StoreContext): UnlockIntent[] {
+  return ctx.db
+    .prepare<[], Row>(
+      `SELECT i.* FROM unlock_intents i
+       WHERE i.status IN ('pending', 'sent')
+          OR (i.status = 'acked' AND NOT EXISTS (SELECT 1 FROM door_events d WHERE d.intent_id = i.id AND d.door = 'open'))
+       ORDER BY i.id`,
+    )
+    .all()
+    .map(toIntent);
+}
+
+export interface DoorFact {
+  readonly id: number;
+  readonly compartmentNo: number;
+  readonly door: DoorState;
+  readonly source: DoorFactSource;
+  readonly intentId: number | null;
+  readonly at: number;
+}
+
+export interface DoorFactOutcome {
+  /** False when the door was already known to be in this state: nothing was written. */
+  readonly changed: boolean;
+  readonly fact: DoorFact | null;
+  /** An opening no unlock intent explains: raise the tamper alarm. */
+  readonly unexplainedOpen: boolean;
+}
+
+/** Records what a door did (from a board event, a poll, or the start-up read) if it differs from what we knew. */
+export function recordDoorFact(
+  ctx: StoreContext,
+  args: { compartmentNo: number; door: DoorState; source: DoorFactSource },
+  policy: UnlockPolicy = DEFAULT_UNLOCK_POLICY,
+): DoorFactOutcome {
+  return inTransaction(ctx.db, () => {
+    const now = ctx.now();
+    const comp = ctx.db.prepare<[number], { door: DoorState }>('SELECT door FROM compartments WHERE no = ?').get(args.compartmentNo);
+    if (!comp) throw new CabinetError('NOT_FOUND', `no compartment ${args.compartmentNo}`, { compartmentNo: args.compartmentNo });
+    if (comp.door === args.door) return { changed: false, fact: null, unexplainedOpen: false };
+    let intentId: number | null = null;
+    if (args.door === 'open') {
+      // the latest sent/acked unlock of this compartment, recent enough and not yet matched to an opening
+      const r = ctx.db
+        .prepare<[number, number], { id: number }>(
+          `SELECT i.id FROM unlock_intents i
+           WHERE i.compartment_no = ? AND i.status IN ('sent', 'acked', 'failed') AND i.status_at >= ? AND i.seq IS NOT NULL
+             AND NOT EXISTS (SELECT 1 FROM door_events d WHERE d.intent_id = i.id)
+           ORDER BY i.id DESC LIMIT 1`,
+        )
+        .get(args.compartmentNo, now - policy.attributionWindowMs);
+      intentId = r?.id ?? null;
+    }
+    const id = Number(
+      ctx.db
+        .prepare('INSERT INTO door_events (compartment_no, door, source, intent_id, at) VALUES (?, ?, ?, ?, ?)')
+        .run(args.compartmentNo, args.door, args.source, intentId, now).lastInsertRowid,
+    );
+    ctx.db.prepare('UPDATE compartments SET door = ?, door_at = ? WHERE no = ?').run(args.door, now, args.compartmentNo);
+    // An opening seen at start-up with no intent is not necessarily tamper (it may have been open before the power
+    // cut): it is still reported as unexplained and the caller decides.
+    const unexplainedOpen = args.door === 'open' && intentId === null;
+    appendAudit(ctx.db, now, {
+      actor: { kind: 'system', id: null },
+      action: unexplainedOpen ? 'door.opened_unexplained' : `door.${args.door}`,
+      compartmentNo: args.compartmentNo,
+      detail: { source: args.source, from: comp.door, ...(intentId !== null ? { intentId } : {}) },
+    });
+    return { changed: true, fact: { id, compartmentNo: args.compartmentNo, door: args.door, source: args.source, intentId, at: now }, unexplainedOpen };
+  });
+}
+
+export function listDoorFacts(ctx: StoreContext, compartmentNo: number, limit = 50): DoorFact[] {
+  return ctx.db
+    .prepare<[number, number], { id: number; compartment_no: number; door: DoorState; source: DoorFactSource; intent_id: number | null; at: number }>(
+      'SELECT * FROM door_events WHERE compartment_no = ? ORDER BY id DESC LIMIT ?',
+    )
+    .all(compartmentNo, limit)
+    .map((r) => ({ id: r.id, compartmentNo: r.compartment_no, door: r.door, source: r.source, intentId: r.intent_id, at: r.at }));
+}
