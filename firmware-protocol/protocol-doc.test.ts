@@ -1,0 +1,55 @@
+/**
+ * PROTOCOL.md is written for firmware engineers who will not read this code: every frame quoted in it must be
+ * exactly what the codec produces and accepts.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { decode, encode } from './codec.js';
+import { crcHex } from './crc16.js';
+
+const doc = readFileSync(new URL('./PROTOCOL.md', import.meta.url), 'utf8');
+const frames = [...doc.matchAll(/[<>][0-9A-F]{2} [0-9A-F]{4} [A-Z][^*`|\n]*\*[0-9A-F]{4}/g)].map((m) => m[0]);
+
+/** Frames the document quotes as examples of commands a board refuses (NAK), with the reason. */
+const REFUSED: Record<string, string> = {
+  '>01 9C48 OPENALL*7D2A': 'UNKNOWN_VERB',
+  '>01 9C49 UNLOCK 0 300*B134': 'BAD_CHANNEL',
+  '>01 9C4A UNLOCK 7 5000*DEC9': 'BAD_ARGS',
+  '>01 9C4D LED 7 FLASH*E15E': 'BAD_ARGS',
+};
+
+describe('PROTOCOL.md', () => {
+  it('quotes plenty of frames', () => {
+    expect(frames.length).toBeGreaterThan(50);
+    const what = (f: string): string => {
+      const [, , verb, arg] = f.slice(0, f.lastIndexOf('*')).split(' ');
+      return verb === 'ACK' || verb === 'NAK' ? `${verb} ${arg}` : verb!;
+    };
+    expect(new Set(frames.map(what))).toEqual(new Set(['IDENT', 'STATUS', 'UNLOCK', 'LED', 'OPENALL', 'ACK IDENT', 'ACK STATUS',
+      'ACK UNLOCK', 'ACK LED', 'NAK UNLOCK', 'NAK OPENALL', 'NAK LED', 'DOOR', 'ITEM', 'BOOT', 'FAULT']));
+  });
+
+  it('has the right CRC on every frame it quotes', () => {
+    for (const f of frames) {
+      const star = f.lastIndexOf('*');
+      expect(`${f}: ${f.slice(star + 1)}`).toBe(`${f}: ${crcHex(f.slice(0, star))}`);
+    }
+  });
+
+  it('quotes only frames that decode, re-encode to themselves, or are refused for the reason it gives', () => {
+    for (const f of frames) {
+      const r = decode(`${f}\n`);
+      if (f in REFUSED) {
+        expect(r.ok ? 'decoded' : r.error.code).toBe(REFUSED[f]);
+      } else {
+        expect(r.ok ? encode(r.message) : r.error.code).toBe(f);
+      }
+    }
+  });
+
+  it('gives the bytes of the worked CRC example correctly', () => {
+    const hexDump = [...Buffer.from('>01 0000 STATUS*5792\n', 'latin1')].map((b) => b.toString(16).toUpperCase().padStart(2, '0')).join(' ');
+    expect(doc).toContain(hexDump);
+    expect(doc).toContain('`>01 0000 STATUS*5792`');
+  });
+});
