@@ -1,0 +1,156 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { isCabinetError } from '../domain/errors.js';
+import { SYSTEM_ACTOR } from '../domain/types.js';
+import { appendAudit, listAudit } from './audit.js';
+import { DB_FILE, inTransaction, openDatabase, readPragmas } from './db.js';
+import { openStore } from './index.js';
+import { MIGRATIONS, type Migration } from './migrations.js';
+import { listServiceItems } from './service-items.js';
+import { openTestStore, tempDir } from './test-support.js';
+
+describe('openDatabase', () => {
+  it('has WAL, synchronous=FULL, foreign keys, busy timeout and secure_delete in force after open', () => {
+    const dir = tempDir();
+    const db = openDatabase({ dataDir: dir, busyTimeoutMs: 1234 });
+    const p = readPragmas(db);
+    expect(p.journalMode).toBe('wal');
+    expect(p.synchronous).toBe(2);
+    expect(p.foreignKeys).toBe(1);
+    expect(p.busyTimeout).toBe(1234);
+    expect(p.secureDelete).toBe(1);
+    expect(p.userVersion).toBe(MIGRATIONS.length);
+    db.close();
+  });
+
+  it('sets the pragmas again on every open (they are per connection)', () => {
+    const dir = tempDir();
+    openDatabase({ dataDir: dir }).close();
+    const db = openDatabase({ dataDir: dir });
+    expect(readPragmas(db)).toMatchObject({ journalMode: 'wal', synchronous: 2, foreignKeys: 1, busyTimeout: 5000 });
+    // a plain connection without our open would run at NORMAL in WAL: proves the FULL above is ours
+    const raw = new Database(path.join(dir, DB_FILE));
+    expect(Number(raw.pragma('synchronous', { simple: true }))).not.toBe(2);
+    raw.close();
+    db.close();
+  });
+
+  it('migrates an empty database and seeds the catalogue once; re-opening changes nothing', () => {
+    const s = openTestStore();
+    const items = listServiceItems(s.ctx);
+    expect(items.map((i) => i.code)).toContain('residence_certificate');
+    expect(items.find((i) => i.code === 'residence_certificate')?.nameZh).toBe('居住证明');
+    expect(items.length).toBeGreaterThanOrEqual(4);
+    const s2 = s.reopen();
+    expect(readPragmas(s2.db).userVersion).toBe(MIGRATIONS.length);
+    expect(listServiceItems(s2.ctx)).toEqual(items);
+    s2.close();
+  });
+
+  it('runs only the pending migrations, in order', () => {
+    const dir = tempDir();
+    const extra: Migration[] = [...MIGRATIONS, { name: 'add table t', up: 'CREATE TABLE t (x INTEGER) STRICT;' }, { name: 'fill t', up: (db) => void db.exec('INSERT INTO t VALUES (7)') }];
+    openDatabase({ dataDir: dir }).close();
+    const db = openDatabase({ dataDir: dir, migrations: extra });
+    expect(readPragmas(db).userVersion).toBe(MIGRATIONS.length + 2);
+    expect(db.prepare('SELECT x FROM t').all()).toEqual([{ x: 7 }]);
+    db.close();
+    const again = openDatabase({ dataDir: dir, migrations: extra });
+    expect(again.prepare('SELECT count(*) AS n FROM t').get()).toEqual({ n: 1 });
+    again.close();
+  });
+
+  it('rolls a failing migration back entirely and keeps the old version', () => {
+    const dir = tempDir();
+    openDatabase({ dataDir: dir }).close();
+    const broken: Migration[] = [...MIGRATIONS, { name: 'good', up: 'CREATE TABLE good (x INTEGER);' }, { name: 'bad', up: 'CREATE TABLE oops (' }];
+    let err: unknown;
+    try {
+      openDatabase({ dataDir: dir, migrations: broken });
+    } catch (e) {
+      err = e;
+    }
+    expect(isCabinetError(err, 'DB_MIGRATION_FAILED')).toBe(true);
+    const db = openDatabase({ dataDir: dir });
+    expect(readPragmas(db).userVersion).toBe(MIGRATIONS.length);
+    expect(db.prepare(`SELECT name FROM sqlite_master WHERE name = 'good'`).get()).toBeUndefined();
+    db.close();
+  });
+
+  it('refuses a database whose schema version is newer than the code knows', () => {
+    const dir = tempDir();
+    openDatabase({ dataDir: dir }).close();
+    const raw = new Database(path.join(dir, DB_FILE));
+    raw.pragma(`user_version = ${MIGRATIONS.length + 1}`);
+    raw.close();
+    let err: unknown;
+    try {
+      openDatabase({ dataDir: dir });
+    } catch (e) {
+      err = e;
+    }
+    expect(isCabinetError(err, 'DB_TOO_NEW')).toBe(true);
+    expect(String((err as Error).message)).toMatch(/newer than this program knows/);
+    // and it was left as it was
+    const check = new Database(path.join(dir, DB_FILE));
+    expect(Number(check.pragma('user_version', { simple: true }))).toBe(MIGRATIONS.length + 1);
+    check.close();
+  });
+});
+
+describe('openStore', () => {
+  it('refuses a database whose key file went missing, and one opened with another key', () => {
+    const dir = tempDir();
+    openStore({ dataDir: dir }).close();
+    const keyFile = path.join(dir, 'server.key');
+    const original = fs.readFileSync(keyFile);
+    fs.rmSync(keyFile);
+    expect(() => openStore({ dataDir: dir })).toThrow(/missing although the database already exists/);
+    fs.writeFileSync(keyFile, Buffer.alloc(32, 7), { mode: 0o600 });
+    let err: unknown;
+    try {
+      openStore({ dataDir: dir });
+    } catch (e) {
+      err = e;
+    }
+    expect(isCabinetError(err, 'KEY_MISMATCH')).toBe(true);
+    fs.writeFileSync(keyFile, original, { mode: 0o600 });
+    const s = openStore({ dataDir: dir });
+    expect(s.keyCreated).toBe(false);
+    s.close();
+  });
+});
+
+describe('inTransaction', () => {
+  it('commits on return and rolls back everything on throw, including nested work', () => {
+    const s = openTestStore();
+    inTransaction(s.db, () => appendAudit(s.db, 1, { actor: SYSTEM_ACTOR, action: 'kept' }));
+    expect(() =>
+      inTransaction(s.db, () => {
+        appendAudit(s.db, 2, { actor: SYSTEM_ACTOR, action: 'lost-outer' });
+        inTransaction(s.db, () => appendAudit(s.db, 3, { actor: SYSTEM_ACTOR, action: 'lost-inner' }));
+        throw new Error('boom');
+      }),
+    ).toThrow('boom');
+    expect(listAudit(s.db).map((a) => a.action)).toEqual(['kept']);
+    s.close();
+  });
+
+  it('refuses an async function and rolls its synchronous part back', () => {
+    const s = openTestStore();
+    let err: unknown;
+    try {
+      inTransaction(s.db, (async () => {
+        appendAudit(s.db, 1, { actor: SYSTEM_ACTOR, action: 'before-await' });
+        await Promise.resolve();
+      }) as () => unknown);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(Error);
+    expect(listAudit(s.db)).toHaveLength(0);
+    s.close();
+  });
+});
