@@ -8,6 +8,10 @@
  *
  * How a frame is built for each message kind is in `argsOf` (encode) and `parseBody` (decode),
  * side by side per verb. PROTOCOL.md is the normative description.
+ *
+ * Decode checks, in order: line length, start marker, "*CRC" shape, CRC, header shape, address,
+ * verb, argument syntax, per-verb arguments. Once the header is good (from the verb check on),
+ * an error carries addr, seq and verb, which is what a board needs to answer with a NAK.
  */
 import { crcHex } from './crc16.js';
 import {

@@ -69,6 +69,15 @@ describe('BoundedReadlineParser + decode', () => {
     expect(parser.counters).toEqual({ overlong: 1, discardedBytes: 257 });
   });
 
+  it('counts the CR in the 256-byte limit, as decode does', async () => {
+    const pad = (n: number) => 'x'.repeat(n - STATUS.length - 2);
+    const { out, parser } = await lines([bytes(`${pad(256)}${STATUS}\r\n${pad(257)}${STATUS}\r\n`)]);
+    expect(out).toEqual([`${pad(256)}${STATUS}\r`]);
+    expect(decode(out[0]!)).toMatchObject({ ok: true });
+    expect(decode(`${pad(257)}${STATUS}\r\n`)).toMatchObject({ ok: false, error: { code: 'TOO_LONG' } });
+    expect(parser.counters).toEqual({ overlong: 1, discardedBytes: 257 });
+  });
+
   it('discards and counts an over-long line that arrives whole, then decodes the next frame', async () => {
     const long = 'A'.repeat(300);
     const { out, parser } = await lines([bytes(`${long}\n${UNLOCK}\n`)]);
