@@ -71,7 +71,7 @@ describe('npm start', () => {
 
 describe('npm run sim with the controller on tcp://', () => {
   it('a door opened from the sim panel arrives at the controller as an event', async () => {
-    const sim = start('sim/main.ts', ['--listen', 'tcp://127.0.0.1:0', '--panel', '127.0.0.1:0']);
+    const sim = start('sim/main.ts', ['--listen', 'tcp://127.0.0.1:0', '--panel', '127.0.0.1:0'], {});
     const [, bus] = await sim.waitForOutput(/lock bus on (tcp:\/\/127\.0\.0\.1:\d+)/);
     const [, panel] = await sim.waitForOutput(/panel \S* ?(http:\/\/127\.0\.0\.1:\d+)/);
     const panelPage = await fetch(`${panel}/`);
