@@ -148,3 +148,23 @@ describe('a board that sends garbage', () => {
     expect(driver.snapshot().counters.unmatchedReplies).toBeGreaterThanOrEqual(1);
   });
 });
+
+describe('a restart whose BOOT event was lost', () => {
+  it('is recognised from a status counter that went backwards, and the board is identified again', async () => {
+    const { sim, driver } = await withSim();
+    const boots: string[] = [];
+    driver.on('boot', (e) => boots.push(e.reason));
+    sim.openDoor(1);
+    sim.closeDoor(1);
+    await waitFor(() => driver.snapshot().compartments[0]!.door === 'closed' && sim.getCounters().eventsSent >= 3, 'events to arrive');
+    sim.setFaults({ dropToController: 1 });
+    sim.reboot(1); // its BOOT event is lost on the wire
+    sim.clearFaults();
+    await driver.resyncAll();
+    expect(boots).toEqual(['UNSEEN']);
+    expect(driver.snapshot().counters.boots).toBe(1);
+    await waitFor(() => driver.snapshot().boards[0]!.online && driver.snapshot().boards[0]!.firmware !== null, 'the board to be identified again', 3000);
+    await driver.unlock(2);
+    expect(sim.unlockCount(2)).toBe(1);
+  });
+});

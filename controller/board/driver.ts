@@ -510,6 +510,21 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
   }
 
   private applyStatus(board: BoardState, status: BoardStatus, reason: ResyncReason): void {
+    // Events ahead of the reply were handled already, so a counter ahead of ours means events lost
+    // on the wire, and one behind ours means the board restarted and its BOOT event was lost.
+    const seen = board.eventCounter;
+    if (seen !== null) {
+      const d = (status.eventCounter - seen) & MAX_SEQ;
+      if (d >= 0x8000) {
+        this.counters.boots++;
+        board.ident = null; // re-identify at the next poll
+        this.log.warn({ addr: board.addr, seen, board: status.eventCounter }, 'event counter went backwards: the board restarted unseen');
+        this.emit('boot', { addr: board.addr, reason: 'UNSEEN' });
+      } else if (d > 0) {
+        this.counters.lostEvents++;
+        this.log.warn({ addr: board.addr, seen, board: status.eventCounter }, 'status shows events we never received');
+      }
+    }
     let changes = 0;
     for (let ch = 1; ch <= Math.min(board.channels, status.doors.length); ch++) {
       const place = this.map.at(board.addr, ch);
@@ -567,12 +582,6 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
           continue;
         }
         const status = (await this.execute({ kind: 'status', addr: board.addr })) as StatusAck;
-        // Events ahead of the reply were handled already, so any difference here is events lost on the wire.
-        const seen = board.eventCounter;
-        if (seen !== null && status.eventCounter !== seen) {
-          this.counters.lostEvents++;
-          this.log.warn({ addr: board.addr, seen, board: status.eventCounter }, 'status shows events we never received');
-        }
         this.applyStatus(board, status, wasOnline ? 'poll' : 'recovered');
       } catch (e) {
         if (!isCabinetError(e, ErrorCodes.LINK_OFFLINE)) this.log.debug({ addr: board.addr, err: errorText(e) }, 'poll failed');
