@@ -1,6 +1,7 @@
 /**
  * Firmware behaviour through the in-process link: encoded frames in, decoded replies and events out.
  */
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   crcHex, DEDUP_ENTRIES, DEDUP_WINDOW_MS, encode, PROTOCOL_VERSION,
@@ -425,5 +426,48 @@ describe('disconnect', () => {
     const again = new Wire(sim.connectInProcess());
     expect((await again.request<IdentAck>({ kind: 'ident', addr: 1, seq: 1 })).kind).toBe('ack-ident');
     again.close();
+  });
+});
+
+describe('retries under frame loss', () => {
+  it('with 10% loss each way, a client that retransmits the same seq gets every unlock executed exactly once', async () => {
+    const { sim, wire } = setup({ seed: 2024, faults: { drop: 0.1 }, springMs: 60_000 });
+    let retransmissions = 0;
+    for (let n = 1; n <= 24; n++) {
+      const cmd = { kind: 'unlock', addr: 1, seq: 0x500 + n, channel: n, pulseMs: 300 } as const;
+      for (let attempt = 0; ; attempt++) {
+        expect(attempt).toBeLessThan(20);
+        try {
+          await wire.request<UnlockAck>(cmd, 100);
+          break;
+        } catch {
+          retransmissions++;
+        }
+      }
+    }
+    const c = sim.getCounters();
+    for (let n = 1; n <= 24; n++) expect(c.unlocksExecuted[n], `compartment ${n}`).toBe(1);
+    expect(retransmissions).toBeGreaterThan(0);
+    // Every lost frame cost a retransmission; a retransmission after a lost reply was answered DUP.
+    expect(retransmissions).toBeGreaterThanOrEqual(c.dropped.toBoard + c.dropped.toController);
+    expect(c.dropped.toController).toBeGreaterThan(0);
+    expect(c.duplicates).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('property: arbitrary bytes', () => {
+  it('never crash the board, which keeps answering and never pulses', async () => {
+    const { sim, wire } = setup();
+    let seq = 0x1000;
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ maxLength: 600 }), async (bytes) => {
+        wire.sendRaw(Buffer.from(bytes));
+        wire.sendRaw('\n');
+        const ack = await wire.request<IdentAck>({ kind: 'ident', addr: 1, seq: seq++ });
+        expect(ack.kind).toBe('ack-ident');
+      }),
+      { numRuns: 150, seed: 42 },
+    );
+    expect(Object.values(sim.getCounters().unlocksExecuted).every((n) => n === 0)).toBe(true);
   });
 });
