@@ -81,7 +81,7 @@ export function upsertServiceItem(ctx: StoreContext, input: ServiceItemInput, ac
            enabled = excluded.enabled, sort_order = excluded.sort_order`,
       )
       .run(v.code, v.nameZh, v.nameEn, JSON.stringify(v.requiredFields), v.needsMaterials ? 1 : 0, v.enabled ? 1 : 0, v.sortOrder);
-    appendAudit(ctx.db, ctx.now(), { actor, action: 'service_item.saved', detail: { code: v.code, enabled: v.enabled } });
+    appendAudit(ctx.db, ctx.now(), { actor, action: 'service_item.saved', detail: { serviceCode: v.code, enabled: v.enabled } });
     const item = getServiceItem(ctx, v.code);
     if (!item) throw new CabinetError('NOT_FOUND', `service item ${v.code} vanished`);
     return item;
@@ -92,6 +92,6 @@ export function setServiceItemEnabled(ctx: StoreContext, code: string, enabled: 
   inTransaction(ctx.db, () => {
     const r = ctx.db.prepare('UPDATE service_items SET enabled = ? WHERE code = ?').run(enabled ? 1 : 0, code);
     if (r.changes !== 1) throw new CabinetError('NOT_FOUND', `no service item "${code}"`, { code });
-    appendAudit(ctx.db, ctx.now(), { actor, action: enabled ? 'service_item.enabled' : 'service_item.disabled', detail: { code } });
+    appendAudit(ctx.db, ctx.now(), { actor, action: enabled ? 'service_item.enabled' : 'service_item.disabled', detail: { serviceCode: code } });
   });
 }

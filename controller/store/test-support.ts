@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { staffActor, residentActor, SYSTEM_ACTOR } from '../domain/types.js';
+import { idCheckDigit } from '../domain/validation.js';
 import { applyLayout, layoutGrid, reserveCompartment } from './compartments.js';
 import { openStore, type OpenStoreOptions, type Store } from './index.js';
 import { createRequest, transitionRequest, type TransitionOutcome } from './requests.js';
@@ -49,6 +50,12 @@ export function openTestStore(options: Partial<OpenStoreOptions> & { dir?: strin
 }
 
 let mobileSeq = 0;
+
+/** A valid, unique-per-call ID number (born 1987-02-14, sequence from the counter). */
+export function uniqueIdNumber(n: number): string {
+  const body = `31011519870214${String(n % 1000).padStart(3, '0')}`;
+  return body + idCheckDigit(body);
+}
 export function makeResident(s: Store, overrides: { mobile?: string; idNumber?: string } = {}): Resident {
   mobileSeq++;
   return createResident(
@@ -56,7 +63,7 @@ export function makeResident(s: Store, overrides: { mobile?: string; idNumber?: 
     {
       name: '张三',
       mobile: overrides.mobile ?? `1380013${String(mobileSeq).padStart(4, '0')}`,
-      idNumber: overrides.idNumber ?? '11010519491231002X',
+      idNumber: overrides.idNumber ?? uniqueIdNumber(mobileSeq),
       address: { building: '12号楼', unit: '2', room: '301' },
     },
     SYSTEM_ACTOR,

@@ -1,0 +1,221 @@
+import { describe, expect, it } from 'vitest';
+import { SYSTEM_ACTOR, kioskActor, residentActor, staffActor } from '../domain/types.js';
+import { getCounter } from './attempts.js';
+import { listAudit } from './audit.js';
+import {
+  activeCredentials,
+  codeHash,
+  issueCredential,
+  makeRequestQrToken,
+  makeResidentQrToken,
+  parseRequestQrToken,
+  resolveResidentQr,
+  verifyCode,
+  verifyRequestQr,
+} from './credentials.js';
+import { listNotifications } from './outbox.js';
+import { createRequest, issueDepositCode, reissuePickupCode, transitionRequest } from './requests.js';
+import { rotateResidentQrId } from './residents.js';
+import { databaseBytes, loadedRequest, makeResident, openTestStore } from './test-support.js';
+
+const last4 = (mobile: string) => mobile.slice(-4);
+const wrong4 = (mobile: string) => String((Number(mobile.slice(-4)) + 1) % 10000).padStart(4, '0');
+
+describe('pickup codes', () => {
+  it('are 8 digits, and never stored in clear anywhere in the database files', async () => {
+    const s = openTestStore();
+    const codes: string[] = [];
+    for (let i = 0; i < 5; i++) codes.push((await loadedRequest(s)).code);
+    for (const c of codes) expect(c).toMatch(/^\d{8}$/);
+    s.db.pragma('wal_checkpoint(PASSIVE)');
+    const bytes = databaseBytes(s.dir);
+    expect(bytes.length).toBeGreaterThan(4096);
+    for (const c of codes) {
+      expect(bytes.includes(c)).toBe(false);
+      // not in the spaced form the message text uses either
+      expect(bytes.includes(`${c.slice(0, 4)} ${c.slice(4)}`)).toBe(false);
+    }
+    // but the keyed hash is what is stored
+    const stored = s.db.prepare('SELECT code_hash FROM credentials').all() as { code_hash: Buffer }[];
+    expect(stored.map((r) => r.code_hash.toString('hex')).sort()).toEqual(codes.map((c) => codeHash(s.keys, c).toString('hex')).sort());
+    s.close();
+  });
+
+  it('verify with the right phone digits; wrong digits or a wrong code give the same "invalid"', async () => {
+    const s = openTestStore();
+    const l = await loadedRequest(s);
+    const ok = verifyCode(s.ctx, { code: l.code, phoneLast4: last4(l.resident.mobile), deviceId: 'kiosk-1' });
+    expect(ok).toMatchObject({ ok: true, requestId: l.requestId, purpose: 'pickup', compartmentNo: l.compartmentNo, residentId: l.resident.id });
+    expect(verifyCode(s.ctx, { code: l.code, phoneLast4: wrong4(l.resident.mobile), deviceId: 'kiosk-1' })).toEqual({ ok: false, reason: 'invalid' });
+    const otherCode = l.code === '00000000' ? '00000001' : '00000000';
+    expect(verifyCode(s.ctx, { code: otherCode, phoneLast4: last4(l.resident.mobile), deviceId: 'kiosk-1' })).toEqual({ ok: false, reason: 'invalid' });
+    expect(verifyCode(s.ctx, { code: '1234', phoneLast4: '1', deviceId: 'kiosk-1' })).toEqual({ ok: false, reason: 'malformed' });
+    expect(getCounter(s.db, 'device', 'kiosk-1').consecutive).toBe(2);
+    s.close();
+  });
+
+  it('is revoked by the collection: a second use fails', async () => {
+    const s = openTestStore();
+    const l = await loadedRequest(s);
+    const args = { code: l.code, phoneLast4: last4(l.resident.mobile), deviceId: 'kiosk-1' };
+    expect(verifyCode(s.ctx, args).ok).toBe(true);
+    transitionRequest(s.ctx, { requestId: l.requestId, event: 'collect', actor: kioskActor('kiosk-1') });
+    expect(verifyCode(s.ctx, args)).toEqual({ ok: false, reason: 'invalid' });
+    expect(activeCredentials(s.ctx, l.requestId)).toEqual([]);
+    s.close();
+  });
+
+  it('stays valid when the item becomes overdue, ends when staff retrieve it', async () => {
+    const s = openTestStore();
+    const l = await loadedRequest(s);
+    const args = { code: l.code, phoneLast4: last4(l.resident.mobile), deviceId: 'kiosk-1' };
+    transitionRequest(s.ctx, { requestId: l.requestId, event: 'mark_overdue', actor: SYSTEM_ACTOR });
+    expect(verifyCode(s.ctx, args).ok).toBe(true);
+    transitionRequest(s.ctx, { requestId: l.requestId, event: 'retrieve', actor: staffActor(l.staffId) });
+    expect(verifyCode(s.ctx, args).ok).toBe(false);
+    s.close();
+  });
+
+  it('a re-issued code replaces the old one, and the old message with it', async () => {
+    const s = openTestStore();
+    const l = await loadedRequest(s);
+    const re = reissuePickupCode(s.ctx, l.requestId, staffActor(l.staffId));
+    expect(re.code).toMatch(/^\d{8}$/);
+    expect(verifyCode(s.ctx, { code: l.code, phoneLast4: last4(l.resident.mobile), deviceId: 'k' }).ok).toBe(l.code === re.code);
+    expect(verifyCode(s.ctx, { code: re.code, phoneLast4: last4(l.resident.mobile), deviceId: 'k' }).ok).toBe(true);
+    const msgs = listNotifications(s.ctx, { requestId: l.requestId });
+    expect(msgs.map((m) => [m.kind, m.status, m.hasSecret])).toEqual([
+      ['ready_with_code', 'cancelled', false],
+      ['ready_with_code', 'pending', true],
+    ]);
+    s.close();
+  });
+
+  it('draws again when a code is already active for another request', async () => {
+    const s = openTestStore();
+    const a = await loadedRequest(s);
+    const b = makeResident(s);
+    const { request } = createRequest(s.ctx, { residentId: b.id, serviceCode: 'family_relationship' }, residentActor(b.id));
+    const draws = [a.code, a.code, '87654321'];
+    const issued = issueCredential(s.ctx, { requestId: request.id, purpose: 'deposit' }, SYSTEM_ACTOR, () => draws.shift() ?? '11111111');
+    expect(issued.code).toBe(a.code === '87654321' ? '11111111' : '87654321');
+    s.close();
+  });
+});
+
+describe('failed-attempt lockout', () => {
+  it('locks a device after 5 failures, with growing lockouts, and survives re-opening the database', async () => {
+    let s = openTestStore();
+    const l = await loadedRequest(s);
+    const wrongCode = l.code === '00000000' ? '00000001' : '00000000';
+    const bad = { code: wrongCode, phoneLast4: last4(l.resident.mobile), deviceId: 'kiosk-1' };
+    const good = { code: l.code, phoneLast4: last4(l.resident.mobile), deviceId: 'kiosk-1' };
+    for (let i = 0; i < 4; i++) expect(verifyCode(s.ctx, bad)).toEqual({ ok: false, reason: 'invalid' });
+    expect(verifyCode(s.ctx, bad)).toEqual({ ok: false, reason: 'locked', retryAfterMs: 60_000 });
+
+    s = s.reopen(); // power cycle
+    expect(verifyCode(s.ctx, good)).toEqual({ ok: false, reason: 'locked', retryAfterMs: 60_000 });
+    // another kiosk is not affected by kiosk-1's lockout
+    expect(verifyCode(s.ctx, { ...good, deviceId: 'kiosk-2' }).ok).toBe(true);
+
+    s.clock.advance(60_000);
+    for (let i = 0; i < 4; i++) expect(verifyCode(s.ctx, bad).ok).toBe(false);
+    expect(verifyCode(s.ctx, bad)).toEqual({ ok: false, reason: 'locked', retryAfterMs: 120_000 }); // doubled
+    s = s.reopen();
+    expect(getCounter(s.db, 'device', 'kiosk-1')).toMatchObject({ lockouts: 2, lockedUntil: s.clock.t + 120_000 });
+    expect(listAudit(s.db, { action: 'credential.verify_failed' }).length).toBe(10);
+    s.close();
+  });
+
+  it('locks the code itself after 5 wrong phone digits, whichever kiosks they came from', async () => {
+    let s = openTestStore();
+    const l = await loadedRequest(s);
+    for (let i = 0; i < 5; i++) {
+      expect(verifyCode(s.ctx, { code: l.code, phoneLast4: wrong4(l.resident.mobile), deviceId: `kiosk-${i}` })).toEqual({ ok: false, reason: 'invalid' });
+    }
+    s = s.reopen();
+    // the right phone digits from a fresh kiosk: still refused while the code is locked, with the same answer
+    const good = { code: l.code, phoneLast4: last4(l.resident.mobile), deviceId: 'kiosk-9' };
+    expect(verifyCode(s.ctx, good)).toEqual({ ok: false, reason: 'invalid' });
+    s.clock.advance(60_001);
+    expect(verifyCode(s.ctx, { ...good, deviceId: 'kiosk-10' }).ok).toBe(true);
+    s.close();
+  });
+
+  it('a success does not reset the device counter (no interleaving guesses with one valid code)', async () => {
+    const s = openTestStore();
+    const l = await loadedRequest(s);
+    const bad = { code: l.code, phoneLast4: wrong4(l.resident.mobile), deviceId: 'k' };
+    const good = { code: l.code, phoneLast4: last4(l.resident.mobile), deviceId: 'k' };
+    for (let i = 0; i < 4; i++) verifyCode(s.ctx, bad);
+    expect(verifyCode(s.ctx, good).ok).toBe(true);
+    expect(verifyCode(s.ctx, bad)).toMatchObject({ reason: 'locked' });
+    s.close();
+  });
+
+  it('revokes a code after 100 failures against it (NIST 800-63B)', async () => {
+    const s = openTestStore();
+    const l = await loadedRequest(s);
+    for (let i = 0; i < 100; i++) {
+      verifyCode(s.ctx, { code: l.code, phoneLast4: wrong4(l.resident.mobile), deviceId: `device-${i}` });
+      s.clock.advance(61 * 60_000); // past any lockout
+    }
+    expect(activeCredentials(s.ctx, l.requestId)).toEqual([]);
+    expect(verifyCode(s.ctx, { code: l.code, phoneLast4: last4(l.resident.mobile), deviceId: 'fresh' }).ok).toBe(false);
+    s.close();
+  });
+});
+
+describe('QR tokens', () => {
+  it('a request token is compact base64url, opens the credential, and stops working after collection', async () => {
+    const s = openTestStore();
+    const l = await loadedRequest(s);
+    const credentialId = l.load.issued?.credentialId ?? -1;
+    const token = makeRequestQrToken(s.keys, { requestId: l.requestId, credentialId, purpose: 'pickup' });
+    expect(token).toMatch(/^[A-Za-z0-9_-]{35}$/);
+    expect(parseRequestQrToken(s.keys, token)).toEqual({ requestId: l.requestId, credentialId, purpose: 'pickup' });
+    expect(verifyRequestQr(s.ctx, { token, deviceId: 'k' })).toMatchObject({ ok: true, requestId: l.requestId });
+    transitionRequest(s.ctx, { requestId: l.requestId, event: 'collect', actor: kioskActor('k') });
+    expect(verifyRequestQr(s.ctx, { token, deviceId: 'k' })).toEqual({ ok: false, reason: 'revoked' });
+    s.close();
+  });
+
+  it('a forged or altered token is refused and counted; purpose cannot be swapped', async () => {
+    const s = openTestStore();
+    const l = await loadedRequest(s);
+    const credentialId = l.load.issued?.credentialId ?? -1;
+    const token = makeRequestQrToken(s.keys, { requestId: l.requestId, credentialId, purpose: 'pickup' });
+    const raw = Buffer.from(token, 'base64url');
+    raw[5] = (raw[5] ?? 0) ^ 1; // another request id, same signature
+    expect(verifyRequestQr(s.ctx, { token: raw.toString('base64url'), deviceId: 'k' })).toEqual({ ok: false, reason: 'invalid' });
+    const asDeposit = makeRequestQrToken(s.keys, { requestId: l.requestId, credentialId, purpose: 'deposit' });
+    expect(verifyRequestQr(s.ctx, { token: asDeposit, deviceId: 'k' })).toEqual({ ok: false, reason: 'revoked' });
+    expect(verifyRequestQr(s.ctx, { token: 'not a token', deviceId: 'k' })).toEqual({ ok: false, reason: 'invalid' });
+    expect(getCounter(s.db, 'device', 'k').consecutive).toBe(2);
+    s.close();
+  });
+
+  it("a resident's QR finds every waiting document with one scan, and rotation ends the old QR", async () => {
+    const s = openTestStore();
+    const first = await loadedRequest(s);
+    const second = await loadedRequest(s, first.resident, first.staffId);
+    const other = await loadedRequest(s);
+    const { request: dropOff } = createRequest(s.ctx, { residentId: first.resident.id, serviceCode: 'family_relationship' }, residentActor(first.resident.id));
+    issueDepositCode(s.ctx, dropOff.id, residentActor(first.resident.id));
+    const token = makeResidentQrToken(s.keys, first.resident.qrId);
+    expect(token).toMatch(/^[A-Za-z0-9_-]{46}$/);
+    const scan = resolveResidentQr(s.ctx, { token, deviceId: 'k' });
+    expect(scan.ok).toBe(true);
+    if (!scan.ok) return;
+    expect(scan.resident.id).toBe(first.resident.id);
+    expect(scan.waiting.map((w) => [w.requestId, w.purpose])).toEqual([
+      [first.requestId, 'pickup'],
+      [second.requestId, 'pickup'],
+      [dropOff.id, 'deposit'],
+    ]);
+    expect(scan.waiting.some((w) => w.requestId === other.requestId)).toBe(false);
+    rotateResidentQrId(s.ctx, first.resident.id, staffActor(first.staffId));
+    expect(resolveResidentQr(s.ctx, { token, deviceId: 'k' })).toEqual({ ok: false, reason: 'revoked' });
+    s.close();
+  });
+});

@@ -1,0 +1,193 @@
+import { describe, expect, it } from 'vitest';
+import { TransitionError } from '../domain/request-states.js';
+import { SYSTEM_ACTOR, kioskActor, residentActor, staffActor } from '../domain/types.js';
+import { listAudit } from './audit.js';
+import { applyLayout, getCompartment, layoutGrid, reserveCompartment } from './compartments.js';
+import { localDateKey } from './context.js';
+import { activeCredentials, verifyCode } from './credentials.js';
+import { listNotifications } from './outbox.js';
+import {
+  createRequest,
+  findOverdueCandidates,
+  findRequestByNumber,
+  findRequestByStatusToken,
+  issueDepositCode,
+  nextRequestNumber,
+  transitionRequest,
+} from './requests.js';
+import { createResident } from './residents.js';
+import { setServiceItemEnabled } from './service-items.js';
+import { databaseBytes, loadedRequest, makeResident, makeStaff, openTestStore } from './test-support.js';
+
+describe('request numbers', () => {
+  it('count per local day from 0001 and start again the next day', () => {
+    const s = openTestStore();
+    // 2025-03-14 23:30 in China (UTC+8) = 15:30 UTC
+    s.clock.t = Date.UTC(2025, 2, 14, 15, 30);
+    expect(nextRequestNumber(s.ctx)).toBe('BB-20250314-0001');
+    expect(nextRequestNumber(s.ctx)).toBe('BB-20250314-0002');
+    // 16:00 UTC is already midnight in China
+    s.clock.t = Date.UTC(2025, 2, 14, 16, 0);
+    expect(nextRequestNumber(s.ctx)).toBe('BB-20250315-0001');
+    s.clock.t = Date.UTC(2025, 2, 14, 15, 59);
+    expect(nextRequestNumber(s.ctx)).toBe('BB-20250314-0003');
+    const s2 = s.reopen();
+    s2.clock.t = Date.UTC(2025, 2, 15, 3, 0);
+    expect(nextRequestNumber(s2.ctx)).toBe('BB-20250315-0002');
+    s2.close();
+  });
+
+  it('uses the local date', () => {
+    expect(localDateKey(Date.UTC(2025, 11, 31, 16, 0), 480)).toBe('20260101');
+    expect(localDateKey(Date.UTC(2025, 11, 31, 16, 0), 0)).toBe('20251231');
+  });
+
+  it('are given to requests, unique, with a status token that is only stored hashed', () => {
+    const s = openTestStore();
+    const r = makeResident(s);
+    const a = createRequest(s.ctx, { residentId: r.id, serviceCode: 'residence_certificate' }, residentActor(r.id));
+    const b = createRequest(s.ctx, { residentId: r.id, serviceCode: 'elderly_benefit' }, residentActor(r.id));
+    expect(a.request.number).toMatch(/^BB-\d{8}-0001$/);
+    expect(b.request.number).toMatch(/^BB-\d{8}-0002$/);
+    expect(a.statusToken).toMatch(/^[A-Za-z0-9_-]{22}$/); // 128 bits
+    expect(findRequestByStatusToken(s.ctx, a.statusToken)?.id).toBe(a.request.id);
+    expect(findRequestByStatusToken(s.ctx, b.statusToken)?.id).toBe(b.request.id);
+    expect(findRequestByStatusToken(s.ctx, 'x'.repeat(22))).toBeNull();
+    expect(findRequestByNumber(s.ctx, b.request.number)?.id).toBe(b.request.id);
+    s.db.pragma('wal_checkpoint(PASSIVE)');
+    expect(databaseBytes(s.dir).includes(a.statusToken)).toBe(false);
+    s.close();
+  });
+});
+
+describe('creating requests', () => {
+  it('starts in awaiting_materials when the service needs a drop-off', () => {
+    const s = openTestStore();
+    const r = makeResident(s);
+    expect(createRequest(s.ctx, { residentId: r.id, serviceCode: 'family_relationship' }, residentActor(r.id)).request.state).toBe('awaiting_materials');
+    expect(createRequest(s.ctx, { residentId: r.id, serviceCode: 'residence_certificate' }, residentActor(r.id)).request.state).toBe('submitted');
+    s.close();
+  });
+
+  it('refuses a disabled service, an unknown one, and a resident missing details the service needs', () => {
+    const s = openTestStore();
+    const r = makeResident(s);
+    setServiceItemEnabled(s.ctx, 'elderly_benefit', false, SYSTEM_ACTOR);
+    expect(() => createRequest(s.ctx, { residentId: r.id, serviceCode: 'elderly_benefit' }, SYSTEM_ACTOR)).toThrow(expect.objectContaining({ code: 'SERVICE_DISABLED' }));
+    expect(() => createRequest(s.ctx, { residentId: r.id, serviceCode: 'nope' }, SYSTEM_ACTOR)).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
+    const bare = createResident(s.ctx, { name: '王五', mobile: '13900001111' }, SYSTEM_ACTOR);
+    expect(() => createRequest(s.ctx, { residentId: bare.id, serviceCode: 'residence_certificate' }, SYSTEM_ACTOR)).toThrow(
+      expect.objectContaining({ code: 'RESIDENT_DETAILS_MISSING' }),
+    );
+    s.close();
+  });
+});
+
+describe('transitionRequest', () => {
+  it('names the request, event and state when refused, and changes nothing', async () => {
+    const s = openTestStore();
+    const l = await loadedRequest(s);
+    const auditBefore = listAudit(s.db).length;
+    let err: unknown;
+    try {
+      transitionRequest(s.ctx, { requestId: l.requestId, event: 'accept', actor: staffActor(l.staffId) });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(TransitionError);
+    expect((err as TransitionError).message).toMatch(/BB-\d{8}-\d{4}.*"accept".*"loaded"/);
+    expect(listAudit(s.db).length).toBe(auditBefore);
+    s.close();
+  });
+
+  it('requires a reserved compartment before start_load', async () => {
+    const s = openTestStore();
+    const r = makeResident(s);
+    const staff = staffActor(await makeStaff(s));
+    const { request } = createRequest(s.ctx, { residentId: r.id, serviceCode: 'residence_certificate' }, residentActor(r.id));
+    transitionRequest(s.ctx, { requestId: request.id, event: 'accept', actor: staff });
+    transitionRequest(s.ctx, { requestId: request.id, event: 'mark_ready', actor: staff });
+    expect(() => transitionRequest(s.ctx, { requestId: request.id, event: 'start_load', actor: staff })).toThrow(
+      expect.objectContaining({ code: 'COMPARTMENT_NOT_RESERVED' }),
+    );
+    s.close();
+  });
+
+  it('load_done issues the code and owes a ready_with_code message whose code is encrypted', async () => {
+    const s = openTestStore();
+    const l = await loadedRequest(s);
+    expect(l.load.request.state).toBe('loaded');
+    expect(l.load.request.loadedAt).toBe(s.clock.t);
+    const msgs = listNotifications(s.ctx, { requestId: l.requestId });
+    expect(msgs).toHaveLength(1);
+    expect(msgs[0]).toMatchObject({ kind: 'ready_with_code', status: 'pending', hasSecret: true });
+    expect(JSON.stringify(msgs[0]?.payload)).not.toContain(l.code);
+    expect(getCompartment(s.ctx, l.compartmentNo)?.contents).toEqual({ requestId: l.requestId, direction: 'for_resident' });
+    s.close();
+  });
+
+  it('reject stores the reason and owes a message; a resident may cancel', async () => {
+    const s = openTestStore();
+    const r = makeResident(s);
+    const staff = staffActor(await makeStaff(s));
+    const a = createRequest(s.ctx, { residentId: r.id, serviceCode: 'residence_certificate' }, residentActor(r.id)).request;
+    expect(() => transitionRequest(s.ctx, { requestId: a.id, event: 'reject', actor: staff })).toThrow(expect.objectContaining({ code: 'REASON_REQUIRED' }));
+    const out = transitionRequest(s.ctx, { requestId: a.id, event: 'reject', actor: staff, reason: '不在本社区居住' });
+    expect(out.request).toMatchObject({ state: 'rejected', reason: '不在本社区居住', closedAt: s.clock.t });
+    expect(listNotifications(s.ctx, { requestId: a.id }).map((n) => [n.kind, n.payload.reason])).toEqual([['rejected', '不在本社区居住']]);
+    const b = createRequest(s.ctx, { residentId: r.id, serviceCode: 'residence_certificate' }, residentActor(r.id)).request;
+    expect(transitionRequest(s.ctx, { requestId: b.id, event: 'cancel', actor: residentActor(r.id) }).request.state).toBe('cancelled');
+    s.close();
+  });
+
+  it('admin_retrieve needs an enabled admin; retrieve of an overdue item is for any staff', async () => {
+    const s = openTestStore();
+    const l = await loadedRequest(s);
+    expect(() => transitionRequest(s.ctx, { requestId: l.requestId, event: 'admin_retrieve', actor: staffActor(l.staffId) })).toThrow(
+      expect.objectContaining({ code: 'ACTOR_NOT_ALLOWED' }),
+    );
+    const admin = await makeStaff(s, 'admin');
+    const out = transitionRequest(s.ctx, { requestId: l.requestId, event: 'admin_retrieve', actor: staffActor(admin) });
+    expect(out.request.state).toBe('retrieved');
+    expect(activeCredentials(s.ctx, l.requestId)).toEqual([]);
+    expect(listNotifications(s.ctx, { requestId: l.requestId }).map((n) => [n.kind, n.status])).toEqual([
+      ['ready_with_code', 'cancelled'],
+      ['item_retrieved', 'pending'],
+    ]);
+    s.close();
+  });
+
+  it('finds loaded items past the overdue time; mark_overdue owes a reminder and keeps the code', async () => {
+    const s = openTestStore();
+    const l = await loadedRequest(s);
+    const week = 7 * 24 * 3600_000;
+    expect(findOverdueCandidates(s.ctx, week)).toEqual([]);
+    s.clock.advance(week);
+    expect(findOverdueCandidates(s.ctx, week).map((r) => r.id)).toEqual([l.requestId]);
+    transitionRequest(s.ctx, { requestId: l.requestId, event: 'mark_overdue', actor: SYSTEM_ACTOR });
+    expect(findOverdueCandidates(s.ctx, week)).toEqual([]);
+    expect(listNotifications(s.ctx, { requestId: l.requestId }).map((n) => n.kind)).toEqual(['ready_with_code', 'overdue_reminder']);
+    expect(activeCredentials(s.ctx, l.requestId)).toHaveLength(1);
+    s.close();
+  });
+
+  it('the drop-off path: deposit code, depositing, deposited (code revoked), retrieved, accepted', async () => {
+    const s = openTestStore();
+    applyLayout(s.ctx, layoutGrid(2, 12), SYSTEM_ACTOR);
+    const r = makeResident(s);
+    const staff = staffActor(await makeStaff(s));
+    const { request } = createRequest(s.ctx, { residentId: r.id, serviceCode: 'family_relationship' }, residentActor(r.id));
+    const dep = issueDepositCode(s.ctx, request.id, residentActor(r.id));
+    const check = () => verifyCode(s.ctx, { code: dep.code, phoneLast4: r.mobile.slice(-4), deviceId: 'k' });
+    expect(check()).toMatchObject({ ok: true, purpose: 'deposit' });
+    expect(reserveCompartment(s.ctx, { requestId: request.id, direction: 'for_staff' }, kioskActor('k'))?.no).toBe(1);
+    transitionRequest(s.ctx, { requestId: request.id, event: 'start_deposit', actor: kioskActor('k') });
+    transitionRequest(s.ctx, { requestId: request.id, event: 'deposit', actor: kioskActor('k') });
+    expect(check().ok).toBe(false);
+    transitionRequest(s.ctx, { requestId: request.id, event: 'retrieve_materials', actor: staff });
+    const out = transitionRequest(s.ctx, { requestId: request.id, event: 'accept', actor: staff });
+    expect(out.request.state).toBe('accepted');
+    expect(listNotifications(s.ctx, { requestId: request.id }).map((n) => n.kind)).toEqual(['materials_received']);
+    s.close();
+  });
+});
