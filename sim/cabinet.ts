@@ -804,6 +804,7 @@ export class SimCabinet extends EventEmitter<SimEventMap> {
       this.timers.delete(t);
       if (!this.isClosed) fn();
     }, ms);
+    t.unref(); // physical timers never keep a process alive on their own
     this.timers.add(t);
     return t;
   }

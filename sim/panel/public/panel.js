@@ -98,7 +98,7 @@
     },
     el('span', { class: 'led ' + c.led, title: 'LED ' + c.led }, ledMark),
     el('div', { class: 'num' }, c.n),
-    el('div', { class: 'where' }, `板${c.addr}·通道${c.channel} · 读数 ${c.doorLevel}`),
+    el('div', { class: 'where', title: 'board · channel · raw door-switch level' }, `板${c.addr}·通道${c.channel}·读数${c.doorLevel}`),
     el('div', { class: 'state' }, c.doorOpen ? '门开 open' : '门关 closed', ' · ', c.item ? '有件 item' : '空 empty'),
     badges,
     el('div', { class: 'quick' },
