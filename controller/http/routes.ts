@@ -1,0 +1,130 @@
+/**
+ * Routes are declared once, as data: method, path, who may call it, the zod schemas of its
+ * input and of each answer, and the handler. From that one declaration come
+ *   - the express route, with input validation (a bad input never reaches a handler),
+ *   - the access check (public, kiosk device, staff session, admin),
+ *   - the OpenAPI description served at /api/openapi.json (see openapi.ts).
+ * Every error answer has one shape: { error: { code, message, field? } }.
+ */
+import type { Express, NextFunction, Request, RequestHandler, Response } from 'express';
+import { z } from 'zod';
+
+export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
+
+/** public: anyone (phones); kiosk: the cabinet's own screen only; staff/admin: a staff session. */
+export type Access = 'public' | 'kiosk' | 'staff' | 'admin';
+
+export const errorBodySchema = z.object({
+  error: z.object({
+    code: z.string().describe('machine-readable error code'),
+    message: z.string().describe('what went wrong, in plain words'),
+    field: z.string().optional().describe('the input field at fault, when there is one'),
+  }),
+});
+export type ErrorBody = z.infer<typeof errorBodySchema>;
+
+export interface ResponseSpec {
+  description: string;
+  /** JSON body schema; omit for non-JSON answers (then give contentType). */
+  schema?: z.ZodType;
+  contentType?: string;
+}
+
+/** Who is calling, as established by the access check. */
+export type Caller =
+  | { kind: 'public' }
+  | { kind: 'kiosk'; deviceId: string }
+  | { kind: 'staff'; staffId: number; role: 'staff' | 'admin'; sessionId: string };
+
+export interface HandlerContext<P, Q, B> {
+  params: P;
+  query: Q;
+  body: B;
+  caller: Caller;
+  req: Request;
+  res: Response;
+}
+
+/** A handler returns [status, body] for JSON, or sends the answer itself on `res` and returns undefined. */
+export type HandlerResult = readonly [number, unknown] | undefined;
+
+export interface RouteSpec<P = unknown, Q = unknown, B = unknown> {
+  method: Method;
+  /** Express path, e.g. /api/requests/:token */
+  path: string;
+  summary: string;
+  tag: string;
+  access: Access;
+  params?: z.ZodType<P>;
+  query?: z.ZodType<Q>;
+  body?: z.ZodType<B>;
+  responses: Record<number, ResponseSpec>;
+  handler: (ctx: HandlerContext<P, Q, B>) => HandlerResult | Promise<HandlerResult>;
+}
+
+/**
+ * Declare a route: the handler is type-checked against its own schemas; the result is erased to
+ * RouteSpec<unknown…> so that routes of every shape fit in one list (the schemas guarantee the types at run time).
+ */
+export function route<P = Record<string, never>, Q = Record<string, never>, B = undefined>(spec: RouteSpec<P, Q, B>): RouteSpec {
+  return spec as unknown as RouteSpec;
+}
+
+/** An error a handler throws to answer 4xx/5xx in the standard shape. */
+export class HttpError extends Error {
+  constructor(readonly status: number, readonly code: string, message: string, readonly field?: string) {
+    super(message);
+    this.name = 'HttpError';
+  }
+}
+
+export function sendError(res: Response, status: number, code: string, message: string, field?: string): void {
+  const body: ErrorBody = { error: field === undefined ? { code, message } : { code, message, field } };
+  res.status(status).json(body);
+}
+
+/** The first problem of a zod error, as a field path and a message. */
+export function describeZodError(error: z.ZodError, where: string): { field?: string; message: string } {
+  const issue = error.issues[0];
+  if (!issue) return { message: `invalid ${where}` };
+  const field = issue.path.map(String).join('.');
+  return field ? { field, message: `${field}: ${issue.message}` } : { message: issue.message };
+}
+
+export type Authenticate = (req: Request, access: Exclude<Access, 'public'>) => Caller | HttpError;
+export type ErrorMapper = (err: unknown) => HttpError | null;
+
+/** Register every route on the app: validate, authenticate, run, answer. */
+export function mountRoutes(app: Express, routes: readonly RouteSpec[], authenticate: Authenticate, mapError: ErrorMapper): void {
+  for (const spec of routes) {
+    const handler: RequestHandler = (req: Request, res: Response, next: NextFunction) => {
+      void (async () => {
+        let caller: Caller = { kind: 'public' };
+        if (spec.access !== 'public') {
+          const who = authenticate(req, spec.access);
+          if (who instanceof HttpError) return sendError(res, who.status, who.code, who.message);
+          caller = who;
+        }
+        const parts = [['params', spec.params, req.params], ['query', spec.query, req.query], ['body', spec.body, req.body]] as const;
+        const parsed: Record<string, unknown> = { params: {}, query: {}, body: undefined };
+        for (const [where, schema, value] of parts) {
+          if (!schema) continue;
+          const r = schema.safeParse(where === 'body' && value === undefined ? {} : value);
+          if (!r.success) {
+            const { field, message } = describeZodError(r.error, where);
+            return sendError(res, 400, 'BAD_INPUT', message, field);
+          }
+          parsed[where] = r.data;
+        }
+        const result = await spec.handler({ params: parsed.params, query: parsed.query, body: parsed.body, caller, req, res });
+        if (result && !res.headersSent) res.status(result[0]).json(result[1]);
+      })().catch((err: unknown) => {
+        if (res.headersSent) return;
+        const known = err instanceof HttpError ? err : mapError(err);
+        if (known) return sendError(res, known.status, known.code, known.message, known.field);
+        next(err);
+      });
+    };
+    app[spec.method](spec.path, handler);
+  }
+}
