@@ -18,8 +18,8 @@ export interface BoardHardware {
   coilFault(channel: number): FaultCode;
   /** Energise the lock coil of a channel for pulseMs. */
   pulse(channel: number, pulseMs: number): void;
-  /** True while some coil of this board is energised. */
-  pulsing(): boolean;
+  /** True while some coil of this board (or, given a channel, that channel's coil) is energised. */
+  pulsing(channel?: number): boolean;
 }
 
 /** What handling one command did, for the cabinet's counters. */
@@ -41,6 +41,9 @@ export interface BoardConfig {
   clock: () => number;
 }
 
+/** Events waiting to be sent; beyond this the oldest is dropped (the counter gap tells the controller). */
+export const EVENT_QUEUE_SIZE = 32;
+
 const DECODE_TO_NAK: Partial<Record<DecodeError['code'], NakReason>> = {
   UNKNOWN_VERB: 'UNKNOWN_VERB',
   BAD_ARGS: 'BAD_ARGS',
@@ -51,6 +54,10 @@ export class BoardFirmware {
   readonly addr: number;
   readonly channels: number;
   private eventCounter = 0;
+  /** Counter of the newest event that left the queue (sent or dropped): what STATUS reports. */
+  private leftCounter = 0;
+  private queue: BoardEvent[] = [];
+  private dropped = 0;
   private dedup: DedupEntry[] = [];
   private leds: LedMode[];
   /** Sensor values last reported (in an event or at boot), to detect changes. */
@@ -62,7 +69,10 @@ export class BoardFirmware {
   constructor(
     private readonly config: BoardConfig,
     private readonly hw: BoardHardware,
+    /** Called with each event as it leaves the queue (flush). */
     private readonly emitEvent: (e: BoardEvent) => void,
+    /** Called when the queue gained an event; the owner decides when the bus allows flush(). */
+    private readonly onQueued: () => void = () => this.flush(),
   ) {
     this.addr = config.addr;
     this.channels = config.channels;
@@ -78,14 +88,35 @@ export class BoardFirmware {
     this.dedup = [];
     this.leds.fill('OFF');
     this.eventCounter = 0;
+    this.leftCounter = 0;
+    this.queue = [];
     this.seenDoor = this.range().map((ch) => this.hw.doorLevel(ch));
     this.seenItem = this.range().map((ch) => this.hw.itemPresent(ch));
     this.seenFault = this.range().map((ch) => this.hw.coilFault(ch));
-    this.emitEvent({ kind: 'boot', addr: this.addr, seq: 0, reason });
+    this.queue.push({ kind: 'boot', addr: this.addr, seq: 0, reason });
     for (const ch of this.range()) {
       const fault = this.seenFault[ch - 1]!;
-      if (fault !== 'NONE') this.event({ kind: 'fault', addr: this.addr, seq: 0, channel: ch, fault });
+      if (fault !== 'NONE') this.event({ kind: 'fault', addr: this.addr, seq: 0, channel: ch, fault }, false);
     }
+    this.onQueued();
+  }
+
+  /** Send every queued event, in order (the owner calls this when the bus rules allow it). */
+  flush(): void {
+    while (this.queue.length > 0) {
+      const e = this.queue.shift()!;
+      this.leftCounter = e.seq;
+      this.emitEvent(e);
+    }
+  }
+
+  get queuedEvents(): number {
+    return this.queue.length;
+  }
+
+  /** Events dropped because the queue was full. */
+  get droppedEvents(): number {
+    return this.dropped;
   }
 
   /** Read every input and send an event for each that changed since it was last reported. */
@@ -139,7 +170,7 @@ export class BoardFirmware {
 
   status(): BoardStatus {
     return {
-      eventCounter: this.eventCounter,
+      eventCounter: this.leftCounter,
       doors: this.range().map((ch) => this.hw.doorLevel(ch)),
       items: this.range().map((ch) => this.hw.itemPresent(ch)),
       faults: this.range().map((ch) => this.hw.coilFault(ch)),
@@ -171,7 +202,7 @@ export class BoardFirmware {
       return { reply: { kind: 'ack-unlock', addr, seq, channel, duplicate: true }, duplicate: true };
     }
     if (this.hw.coilFault(channel) !== 'NONE') return { reply: this.nak(cmd, 'UNLOCK', 'COIL_FAULT') };
-    if (this.config.singleCoil && this.hw.pulsing()) return { reply: this.nak(cmd, 'UNLOCK', 'BUSY') };
+    if (this.hw.pulsing(channel) || (this.config.singleCoil && this.hw.pulsing())) return { reply: this.nak(cmd, 'UNLOCK', 'BUSY') };
     this.dedup.push({ seq, channel, at: now });
     if (this.dedup.length > DEDUP_ENTRIES) this.dedup.splice(0, this.dedup.length - DEDUP_ENTRIES);
     this.hw.pulse(channel, pulseMs);
@@ -182,14 +213,22 @@ export class BoardFirmware {
     return { kind: 'nak', addr: this.addr, seq: cmd.seq, verb, reason };
   }
 
-  private event(e: BoardEvent): void {
+  private event(e: BoardEvent, notify = true): void {
     this.eventCounter = this.eventCounter >= MAX_SEQ ? 0 : this.eventCounter + 1;
-    this.emitEvent({ ...e, seq: this.eventCounter });
+    this.queue.push({ ...e, seq: this.eventCounter });
+    if (this.queue.length > EVENT_QUEUE_SIZE) {
+      const lost = this.queue.shift()!;
+      this.leftCounter = lost.seq;
+      this.dropped++;
+    }
+    if (notify) this.onQueued();
   }
 
   /** Set the event counter (tests of the wrap-around at 0xFFFF). */
   setEventCounter(n: number): void {
+    this.flush();
     this.eventCounter = n & MAX_SEQ;
+    this.leftCounter = this.eventCounter;
   }
 
   private range(): number[] {

@@ -17,7 +17,7 @@ import {
 } from '../firmware-protocol/index.js';
 import { BoardFirmware } from './board.js';
 import {
-  DEFAULT_FIRMWARE, DEFAULT_FRAME_LOG_SIZE, DEFAULT_LAYOUT, DEFAULT_SEED, DEFAULT_SERIAL_RETRY_MS, DEFAULT_SPRING_MS,
+  DEFAULT_FIRMWARE, DEFAULT_FRAME_LOG_SIZE, EVENT_QUIET_BASE_MS, EVENT_QUIET_PER_ADDRESS_MS, DEFAULT_LAYOUT, DEFAULT_SEED, DEFAULT_SERIAL_RETRY_MS, DEFAULT_SPRING_MS,
   faultPatchSchema, firstIssue, MAX_SCAN_LENGTH, NO_COMPARTMENT_FAULTS, NO_LINK_FAULTS, parseLayout, simOptionsSchema,
   type CompartmentFaults, type FaultPatch, type Layout, type LinkFaults, type Polarity, type SimOptions,
 } from './config.js';
@@ -52,7 +52,11 @@ export interface BoardState {
   addr: number;
   channels: number;
   firmware: string;
+  /** Counter of the newest event generated (STATUS reports the newest that left the queue). */
   eventCounter: number;
+  /** Events waiting for the bus to allow sending (PROTOCOL.md §11.3). */
+  queuedEvents: number;
+  droppedEvents: number;
   boots: number;
   /** False while the board is rebooting (it answers nothing). */
   online: boolean;
@@ -68,7 +72,10 @@ export interface SimCounters {
   notForMe: number;
   repliesSent: number;
   naksSent: number;
+  /** Events that left the boards' queues onto the wire (or to no link). */
   eventsSent: number;
+  /** Events lost because a board's queue (32) overflowed. */
+  eventsDropped: number;
   /** UNLOCKs that pulsed a coil, per compartment number (1..N). */
   unlocksExecuted: Record<number, number>;
   /** UNLOCK retransmissions answered ACK DUP without pulsing. */
@@ -175,7 +182,7 @@ function zeroCounters(compartments: number): SimCounters {
   const unlocksExecuted: Record<number, number> = {};
   for (let n = 1; n <= compartments; n++) unlocksExecuted[n] = 0;
   return {
-    framesReceived: 0, badCrc: 0, undecodable: 0, notForMe: 0, repliesSent: 0, naksSent: 0, eventsSent: 0,
+    framesReceived: 0, badCrc: 0, undecodable: 0, notForMe: 0, repliesSent: 0, naksSent: 0, eventsSent: 0, eventsDropped: 0,
     unlocksExecuted, duplicates: 0, dropped: { toBoard: 0, toController: 0 }, corrupted: { toBoard: 0, toController: 0 },
     overlongLines: 0, discardedBytes: 0, ignoredWhileDisconnected: 0,
   };
@@ -216,6 +223,11 @@ export class SimCabinet extends EventEmitter<SimEventMap> {
   /** Line-reader counters of links already closed. */
   private closedLineCounters = { overlong: 0, discardedBytes: 0 };
   private disconnected: DisconnectMode | null = null;
+  private readonly busEvents: 'protocol' | 'immediate';
+  /** performance.now() of the last line seen on the bus. */
+  private lastRxAt = Number.NEGATIVE_INFINITY;
+  private readonly pendingReplies = new Map<number, number>();
+  private readonly flushTimers = new Map<number, NodeJS.Timeout>();
   private nextLinkId = 1;
   private isClosed = false;
 
@@ -236,6 +248,7 @@ export class SimCabinet extends EventEmitter<SimEventMap> {
     this.clock = o.clock ?? Date.now;
     this.serialRetryMs = o.serialRetryMs ?? DEFAULT_SERIAL_RETRY_MS;
     this.frameLogSize = o.frameLogSize ?? DEFAULT_FRAME_LOG_SIZE;
+    this.busEvents = o.busEvents ?? 'protocol';
     this.compartmentCount = this.layout.boards * this.layout.channels;
     this.counters = zeroCounters(this.compartmentCount);
 
@@ -264,9 +277,10 @@ export class SimCabinet extends EventEmitter<SimEventMap> {
           itemPresent: (ch) => this.compAt(addr, ch).item,
           coilFault: (ch) => this.compAt(addr, ch).coilFault,
           pulse: (ch, ms) => this.pulse(this.compAt(addr, ch), ms),
-          pulsing: () => this.comps.some((c) => c.addr === addr && c.lockReleased),
+          pulsing: (ch) => (ch === undefined ? this.comps.some((c) => c.addr === addr && c.lockReleased) : this.compAt(addr, ch).lockReleased),
         },
         (e) => this.sendEvent(e),
+        () => this.tryFlush(addr),
       );
       this.boards.push(board);
     }
@@ -391,6 +405,7 @@ export class SimCabinet extends EventEmitter<SimEventMap> {
   private receive(link: LineLink, raw: string): void {
     if (this.isClosed || link.info.role !== 'bus') return;
     let line = raw;
+    this.busActivity();
     if (this.disconnected) {
       this.counters.ignoredWhileDisconnected++;
       this.log('in', link, line, 'ignored', 'disconnected');
@@ -457,8 +472,53 @@ export class SimCabinet extends EventEmitter<SimEventMap> {
   private sendReply(link: LineLink, reply: Message): void {
     this.counters.repliesSent++;
     const delay = this.linkFaults.delayMs;
-    if (delay > 0) this.later(delay, () => this.transmit(reply, [link]));
-    else this.transmit(reply, [link]);
+    if (delay <= 0) {
+      this.transmit(reply, [link]);
+      return;
+    }
+    // Events wait for the reply: never between a command and its reply (PROTOCOL.md §11.3).
+    const addr = reply.addr;
+    this.pendingReplies.set(addr, (this.pendingReplies.get(addr) ?? 0) + 1);
+    this.later(delay, () => {
+      this.transmit(reply, [link]);
+      const left = (this.pendingReplies.get(addr) ?? 1) - 1;
+      if (left > 0) this.pendingReplies.set(addr, left);
+      else this.pendingReplies.delete(addr);
+      this.tryFlush(addr);
+    });
+  }
+
+  /** Send a board's queued events if the bus rules allow it now, else when they will. */
+  private tryFlush(addr: number): void {
+    const board = this.boards[addr - 1];
+    if (!board || board.queuedEvents === 0 || this.isClosed) return;
+    if ((this.pendingReplies.get(addr) ?? 0) > 0) return; // flushed after the reply
+    if (this.busEvents === 'protocol' && this.layout.boards > 1) {
+      const wait = this.lastRxAt + EVENT_QUIET_BASE_MS + EVENT_QUIET_PER_ADDRESS_MS * addr - performance.now();
+      if (wait > 0) {
+        this.armFlush(addr, wait);
+        return;
+      }
+    }
+    board.flush();
+  }
+
+  private armFlush(addr: number, ms: number): void {
+    const old = this.flushTimers.get(addr);
+    if (old) this.cancel(old);
+    this.flushTimers.set(addr, this.later(Math.ceil(ms), () => {
+      this.flushTimers.delete(addr);
+      this.tryFlush(addr);
+    }));
+  }
+
+  /** A line on the bus: on a shared bus, boards with queued events start waiting for quiet again. */
+  private busActivity(): void {
+    this.lastRxAt = performance.now();
+    if (this.busEvents !== 'protocol' || this.layout.boards < 2) return;
+    for (const b of this.boards) {
+      if (b.queuedEvents > 0) this.armFlush(b.addr, EVENT_QUIET_BASE_MS + EVENT_QUIET_PER_ADDRESS_MS * b.addr);
+    }
   }
 
   private sendEvent(e: BoardEvent): void {
@@ -654,6 +714,17 @@ export class SimCabinet extends EventEmitter<SimEventMap> {
     this.assertOpen();
     const board = this.board(addr);
     const reason = options.reason ?? 'RESET';
+    // A restart de-energises every coil of the board (PROTOCOL.md §14).
+    for (const c of this.comps) {
+      if (c.addr === addr && c.lockReleased) {
+        c.pulseToken++;
+        c.lockReleased = false;
+        this.changed({ reason: 'lock', compartment: c.n, addr });
+      }
+    }
+    const pendingFlush = this.flushTimers.get(addr);
+    if (pendingFlush) this.cancel(pendingFlush);
+    this.flushTimers.delete(addr);
     this.offline.add(addr);
     this.changed({ reason: 'board', addr });
     const start = (): void => {
@@ -700,7 +771,7 @@ export class SimCabinet extends EventEmitter<SimEventMap> {
     }
     const c = this.counters;
     return {
-      ...c, unlocksExecuted: { ...c.unlocksExecuted }, dropped: { ...c.dropped }, corrupted: { ...c.corrupted },
+      ...c, eventsDropped: this.boards.reduce((n, b) => n + b.droppedEvents, 0), unlocksExecuted: { ...c.unlocksExecuted }, dropped: { ...c.dropped }, corrupted: { ...c.corrupted },
       overlongLines: overlong, discardedBytes: discarded,
     };
   }
@@ -723,7 +794,8 @@ export class SimCabinet extends EventEmitter<SimEventMap> {
   boardState(addr: number): BoardState {
     const b = this.board(addr);
     return {
-      addr, channels: b.channels, firmware: b.firmware, eventCounter: b.events, boots: b.boots,
+      addr, channels: b.channels, firmware: b.firmware, eventCounter: b.events, queuedEvents: b.queuedEvents,
+      droppedEvents: b.droppedEvents, boots: b.boots,
       online: !this.offline.has(addr),
     };
   }

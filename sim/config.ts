@@ -26,6 +26,9 @@ export const DEFAULT_SERIAL_RETRY_MS = 1000;
 export const DEFAULT_FRAME_LOG_SIZE = 200;
 export const MAX_DELAY_MS = 60_000;
 export const MAX_SCAN_LENGTH = 512;
+/** PROTOCOL.md §11.3: on a shared bus a board sends events only after the bus was quiet this long + 4 ms × address. */
+export const EVENT_QUIET_BASE_MS = 150;
+export const EVENT_QUIET_PER_ADDRESS_MS = 4;
 
 const LAYOUT_RE = /^([1-9][0-9]?)x([1-9][0-9]?)$/;
 
@@ -125,8 +128,16 @@ export interface SimOptions {
   faults?: FaultPatch;
   /** Physical state at power-on. */
   initial?: { items?: number[]; openDoors?: number[] };
-  /** When true, an UNLOCK while another coil of the same board is still pulsing gets NAK BUSY. */
+  /**
+   * When true, an UNLOCK while another coil of the same board is still pulsing gets NAK BUSY (PROTOCOL.md §7.3
+   * step 4 calls this the usual board). Default false. An UNLOCK of a channel whose own pulse still runs is always BUSY.
+   */
   singleCoil?: boolean;
+  /**
+   * When events go out. 'protocol' (default, PROTOCOL.md §11.3): never between a command and its reply; with more
+   * than one board, only after the bus was quiet 150 ms + 4 ms × address. 'immediate': as soon as they happen.
+   */
+  busEvents?: 'protocol' | 'immediate';
   /** Clock used for the de-duplication window (ms); default Date.now. */
   clock?: () => number;
   /** How often a missing serial path is retried, ms (default 1000). */
@@ -146,6 +157,7 @@ export const simOptionsSchema = z.strictObject({
   faults: faultPatchSchema.optional(),
   initial: z.strictObject({ items: z.array(z.number().int().min(1)).optional(), openDoors: z.array(z.number().int().min(1)).optional() }).optional(),
   singleCoil: z.boolean().optional(),
+  busEvents: z.enum(['protocol', 'immediate']).optional(),
   clock: z.custom<() => number>((v) => typeof v === 'function').optional(),
   serialRetryMs: z.number().int().min(10).max(600_000).optional(),
   frameLogSize: z.number().int().min(0).max(100_000).optional(),

@@ -50,6 +50,19 @@ function waitFrames(sim: SimCabinet, test: (f: FrameLogEntry) => boolean, count:
   });
 }
 
+/** Resolves once compartment n's lock coil is no longer energised. */
+function released(sim: SimCabinet, n: number): Promise<void> {
+  return new Promise((resolve) => {
+    if (!sim.compartment(n).lockReleased) return resolve();
+    const on = (): void => {
+      if (sim.compartment(n).lockReleased) return;
+      sim.off('change', on);
+      resolve();
+    };
+    sim.on('change', on);
+  });
+}
+
 /** A round trip that proves everything sent before it was processed (replies come in order). */
 async function sync(wire: Wire, addr = 1): Promise<void> {
   await wire.request({ kind: 'ident', addr, seq: wire.seq() });
@@ -129,12 +142,14 @@ describe('UNLOCK', () => {
     now += DEDUP_WINDOW_MS - 1;
     expect((await wire.request<UnlockAck>(first)).duplicate).toBe(true);
     now += 1;
+    await released(sim, 1); // a channel whose own pulse still runs answers BUSY
     expect((await wire.request<UnlockAck>(first)).duplicate).toBe(false);
     expect(sim.unlockCount(1)).toBe(2);
 
-    // Fill the memory with DEDUP_ENTRIES newer unlocks: the first one drops out.
-    for (let i = 0; i < DEDUP_ENTRIES; i++) await wire.request({ kind: 'unlock', addr: 1, seq: 100 + i, channel: 2, pulseMs: 100 });
-    expect((await wire.request<UnlockAck>({ kind: 'unlock', addr: 1, seq: 100 + DEDUP_ENTRIES - 1, channel: 2, pulseMs: 100 })).duplicate).toBe(true);
+    // Fill the memory with DEDUP_ENTRIES newer unlocks (one per channel): the first one drops out.
+    for (let i = 0; i < DEDUP_ENTRIES; i++) await wire.request({ kind: 'unlock', addr: 1, seq: 100 + i, channel: 3 + i, pulseMs: 100 });
+    expect((await wire.request<UnlockAck>({ kind: 'unlock', addr: 1, seq: 100 + DEDUP_ENTRIES - 1, channel: 2 + DEDUP_ENTRIES, pulseMs: 100 })).duplicate).toBe(true);
+    await released(sim, 1);
     expect((await wire.request<UnlockAck>(first)).duplicate).toBe(false);
     expect(sim.unlockCount(1)).toBe(3);
   });
@@ -469,5 +484,62 @@ describe('property: arbitrary bytes', () => {
       { numRuns: 150, seed: 42 },
     );
     expect(Object.values(sim.getCounters().unlocksExecuted).every((n) => n === 0)).toBe(true);
+  });
+});
+
+describe('when events may go out (PROTOCOL.md §11.3, §11.4)', () => {
+  it('an UNLOCK of a channel whose own pulse still runs is refused with BUSY and not remembered', async () => {
+    const { sim, wire } = setup({ springMs: 60_000 });
+    await wire.request({ kind: 'unlock', addr: 1, seq: 1, channel: 1, pulseMs: 2000 });
+    const nak = await wire.request<Nak>({ kind: 'unlock', addr: 1, seq: 2, channel: 1, pulseMs: 300 });
+    expect(nak).toEqual({ kind: 'nak', addr: 1, seq: 2, verb: 'UNLOCK', reason: 'BUSY' });
+    // Another channel is fine on a board that drives several coils.
+    expect((await wire.request<UnlockAck>({ kind: 'unlock', addr: 1, seq: 3, channel: 2, pulseMs: 300 })).kind).toBe('ack-unlock');
+    sim.reboot(1); // a restart de-energises every coil
+    expect((await wire.request<UnlockAck>({ kind: 'unlock', addr: 1, seq: 2, channel: 1, pulseMs: 300 })).duplicate).toBe(false);
+    expect(sim.unlockCount(1)).toBe(2);
+  });
+
+  it('never sends an event between a command and its (delayed) reply', async () => {
+    const { sim, wire } = setup({ faults: { delayMs: 30 } });
+    const seen = waitFrames(sim, (f) => f.dir === 'in', 1);
+    wire.send({ kind: 'status', addr: 1, seq: 1 });
+    await seen;
+    sim.openDoor(1);
+    const door = await wire.event('door');
+    const kinds = wire.messages().map((m) => m.kind);
+    expect(kinds).toEqual(['ack-status', 'door']);
+    expect((wire.messages()[0] as StatusAck).eventCounter).toBe(0);
+    expect(door.seq).toBe(1);
+  });
+
+  it('on a shared bus, holds events until the bus is quiet; STATUS reports only what left the queue', async () => {
+    const { sim, wire } = setup({ layout: '2x12' });
+    await wire.request({ kind: 'ident', addr: 1, seq: 1 }); // the bus was just busy
+    sim.openDoor(13);
+    expect(sim.boardState(2).queuedEvents).toBe(1);
+    const status = await wire.request<StatusAck>({ kind: 'status', addr: 2, seq: 2 });
+    expect(status.eventCounter).toBe(0);
+    expect(status.doors[0]).toBe('O'); // the level itself is current
+    const door = await wire.event('door');
+    expect(door).toMatchObject({ addr: 2, channel: 1, seq: 1 });
+    const kinds = wire.messages().map((m) => m.kind);
+    expect(kinds.indexOf('ack-status')).toBeLessThan(kinds.indexOf('door'));
+    expect((await wire.request<StatusAck>({ kind: 'status', addr: 2, seq: 3 })).eventCounter).toBe(1);
+  });
+
+  it('drops the oldest events when the queue overflows, leaving a gap in the counter', async () => {
+    const { sim, wire } = setup({ layout: '2x12' });
+    await wire.request({ kind: 'ident', addr: 1, seq: 1 });
+    for (let i = 0; i < 20; i++) {
+      sim.openDoor(2);
+      sim.closeDoor(2);
+    }
+    expect(sim.boardState(1).droppedEvents).toBe(8);
+    const status = await wire.request<StatusAck>({ kind: 'status', addr: 1, seq: 2 });
+    expect(status.eventCounter).toBe(8);
+    const first = await wire.event('door');
+    expect(first.seq).toBe(9);
+    expect(sim.getCounters().eventsDropped).toBe(8);
   });
 });
