@@ -25,7 +25,8 @@ import type { DoorPolarity, Layout } from '../config.js';
 import { CabinetError, ErrorCodes, isCabinetError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Endpoint } from '../transport/endpoints.js';
-import { Link } from '../transport/link.js';
+import { KeptLink } from '../transport/kept-link.js';
+import type { Link } from '../transport/link.js';
 import { CompartmentMap, type Place } from './layout.js';
 
 export type LinkState = 'connecting' | 'online' | 'offline' | 'stopped';
@@ -146,14 +147,13 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
   private readonly boards = new Map<number, BoardState>();
   private readonly channels: ChannelState[];
   private readonly counters: DriverCounters = { ...ZERO_COUNTERS };
+  private readonly kept: KeptLink;
   private link: Link | null = null;
   private linkState: LinkState = 'offline';
   private seq = Math.floor(Math.random() * (MAX_SEQ + 1));
   private tail: Promise<unknown> = Promise.resolve();
   private pending: Pending | null = null;
   private pollTimer: NodeJS.Timeout | null = null;
-  private reconnectTimer: NodeJS.Timeout | null = null;
-  private reconnectAttempt = 0;
   private stopped = true;
   private readonly unlockTimes: number[] = [];
 
@@ -165,6 +165,10 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
       this.boards.set(b.addr, { addr: b.addr, channels: b.channels, online: false, ident: null, lastSeenAt: null, eventCounter: null, resyncQueued: false });
     }
     this.channels = this.map.places.map(() => ({ open: null, present: null, fault: null, lastUnlockAt: -Infinity }));
+    this.kept = new KeptLink({ ...opts, logger: this.log });
+    this.kept.on('up', (link) => void this.onLinkUp(link));
+    this.kept.on('down', (reason) => this.onLinkDown(reason));
+    this.kept.on('line', (line) => this.onLine(line));
   }
 
   // ------------------------------------------------------------------ lifecycle
@@ -173,17 +177,18 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
   async start(): Promise<void> {
     if (!this.stopped) return;
     this.stopped = false;
-    await this.connect();
+    this.setLinkState('connecting');
+    await this.kept.start();
+    await this.tail.catch(() => undefined);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.pollTimer) clearInterval(this.pollTimer);
-    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
-    this.pollTimer = this.reconnectTimer = null;
+    this.pollTimer = null;
     this.failPending(new CabinetError(ErrorCodes.LINK_CLOSED, 'the driver was stopped'));
-    this.link?.close();
     this.link = null;
+    this.kept.stop();
     this.setLinkState('stopped');
     await this.tail.catch(() => undefined);
   }
@@ -192,26 +197,8 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
     return this.linkState;
   }
 
-  private async connect(): Promise<void> {
-    if (this.stopped) return;
-    this.setLinkState('connecting');
-    let link: Link;
-    try {
-      link = new Link(await this.opts.endpoint.open());
-    } catch (e) {
-      this.log.warn({ port: this.opts.endpoint.description, err: errorText(e) }, 'cannot open the lock board port');
-      this.setLinkState('offline', errorText(e));
-      this.scheduleReconnect();
-      return;
-    }
-    if (this.stopped) {
-      link.close();
-      return;
-    }
+  private async onLinkUp(link: Link): Promise<void> {
     this.link = link;
-    link.on('line', (line) => this.onLine(line));
-    link.on('down', (reason) => this.onLinkDown(link, reason));
-    this.reconnectAttempt = 0;
     this.setLinkState('online');
     this.log.info({ port: this.opts.endpoint.description }, 'lock board port open');
     for (const board of this.boards.values()) await this.refreshBoard(board, 'connect');
@@ -221,29 +208,12 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
     }
   }
 
-  private onLinkDown(link: Link, reason: string): void {
-    if (link !== this.link) return;
-    this.counters.overlongLines += link.counters.overlong;
+  private onLinkDown(reason: string): void {
     this.link = null;
     this.failPending(new CabinetError(ErrorCodes.LINK_DISCONNECTED, `the lock board port went away (${reason})`));
     for (const board of this.boards.values()) this.setBoardOnline(board, false, 'link down');
     if (this.stopped) return;
-    this.log.warn({ port: this.opts.endpoint.description, reason }, 'lock board port lost');
     this.setLinkState('offline', reason);
-    this.scheduleReconnect();
-  }
-
-  private scheduleReconnect(): void {
-    if (this.stopped || this.reconnectTimer) return;
-    const base = Math.min(this.opts.reconnectMaxMs, this.opts.reconnectMinMs * 2 ** this.reconnectAttempt);
-    const delay = Math.round(base * (0.8 + Math.random() * 0.4));
-    this.reconnectAttempt = Math.min(this.reconnectAttempt + 1, 30);
-    this.reconnectTimer = setTimeout(() => {
-      this.reconnectTimer = null;
-      this.counters.reconnects++;
-      void this.connect();
-    }, delay);
-    this.reconnectTimer.unref();
   }
 
   private setLinkState(state: LinkState, reason?: string): void {
@@ -318,7 +288,7 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
           fault: c.fault ?? 'unknown',
         };
       }),
-      counters: { ...this.counters, overlongLines: this.counters.overlongLines + (this.link?.counters.overlong ?? 0) },
+      counters: { ...this.counters, overlongLines: this.kept.overlongLines, reconnects: this.kept.reconnects },
     };
   }
 

@@ -14,11 +14,12 @@ export interface LinkEvents {
 }
 
 export class Link extends EventEmitter<LinkEvents> {
-  private readonly parser = new BoundedReadlineParser();
+  private readonly parser: BoundedReadlineParser;
   private isDown = false;
 
-  constructor(private readonly stream: Duplex) {
+  constructor(private readonly stream: Duplex, maxLineLength?: number) {
     super();
+    this.parser = new BoundedReadlineParser(maxLineLength);
     stream.on('error', (e: Error) => this.markDown(`error: ${e.message}`));
     stream.on('close', () => this.markDown('closed'));
     stream.on('end', () => this.markDown('ended by the other side'));
