@@ -88,7 +88,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     problems.push('LOCK_RECONNECT_MIN_MS must not be larger than LOCK_RECONNECT_MAX_MS');
   }
   if (problems.length > 0) {
-    throw new CabinetError(ErrorCodes.CONFIG_INVALID, `Invalid configuration:\n  ${problems.join('\n  ')}`, { problems });
+    throw new CabinetError(ErrorCodes.CONFIG_INVALID, `Invalid configuration:\n  ${problems.join('\n  ')}`, { count: problems.length });
   }
   return {
     port: values.PORT as number,

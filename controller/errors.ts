@@ -1,36 +1,62 @@
 /**
- * One error class for the controller, with codes in named groups. Callers switch on `code`,
- * never on message text; the HTTP layer maps codes to statuses.
+ * One error class for the whole controller, with codes in named groups. Callers switch on
+ * `code`, never on message text; the HTTP layer maps codes to statuses. `context` carries ids
+ * and numbers only: never a pickup code, PIN or ID number.
  */
-export const ErrorCodes = {
-  // configuration (start-up)
-  CONFIG_INVALID: 'CONFIG_INVALID',
+export const ERROR_CODES = {
+  // start-up: configuration, data directory, key file, schema
+  startup: ['CONFIG_INVALID', 'KEY_FILE_INVALID', 'KEY_FILE_PERMISSIONS', 'KEY_MISMATCH', 'DB_TOO_NEW', 'DB_PRAGMA_FAILED', 'DB_MIGRATION_FAILED'],
   // the link to the lock boards
-  LINK_TIMEOUT: 'LINK_TIMEOUT', // no reply within the deadline, after all retries
-  LINK_NAK: 'LINK_NAK', // the board refused the command (reason in context)
-  LINK_CRC: 'LINK_CRC', // a reply arrived but failed its CRC (counted; the command is retried)
-  LINK_DISCONNECTED: 'LINK_DISCONNECTED', // the port went away while the command was pending
-  LINK_OFFLINE: 'LINK_OFFLINE', // no port is open right now
-  LINK_CLOSED: 'LINK_CLOSED', // the driver was stopped
-  BOARD_REBOOTED: 'BOARD_REBOOTED', // the board rebooted while the command was in flight: outcome unknown
-  BOARD_MISMATCH: 'BOARD_MISMATCH', // the board's protocol version or channel count is not what the layout says
-  UNLOCK_EXPIRED: 'UNLOCK_EXPIRED', // the unlock could not be sent before its deadline and was dropped
-  UNLOCK_RATE_LIMITED: 'UNLOCK_RATE_LIMITED', // more unlocks in a minute than the local cap allows
-  NO_SUCH_COMPARTMENT: 'NO_SUCH_COMPARTMENT',
+  link: [
+    'LINK_TIMEOUT', // no reply within the deadline, after all retries
+    'LINK_NAK', // the board refused the command (reason in context)
+    'LINK_DISCONNECTED', // the port went away while the command was pending
+    'LINK_OFFLINE', // no port is open right now
+    'LINK_CLOSED', // the driver was stopped
+    'BOARD_REBOOTED', // the board rebooted while the command was in flight: outcome unknown
+    'BOARD_MISMATCH', // the board's protocol version or channel count is not what the layout says
+    'UNLOCK_EXPIRED', // the unlock could not be sent before its deadline and was dropped
+    'NO_SUCH_COMPARTMENT',
+  ],
+  // input and lookups
+  input: ['VALIDATION', 'NOT_FOUND', 'DUPLICATE'],
+  // request life cycle
+  request: ['TRANSITION_NOT_ALLOWED', 'ACTOR_NOT_ALLOWED', 'REASON_REQUIRED', 'SERVICE_DISABLED', 'RESIDENT_DETAILS_MISSING', 'COMPARTMENT_NOT_RESERVED'],
+  // compartments and doors
+  cabinet: ['COMPARTMENT_STATE', 'LAYOUT_CONFLICT', 'UNLOCK_RATE_LIMITED', 'UNLOCK_ALREADY_PENDING'],
+  // credentials and accounts
+  auth: ['CODE_SPACE_EXHAUSTED', 'PIN_POLICY'],
+  // programming errors that must never reach a user
+  internal: ['ASYNC_IN_TRANSACTION', 'DATA_CORRUPT'],
 } as const;
-export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+export type ErrorGroup = keyof typeof ERROR_CODES;
+export type CabinetErrorCode = (typeof ERROR_CODES)[ErrorGroup][number];
+/** Each code by name, for call sites: ErrorCodes.LINK_TIMEOUT === 'LINK_TIMEOUT'. */
+export const ErrorCodes = Object.fromEntries(
+  Object.values(ERROR_CODES).flat().map((c) => [c, c]),
+) as { readonly [K in CabinetErrorCode]: K };
+export type ErrorCode = CabinetErrorCode;
+
+export type ErrorContext = Readonly<Record<string, string | number | boolean | null | undefined>>;
 
 export class CabinetError extends Error {
   constructor(
-    readonly code: ErrorCode,
+    readonly code: CabinetErrorCode,
     message: string,
-    readonly context: Readonly<Record<string, unknown>> = {},
+    readonly context: ErrorContext = {},
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
     this.name = 'CabinetError';
   }
 }
 
-export function isCabinetError(e: unknown, code?: ErrorCode): e is CabinetError {
-  return e instanceof CabinetError && (code === undefined || e.code === code);
+export function isCabinetError(err: unknown, code?: CabinetErrorCode): err is CabinetError {
+  return err instanceof CabinetError && (code === undefined || err.code === code);
+}
+
+export function errorGroup(code: CabinetErrorCode): ErrorGroup {
+  for (const [group, codes] of Object.entries(ERROR_CODES) as [ErrorGroup, readonly string[]][]) if (codes.includes(code)) return group;
+  return 'internal';
 }

@@ -352,7 +352,11 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
         }
         if (outcome.kind === 'nak') {
           this.counters.naks++;
-          if (outcome.reason === 'BUSY') continue;
+          if (outcome.reason === 'BUSY') {
+            // Another coil of the board is still pulsing: wait one pulse before asking again.
+            await new Promise((r) => setTimeout(r, this.opts.pulseMs));
+            continue;
+          }
           throw new CabinetError(ErrorCodes.LINK_NAK, `board ${body.addr} refused ${verb}: ${outcome.reason}`, { addr: body.addr, seq, reason: outcome.reason });
         }
         return outcome;

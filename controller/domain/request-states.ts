@@ -14,7 +14,7 @@
  *   a property of one table row rather than of a from-state.
  * - `request_materials` lets staff ask for materials on a request that was submitted without them.
  */
-import { CabinetError } from './errors.js';
+import { CabinetError } from '../errors.js';
 import type { ActorKind } from './types.js';
 
 export const REQUEST_STATES = [

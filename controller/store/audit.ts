@@ -3,7 +3,7 @@
  * transaction, so a change and its audit row commit together or not at all. UPDATE and DELETE are refused by
  * triggers in the schema.
  */
-import { CabinetError } from '../domain/errors.js';
+import { CabinetError } from '../errors.js';
 import type { Actor, ActorKind } from '../domain/types.js';
 import type { DB } from './db.js';
 

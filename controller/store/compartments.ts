@@ -9,7 +9,7 @@
  * unlocks.ts). Contents (request + direction) are kept while the compartment is opening / open / fault, so a
  * crash or fault never loses track of what is inside.
  */
-import { CabinetError } from '../domain/errors.js';
+import { CabinetError } from '../errors.js';
 import type { Actor } from '../domain/types.js';
 import { appendAudit } from './audit.js';
 import type { StoreContext } from './context.js';

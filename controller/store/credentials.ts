@@ -17,7 +17,7 @@
  *   (46 characters). They need no storage; validity comes from the credential's row.
  */
 import { randomInt } from 'node:crypto';
-import { CabinetError } from '../domain/errors.js';
+import { CabinetError } from '../errors.js';
 import type { RequestState } from '../domain/request-states.js';
 import { kioskActor, type Actor } from '../domain/types.js';
 import { DEFAULT_LOCKOUT_POLICY, lockedFor, recordFailure, recordSuccess, type LockoutPolicy } from './attempts.js';

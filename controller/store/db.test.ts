@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { isCabinetError } from '../domain/errors.js';
+import { isCabinetError } from '../errors.js';
 import { SYSTEM_ACTOR } from '../domain/types.js';
 import { appendAudit, listAudit } from './audit.js';
 import { DB_FILE, inTransaction, openDatabase, readPragmas } from './db.js';

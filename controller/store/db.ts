@@ -10,7 +10,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { CabinetError } from '../domain/errors.js';
+import { CabinetError } from '../errors.js';
 import { MIGRATIONS, type Migration } from './migrations.js';
 
 export type DB = Database.Database;

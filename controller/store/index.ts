@@ -2,7 +2,7 @@
  * Opening the store: key file, database, key/database match. The repositories are plain functions taking the
  * StoreContext; they are re-exported here for convenience.
  */
-import { CabinetError } from '../domain/errors.js';
+import { CabinetError } from '../errors.js';
 import { systemClock, type Clock } from '../domain/types.js';
 import type { StoreContext } from './context.js';
 import { databaseFileExists, openDatabase, type DB } from './db.js';

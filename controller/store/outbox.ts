@@ -11,7 +11,7 @@
  * backups would hold live codes for that time; `secure_delete` zeroes the blanked bytes. The price: a message
  * that failed for good cannot be re-sent with the same code: staff re-issue a code (a new credential).
  */
-import { CabinetError } from '../domain/errors.js';
+import { CabinetError } from '../errors.js';
 import type { StoreContext } from './context.js';
 import type { DB } from './db.js';
 import { decryptField, encryptField } from './secrets.js';

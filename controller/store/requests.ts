@@ -10,7 +10,7 @@
  *   every event                       → an audit row
  */
 import { createHash } from 'node:crypto';
-import { CabinetError } from '../domain/errors.js';
+import { CabinetError } from '../errors.js';
 import {
   applyTransition,
   ruleOf,

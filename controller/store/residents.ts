@@ -3,7 +3,7 @@
  * HMAC for lookup and uniqueness and a staff-screen mask (first 3 + last 4). Reading the full value is audited.
  * Name and mobile stay readable: the mobile is where notifications go and its last 4 digits pair with a code.
  */
-import { CabinetError } from '../domain/errors.js';
+import { CabinetError } from '../errors.js';
 import type { Actor } from '../domain/types.js';
 import {
   maskIdNumberForStaff,

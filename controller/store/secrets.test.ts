@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { isCabinetError } from '../domain/errors.js';
+import { isCabinetError } from '../errors.js';
 import { decryptField, encryptField, loadOrCreateServerKey, SERVER_KEY_FILE } from './secrets.js';
 import { tempDir } from './test-support.js';
 

@@ -14,7 +14,7 @@ import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, ti
 import fs from 'node:fs';
 import path from 'node:path';
 import { inspect } from 'node:util';
-import { CabinetError } from '../domain/errors.js';
+import { CabinetError } from '../errors.js';
 
 export const SERVER_KEY_FILE = 'server.key';
 export const SERVER_KEY_BYTES = 32;

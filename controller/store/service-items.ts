@@ -1,6 +1,6 @@
 /** The catalogue of matters residents can ask for. */
 import { z } from 'zod';
-import { CabinetError } from '../domain/errors.js';
+import { CabinetError } from '../errors.js';
 import type { Actor } from '../domain/types.js';
 import { appendAudit } from './audit.js';
 import type { StoreContext } from './context.js';

@@ -7,7 +7,7 @@
  * Hashing is asynchronous and happens outside any transaction; the database writes that follow are synchronous.
  */
 import { randomBytes, randomInt, scrypt, type ScryptOptions } from 'node:crypto';
-import { CabinetError } from '../domain/errors.js';
+import { CabinetError } from '../errors.js';
 import { SYSTEM_ACTOR, staffActor, type Actor } from '../domain/types.js';
 import { DEFAULT_LOCKOUT_POLICY, lockedFor, recordFailure, recordSuccess, type LockoutPolicy } from './attempts.js';
 import { appendAudit } from './audit.js';

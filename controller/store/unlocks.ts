@@ -12,7 +12,7 @@
  * per minute across the cabinet, and a compartment with a live intent refuses another: there is no "open all"
  * and no retry loop here. A new unlock always needs a new decision by the caller.
  */
-import { CabinetError } from '../domain/errors.js';
+import { CabinetError } from '../errors.js';
 import type { Actor, ActorKind } from '../domain/types.js';
 import { appendAudit } from './audit.js';
 import type { DoorState } from './compartments.js';
