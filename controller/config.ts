@@ -34,6 +34,17 @@ export interface Config {
   tamperWindowMs: number;
   simPanelPort: number;
   logLevel: string;
+  /** Base of links in QR codes and notifications; null = the controller's own address. */
+  publicUrl: string | null;
+  /** Device key of the kiosk; null = only loopback callers are the kiosk. */
+  kioskKey: string | null;
+  overdueDays: number;
+  unlockTtlMs: number;
+  doorOpenTimeoutMs: number;
+  doorLeftOpenMs: number;
+  /** null = no serial scanner (scans come from the kiosk page). */
+  scannerPort: string | null;
+  notifyWebhookUrl: string | null;
 }
 
 /** name → [description, range, default, schema]: the single list of settings, also printed by `describeConfig`. */
@@ -69,6 +80,14 @@ export const SETTINGS = {
   LOCK_RECONNECT_MAX_MS: ['longest reconnect delay, ms', '100–300000', '10000', int(100, 300_000)],
   LOCK_TAMPER_WINDOW_MS: ['a door opening later than this after its unlock is a tamper alarm, ms', '500–120000', '10000', int(500, 120_000)],
   SIM_PANEL_PORT: ['developer panel port of the embedded simulator (LOCK_PORT=sim), 0 = any free port', '0–65535', '3001', int(0, 65535)],
+  PUBLIC_URL: ['base URL of the phone pages, used in QR codes and notifications', 'an http(s) URL', '', z.union([z.literal(''), z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })])],
+  KIOSK_KEY: ['device key the kiosk screen sends (X-Kiosk-Key); empty = only this machine (loopback) is the kiosk', 'empty or 24–128 characters', '', z.union([z.literal(''), z.string().min(24, 'must be at least 24 characters').max(128)])],
+  OVERDUE_DAYS: ['days after loading when an uncollected document becomes overdue (its code stays valid)', '1–60', '7', int(1, 60)],
+  UNLOCK_TTL_MS: ['an unlock not sent within this time is dropped, never sent late, ms', '1000–30000', '5000', int(1000, 30_000)],
+  DOOR_OPEN_TIMEOUT_MS: ['how long to wait for a door to open after its unlock, ms', '1000–30000', '5000', int(1000, 30_000)],
+  DOOR_LEFT_OPEN_MS: ['alarm when a door stays open longer than this, ms', '10000–600000', '60000', int(10_000, 600_000)],
+  SCANNER_PORT: ['serial QR scanner: a device path or tcp://host:port; empty = none', '`/dev/…`, `tcp://host:port`', '', z.union([z.literal(''), lockPortSchema.refine((s) => s !== 'sim', 'must be a device path or tcp://host:port')])],
+  NOTIFY_WEBHOOK_URL: ['notifications are POSTed here (SMS/WeChat gateway); empty = written to the log', 'an http(s) URL', '', z.union([z.literal(''), z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })])],
   LOG_LEVEL: ['fatal, error, warn, info, debug or trace', 'fatal … trace, silent', 'info', z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])],
 } as const;
 
@@ -107,6 +126,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     tamperWindowMs: values.LOCK_TAMPER_WINDOW_MS as number,
     simPanelPort: values.SIM_PANEL_PORT as number,
     logLevel: values.LOG_LEVEL as string,
+    publicUrl: (values.PUBLIC_URL as string) === '' ? null : (values.PUBLIC_URL as string).replace(/\/+$/, ''),
+    kioskKey: (values.KIOSK_KEY as string) === '' ? null : (values.KIOSK_KEY as string),
+    overdueDays: values.OVERDUE_DAYS as number,
+    unlockTtlMs: values.UNLOCK_TTL_MS as number,
+    doorOpenTimeoutMs: values.DOOR_OPEN_TIMEOUT_MS as number,
+    doorLeftOpenMs: values.DOOR_LEFT_OPEN_MS as number,
+    scannerPort: (values.SCANNER_PORT as string) === '' ? null : (values.SCANNER_PORT as string),
+    notifyWebhookUrl: (values.NOTIFY_WEBHOOK_URL as string) === '' ? null : (values.NOTIFY_WEBHOOK_URL as string),
   };
 }
 

@@ -7,6 +7,9 @@ import type { Server } from 'node:http';
 import { SimCabinet } from '../sim/cabinet.js';
 import { startPanelServer, type PanelServer } from '../sim/panel/server.js';
 import { BoardDriver } from './board/driver.js';
+import { SYSTEM_ACTOR } from './domain/types.js';
+import { EventBus } from './events.js';
+import { applyLayout, ensureInitialAdmin, layoutGrid, openStore, type Store } from './store/index.js';
 import { loadConfig, type Config } from './config.js';
 import { isCabinetError } from './errors.js';
 import { createApp } from './http/app.js';
@@ -16,7 +19,11 @@ import { parseTcpUrl, serialEndpoint, streamEndpoint, tcpEndpoint, type Endpoint
 export interface Controller {
   config: Config;
   driver: BoardDriver;
+  store: Store;
+  bus: EventBus;
   server: Server;
+  /** The first admin's login and PIN, when this start created them (print once, never stored in clear). */
+  initialAdmin: { login: string; pin: string } | null;
   url: string;
   sim: { cabinet: SimCabinet; panel: PanelServer } | null;
   close(): Promise<void>;
@@ -39,35 +46,58 @@ function endpointFor(config: Config): { endpoint: Endpoint; cabinet: SimCabinet 
 
 export async function startController(config: Config, logger: Logger): Promise<Controller> {
   fs.mkdirSync(config.dataDir, { recursive: true });
-  const { endpoint, cabinet } = endpointFor(config);
-  const driver = new BoardDriver({ ...config, endpoint, logger });
-  driver.on('link', (e) => logger.info({ ns: 'board', ...e }, `lock board link ${e.state}`));
-
+  const store = openStore({ dataDir: config.dataDir });
+  const bus = new EventBus();
+  let driver: BoardDriver | null = null;
   let panel: PanelServer | null = null;
-  if (cabinet) panel = await startPanelServer(cabinet, { host: '127.0.0.1', port: config.simPanelPort });
-  await driver.start();
+  let cabinet: SimCabinet | null = null;
+  try {
+    const boards = config.layout.boards;
+    applyLayout(store.ctx, layoutGrid(boards.length, boards[0]!.channels), SYSTEM_ACTOR);
+    const initialAdmin = await ensureInitialAdmin(store.ctx);
 
-  const app = createApp({ driver });
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(config.port, config.host, () => resolve(s));
-    s.once('error', reject);
-  });
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : config.port;
-  const shownHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
-  const url = `http://${shownHost}:${port}`;
+    const chosen = endpointFor(config);
+    cabinet = chosen.cabinet;
+    driver = new BoardDriver({ ...config, endpoint: chosen.endpoint, unlockExpiryMs: config.unlockTtlMs, logger });
+    driver.on('link', (e) => {
+      logger.info({ ns: 'board', ...e }, `lock board link ${e.state}`);
+      bus.emit('link', e);
+    });
+    if (cabinet) panel = await startPanelServer(cabinet, { host: '127.0.0.1', port: config.simPanelPort });
+    await driver.start();
 
-  return {
-    config, driver, server, url,
-    sim: cabinet && panel ? { cabinet, panel } : null,
-    async close() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
-      await driver.stop();
-      await panel?.close();
-      await cabinet?.close();
-    },
-  };
+    let publicUrl = config.publicUrl ?? '';
+    const app = createApp({ config, driver, store, bus, logger, get publicUrl() { return publicUrl; } });
+    const server = await new Promise<Server>((resolve, reject) => {
+      const s = app.listen(config.port, config.host, () => resolve(s));
+      s.once('error', reject);
+    });
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    const shownHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+    const url = `http://${shownHost}:${port}`;
+    if (!publicUrl) publicUrl = url;
+
+    const d = driver;
+    return {
+      config, driver: d, store, bus, server, url, initialAdmin,
+      sim: cabinet && panel ? { cabinet, panel } : null,
+      async close() {
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeAllConnections();
+        await d.stop();
+        await panel?.close();
+        await cabinet?.close();
+        store.close();
+      },
+    };
+  } catch (e) {
+    await driver?.stop();
+    await panel?.close();
+    await cabinet?.close();
+    store.close();
+    throw e;
+  }
 }
 
 async function main(): Promise<void> {
@@ -89,12 +119,20 @@ async function main(): Promise<void> {
     process.stderr.write(`Cannot start: ${e instanceof Error ? e.message : String(e)}\n`);
     process.exit(1);
   }
-  const lines = [
-    '',
+  const lines = [''];
+  if (controller.initialAdmin) {
+    lines.push(
+      '首次启动：已创建管理员账号。请记下 PIN，它只显示这一次。',
+      'First start: an administrator account was created. Write the PIN down; it is shown only this once.',
+      `  login: ${controller.initialAdmin.login}   PIN: ${controller.initialAdmin.pin}`,
+      '',
+    );
+  }
+  lines.push(
     '帮办柜 controller is running',
     `  Health:          ${controller.url}/api/health`,
     `  Lock board link: ${controller.driver.snapshot().port} (${controller.driver.state})`,
-  ];
+  );
   if (controller.sim) lines.push(`  Simulator panel: ${controller.sim.panel.url}  (open and close doors, put in items, faults)`);
   lines.push('Press Ctrl+C to stop.', '');
   process.stdout.write(lines.join('\n'));

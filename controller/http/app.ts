@@ -6,17 +6,28 @@
 import express, { type ErrorRequestHandler, type Express } from 'express';
 import helmet from 'helmet';
 import type { BoardDriver } from '../board/driver.js';
+import type { Config } from '../config.js';
+import type { EventBus } from '../events.js';
+import type { Logger } from '../log.js';
+import type { Store } from '../store/index.js';
+import { doorRoutes } from './door-routes.js';
 import { healthRoutes } from './health.js';
 import { buildOpenApi } from './openapi.js';
 import { HttpError, mountRoutes, route, sendError, type Authenticate, type RouteSpec } from './routes.js';
 import { z } from 'zod';
 
 export interface AppDeps {
+  config: Config;
   driver: BoardDriver;
+  store: Store;
+  bus: EventBus;
+  logger: Logger;
+  /** Base URL of the phone pages (PUBLIC_URL, or the controller's own address). */
+  publicUrl: string;
 }
 
 export function allRoutes(deps: AppDeps): RouteSpec[] {
-  const routes: RouteSpec[] = [...healthRoutes(deps.driver)];
+  const routes: RouteSpec[] = [...healthRoutes(deps.driver), ...doorRoutes(deps)];
   routes.push(route({
     method: 'get', path: '/api/openapi.json', tag: 'meta', access: 'public',
     summary: 'This API described in OpenAPI 3.1',
