@@ -235,7 +235,19 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
    * is NOT the door opening: that arrives later as a 'door' event. Rejects with a CabinetError
    * (UNLOCK_EXPIRED, LINK_TIMEOUT, LINK_NAK, LINK_OFFLINE, LINK_DISCONNECTED, BOARD_REBOOTED, …).
    */
-  async unlock(compartment: number, options: { pulseMs?: number; notAfter?: number } = {}): Promise<{ compartment: number; duplicate: boolean }> {
+  async unlock(
+    compartment: number,
+    options: {
+      pulseMs?: number;
+      notAfter?: number;
+      /**
+       * Called once, right before the first transmission (after any wait for the bus), with the
+       * command's sequence number. Returning false drops the unlock unsent (UNLOCK_EXPIRED): this
+       * is where the store marks the unlock intent as sent, or finds it expired.
+       */
+      beforeSend?: (seq: number) => boolean;
+    } = {},
+  ): Promise<{ compartment: number; duplicate: boolean }> {
     const place = this.placeOf(compartment);
     const notAfter = options.notAfter ?? Date.now() + (this.opts.unlockExpiryMs ?? 5000);
     const now = Date.now();
@@ -251,6 +263,7 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
       (sent) => {
         if (sent) this.channels[compartment - 1]!.lastUnlockAt = Date.now();
       },
+      options.beforeSend,
     )) as UnlockAck;
     this.counters.unlocksSent++;
     return { compartment, duplicate: ack.duplicate };
@@ -259,6 +272,15 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
   async setLed(compartment: number, mode: LedMode): Promise<void> {
     const place = this.placeOf(compartment);
     await this.execute({ kind: 'led', addr: place.addr, channel: place.channel, mode });
+  }
+
+  /** Read the status of the board of one compartment now (reporting differences) and return that compartment. */
+  async readCompartment(compartment: number): Promise<CompartmentSnapshot> {
+    const place = this.placeOf(compartment);
+    const board = this.boards.get(place.addr)!;
+    const status = (await this.execute({ kind: 'status', addr: board.addr })) as StatusAck;
+    this.applyStatus(board, status, 'poll');
+    return this.snapshot().compartments[compartment - 1]!;
   }
 
   /** Read full status of every board now and report differences. */
@@ -303,13 +325,13 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
   // ------------------------------------------------------------------ the command queue
 
   /** Run one command on the bus, after every command queued before it. */
-  private execute(body: CommandBody, notAfter?: number, onSent?: (sent: boolean) => void): Promise<Reply> {
-    const run = this.tail.then(() => this.transact(body, notAfter, onSent));
+  private execute(body: CommandBody, notAfter?: number, onSent?: (sent: boolean) => void, beforeSend?: (seq: number) => boolean): Promise<Reply> {
+    const run = this.tail.then(() => this.transact(body, notAfter, onSent, beforeSend));
     this.tail = run.catch(() => undefined);
     return run;
   }
 
-  private async transact(body: CommandBody, notAfter: number | undefined, onSent?: (sent: boolean) => void): Promise<Reply> {
+  private async transact(body: CommandBody, notAfter: number | undefined, onSent?: (sent: boolean) => void, beforeSend?: (seq: number) => boolean): Promise<Reply> {
     const board = this.boards.get(body.addr);
     const seq = this.nextSeq();
     const command = { ...body, seq } as Command;
@@ -324,6 +346,10 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
       }
       const link = this.link;
       if (!link) throw new CabinetError(ErrorCodes.LINK_OFFLINE, 'the lock board port is not open', { addr: body.addr });
+      if (attempt === 0 && beforeSend && !beforeSend(seq)) {
+        this.counters.unlocksExpired++;
+        throw new CabinetError(ErrorCodes.UNLOCK_EXPIRED, 'the unlock was withdrawn or expired before it could be sent', { addr: body.addr, seq });
+      }
       if (attempt > 0) this.counters.retransmissions++;
       const outcome = await new Promise<Reply | CabinetError>((resolve) => {
         const timer = setTimeout(() => {

@@ -20,3 +20,8 @@ export const SYSTEM_ACTOR: Actor = Object.freeze({ kind: 'system', id: null });
 export const staffActor = (staffId: number): Actor => ({ kind: 'staff', id: String(staffId) });
 export const residentActor = (residentId: number): Actor => ({ kind: 'resident', id: String(residentId) });
 export const kioskActor = (deviceId: string): Actor => ({ kind: 'kiosk', id: deviceId });
+
+/** The actor stored on a row (kind + id) as an Actor; an unknown kind reads as the system. */
+export function actorFromRow(kind: string, id: string | null): Actor {
+  return (ACTOR_KINDS as readonly string[]).includes(kind) ? { kind: kind as ActorKind, id } : SYSTEM_ACTOR;
+}

@@ -1,10 +1,109 @@
 /**
- * Routes that open doors: the kiosk's pickup and drop-off, and staff loading, retrieval and
- * force-open. They call the flows (controller/flows/) and nothing else.
+ * Routes that open doors: the kiosk's pickup and drop-off (kiosk device only), and staff loading,
+ * retrieval, force-open and disable/enable (staff session). They call the flows
+ * (controller/flows/cabinet.ts) and nothing else.
  */
+import { z } from 'zod';
+import type { DoorAnswer, KioskAnswer } from '../flows/cabinet.js';
 import type { AppDeps } from './app.js';
-import type { RouteSpec } from './routes.js';
+import { HttpError, route, type Caller, type RouteSpec } from './routes.js';
 
-export function doorRoutes(_deps: AppDeps): RouteSpec[] {
-  return [];
+const kioskAnswerSchema = z.object({
+  ok: z.boolean(),
+  code: z.enum(['OPENED', 'INVALID', 'USED', 'LOCKED', 'NOTHING_WAITING', 'CABINET_FULL', 'NOT_OPENED', 'NOT_READY', 'UNKNOWN_SCAN']),
+  messageZh: z.string().describe('what the screen says, in Chinese'),
+  messageEn: z.string(),
+  compartments: z.array(z.number().int()).describe('compartments now open'),
+  retryAfterMs: z.number().int().optional(),
+});
+
+const doorAnswerSchema = z.object({
+  opened: z.boolean(),
+  compartment: z.number().int().nullable(),
+  code: z.enum(['OPENED', 'CABINET_FULL', 'NOT_OPENED', 'NOT_SENT']),
+  messageZh: z.string(),
+  messageEn: z.string(),
+});
+
+const idParams = z.object({ id: z.coerce.number().int().min(1).max(2 ** 31 - 1) });
+const noParams = z.object({ no: z.coerce.number().int().min(1).max(31 * 48) });
+const reasonBody = z.object({ reason: z.string().trim().min(2, '请填写原因 / a reason is required').max(200) });
+
+function kioskOut(a: KioskAnswer): readonly [number, unknown] {
+  const { done: _done, ...rest } = a;
+  return [200, rest];
+}
+function doorOut(a: DoorAnswer): readonly [number, unknown] {
+  const { done: _done, ...rest } = a;
+  return [200, rest];
+}
+function deviceOf(caller: Caller): string {
+  return caller.kind === 'kiosk' ? caller.deviceId : 'kiosk';
+}
+function staffOf(caller: Caller): number {
+  if (caller.kind !== 'staff') throw new HttpError(401, 'UNAUTHENTICATED', '请先登录 / sign in first');
+  return caller.staffId;
+}
+
+const doorResponses = { 200: { description: 'the door is open, or why not (CABINET_FULL is an answer, not an error)', schema: doorAnswerSchema } };
+const kioskResponses = { 200: { description: 'what to show the resident; ok=false says why in plain words', schema: kioskAnswerSchema } };
+
+export function doorRoutes({ flows }: AppDeps): RouteSpec[] {
+  return [
+    route<Record<string, never>, Record<string, never>, { text: string }>({
+      method: 'post', path: '/api/kiosk/scan', tag: 'kiosk', access: 'kiosk',
+      summary: 'A QR code scanned at the cabinet (keyboard-wedge scanner on the kiosk page): opens what it entitles',
+      body: z.object({ text: z.string().min(1).max(512).describe('the scanned text, as read') }),
+      responses: kioskResponses,
+      handler: async ({ body, caller }) => kioskOut(await flows.scan(body.text, deviceOf(caller))),
+    }),
+    route<Record<string, never>, Record<string, never>, { code: string; phoneLast4: string }>({
+      method: 'post', path: '/api/kiosk/pickup', tag: 'kiosk', access: 'kiosk',
+      summary: 'Pickup by the 8-digit code typed on the touchscreen plus the last 4 digits of the phone',
+      body: z.object({
+        code: z.string().regex(/^\d{8}$/, '取件码应为 8 位数字 / the pickup code is 8 digits'),
+        phoneLast4: z.string().regex(/^\d{4}$/, '请输入手机号后 4 位 / enter the last 4 digits of the phone'),
+      }),
+      responses: kioskResponses,
+      handler: async ({ body, caller }) => kioskOut(await flows.pickupByCode(body.code, body.phoneLast4, deviceOf(caller))),
+    }),
+    route<{ id: number }>({
+      method: 'post', path: '/api/staff/requests/:id/load', tag: 'cabinet', access: 'staff',
+      summary: 'Load a ready document: a free compartment is reserved and opened; closing it with the document inside issues the pickup code',
+      params: idParams, responses: doorResponses,
+      handler: async ({ params, caller }) => doorOut(await flows.load(staffOf(caller), params.id)),
+    }),
+    route<{ id: number }>({
+      method: 'post', path: '/api/staff/requests/:id/retrieve', tag: 'cabinet', access: 'staff',
+      summary: 'Take back an overdue document (administrators: any waiting one) or dropped-off materials',
+      params: idParams, responses: doorResponses,
+      handler: async ({ params, caller }) => doorOut(await flows.retrieve(staffOf(caller), params.id)),
+    }),
+    route<{ no: number }, Record<string, never>, { reason: string }>({
+      method: 'post', path: '/api/staff/compartments/:no/force-open', tag: 'cabinet', access: 'admin',
+      summary: 'Open any compartment (administrators only), with a mandatory reason kept in the audit log',
+      params: noParams, body: reasonBody, responses: doorResponses,
+      handler: async ({ params, body, caller }) => doorOut(await flows.forceOpen(staffOf(caller), params.no, body.reason)),
+    }),
+    route<{ no: number }, Record<string, never>, { reason: string }>({
+      method: 'post', path: '/api/staff/compartments/:no/disable', tag: 'cabinet', access: 'admin',
+      summary: 'Take an empty compartment out of service',
+      params: noParams, body: reasonBody,
+      responses: { 200: { description: 'the compartment', schema: z.object({ no: z.number().int(), state: z.string() }) } },
+      handler: ({ params, body, caller }) => {
+        const c = flows.setDisabled(staffOf(caller), params.no, true, body.reason);
+        return [200, { no: c.no, state: c.state }];
+      },
+    }),
+    route<{ no: number }, Record<string, never>, { reason: string }>({
+      method: 'post', path: '/api/staff/compartments/:no/enable', tag: 'cabinet', access: 'admin',
+      summary: 'Put a disabled compartment back into service',
+      params: noParams, body: reasonBody,
+      responses: { 200: { description: 'the compartment', schema: z.object({ no: z.number().int(), state: z.string() }) } },
+      handler: ({ params, body, caller }) => {
+        const c = flows.setDisabled(staffOf(caller), params.no, false, body.reason);
+        return [200, { no: c.no, state: c.state }];
+      },
+    }),
+  ];
 }

@@ -1,0 +1,442 @@
+/**
+ * The cabinet's job, as explicit sequences over the store and the doors:
+ *   load (staff puts a ready document in), pickup (resident takes it out), drop-off (resident
+ *   leaves materials for staff), retrieval (staff takes back an overdue document or materials),
+ *   force-open, disable/enable — and "what happens when a resident scans" (`scan`, `pickupByCode`).
+ *
+ * A flow answers as soon as the door is open (or cannot be opened); what the door does next
+ * (closed with or without the item) finishes the flow in the background and is published on the
+ * event bus. `done` is there for tests and logs.
+ */
+import type { BoardDriver } from '../board/driver.js';
+import type { Config } from '../config.js';
+import { kioskActor, staffActor, SYSTEM_ACTOR, type Actor } from '../domain/types.js';
+import { CabinetError } from '../errors.js';
+import type { EventBus } from '../events.js';
+import type { Logger } from '../log.js';
+import {
+  appendAudit, findOverdueCandidates, getCompartment, parseResidentQrToken, getStaff, recordDoorFact, requireRequest, reserveCompartment, resolveResidentQr,
+  transitionRequest, verifyCode, verifyRequestQr, type Compartment, type Store, type UnlockReason, type VerifyResult,
+} from '../store/index.js';
+import { crashPoint } from './crash-points.js';
+import { Doors, type OpenOutcome } from './doors.js';
+
+export interface FlowDeps {
+  store: Store;
+  driver: BoardDriver;
+  bus: EventBus;
+  config: Pick<Config, 'unlockTtlMs' | 'doorOpenTimeoutMs' | 'doorLeftOpenMs' | 'overdueDays'>;
+  logger: Logger;
+}
+
+/** How a flow ended once the door closed again. */
+export type Final =
+  | 'loaded' | 'load_aborted' | 'collected' | 'item_not_taken' | 'deposited' | 'deposit_aborted'
+  | 'retrieved' | 'item_still_inside' | 'materials_retrieved' | 'closed' | 'not_opened' | 'not_sent';
+
+export interface DoorAnswer {
+  /** The door is open now. */
+  opened: boolean;
+  compartment: number | null;
+  /** Why not, when not opened: a code and words for the screen (Chinese first). */
+  code: 'OPENED' | 'CABINET_FULL' | 'NOT_OPENED' | 'NOT_SENT';
+  messageZh: string;
+  messageEn: string;
+  done: Promise<Final>;
+}
+
+export type KioskCode = 'OPENED' | 'INVALID' | 'USED' | 'LOCKED' | 'NOTHING_WAITING' | 'CABINET_FULL' | 'NOT_OPENED' | 'NOT_READY' | 'UNKNOWN_SCAN';
+
+/** What the kiosk screen is told after a scan or a typed code: never who the resident is. */
+export interface KioskAnswer {
+  ok: boolean;
+  code: KioskCode;
+  messageZh: string;
+  messageEn: string;
+  /** Compartments now open, in the order they were opened. */
+  compartments: number[];
+  retryAfterMs?: number;
+  done: Promise<Final[]>;
+}
+
+const resolved = <T>(v: T) => Promise.resolve(v);
+
+export class CabinetFlows {
+  readonly doors: Doors;
+  private readonly log: Logger;
+  private ready = false;
+  private overdueTimer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly d: FlowDeps) {
+    this.log = d.logger.child({ ns: 'flows' });
+    this.doors = new Doors(d);
+    // Every door change the board reports becomes a committed fact; an opening no unlock explains is tamper.
+    d.driver.on('door', (e) => this.onDoor(e.compartment, e.open, e.source));
+    d.driver.on('link', (e) => {
+      if (e.state === 'offline') d.bus.alarm('link_offline', '柜子控制板连接中断，正在重连。The lock board link is down; reconnecting.');
+    });
+    d.driver.on('boot', (e) => d.bus.alarm('board_rebooted', `控制板 ${e.addr} 重新启动。Lock board ${e.addr} restarted.`));
+  }
+
+  /** Door actions are refused until start-up reconciliation has run (see reconcile.ts). */
+  markReady(): void {
+    this.ready = true;
+  }
+
+  get isReady(): boolean {
+    return this.ready;
+  }
+
+  private assertReady(): void {
+    if (!this.ready) throw new CabinetError('LINK_OFFLINE', '柜子正在自检，请稍候。The cabinet is checking itself; please wait.');
+  }
+
+  private onDoor(no: number, open: boolean, source: 'event' | 'resync'): void {
+    try {
+      const outcome = recordDoorFact(this.d.store.ctx, { compartmentNo: no, door: open ? 'open' : 'closed', source: source === 'event' ? 'event' : 'poll' });
+      if (outcome.unexplainedOpen && this.ready) {
+        this.d.bus.alarm('tamper', `格口 ${no} 的门在没有开锁指令时被打开。Door ${no} opened without an unlock.`, { compartment: no });
+      }
+      const c = getCompartment(this.d.store.ctx, no);
+      if (c) this.d.bus.emit('compartment', { no, state: c.state, door: c.door, requestId: c.contents?.requestId ?? null });
+    } catch (e) {
+      this.log.error({ err: e instanceof Error ? e.message : String(e), compartment: no }, 'could not record a door change');
+    }
+  }
+
+  private emitRequest(id: number, from: string | null): void {
+    const r = requireRequest(this.d.store.ctx, id);
+    this.d.bus.emit('request', { id, number: r.number, state: r.state, from });
+  }
+
+  private transition(requestId: number, event: Parameters<typeof transitionRequest>[1]['event'], actor: Actor, reason?: string): void {
+    const out = transitionRequest(this.d.store.ctx, { requestId, event, actor, ...(reason ? { reason } : {}) });
+    this.emitRequest(requestId, out.from);
+  }
+
+  // ------------------------------------------------------------------ staff: load
+
+  /**
+   * Staff loads a ready document: reserve a free compartment, open it, and when the door closes
+   * with an item inside the request is loaded (pickup code issued, resident notified).
+   */
+  async load(staffId: number, requestId: number): Promise<DoorAnswer> {
+    this.assertReady();
+    const actor = staffActor(staffId);
+    const req = requireRequest(this.d.store.ctx, requestId);
+    if (req.state !== 'ready') {
+      throw new CabinetError('TRANSITION_NOT_ALLOWED', `申请 ${req.number} 当前为“${req.state}”，不能装柜。Request ${req.number} is "${req.state}", not ready to load.`, { requestId });
+    }
+    const c = reserveCompartment(this.d.store.ctx, { requestId, direction: 'for_resident' }, actor);
+    if (!c) return this.full();
+    crashPoint('load.reserved');
+    this.transition(requestId, 'start_load', actor);
+    crashPoint('load.started');
+    const opened = await this.doors.open({ compartmentNo: c.no, requestId, actor, reason: 'load' });
+    if (!opened.opened) {
+      this.transition(requestId, 'load_aborted', actor);
+      return this.notOpened(c.no, opened, actor, () => this.doors.setCompartment(c.no, 'free', actor, { clearContents: true }));
+    }
+    const done = this.finishLoad(c.no, requestId, actor);
+    return this.openedAnswer(c.no, done, '请放入文件并关好柜门。', 'Put the document in and close the door.');
+  }
+
+  /** After the door of a loading compartment closed: item inside → loaded; empty → back to ready. */
+  async finishLoad(no: number, requestId: number, actor: Actor): Promise<Final> {
+    const item = await this.doors.closedWithItem(no);
+    if (item) {
+      this.transition(requestId, 'load_done', actor);
+      crashPoint('load.done');
+      this.doors.setCompartment(no, 'occupied', actor);
+      return 'loaded';
+    }
+    this.transition(requestId, 'load_aborted', actor);
+    this.doors.setCompartment(no, 'free', actor, { clearContents: true, note: 'closed with no document inside' });
+    return 'load_aborted';
+  }
+
+  // ------------------------------------------------------------------ residents at the kiosk
+
+  /** What happens when something is scanned at the kiosk (serial scanner or keyboard-wedge input). */
+  async scan(text: string, deviceId: string): Promise<KioskAnswer> {
+    this.assertReady();
+    const token = extractToken(text);
+    if (!token) return this.kiosk('UNKNOWN_SCAN');
+    // A resident's own QR opens everything waiting for them; a request's QR opens that one.
+    // Which kind it is comes from the signed token itself; a token of neither kind counts as a failed try.
+    if (parseResidentQrToken(this.d.store.keys, token)) {
+      const resident = resolveResidentQr(this.d.store.ctx, { token, deviceId });
+      if (!resident.ok) return this.refused(resident);
+      const pickups = resident.waiting.filter((w) => w.purpose === 'pickup');
+      if (pickups.length > 0) return this.pickups(pickups.map((w) => w.requestId), deviceId);
+      const deposit = resident.waiting.find((w) => w.purpose === 'deposit');
+      if (deposit) return this.deposit(deposit.requestId, deviceId);
+      return this.kiosk('NOTHING_WAITING');
+    }
+    const verified = verifyRequestQr(this.d.store.ctx, { token, deviceId });
+    if (!verified.ok) return this.refused(verified);
+    return verified.purpose === 'pickup' ? this.pickups([verified.requestId], deviceId) : this.deposit(verified.requestId, deviceId);
+  }
+
+  /** The resident typed the 8-digit pickup code and the last 4 digits of the phone. */
+  async pickupByCode(code: string, phoneLast4: string, deviceId: string): Promise<KioskAnswer> {
+    this.assertReady();
+    const verified = verifyCode(this.d.store.ctx, { code, phoneLast4, deviceId });
+    if (!verified.ok) return this.refused(verified);
+    return verified.purpose === 'pickup' ? this.pickups([verified.requestId], deviceId) : this.deposit(verified.requestId, deviceId);
+  }
+
+  /** Open each waiting document's compartment, one after another; each finishes when its door closes. */
+  private async pickups(requestIds: number[], deviceId: string): Promise<KioskAnswer> {
+    const actor = kioskActor(deviceId);
+    const opened: number[] = [];
+    const finals: Promise<Final>[] = [];
+    let failure: OpenOutcome | null = null;
+    for (const requestId of requestIds) {
+      const c = this.compartmentOf(requestId);
+      if (!c || c.state !== 'occupied') continue;
+      const outcome = await this.doors.open({ compartmentNo: c.no, requestId, actor, reason: 'pickup' });
+      if (!outcome.opened) {
+        failure = outcome;
+        if (outcome.why === 'not_opened') this.faultAfterNotOpened(c.no, actor);
+        continue;
+      }
+      opened.push(c.no);
+      finals.push(this.finishPickup(c.no, requestId, actor));
+    }
+    if (opened.length === 0) {
+      return failure ? this.kiosk('NOT_OPENED') : this.kiosk('NOTHING_WAITING');
+    }
+    const list = opened.join('、');
+    return {
+      ok: true, code: 'OPENED', compartments: opened, done: Promise.all(finals),
+      messageZh: `${list} 号柜门已打开，请取走文件并关好柜门。`,
+      messageEn: `Door ${opened.join(', ')} is open. Take your document and close the door.`,
+    };
+  }
+
+  /** After a pickup door closed: empty → collected (credentials revoked); still inside → stays, staff alerted. */
+  async finishPickup(no: number, requestId: number, actor: Actor): Promise<Final> {
+    const item = await this.doors.closedWithItem(no);
+    if (!item) {
+      this.transition(requestId, 'collect', actor);
+      crashPoint('pickup.collected');
+      this.doors.setCompartment(no, 'free', actor, { clearContents: true });
+      return 'collected';
+    }
+    this.doors.setCompartment(no, 'occupied', actor, { note: 'closed with the document still inside' });
+    this.d.bus.alarm('item_not_taken', `格口 ${no} 关门时文件仍在柜内。Door ${no} closed with the document still inside.`, { compartment: no, requestId });
+    return 'item_not_taken';
+  }
+
+  /** A resident drops off materials for a request awaiting them. */
+  private async deposit(requestId: number, deviceId: string): Promise<KioskAnswer> {
+    const actor = kioskActor(deviceId);
+    const c = reserveCompartment(this.d.store.ctx, { requestId, direction: 'for_staff' }, actor);
+    if (!c) return this.kiosk('CABINET_FULL');
+    this.transition(requestId, 'start_deposit', actor);
+    const outcome = await this.doors.open({ compartmentNo: c.no, requestId, actor, reason: 'deposit' });
+    if (!outcome.opened) {
+      this.transition(requestId, 'deposit_aborted', actor);
+      if (outcome.why === 'not_opened') this.faultAfterNotOpened(c.no, actor, true);
+      else this.doors.setCompartment(c.no, 'free', actor, { clearContents: true });
+      return this.kiosk('NOT_OPENED');
+    }
+    const done = this.finishDeposit(c.no, requestId, actor).then((f) => [f]);
+    return {
+      ok: true, code: 'OPENED', compartments: [c.no], done,
+      messageZh: `${c.no} 号柜门已打开，请放入材料并关好柜门。`,
+      messageEn: `Door ${c.no} is open. Put your materials in and close the door.`,
+    };
+  }
+
+  async finishDeposit(no: number, requestId: number, actor: Actor): Promise<Final> {
+    const item = await this.doors.closedWithItem(no);
+    if (item) {
+      this.transition(requestId, 'deposit', actor);
+      this.doors.setCompartment(no, 'occupied', actor);
+      const r = requireRequest(this.d.store.ctx, requestId);
+      this.d.bus.alarm('reconcile', `申请 ${r.number} 的材料已放入 ${no} 号柜，请取出。Materials for ${r.number} are in compartment ${no}.`, { compartment: no, requestId });
+      return 'deposited';
+    }
+    this.transition(requestId, 'deposit_aborted', actor);
+    this.doors.setCompartment(no, 'free', actor, { clearContents: true, note: 'closed with nothing inside' });
+    return 'deposit_aborted';
+  }
+
+  // ------------------------------------------------------------------ staff: retrieval, force-open, disable
+
+  /** Staff takes back an overdue document (admins: any loaded one) or dropped-off materials. */
+  async retrieve(staffId: number, requestId: number): Promise<DoorAnswer> {
+    this.assertReady();
+    const actor = staffActor(staffId);
+    const req = requireRequest(this.d.store.ctx, requestId);
+    const materials = req.state === 'materials_deposited';
+    const event = materials ? 'retrieve_materials' : req.state === 'overdue' ? 'retrieve' : req.state === 'loaded' ? 'admin_retrieve' : null;
+    if (!event) {
+      throw new CabinetError('TRANSITION_NOT_ALLOWED', `申请 ${req.number} 当前为“${req.state}”，柜中没有可取回的物品。Request ${req.number} is "${req.state}": nothing to retrieve.`, { requestId });
+    }
+    if (event === 'admin_retrieve' && getStaff(this.d.store.ctx, staffId)?.role !== 'admin') {
+      throw new CabinetError('ACTOR_NOT_ALLOWED', '只有管理员可以取回未逾期的文件。Only an administrator may retrieve a document before it is overdue.', { requestId });
+    }
+    const c = this.compartmentOf(requestId);
+    if (!c || c.state !== 'occupied') {
+      throw new CabinetError('COMPARTMENT_STATE', `申请 ${req.number} 没有在柜中。Request ${req.number} is not in a compartment.`, { requestId });
+    }
+    const reason: UnlockReason = materials ? 'retrieve_materials' : 'retrieve';
+    const outcome = await this.doors.open({ compartmentNo: c.no, requestId, actor, reason });
+    if (!outcome.opened) {
+      return this.notOpened(c.no, outcome, actor, () => undefined);
+    }
+    const done = this.finishRetrieve(c.no, requestId, actor, event);
+    return this.openedAnswer(c.no, done, '请取出物品并关好柜门。', 'Take the item out and close the door.');
+  }
+
+  async finishRetrieve(no: number, requestId: number, actor: Actor, event: 'retrieve' | 'admin_retrieve' | 'retrieve_materials'): Promise<Final> {
+    const item = await this.doors.closedWithItem(no);
+    if (!item) {
+      this.transition(requestId, event, actor);
+      this.doors.setCompartment(no, 'free', actor, { clearContents: true });
+      return event === 'retrieve_materials' ? 'materials_retrieved' : 'retrieved';
+    }
+    this.doors.setCompartment(no, 'occupied', actor, { note: 'closed with the item still inside' });
+    return 'item_still_inside';
+  }
+
+  /** An administrator opens any compartment, with a mandatory reason; the contents' records are not changed. */
+  async forceOpen(staffId: number, no: number, reason: string): Promise<DoorAnswer> {
+    this.assertReady();
+    const actor = staffActor(staffId);
+    if (getStaff(this.d.store.ctx, staffId)?.role !== 'admin') {
+      throw new CabinetError('ACTOR_NOT_ALLOWED', '只有管理员可以强制开门。Only an administrator may force a door open.');
+    }
+    if (!reason.trim()) throw new CabinetError('REASON_REQUIRED', '强制开门必须填写原因。A reason is required to force a door open.', { field: 'reason' });
+    const c = getCompartment(this.d.store.ctx, no);
+    if (!c) throw new CabinetError('NOT_FOUND', `没有 ${no} 号柜。There is no compartment ${no}.`, { compartmentNo: no });
+    if (c.state === 'disabled') throw new CabinetError('COMPARTMENT_STATE', `${no} 号柜已停用，请先启用。Compartment ${no} is disabled; enable it first.`, { compartmentNo: no });
+    if (c.state === 'opening' || c.state === 'open') throw new CabinetError('COMPARTMENT_STATE', `${no} 号柜正在使用。Compartment ${no} is in use.`, { compartmentNo: no });
+    appendAudit(this.d.store.db, this.d.store.ctx.now(), { actor, action: 'compartment.force_open', compartmentNo: no, requestId: c.contents?.requestId ?? null, detail: { reason: reason.trim().slice(0, 200) } });
+    const outcome = await this.doors.open({ compartmentNo: no, requestId: c.contents?.requestId ?? null, actor, reason: 'staff_open', attempts: 1 });
+    this.log.info({ compartment: no, staffId, reason }, 'force-open');
+    if (!outcome.opened) return this.notOpened(no, outcome, actor, () => undefined, false);
+    const done = this.doors.closedWithItem(no).then((item): Final => {
+      // Back to what the records say, if the sensor agrees; otherwise a fault for staff to look at.
+      if (c.contents && item) this.doors.setCompartment(no, 'occupied', actor);
+      else if (!c.contents && !item) this.doors.setCompartment(no, 'free', actor, { clearContents: true });
+      else {
+        this.doors.setCompartment(no, 'fault', actor, { faultReason: item ? 'item inside with no record after force-open' : 'recorded item missing after force-open' });
+        this.d.bus.alarm(item ? 'item_left_behind' : 'item_missing', `强制开门后 ${no} 号柜的物品与记录不符。After force-open, compartment ${no} does not match the records.`, { compartment: no });
+      }
+      return 'closed';
+    });
+    return this.openedAnswer(no, done, '柜门已打开。', 'The door is open.');
+  }
+
+  setDisabled(staffId: number, no: number, disabled: boolean, reason: string): Compartment {
+    const actor = staffActor(staffId);
+    const c = getCompartment(this.d.store.ctx, no);
+    if (!c) throw new CabinetError('NOT_FOUND', `没有 ${no} 号柜。There is no compartment ${no}.`, { compartmentNo: no });
+    if (disabled && c.state !== 'free' && c.state !== 'fault') {
+      throw new CabinetError('COMPARTMENT_STATE', `${no} 号柜不是空的（${c.state}），不能停用。Compartment ${no} is ${c.state}; only an empty one can be disabled.`, { compartmentNo: no });
+    }
+    if (c.contents) {
+      throw new CabinetError('COMPARTMENT_STATE', `${no} 号柜内有物品记录，请先取回。Compartment ${no} still holds a request; retrieve it first.`, { compartmentNo: no });
+    }
+    this.doors.setCompartment(no, disabled ? 'disabled' : 'free', actor, { clearContents: true, note: reason.trim().slice(0, 200) });
+    return getCompartment(this.d.store.ctx, no)!;
+  }
+
+  // ------------------------------------------------------------------ overdue
+
+  /** Mark documents loaded longer than OVERDUE_DAYS as overdue (their codes stay valid); returns how many. */
+  markOverdue(): number {
+    const due = findOverdueCandidates(this.d.store.ctx, this.d.config.overdueDays * 86_400_000);
+    for (const r of due) {
+      try {
+        this.transition(r.id, 'mark_overdue', SYSTEM_ACTOR);
+      } catch (e) {
+        this.log.warn({ requestId: r.id, err: e instanceof Error ? e.message : String(e) }, 'could not mark overdue');
+      }
+    }
+    return due.length;
+  }
+
+  startJobs(intervalMs = 60_000): void {
+    if (this.overdueTimer) return;
+    this.overdueTimer = setInterval(() => this.markOverdue(), intervalMs);
+    this.overdueTimer.unref();
+  }
+
+  stopJobs(): void {
+    if (this.overdueTimer) clearInterval(this.overdueTimer);
+    this.overdueTimer = null;
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  private compartmentOf(requestId: number): Compartment | null {
+    const no = requireRequest(this.d.store.ctx, requestId).compartmentNo;
+    return no === null ? null : getCompartment(this.d.store.ctx, no);
+  }
+
+  /** A door that would not open even after a retry is a fault; what it holds stays recorded with it. */
+  private faultAfterNotOpened(no: number, actor: Actor, clearContents = false): void {
+    this.doors.setCompartment(no, 'fault', actor, { faultReason: 'door did not open after unlock', clearContents });
+    this.d.bus.alarm('door_not_opened', `${no} 号柜开锁后门没有打开，已标记故障。Door ${no} did not open; marked as a fault.`, { compartment: no });
+  }
+
+  private notOpened(no: number, outcome: Exclude<OpenOutcome, { opened: true }>, actor: Actor, whenSent: () => void, fault = true): DoorAnswer {
+    if (outcome.why === 'not_opened' && fault) this.faultAfterNotOpened(no, actor, true);
+    else whenSent();
+    const notSent = outcome.why === 'not_sent';
+    return {
+      opened: false, compartment: no, code: notSent ? 'NOT_SENT' : 'NOT_OPENED', done: resolved<Final>(notSent ? 'not_sent' : 'not_opened'),
+      messageZh: notSent ? `开锁指令未能发送（${outcome.error.code}），请稍后再试。` : `${no} 号柜门没有打开，已标记故障，请换一个柜口。`,
+      messageEn: notSent ? `The unlock could not be sent (${outcome.error.code}); try again shortly.` : `Door ${no} did not open and is marked as a fault; use another compartment.`,
+    };
+  }
+
+  private openedAnswer(no: number, done: Promise<Final>, zh: string, en: string): DoorAnswer {
+    return { opened: true, compartment: no, code: 'OPENED', done, messageZh: `${no} 号柜门已打开，${zh}`, messageEn: `Door ${no} is open. ${en}` };
+  }
+
+  private full(): DoorAnswer {
+    return {
+      opened: false, compartment: null, code: 'CABINET_FULL', done: resolved<Final>('not_sent'),
+      messageZh: '柜子已满，暂时没有空闲柜口。请先取回逾期文件。', messageEn: 'The cabinet is full: no free compartment. Retrieve overdue documents first.',
+    };
+  }
+
+  private refused(r: Exclude<VerifyResult, { ok: true }>): KioskAnswer {
+    if (r.reason === 'locked') return { ...this.kiosk('LOCKED'), retryAfterMs: r.retryAfterMs };
+    return this.kiosk(r.reason === 'revoked' ? 'USED' : 'INVALID');
+  }
+
+  private kiosk(code: Exclude<KioskCode, 'OPENED'>): KioskAnswer {
+    const words: Record<Exclude<KioskCode, 'OPENED'>, [string, string]> = {
+      INVALID: ['取件码或手机号后四位不正确，请核对后重试。', 'The code or the last 4 digits of the phone are not right. Please check and try again.'],
+      USED: ['这个二维码已经用过或已失效。', 'This QR code has already been used or is no longer valid.'],
+      LOCKED: ['尝试次数过多，请稍后再试，或联系工作人员。', 'Too many tries. Please wait a little, or ask the staff.'],
+      NOTHING_WAITING: ['您目前没有待取的文件。', 'Nothing is waiting for you right now.'],
+      CABINET_FULL: ['柜子已满，请联系工作人员。', 'The cabinet is full. Please ask the staff.'],
+      NOT_OPENED: ['柜门没有打开，请联系工作人员。', 'The door did not open. Please ask the staff.'],
+      NOT_READY: ['柜子正在自检，请稍候。', 'The cabinet is checking itself; please wait.'],
+      UNKNOWN_SCAN: ['无法识别这个二维码，请扫描取件二维码。', 'This QR code is not one of ours. Please scan your pickup QR code.'],
+    };
+    const [messageZh, messageEn] = words[code];
+    return { ok: false, code, messageZh, messageEn, compartments: [], done: resolved<Final[]>([]) };
+  }
+}
+
+/**
+ * A scan is either a bare token or a link that carries it (the phone page shows a QR of a URL so
+ * that a phone camera can open it too). Anything longer than a link or with odd characters is not ours.
+ */
+export function extractToken(text: string): string | null {
+  const t = text.trim();
+  if (t.length === 0 || t.length > 512) return null;
+  if (/^[A-Za-z0-9_-]{16,64}$/.test(t)) return t;
+  const m = /[?&#/](?:t|token|q)[=/]([A-Za-z0-9_-]{16,64})(?:$|[&#?])/.exec(t);
+  return m ? m[1]! : null;
+}
+

@@ -1,0 +1,170 @@
+/**
+ * Opening one compartment and watching what its door does: the one place where an unlock is
+ * decided, sent and followed, for every flow (load, pickup, drop-off, retrieval, force-open).
+ *
+ *   compartment → opening, unlock intent committed (expires in UNLOCK_TTL_MS)
+ *   → the driver sends the unlock; right before the bytes go out the intent is claimed as "sent"
+ *     (an intent that expired while waiting for the bus is dropped, never sent late)
+ *   → acknowledged (intent "acked")  ≠  door opened (a door fact, recorded from the board's event)
+ *   → door never opened within DOOR_OPEN_TIMEOUT_MS: one more unlock (a new intent), then fault
+ *   → door opened: compartment "open"; then wait for it to close, alarming if it stays open
+ *   → door closed: read the board's item sensor for the final word.
+ * Every step is committed before the next, so a crash anywhere leaves rows that start-up
+ * reconciliation (reconcile.ts) can finish.
+ */
+import type { BoardDriver } from '../board/driver.js';
+import type { Config } from '../config.js';
+import type { Actor } from '../domain/types.js';
+import { CabinetError, isCabinetError } from '../errors.js';
+import type { EventBus } from '../events.js';
+import type { Logger } from '../log.js';
+import {
+  claimIntentForSend, createUnlockIntent, DEFAULT_UNLOCK_POLICY, markIntentAcked, markIntentFailed, requireCompartment,
+  transitionCompartment, type CompartmentState, type Store, type UnlockPolicy, type UnlockReason,
+} from '../store/index.js';
+import { crashPoint } from './crash-points.js';
+
+export interface DoorDeps {
+  store: Store;
+  driver: BoardDriver;
+  bus: EventBus;
+  config: Pick<Config, 'unlockTtlMs' | 'doorOpenTimeoutMs' | 'doorLeftOpenMs'>;
+  logger: Logger;
+}
+
+export interface OpenRequest {
+  compartmentNo: number;
+  requestId: number | null;
+  actor: Actor;
+  reason: UnlockReason;
+  /** Unlock attempts before giving up on a door that does not open (default 2: one retry). */
+  attempts?: number;
+}
+
+export type OpenOutcome =
+  | { opened: true }
+  /** The board never showed the door open: jammed lock, broken sensor, or no unlock reached it. */
+  | { opened: false; why: 'not_opened' }
+  /** The unlock was refused before or while sending (offline, rate cap, expired, NAK): the door is shut. */
+  | { opened: false; why: 'not_sent'; error: CabinetError };
+
+/** Errors after which the board may or may not have pulsed: wait for the door as if acknowledged. */
+const OUTCOME_UNKNOWN = new Set(['LINK_TIMEOUT', 'BOARD_REBOOTED', 'LINK_DISCONNECTED']);
+
+export class Doors {
+  private readonly log: Logger;
+  private readonly policy: UnlockPolicy;
+
+  constructor(private readonly d: DoorDeps) {
+    this.log = d.logger.child({ ns: 'doors' });
+    this.policy = { ...DEFAULT_UNLOCK_POLICY, ttlMs: d.config.unlockTtlMs };
+  }
+
+  /**
+   * Open a compartment whose door is shut. Moves it to "opening" and, once the door is seen open,
+   * to "open". When the door does not open it goes back to the state it had (or to fault: the
+   * caller decides with `fail`).
+   */
+  async open(req: OpenRequest): Promise<OpenOutcome> {
+    const { store } = this.d;
+    const before = requireCompartment(store.ctx, req.compartmentNo).state;
+    this.setCompartment(req.compartmentNo, 'opening', req.actor, { expectFrom: before });
+    const attempts = req.attempts ?? 2;
+    let lastError: CabinetError | null = null;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      const sent = await this.unlockOnce(req);
+      if (sent !== true) {
+        lastError = sent;
+        if (!OUTCOME_UNKNOWN.has(sent.code)) break;
+      }
+      crashPoint(`${req.reason}.unlocked`);
+      if (await this.waitDoor(req.compartmentNo, true, this.d.config.doorOpenTimeoutMs)) {
+        this.setCompartment(req.compartmentNo, 'open', req.actor);
+        crashPoint(`${req.reason}.door_open`);
+        return { opened: true };
+      }
+      this.log.warn({ compartment: req.compartmentNo, attempt }, 'door did not open after its unlock');
+    }
+    this.setCompartment(req.compartmentNo, before, req.actor, { note: 'door did not open' });
+    if (lastError && !OUTCOME_UNKNOWN.has(lastError.code)) return { opened: false, why: 'not_sent', error: lastError };
+    return { opened: false, why: 'not_opened' };
+  }
+
+  /** One intent, one unlock. True when acknowledged; the error otherwise (the intent is closed either way). */
+  private async unlockOnce(req: OpenRequest): Promise<true | CabinetError> {
+    const { store, driver } = this.d;
+    let intent;
+    try {
+      intent = createUnlockIntent(store.ctx, { compartmentNo: req.compartmentNo, requestId: req.requestId, actor: req.actor, reason: req.reason }, this.policy);
+    } catch (e) {
+      if (isCabinetError(e)) return e;
+      throw e;
+    }
+    crashPoint(`${req.reason}.intent`);
+    try {
+      await driver.unlock(req.compartmentNo, {
+        notAfter: intent.expiresAt,
+        beforeSend: (seq) => claimIntentForSend(store.ctx, intent.id, seq) !== null,
+      });
+      markIntentAcked(store.ctx, intent.id);
+      return true;
+    } catch (e) {
+      const err = isCabinetError(e) ? e : new CabinetError('LINK_TIMEOUT', e instanceof Error ? e.message : String(e));
+      try {
+        markIntentFailed(store.ctx, intent.id, `${err.code}: ${err.message}`);
+      } catch {
+        // already expired by claimIntentForSend: nothing was sent
+      }
+      this.log.warn({ compartment: req.compartmentNo, code: err.code }, 'unlock failed');
+      return err;
+    }
+  }
+
+  /**
+   * Wait until the door of a compartment is open (or closed). Resolves false after `timeoutMs`.
+   * With no timeout it waits as long as it takes, raising a "door left open" alarm once when a
+   * door stays open longer than DOOR_LEFT_OPEN_MS.
+   */
+  waitDoor(no: number, open: boolean, timeoutMs?: number): Promise<boolean> {
+    const { driver } = this.d;
+    const now = () => driver.snapshot().compartments[no - 1]?.door;
+    if (now() === (open ? 'open' : 'closed')) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timers: NodeJS.Timeout[] = [];
+      const onDoor = (e: { compartment: number; open: boolean }) => {
+        if (e.compartment === no && e.open === open) finish(true);
+      };
+      const finish = (v: boolean) => {
+        driver.off('door', onDoor);
+        for (const t of timers) clearTimeout(t);
+        resolve(v);
+      };
+      driver.on('door', onDoor);
+      if (timeoutMs !== undefined) timers.push(setTimeout(() => finish(false), timeoutMs));
+      if (!open) {
+        const t = setTimeout(() => {
+          this.d.bus.alarm('door_left_open', `格口 ${no} 的门一直开着，请关好。Door ${no} has been left open.`, { compartment: no });
+        }, this.d.config.doorLeftOpenMs);
+        t.unref();
+        timers.push(t);
+      }
+    });
+  }
+
+  /** Wait for the door to close, then ask the board (not the cache) whether an item is inside. */
+  async closedWithItem(no: number): Promise<boolean> {
+    await this.waitDoor(no, false);
+    crashPoint('door_closed');
+    try {
+      const c = await this.d.driver.readCompartment(no);
+      return c.item === 'present';
+    } catch {
+      return this.d.driver.snapshot().compartments[no - 1]?.item === 'present';
+    }
+  }
+
+  setCompartment(no: number, to: CompartmentState, actor: Actor, opts: { expectFrom?: CompartmentState; clearContents?: boolean; faultReason?: string; note?: string } = {}): void {
+    const c = transitionCompartment(this.d.store.ctx, no, { to, actor, ...opts });
+    this.d.bus.emit('compartment', { no, state: c.state, door: c.door, requestId: c.contents?.requestId ?? null });
+  }
+}

@@ -1,0 +1,182 @@
+/**
+ * Start-up reconciliation: before the cabinet accepts any door action, read every door and item
+ * sensor from the boards and settle the database against them. A power cut or a crash can stop a
+ * flow anywhere; the committed rows (compartment state, unlock intents, door facts, request state)
+ * say how far it got, and the board says what is physically true now. Every finding is written to
+ * the audit log and raised to the staff console.
+ *
+ * Settling, per compartment:
+ *   opening/open   a door flow was cut off. If its door never opened: put things back as they were
+ *                  (load/drop-off aborted, a pickup stays waiting with its code still valid). If it
+ *                  opened: finish the flow from the door and item as they are now — or, when the
+ *                  door is still open, when it closes.
+ *   reserved       nothing was unlocked yet: release it (an interrupted load goes back to ready).
+ *   occupied       the item sensor should say present; if not, alarm.
+ *   free           the item sensor should say absent; if not, alarm.
+ *   any            a door found open where none should be: alarm.
+ */
+import { actorFromRow, SYSTEM_ACTOR, type Actor } from '../domain/types.js';
+import type { RequestState } from '../domain/request-states.js';
+import type { AlarmKind } from '../events.js';
+import {
+  appendAudit, expireStaleIntents, listCompartments, recordDoorFact, requireRequest, transitionRequest, unresolvedIntents,
+  type Compartment,
+} from '../store/index.js';
+import type { CabinetFlows, FlowDeps } from './cabinet.js';
+
+export interface Finding {
+  kind: AlarmKind;
+  compartment?: number;
+  requestId?: number;
+  message: string;
+}
+
+interface LatestIntent {
+  id: number;
+  reason: string;
+  actor_kind: string;
+  actor_id: string | null;
+  created_at: number;
+}
+
+/** Wait until the boards answered and every compartment's door and item are known. */
+async function boardsRead(deps: FlowDeps, timeoutMs: number): Promise<boolean> {
+  const known = () => deps.driver.snapshot().compartments.every((c) => c.door !== 'unknown' && c.item !== 'unknown');
+  const deadline = Date.now() + timeoutMs;
+  while (!known()) {
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return true;
+}
+
+/**
+ * Run once the link is up. Resolves with the findings after marking the flows ready; rejects
+ * (and leaves door actions refused) when the boards could not be read in time.
+ */
+export async function reconcile(flows: CabinetFlows, deps: FlowDeps, timeoutMs = 15_000): Promise<Finding[]> {
+  if (!(await boardsRead(deps, timeoutMs))) {
+    throw new Error('the lock boards could not be read: door actions stay refused until they answer');
+  }
+  const { store } = deps;
+  const ctx = store.ctx;
+  const findings: Finding[] = [];
+  const note = (f: Finding) => {
+    findings.push(f);
+    appendAudit(store.db, ctx.now(), {
+      actor: SYSTEM_ACTOR,
+      action: `reconcile.${f.kind}`,
+      compartmentNo: f.compartment ?? null,
+      requestId: f.requestId ?? null,
+      detail: { message: f.message },
+    });
+  };
+
+  expireStaleIntents(ctx);
+  for (const i of unresolvedIntents(ctx)) {
+    note({ kind: 'reconcile', compartment: i.compartmentNo, ...(i.requestId !== null ? { requestId: i.requestId } : {}), message: `unlock #${i.id} (${i.reason}) was ${i.status} with no door opening recorded` });
+  }
+
+  const board = deps.driver.snapshot().compartments;
+  const background: Promise<unknown>[] = [];
+  for (const c of listCompartments(ctx)) {
+    const b = board[c.no - 1];
+    if (!b) continue;
+    const doorOpen = b.door === 'open';
+    const item = b.item === 'present';
+    const before = c.door;
+    recordDoorFact(ctx, { compartmentNo: c.no, door: doorOpen ? 'open' : 'closed', source: 'startup' });
+
+    switch (c.state) {
+      case 'opening':
+      case 'open': {
+        const intent = latestIntent(deps, c.no);
+        const opened = doorOpen || c.state === 'open' || (intent !== null && doorOpenedSince(deps, c.no, intent.created_at));
+        const actor = intent ? actorFromRow(intent.actor_kind, intent.actor_id) : SYSTEM_ACTOR;
+        note({ kind: 'reconcile', compartment: c.no, ...(c.contents ? { requestId: c.contents.requestId } : {}), message: `a ${intent?.reason ?? 'door'} operation was cut off (door ${opened ? 'had opened' : 'never opened'}, now ${doorOpen ? 'open' : 'closed'}, item ${item ? 'inside' : 'absent'})` });
+        if (!opened) {
+          restoreUnopened(flows, deps, c, actor, intent?.reason ?? null, item, note);
+        } else {
+          if (c.state === 'opening') flows.doors.setCompartment(c.no, 'open', actor);
+          // Finish from the door as it is: at once when it is closed, when it closes otherwise.
+          background.push(finishFlow(flows, deps, c, actor, intent?.reason ?? null, note));
+        }
+        break;
+      }
+      case 'reserved': {
+        const req = c.contents ? requireRequest(ctx, c.contents.requestId) : null;
+        if (req?.state === 'loading') transitionRequest(ctx, { requestId: req.id, event: 'load_aborted', actor: SYSTEM_ACTOR });
+        if (req?.state === 'depositing') transitionRequest(ctx, { requestId: req.id, event: 'deposit_aborted', actor: SYSTEM_ACTOR });
+        flows.doors.setCompartment(c.no, 'free', SYSTEM_ACTOR, { clearContents: true, note: 'released at start-up: nothing was unlocked' });
+        note({ kind: 'reconcile', compartment: c.no, ...(req ? { requestId: req.id } : {}), message: 'a reservation with no unlock was released' });
+        if (item) note({ kind: 'item_left_behind', compartment: c.no, message: 'an item is inside a compartment recorded as empty' });
+        break;
+      }
+      case 'occupied':
+        if (!item) note({ kind: 'item_missing', compartment: c.no, ...(c.contents ? { requestId: c.contents.requestId } : {}), message: 'the recorded item is not detected inside' });
+        break;
+      case 'free':
+        if (item) note({ kind: 'item_left_behind', compartment: c.no, message: 'an item is inside a compartment recorded as empty' });
+        break;
+      default:
+        break;
+    }
+    if (doorOpen && c.state !== 'open' && c.state !== 'opening' && before !== 'open') {
+      note({ kind: 'tamper', compartment: c.no, message: 'a door was found open at start-up with no operation under way' });
+    }
+  }
+
+  for (const f of findings) deps.bus.alarm(f.kind, `启动自检：${f.message}。Start-up check: ${f.message}.`, { ...(f.compartment !== undefined ? { compartment: f.compartment } : {}), ...(f.requestId !== undefined ? { requestId: f.requestId } : {}) });
+  flows.markReady();
+  void Promise.allSettled(background);
+  return findings;
+}
+
+function latestIntent(deps: FlowDeps, no: number): LatestIntent | null {
+  return deps.store.db
+    .prepare<[number], LatestIntent>('SELECT id, reason, actor_kind, actor_id, created_at FROM unlock_intents WHERE compartment_no = ? ORDER BY id DESC LIMIT 1')
+    .get(no) ?? null;
+}
+
+function doorOpenedSince(deps: FlowDeps, no: number, since: number): boolean {
+  return deps.store.db
+    .prepare<[number, number], { n: number }>(`SELECT count(*) AS n FROM door_events WHERE compartment_no = ? AND door = 'open' AND at >= ?`)
+    .get(no, since)!.n > 0;
+}
+
+/** The door never opened: undo the start of the flow; what is inside stays as recorded. */
+function restoreUnopened(flows: CabinetFlows, deps: FlowDeps, c: Compartment, actor: Actor, reason: string | null, item: boolean, note: (f: Finding) => void): void {
+  const ctx = deps.store.ctx;
+  const req = c.contents ? requireRequest(ctx, c.contents.requestId) : null;
+  if (req?.state === 'loading') transitionRequest(ctx, { requestId: req.id, event: 'load_aborted', actor: SYSTEM_ACTOR });
+  if (req?.state === 'depositing') transitionRequest(ctx, { requestId: req.id, event: 'deposit_aborted', actor: SYSTEM_ACTOR });
+  const holds = req !== null && (['loaded', 'overdue', 'materials_deposited'] as RequestState[]).includes(req.state);
+  if (holds) flows.doors.setCompartment(c.no, 'occupied', actor, { note: `start-up: ${reason ?? 'door'} operation never opened the door` });
+  else flows.doors.setCompartment(c.no, 'free', actor, { clearContents: true, note: `start-up: ${reason ?? 'door'} operation never opened the door` });
+  if (holds && !item) note({ kind: 'item_missing', compartment: c.no, requestId: req.id, message: 'the recorded item is not detected inside' });
+  if (!holds && item) note({ kind: 'item_left_behind', compartment: c.no, message: 'an item is inside a compartment recorded as empty' });
+}
+
+/** The door had opened: finish the flow the intent names, from the request's state now. */
+async function finishFlow(flows: CabinetFlows, deps: FlowDeps, c: Compartment, actor: Actor, reason: string | null, note: (f: Finding) => void): Promise<void> {
+  const req = c.contents ? requireRequest(deps.store.ctx, c.contents.requestId) : null;
+  const no = c.no;
+  if (req && reason === 'load' && req.state === 'loading') return void (await flows.finishLoad(no, req.id, actor));
+  if (req && reason === 'deposit' && req.state === 'depositing') return void (await flows.finishDeposit(no, req.id, actor));
+  if (req && reason === 'pickup' && (req.state === 'loaded' || req.state === 'overdue')) return void (await flows.finishPickup(no, req.id, actor));
+  if (req && reason === 'retrieve' && (req.state === 'loaded' || req.state === 'overdue')) {
+    return void (await flows.finishRetrieve(no, req.id, actor, req.state === 'overdue' ? 'retrieve' : 'admin_retrieve'));
+  }
+  if (req && reason === 'retrieve_materials' && req.state === 'materials_deposited') return void (await flows.finishRetrieve(no, req.id, actor, 'retrieve_materials'));
+  // The request already moved on (its change committed before the crash), or a force-open: settle by what is inside.
+  const item = await flows.doors.closedWithItem(no);
+  const holds = req !== null && (['loaded', 'overdue', 'materials_deposited'] as RequestState[]).includes(req.state);
+  if (holds && item) flows.doors.setCompartment(no, 'occupied', actor);
+  else if (!holds && !item) flows.doors.setCompartment(no, 'free', actor, { clearContents: true });
+  else {
+    flows.doors.setCompartment(no, 'fault', actor, { faultReason: item ? 'item inside with no record' : 'recorded item missing', clearContents: !holds });
+    note({ kind: item ? 'item_left_behind' : 'item_missing', compartment: no, ...(req ? { requestId: req.id } : {}), message: item ? 'an item is inside with no record after an interrupted operation' : 'the recorded item is missing after an interrupted operation' });
+  }
+}
+
+
