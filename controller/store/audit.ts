@@ -71,9 +71,11 @@ export interface AuditQuery {
   readonly sinceId?: number;
   /** Default 200, at most 10000. */
   readonly limit?: number;
+  /** The newest `limit` rows, newest first (for screens); default oldest first. */
+  readonly newestFirst?: boolean;
 }
 
-/** Oldest first. */
+/** Oldest first, unless `newestFirst`. */
 export function listAudit(db: DB, q: AuditQuery = {}): AuditEntry[] {
   const where: string[] = [];
   const args: (string | number)[] = [];
@@ -84,7 +86,7 @@ export function listAudit(db: DB, q: AuditQuery = {}): AuditEntry[] {
   const limit = Math.min(Math.max(q.limit ?? 200, 1), 10_000);
   const rows = db
     .prepare<unknown[], AuditRow>(
-      `SELECT * FROM audit_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT ${limit}`,
+      `SELECT * FROM audit_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id ${q.newestFirst ? 'DESC' : ''} LIMIT ${limit}`,
     )
     .all(...args);
   return rows.map((r) => ({

@@ -64,6 +64,7 @@ export * from './outbox.js';
 export * from './requests.js';
 export * from './residents.js';
 export * from './service-items.js';
+export * from './sessions.js';
 export * from './staff.js';
 export * from './unlocks.js';
 export { localDateKey } from './context.js';

@@ -226,9 +226,29 @@ INSERT INTO service_items (code, name_zh, name_en, required_fields, needs_materi
   ('insurance_claim_statement', '保险理赔情况说明', 'Statement for an insurance claim', '["id_number","address"]', 1, 1, 60);
 `;
 
+// Staff sign-in sessions: only a SHA-256 of the bearer token is kept. Idle expiry slides with use
+// (last_seen_at); expires_at is the absolute end. A row is deleted on logout, on PIN change/reset and when the
+// account is disabled; expired rows are swept at the next sign-in.
+const V2_STAFF_SESSIONS = /* sql */ `
+CREATE TABLE staff_sessions (
+  id           INTEGER PRIMARY KEY,
+  token_hash   BLOB NOT NULL UNIQUE CHECK (length(token_hash) = 32),
+  staff_id     INTEGER NOT NULL REFERENCES staff (id),
+  device       TEXT NOT NULL,
+  created_at   INTEGER NOT NULL,
+  last_seen_at INTEGER NOT NULL,
+  expires_at   INTEGER NOT NULL CHECK (expires_at > created_at)
+) STRICT;
+CREATE INDEX staff_sessions_staff ON staff_sessions (staff_id);
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     name: 'initial schema and service catalogue',
     up: V1_SCHEMA + V1_SEED,
+  },
+  {
+    name: 'staff sessions',
+    up: V2_STAFF_SESSIONS,
   },
 ];
