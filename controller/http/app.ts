@@ -2,18 +2,26 @@
  * The HTTP side of the controller: security headers, JSON parsing, the declared routes
  * (routes.ts), the OpenAPI description, and one error shape everywhere:
  *   { "error": { "code": "...", "message": "...", "field"?: "..." } }
+ *
+ * Route modules: health.ts (meta), auth.ts (staff sign-in; also who may call what and the error mapping),
+ * public-routes.ts (phones, QR images, kiosk info), staff-routes.ts (console), door-routes.ts (everything
+ * that opens a door). Live events: live.ts, attached to the http.Server by main.ts.
  */
 import express, { type ErrorRequestHandler, type Express } from 'express';
 import helmet from 'helmet';
 import type { BoardDriver } from '../board/driver.js';
 import type { Config } from '../config.js';
 import type { EventBus } from '../events.js';
+import type { CabinetFlows } from '../flows/cabinet.js';
 import type { Logger } from '../log.js';
-import type { Store } from '../store/index.js';
+import type { SessionPolicy, Store } from '../store/index.js';
+import { authRoutes, createAuthenticate, mapError } from './auth.js';
 import { doorRoutes } from './door-routes.js';
 import { healthRoutes } from './health.js';
 import { buildOpenApi } from './openapi.js';
-import { HttpError, mountRoutes, route, sendError, type Authenticate, type RouteSpec } from './routes.js';
+import { publicRoutes } from './public-routes.js';
+import { mountRoutes, route, sendError, type RouteSpec } from './routes.js';
+import { staffRoutes } from './staff-routes.js';
 import { z } from 'zod';
 
 export interface AppDeps {
@@ -21,13 +29,24 @@ export interface AppDeps {
   driver: BoardDriver;
   store: Store;
   bus: EventBus;
+  /** The door flows (controller/flows/), used by door-routes.ts. */
+  flows: CabinetFlows;
   logger: Logger;
   /** Base URL of the phone pages (PUBLIC_URL, or the controller's own address). */
   publicUrl: string;
+  /** Staff session lifetimes; default 30 min idle, 12 h absolute. */
+  sessionPolicy?: SessionPolicy;
 }
 
 export function allRoutes(deps: AppDeps): RouteSpec[] {
-  const routes: RouteSpec[] = [...healthRoutes(deps.driver), ...doorRoutes(deps)];
+  const auth = { store: deps.store, kioskKey: deps.config.kioskKey, ...(deps.sessionPolicy ? { sessionPolicy: deps.sessionPolicy } : {}) };
+  const routes: RouteSpec[] = [
+    ...healthRoutes(deps.driver),
+    ...authRoutes(auth),
+    ...publicRoutes(deps),
+    ...staffRoutes(deps),
+    ...doorRoutes(deps),
+  ];
   routes.push(route({
     method: 'get', path: '/api/openapi.json', tag: 'meta', access: 'public',
     summary: 'This API described in OpenAPI 3.1',
@@ -37,24 +56,35 @@ export function allRoutes(deps: AppDeps): RouteSpec[] {
   return routes;
 }
 
-const noAuthYet: Authenticate = () => new HttpError(401, 'UNAUTHENTICATED', 'sign in first');
-
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.use(helmet());
   app.use(express.json({ limit: '32kb' }));
+  // answers carry personal data and session state: never cached on the way (QR routes set their own)
+  app.use('/api', (_req, res, next) => {
+    res.setHeader('Cache-Control', 'no-store');
+    next();
+  });
 
-  mountRoutes(app, allRoutes(deps), noAuthYet, () => null);
+  const authenticate = createAuthenticate({
+    store: deps.store,
+    kioskKey: deps.config.kioskKey,
+    ...(deps.sessionPolicy ? { sessionPolicy: deps.sessionPolicy } : {}),
+  });
+  mountRoutes(app, allRoutes(deps), authenticate, mapError);
 
-  app.use('/api', (req, res) => sendError(res, 404, 'NOT_FOUND', `no such endpoint: ${req.method} ${req.originalUrl.split('?')[0]}`));
+  app.use('/api', (req, res) => sendError(res, 404, 'NOT_FOUND', `没有这个接口 / no such endpoint: ${req.method} ${req.originalUrl.split('?')[0]}`));
 
-  const onError: ErrorRequestHandler = (err: unknown, _req, res, _next) => {
+  const onError: ErrorRequestHandler = (err: unknown, req, res, _next) => {
     const e = err as { type?: string; status?: number; message?: string };
-    if (e.type === 'entity.parse.failed') sendError(res, 400, 'BAD_JSON', 'the request body is not valid JSON');
-    else if (e.type === 'entity.too.large') sendError(res, 413, 'TOO_LARGE', 'the request body is too large');
+    if (e.type === 'entity.parse.failed') sendError(res, 400, 'BAD_JSON', '提交的内容格式不正确 / the request body is not valid JSON');
+    else if (e.type === 'entity.too.large') sendError(res, 413, 'TOO_LARGE', '提交的内容太长 / the request body is too large');
     else if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) sendError(res, e.status, 'BAD_REQUEST', e.message ?? 'bad request');
-    else sendError(res, 500, 'INTERNAL', 'internal error');
+    else {
+      deps.logger.error({ ns: 'http', err, method: req.method, path: req.path }, 'unhandled error in a route');
+      sendError(res, 500, 'INTERNAL', '系统出错了，请稍后再试 / internal error');
+    }
   };
   app.use(onError);
   return app;

@@ -45,7 +45,9 @@ export function buildOpenApi(routes: readonly RouteSpec[], info: { title: string
         : spec.contentType ? { [spec.contentType]: {} } : undefined;
       responses[status] = content ? { description: spec.description, content } : { description: spec.description };
     }
-    responses['400'] ??= { description: 'bad input', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
+    const errorContent = { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } };
+    responses['400'] ??= { description: 'bad input', content: errorContent };
+    if (r.body) responses['413'] ??= { description: 'the request body is too large', content: errorContent };
     if (r.access !== 'public') {
       responses['401'] ??= { description: 'not authenticated', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
       responses['403'] ??= { description: 'not allowed for this caller', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };

@@ -1,0 +1,308 @@
+/**
+ * Who may call what, in one place.
+ *
+ * Staff: POST /api/staff/login with login + PIN (verifyStaffPin: failures counted per login and per device in
+ * the database, so a restart does not reset them) gives a random 256-bit bearer token; only its SHA-256 is
+ * stored (store/sessions.ts). Sent as `Authorization: Bearer <token>`. Sessions end after 30 min unused
+ * (sliding) or 12 h after sign-in, on logout, on a PIN change or reset, and at once when the account is
+ * disabled. 'admin' routes need the admin role (403 otherwise); no or a dead session is 401. An account whose
+ * PIN must be changed (a new account, a reset PIN, the first admin) may only read /me, change its PIN and log
+ * out until it does (403 PIN_CHANGE_REQUIRED).
+ *
+ * Kiosk: the cabinet's own screen runs on this machine, so a loopback caller without X-Forwarded-For (a
+ * request relayed by a proxy on this machine carries one) is the kiosk; a kiosk elsewhere on the network
+ * sends X-Kiosk-Key (KIOSK_KEY). A key that is sent must be right, even from loopback. Anything else: 403
+ * KIOSK_ONLY. Keys are compared as SHA-256 digests with timingSafeEqual (equal lengths, constant time).
+ *
+ * Errors: `mapError` turns the controller's CabinetError codes into HTTP statuses (shared by every route
+ * module, door routes included). Messages that a resident may see are plain Chinese first, then English.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Request } from 'express';
+import { z } from 'zod';
+import { staffActor } from '../domain/types.js';
+import { CabinetError, type CabinetErrorCode } from '../errors.js';
+import {
+  createSession, DEFAULT_SESSION_POLICY, deleteSession, deleteSessionsOfStaff, findSession, setStaffPin, verifyStaffPin,
+  type SessionPolicy, type StaffSession, type Store,
+} from '../store/index.js';
+import { HttpError, route, type Authenticate, type Caller, type ErrorMapper, type RouteSpec } from './routes.js';
+import { errorResponse, okSchema } from './schemas.js';
+
+// ---------------------------------------------------------------------------------------------
+// Kiosk
+// ---------------------------------------------------------------------------------------------
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
+
+export const KIOSK_LOCAL_DEVICE = 'kiosk-1';
+export const KIOSK_KEY_DEVICE = 'kiosk-key';
+
+const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
+
+/** Constant-time comparison of two strings of any length (via fixed-length digests). */
+export function secretEquals(a: string, b: string): boolean {
+  return timingSafeEqual(digest(a), digest(b));
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** The kiosk device calling, or null. Works on express requests and on WebSocket upgrade requests alike. */
+export function kioskDevice(req: IncomingMessage, kioskKey: string | null): string | null {
+  const key = header(req, 'x-kiosk-key');
+  if (key !== undefined) return kioskKey !== null && secretEquals(key, kioskKey) ? KIOSK_KEY_DEVICE : null;
+  const addr = req.socket.remoteAddress ?? '';
+  if (LOOPBACK.has(addr) && req.headers['x-forwarded-for'] === undefined) return KIOSK_LOCAL_DEVICE;
+  return null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Staff sessions
+// ---------------------------------------------------------------------------------------------
+
+export function bearerToken(req: IncomingMessage): string | null {
+  const h = header(req, 'authorization');
+  const m = h ? /^Bearer\s+(\S+)\s*$/i.exec(h) : null;
+  return m?.[1] ?? null;
+}
+
+/** Routes an account that must change its PIN may still use. */
+const ALLOWED_BEFORE_PIN_CHANGE = new Set(['/api/staff/me', '/api/staff/me/pin', '/api/staff/logout']);
+
+const NOT_SIGNED_IN = () => new HttpError(401, 'UNAUTHENTICATED', '请先登录，或登录已过期 / Sign in first, or your session has ended');
+
+export interface AuthOptions {
+  store: Store;
+  kioskKey: string | null;
+  sessionPolicy?: SessionPolicy;
+}
+
+export function createAuthenticate(opts: AuthOptions): Authenticate {
+  const policy = opts.sessionPolicy ?? DEFAULT_SESSION_POLICY;
+  return (req: Request, access): Caller | HttpError => {
+    if (access === 'kiosk') {
+      const device = kioskDevice(req, opts.kioskKey);
+      return device ? { kind: 'kiosk', deviceId: device } : new HttpError(403, 'KIOSK_ONLY', '只能在帮办柜的屏幕上使用 / Only the cabinet’s own screen may do this');
+    }
+    const token = bearerToken(req);
+    if (!token) return NOT_SIGNED_IN();
+    const session = findSession(opts.store.ctx, token, { touch: true }, policy);
+    if (!session) return NOT_SIGNED_IN();
+    if (access === 'admin' && session.role !== 'admin') {
+      return new HttpError(403, 'ADMIN_ONLY', '只有管理员可以这样做 / Only an administrator may do this');
+    }
+    const path = (req.route as { path?: unknown } | undefined)?.path;
+    if (session.mustChangePin && !(typeof path === 'string' && ALLOWED_BEFORE_PIN_CHANGE.has(path))) {
+      return new HttpError(403, 'PIN_CHANGE_REQUIRED', '请先修改 PIN / Change your PIN first');
+    }
+    return { kind: 'staff', staffId: session.staffId, role: session.role, sessionId: String(session.id) };
+  };
+}
+
+/** The staff caller of a handler (access staff or admin guarantees it). */
+export function staffCaller(caller: Caller): Extract<Caller, { kind: 'staff' }> {
+  if (caller.kind !== 'staff') throw new HttpError(401, 'UNAUTHENTICATED', '请先登录 / Sign in first');
+  return caller;
+}
+
+// ---------------------------------------------------------------------------------------------
+// CabinetError → HTTP
+// ---------------------------------------------------------------------------------------------
+
+const STATUS: Partial<Record<CabinetErrorCode, number>> = {
+  VALIDATION: 400,
+  REASON_REQUIRED: 400,
+  RESIDENT_DETAILS_MISSING: 400,
+  PIN_POLICY: 400,
+  NOT_FOUND: 404,
+  NO_SUCH_COMPARTMENT: 404,
+  ACTOR_NOT_ALLOWED: 403,
+  DUPLICATE: 409,
+  TRANSITION_NOT_ALLOWED: 409,
+  COMPARTMENT_STATE: 409,
+  COMPARTMENT_NOT_RESERVED: 409,
+  SERVICE_DISABLED: 409,
+  LAYOUT_CONFLICT: 409,
+  UNLOCK_ALREADY_PENDING: 409,
+  UNLOCK_RATE_LIMITED: 429,
+  LINK_TIMEOUT: 503,
+  LINK_NAK: 503,
+  LINK_DISCONNECTED: 503,
+  LINK_OFFLINE: 503,
+  LINK_CLOSED: 503,
+  BOARD_REBOOTED: 503,
+  BOARD_MISMATCH: 503,
+  UNLOCK_EXPIRED: 503,
+  CODE_SPACE_EXHAUSTED: 503,
+};
+
+/** Plain words first; the store's English detail follows. */
+const ZH: Partial<Record<CabinetErrorCode, string>> = {
+  VALIDATION: '填写的内容有误',
+  REASON_REQUIRED: '请填写原因',
+  RESIDENT_DETAILS_MISSING: '办理这个事项还需要补充个人信息',
+  PIN_POLICY: 'PIN 不符合要求',
+  NOT_FOUND: '没有找到',
+  NO_SUCH_COMPARTMENT: '没有这个柜格',
+  ACTOR_NOT_ALLOWED: '您不能进行这个操作',
+  DUPLICATE: '已经登记过了',
+  TRANSITION_NOT_ALLOWED: '当前状态下不能进行这个操作',
+  COMPARTMENT_STATE: '柜格当前状态不允许这个操作',
+  COMPARTMENT_NOT_RESERVED: '还没有分配柜格',
+  SERVICE_DISABLED: '这个事项暂时不能在线办理，请到居委会咨询',
+  LAYOUT_CONFLICT: '柜格正在使用，不能更改布局',
+  UNLOCK_ALREADY_PENDING: '柜门正在打开，请稍候',
+  UNLOCK_RATE_LIMITED: '操作太频繁，请稍后再试',
+  LINK_TIMEOUT: '柜子暂时没有响应，请稍后再试或联系居委会',
+  LINK_NAK: '柜子暂时不能开门，请联系居委会',
+  LINK_DISCONNECTED: '柜子暂时连接不上，请稍后再试或联系居委会',
+  LINK_OFFLINE: '柜子暂时连接不上，请稍后再试或联系居委会',
+  LINK_CLOSED: '柜子暂停服务，请联系居委会',
+  BOARD_REBOOTED: '柜子刚刚重启，请稍后再试',
+  BOARD_MISMATCH: '柜子配置有误，请联系居委会',
+  UNLOCK_EXPIRED: '开门超时，请重试',
+  CODE_SPACE_EXHAUSTED: '暂时无法生成取件码，请联系居委会',
+};
+
+/** Names of resident details in the API (store context uses the column names). */
+const FIELD_NAME: Record<string, string> = { id_number: 'idNumber', address: 'address' };
+
+function fieldOf(err: CabinetError): string | undefined {
+  if (err.code === 'REASON_REQUIRED') return 'reason';
+  if (err.code === 'PIN_POLICY') return 'pin';
+  const raw = err.code === 'RESIDENT_DETAILS_MISSING' ? err.context.missing : err.code === 'VALIDATION' ? err.context.fields : undefined;
+  if (typeof raw !== 'string' || raw === '') return undefined;
+  const first = raw.split(',')[0] ?? '';
+  return FIELD_NAME[first] ?? first;
+}
+
+/** CabinetError → HttpError; null for anything else (the app answers 500 INTERNAL and logs it). */
+export const mapError: ErrorMapper = (err: unknown): HttpError | null => {
+  if (!(err instanceof CabinetError)) return null;
+  const status = STATUS[err.code];
+  if (status === undefined) return null;
+  const zh = ZH[err.code];
+  // messages that already carry "中文 / English" (validation, PIN rules) are used as they are
+  const message = err.message.includes(' / ') && /[\u4e00-\u9fff]/.test(err.message) ? err.message : zh ? `${zh} / ${err.message}` : err.message;
+  return new HttpError(status, err.code, message, fieldOf(err));
+};
+
+// ---------------------------------------------------------------------------------------------
+// Sign-in routes
+// ---------------------------------------------------------------------------------------------
+
+export const staffPublicSchema = z.object({
+  id: z.number().int(),
+  login: z.string(),
+  name: z.string(),
+  role: z.enum(['staff', 'admin']),
+  mustChangePin: z.boolean().describe('true: only /me, /me/pin and /logout work until the PIN is changed'),
+});
+
+const sessionInfoSchema = z.object({
+  expiresAt: z.string().describe('absolute end of the session (ISO 8601)'),
+  idleExpiresAt: z.string().describe('when the session ends if unused from now (ISO 8601)'),
+});
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+function publicStaff(s: StaffSession): z.infer<typeof staffPublicSchema> {
+  return { id: s.staffId, login: s.login, name: s.name, role: s.role, mustChangePin: s.mustChangePin };
+}
+
+const pinField = z.string().regex(/^\d{6,12}$/, { error: 'PIN 应为 6–12 位数字 / PIN must be 6–12 digits' });
+
+export function authRoutes(opts: AuthOptions): RouteSpec[] {
+  const { store } = opts;
+  const policy = opts.sessionPolicy ?? DEFAULT_SESSION_POLICY;
+  const invalid = new HttpError(401, 'INVALID_LOGIN', '账号或 PIN 不正确 / Wrong login or PIN');
+  return [
+    route<Record<string, never>, Record<string, never>, { login: string; pin: string }>({
+      method: 'post', path: '/api/staff/login', tag: 'staff-auth', access: 'public',
+      summary: 'Sign in with login and PIN; answers a bearer token',
+      body: z.object({
+        login: z.string().trim().toLowerCase().min(1, { error: '请填写账号 / login is required' }).max(32),
+        pin: z.string().min(1, { error: '请填写 PIN / PIN is required' }).max(12, { error: 'PIN 应为 6–12 位数字 / PIN must be 6–12 digits' }),
+      }),
+      responses: {
+        200: {
+          description: 'signed in',
+          schema: z.object({ token: z.string().describe('send as Authorization: Bearer <token>'), staff: staffPublicSchema, expiresAt: z.string(), idleExpiresAt: z.string() }),
+        },
+        401: errorResponse('wrong login or PIN (the same answer for both)'),
+        429: errorResponse('too many failures for this login or this device: wait (Retry-After)'),
+      },
+      handler: async ({ body, req, res }) => {
+        const device = `http:${req.socket.remoteAddress ?? 'unknown'}`;
+        const r = await verifyStaffPin(store.ctx, { login: body.login, pin: body.pin, deviceId: device });
+        if (!r.ok) {
+          if (r.reason === 'locked') {
+            const minutes = Math.ceil(r.retryAfterMs / 60_000);
+            res.setHeader('Retry-After', String(Math.ceil(r.retryAfterMs / 1000)));
+            throw new HttpError(429, 'LOGIN_LOCKED', `失败次数太多，请 ${minutes} 分钟后再试 / Too many failures: try again in ${minutes} min`);
+          }
+          throw invalid;
+        }
+        const { token, session } = createSession(store.ctx, { staffId: r.staff.id, device }, policy);
+        return [200, { token, staff: publicStaff(session), expiresAt: iso(session.expiresAt), idleExpiresAt: iso(session.idleExpiresAt) }];
+      },
+    }),
+    route({
+      method: 'post', path: '/api/staff/logout', tag: 'staff-auth', access: 'staff',
+      summary: 'End this session',
+      responses: { 200: { description: 'signed out', schema: okSchema } },
+      handler: ({ caller }) => {
+        deleteSession(store.ctx, Number(staffCaller(caller).sessionId));
+        return [200, { ok: true }];
+      },
+    }),
+    route({
+      method: 'get', path: '/api/staff/me', tag: 'staff-auth', access: 'staff',
+      summary: 'Who is signed in, and until when',
+      responses: { 200: { description: 'the signed-in staff member', schema: z.object({ staff: staffPublicSchema, session: sessionInfoSchema }) } },
+      handler: ({ req }) => {
+        const token = bearerToken(req);
+        const s = token ? findSession(store.ctx, token, { touch: false }, policy) : null;
+        if (!s) throw NOT_SIGNED_IN();
+        return [200, { staff: publicStaff(s), session: { expiresAt: iso(s.expiresAt), idleExpiresAt: iso(s.idleExpiresAt) } }];
+      },
+    }),
+    route<Record<string, never>, Record<string, never>, { currentPin: string; newPin: string }>({
+      method: 'post', path: '/api/staff/me/pin', tag: 'staff-auth', access: 'staff',
+      summary: 'Change my own PIN (other sessions of this account end)',
+      body: z.object({ currentPin: z.string().min(1).max(12), newPin: pinField }),
+      responses: {
+        200: { description: 'PIN changed', schema: okSchema },
+        401: errorResponse('the current PIN is wrong'),
+        429: errorResponse('too many failures: wait (Retry-After)'),
+      },
+      handler: async ({ body, caller, req, res }) => {
+        const me = staffCaller(caller);
+        const session = findSession(store.ctx, bearerToken(req) ?? '', { touch: false }, policy);
+        if (!session) throw NOT_SIGNED_IN();
+        const device = `http:${req.socket.remoteAddress ?? 'unknown'}`;
+        const r = await verifyStaffPin(store.ctx, { login: session.login, pin: body.currentPin, deviceId: device });
+        if (!r.ok) {
+          if (r.reason === 'locked') {
+            res.setHeader('Retry-After', String(Math.ceil(r.retryAfterMs / 1000)));
+            throw new HttpError(429, 'LOGIN_LOCKED', '失败次数太多，请稍后再试 / Too many failures: try again later');
+          }
+          throw new HttpError(401, 'INVALID_LOGIN', '当前 PIN 不正确 / The current PIN is wrong', 'currentPin');
+        }
+        if (body.newPin === body.currentPin) throw new HttpError(400, 'PIN_POLICY', '新 PIN 不能和原来的一样 / The new PIN must differ from the old one', 'newPin');
+        try {
+          await setStaffPin(store.ctx, me.staffId, body.newPin, staffActor(me.staffId));
+        } catch (e) {
+          if (e instanceof CabinetError && e.code === 'PIN_POLICY') throw new HttpError(400, 'PIN_POLICY', e.message, 'newPin');
+          throw e;
+        }
+        deleteSessionsOfStaff(store.ctx, me.staffId, session.id);
+        return [200, { ok: true }];
+      },
+    }),
+  ];
+}

@@ -1,0 +1,299 @@
+/**
+ * What a resident's phone calls (no login), and the QR images the kiosk and the phone pages show.
+ *
+ * Binding a phone to a resident: the first submission answers `residentToken`, the resident's signed QR
+ * identity (credentials.makeResidentQrToken). The phone page keeps it in localStorage, sends it with every
+ * later submission (which then adds the request to the same resident instead of creating one) and shows it as
+ * the resident's QR code at the cabinet (GET /api/residents/qr.svg?token=…), where one scan opens everything
+ * waiting for that resident. It is a bearer secret: it is never derived from personal data, and a resident who
+ * lost the phone gets a new one from staff (rotateResidentQrId; the old one stops working). A submission
+ * without it whose ID number is already registered is refused (409) rather than bound: knowing someone's
+ * name and ID number must not be enough to take over their identity.
+ *
+ * The status link (`statusUrl`, token of 128 bits, stored hashed) shows the request's progress, masked; once
+ * the document is in the cabinet it also links the pickup QR. The pickup code itself only travels in the
+ * notification (SMS), never in an answer here.
+ */
+import { z } from 'zod';
+import { residentActor } from '../domain/types.js';
+import {
+  addressSchema, idNumberSchema, maskMobile, mobileSchema, nameSchema,
+} from '../domain/validation.js';
+import { WAITING_FOR_RESIDENT } from '../domain/request-states.js';
+import { CabinetError } from '../errors.js';
+import {
+  activeCredentials, countByState, createRequest, createResident, findRequestByStatusToken, findResidentByIdNumber,
+  findResidentByQrId, getResident, getServiceItem, inTransaction, listServiceItems, makeRequestQrToken,
+  makeResidentQrToken, parseResidentQrToken, updateResident, type Resident, type ResidentPatch,
+} from '../store/index.js';
+import type { AppDeps } from './app.js';
+import { qrResponse, sendQr, type QrFormat } from './qr.js';
+import { WindowLimiter } from './rate-limit.js';
+import { HttpError, route, type RouteSpec } from './routes.js';
+import { errorResponse, isoOrNull, iso, joinUrl, PHONE_PAGES, STATE_TEXT, textSchema } from './schemas.js';
+
+const msg = (zh: string, en: string): string => `${zh} / ${en}`;
+
+export const serviceSchema = z.object({
+  code: z.string(),
+  nameZh: z.string(),
+  nameEn: z.string(),
+  needs: z.object({ idNumber: z.boolean(), address: z.boolean() }).describe('resident details the service needs besides name and mobile'),
+  needsMaterials: z.boolean().describe('the resident drops materials off at the cabinet first'),
+});
+
+const tokenParam = z.string().regex(/^[A-Za-z0-9_-]{16,64}$/, { error: msg('链接不完整，请重新打开', 'the link is incomplete: open it again') });
+
+const submitBody = z.object({
+  name: nameSchema,
+  mobile: mobileSchema,
+  idNumber: idNumberSchema.optional().describe('needed when the service needs it (GB 11643, checked); omit otherwise'),
+  address: addressSchema.optional().describe('needed when the service needs it; omit otherwise'),
+  serviceCode: z.string({ error: msg('请选择要办理的事项', 'choose a service') }).regex(/^[a-z][a-z0-9_]{0,39}$/, { error: msg('请选择要办理的事项', 'choose a service') }),
+  note: z.string().trim().max(200, { error: msg('备注不能超过 200 个字', 'note must be at most 200 characters') }).optional(),
+  residentToken: z.string().max(64).optional().describe('the residentToken this phone got at its first submission'),
+});
+type SubmitBody = z.output<typeof submitBody>;
+
+const submitAnswer = z.object({
+  requestId: z.number().int(),
+  number: z.string().describe('BB-YYYYMMDD-NNNN'),
+  state: z.string(),
+  stateText: textSchema,
+  statusToken: z.string(),
+  statusUrl: z.string().describe('the phone page showing this request’s progress'),
+  residentToken: z.string().describe('keep on the phone (localStorage); send with later submissions; it is also the resident’s QR code'),
+  residentQrUrl: z.string(),
+});
+
+const statusAnswer = z.object({
+  number: z.string(),
+  service: z.object({ code: z.string(), nameZh: z.string(), nameEn: z.string() }),
+  state: z.string(),
+  stateText: textSchema,
+  reason: z.string().nullable().describe('why it was rejected or cancelled'),
+  compartmentNo: z.number().int().nullable().describe('set while the document waits in the cabinet'),
+  pickupQrUrl: z.string().nullable().describe('QR code to scan at the cabinet, while the document waits there'),
+  mobileMasked: z.string().describe('where the pickup code is sent, masked (138****5678)'),
+  createdAt: z.string(),
+  stateChangedAt: z.string(),
+  loadedAt: z.string().nullable(),
+  closedAt: z.string().nullable(),
+});
+
+function serviceView(item: { code: string; nameZh: string; nameEn: string; requiredFields: readonly string[]; needsMaterials: boolean }) {
+  return {
+    code: item.code,
+    nameZh: item.nameZh,
+    nameEn: item.nameEn,
+    needs: { idNumber: item.requiredFields.includes('id_number'), address: item.requiredFields.includes('address') },
+    needsMaterials: item.needsMaterials,
+  };
+}
+
+/** What changed between the bound resident and a new submission (only the fields the service needs). */
+function residentPatch(deps: AppDeps, r: Resident, body: SubmitBody, needsId: boolean, needsAddress: boolean): ResidentPatch {
+  const patch: { -readonly [K in keyof ResidentPatch]: ResidentPatch[K] } = {};
+  if (body.name !== r.name) patch.name = body.name;
+  if (body.mobile !== r.mobile) patch.mobile = body.mobile;
+  if (needsId && body.idNumber !== undefined && findResidentByIdNumber(deps.store.ctx, body.idNumber)?.id !== r.id) patch.idNumber = body.idNumber;
+  const a = body.address;
+  if (needsAddress && a && (a.building !== r.address?.building || a.unit !== r.address?.unit || a.room !== r.address?.room)) patch.address = a;
+  return patch;
+}
+
+export function publicRoutes(deps: AppDeps, opts: { submitLimiter?: WindowLimiter } = {}): RouteSpec[] {
+  const { store } = deps;
+  const ctx = store.ctx;
+  // 20 submissions per 10 minutes per address: far above one family, far below a script
+  const limiter = opts.submitLimiter ?? new WindowLimiter(20, 10 * 60_000, () => ctx.now());
+  const statusLink = (token: string) => joinUrl(deps.publicUrl, PHONE_PAGES.status(token));
+  const residentQrUrl = (token: string) => joinUrl(deps.publicUrl, `/api/residents/qr.svg?token=${encodeURIComponent(token)}`);
+
+  const noSuchRequest = () => new HttpError(404, 'NOT_FOUND', msg('没有找到这个申请，请检查链接', 'No such request: check the link'));
+
+  function pickupToken(token: string): string | null {
+    const req = findRequestByStatusToken(ctx, token);
+    if (!req) throw noSuchRequest();
+    if (!WAITING_FOR_RESIDENT.includes(req.state)) return null;
+    const cred = activeCredentials(ctx, req.id).find((c) => c.purpose === 'pickup');
+    return cred ? makeRequestQrToken(store.keys, { requestId: req.id, credentialId: cred.credentialId, purpose: 'pickup' }) : null;
+  }
+
+  const routes: RouteSpec[] = [
+    route({
+      method: 'get', path: '/api/services', tag: 'public', access: 'public',
+      summary: 'The services residents can ask for now',
+      responses: { 200: { description: 'enabled services, in display order', schema: z.object({ services: z.array(serviceSchema) }) } },
+      handler: () => [200, { services: listServiceItems(ctx, { enabledOnly: true }).map(serviceView) }],
+    }),
+    route<Record<string, never>, Record<string, never>, SubmitBody>({
+      method: 'post', path: '/api/requests', tag: 'public', access: 'public',
+      summary: 'Submit a request from the phone (creates or updates the resident)',
+      body: submitBody,
+      responses: {
+        201: { description: 'submitted', schema: submitAnswer },
+        400: errorResponse('a field is missing or wrong: `field` names it, the message says what to fix'),
+        409: errorResponse('the service is not offered now, or the ID number is registered to another phone'),
+        429: errorResponse('too many submissions from this address: wait (Retry-After)'),
+      },
+      handler: ({ body, req, res }) => {
+        const wait = limiter.take(req.socket.remoteAddress ?? 'unknown');
+        if (wait > 0) {
+          res.setHeader('Retry-After', String(Math.ceil(wait / 1000)));
+          throw new HttpError(429, 'TOO_MANY_REQUESTS', msg('提交太频繁，请稍后再试', 'Too many submissions: try again later'));
+        }
+        const item = getServiceItem(ctx, body.serviceCode);
+        if (!item) throw new HttpError(400, 'UNKNOWN_SERVICE', msg('没有这个办理事项，请重新选择', 'No such service: choose again'), 'serviceCode');
+        if (!item.enabled) throw new HttpError(409, 'SERVICE_DISABLED', msg('这个事项暂时不能在线办理，请到居委会咨询', 'This service is not offered online now: ask at the committee office'), 'serviceCode');
+        const needsId = item.requiredFields.includes('id_number');
+        const needsAddress = item.requiredFields.includes('address');
+
+        let bound: Resident | null = null;
+        if (body.residentToken !== undefined) {
+          const t = parseResidentQrToken(store.keys, body.residentToken);
+          bound = t ? findResidentByQrId(ctx, t.qrId) : null;
+          if (!bound) {
+            throw new HttpError(400, 'RESIDENT_TOKEN_INVALID', msg('这部手机的登记已失效，请重新填写个人信息', 'This phone’s registration is no longer valid: fill in your details again'), 'residentToken');
+          }
+        }
+        if (needsId && body.idNumber === undefined && !bound?.idNumberMasked) {
+          throw new HttpError(400, 'BAD_INPUT', msg('办理这个事项需要填写身份证号码', 'this service needs your ID number'), 'idNumber');
+        }
+        if (needsAddress && body.address === undefined && !bound?.address) {
+          throw new HttpError(400, 'BAD_INPUT', msg('办理这个事项需要填写住址（楼号、单元、房号）', 'this service needs your address (building, unit, room)'), 'address');
+        }
+
+        let created;
+        try {
+          created = inTransaction(store.db, () => {
+            let resident: Resident;
+            if (bound) {
+              const patch = residentPatch(deps, bound, body, needsId, needsAddress);
+              resident = Object.keys(patch).length > 0 ? updateResident(ctx, bound.id, patch, residentActor(bound.id)) : bound;
+            } else {
+              // collect only what the service needs (PIPL art. 6)
+              resident = createResident(ctx, {
+                name: body.name,
+                mobile: body.mobile,
+                ...(needsId && body.idNumber !== undefined ? { idNumber: body.idNumber } : {}),
+                ...(needsAddress && body.address ? { address: body.address } : {}),
+              }, { kind: 'resident', id: null });
+            }
+            const c = createRequest(ctx, { residentId: resident.id, serviceCode: item.code, ...(body.note ? { note: body.note } : {}) }, residentActor(resident.id));
+            return { ...c, resident };
+          });
+        } catch (e) {
+          if (e instanceof CabinetError && e.code === 'DUPLICATE') {
+            throw new HttpError(409, 'DUPLICATE', msg(
+              '这个身份证号码已经登记过。请用第一次登记的手机提交，或到居委会办理',
+              'This ID number is already registered: submit from the phone you used the first time, or ask at the committee office',
+            ), 'idNumber');
+          }
+          throw e;
+        }
+        const { request, statusToken, resident } = created;
+        deps.bus.emit('request', { id: request.id, number: request.number, state: request.state, from: null });
+        const residentToken = makeResidentQrToken(store.keys, resident.qrId);
+        return [201, {
+          requestId: request.id,
+          number: request.number,
+          state: request.state,
+          stateText: STATE_TEXT[request.state],
+          statusToken,
+          statusUrl: statusLink(statusToken),
+          residentToken,
+          residentQrUrl: residentQrUrl(residentToken),
+        }];
+      },
+    }),
+    route<{ token: string }>({
+      method: 'get', path: '/api/requests/status/:token', tag: 'public', access: 'public',
+      summary: 'A request’s progress for the resident (masked; never the pickup code)',
+      params: z.object({ token: tokenParam }),
+      responses: { 200: { description: 'the request', schema: statusAnswer }, 404: errorResponse('no request has this link') },
+      handler: ({ params }) => {
+        const req = findRequestByStatusToken(ctx, params.token);
+        if (!req) throw noSuchRequest();
+        const item = getServiceItem(ctx, req.serviceCode);
+        const resident = getResident(ctx, req.residentId);
+        const waiting = WAITING_FOR_RESIDENT.includes(req.state);
+        return [200, {
+          number: req.number,
+          service: { code: req.serviceCode, nameZh: item?.nameZh ?? req.serviceCode, nameEn: item?.nameEn ?? req.serviceCode },
+          state: req.state,
+          stateText: STATE_TEXT[req.state],
+          reason: req.state === 'rejected' || req.state === 'cancelled' ? req.reason : null,
+          compartmentNo: waiting ? req.compartmentNo : null,
+          pickupQrUrl: waiting ? joinUrl(deps.publicUrl, `/api/requests/status/${params.token}/pickup-qr.svg`) : null,
+          mobileMasked: resident ? maskMobile(resident.mobile) : '',
+          createdAt: iso(req.createdAt),
+          stateChangedAt: iso(req.stateChangedAt),
+          loadedAt: isoOrNull(req.loadedAt),
+          closedAt: isoOrNull(req.closedAt),
+        }];
+      },
+    }),
+  ];
+
+  for (const format of ['svg', 'png'] as QrFormat[]) {
+    routes.push(
+      route<{ token: string }>({
+        method: 'get', path: `/api/requests/status/:token/pickup-qr.${format}`, tag: 'public', access: 'public',
+        summary: `The pickup QR code (${format.toUpperCase()}) while the document waits in the cabinet`,
+        params: z.object({ token: tokenParam }),
+        responses: { 200: qrResponse(format, 'scan it at the cabinet to open the door'), 404: errorResponse('no such request, or nothing waiting in the cabinet') },
+        handler: async ({ params, res }) => {
+          const qr = pickupToken(params.token);
+          if (!qr) throw new HttpError(404, 'NOT_WAITING', msg('文件还没有放入帮办柜', 'The document is not in the cabinet'));
+          return sendQr(res, qr, format, { secret: true });
+        },
+      }),
+      route<Record<string, never>, { token: string }>({
+        method: 'get', path: `/api/residents/qr.${format}`, tag: 'public', access: 'public',
+        summary: `The resident’s own QR code (${format.toUpperCase()}): one scan at the cabinet opens everything waiting for them`,
+        query: z.object({ token: z.string().min(1).max(64).describe('the residentToken') }),
+        responses: { 200: qrResponse(format, 'the resident QR code'), 404: errorResponse('the token is not (or no longer) valid') },
+        handler: async ({ query, res }) => {
+          const t = parseResidentQrToken(store.keys, query.token);
+          if (!t || !findResidentByQrId(ctx, t.qrId)) {
+            throw new HttpError(404, 'NOT_FOUND', msg('二维码已失效，请重新登记', 'This QR code is no longer valid: register again'));
+          }
+          return sendQr(res, query.token, format, { secret: true });
+        },
+      }),
+      route({
+        method: 'get', path: `/api/kiosk/submit-qr.${format}`, tag: 'public', access: 'public',
+        summary: `QR code (${format.toUpperCase()}) of the phone page for submitting a request, shown on the cabinet`,
+        responses: { 200: qrResponse(format, 'the QR code of PUBLIC_URL + /m/submit') },
+        handler: async ({ res }) => sendQr(res, joinUrl(deps.publicUrl, PHONE_PAGES.submit), format, { secret: false }),
+      }),
+    );
+  }
+
+  routes.push(route({
+    method: 'get', path: '/api/kiosk/info', tag: 'kiosk', access: 'kiosk',
+    summary: 'What the cabinet screen shows when idle (no personal data)',
+    responses: {
+      200: {
+        description: 'link state, free compartments and the submission link',
+        schema: z.object({
+          link: z.string(),
+          freeCompartments: z.number().int(),
+          submitUrl: z.string(),
+          submitQrUrl: z.string(),
+          deviceId: z.string(),
+        }),
+      },
+    },
+    handler: ({ caller }) => [200, {
+      link: deps.driver.snapshot().link,
+      freeCompartments: countByState(ctx).free,
+      submitUrl: joinUrl(deps.publicUrl, PHONE_PAGES.submit),
+      submitQrUrl: '/api/kiosk/submit-qr.svg',
+      deviceId: caller.kind === 'kiosk' ? caller.deviceId : '',
+    }],
+  }));
+  return routes;
+}
+
