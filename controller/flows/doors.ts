@@ -103,7 +103,8 @@ export class Doors {
     crashPoint(`${req.reason}.intent`);
     try {
       await driver.unlock(req.compartmentNo, {
-        notAfter: intent.expiresAt,
+        // The intent's expiry in the driver's clock (the store's clock may be a test clock).
+        notAfter: Date.now() + (intent.expiresAt - store.ctx.now()),
         beforeSend: (seq) => claimIntentForSend(store.ctx, intent.id, seq) !== null,
       });
       markIntentAcked(store.ctx, intent.id);

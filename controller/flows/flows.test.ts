@@ -1,0 +1,301 @@
+/**
+ * The door flows against the simulated cabinet (in-process link, real firmware logic), with a real
+ * SQLite store: each flow as the sequence a person goes through, and what the records say after.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { SimCabinet } from '../../sim/cabinet.js';
+import { createDriver, waitFor } from '../../test/harness.js';
+import type { BoardDriver } from '../board/driver.js';
+import { residentActor, staffActor, SYSTEM_ACTOR } from '../domain/types.js';
+import { EventBus, type Alarm } from '../events.js';
+import { silentLogger } from '../log.js';
+import {
+  activeCredentials, applyLayout, createRequest, getCompartment, issueDepositCode, layoutGrid, listAudit, listNotifications,
+  makeRequestQrToken, makeResidentQrToken, readNotificationSecret, requireRequest, transitionRequest,
+} from '../store/index.js';
+import { makeResident, makeStaff, openTestStore, type TestStore } from '../store/test-support.js';
+import { streamEndpoint } from '../transport/endpoints.js';
+import { CabinetFlows, extractToken } from './cabinet.js';
+import { reconcile } from './reconcile.js';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+interface World {
+  sim: SimCabinet;
+  driver: BoardDriver;
+  store: TestStore;
+  flows: CabinetFlows;
+  bus: EventBus;
+  alarms: Alarm[];
+  staffId: number;
+  adminId: number;
+}
+
+const CONFIG = { unlockTtlMs: 3000, doorOpenTimeoutMs: 400, doorLeftOpenMs: 60_000, overdueDays: 7 };
+
+async function world(simOptions: ConstructorParameters<typeof SimCabinet>[0] = {}): Promise<World> {
+  const sim = new SimCabinet(simOptions);
+  cleanups.push(() => sim.close());
+  const store = openTestStore({ now: () => Date.now() });
+  cleanups.push(() => store.close());
+  applyLayout(store.ctx, layoutGrid(1, 24), SYSTEM_ACTOR);
+  const driver = createDriver(streamEndpoint('in-process', () => sim.connectInProcess()));
+  const bus = new EventBus();
+  const alarms: Alarm[] = [];
+  bus.on('alarm', (a) => alarms.push(a));
+  const flows = new CabinetFlows({ store, driver, bus, config: CONFIG, logger: silentLogger() });
+  await driver.start();
+  cleanups.push(() => driver.stop());
+  await reconcile(flows, { store, driver, bus, config: CONFIG, logger: silentLogger() });
+  return { sim, driver, store, flows, bus, alarms, staffId: await makeStaff(store), adminId: await makeStaff(store, 'admin') };
+}
+
+/** A resident's request, accepted and marked ready by staff. */
+function readyRequest(w: World, resident = makeResident(w.store)) {
+  const staff = staffActor(w.staffId);
+  const { request } = createRequest(w.store.ctx, { residentId: resident.id, serviceCode: 'residence_certificate' }, residentActor(resident.id));
+  transitionRequest(w.store.ctx, { requestId: request.id, event: 'accept', actor: staff });
+  transitionRequest(w.store.ctx, { requestId: request.id, event: 'mark_ready', actor: staff });
+  return { resident, requestId: request.id };
+}
+
+/** Staff loads a ready request: the door opens, the document goes in, the door closes. */
+async function load(w: World, requestId: number): Promise<number> {
+  const answer = await w.flows.load(w.staffId, requestId);
+  expect(answer.opened).toBe(true);
+  const no = answer.compartment!;
+  w.sim.putItem(no);
+  w.sim.closeDoor(no);
+  expect(await answer.done).toBe('loaded');
+  return no;
+}
+
+describe('load', () => {
+  it('reserves, opens, and on close with the document inside issues a code and a notification', async () => {
+    const w = await world();
+    const { requestId } = readyRequest(w);
+    const no = await load(w, requestId);
+    expect(requireRequest(w.store.ctx, requestId).state).toBe('loaded');
+    expect(getCompartment(w.store.ctx, no)).toMatchObject({ state: 'occupied', contents: { requestId, direction: 'for_resident' }, door: 'closed' });
+    expect(activeCredentials(w.store.ctx, requestId)).toHaveLength(1);
+    expect(listNotifications(w.store.ctx, { requestId }).map((n) => n.kind)).toEqual(['ready_with_code']);
+    const actions = listAudit(w.store.db, { requestId }).map((a) => a.action);
+    expect(actions).toEqual(expect.arrayContaining(['compartment.reserved', 'request.start_load', 'unlock.intended', 'unlock.sent', 'unlock.acked', 'request.load_done']));
+    // "Unlock acknowledged" and "door opened" are separate facts: the door event is its own row.
+    expect(listAudit(w.store.db, { compartmentNo: no }).map((a) => a.action)).toEqual(expect.arrayContaining(['door.open', 'door.closed']));
+    expect(w.sim.unlockCount(no)).toBe(1);
+  });
+
+  it('goes back to ready and frees the compartment when the door closes with nothing inside', async () => {
+    const w = await world();
+    const { requestId } = readyRequest(w);
+    const answer = await w.flows.load(w.staffId, requestId);
+    w.sim.closeDoor(answer.compartment!);
+    expect(await answer.done).toBe('load_aborted');
+    expect(requireRequest(w.store.ctx, requestId).state).toBe('ready');
+    expect(getCompartment(w.store.ctx, answer.compartment!)!.state).toBe('free');
+  });
+
+  it('retries a door that does not open once, then marks it a fault; the next load uses another compartment', async () => {
+    const w = await world();
+    w.sim.setJammed(1, true);
+    const { requestId } = readyRequest(w);
+    const answer = await w.flows.load(w.staffId, requestId);
+    expect(answer).toMatchObject({ opened: false, compartment: 1, code: 'NOT_OPENED' });
+    expect(w.sim.unlockCount(1)).toBe(2);
+    expect(getCompartment(w.store.ctx, 1)).toMatchObject({ state: 'fault', contents: null });
+    expect(requireRequest(w.store.ctx, requestId).state).toBe('ready');
+    expect(w.alarms.map((a) => a.kind)).toContain('door_not_opened');
+    const no = await load(w, requestId);
+    expect(no).toBe(2);
+  });
+
+  it('answers plainly when the cabinet is full', async () => {
+    const w = await world();
+    for (let n = 1; n <= 24; n++) w.flows.setDisabled(w.adminId, n, true, 'test: out of service');
+    const { requestId } = readyRequest(w);
+    const answer = await w.flows.load(w.staffId, requestId);
+    expect(answer).toMatchObject({ opened: false, compartment: null, code: 'CABINET_FULL' });
+    expect(answer.messageZh).toContain('柜子已满');
+    expect(requireRequest(w.store.ctx, requestId).state).toBe('ready');
+  });
+});
+
+describe('pickup', () => {
+  async function loadedWithCode(w: World) {
+    const r = readyRequest(w);
+    const no = await load(w, r.requestId);
+    const code = issuedCode(w, r.requestId);
+    return { ...r, no, code };
+  }
+
+  it('by code and phone digits: opens, and on close without the document the request is collected and the code dies', async () => {
+    const w = await world();
+    const { requestId, no, code, resident } = await loadedWithCode(w);
+    const answer = await w.flows.pickupByCode(code, resident.mobile.slice(-4), 'kiosk-1');
+    expect(answer).toMatchObject({ ok: true, code: 'OPENED', compartments: [no] });
+    w.sim.takeItem(no);
+    w.sim.closeDoor(no);
+    expect(await answer.done).toEqual(['collected']);
+    expect(requireRequest(w.store.ctx, requestId).state).toBe('collected');
+    expect(getCompartment(w.store.ctx, no)).toMatchObject({ state: 'free', contents: null });
+    const again = await w.flows.pickupByCode(code, resident.mobile.slice(-4), 'kiosk-1');
+    expect(again).toMatchObject({ ok: false, code: 'INVALID' });
+    expect(w.sim.unlockCount(no)).toBe(2); // one for loading, one for the pickup: none for the second try
+  });
+
+  it('refuses wrong phone digits without opening anything', async () => {
+    const w = await world();
+    const { no, code, resident } = await loadedWithCode(w);
+    const wrong = resident.mobile.slice(-4) === '0000' ? '1111' : '0000';
+    const answer = await w.flows.pickupByCode(code, wrong, 'kiosk-1');
+    expect(answer).toMatchObject({ ok: false, code: 'INVALID', compartments: [] });
+    expect(answer.messageZh.length).toBeGreaterThan(0);
+    expect(w.sim.unlockCount(no)).toBe(1);
+  });
+
+  it('keeps the request waiting and alerts staff when the door closes with the document still inside', async () => {
+    const w = await world();
+    const { requestId, no, code, resident } = await loadedWithCode(w);
+    const answer = await w.flows.pickupByCode(code, resident.mobile.slice(-4), 'kiosk-1');
+    w.sim.closeDoor(no);
+    expect(await answer.done).toEqual(['item_not_taken']);
+    expect(requireRequest(w.store.ctx, requestId).state).toBe('loaded');
+    expect(getCompartment(w.store.ctx, no)!.state).toBe('occupied');
+    expect(w.alarms.map((a) => a.kind)).toContain('item_not_taken');
+    expect(activeCredentials(w.store.ctx, requestId)).toHaveLength(1);
+  });
+
+  it('by the request QR, and by a link carrying it', async () => {
+    const w = await world();
+    const { requestId, no } = await loadedWithCode(w);
+    const cred = activeCredentials(w.store.ctx, requestId)[0]!;
+    const token = makeRequestQrToken(w.store.keys, { requestId, credentialId: cred.credentialId, purpose: 'pickup' });
+    const answer = await w.flows.scan(`https://bb.example.cn/m/p?t=${token}`, 'kiosk-1');
+    expect(answer).toMatchObject({ ok: true, compartments: [no] });
+    w.sim.takeItem(no);
+    w.sim.closeDoor(no);
+    expect(await answer.done).toEqual(['collected']);
+    const reused = await w.flows.scan(token, 'kiosk-1');
+    expect(reused).toMatchObject({ ok: false, code: 'USED' });
+  });
+
+  it('by the resident QR: every waiting document of that resident opens, one after another', async () => {
+    const w = await world();
+    const first = readyRequest(w);
+    const second = readyRequest(w, first.resident);
+    const other = readyRequest(w); // another resident's document must stay shut
+    const a = await load(w, first.requestId);
+    const b = await load(w, second.requestId);
+    const c = await load(w, other.requestId);
+    const answer = await w.flows.scan(makeResidentQrToken(w.store.keys, first.resident.qrId), 'kiosk-1');
+    expect(answer).toMatchObject({ ok: true, compartments: [a, b] });
+    for (const no of [a, b]) {
+      w.sim.takeItem(no);
+      w.sim.closeDoor(no);
+    }
+    expect(await answer.done).toEqual(['collected', 'collected']);
+    expect(w.sim.unlockCount(c)).toBe(1);
+    expect(requireRequest(w.store.ctx, other.requestId).state).toBe('loaded');
+  });
+
+  it('says so when a scan is not one of ours', async () => {
+    const w = await world();
+    expect(await w.flows.scan('hello world', 'kiosk-1')).toMatchObject({ ok: false, code: 'UNKNOWN_SCAN' });
+    expect(await w.flows.scan('A'.repeat(40), 'kiosk-1')).toMatchObject({ ok: false, code: 'INVALID' });
+    expect(w.sim.getCounters().unlocksExecuted[1]).toBe(0);
+  });
+});
+
+describe('drop-off and retrieval', () => {
+  it('materials: deposited by QR, retrieved by staff, then the request can be accepted', async () => {
+    const w = await world();
+    const resident = makeResident(w.store);
+    const { request } = createRequest(w.store.ctx, { residentId: resident.id, serviceCode: 'residence_certificate' }, residentActor(resident.id));
+    transitionRequest(w.store.ctx, { requestId: request.id, event: 'request_materials', actor: staffActor(w.staffId) });
+    const { credentialId } = issueDepositCode(w.store.ctx, request.id, staffActor(w.staffId));
+    const token = makeRequestQrToken(w.store.keys, { requestId: request.id, credentialId, purpose: 'deposit' });
+    const answer = await w.flows.scan(token, 'kiosk-1');
+    expect(answer.ok).toBe(true);
+    const no = answer.compartments[0]!;
+    w.sim.putItem(no);
+    w.sim.closeDoor(no);
+    expect(await answer.done).toEqual(['deposited']);
+    expect(requireRequest(w.store.ctx, request.id).state).toBe('materials_deposited');
+    expect(getCompartment(w.store.ctx, no)).toMatchObject({ state: 'occupied', contents: { direction: 'for_staff' } });
+
+    const back = await w.flows.retrieve(w.staffId, request.id);
+    expect(back.opened).toBe(true);
+    w.sim.takeItem(no);
+    w.sim.closeDoor(no);
+    expect(await back.done).toBe('materials_retrieved');
+    transitionRequest(w.store.ctx, { requestId: request.id, event: 'accept', actor: staffActor(w.staffId) });
+    expect(requireRequest(w.store.ctx, request.id).state).toBe('accepted');
+    expect(listNotifications(w.store.ctx, { requestId: request.id }).map((n) => n.kind)).toContain('materials_received');
+  });
+
+  it('an overdue document stays collectable and is retrieved by staff, and the resident is told', async () => {
+    const w = await world();
+    const { requestId } = readyRequest(w);
+    const no = await load(w, requestId);
+    w.store.db.prepare('UPDATE requests SET loaded_at = loaded_at - ? WHERE id = ?').run(8 * 86_400_000, requestId);
+    expect(w.flows.markOverdue()).toBe(1);
+    expect(requireRequest(w.store.ctx, requestId).state).toBe('overdue');
+    expect(activeCredentials(w.store.ctx, requestId)).toHaveLength(1);
+    const back = await w.flows.retrieve(w.staffId, requestId);
+    w.sim.takeItem(no);
+    w.sim.closeDoor(no);
+    expect(await back.done).toBe('retrieved');
+    expect(activeCredentials(w.store.ctx, requestId)).toHaveLength(0);
+    expect(listNotifications(w.store.ctx, { requestId }).map((n) => n.kind)).toEqual(['ready_with_code', 'overdue_reminder', 'item_retrieved']);
+  });
+
+  it('a staff member (not admin) may not retrieve a document before it is overdue', async () => {
+    const w = await world();
+    const { requestId } = readyRequest(w);
+    await load(w, requestId);
+    await expect(w.flows.retrieve(w.staffId, requestId)).rejects.toMatchObject({ code: 'ACTOR_NOT_ALLOWED' });
+  });
+});
+
+describe('force-open and tamper', () => {
+  it('an admin force-opens with a reason that is kept; staff cannot', async () => {
+    const w = await world();
+    await expect(w.flows.forceOpen(w.staffId, 5, 'check the lock')).rejects.toMatchObject({ code: 'ACTOR_NOT_ALLOWED' });
+    const answer = await w.flows.forceOpen(w.adminId, 5, 'check the lock');
+    expect(answer.opened).toBe(true);
+    w.sim.closeDoor(5);
+    expect(await answer.done).toBe('closed');
+    expect(getCompartment(w.store.ctx, 5)!.state).toBe('free');
+    const audit = listAudit(w.store.db, { compartmentNo: 5, action: 'compartment.force_open' });
+    expect(audit[0]?.detail).toEqual({ reason: 'check the lock' });
+  });
+
+  it('raises a tamper alarm and records an unexplained opening', async () => {
+    const w = await world();
+    w.sim.openDoor(8);
+    await waitFor(() => w.alarms.find((a) => a.kind === 'tamper'), 'the tamper alarm');
+    expect(listAudit(w.store.db, { compartmentNo: 8 }).map((a) => a.action)).toContain('door.opened_unexplained');
+  });
+});
+
+describe('extractToken', () => {
+  it('takes a bare token or one carried in a link, and nothing else', () => {
+    expect(extractToken('abcdefghijklmnop_-12')).toBe('abcdefghijklmnop_-12');
+    expect(extractToken('https://x.cn/m/p?t=abcdefghijklmnopq')).toBe('abcdefghijklmnopq');
+    expect(extractToken('short')).toBeNull();
+    expect(extractToken('DROP TABLE requests;')).toBeNull();
+    expect(extractToken('x'.repeat(600))).toBeNull();
+  });
+});
+
+/** The pickup code lives only in the encrypted outbox until sent: read it the way the dispatcher does. */
+function issuedCode(w: World, requestId: number): string {
+  const n = listNotifications(w.store.ctx, { requestId }).find((x) => x.kind === 'ready_with_code')!;
+  const secret = readNotificationSecret(w.store.ctx, n.id);
+  if (!secret) throw new Error('no code in the outbox');
+  return secret.code;
+}
