@@ -88,7 +88,10 @@ if (!hasSocat()) {
 
       // Unplug: socat goes away, both pty ends vanish.
       await stopSocat();
-      await until(() => !endpoint.isOpen, 'the sim to notice the pty is gone');
+      // A hang-up is usually seen at once; on a busy machine the next write (here: a door event) finds it for sure.
+      const nudge = setTimeout(() => sim.openDoor(9), 1000);
+      await until(() => !endpoint.isOpen, 'the sim to notice the pty is gone', 15_000);
+      clearTimeout(nudge);
       if (port.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
       wire.close();
       // The path is missing: the sim keeps retrying without crashing.
