@@ -1,0 +1,242 @@
+/**
+ * The phone side against the real app: submitting (validation names the field and writes nothing), the
+ * masked status page, binding a phone to its resident, and the QR images (read back module by module).
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { staffActor } from '../domain/types.js';
+import { makeRequestQrToken, parseResidentQrToken, reserveCompartment, transitionRequest, activeCredentials } from '../store/index.js';
+import { startTestApp, uniqueIdNumber, type TestApp } from '../../test/app-harness.js';
+import { hasCommand } from '../../test/harness.js';
+import { expectedModules, pngModules, segmentsText, svgModules } from '../../test/qr-decode.js';
+
+let h: TestApp;
+beforeEach(async () => {
+  h = await startTestApp();
+});
+afterEach(async () => {
+  await h.close();
+});
+
+const count = (table: string): number => (h.store.db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+
+function validBody(over: Record<string, unknown> = {}) {
+  return {
+    name: '张三',
+    mobile: '13812345678',
+    idNumber: uniqueIdNumber(7),
+    address: { building: '12号楼', unit: '2', room: '301' },
+    serviceCode: 'residence_certificate',
+    ...over,
+  };
+}
+
+describe('GET /api/services', () => {
+  it('lists the enabled catalogue with what each item needs', async () => {
+    const r = await h.api.get('/api/services');
+    expect(r.status).toBe(200);
+    const rc = r.body.services.find((s: { code: string }) => s.code === 'residence_certificate');
+    expect(rc).toEqual({ code: 'residence_certificate', nameZh: '居住证明', nameEn: 'Residence certificate', needs: { idNumber: true, address: true }, needsMaterials: false });
+    expect(r.body.services.find((s: { code: string }) => s.code === 'family_relationship').needsMaterials).toBe(true);
+  });
+});
+
+describe('POST /api/requests validation', () => {
+  const cases: [string, Record<string, unknown>, string, RegExp][] = [
+    ['a mobile number of the wrong shape', { mobile: '12812345678' }, 'mobile', /手机号码格式不正确.*\/ mobile number/],
+    ['an ID number with a wrong check digit', { idNumber: uniqueIdNumber(7).slice(0, 17) + (uniqueIdNumber(7).endsWith('1') ? '2' : '1') }, 'idNumber', /身份证号码有误.*check digit/],
+    ['an address without the room', { address: { building: '12号楼', unit: '2' } }, 'address.room', /请填写房号 \/ room is required/],
+    ['a name with digits', { name: '张3' }, 'name', /姓名只能包含汉字或字母/],
+  ];
+  for (const [what, over, field, message] of cases) {
+    it(`refuses ${what}, naming the field, and writes nothing`, async () => {
+      const r = await h.api.post('/api/requests', { body: validBody(over) });
+      expect(r.status).toBe(400);
+      expect(r.body.error.field).toBe(field);
+      expect(r.body.error.message).toMatch(message);
+      expect([count('residents'), count('requests')]).toEqual([0, 0]);
+    });
+  }
+
+  it('refuses a missing address when the service needs one, and an unknown service', async () => {
+    const auditBefore = count('audit_log');
+    const { address: _a, ...noAddress } = validBody();
+    const r1 = await h.api.post('/api/requests', { body: noAddress });
+    expect(r1.status).toBe(400);
+    expect(r1.body.error).toMatchObject({ code: 'BAD_INPUT', field: 'address' });
+    expect(r1.body.error.message).toMatch(/^办理这个事项需要填写住址.* \/ this service needs your address/);
+
+    const { idNumber: _i, ...noId } = validBody();
+    const r2 = await h.api.post('/api/requests', { body: noId });
+    expect(r2.body.error).toMatchObject({ code: 'BAD_INPUT', field: 'idNumber' });
+
+    const r3 = await h.api.post('/api/requests', { body: validBody({ serviceCode: 'flying_licence' }) });
+    expect(r3.status).toBe(400);
+    expect(r3.body.error).toMatchObject({ code: 'UNKNOWN_SERVICE', field: 'serviceCode' });
+    expect([count('residents'), count('requests'), count('audit_log')]).toEqual([0, 0, auditBefore]);
+  });
+
+  it('answers garbage, oversized and empty bodies in the one error shape', async () => {
+    const garbage = await h.api.post('/api/requests', { rawBody: '{"name": "张三",' });
+    expect(garbage.status).toBe(400);
+    expect(garbage.body.error.code).toBe('BAD_JSON');
+    const big = await h.api.post('/api/requests', { rawBody: JSON.stringify({ ...validBody(), note: 'x'.repeat(40_000) }) });
+    expect(big.status).toBe(413);
+    expect(big.body.error.code).toBe('TOO_LARGE');
+    const empty = await h.api.post('/api/requests', { body: {} });
+    expect(empty.status).toBe(400);
+    expect(empty.body.error.field).toBe('name');
+    const array = await h.api.post('/api/requests', { body: [1, 2] });
+    expect(array.status).toBe(400);
+    expect([count('residents'), count('requests')]).toEqual([0, 0]);
+  });
+
+  it('refuses a disabled service with 409 and writes nothing', async () => {
+    h.store.db.prepare(`UPDATE service_items SET enabled = 0 WHERE code = 'residence_certificate'`).run();
+    const r = await h.api.post('/api/requests', { body: validBody() });
+    expect(r.status).toBe(409);
+    expect(r.body.error.code).toBe('SERVICE_DISABLED');
+    expect(count('residents')).toBe(0);
+  });
+});
+
+describe('submitting and following a request', () => {
+  it('creates resident and request, and the status page shows it masked', async () => {
+    const r = await h.api.post('/api/requests', { body: { ...validBody(), note: '用于孩子入学' } });
+    expect(r.status).toBe(201);
+    expect(r.body.number).toMatch(/^BB-\d{8}-0001$/);
+    expect(r.body.state).toBe('submitted');
+    expect(r.body.statusUrl).toBe(`${h.url}/m/status/${r.body.statusToken}`);
+    expect(r.body.residentQrUrl).toBe(`${h.url}/api/residents/qr.svg?token=${r.body.residentToken}`);
+    expect(parseResidentQrToken(h.store.keys, r.body.residentToken)).not.toBeNull();
+    // the phone page's token is stored only as a hash
+    expect(h.store.db.prepare('SELECT count(*) AS n FROM requests WHERE status_token_hash = ?').get(Buffer.from(r.body.statusToken))).toEqual({ n: 0 });
+
+    const s = await h.api.get(`/api/requests/status/${r.body.statusToken}`);
+    expect(s.status).toBe(200);
+    expect(s.body).toMatchObject({
+      number: r.body.number,
+      service: { code: 'residence_certificate', nameZh: '居住证明' },
+      state: 'submitted',
+      stateText: { zh: '已提交，等待工作人员受理', en: 'Submitted, waiting for staff' },
+      mobileMasked: '138****5678',
+      compartmentNo: null,
+      pickupQrUrl: null,
+    });
+    const text = s.raw.toString('utf8');
+    expect(text).not.toContain('13812345678');
+    expect(text).not.toContain(uniqueIdNumber(7));
+    expect(text).not.toContain(uniqueIdNumber(7).slice(-4));
+    expect(text).not.toContain('张三');
+
+    const none = await h.api.get('/api/requests/status/AAAAAAAAAAAAAAAAAAAAAA');
+    expect(none.status).toBe(404);
+  });
+
+  it('keeps the phone bound: a second submission with residentToken reuses the resident, without retyping the ID number', async () => {
+    const first = await h.api.post('/api/requests', { body: validBody() });
+    const { idNumber: _i, address: _a, ...second } = validBody({ serviceCode: 'elderly_benefit', residentToken: first.body.residentToken });
+    const r = await h.api.post('/api/requests', { body: second });
+    expect(r.status).toBe(201);
+    expect(r.body.residentToken).toBe(first.body.residentToken);
+    expect(count('residents')).toBe(1);
+    expect(h.store.db.prepare('SELECT DISTINCT resident_id AS id FROM requests').all()).toHaveLength(1);
+
+    // a changed mobile on the bound phone updates the resident (audited), still one resident
+    const third = await h.api.post('/api/requests', { body: { ...second, serviceCode: 'no_criminal_record_letter', mobile: '13900001111' } });
+    expect(third.status).toBe(201);
+    expect(count('residents')).toBe(1);
+    expect(h.store.db.prepare('SELECT mobile FROM residents').get()).toEqual({ mobile: '13900001111' });
+    expect(h.store.db.prepare(`SELECT count(*) AS n FROM audit_log WHERE action = 'resident.updated'`).get()).toEqual({ n: 1 });
+  });
+
+  it('does not bind a new phone to an ID number already registered, and refuses a forged residentToken', async () => {
+    await h.api.post('/api/requests', { body: validBody() });
+    const again = await h.api.post('/api/requests', { body: validBody({ mobile: '13700002222' }) });
+    expect(again.status).toBe(409);
+    expect(again.body.error).toMatchObject({ code: 'DUPLICATE', field: 'idNumber' });
+    const forged = await h.api.post('/api/requests', { body: validBody({ residentToken: 'A'.repeat(46) }) });
+    expect(forged.status).toBe(400);
+    expect(forged.body.error).toMatchObject({ code: 'RESIDENT_TOKEN_INVALID', field: 'residentToken' });
+    expect(count('requests')).toBe(1);
+  });
+
+  it('publishes the new request on the event bus', async () => {
+    const seen: unknown[] = [];
+    h.bus.on('request', (e) => seen.push(e));
+    const r = await h.api.post('/api/requests', { body: validBody() });
+    expect(seen).toEqual([{ id: r.body.requestId, number: r.body.number, state: 'submitted', from: null }]);
+  });
+});
+
+describe('QR images', () => {
+  function zbar(png: Buffer): string | null {
+    if (!hasCommand('zbarimg')) return null;
+    const file = path.join(h.dir, 'qr.png');
+    fs.writeFileSync(file, png);
+    return execFileSync('zbarimg', ['--raw', '-q', file], { encoding: 'utf8' }).trim();
+  }
+
+  it('the kiosk shows the submission page link as SVG and PNG', async () => {
+    const expected = `${h.url}/m/submit`;
+    expect(segmentsText(expected)).toBe(expected);
+    const svg = await h.api.get('/api/kiosk/submit-qr.svg');
+    expect(svg.status).toBe(200);
+    expect(svg.headers.get('content-type')).toMatch(/^image\/svg\+xml/);
+    expect(svgModules(svg.raw.toString('utf8'))).toEqual(expectedModules(expected));
+    const png = await h.api.get('/api/kiosk/submit-qr.png');
+    expect(png.headers.get('content-type')).toBe('image/png');
+    expect(pngModules(png.raw)).toEqual(expectedModules(expected));
+    const z = zbar(png.raw);
+    if (z !== null) expect(z).toBe(expected);
+  });
+
+  it('the resident QR encodes the resident token; a bad token is 404', async () => {
+    const r = await h.api.post('/api/requests', { body: validBody() });
+    const img = await h.api.get('/api/residents/qr.png', { query: { token: r.body.residentToken } });
+    expect(img.status).toBe(200);
+    expect(img.headers.get('cache-control')).toBe('no-store');
+    expect(pngModules(img.raw)).toEqual(expectedModules(r.body.residentToken));
+    const svg = await h.api.get('/api/residents/qr.svg', { query: { token: r.body.residentToken } });
+    expect(svgModules(svg.raw.toString('utf8'))).toEqual(expectedModules(r.body.residentToken));
+    const bad = await h.api.get('/api/residents/qr.svg', { query: { token: 'nonsense' } });
+    expect(bad.status).toBe(404);
+  });
+
+  it('the pickup QR exists only while the document waits in the cabinet, and encodes the signed request token', async () => {
+    const r = await h.api.post('/api/requests', { body: validBody() });
+    const token = r.body.statusToken as string;
+    const before = await h.api.get(`/api/requests/status/${token}/pickup-qr.svg`);
+    expect(before.status).toBe(404);
+    expect(before.body.error.code).toBe('NOT_WAITING');
+
+    const ctx = h.store.ctx;
+    const staff = staffActor((await h.staffSession()).id);
+    const id = r.body.requestId as number;
+    transitionRequest(ctx, { requestId: id, event: 'accept', actor: staff });
+    transitionRequest(ctx, { requestId: id, event: 'mark_ready', actor: staff });
+    reserveCompartment(ctx, { requestId: id, direction: 'for_resident' }, staff);
+    transitionRequest(ctx, { requestId: id, event: 'start_load', actor: staff });
+    const load = transitionRequest(ctx, { requestId: id, event: 'load_done', actor: staff });
+
+    const s = await h.api.get(`/api/requests/status/${token}`);
+    expect(s.body.state).toBe('loaded');
+    expect(s.body.compartmentNo).toBe(1);
+    expect(s.body.pickupQrUrl).toBe(`${h.url}/api/requests/status/${token}/pickup-qr.svg`);
+    // the code itself is never in the answer
+    expect(load.issued?.code).toMatch(/^\d{8}$/);
+    expect(s.raw.toString('utf8')).not.toContain(load.issued!.code);
+
+    const cred = activeCredentials(ctx, id)[0]!;
+    const qrToken = makeRequestQrToken(h.store.keys, { requestId: id, credentialId: cred.credentialId, purpose: 'pickup' });
+    const png = await h.api.get(`/api/requests/status/${token}/pickup-qr.png`);
+    expect(png.status).toBe(200);
+    expect(pngModules(png.raw)).toEqual(expectedModules(qrToken));
+    const svg = await h.api.get(`/api/requests/status/${token}/pickup-qr.svg`);
+    expect(svgModules(svg.raw.toString('utf8'))).toEqual(expectedModules(qrToken));
+    const z = zbar(png.raw);
+    if (z !== null) expect(z).toBe(qrToken);
+  });
+});
