@@ -9,6 +9,10 @@ import { startPanelServer, type PanelServer } from '../sim/panel/server.js';
 import { BoardDriver } from './board/driver.js';
 import { SYSTEM_ACTOR } from './domain/types.js';
 import { EventBus } from './events.js';
+import { createLogAdapter, createWebhookAdapter, NotificationDispatcher } from './domain/notify.js';
+import { CabinetFlows } from './flows/cabinet.js';
+import { ScannerInput, scannerEndpoint } from './scanner.js';
+import { reconcile } from './flows/reconcile.js';
 import { applyLayout, ensureInitialAdmin, layoutGrid, openStore, type Store } from './store/index.js';
 import { loadConfig, type Config } from './config.js';
 import { isCabinetError } from './errors.js';
@@ -19,6 +23,7 @@ import { parseTcpUrl, serialEndpoint, streamEndpoint, tcpEndpoint, type Endpoint
 export interface Controller {
   config: Config;
   driver: BoardDriver;
+  flows: CabinetFlows;
   store: Store;
   bus: EventBus;
   server: Server;
@@ -58,16 +63,45 @@ export async function startController(config: Config, logger: Logger): Promise<C
 
     const chosen = endpointFor(config);
     cabinet = chosen.cabinet;
-    driver = new BoardDriver({ ...config, endpoint: chosen.endpoint, unlockExpiryMs: config.unlockTtlMs, logger });
-    driver.on('link', (e) => {
+    const drv = new BoardDriver({ ...config, endpoint: chosen.endpoint, unlockExpiryMs: config.unlockTtlMs, logger });
+    driver = drv;
+    drv.on('link', (e) => {
       logger.info({ ns: 'board', ...e }, `lock board link ${e.state}`);
       bus.emit('link', e);
     });
+    const flows = new CabinetFlows({ store, driver: drv, bus, config, logger });
+    // Reconcile with the boards before any door action; again whenever it could not finish.
+    let reconciling = false;
+    const reconcileWhenOnline = () => {
+      if (flows.isReady || reconciling || drv.state !== 'online') return;
+      reconciling = true;
+      reconcile(flows, { store, driver: drv, bus, config, logger })
+        .finally(() => { reconciling = false; })
+        .then((findings) => logger.info({ ns: 'flows', findings: findings.length }, 'start-up reconciliation done'))
+        .catch((e: unknown) => logger.error({ ns: 'flows', err: e instanceof Error ? e.message : String(e) }, 'reconciliation could not run'));
+    };
+    drv.on('link', reconcileWhenOnline);
+    drv.on('resync', reconcileWhenOnline);
     if (cabinet) panel = await startPanelServer(cabinet, { host: '127.0.0.1', port: config.simPanelPort });
-    await driver.start();
+    await drv.start();
+    reconcileWhenOnline();
+    flows.markOverdue();
+    flows.startJobs();
+
+    // Notifications owed to residents: a webhook (SMS / WeChat gateway) or, by default, the log.
+    // With the embedded simulator the log shows pickup codes, so a developer can try a pickup.
+    const notifyLog = logger.child({ ns: 'notify' });
+    const adapter = config.notifyWebhookUrl
+      ? createWebhookAdapter({ url: config.notifyWebhookUrl })
+      : createLogAdapter(notifyLog, { revealSecrets: config.lockPort === 'sim' });
+    const dispatcher = new NotificationDispatcher({ ctx: store.ctx, adapter, logger: notifyLog });
+    dispatcher.start(1000);
+
+    const scanner = config.scannerPort ? new ScannerInput(scannerEndpoint(config.scannerPort, config.lockBaud), flows, logger) : null;
+    await scanner?.start();
 
     let publicUrl = config.publicUrl ?? '';
-    const app = createApp({ config, driver, store, bus, logger, get publicUrl() { return publicUrl; } });
+    const app = createApp({ config, driver, store, bus, flows, logger, get publicUrl() { return publicUrl; } });
     const server = await new Promise<Server>((resolve, reject) => {
       const s = app.listen(config.port, config.host, () => resolve(s));
       s.once('error', reject);
@@ -78,13 +112,16 @@ export async function startController(config: Config, logger: Logger): Promise<C
     const url = `http://${shownHost}:${port}`;
     if (!publicUrl) publicUrl = url;
 
-    const d = driver;
+    const d = drv;
     return {
-      config, driver: d, store, bus, server, url, initialAdmin,
+      config, driver: d, flows, store, bus, server, url, initialAdmin,
       sim: cabinet && panel ? { cabinet, panel } : null,
       async close() {
         await new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeAllConnections();
+        flows.stopJobs();
+        await dispatcher.stop();
+        scanner?.stop();
         await d.stop();
         await panel?.close();
         await cabinet?.close();

@@ -157,8 +157,29 @@ export class CabinetFlows {
 
   // ------------------------------------------------------------------ residents at the kiosk
 
-  /** What happens when something is scanned at the kiosk (serial scanner or keyboard-wedge input). */
-  async scan(text: string, deviceId: string): Promise<KioskAnswer> {
+  /**
+   * What happens when something is scanned at the kiosk (serial scanner or keyboard-wedge input):
+   * the answer goes back to the caller and, for the kiosk screen, onto the event bus.
+   */
+  async scan(text: string, deviceId: string, source: 'scanner' | 'kiosk' = 'kiosk'): Promise<KioskAnswer> {
+    return this.publish(source, 'qr', await this.scanned(text, deviceId));
+  }
+
+  /** The resident typed the 8-digit pickup code and the last 4 digits of the phone. */
+  async pickupByCode(code: string, phoneLast4: string, deviceId: string): Promise<KioskAnswer> {
+    this.assertReady();
+    const verified = verifyCode(this.d.store.ctx, { code, phoneLast4, deviceId });
+    const answer = !verified.ok ? this.refused(verified)
+      : verified.purpose === 'pickup' ? await this.pickups([verified.requestId], deviceId) : await this.deposit(verified.requestId, deviceId);
+    return this.publish('kiosk', 'code', answer);
+  }
+
+  private publish(source: 'scanner' | 'kiosk', kind: 'qr' | 'code', a: KioskAnswer): KioskAnswer {
+    this.d.bus.emit('scan', { source, kind, outcome: a.code, compartments: a.compartments, messageZh: a.messageZh, messageEn: a.messageEn });
+    return a;
+  }
+
+  private async scanned(text: string, deviceId: string): Promise<KioskAnswer> {
     this.assertReady();
     const token = extractToken(text);
     if (!token) return this.kiosk('UNKNOWN_SCAN');
@@ -174,14 +195,6 @@ export class CabinetFlows {
       return this.kiosk('NOTHING_WAITING');
     }
     const verified = verifyRequestQr(this.d.store.ctx, { token, deviceId });
-    if (!verified.ok) return this.refused(verified);
-    return verified.purpose === 'pickup' ? this.pickups([verified.requestId], deviceId) : this.deposit(verified.requestId, deviceId);
-  }
-
-  /** The resident typed the 8-digit pickup code and the last 4 digits of the phone. */
-  async pickupByCode(code: string, phoneLast4: string, deviceId: string): Promise<KioskAnswer> {
-    this.assertReady();
-    const verified = verifyCode(this.d.store.ctx, { code, phoneLast4, deviceId });
     if (!verified.ok) return this.refused(verified);
     return verified.purpose === 'pickup' ? this.pickups([verified.requestId], deviceId) : this.deposit(verified.requestId, deviceId);
   }
