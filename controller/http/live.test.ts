@@ -1,0 +1,123 @@
+/**
+ * The live channels on the real server: staff authentication at the upgrade (4401 on a bad token, snapshot
+ * on a good one, by Sec-WebSocket-Protocol or ?token=), the kiosk rule at the upgrade, and a kiosk channel
+ * that never carries personal data even while staff events about a resident flow.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { startTestApp, uniqueIdNumber, type TestApp } from '../../test/app-harness.js';
+import { waitFor } from '../../test/harness.js';
+import { CLOSE_UNAUTHENTICATED, STAFF_PROTOCOL } from './live.js';
+
+let h: TestApp;
+const sockets: WebSocket[] = [];
+beforeEach(async () => {
+  h = await startTestApp();
+});
+afterEach(async () => {
+  for (const s of sockets.splice(0)) s.terminate();
+  await h.close();
+});
+
+interface Conn {
+  ws: WebSocket;
+  messages: Record<string, unknown>[];
+  closed: Promise<{ code: number }>;
+  opened: Promise<void>;
+}
+
+function connect(path: string, opts: { protocols?: string[]; headers?: Record<string, string> } = {}): Conn {
+  const ws = new WebSocket(`${h.url.replace('http', 'ws')}${path}`, opts.protocols ?? [], { headers: opts.headers ?? {} });
+  sockets.push(ws);
+  const messages: Record<string, unknown>[] = [];
+  ws.on('message', (d) => messages.push(JSON.parse(String(d)) as Record<string, unknown>));
+  const closed = new Promise<{ code: number }>((resolve) => ws.on('close', (code) => resolve({ code })));
+  const opened = new Promise<void>((resolve, reject) => {
+    ws.on('open', () => resolve());
+    ws.on('error', reject);
+  });
+  return { ws, messages, closed, opened };
+}
+
+function upgradeStatus(path: string, headers: Record<string, string> = {}): Promise<number> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(`${h.url.replace('http', 'ws')}${path}`, { headers });
+    sockets.push(ws);
+    ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+    ws.on('open', () => resolve(101));
+    ws.on('error', () => undefined);
+  });
+}
+
+describe('/ws/staff', () => {
+  it('closes with 4401 without a token or with a bad one', async () => {
+    for (const c of [connect('/ws/staff'), connect('/ws/staff', { protocols: [STAFF_PROTOCOL, 'A'.repeat(43)] }), connect(`/ws/staff?token=${'B'.repeat(43)}`)]) {
+      expect((await c.closed).code).toBe(CLOSE_UNAUTHENTICATED);
+      expect(c.messages).toEqual([]);
+    }
+  });
+
+  it('with a session token sends the snapshot, then bus events (token by protocol header or ?token=)', async () => {
+    const staff = await h.staffSession();
+    const r = await h.api.post('/api/requests', {
+      body: { name: '张三', mobile: '13812345678', idNumber: uniqueIdNumber(5), address: { building: '1', unit: '1', room: '101' }, serviceCode: 'residence_certificate' },
+    });
+    h.bus.alarm('tamper', '5号柜门被打开 / door 5 opened without a command', { compartment: 5 });
+
+    const c = connect('/ws/staff', { protocols: [STAFF_PROTOCOL, staff.token] });
+    await c.opened;
+    expect(c.ws.protocol).toBe(STAFF_PROTOCOL);
+    const snap = await waitFor(() => c.messages[0], 'the snapshot');
+    expect(snap).toMatchObject({
+      type: 'snapshot',
+      link: { state: 'online' },
+      alarms: [expect.objectContaining({ kind: 'tamper', compartment: 5 })],
+      requests: { counts: expect.objectContaining({ submitted: 1 }), open: [{ id: r.body.requestId, number: r.body.number, state: 'submitted', serviceCode: 'residence_certificate' }] },
+    });
+    expect((snap.compartments as unknown[]).length).toBe(24);
+
+    await staff.api.post(`/api/staff/requests/${r.body.requestId}/accept`);
+    const ev = await waitFor(() => c.messages.find((m) => m.type === 'request'), 'the request event');
+    expect(ev).toEqual({ type: 'request', id: r.body.requestId, number: r.body.number, state: 'accepted', from: 'submitted' });
+
+    const q = connect(`/ws/staff?token=${staff.token}`);
+    await waitFor(() => q.messages[0], 'the snapshot by ?token=');
+    expect(h.live.counts().staff).toBe(2);
+  });
+});
+
+describe('/ws/kiosk', () => {
+  it('is refused with HTTP 403 for a relayed caller, and 404 for an unknown path', async () => {
+    expect(await upgradeStatus('/ws/kiosk', { 'X-Forwarded-For': '203.0.113.9' })).toBe(403);
+    expect(await upgradeStatus('/ws/kiosk', { 'X-Kiosk-Key': 'wrong-key-wrong-key-wrong-key' })).toBe(403);
+    expect(await upgradeStatus('/ws/other')).toBe(404);
+    expect(await upgradeStatus('/ws/kiosk')).toBe(101);
+  });
+
+  it('sends a snapshot and events without personal data or request details', async () => {
+    const k = connect('/ws/kiosk');
+    const snap = await waitFor(() => k.messages[0], 'the kiosk snapshot');
+    expect(Object.keys(snap).sort()).toEqual(['compartments', 'link', 'type']);
+    expect((snap.compartments as Record<string, unknown>[])[0]).toEqual({ no: 1, state: 'free', door: 'closed' });
+
+    const staff = await h.staffSession();
+    const id = uniqueIdNumber(6);
+    const r = await h.api.post('/api/requests', {
+      body: { name: '李秀英', mobile: '13987654321', idNumber: id, address: { building: '3', unit: '2', room: '502' }, serviceCode: 'residence_certificate' },
+    });
+    await staff.api.post(`/api/staff/requests/${r.body.requestId}/reject`, { body: { reason: '李秀英 户籍不在本社区' } });
+    h.bus.emit('compartment', { no: 4, state: 'occupied', door: 'closed', requestId: r.body.requestId });
+    h.bus.emit('scan', { source: 'kiosk', kind: 'pickup', outcome: 'opened' });
+    h.bus.alarm('item_not_taken', '4号柜 李秀英 的文件没有取走', { compartment: 4, requestId: r.body.requestId });
+    h.bus.emit('link', { state: 'online' });
+    await waitFor(() => k.messages.some((m) => m.type === 'link'), 'the link event');
+
+    expect(k.messages.slice(1)).toEqual([
+      { type: 'compartment', no: 4, state: 'occupied', door: 'closed' },
+      { type: 'scan', source: 'kiosk', kind: 'pickup', outcome: 'opened' },
+      { type: 'link', state: 'online' },
+    ]);
+    const all = JSON.stringify(k.messages);
+    for (const secret of ['李秀英', '13987654321', '4321', id, id.slice(-4), r.body.number, 'requestId']) expect(all).not.toContain(secret);
+  });
+});
