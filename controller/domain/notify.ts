@@ -90,7 +90,7 @@ export function renderText(kind: NotificationKind, payload: NotificationPayload,
 
 /**
  * Writes each message to the log. The default, for development and for sites without an SMS gateway.
- * The code and the mobile are masked unless `revealSecrets` (a development switch: logs are kept, codes must not be).
+ * The mobile is always masked; the code too unless `revealSecrets` (a development switch for the simulator: logs are kept, codes must not be).
  */
 export function createLogAdapter(logger: NotifyLogger, options: { revealSecrets?: boolean } = {}): DeliveryAdapter {
   return {
@@ -98,7 +98,7 @@ export function createLogAdapter(logger: NotifyLogger, options: { revealSecrets?
     deliver(m) {
       const text = options.revealSecrets || !m.code ? m.text : m.text.replace(`${m.code.slice(0, 4)} ${m.code.slice(4)}`, '**** ****');
       logger.info(
-        { notificationId: m.id, kind: m.kind, to: options.revealSecrets ? m.mobile : maskMobile(m.mobile), requestNo: m.requestNo, text },
+        { notificationId: m.id, kind: m.kind, to: maskMobile(m.mobile), requestNo: m.requestNo, text },
         'notification',
       );
       return Promise.resolve({ ok: true });
