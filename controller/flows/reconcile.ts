@@ -91,7 +91,11 @@ export async function reconcile(flows: CabinetFlows, deps: FlowDeps, timeoutMs =
       case 'opening':
       case 'open': {
         const intent = latestIntent(deps, c.no);
-        const opened = doorOpen || c.state === 'open' || (intent !== null && doorOpenedSince(deps, c.no, intent.created_at));
+        // The door opened if it is open, was seen open, or the item sensor proves it: a load or drop-off
+        // left something in an empty compartment, or a pickup or retrieval took it out.
+        const itemMoved = intent !== null && (((intent.reason === 'load' || intent.reason === 'deposit') && item && c.contents !== null && c.state === 'opening' && !wasHolding(deps, c))
+          || ((intent.reason === 'pickup' || intent.reason === 'retrieve' || intent.reason === 'retrieve_materials') && !item));
+        const opened = doorOpen || c.state === 'open' || itemMoved || (intent !== null && doorOpenedSince(deps, c.no, intent.created_at));
         const actor = intent ? actorFromRow(intent.actor_kind, intent.actor_id) : SYSTEM_ACTOR;
         note({ kind: 'reconcile', compartment: c.no, ...(c.contents ? { requestId: c.contents.requestId } : {}), message: `a ${intent?.reason ?? 'door'} operation was cut off (door ${opened ? 'had opened' : 'never opened'}, now ${doorOpen ? 'open' : 'closed'}, item ${item ? 'inside' : 'absent'})` });
         if (!opened) {
@@ -136,6 +140,13 @@ function latestIntent(deps: FlowDeps, no: number): LatestIntent | null {
   return deps.store.db
     .prepare<[number], LatestIntent>('SELECT id, reason, actor_kind, actor_id, created_at FROM unlock_intents WHERE compartment_no = ? ORDER BY id DESC LIMIT 1')
     .get(no) ?? null;
+}
+
+/** Whether the request in this compartment is one whose item was already inside before the operation. */
+function wasHolding(deps: FlowDeps, c: Compartment): boolean {
+  if (!c.contents) return false;
+  const state = requireRequest(deps.store.ctx, c.contents.requestId).state;
+  return (['loaded', 'overdue', 'materials_deposited'] as RequestState[]).includes(state);
 }
 
 function doorOpenedSince(deps: FlowDeps, no: number, since: number): boolean {

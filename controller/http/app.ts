@@ -41,7 +41,7 @@ export interface AppDeps {
 export function allRoutes(deps: AppDeps): RouteSpec[] {
   const auth = { store: deps.store, kioskKey: deps.config.kioskKey, ...(deps.sessionPolicy ? { sessionPolicy: deps.sessionPolicy } : {}) };
   const routes: RouteSpec[] = [
-    ...healthRoutes(deps.driver),
+    ...healthRoutes(deps.driver, () => deps.flows.isReady),
     ...authRoutes(auth),
     ...publicRoutes(deps),
     ...staffRoutes(deps),

@@ -9,6 +9,7 @@ export const healthSchema = z.object({
   boards: z.array(z.object({
     addr: z.number().int(), online: z.boolean(), firmware: z.string().nullable(), channels: z.number().int().nullable(), lastSeenAt: z.string().nullable(),
   })),
+  doorActions: z.enum(['ready', 'checking']).describe('checking: start-up reconciliation has not finished; door actions are refused'),
   compartmentCount: z.number().int(),
   compartments: z.array(z.object({
     compartment: z.number().int(), board: z.number().int(), channel: z.number().int(),
@@ -17,7 +18,7 @@ export const healthSchema = z.object({
   counters: z.record(z.string(), z.number()),
 });
 
-export function healthRoutes(driver: BoardDriver): RouteSpec[] {
+export function healthRoutes(driver: BoardDriver, isReady: () => boolean = () => true): RouteSpec[] {
   return [route({
     method: 'get', path: '/api/health', tag: 'meta', access: 'public',
     summary: 'Link state, boards and every compartment’s door and item',
@@ -29,6 +30,7 @@ export function healthRoutes(driver: BoardDriver): RouteSpec[] {
         status: snap.link === 'online' && allOnline ? 'ok' : 'degraded',
         link: { state: snap.link, port: snap.port },
         boards: snap.boards,
+        doorActions: isReady() ? 'ready' : 'checking',
         compartmentCount: snap.compartments.length,
         compartments: snap.compartments,
         counters: snap.counters,
