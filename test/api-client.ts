@@ -112,11 +112,11 @@ export class ApiClient {
     const headers: Record<string, string> = { ...this.defaults.headers, ...opts.headers };
     const token = opts.token !== undefined ? opts.token : this.defaults.token;
     if (token) headers.Authorization = `Bearer ${token}`;
-    let payload: string | Buffer | undefined;
-    if (opts.rawBody !== undefined) payload = opts.rawBody;
+    let payload: string | Uint8Array | undefined;
+    if (opts.rawBody !== undefined) payload = typeof opts.rawBody === 'string' ? opts.rawBody : new Uint8Array(opts.rawBody);
     else if (opts.body !== undefined) payload = JSON.stringify(opts.body);
     if (payload !== undefined) headers['Content-Type'] ??= 'application/json';
-    const res = await fetch(url, { method, headers, ...(payload !== undefined ? { body: payload } : {}) });
+    const res = await fetch(url, { method, headers, ...(payload !== undefined ? { body: payload as BodyInit } : {}) });
     const raw = Buffer.from(await res.arrayBuffer());
     const type = res.headers.get('content-type') ?? '';
     let body: unknown;

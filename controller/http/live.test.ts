@@ -107,14 +107,15 @@ describe('/ws/kiosk', () => {
     });
     await staff.api.post(`/api/staff/requests/${r.body.requestId}/reject`, { body: { reason: '李秀英 户籍不在本社区' } });
     h.bus.emit('compartment', { no: 4, state: 'occupied', door: 'closed', requestId: r.body.requestId });
-    h.bus.emit('scan', { source: 'kiosk', kind: 'pickup', outcome: 'opened' });
+    const scan = { source: 'kiosk', kind: 'code', outcome: 'OPENED', compartments: [4], messageZh: '4 号柜门已打开，请取走文件并关好柜门。', messageEn: 'Door 4 is open.' } as const;
+    h.bus.emit('scan', { ...scan, compartments: [4] });
     h.bus.alarm('item_not_taken', '4号柜 李秀英 的文件没有取走', { compartment: 4, requestId: r.body.requestId });
     h.bus.emit('link', { state: 'online' });
     await waitFor(() => k.messages.some((m) => m.type === 'link'), 'the link event');
 
     expect(k.messages.slice(1)).toEqual([
       { type: 'compartment', no: 4, state: 'occupied', door: 'closed' },
-      { type: 'scan', source: 'kiosk', kind: 'pickup', outcome: 'opened' },
+      { type: 'scan', ...scan },
       { type: 'link', state: 'online' },
     ]);
     const all = JSON.stringify(k.messages);

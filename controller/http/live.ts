@@ -131,7 +131,11 @@ export function attachLive(server: Server, deps: AppDeps, opts: { pingMs?: numbe
   const listeners: { [K in keyof CabinetEvents]: (...a: CabinetEvents[K]) => void } = {
     compartment: (e) => broadcastSplit({ type: 'compartment', no: e.no, state: e.state, door: e.door }, { type: 'compartment', ...e }),
     request: (e) => broadcastSplit(null, { type: 'request', ...e }),
-    scan: (e) => broadcastSplit({ type: 'scan', source: e.source, kind: e.kind, outcome: e.outcome }, { type: 'scan', ...e }),
+    // the screen shows what a scan did (doors opened, plain words); never the scanned text
+    scan: (e) => broadcastSplit(
+      { type: 'scan', source: e.source, kind: e.kind, outcome: e.outcome, compartments: e.compartments, messageZh: e.messageZh, messageEn: e.messageEn },
+      { type: 'scan', ...e },
+    ),
     alarm: (e) => broadcastSplit(null, { type: 'alarm', ...e }),
     link: (e) => broadcastSplit({ type: 'link', state: e.state }, { type: 'link', ...e }),
   };
