@@ -19,7 +19,7 @@ import { actorFromRow, SYSTEM_ACTOR, type Actor } from '../domain/types.js';
 import type { RequestState } from '../domain/request-states.js';
 import type { AlarmKind } from '../events.js';
 import {
-  appendAudit, expireStaleIntents, listCompartments, recordDoorFact, requireRequest, transitionRequest, unresolvedIntents,
+  appendAudit, expireStaleIntents, listCompartments, markIntentFailed, recordDoorFact, requireRequest, transitionRequest, unresolvedIntents,
   type Compartment,
 } from '../store/index.js';
 import type { CabinetFlows, FlowDeps } from './cabinet.js';
@@ -74,6 +74,8 @@ export async function reconcile(flows: CabinetFlows, deps: FlowDeps, timeoutMs =
 
   expireStaleIntents(ctx);
   for (const i of unresolvedIntents(ctx)) {
+    // An unlock from before the restart can never be sent now: the process that would send it is gone.
+    if (i.status === 'pending' || i.status === 'sent') markIntentFailed(ctx, i.id, 'the controller restarted before this unlock finished');
     note({ kind: 'reconcile', compartment: i.compartmentNo, ...(i.requestId !== null ? { requestId: i.requestId } : {}), message: `unlock #${i.id} (${i.reason}) was ${i.status} with no door opening recorded` });
   }
 
@@ -102,8 +104,10 @@ export async function reconcile(flows: CabinetFlows, deps: FlowDeps, timeoutMs =
           restoreUnopened(flows, deps, c, actor, intent?.reason ?? null, item, note);
         } else {
           if (c.state === 'opening') flows.doors.setCompartment(c.no, 'open', actor);
-          // Finish from the door as it is: at once when it is closed, when it closes otherwise.
-          background.push(finishFlow(flows, deps, c, actor, intent?.reason ?? null, note));
+          // Finish from the door as it is: now when it is closed, in the background (when it closes) otherwise.
+          const finishing = finishFlow(flows, deps, c, actor, intent?.reason ?? null, note);
+          if (doorOpen) background.push(finishing);
+          else await finishing;
         }
         break;
       }
