@@ -16,7 +16,8 @@ import { reconcile } from './flows/reconcile.js';
 import { applyLayout, ensureInitialAdmin, layoutGrid, openStore, type Store } from './store/index.js';
 import { loadConfig, type Config } from './config.js';
 import { isCabinetError } from './errors.js';
-import { createApp } from './http/app.js';
+import { createApp, type AppDeps } from './http/app.js';
+import { attachLive } from './http/live.js';
 import { createLogger, type Logger } from './log.js';
 import { parseTcpUrl, serialEndpoint, streamEndpoint, tcpEndpoint, type Endpoint } from './transport/endpoints.js';
 
@@ -101,11 +102,13 @@ export async function startController(config: Config, logger: Logger): Promise<C
     await scanner?.start();
 
     let publicUrl = config.publicUrl ?? '';
-    const app = createApp({ config, driver, store, bus, flows, logger, get publicUrl() { return publicUrl; } });
+    const deps: AppDeps = { config, driver: drv, store, bus, flows, logger, get publicUrl() { return publicUrl; } };
+    const app = createApp(deps);
     const server = await new Promise<Server>((resolve, reject) => {
       const s = app.listen(config.port, config.host, () => resolve(s));
       s.once('error', reject);
     });
+    const live = attachLive(server, deps);
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     const shownHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
@@ -117,6 +120,7 @@ export async function startController(config: Config, logger: Logger): Promise<C
       config, driver: d, flows, store, bus, server, url, initialAdmin,
       sim: cabinet && panel ? { cabinet, panel } : null,
       async close() {
+        await live.close();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeAllConnections();
         flows.stopJobs();
