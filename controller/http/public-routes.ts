@@ -74,6 +74,7 @@ const statusAnswer = z.object({
   reason: z.string().nullable().describe('why it was rejected or cancelled'),
   compartmentNo: z.number().int().nullable().describe('set while the document waits in the cabinet'),
   pickupQrUrl: z.string().nullable().describe('QR code to scan at the cabinet, while the document waits there'),
+  dropOffQrUrl: z.string().nullable().describe('QR code to scan at the cabinet to drop off materials, while they are expected'),
   mobileMasked: z.string().describe('where the pickup code is sent, masked (138****5678)'),
   createdAt: z.string(),
   stateChangedAt: z.string(),
@@ -112,12 +113,13 @@ export function publicRoutes(deps: AppDeps, opts: { submitLimiter?: WindowLimite
 
   const noSuchRequest = () => new HttpError(404, 'NOT_FOUND', msg('没有找到这个申请，请检查链接', 'No such request: check the link'));
 
-  function pickupToken(token: string): string | null {
+  /** The signed QR token a resident shows at the cabinet: to collect (pickup) or to drop off materials (deposit). */
+  function cabinetToken(token: string, purpose: 'pickup' | 'deposit'): string | null {
     const req = findRequestByStatusToken(ctx, token);
     if (!req) throw noSuchRequest();
-    if (!WAITING_FOR_RESIDENT.includes(req.state)) return null;
-    const cred = activeCredentials(ctx, req.id).find((c) => c.purpose === 'pickup');
-    return cred ? makeRequestQrToken(store.keys, { requestId: req.id, credentialId: cred.credentialId, purpose: 'pickup' }) : null;
+    if (purpose === 'pickup' ? !WAITING_FOR_RESIDENT.includes(req.state) : req.state !== 'awaiting_materials') return null;
+    const cred = activeCredentials(ctx, req.id).find((c) => c.purpose === purpose);
+    return cred ? makeRequestQrToken(store.keys, { requestId: req.id, credentialId: cred.credentialId, purpose }) : null;
   }
 
   const routes: RouteSpec[] = [
@@ -226,6 +228,7 @@ export function publicRoutes(deps: AppDeps, opts: { submitLimiter?: WindowLimite
           reason: req.state === 'rejected' || req.state === 'cancelled' ? req.reason : null,
           compartmentNo: waiting ? req.compartmentNo : null,
           pickupQrUrl: waiting ? joinUrl(deps.publicUrl, `/api/requests/status/${params.token}/pickup-qr.svg`) : null,
+          dropOffQrUrl: req.state === 'awaiting_materials' ? joinUrl(deps.publicUrl, `/api/requests/status/${params.token}/dropoff-qr.svg`) : null,
           mobileMasked: resident ? maskMobile(resident.mobile) : '',
           createdAt: iso(req.createdAt),
           stateChangedAt: iso(req.stateChangedAt),
@@ -244,8 +247,19 @@ export function publicRoutes(deps: AppDeps, opts: { submitLimiter?: WindowLimite
         params: z.object({ token: tokenParam }),
         responses: { 200: qrResponse(format, 'scan it at the cabinet to open the door'), 404: errorResponse('no such request, or nothing waiting in the cabinet') },
         handler: async ({ params, res }) => {
-          const qr = pickupToken(params.token);
+          const qr = cabinetToken(params.token, 'pickup');
           if (!qr) throw new HttpError(404, 'NOT_WAITING', msg('文件还没有放入帮办柜', 'The document is not in the cabinet'));
+          return sendQr(res, qr, format, { secret: true });
+        },
+      }),
+      route<{ token: string }>({
+        method: 'get', path: `/api/requests/status/:token/dropoff-qr.${format}`, tag: 'public', access: 'public',
+        summary: `The drop-off QR code (${format.toUpperCase()}) while the request waits for the resident's materials`,
+        params: z.object({ token: tokenParam }),
+        responses: { 200: qrResponse(format, 'scan it at the cabinet: a free compartment opens for the materials'), 404: errorResponse('no such request, or no materials are expected') },
+        handler: async ({ params, res }) => {
+          const qr = cabinetToken(params.token, 'deposit');
+          if (!qr) throw new HttpError(404, 'NOT_AWAITING', msg('这个申请不需要交材料', 'No materials are expected for this request'));
           return sendQr(res, qr, format, { secret: true });
         },
       }),

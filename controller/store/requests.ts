@@ -175,6 +175,8 @@ export function createRequest(ctx: StoreContext, args: { residentId: number; ser
       .run(number, statusTokenHash(statusToken), resident.id, item.code, state, note, now, now, now);
     const id = Number(r.lastInsertRowid);
     appendAudit(ctx.db, now, { actor, action: 'request.created', requestId: id, detail: { number, serviceCode: item.code, state } });
+    // Materials first: the drop-off credential exists from the start (its QR is on the resident's status page).
+    if (state === 'awaiting_materials') issueCredential(ctx, { requestId: id, purpose: 'deposit' }, actor);
     return { request: requireRequest(ctx, id), statusToken };
   });
 }
@@ -263,6 +265,9 @@ export function transitionRequest(ctx: StoreContext, args: TransitionArgs): Tran
     if (REVOKES_ALL.includes(args.event)) revokeCredentials(ctx, req.id, args.event, args.actor);
     const purpose = REVOKES_PURPOSE[args.event];
     if (purpose) revokeCredentials(ctx, req.id, args.event, args.actor, purpose);
+
+    // Asked to drop off materials: a drop-off credential (its QR is on the resident's status page).
+    if (to === 'awaiting_materials' && args.event === 'request_materials') issueCredential(ctx, { requestId: req.id, purpose: 'deposit' }, args.actor);
 
     let issued: TransitionOutcome['issued'];
     const notificationIds: number[] = [];
