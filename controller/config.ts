@@ -40,6 +40,8 @@ export interface Config {
   kioskKey: string | null;
   overdueDays: number;
   unlockTtlMs: number;
+  /** Unlocks allowed per rolling minute across the cabinet (local cap, against runaway or hostile callers). */
+  unlockMaxPerMinute: number;
   doorOpenTimeoutMs: number;
   doorLeftOpenMs: number;
   /** null = no serial scanner (scans come from the kiosk page). */
@@ -84,6 +86,7 @@ export const SETTINGS = {
   KIOSK_KEY: ['device key the kiosk screen sends (X-Kiosk-Key); empty = only this machine (loopback) is the kiosk', 'empty or 24–128 characters', '', z.union([z.literal(''), z.string().min(24, 'must be at least 24 characters').max(128)])],
   OVERDUE_DAYS: ['days after loading when an uncollected document becomes overdue (its code stays valid)', '1–60', '7', int(1, 60)],
   UNLOCK_TTL_MS: ['an unlock not sent within this time is dropped, never sent late, ms', '1000–30000', '5000', int(1000, 30_000)],
+  UNLOCK_MAX_PER_MINUTE: ['unlocks allowed per rolling minute across the whole cabinet; more are refused', '1–60', '20', int(1, 60)],
   DOOR_OPEN_TIMEOUT_MS: ['how long to wait for a door to open after its unlock, ms', '1000–30000', '5000', int(1000, 30_000)],
   DOOR_LEFT_OPEN_MS: ['alarm when a door stays open longer than this, ms', '10000–600000', '60000', int(10_000, 600_000)],
   SCANNER_PORT: ['serial QR scanner: a device path or tcp://host:port; empty = none', '`/dev/…`, `tcp://host:port`', '', z.union([z.literal(''), lockPortSchema.refine((s) => s !== 'sim', 'must be a device path or tcp://host:port')])],
@@ -130,6 +133,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     kioskKey: (values.KIOSK_KEY as string) === '' ? null : (values.KIOSK_KEY as string),
     overdueDays: values.OVERDUE_DAYS as number,
     unlockTtlMs: values.UNLOCK_TTL_MS as number,
+    unlockMaxPerMinute: values.UNLOCK_MAX_PER_MINUTE as number,
     doorOpenTimeoutMs: values.DOOR_OPEN_TIMEOUT_MS as number,
     doorLeftOpenMs: values.DOOR_LEFT_OPEN_MS as number,
     scannerPort: (values.SCANNER_PORT as string) === '' ? null : (values.SCANNER_PORT as string),

@@ -25,7 +25,7 @@ export interface FlowDeps {
   store: Store;
   driver: BoardDriver;
   bus: EventBus;
-  config: Pick<Config, 'unlockTtlMs' | 'doorOpenTimeoutMs' | 'doorLeftOpenMs' | 'overdueDays'>;
+  config: Pick<Config, 'unlockTtlMs' | 'doorOpenTimeoutMs' | 'doorLeftOpenMs' | 'overdueDays'> & Partial<Pick<Config, 'unlockMaxPerMinute'>>;
   logger: Logger;
 }
 

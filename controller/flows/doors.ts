@@ -28,7 +28,7 @@ export interface DoorDeps {
   store: Store;
   driver: BoardDriver;
   bus: EventBus;
-  config: Pick<Config, 'unlockTtlMs' | 'doorOpenTimeoutMs' | 'doorLeftOpenMs'>;
+  config: Pick<Config, 'unlockTtlMs' | 'doorOpenTimeoutMs' | 'doorLeftOpenMs'> & Partial<Pick<Config, 'unlockMaxPerMinute'>>;
   logger: Logger;
 }
 
@@ -57,7 +57,7 @@ export class Doors {
 
   constructor(private readonly d: DoorDeps) {
     this.log = d.logger.child({ ns: 'doors' });
-    this.policy = { ...DEFAULT_UNLOCK_POLICY, ttlMs: d.config.unlockTtlMs };
+    this.policy = { ...DEFAULT_UNLOCK_POLICY, ttlMs: d.config.unlockTtlMs, maxPerMinute: d.config.unlockMaxPerMinute ?? DEFAULT_UNLOCK_POLICY.maxPerMinute };
   }
 
   /**
