@@ -20,6 +20,7 @@ import { doorRoutes } from './door-routes.js';
 import { healthRoutes } from './health.js';
 import { buildOpenApi } from './openapi.js';
 import { publicRoutes } from './public-routes.js';
+import { mountPages } from './pages.js';
 import { mountRoutes, route, sendError, type RouteSpec } from './routes.js';
 import { staffRoutes } from './staff-routes.js';
 import { z } from 'zod';
@@ -74,6 +75,7 @@ export function createApp(deps: AppDeps): Express {
   });
   mountRoutes(app, allRoutes(deps), authenticate, mapError);
 
+  mountPages(app);
   app.use('/api', (req, res) => sendError(res, 404, 'NOT_FOUND', `没有这个接口 / no such endpoint: ${req.method} ${req.originalUrl.split('?')[0]}`));
 
   const onError: ErrorRequestHandler = (err: unknown, req, res, _next) => {

@@ -1,0 +1,27 @@
+/**
+ * The screens: static pages from kiosk-ui/, no build step.
+ *   /m/submit, /m/status/:token   the residents' phone pages (kiosk-ui/phone/)
+ *   /kiosk                        the cabinet's touchscreen (kiosk-ui/kiosk/)
+ *   /staff                        the staff console (kiosk-ui/staff/, when present)
+ *   /ui/…                         their scripts, styles and sounds
+ * Pages talk to the JSON API and the live channels only; they hold no logic the API does not check.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import express, { type Express } from 'express';
+
+export const UI_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../kiosk-ui');
+
+export function mountPages(app: Express): void {
+  const page = (file: string) => (_req: express.Request, res: express.Response) => {
+    res.sendFile(path.join(UI_ROOT, file), (err) => {
+      if (err && !res.headersSent) res.status(404).type('text/plain; charset=utf-8').send('页面不存在 / page not found');
+    });
+  };
+  app.get('/m/submit', page('phone/submit.html'));
+  app.get('/m/status/:token', page('phone/status.html'));
+  app.get('/kiosk', page('kiosk/index.html'));
+  app.get('/staff', page('staff/index.html'));
+  app.get('/', (_req, res) => res.redirect(302, '/kiosk'));
+  app.use('/ui', express.static(UI_ROOT, { index: false, fallthrough: true, maxAge: '1h' }));
+}
