@@ -44,3 +44,11 @@ describe('loadConfig', () => {
     expect(table.split('\n').length).toBeGreaterThanOrEqual(15);
   });
 });
+
+describe('README', () => {
+  it('lists every setting exactly as the code defines it', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8');
+    expect(readme).toContain(describeConfig());
+  });
+});

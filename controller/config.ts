@@ -143,6 +143,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 
 /** The settings table as Markdown, for the README and `--help`. */
 export function describeConfig(): string {
-  const rows = Object.entries(SETTINGS).map(([name, [desc, range, def]]) => `| \`${name}\` | ${desc} | ${range} | \`${def}\` |`);
+  const rows = Object.entries(SETTINGS).map(([name, [desc, range, def]]) => `| \`${name}\` | ${desc} | ${range} | ${def === '' ? '(empty)' : `\`${def}\``} |`);
   return ['| variable | meaning | range | default |', '| --- | --- | --- | --- |', ...rows].join('\n');
 }
