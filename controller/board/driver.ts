@@ -21,7 +21,7 @@ import {
   type BoardEvent, type BoardStatus, type Command, type FaultCode, type IdentAck, type LedMode, type Reply,
   type StatusAck, type SwitchLevel, type UnlockAck,
 } from '../../firmware-protocol/index.js';
-import type { DoorPolarity, Layout } from '../config.js';
+import type { Config } from '../config.js';
 import { CabinetError, ErrorCodes, isCabinetError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Endpoint } from '../transport/endpoints.js';
@@ -33,23 +33,18 @@ export type LinkState = 'connecting' | 'online' | 'offline' | 'stopped';
 export type ChangeSource = 'event' | 'resync';
 export type ResyncReason = 'connect' | 'boot' | 'lost-event' | 'poll' | 'recovered';
 
-export interface DriverOptions {
+/** The lock-bus settings of the configuration (see config.ts for their meaning and ranges), plus the port. */
+export type DriverOptions = Pick<
+  Config,
+  'layout' | 'doorPolarity' | 'pulseMs' | 'responseTimeoutMs' | 'retries' | 'pollMs' | 'reconnectMinMs' | 'reconnectMaxMs' | 'tamperWindowMs'
+> & {
   endpoint: Endpoint;
-  layout: Layout;
-  doorPolarity: DoorPolarity;
-  pulseMs: number;
-  responseTimeoutMs: number;
-  retries: number;
-  pollMs: number;
-  reconnectMinMs: number;
-  reconnectMaxMs: number;
-  tamperWindowMs: number;
   /** How long an unlock stays sendable when the caller gives no deadline. */
   unlockExpiryMs?: number;
   /** Local cap on unlocks per rolling minute (defence against a runaway or hostile caller). */
   maxUnlocksPerMinute?: number;
   logger: Logger;
-}
+};
 
 export interface DriverEvents {
   link: [{ state: LinkState; reason?: string }];
