@@ -127,18 +127,35 @@ export class CabinetFlows {
     if (req.state !== 'ready') {
       throw new CabinetError('TRANSITION_NOT_ALLOWED', `申请 ${req.number} 当前为“${req.state}”，不能装柜。Request ${req.number} is "${req.state}", not ready to load.`, { requestId });
     }
-    const c = reserveCompartment(this.d.store.ctx, { requestId, direction: 'for_resident' }, actor);
-    if (!c) return this.full();
-    crashPoint('load.reserved');
-    this.transition(requestId, 'start_load', actor);
-    crashPoint('load.started');
-    const opened = await this.doors.open({ compartmentNo: c.no, requestId, actor, reason: 'load' });
-    if (!opened.opened) {
+    // A compartment whose door will not open becomes a fault, and the next free one is offered at once.
+    const faulty: number[] = [];
+    for (let tries = 0; tries < 2; tries++) {
+      const c = reserveCompartment(this.d.store.ctx, { requestId, direction: 'for_resident' }, actor);
+      if (!c) return faulty.length ? this.notOpenedAfter(faulty) : this.full();
+      crashPoint('load.reserved');
+      this.transition(requestId, 'start_load', actor);
+      crashPoint('load.started');
+      const opened = await this.doors.open({ compartmentNo: c.no, requestId, actor, reason: 'load' });
+      if (opened.opened) {
+        const done = this.finishLoad(c.no, requestId, actor);
+        const instead = faulty.length ? `${faulty.join('、')} 号柜门打不开，已标记故障，改用 ${c.no} 号柜。` : '';
+        const insteadEn = faulty.length ? `Door ${faulty.join(', ')} would not open (marked as a fault); using ${c.no} instead. ` : '';
+        return this.openedAnswer(c.no, done, `${instead}请放入文件并关好柜门。`, `${insteadEn}Put the document in and close the door.`);
+      }
       this.transition(requestId, 'load_aborted', actor);
-      return this.notOpened(c.no, opened, actor, () => this.doors.setCompartment(c.no, 'free', actor, { clearContents: true }));
+      if (opened.why === 'not_sent') return this.notOpened(c.no, opened, actor, () => this.doors.setCompartment(c.no, 'free', actor, { clearContents: true }));
+      this.faultAfterNotOpened(c.no, actor, true);
+      faulty.push(c.no);
     }
-    const done = this.finishLoad(c.no, requestId, actor);
-    return this.openedAnswer(c.no, done, '请放入文件并关好柜门。', 'Put the document in and close the door.');
+    return this.notOpenedAfter(faulty);
+  }
+
+  private notOpenedAfter(faulty: number[]): DoorAnswer {
+    return {
+      opened: false, compartment: faulty[faulty.length - 1] ?? null, code: 'NOT_OPENED', done: resolved<Final>('not_opened'),
+      messageZh: `${faulty.join('、')} 号柜门没有打开，已标记故障。请联系维修。`,
+      messageEn: `Door ${faulty.join(', ')} did not open and is marked as a fault. Please call for repair.`,
+    };
   }
 
   /** After the door of a loading compartment closed: item inside → loaded; empty → back to ready. */
@@ -238,6 +255,11 @@ export class CabinetFlows {
       return 'collected';
     }
     this.doors.setCompartment(no, 'occupied', actor, { note: 'closed with the document still inside' });
+    this.d.bus.emit('scan', {
+      source: 'kiosk', kind: 'qr', outcome: 'ITEM_NOT_TAKEN', compartments: [no],
+      messageZh: `${no} 号柜的文件还在柜内，没有取走。请重新扫码或输入取件码再取。`,
+      messageEn: `Your document is still in compartment ${no}. Scan or type your code again to take it.`,
+    });
     this.d.bus.alarm('item_not_taken', `格口 ${no} 关门时文件仍在柜内。Door ${no} closed with the document still inside.`, { compartment: no, requestId });
     return 'item_not_taken';
   }

@@ -99,18 +99,32 @@ describe('load', () => {
     expect(getCompartment(w.store.ctx, answer.compartment!)!.state).toBe('free');
   });
 
-  it('retries a door that does not open once, then marks it a fault; the next load uses another compartment', async () => {
+  it('retries a door that does not open once, then marks it a fault and opens another compartment instead', async () => {
     const w = await world();
     w.sim.setJammed(1, true);
     const { requestId } = readyRequest(w);
     const answer = await w.flows.load(w.staffId, requestId);
-    expect(answer).toMatchObject({ opened: false, compartment: 1, code: 'NOT_OPENED' });
+    expect(answer).toMatchObject({ opened: true, compartment: 2, code: 'OPENED' });
+    expect(answer.messageZh).toContain('1 号柜门打不开');
     expect(w.sim.unlockCount(1)).toBe(2);
     expect(getCompartment(w.store.ctx, 1)).toMatchObject({ state: 'fault', contents: null });
-    expect(requireRequest(w.store.ctx, requestId).state).toBe('ready');
     expect(w.alarms.map((a) => a.kind)).toContain('door_not_opened');
-    const no = await load(w, requestId);
-    expect(no).toBe(2);
+    w.sim.putItem(2);
+    w.sim.closeDoor(2);
+    expect(await answer.done).toBe('loaded');
+    expect(requireRequest(w.store.ctx, requestId)).toMatchObject({ state: 'loaded', compartmentNo: 2 });
+  });
+
+  it('gives up after two compartments that will not open, and the request stays ready', async () => {
+    const w = await world();
+    w.sim.setJammed(1, true);
+    w.sim.setJammed(2, true);
+    const { requestId } = readyRequest(w);
+    const answer = await w.flows.load(w.staffId, requestId);
+    expect(answer).toMatchObject({ opened: false, code: 'NOT_OPENED' });
+    expect(answer.messageZh).toContain('1、2 号柜门没有打开');
+    expect(requireRequest(w.store.ctx, requestId).state).toBe('ready');
+    expect([getCompartment(w.store.ctx, 1)!.state, getCompartment(w.store.ctx, 2)!.state]).toEqual(['fault', 'fault']);
   });
 
   it('answers plainly when the cabinet is full', async () => {
