@@ -668,37 +668,50 @@ describe('the cabinet’s job, through HTTP', () => {
     expect(sms(w, t.number).map((m) => m.kind), 'a collected document is not reported retrieved').toEqual(['ready_with_code', 'overdue_reminder']);
   });
 
-  it('6. a door that will not open: NOT_OPENED, the compartment is a fault with an alarm, the request stays ready; the next load takes another', async () => {
+  it('6. doors that will not open: each becomes a fault with an alarm, the load answers NOT_OPENED and the request stays ready; the next load takes another', { timeout: 40_000 }, async () => {
     const w = await world();
     const s = await submitReady(w, person(1));
+    // A load falls through to the next free compartment once (at most two per load): jam both it would try.
+    // Each jammed door costs two DOOR_OPEN_TIMEOUT_MS waits (5 s by default; startTestApp has no override): ~20 s.
     w.h.cabinet.setJammed(1, true);
+    w.h.cabinet.setJammed(2, true);
 
     const r = await w.staff.api.post<DoorAnswer>(`/api/staff/requests/${s.requestId}/load`);
     expect(r.status).toBe(200);
-    expect(r.body).toMatchObject({ opened: false, compartment: 1, code: 'NOT_OPENED' });
+    expect(r.body).toMatchObject({ opened: false, compartment: 2, code: 'NOT_OPENED' });
+    expect(r.body.messageZh).toContain('1、2 号柜门没有打开');
     expect(r.body.messageZh).toContain('故障');
-    expect(w.h.cabinet.compartment(1).doorOpen).toBe(false);
-    expect(w.h.cabinet.unlockCount(1), 'one unlock and one retry').toBe(2);
+    for (const n of [1, 2]) {
+      expect(w.h.cabinet.compartment(n).doorOpen).toBe(false);
+      expect(w.h.cabinet.unlockCount(n), `door ${n}: one unlock and one retry`).toBe(2);
+    }
 
     expect((await detail(w, s.requestId)).state).toBe('ready');
-    const c1 = await compartment(w, 1);
-    expect(c1).toMatchObject({ state: 'fault', contents: null });
-    expect(c1.faultReason).toBeTruthy();
-    expect((await alarms(w)).filter((a) => a.kind === 'door_not_opened').map((a) => a.compartment)).toEqual([1]);
+    for (const n of [1, 2]) {
+      const c = await compartment(w, n);
+      expect(c).toMatchObject({ state: 'fault', contents: null });
+      expect(c.faultReason).toBeTruthy();
+    }
+    expect((await alarms(w)).filter((a) => a.kind === 'door_not_opened').map((a) => a.compartment)).toEqual([1, 2]);
 
     const no = await load(w, s.requestId);
-    expect(no).toBe(2);
-    expect(await compartment(w, 2)).toMatchObject({ state: 'occupied', contents: { requestId: s.requestId } });
-    expect((await compartment(w, 1)).state).toBe('fault');
-    expect(w.h.cabinet.unlockCount(1)).toBe(2);
+    expect(no).toBe(3);
+    expect(await compartment(w, 3)).toMatchObject({ state: 'occupied', contents: { requestId: s.requestId } });
+    for (const n of [1, 2]) {
+      expect((await compartment(w, n)).state).toBe('fault');
+      expect(w.h.cabinet.unlockCount(n)).toBe(2);
+    }
 
-    expect(await trail(w, s.requestId, [1, 2])).toEqual([
-      'request.created', 'request.accept', 'request.mark_ready',
-      'compartment.reserved', 'request.start_load',
+    const refused = [
       'unlock.intended', 'unlock.sent', 'unlock.acked',
       'unlock.intended', 'unlock.sent', 'unlock.acked',
       'compartment.reserved', // back from "opening" to what it was, then given up
       'request.load_aborted', 'compartment.fault',
+    ];
+    expect(await trail(w, s.requestId, [1, 2, 3])).toEqual([
+      'request.created', 'request.accept', 'request.mark_ready',
+      'compartment.reserved', 'request.start_load', ...refused,
+      'compartment.reserved', 'request.start_load', ...refused,
       'compartment.reserved', 'request.start_load', 'unlock.intended', 'unlock.sent', 'unlock.acked', 'door.open',
       'door.closed', 'request.load_done', 'credential.issued',
     ]);
