@@ -1,0 +1,182 @@
+/**
+ * /m/status/:token: a request's progress in plain words, the pickup QR code while the document waits in
+ * the cabinet, the drop-off QR code while materials are expected. Refreshes itself every 30 s and on the
+ * 刷新 button. Everything shown comes masked from GET /api/requests/status/:token.
+ */
+import { api } from '/ui/shared/phone-api.js';
+import { $, bilingual, focusOn, loadBinding, saveBinding, setBilingual, setText, setUpMyQr } from '/ui/phone/common.js';
+
+const REFRESH_MS = 30_000;
+
+const STEPS = [
+  { zh: '已提交', en: 'Submitted' },
+  { zh: '已受理', en: 'Accepted' },
+  { zh: '已办好', en: 'Ready' },
+  { zh: '已放入柜子', en: 'In the cabinet' },
+  { zh: '已取走', en: 'Collected' },
+];
+
+/** Which step each state is at; states off the line (rejected, cancelled, retrieved) have none. */
+const STEP_OF = {
+  submitted: 0,
+  awaiting_materials: 0,
+  depositing: 0,
+  materials_deposited: 0,
+  materials_retrieved: 0,
+  accepted: 1,
+  ready: 2,
+  loading: 2,
+  loaded: 3,
+  overdue: 3,
+  collected: 4,
+};
+const BAD = new Set(['rejected', 'cancelled', 'retrieved']);
+
+const token = decodeURIComponent(location.pathname.split('/').filter(Boolean).pop() || '');
+let binding = loadBinding();
+setUpMyQr(() => binding);
+
+/** Same-origin path of an image the API links (the page's CSP allows images from this origin only). */
+function samePath(url) {
+  try {
+    const u = new URL(url, location.href);
+    return u.origin === location.origin ? u.href : u.pathname + u.search;
+  } catch {
+    return null;
+  }
+}
+
+function setImage(img, url, errorBox) {
+  const src = url ? samePath(url) : null;
+  if (!src) {
+    img.removeAttribute('src');
+    setText(errorBox, '');
+    return;
+  }
+  if (img.getAttribute('src') !== src) {
+    setText(errorBox, '');
+    img.src = src;
+  }
+}
+
+function renderProgress(state) {
+  const at = STEP_OF[state];
+  const list = $('#progress');
+  $('#progress-section').hidden = at === undefined;
+  if (at === undefined) return;
+  const key = String(at);
+  if (list.dataset.at === key) return;
+  list.dataset.at = key;
+  list.replaceChildren(...STEPS.map((s, i) => {
+    const li = document.createElement('li');
+    const done = i < at || (i === at && state === 'collected');
+    const current = i === at && !done;
+    li.className = done ? 'done' : current ? 'current' : 'todo';
+    if (current) li.setAttribute('aria-current', 'step');
+    const dot = document.createElement('span');
+    dot.className = 'dot';
+    dot.setAttribute('aria-hidden', 'true');
+    dot.textContent = done ? '✓' : String(i + 1);
+    const step = bilingual('span', s.zh, s.en, 'step');
+    const mark = document.createElement('span');
+    mark.className = 'mark';
+    mark.textContent = done ? '（已完成）' : current ? '（现在在这一步）' : '';
+    step.querySelector('.zh').append(mark);
+    li.append(dot, step);
+    return li;
+  }));
+}
+
+function render(q) {
+  $('#loading').hidden = true;
+  setText($('#load-error'), '');
+  $('#request').hidden = false;
+  setText($('#number'), q.number);
+  const doc = $('#doc');
+  if (doc.dataset.code !== q.service.code) {
+    doc.dataset.code = q.service.code;
+    doc.replaceChildren(...bilingual('span', q.service.nameZh, q.service.nameEn).childNodes);
+  }
+
+  setText($('#state-zh'), q.stateText.zh);
+  setText($('#state-en'), q.stateText.en);
+  const box = $('#state');
+  box.classList.toggle('bad', BAD.has(q.state));
+  box.classList.toggle('done', q.state === 'collected' || q.state === 'loaded' || q.state === 'overdue');
+
+  $('#reason').hidden = !q.reason;
+  setText($('#reason-text'), q.reason || '');
+
+  const waiting = !!q.pickupQrUrl && q.compartmentNo !== null;
+  $('#pickup').hidden = !waiting;
+  setText($('#compartment'), waiting ? String(q.compartmentNo) : '');
+  setText($('#compartment-en'), waiting ? String(q.compartmentNo) : '');
+  $('#overdue').hidden = q.state !== 'overdue';
+  setText($('#sms-mobile'), q.mobileMasked || '您的手机');
+  setImage($('#pickup-img'), waiting ? q.pickupQrUrl : null, $('#pickup-img-error'));
+
+  $('#dropoff').hidden = !q.dropOffQrUrl;
+  setImage($('#dropoff-img'), q.dropOffQrUrl, $('#dropoff-img-error'));
+
+  renderProgress(q.state);
+  rememberRequest(q);
+}
+
+/** Keep this request in the phone's list "我的申请" (submit page), so it can be found again. */
+function rememberRequest(q) {
+  binding = loadBinding();
+  if (binding.requests.some((r) => r.statusToken === token)) return;
+  binding.requests = [{ number: q.number, nameZh: q.service.nameZh, nameEn: q.service.nameEn, statusToken: token }, ...binding.requests];
+  saveBinding(binding);
+}
+
+function showLoadError(err, keepShown) {
+  $('#loading').hidden = true;
+  if (!keepShown) $('#request').hidden = true;
+  $('#load-error').replaceChildren(...bilingual('span', '⚠ ' + err.zh, err.en).childNodes);
+}
+
+let busy = false;
+
+async function refresh(byHand) {
+  if (busy) return;
+  busy = true;
+  const button = $('#refresh');
+  button.disabled = true;
+  // only a refresh asked for by hand is announced; the automatic one every 30 s stays quiet
+  $('#updated').setAttribute('aria-live', byHand ? 'polite' : 'off');
+  if (byHand) setBilingual($('#updated'), '正在刷新…', 'Refreshing…');
+  const r = await api('GET', '/api/requests/status/' + encodeURIComponent(token));
+  busy = false;
+  button.disabled = false;
+  if (r.ok) {
+    render(r.body);
+    const t = new Date().toLocaleTimeString('zh-CN', { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
+    setBilingual($('#updated'), '已更新，时间 ' + t, 'Updated at ' + t);
+  } else {
+    // a network blip keeps what was shown; "no such request" replaces it
+    showLoadError(r.error, r.status === 0 || r.status >= 500);
+    setText($('#updated'), '');
+  }
+}
+
+$('#refresh').addEventListener('click', () => void refresh(true));
+for (const [img, box] of [['#pickup-img', '#pickup-img-error'], ['#dropoff-img', '#dropoff-img-error']]) {
+  $(img).addEventListener('error', () => {
+    if (!$(img).getAttribute('src')) return;
+    $(box).replaceChildren(...bilingual('span', '⚠ 二维码显示不出来，请点“刷新”再试。', 'The QR code did not load: tap refresh.').childNodes);
+  });
+}
+document.addEventListener('visibilitychange', () => {
+  if (document.visibilityState === 'visible') void refresh(false);
+});
+setInterval(() => {
+  if (document.visibilityState !== 'hidden') void refresh(false);
+}, REFRESH_MS);
+
+if (!/^[A-Za-z0-9_-]{16,64}$/.test(token)) {
+  showLoadError({ zh: '链接不完整，请重新打开', en: 'The link is incomplete: open it again' }, false);
+  focusOn($('#load-error'));
+} else {
+  void refresh(false);
+}

@@ -1,0 +1,280 @@
+/**
+ * /m/submit: choose a document, give only the details it needs, submit, go to its status page.
+ *
+ * The API checks everything; this page shows its answer next to the field it names (`error.field`).
+ * A phone that submitted before sends its residentToken and is not asked for the ID number or the
+ * address again, unless the API says they are missing.
+ */
+import { api } from '/ui/shared/phone-api.js';
+import {
+  $, bilingual, focusOn, forgetResident, loadBinding, maskMobile, maskName, saveBinding, setBilingual, setText, setUpMyQr,
+} from '/ui/phone/common.js';
+
+let binding = loadBinding();
+let services = [];
+let chosen = null;
+/** Rows the resident asked to see, or the API said are needed, although the binding would hide them. */
+const forced = { contact: false, idNumber: false, address: false };
+
+const myQr = setUpMyQr(() => binding);
+
+// Each field the API can name, and where its message goes.
+const FIELDS = {
+  name: { input: 'name', error: 'err-name', row: 'contact' },
+  mobile: { input: 'mobile', error: 'err-mobile', row: 'contact' },
+  idNumber: { input: 'idNumber', error: 'err-idNumber', row: 'idNumber' },
+  address: { input: 'building', error: 'err-address', row: 'address' },
+  'address.building': { input: 'building', error: 'err-address-building', row: 'address' },
+  'address.unit': { input: 'unit', error: 'err-address-unit', row: 'address' },
+  'address.room': { input: 'room', error: 'err-address-room', row: 'address' },
+};
+
+// ------------------------------------------------------------------------------------------- step 1
+
+async function loadServices() {
+  const status = $('#services-status');
+  $('#services-retry').hidden = true;
+  setBilingual(status, '正在读取办理事项…', 'Loading the list…');
+  const r = await api('GET', '/api/services');
+  if (!r.ok) {
+    setBilingual(status, '办理事项读取失败。' + r.error.zh, 'Could not load the list. ' + r.error.en);
+    $('#services-retry').hidden = false;
+    return;
+  }
+  services = Array.isArray(r.body?.services) ? r.body.services : [];
+  setBilingual(status, services.length ? '' : '现在没有可以在线办理的事项，请到居委会咨询。',
+    services.length ? '' : 'Nothing can be applied for online now: please ask at the committee office.');
+  status.hidden = services.length > 0;
+  const list = $('#services');
+  list.replaceChildren(...services.map((s) => {
+    const li = document.createElement('li');
+    const b = bilingual('button', s.nameZh, s.nameEn, 'service');
+    b.type = 'button';
+    b.dataset.code = s.code;
+    if (s.needsMaterials) {
+      const tag = document.createElement('span');
+      tag.className = 'tag';
+      tag.textContent = '需要放入材料 · materials needed';
+      b.append(tag);
+    }
+    b.addEventListener('click', () => choose(s.code, true));
+    li.append(b);
+    return li;
+  }));
+  route();
+}
+
+function renderRegistered() {
+  const bound = !!binding.residentToken;
+  const who = maskName(binding.name);
+  const phone = maskMobile(binding.mobile);
+  $('#registered').hidden = !bound || !who;
+  setText($('#reg-name'), who);
+  setText($('#reg-name-en'), who);
+  setText($('#reg-mobile'), phone);
+  $('#reg-mobile-line').hidden = !phone;
+  myQr.refresh();
+
+  const mine = binding.requests;
+  $('#mine-section').hidden = mine.length === 0;
+  $('#mine').replaceChildren(...mine.map((q) => {
+    const li = document.createElement('li');
+    const a = bilingual('a', `${q.nameZh || ''}  ${q.number || ''}`, q.nameEn || '', 'button');
+    a.href = '/m/status/' + encodeURIComponent(q.statusToken);
+    li.append(a);
+    return li;
+  }));
+}
+
+// ------------------------------------------------------------------------------------------- step 2
+
+function choose(code, push) {
+  const s = services.find((x) => x.code === code);
+  if (!s) return;
+  chosen = s;
+  if (push) history.pushState({ code }, '', '#' + encodeURIComponent(code));
+  clearErrors();
+  setText($('#submit-status'), '');
+  renderForm();
+  $('#choose').hidden = true;
+  $('#form-step').hidden = false;
+  window.scrollTo(0, 0);
+  focusOn($('#form-title'));
+}
+
+function showChooser() {
+  chosen = null;
+  $('#form-step').hidden = true;
+  $('#choose').hidden = false;
+  renderRegistered();
+}
+
+/** Shows the step the address bar says: #<code> is the form for that document, nothing is the list. */
+function route() {
+  const code = decodeURIComponent(location.hash.slice(1));
+  if (code && services.some((s) => s.code === code)) choose(code, false);
+  else showChooser();
+}
+
+function needsRow(row) {
+  if (!chosen) return false;
+  const bound = !!binding.residentToken;
+  if (row === 'contact') return !bound || !binding.name || !binding.mobile || forced.contact;
+  if (row === 'idNumber') return chosen.needs?.idNumber === true && (!bound || !binding.hasIdNumber || forced.idNumber);
+  if (row === 'address') return chosen.needs?.address === true && (!bound || !binding.hasAddress || forced.address);
+  return false;
+}
+
+function renderForm() {
+  const s = chosen;
+  const doc = $('#chosen-doc');
+  doc.replaceChildren(...bilingual('span', s.nameZh, s.nameEn).childNodes);
+  $('#chosen-materials').hidden = !s.needsMaterials;
+
+  const showContact = needsRow('contact');
+  const showId = needsRow('idNumber');
+  const showAddress = needsRow('address');
+  $('#row-name').hidden = !showContact;
+  $('#row-mobile').hidden = !showContact;
+  $('#row-idNumber').hidden = !showId;
+  $('#row-address').hidden = !showAddress;
+
+  const bound = !!binding.residentToken && !!binding.name;
+  $('#registered-form').hidden = !bound;
+  if (bound) {
+    const who = maskName(binding.name);
+    setText($('#regf-name'), who);
+    setText($('#regf-name-en'), who);
+    setText($('#regf-mobile'), maskMobile(binding.mobile));
+    const keptId = s.needs?.idNumber && !showId;
+    const keptAddress = s.needs?.address && !showAddress;
+    const kept = keptId && keptAddress ? '身份证号码和住址已经登记过，不用再填。'
+      : keptId ? '身份证号码已经登记过，不用再填。'
+        : keptAddress ? '住址已经登记过，不用再填。' : '';
+    setText($('#regf-kept'), kept);
+    $('#regf-kept').hidden = !kept;
+    $('#edit-contact').hidden = showContact;
+    $('#edit-contact').setAttribute('aria-expanded', String(showContact));
+  }
+  if (!$('#name').value && binding.name) $('#name').value = binding.name;
+  if (!$('#mobile').value && binding.mobile) $('#mobile').value = binding.mobile;
+}
+
+function clearErrors() {
+  setText($('#form-error'), '');
+  for (const f of Object.values(FIELDS)) {
+    setText(document.getElementById(f.error), '');
+    document.getElementById(f.input)?.removeAttribute('aria-invalid');
+  }
+}
+
+/** Puts the API's message next to its field, in words, and moves the cursor there. */
+function showFieldError(err) {
+  const f = FIELDS[err.field];
+  if (!f) return false;
+  forced[f.row] = true;
+  if (f.row === 'idNumber') binding.hasIdNumber = false;
+  if (f.row === 'address') binding.hasAddress = false;
+  renderForm();
+  const box = document.getElementById(f.error);
+  box.replaceChildren(...bilingual('span', '⚠ ' + err.zh, err.en).childNodes);
+  const input = document.getElementById(f.input);
+  input.setAttribute('aria-invalid', 'true');
+  $('#form-error').replaceChildren(...bilingual('span', '请按提示修改后再提交。', 'Please correct the field marked below and submit again.').childNodes);
+  input.focus();
+  return true;
+}
+
+function showFormError(err) {
+  $('#form-error').replaceChildren(...bilingual('span', '⚠ ' + err.zh, err.en).childNodes);
+  focusOn($('#form-error'));
+}
+
+function valueOf(id) {
+  return document.getElementById(id).value.trim();
+}
+
+async function submit(event) {
+  event.preventDefault();
+  if (!chosen) return;
+  const button = $('#submit');
+  if (button.disabled) return;
+  clearErrors();
+
+  const body = { name: valueOf('name'), mobile: valueOf('mobile').replace(/\s+/g, ''), serviceCode: chosen.code };
+  if (!$('#row-idNumber').hidden) body.idNumber = valueOf('idNumber').replace(/\s+/g, '').toUpperCase();
+  if (!$('#row-address').hidden) body.address = { building: valueOf('building'), unit: valueOf('unit'), room: valueOf('room') };
+  if (binding.residentToken) body.residentToken = binding.residentToken;
+
+  button.disabled = true;
+  setBilingual($('#submit-status'), '正在提交，请稍候…', 'Submitting…');
+  const r = await api('POST', '/api/requests', body);
+  button.disabled = false;
+
+  if (r.ok) {
+    setBilingual($('#submit-status'), '提交成功，正在打开办理进度…', 'Submitted: opening the progress page…');
+    const a = r.body;
+    binding = {
+      ...binding,
+      residentToken: a.residentToken,
+      name: body.name,
+      mobile: body.mobile,
+      hasIdNumber: binding.hasIdNumber || chosen.needs?.idNumber === true,
+      hasAddress: binding.hasAddress || chosen.needs?.address === true,
+      requests: [{ number: a.number, nameZh: chosen.nameZh, nameEn: chosen.nameEn, statusToken: a.statusToken }, ...binding.requests.filter((q) => q.statusToken !== a.statusToken)],
+    };
+    saveBinding(binding);
+    location.assign('/m/status/' + encodeURIComponent(a.statusToken));
+    return;
+  }
+
+  setText($('#submit-status'), '');
+  const err = r.error;
+  if (err.field === 'residentToken') {
+    // the registration on this phone is no longer valid: ask for everything again
+    binding = forgetResident(binding);
+    forced.contact = true;
+    renderForm();
+    myQr.refresh();
+    showFormError(err);
+    return;
+  }
+  if (err.field === 'serviceCode') {
+    history.replaceState(null, '', location.pathname);
+    showChooser();
+    $('#choose-error').replaceChildren(...bilingual('span', '⚠ ' + err.zh, err.en).childNodes);
+    focusOn($('#choose-error'));
+    void loadServices();
+    return;
+  }
+  if (!showFieldError(err)) showFormError(err);
+}
+
+// ------------------------------------------------------------------------------------------- wiring
+
+$('#form').addEventListener('submit', (e) => void submit(e));
+$('#change-service').addEventListener('click', () => {
+  if (history.state && history.state.code) history.back();
+  else {
+    history.replaceState(null, '', location.pathname);
+    showChooser();
+  }
+  focusOn($('#choose-title'));
+});
+$('#edit-contact').addEventListener('click', () => {
+  forced.contact = true;
+  renderForm();
+  $('#name').focus();
+});
+$('#id-x').addEventListener('click', () => {
+  const input = $('#idNumber');
+  if (input.value.length < 18) input.value = input.value.replace(/x/gi, '') + 'X';
+  input.focus();
+});
+$('#services-retry').addEventListener('click', () => void loadServices());
+window.addEventListener('popstate', () => {
+  if (services.length) route();
+});
+
+renderRegistered();
+void loadServices();

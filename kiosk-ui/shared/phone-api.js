@@ -1,0 +1,57 @@
+/**
+ * Talking to the controller's JSON API from the phone pages (same origin only).
+ *
+ *   const r = await api('GET', '/api/services');
+ *   if (r.ok) use(r.body) else show(r.error)   // error: { code, field, zh, en, status }
+ *
+ * Error messages come from the API as "中文 / English"; a message about a field may start with the field's
+ * path ("mobile: ..."), which a resident should not see, so it is taken off here.
+ */
+
+/** Splits "中文 / English" into its two halves. */
+export function splitMessage(message) {
+  const text = String(message ?? '');
+  const sep = text.indexOf(' / ');
+  return sep >= 0 ? { zh: text.slice(0, sep), en: text.slice(sep + 3) } : { zh: text, en: '' };
+}
+
+/** The API's error body as { code, field, zh, en }. */
+export function readError(status, body) {
+  const e = body && typeof body === 'object' && body.error ? body.error : null;
+  if (!e) {
+    return { status, code: 'HTTP_' + status, field: null, zh: '系统出了点问题，请稍后再试', en: 'Something went wrong: please try again later' };
+  }
+  let message = String(e.message ?? '');
+  const field = typeof e.field === 'string' && e.field ? e.field : null;
+  if (field && message.startsWith(field + ': ')) message = message.slice(field.length + 2);
+  return { status, code: String(e.code ?? ''), field, ...splitMessage(message) };
+}
+
+export const NETWORK_ERROR = Object.freeze({
+  status: 0, code: 'NETWORK', field: null,
+  zh: '网络连接失败，请检查网络后再试', en: 'No connection: check the network and try again',
+});
+
+/** One call; never throws. */
+export async function api(method, path, body) {
+  let res;
+  try {
+    res = await fetch(path, {
+      method,
+      headers: body === undefined ? { Accept: 'application/json' } : { Accept: 'application/json', 'Content-Type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: 'same-origin',
+      cache: 'no-store',
+    });
+  } catch {
+    return { ok: false, status: 0, error: NETWORK_ERROR };
+  }
+  let parsed = null;
+  try {
+    parsed = await res.json();
+  } catch {
+    parsed = null;
+  }
+  if (res.ok) return { ok: true, status: res.status, body: parsed };
+  return { ok: false, status: res.status, error: readError(res.status, parsed) };
+}

@@ -1,0 +1,263 @@
+/**
+ * A resident on a phone (390×844), in a real browser against the real app: applies for a residence
+ * certificate at /m/submit (a wrong mobile number is refused next to the field, in words, and nothing is
+ * created), follows it on the status page while staff accept, prepare and load it, sees the compartment and
+ * a pickup QR code that loads, and applies again from the same phone without giving the ID number again.
+ * Sizes for older residents are measured from the rendered DOM; screenshots go to /tmp/phone-*.png.
+ */
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startTestApp, uniqueIdNumber, type TestApp } from './app-harness.js';
+import { launchBrowser } from './browser.js';
+
+let browser: Browser;
+let h: TestApp;
+let context: BrowserContext;
+
+beforeAll(async () => {
+  [browser, h] = await Promise.all([launchBrowser(), startTestApp()]);
+  h.flows.markReady();
+  context = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 1, hasTouch: true, locale: 'zh-CN' });
+});
+afterAll(async () => {
+  await context?.close();
+  await browser?.close();
+  await h?.close();
+});
+
+interface Measure {
+  bodyFont: number;
+  bodyLineHeight: number;
+  h1Font: number;
+  /** Smallest font of visible Chinese text (outside the smaller English lines). */
+  minZhFont: number;
+  minZhWhere: string;
+  minEnFont: number;
+  /** Smallest height of a visible button, link-button or text input. */
+  minTarget: number;
+  minTargetWhere: string;
+  targets: number;
+  /** Lowest text contrast ratio against the nearest opaque background. */
+  minContrast: number;
+  minContrastWhere: string;
+  scrollWidth: number;
+}
+
+/** Sizes and contrast as rendered, for every visible element. */
+async function measure(page: Page): Promise<Measure> {
+  return page.evaluate(() => {
+    const visible = (el: Element) => {
+      const r = el.getBoundingClientRect();
+      const s = getComputedStyle(el);
+      return r.width > 0 && r.height > 0 && s.visibility !== 'hidden' && s.display !== 'none';
+    };
+    const px = (v: string) => parseFloat(v);
+    const describe = (el: Element) => `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}${el.className ? '.' + String(el.className).replace(/ /g, '.') : ''} "${(el.textContent ?? '').trim().slice(0, 20)}"`;
+    const rgb = (c: string) => (c.match(/[\d.]+/g) ?? []).map(Number);
+    const lum = ([r, g, b]: number[]) => {
+      const f = (v: number) => { const s = v / 255; return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4; };
+      return 0.2126 * f(r!) + 0.7152 * f(g!) + 0.0722 * f(b!);
+    };
+    const background = (el: Element | null): number[] => {
+      for (let e = el; e; e = e.parentElement) {
+        const c = rgb(getComputedStyle(e).backgroundColor);
+        if (c.length >= 3 && (c.length < 4 || c[3]! >= 0.99)) return c.slice(0, 3);
+      }
+      return [255, 255, 255];
+    };
+
+    const body = getComputedStyle(document.body);
+    const out = {
+      bodyFont: px(body.fontSize),
+      bodyLineHeight: px(body.lineHeight) / px(body.fontSize),
+      h1Font: Math.min(...[...document.querySelectorAll('h1')].filter(visible).map((e) => px(getComputedStyle(e).fontSize))),
+      minZhFont: Infinity, minZhWhere: '', minEnFont: Infinity,
+      minTarget: Infinity, minTargetWhere: '', targets: 0,
+      minContrast: Infinity, minContrastWhere: '',
+      scrollWidth: document.documentElement.scrollWidth,
+    };
+    for (const el of document.querySelectorAll('body *')) {
+      if (!visible(el)) continue;
+      const ownText = [...el.childNodes].some((n) => n.nodeType === Node.TEXT_NODE && (n.textContent ?? '').trim() !== '');
+      if (ownText) {
+        const s = getComputedStyle(el);
+        const size = px(s.fontSize);
+        if (el.closest('.en')) out.minEnFont = Math.min(out.minEnFont, size);
+        else if (size < out.minZhFont) (out.minZhFont = size, out.minZhWhere = describe(el));
+        const ratio = (() => {
+          const a = lum(rgb(s.color));
+          const b = lum(background(el));
+          return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+        })();
+        if (ratio < out.minContrast) (out.minContrast = ratio, out.minContrastWhere = describe(el));
+      }
+      if (el.matches('button, a.button, input, select, textarea')) {
+        out.targets++;
+        const hgt = el.getBoundingClientRect().height;
+        if (hgt < out.minTarget) (out.minTarget = hgt, out.minTargetWhere = describe(el));
+      }
+    }
+    return out;
+  });
+}
+
+function checkSizes(m: Measure, where: string): void {
+  expect(m.bodyFont, `${where}: body text`).toBeGreaterThanOrEqual(24);
+  expect(m.minZhFont, `${where}: smallest Chinese text ${m.minZhWhere}`).toBeGreaterThanOrEqual(24);
+  expect(m.minEnFont, `${where}: English lines`).toBeGreaterThanOrEqual(20);
+  expect(m.h1Font, `${where}: main title`).toBeGreaterThanOrEqual(40);
+  expect(m.bodyLineHeight, `${where}: line spacing`).toBeGreaterThanOrEqual(1.3);
+  expect(m.targets, `${where}: touch targets found`).toBeGreaterThan(0);
+  expect(m.minTarget, `${where}: smallest touch target ${m.minTargetWhere}`).toBeGreaterThanOrEqual(60);
+  expect(m.minContrast, `${where}: lowest contrast ${m.minContrastWhere}`).toBeGreaterThanOrEqual(4.5);
+  expect(m.scrollWidth, `${where}: no sideways scrolling`).toBeLessThanOrEqual(390);
+}
+
+const requestCount = () => (h.store.db.prepare('SELECT count(*) AS n FROM requests').get() as { n: number }).n;
+
+async function statusOf(statusToken: string): Promise<string> {
+  return (await h.api.get<{ state: string }>(`/api/requests/status/${statusToken}`)).body.state;
+}
+
+it('a resident applies from the phone, follows the request to the cabinet, and applies again without the ID number', async () => {
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  // console errors (a CSP refusal shows there), except the one refused submission the test makes on purpose
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !(m.text().includes('400') && m.location().url.endsWith('/api/requests'))) errors.push(`${m.text()} ${m.location().url}`);
+  });
+  const sizes: Record<string, Measure> = {};
+
+  // ------------------------------------------------------------------ choose, then a wrong mobile number
+  await page.goto(`${h.url}/m/submit`);
+  await page.getByRole('button', { name: /居住证明/ }).click();
+  await page.getByLabel('身份证号码').waitFor({ state: 'visible' });
+  await page.getByLabel('楼号').waitFor({ state: 'visible' });
+  await page.getByLabel('姓名').fill('张三丰');
+  await page.getByLabel('手机号码').fill('1381234567'); // 10 digits
+  await page.getByLabel('身份证号码').fill(uniqueIdNumber(7));
+  await page.getByLabel('楼号').fill('12号楼');
+  await page.getByLabel('单元').fill('2');
+  await page.getByLabel('房号').fill('301');
+  await expect(page.locator('#mobile').getAttribute('inputmode')).resolves.toBe('numeric');
+  await expect(page.locator('#idNumber').getAttribute('inputmode')).resolves.toBe('numeric');
+
+  await page.getByRole('button', { name: /提交申请/ }).click();
+  const mobileError = page.locator('#err-mobile');
+  await expect.poll(() => mobileError.textContent()).toContain('手机号码格式不正确');
+  expect(await mobileError.textContent()).not.toMatch(/^mobile:/);
+  expect(await page.locator('#mobile').getAttribute('aria-invalid')).toBe('true');
+  expect(await page.evaluate(() => document.activeElement?.id)).toBe('mobile');
+  // the message sits with the field, under it
+  const [inputBox, errorBox] = await Promise.all([page.locator('#mobile').boundingBox(), mobileError.boundingBox()]);
+  expect(errorBox!.y).toBeGreaterThan(inputBox!.y);
+  expect(errorBox!.y - (inputBox!.y + inputBox!.height)).toBeLessThan(40);
+  expect(requestCount()).toBe(0);
+  sizes.submit = await measure(page);
+  await page.screenshot({ path: '/tmp/phone-submit-error.png', fullPage: true });
+
+  // ------------------------------------------------------------------ fixed: submitted, on the status page
+  await page.getByLabel('手机号码').fill('13812345678');
+  await page.getByRole('button', { name: /提交申请/ }).click();
+  await page.waitForURL(/\/m\/status\/[A-Za-z0-9_-]+$/);
+  const statusToken = decodeURIComponent(new URL(page.url()).pathname.split('/').pop()!);
+  await expect.poll(() => page.locator('#number').textContent()).toMatch(/^BB-\d{8}-\d{4}$/);
+  const number = (await page.locator('#number').textContent())!;
+  expect(await page.locator('#state-zh').textContent()).toContain('已提交');
+  expect(await page.locator('#doc').textContent()).toContain('居住证明');
+  expect(await page.locator('#progress li[aria-current="step"]').textContent()).toContain('已提交');
+  expect(await page.locator('body').textContent()).toContain('请保存此页面');
+  expect(requestCount()).toBe(1);
+  const stored = await page.evaluate(() => localStorage.getItem('bangbangui.phone.v1') ?? '');
+  expect(stored).toContain('residentToken');
+  expect(stored).not.toContain(uniqueIdNumber(7));
+  sizes.submitted = await measure(page);
+  await page.screenshot({ path: '/tmp/phone-status-submitted.png', fullPage: true });
+
+  // ------------------------------------------------------------------ staff accept, prepare and load it
+  const { id } = h.store.db.prepare('SELECT id FROM requests WHERE number = ?').get(number) as { id: number };
+  const staff = await h.staffSession('staff');
+  expect((await staff.api.post(`/api/staff/requests/${id}/accept`)).status).toBe(200);
+  expect((await staff.api.post(`/api/staff/requests/${id}/ready`)).status).toBe(200);
+  const load = await staff.api.post<{ opened: boolean; compartment: number }>(`/api/staff/requests/${id}/load`);
+  expect(load.body.opened).toBe(true);
+  const no = load.body.compartment;
+  h.cabinet.putItem(no);
+  h.cabinet.closeDoor(no);
+  await expect.poll(() => statusOf(statusToken)).toBe('loaded');
+
+  await page.getByRole('button', { name: /刷新/ }).click();
+  await page.locator('#pickup').waitFor({ state: 'visible' });
+  expect(await page.locator('#pickup-title').textContent()).toContain('请到居委会门口帮办柜取件');
+  expect(await page.locator('#compartment').textContent()).toBe(String(no));
+  expect(await page.locator('#state-zh').textContent()).toContain('已放入帮办柜');
+  expect(await page.locator('#progress li[aria-current="step"]').textContent()).toContain('已放入柜子');
+  expect(await page.locator('#sms-note').textContent()).toContain('138****5678');
+  expect(await page.locator('#sms-note').textContent()).toContain('8 位取件码');
+  const qr = page.locator('#pickup-img');
+  await expect.poll(() => qr.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBeGreaterThan(0);
+  const qrBox = await qr.boundingBox();
+  expect(qrBox!.width / 390, 'pickup QR width / screen width').toBeGreaterThanOrEqual(0.7);
+  const bodyText = (await page.locator('body').textContent())!;
+  expect(bodyText).not.toContain('13812345678');
+  expect(bodyText).not.toContain(uniqueIdNumber(7).slice(6, 14));
+  sizes.loaded = await measure(page);
+  await page.screenshot({ path: '/tmp/phone-status-loaded.png', fullPage: true });
+
+  // ------------------------------------------------------------------ the same phone applies again
+  await page.getByRole('link', { name: /办理其他事项/ }).click();
+  await page.waitForURL(/\/m\/submit$/);
+  await expect.poll(() => page.locator('#registered').textContent()).toContain('张*丰');
+  expect(await page.locator('#registered').textContent()).toContain('138****5678');
+  expect(await page.locator('#mine').textContent()).toContain(number);
+  await page.getByRole('button', { name: /我的二维码/ }).click();
+  const myQr = page.locator('#myqr-img');
+  await expect.poll(() => myQr.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBeGreaterThan(0);
+  await page.getByRole('button', { name: /养老\/高龄补贴证明/ }).click();
+  await page.locator('#registered-form').waitFor({ state: 'visible' });
+  expect(await page.locator('#row-idNumber').isVisible()).toBe(false);
+  expect(await page.locator('#row-address').isVisible()).toBe(false);
+  expect(await page.locator('#name').isVisible()).toBe(false);
+  sizes.again = await measure(page);
+  await page.screenshot({ path: '/tmp/phone-submit-again.png', fullPage: true });
+  await page.getByRole('button', { name: /提交申请/ }).click();
+  await page.waitForURL((u) => u.pathname.startsWith('/m/status/') && !u.pathname.endsWith(statusToken));
+  await expect.poll(() => page.locator('#state-zh').textContent()).toContain('已提交');
+  expect(await page.locator('#doc').textContent()).toContain('养老/高龄补贴证明');
+  const residents = h.store.db.prepare('SELECT count(*) AS n FROM residents').get() as { n: number };
+  expect(residents.n, 'the second request went to the same resident').toBe(1);
+  expect(requestCount()).toBe(2);
+
+  // ------------------------------------------------------------------ narrowest phones: nothing scrolls sideways
+  await page.setViewportSize({ width: 360, height: 740 });
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+
+  for (const [where, m] of Object.entries(sizes)) checkSizes(m, where);
+  console.log('phone page sizes', JSON.stringify(sizes, (_k, v) => (typeof v === 'number' ? Math.round(v * 100) / 100 : v)));
+  expect(errors).toEqual([]);
+  await page.close();
+});
+
+it('a desktop browser shows the same pages at a readable width', async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(`${h.url}/m/submit`);
+  await page.getByRole('button', { name: /居住证明/ }).waitFor();
+  const main = await page.locator('main').boundingBox();
+  expect(main!.width).toBeLessThanOrEqual(720);
+  // keyboard only: Tab reaches the first document, Enter opens its form
+  await page.keyboard.press('Tab');
+  let focused = '';
+  for (let i = 0; i < 6 && !focused.includes('居住证明'); i++) {
+    focused = await page.evaluate(() => document.activeElement?.textContent ?? '');
+    if (!focused.includes('居住证明')) await page.keyboard.press('Tab');
+  }
+  expect(focused).toContain('居住证明');
+  await page.keyboard.press('Enter');
+  await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe('form-title');
+  await page.screenshot({ path: '/tmp/phone-desktop-form.png', fullPage: true });
+  expect(errors).toEqual([]);
+  await page.close();
+});
