@@ -1,0 +1,928 @@
+// The staff console: sign-in, the request list by what needs doing, the request detail with its audit trail,
+// the 24 compartments and the alarms, both live from /ws/staff. Everything the page allows, the API checks again.
+import { api, ApiError, loadSession, saveSession, setAuthProblemHandler, splitBilingual } from './api.js';
+import { bi, el, en, replaceKeepingFocus } from './dom.js';
+import { connectLive } from './live.js';
+import {
+  ACTION_ORDER, ACTIONS, actorWords, ALARM_WORDS, auditWords, COMPARTMENT_WORDS, DONE_WORDS, DOOR_WORDS, GROUPS, LINK_WORDS,
+  maskName, REQUEST_NUMBER_RE, splitMessage, STATE_WORDS, timeWords,
+} from './words.js';
+
+const $ = (id) => document.getElementById(id);
+
+// ------------------------------------------------------------------------------------------------
+// State
+// ------------------------------------------------------------------------------------------------
+
+const state = {
+  me: null,
+  live: null,
+  /** open requests (GET /api/staff/requests?state=open) */
+  requests: [],
+  /** request id → number, from every list, event and snapshot seen */
+  numbers: new Map(),
+  search: null, // { q, results: [] } while a search is shown
+  detailId: null,
+  detail: null,
+  /** no → compartment (GET /api/staff/compartments shape; live events patch state/door/contents) */
+  compartments: new Map(),
+  selectedNo: null,
+  flashing: new Map(), // no → timeout
+  alarms: [], // newest first
+  link: 'connecting',
+  /** the open reason form: { requestId, action, text, error } */
+  form: null,
+  /** the compartment admin form: { no, text, error } */
+  compForm: null,
+  busy: new Set(), // `${requestId}:${action}` or `c${no}:${op}` in flight
+  /** the big answer at the top: { tone, zh, en, compartment, requestId } */
+  answer: null,
+};
+
+// ------------------------------------------------------------------------------------------------
+// Screens: sign-in, PIN change, console
+// ------------------------------------------------------------------------------------------------
+
+function show(screen) {
+  $('signin-screen').hidden = screen !== 'signin';
+  $('pin-screen').hidden = screen !== 'pin';
+  $('console').hidden = screen !== 'console';
+  $('status-area').hidden = screen !== 'console';
+}
+
+function showSignin(note = '') {
+  stopConsole();
+  saveSession(null);
+  show('signin');
+  $('signin-note').textContent = note;
+  $('signin-error').textContent = '';
+  $('pin').value = '';
+  $('login').focus();
+}
+
+function showPinChange() {
+  stopConsole();
+  show('pin');
+  for (const id of ['current-pin', 'new-pin', 'new-pin2']) $(id).value = '';
+  $('pin-error').textContent = '';
+  $('current-pin').focus();
+}
+
+setAuthProblemHandler((err) => {
+  if (err.code === 'PIN_CHANGE_REQUIRED') showPinChange();
+  else showSignin('登录已过期或已退出，请重新登录。Your session has ended: please sign in again.');
+});
+
+function fieldError(node, err) {
+  node.textContent = err instanceof ApiError ? err.message : String(err);
+}
+
+$('signin-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const login = $('login').value.trim();
+  const pin = $('pin').value;
+  const out = $('signin-error');
+  if (!login) {
+    out.textContent = '请填写账号。Enter your login.';
+    return $('login').focus();
+  }
+  if (!pin) {
+    out.textContent = '请填写 PIN。Enter your PIN.';
+    return $('pin').focus();
+  }
+  out.textContent = '正在登录… Signing in…';
+  try {
+    const r = await api('POST', '/api/staff/login', { login, pin });
+    saveSession({ token: r.token, staff: r.staff });
+    out.textContent = '';
+    $('pin').value = '';
+    if (r.staff.mustChangePin) showPinChange();
+    else startConsole(r.staff);
+  } catch (err) {
+    fieldError(out, err);
+    $('pin').value = '';
+    $('pin').focus();
+  }
+});
+
+$('pin-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const currentPin = $('current-pin').value;
+  const newPin = $('new-pin').value;
+  const out = $('pin-error');
+  if (!currentPin) {
+    out.textContent = '请填写现在的 PIN。Enter your current PIN.';
+    return $('current-pin').focus();
+  }
+  if (!/^\d{6,12}$/.test(newPin)) {
+    out.textContent = '新的 PIN 应为 6–12 位数字。The new PIN must be 6–12 digits.';
+    return $('new-pin').focus();
+  }
+  if (newPin !== $('new-pin2').value) {
+    out.textContent = '两次输入的新 PIN 不一样，请再输一次。The two new PINs differ: enter it again.';
+    $('new-pin2').value = '';
+    return $('new-pin2').focus();
+  }
+  try {
+    await api('POST', '/api/staff/me/pin', { currentPin, newPin });
+    const s = loadSession();
+    const staff = { ...s.staff, mustChangePin: false };
+    saveSession({ ...s, staff });
+    startConsole(staff);
+    showAnswer({ tone: 'ok', zh: 'PIN 已修改。', en: 'Your PIN has been changed.' });
+  } catch (err) {
+    fieldError(out, err);
+    if (err instanceof ApiError && err.field === 'currentPin') $('current-pin').focus();
+    else $('new-pin').focus();
+  }
+});
+
+async function signOut() {
+  try {
+    await api('POST', '/api/staff/logout');
+  } catch {
+    /* the session ends here anyway */
+  }
+  showSignin('已退出登录。You have signed out.');
+}
+$('signout').addEventListener('click', signOut);
+$('pin-signout').addEventListener('click', signOut);
+
+function startConsole(me) {
+  state.me = me;
+  show('console');
+  const role = me.role === 'admin' ? ['管理员', 'administrator'] : ['工作人员', 'staff'];
+  $('who').replaceChildren(`${me.name}（${role[0]}）`, ' ', en(`${me.login}, ${role[1]}`));
+  document.body.classList.toggle('is-admin', me.role === 'admin');
+  renderAll();
+  void refreshRequests();
+  void refreshCompartments();
+  void refreshAlarms();
+  const session = loadSession();
+  state.live = connectLive(session.token, {
+    onMessage: onLiveMessage,
+    onState: onLiveState,
+    onAuthClosed: (code) => {
+      if (code === 4403) showPinChange();
+      else showSignin('登录已过期或已退出，请重新登录。Your session has ended: please sign in again.');
+    },
+  });
+  $('search').focus();
+}
+
+function stopConsole() {
+  state.live?.stop();
+  state.live = null;
+  for (const t of state.flashing.values()) clearTimeout(t);
+  Object.assign(state, {
+    me: null, requests: [], search: null, detailId: null, detail: null, selectedNo: null, alarms: [], form: null, compForm: null, answer: null,
+  });
+  state.compartments.clear();
+  state.flashing.clear();
+  state.busy.clear();
+  $('search').value = '';
+}
+
+// ------------------------------------------------------------------------------------------------
+// Live channel
+// ------------------------------------------------------------------------------------------------
+
+function onLiveState(s, info) {
+  const pill = $('ws-status');
+  const banner = $('conn-banner');
+  if (s === 'open') {
+    pill.className = 'pill ok';
+    pill.replaceChildren(...bi(['实时更新中', 'Live']));
+    banner.hidden = true;
+  } else if (s === 'connecting') {
+    pill.className = 'pill wait';
+    pill.replaceChildren(...bi(['正在连接…', 'Connecting…']));
+  } else {
+    pill.className = 'pill bad';
+    const secs = info.retryInMs ? Math.max(1, Math.round(info.retryInMs / 1000)) : null;
+    pill.replaceChildren(...bi(['连接中断', secs ? `Disconnected, retry in ${secs} s` : 'Disconnected']));
+    banner.hidden = false;
+  }
+}
+$('reconnect').addEventListener('click', () => state.live?.retryNow());
+
+function onLiveMessage(msg) {
+  switch (msg.type) {
+    case 'snapshot':
+      setLink(msg.link?.state);
+      for (const r of msg.requests?.open ?? []) state.numbers.set(r.id, r.number);
+      for (const c of msg.compartments ?? []) patchCompartment(c);
+      state.alarms = [...(msg.alarms ?? [])].reverse();
+      renderGrid();
+      renderAlarms();
+      // whatever happened while the channel was down
+      void refreshRequests();
+      void refreshCompartments();
+      if (state.detailId) void refreshDetail();
+      break;
+    case 'compartment':
+      patchCompartment(msg);
+      onAnswerCompartment(msg);
+      renderGrid();
+      scheduleCompartments();
+      break;
+    case 'request':
+      state.numbers.set(msg.id, msg.number);
+      onAnswerRequest(msg);
+      scheduleRequests();
+      if (msg.id === state.detailId) scheduleDetail();
+      break;
+    case 'alarm':
+      if (!state.alarms.some((a) => a.id === msg.id && a.at === msg.at)) {
+        const { type: _type, ...alarm } = msg;
+        state.alarms.unshift(alarm);
+        state.alarms.length = Math.min(state.alarms.length, 200);
+      }
+      renderAlarms();
+      break;
+    case 'link':
+      setLink(msg.state);
+      break;
+    default:
+      break;
+  }
+}
+
+function setLink(s) {
+  state.link = s ?? 'connecting';
+  const pill = $('link-status');
+  const words = LINK_WORDS[state.link] ?? [state.link, state.link];
+  pill.className = `pill ${state.link === 'online' ? 'ok' : state.link === 'offline' ? 'bad' : 'wait'}`;
+  pill.replaceChildren(...bi(words));
+}
+
+function debounce(fn, ms) {
+  let t = null;
+  return () => {
+    clearTimeout(t);
+    t = setTimeout(fn, ms);
+  };
+}
+const scheduleRequests = debounce(() => void refreshRequests(), 120);
+const scheduleCompartments = debounce(() => void refreshCompartments(), 250);
+const scheduleDetail = debounce(() => void refreshDetail(), 120);
+
+// ------------------------------------------------------------------------------------------------
+// Data
+// ------------------------------------------------------------------------------------------------
+
+function quiet(fn) {
+  return fn().catch((err) => {
+    if (err instanceof ApiError && (err.status === 401 || err.code === 'PIN_CHANGE_REQUIRED')) return;
+    showAnswer({ tone: 'error', ...pair(err) });
+  });
+}
+
+function refreshRequests() {
+  return quiet(async () => {
+    if (!state.me) return;
+    const r = await api('GET', '/api/staff/requests?state=open&limit=500');
+    state.requests = r.requests;
+    for (const q of r.requests) state.numbers.set(q.id, q.number);
+    if (state.search) {
+      const s = await api('GET', `/api/staff/requests?limit=100&q=${encodeURIComponent(state.search.q)}`);
+      if (state.search) state.search.results = s.requests;
+    }
+    renderList();
+  });
+}
+
+function refreshCompartments() {
+  return quiet(async () => {
+    if (!state.me) return;
+    const r = await api('GET', '/api/staff/compartments');
+    for (const c of r.compartments) {
+      state.compartments.set(c.no, c);
+      if (c.contents) state.numbers.set(c.contents.requestId, c.contents.requestNumber);
+    }
+    renderGrid();
+  });
+}
+
+function refreshAlarms() {
+  return quiet(async () => {
+    if (!state.me) return;
+    const r = await api('GET', '/api/staff/alarms');
+    state.alarms = [...r.alarms].reverse();
+    renderAlarms();
+  });
+}
+
+function refreshDetail() {
+  const id = state.detailId;
+  if (!id) return Promise.resolve();
+  return quiet(async () => {
+    const d = await api('GET', `/api/staff/requests/${id}`);
+    if (state.detailId !== id) return;
+    state.detail = d;
+    state.numbers.set(d.id, d.number);
+    renderDetail();
+  });
+}
+
+/** A live compartment event or snapshot row onto what we know (number and fault words come with the next fetch). */
+function patchCompartment(e) {
+  const old = state.compartments.get(e.no) ?? { no: e.no, faultReason: null, contents: null, doorAt: null };
+  let contents = old.contents;
+  if (e.requestId === null) contents = null;
+  else if (e.requestId !== undefined && (!contents || contents.requestId !== e.requestId)) {
+    contents = { requestId: e.requestId, requestNumber: state.numbers.get(e.requestId) ?? '', requestState: '', direction: 'for_resident' };
+  }
+  state.compartments.set(e.no, { ...old, state: e.state, door: e.door, contents, faultReason: e.state === 'fault' ? old.faultReason : null });
+}
+
+// ------------------------------------------------------------------------------------------------
+// The answer at the top (big words)
+// ------------------------------------------------------------------------------------------------
+
+function pair(err) {
+  const [zh, enText] = splitBilingual(err instanceof Error ? err.message : String(err));
+  return { zh, en: enText };
+}
+
+function showAnswer(a) {
+  state.answer = a;
+  renderAnswer();
+}
+
+function renderAnswer() {
+  const box = $('answer');
+  const a = state.answer;
+  box.hidden = !a;
+  if (!a) return box.replaceChildren();
+  box.className = `answer ${a.tone}`;
+  const lead = { ok: ['好了', 'Done'], warn: ['请注意', 'Please note'], error: ['没有成功', 'Not done'] }[a.tone];
+  box.replaceChildren(
+    el('p', { class: 'answer-lead' }, lead[0], ' ', en(lead[1])),
+    el('p', { class: 'answer-zh', id: 'answer-text' }, a.zh),
+    a.en ? el('p', { class: 'answer-en', lang: 'en' }, a.en) : null,
+    el('button', { type: 'button', class: 'btn secondary', onclick: () => showAnswer(null) }, '知道了 ', en('OK')),
+  );
+}
+
+/** The door of the compartment we just opened closed: say so (the request event says what it meant). */
+function onAnswerCompartment(e) {
+  const a = state.answer;
+  if (!a || a.compartment !== e.no || !a.doorOpen) return;
+  if (e.door === 'closed') {
+    a.doorOpen = false;
+    showAnswer({ ...a, tone: 'ok', zh: `${e.no} 号柜门已关好。`, en: `Door ${e.no} is closed.` });
+  }
+}
+
+function onAnswerRequest(e) {
+  const a = state.answer;
+  if (!a || a.requestId !== e.id) return;
+  const no = a.compartment;
+  const words = {
+    loaded: [`${e.number} 已放入 ${no} 号柜，取件码已发给居民。`, `${e.number} is in compartment ${no}; the resident has been sent the pickup code.`, 'ok'],
+    ready: e.from === 'loading' ? [`${no} 号柜关门时里面没有文件，${e.number} 仍是待装柜。`, `Compartment ${no} closed with nothing inside; ${e.number} is still waiting to be loaded.`, 'warn'] : null,
+    retrieved: [`${e.number} 的文件已取回。`, `The document of ${e.number} has been taken back.`, 'ok'],
+    materials_retrieved: [`${e.number} 的材料已取出，请受理。`, `Materials of ${e.number} taken out: accept or reject it now.`, 'ok'],
+  }[e.state];
+  if (words) showAnswer({ ...a, zh: words[0], en: words[1], tone: words[2], doorOpen: false });
+}
+
+// ------------------------------------------------------------------------------------------------
+// Request actions
+// ------------------------------------------------------------------------------------------------
+
+function allowedActions(item) {
+  const keys = ACTION_ORDER.filter((k) => item.actions.includes(k));
+  return keys.filter((k) => !ACTIONS[k].adminOnly || state.me?.role === 'admin');
+}
+
+async function runAction(item, key, reason) {
+  const a = ACTIONS[key];
+  const busyKey = `${item.id}:${key}`;
+  if (state.busy.has(busyKey)) return; // never send a door command twice for one click
+  state.busy.add(busyKey);
+  renderList();
+  renderDetail();
+  try {
+    const body = a.reason ? (reason ? { reason } : {}) : undefined;
+    const r = await api('POST', `/api/staff/requests/${item.id}/${a.path}`, a.door ? undefined : { ...(body ?? {}), expectState: item.state });
+    if (a.door) {
+      const tone = r.code === 'OPENED' ? 'ok' : r.code === 'CABINET_FULL' ? 'warn' : 'error';
+      showAnswer({ tone, zh: r.messageZh, en: r.messageEn, compartment: r.compartment, requestId: item.id, doorOpen: r.opened });
+      if (r.opened && r.compartment) flash(r.compartment);
+    } else {
+      const w = DONE_WORDS[key] ?? ['已完成', 'Done'];
+      showAnswer({ tone: 'ok', zh: `${item.number}：${w[0]}。`, en: `${item.number}: ${w[1]}.` });
+    }
+    if (state.form?.requestId === item.id) state.form = null;
+    $('answer').focus({ preventScroll: false });
+  } catch (err) {
+    if (state.form?.requestId === item.id && err instanceof ApiError && err.field === 'reason') {
+      state.form.error = err.message;
+    } else {
+      showAnswer({ tone: 'error', ...pair(err) });
+    }
+  } finally {
+    state.busy.delete(busyKey);
+    await refreshRequests();
+    if (state.detailId === item.id) await refreshDetail();
+    else renderDetail();
+  }
+}
+
+function onActionClick(item, key) {
+  const a = ACTIONS[key];
+  if (a.reason) {
+    state.form = { requestId: item.id, action: key, text: '', error: '' };
+    renderList();
+    renderDetail();
+    document.querySelector(`[data-fk="reason-${item.id}"]`)?.focus();
+    return;
+  }
+  void runAction(item, key);
+}
+
+async function reissueCode(item) {
+  const busyKey = `${item.id}:reissue`;
+  if (state.busy.has(busyKey)) return;
+  state.busy.add(busyKey);
+  renderDetail();
+  try {
+    await api('POST', `/api/staff/requests/${item.id}/reissue-code`);
+    showAnswer({ tone: 'ok', zh: `${item.number}：${DONE_WORDS.reissue[0]}。`, en: `${item.number}: ${DONE_WORDS.reissue[1]}.` });
+  } catch (err) {
+    showAnswer({ tone: 'error', ...pair(err) });
+  } finally {
+    state.busy.delete(busyKey);
+    await refreshDetail();
+  }
+}
+
+function actionButtons(item, where) {
+  const keys = allowedActions(item).filter((k) => where === 'detail' || ACTIONS[k].row);
+  const buttons = keys.map((k) => {
+    const a = ACTIONS[k];
+    const busy = state.busy.has(`${item.id}:${k}`);
+    return el('button', {
+      type: 'button',
+      class: `btn ${a.kind}`,
+      'data-fk': `${where}-${k}-${item.id}`,
+      'data-action': k,
+      disabled: busy,
+      'aria-expanded': a.reason ? String(state.form?.requestId === item.id && state.form.action === k) : undefined,
+      onclick: () => onActionClick(item, k),
+    }, busy ? '请稍候… ' : `${a.zh} `, en(busy ? 'Please wait' : a.en));
+  });
+  if (where === 'detail' && (item.state === 'loaded' || item.state === 'overdue')) {
+    const busy = state.busy.has(`${item.id}:reissue`);
+    buttons.push(el('button', { type: 'button', class: 'btn secondary', 'data-fk': `detail-reissue-${item.id}`, disabled: busy, onclick: () => void reissueCode(item) },
+      '重发取件码 ', en('Send a new pickup code')));
+  }
+  return buttons.length ? el('div', { class: 'actions' }, buttons) : null;
+}
+
+/** The reason form under a row (or in the detail) for reject / cancel: a real form field, never prompt(). */
+function reasonForm(item, where) {
+  const f = state.form;
+  if (!f || f.requestId !== item.id) return null;
+  const a = ACTIONS[f.action];
+  const id = `reason-${where}-${item.id}`;
+  const errId = `${id}-err`;
+  const required = a.reason === 'required';
+  const label = f.action === 'reject'
+    ? ['不予办理的原因（居民会看到）', 'Reason (the resident will see it)']
+    : ['取消的原因（可不填）', 'Reason for cancelling (optional)'];
+  const submit = (e) => {
+    e.preventDefault();
+    const text = f.text.trim();
+    if (required && !text) {
+      f.error = '请填写原因。Please give a reason.';
+      renderList();
+      renderDetail();
+      document.querySelector(`[data-fk="reason-${item.id}"]`)?.focus();
+      return;
+    }
+    void runAction(item, f.action, text);
+  };
+  const busy = state.busy.has(`${item.id}:${f.action}`);
+  return el('form', { class: 'reason-form', novalidate: true, onsubmit: submit },
+    el('label', { for: id }, label[0], ' ', en(label[1])),
+    el('textarea', {
+      id, rows: '2', maxlength: '500', 'data-fk': `reason-${item.id}`, value: f.text, required,
+      'aria-invalid': f.error ? 'true' : undefined, 'aria-describedby': f.error ? errId : undefined,
+      oninput: (e) => {
+        f.text = e.target.value;
+      },
+    }),
+    f.error ? el('p', { class: 'error', id: errId, role: 'alert' }, f.error) : null,
+    el('div', { class: 'actions' },
+      el('button', { type: 'submit', class: `btn ${a.kind}`, 'data-fk': `reason-submit-${item.id}`, disabled: busy }, `确认${a.zh} `, en(`Confirm: ${a.en.toLowerCase()}`)),
+      el('button', { type: 'button', class: 'btn secondary', 'data-fk': `reason-back-${item.id}`, onclick: () => closeForm(item) }, '返回 ', en('Back'))),
+  );
+}
+
+function closeForm(item) {
+  state.form = null;
+  renderList();
+  renderDetail();
+  document.querySelector(`[data-action="${'reject'}"][data-fk$="-${item.id}"]`)?.focus();
+}
+
+// ------------------------------------------------------------------------------------------------
+// Request list
+// ------------------------------------------------------------------------------------------------
+
+function stateLabel(item) {
+  const w = STATE_WORDS[item.state] ?? [item.stateText?.zh ?? item.state, item.stateText?.en ?? ''];
+  return el('span', { class: `state st-${item.state}` },
+    item.state === 'overdue' ? el('strong', { class: 'overdue-tag' }, '逾期') : null,
+    w[0], ' ', en(w[1]));
+}
+
+function row(item) {
+  return el('li', { class: `row${item.state === 'overdue' ? ' is-overdue' : ''}${state.detailId === item.id ? ' is-current' : ''}`, 'data-request': item.number },
+    el('div', { class: 'row-main' },
+      el('button', { type: 'button', class: 'linkish num', 'data-fk': `open-${item.id}`, onclick: () => openDetail(item.id), 'aria-label': `${item.number} 查看详情 / details` }, item.number),
+      el('span', { class: 'doc' }, item.serviceNameZh),
+      el('span', { class: 'person' }, maskName(item.residentName), ' · ', item.mobileMasked),
+      stateLabel(item),
+      item.compartmentNo ? el('span', { class: 'where' }, `${item.compartmentNo} 号柜`, ' ', en(`No. ${item.compartmentNo}`)) : null),
+    actionButtons(item, 'row'),
+    reasonForm(item, 'row'));
+}
+
+function renderList() {
+  const view = $('list-view');
+  if (!state.me) return view.replaceChildren();
+  const parts = [];
+  if (state.search) {
+    const res = state.search.results ?? [];
+    parts.push(el('section', { class: 'group', 'aria-labelledby': 'g-search' },
+      el('h3', { id: 'g-search' }, `搜索“${state.search.q}”的结果 `, en(`Results for “${state.search.q}”`), el('span', { class: 'count' }, ` ${res.length}`)),
+      res.length ? el('ol', { class: 'rows' }, res.map(row)) : el('p', { class: 'empty' }, '没有找到。', en('Nothing found.'))));
+  } else {
+    const byCreated = (a, b) => a.createdAt.localeCompare(b.createdAt);
+    for (const g of GROUPS) {
+      const items = state.requests.filter((r) => g.states.includes(r.state))
+        .sort((a, b) => g.states.indexOf(a.state) - g.states.indexOf(b.state) || byCreated(a, b));
+      const id = `g-${g.key}`;
+      parts.push(el('section', { class: `group${items.length ? '' : ' is-empty'}`, 'data-group': g.key, 'aria-labelledby': id },
+        el('h3', { id }, `${g.zh} `, en(g.en), el('span', { class: 'count' }, items.length ? ` ${items.length}` : ' 没有 none')),
+        items.length ? el('ol', { class: 'rows' }, items.map(row)) : null));
+    }
+  }
+  const fallback = state.form ? [`reason-${state.form.requestId}`] : state.detailId ? [`open-${state.detailId}`] : [];
+  replaceKeepingFocus(view, parts, fallback);
+}
+
+// ------------------------------------------------------------------------------------------------
+// Search (typed, or a scanned request-number barcode + Enter)
+// ------------------------------------------------------------------------------------------------
+
+async function runSearch(q, { openExact }) {
+  q = q.trim();
+  $('search-clear').hidden = !q;
+  if (!q) {
+    state.search = null;
+    $('search-note').textContent = '';
+    return renderList();
+  }
+  try {
+    const r = await api('GET', `/api/staff/requests?limit=100&q=${encodeURIComponent(q)}`);
+    if ($('search').value.trim() !== q && !openExact) return; // typed on meanwhile
+    state.search = { q, results: r.requests };
+    for (const x of r.requests) state.numbers.set(x.id, x.number);
+    renderList();
+    const exact = r.requests.find((x) => x.number.toUpperCase() === q.toUpperCase());
+    if (openExact) {
+      if (exact || r.requests.length === 1) {
+        $('search-note').textContent = '';
+        openDetail((exact ?? r.requests[0]).id);
+        $('search').select();
+      } else if (REQUEST_NUMBER_RE.test(q)) {
+        $('search-note').textContent = `没有找到申请 ${q.toUpperCase()}。No request ${q.toUpperCase()}.`;
+      } else {
+        $('search-note').textContent = r.requests.length ? `找到 ${r.requests.length} 个，请点编号查看。${r.requests.length} found: choose one.` : '没有找到。Nothing found.';
+      }
+    }
+  } catch (err) {
+    $('search-note').textContent = err instanceof Error ? err.message : String(err);
+  }
+}
+
+const searchAsYouType = debounce(() => void runSearch($('search').value, { openExact: false }), 350);
+$('search').addEventListener('input', () => {
+  $('search-note').textContent = '';
+  searchAsYouType();
+});
+$('search-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  void runSearch($('search').value, { openExact: true });
+});
+$('search-clear').addEventListener('click', () => {
+  $('search').value = '';
+  void runSearch('', { openExact: false });
+  $('search').focus();
+});
+
+// A barcode scanner types like a keyboard: typing while no field has focus goes into the search box.
+document.addEventListener('keydown', (e) => {
+  if ($('console').hidden) return;
+  const t = e.target;
+  if (e.key === 'Escape') {
+    if (state.form) {
+      const item = { id: state.form.requestId };
+      return closeForm(item);
+    }
+    if (state.compForm || state.selectedNo) return closeCompartment();
+    if (state.detailId) return closeDetail();
+    return;
+  }
+  if (t instanceof HTMLInputElement || t instanceof HTMLTextAreaElement || t instanceof HTMLSelectElement) return;
+  if (e.ctrlKey || e.altKey || e.metaKey || e.key.length !== 1 || e.key === ' ') return;
+  e.preventDefault();
+  const box = $('search');
+  box.value = e.key;
+  box.focus();
+});
+
+// ------------------------------------------------------------------------------------------------
+// Request detail with its audit trail
+// ------------------------------------------------------------------------------------------------
+
+function openDetail(id) {
+  if (state.form && state.form.requestId !== id) state.form = null;
+  state.detailId = id;
+  state.detail = null;
+  $('list-view').hidden = true;
+  $('detail-view').hidden = false;
+  renderDetail();
+  void refreshDetail().then(() => $('detail-title')?.focus());
+  renderList();
+}
+
+function closeDetail() {
+  const id = state.detailId;
+  state.detailId = null;
+  state.detail = null;
+  if (state.form) state.form = null;
+  $('detail-view').hidden = true;
+  $('list-view').hidden = false;
+  renderList();
+  const back = document.querySelector(`[data-fk="open-${id}"]`);
+  if (back) back.focus();
+  else $('search').focus();
+}
+
+const NOTIFY_STATUS = { pending: ['待发送', 'pending'], sent: ['已发出', 'sent'], failed: ['发送失败', 'failed'], cancelled: ['已取消', 'cancelled'] };
+const NOTIFY_KIND = { pickup_code: ['取件码', 'pickup code'], rejected: ['不予办理通知', 'rejection'], materials_needed: ['请交材料', 'materials needed'] };
+
+function auditDetailWords(d) {
+  const out = [];
+  if (typeof d.reason === 'string' && d.reason) out.push(`原因：${d.reason}`);
+  if (typeof d.note === 'string' && d.note) out.push(`备注：${d.note}`);
+  if (typeof d.from === 'string' && typeof d.to === 'string') out.push(`${STATE_WORDS[d.from]?.[0] ?? d.from} → ${STATE_WORDS[d.to]?.[0] ?? d.to}`);
+  if (typeof d.purpose === 'string' && d.purpose) out.push(`用途：${d.purpose}`);
+  return out.join('；');
+}
+
+function renderDetail() {
+  const view = $('detail-view');
+  if (!state.detailId) return view.replaceChildren();
+  const d = state.detail && state.detail.id === state.detailId ? state.detail : null;
+  const back = el('button', { type: 'button', class: 'btn secondary', 'data-fk': 'detail-back', onclick: closeDetail }, '← 返回列表 ', en('Back to the list'));
+  if (!d) {
+    return replaceKeepingFocus(view, [back, el('p', { class: 'note' }, '正在读取… ', en('Loading…'))], ['detail-back']);
+  }
+  const addr = d.resident.address ? `${d.resident.address.building} 号楼 ${d.resident.address.unit} 单元 ${d.resident.address.room} 室` : '—';
+  const facts = [
+    [['状态', 'State'], stateLabel(d)],
+    [['居民', 'Resident'], d.resident.name],
+    [['手机', 'Mobile'], d.resident.mobileMasked || '—'],
+    [['身份证', 'ID number'], d.resident.idNumberMasked ?? '—'],
+    [['住址', 'Address'], addr],
+    [['柜格', 'Compartment'], d.compartmentNo ? `${d.compartmentNo} 号柜` : '—'],
+    [['提交时间', 'Submitted'], timeWords(d.createdAt)],
+    d.loadedAt ? [['装柜时间', 'Loaded'], timeWords(d.loadedAt)] : null,
+    d.reason ? [['原因', 'Reason'], d.reason] : null,
+    d.note ? [['居民备注', 'Note'], d.note] : null,
+  ].filter(Boolean);
+  const audit = [...d.audit].reverse(); // newest first
+  const parts = [
+    back,
+    el('h2', { id: 'detail-title', tabindex: '-1' }, d.number, ' ', el('span', { class: 'doc' }, d.serviceNameZh)),
+    el('dl', { class: 'facts' }, facts.flatMap(([k, v]) => [el('dt', {}, k[0], ' ', en(k[1])), el('dd', {}, v)])),
+    actionButtons(d, 'detail'),
+    reasonForm(d, 'detail'),
+    d.notifications.length ? el('h3', {}, '给居民的消息 ', en('Messages to the resident')) : null,
+    d.notifications.length ? el('ul', { class: 'notifications' }, d.notifications.map((n) => {
+      const k = NOTIFY_KIND[n.kind] ?? [n.kind, n.kind];
+      const s = NOTIFY_STATUS[n.status] ?? [n.status, n.status];
+      return el('li', {}, `${timeWords(n.createdAt)} ${k[0]}：${s[0]}`, ' ', en(`${k[1]}: ${s[1]}`), n.lastError ? el('span', { class: 'error' }, `（${n.lastError}）`) : null);
+    })) : null,
+    el('h3', { id: 'audit-title' }, '办理记录 ', en('Audit trail'), el('span', { class: 'count' }, ` ${audit.length}`)),
+    el('table', { class: 'audit', 'aria-labelledby': 'audit-title' },
+      el('thead', {}, el('tr', {},
+        el('th', { scope: 'col' }, '时间 ', en('Time')),
+        el('th', { scope: 'col' }, '谁 ', en('Who')),
+        el('th', { scope: 'col' }, '做了什么 ', en('What')))),
+      el('tbody', {}, audit.map((e) => {
+        const w = auditWords(e.action);
+        const extra = auditDetailWords(e.detail ?? {});
+        return el('tr', {},
+          el('td', { class: 'nowrap' }, timeWords(e.at)),
+          el('td', {}, actorWords(e.actorKind, e.actorId, state.me)),
+          el('td', {}, w[0], e.compartmentNo ? `（${e.compartmentNo} 号柜）` : '', extra ? el('div', { class: 'sub' }, extra) : null, ' ', en(w[1])));
+      }))),
+  ];
+  replaceKeepingFocus(view, parts, ['detail-back']);
+}
+
+// ------------------------------------------------------------------------------------------------
+// Compartment grid
+// ------------------------------------------------------------------------------------------------
+
+function flash(no) {
+  clearTimeout(state.flashing.get(no));
+  state.flashing.set(no, setTimeout(() => {
+    state.flashing.delete(no);
+    renderGrid();
+  }, 10_000));
+  renderGrid();
+}
+
+function compartmentWords(c) {
+  const s = COMPARTMENT_WORDS[c.state] ?? [c.state, c.state];
+  if (c.state === 'occupied' && c.contents?.direction === 'for_staff') return ['有材料', 'Materials inside'];
+  if (c.state === 'occupied') return ['有文件', 'Document inside'];
+  return s;
+}
+
+function renderGrid() {
+  const grid = $('grid');
+  const list = [...state.compartments.values()].sort((a, b) => a.no - b.no);
+  const cells = list.map((c) => {
+    const s = compartmentWords(c);
+    const door = DOOR_WORDS[c.door] ?? [c.door, c.door];
+    const num = c.contents?.requestNumber || (c.contents ? state.numbers.get(c.contents.requestId) ?? '' : '');
+    const cls = ['cell', `cs-${c.state}`, `door-${c.door}`, state.flashing.has(c.no) ? 'flash' : '', state.selectedNo === c.no ? 'is-selected' : ''].join(' ');
+    const label = [`${c.no} 号柜`, s[0], door[0], num, c.faultReason ?? ''].filter(Boolean).join('，');
+    return el('div', { role: 'listitem', class: 'cell-wrap' },
+      el('button', {
+        type: 'button', class: cls, 'data-no': c.no, 'data-state': c.state, 'data-door': c.door, 'data-fk': `cell-${c.no}`,
+        'aria-label': label, 'aria-pressed': String(state.selectedNo === c.no), onclick: () => selectCompartment(c.no),
+      },
+      el('span', { class: 'cno' }, `${c.no}`, el('span', { class: 'unit' }, '号')),
+      el('span', { class: 'cstate' }, s[0]),
+      el('span', { class: 'cdoor' }, c.door === 'open' ? '🔓 ' : '', door[0]),
+      num ? el('span', { class: 'creq' }, num) : null,
+      c.state === 'fault' && c.faultReason ? el('span', { class: 'cfault' }, c.faultReason) : null,
+      state.flashing.has(c.no) && c.door === 'open' ? el('span', { class: 'cflash' }, '刚打开') : null));
+  });
+  replaceKeepingFocus(grid, cells);
+  renderCompartmentPanel();
+}
+
+function selectCompartment(no) {
+  if (state.selectedNo === no) return closeCompartment();
+  state.selectedNo = no;
+  state.compForm = { no, text: '', error: '' };
+  renderGrid();
+}
+
+function closeCompartment() {
+  const no = state.selectedNo;
+  state.selectedNo = null;
+  state.compForm = null;
+  renderGrid();
+  if (no) document.querySelector(`[data-fk="cell-${no}"]`)?.focus();
+}
+
+async function compartmentOp(no, op) {
+  const f = state.compForm;
+  const reason = (f?.text ?? '').trim();
+  if (reason.length < 2) {
+    f.error = '请填写原因（至少 2 个字）。Give a reason (at least 2 characters).';
+    renderCompartmentPanel();
+    document.querySelector('[data-fk="comp-reason"]')?.focus();
+    return;
+  }
+  const busyKey = `c${no}:${op}`;
+  if (state.busy.has(busyKey)) return;
+  state.busy.add(busyKey);
+  renderCompartmentPanel();
+  try {
+    const r = await api('POST', `/api/staff/compartments/${no}/${op}`, { reason });
+    if (op === 'force-open') {
+      const tone = r.code === 'OPENED' ? 'ok' : 'error';
+      showAnswer({ tone, zh: r.messageZh, en: r.messageEn, compartment: r.compartment, doorOpen: r.opened });
+      if (r.opened) flash(no);
+    } else {
+      showAnswer({ tone: 'ok', zh: op === 'disable' ? `${no} 号柜已停用。` : `${no} 号柜已恢复使用。`, en: op === 'disable' ? `Compartment ${no} is out of service.` : `Compartment ${no} is back in service.` });
+    }
+    if (state.compForm) state.compForm = { no, text: '', error: '' };
+    $('answer').focus();
+  } catch (err) {
+    if (err instanceof ApiError && err.field === 'reason' && state.compForm) state.compForm.error = err.message;
+    else showAnswer({ tone: 'error', ...pair(err) });
+  } finally {
+    state.busy.delete(busyKey);
+    await refreshCompartments();
+  }
+}
+
+function renderCompartmentPanel() {
+  const panel = $('comp-panel');
+  const c = state.selectedNo ? state.compartments.get(state.selectedNo) : null;
+  panel.hidden = !c;
+  if (!c) return panel.replaceChildren();
+  const s = compartmentWords(c);
+  const door = DOOR_WORDS[c.door] ?? [c.door, c.door];
+  const num = c.contents?.requestNumber || '';
+  const parts = [
+    el('h3', {}, `${c.no} 号柜 `, en(`Compartment ${c.no}`)),
+    el('p', {}, s[0], ' ', en(s[1]), '，', door[0], ' ', en(door[1]), c.doorAt ? `（${timeWords(c.doorAt)}）` : ''),
+    c.faultReason ? el('p', { class: 'error' }, '故障原因：', c.faultReason) : null,
+    num ? el('p', {}, '柜内：', el('button', { type: 'button', class: 'linkish', 'data-fk': 'comp-open-req', onclick: () => openDetail(c.contents.requestId) }, num)) : null,
+  ];
+  if (state.me?.role === 'admin') {
+    const f = state.compForm ?? { no: c.no, text: '', error: '' };
+    state.compForm = f;
+    const ops = [];
+    if (c.state !== 'disabled' && c.state !== 'opening' && c.state !== 'open') ops.push(['force-open', '强制开门', 'Force open', 'danger']);
+    if (c.state === 'free' || c.state === 'fault') ops.push(['disable', '停用', 'Disable', 'secondary']);
+    if (c.state === 'disabled') ops.push(['enable', '恢复使用', 'Enable', 'primary']);
+    parts.push(el('form', { class: 'reason-form', novalidate: true, onsubmit: (e) => e.preventDefault() },
+      el('label', { for: 'comp-reason' }, '原因（必填，会记录在案） ', en('Reason (required, kept in the audit log)')),
+      el('textarea', {
+        id: 'comp-reason', rows: '2', maxlength: '200', 'data-fk': 'comp-reason', value: f.text,
+        'aria-invalid': f.error ? 'true' : undefined, 'aria-describedby': f.error ? 'comp-reason-err' : undefined,
+        oninput: (e) => {
+          f.text = e.target.value;
+        },
+      }),
+      f.error ? el('p', { class: 'error', id: 'comp-reason-err', role: 'alert' }, f.error) : null,
+      el('div', { class: 'actions' }, ops.map(([op, zh, enText, kind]) => {
+        const busy = state.busy.has(`c${c.no}:${op}`);
+        return el('button', { type: 'button', class: `btn ${kind}`, 'data-fk': `comp-${op}`, disabled: busy, onclick: () => void compartmentOp(c.no, op) },
+          busy ? '请稍候… ' : `${zh} `, en(busy ? 'Please wait' : enText));
+      }))));
+  } else {
+    parts.push(el('p', { class: 'note' }, '强制开门、停用和恢复只有管理员可以操作。', en('Only an administrator can force a door open or take a compartment out of service.')));
+  }
+  parts.push(el('button', { type: 'button', class: 'btn secondary', 'data-fk': 'comp-close', onclick: closeCompartment }, '收起 ', en('Close')));
+  replaceKeepingFocus(panel, parts, ['comp-close']);
+}
+
+// ------------------------------------------------------------------------------------------------
+// Alarms
+// ------------------------------------------------------------------------------------------------
+
+function renderAlarms() {
+  const list = $('alarms');
+  $('alarm-count').textContent = state.alarms.length ? ` ${state.alarms.length}` : '';
+  if (!state.alarms.length) {
+    return list.replaceChildren(el('li', { class: 'empty' }, '现在没有报警。', en('No alarms.')));
+  }
+  list.replaceChildren(...state.alarms.map((a) => {
+    const kind = ALARM_WORDS[a.kind] ?? [a.kind, a.kind];
+    const [zh, enText] = splitMessage(a.message);
+    return el('li', { class: `alarm ak-${a.kind}`, 'data-kind': a.kind },
+      el('p', { class: 'alarm-head' },
+        el('span', { class: 'alarm-time' }, timeWords(a.at)), ' ',
+        el('strong', {}, '⚠ ', kind[0]), ' ', en(kind[1]),
+        a.compartment ? el('span', { class: 'alarm-where' }, ` · ${a.compartment} 号柜`) : null),
+      el('p', { class: 'alarm-msg' }, zh, ' ', en(enText)),
+      a.compartment ? el('button', { type: 'button', class: 'btn secondary small', onclick: () => selectCompartment(a.compartment) }, `查看 ${a.compartment} 号柜 `, en('Show')) : null);
+  }));
+}
+
+// ------------------------------------------------------------------------------------------------
+// Everything
+// ------------------------------------------------------------------------------------------------
+
+function renderAll() {
+  setLink(state.link);
+  renderAnswer();
+  renderList();
+  renderDetail();
+  renderGrid();
+  renderAlarms();
+}
+
+async function boot() {
+  const s = loadSession();
+  if (!s) return showSignin();
+  try {
+    const r = await api('GET', '/api/staff/me');
+    saveSession({ ...s, staff: r.staff });
+    if (r.staff.mustChangePin) showPinChange();
+    else startConsole(r.staff);
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401) return; // the handler showed the sign-in
+    showSignin(err instanceof Error ? err.message : String(err));
+  }
+}
+
+void boot();
