@@ -1,0 +1,290 @@
+/**
+ * The cabinet's touchscreen (kiosk-ui/kiosk/) in a real browser against the real app (test/app-harness.ts):
+ * a resident taps a wrong code, then the right code and the last 4 digits of the phone, and the door opens;
+ * a keyboard-wedge scan of the pickup QR opens another; the serial scanner's results and the link state show;
+ * the idle warning gives more time, then resets. Sizes and contrast are measured from the rendered page.
+ * Screenshots go to /tmp/kiosk-*.png.
+ */
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { activeCredentials, listNotifications, makeRequestQrToken, readNotificationSecret } from '../controller/store/index.js';
+import { startTestApp, uniqueIdNumber, type TestApp } from './app-harness.js';
+import { launchBrowser } from './browser.js';
+import { waitFor } from './harness.js';
+
+let browser: Browser;
+let h: TestApp;
+let staff: Awaited<ReturnType<TestApp['staffSession']>>;
+let seq = 0;
+
+beforeAll(async () => {
+  [browser, h] = await Promise.all([launchBrowser(), startTestApp()]);
+  h.flows.markReady();
+  staff = await h.staffSession('staff');
+});
+afterAll(async () => {
+  await browser?.close();
+  await h?.close();
+});
+
+interface Loaded { requestId: number; no: number; code: string; last4: string }
+
+/** A resident asks on the phone; staff accept, prepare and load it; the pickup code goes to the outbox. */
+async function loadedDocument(): Promise<Loaded> {
+  const n = ++seq;
+  const mobile = `1390013${String(2000 + n).padStart(4, '0')}`;
+  const sub = await h.api.post<{ requestId: number }>('/api/requests', {
+    body: { name: '李秀英', mobile, idNumber: uniqueIdNumber(500 + n), address: { building: '3号楼', unit: '2', room: '301' }, serviceCode: 'residence_certificate' },
+  });
+  expect(sub.status, JSON.stringify(sub.body)).toBe(201);
+  const id = sub.body.requestId;
+  for (const step of ['accept', 'ready'] as const) {
+    const r = await staff.api.post(`/api/staff/requests/${id}/${step}`, { body: {} });
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+  }
+  const load = await staff.api.post<{ opened: boolean; compartment: number }>(`/api/staff/requests/${id}/load`);
+  expect(load.body.opened).toBe(true);
+  const no = load.body.compartment;
+  h.cabinet.putItem(no);
+  h.cabinet.closeDoor(no);
+  const note = await waitFor(() => listNotifications(h.store.ctx, { requestId: id }).find((x) => readNotificationSecret(h.store.ctx, x.id)), 'the pickup code in the outbox');
+  return { requestId: id, no, code: readNotificationSecret(h.store.ctx, note.id)!.code, last4: mobile.slice(-4) };
+}
+
+async function openKiosk(viewport: { width: number; height: number }, query = ''): Promise<{ page: Page; errors: string[] }> {
+  const page = await browser.newPage({ viewport });
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  page.on('response', (r) => {
+    if (r.status() >= 400) errors.push(`${r.status()} ${r.url()}`);
+  });
+  await page.goto(`${h.url}/kiosk${query}`);
+  await page.waitForSelector('body[data-ready="true"][data-link="online"]');
+  return { page, errors };
+}
+
+async function tap(page: Page, digits: string): Promise<void> {
+  for (const d of digits) await page.click(`#keypad [data-key="${d}"]`);
+}
+
+/** Every visible element with its own text: font size and contrast against what is painted behind it. */
+interface TextFact { text: string; size: number; contrast: number }
+async function textFacts(page: Page): Promise<TextFact[]> {
+  return page.evaluate(() => {
+    const rgba = (s: string): number[] => (s.match(/[\d.]+/g) ?? ['0', '0', '0', '0']).map(Number).concat([1]).slice(0, 4) as number[];
+    const lum = ([r, g, b]: number[]) => {
+      const f = (c: number) => ((c /= 255) <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4);
+      return 0.2126 * f(r!) + 0.7152 * f(g!) + 0.0722 * f(b!);
+    };
+    const over = (top: number[], under: number[]) => [0, 1, 2].map((i) => top[i]! * top[3]! + under[i]! * (1 - top[3]!)).concat([1]);
+    const out: { text: string; size: number; contrast: number }[] = [];
+    for (const el of Array.from(document.querySelectorAll<HTMLElement>('body *'))) {
+      const own = Array.from(el.childNodes).filter((c) => c.nodeType === Node.TEXT_NODE).map((c) => c.textContent ?? '').join('').trim();
+      if (!own || el.closest('[hidden]') || el.getClientRects().length === 0) continue;
+      const st = getComputedStyle(el);
+      if (st.visibility === 'hidden' || st.display === 'none') continue;
+      const layers: number[][] = [];
+      for (let a: HTMLElement | null = el; a; a = a.parentElement) {
+        const bg = rgba(getComputedStyle(a).backgroundColor);
+        if (bg[3]! > 0) layers.push(bg);
+      }
+      let bg = [255, 255, 255, 1];
+      for (const l of layers.reverse()) bg = over(l, bg);
+      const fg = over(rgba(st.color), bg);
+      const [hi, lo] = [lum(fg), lum(bg)].sort((x, y) => y - x);
+      out.push({ text: own.slice(0, 30), size: parseFloat(st.fontSize), contrast: (hi! + 0.05) / (lo! + 0.05) });
+    }
+    return out;
+  });
+}
+
+async function expectReadable(page: Page, where: string): Promise<void> {
+  const facts = await textFacts(page);
+  expect(facts.length, where).toBeGreaterThan(3);
+  expect(facts.filter((f) => f.size < 32), `${where}: text under 32 px`).toEqual([]);
+  expect(facts.filter((f) => f.contrast < 4.5), `${where}: contrast under 4.5:1`).toEqual([]);
+  // nothing runs off the screen
+  const fits = await page.evaluate(() => document.documentElement.scrollHeight <= innerHeight + 1 && document.documentElement.scrollWidth <= innerWidth + 1);
+  expect(fits, `${where}: fits the screen`).toBe(true);
+}
+
+/** Sizes of every visible button, and the keypad's gaps. */
+async function targetSizes(page: Page) {
+  return page.evaluate(() => {
+    const rect = (el: Element) => el.getBoundingClientRect();
+    const visible = Array.from(document.querySelectorAll('button')).filter((b) => b.getClientRects().length > 0 && !b.closest('[hidden]'));
+    const keys = Array.from(document.querySelectorAll('#keypad .key')).map(rect);
+    const [k1, k2, , k4] = keys;
+    return {
+      smallestButton: Math.min(...visible.map((b) => Math.min(rect(b).width, rect(b).height))),
+      key: { w: Math.min(...keys.map((r) => r.width)), h: Math.min(...keys.map((r) => r.height)) },
+      gap: k1 && k2 && k4 ? { x: k2.left - k1.right, y: k4.top - k1.bottom } : null,
+      titleSize: parseFloat(getComputedStyle(document.querySelector('h1')!).fontSize),
+      bodySize: parseFloat(getComputedStyle(document.body).fontSize),
+    };
+  });
+}
+
+const said = (page: Page) => page.evaluate(() => document.documentElement.dataset.spoken ?? '');
+
+describe('the kiosk touchscreen', () => {
+  it('portrait 1080×1920: a wrong code is refused in words, the right code opens the door, a wedge scan opens another', async () => {
+    const doc = await loadedDocument();
+    const { page, errors } = await openKiosk({ width: 1080, height: 1920 }, '?done=4');
+    await expect(page.locator('html').getAttribute('lang')).resolves.toBe('zh-CN');
+    await expect(page.locator('#go-scan').innerText()).resolves.toContain('扫码取件');
+    await expect(page.locator('#go-code').innerText()).resolves.toContain('输入取件码');
+    await expect(page.locator('.submit').innerText()).resolves.toContain('手机扫码办理证明');
+    expect(await page.evaluate(() => (document.getElementById('submit-qr') as HTMLImageElement).naturalWidth)).toBeGreaterThan(0);
+    await expectReadable(page, 'home');
+    await page.screenshot({ path: '/tmp/kiosk-home-portrait.png' });
+
+    await page.click('#go-code');
+    const sizes = await targetSizes(page);
+    expect(sizes.key.w).toBeGreaterThanOrEqual(100);
+    expect(sizes.key.h).toBeGreaterThanOrEqual(100);
+    expect(sizes.gap!.x).toBeGreaterThanOrEqual(10);
+    expect(sizes.gap!.y).toBeGreaterThanOrEqual(10);
+    expect(sizes.smallestButton).toBeGreaterThanOrEqual(64);
+    expect(sizes.titleSize).toBeGreaterThanOrEqual(56);
+    expect(sizes.bodySize).toBeGreaterThanOrEqual(32);
+    console.log('portrait sizes', JSON.stringify(sizes));
+
+    // a wrong code, by tapping
+    const wrong = doc.code === '12345678' ? '87654321' : '12345678';
+    await tap(page, wrong.slice(0, 5));
+    await expect(page.locator('#code-count').innerText()).resolves.toContain('还差 3 位');
+    await tap(page, wrong.slice(5));
+    await page.screenshot({ path: '/tmp/kiosk-code-portrait.png' });
+    await page.click('#key-ok');
+    await expect(page.locator('#code-title').innerText()).resolves.toContain('手机号后 4 位');
+    await tap(page, doc.last4);
+    await page.click('#key-ok');
+    await page.waitForSelector('#result-panel[data-outcome="refused"]');
+    await expect(page.locator('#result-zh').innerText()).resolves.toContain('不正确');
+    await expect(page.locator('#result-head').innerText()).resolves.toContain('没有打开柜门');
+    await expectReadable(page, 'refused');
+    await page.screenshot({ path: '/tmp/kiosk-refused-portrait.png' });
+    const unlocksBefore = h.cabinet.unlockCount(doc.no); // staff's loading opened it once
+    expect(unlocksBefore).toBe(1);
+
+    // the right code, by tapping again
+    await page.click('#result-retry');
+    await expect(page.locator('#boxes-code').innerText()).resolves.toBe('-');
+    await tap(page, doc.code);
+    await page.click('#key-ok');
+    await tap(page, doc.last4);
+    await page.click('#key-ok');
+    await page.waitForSelector('#result-panel[data-outcome="opened"]');
+    await expect(page.locator('#result-head').innerText()).resolves.toContain('已打开');
+    await expect(page.locator('#result-nos').innerText()).resolves.toBe(String(doc.no));
+    await expect(page.locator('#result-zh').innerText()).resolves.toContain(`${doc.no} 号柜门已打开`);
+    expect(parseFloat(await page.locator('#result-nos').evaluate((e) => getComputedStyle(e).fontSize))).toBeGreaterThanOrEqual(200);
+    expect(h.cabinet.unlockCount(doc.no)).toBe(unlocksBefore + 1);
+    await expectReadable(page, 'opened');
+    await page.screenshot({ path: '/tmp/kiosk-opened-portrait.png' });
+    // the prompts matched the screens; no digit was ever said
+    const spoken = await said(page);
+    expect(spoken).toContain('wrong');
+    expect(spoken).toContain('opened');
+    expect(spoken).not.toMatch(/\d/);
+
+    // the resident takes the document and shuts the door: thanks, then home
+    h.cabinet.takeItem(doc.no);
+    h.cabinet.closeDoor(doc.no);
+    await page.waitForFunction(() => document.getElementById('result-zh')!.textContent!.includes('柜门已关好'));
+    await page.waitForSelector('body[data-screen="home"]', { timeout: 8000 });
+
+    // a keyboard-wedge scanner types the pickup QR fast and presses Enter
+    const doc2 = await loadedDocument();
+    const cred = activeCredentials(h.store.ctx, doc2.requestId).find((c) => c.purpose === 'pickup')!;
+    const token = makeRequestQrToken(h.store.keys, { requestId: doc2.requestId, credentialId: cred.credentialId, purpose: 'pickup' });
+    const before2 = h.cabinet.unlockCount(doc2.no);
+    await page.keyboard.type(token, { delay: 4 });
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#result-panel[data-outcome="opened"]');
+    await expect(page.locator('#result-nos').innerText()).resolves.toBe(String(doc2.no));
+    expect(h.cabinet.unlockCount(doc2.no)).toBe(before2 + 1);
+    expect(await page.locator('body').getAttribute('data-screen')).toBe('result');
+
+    // a person at a physical keyboard: a digit starts code entry
+    await page.click('#result-home');
+    await page.waitForSelector('body[data-screen="home"]');
+    await page.keyboard.press('7');
+    await page.waitForSelector('body[data-screen="code"]');
+    await expect(page.locator('#boxes-code .box').first().innerText()).resolves.toBe('7');
+    await page.keyboard.press('Backspace');
+    expect(await page.locator('#boxes-code .box.filled').count()).toBe(0);
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('body[data-screen="home"]');
+
+    // the serial scanner's result arrives over /ws/kiosk
+    await h.flows.scan('https://example.org/not-ours', 'serial', 'scanner');
+    await page.waitForSelector('#result-panel[data-code="UNKNOWN_SCAN"]');
+    await expect(page.locator('#result-zh').innerText()).resolves.toContain('无法识别');
+
+    // the cabinet goes offline: said plainly, with typing still offered once it is back
+    await page.click('#result-home');
+    h.bus.emit('link', { state: 'offline' });
+    await page.waitForSelector('#link-banner:not([hidden])');
+    await expect(page.locator('#link-banner').innerText()).resolves.toMatch(/离线[\s\S]*输入取件码/);
+    await page.screenshot({ path: '/tmp/kiosk-offline-portrait.png' });
+    h.bus.emit('link', { state: 'online' });
+    await page.waitForSelector('#link-banner', { state: 'hidden' });
+
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('landscape 1920×1080: every screen fits, text ≥ 32 px, contrast ≥ 4.5:1, keys ≥ 64 px', async () => {
+    const { page, errors } = await openKiosk({ width: 1920, height: 1080 });
+    await expectReadable(page, 'landscape home');
+    await page.screenshot({ path: '/tmp/kiosk-home-landscape.png' });
+    await page.click('#go-scan');
+    await expectReadable(page, 'landscape scan');
+    await expect(page.locator('#screen-scan').innerText()).resolves.toContain('请将手机二维码对准扫描口');
+    await page.screenshot({ path: '/tmp/kiosk-scan-landscape.png' });
+    await page.click('#screen-scan [data-action="code"]');
+    await tap(page, '2024');
+    await expectReadable(page, 'landscape code');
+    const sizes = await targetSizes(page);
+    expect(Math.min(sizes.key.w, sizes.key.h)).toBeGreaterThanOrEqual(100);
+    expect(sizes.smallestButton).toBeGreaterThanOrEqual(64);
+    console.log('landscape sizes', JSON.stringify(sizes));
+    await page.screenshot({ path: '/tmp/kiosk-code-landscape.png' });
+    await tap(page, '1231');
+    await page.click('#key-ok');
+    await tap(page, '0000');
+    await page.click('#key-ok');
+    await page.waitForSelector('#result-panel[data-outcome="refused"]');
+    await expectReadable(page, 'landscape refused');
+    await page.screenshot({ path: '/tmp/kiosk-refused-landscape.png' });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('idle: a warning with one big button gives more time; then back home with what was typed cleared', async () => {
+    const { page, errors } = await openKiosk({ width: 1080, height: 1920 }, '?idle=1&warn=2');
+    await page.click('#go-code');
+    await tap(page, '135');
+    await page.waitForSelector('#idle-warning:not([hidden])', { timeout: 3000 });
+    await expect(page.locator('#more-time').innerText()).resolves.toContain('还需要更多时间吗');
+    const button = await page.locator('#more-time').boundingBox();
+    expect(Math.min(button!.width, button!.height)).toBeGreaterThanOrEqual(200);
+    await page.screenshot({ path: '/tmp/kiosk-idle-portrait.png' });
+    expect(await said(page)).toContain('more-time');
+    await page.click('#more-time');
+    await page.waitForSelector('#idle-warning', { state: 'hidden' });
+    expect(await page.locator('#boxes-code .box.filled').count()).toBe(3);
+    // nobody answers this time
+    await page.waitForSelector('#idle-warning:not([hidden])', { timeout: 3000 });
+    await page.waitForSelector('body[data-screen="home"]', { timeout: 4000 });
+    await page.click('#go-code');
+    expect(await page.locator('#boxes-code .box.filled').count()).toBe(0);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});
