@@ -70,15 +70,15 @@ async function measure(page: Page): Promise<Measure> {
     const out = {
       bodyFont: px(body.fontSize),
       bodyLineHeight: px(body.lineHeight) / px(body.fontSize),
-      h1Font: Math.min(...[...document.querySelectorAll('h1')].filter(visible).map((e) => px(getComputedStyle(e).fontSize))),
+      h1Font: Math.min(...Array.from(document.querySelectorAll('h1')).filter(visible).map((e) => px(getComputedStyle(e).fontSize))),
       minZhFont: Infinity, minZhWhere: '', minEnFont: Infinity,
       minTarget: Infinity, minTargetWhere: '', targets: 0,
       minContrast: Infinity, minContrastWhere: '',
       scrollWidth: document.documentElement.scrollWidth,
     };
-    for (const el of document.querySelectorAll('body *')) {
+    for (const el of Array.from(document.querySelectorAll('body *'))) {
       if (!visible(el)) continue;
-      const ownText = [...el.childNodes].some((n) => n.nodeType === Node.TEXT_NODE && (n.textContent ?? '').trim() !== '');
+      const ownText = Array.from(el.childNodes).some((n) => n.nodeType === Node.TEXT_NODE && (n.textContent ?? '').trim() !== '');
       if (ownText) {
         const s = getComputedStyle(el);
         const size = px(s.fontSize);
@@ -113,6 +113,12 @@ function checkSizes(m: Measure, where: string): void {
   expect(m.scrollWidth, `${where}: no sideways scrolling`).toBeLessThanOrEqual(390);
 }
 
+/** The whole page, and the first screen as the resident sees it. */
+async function shoot(page: Page, path: string): Promise<void> {
+  await page.screenshot({ path: `${path}.png`, fullPage: true });
+  await page.screenshot({ path: `${path}-screen.png` });
+}
+
 const requestCount = () => (h.store.db.prepare('SELECT count(*) AS n FROM requests').get() as { n: number }).n;
 
 async function statusOf(statusToken: string): Promise<string> {
@@ -131,6 +137,9 @@ it('a resident applies from the phone, follows the request to the cabinet, and a
 
   // ------------------------------------------------------------------ choose, then a wrong mobile number
   await page.goto(`${h.url}/m/submit`);
+  await page.getByRole('button', { name: /居住证明/ }).waitFor();
+  sizes.choose = await measure(page);
+  await shoot(page, '/tmp/phone-choose');
   await page.getByRole('button', { name: /居住证明/ }).click();
   await page.getByLabel('身份证号码').waitFor({ state: 'visible' });
   await page.getByLabel('楼号').waitFor({ state: 'visible' });
@@ -155,7 +164,7 @@ it('a resident applies from the phone, follows the request to the cabinet, and a
   expect(errorBox!.y - (inputBox!.y + inputBox!.height)).toBeLessThan(40);
   expect(requestCount()).toBe(0);
   sizes.submit = await measure(page);
-  await page.screenshot({ path: '/tmp/phone-submit-error.png', fullPage: true });
+  await shoot(page, '/tmp/phone-submit-error');
 
   // ------------------------------------------------------------------ fixed: submitted, on the status page
   await page.getByLabel('手机号码').fill('13812345678');
@@ -173,7 +182,7 @@ it('a resident applies from the phone, follows the request to the cabinet, and a
   expect(stored).toContain('residentToken');
   expect(stored).not.toContain(uniqueIdNumber(7));
   sizes.submitted = await measure(page);
-  await page.screenshot({ path: '/tmp/phone-status-submitted.png', fullPage: true });
+  await shoot(page, '/tmp/phone-status-submitted');
 
   // ------------------------------------------------------------------ staff accept, prepare and load it
   const { id } = h.store.db.prepare('SELECT id FROM requests WHERE number = ?').get(number) as { id: number };
@@ -203,7 +212,7 @@ it('a resident applies from the phone, follows the request to the cabinet, and a
   expect(bodyText).not.toContain('13812345678');
   expect(bodyText).not.toContain(uniqueIdNumber(7).slice(6, 14));
   sizes.loaded = await measure(page);
-  await page.screenshot({ path: '/tmp/phone-status-loaded.png', fullPage: true });
+  await shoot(page, '/tmp/phone-status-loaded');
 
   // ------------------------------------------------------------------ the same phone applies again
   await page.getByRole('link', { name: /办理其他事项/ }).click();
@@ -212,6 +221,9 @@ it('a resident applies from the phone, follows the request to the cabinet, and a
   expect(await page.locator('#registered').textContent()).toContain('138****5678');
   expect(await page.locator('#mine').textContent()).toContain(number);
   await page.getByRole('button', { name: /我的二维码/ }).click();
+  await page.locator('#myqr-img').waitFor({ state: 'visible' });
+  sizes.chooseRegistered = await measure(page);
+  await shoot(page, '/tmp/phone-choose-registered');
   const myQr = page.locator('#myqr-img');
   await expect.poll(() => myQr.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBeGreaterThan(0);
   await page.getByRole('button', { name: /养老\/高龄补贴证明/ }).click();
@@ -220,7 +232,7 @@ it('a resident applies from the phone, follows the request to the cabinet, and a
   expect(await page.locator('#row-address').isVisible()).toBe(false);
   expect(await page.locator('#name').isVisible()).toBe(false);
   sizes.again = await measure(page);
-  await page.screenshot({ path: '/tmp/phone-submit-again.png', fullPage: true });
+  await shoot(page, '/tmp/phone-submit-again');
   await page.getByRole('button', { name: /提交申请/ }).click();
   await page.waitForURL((u) => u.pathname.startsWith('/m/status/') && !u.pathname.endsWith(statusToken));
   await expect.poll(() => page.locator('#state-zh').textContent()).toContain('已提交');
@@ -235,6 +247,38 @@ it('a resident applies from the phone, follows the request to the cabinet, and a
 
   for (const [where, m] of Object.entries(sizes)) checkSizes(m, where);
   console.log('phone page sizes', JSON.stringify(sizes, (_k, v) => (typeof v === 'number' ? Math.round(v * 100) / 100 : v)));
+  expect(errors).toEqual([]);
+  await page.close();
+});
+
+it('materials expected: the drop-off QR code and what to do; then a refusal shows its reason in words', async () => {
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  const r = await h.api.post<{ requestId: number; statusToken: string; state: string }>('/api/requests', {
+    body: { name: '李四', mobile: '13900001234', idNumber: uniqueIdNumber(8), address: { building: '3号楼', unit: '1', room: '502' }, serviceCode: 'family_relationship' },
+  });
+  expect(r.status).toBe(201);
+  expect(r.body.state).toBe('awaiting_materials');
+  await page.goto(`${h.url}/m/status/${r.body.statusToken}`);
+  await page.locator('#dropoff').waitFor({ state: 'visible' });
+  expect(await page.locator('#dropoff').textContent()).toContain('柜门打开后，放入材料');
+  const img = page.locator('#dropoff-img');
+  await expect.poll(() => img.evaluate((i: HTMLImageElement) => i.complete && i.naturalWidth)).toBeGreaterThan(0);
+  expect(await page.locator('#pickup').isVisible()).toBe(false);
+  await shoot(page, '/tmp/phone-status-dropoff');
+
+  const staff = await h.staffSession('staff');
+  expect((await staff.api.post(`/api/staff/requests/${r.body.requestId}/reject`, { body: { reason: '户籍不在本社区' } })).status).toBe(200);
+  await page.getByRole('button', { name: /刷新/ }).click();
+  await page.locator('#reason').waitFor({ state: 'visible' });
+  expect(await page.locator('#reason').textContent()).toContain('户籍不在本社区');
+  expect(await page.locator('#state-zh').textContent()).toBe('未能办理');
+  expect(await page.locator('#dropoff').isVisible()).toBe(false);
+  expect(await page.locator('#progress-section').isVisible()).toBe(false);
+  const m = await measure(page);
+  checkSizes(m, 'rejected');
+  await shoot(page, '/tmp/phone-status-rejected');
   expect(errors).toEqual([]);
   await page.close();
 });
@@ -257,7 +301,7 @@ it('a desktop browser shows the same pages at a readable width', async () => {
   expect(focused).toContain('居住证明');
   await page.keyboard.press('Enter');
   await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe('form-title');
-  await page.screenshot({ path: '/tmp/phone-desktop-form.png', fullPage: true });
+  await shoot(page, '/tmp/phone-desktop-form');
   expect(errors).toEqual([]);
   await page.close();
 });

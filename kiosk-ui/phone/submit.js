@@ -52,10 +52,7 @@ async function loadServices() {
     b.type = 'button';
     b.dataset.code = s.code;
     if (s.needsMaterials) {
-      const tag = document.createElement('span');
-      tag.className = 'tag';
-      tag.textContent = '需要放入材料 · materials needed';
-      b.append(tag);
+      b.append(bilingual('span', '需要先把材料放进帮办柜', 'materials to drop off first', 'tag'));
     }
     b.addEventListener('click', () => choose(s.code, true));
     li.append(b);
@@ -209,7 +206,6 @@ async function submit(event) {
   button.disabled = true;
   setBilingual($('#submit-status'), '正在提交，请稍候…', 'Submitting…');
   const r = await api('POST', '/api/requests', body);
-  button.disabled = false;
 
   if (r.ok) {
     setBilingual($('#submit-status'), '提交成功，正在打开办理进度…', 'Submitted: opening the progress page…');
@@ -228,6 +224,7 @@ async function submit(event) {
     return;
   }
 
+  button.disabled = false;
   setText($('#submit-status'), '');
   const err = r.error;
   if (err.field === 'residentToken') {
