@@ -54,7 +54,7 @@ async function signIn(page: Page, login: string, pin = TEST_PIN): Promise<void> 
 const row = (page: Page, group: string, number: string) => page.locator(`[data-group="${group}"] [data-request="${number}"]`);
 const cell = (page: Page, no: number) => page.locator(`#grid [data-no="${no}"]`);
 
-/** Visible text under 18 px and buttons under 44 × 44 px, measured from the rendered page. */
+/** Visible text under 18 px or under 4.5:1 contrast, and buttons under 44 × 44 px, measured from the rendered page. */
 async function sizeProblems(page: Page): Promise<string[]> {
   return page.evaluate(() => {
     const out: string[] = [];
@@ -67,7 +67,33 @@ async function sizeProblems(page: Page): Promise<string[]> {
       const px = parseFloat(getComputedStyle(p).fontSize);
       if (px < 18) out.push(`text ${px}px: ${n.textContent.trim().slice(0, 30)}`);
     }
-    for (const b of document.querySelectorAll('button')) {
+    // contrast of every visible text against the first opaque background behind it (stripes count as their lighter colour)
+    const rgba = (c: string): number[] => (c.match(/[\d.]+/g) ?? []).map(Number);
+    const lum = ([r, g, b]: number[]) => {
+      const f = (v: number) => ((v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+      return 0.2126 * f(r!) + 0.7152 * f(g!) + 0.0722 * f(b!);
+    };
+    const background = (e: Element | null): number[] => {
+      for (; e; e = e.parentElement) {
+        const st = getComputedStyle(e);
+        if (st.backgroundImage !== 'none') return [243, 243, 243];
+        const c = rgba(st.backgroundColor);
+        if (c.length === 3 || (c.length === 4 && c[3]! > 0.5)) return c.slice(0, 3);
+      }
+      return [255, 255, 255];
+    };
+    const seen = new Set<Element>();
+    const walker2 = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let n = walker2.nextNode(); n; n = walker2.nextNode()) {
+      const p = n.parentElement;
+      if (!p || seen.has(p) || !n.textContent?.trim() || p.closest('[hidden], .visually-hidden') || p.getBoundingClientRect().width === 0) continue;
+      seen.add(p);
+      const fg = rgba(getComputedStyle(p).color);
+      const [a, b] = [lum(fg), lum(background(p))];
+      const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+      if (ratio < 4.5) out.push(`contrast ${ratio.toFixed(2)}: ${n.textContent.trim().slice(0, 30)}`);
+    }
+    for (const b of Array.from(document.querySelectorAll('button'))) {
       const r = b.getBoundingClientRect();
       if (r.width === 0 || b.closest('[hidden]')) continue;
       if (r.height < 44 || r.width < 44) out.push(`button ${Math.round(r.width)}×${Math.round(r.height)}: ${b.textContent?.trim().slice(0, 30)}`);

@@ -358,9 +358,10 @@ function renderAnswer() {
   box.className = `answer ${a.tone}`;
   const lead = { ok: ['好了', 'Done'], warn: ['请注意', 'Please note'], error: ['没有成功', 'Not done'] }[a.tone];
   box.replaceChildren(
-    el('p', { class: 'answer-lead' }, lead[0], ' ', en(lead[1])),
-    el('p', { class: 'answer-zh', id: 'answer-text' }, a.zh),
-    a.en ? el('p', { class: 'answer-en', lang: 'en' }, a.en) : null,
+    el('div', { class: 'answer-words' },
+      el('p', { class: 'answer-lead' }, lead[0], ' ', en(lead[1])),
+      el('p', { class: 'answer-zh', id: 'answer-text' }, a.zh),
+      a.en ? el('p', { class: 'answer-en', lang: 'en' }, a.en) : null),
     el('button', { type: 'button', class: 'btn secondary', onclick: () => showAnswer(null) }, '知道了 ', en('OK')),
   );
 }
@@ -773,15 +774,26 @@ function renderGrid() {
         type: 'button', class: cls, 'data-no': c.no, 'data-state': c.state, 'data-door': c.door, 'data-fk': `cell-${c.no}`,
         'aria-label': label, 'aria-pressed': String(state.selectedNo === c.no), onclick: () => selectCompartment(c.no),
       },
-      el('span', { class: 'cno' }, `${c.no}`, el('span', { class: 'unit' }, '号')),
-      el('span', { class: 'cstate' }, s[0]),
-      el('span', { class: 'cdoor' }, c.door === 'open' ? '🔓 ' : '', door[0]),
+      el('span', { class: 'ctop' }, el('span', { class: 'cno' }, `${c.no}`, el('span', { class: 'unit' }, '号')), el('span', { class: 'cstate' }, s[0])),
+      el('span', { class: 'cdoor' }, door[0]),
       num ? el('span', { class: 'creq' }, num) : null,
       c.state === 'fault' && c.faultReason ? el('span', { class: 'cfault' }, c.faultReason) : null,
       state.flashing.has(c.no) && c.door === 'open' ? el('span', { class: 'cflash' }, '刚打开') : null));
   });
   replaceKeepingFocus(grid, cells);
+  renderLegend();
   renderCompartmentPanel();
+}
+
+/** What the cell words and colours mean, Chinese and English (the cells themselves only have room for Chinese). */
+function renderLegend() {
+  const legend = $('grid-legend');
+  if (legend.childElementCount) return;
+  const items = [
+    ['free', COMPARTMENT_WORDS.free], ['occupied', ['有文件', 'Document inside']], ['occupied', ['有材料', 'Materials inside']], ['reserved', COMPARTMENT_WORDS.reserved],
+    ['open', COMPARTMENT_WORDS.open], ['fault', COMPARTMENT_WORDS.fault], ['disabled', COMPARTMENT_WORDS.disabled],
+  ];
+  legend.replaceChildren(...items.map(([st, w]) => el('li', {}, el('span', { class: `swatch cs-${st}`, 'aria-hidden': 'true' }), w[0], ' ', en(w[1]))));
 }
 
 function selectCompartment(no) {

@@ -78,6 +78,7 @@ export const ALARM_WORDS = {
   item_not_taken: ['文件没有被取走', 'Document not taken'],
   item_left_behind: ['柜内有不明物品', 'Unexpected item inside'],
   item_missing: ['柜内物品不见了', 'Item missing'],
+  materials_deposited: ['居民交来材料，请取出', 'Materials dropped off: take them out'],
   compartment_fault: ['柜格故障', 'Compartment fault'],
   link_offline: ['柜子连接中断', 'Cabinet link down'],
   board_rebooted: ['控制板重启', 'Lock board restarted'],
