@@ -208,10 +208,10 @@ it('a resident applies from the phone, follows the request to the cabinet, and a
   await expect.poll(() => qr.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBeGreaterThan(0);
   const qrBox = await qr.boundingBox();
   expect(qrBox!.width / 390, 'pickup QR width / screen width').toBeGreaterThanOrEqual(0.7);
+  sizes.loaded = { ...(await measure(page)), qrWidthShare: qrBox!.width / 390 } as Measure;
   const bodyText = (await page.locator('body').textContent())!;
   expect(bodyText).not.toContain('13812345678');
   expect(bodyText).not.toContain(uniqueIdNumber(7).slice(6, 14));
-  sizes.loaded = await measure(page);
   await shoot(page, '/tmp/phone-status-loaded');
 
   // ------------------------------------------------------------------ the same phone applies again
