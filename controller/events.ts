@@ -12,6 +12,7 @@ export type AlarmKind =
   | 'item_not_taken' // a pickup door closed with the document still inside
   | 'item_left_behind' // an item found where none should be
   | 'item_missing' // an item recorded inside is gone
+  | 'materials_deposited' // a resident dropped off materials: staff should take them out
   | 'compartment_fault'
   | 'link_offline'
   | 'board_rebooted'

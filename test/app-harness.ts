@@ -51,7 +51,7 @@ export async function startTestApp(opts: { clock?: FakeClock; kioskKey?: string;
   const store = openStore({ dataDir: dir, utcOffsetMinutes: 480, ...(opts.clock ? { now: opts.clock.now } : {}) });
   applyLayout(store.ctx, layoutGrid(1, 24), SYSTEM_ACTOR);
   const cabinet = new SimCabinet();
-  const config = loadConfig({ DATA_DIR: dir, ...(opts.kioskKey ? { KIOSK_KEY: opts.kioskKey } : {}), ...(opts.publicUrl ? { PUBLIC_URL: opts.publicUrl } : {}) });
+  const config = loadConfig({ DATA_DIR: dir, DOOR_OPEN_TIMEOUT_MS: '1000', ...(opts.kioskKey ? { KIOSK_KEY: opts.kioskKey } : {}), ...(opts.publicUrl ? { PUBLIC_URL: opts.publicUrl } : {}) });
   const logger = silentLogger();
   const driver = new BoardDriver(driverOptions(streamEndpoint('embedded simulator', () => cabinet.connectInProcess())));
   const bus = new EventBus();

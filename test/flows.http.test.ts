@@ -185,8 +185,8 @@ async function auditAll(w: World, query: Record<string, number>): Promise<AuditR
 const KEY = /^(request\.|unlock\.|door\.|credential\.|compartment\.(reserved|fault)$|notification\.)/;
 
 /**
- * The request's audit trail (its own rows) merged with the door facts of the compartments it used while it was
- * using them (door rows name the compartment, not the request), oldest first, key actions only.
+ * The request's audit trail (its own rows, door facts included) merged with the door facts of the compartments it
+ * used while it was using them, each row once, oldest first, key actions only.
  */
 async function trail(w: World, id: number, usedCompartments: number[]): Promise<string[]> {
   const own = (await detail(w, id)).audit;
@@ -196,7 +196,8 @@ async function trail(w: World, id: number, usedCompartments: number[]): Promise<
   for (const no of usedCompartments) {
     doors.push(...(await auditAll(w, { compartment: no })).filter((e) => e.action.startsWith('door.') && e.id > first && e.id < last));
   }
-  return [...own, ...doors].sort((a, b) => a.id - b.id).map((e) => e.action).filter((a) => KEY.test(a));
+  const rows = new Map([...own, ...doors].map((e) => [e.id, e]));
+  return [...rows.values()].sort((a, b) => a.id - b.id).map((e) => e.action).filter((a) => KEY.test(a));
 }
 
 /** Every unlock.* row of the audit log, oldest first. */

@@ -179,12 +179,13 @@ export class CabinetFlows {
    * the answer goes back to the caller and, for the kiosk screen, onto the event bus.
    */
   async scan(text: string, deviceId: string, source: 'scanner' | 'kiosk' = 'kiosk'): Promise<KioskAnswer> {
+    if (!this.ready) return this.publish(source, 'qr', this.kiosk('NOT_READY'));
     return this.publish(source, 'qr', await this.scanned(text, deviceId));
   }
 
   /** The resident typed the 8-digit pickup code and the last 4 digits of the phone. */
   async pickupByCode(code: string, phoneLast4: string, deviceId: string): Promise<KioskAnswer> {
-    this.assertReady();
+    if (!this.ready) return this.publish('kiosk', 'code', this.kiosk('NOT_READY'));
     const verified = verifyCode(this.d.store.ctx, { code, phoneLast4, deviceId });
     const answer = !verified.ok ? this.refused(verified)
       : verified.purpose === 'pickup' ? await this.pickups([verified.requestId], deviceId) : await this.deposit(verified.requestId, deviceId);
@@ -291,7 +292,7 @@ export class CabinetFlows {
       this.transition(requestId, 'deposit', actor);
       this.doors.setCompartment(no, 'occupied', actor);
       const r = requireRequest(this.d.store.ctx, requestId);
-      this.d.bus.alarm('reconcile', `申请 ${r.number} 的材料已放入 ${no} 号柜，请取出。Materials for ${r.number} are in compartment ${no}.`, { compartment: no, requestId });
+      this.d.bus.alarm('materials_deposited', `申请 ${r.number} 的材料已放入 ${no} 号柜，请取出。Materials for ${r.number} are in compartment ${no}.`, { compartment: no, requestId });
       return 'deposited';
     }
     this.transition(requestId, 'deposit_aborted', actor);

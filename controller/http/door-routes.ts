@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import type { DoorAnswer, KioskAnswer } from '../flows/cabinet.js';
 import type { AppDeps } from './app.js';
-import { HttpError, route, type Caller, type RouteSpec } from './routes.js';
+import { errorBodySchema, HttpError, route, type Caller, type ResponseSpec, type RouteSpec } from './routes.js';
 
 const kioskAnswerSchema = z.object({
   ok: z.boolean(),
@@ -45,8 +45,21 @@ function staffOf(caller: Caller): number {
   return caller.staffId;
 }
 
-const doorResponses = { 200: { description: 'the door is open, or why not (CABINET_FULL is an answer, not an error)', schema: doorAnswerSchema } };
-const kioskResponses = { 200: { description: 'what to show the resident; ok=false says why in plain words', schema: kioskAnswerSchema } };
+const err = (description: string): ResponseSpec => ({ description, schema: errorBodySchema });
+/** What a staff door action may answer besides 200 (the 400/401/403 of every route are added by the OpenAPI builder). */
+const staffDoorErrors = {
+  404: err('no such request or compartment'),
+  409: err('the request or compartment is not in a state that allows this'),
+  429: err('too many unlocks in the last minute: try again shortly'),
+  503: err('the cabinet is not ready (link down, or the start-up check is still running)'),
+};
+const doorResponses = { 200: { description: 'the door is open, or why not (CABINET_FULL is an answer, not an error)', schema: doorAnswerSchema }, ...staffDoorErrors };
+const kioskResponses = {
+  200: { description: 'what to show the resident; ok=false says why in plain words (NOT_READY while the cabinet checks itself)', schema: kioskAnswerSchema },
+  409: err('a compartment changed under the operation'),
+  429: err('too many unlocks in the last minute'),
+  503: err('the lock board link is down'),
+};
 
 export function doorRoutes({ flows }: AppDeps): RouteSpec[] {
   return [
@@ -89,7 +102,7 @@ export function doorRoutes({ flows }: AppDeps): RouteSpec[] {
       method: 'post', path: '/api/staff/compartments/:no/disable', tag: 'cabinet', access: 'admin',
       summary: 'Take an empty compartment out of service',
       params: noParams, body: reasonBody,
-      responses: { 200: { description: 'the compartment', schema: z.object({ no: z.number().int(), state: z.string() }) } },
+      responses: { 200: { description: 'the compartment', schema: z.object({ no: z.number().int(), state: z.string() }) }, 404: staffDoorErrors[404], 409: staffDoorErrors[409] },
       handler: ({ params, body, caller }) => {
         const c = flows.setDisabled(staffOf(caller), params.no, true, body.reason);
         return [200, { no: c.no, state: c.state }];
@@ -99,7 +112,7 @@ export function doorRoutes({ flows }: AppDeps): RouteSpec[] {
       method: 'post', path: '/api/staff/compartments/:no/enable', tag: 'cabinet', access: 'admin',
       summary: 'Put a disabled compartment back into service',
       params: noParams, body: reasonBody,
-      responses: { 200: { description: 'the compartment', schema: z.object({ no: z.number().int(), state: z.string() }) } },
+      responses: { 200: { description: 'the compartment', schema: z.object({ no: z.number().int(), state: z.string() }) }, 404: staffDoorErrors[404], 409: staffDoorErrors[409] },
       handler: ({ params, body, caller }) => {
         const c = flows.setDisabled(staffOf(caller), params.no, false, body.reason);
         return [200, { no: c.no, state: c.state }];

@@ -243,7 +243,7 @@ export function recordDoorFact(
 ): DoorFactOutcome {
   return inTransaction(ctx.db, () => {
     const now = ctx.now();
-    const comp = ctx.db.prepare<[number], { door: DoorState }>('SELECT door FROM compartments WHERE no = ?').get(args.compartmentNo);
+    const comp = ctx.db.prepare<[number], { door: DoorState; request_id: number | null }>('SELECT door, request_id FROM compartments WHERE no = ?').get(args.compartmentNo);
     if (!comp) throw new CabinetError('NOT_FOUND', `no compartment ${args.compartmentNo}`, { compartmentNo: args.compartmentNo });
     if (comp.door === args.door) return { changed: false, fact: null, unexplainedOpen: false };
     let intentId: number | null = null;
@@ -272,6 +272,7 @@ export function recordDoorFact(
       actor: { kind: 'system', id: null },
       action: unexplainedOpen ? 'door.opened_unexplained' : `door.${args.door}`,
       compartmentNo: args.compartmentNo,
+      requestId: comp.request_id,
       detail: { source: args.source, from: comp.door, ...(intentId !== null ? { intentId } : {}) },
     });
     return { changed: true, fact: { id, compartmentNo: args.compartmentNo, door: args.door, source: args.source, intentId, at: now }, unexplainedOpen };
