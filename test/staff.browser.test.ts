@@ -6,6 +6,8 @@
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SYSTEM_ACTOR } from '../controller/domain/types.js';
+import { transitionRequest } from '../controller/store/index.js';
 import { startTestApp, TEST_PIN, uniqueIdNumber, type TestApp } from './app-harness.js';
 import { launchBrowser } from './browser.js';
 
@@ -233,6 +235,16 @@ describe('staff console', () => {
     await page.locator(`#grid [data-no="${no}"][data-state="occupied"][data-door="closed"]`).waitFor();
     const audit = await admin.api.get<{ entries: { action: string; detail: { reason?: string } }[] }>('/api/staff/audit', { query: { compartment: no } });
     expect(audit.body.entries.find((e) => e.action === 'compartment.force_open')?.detail.reason).toBe('居民来电说文件拿错了，当面核对');
+
+    // days later the document is overdue (the overdue job's transition, published as the flows do): 逾期 in words
+    const od = transitionRequest(h.store.ctx, { requestId: r.id, event: 'mark_overdue', actor: SYSTEM_ACTOR });
+    h.bus.emit('request', { id: r.id, number: r.number, state: od.request.state, from: od.from });
+    const overdueRow = page.locator(`[data-group="cabinet"] [data-request="${r.number}"].is-overdue`);
+    await overdueRow.waitFor();
+    expect(await overdueRow.locator('.state').textContent()).toContain('逾期');
+    expect(await overdueRow.getByRole('button', { name: /^取回文件/ }).count()).toBe(1);
+    await expect.poll(() => cell(page, no).textContent()).toContain('逾期');
+    await page.screenshot({ path: '/tmp/staff-5-admin.png', fullPage: true });
 
     // disable and enable a free compartment
     const free = Number(await page.locator('#grid [data-state="free"]').first().getAttribute('data-no'));

@@ -64,6 +64,7 @@ function showPinChange() {
   stopConsole();
   show('pin');
   for (const id of ['current-pin', 'new-pin', 'new-pin2']) $(id).value = '';
+  $('pin-username').value = loadSession()?.staff?.login ?? '';
   $('pin-error').textContent = '';
   $('current-pin').focus();
 }
@@ -230,6 +231,7 @@ function onLiveMessage(msg) {
       state.numbers.set(msg.id, msg.number);
       onAnswerRequest(msg);
       scheduleRequests();
+      scheduleCompartments(); // the grid shows overdue documents too
       if (msg.id === state.detailId) scheduleDetail();
       break;
     case 'alarm':
@@ -768,7 +770,7 @@ function renderGrid() {
     const door = DOOR_WORDS[c.door] ?? [c.door, c.door];
     const num = c.contents?.requestNumber || (c.contents ? state.numbers.get(c.contents.requestId) ?? '' : '');
     const cls = ['cell', `cs-${c.state}`, `door-${c.door}`, state.flashing.has(c.no) ? 'flash' : '', state.selectedNo === c.no ? 'is-selected' : ''].join(' ');
-    const label = [`${c.no} 号柜`, s[0], door[0], num, c.faultReason ?? ''].filter(Boolean).join('，');
+    const label = [`${c.no} 号柜`, s[0], door[0], num, c.contents?.requestState === 'overdue' ? '逾期' : '', c.faultReason ?? ''].filter(Boolean).join('，');
     return el('div', { role: 'listitem', class: 'cell-wrap' },
       el('button', {
         type: 'button', class: cls, 'data-no': c.no, 'data-state': c.state, 'data-door': c.door, 'data-fk': `cell-${c.no}`,
@@ -777,6 +779,7 @@ function renderGrid() {
       el('span', { class: 'ctop' }, el('span', { class: 'cno' }, `${c.no}`, el('span', { class: 'unit' }, '号')), el('span', { class: 'cstate' }, s[0])),
       el('span', { class: 'cdoor' }, door[0]),
       num ? el('span', { class: 'creq' }, num) : null,
+      c.contents?.requestState === 'overdue' ? el('span', { class: 'overdue-tag' }, '逾期') : null,
       c.state === 'fault' && c.faultReason ? el('span', { class: 'cfault' }, c.faultReason) : null,
       state.flashing.has(c.no) && c.door === 'open' ? el('span', { class: 'cflash' }, '刚打开') : null));
   });
