@@ -266,6 +266,36 @@ describe('the kiosk touchscreen', () => {
     await page.close();
   });
 
+  it('ships every spoken prompt as a small clip the browser decodes', async () => {
+    const { page, errors } = await openKiosk({ width: 1080, height: 1920 });
+    // a string, so that vitest leaves the page's own dynamic import alone
+    const clips = await page.evaluate<{ name: string; bytes: number; seconds: number }[]>(`(async () => {
+      const { CLIPS } = await import('/ui/kiosk/sounds.js');
+      const out = [];
+      for (const name of Object.keys(CLIPS)) {
+        const url = '/ui/kiosk/sounds/' + name + '.wav';
+        const bytes = (await (await fetch(url)).arrayBuffer()).byteLength;
+        const seconds = await new Promise((resolve, reject) => {
+          const a = new Audio(url);
+          a.onloadedmetadata = () => resolve(a.duration);
+          a.onerror = () => reject(new Error(name + ': cannot decode'));
+        });
+        out.push({ name, bytes, seconds });
+      }
+      return out;
+    })()`);
+    for (const required of ['welcome', 'prompt', 'opened', 'wrong', 'staff']) expect(clips.map((c) => c.name)).toContain(required);
+    for (const c of clips) {
+      expect(c.seconds, c.name).toBeGreaterThan(0.3);
+      expect(c.seconds, c.name).toBeLessThan(8);
+    }
+    const total = clips.reduce((n, c) => n + c.bytes, 0);
+    console.log('clips', clips.length, 'total bytes', total);
+    expect(total).toBeLessThan(400_000);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it('idle: a warning with one big button gives more time; then back home with what was typed cleared', async () => {
     const { page, errors } = await openKiosk({ width: 1080, height: 1920 }, '?idle=1&warn=2');
     await page.click('#go-code');
@@ -284,6 +314,29 @@ describe('the kiosk touchscreen', () => {
     await page.waitForSelector('body[data-screen="home"]', { timeout: 4000 });
     await page.click('#go-code');
     expect(await page.locator('#boxes-code .box.filled').count()).toBe(0);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('too many wrong codes: LOCKED says so in words, with the wait, and points to the staff', async () => {
+    // earlier wrong tries count too: keep failing through the API until the kiosk is locked
+    for (let i = 0; i < 10; i++) {
+      const r = await h.api.post<{ code: string }>('/api/kiosk/pickup', { body: { code: '00000000', phoneLast4: '0000' } });
+      if (r.body.code === 'LOCKED') break;
+    }
+    const { page, errors } = await openKiosk({ width: 1920, height: 1080 });
+    await page.click('#go-code');
+    await tap(page, '11112222');
+    await page.click('#key-ok');
+    await tap(page, '3333');
+    await page.click('#key-ok');
+    await page.waitForSelector('#result-panel[data-code="LOCKED"]');
+    await expect(page.locator('#result-zh').innerText()).resolves.toContain('尝试次数过多');
+    await expect(page.locator('#result-wait').innerText()).resolves.toMatch(/请等 (\d+ 分 )?\d+ 秒后再试/);
+    await expect(page.locator('#result-help').innerText()).resolves.toContain('联系工作人员');
+    expect(await page.evaluate(() => document.documentElement.dataset.lastSaid)).toBe('locked later staff');
+    await expectReadable(page, 'locked');
+    await page.screenshot({ path: '/tmp/kiosk-locked-landscape.png' });
     expect(errors).toEqual([]);
     await page.close();
   });

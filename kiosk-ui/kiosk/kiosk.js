@@ -240,7 +240,7 @@ function waitWords(ms) {
   if (s === 0) return '现在可以再试了<span class="en">You can try again now</span>';
   const zh = m > 0 ? `${m} 分 ${r} 秒` : `${r} 秒`;
   const en = m > 0 ? `${m} min ${r} s` : `${r} s`;
-  return `请等 ${zh} 后再试<span class="en">Please wait ${en}, then try again</span>`;
+  return `请等 ${zh}后再试<span class="en">Please wait ${en}, then try again</span>`;
 }
 
 /**
@@ -267,10 +267,10 @@ function showAnswer(a, kind) {
   $('result-help').hidden = opened || !(NEEDS_STAFF.has(a.code) || a.code.startsWith('HTTP_'));
   $('result-retry').hidden = opened;
   $('result-retry').lastElementChild.innerHTML = kind === 'qr'
-    ? '改为输入取件码<span class="en"> / Type the code instead</span>'
-    : '重新输入取件码<span class="en"> / Type the code again</span>';
+    ? '改为输入取件码<span class="en">Type the code instead</span>'
+    : '重新输入取件码<span class="en">Type the code again</span>';
   $('result-home-zh').textContent = opened ? '完成' : '返回首页';
-  $('result-home-en').textContent = opened ? ' / Done' : ' / Back to start';
+  $('result-home-en').textContent = opened ? 'Done' : 'Back to start';
 
   const wait = $('result-wait');
   wait.hidden = !(a.code === 'LOCKED' && typeof a.retryAfterMs === 'number');
