@@ -241,6 +241,26 @@ it('a resident applies from the phone, follows the request to the cabinet, and a
   expect(residents.n, 'the second request went to the same resident').toBe(1);
   expect(requestCount()).toBe(2);
 
+  // ------------------------------------------------------------------ a family member applies on the same phone
+  await page.goto(`${h.url}/m/submit`);
+  await page.getByRole('button', { name: /居住证明/ }).click();
+  await page.getByRole('button', { name: /为其他人办理/ }).click();
+  await page.locator('#other-form').waitFor({ state: 'visible' });
+  await page.locator('#name').fill('李秀英');
+  await page.locator('#mobile').fill('13900139000');
+  await page.locator('#idNumber').fill('11010519491231002X');
+  await page.locator('#building').fill('3号楼');
+  await page.locator('#unit').fill('1');
+  await page.locator('#room').fill('502');
+  await page.getByRole('button', { name: /提交申请/ }).click();
+  await page.waitForURL((u) => u.pathname.startsWith('/m/status/'));
+  await expect.poll(() => page.locator('#state-zh').textContent()).toContain('已提交');
+  const people = h.store.db.prepare('SELECT name FROM residents ORDER BY id').all() as { name: string }[];
+  expect(people.map((p) => p.name), 'a new resident, and the phone’s own record unchanged').toEqual(['张三丰', '李秀英']);
+  const kept = await page.evaluate(() => Object.values(localStorage).join(''));
+  expect(kept, 'the phone is still registered to its own resident').toContain('张三丰');
+  expect(kept).not.toContain('李秀英');
+
   // ------------------------------------------------------------------ narrowest phones: nothing scrolls sideways
   await page.setViewportSize({ width: 360, height: 740 });
   expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);

@@ -60,7 +60,9 @@ export function allRoutes(deps: AppDeps): RouteSpec[] {
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.use(helmet());
+  // Phones reach the pages over plain http on the committee's network unless PUBLIC_URL is https: helmet's
+  // default "upgrade-insecure-requests" would send their scripts to an https port that is not there.
+  app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
   app.use(express.json({ limit: '32kb' }));
   // answers carry personal data and session state: never cached on the way (QR routes set their own)
   app.use('/api', (_req, res, next) => {

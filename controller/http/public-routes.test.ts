@@ -152,6 +152,20 @@ describe('submitting and following a request', () => {
     expect(h.store.db.prepare(`SELECT count(*) AS n FROM audit_log WHERE action = 'resident.updated'`).get()).toEqual({ n: 1 });
   });
 
+  it('refuses to turn the bound resident into somebody else (another name or ID number on the same phone)', async () => {
+    const first = await h.api.post('/api/requests', { body: validBody() });
+    const { idNumber: _i, address: _a, ...bound } = validBody({ residentToken: first.body.residentToken });
+    const otherName = await h.api.post('/api/requests', { body: { ...bound, name: '李秀英' } });
+    expect(otherName.status).toBe(409);
+    expect(otherName.body.error).toMatchObject({ code: 'RESIDENT_MISMATCH', field: 'name' });
+    const otherId = await h.api.post('/api/requests', { body: { ...bound, idNumber: uniqueIdNumber(8) } });
+    expect(otherId.status).toBe(409);
+    expect(otherId.body.error).toMatchObject({ code: 'RESIDENT_MISMATCH', field: 'idNumber' });
+    expect(count('requests')).toBe(1);
+    expect(h.store.db.prepare('SELECT name FROM residents').all()).toEqual([{ name: validBody().name }]);
+    expect(h.store.db.prepare(`SELECT count(*) AS n FROM audit_log WHERE action = 'resident.updated'`).get()).toEqual({ n: 0 });
+  });
+
   it('does not bind a new phone to an ID number already registered, and refuses a forged residentToken', async () => {
     await h.api.post('/api/requests', { body: validBody() });
     const again = await h.api.post('/api/requests', { body: validBody({ mobile: '13700002222' }) });

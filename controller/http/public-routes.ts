@@ -93,11 +93,25 @@ function serviceView(item: { code: string; nameZh: string; nameEn: string; requi
 }
 
 /** What changed between the bound resident and a new submission (only the fields the service needs). */
+/**
+ * A phone bound to one resident is used for somebody else (a family member on grandma's phone): a different
+ * name, or an ID number other than the one on file. Refused, so one person's record never becomes another's;
+ * the page then offers to apply for the other person without the binding.
+ */
+function mismatch(deps: AppDeps, r: Resident, body: SubmitBody): HttpError | null {
+  const otherId = body.idNumber !== undefined && r.idNumberMasked !== null && findResidentByIdNumber(deps.store.ctx, body.idNumber)?.id !== r.id;
+  if (body.name.trim() === r.name && !otherId) return null;
+  return new HttpError(409, 'RESIDENT_MISMATCH', msg(
+    '这部手机已登记为另一位居民。为其他人办理，请选择“为其他人办理”后重新填写',
+    'This phone is registered to another resident: choose "apply for someone else" and fill in their details',
+  ), otherId ? 'idNumber' : 'name');
+}
+
 function residentPatch(deps: AppDeps, r: Resident, body: SubmitBody, needsId: boolean, needsAddress: boolean): ResidentPatch {
   const patch: { -readonly [K in keyof ResidentPatch]: ResidentPatch[K] } = {};
-  if (body.name !== r.name) patch.name = body.name;
   if (body.mobile !== r.mobile) patch.mobile = body.mobile;
-  if (needsId && body.idNumber !== undefined && findResidentByIdNumber(deps.store.ctx, body.idNumber)?.id !== r.id) patch.idNumber = body.idNumber;
+  // an ID number is added when the record has none yet (a mismatch was refused before this)
+  if (needsId && body.idNumber !== undefined && r.idNumberMasked === null) patch.idNumber = body.idNumber;
   const a = body.address;
   if (needsAddress && a && (a.building !== r.address?.building || a.unit !== r.address?.unit || a.room !== r.address?.room)) patch.address = a;
   return patch;
@@ -136,7 +150,7 @@ export function publicRoutes(deps: AppDeps, opts: { submitLimiter?: WindowLimite
       responses: {
         201: { description: 'submitted', schema: submitAnswer },
         400: errorResponse('a field is missing or wrong: `field` names it, the message says what to fix'),
-        409: errorResponse('the service is not offered now, or the ID number is registered to another phone'),
+        409: errorResponse('the service is not offered now, the ID number is registered to another phone, or this phone is bound to another resident (RESIDENT_MISMATCH)'),
         429: errorResponse('too many submissions from this address: wait (Retry-After)'),
       },
       handler: ({ body, req, res }) => {
@@ -159,6 +173,8 @@ export function publicRoutes(deps: AppDeps, opts: { submitLimiter?: WindowLimite
             throw new HttpError(400, 'RESIDENT_TOKEN_INVALID', msg('这部手机的登记已失效，请重新填写个人信息', 'This phone’s registration is no longer valid: fill in your details again'), 'residentToken');
           }
         }
+        const conflict = bound ? mismatch(deps, bound, body) : null;
+        if (conflict) throw conflict;
         if (needsId && body.idNumber === undefined && !bound?.idNumberMasked) {
           throw new HttpError(400, 'BAD_INPUT', msg('办理这个事项需要填写身份证号码', 'this service needs your ID number'), 'idNumber');
         }

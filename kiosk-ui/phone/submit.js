@@ -15,6 +15,8 @@ let services = [];
 let chosen = null;
 /** Rows the resident asked to see, or the API said are needed, although the binding would hide them. */
 const forced = { contact: false, idNumber: false, address: false };
+/** Applying for another person from a phone registered to someone: no binding is sent, and the phone's stays. */
+let forOther = false;
 
 const myQr = setUpMyQr(() => binding);
 
@@ -115,7 +117,7 @@ function route() {
 
 function needsRow(row) {
   if (!chosen) return false;
-  const bound = !!binding.residentToken;
+  const bound = !!binding.residentToken && !forOther;
   if (row === 'contact') return !bound || !binding.name || !binding.mobile || forced.contact;
   if (row === 'idNumber') return chosen.needs?.idNumber === true && (!bound || !binding.hasIdNumber || forced.idNumber);
   if (row === 'address') return chosen.needs?.address === true && (!bound || !binding.hasAddress || forced.address);
@@ -136,8 +138,9 @@ function renderForm() {
   $('#row-idNumber').hidden = !showId;
   $('#row-address').hidden = !showAddress;
 
-  const bound = !!binding.residentToken && !!binding.name;
+  const bound = !!binding.residentToken && !!binding.name && !forOther;
   $('#registered-form').hidden = !bound;
+  $('#other-form').hidden = !forOther;
   if (bound) {
     const who = maskName(binding.name);
     setText($('#regf-name'), who);
@@ -153,8 +156,19 @@ function renderForm() {
     $('#edit-contact').hidden = showContact;
     $('#edit-contact').setAttribute('aria-expanded', String(showContact));
   }
-  if (!$('#name').value && binding.name) $('#name').value = binding.name;
-  if (!$('#mobile').value && binding.mobile) $('#mobile').value = binding.mobile;
+  if (!forOther && !$('#name').value && binding.name) $('#name').value = binding.name;
+  if (!forOther && !$('#mobile').value && binding.mobile) $('#mobile').value = binding.mobile;
+}
+
+function setForOther(on) {
+  forOther = on;
+  for (const id of ['name', 'mobile', 'idNumber', 'building', 'unit', 'room']) {
+    const input = document.getElementById(id);
+    if (input) input.value = '';
+  }
+  clearErrors();
+  renderForm();
+  (on ? $('#name') : $('#submit')).focus();
 }
 
 function clearErrors() {
@@ -201,7 +215,7 @@ async function submit(event) {
   const body = { name: valueOf('name'), mobile: valueOf('mobile').replace(/\s+/g, ''), serviceCode: chosen.code };
   if (!$('#row-idNumber').hidden) body.idNumber = valueOf('idNumber').replace(/\s+/g, '').toUpperCase();
   if (!$('#row-address').hidden) body.address = { building: valueOf('building'), unit: valueOf('unit'), room: valueOf('room') };
-  if (binding.residentToken) body.residentToken = binding.residentToken;
+  if (binding.residentToken && !forOther) body.residentToken = binding.residentToken;
 
   button.disabled = true;
   setBilingual($('#submit-status'), '正在提交，请稍候…', 'Submitting…');
@@ -210,6 +224,14 @@ async function submit(event) {
   if (r.ok) {
     setBilingual($('#submit-status'), '提交成功，正在打开办理进度…', 'Submitted: opening the progress page…');
     const a = r.body;
+    const entry = { number: a.number, nameZh: chosen.nameZh, nameEn: chosen.nameEn, statusToken: a.statusToken };
+    if (forOther && binding.residentToken) {
+      // the phone stays registered to its own resident; the other person's request is remembered for its status page
+      binding = { ...binding, requests: [entry, ...binding.requests] };
+      saveBinding(binding);
+      location.assign('/m/status/' + encodeURIComponent(a.statusToken));
+      return;
+    }
     binding = {
       ...binding,
       residentToken: a.residentToken,
@@ -234,6 +256,12 @@ async function submit(event) {
     renderForm();
     myQr.refresh();
     showFormError(err);
+    return;
+  }
+  if (err.code === 'RESIDENT_MISMATCH') {
+    // another person on a registered phone: offer to apply for them without the registration
+    showFormError(err);
+    $('#for-other').focus();
     return;
   }
   if (err.field === 'serviceCode') {
@@ -263,6 +291,8 @@ $('#edit-contact').addEventListener('click', () => {
   renderForm();
   $('#name').focus();
 });
+$('#for-other').addEventListener('click', () => setForOther(true));
+$('#for-self').addEventListener('click', () => setForOther(false));
 $('#id-x').addEventListener('click', () => {
   const input = $('#idNumber');
   if (input.value.length < 18) input.value = input.value.replace(/x/gi, '') + 'X';
