@@ -131,8 +131,11 @@ describe('staff console', () => {
 
     await ra.getByRole('button', { name: /^受理/ }).click();
     await row(page, 'accepted', a.number).waitFor();
-    await row(page, 'accepted', a.number).getByRole('button', { name: /^已办好/ }).click();
+    // by keyboard: Enter on 已办好; the focus follows the request to its new group
+    await row(page, 'accepted', a.number).getByRole('button', { name: /^已办好/ }).focus();
+    await page.keyboard.press('Enter');
     await row(page, 'ready', a.number).waitFor();
+    await expect.poll(() => page.evaluate(() => document.activeElement?.closest('[data-request]')?.getAttribute('data-request'))).toBe(a.number);
     await row(page, 'ready', a.number).getByRole('button', { name: /^装柜/ }).click();
 
     // the answer in big words, and the compartment opening in the grid

@@ -35,6 +35,8 @@ const state = {
   /** the compartment admin form: { no, text, error } */
   compForm: null,
   busy: new Set(), // `${requestId}:${action}` or `c${no}:${op}` in flight
+  /** the request last acted on: keyboard focus follows it when its row moves to another group */
+  lastActed: null,
   /** the big answer at the top: { tone, zh, en, compartment, requestId } */
   answer: null,
 };
@@ -176,7 +178,7 @@ function stopConsole() {
   state.live = null;
   for (const t of state.flashing.values()) clearTimeout(t);
   Object.assign(state, {
-    me: null, requests: [], search: null, detailId: null, detail: null, selectedNo: null, alarms: [], form: null, compForm: null, answer: null,
+    me: null, lastActed: null, requests: [], search: null, detailId: null, detail: null, selectedNo: null, alarms: [], form: null, compForm: null, answer: null,
   });
   state.compartments.clear();
   state.flashing.clear();
@@ -405,6 +407,7 @@ async function runAction(item, key, reason) {
   const busyKey = `${item.id}:${key}`;
   if (state.busy.has(busyKey)) return; // never send a door command twice for one click
   state.busy.add(busyKey);
+  state.lastActed = item.id;
   renderList();
   renderDetail();
   try {
@@ -419,7 +422,6 @@ async function runAction(item, key, reason) {
       showAnswer({ tone: 'ok', zh: `${item.number}：${w[0]}。`, en: `${item.number}: ${w[1]}.` });
     }
     if (state.form?.requestId === item.id) state.form = null;
-    $('answer').focus({ preventScroll: false });
   } catch (err) {
     if (state.form?.requestId === item.id && err instanceof ApiError && err.field === 'reason') {
       state.form.error = err.message;
@@ -472,14 +474,14 @@ function actionButtons(item, where) {
       class: `btn ${a.kind}`,
       'data-fk': `${where}-${k}-${item.id}`,
       'data-action': k,
-      disabled: busy,
+      'aria-disabled': busy ? 'true' : undefined,
       'aria-expanded': a.reason ? String(state.form?.requestId === item.id && state.form.action === k) : undefined,
       onclick: () => onActionClick(item, k),
     }, busy ? '请稍候… ' : `${a.zh} `, en(busy ? 'Please wait' : a.en));
   });
   if (where === 'detail' && (item.state === 'loaded' || item.state === 'overdue')) {
     const busy = state.busy.has(`${item.id}:reissue`);
-    buttons.push(el('button', { type: 'button', class: 'btn secondary', 'data-fk': `detail-reissue-${item.id}`, disabled: busy, onclick: () => void reissueCode(item) },
+    buttons.push(el('button', { type: 'button', class: 'btn secondary', 'data-fk': `detail-reissue-${item.id}`, 'aria-disabled': busy ? 'true' : undefined, onclick: () => void reissueCode(item) },
       '重发取件码 ', en('Send a new pickup code')));
   }
   return buttons.length ? el('div', { class: 'actions' }, buttons) : null;
@@ -498,6 +500,7 @@ function reasonForm(item, where) {
     : ['取消的原因（可不填）', 'Reason for cancelling (optional)'];
   const submit = (e) => {
     e.preventDefault();
+    if (state.busy.has(`${item.id}:${f.action}`)) return;
     const text = f.text.trim();
     if (required && !text) {
       f.error = '请填写原因。Please give a reason.';
@@ -520,7 +523,7 @@ function reasonForm(item, where) {
     }),
     f.error ? el('p', { class: 'error', id: errId, role: 'alert' }, f.error) : null,
     el('div', { class: 'actions' },
-      el('button', { type: 'submit', class: `btn ${a.kind}`, 'data-fk': `reason-submit-${item.id}`, disabled: busy }, `确认${a.zh} `, en(`Confirm: ${a.en.toLowerCase()}`)),
+      el('button', { type: 'submit', class: `btn ${a.kind}`, 'data-fk': `reason-submit-${item.id}`, 'aria-disabled': busy ? 'true' : undefined }, `确认${a.zh} `, en(`Confirm: ${a.en.toLowerCase()}`)),
       el('button', { type: 'button', class: 'btn secondary', 'data-fk': `reason-back-${item.id}`, onclick: () => closeForm(item) }, '返回 ', en('Back'))),
   );
 }
@@ -575,7 +578,8 @@ function renderList() {
         items.length ? el('ol', { class: 'rows' }, items.map(row)) : null));
     }
   }
-  const fallback = state.form ? [`reason-${state.form.requestId}`] : state.detailId ? [`open-${state.detailId}`] : [];
+  // keep the keyboard where it was: the same button, else the request's number, wherever its row went
+  const fallback = [state.form ? `reason-${state.form.requestId}` : null, state.lastActed ? `open-${state.lastActed}` : null, state.detailId ? `open-${state.detailId}` : null].filter(Boolean);
   replaceKeepingFocus(view, parts, fallback);
 }
 
@@ -837,7 +841,6 @@ async function compartmentOp(no, op) {
       showAnswer({ tone: 'ok', zh: op === 'disable' ? `${no} 号柜已停用。` : `${no} 号柜已恢复使用。`, en: op === 'disable' ? `Compartment ${no} is out of service.` : `Compartment ${no} is back in service.` });
     }
     if (state.compForm) state.compForm = { no, text: '', error: '' };
-    $('answer').focus();
   } catch (err) {
     if (err instanceof ApiError && err.field === 'reason' && state.compForm) state.compForm.error = err.message;
     else showAnswer({ tone: 'error', ...pair(err) });
@@ -880,7 +883,7 @@ function renderCompartmentPanel() {
       f.error ? el('p', { class: 'error', id: 'comp-reason-err', role: 'alert' }, f.error) : null,
       el('div', { class: 'actions' }, ops.map(([op, zh, enText, kind]) => {
         const busy = state.busy.has(`c${c.no}:${op}`);
-        return el('button', { type: 'button', class: `btn ${kind}`, 'data-fk': `comp-${op}`, disabled: busy, onclick: () => void compartmentOp(c.no, op) },
+        return el('button', { type: 'button', class: `btn ${kind}`, 'data-fk': `comp-${op}`, 'aria-disabled': busy ? 'true' : undefined, onclick: () => void compartmentOp(c.no, op) },
           busy ? '请稍候… ' : `${zh} `, en(busy ? 'Please wait' : enText));
       }))));
   } else {
