@@ -31,7 +31,10 @@ export interface CabinetEvents {
   compartment: [{ no: number; state: string; door: string; requestId: number | null }];
   request: [{ id: number; number: string; state: string; from: string | null }];
   /** A scan arrived and was handled; `outcome` is a short machine word, never the scanned text. */
-  scan: [{ source: 'scanner' | 'kiosk'; kind: 'qr' | 'code'; outcome: string; compartments: number[]; messageZh: string; messageEn: string }];
+  scan: [{
+    source: 'scanner' | 'kiosk'; kind: 'qr' | 'code'; outcome: string; action?: 'pickup' | 'dropoff' | null; retryAfterMs?: number;
+    compartments: number[]; messageZh: string; messageEn: string;
+  }];
   alarm: [Alarm];
   link: [{ state: string; reason?: string }];
 }

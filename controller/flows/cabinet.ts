@@ -51,6 +51,8 @@ export type KioskCode = 'OPENED' | 'INVALID' | 'USED' | 'LOCKED' | 'NOTHING_WAIT
 export interface KioskAnswer {
   ok: boolean;
   code: KioskCode;
+  /** What the open door is for: taking a document out, or putting materials in. */
+  action: 'pickup' | 'dropoff' | null;
   messageZh: string;
   messageEn: string;
   /** Compartments now open, in the order they were opened. */
@@ -193,7 +195,10 @@ export class CabinetFlows {
   }
 
   private publish(source: 'scanner' | 'kiosk', kind: 'qr' | 'code', a: KioskAnswer): KioskAnswer {
-    this.d.bus.emit('scan', { source, kind, outcome: a.code, compartments: a.compartments, messageZh: a.messageZh, messageEn: a.messageEn });
+    this.d.bus.emit('scan', {
+      source, kind, outcome: a.code, action: a.action, compartments: a.compartments, messageZh: a.messageZh, messageEn: a.messageEn,
+      ...(a.retryAfterMs !== undefined ? { retryAfterMs: a.retryAfterMs } : {}),
+    });
     return a;
   }
 
@@ -240,7 +245,7 @@ export class CabinetFlows {
     }
     const list = opened.join('、');
     return {
-      ok: true, code: 'OPENED', compartments: opened, done: Promise.all(finals),
+      ok: true, code: 'OPENED', action: 'pickup', compartments: opened, done: Promise.all(finals),
       messageZh: `${list} 号柜门已打开，请取走文件并关好柜门。`,
       messageEn: `Door ${opened.join(', ')} is open. Take your document and close the door.`,
     };
@@ -280,7 +285,7 @@ export class CabinetFlows {
     }
     const done = this.finishDeposit(c.no, requestId, actor).then((f) => [f]);
     return {
-      ok: true, code: 'OPENED', compartments: [c.no], done,
+      ok: true, code: 'OPENED', action: 'dropoff', compartments: [c.no], done,
       messageZh: `${c.no} 号柜门已打开，请放入材料并关好柜门。`,
       messageEn: `Door ${c.no} is open. Put your materials in and close the door.`,
     };
@@ -460,7 +465,7 @@ export class CabinetFlows {
       UNKNOWN_SCAN: ['无法识别这个二维码，请扫描取件二维码。', 'This QR code is not one of ours. Please scan your pickup QR code.'],
     };
     const [messageZh, messageEn] = words[code];
-    return { ok: false, code, messageZh, messageEn, compartments: [], done: resolved<Final[]>([]) };
+    return { ok: false, code, action: null, messageZh, messageEn, compartments: [], done: resolved<Final[]>([]) };
   }
 }
 

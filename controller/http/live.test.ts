@@ -107,7 +107,7 @@ describe('/ws/kiosk', () => {
     });
     await staff.api.post(`/api/staff/requests/${r.body.requestId}/reject`, { body: { reason: '李秀英 户籍不在本社区' } });
     h.bus.emit('compartment', { no: 4, state: 'occupied', door: 'closed', requestId: r.body.requestId });
-    const scan = { source: 'kiosk', kind: 'code', outcome: 'OPENED', compartments: [4], messageZh: '4 号柜门已打开，请取走文件并关好柜门。', messageEn: 'Door 4 is open.' } as const;
+    const scan = { source: 'kiosk', kind: 'code', outcome: 'OPENED', action: 'pickup', compartments: [4], messageZh: '4 号柜门已打开，请取走文件并关好柜门。', messageEn: 'Door 4 is open.' } as const;
     h.bus.emit('scan', { ...scan, compartments: [4] });
     h.bus.alarm('item_not_taken', '4号柜 李秀英 的文件没有取走', { compartment: 4, requestId: r.body.requestId });
     h.bus.emit('link', { state: 'online' });

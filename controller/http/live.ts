@@ -133,7 +133,7 @@ export function attachLive(server: Server, deps: AppDeps, opts: { pingMs?: numbe
     request: (e) => broadcastSplit(null, { type: 'request', ...e }),
     // the screen shows what a scan did (doors opened, plain words); never the scanned text
     scan: (e) => broadcastSplit(
-      { type: 'scan', source: e.source, kind: e.kind, outcome: e.outcome, compartments: e.compartments, messageZh: e.messageZh, messageEn: e.messageEn },
+      { type: 'scan', source: e.source, kind: e.kind, outcome: e.outcome, action: e.action ?? null, compartments: e.compartments, messageZh: e.messageZh, messageEn: e.messageEn, ...(e.retryAfterMs !== undefined ? { retryAfterMs: e.retryAfterMs } : {}) },
       { type: 'scan', ...e },
     ),
     alarm: (e) => broadcastSplit(null, { type: 'alarm', ...e }),

@@ -223,7 +223,7 @@ const NEEDS_STAFF = new Set(['LOCKED', 'CABINET_FULL', 'NOT_OPENED', 'NETWORK'])
 
 function clipsFor(a, kind) {
   switch (a.code) {
-    case 'OPENED': return [a.messageZh.includes('放入') ? 'deposit' : 'opened'];
+    case 'OPENED': return [a.action === 'dropoff' ? 'deposit' : 'opened'];
     case 'INVALID': return [kind === 'qr' ? 'qr-bad' : 'wrong'];
     case 'USED': case 'UNKNOWN_SCAN': return ['qr-bad'];
     case 'NOTHING_WAITING': return ['nothing'];
