@@ -171,6 +171,9 @@ async function main(): Promise<void> {
   }
   lines.push(
     '帮办柜 controller is running',
+    `  Touchscreen:     ${controller.url}/kiosk`,
+    `  Staff console:   ${controller.url}/staff`,
+    `  Phone pages:     ${controller.config.publicUrl ?? controller.url}/m/submit  (the QR on the touchscreen leads here)`,
     `  Health:          ${controller.url}/api/health`,
     `  Lock board link: ${controller.driver.snapshot().port} (${controller.driver.state})`,
   );
