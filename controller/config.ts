@@ -39,6 +39,8 @@ export interface Config {
   /** Device key of the kiosk; null = only loopback callers are the kiosk. */
   kioskKey: string | null;
   overdueDays: number;
+  /** Days after a resident's last request ended before their personal data is erased. */
+  retentionDays: number;
   unlockTtlMs: number;
   /** Unlocks allowed per rolling minute across the cabinet (local cap, against runaway or hostile callers). */
   unlockMaxPerMinute: number;
@@ -85,6 +87,7 @@ export const SETTINGS = {
   PUBLIC_URL: ['base URL of the phone pages, used in QR codes and notifications', 'an http(s) URL', '', z.union([z.literal(''), z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })])],
   KIOSK_KEY: ['device key the kiosk screen sends (X-Kiosk-Key); empty = only this machine (loopback) is the kiosk', 'empty or 24–128 characters', '', z.union([z.literal(''), z.string().min(24, 'must be at least 24 characters').max(128)])],
   OVERDUE_DAYS: ['days after loading when an uncollected document becomes overdue (its code stays valid)', '1–60', '7', int(1, 60)],
+  RETENTION_DAYS: ['days after all of a resident’s requests ended before their personal data is erased (records stay, anonymous)', '30–3650', '180', int(30, 3650)],
   UNLOCK_TTL_MS: ['an unlock not sent within this time is dropped, never sent late, ms', '1000–30000', '5000', int(1000, 30_000)],
   UNLOCK_MAX_PER_MINUTE: ['unlocks allowed per rolling minute across the whole cabinet; more are refused', '1–60', '20', int(1, 60)],
   DOOR_OPEN_TIMEOUT_MS: ['how long to wait for a door to open after its unlock, ms', '1000–30000', '5000', int(1000, 30_000)],
@@ -132,6 +135,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     publicUrl: (values.PUBLIC_URL as string) === '' ? null : (values.PUBLIC_URL as string).replace(/\/+$/, ''),
     kioskKey: (values.KIOSK_KEY as string) === '' ? null : (values.KIOSK_KEY as string),
     overdueDays: values.OVERDUE_DAYS as number,
+    retentionDays: values.RETENTION_DAYS as number,
     unlockTtlMs: values.UNLOCK_TTL_MS as number,
     unlockMaxPerMinute: values.UNLOCK_MAX_PER_MINUTE as number,
     doorOpenTimeoutMs: values.DOOR_OPEN_TIMEOUT_MS as number,

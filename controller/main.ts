@@ -87,6 +87,7 @@ export async function startController(config: Config, logger: Logger): Promise<C
     await drv.start();
     reconcileWhenOnline();
     flows.markOverdue();
+    flows.erasePersonalData();
     flows.startJobs();
 
     // Notifications owed to residents: a webhook (SMS / WeChat gateway) or, by default, the log.

@@ -18,6 +18,7 @@ import {
   appendAudit, findOverdueCandidates, getCompartment, parseResidentQrToken, getStaff, recordDoorFact, requireRequest, reserveCompartment, resolveResidentQr,
   transitionRequest, verifyCode, verifyRequestQr, type Compartment, type Store, type UnlockReason, type VerifyResult,
 } from '../store/index.js';
+import { erasePersonalData } from '../store/retention.js';
 import { crashPoint } from './crash-points.js';
 import { Doors, type OpenOutcome } from './doors.js';
 
@@ -25,7 +26,7 @@ export interface FlowDeps {
   store: Store;
   driver: BoardDriver;
   bus: EventBus;
-  config: Pick<Config, 'unlockTtlMs' | 'doorOpenTimeoutMs' | 'doorLeftOpenMs' | 'overdueDays'> & Partial<Pick<Config, 'unlockMaxPerMinute'>>;
+  config: Pick<Config, 'unlockTtlMs' | 'doorOpenTimeoutMs' | 'doorLeftOpenMs' | 'overdueDays'> & Partial<Pick<Config, 'unlockMaxPerMinute' | 'retentionDays'>>;
   logger: Logger;
 }
 
@@ -402,9 +403,25 @@ export class CabinetFlows {
     return due.length;
   }
 
+  /** Erase the personal data of residents whose requests all ended more than RETENTION_DAYS ago; returns how many. */
+  erasePersonalData(): number {
+    if (this.d.config.retentionDays === undefined) return 0;
+    const n = erasePersonalData(this.d.store.ctx, this.d.config.retentionDays * 86_400_000);
+    if (n > 0) this.log.info({ residents: n }, 'personal data erased after the retention period');
+    return n;
+  }
+
+  /** The cabinet's own timetable: overdue marking and personal-data erasure, once a minute. */
   startJobs(intervalMs = 60_000): void {
     if (this.overdueTimer) return;
-    this.overdueTimer = setInterval(() => this.markOverdue(), intervalMs);
+    this.overdueTimer = setInterval(() => {
+      try {
+        this.markOverdue();
+        this.erasePersonalData();
+      } catch (e) {
+        this.log.error({ err: e instanceof Error ? e.message : String(e) }, 'scheduled job failed');
+      }
+    }, intervalMs);
     this.overdueTimer.unref();
   }
 
