@@ -24,6 +24,8 @@ export const ERROR_CODES = {
   request: ['TRANSITION_NOT_ALLOWED', 'ACTOR_NOT_ALLOWED', 'REASON_REQUIRED', 'SERVICE_DISABLED', 'RESIDENT_DETAILS_MISSING', 'COMPARTMENT_NOT_RESERVED'],
   // compartments and doors
   cabinet: ['COMPARTMENT_STATE', 'LAYOUT_CONFLICT', 'UNLOCK_RATE_LIMITED', 'UNLOCK_ALREADY_PENDING'],
+  // staff alarms
+  alarm: ['ALARM_ALREADY_ACKNOWLEDGED'],
   // credentials and accounts
   auth: ['CODE_SPACE_EXHAUSTED', 'PIN_POLICY'],
   // programming errors that must never reach a user

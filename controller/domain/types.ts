@@ -25,3 +25,19 @@ export const kioskActor = (deviceId: string): Actor => ({ kind: 'kiosk', id: dev
 export function actorFromRow(kind: string, id: string | null): Actor {
   return (ACTOR_KINDS as readonly string[]).includes(kind) ? { kind: kind as ActorKind, id } : SYSTEM_ACTOR;
 }
+
+/** What an alarm is about. Stored as text (migration 3 checks only its form, so a new kind needs no migration). */
+export const ALARM_KINDS = [
+  'tamper', // a door opened with no unlock to explain it
+  'door_not_opened', // unlocked (acknowledged) but the door never opened
+  'door_left_open', // a door stayed open too long
+  'item_not_taken', // a pickup door closed with the document still inside
+  'item_left_behind', // an item found where none should be
+  'item_missing', // an item recorded inside is gone
+  'materials_deposited', // a resident dropped off materials: staff should take them out
+  'compartment_fault',
+  'link_offline',
+  'board_rebooted',
+  'reconcile', // a finding of the start-up reconciliation
+] as const;
+export type AlarmKind = (typeof ALARM_KINDS)[number];

@@ -55,6 +55,7 @@ export function openStore(options: OpenStoreOptions): Store {
 }
 
 export type { StoreContext } from './context.js';
+export * from './alarms.js';
 export * from './attempts.js';
 export * from './audit.js';
 export * from './compartments.js';

@@ -242,6 +242,32 @@ CREATE TABLE staff_sessions (
 CREATE INDEX staff_sessions_staff ON staff_sessions (staff_id);
 `;
 
+// Alarms for staff (tamper, door left open, link down, …), kept until someone deals with them. Not personal data:
+// messages name compartments and request numbers, never residents. No foreign keys on compartment and request
+// (like the audit log, an alarm outlives what it names); the staff member who acknowledged it is a reference.
+// An open alarm raised again is not a new row: `count` and `last_at` grow (see store/alarms.ts); the partial
+// unique index keeps it to one open row per (kind, compartment, request, message).
+const V3_ALARMS = /* sql */ `
+CREATE TABLE alarms (
+  id              INTEGER PRIMARY KEY,
+  kind            TEXT NOT NULL CHECK (kind GLOB '[a-z]*' AND length(kind) <= 40),
+  message         TEXT NOT NULL CHECK (length(message) BETWEEN 1 AND 500),
+  compartment_no  INTEGER,
+  request_id      INTEGER,
+  raised_at       INTEGER NOT NULL,
+  last_at         INTEGER NOT NULL CHECK (last_at >= raised_at),
+  count           INTEGER NOT NULL DEFAULT 1 CHECK (count >= 1),
+  acknowledged_at INTEGER,
+  acknowledged_by INTEGER REFERENCES staff (id),
+  note            TEXT CHECK (length(note) <= 200),
+  CHECK ((acknowledged_at IS NULL) = (acknowledged_by IS NULL)),
+  CHECK (acknowledged_at IS NOT NULL OR note IS NULL)
+) STRICT;
+CREATE UNIQUE INDEX alarms_open_once ON alarms (kind, ifnull(compartment_no, 0), ifnull(request_id, 0), message)
+  WHERE acknowledged_at IS NULL;
+CREATE INDEX alarms_acknowledged ON alarms (acknowledged_at) WHERE acknowledged_at IS NOT NULL;
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     name: 'initial schema and service catalogue',
@@ -250,5 +276,9 @@ export const MIGRATIONS: readonly Migration[] = [
   {
     name: 'staff sessions',
     up: V2_STAFF_SESSIONS,
+  },
+  {
+    name: 'alarms',
+    up: V3_ALARMS,
   },
 ];

@@ -1,0 +1,113 @@
+import { describe, expect, it } from 'vitest';
+import { isCabinetError } from '../errors.js';
+import { SYSTEM_ACTOR, staffActor } from '../domain/types.js';
+import { acknowledgeAlarm, countOpenAlarms, getAlarm, listAlarms, raiseAlarm } from './alarms.js';
+import { listAudit } from './audit.js';
+import { readPragmas } from './db.js';
+import { MIGRATIONS } from './migrations.js';
+import { makeStaff, openTestStore } from './test-support.js';
+
+const LEFT_OPEN = { kind: 'door_left_open', message: '格口 3 的门一直开着，请关好。Door 3 has been left open.', compartmentNo: 3 } as const;
+
+function refusal(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (e) {
+    return e;
+  }
+  throw new Error('expected a refusal');
+}
+
+describe('alarms store', () => {
+  it('migration 3 creates the table; alarms survive closing and reopening the store', () => {
+    let s = openTestStore();
+    expect(readPragmas(s.db).userVersion).toBe(MIGRATIONS.length);
+    expect(MIGRATIONS[2]?.name).toBe('alarms');
+    const a = raiseAlarm(s.ctx, { kind: 'tamper', message: '格口 5 的门在没有开锁指令时被打开。Door 5 opened without an unlock.', compartmentNo: 5 });
+    const b = raiseAlarm(s.ctx, { kind: 'link_offline', message: '柜子控制板连接中断，正在重连。The lock board link is down; reconnecting.' });
+    s = s.reopen();
+    expect(listAlarms(s.ctx).map((x) => x.id)).toEqual([b.id, a.id]);
+    expect(getAlarm(s.ctx, a.id)).toEqual({
+      id: a.id, kind: 'tamper', message: a.message, compartmentNo: 5, requestId: null, raisedAt: s.clock.t, lastAt: s.clock.t, count: 1,
+      acknowledgedAt: null, acknowledgedBy: null, note: null,
+    });
+    s.close();
+  });
+
+  it('an identical open alarm raised again bumps count and last_at instead of adding a row; after acknowledging, the next one is new', async () => {
+    const s = openTestStore();
+    const staffId = await makeStaff(s);
+    const first = raiseAlarm(s.ctx, LEFT_OPEN);
+    s.clock.advance(60_000);
+    const again = raiseAlarm(s.ctx, LEFT_OPEN);
+    s.clock.advance(60_000);
+    const third = raiseAlarm(s.ctx, LEFT_OPEN);
+    expect(again.id).toBe(first.id);
+    expect(third).toMatchObject({ id: first.id, count: 3, raisedAt: first.raisedAt, lastAt: first.raisedAt + 120_000 });
+    // another compartment, another request or another kind is its own alarm
+    const other = raiseAlarm(s.ctx, { ...LEFT_OPEN, compartmentNo: 4 });
+    const withRequest = raiseAlarm(s.ctx, { ...LEFT_OPEN, requestId: 9 });
+    const tamper = raiseAlarm(s.ctx, { ...LEFT_OPEN, kind: 'tamper' });
+    expect(new Set([first.id, other.id, withRequest.id, tamper.id]).size).toBe(4);
+    expect(s.db.prepare('SELECT count(*) AS n FROM alarms').get()).toEqual({ n: 4 });
+    // link_offline on every reconnect attempt: one row
+    for (let i = 0; i < 5; i++) raiseAlarm(s.ctx, { kind: 'link_offline', message: 'link down' });
+    expect(listAlarms(s.ctx).filter((a) => a.kind === 'link_offline').map((a) => a.count)).toEqual([5]);
+
+    acknowledgeAlarm(s.ctx, first.id, staffActor(staffId));
+    const next = raiseAlarm(s.ctx, LEFT_OPEN);
+    expect(next.id).not.toBe(first.id);
+    expect(next.count).toBe(1);
+    expect(getAlarm(s.ctx, first.id)?.count).toBe(3);
+    s.close();
+  });
+
+  it('acknowledges once, with who, when and a note, and an audit row; a second time is ALARM_ALREADY_ACKNOWLEDGED', async () => {
+    const s = openTestStore();
+    const staffId = await makeStaff(s);
+    const a = raiseAlarm(s.ctx, { kind: 'item_not_taken', message: '格口 4 关门时文件仍在柜内。Door 4 closed with the document still inside.', compartmentNo: 4, requestId: 7 });
+    s.clock.advance(5_000);
+    const done = acknowledgeAlarm(s.ctx, a.id, staffActor(staffId), '  已电话通知居民  ');
+    expect(done).toMatchObject({ acknowledgedAt: s.clock.t, acknowledgedBy: { id: staffId, name: expect.any(String) }, note: '已电话通知居民' });
+    expect(done.acknowledgedBy?.name.length).toBeGreaterThan(0);
+    expect(listAudit(s.db, { action: 'alarm.acknowledge' })).toEqual([{
+      id: expect.any(Number), at: s.clock.t, actorKind: 'staff', actorId: String(staffId), action: 'alarm.acknowledge', compartmentNo: 4, requestId: 7,
+      detail: { alarmId: a.id, kind: 'item_not_taken', count: 1, note: '已电话通知居民' },
+    }]);
+
+    s.clock.advance(5_000);
+    const twice = refusal(() => acknowledgeAlarm(s.ctx, a.id, staffActor(staffId)));
+    expect(isCabinetError(twice, 'ALARM_ALREADY_ACKNOWLEDGED')).toBe(true);
+    expect((twice as { context: Record<string, unknown> }).context).toMatchObject({ alarmId: a.id, acknowledgedBy: staffId });
+    expect(getAlarm(s.ctx, a.id)?.acknowledgedAt).toBe(s.clock.t - 5_000);
+    expect(listAudit(s.db, { action: 'alarm.acknowledge' })).toHaveLength(1);
+
+    expect(isCabinetError(refusal(() => acknowledgeAlarm(s.ctx, 999, staffActor(staffId))), 'NOT_FOUND')).toBe(true);
+    const b = raiseAlarm(s.ctx, { kind: 'tamper', message: 'door 6', compartmentNo: 6 });
+    expect(isCabinetError(refusal(() => acknowledgeAlarm(s.ctx, b.id, SYSTEM_ACTOR)), 'ACTOR_NOT_ALLOWED')).toBe(true);
+    expect(isCabinetError(refusal(() => acknowledgeAlarm(s.ctx, b.id, staffActor(staffId), 'x'.repeat(201))), 'VALIDATION')).toBe(true);
+    expect(getAlarm(s.ctx, b.id)?.acknowledgedAt).toBeNull();
+    s.close();
+  });
+
+  it('lists open alarms first (newest first), then acknowledged ones (most recently dealt with first); filters and counts', async () => {
+    const s = openTestStore();
+    const staffId = await makeStaff(s);
+    const ids: number[] = [];
+    for (let no = 1; no <= 4; no++) {
+      ids.push(raiseAlarm(s.ctx, { kind: 'tamper', message: `door ${no}`, compartmentNo: no }).id);
+      s.clock.advance(1000);
+    }
+    acknowledgeAlarm(s.ctx, ids[2]!, staffActor(staffId));
+    s.clock.advance(1000);
+    acknowledgeAlarm(s.ctx, ids[0]!, staffActor(staffId));
+    s.clock.advance(1000);
+    raiseAlarm(s.ctx, { kind: 'tamper', message: 'door 2', compartmentNo: 2 }); // bumped: now the newest open one
+    expect(listAlarms(s.ctx).map((a) => a.compartmentNo)).toEqual([2, 4, 1, 3]);
+    expect(listAlarms(s.ctx, { open: true }).map((a) => a.compartmentNo)).toEqual([2, 4]);
+    expect(listAlarms(s.ctx, { open: false }).map((a) => a.compartmentNo)).toEqual([1, 3]);
+    expect(listAlarms(s.ctx, { limit: 3 }).map((a) => a.compartmentNo)).toEqual([2, 4, 1]);
+    expect(countOpenAlarms(s.ctx)).toBe(2);
+    s.close();
+  });
+});

@@ -1,0 +1,182 @@
+/**
+ * Alarms for staff, kept until someone deals with them (table `alarms`, migration 3).
+ *
+ * Not personal data: a message names compartments and request numbers, never a resident, and is kept as raised.
+ *
+ * Floods: an alarm raised again while an identical one (same kind, compartment, request and message) is still
+ * unacknowledged does not add a row; that row's `count` and `last_at` grow instead. A door left open is re-raised
+ * by its timer and the link goes down again on every reconnect attempt: staff see one line "×12", not twelve.
+ * Once acknowledged, the next occurrence is a new alarm.
+ *
+ * Acknowledging is a staff action: the row and its audit row commit together, and an alarm is acknowledged once.
+ */
+import { CabinetError } from '../errors.js';
+import { ALARM_KINDS, type Actor, type AlarmKind } from '../domain/types.js';
+import { appendAudit } from './audit.js';
+import type { StoreContext } from './context.js';
+import { inTransaction } from './db.js';
+
+export const ALARM_NOTE_MAX = 200;
+export const ALARM_MESSAGE_MAX = 500;
+
+export interface AlarmInput {
+  readonly kind: AlarmKind;
+  readonly message: string;
+  readonly compartmentNo?: number | null;
+  readonly requestId?: number | null;
+}
+
+export interface AlarmRecord {
+  readonly id: number;
+  readonly kind: AlarmKind;
+  readonly message: string;
+  readonly compartmentNo: number | null;
+  readonly requestId: number | null;
+  /** first raised (ms) */
+  readonly raisedAt: number;
+  /** last raised again (ms); equals raisedAt for a single occurrence */
+  readonly lastAt: number;
+  /** how many times it was raised while open */
+  readonly count: number;
+  readonly acknowledgedAt: number | null;
+  /** the staff member who dealt with it */
+  readonly acknowledgedBy: { readonly id: number; readonly name: string } | null;
+  readonly note: string | null;
+}
+
+interface Row {
+  id: number;
+  kind: string;
+  message: string;
+  compartment_no: number | null;
+  request_id: number | null;
+  raised_at: number;
+  last_at: number;
+  count: number;
+  acknowledged_at: number | null;
+  acknowledged_by: number | null;
+  staff_name: string | null;
+  note: string | null;
+}
+
+const SELECT = `SELECT a.*, s.name AS staff_name FROM alarms a LEFT JOIN staff s ON s.id = a.acknowledged_by`;
+
+function toAlarm(r: Row): AlarmRecord {
+  if (!(ALARM_KINDS as readonly string[]).includes(r.kind)) {
+    throw new CabinetError('DATA_CORRUPT', `alarm ${r.id} has an unknown kind`, { alarmId: r.id, kind: r.kind });
+  }
+  return {
+    id: r.id,
+    kind: r.kind as AlarmKind,
+    message: r.message,
+    compartmentNo: r.compartment_no,
+    requestId: r.request_id,
+    raisedAt: r.raised_at,
+    lastAt: r.last_at,
+    count: r.count,
+    acknowledgedAt: r.acknowledged_at,
+    acknowledgedBy: r.acknowledged_by === null ? null : { id: r.acknowledged_by, name: r.staff_name ?? '' },
+    note: r.note,
+  };
+}
+
+export function getAlarm(ctx: StoreContext, id: number): AlarmRecord | null {
+  const r = ctx.db.prepare<[number], Row>(`${SELECT} WHERE a.id = ?`).get(id);
+  return r ? toAlarm(r) : null;
+}
+
+/**
+ * Records an alarm, or, when an identical one is still open, counts it again on that row (see the top of this
+ * file). Returns the row as it stands now.
+ */
+export function raiseAlarm(ctx: StoreContext, input: AlarmInput): AlarmRecord {
+  if (!(ALARM_KINDS as readonly string[]).includes(input.kind)) {
+    throw new CabinetError('VALIDATION', `unknown alarm kind ${input.kind}`, { fields: 'kind' });
+  }
+  const message = input.message.trim().slice(0, ALARM_MESSAGE_MAX);
+  if (!message) throw new CabinetError('VALIDATION', 'an alarm needs a message', { fields: 'message' });
+  const compartmentNo = input.compartmentNo ?? null;
+  const requestId = input.requestId ?? null;
+  const now = ctx.now();
+  return inTransaction(ctx.db, () => {
+    const open = ctx.db
+      .prepare<[string, number | null, number | null, string], { id: number }>(
+        `SELECT id FROM alarms WHERE acknowledged_at IS NULL AND kind = ? AND compartment_no IS ? AND request_id IS ? AND message = ?`,
+      )
+      .get(input.kind, compartmentNo, requestId, message);
+    let id: number;
+    if (open) {
+      ctx.db.prepare(`UPDATE alarms SET count = count + 1, last_at = max(last_at, ?) WHERE id = ?`).run(now, open.id);
+      id = open.id;
+    } else {
+      const r = ctx.db
+        .prepare(`INSERT INTO alarms (kind, message, compartment_no, request_id, raised_at, last_at) VALUES (?, ?, ?, ?, ?, ?)`)
+        .run(input.kind, message, compartmentNo, requestId, now, now);
+      id = Number(r.lastInsertRowid);
+    }
+    return getAlarm(ctx, id)!;
+  });
+}
+
+export interface AlarmQuery {
+  /** true: only open ones; false: only acknowledged ones; absent: both. */
+  readonly open?: boolean;
+  /** Default 200, 1–1000. */
+  readonly limit?: number;
+}
+
+/**
+ * Open alarms first (the most recently raised first), then acknowledged ones (the most recently dealt with first).
+ */
+export function listAlarms(ctx: StoreContext, q: AlarmQuery = {}): AlarmRecord[] {
+  const limit = Math.min(Math.max(Math.trunc(q.limit ?? 200), 1), 1000);
+  const where = q.open === undefined ? '' : q.open ? 'WHERE a.acknowledged_at IS NULL' : 'WHERE a.acknowledged_at IS NOT NULL';
+  return ctx.db
+    .prepare<[number], Row>(
+      `${SELECT} ${where}
+       ORDER BY a.acknowledged_at IS NOT NULL, coalesce(a.acknowledged_at, a.last_at) DESC, a.id DESC LIMIT ?`,
+    )
+    .all(limit)
+    .map(toAlarm);
+}
+
+export function countOpenAlarms(ctx: StoreContext): number {
+  return ctx.db.prepare<[], { n: number }>(`SELECT count(*) AS n FROM alarms WHERE acknowledged_at IS NULL`).get()!.n;
+}
+
+/**
+ * A staff member has dealt with the alarm. Writes `alarm.acknowledge` to the audit log in the same transaction.
+ * NOT_FOUND for no such alarm; ALARM_ALREADY_ACKNOWLEDGED (with who and when in the context) for a second time.
+ */
+export function acknowledgeAlarm(ctx: StoreContext, id: number, actor: Actor, note?: string | null): AlarmRecord {
+  const staffId = actor.kind === 'staff' && actor.id !== null ? Number(actor.id) : NaN;
+  if (!Number.isInteger(staffId)) throw new CabinetError('ACTOR_NOT_ALLOWED', 'only a staff member acknowledges an alarm', { alarmId: id });
+  const text = note?.trim() ? note.trim() : null;
+  if (text !== null && text.length > ALARM_NOTE_MAX) {
+    throw new CabinetError('VALIDATION', `the note is longer than ${ALARM_NOTE_MAX} characters`, { fields: 'note' });
+  }
+  const now = ctx.now();
+  return inTransaction(ctx.db, () => {
+    const before = getAlarm(ctx, id);
+    if (!before) throw new CabinetError('NOT_FOUND', `no alarm ${id}`, { alarmId: id });
+    if (before.acknowledgedAt !== null) {
+      throw new CabinetError('ALARM_ALREADY_ACKNOWLEDGED', `alarm ${id} was already dealt with`, {
+        alarmId: id, acknowledgedAt: new Date(before.acknowledgedAt).toISOString(), acknowledgedBy: before.acknowledgedBy?.id ?? null,
+      });
+    }
+    ctx.db.prepare(`UPDATE alarms SET acknowledged_at = ?, acknowledged_by = ?, note = ? WHERE id = ?`).run(now, staffId, text, id);
+    appendAudit(ctx.db, now, {
+      actor,
+      action: 'alarm.acknowledge',
+      compartmentNo: before.compartmentNo,
+      requestId: before.requestId,
+      detail: { alarmId: id, kind: before.kind, count: before.count, ...(text !== null ? { note: text } : {}) },
+    });
+    return getAlarm(ctx, id)!;
+  });
+}
+
+/** The store as the event bus's alarm sink: `new EventBus({ alarms: alarmSink(store.ctx) })`. */
+export function alarmSink(ctx: StoreContext): { raise(input: AlarmInput): AlarmRecord; list(limit: number): AlarmRecord[] } {
+  return { raise: (input) => raiseAlarm(ctx, input), list: (limit) => listAlarms(ctx, { limit }) };
+}
