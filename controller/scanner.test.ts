@@ -3,45 +3,26 @@
  * would carry it) feeds the same scan handler as the kiosk page: a scanned pickup QR opens its door.
  */
 import { afterEach, expect, it } from 'vitest';
-import { SimCabinet } from '../sim/cabinet.js';
-import { createDriver, waitFor } from '../test/harness.js';
-import { residentActor, staffActor, SYSTEM_ACTOR } from './domain/types.js';
-import { EventBus } from './events.js';
-import { CabinetFlows } from './flows/cabinet.js';
+import { waitFor } from '../test/harness.js';
+import { readyRequest, world, type Cleanups } from './flows/test-support.js';
 import { silentLogger } from './log.js';
 import { ScannerInput, scannerEndpoint } from './scanner.js';
-import { activeCredentials, applyLayout, createRequest, layoutGrid, makeRequestQrToken, requireRequest, transitionRequest } from './store/index.js';
-import { makeResident, makeStaff, openTestStore } from './store/test-support.js';
-import { streamEndpoint } from './transport/endpoints.js';
+import { activeCredentials, makeRequestQrToken, requireRequest } from './store/index.js';
 
-const cleanups: (() => Promise<void> | void)[] = [];
+const cleanups: Cleanups = [];
 afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
 
 it('a QR read by the serial scanner opens the compartment, and garbage from it opens nothing', async () => {
-  const sim = new SimCabinet();
-  cleanups.push(() => sim.close());
-  const store = openTestStore({ now: () => Date.now() });
-  cleanups.push(() => store.close());
-  applyLayout(store.ctx, layoutGrid(1, 24), SYSTEM_ACTOR);
-  const driver = createDriver(streamEndpoint('in-process', () => sim.connectInProcess()));
-  const bus = new EventBus();
+  const w = await world(cleanups); // reconciled: door actions are ready
+  const { sim, store, flows, bus } = w;
   const scans: string[] = [];
   bus.on('scan', (e) => scans.push(`${e.source}:${e.outcome}`));
-  const flows = new CabinetFlows({ store, driver, bus, config: { unlockTtlMs: 3000, doorOpenTimeoutMs: 1000, doorLeftOpenMs: 60_000, overdueDays: 7 }, logger: silentLogger() });
-  await driver.start();
-  cleanups.push(() => driver.stop());
-  await waitFor(() => driver.snapshot().compartments.every((c) => c.door !== 'unknown'), 'the board read');
-  flows.markReady();
 
   // A document waiting in compartment 1.
-  const staff = staffActor(await makeStaff(store));
-  const resident = makeResident(store);
-  const { request } = createRequest(store.ctx, { residentId: resident.id, serviceCode: 'residence_certificate' }, residentActor(resident.id));
-  transitionRequest(store.ctx, { requestId: request.id, event: 'accept', actor: staff });
-  transitionRequest(store.ctx, { requestId: request.id, event: 'mark_ready', actor: staff });
-  const load = await flows.load(Number(staff.id), request.id);
+  const request = { id: readyRequest(w).requestId };
+  const load = await flows.load(w.staffId, request.id);
   sim.putItem(load.compartment!);
   sim.closeDoor(load.compartment!);
   expect(await load.done).toBe('loaded');

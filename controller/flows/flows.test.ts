@@ -3,64 +3,20 @@
  * SQLite store: each flow as the sequence a person goes through, and what the records say after.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { SimCabinet } from '../../sim/cabinet.js';
-import { createDriver, waitFor } from '../../test/harness.js';
-import type { BoardDriver } from '../board/driver.js';
-import { residentActor, staffActor, SYSTEM_ACTOR } from '../domain/types.js';
-import { EventBus, type Alarm } from '../events.js';
-import { silentLogger } from '../log.js';
+import { waitFor } from '../../test/harness.js';
+import { residentActor, staffActor } from '../domain/types.js';
 import {
-  activeCredentials, applyLayout, createRequest, getCompartment, issueDepositCode, layoutGrid, listAudit, listNotifications,
+  activeCredentials, createRequest, getCompartment, issueDepositCode, listAudit, listNotifications,
   makeRequestQrToken, makeResidentQrToken, readNotificationSecret, requireRequest, transitionRequest,
 } from '../store/index.js';
-import { makeResident, makeStaff, openTestStore, type TestStore } from '../store/test-support.js';
-import { streamEndpoint } from '../transport/endpoints.js';
-import { CabinetFlows, extractToken } from './cabinet.js';
-import { reconcile } from './reconcile.js';
+import { makeResident } from '../store/test-support.js';
+import { extractToken } from './cabinet.js';
+import { readyRequest, world, type Cleanups, type World } from './test-support.js';
 
-const cleanups: (() => Promise<void> | void)[] = [];
+const cleanups: Cleanups = [];
 afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
-
-interface World {
-  sim: SimCabinet;
-  driver: BoardDriver;
-  store: TestStore;
-  flows: CabinetFlows;
-  bus: EventBus;
-  alarms: Alarm[];
-  staffId: number;
-  adminId: number;
-}
-
-const CONFIG = { unlockTtlMs: 3000, doorOpenTimeoutMs: 400, doorLeftOpenMs: 60_000, overdueDays: 7 };
-
-async function world(simOptions: ConstructorParameters<typeof SimCabinet>[0] = {}): Promise<World> {
-  const sim = new SimCabinet(simOptions);
-  cleanups.push(() => sim.close());
-  const store = openTestStore({ now: () => Date.now() });
-  cleanups.push(() => store.close());
-  applyLayout(store.ctx, layoutGrid(1, 24), SYSTEM_ACTOR);
-  const driver = createDriver(streamEndpoint('in-process', () => sim.connectInProcess()));
-  const bus = new EventBus();
-  const alarms: Alarm[] = [];
-  bus.on('alarm', (a) => alarms.push(a));
-  const flows = new CabinetFlows({ store, driver, bus, config: CONFIG, logger: silentLogger() });
-  await driver.start();
-  cleanups.push(() => driver.stop());
-  await reconcile(flows, { store, driver, bus, config: CONFIG, logger: silentLogger() });
-  return { sim, driver, store, flows, bus, alarms, staffId: await makeStaff(store), adminId: await makeStaff(store, 'admin') };
-}
-
-/** A resident's request, accepted and marked ready by staff. */
-function readyRequest(w: World, resident = makeResident(w.store)) {
-  const staff = staffActor(w.staffId);
-  const { request } = createRequest(w.store.ctx, { residentId: resident.id, serviceCode: 'residence_certificate' }, residentActor(resident.id));
-  transitionRequest(w.store.ctx, { requestId: request.id, event: 'accept', actor: staff });
-  transitionRequest(w.store.ctx, { requestId: request.id, event: 'mark_ready', actor: staff });
-  return { resident, requestId: request.id };
-}
 
 /** Staff loads a ready request: the door opens, the document goes in, the door closes. */
 async function load(w: World, requestId: number): Promise<number> {
@@ -75,7 +31,7 @@ async function load(w: World, requestId: number): Promise<number> {
 
 describe('load', () => {
   it('reserves, opens, and on close with the document inside issues a code and a notification', async () => {
-    const w = await world();
+    const w = await world(cleanups);
     const { requestId } = readyRequest(w);
     const no = await load(w, requestId);
     expect(requireRequest(w.store.ctx, requestId).state).toBe('loaded');
@@ -90,7 +46,7 @@ describe('load', () => {
   });
 
   it('goes back to ready and frees the compartment when the door closes with nothing inside', async () => {
-    const w = await world();
+    const w = await world(cleanups);
     const { requestId } = readyRequest(w);
     const answer = await w.flows.load(w.staffId, requestId);
     w.sim.closeDoor(answer.compartment!);
@@ -100,7 +56,7 @@ describe('load', () => {
   });
 
   it('retries a door that does not open once, then marks it a fault and opens another compartment instead', async () => {
-    const w = await world();
+    const w = await world(cleanups);
     w.sim.setJammed(1, true);
     const { requestId } = readyRequest(w);
     const answer = await w.flows.load(w.staffId, requestId);
@@ -116,7 +72,7 @@ describe('load', () => {
   });
 
   it('gives up after two compartments that will not open, and the request stays ready', async () => {
-    const w = await world();
+    const w = await world(cleanups);
     w.sim.setJammed(1, true);
     w.sim.setJammed(2, true);
     const { requestId } = readyRequest(w);
@@ -128,7 +84,7 @@ describe('load', () => {
   });
 
   it('answers plainly when the cabinet is full', async () => {
-    const w = await world();
+    const w = await world(cleanups);
     for (let n = 1; n <= 24; n++) w.flows.setDisabled(w.adminId, n, true, 'test: out of service');
     const { requestId } = readyRequest(w);
     const answer = await w.flows.load(w.staffId, requestId);
@@ -147,7 +103,7 @@ describe('pickup', () => {
   }
 
   it('by code and phone digits: opens, and on close without the document the request is collected and the code dies', async () => {
-    const w = await world();
+    const w = await world(cleanups);
     const { requestId, no, code, resident } = await loadedWithCode(w);
     const answer = await w.flows.pickupByCode(code, resident.mobile.slice(-4), 'kiosk-1');
     expect(answer).toMatchObject({ ok: true, code: 'OPENED', compartments: [no] });
@@ -162,7 +118,7 @@ describe('pickup', () => {
   });
 
   it('refuses wrong phone digits without opening anything', async () => {
-    const w = await world();
+    const w = await world(cleanups);
     const { no, code, resident } = await loadedWithCode(w);
     const wrong = resident.mobile.slice(-4) === '0000' ? '1111' : '0000';
     const answer = await w.flows.pickupByCode(code, wrong, 'kiosk-1');
@@ -172,7 +128,7 @@ describe('pickup', () => {
   });
 
   it('keeps the request waiting and alerts staff when the door closes with the document still inside', async () => {
-    const w = await world();
+    const w = await world(cleanups);
     const { requestId, no, code, resident } = await loadedWithCode(w);
     const answer = await w.flows.pickupByCode(code, resident.mobile.slice(-4), 'kiosk-1');
     w.sim.closeDoor(no);
@@ -184,7 +140,7 @@ describe('pickup', () => {
   });
 
   it('by the request QR, and by a link carrying it', async () => {
-    const w = await world();
+    const w = await world(cleanups);
     const { requestId, no } = await loadedWithCode(w);
     const cred = activeCredentials(w.store.ctx, requestId)[0]!;
     const token = makeRequestQrToken(w.store.keys, { requestId, credentialId: cred.credentialId, purpose: 'pickup' });
@@ -198,7 +154,7 @@ describe('pickup', () => {
   });
 
   it('by the resident QR: every waiting document of that resident opens, one after another', async () => {
-    const w = await world();
+    const w = await world(cleanups);
     const first = readyRequest(w);
     const second = readyRequest(w, first.resident);
     const other = readyRequest(w); // another resident's document must stay shut
@@ -217,7 +173,7 @@ describe('pickup', () => {
   });
 
   it('says so when a scan is not one of ours', async () => {
-    const w = await world();
+    const w = await world(cleanups);
     expect(await w.flows.scan('hello world', 'kiosk-1')).toMatchObject({ ok: false, code: 'UNKNOWN_SCAN' });
     expect(await w.flows.scan('A'.repeat(40), 'kiosk-1')).toMatchObject({ ok: false, code: 'INVALID' });
     expect(w.sim.getCounters().unlocksExecuted[1]).toBe(0);
@@ -226,7 +182,7 @@ describe('pickup', () => {
 
 describe('drop-off and retrieval', () => {
   it('materials: deposited by QR, retrieved by staff, then the request can be accepted', async () => {
-    const w = await world();
+    const w = await world(cleanups);
     const resident = makeResident(w.store);
     const { request } = createRequest(w.store.ctx, { residentId: resident.id, serviceCode: 'residence_certificate' }, residentActor(resident.id));
     transitionRequest(w.store.ctx, { requestId: request.id, event: 'request_materials', actor: staffActor(w.staffId) });
@@ -252,7 +208,7 @@ describe('drop-off and retrieval', () => {
   });
 
   it('an overdue document stays collectable and is retrieved by staff, and the resident is told', async () => {
-    const w = await world();
+    const w = await world(cleanups);
     const { requestId } = readyRequest(w);
     const no = await load(w, requestId);
     w.store.db.prepare('UPDATE requests SET loaded_at = loaded_at - ? WHERE id = ?').run(8 * 86_400_000, requestId);
@@ -268,7 +224,7 @@ describe('drop-off and retrieval', () => {
   });
 
   it('a staff member (not admin) may not retrieve a document before it is overdue', async () => {
-    const w = await world();
+    const w = await world(cleanups);
     const { requestId } = readyRequest(w);
     await load(w, requestId);
     await expect(w.flows.retrieve(w.staffId, requestId)).rejects.toMatchObject({ code: 'ACTOR_NOT_ALLOWED' });
@@ -277,7 +233,7 @@ describe('drop-off and retrieval', () => {
 
 describe('force-open and tamper', () => {
   it('an admin force-opens with a reason that is kept; staff cannot', async () => {
-    const w = await world();
+    const w = await world(cleanups);
     await expect(w.flows.forceOpen(w.staffId, 5, 'check the lock')).rejects.toMatchObject({ code: 'ACTOR_NOT_ALLOWED' });
     const answer = await w.flows.forceOpen(w.adminId, 5, 'check the lock');
     expect(answer.opened).toBe(true);
@@ -289,7 +245,7 @@ describe('force-open and tamper', () => {
   });
 
   it('raises a tamper alarm and records an unexplained opening', async () => {
-    const w = await world();
+    const w = await world(cleanups);
     w.sim.openDoor(8);
     await waitFor(() => w.alarms.find((a) => a.kind === 'tamper'), 'the tamper alarm');
     expect(listAudit(w.store.db, { compartmentNo: 8 }).map((a) => a.action)).toContain('door.opened_unexplained');
