@@ -4,27 +4,95 @@
  * Nothing secret travels here: no pickup codes, no QR tokens, no ID numbers.
  */
 import { EventEmitter } from 'node:events';
+import type { AlarmKind } from './domain/types.js';
+import type { AlarmInput, AlarmRecord } from './store/alarms.js';
 
-export type AlarmKind =
-  | 'tamper' // a door opened with no unlock to explain it
-  | 'door_not_opened' // unlocked (acknowledged) but the door never opened
-  | 'door_left_open' // a door stayed open too long
-  | 'item_not_taken' // a pickup door closed with the document still inside
-  | 'item_left_behind' // an item found where none should be
-  | 'item_missing' // an item recorded inside is gone
-  | 'materials_deposited' // a resident dropped off materials: staff should take them out
-  | 'compartment_fault'
-  | 'link_offline'
-  | 'board_rebooted'
-  | 'reconcile'; // a finding of the start-up reconciliation
+export type { AlarmKind } from './domain/types.js';
 
+/** An alarm as the screens get it (GET /api/staff/alarms, /ws/staff). */
 export interface Alarm {
+  /** The alarm's row id when the bus has a store (negative: it could not be stored and cannot be acknowledged). */
   id: number;
   kind: AlarmKind;
+  /** first raised (ISO 8601) */
   at: string;
+  /** last raised again while open; equals `at` for a single occurrence */
+  lastAt: string;
+  /** how many times it was raised while open */
+  count: number;
   message: string;
   compartment?: number;
   requestId?: number;
+  /** null while open */
+  acknowledged: { at: string; by: { id: number; name: string }; note: string | null } | null;
+}
+
+export function alarmView(r: AlarmRecord): Alarm {
+  return {
+    id: r.id,
+    kind: r.kind,
+    at: new Date(r.raisedAt).toISOString(),
+    lastAt: new Date(r.lastAt).toISOString(),
+    count: r.count,
+    message: r.message,
+    ...(r.compartmentNo !== null ? { compartment: r.compartmentNo } : {}),
+    ...(r.requestId !== null ? { requestId: r.requestId } : {}),
+    acknowledged: r.acknowledgedAt !== null && r.acknowledgedBy !== null
+      ? { at: new Date(r.acknowledgedAt).toISOString(), by: r.acknowledgedBy, note: r.note }
+      : null,
+  };
+}
+
+/** Where the bus keeps alarms: the store (`alarmSink(store.ctx)`) in the controller, memory otherwise. */
+export interface AlarmSink {
+  /** Record the alarm, or count it again on an identical open one; the row as it stands now. */
+  raise(input: AlarmInput): AlarmRecord;
+  /** Open ones first (newest first), then acknowledged ones. */
+  list(limit: number): AlarmRecord[];
+}
+
+/**
+ * Alarms in memory, for a bus without a store (unit tests) and for alarms the store refused: the last `keep`,
+ * counted again like the store does while open (nothing acknowledges them here). Ids step by `idStep`.
+ */
+export function memoryAlarmSink(opts: { keep?: number; idStep?: 1 | -1; now?: () => number } = {}): AlarmSink {
+  const keep = opts.keep ?? 200;
+  const step = opts.idStep ?? 1;
+  const now = opts.now ?? Date.now;
+  let next = step;
+  const rows: AlarmRecord[] = []; // oldest first
+  return {
+    raise(input) {
+      const compartmentNo = input.compartmentNo ?? null;
+      const requestId = input.requestId ?? null;
+      const at = now();
+      const i = rows.findIndex((r) => r.kind === input.kind && r.compartmentNo === compartmentNo && r.requestId === requestId && r.message === input.message);
+      if (i >= 0) {
+        const bumped = { ...rows[i]!, count: rows[i]!.count + 1, lastAt: Math.max(rows[i]!.lastAt, at) };
+        rows.splice(i, 1);
+        rows.push(bumped);
+        return bumped;
+      }
+      const row: AlarmRecord = {
+        id: next, kind: input.kind, message: input.message, compartmentNo, requestId, raisedAt: at, lastAt: at, count: 1,
+        acknowledgedAt: null, acknowledgedBy: null, note: null,
+      };
+      next += step;
+      rows.push(row);
+      if (rows.length > keep) rows.shift();
+      return row;
+    },
+    list(limit) {
+      return rows.slice(-limit).reverse();
+    },
+  };
+}
+
+export interface EventBusOptions {
+  /** Where alarms are kept; default: memory. */
+  alarms?: AlarmSink;
+  /** Told when the sink refuses an alarm (it is then kept in memory and still published). */
+  onAlarmStoreError?: (err: unknown, alarm: AlarmInput) => void;
 }
 
 export interface CabinetEvents {
@@ -35,24 +103,45 @@ export interface CabinetEvents {
     source: 'scanner' | 'kiosk'; kind: 'qr' | 'code'; outcome: string; action?: 'pickup' | 'dropoff' | null; retryAfterMs?: number;
     compartments: number[]; messageZh: string; messageEn: string;
   }];
+  /** raised, or raised again while open (same id, larger count) */
   alarm: [Alarm];
+  /** a staff member dealt with it */
+  'alarm-ack': [Alarm];
   link: [{ state: string; reason?: string }];
 }
 
 export class EventBus extends EventEmitter<CabinetEvents> {
-  private nextAlarmId = 1;
-  private readonly recent: Alarm[] = [];
+  private readonly sink: AlarmSink;
+  /** alarms the sink refused: still shown, with negative ids so they never collide with a stored one */
+  private readonly unsaved = memoryAlarmSink({ keep: 50, idStep: -1 });
+  private readonly onAlarmStoreError: (err: unknown, alarm: AlarmInput) => void;
 
-  /** Raise an alarm: kept in a short list for the staff console's snapshot and published. */
+  constructor(opts: EventBusOptions = {}) {
+    super();
+    this.sink = opts.alarms ?? memoryAlarmSink();
+    this.onAlarmStoreError = opts.onAlarmStoreError ?? (() => undefined);
+  }
+
+  /**
+   * Raise an alarm: kept (in the store when the bus has one) and published. An identical alarm that is still
+   * open is not kept twice: its count and last time grow, and it is published again with the same id.
+   */
   alarm(kind: AlarmKind, message: string, where: { compartment?: number; requestId?: number } = {}): Alarm {
-    const alarm: Alarm = { id: this.nextAlarmId++, kind, at: new Date().toISOString(), message, ...where };
-    this.recent.push(alarm);
-    if (this.recent.length > 200) this.recent.shift();
+    const input: AlarmInput = { kind, message, compartmentNo: where.compartment ?? null, requestId: where.requestId ?? null };
+    let record: AlarmRecord;
+    try {
+      record = this.sink.raise(input);
+    } catch (err) {
+      this.onAlarmStoreError(err, input);
+      record = this.unsaved.raise(input);
+    }
+    const alarm = alarmView(record);
     this.emit('alarm', alarm);
     return alarm;
   }
 
-  recentAlarms(): readonly Alarm[] {
-    return this.recent;
+  /** Open alarms first (newest first), then recently acknowledged ones; at most `limit`. */
+  recentAlarms(limit = 200): readonly Alarm[] {
+    return [...this.unsaved.list(limit), ...this.sink.list(limit)].slice(0, limit).map(alarmView);
   }
 }

@@ -13,7 +13,7 @@ import { createLogAdapter, createWebhookAdapter, NotificationDispatcher } from '
 import { CabinetFlows } from './flows/cabinet.js';
 import { ScannerInput, scannerEndpoint } from './scanner.js';
 import { reconcile } from './flows/reconcile.js';
-import { applyLayout, ensureInitialAdmin, layoutGrid, openStore, type Store } from './store/index.js';
+import { alarmSink, applyLayout, ensureInitialAdmin, layoutGrid, openStore, type Store } from './store/index.js';
 import { loadConfig, type Config } from './config.js';
 import { isCabinetError } from './errors.js';
 import { createApp, type AppDeps } from './http/app.js';
@@ -53,7 +53,11 @@ function endpointFor(config: Config): { endpoint: Endpoint; cabinet: SimCabinet 
 export async function startController(config: Config, logger: Logger): Promise<Controller> {
   fs.mkdirSync(config.dataDir, { recursive: true });
   const store = openStore({ dataDir: config.dataDir });
-  const bus = new EventBus();
+  // alarms are kept in the store, so they survive a restart and staff can acknowledge them
+  const bus = new EventBus({
+    alarms: alarmSink(store.ctx),
+    onAlarmStoreError: (err, a) => logger.error({ ns: 'alarms', kind: a.kind, err: err instanceof Error ? err.message : String(err) }, 'an alarm could not be stored; shown until restart'),
+  });
   let driver: BoardDriver | null = null;
   let panel: PanelServer | null = null;
   let cabinet: SimCabinet | null = null;

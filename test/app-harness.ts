@@ -7,7 +7,8 @@
  *   const admin = await h.staffSession('admin'); // { id, token, api } — api is h.api signed in
  *   afterEach(() => h.close());
  *
- * Options: `clock` (a FakeClock for the store: session expiry, lockouts), `kioskKey`, `publicUrl`.
+ * Options: `clock` (a FakeClock for the store: session expiry, lockouts), `kioskKey`, `publicUrl`, `dataDir` (the
+ * data directory of an earlier app, closed, to start again on it: a restart).
  */
 import type { Server } from 'node:http';
 import { BoardDriver } from '../controller/board/driver.js';
@@ -18,7 +19,7 @@ import { CabinetFlows } from '../controller/flows/cabinet.js';
 import { allRoutes, createApp, type AppDeps } from '../controller/http/app.js';
 import { attachLive, type LiveServer } from '../controller/http/live.js';
 import { silentLogger } from '../controller/log.js';
-import { applyLayout, createStaff, layoutGrid, openStore, type Store } from '../controller/store/index.js';
+import { alarmSink, applyLayout, createStaff, layoutGrid, openStore, type Store } from '../controller/store/index.js';
 import { FAST_SCRYPT, type FakeClock } from '../controller/store/test-support.js';
 import { streamEndpoint } from '../controller/transport/endpoints.js';
 import { SimCabinet } from '../sim/cabinet.js';
@@ -46,15 +47,15 @@ export interface TestApp {
 
 let seq = 0;
 
-export async function startTestApp(opts: { clock?: FakeClock; kioskKey?: string; publicUrl?: string } = {}): Promise<TestApp> {
-  const dir = tempDir('cabinet-http-');
+export async function startTestApp(opts: { clock?: FakeClock; kioskKey?: string; publicUrl?: string; dataDir?: string } = {}): Promise<TestApp> {
+  const dir = opts.dataDir ?? tempDir('cabinet-http-');
   const store = openStore({ dataDir: dir, utcOffsetMinutes: 480, ...(opts.clock ? { now: opts.clock.now } : {}) });
   applyLayout(store.ctx, layoutGrid(1, 24), SYSTEM_ACTOR);
   const cabinet = new SimCabinet();
   const config = loadConfig({ DATA_DIR: dir, DOOR_OPEN_TIMEOUT_MS: '1000', ...(opts.kioskKey ? { KIOSK_KEY: opts.kioskKey } : {}), ...(opts.publicUrl ? { PUBLIC_URL: opts.publicUrl } : {}) });
   const logger = silentLogger();
   const driver = new BoardDriver(driverOptions(streamEndpoint('embedded simulator', () => cabinet.connectInProcess())));
-  const bus = new EventBus();
+  const bus = new EventBus({ alarms: alarmSink(store.ctx) });
   const flows = new CabinetFlows({ store, driver, bus, config, logger });
   await driver.start();
   await waitFor(() => driver.snapshot().link === 'online', 'the simulated cabinet link');

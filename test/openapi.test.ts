@@ -189,6 +189,12 @@ describe('every operation, called for real', () => {
     expect(seen('post /api/staff/requests/{id}/request-materials', await staffApi.post(`/api/staff/requests/${id2}/request-materials`)).status).toBe(200);
     expect(seen('post /api/staff/requests/{id}/reject', await staffApi.post(`/api/staff/requests/${id2}/reject`, { body: { reason: '材料不全' } })).status).toBe(200);
 
+    // alarms: dealt with once
+    const alarm = h.bus.alarm('tamper', '格口 9 的门在没有开锁指令时被打开。Door 9 opened without an unlock.', { compartment: 9 });
+    expect(seen('post /api/staff/alarms/{id}/ack', await staffApi.post(`/api/staff/alarms/${alarm.id}/ack`, { body: { note: '已检查' } })).status).toBe(200);
+    expect(seen('post /api/staff/alarms/{id}/ack', await staffApi.post(`/api/staff/alarms/${alarm.id}/ack`)).status).toBe(409);
+    expect(seen('post /api/staff/alarms/{id}/ack', await staffApi.post('/api/staff/alarms/99999/ack')).status).toBe(404);
+
     // accounts and catalogue
     const acc = seen('post /api/staff/accounts', await adminApi.post('/api/staff/accounts', { body: { login: 'zhaoliu', name: '赵六' } }));
     expect(acc.status).toBe(201);

@@ -84,6 +84,40 @@ describe('/ws/staff', () => {
     await waitFor(() => q.messages[0], 'the snapshot by ?token=');
     expect(h.live.counts().staff).toBe(2);
   });
+
+  it('an acknowledgement reaches every staff console as alarm-ack; a repeat comes as the same alarm counted; the kiosk gets neither', async () => {
+    const first = await h.staffSession();
+    const second = await h.staffSession();
+    const a = h.bus.alarm('door_left_open', '格口 3 的门一直开着，请关好。Door 3 has been left open.', { compartment: 3 });
+    const consoles = [connect('/ws/staff', { protocols: [STAFF_PROTOCOL, first.token] }), connect('/ws/staff', { protocols: [STAFF_PROTOCOL, second.token] })];
+    const k = connect('/ws/kiosk');
+    for (const c of consoles) {
+      const snap = await waitFor(() => c.messages[0], 'the snapshot');
+      expect(snap.alarms).toEqual([expect.objectContaining({ id: a.id, count: 1, acknowledged: null })]);
+    }
+    await waitFor(() => k.messages[0], 'the kiosk snapshot');
+
+    h.bus.alarm('door_left_open', a.message, { compartment: 3 });
+    for (const c of consoles) {
+      const again = await waitFor(() => c.messages.find((m) => m.type === 'alarm'), 'the repeated alarm');
+      expect(again).toMatchObject({ type: 'alarm', id: a.id, count: 2, acknowledged: null });
+    }
+
+    const r = await first.api.post(`/api/staff/alarms/${a.id}/ack`, { body: { note: '已关门' } });
+    expect(r.status).toBe(200);
+    for (const c of consoles) {
+      const ack = await waitFor(() => c.messages.find((m) => m.type === 'alarm-ack'), 'the alarm-ack event');
+      expect(ack).toEqual({ type: 'alarm-ack', ...r.body.alarm });
+      expect(ack.acknowledged).toEqual({ at: expect.any(String), by: { id: first.id, name: '李四' }, note: '已关门' });
+    }
+    h.bus.emit('link', { state: 'online' });
+    await waitFor(() => k.messages.some((m) => m.type === 'link'), 'the link event after the acknowledgement');
+    expect(k.messages.filter((m) => String(m.type).startsWith('alarm'))).toEqual([]);
+
+    const late = connect(`/ws/staff?token=${second.token}`);
+    const snap = await waitFor(() => late.messages[0], 'a later snapshot');
+    expect(snap.alarms).toEqual([expect.objectContaining({ id: a.id, count: 2, acknowledged: expect.objectContaining({ note: '已关门' }) })]);
+  });
 });
 
 describe('/ws/kiosk', () => {

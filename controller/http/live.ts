@@ -137,6 +137,8 @@ export function attachLive(server: Server, deps: AppDeps, opts: { pingMs?: numbe
       { type: 'scan', ...e },
     ),
     alarm: (e) => broadcastSplit(null, { type: 'alarm', ...e }),
+    // every console greys the alarm out, whoever dealt with it
+    'alarm-ack': (e) => broadcastSplit(null, { type: 'alarm-ack', ...e }),
     link: (e) => broadcastSplit({ type: 'link', state: e.state }, { type: 'link', ...e }),
   };
   for (const [name, fn] of Object.entries(listeners)) bus.on(name as keyof CabinetEvents, fn as never);

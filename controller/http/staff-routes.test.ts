@@ -145,6 +145,89 @@ describe('cabinet, audit, alarms, catalogue', () => {
     expect(alarms.body.alarms).toEqual([expect.objectContaining({ kind: 'door_left_open', compartment: 3 })]);
   });
 
+});
+
+describe('alarms', () => {
+  it('are kept in the store with the bus id, open ones first; an identical open one raised again is counted, not repeated', async () => {
+    const tamper = h.bus.alarm('tamper', '格口 5 的门在没有开锁指令时被打开。Door 5 opened without an unlock.', { compartment: 5 });
+    const left1 = h.bus.alarm('door_left_open', '格口 3 的门一直开着，请关好。Door 3 has been left open.', { compartment: 3 });
+    const left2 = h.bus.alarm('door_left_open', '格口 3 的门一直开着，请关好。Door 3 has been left open.', { compartment: 3 });
+    expect(left2).toMatchObject({ id: left1.id, count: 2 });
+    expect(h.store.db.prepare('SELECT id, kind, count FROM alarms ORDER BY id').all()).toEqual([
+      { id: tamper.id, kind: 'tamper', count: 1 },
+      { id: left1.id, kind: 'door_left_open', count: 2 },
+    ]);
+    await staff.api.post(`/api/staff/alarms/${tamper.id}/ack`, { body: { note: '门已关好，是保洁误开' } });
+
+    const all = await staff.api.get('/api/staff/alarms');
+    expect(all.status).toBe(200);
+    expect(all.body.openCount).toBe(1);
+    expect(all.body.alarms).toEqual([
+      { id: left1.id, kind: 'door_left_open', at: left1.at, lastAt: left2.lastAt, count: 2, message: left1.message, compartment: 3, acknowledged: null },
+      expect.objectContaining({ id: tamper.id, acknowledged: { at: expect.any(String), by: { id: staff.id, name: '李四' }, note: '门已关好，是保洁误开' } }),
+    ]);
+    expect((await staff.api.get('/api/staff/alarms', { query: { open: 'true' } })).body.alarms.map((a: { id: number }) => a.id)).toEqual([left1.id]);
+    expect((await staff.api.get('/api/staff/alarms', { query: { open: 'false' } })).body.alarms.map((a: { id: number }) => a.id)).toEqual([tamper.id]);
+    expect((await staff.api.get('/api/staff/alarms', { query: { open: 'yes' } })).status).toBe(400);
+    // the bus reads the same list back (the staff snapshot uses it)
+    expect(h.bus.recentAlarms().map((a) => [a.id, a.acknowledged === null])).toEqual([[left1.id, true], [tamper.id, false]]);
+  });
+
+  it('ack: 200 with who and when, an audit row and an alarm-ack event; 409 the second time; 404 for no such alarm', async () => {
+    const a = h.bus.alarm('item_not_taken', '格口 4 关门时文件仍在柜内。Door 4 closed with the document still inside.', { compartment: 4 });
+    const events: unknown[] = [];
+    h.bus.on('alarm-ack', (e) => events.push(e));
+
+    const ok = await staff.api.post(`/api/staff/alarms/${a.id}/ack`);
+    expect(ok.status).toBe(200);
+    expect(ok.body.alarm).toMatchObject({ id: a.id, kind: 'item_not_taken', compartment: 4, acknowledged: { by: { id: staff.id, name: '李四' }, note: null } });
+    expect(Date.parse(ok.body.alarm.acknowledged.at)).not.toBeNaN();
+    expect(events).toEqual([ok.body.alarm]);
+    const audit = h.store.db.prepare(`SELECT actor_kind, actor_id, compartment_no, detail FROM audit_log WHERE action = 'alarm.acknowledge'`).all();
+    expect(audit).toEqual([{ actor_kind: 'staff', actor_id: String(staff.id), compartment_no: 4, detail: JSON.stringify({ alarmId: a.id, kind: 'item_not_taken', count: 1 }) }]);
+
+    const other = await h.staffSession('staff');
+    const again = await other.api.post(`/api/staff/alarms/${a.id}/ack`, { body: { note: '我也处理了' } });
+    expect(again.status).toBe(409);
+    expect(again.body.error.code).toBe('ALARM_ALREADY_ACKNOWLEDGED');
+    expect(again.body.error.message).toMatch(/^这条报警已经有人处理过了 \/ /);
+    expect(events).toHaveLength(1);
+    expect(h.store.db.prepare(`SELECT acknowledged_by FROM alarms WHERE id = ?`).get(a.id)).toEqual({ acknowledged_by: staff.id });
+
+    const missing = await staff.api.post('/api/staff/alarms/9999/ack');
+    expect(missing.status).toBe(404);
+    expect(missing.body.error.code).toBe('NOT_FOUND');
+    expect((await staff.api.post('/api/staff/alarms/abc/ack')).status).toBe(400);
+    const b = h.bus.alarm('tamper', 'door 6', { compartment: 6 });
+    const long = await staff.api.post(`/api/staff/alarms/${b.id}/ack`, { body: { note: '长'.repeat(201) } });
+    expect(long.status).toBe(400);
+    expect(long.body.error.field).toBe('note');
+  });
+
+  it('are for staff only: no session is 401, the kiosk is not staff, and nothing changes', async () => {
+    const a = h.bus.alarm('tamper', 'door 7', { compartment: 7 });
+    const anon = await h.api.post(`/api/staff/alarms/${a.id}/ack`);
+    expect(anon.status).toBe(401);
+    expect(anon.body.error.code).toBe('UNAUTHENTICATED');
+    expect((await h.api.get('/api/staff/alarms')).status).toBe(401);
+    // the kiosk screen (loopback) has no staff session either
+    expect((await h.api.post(`/api/staff/alarms/${a.id}/ack`, { headers: { 'X-Forwarded-For': '198.51.100.4' } })).status).toBe(401);
+    expect(h.store.db.prepare(`SELECT acknowledged_at FROM alarms WHERE id = ?`).get(a.id)).toEqual({ acknowledged_at: null });
+    const admin = await h.staffSession('admin');
+    expect((await admin.api.post(`/api/staff/alarms/${a.id}/ack`)).status).toBe(200);
+  });
+
+  it('survive a restart of the app on the same data directory', async () => {
+    const a = h.bus.alarm('board_rebooted', '控制板 1 重新启动。Lock board 1 restarted.');
+    const dir = h.dir;
+    await h.close();
+    h = await startTestApp({ dataDir: dir });
+    staff = await h.staffSession();
+    const r = await staff.api.get('/api/staff/alarms', { query: { open: 'true' } });
+    expect(r.body.alarms).toEqual([expect.objectContaining({ id: a.id, kind: 'board_rebooted', message: a.message, acknowledged: null })]);
+    expect((await staff.api.post(`/api/staff/alarms/${a.id}/ack`)).status).toBe(200);
+  });
+
   it('staff read the catalogue, admins edit it; a disabled service disappears from the phone list', async () => {
     const admin = await h.staffSession('admin');
     const all = await staff.api.get('/api/staff/services');

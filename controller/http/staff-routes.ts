@@ -10,10 +10,11 @@
 import { randomInt } from 'node:crypto';
 import { z } from 'zod';
 import { eventsFrom, REQUEST_STATES, TERMINAL_STATES, type RequestEvent, type RequestState } from '../domain/request-states.js';
-import { staffActor } from '../domain/types.js';
+import { ALARM_KINDS, staffActor } from '../domain/types.js';
+import { alarmView } from '../events.js';
 import { maskMobile } from '../domain/validation.js';
 import {
-  COMPARTMENT_STATES, createStaff, deleteSessionsOfStaff, getResident, getServiceItem, getStaff, listAudit, listCompartments,
+  acknowledgeAlarm, ALARM_NOTE_MAX, COMPARTMENT_STATES, countOpenAlarms, createStaff, listAlarms, deleteSessionsOfStaff, getResident, getServiceItem, getStaff, listAudit, listCompartments,
   listNotifications, listRequests, listServiceItems, listStaff, NOTIFICATION_KINDS, pinProblem, reissuePickupCode,
   requireRequest, revealIdNumber, setStaffDisabled, setStaffPin, transitionRequest, upsertServiceItem,
   type AuditEntry, type Request, type Resident, type Staff,
@@ -97,12 +98,19 @@ const accountSchema = z.object({
 });
 
 const alarmSchema = z.object({
-  id: z.number().int(),
-  kind: z.string(),
-  at: z.string(),
+  id: z.number().int().describe('negative: could not be stored, cannot be acknowledged'),
+  kind: z.enum(ALARM_KINDS),
+  at: z.string().describe('first raised'),
+  lastAt: z.string().describe('last raised again while open'),
+  count: z.number().int().min(1).describe('how many times it was raised while open'),
   message: z.string(),
   compartment: z.number().int().optional(),
   requestId: z.number().int().optional(),
+  acknowledged: z.object({
+    at: z.string(),
+    by: z.object({ id: z.number().int(), name: z.string() }),
+    note: z.string().nullable(),
+  }).nullable().describe('null while open'),
 });
 
 const staffServiceSchema = serviceSchema.extend({ enabled: z.boolean(), sortOrder: z.number().int() });
@@ -348,11 +356,41 @@ export function staffRoutes(deps: AppDeps): RouteSpec[] {
     }],
   }));
 
-  routes.push(route({
+  routes.push(route<Record<string, never>, { open?: boolean; limit: number }>({
     method: 'get', path: '/api/staff/alarms', tag: 'staff', access: 'staff',
-    summary: 'Recent alarms (tamper, door left open, …) since the controller started',
-    responses: { 200: { description: 'alarms, oldest first', schema: z.object({ alarms: z.array(alarmSchema) }) } },
-    handler: () => [200, { alarms: [...bus.recentAlarms()] }],
+    summary: 'Alarms (tamper, door left open, …): open ones first, newest first; then those dealt with, most recent first',
+    query: z.object({
+      open: z.enum(['true', 'false']).transform((v) => v === 'true').optional().describe('true: only open ones; false: only those dealt with'),
+      limit: z.coerce.number().int().min(1).max(1000).default(200),
+    }),
+    responses: {
+      200: {
+        description: 'alarms, and how many are open in all',
+        schema: z.object({ alarms: z.array(alarmSchema), openCount: z.number().int() }),
+      },
+    },
+    handler: ({ query }) => [200, {
+      alarms: listAlarms(ctx, { ...(query.open !== undefined ? { open: query.open } : {}), limit: query.limit }).map(alarmView),
+      openCount: countOpenAlarms(ctx),
+    }],
+  }));
+
+  routes.push(route<IdParam, Record<string, never>, { note?: string }>({
+    method: 'post', path: '/api/staff/alarms/:id/ack', tag: 'staff', access: 'staff',
+    summary: 'A staff member has dealt with the alarm (optionally saying how); audited, and every console is told',
+    params: idParam,
+    body: z.object({ note: z.string().trim().max(ALARM_NOTE_MAX, { error: `说明最多 ${ALARM_NOTE_MAX} 个字 / at most ${ALARM_NOTE_MAX} characters` }).optional() }),
+    responses: {
+      200: { description: 'acknowledged; the audit row was written with it', schema: z.object({ alarm: alarmSchema }) },
+      404: errorResponse('no such alarm'),
+      409: errorResponse('someone already dealt with it'),
+    },
+    handler: ({ params, body, caller }) => {
+      const me = staffCaller(caller);
+      const alarm = alarmView(acknowledgeAlarm(ctx, params.id, staffActor(me.staffId), body.note ?? null));
+      bus.emit('alarm-ack', alarm);
+      return [200, { alarm }];
+    },
   }));
 
   routes.push(route<Record<string, never>, { status?: 'pending' | 'sent' | 'failed' | 'cancelled'; limit: number }>({
