@@ -1,7 +1,8 @@
 /**
  * The staff console in a real browser against the real app (simulated cabinet behind the real driver):
  * sign in, accept → ready → load (the door opens, the grid shows it), the cabinet closes on the document
- * (the grid follows live), reject with a reason, a tamper alarm arrives live, force-open is for admins only,
+ * (the grid follows live), reject with a reason, a tamper alarm arrives live and is dealt with (已处理, greyed with who
+ * and when, also when another console deals with one), force-open is for admins only,
  * a new account changes its PIN first, and a dropped live channel says so. Everything is read from the DOM.
  */
 import type { Browser, Page } from 'playwright-core';
@@ -193,6 +194,33 @@ describe('staff console', () => {
     expect(await first.textContent()).toContain('20 号柜');
     await page.locator('#grid [data-no="20"][data-door="open"]').waitFor();
     h.cabinet.closeDoor(20);
+    await expect.poll(() => page.locator('#alarm-status').textContent()).toContain('1 条报警未处理');
+
+    // the staff member deals with it: a short note and 已处理; it turns grey with who and when, the count goes to none
+    const tamper = page.locator('#alarms li[data-kind="tamper"]');
+    const tamperId = Number(await tamper.getAttribute('data-alarm'));
+    await tamper.getByLabel('处理说明').fill('保洁误开，已关好');
+    await page.locator('#cabinet-pane').screenshot({ path: '/tmp/staff-3-alarm-open.png' });
+    await tamper.getByRole('button', { name: /^已处理/ }).click();
+    const doneItem = page.locator(`#alarms li[data-alarm="${tamperId}"].done`);
+    await doneItem.waitFor();
+    expect(await doneItem.textContent()).toContain('已处理：李四');
+    expect(await doneItem.textContent()).toContain('保洁误开，已关好');
+    expect(await doneItem.getByRole('button', { name: /^已处理/ }).count()).toBe(0);
+    expect(await doneItem.evaluate((e) => getComputedStyle(e).backgroundColor)).toBe('rgb(243, 243, 243)');
+    await expect.poll(() => page.locator('#alarm-status').textContent()).toContain('没有未处理的报警');
+    const stored = await staff.api.get<{ alarms: { id: number; acknowledged: { by: { id: number }; note: string } | null }[]; openCount: number }>('/api/staff/alarms');
+    expect(stored.body.openCount).toBe(0);
+    expect(stored.body.alarms.find((x) => x.id === tamperId)?.acknowledged).toMatchObject({ by: { id: staff.id }, note: '保洁误开，已关好' });
+
+    // an alarm dealt with on another console turns grey here too, live; open ones stay above it
+    const colleague = await h.staffSession('staff', 'wangwu');
+    const other = h.bus.alarm('door_left_open', '格口 21 的门一直开着，请关好。Door 21 has been left open.', { compartment: 21 });
+    await expect.poll(() => page.locator('#alarm-status').textContent()).toContain('1 条报警未处理');
+    expect(await page.locator('#alarms li').first().getAttribute('data-alarm')).toBe(String(other.id));
+    expect((await colleague.api.post(`/api/staff/alarms/${other.id}/ack`)).status).toBe(200);
+    await page.locator(`#alarms li[data-alarm="${other.id}"].done`).waitFor();
+    await expect.poll(() => page.locator('#alarm-status').textContent()).toContain('没有未处理的报警');
 
     // staff see the compartment, but no force-open
     await cell(page, no).click();

@@ -28,7 +28,10 @@ const state = {
   compartments: new Map(),
   selectedNo: null,
   flashing: new Map(), // no → timeout
-  alarms: [], // newest first
+  alarms: [], // open ones first (newest first), then those dealt with (most recent first)
+  /** alarm id → the note being typed, and → the error under its form */
+  alarmNotes: new Map(),
+  alarmErrors: new Map(),
   link: 'connecting',
   /** the open reason form: { requestId, action, text, error } */
   form: null,
@@ -181,6 +184,8 @@ function stopConsole() {
     me: null, lastActed: null, requests: [], search: null, detailId: null, detail: null, selectedNo: null, alarms: [], form: null, compForm: null, answer: null,
   });
   state.compartments.clear();
+  state.alarmNotes.clear();
+  state.alarmErrors.clear();
   state.flashing.clear();
   state.busy.clear();
   $('search').value = '';
@@ -215,7 +220,7 @@ function onLiveMessage(msg) {
       setLink(msg.link?.state);
       for (const r of msg.requests?.open ?? []) state.numbers.set(r.id, r.number);
       for (const c of msg.compartments ?? []) patchCompartment(c);
-      state.alarms = [...(msg.alarms ?? [])].reverse();
+      state.alarms = sortAlarms(msg.alarms ?? []);
       renderGrid();
       renderAlarms();
       // whatever happened while the channel was down
@@ -236,14 +241,13 @@ function onLiveMessage(msg) {
       scheduleCompartments(); // the grid shows overdue documents too
       if (msg.id === state.detailId) scheduleDetail();
       break;
-    case 'alarm':
-      if (!state.alarms.some((a) => a.id === msg.id && a.at === msg.at)) {
-        const { type: _type, ...alarm } = msg;
-        state.alarms.unshift(alarm);
-        state.alarms.length = Math.min(state.alarms.length, 200);
-      }
+    case 'alarm': // new, or raised again (same id, larger count)
+    case 'alarm-ack': { // dealt with, here or on another console
+      const { type: _type, ...alarm } = msg;
+      upsertAlarm(alarm);
       renderAlarms();
       break;
+    }
     case 'link':
       setLink(msg.state);
       break;
@@ -312,7 +316,7 @@ function refreshAlarms() {
   return quiet(async () => {
     if (!state.me) return;
     const r = await api('GET', '/api/staff/alarms');
-    state.alarms = [...r.alarms].reverse();
+    state.alarms = sortAlarms(r.alarms);
     renderAlarms();
   });
 }
@@ -897,23 +901,97 @@ function renderCompartmentPanel() {
 // Alarms
 // ------------------------------------------------------------------------------------------------
 
+/** Open ones first, the most recently raised first; then those dealt with, the most recent first. */
+function sortAlarms(list) {
+  const key = (a) => (a.acknowledged ? a.acknowledged.at : a.lastAt ?? a.at);
+  return [...list].sort((a, b) => Number(!!a.acknowledged) - Number(!!b.acknowledged) || key(b).localeCompare(key(a)) || b.id - a.id).slice(0, 200);
+}
+
+function upsertAlarm(alarm) {
+  state.alarms = sortAlarms([alarm, ...state.alarms.filter((a) => a.id !== alarm.id)]);
+}
+
+async function ackAlarm(a) {
+  const key = `a${a.id}:ack`;
+  if (state.busy.has(key)) return;
+  state.busy.add(key);
+  state.alarmErrors.delete(a.id);
+  renderAlarms();
+  try {
+    const note = (state.alarmNotes.get(a.id) ?? '').trim();
+    const r = await api('POST', `/api/staff/alarms/${a.id}/ack`, note ? { note } : {});
+    state.alarmNotes.delete(a.id);
+    upsertAlarm(r.alarm);
+  } catch (err) {
+    if (err instanceof ApiError && err.field === 'note') state.alarmErrors.set(a.id, err.message);
+    else if (err instanceof ApiError && err.code === 'ALARM_ALREADY_ACKNOWLEDGED') {
+      // someone else was quicker: the list will say who
+      showAnswer({ tone: 'warn', ...pair(err) });
+      await refreshAlarms();
+    } else showAnswer({ tone: 'error', ...pair(err) });
+  } finally {
+    state.busy.delete(key);
+    renderAlarms();
+  }
+}
+
+function renderAlarmStatus(open) {
+  $('alarm-count').textContent = open ? ` ${open}` : '';
+  const pill = $('alarm-status');
+  pill.className = `pill ${open ? 'bad' : 'ok'}`;
+  pill.replaceChildren(...bi(open ? [`${open} 条报警未处理`, `${open} open alarm${open === 1 ? '' : 's'}`] : ['没有未处理的报警', 'No open alarms']));
+}
+
+function alarmItem(a) {
+  const kind = ALARM_WORDS[a.kind] ?? [a.kind, a.kind];
+  const [zh, enText] = splitMessage(a.message);
+  const done = a.acknowledged;
+  const head = el('p', { class: 'alarm-head' },
+    el('span', { class: 'alarm-time' }, timeWords(a.at)), ' ',
+    el('strong', {}, done ? '✓ ' : '⚠ ', kind[0]), ' ', en(kind[1]),
+    a.compartment ? el('span', { class: 'alarm-where' }, ` · ${a.compartment} 号柜`) : null,
+    a.count > 1 ? el('span', { class: 'alarm-repeat' }, ` · 共 ${a.count} 次，最近 ${timeWords(a.lastAt)}`, en(`${a.count} times`)) : null);
+  const parts = [head, el('p', { class: 'alarm-msg' }, zh, ' ', en(enText))];
+  if (done) {
+    parts.push(el('p', { class: 'alarm-done' },
+      `已处理：${done.by.name}，${timeWords(done.at)}`, done.note ? `。说明：${done.note}` : '',
+      en(`Done by ${done.by.name}`)));
+  }
+  const show = a.compartment
+    ? el('button', { type: 'button', class: 'btn secondary small', 'data-fk': `alarm-show-${a.id}`, onclick: () => selectCompartment(a.compartment) }, `查看 ${a.compartment} 号柜 `, en('Show'))
+    : null;
+  if (done || a.id < 0) {
+    if (a.id < 0) parts.push(el('p', { class: 'note' }, '这条报警没能保存，重启后不再显示。', en('Not saved: gone after a restart.')));
+    if (show) parts.push(show);
+  } else {
+    const busy = state.busy.has(`a${a.id}:ack`);
+    const error = state.alarmErrors.get(a.id);
+    const noteId = `alarm-note-${a.id}`;
+    parts.push(el('form', { class: 'alarm-ack', novalidate: true, onsubmit: (e) => { e.preventDefault(); void ackAlarm(a); } },
+      el('label', { for: noteId }, '处理说明（可不填） ', en('Note (optional)')),
+      el('input', {
+        id: noteId, type: 'text', maxlength: '200', autocomplete: 'off', 'data-fk': noteId, value: state.alarmNotes.get(a.id) ?? '',
+        'aria-invalid': error ? 'true' : undefined, 'aria-describedby': error ? `${noteId}-err` : undefined,
+        oninput: (e) => state.alarmNotes.set(a.id, e.target.value),
+      }),
+      error ? el('p', { class: 'error', id: `${noteId}-err`, role: 'alert' }, error) : null,
+      el('div', { class: 'actions' },
+        el('button', { type: 'submit', class: 'btn primary', 'data-fk': `alarm-ack-${a.id}`, 'aria-disabled': busy ? 'true' : undefined },
+          busy ? '请稍候… ' : '已处理 ', en(busy ? 'Please wait' : 'Done')),
+        show)));
+  }
+  return el('li', { class: `alarm ak-${a.kind}${done ? ' done' : ''}`, 'data-kind': a.kind, 'data-alarm': String(a.id), 'data-open': done ? 'false' : 'true' }, ...parts);
+}
+
 function renderAlarms() {
   const list = $('alarms');
-  $('alarm-count').textContent = state.alarms.length ? ` ${state.alarms.length}` : '';
+  const open = state.alarms.filter((a) => !a.acknowledged);
+  renderAlarmStatus(open.length);
   if (!state.alarms.length) {
     return list.replaceChildren(el('li', { class: 'empty' }, '现在没有报警。', en('No alarms.')));
   }
-  list.replaceChildren(...state.alarms.map((a) => {
-    const kind = ALARM_WORDS[a.kind] ?? [a.kind, a.kind];
-    const [zh, enText] = splitMessage(a.message);
-    return el('li', { class: `alarm ak-${a.kind}`, 'data-kind': a.kind },
-      el('p', { class: 'alarm-head' },
-        el('span', { class: 'alarm-time' }, timeWords(a.at)), ' ',
-        el('strong', {}, '⚠ ', kind[0]), ' ', en(kind[1]),
-        a.compartment ? el('span', { class: 'alarm-where' }, ` · ${a.compartment} 号柜`) : null),
-      el('p', { class: 'alarm-msg' }, zh, ' ', en(enText)),
-      a.compartment ? el('button', { type: 'button', class: 'btn secondary small', onclick: () => selectCompartment(a.compartment) }, `查看 ${a.compartment} 号柜 `, en('Show')) : null);
-  }));
+  // after "已处理" the item moves down: keyboard focus goes on to the next open alarm's button
+  replaceKeepingFocus(list, state.alarms.map(alarmItem), open.map((a) => `alarm-ack-${a.id}`));
 }
 
 // ------------------------------------------------------------------------------------------------
