@@ -113,6 +113,7 @@ const AUDIT_WORDS = {
   'request.cancel': '取消申请',
   'compartment.reserved': '预留柜格',
   'compartment.force_open': '强制开门',
+  'alarm.acknowledge': '报警已处理',
   'unlock.intended': '准备开锁',
   'unlock.pending': '准备开锁',
   'unlock.sent': '已发送开锁指令',
