@@ -8,7 +8,8 @@
  *   afterEach(() => h.close());
  *
  * Options: `clock` (a FakeClock for the store: session expiry, lockouts), `kioskKey`, `publicUrl`, `dataDir` (the
- * data directory of an earlier app, closed, to start again on it: a restart).
+ * data directory of an earlier app, closed, to start again on it: a restart), `env` (extra configuration
+ * variables, e.g. UNLOCK_MAX_PER_MINUTE), `sim` (options of the simulated cabinet, e.g. its fault `seed`).
  */
 import type { Server } from 'node:http';
 import { BoardDriver } from '../controller/board/driver.js';
@@ -23,6 +24,7 @@ import { alarmSink, applyLayout, createStaff, layoutGrid, openStore, type Store 
 import { FAST_SCRYPT, type FakeClock } from '../controller/store/test-support.js';
 import { streamEndpoint } from '../controller/transport/endpoints.js';
 import { SimCabinet } from '../sim/cabinet.js';
+import type { SimOptions } from '../sim/config.js';
 import { ApiClient } from './api-client.js';
 import { driverOptions, tempDir, waitFor } from './harness.js';
 
@@ -47,12 +49,12 @@ export interface TestApp {
 
 let seq = 0;
 
-export async function startTestApp(opts: { clock?: FakeClock; kioskKey?: string; publicUrl?: string; dataDir?: string } = {}): Promise<TestApp> {
+export async function startTestApp(opts: { clock?: FakeClock; kioskKey?: string; publicUrl?: string; dataDir?: string; env?: Record<string, string>; sim?: SimOptions } = {}): Promise<TestApp> {
   const dir = opts.dataDir ?? tempDir('cabinet-http-');
   const store = openStore({ dataDir: dir, utcOffsetMinutes: 480, ...(opts.clock ? { now: opts.clock.now } : {}) });
   applyLayout(store.ctx, layoutGrid(1, 24), SYSTEM_ACTOR);
-  const cabinet = new SimCabinet();
-  const config = loadConfig({ DATA_DIR: dir, DOOR_OPEN_TIMEOUT_MS: '1000', ...(opts.kioskKey ? { KIOSK_KEY: opts.kioskKey } : {}), ...(opts.publicUrl ? { PUBLIC_URL: opts.publicUrl } : {}) });
+  const cabinet = new SimCabinet(opts.sim);
+  const config = loadConfig({ DATA_DIR: dir, DOOR_OPEN_TIMEOUT_MS: '1000', ...opts.env, ...(opts.kioskKey ? { KIOSK_KEY: opts.kioskKey } : {}), ...(opts.publicUrl ? { PUBLIC_URL: opts.publicUrl } : {}) });
   const logger = silentLogger();
   const driver = new BoardDriver(driverOptions(streamEndpoint('embedded simulator', () => cabinet.connectInProcess())));
   const bus = new EventBus({ alarms: alarmSink(store.ctx) });
