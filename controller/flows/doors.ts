@@ -107,7 +107,13 @@ export class Doors {
         notAfter: Date.now() + (intent.expiresAt - store.ctx.now()),
         beforeSend: (seq) => claimIntentForSend(store.ctx, intent.id, seq) !== null,
       });
-      markIntentAcked(store.ctx, intent.id);
+      try {
+        markIntentAcked(store.ctx, intent.id);
+      } catch (e) {
+        // The intent was already closed as "outcome unknown" (it outlived its expiry while the bus retried).
+        // The board did pulse: follow the door anyway; the audit log keeps the earlier verdict and this note.
+        this.log.warn({ compartment: req.compartmentNo, intentId: intent.id, err: e instanceof Error ? e.message : String(e) }, 'unlock acknowledged after its intent was closed');
+      }
       return true;
     } catch (e) {
       const err = isCabinetError(e) ? e : new CabinetError('LINK_TIMEOUT', e instanceof Error ? e.message : String(e));
