@@ -51,7 +51,9 @@ function endpointFor(config: Config): { endpoint: Endpoint; cabinet: SimCabinet 
 }
 
 export async function startController(config: Config, logger: Logger): Promise<Controller> {
-  fs.mkdirSync(config.dataDir, { recursive: true });
+  // Everything this process creates (database, WAL, SHM, key, backups) is for its own user only.
+  process.umask(0o077);
+  fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const store = openStore({ dataDir: config.dataDir });
   // alarms are kept in the store, so they survive a restart and staff can acknowledge them
   const bus = new EventBus({

@@ -100,6 +100,36 @@ describe('openDatabase', () => {
   });
 });
 
+describe('file modes of the data directory', () => {
+  const mode = (f: string): number => fs.statSync(f).mode & 0o777;
+
+  it('keeps the directory at 0700 and the database, its WAL and SHM at 0600, whatever the umask', () => {
+    const old = process.umask(0o022);
+    try {
+      const dir = tempDir();
+      fs.chmodSync(dir, 0o755);
+      const db = openDatabase({ dataDir: dir });
+      db.prepare('CREATE TABLE IF NOT EXISTS t (x)').run();
+      expect(mode(dir)).toBe(0o700);
+      for (const f of [DB_FILE, `${DB_FILE}-wal`, `${DB_FILE}-shm`]) expect([f, mode(path.join(dir, f))]).toEqual([f, 0o600]);
+      db.close();
+    } finally {
+      process.umask(old);
+    }
+  });
+
+  it('tightens an existing world-readable database and directory at start (an older installation)', () => {
+    const dir = tempDir();
+    openDatabase({ dataDir: dir }).close();
+    fs.chmodSync(dir, 0o755);
+    for (const f of fs.readdirSync(dir)) fs.chmodSync(path.join(dir, f), 0o644);
+    const db = openDatabase({ dataDir: dir });
+    expect(mode(dir)).toBe(0o700);
+    for (const f of fs.readdirSync(dir)) expect([f, mode(path.join(dir, f))]).toEqual([f, 0o600]);
+    db.close();
+  });
+});
+
 describe('openStore', () => {
   it('refuses a database whose key file went missing, and one opened with another key', () => {
     const dir = tempDir();

@@ -104,16 +104,45 @@ export function migrate(db: DB, migrations: readonly Migration[] = MIGRATIONS): 
   return run.immediate();
 }
 
+/**
+ * The database holds names, full mobile numbers and addresses: the directory is 0700 and the database with its
+ * WAL and SHM 0600, owned by the controller's user. The database file is created 0600 before SQLite opens it
+ * (SQLite gives the WAL and SHM the database file's mode); an older installation's looser modes are tightened.
+ */
+function secureDataFiles(dataDir: string, file: string): void {
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  try {
+    fs.chmodSync(dataDir, 0o700);
+    fs.closeSync(fs.openSync(file, fs.constants.O_CREAT | fs.constants.O_RDWR, 0o600));
+    for (const f of [file, `${file}-wal`, `${file}-shm`, `${file}-journal`]) if (fs.existsSync(f)) fs.chmodSync(f, 0o600);
+  } catch (err) {
+    throw new CabinetError('DB_PERMISSIONS', `cannot restrict the modes of ${dataDir} and its database to its owner: ${String(err)}`, {}, { cause: err });
+  }
+}
+
+/** Start-up check: nothing of the data directory readable by group or others. */
+export function checkDataFileModes(dataDir: string, file: string = path.join(dataDir, DB_FILE)): void {
+  for (const f of [dataDir, file, `${file}-wal`, `${file}-shm`]) {
+    if (!fs.existsSync(f)) continue;
+    const m = fs.statSync(f).mode & 0o777;
+    if ((m & 0o077) !== 0) {
+      throw new CabinetError('DB_PERMISSIONS', `${f} is readable by group or others (mode ${m.toString(8)}); run: chmod ${f === dataDir ? '700' : '600'} ${f}`);
+    }
+  }
+}
+
 /** Opens (creating if needed) the database file under dataDir, sets the pragmas and migrates it. */
 export function openDatabase(options: OpenDatabaseOptions): DB {
   const busy = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
   if (!Number.isInteger(busy) || busy < 0 || busy > 60_000) {
     throw new CabinetError('VALIDATION', `busyTimeoutMs must be an integer from 0 to 60000, got ${busy}`);
   }
-  fs.mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
-  const db = new Database(path.join(options.dataDir, options.fileName ?? DB_FILE));
+  const file = path.join(options.dataDir, options.fileName ?? DB_FILE);
+  secureDataFiles(options.dataDir, file);
+  const db = new Database(file);
   try {
     applyPragmas(db, busy);
+    checkDataFileModes(options.dataDir, file);
     migrate(db, options.migrations ?? MIGRATIONS);
     return db;
   } catch (err) {
