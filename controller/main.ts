@@ -201,6 +201,6 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 }
 
-if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('controller/main.ts')) {
+if (import.meta.url === `file://${process.argv[1]}` || /controller\/main\.[jt]s$/.test(process.argv[1] ?? '')) {
   void main();
 }

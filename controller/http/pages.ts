@@ -6,11 +6,18 @@
  *   /ui/…                         their scripts, styles and sounds
  * Pages talk to the JSON API and the live channels only; they hold no logic the API does not check.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type Express } from 'express';
 
-export const UI_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../kiosk-ui');
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+/**
+ * kiosk-ui/ beside controller/: two levels up from the sources (tsx), more from the built JavaScript
+ * (dist/controller/http/, npm run start:prod), which keeps no copy of the pages.
+ */
+export const UI_ROOT = [2, 3, 4, 5].map((up) => path.resolve(HERE, '../'.repeat(up), 'kiosk-ui'))
+  .find((dir) => fs.existsSync(path.join(dir, 'kiosk', 'index.html'))) ?? path.resolve(HERE, '../../kiosk-ui');
 
 export function mountPages(app: Express): void {
   const page = (file: string) => (_req: express.Request, res: express.Response) => {

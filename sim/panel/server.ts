@@ -14,6 +14,7 @@
  *
  * Errors are JSON `{ error: { code, message, field? } }`; a bad body is 400 and changes nothing.
  */
+import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,7 +25,10 @@ import type { CabinetSnapshot, FrameLogEntry, SimCabinet } from '../cabinet.js';
 import { bootReasonSchema, faultPatchSchema, firstIssue, MAX_DELAY_MS, MAX_SCAN_LENGTH } from '../config.js';
 import { SimError, type SimErrorCode } from '../errors.js';
 
-const PUBLIC_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'public');
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+/** The panel's static files: beside this file in the sources; found up the tree from the built dist/sim/panel/. */
+const PUBLIC_DIR = [0, 3, 4, 5].map((up) => path.resolve(HERE, '../'.repeat(up), up === 0 ? '' : 'sim/panel', 'public'))
+  .find((dir) => fs.existsSync(path.join(dir, 'index.html'))) ?? path.join(HERE, 'public');
 
 /** Messages on the panel WebSocket. */
 export type PanelMessage =
