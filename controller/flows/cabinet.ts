@@ -10,6 +10,7 @@
  */
 import type { BoardDriver } from '../board/driver.js';
 import type { Config } from '../config.js';
+import { inServiceState } from '../domain/compartment-states.js';
 import { kioskActor, staffActor, SYSTEM_ACTOR, type Actor } from '../domain/types.js';
 import { CabinetError } from '../errors.js';
 import type { EventBus } from '../events.js';
@@ -46,7 +47,7 @@ export interface DoorAnswer {
   done: Promise<Final>;
 }
 
-export type KioskCode = 'OPENED' | 'INVALID' | 'USED' | 'LOCKED' | 'NOTHING_WAITING' | 'CABINET_FULL' | 'NOT_OPENED' | 'NOT_READY' | 'UNKNOWN_SCAN';
+export type KioskCode = 'OPENED' | 'INVALID' | 'USED' | 'LOCKED' | 'NOTHING_WAITING' | 'CABINET_FULL' | 'NOT_OPENED' | 'OUT_OF_ORDER' | 'NOT_READY' | 'UNKNOWN_SCAN';
 
 /** What the kiosk screen is told after a scan or a typed code: never who the resident is. */
 export interface KioskAnswer {
@@ -146,7 +147,7 @@ export class CabinetFlows {
         return this.openedAnswer(c.no, done, `${instead}请放入文件并关好柜门。`, `${insteadEn}Put the document in and close the door.`);
       }
       this.transition(requestId, 'load_aborted', actor);
-      if (opened.why === 'not_sent') return this.notOpened(c.no, opened, actor, () => this.doors.setCompartment(c.no, 'free', actor, { clearContents: true }));
+      if (opened.why === 'not_sent') return this.notOpened(c.no, opened, actor, () => this.doors.setCompartment(c.no, 'free', actor, { clearContents: true }), { fault: true, clearContents: true });
       this.faultAfterNotOpened(c.no, actor, true);
       faulty.push(c.no);
     }
@@ -229,9 +230,12 @@ export class CabinetFlows {
     const opened: number[] = [];
     const finals: Promise<Final>[] = [];
     let failure: OpenOutcome | null = null;
+    let outOfOrder = false;
     for (const requestId of requestIds) {
       const c = this.compartmentOf(requestId);
-      if (!c || c.state !== 'occupied') continue;
+      // A document in a compartment whose door would not open stays there on record; staff repair and put it back.
+      if (c?.state === 'fault' && c.contents?.requestId === requestId) outOfOrder = true;
+      if (!c || c.state !== 'occupied' || c.contents?.requestId !== requestId) continue;
       const outcome = await this.doors.open({ compartmentNo: c.no, requestId, actor, reason: 'pickup' });
       if (!outcome.opened) {
         failure = outcome;
@@ -242,6 +246,7 @@ export class CabinetFlows {
       finals.push(this.finishPickup(c.no, requestId, actor));
     }
     if (opened.length === 0) {
+      if (outOfOrder && !failure) return this.kiosk('OUT_OF_ORDER');
       return failure ? this.kiosk('NOT_OPENED') : this.kiosk('NOTHING_WAITING');
     }
     const list = opened.join('、');
@@ -322,13 +327,15 @@ export class CabinetFlows {
       throw new CabinetError('ACTOR_NOT_ALLOWED', '只有管理员可以取回未逾期的文件。Only an administrator may retrieve a document before it is overdue.', { requestId });
     }
     const c = this.compartmentOf(requestId);
-    if (!c || c.state !== 'occupied') {
+    // A fault compartment still holding the request may be tried again (after a repair, say).
+    if (!c || (c.state !== 'occupied' && c.state !== 'fault') || c.contents?.requestId !== requestId) {
       throw new CabinetError('COMPARTMENT_STATE', `申请 ${req.number} 没有在柜中。Request ${req.number} is not in a compartment.`, { requestId });
     }
     const reason: UnlockReason = materials ? 'retrieve_materials' : 'retrieve';
     const outcome = await this.doors.open({ compartmentNo: c.no, requestId, actor, reason });
     if (!outcome.opened) {
-      return this.notOpened(c.no, outcome, actor, () => undefined);
+      // The item is still inside: the compartment becomes a fault that keeps it on record.
+      return this.notOpened(c.no, outcome, actor, () => undefined, { fault: true, clearContents: false });
     }
     const done = this.finishRetrieve(c.no, requestId, actor, event);
     return this.openedAnswer(c.no, done, '请取出物品并关好柜门。', 'Take the item out and close the door.');
@@ -360,7 +367,11 @@ export class CabinetFlows {
     appendAudit(this.d.store.db, this.d.store.ctx.now(), { actor, action: 'compartment.force_open', compartmentNo: no, requestId: c.contents?.requestId ?? null, detail: { reason: reason.trim().slice(0, 200) } });
     const outcome = await this.doors.open({ compartmentNo: no, requestId: c.contents?.requestId ?? null, actor, reason: 'staff_open', attempts: 1 });
     this.log.info({ compartment: no, staffId, reason }, 'force-open');
-    if (!outcome.opened) return this.notOpened(no, outcome, actor, () => undefined, false);
+    if (!outcome.opened) {
+      // Back as it was (doors.open restored the state and contents); staff are told the lock did not answer.
+      if (outcome.why === 'not_opened') this.d.bus.alarm('door_not_opened', `${no} 号柜强制开门后门没有打开。Door ${no} did not open when forced.`, { compartment: no });
+      return this.notOpened(no, outcome, actor, () => undefined, { fault: false, clearContents: false });
+    }
     const done = this.doors.closedWithItem(no).then((item): Final => {
       // Back to what the records say, if the sensor agrees; otherwise a fault for staff to look at.
       if (c.contents && item) this.doors.setCompartment(no, 'occupied', actor);
@@ -381,10 +392,15 @@ export class CabinetFlows {
     if (disabled && c.state !== 'free' && c.state !== 'fault') {
       throw new CabinetError('COMPARTMENT_STATE', `${no} 号柜不是空的（${c.state}），不能停用。Compartment ${no} is ${c.state}; only an empty one can be disabled.`, { compartmentNo: no });
     }
-    if (c.contents) {
+    if (disabled && c.contents) {
       throw new CabinetError('COMPARTMENT_STATE', `${no} 号柜内有物品记录，请先取回。Compartment ${no} still holds a request; retrieve it first.`, { compartmentNo: no });
     }
-    this.doors.setCompartment(no, disabled ? 'disabled' : 'free', actor, { clearContents: true, note: reason.trim().slice(0, 200) });
+    if (!disabled && c.state !== 'disabled' && c.state !== 'fault') {
+      throw new CabinetError('COMPARTMENT_STATE', `${no} 号柜正在使用（${c.state}）。Compartment ${no} is ${c.state}; only a disabled or faulty one can be put back into service.`, { compartmentNo: no });
+    }
+    // Back into service: a compartment that still holds a request is occupied by it, never "free".
+    const to = disabled ? 'disabled' : inServiceState(c.contents !== null);
+    this.doors.setCompartment(no, to, actor, { note: reason.trim().slice(0, 200) });
     return getCompartment(this.d.store.ctx, no)!;
   }
 
@@ -443,8 +459,8 @@ export class CabinetFlows {
     this.d.bus.alarm('door_not_opened', `${no} 号柜开锁后门没有打开，已标记故障。Door ${no} did not open; marked as a fault.`, { compartment: no });
   }
 
-  private notOpened(no: number, outcome: Exclude<OpenOutcome, { opened: true }>, actor: Actor, whenSent: () => void, fault = true): DoorAnswer {
-    if (outcome.why === 'not_opened' && fault) this.faultAfterNotOpened(no, actor, true);
+  private notOpened(no: number, outcome: Exclude<OpenOutcome, { opened: true }>, actor: Actor, whenSent: () => void, opts: { fault: boolean; clearContents: boolean }): DoorAnswer {
+    if (outcome.why === 'not_opened' && opts.fault) this.faultAfterNotOpened(no, actor, opts.clearContents);
     else whenSent();
     const notSent = outcome.why === 'not_sent';
     return {
@@ -478,6 +494,7 @@ export class CabinetFlows {
       NOTHING_WAITING: ['您目前没有待取的文件。', 'Nothing is waiting for you right now.'],
       CABINET_FULL: ['柜子已满，请联系工作人员。', 'The cabinet is full. Please ask the staff.'],
       NOT_OPENED: ['柜门没有打开，请联系工作人员。', 'The door did not open. Please ask the staff.'],
+      OUT_OF_ORDER: ['存放您文件的柜门暂时故障，文件仍在柜中。请联系工作人员。', 'The door of the compartment holding your document is out of order; the document is safe inside. Please ask the staff.'],
       NOT_READY: ['柜子正在自检，请稍候。', 'The cabinet is checking itself; please wait.'],
       UNKNOWN_SCAN: ['无法识别这个二维码，请扫描取件二维码。', 'This QR code is not one of ours. Please scan your pickup QR code.'],
     };

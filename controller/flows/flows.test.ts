@@ -252,6 +252,101 @@ describe('force-open and tamper', () => {
   });
 });
 
+describe('a jammed lock never forgets what is inside', () => {
+  async function loadedWithCode(w: World) {
+    const r = readyRequest(w);
+    const no = await load(w, r.requestId);
+    return { ...r, no, code: issuedCode(w, r.requestId) };
+  }
+
+  it('retrieval: the compartment is a fault that still holds the document; the code, a second retrieval and enabling all still work', async () => {
+    const w = await world(cleanups);
+    const { requestId, no, code, resident } = await loadedWithCode(w);
+    w.store.db.prepare('UPDATE requests SET loaded_at = loaded_at - ? WHERE id = ?').run(8 * 86_400_000, requestId);
+    w.flows.markOverdue();
+    w.sim.setJammed(no, true);
+    const back = await w.flows.retrieve(w.staffId, requestId);
+    expect(back).toMatchObject({ opened: false, code: 'NOT_OPENED' });
+    expect(getCompartment(w.store.ctx, no)).toMatchObject({ state: 'fault', contents: { requestId, direction: 'for_resident' } });
+    expect(requireRequest(w.store.ctx, requestId).state).toBe('overdue');
+    const pulses = w.sim.unlockCount(no);
+    // The resident is told the door is out of order (not "nothing waiting"), and no door is pulsed for it.
+    const refused = await w.flows.pickupByCode(code, resident.mobile.slice(-4), 'kiosk-1');
+    expect(refused).toMatchObject({ ok: false, code: 'OUT_OF_ORDER', compartments: [] });
+    expect(refused.messageZh).toContain('故障');
+    expect(w.sim.unlockCount(no)).toBe(pulses);
+    // Staff may try again once the lock is fixed: a second retrieval opens it.
+    w.sim.setJammed(no, false);
+    const again = await w.flows.retrieve(w.staffId, requestId);
+    expect(again).toMatchObject({ opened: true, compartment: no });
+    w.sim.takeItem(no);
+    w.sim.closeDoor(no);
+    expect(await again.done).toBe('retrieved');
+    expect(getCompartment(w.store.ctx, no)).toMatchObject({ state: 'free', contents: null });
+  });
+
+  it('retrieval, then enable: the compartment is occupied (never free with a document inside) and the resident collects', async () => {
+    const w = await world(cleanups);
+    const { requestId, no, code, resident } = await loadedWithCode(w);
+    w.sim.setJammed(no, true);
+    expect(await w.flows.retrieve(w.adminId, requestId)).toMatchObject({ opened: false, code: 'NOT_OPENED' });
+    expect(() => w.flows.setDisabled(w.adminId, no, true, 'broken lock')).toThrow(expect.objectContaining({ code: 'COMPARTMENT_STATE' }));
+    w.sim.setJammed(no, false);
+    expect(w.flows.setDisabled(w.adminId, no, false, 'lock repaired')).toMatchObject({ no, state: 'occupied', contents: { requestId } });
+    // A load now goes elsewhere: nothing is put on top of the document.
+    const next = readyRequest(w);
+    const other = await w.flows.load(w.staffId, next.requestId);
+    expect(other.compartment).not.toBe(no);
+    w.sim.closeDoor(other.compartment!);
+    await other.done;
+    const answer = await w.flows.pickupByCode(code, resident.mobile.slice(-4), 'kiosk-1');
+    expect(answer).toMatchObject({ ok: true, compartments: [no] });
+    w.sim.takeItem(no);
+    w.sim.closeDoor(no);
+    expect(await answer.done).toEqual(['collected']);
+  });
+
+  it('pickup: the document stays recorded in the fault compartment and is collected after the repair', async () => {
+    const w = await world(cleanups);
+    const { requestId, no, code, resident } = await loadedWithCode(w);
+    w.sim.setJammed(no, true);
+    expect(await w.flows.pickupByCode(code, resident.mobile.slice(-4), 'kiosk-1')).toMatchObject({ ok: false, code: 'NOT_OPENED' });
+    expect(getCompartment(w.store.ctx, no)).toMatchObject({ state: 'fault', contents: { requestId } });
+    expect(requireRequest(w.store.ctx, requestId).state).toBe('loaded');
+    w.sim.setJammed(no, false);
+    w.flows.setDisabled(w.adminId, no, false, 'lock repaired');
+    const answer = await w.flows.pickupByCode(code, resident.mobile.slice(-4), 'kiosk-1');
+    expect(answer).toMatchObject({ ok: true, compartments: [no] });
+    w.sim.takeItem(no);
+    w.sim.closeDoor(no);
+    expect(await answer.done).toEqual(['collected']);
+  });
+
+  it('drop-off: the request waits for materials again with its code, the empty compartment is a fault', async () => {
+    const w = await world(cleanups);
+    const resident = makeResident(w.store);
+    const { request } = createRequest(w.store.ctx, { residentId: resident.id, serviceCode: 'residence_certificate' }, residentActor(resident.id));
+    transitionRequest(w.store.ctx, { requestId: request.id, event: 'request_materials', actor: staffActor(w.staffId) });
+    const { credentialId } = issueDepositCode(w.store.ctx, request.id, staffActor(w.staffId));
+    const token = makeRequestQrToken(w.store.keys, { requestId: request.id, credentialId, purpose: 'deposit' });
+    w.sim.setJammed(1, true);
+    expect(await w.flows.scan(token, 'kiosk-1')).toMatchObject({ ok: false, code: 'NOT_OPENED' });
+    expect(requireRequest(w.store.ctx, request.id).state).toBe('awaiting_materials');
+    expect(getCompartment(w.store.ctx, 1)).toMatchObject({ state: 'fault', contents: null });
+    const answer = await w.flows.scan(token, 'kiosk-1');
+    expect(answer).toMatchObject({ ok: true, compartments: [2] });
+  });
+
+  it('force-open: the compartment goes back to what it was, with its contents', async () => {
+    const w = await world(cleanups);
+    const { requestId, no } = await loadedWithCode(w);
+    w.sim.setJammed(no, true);
+    expect(await w.flows.forceOpen(w.adminId, no, 'check the lock')).toMatchObject({ opened: false, code: 'NOT_OPENED' });
+    expect(getCompartment(w.store.ctx, no)).toMatchObject({ state: 'occupied', contents: { requestId } });
+    expect(w.alarms.map((a) => a.kind)).toContain('door_not_opened');
+  });
+});
+
 describe('extractToken', () => {
   it('takes a bare token or one carried in a link, and nothing else', () => {
     expect(extractToken('abcdefghijklmnop_-12')).toBe('abcdefghijklmnop_-12');

@@ -70,8 +70,11 @@ describe('compartment states', () => {
     const f = transitionCompartment(s.ctx, no, { to: 'fault', actor: SYSTEM_ACTOR, faultReason: 'door sensor reads open for ever' });
     expect(f).toMatchObject({ state: 'fault', faultReason: 'door sensor reads open for ever', contents: { requestId: l.requestId } });
     expect(() => transitionCompartment(s.ctx, no, { to: 'disabled', actor: staff, expectFrom: 'occupied' })).toThrow(/expected occupied/);
-    const freed = transitionCompartment(s.ctx, no, { to: 'free', actor: staff });
-    expect(freed).toMatchObject({ state: 'free', contents: null, faultReason: null });
+    // The document is still there on record: a fault is never "free" while its request is loaded.
+    expect(() => transitionCompartment(s.ctx, no, { to: 'free', actor: staff })).toThrow(/stays recorded/);
+    expect(() => transitionCompartment(s.ctx, no, { to: 'fault', actor: staff, faultReason: 'x', clearContents: true })).toThrow(/stays recorded/);
+    const back = transitionCompartment(s.ctx, no, { to: 'occupied', actor: staff });
+    expect(back).toMatchObject({ state: 'occupied', contents: { requestId: l.requestId }, faultReason: null });
     expect(listAudit(s.db, { compartmentNo: no }).map((a) => a.action)).toEqual([
       'compartment.reserved',
       'request.start_load',
@@ -80,7 +83,7 @@ describe('compartment states', () => {
       'compartment.open',
       'compartment.occupied',
       'compartment.fault',
-      'compartment.free',
+      'compartment.occupied',
     ]);
     s.close();
   });

@@ -10,27 +10,17 @@
  * crash or fault never loses track of what is inside.
  */
 import { CabinetError } from '../errors.js';
+import { COMPARTMENT_STATES, decideCompartmentChange, type CompartmentState } from '../domain/compartment-states.js';
+import type { RequestState } from '../domain/request-states.js';
 import type { Actor } from '../domain/types.js';
 import { appendAudit } from './audit.js';
 import type { StoreContext } from './context.js';
 import { inTransaction } from './db.js';
 
-export const COMPARTMENT_STATES = ['free', 'reserved', 'occupied', 'opening', 'open', 'fault', 'disabled'] as const;
-export type CompartmentState = (typeof COMPARTMENT_STATES)[number];
+export { COMPARTMENT_STATES, COMPARTMENT_TRANSITIONS, type CompartmentState } from '../domain/compartment-states.js';
 /** for_resident: a document waiting to be collected. for_staff: materials a resident dropped off. */
 export type Direction = 'for_resident' | 'for_staff';
 export type DoorState = 'open' | 'closed' | 'unknown';
-
-/** Allowed compartment state changes. Restoring after a failed unlock (opening → reserved/occupied/free) is allowed. */
-export const COMPARTMENT_TRANSITIONS: Readonly<Record<CompartmentState, readonly CompartmentState[]>> = {
-  free: ['reserved', 'opening', 'fault', 'disabled'],
-  reserved: ['opening', 'free', 'fault'],
-  occupied: ['opening', 'fault'],
-  opening: ['open', 'fault', 'free', 'reserved', 'occupied'],
-  open: ['occupied', 'free', 'reserved', 'fault'],
-  fault: ['free', 'reserved', 'occupied', 'opening', 'disabled'],
-  disabled: ['free'],
-};
 
 export interface Contents {
   readonly requestId: number;
@@ -270,7 +260,7 @@ export interface CompartmentChange {
   readonly note?: string;
 }
 
-/** Moves a compartment to another state as COMPARTMENT_TRANSITIONS allows, with its audit row. */
+/** Moves a compartment to another state as the domain table (domain/compartment-states.ts) allows, with its audit row. */
 export function transitionCompartment(ctx: StoreContext, no: number, change: CompartmentChange): Compartment {
   return inTransaction(ctx.db, () => {
     const now = ctx.now();
@@ -278,16 +268,22 @@ export function transitionCompartment(ctx: StoreContext, no: number, change: Com
     if (change.expectFrom !== undefined && c.state !== change.expectFrom) {
       throw new CabinetError('COMPARTMENT_STATE', `compartment ${no} is ${c.state}, expected ${change.expectFrom}`, { compartmentNo: no, state: c.state });
     }
-    if (c.state !== change.to && !COMPARTMENT_TRANSITIONS[c.state].includes(change.to)) {
-      throw new CabinetError('COMPARTMENT_STATE', `compartment ${no}: ${c.state} → ${change.to} is not allowed`, { compartmentNo: no, state: c.state, to: change.to });
+    const holding = c.contents
+      ? { requestState: ctx.db.prepare<[number], { state: RequestState }>('SELECT state FROM requests WHERE id = ?').get(c.contents.requestId)?.state ?? null }
+      : null;
+    const decision = decideCompartmentChange({
+      from: c.state, to: change.to, clearContents: change.clearContents === true, faultReason: change.faultReason,
+      holding: holding?.requestState ? { requestState: holding.requestState } : null,
+    });
+    if (!decision.ok) {
+      const r = decision.refusal;
+      if (r.code === 'FAULT_REASON') throw new CabinetError('REASON_REQUIRED', `compartment ${no}: a fault needs a reason`, { compartmentNo: no });
+      const why = r.code === 'TRANSITION' ? `${c.state} → ${change.to} is not allowed`
+        : r.code === 'NEEDS_CONTENTS' ? `${change.to} needs contents`
+        : `request #${c.contents?.requestId} is ${r.requestState}: what it holds stays recorded`;
+      throw new CabinetError('COMPARTMENT_STATE', `compartment ${no}: ${why}`, { compartmentNo: no, state: c.state, to: change.to });
     }
-    if (change.to === 'fault' && !change.faultReason?.trim()) {
-      throw new CabinetError('REASON_REQUIRED', `compartment ${no}: a fault needs a reason`, { compartmentNo: no });
-    }
-    const clear = change.clearContents === true || change.to === 'free' || change.to === 'disabled';
-    if ((change.to === 'reserved' || change.to === 'occupied') && (clear || c.contents === null)) {
-      throw new CabinetError('COMPARTMENT_STATE', `compartment ${no}: ${change.to} needs contents`, { compartmentNo: no });
-    }
+    const clear = decision.clear;
     ctx.db
       .prepare(
         `UPDATE compartments SET state = ?, fault_reason = ?, updated_at = ?,

@@ -219,7 +219,7 @@ function icon(el, id) {
   el.innerHTML = `<use href="#${id}"/>`;
 }
 
-const NEEDS_STAFF = new Set(['LOCKED', 'CABINET_FULL', 'NOT_OPENED', 'NETWORK']);
+const NEEDS_STAFF = new Set(['LOCKED', 'CABINET_FULL', 'NOT_OPENED', 'OUT_OF_ORDER', 'NETWORK']);
 
 function clipsFor(a, kind) {
   switch (a.code) {
@@ -228,7 +228,7 @@ function clipsFor(a, kind) {
     case 'USED': case 'UNKNOWN_SCAN': return ['qr-bad'];
     case 'NOTHING_WAITING': return ['nothing'];
     case 'LOCKED': return ['locked', 'later', 'staff'];
-    case 'CABINET_FULL': case 'NOT_OPENED': return ['staff'];
+    case 'CABINET_FULL': case 'NOT_OPENED': case 'OUT_OF_ORDER': return ['staff'];
     default: return ['later'];
   }
 }
