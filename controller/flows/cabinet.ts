@@ -395,7 +395,7 @@ export class CabinetFlows {
     if (disabled && c.contents) {
       throw new CabinetError('COMPARTMENT_STATE', `${no} 号柜内有物品记录，请先取回。Compartment ${no} still holds a request; retrieve it first.`, { compartmentNo: no });
     }
-    if (!disabled && c.state !== 'disabled' && c.state !== 'fault') {
+    if (!disabled && c.state !== 'disabled' && c.state !== 'fault' && c.state !== 'free') {
       throw new CabinetError('COMPARTMENT_STATE', `${no} 号柜正在使用（${c.state}）。Compartment ${no} is ${c.state}; only a disabled or faulty one can be put back into service.`, { compartmentNo: no });
     }
     // Back into service: a compartment that still holds a request is occupied by it, never "free".
