@@ -52,3 +52,34 @@ describe('README', () => {
     expect(readme).toContain(describeConfig());
   });
 });
+
+describe('the unlock policy at start-up', () => {
+  const refusal = (env: Record<string, string>): string => {
+    try {
+      loadConfig(env);
+    } catch (e) {
+      expect(isCabinetError(e, 'CONFIG_INVALID')).toBe(true);
+      return (e as Error).message;
+    }
+    return 'accepted';
+  };
+
+  it('refuses an unlock deadline shorter than (retries + 1) × the reply deadline, naming the three settings', () => {
+    const message = refusal({ UNLOCK_TTL_MS: '1000', LOCK_RETRIES: '2', LOCK_RESPONSE_TIMEOUT_MS: '500' });
+    for (const name of ['UNLOCK_TTL_MS', 'LOCK_RETRIES', 'LOCK_RESPONSE_TIMEOUT_MS']) expect(message).toContain(name);
+    expect(message).toContain('1500 ms');
+  });
+
+  it('accepts the deadline equal to the retry span, and the defaults', () => {
+    expect(refusal({ UNLOCK_TTL_MS: '1500', LOCK_RETRIES: '2', LOCK_RESPONSE_TIMEOUT_MS: '500' })).toBe('accepted');
+    expect(refusal({})).toBe('accepted');
+  });
+
+  it('refuses a retry span that reaches the boards’ 10 s de-duplication window', () => {
+    expect(refusal({ UNLOCK_TTL_MS: '30000', LOCK_RETRIES: '4', LOCK_RESPONSE_TIMEOUT_MS: '2000' })).toMatch(/de-duplication/);
+  });
+
+  it('refuses a tamper window shorter than the wait for a door to open', () => {
+    expect(refusal({ LOCK_TAMPER_WINDOW_MS: '2000', DOOR_OPEN_TIMEOUT_MS: '5000' })).toMatch(/LOCK_TAMPER_WINDOW_MS=2000.*DOOR_OPEN_TIMEOUT_MS=5000/);
+  });
+});

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import {
   BAUD_RATES, DEFAULT_BAUD, DEFAULT_PULSE_MS, MAX_ADDRESS, MAX_CHANNELS, MAX_PULSE_MS, MIN_PULSE_MS,
 } from '../firmware-protocol/index.js';
+import { policyProblems, unlockPolicyFrom } from './domain/unlock-policy.js';
 import { CabinetError, ErrorCodes } from './errors.js';
 
 export type DoorPolarity = 'nc' | 'no';
@@ -112,6 +113,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (problems.length === 0 && (values.LOCK_RECONNECT_MIN_MS as number) > (values.LOCK_RECONNECT_MAX_MS as number)) {
     problems.push('LOCK_RECONNECT_MIN_MS must not be larger than LOCK_RECONNECT_MAX_MS');
   }
+  if (problems.length === 0) problems.push(...unlockPolicyWords(values));
   if (problems.length > 0) {
     throw new CabinetError(ErrorCodes.CONFIG_INVALID, `Invalid configuration:\n  ${problems.join('\n  ')}`, { count: problems.length });
   }
@@ -143,6 +145,26 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     scannerPort: (values.SCANNER_PORT as string) === '' ? null : (values.SCANNER_PORT as string),
     notifyWebhookUrl: (values.NOTIFY_WEBHOOK_URL as string) === '' ? null : (values.NOTIFY_WEBHOOK_URL as string),
   };
+}
+
+/** The unlock policy's own rules (domain/unlock-policy.ts), in words naming the settings involved. */
+function unlockPolicyWords(values: Partial<Record<SettingName, unknown>>): string[] {
+  const n = (name: SettingName) => values[name] as number;
+  const policy = unlockPolicyFrom({
+    unlockTtlMs: n('UNLOCK_TTL_MS'), retries: n('LOCK_RETRIES'), responseTimeoutMs: n('LOCK_RESPONSE_TIMEOUT_MS'),
+    unlockMaxPerMinute: n('UNLOCK_MAX_PER_MINUTE'), tamperWindowMs: n('LOCK_TAMPER_WINDOW_MS'),
+  });
+  const attempts = `(LOCK_RETRIES + 1) × LOCK_RESPONSE_TIMEOUT_MS = ${policy.retries + 1} × ${policy.replyDeadlineMs} ms`;
+  return policyProblems(policy, n('DOOR_OPEN_TIMEOUT_MS')).map((p) => {
+    switch (p.code) {
+      case 'TTL_BELOW_RETRY_SPAN':
+        return `UNLOCK_TTL_MS=${p.ttlMs} is shorter than ${attempts} = ${p.retrySpanMs} ms: an unanswered unlock would routinely end with its outcome unknown. Raise UNLOCK_TTL_MS or lower LOCK_RETRIES / LOCK_RESPONSE_TIMEOUT_MS`;
+      case 'RETRY_SPAN_OVER_DEDUP':
+        return `${attempts} = ${p.retrySpanMs} ms reaches the boards' ${p.dedupWindowMs} ms de-duplication window: a late retransmission could open a door twice. Lower LOCK_RETRIES or LOCK_RESPONSE_TIMEOUT_MS`;
+      case 'TAMPER_WINDOW_BELOW_DOOR_WAIT':
+        return `LOCK_TAMPER_WINDOW_MS=${p.tamperWindowMs} is shorter than DOOR_OPEN_TIMEOUT_MS=${p.doorOpenTimeoutMs}: a door opening while the controller still waits for it would count as tamper`;
+    }
+  });
 }
 
 /** The settings table as Markdown, for the README and `--help`. */

@@ -15,7 +15,8 @@ export const ERROR_CODES = {
     'LINK_CLOSED', // the driver was stopped
     'BOARD_REBOOTED', // the board rebooted while the command was in flight: outcome unknown
     'BOARD_MISMATCH', // the board's protocol version or channel count is not what the layout says
-    'UNLOCK_EXPIRED', // the unlock could not be sent before its deadline and was dropped
+    'UNLOCK_EXPIRED', // the unlock could not be sent before its deadline and was dropped: no byte of it went out
+    'UNLOCK_UNCONFIRMED', // the unlock went out but was not acknowledged before its deadline: outcome unknown
     'NO_SUCH_COMPARTMENT',
   ],
   // input and lookups

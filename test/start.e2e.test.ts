@@ -67,6 +67,12 @@ describe('npm start', () => {
     expect(c.output()).toContain('LOCK_BAUD="4800"');
     expect(c.output()).toContain('must be one of 9600, 115200');
   });
+
+  it('refuses an unlock deadline shorter than its retries need, naming the settings, with exit code 2', async () => {
+    const c = start('controller/main.ts', [], { UNLOCK_TTL_MS: '1000', LOCK_RETRIES: '2', LOCK_RESPONSE_TIMEOUT_MS: '500', PORT: '0', DATA_DIR: tempDir() });
+    expect(await c.exited).toBe(2);
+    for (const name of ['UNLOCK_TTL_MS', 'LOCK_RETRIES', 'LOCK_RESPONSE_TIMEOUT_MS']) expect(c.output()).toContain(name);
+  });
 });
 
 describe('npm run sim with the controller on tcp://', () => {

@@ -18,7 +18,7 @@
 import { EventEmitter } from 'node:events';
 import {
   decode, encodeLine, isEvent, isReply, MAX_SEQ, PROTOCOL_VERSION, replyVerb,
-  type BoardEvent, type BoardStatus, type Command, type FaultCode, type IdentAck, type LedMode, type Reply,
+  type BoardEvent, type BoardStatus, type Command, type FaultCode, type IdentAck, type LedMode, type Nak, type Reply,
   type StatusAck, type SwitchLevel, type UnlockAck,
 } from '../../firmware-protocol/index.js';
 import type { Config } from '../config.js';
@@ -89,7 +89,10 @@ export interface DriverCounters {
   boots: number;
   reconnects: number;
   unlocksSent: number;
+  /** Unlocks dropped before any byte went out (deadline passed, withdrawn). */
   unlocksExpired: number;
+  /** Unlocks sent but not acknowledged before their deadline: outcome unknown. */
+  unlocksUnconfirmed: number;
   tampers: number;
 }
 
@@ -133,7 +136,7 @@ const VERB_OF: Record<Command['kind'], string> = { ident: 'IDENT', status: 'STAT
 const ZERO_COUNTERS: DriverCounters = {
   framesOut: 0, framesIn: 0, badCrc: 0, undecodable: 0, overlongLines: 0, noiseBytes: 0, timeouts: 0,
   retransmissions: 0, naks: 0, unmatchedReplies: 0, lostEvents: 0, boots: 0, reconnects: 0, unlocksSent: 0,
-  unlocksExpired: 0, tampers: 0,
+  unlocksExpired: 0, unlocksUnconfirmed: 0, tampers: 0,
 };
 
 export class BoardDriver extends EventEmitter<DriverEvents> {
@@ -332,20 +335,32 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
     const command = { ...body, seq } as Command;
     const line = encodeLine(command);
     const verb = VERB_OF[body.kind];
+    // True while a transmission of this command is out with no answer: from then on the board may have
+    // acted on it, so giving up is "outcome unknown", never "not sent" (see domain/unlock-policy.ts).
+    let unanswered = false;
+    let lastNak: Nak | null = null;
     for (let attempt = 0; attempt <= this.opts.retries; attempt++) {
       if (notAfter !== undefined && Date.now() > notAfter) {
+        if (unanswered) {
+          this.counters.unlocksUnconfirmed++;
+          throw new CabinetError(ErrorCodes.UNLOCK_UNCONFIRMED, 'the unlock was sent but not acknowledged before its deadline; no further retry is sent and the board may have pulsed', { addr: body.addr, seq, attempt });
+        }
         this.counters.unlocksExpired++;
         throw new CabinetError(ErrorCodes.UNLOCK_EXPIRED, attempt === 0
           ? 'the unlock waited too long for the bus and was dropped, never sent late'
-          : 'the unlock was not acknowledged before its deadline; no further retry is sent', { addr: body.addr, seq, attempt });
+          : 'the board refused the unlock as busy until its deadline passed; it was never executed', { addr: body.addr, seq, attempt });
       }
       const link = this.link;
-      if (!link) throw new CabinetError(ErrorCodes.LINK_OFFLINE, 'the lock board port is not open', { addr: body.addr });
+      if (!link) {
+        if (unanswered) throw new CabinetError(ErrorCodes.LINK_DISCONNECTED, 'the lock board port went away between retransmissions; the outcome is unknown', { addr: body.addr, seq });
+        throw new CabinetError(ErrorCodes.LINK_OFFLINE, 'the lock board port is not open', { addr: body.addr });
+      }
       if (attempt === 0 && beforeSend && !beforeSend(seq)) {
         this.counters.unlocksExpired++;
         throw new CabinetError(ErrorCodes.UNLOCK_EXPIRED, 'the unlock was withdrawn or expired before it could be sent', { addr: body.addr, seq });
       }
       if (attempt > 0) this.counters.retransmissions++;
+      unanswered = true;
       const outcome = await new Promise<Reply | CabinetError>((resolve) => {
         const timer = setTimeout(() => {
           this.pending = null;
@@ -372,6 +387,10 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
           this.setBoardOnline(board, true);
         }
         if (outcome.kind === 'nak') {
+          // A NAK never has side effects, and a retransmission of an executed UNLOCK is answered DUP,
+          // never NAK (PROTOCOL.md §8, §10): after a NAK nothing of this command was executed.
+          unanswered = false;
+          lastNak = outcome;
           this.counters.naks++;
           if (outcome.reason === 'BUSY') {
             // Another coil of the board is still pulsing: wait one pulse before asking again.
@@ -385,6 +404,9 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
       if (outcome.code !== ErrorCodes.LINK_TIMEOUT) throw outcome;
       this.counters.timeouts++;
       this.log.warn({ addr: body.addr, seq, verb, attempt }, 'no reply from board');
+    }
+    if (!unanswered && lastNak) {
+      throw new CabinetError(ErrorCodes.LINK_NAK, `board ${body.addr} refused ${verb}: ${lastNak.reason}`, { addr: body.addr, seq, reason: lastNak.reason });
     }
     if (board) this.setBoardOnline(board, false, 'no reply');
     throw new CabinetError(ErrorCodes.LINK_TIMEOUT, `board ${body.addr} did not answer ${verb} (${this.opts.retries + 1} attempts)`, { addr: body.addr, seq });

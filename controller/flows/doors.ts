@@ -15,6 +15,7 @@
 import type { BoardDriver } from '../board/driver.js';
 import type { Config } from '../config.js';
 import type { Actor } from '../domain/types.js';
+import { isOutcomeUnknown } from '../domain/unlock-policy.js';
 import { CabinetError, isCabinetError } from '../errors.js';
 import type { EventBus } from '../events.js';
 import type { Logger } from '../log.js';
@@ -45,11 +46,9 @@ export type OpenOutcome =
   | { opened: true }
   /** The board never showed the door open: jammed lock, broken sensor, or no unlock reached it. */
   | { opened: false; why: 'not_opened' }
-  /** The unlock was refused before or while sending (offline, rate cap, expired, NAK): the door is shut. */
+  /** No byte of the unlock went out (offline, rate cap, expired while waiting), or the board refused it (NAK): the door is shut. */
   | { opened: false; why: 'not_sent'; error: CabinetError };
 
-/** Errors after which the board may or may not have pulsed: wait for the door as if acknowledged. */
-const OUTCOME_UNKNOWN = new Set(['LINK_TIMEOUT', 'BOARD_REBOOTED', 'LINK_DISCONNECTED']);
 
 export class Doors {
   private readonly log: Logger;
@@ -75,7 +74,7 @@ export class Doors {
       const sent = await this.unlockOnce(req);
       if (sent !== true) {
         lastError = sent;
-        if (!OUTCOME_UNKNOWN.has(sent.code)) break;
+        if (!isOutcomeUnknown(sent.code)) break; // after any transmission, only the door can tell: wait for it
       }
       crashPoint(`${req.reason}.unlocked`);
       if (await this.waitDoor(req.compartmentNo, true, this.d.config.doorOpenTimeoutMs)) {
@@ -86,7 +85,7 @@ export class Doors {
       this.log.warn({ compartment: req.compartmentNo, attempt }, 'door did not open after its unlock');
     }
     this.setCompartment(req.compartmentNo, before, req.actor, { note: 'door did not open' });
-    if (lastError && !OUTCOME_UNKNOWN.has(lastError.code)) return { opened: false, why: 'not_sent', error: lastError };
+    if (lastError && !isOutcomeUnknown(lastError.code)) return { opened: false, why: 'not_sent', error: lastError };
     return { opened: false, why: 'not_opened' };
   }
 

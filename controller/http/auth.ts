@@ -138,6 +138,7 @@ const STATUS: Partial<Record<CabinetErrorCode, number>> = {
   BOARD_REBOOTED: 503,
   BOARD_MISMATCH: 503,
   UNLOCK_EXPIRED: 503,
+  UNLOCK_UNCONFIRMED: 503,
   CODE_SPACE_EXHAUSTED: 503,
 };
 
@@ -167,6 +168,7 @@ const ZH: Partial<Record<CabinetErrorCode, string>> = {
   BOARD_REBOOTED: '柜子刚刚重启，请稍后再试',
   BOARD_MISMATCH: '柜子配置有误，请联系居委会',
   UNLOCK_EXPIRED: '开门超时，请重试',
+  UNLOCK_UNCONFIRMED: '柜子没有确认开门，请看柜门是否已打开',
   CODE_SPACE_EXHAUSTED: '暂时无法生成取件码，请联系居委会',
 };
 

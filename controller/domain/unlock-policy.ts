@@ -1,0 +1,94 @@
+/**
+ * The unlock policy: the one place that decides when an unlock may be sent, how long it stays
+ * sendable, how often it is retransmitted, how many are allowed per minute, what a failed unlock
+ * means for the door, and which door openings an unlock explains. Pure: no I/O, no clock of its own.
+ * Configured once from the settings (`unlockPolicyFrom`), then handed to the driver, the store and
+ * the flows, which apply it and decide nothing of their own.
+ */
+import type { Config } from '../config.js';
+import { DEDUP_WINDOW_MS } from '../../firmware-protocol/index.js';
+
+export interface UnlockPolicy {
+  /** Deadline: an unlock not sent (or re-sent) within this time of its decision is dropped, never sent late. UNLOCK_TTL_MS. */
+  readonly ttlMs: number;
+  /** Retransmissions of an unanswered unlock, with the same sequence number. LOCK_RETRIES. */
+  readonly retries: number;
+  /** How long one transmission waits for the board's reply. LOCK_RESPONSE_TIMEOUT_MS. */
+  readonly replyDeadlineMs: number;
+  /** Unlock decisions allowed per rolling minute across the whole cabinet. UNLOCK_MAX_PER_MINUTE. */
+  readonly maxPerMinute: number;
+  /**
+   * A door opening this long (at most) after its unlock was sent or answered is explained by it;
+   * an opening no unlock explains is tamper. LOCK_TAMPER_WINDOW_MS.
+   */
+  readonly tamperWindowMs: number;
+}
+
+/** The defaults of the settings (config.ts), for tests and tools that build a policy without a configuration. */
+export const DEFAULT_UNLOCK_POLICY: UnlockPolicy = Object.freeze({ ttlMs: 5000, retries: 2, replyDeadlineMs: 500, maxPerMinute: 20, tamperWindowMs: 10_000 });
+
+export type UnlockPolicySettings = Pick<Config, 'unlockTtlMs' | 'retries' | 'responseTimeoutMs' | 'unlockMaxPerMinute' | 'tamperWindowMs'>;
+
+export function unlockPolicyFrom(c: UnlockPolicySettings): UnlockPolicy {
+  return Object.freeze({ ttlMs: c.unlockTtlMs, retries: c.retries, replyDeadlineMs: c.responseTimeoutMs, maxPerMinute: c.unlockMaxPerMinute, tamperWindowMs: c.tamperWindowMs });
+}
+
+/** The time every transmission of one unlock may take to be answered: (retries + 1) × reply deadline. */
+export function retrySpanMs(p: Pick<UnlockPolicy, 'retries' | 'replyDeadlineMs'>): number {
+  return (p.retries + 1) * p.replyDeadlineMs;
+}
+
+/** Rules a policy must satisfy before the controller starts, as codes with their numbers (config.ts words them). */
+export type PolicyProblem =
+  /** The deadline is shorter than the retry span: an unanswered unlock would routinely end with its outcome unknown. */
+  | { code: 'TTL_BELOW_RETRY_SPAN'; ttlMs: number; retrySpanMs: number }
+  /** The retry span reaches the board's de-duplication window: a late retransmission could pulse a second time. */
+  | { code: 'RETRY_SPAN_OVER_DEDUP'; retrySpanMs: number; dedupWindowMs: number }
+  /** A door may open inside the flow's wait yet outside the attribution window: a normal opening would be tamper. */
+  | { code: 'TAMPER_WINDOW_BELOW_DOOR_WAIT'; tamperWindowMs: number; doorOpenTimeoutMs: number };
+
+export function policyProblems(p: UnlockPolicy, doorOpenTimeoutMs: number): PolicyProblem[] {
+  const problems: PolicyProblem[] = [];
+  const span = retrySpanMs(p);
+  if (p.ttlMs < span) problems.push({ code: 'TTL_BELOW_RETRY_SPAN', ttlMs: p.ttlMs, retrySpanMs: span });
+  if (span >= DEDUP_WINDOW_MS) problems.push({ code: 'RETRY_SPAN_OVER_DEDUP', retrySpanMs: span, dedupWindowMs: DEDUP_WINDOW_MS });
+  if (p.tamperWindowMs < doorOpenTimeoutMs) problems.push({ code: 'TAMPER_WINDOW_BELOW_DOOR_WAIT', tamperWindowMs: p.tamperWindowMs, doorOpenTimeoutMs });
+  return problems;
+}
+
+/** May one more unlock be decided, with `recent` decided in the last minute? */
+export function withinRate(recent: number, p: UnlockPolicy): boolean {
+  return recent < p.maxPerMinute;
+}
+
+/**
+ * What a failed unlock means for the door, by its error code:
+ *  - 'not_sent': dropped before any byte of it went out (expired while waiting for the bus, withdrawn,
+ *    port not open, rate cap, refused by the store): the door is shut, say so;
+ *  - 'refused': the board answered NAK: it did nothing (PROTOCOL.md §8), the door is shut;
+ *  - 'outcome_unknown': at least one transmission went out and no answer settled it (no reply, the
+ *    deadline passed between retries, the port went away, the board restarted, the driver stopped):
+ *    the board may have pulsed, and only the door can tell. Follow the door as if acknowledged.
+ */
+export type UnlockFailure = 'not_sent' | 'refused' | 'outcome_unknown';
+
+const OUTCOME_UNKNOWN_CODES: ReadonlySet<string> = new Set(['UNLOCK_UNCONFIRMED', 'LINK_TIMEOUT', 'LINK_DISCONNECTED', 'BOARD_REBOOTED', 'LINK_CLOSED']);
+
+export function unlockFailure(code: string): UnlockFailure {
+  if (OUTCOME_UNKNOWN_CODES.has(code)) return 'outcome_unknown';
+  if (code === 'LINK_NAK') return 'refused';
+  return 'not_sent';
+}
+
+export function isOutcomeUnknown(code: string): boolean {
+  return unlockFailure(code) === 'outcome_unknown';
+}
+
+/**
+ * The earliest time an unlock may have been sent or answered (its last status change) and still
+ * explain a door opening seen at `now`. Which unlocks qualify: sent, acknowledged, or failed with
+ * their outcome unknown — any that has a sequence number, i.e. went out on the wire.
+ */
+export function explainsOpeningSince(now: number, p: UnlockPolicy): number {
+  return now - p.tamperWindowMs;
+}

@@ -1,0 +1,76 @@
+/**
+ * What an unlock that got no answer means for the door flow: once a byte of it went out, the board
+ * may have pulsed, so the flow follows the door instead of reporting "not sent, the door is shut".
+ * The board is played by the test (scripted-board.ts), so each reply can be lost on purpose.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { createDriver, waitFor } from '../../test/harness.js';
+import { ScriptedBoard } from '../board/scripted-board.js';
+import { SYSTEM_ACTOR } from '../domain/types.js';
+import { EventBus } from '../events.js';
+import { silentLogger } from '../log.js';
+import { applyLayout, getIntent, layoutGrid } from '../store/index.js';
+import { openTestStore } from '../store/test-support.js';
+import { Doors } from './doors.js';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+async function setUp(unlockTtlMs: number) {
+  const board = new ScriptedBoard();
+  const store = openTestStore();
+  cleanups.push(() => store.close());
+  applyLayout(store.ctx, layoutGrid(1, 24), SYSTEM_ACTOR);
+  const driver = createDriver(board.endpoint, { responseTimeoutMs: 100, retries: 2 });
+  await driver.start();
+  cleanups.push(() => driver.stop());
+  await waitFor(() => driver.snapshot().compartments.every((c) => c.door === 'closed'), 'the first status');
+  const doors = new Doors({ store, driver, bus: new EventBus(), config: { unlockTtlMs, doorOpenTimeoutMs: 3000, doorLeftOpenMs: 60_000 }, logger: silentLogger() });
+  return { board, store, driver, doors };
+}
+
+describe('an unlock sent once, unanswered, whose intent then expired', () => {
+  it('is outcome-unknown, not "not sent": the flow waits for the door and sees it open', async () => {
+    const { board, store, doors } = await setUp(50);
+    // The board pulses (the door springs open a little later) but its ACK is lost; no retransmission
+    // goes out because the intent expired during the first reply deadline.
+    board.script = (cmd, b) => {
+      if (cmd.kind !== 'unlock') return undefined;
+      setTimeout(() => b.send(b.doorEvent(cmd.channel, 'O')), 250);
+      return [];
+    };
+    const outcome = await doors.open({ compartmentNo: 3, requestId: null, actor: SYSTEM_ACTOR, reason: 'staff_open', attempts: 1 });
+    expect(outcome).toEqual({ opened: true });
+    expect(board.commands.filter((c) => c.kind === 'unlock')).toHaveLength(1);
+    const intent = getIntent(store.ctx, 1);
+    expect(intent).toMatchObject({ status: 'failed' });
+    expect(intent!.seq).not.toBeNull();
+    expect(intent!.error).toMatch(/^UNLOCK_UNCONFIRMED/);
+  });
+
+  it('is reported as not opened (never "not sent") when the door stays shut', async () => {
+    const { board, doors } = await setUp(50);
+    board.script = (cmd) => (cmd.kind === 'unlock' ? [] : undefined);
+    const outcome = await doors.open({ compartmentNo: 4, requestId: null, actor: SYSTEM_ACTOR, reason: 'staff_open', attempts: 1 });
+    expect(outcome).toEqual({ opened: false, why: 'not_opened' });
+  });
+});
+
+describe('an unlock dropped before any byte went out', () => {
+  it('is "not sent": UNLOCK_EXPIRED, and the flow does not wait for the door', async () => {
+    const { board, driver, doors } = await setUp(50);
+    // A slow command holds the bus past the unlock's deadline.
+    board.script = (cmd, b) => {
+      if (cmd.kind !== 'led') return undefined;
+      setTimeout(() => b.send(b.reply(cmd)), 90);
+      return [];
+    };
+    const slow = driver.setLed(1, 'ON');
+    const outcome = await doors.open({ compartmentNo: 5, requestId: null, actor: SYSTEM_ACTOR, reason: 'staff_open', attempts: 1 });
+    await slow;
+    expect(outcome).toMatchObject({ opened: false, why: 'not_sent', error: { code: 'UNLOCK_EXPIRED' } });
+    expect(board.commands.filter((c) => c.kind === 'unlock')).toHaveLength(0);
+  });
+});
