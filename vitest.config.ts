@@ -1,11 +1,36 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Test groups, each runnable alone (`npm run test:unit`, `test:integration`, `test:browser`, `test:e2e`):
+ * - unit: every test beside its code (anything outside test/): pure logic, one store file, an in-process
+ *   simulator; seconds.
+ * - integration: test/*.test.ts that drive several rooms together (driver ↔ simulator over TCP and a pty,
+ *   the HTTP API over a real SQLite file).
+ * - browser: test/*.browser.test.ts, the pages in a real Chromium.
+ * - e2e: test/*.e2e.test.ts, the real processes started, killed and restarted.
+ * A new test file lands in exactly one group by where it sits and how it is named.
+ */
+const ignored = ['node_modules/**', 'data/**', 'dist/**', 'coverage/**'];
+
 export default defineConfig({
   test: {
-    include: ['**/*.test.ts'],
-    exclude: ['node_modules/**', 'data/**'],
     testTimeout: 20_000,
     hookTimeout: 20_000,
     pool: 'forks',
+    coverage: {
+      provider: 'v8',
+      include: ['firmware-protocol/**/*.ts', 'controller/**/*.ts', 'sim/**/*.ts'],
+      exclude: ['**/*.test.ts', '**/test-support.ts'],
+      reporter: ['text-summary', 'html'],
+    },
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['**/*.test.ts'], exclude: [...ignored, 'test/**'] } },
+      {
+        extends: true,
+        test: { name: 'integration', include: ['test/**/*.test.ts'], exclude: [...ignored, 'test/**/*.browser.test.ts', 'test/**/*.e2e.test.ts'] },
+      },
+      { extends: true, test: { name: 'browser', include: ['test/**/*.browser.test.ts'], exclude: ignored } },
+      { extends: true, test: { name: 'e2e', include: ['test/**/*.e2e.test.ts'], exclude: ignored } },
+    ],
   },
 });

@@ -201,7 +201,7 @@ function showFormError(err) {
   focusOn($('#form-error'));
 }
 
-function valueOf(id) {
+function fieldValue(id) {
   return document.getElementById(id).value.trim();
 }
 
@@ -212,9 +212,9 @@ async function submit(event) {
   if (button.disabled) return;
   clearErrors();
 
-  const body = { name: valueOf('name'), mobile: valueOf('mobile').replace(/\s+/g, ''), serviceCode: chosen.code };
-  if (!$('#row-idNumber').hidden) body.idNumber = valueOf('idNumber').replace(/\s+/g, '').toUpperCase();
-  if (!$('#row-address').hidden) body.address = { building: valueOf('building'), unit: valueOf('unit'), room: valueOf('room') };
+  const body = { name: fieldValue('name'), mobile: fieldValue('mobile').replace(/\s+/g, ''), serviceCode: chosen.code };
+  if (!$('#row-idNumber').hidden) body.idNumber = fieldValue('idNumber').replace(/\s+/g, '').toUpperCase();
+  if (!$('#row-address').hidden) body.address = { building: fieldValue('building'), unit: fieldValue('unit'), room: fieldValue('room') };
   if (binding.residentToken && !forOther) body.residentToken = binding.residentToken;
 
   button.disabled = true;
