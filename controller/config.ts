@@ -34,10 +34,12 @@ export interface Config {
   reconnectMaxMs: number;
   tamperWindowMs: number;
   simPanelPort: number;
+  /** Port of the kiosk listener (127.0.0.1 only): the cabinet's own screen. */
+  kioskPort: number;
   logLevel: string;
   /** Base of links in QR codes and notifications; null = the controller's own address. */
   publicUrl: string | null;
-  /** Device key of the kiosk; null = only loopback callers are the kiosk. */
+  /** Device key of a kiosk elsewhere on the network; null = only the kiosk listener is the kiosk. */
   kioskKey: string | null;
   overdueDays: number;
   /** Days after a resident's last request ended before their personal data is erased. */
@@ -86,7 +88,8 @@ export const SETTINGS = {
   LOCK_TAMPER_WINDOW_MS: ['a door opening later than this after its unlock is a tamper alarm, ms', '500–120000', '10000', int(500, 120_000)],
   SIM_PANEL_PORT: ['developer panel port of the embedded simulator (LOCK_PORT=sim), 0 = any free port', '0–65535', '3001', int(0, 65535)],
   PUBLIC_URL: ['base URL of the phone pages, used in QR codes and notifications', 'an http(s) URL', '', z.union([z.literal(''), z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })])],
-  KIOSK_KEY: ['device key the kiosk screen sends (X-Kiosk-Key); empty = only this machine (loopback) is the kiosk', 'empty or 24–128 characters', '', z.union([z.literal(''), z.string().min(24, 'must be at least 24 characters').max(128)])],
+  KIOSK_PORT: ['port of the kiosk listener, bound to 127.0.0.1 only: the cabinet’s own screen opens /kiosk here (see Security), 0 = any free port', '0–65535', '3002', int(0, 65535)],
+  KIOSK_KEY: ['device key a kiosk elsewhere on the network sends (X-Kiosk-Key) to PORT; empty = only the kiosk listener is the kiosk', 'empty or 24–128 characters', '', z.union([z.literal(''), z.string().min(24, 'must be at least 24 characters').max(128)])],
   OVERDUE_DAYS: ['days after loading when an uncollected document becomes overdue (its code stays valid)', '1–60', '7', int(1, 60)],
   RETENTION_DAYS: ['days after all of a resident’s requests ended before their personal data is erased (records stay, anonymous)', '30–3650', '180', int(30, 3650)],
   UNLOCK_TTL_MS: ['an unlock not sent within this time is dropped, never sent late, ms', '1000–30000', '5000', int(1000, 30_000)],
@@ -133,6 +136,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     reconnectMaxMs: values.LOCK_RECONNECT_MAX_MS as number,
     tamperWindowMs: values.LOCK_TAMPER_WINDOW_MS as number,
     simPanelPort: values.SIM_PANEL_PORT as number,
+    kioskPort: values.KIOSK_PORT as number,
     logLevel: values.LOG_LEVEL as string,
     publicUrl: (values.PUBLIC_URL as string) === '' ? null : (values.PUBLIC_URL as string).replace(/\/+$/, ''),
     kioskKey: (values.KIOSK_KEY as string) === '' ? null : (values.KIOSK_KEY as string),

@@ -18,6 +18,7 @@ import { loadConfig, type Config } from './config.js';
 import { isCabinetError } from './errors.js';
 import { createApp, type AppDeps } from './http/app.js';
 import { attachLive } from './http/live.js';
+import { markKioskListener } from './http/auth.js';
 import { createLogger, type Logger } from './log.js';
 import { parseTcpUrl, serialEndpoint, streamEndpoint, tcpEndpoint, type Endpoint } from './transport/endpoints.js';
 
@@ -30,7 +31,10 @@ export interface Controller {
   server: Server;
   /** The first admin's login and PIN, when this start created them (print once, never stored in clear). */
   initialAdmin: { login: string; pin: string } | null;
+  /** Base URL of the public listener (phones, staff). */
   url: string;
+  /** Base URL of the kiosk listener (127.0.0.1): the cabinet's own screen. */
+  kioskUrl: string;
   sim: { cabinet: SimCabinet; panel: PanelServer } | null;
   close(): Promise<void>;
 }
@@ -115,21 +119,41 @@ export async function startController(config: Config, logger: Logger): Promise<C
       const s = app.listen(config.port, config.host, () => resolve(s));
       s.once('error', reject);
     });
+    // The cabinet's own screen: a second listener on 127.0.0.1 only, the one place where a caller is the kiosk
+    // without a device key (auth.ts). Nothing phone-facing is ever relayed to it.
+    let kioskServer: Server;
+    try {
+      kioskServer = await new Promise<Server>((resolve, reject) => {
+        const s = app.listen(config.kioskPort, '127.0.0.1', () => resolve(s));
+        s.once('error', reject);
+      });
+    } catch (e) {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      throw e;
+    }
+    markKioskListener(kioskServer);
     const live = attachLive(server, deps);
-    const address = server.address();
-    const port = typeof address === 'object' && address ? address.port : config.port;
+    const kioskLive = attachLive(kioskServer, deps);
+    const portOf = (s: Server, fallback: number): number => {
+      const a = s.address();
+      return typeof a === 'object' && a ? a.port : fallback;
+    };
     const shownHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
-    const url = `http://${shownHost}:${port}`;
+    const url = `http://${shownHost}:${portOf(server, config.port)}`;
+    const kioskUrl = `http://127.0.0.1:${portOf(kioskServer, config.kioskPort)}`;
     if (!publicUrl) publicUrl = url;
 
     const d = drv;
     return {
-      config, driver: d, flows, store, bus, server, url, initialAdmin,
+      config, driver: d, flows, store, bus, server, url, kioskUrl, initialAdmin,
       sim: cabinet && panel ? { cabinet, panel } : null,
       async close() {
         await live.close();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
-        server.closeAllConnections();
+        await kioskLive.close();
+        for (const s of [server, kioskServer]) {
+          await new Promise<void>((resolve) => s.close(() => resolve()));
+          s.closeAllConnections();
+        }
         flows.stopJobs();
         await dispatcher.stop();
         scanner?.stop();
@@ -178,7 +202,7 @@ async function main(): Promise<void> {
   }
   lines.push(
     '帮办柜 controller is running',
-    `  Touchscreen:     ${controller.url}/kiosk`,
+    `  Touchscreen:     ${controller.kioskUrl}/kiosk  (this machine only)`,
     `  Staff console:   ${controller.url}/staff`,
     `  Phone pages:     ${controller.config.publicUrl ?? controller.url}/m/submit  (the QR on the touchscreen leads here)`,
     `  Health:          ${controller.url}/api/health`,

@@ -1,7 +1,8 @@
 /**
  * The real controller app for HTTP tests: a fresh store in a temp dir, the embedded simulated cabinet behind
- * the real BoardDriver (in-process stream endpoint), the flows, the express app on 127.0.0.1 port 0, the live
- * WebSocket channels, and an ApiClient that checks every answer against the route declarations.
+ * the real BoardDriver (in-process stream endpoint), the flows, the express app on 127.0.0.1 port 0 (the public
+ * listener, `url`/`api`) and on a second 127.0.0.1 port 0 (the kiosk listener, `kioskUrl`/`kiosk`: the touchscreen),
+ * the live WebSocket channels on both, and ApiClients that check every answer against the route declarations.
  *
  *   const h = await startTestApp();            // h.url, h.api, h.store, h.bus, h.cabinet, h.flows
  *   const admin = await h.staffSession('admin'); // { id, token, api } — api is h.api signed in
@@ -19,6 +20,7 @@ import { EventBus } from '../controller/events.js';
 import { CabinetFlows } from '../controller/flows/cabinet.js';
 import { allRoutes, createApp, type AppDeps } from '../controller/http/app.js';
 import { attachLive, type LiveServer } from '../controller/http/live.js';
+import { markKioskListener } from '../controller/http/auth.js';
 import { silentLogger } from '../controller/log.js';
 import { alarmSink, applyLayout, createStaff, layoutGrid, openStore, type Store } from '../controller/store/index.js';
 import { FAST_SCRYPT, type FakeClock } from '../controller/store/test-support.js';
@@ -31,8 +33,12 @@ import { driverOptions, tempDir, waitFor } from './harness.js';
 export const TEST_PIN = '246813';
 
 export interface TestApp {
+  /** The public listener (phones, staff). */
   url: string;
   api: ApiClient;
+  /** The kiosk listener: what the cabinet's own screen talks to. */
+  kioskUrl: string;
+  kiosk: ApiClient;
   deps: AppDeps;
   store: Store;
   bus: EventBus;
@@ -68,14 +74,25 @@ export async function startTestApp(opts: { clock?: FakeClock; kioskKey?: string;
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
     s.once('error', reject);
   });
-  const address = server.address();
-  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  const kioskServer = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    s.once('error', reject);
+  });
+  markKioskListener(kioskServer);
+  const portOf = (s: Server): number => {
+    const a = s.address();
+    return typeof a === 'object' && a ? a.port : 0;
+  };
+  const url = `http://127.0.0.1:${portOf(server)}`;
+  const kioskUrl = `http://127.0.0.1:${portOf(kioskServer)}`;
   if (!publicUrl) publicUrl = url;
   const live = attachLive(server, deps);
+  const kioskLive = attachLive(kioskServer, deps);
   const api = new ApiClient(url, allRoutes(deps));
+  const kiosk = new ApiClient(kioskUrl, api.routes);
 
   return {
-    url, api, deps, store, bus, driver, flows, cabinet, server, live, dir,
+    url, api, kioskUrl, kiosk, deps, store, bus, driver, flows, cabinet, server, live, dir,
     async staffSession(role = 'staff', login = `${role}${++seq}`) {
       const s = await createStaff(store.ctx, { login, name: role === 'admin' ? '王主任' : '李四', role, pin: TEST_PIN }, SYSTEM_ACTOR, FAST_SCRYPT);
       const r = await api.post<{ token: string }>('/api/staff/login', { body: { login, pin: TEST_PIN } });
@@ -84,8 +101,11 @@ export async function startTestApp(opts: { clock?: FakeClock; kioskKey?: string;
     },
     async close() {
       await live.close();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await kioskLive.close();
+      for (const s of [server, kioskServer]) {
+        s.closeAllConnections();
+        await new Promise<void>((resolve) => s.close(() => resolve()));
+      }
       flows.stopJobs();
       await driver.stop();
       await cabinet.close();

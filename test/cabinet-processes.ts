@@ -70,20 +70,23 @@ export async function startGateway(): Promise<{ url: string; received: Notificat
 export interface ControllerProc {
   proc: Running;
   url: string;
+  /** The kiosk listener (the cabinet's own screen). */
+  kioskUrl: string;
   /** Set on the first start of a data directory. */
   adminPin: string | null;
 }
 
 export async function startController(opts: { dataDir: string; bus: string; gateway: string; crashAt?: string }): Promise<ControllerProc> {
   const env: Record<string, string> = {
-    PORT: '0', LOCK_PORT: opts.bus, DATA_DIR: opts.dataDir, NOTIFY_WEBHOOK_URL: opts.gateway,
+    PORT: '0', KIOSK_PORT: '0', LOCK_PORT: opts.bus, DATA_DIR: opts.dataDir, NOTIFY_WEBHOOK_URL: opts.gateway,
     LOCK_POLL_MS: '500', DOOR_OPEN_TIMEOUT_MS: '2000', LOG_LEVEL: 'warn',
     ...(opts.crashAt ? { CABINET_CRASH_AT: opts.crashAt } : {}),
   };
   const proc = run('controller/main.ts', [], env);
   const [, url] = await proc.waitForOutput(/Health:\s+(http:\/\/\S+)\/api\/health/);
+  const kioskUrl = /Touchscreen:\s+(http:\/\/\S+)\/kiosk/.exec(proc.output());
   const pin = /PIN: (\d{8})/.exec(proc.output());
-  const c = { proc, url: url!, adminPin: pin ? pin[1]! : null };
+  const c = { proc, url: url!, kioskUrl: kioskUrl![1]!, adminPin: pin ? pin[1]! : null };
   await untilReady(c.url);
   return c;
 }
@@ -99,16 +102,16 @@ export async function untilReady(url: string): Promise<void> {
   }
 }
 
-/** A tiny HTTP client for the controller: JSON in and out, with an optional staff session. */
+/** A tiny HTTP client for the controller: JSON in and out, with an optional staff session; kiosk routes go to the kiosk listener. */
 export class Api {
   token: string | null = null;
-  constructor(public url: string) {}
+  constructor(public url: string, public kioskUrl: string = url) {}
 
   async call<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
     const headers: Record<string, string> = {};
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (this.token) headers.authorization = `Bearer ${this.token}`;
-    const res = await fetch(`${this.url}${path}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+    const res = await fetch(`${path.startsWith('/api/kiosk/') ? this.kioskUrl : this.url}${path}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
     const text = await res.text();
     return { status: res.status, body: (text ? JSON.parse(text) : {}) as T };
   }

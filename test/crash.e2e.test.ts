@@ -39,7 +39,7 @@ async function world() {
 async function controller(w: { sim: Sim; dataDir: string }, crashAt?: string): Promise<{ c: ControllerProc; api: Api }> {
   const c = await startController({ dataDir: w.dataDir, bus: w.sim.bus, gateway: gateway.url, ...(crashAt ? { crashAt } : {}) });
   procs.push(c.proc);
-  const api = new Api(c.url);
+  const api = new Api(c.url, c.kioskUrl);
   await api.signIn('admin', c.adminPin ?? '48151623');
   return { c, api };
 }

@@ -36,7 +36,7 @@ interface World {
   gateway: Awaited<ReturnType<typeof startGateway>>;
   staff: Staff;
   admin: Staff;
-  /** The kiosk's own screen: a loopback caller. */
+  /** The kiosk's own screen: the kiosk listener. */
   kiosk: ApiClient;
   /** The dispatcher's scheduled drain, run now: due messages go to the gateway. */
   deliver(): Promise<void>;
@@ -60,7 +60,7 @@ async function world(opts: { clock?: FakeClock } = {}): Promise<World> {
     gateway,
     staff: await h.staffSession('staff'),
     admin: await h.staffSession('admin'),
-    kiosk: h.api,
+    kiosk: h.kiosk,
     async deliver() {
       const r = await dispatcher.drainOnce();
       expect(r.failed, 'no message failed for good').toBe(0);

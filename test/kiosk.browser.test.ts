@@ -61,7 +61,7 @@ async function openKiosk(viewport: { width: number; height: number }, query = ''
   page.on('response', (r) => {
     if (r.status() >= 400) errors.push(`${r.status()} ${r.url()}`);
   });
-  await page.goto(`${h.url}/kiosk${query}`);
+  await page.goto(`${h.kioskUrl}/kiosk${query}`);
   await page.waitForSelector('body[data-ready="true"][data-link="online"]');
   return { page, errors };
 }
@@ -337,7 +337,7 @@ describe('the kiosk touchscreen', { timeout: 40_000 }, () => {
   it('too many wrong codes: LOCKED says so in words, with the wait, and points to the staff', async () => {
     // earlier wrong tries count too: keep failing through the API until the kiosk is locked
     for (let i = 0; i < 10; i++) {
-      const r = await h.api.post<{ code: string }>('/api/kiosk/pickup', { body: { code: '00000000', phoneLast4: '0000' } });
+      const r = await h.kiosk.post<{ code: string }>('/api/kiosk/pickup', { body: { code: '00000000', phoneLast4: '0000' } });
       if (r.body.code === 'LOCKED') break;
     }
     const { page, errors } = await openKiosk({ width: 1920, height: 1080 });

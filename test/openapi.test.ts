@@ -57,7 +57,7 @@ const fill = (path: string, values: Record<string, string>): string =>
   path.replace(/\{([A-Za-z0-9_]+)\}/g, (_, name: string) => encodeURIComponent(values[name] ?? '1'));
 
 function clientFor(access: string): ApiClient {
-  return access === 'admin' ? adminApi : access === 'staff' ? staffApi : h.api;
+  return access === 'admin' ? adminApi : access === 'staff' ? staffApi : access === 'kiosk' ? h.kiosk : h.api;
 }
 
 describe('OpenAPI document', () => {

@@ -43,14 +43,21 @@ async function waitHealthy(url: string): Promise<Health> {
 
 describe('npm start', () => {
   it('comes up with no configuration against the embedded simulator and reports 24 compartments', async () => {
-    const c = start('controller/main.ts', [], { PORT: '0', SIM_PANEL_PORT: '0', DATA_DIR: tempDir() });
+    const c = start('controller/main.ts', [], { PORT: '0', KIOSK_PORT: '0', SIM_PANEL_PORT: '0', DATA_DIR: tempDir() });
     const [, url] = await c.waitForOutput(/Health:\s+(http:\/\/\S+)\/api\/health/);
+    const [, kiosk] = /Touchscreen:\s+(http:\/\/127\.0\.0\.1:\d+)\/kiosk/.exec(c.output())!;
     const [, panel] = await c.waitForOutput(/Simulator panel:\s+(http:\/\/\S+?)\/?\s/);
     const health = await waitHealthy(url!);
     expect(health.link).toEqual({ state: 'online', port: 'embedded simulator' });
     expect(health.boards).toEqual([expect.objectContaining({ addr: 1, online: true })]);
     expect(health.compartmentCount).toBe(24);
     expect(health.compartments.every((x) => x.door === 'closed' && x.item === 'absent')).toBe(true);
+
+    // The printed touchscreen URL is the kiosk listener: its page and kiosk routes work there, and not on the public port.
+    expect(kiosk).not.toBe(url);
+    expect((await fetch(`${kiosk}/kiosk`)).status).toBe(200);
+    expect((await fetch(`${kiosk}/api/kiosk/info`)).status).toBe(200);
+    expect((await fetch(`${url}/api/kiosk/info`)).status).toBe(403);
 
     // The embedded simulator's panel is live: a door opened there reaches the controller.
     const opened = await fetch(`${panel}/api/compartments/2/open`, { method: 'POST' });
@@ -84,7 +91,7 @@ describe('npm run sim with the controller on tcp://', () => {
     expect(panelPage.status).toBe(200);
     expect(await panelPage.text()).toContain('<html');
 
-    const c = start('controller/main.ts', [], { PORT: '0', LOCK_PORT: bus!, DATA_DIR: tempDir() });
+    const c = start('controller/main.ts', [], { PORT: '0', KIOSK_PORT: '0', LOCK_PORT: bus!, DATA_DIR: tempDir() });
     const [, url] = await c.waitForOutput(/Health:\s+(http:\/\/\S+)\/api\/health/);
     const health = await waitHealthy(url!);
     expect(health.link.port).toBe(`tcp ${bus!.slice('tcp://'.length)}`);

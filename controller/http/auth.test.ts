@@ -154,30 +154,38 @@ describe('access levels', () => {
     }
   });
 
-  it('kiosk routes: loopback is the kiosk; a relayed request (X-Forwarded-For) is not', async () => {
+  it('kiosk routes: only the kiosk listener (127.0.0.1) is the kiosk; loopback on the public port is not (a relay there is any phone)', async () => {
     h = await startTestApp();
-    const local = await h.api.get('/api/kiosk/info');
+    const local = await h.kiosk.get('/api/kiosk/info');
     expect(local.status).toBe(200);
     expect(local.body).toMatchObject({ link: 'online', freeCompartments: 24, deviceId: 'kiosk-1', submitUrl: `${h.url}/m/submit` });
-    const relayed = await h.api.get('/api/kiosk/info', { headers: { 'X-Forwarded-For': '203.0.113.7' } });
+    // nginx without X-Forwarded-For, stunnel, ssh -L, a TCP relay: all arrive on the public port from loopback
+    const relayed = await h.api.get('/api/kiosk/info');
     expect(relayed.status).toBe(403);
     expect(relayed.body.error.code).toBe('KIOSK_ONLY');
     expect(relayed.body.error.message).toMatch(/^只能在帮办柜的屏幕上使用 \/ /);
+    expect((await h.api.post('/api/kiosk/pickup', { body: { code: '12345678', phoneLast4: '1234' } })).status).toBe(403);
+    expect((await h.api.post('/api/kiosk/scan', { body: { text: 'x' } })).status).toBe(403);
+    // a request carrying any proxy header is not the kiosk even on the kiosk listener
+    for (const proxy of <Record<string, string>[]>[{ 'X-Forwarded-For': '203.0.113.7' }, { Forwarded: 'for=203.0.113.7' }, { 'X-Real-IP': '203.0.113.7' }, { Via: '1.1 nginx' }]) {
+      expect((await h.kiosk.get('/api/kiosk/info', { headers: proxy })).status, JSON.stringify(proxy)).toBe(403);
+    }
     // a staff session does not make a caller the kiosk
     const staff = await h.staffSession();
-    expect((await staff.api.get('/api/kiosk/info', { headers: { 'X-Forwarded-For': '203.0.113.7' } })).status).toBe(403);
+    expect((await staff.api.get('/api/kiosk/info')).status).toBe(403);
     // with no KIOSK_KEY configured, any key is wrong
-    expect((await h.api.get('/api/kiosk/info', { headers: { 'X-Kiosk-Key': KEY } })).status).toBe(403);
+    expect((await h.kiosk.get('/api/kiosk/info', { headers: { 'X-Kiosk-Key': KEY } })).status).toBe(403);
   });
 
-  it('kiosk routes with KIOSK_KEY: the right key works from anywhere, a wrong key fails even from loopback', async () => {
+  it('kiosk routes with KIOSK_KEY: the right key works from anywhere, a wrong or missing key fails on the public port even from loopback', async () => {
     h = await startTestApp({ kioskKey: KEY });
     const keyed = await h.api.get('/api/kiosk/info', { headers: { 'X-Kiosk-Key': KEY, 'X-Forwarded-For': '192.168.1.20' } });
     expect(keyed.status).toBe(200);
     expect(keyed.body.deviceId).toBe('kiosk-key');
     expect((await h.api.get('/api/kiosk/info', { headers: { 'X-Kiosk-Key': KEY.slice(0, -1) + '2' } })).status).toBe(403);
     expect((await h.api.get('/api/kiosk/info', { headers: { 'X-Kiosk-Key': 'short' } })).status).toBe(403);
-    expect((await h.api.get('/api/kiosk/info')).status).toBe(200);
+    expect((await h.api.get('/api/kiosk/info')).status).toBe(403);
+    expect((await h.kiosk.get('/api/kiosk/info')).status).toBe(200);
   });
 });
 

@@ -9,16 +9,19 @@
  * PIN must be changed (a new account, a reset PIN, the first admin) may only read /me, change its PIN and log
  * out until it does (403 PIN_CHANGE_REQUIRED).
  *
- * Kiosk: the cabinet's own screen runs on this machine, so a loopback caller without X-Forwarded-For (a
- * request relayed by a proxy on this machine carries one) is the kiosk; a kiosk elsewhere on the network
- * sends X-Kiosk-Key (KIOSK_KEY). A key that is sent must be right, even from loopback. Anything else: 403
- * KIOSK_ONLY. Keys are compared as SHA-256 digests with timingSafeEqual (equal lengths, constant time).
+ * Kiosk: the cabinet's own screen talks to the kiosk listener, a second port bound to 127.0.0.1 (KIOSK_PORT,
+ * main.ts). A connection accepted there, from loopback, without any proxy header, is the kiosk. The public
+ * port (PORT) never takes loopback for the kiosk: anything relaying to it on this machine (an nginx without
+ * X-Forwarded-For, stunnel, `ssh -L`, a TCP relay) would otherwise turn every phone into the kiosk. A kiosk
+ * elsewhere on the network sends X-Kiosk-Key (KIOSK_KEY) to the public port. A key that is sent must be right,
+ * on either port. Anything else: 403 KIOSK_ONLY. Keys are compared as SHA-256 digests with timingSafeEqual.
  *
  * Errors: `mapError` turns the controller's CabinetError codes into HTTP statuses (shared by every route
  * module, door routes included). Messages that a resident may see are plain Chinese first, then English.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import type { Server as NetServer, Socket } from 'node:net';
 import type { Request } from 'express';
 import { z } from 'zod';
 import { staffActor } from '../domain/types.js';
@@ -37,6 +40,20 @@ import { errorResponse, okSchema } from './schemas.js';
 const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
 
 export const KIOSK_LOCAL_DEVICE = 'kiosk-1';
+
+/** Connections accepted by a kiosk listener (see markKioskListener). */
+const KIOSK_SOCKETS = new WeakSet<object>();
+
+/**
+ * Makes `server` a kiosk listener: every connection it accepts is the cabinet's own screen. Call it only for a
+ * server listening on a loopback address (main.ts: 127.0.0.1:KIOSK_PORT), before it accepts connections.
+ */
+export function markKioskListener(server: NetServer): void {
+  server.on('connection', (socket: Socket) => KIOSK_SOCKETS.add(socket));
+}
+
+/** Headers a relay adds: a request that carries one was not typed on this machine's screen. */
+const PROXY_HEADERS = ['x-forwarded-for', 'forwarded', 'x-real-ip', 'via', 'x-forwarded-host', 'x-forwarded-proto', 'client-ip', 'true-client-ip'];
 export const KIOSK_KEY_DEVICE = 'kiosk-key';
 
 const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
@@ -55,9 +72,8 @@ function header(req: IncomingMessage, name: string): string | undefined {
 export function kioskDevice(req: IncomingMessage, kioskKey: string | null): string | null {
   const key = header(req, 'x-kiosk-key');
   if (key !== undefined) return kioskKey !== null && secretEquals(key, kioskKey) ? KIOSK_KEY_DEVICE : null;
-  const addr = req.socket.remoteAddress ?? '';
-  if (LOOPBACK.has(addr) && req.headers['x-forwarded-for'] === undefined) return KIOSK_LOCAL_DEVICE;
-  return null;
+  if (!KIOSK_SOCKETS.has(req.socket) || !LOOPBACK.has(req.socket.remoteAddress ?? '')) return null;
+  return PROXY_HEADERS.some((h) => req.headers[h] !== undefined) ? null : KIOSK_LOCAL_DEVICE;
 }
 
 // ---------------------------------------------------------------------------------------------

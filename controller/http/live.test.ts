@@ -26,8 +26,11 @@ interface Conn {
   opened: Promise<void>;
 }
 
+/** /ws/kiosk goes to the kiosk listener (the cabinet's own screen), everything else to the public one. */
+const base = (path: string, publicPort = false): string => (path.startsWith('/ws/kiosk') && !publicPort ? h.kioskUrl : h.url).replace('http', 'ws');
+
 function connect(path: string, opts: { protocols?: string[]; headers?: Record<string, string> } = {}): Conn {
-  const ws = new WebSocket(`${h.url.replace('http', 'ws')}${path}`, opts.protocols ?? [], { headers: opts.headers ?? {} });
+  const ws = new WebSocket(`${base(path)}${path}`, opts.protocols ?? [], { headers: opts.headers ?? {} });
   sockets.push(ws);
   const messages: Record<string, unknown>[] = [];
   ws.on('message', (d) => messages.push(JSON.parse(String(d)) as Record<string, unknown>));
@@ -39,9 +42,9 @@ function connect(path: string, opts: { protocols?: string[]; headers?: Record<st
   return { ws, messages, closed, opened };
 }
 
-function upgradeStatus(path: string, headers: Record<string, string> = {}): Promise<number> {
+function upgradeStatus(path: string, headers: Record<string, string> = {}, publicPort = false): Promise<number> {
   return new Promise((resolve) => {
-    const ws = new WebSocket(`${h.url.replace('http', 'ws')}${path}`, { headers });
+    const ws = new WebSocket(`${base(path, publicPort)}${path}`, { headers });
     sockets.push(ws);
     ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
     ws.on('open', () => resolve(101));
@@ -121,8 +124,10 @@ describe('/ws/staff', () => {
 });
 
 describe('/ws/kiosk', () => {
-  it('is refused with HTTP 403 for a relayed caller, and 404 for an unknown path', async () => {
+  it('is refused with HTTP 403 on the public port and for a relayed caller, and 404 for an unknown path', async () => {
+    expect(await upgradeStatus('/ws/kiosk', {}, true)).toBe(403);
     expect(await upgradeStatus('/ws/kiosk', { 'X-Forwarded-For': '203.0.113.9' })).toBe(403);
+    expect(await upgradeStatus('/ws/kiosk', { Forwarded: 'for=203.0.113.9' })).toBe(403);
     expect(await upgradeStatus('/ws/kiosk', { 'X-Kiosk-Key': 'wrong-key-wrong-key-wrong-key' })).toBe(403);
     expect(await upgradeStatus('/ws/other')).toBe(404);
     expect(await upgradeStatus('/ws/kiosk')).toBe(101);

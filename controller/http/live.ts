@@ -1,8 +1,8 @@
 /**
  * Live events over WebSocket, on the controller's own http.Server:
  *
- *   /ws/kiosk  the cabinet's screen. Kiosk rules at the upgrade (loopback without X-Forwarded-For, or the
- *              right X-Kiosk-Key); otherwise HTTP 403 and no connection. Carries no personal data and nothing
+ *   /ws/kiosk  the cabinet's screen. Kiosk rules at the upgrade (the kiosk listener without proxy headers, or
+ *              the right X-Kiosk-Key); otherwise HTTP 403 and no connection. Carries no personal data and nothing
  *              about requests: link state, compartment states and doors, scan outcomes.
  *   /ws/staff  the staff console. The session token comes in `Sec-WebSocket-Protocol: bangbangui.v1, <token>`
  *              (what a browser can send) or `?token=`. A bad or dead token: the connection is accepted and at

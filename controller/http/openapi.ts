@@ -72,7 +72,7 @@ export function buildOpenApi(routes: readonly RouteSpec[], info: { title: string
       schemas: { Error: jsonSchema(errorBodySchema, 'output') },
       securitySchemes: {
         staffSession: { type: 'http', scheme: 'bearer', description: 'a session token from POST /api/staff/login' },
-        kioskDevice: { type: 'apiKey', in: 'header', name: 'X-Kiosk-Key', description: 'the device key set at installation; loopback callers are the kiosk without it' },
+        kioskDevice: { type: 'apiKey', in: 'header', name: 'X-Kiosk-Key', description: 'the device key set at installation (KIOSK_KEY); callers on the kiosk listener (127.0.0.1:KIOSK_PORT) are the kiosk without it' },
       },
     },
   };

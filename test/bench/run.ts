@@ -107,7 +107,7 @@ async function benchKiosk(): Promise<void> {
     // A resident comes later than the loading pulse ends (a coil still pulsing answers BUSY).
     await new Promise((r) => setTimeout(r, 400));
     const t = performance.now();
-    const r = await h.api.post<{ ok: boolean }>('/api/kiosk/pickup', { body: { code, phoneLast4: resident.mobile.slice(-4) } });
+    const r = await h.kiosk.post<{ ok: boolean }>('/api/kiosk/pickup', { body: { code, phoneLast4: resident.mobile.slice(-4) } });
     samples.push(performance.now() - t);
     if (!r.body.ok) throw new Error('pickup refused');
     h.cabinet.takeItem(no);

@@ -159,7 +159,7 @@ class Soak {
     readonly admin: ApiClient,
     readonly gateway: { received: Notification[] },
   ) {
-    this.kiosk = h.api;
+    this.kiosk = h.kiosk;
     this.checkKiosk = h.api.with({ 'X-Kiosk-Key': KIOSK_KEY });
     h.cabinet.on('change', (c) => {
       if (c.reason === 'door' && c.compartment !== undefined) this.settledAfter.set(c.compartment, Date.now());
