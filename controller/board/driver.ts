@@ -31,7 +31,7 @@ import { CompartmentMap, type Place } from './layout.js';
 
 export type LinkState = 'connecting' | 'online' | 'offline' | 'stopped';
 export type ChangeSource = 'event' | 'resync';
-export type ResyncReason = 'connect' | 'boot' | 'lost-event' | 'poll' | 'recovered';
+export type ResyncReason = 'connect' | 'boot' | 'lost-event' | 'stale-event' | 'poll' | 'recovered';
 
 /** The lock-bus settings of the configuration (see config.ts for their meaning and ranges), plus the port. */
 export type DriverOptions = Pick<
@@ -85,7 +85,13 @@ export interface DriverCounters {
   retransmissions: number;
   naks: number;
   unmatchedReplies: number;
+  /** Frames that decoded but broke a verb rule (a channel the board does not have, a reply that does not fit its command): dropped. */
+  invalidFrames: number;
   lostEvents: number;
+  /** Events received twice (same counter): dropped. */
+  duplicateEvents: number;
+  /** Events with a counter behind the last seen (not BOOT): dropped, STATUS re-read. */
+  staleEvents: number;
   boots: number;
   reconnects: number;
   unlocksSent: number;
@@ -108,6 +114,9 @@ interface Pending {
   addr: number;
   seq: number;
   verb: string;
+  command: Command;
+  /** Runs synchronously when the reply is read, before any later frame of the same read is handled. */
+  onReply?: (r: Reply) => void;
   settle: (r: Reply | CabinetError) => void;
 }
 
@@ -129,13 +138,22 @@ interface ChannelState {
   lastUnlockAt: number;
 }
 
+interface TransactOptions {
+  /** Unlocks: not (re)sent after this time. */
+  notAfter?: number;
+  onSent?: (sent: boolean) => void;
+  beforeSend?: (seq: number) => boolean;
+  /** Apply the reply's content at receipt, in arrival order with the events around it. */
+  onReply?: (r: Reply) => void;
+}
+
 type CommandBody = Command extends infer C ? (C extends Command ? Omit<C, 'seq'> : never) : never;
 
 const VERB_OF: Record<Command['kind'], string> = { ident: 'IDENT', status: 'STATUS', unlock: 'UNLOCK', led: 'LED' };
 
 const ZERO_COUNTERS: DriverCounters = {
   framesOut: 0, framesIn: 0, badCrc: 0, undecodable: 0, overlongLines: 0, noiseBytes: 0, timeouts: 0,
-  retransmissions: 0, naks: 0, unmatchedReplies: 0, lostEvents: 0, boots: 0, reconnects: 0, unlocksSent: 0,
+  retransmissions: 0, naks: 0, unmatchedReplies: 0, invalidFrames: 0, lostEvents: 0, duplicateEvents: 0, staleEvents: 0, boots: 0, reconnects: 0, unlocksSent: 0,
   unlocksExpired: 0, unlocksUnconfirmed: 0, tampers: 0,
 };
 
@@ -257,11 +275,13 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
     this.unlockTimes.push(now);
     const ack = (await this.execute(
       { kind: 'unlock', addr: place.addr, channel: place.channel, pulseMs: options.pulseMs ?? this.opts.pulseMs },
-      notAfter,
-      (sent) => {
-        if (sent) this.channels[compartment - 1]!.lastUnlockAt = Date.now();
+      {
+        notAfter,
+        onSent: (sent) => {
+          if (sent) this.channels[compartment - 1]!.lastUnlockAt = Date.now();
+        },
+        ...(options.beforeSend ? { beforeSend: options.beforeSend } : {}),
       },
-      options.beforeSend,
     )) as UnlockAck;
     this.counters.unlocksSent++;
     return { compartment, duplicate: ack.duplicate };
@@ -276,8 +296,7 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
   async readCompartment(compartment: number): Promise<CompartmentSnapshot> {
     const place = this.placeOf(compartment);
     const board = this.boards.get(place.addr)!;
-    const status = (await this.execute({ kind: 'status', addr: board.addr })) as StatusAck;
-    this.applyStatus(board, status, 'poll');
+    await this.readStatus(board, 'poll');
     return this.snapshot().compartments[compartment - 1]!;
   }
 
@@ -323,13 +342,13 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
   // ------------------------------------------------------------------ the command queue
 
   /** Run one command on the bus, after every command queued before it. */
-  private execute(body: CommandBody, notAfter?: number, onSent?: (sent: boolean) => void, beforeSend?: (seq: number) => boolean): Promise<Reply> {
-    const run = this.tail.then(() => this.transact(body, notAfter, onSent, beforeSend));
+  private execute(body: CommandBody, opts: TransactOptions = {}): Promise<Reply> {
+    const run = this.tail.then(() => this.transact(body, opts));
     this.tail = run.catch(() => undefined);
     return run;
   }
 
-  private async transact(body: CommandBody, notAfter: number | undefined, onSent?: (sent: boolean) => void, beforeSend?: (seq: number) => boolean): Promise<Reply> {
+  private async transact(body: CommandBody, { notAfter, onSent, beforeSend, onReply }: TransactOptions): Promise<Reply> {
     const board = this.boards.get(body.addr);
     const seq = this.nextSeq();
     const command = { ...body, seq } as Command;
@@ -368,7 +387,8 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
         }, this.opts.responseTimeoutMs);
         // Matcher first, then the write: a reply can never arrive before we listen for it.
         this.pending = {
-          addr: body.addr, seq, verb,
+          addr: body.addr, seq, verb, command,
+          ...(onReply ? { onReply } : {}),
           settle: (r) => {
             clearTimeout(timer);
             this.pending = null;
@@ -448,19 +468,58 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
     this.log.debug({ dir: 'in', frame: printable(line) }, 'frame');
     if (isReply(m)) {
       const p = this.pending;
-      if (p && p.addr === m.addr && p.seq === m.seq && p.verb === replyVerb(m)) p.settle(m);
-      else this.counters.unmatchedReplies++;
+      if (!p || p.addr !== m.addr || p.seq !== m.seq || p.verb !== replyVerb(m)) {
+        this.counters.unmatchedReplies++;
+        return;
+      }
+      const broken = this.replyRuleBroken(p.command, m);
+      if (broken) {
+        this.dropInvalid(m.addr, broken, line);
+        return;
+      }
+      if (p.onReply) {
+        try {
+          p.onReply(m);
+        } catch (e) {
+          this.log.error({ err: errorText(e), line: printable(line) }, 'failed to apply a reply');
+        }
+      }
+      p.settle(m);
     } else if (isEvent(m)) {
-      this.onEvent(m);
+      this.onEvent(m, line);
     } else {
       this.counters.undecodable++; // a command frame echoed back to us: not for the controller
     }
   }
 
-  private onEvent(ev: BoardEvent): void {
+  /** Why a reply that matches the command in flight still breaks a rule of its verb; null when it does not. */
+  private replyRuleBroken(cmd: Command, r: Reply): string | null {
+    if ((r.kind === 'ack-unlock' || r.kind === 'ack-led') && (cmd.kind === 'unlock' || cmd.kind === 'led') && r.channel !== cmd.channel) {
+      return `the reply names channel ${r.channel}, the command channel ${cmd.channel}`;
+    }
+    if (r.kind === 'ack-status') {
+      const board = this.boards.get(r.addr);
+      const channels = board?.ident?.channels ?? board?.channels ?? 0;
+      const length = r.doors.length;
+      if (board?.ident ? length !== channels : length < channels) return `STATUS of ${length} channels from a board of ${channels}`;
+    }
+    return null;
+  }
+
+  /** A frame that decoded but breaks a verb rule: counted and dropped before it touches any state. */
+  private dropInvalid(addr: number, why: string, line: string): void {
+    this.counters.invalidFrames++;
+    this.log.warn({ dir: 'in', addr, why, line: printable(line) }, 'frame breaks a protocol rule: dropped');
+  }
+
+  private onEvent(ev: BoardEvent, line: string): void {
     const board = this.boards.get(ev.addr);
     if (!board) {
-      this.log.warn({ addr: ev.addr }, 'event from a board that is not in the layout');
+      this.dropInvalid(ev.addr, 'event from a board that is not in the layout', line);
+      return;
+    }
+    if (ev.kind !== 'boot' && ev.channel > (board.ident?.channels ?? board.channels)) {
+      this.dropInvalid(ev.addr, `event names channel ${ev.channel}, the board has ${board.ident?.channels ?? board.channels}`, line);
       return;
     }
     board.lastSeenAt = Date.now();
@@ -476,13 +535,31 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
       this.queueResync(board, 'boot');
       return;
     }
-    const expected = board.eventCounter === null ? null : (board.eventCounter + 1) & MAX_SEQ;
-    board.eventCounter = ev.seq;
-    if (expected !== null && ev.seq !== expected) {
-      this.counters.lostEvents++;
-      this.log.warn({ addr: ev.addr, expected, got: ev.seq }, 'events were lost: re-reading status');
-      this.queueResync(board, 'lost-event');
+    // PROTOCOL.md §11.2, with d = (received − last seen) mod 65536:
+    //   d = 1 the next event; 1 < d < 32768 events were lost (apply, then re-read STATUS);
+    //   d = 0 the same event again (a board's read-back resend): drop it;
+    //   d ≥ 32768 older than what we saw: drop it without touching the counter, and let a STATUS decide
+    //   (its counter behind ours is a restart whose BOOT was lost; otherwise the frame was stale).
+    if (board.eventCounter !== null) {
+      const d = (ev.seq - board.eventCounter) & MAX_SEQ;
+      if (d === 0) {
+        this.counters.duplicateEvents++;
+        this.log.debug({ addr: ev.addr, seq: ev.seq }, 'event repeated: dropped');
+        return;
+      }
+      if (d >= 0x8000) {
+        this.counters.staleEvents++;
+        this.log.warn({ addr: ev.addr, seen: board.eventCounter, got: ev.seq }, 'event counter behind the last seen: dropped, re-reading status');
+        this.queueResync(board, 'stale-event');
+        return;
+      }
+      if (d > 1) {
+        this.counters.lostEvents++;
+        this.log.warn({ addr: ev.addr, expected: (board.eventCounter + 1) & MAX_SEQ, got: ev.seq }, 'events were lost: re-reading status');
+        this.queueResync(board, 'lost-event');
+      }
     }
+    board.eventCounter = ev.seq;
     const place = this.map.at(ev.addr, ev.channel);
     if (!place) return;
     switch (ev.kind) {
@@ -554,6 +631,20 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
     this.emit('resync', { addr: board.addr, reason, changes });
   }
 
+  /**
+   * STATUS of one board. Its content is applied the moment the reply is read — before any event that
+   * came behind it in the same read — so the board's counter and levels are taken in the order the
+   * board sent them (PROTOCOL.md §11.2). Settling the promise first would apply the reply after those
+   * events: a counter seemingly gone backwards (a restart that did not happen) and a door shut again.
+   */
+  private async readStatus(board: BoardState, reason: ResyncReason): Promise<StatusAck> {
+    return (await this.execute({ kind: 'status', addr: board.addr }, {
+      onReply: (r) => {
+        if (r.kind === 'ack-status') this.applyStatus(board, r, reason);
+      },
+    })) as StatusAck;
+  }
+
   private queueResync(board: BoardState, reason: ResyncReason): void {
     if (board.resyncQueued) return;
     board.resyncQueued = true;
@@ -566,7 +657,7 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
   private async refreshBoard(board: BoardState, reason: ResyncReason): Promise<void> {
     if (!this.link) return;
     try {
-      if (!board.ident || reason === 'boot') {
+      if (!board.ident || reason === 'boot' || reason === 'stale-event' || reason === 'connect') {
         const ident = (await this.execute({ kind: 'ident', addr: board.addr })) as IdentAck;
         if (ident.protocol !== PROTOCOL_VERSION || ident.channels < board.channels) {
           const err = new CabinetError(ErrorCodes.BOARD_MISMATCH,
@@ -579,8 +670,7 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
         board.ident = ident;
         this.log.info({ addr: board.addr, firmware: ident.firmware, channels: ident.channels }, 'board identified');
       }
-      const status = (await this.execute({ kind: 'status', addr: board.addr })) as StatusAck;
-      this.applyStatus(board, status, reason);
+      await this.readStatus(board, reason);
     } catch (e) {
       if (isCabinetError(e) && (e.code === ErrorCodes.LINK_CLOSED || e.code === ErrorCodes.LINK_OFFLINE)) return;
       this.log.warn({ addr: board.addr, reason, err: errorText(e) }, 'could not read board status');
@@ -598,8 +688,7 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
           await this.refreshBoard(board, 'recovered');
           continue;
         }
-        const status = (await this.execute({ kind: 'status', addr: board.addr })) as StatusAck;
-        this.applyStatus(board, status, wasOnline ? 'poll' : 'recovered');
+        await this.readStatus(board, wasOnline ? 'poll' : 'recovered');
       } catch (e) {
         if (!isCabinetError(e, ErrorCodes.LINK_OFFLINE)) this.log.debug({ addr: board.addr, err: errorText(e) }, 'poll failed');
       } finally {

@@ -1,0 +1,135 @@
+/**
+ * The driver against a board played by the test (scripted-board.ts): frames that arrive together in
+ * one read, frames that break a verb rule, and the order in which the bus is used.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { createDriver, waitFor } from '../../test/harness.js';
+import type { BoardDriver, DriverOptions } from './driver.js';
+import { ScriptedBoard } from './scripted-board.js';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+async function connected(overrides: Partial<DriverOptions> = {}, board = new ScriptedBoard()): Promise<{ board: ScriptedBoard; driver: BoardDriver }> {
+  const driver = createDriver(board.endpoint, { pollMs: 60_000, responseTimeoutMs: 100, ...overrides });
+  await driver.start();
+  cleanups.push(() => driver.stop());
+  await waitFor(() => driver.snapshot().compartments.every((c) => c.door === 'closed'), 'the first status');
+  return { board, driver };
+}
+
+function recordDoors(driver: BoardDriver): { compartment: number; open: boolean }[] {
+  const seen: { compartment: number; open: boolean }[] = [];
+  driver.on('door', (e) => seen.push({ compartment: e.compartment, open: e.open }));
+  return seen;
+}
+
+describe('a STATUS reply and an event in the same read', () => {
+  it('are handled in arrival order: no restart counted, no identity re-read, one door opening', async () => {
+    const { board, driver } = await connected();
+    const boots: string[] = [];
+    driver.on('boot', (e) => boots.push(e.reason));
+    const doors = recordDoors(driver);
+    let together = true;
+    // The board answers STATUS (counter 0, door 3 shut) and sends its queued DOOR 3 O (counter 1) right
+    // behind the reply, as PROTOCOL.md §11.3 allows; a USB adapter hands both over in one chunk.
+    board.script = (cmd, b) => {
+      if (cmd.kind !== 'status' || !together) return undefined;
+      together = false;
+      return [b.reply(cmd), b.doorEvent(3, 'O')];
+    };
+    await driver.resyncAll();
+    await waitFor(() => driver.snapshot().compartments[2]!.door === 'open', 'door 3 open');
+    const identsBefore = board.commands.filter((c) => c.kind === 'ident').length;
+    await driver.resyncAll(); // the next poll: counter 1, door 3 open
+    await driver.resyncAll();
+    expect(boots).toEqual([]);
+    expect(driver.snapshot().counters.boots).toBe(0);
+    expect(driver.snapshot().counters.lostEvents).toBe(0);
+    expect(board.commands.filter((c) => c.kind === 'ident').length).toBe(identsBefore);
+    expect(doors).toEqual([{ compartment: 3, open: true }]);
+  });
+});
+
+describe('frames that break a verb rule', () => {
+  it('drops and counts an event naming a channel the board does not have, before it touches any state', async () => {
+    const { board, driver } = await connected();
+    const boots: string[] = [];
+    driver.on('boot', (e) => boots.push(e.reason));
+    const doors = recordDoors(driver);
+    const before = driver.snapshot();
+    // DOOR 30 from a 24-channel board, with a counter far ahead: neither the counter nor any door may move.
+    board.send({ kind: 'door', addr: 1, seq: 0x0500, channel: 30, level: 'O' });
+    await waitFor(() => driver.snapshot().counters.invalidFrames === 1, 'the frame to be counted');
+    await driver.resyncAll(); // STATUS still says counter 0: not a restart, not lost events
+    expect(boots).toEqual([]);
+    expect(driver.snapshot().counters).toMatchObject({ boots: 0, lostEvents: 0, invalidFrames: 1 });
+    expect(driver.snapshot().compartments).toEqual(before.compartments);
+    expect(doors).toEqual([]);
+  });
+
+  it('drops and counts a reply that names another channel than the command it answers', async () => {
+    const { board, driver } = await connected({ retries: 0 });
+    board.script = (cmd) => (cmd.kind === 'unlock' ? [{ kind: 'ack-unlock', addr: 1, seq: cmd.seq, channel: cmd.channel + 1, duplicate: false }] : undefined);
+    const err = await driver.unlock(2).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'LINK_TIMEOUT' });
+    expect(driver.snapshot().counters.invalidFrames).toBe(1);
+  });
+
+  it('drops and counts a STATUS reply whose length is not the board’s channel count', async () => {
+    const { board, driver } = await connected({ retries: 0 });
+    const doors = recordDoors(driver);
+    board.script = (cmd) => (cmd.kind === 'status'
+      ? [{ kind: 'ack-status', addr: 1, seq: cmd.seq, eventCounter: 0, doors: ['O', 'O'], items: [false, false], faults: ['NONE', 'NONE'] }]
+      : undefined);
+    await driver.resyncAll();
+    expect(driver.snapshot().counters.invalidFrames).toBe(1);
+    expect(doors).toEqual([]);
+  });
+});
+
+describe('event counters that repeat or run backwards (PROTOCOL.md §11.2)', () => {
+  it('drops an event whose counter repeats the last one (d = 0), and nothing else happens', async () => {
+    const { board, driver } = await connected();
+    const doors = recordDoors(driver);
+    board.send(board.doorEvent(3, 'O'));
+    await waitFor(() => driver.snapshot().compartments[2]!.door === 'open', 'door 3 open');
+    board.send({ kind: 'door', addr: 1, seq: board.eventCounter, channel: 3, level: 'C' });
+    await waitFor(() => driver.snapshot().counters.duplicateEvents === 1, 'the repeat to be counted');
+    await driver.resyncAll();
+    expect(driver.snapshot().compartments[2]!.door).toBe('open');
+    expect(driver.snapshot().counters).toMatchObject({ lostEvents: 0, boots: 0 });
+    expect(doors).toEqual([{ compartment: 3, open: true }]);
+  });
+
+  it('drops a non-BOOT event whose counter runs backwards, and lets STATUS decide: a stale frame is no restart', async () => {
+    const { board, driver } = await connected();
+    const boots: string[] = [];
+    driver.on('boot', (e) => boots.push(e.reason));
+    const doors = recordDoors(driver);
+    board.send(board.doorEvent(3, 'O'));
+    board.send(board.doorEvent(4, 'O'));
+    await waitFor(() => driver.snapshot().compartments[3]!.door === 'open', 'door 4 open');
+    board.send({ kind: 'door', addr: 1, seq: 1, channel: 3, level: 'C' }); // an old frame, delivered again
+    await waitFor(() => driver.snapshot().counters.staleEvents === 1, 'the stale event to be counted');
+    await driver.resyncAll();
+    expect(boots).toEqual([]);
+    expect(driver.snapshot().compartments[2]!.door).toBe('open');
+    expect(doors).toEqual([{ compartment: 3, open: true }, { compartment: 4, open: true }]);
+  });
+
+  it('recognises a restart whose BOOT was lost from the STATUS read after a backwards event', async () => {
+    const { board, driver } = await connected();
+    const boots: string[] = [];
+    driver.on('boot', (e) => boots.push(e.reason));
+    board.eventCounter = 0x30;
+    await driver.resyncAll(); // the driver has seen counter 0030
+    board.eventCounter = 0; // the board restarts; its BOOT is lost
+    board.send(board.doorEvent(5, 'O')); // counter 0001
+    await waitFor(() => boots.length === 1, 'the restart to be recognised');
+    expect(boots).toEqual(['UNSEEN']);
+    await waitFor(() => driver.snapshot().compartments[4]!.door === 'open', 'door 5 open, from STATUS');
+  });
+});
