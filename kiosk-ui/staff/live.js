@@ -1,16 +1,30 @@
 // The live channel /ws/staff: the token rides in Sec-WebSocket-Protocol (a browser cannot set headers).
 // Reconnects with back-off (1 s, 2 s, 4 s … 30 s, a little jitter) until stopped; 4401/4403 are not retried.
 
+/** @import { LiveMessage } from './api-types.js' */
+
 const PROTOCOL = 'bangbangui.v1';
 const MAX_DELAY_MS = 30_000;
 
 /**
- * handlers: onMessage(msg), onState('connecting' | 'open' | 'down', {retryInMs}), onAuthClosed(code)
+ * @typedef {{
+ *   onMessage: (msg: LiveMessage) => void,
+ *   onState: (state: 'connecting' | 'open' | 'down', info: { retryInMs?: number }) => void,
+ *   onAuthClosed: (code: number) => void,
+ * }} LiveHandlers
+ */
+
+/**
+ * @param {string} token  the session token
+ * @param {LiveHandlers} handlers
+ * @returns {{ stop(): void, retryNow(): void }}
  */
 export function connectLive(token, handlers) {
+  /** @type {WebSocket | null} */
   let ws = null;
   let attempt = 0;
-  let timer = null;
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  let timer;
   let stopped = false;
 
   function open() {
@@ -27,6 +41,7 @@ export function connectLive(token, handlers) {
       handlers.onState('open', {});
     });
     ws.addEventListener('message', (ev) => {
+      /** @type {LiveMessage} what /ws/staff sends (controller/http/live.ts) */
       let msg;
       try {
         msg = JSON.parse(String(ev.data));

@@ -1,19 +1,56 @@
 // The staff console: sign-in, the request list by what needs doing, the request detail with its audit trail,
 // the 24 compartments and the alarms, both live from /ws/staff. Everything the page allows, the API checks again.
+import { $, $maybe } from '../shared/elements.js';
 import { api, ApiError, loadSession, saveSession, setAuthProblemHandler, splitBilingual } from './api.js';
 import { bi, el, en, replaceKeepingFocus } from './dom.js';
 import { connectLive } from './live.js';
 import {
   ACTION_ORDER, ACTIONS, actorWords, ALARM_WORDS, auditWords, COMPARTMENT_WORDS, DONE_WORDS, DOOR_WORDS, GROUPS, LINK_WORDS,
-  maskName, REQUEST_NUMBER_RE, splitMessage, STATE_WORDS, timeWords,
+  maskName, REQUEST_NUMBER_RE, splitMessage, STATE_WORDS, timeWords, wordsOf,
 } from './words.js';
 
-const $ = (id) => document.getElementById(id);
+/**
+ * @import {
+ *   Alarm, AlarmAckAnswer, AlarmList, CompartmentContents, CompartmentList, DoorAnswer, LiveCompartment, LiveMessage,
+ *   LiveRequest, LoginAnswer, MeAnswer, RequestDetail, RequestItem, RequestList, StaffMember,
+ * } from './api-types.js'
+ * @import { ActionKey, Words } from './words.js'
+ */
+
+/**
+ * A compartment as the grid shows it: a row of GET /api/staff/compartments, patched by live events (whose state and
+ * door are plain strings).
+ * @typedef {{
+ *   no: number, state: string, door: string, doorAt: string | null, faultReason: string | null,
+ *   contents: CompartmentContents | null,
+ * }} GridCompartment
+ */
+
+/**
+ * The big answer at the top; `compartment`, `requestId` and `doorOpen` let later events finish its sentence.
+ * @typedef {{
+ *   tone: 'ok' | 'warn' | 'error', zh: string, en: string,
+ *   compartment?: number | null, requestId?: number, doorOpen?: boolean,
+ * }} Answer
+ */
+
+/** @typedef {'force-open' | 'disable' | 'enable'} CompartmentOp */
 
 // ------------------------------------------------------------------------------------------------
 // State
 // ------------------------------------------------------------------------------------------------
 
+/**
+ * @type {{
+ *   me: StaffMember | null, live: ReturnType<typeof connectLive> | null, requests: RequestItem[], numbers: Map<number, string>,
+ *   search: { q: string, results: RequestItem[] } | null, detailId: number | null, detail: RequestDetail | null,
+ *   compartments: Map<number, GridCompartment>, selectedNo: number | null, flashing: Map<number, ReturnType<typeof setTimeout>>,
+ *   alarms: Alarm[], alarmNotes: Map<number, string>, alarmErrors: Map<number, string>, link: string,
+ *   form: { requestId: number, action: ActionKey, text: string, error: string } | null,
+ *   compForm: { no: number, text: string, error: string } | null,
+ *   busy: Set<string>, lastActed: number | null, answer: Answer | null,
+ * }}
+ */
 const state = {
   me: null,
   live: null,
@@ -48,30 +85,31 @@ const state = {
 // Screens: sign-in, PIN change, console
 // ------------------------------------------------------------------------------------------------
 
+/** @param {'signin' | 'pin' | 'console'} screen */
 function show(screen) {
-  $('signin-screen').hidden = screen !== 'signin';
-  $('pin-screen').hidden = screen !== 'pin';
-  $('console').hidden = screen !== 'console';
-  $('status-area').hidden = screen !== 'console';
+  $('#signin-screen', HTMLElement).hidden = screen !== 'signin';
+  $('#pin-screen', HTMLElement).hidden = screen !== 'pin';
+  $('#console', HTMLElement).hidden = screen !== 'console';
+  $('#status-area', HTMLElement).hidden = screen !== 'console';
 }
 
 function showSignin(note = '') {
   stopConsole();
   saveSession(null);
   show('signin');
-  $('signin-note').textContent = note;
-  $('signin-error').textContent = '';
-  $('pin').value = '';
-  $('login').focus();
+  $('#signin-note', HTMLElement).textContent = note;
+  $('#signin-error', HTMLElement).textContent = '';
+  $('#pin', HTMLInputElement).value = '';
+  $('#login', HTMLInputElement).focus();
 }
 
 function showPinChange() {
   stopConsole();
   show('pin');
-  for (const id of ['current-pin', 'new-pin', 'new-pin2']) $(id).value = '';
-  $('pin-username').value = loadSession()?.staff?.login ?? '';
-  $('pin-error').textContent = '';
-  $('current-pin').focus();
+  for (const id of ['current-pin', 'new-pin', 'new-pin2']) $(`#${id}`, HTMLInputElement).value = '';
+  $('#pin-username', HTMLInputElement).value = loadSession()?.staff?.login ?? '';
+  $('#pin-error', HTMLElement).textContent = '';
+  $('#current-pin', HTMLInputElement).focus();
 }
 
 setAuthProblemHandler((err) => {
@@ -79,67 +117,78 @@ setAuthProblemHandler((err) => {
   else showSignin('登录已过期或已退出，请重新登录。Your session has ended: please sign in again.');
 });
 
+/**
+ * @param {HTMLElement} node
+ * @param {unknown} err
+ */
 function fieldError(node, err) {
   node.textContent = err instanceof ApiError ? err.message : String(err);
 }
 
-$('signin-form').addEventListener('submit', async (e) => {
+$('#signin-form', HTMLFormElement).addEventListener('submit', async (e) => {
   e.preventDefault();
-  const login = $('login').value.trim();
-  const pin = $('pin').value;
-  const out = $('signin-error');
+  const loginBox = $('#login', HTMLInputElement);
+  const pinBox = $('#pin', HTMLInputElement);
+  const login = loginBox.value.trim();
+  const pin = pinBox.value;
+  const out = $('#signin-error', HTMLElement);
   if (!login) {
     out.textContent = '请填写账号。Enter your login.';
-    return $('login').focus();
+    return loginBox.focus();
   }
   if (!pin) {
     out.textContent = '请填写 PIN。Enter your PIN.';
-    return $('pin').focus();
+    return pinBox.focus();
   }
   out.textContent = '正在登录… Signing in…';
   try {
+    /** @type {LoginAnswer} */
     const r = await api('POST', '/api/staff/login', { login, pin });
     saveSession({ token: r.token, staff: r.staff });
     out.textContent = '';
-    $('pin').value = '';
+    pinBox.value = '';
     if (r.staff.mustChangePin) showPinChange();
     else startConsole(r.staff);
   } catch (err) {
     fieldError(out, err);
-    $('pin').value = '';
-    $('pin').focus();
+    pinBox.value = '';
+    pinBox.focus();
   }
 });
 
-$('pin-form').addEventListener('submit', async (e) => {
+$('#pin-form', HTMLFormElement).addEventListener('submit', async (e) => {
   e.preventDefault();
-  const currentPin = $('current-pin').value;
-  const newPin = $('new-pin').value;
-  const out = $('pin-error');
+  const currentBox = $('#current-pin', HTMLInputElement);
+  const newBox = $('#new-pin', HTMLInputElement);
+  const againBox = $('#new-pin2', HTMLInputElement);
+  const currentPin = currentBox.value;
+  const newPin = newBox.value;
+  const out = $('#pin-error', HTMLElement);
   if (!currentPin) {
     out.textContent = '请填写现在的 PIN。Enter your current PIN.';
-    return $('current-pin').focus();
+    return currentBox.focus();
   }
   if (!/^\d{6,12}$/.test(newPin)) {
     out.textContent = '新的 PIN 应为 6–12 位数字。The new PIN must be 6–12 digits.';
-    return $('new-pin').focus();
+    return newBox.focus();
   }
-  if (newPin !== $('new-pin2').value) {
+  if (newPin !== againBox.value) {
     out.textContent = '两次输入的新 PIN 不一样，请再输一次。The two new PINs differ: enter it again.';
-    $('new-pin2').value = '';
-    return $('new-pin2').focus();
+    againBox.value = '';
+    return againBox.focus();
   }
   try {
     await api('POST', '/api/staff/me/pin', { currentPin, newPin });
     const s = loadSession();
+    if (!s) return showSignin('登录已过期或已退出，请重新登录。Your session has ended: please sign in again.');
     const staff = { ...s.staff, mustChangePin: false };
     saveSession({ ...s, staff });
     startConsole(staff);
     showAnswer({ tone: 'ok', zh: 'PIN 已修改。', en: 'Your PIN has been changed.' });
   } catch (err) {
     fieldError(out, err);
-    if (err instanceof ApiError && err.field === 'currentPin') $('current-pin').focus();
-    else $('new-pin').focus();
+    if (err instanceof ApiError && err.field === 'currentPin') currentBox.focus();
+    else newBox.focus();
   }
 });
 
@@ -151,20 +200,22 @@ async function signOut() {
   }
   showSignin('已退出登录。You have signed out.');
 }
-$('signout').addEventListener('click', signOut);
-$('pin-signout').addEventListener('click', signOut);
+$('#signout', HTMLButtonElement).addEventListener('click', signOut);
+$('#pin-signout', HTMLButtonElement).addEventListener('click', signOut);
 
+/** @param {StaffMember} me */
 function startConsole(me) {
+  const session = loadSession();
+  if (!session) return showSignin('登录已过期或已退出，请重新登录。Your session has ended: please sign in again.');
   state.me = me;
   show('console');
   const role = me.role === 'admin' ? ['管理员', 'administrator'] : ['工作人员', 'staff'];
-  $('who').replaceChildren(`${me.name}（${role[0]}）`, ' ', en(`${me.login}, ${role[1]}`));
+  $('#who', HTMLElement).replaceChildren(`${me.name}（${role[0]}）`, ' ', en(`${me.login}, ${role[1]}`) ?? '');
   document.body.classList.toggle('is-admin', me.role === 'admin');
   renderAll();
   void refreshRequests();
   void refreshCompartments();
   void refreshAlarms();
-  const session = loadSession();
   state.live = connectLive(session.token, {
     onMessage: onLiveMessage,
     onState: onLiveState,
@@ -173,7 +224,7 @@ function startConsole(me) {
       else showSignin('登录已过期或已退出，请重新登录。Your session has ended: please sign in again.');
     },
   });
-  $('search').focus();
+  $('#search', HTMLInputElement).focus();
 }
 
 function stopConsole() {
@@ -188,16 +239,17 @@ function stopConsole() {
   state.alarmErrors.clear();
   state.flashing.clear();
   state.busy.clear();
-  $('search').value = '';
+  $('#search', HTMLInputElement).value = '';
 }
 
 // ------------------------------------------------------------------------------------------------
 // Live channel
 // ------------------------------------------------------------------------------------------------
 
+/** @type {import('./live.js').LiveHandlers['onState']} */
 function onLiveState(s, info) {
-  const pill = $('ws-status');
-  const banner = $('conn-banner');
+  const pill = $('#ws-status', HTMLElement);
+  const banner = $('#conn-banner', HTMLElement);
   if (s === 'open') {
     pill.className = 'pill ok';
     pill.replaceChildren(...bi(['实时更新中', 'Live']));
@@ -212,8 +264,9 @@ function onLiveState(s, info) {
     banner.hidden = false;
   }
 }
-$('reconnect').addEventListener('click', () => state.live?.retryNow());
+$('#reconnect', HTMLButtonElement).addEventListener('click', () => state.live?.retryNow());
 
+/** @param {LiveMessage} msg */
 function onLiveMessage(msg) {
   switch (msg.type) {
     case 'snapshot':
@@ -256,16 +309,22 @@ function onLiveMessage(msg) {
   }
 }
 
+/** @param {string | undefined} s */
 function setLink(s) {
   state.link = s ?? 'connecting';
-  const pill = $('link-status');
-  const words = LINK_WORDS[state.link] ?? [state.link, state.link];
+  const pill = $('#link-status', HTMLElement);
+  const words = wordsOf(LINK_WORDS, state.link) ?? [state.link, state.link];
   pill.className = `pill ${state.link === 'online' ? 'ok' : state.link === 'offline' ? 'bad' : 'wait'}`;
   pill.replaceChildren(...bi(words));
 }
 
+/**
+ * @param {() => void} fn
+ * @param {number} ms
+ */
 function debounce(fn, ms) {
-  let t = null;
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  let t;
   return () => {
     clearTimeout(t);
     t = setTimeout(fn, ms);
@@ -279,6 +338,10 @@ const scheduleDetail = debounce(() => void refreshDetail(), 120);
 // Data
 // ------------------------------------------------------------------------------------------------
 
+/**
+ * Run `fn`; a failure shows as the answer at the top (an ended session has its own screen).
+ * @param {() => Promise<void>} fn
+ */
 function quiet(fn) {
   return fn().catch((err) => {
     if (err instanceof ApiError && (err.status === 401 || err.code === 'PIN_CHANGE_REQUIRED')) return;
@@ -289,10 +352,12 @@ function quiet(fn) {
 function refreshRequests() {
   return quiet(async () => {
     if (!state.me) return;
+    /** @type {RequestList} */
     const r = await api('GET', '/api/staff/requests?state=open&limit=500');
     state.requests = r.requests;
     for (const q of r.requests) state.numbers.set(q.id, q.number);
     if (state.search) {
+      /** @type {RequestList} */
       const s = await api('GET', `/api/staff/requests?limit=100&q=${encodeURIComponent(state.search.q)}`);
       if (state.search) state.search.results = s.requests;
     }
@@ -303,6 +368,7 @@ function refreshRequests() {
 function refreshCompartments() {
   return quiet(async () => {
     if (!state.me) return;
+    /** @type {CompartmentList} */
     const r = await api('GET', '/api/staff/compartments');
     for (const c of r.compartments) {
       state.compartments.set(c.no, c);
@@ -315,6 +381,7 @@ function refreshCompartments() {
 function refreshAlarms() {
   return quiet(async () => {
     if (!state.me) return;
+    /** @type {AlarmList} */
     const r = await api('GET', '/api/staff/alarms');
     state.alarms = sortAlarms(r.alarms);
     renderAlarms();
@@ -325,6 +392,7 @@ function refreshDetail() {
   const id = state.detailId;
   if (!id) return Promise.resolve();
   return quiet(async () => {
+    /** @type {RequestDetail} */
     const d = await api('GET', `/api/staff/requests/${id}`);
     if (state.detailId !== id) return;
     state.detail = d;
@@ -333,9 +401,13 @@ function refreshDetail() {
   });
 }
 
-/** A live compartment event or snapshot row onto what we know (number and fault words come with the next fetch). */
+/**
+ * A live compartment event or snapshot row onto what we know (number and fault words come with the next fetch).
+ * @param {{ no: number, state: string, door: string, requestId?: number | null }} e
+ */
 function patchCompartment(e) {
   const old = state.compartments.get(e.no) ?? { no: e.no, faultReason: null, contents: null, doorAt: null };
+  /** @type {CompartmentContents | null} */
   let contents = old.contents;
   if (e.requestId === null) contents = null;
   else if (e.requestId !== undefined && (!contents || contents.requestId !== e.requestId)) {
@@ -348,23 +420,30 @@ function patchCompartment(e) {
 // The answer at the top (big words)
 // ------------------------------------------------------------------------------------------------
 
+/**
+ * @param {unknown} err
+ * @returns {{ zh: string, en: string }}
+ */
 function pair(err) {
   const [zh, enText] = splitBilingual(err instanceof Error ? err.message : String(err));
   return { zh, en: enText };
 }
 
+/** @param {Answer | null} a */
 function showAnswer(a) {
   state.answer = a;
   renderAnswer();
 }
 
 function renderAnswer() {
-  const box = $('answer');
+  const box = $('#answer', HTMLElement);
   const a = state.answer;
   box.hidden = !a;
   if (!a) return box.replaceChildren();
   box.className = `answer ${a.tone}`;
-  const lead = { ok: ['好了', 'Done'], warn: ['请注意', 'Please note'], error: ['没有成功', 'Not done'] }[a.tone];
+  /** @type {Record<Answer['tone'], Words>} */
+  const leads = { ok: ['好了', 'Done'], warn: ['请注意', 'Please note'], error: ['没有成功', 'Not done'] };
+  const lead = leads[a.tone];
   box.replaceChildren(
     el('div', { class: 'answer-words' },
       el('p', { class: 'answer-lead' }, lead[0], ' ', en(lead[1])),
@@ -374,7 +453,10 @@ function renderAnswer() {
   );
 }
 
-/** The door of the compartment we just opened closed: say so (the request event says what it meant). */
+/**
+ * The door of the compartment we just opened closed: say so (the request event says what it meant).
+ * @param {LiveCompartment} e
+ */
 function onAnswerCompartment(e) {
   const a = state.answer;
   if (!a || a.compartment !== e.no || !a.doorOpen) return;
@@ -384,16 +466,19 @@ function onAnswerCompartment(e) {
   }
 }
 
+/** @param {LiveRequest} e */
 function onAnswerRequest(e) {
   const a = state.answer;
   if (!a || a.requestId !== e.id) return;
   const no = a.compartment;
-  const words = {
+  /** @type {Record<string, [string, string, Answer['tone']] | null>} */
+  const sentences = {
     loaded: [`${e.number} 已放入 ${no} 号柜，取件码已发给居民。`, `${e.number} is in compartment ${no}; the resident has been sent the pickup code.`, 'ok'],
     ready: e.from === 'loading' ? [`${no} 号柜关门时里面没有文件，${e.number} 仍是待装柜。`, `Compartment ${no} closed with nothing inside; ${e.number} is still waiting to be loaded.`, 'warn'] : null,
     retrieved: [`${e.number} 的文件已取回。`, `The document of ${e.number} has been taken back.`, 'ok'],
     materials_retrieved: [`${e.number} 的材料已取出，请受理。`, `Materials of ${e.number} taken out: accept or reject it now.`, 'ok'],
-  }[e.state];
+  };
+  const words = sentences[e.state];
   if (words) showAnswer({ ...a, zh: words[0], en: words[1], tone: words[2], doorOpen: false });
 }
 
@@ -401,11 +486,17 @@ function onAnswerRequest(e) {
 // Request actions
 // ------------------------------------------------------------------------------------------------
 
+/** @param {RequestItem} item */
 function allowedActions(item) {
   const keys = ACTION_ORDER.filter((k) => item.actions.includes(k));
   return keys.filter((k) => !ACTIONS[k].adminOnly || state.me?.role === 'admin');
 }
 
+/**
+ * @param {RequestItem} item
+ * @param {ActionKey} key
+ * @param {string} [reason]
+ */
 async function runAction(item, key, reason) {
   const a = ACTIONS[key];
   const busyKey = `${item.id}:${key}`;
@@ -416,12 +507,15 @@ async function runAction(item, key, reason) {
   renderDetail();
   try {
     const body = a.reason ? (reason ? { reason } : {}) : undefined;
-    const r = await api('POST', `/api/staff/requests/${item.id}/${a.path}`, a.door ? undefined : { ...(body ?? {}), expectState: item.state });
+    const path = `/api/staff/requests/${item.id}/${a.path}`;
     if (a.door) {
+      /** @type {DoorAnswer} */
+      const r = await api('POST', path);
       const tone = r.code === 'OPENED' ? 'ok' : r.code === 'CABINET_FULL' ? 'warn' : 'error';
       showAnswer({ tone, zh: r.messageZh, en: r.messageEn, compartment: r.compartment, requestId: item.id, doorOpen: r.opened });
       if (r.opened && r.compartment) flash(r.compartment);
     } else {
+      await api('POST', path, { ...(body ?? {}), expectState: item.state });
       const w = DONE_WORDS[key] ?? ['已完成', 'Done'];
       showAnswer({ tone: 'ok', zh: `${item.number}：${w[0]}。`, en: `${item.number}: ${w[1]}.` });
     }
@@ -440,18 +534,23 @@ async function runAction(item, key, reason) {
   }
 }
 
+/**
+ * @param {RequestItem} item
+ * @param {ActionKey} key
+ */
 function onActionClick(item, key) {
   const a = ACTIONS[key];
   if (a.reason) {
     state.form = { requestId: item.id, action: key, text: '', error: '' };
     renderList();
     renderDetail();
-    document.querySelector(`[data-fk="reason-${item.id}"]`)?.focus();
+    $maybe(`[data-fk="reason-${item.id}"]`, HTMLElement)?.focus();
     return;
   }
   void runAction(item, key);
 }
 
+/** @param {RequestItem} item */
 async function reissueCode(item) {
   const busyKey = `${item.id}:reissue`;
   if (state.busy.has(busyKey)) return;
@@ -468,6 +567,10 @@ async function reissueCode(item) {
   }
 }
 
+/**
+ * @param {RequestItem} item
+ * @param {'row' | 'detail'} where
+ */
 function actionButtons(item, where) {
   const keys = allowedActions(item).filter((k) => where === 'detail' || ACTIONS[k].row);
   const buttons = keys.map((k) => {
@@ -491,7 +594,11 @@ function actionButtons(item, where) {
   return buttons.length ? el('div', { class: 'actions' }, buttons) : null;
 }
 
-/** The reason form under a row (or in the detail) for reject / cancel: a real form field, never prompt(). */
+/**
+ * The reason form under a row (or in the detail) for reject / cancel: a real form field, never prompt().
+ * @param {RequestItem} item
+ * @param {'row' | 'detail'} where
+ */
 function reasonForm(item, where) {
   const f = state.form;
   if (!f || f.requestId !== item.id) return null;
@@ -502,7 +609,7 @@ function reasonForm(item, where) {
   const label = f.action === 'reject'
     ? ['不予办理的原因（居民会看到）', 'Reason (the resident will see it)']
     : ['取消的原因（可不填）', 'Reason for cancelling (optional)'];
-  const submit = (e) => {
+  const submit = (/** @type {Event} */ e) => {
     e.preventDefault();
     if (state.busy.has(`${item.id}:${f.action}`)) return;
     const text = f.text.trim();
@@ -510,7 +617,7 @@ function reasonForm(item, where) {
       f.error = '请填写原因。Please give a reason.';
       renderList();
       renderDetail();
-      document.querySelector(`[data-fk="reason-${item.id}"]`)?.focus();
+      $maybe(`[data-fk="reason-${item.id}"]`, HTMLElement)?.focus();
       return;
     }
     void runAction(item, f.action, text);
@@ -522,7 +629,7 @@ function reasonForm(item, where) {
       id, rows: '2', maxlength: '500', 'data-fk': `reason-${item.id}`, value: f.text, required,
       'aria-invalid': f.error ? 'true' : undefined, 'aria-describedby': f.error ? errId : undefined,
       oninput: (e) => {
-        f.text = e.target.value;
+        if (e.target instanceof HTMLTextAreaElement) f.text = e.target.value;
       },
     }),
     f.error ? el('p', { class: 'error', id: errId, role: 'alert' }, f.error) : null,
@@ -532,17 +639,19 @@ function reasonForm(item, where) {
   );
 }
 
+/** @param {{ id: number }} item */
 function closeForm(item) {
   state.form = null;
   renderList();
   renderDetail();
-  document.querySelector(`[data-action="${'reject'}"][data-fk$="-${item.id}"]`)?.focus();
+  $maybe(`[data-action="${'reject'}"][data-fk$="-${item.id}"]`, HTMLElement)?.focus();
 }
 
 // ------------------------------------------------------------------------------------------------
 // Request list
 // ------------------------------------------------------------------------------------------------
 
+/** @param {RequestItem} item */
 function stateLabel(item) {
   const w = STATE_WORDS[item.state] ?? [item.stateText?.zh ?? item.state, item.stateText?.en ?? ''];
   return el('span', { class: `state st-${item.state}` },
@@ -550,6 +659,7 @@ function stateLabel(item) {
     w[0], ' ', en(w[1]));
 }
 
+/** @param {RequestItem} item */
 function row(item) {
   return el('li', { class: `row${item.state === 'overdue' ? ' is-overdue' : ''}${state.detailId === item.id ? ' is-current' : ''}`, 'data-request': item.number },
     el('div', { class: 'row-main' },
@@ -563,8 +673,9 @@ function row(item) {
 }
 
 function renderList() {
-  const view = $('list-view');
+  const view = $('#list-view', HTMLElement);
   if (!state.me) return view.replaceChildren();
+  /** @type {HTMLElement[]} */
   const parts = [];
   if (state.search) {
     const res = state.search.results ?? [];
@@ -572,7 +683,7 @@ function renderList() {
       el('h3', { id: 'g-search' }, `搜索“${state.search.q}”的结果 `, en(`Results for “${state.search.q}”`), el('span', { class: 'count' }, ` ${res.length}`)),
       res.length ? el('ol', { class: 'rows' }, res.map(row)) : el('p', { class: 'empty' }, '没有找到。', en('Nothing found.'))));
   } else {
-    const byCreated = (a, b) => a.createdAt.localeCompare(b.createdAt);
+    const byCreated = (/** @type {RequestItem} */ a, /** @type {RequestItem} */ b) => a.createdAt.localeCompare(b.createdAt);
     for (const g of GROUPS) {
       const items = state.requests.filter((r) => g.states.includes(r.state))
         .sort((a, b) => g.states.indexOf(a.state) - g.states.indexOf(b.state) || byCreated(a, b));
@@ -591,55 +702,65 @@ function renderList() {
 // Search (typed, or a scanned request-number barcode + Enter)
 // ------------------------------------------------------------------------------------------------
 
+/**
+ * @param {string} q
+ * @param {{ openExact: boolean }} how  openExact: Enter (or a scanner) was pressed, open the one request found
+ */
 async function runSearch(q, { openExact }) {
   q = q.trim();
-  $('search-clear').hidden = !q;
+  const box = $('#search', HTMLInputElement);
+  const note = $('#search-note', HTMLElement);
+  $('#search-clear', HTMLElement).hidden = !q;
   if (!q) {
     state.search = null;
-    $('search-note').textContent = '';
+    note.textContent = '';
     return renderList();
   }
   try {
+    /** @type {RequestList} */
     const r = await api('GET', `/api/staff/requests?limit=100&q=${encodeURIComponent(q)}`);
-    if ($('search').value.trim() !== q && !openExact) return; // typed on meanwhile
+    if (box.value.trim() !== q && !openExact) return; // typed on meanwhile
     state.search = { q, results: r.requests };
     for (const x of r.requests) state.numbers.set(x.id, x.number);
     renderList();
     const exact = r.requests.find((x) => x.number.toUpperCase() === q.toUpperCase());
+    const only = r.requests.length === 1 ? r.requests[0] : undefined;
     if (openExact) {
-      if (exact || r.requests.length === 1) {
-        $('search-note').textContent = '';
-        openDetail((exact ?? r.requests[0]).id);
-        $('search').select();
+      const found = exact ?? only;
+      if (found) {
+        note.textContent = '';
+        openDetail(found.id);
+        box.select();
       } else if (REQUEST_NUMBER_RE.test(q)) {
-        $('search-note').textContent = `没有找到申请 ${q.toUpperCase()}。No request ${q.toUpperCase()}.`;
+        note.textContent = `没有找到申请 ${q.toUpperCase()}。No request ${q.toUpperCase()}.`;
       } else {
-        $('search-note').textContent = r.requests.length ? `找到 ${r.requests.length} 个，请点编号查看。${r.requests.length} found: choose one.` : '没有找到。Nothing found.';
+        note.textContent = r.requests.length ? `找到 ${r.requests.length} 个，请点编号查看。${r.requests.length} found: choose one.` : '没有找到。Nothing found.';
       }
     }
   } catch (err) {
-    $('search-note').textContent = err instanceof Error ? err.message : String(err);
+    note.textContent = err instanceof Error ? err.message : String(err);
   }
 }
 
-const searchAsYouType = debounce(() => void runSearch($('search').value, { openExact: false }), 350);
-$('search').addEventListener('input', () => {
-  $('search-note').textContent = '';
+const searchAsYouType = debounce(() => void runSearch($('#search', HTMLInputElement).value, { openExact: false }), 350);
+$('#search', HTMLInputElement).addEventListener('input', () => {
+  $('#search-note', HTMLElement).textContent = '';
   searchAsYouType();
 });
-$('search-form').addEventListener('submit', (e) => {
+$('#search-form', HTMLFormElement).addEventListener('submit', (e) => {
   e.preventDefault();
-  void runSearch($('search').value, { openExact: true });
+  void runSearch($('#search', HTMLInputElement).value, { openExact: true });
 });
-$('search-clear').addEventListener('click', () => {
-  $('search').value = '';
+$('#search-clear', HTMLButtonElement).addEventListener('click', () => {
+  const box = $('#search', HTMLInputElement);
+  box.value = '';
   void runSearch('', { openExact: false });
-  $('search').focus();
+  box.focus();
 });
 
 // A barcode scanner types like a keyboard: typing while no field has focus goes into the search box.
 document.addEventListener('keydown', (e) => {
-  if ($('console').hidden) return;
+  if ($('#console', HTMLElement).hidden) return;
   const t = e.target;
   if (e.key === 'Escape') {
     if (state.form) {
@@ -653,7 +774,7 @@ document.addEventListener('keydown', (e) => {
   if (t instanceof HTMLInputElement || t instanceof HTMLTextAreaElement || t instanceof HTMLSelectElement) return;
   if (e.ctrlKey || e.altKey || e.metaKey || e.key.length !== 1 || e.key === ' ') return;
   e.preventDefault();
-  const box = $('search');
+  const box = $('#search', HTMLInputElement);
   box.value = e.key;
   box.focus();
 });
@@ -662,14 +783,15 @@ document.addEventListener('keydown', (e) => {
 // Request detail with its audit trail
 // ------------------------------------------------------------------------------------------------
 
+/** @param {number} id */
 function openDetail(id) {
   if (state.form && state.form.requestId !== id) state.form = null;
   state.detailId = id;
   state.detail = null;
-  $('list-view').hidden = true;
-  $('detail-view').hidden = false;
+  $('#list-view', HTMLElement).hidden = true;
+  $('#detail-view', HTMLElement).hidden = false;
   renderDetail();
-  void refreshDetail().then(() => $('detail-title')?.focus());
+  void refreshDetail().then(() => $maybe('#detail-title', HTMLElement)?.focus());
   renderList();
 }
 
@@ -678,28 +800,31 @@ function closeDetail() {
   state.detailId = null;
   state.detail = null;
   if (state.form) state.form = null;
-  $('detail-view').hidden = true;
-  $('list-view').hidden = false;
+  $('#detail-view', HTMLElement).hidden = true;
+  $('#list-view', HTMLElement).hidden = false;
   renderList();
-  const back = document.querySelector(`[data-fk="open-${id}"]`);
+  const back = $maybe(`[data-fk="open-${id}"]`, HTMLElement);
   if (back) back.focus();
-  else $('search').focus();
+  else $('#search', HTMLInputElement).focus();
 }
 
+/** @type {Readonly<Record<string, Words>>} */
 const NOTIFY_STATUS = { pending: ['待发送', 'pending'], sent: ['已发出', 'sent'], failed: ['发送失败', 'failed'], cancelled: ['已取消', 'cancelled'] };
+/** @type {Readonly<Record<string, Words>>} */
 const NOTIFY_KIND = { pickup_code: ['取件码', 'pickup code'], rejected: ['不予办理通知', 'rejection'], materials_needed: ['请交材料', 'materials needed'] };
 
+/** @param {Record<string, unknown>} d  an audit row's detail */
 function auditDetailWords(d) {
   const out = [];
   if (typeof d.reason === 'string' && d.reason) out.push(`原因：${d.reason}`);
   if (typeof d.note === 'string' && d.note) out.push(`备注：${d.note}`);
-  if (typeof d.from === 'string' && typeof d.to === 'string') out.push(`${STATE_WORDS[d.from]?.[0] ?? d.from} → ${STATE_WORDS[d.to]?.[0] ?? d.to}`);
+  if (typeof d.from === 'string' && typeof d.to === 'string') out.push(`${wordsOf(STATE_WORDS, d.from)?.[0] ?? d.from} → ${wordsOf(STATE_WORDS, d.to)?.[0] ?? d.to}`);
   if (typeof d.purpose === 'string' && d.purpose) out.push(`用途：${d.purpose}`);
   return out.join('；');
 }
 
 function renderDetail() {
-  const view = $('detail-view');
+  const view = $('#detail-view', HTMLElement);
   if (!state.detailId) return view.replaceChildren();
   const d = state.detail && state.detail.id === state.detailId ? state.detail : null;
   const back = el('button', { type: 'button', class: 'btn secondary', 'data-fk': 'detail-back', onclick: closeDetail }, '← 返回列表 ', en('Back to the list'));
@@ -707,6 +832,7 @@ function renderDetail() {
     return replaceKeepingFocus(view, [back, el('p', { class: 'note' }, '正在读取… ', en('Loading…'))], ['detail-back']);
   }
   const addr = d.resident.address ? `${d.resident.address.building} 号楼 ${d.resident.address.unit} 单元 ${d.resident.address.room} 室` : '—';
+  /** @type {([Words, Node | string] | null)[]} */
   const facts = [
     [['状态', 'State'], stateLabel(d)],
     [['居民', 'Resident'], d.resident.name],
@@ -718,18 +844,18 @@ function renderDetail() {
     d.loadedAt ? [['装柜时间', 'Loaded'], timeWords(d.loadedAt)] : null,
     d.reason ? [['原因', 'Reason'], d.reason] : null,
     d.note ? [['居民备注', 'Note'], d.note] : null,
-  ].filter(Boolean);
+  ];
   const audit = [...d.audit].reverse(); // newest first
   const parts = [
     back,
     el('h2', { id: 'detail-title', tabindex: '-1' }, d.number, ' ', el('span', { class: 'doc' }, d.serviceNameZh)),
-    el('dl', { class: 'facts' }, facts.flatMap(([k, v]) => [el('dt', {}, k[0], ' ', en(k[1])), el('dd', {}, v)])),
+    el('dl', { class: 'facts' }, facts.filter((f) => f !== null).flatMap(([k, v]) => [el('dt', {}, k[0], ' ', en(k[1])), el('dd', {}, v)])),
     actionButtons(d, 'detail'),
     reasonForm(d, 'detail'),
     d.notifications.length ? el('h3', {}, '给居民的消息 ', en('Messages to the resident')) : null,
     d.notifications.length ? el('ul', { class: 'notifications' }, d.notifications.map((n) => {
-      const k = NOTIFY_KIND[n.kind] ?? [n.kind, n.kind];
-      const s = NOTIFY_STATUS[n.status] ?? [n.status, n.status];
+      const k = wordsOf(NOTIFY_KIND, n.kind) ?? [n.kind, n.kind];
+      const s = wordsOf(NOTIFY_STATUS, n.status) ?? [n.status, n.status];
       return el('li', {}, `${timeWords(n.createdAt)} ${k[0]}：${s[0]}`, ' ', en(`${k[1]}: ${s[1]}`), n.lastError ? el('span', { class: 'error' }, `（${n.lastError}）`) : null);
     })) : null,
     el('h3', { id: 'audit-title' }, '办理记录 ', en('Audit trail'), el('span', { class: 'count' }, ` ${audit.length}`)),
@@ -754,6 +880,7 @@ function renderDetail() {
 // Compartment grid
 // ------------------------------------------------------------------------------------------------
 
+/** @param {number} no */
 function flash(no) {
   clearTimeout(state.flashing.get(no));
   state.flashing.set(no, setTimeout(() => {
@@ -763,19 +890,23 @@ function flash(no) {
   renderGrid();
 }
 
+/**
+ * @param {GridCompartment} c
+ * @returns {Words}
+ */
 function compartmentWords(c) {
-  const s = COMPARTMENT_WORDS[c.state] ?? [c.state, c.state];
+  const s = wordsOf(COMPARTMENT_WORDS, c.state) ?? [c.state, c.state];
   if (c.state === 'occupied' && c.contents?.direction === 'for_staff') return ['有材料', 'Materials inside'];
   if (c.state === 'occupied') return ['有文件', 'Document inside'];
   return s;
 }
 
 function renderGrid() {
-  const grid = $('grid');
+  const grid = $('#grid', HTMLElement);
   const list = [...state.compartments.values()].sort((a, b) => a.no - b.no);
   const cells = list.map((c) => {
     const s = compartmentWords(c);
-    const door = DOOR_WORDS[c.door] ?? [c.door, c.door];
+    const door = wordsOf(DOOR_WORDS, c.door) ?? [c.door, c.door];
     const num = c.contents?.requestNumber || (c.contents ? state.numbers.get(c.contents.requestId) ?? '' : '');
     const cls = ['cell', `cs-${c.state}`, `door-${c.door}`, state.flashing.has(c.no) ? 'flash' : '', state.selectedNo === c.no ? 'is-selected' : ''].join(' ');
     const label = [`${c.no} 号柜`, s[0], door[0], num, c.contents?.requestState === 'overdue' ? '逾期' : '', c.faultReason ?? ''].filter(Boolean).join('，');
@@ -798,8 +929,9 @@ function renderGrid() {
 
 /** What the cell words and colours mean, Chinese and English (the cells themselves only have room for Chinese). */
 function renderLegend() {
-  const legend = $('grid-legend');
+  const legend = $('#grid-legend', HTMLElement);
   if (legend.childElementCount) return;
+  /** @type {[string, Words][]} */
   const items = [
     ['free', COMPARTMENT_WORDS.free], ['occupied', ['有文件', 'Document inside']], ['occupied', ['有材料', 'Materials inside']], ['reserved', COMPARTMENT_WORDS.reserved],
     ['open', COMPARTMENT_WORDS.open], ['fault', COMPARTMENT_WORDS.fault], ['disabled', COMPARTMENT_WORDS.disabled],
@@ -807,6 +939,7 @@ function renderLegend() {
   legend.replaceChildren(...items.map(([st, w]) => el('li', {}, el('span', { class: `swatch cs-${st}`, 'aria-hidden': 'true' }), w[0], ' ', en(w[1]))));
 }
 
+/** @param {number} no */
 function selectCompartment(no) {
   if (state.selectedNo === no) return closeCompartment();
   state.selectedNo = no;
@@ -819,16 +952,20 @@ function closeCompartment() {
   state.selectedNo = null;
   state.compForm = null;
   renderGrid();
-  if (no) document.querySelector(`[data-fk="cell-${no}"]`)?.focus();
+  if (no) $maybe(`[data-fk="cell-${no}"]`, HTMLElement)?.focus();
 }
 
+/**
+ * @param {number} no
+ * @param {CompartmentOp} op
+ */
 async function compartmentOp(no, op) {
   const f = state.compForm;
   const reason = (f?.text ?? '').trim();
   if (reason.length < 2) {
-    f.error = '请填写原因（至少 2 个字）。Give a reason (at least 2 characters).';
+    if (f) f.error = '请填写原因（至少 2 个字）。Give a reason (at least 2 characters).';
     renderCompartmentPanel();
-    document.querySelector('[data-fk="comp-reason"]')?.focus();
+    $maybe('[data-fk="comp-reason"]', HTMLElement)?.focus();
     return;
   }
   const busyKey = `c${no}:${op}`;
@@ -836,12 +973,15 @@ async function compartmentOp(no, op) {
   state.busy.add(busyKey);
   renderCompartmentPanel();
   try {
-    const r = await api('POST', `/api/staff/compartments/${no}/${op}`, { reason });
+    const path = `/api/staff/compartments/${no}/${op}`;
     if (op === 'force-open') {
+      /** @type {DoorAnswer} */
+      const r = await api('POST', path, { reason });
       const tone = r.code === 'OPENED' ? 'ok' : 'error';
       showAnswer({ tone, zh: r.messageZh, en: r.messageEn, compartment: r.compartment, doorOpen: r.opened });
       if (r.opened) flash(no);
     } else {
+      await api('POST', path, { reason });
       showAnswer({ tone: 'ok', zh: op === 'disable' ? `${no} 号柜已停用。` : `${no} 号柜已恢复使用。`, en: op === 'disable' ? `Compartment ${no} is out of service.` : `Compartment ${no} is back in service.` });
     }
     if (state.compForm) state.compForm = { no, text: '', error: '' };
@@ -855,22 +995,25 @@ async function compartmentOp(no, op) {
 }
 
 function renderCompartmentPanel() {
-  const panel = $('comp-panel');
+  const panel = $('#comp-panel', HTMLElement);
   const c = state.selectedNo ? state.compartments.get(state.selectedNo) : null;
   panel.hidden = !c;
   if (!c) return panel.replaceChildren();
   const s = compartmentWords(c);
-  const door = DOOR_WORDS[c.door] ?? [c.door, c.door];
-  const num = c.contents?.requestNumber || '';
+  const door = wordsOf(DOOR_WORDS, c.door) ?? [c.door, c.door];
+  const contents = c.contents;
+  const num = contents?.requestNumber || '';
+  /** @type {(HTMLElement | null)[]} */
   const parts = [
     el('h3', {}, `${c.no} 号柜 `, en(`Compartment ${c.no}`)),
     el('p', {}, s[0], ' ', en(s[1]), '，', door[0], ' ', en(door[1]), c.doorAt ? `（${timeWords(c.doorAt)}）` : ''),
     c.faultReason ? el('p', { class: 'error' }, '故障原因：', c.faultReason) : null,
-    num ? el('p', {}, '柜内：', el('button', { type: 'button', class: 'linkish', 'data-fk': 'comp-open-req', onclick: () => openDetail(c.contents.requestId) }, num)) : null,
+    num && contents ? el('p', {}, '柜内：', el('button', { type: 'button', class: 'linkish', 'data-fk': 'comp-open-req', onclick: () => openDetail(contents.requestId) }, num)) : null,
   ];
   if (state.me?.role === 'admin') {
     const f = state.compForm ?? { no: c.no, text: '', error: '' };
     state.compForm = f;
+    /** @type {[CompartmentOp, string, string, string][]} */
     const ops = [];
     if (c.state !== 'disabled' && c.state !== 'opening' && c.state !== 'open') ops.push(['force-open', '强制开门', 'Force open', 'danger']);
     if (c.state === 'free' || c.state === 'fault') ops.push(['disable', '停用', 'Disable', 'secondary']);
@@ -881,7 +1024,7 @@ function renderCompartmentPanel() {
         id: 'comp-reason', rows: '2', maxlength: '200', 'data-fk': 'comp-reason', value: f.text,
         'aria-invalid': f.error ? 'true' : undefined, 'aria-describedby': f.error ? 'comp-reason-err' : undefined,
         oninput: (e) => {
-          f.text = e.target.value;
+          if (e.target instanceof HTMLTextAreaElement) f.text = e.target.value;
         },
       }),
       f.error ? el('p', { class: 'error', id: 'comp-reason-err', role: 'alert' }, f.error) : null,
@@ -902,15 +1045,18 @@ function renderCompartmentPanel() {
 // ------------------------------------------------------------------------------------------------
 
 /** Open ones first, the most recently raised first; then those dealt with, the most recent first. */
+/** @param {readonly Alarm[]} list */
 function sortAlarms(list) {
-  const key = (a) => (a.acknowledged ? a.acknowledged.at : a.lastAt ?? a.at);
+  const key = (/** @type {Alarm} */ a) => (a.acknowledged ? a.acknowledged.at : a.lastAt ?? a.at);
   return [...list].sort((a, b) => Number(!!a.acknowledged) - Number(!!b.acknowledged) || key(b).localeCompare(key(a)) || b.id - a.id).slice(0, 200);
 }
 
+/** @param {Alarm} alarm */
 function upsertAlarm(alarm) {
   state.alarms = sortAlarms([alarm, ...state.alarms.filter((a) => a.id !== alarm.id)]);
 }
 
+/** @param {Alarm} a */
 async function ackAlarm(a) {
   const key = `a${a.id}:ack`;
   if (state.busy.has(key)) return;
@@ -919,6 +1065,7 @@ async function ackAlarm(a) {
   renderAlarms();
   try {
     const note = (state.alarmNotes.get(a.id) ?? '').trim();
+    /** @type {AlarmAckAnswer} */
     const r = await api('POST', `/api/staff/alarms/${a.id}/ack`, note ? { note } : {});
     state.alarmNotes.delete(a.id);
     upsertAlarm(r.alarm);
@@ -935,13 +1082,15 @@ async function ackAlarm(a) {
   }
 }
 
+/** @param {number} open  how many alarms are open */
 function renderAlarmStatus(open) {
-  $('alarm-count').textContent = open ? ` ${open}` : '';
-  const pill = $('alarm-status');
+  $('#alarm-count', HTMLElement).textContent = open ? ` ${open}` : '';
+  const pill = $('#alarm-status', HTMLElement);
   pill.className = `pill ${open ? 'bad' : 'ok'}`;
   pill.replaceChildren(...bi(open ? [`${open} 条报警未处理`, `${open} open alarm${open === 1 ? '' : 's'}`] : ['没有未处理的报警', 'No open alarms']));
 }
 
+/** @param {Alarm} a */
 function alarmItem(a) {
   const kind = ALARM_WORDS[a.kind] ?? [a.kind, a.kind];
   const [zh, enText] = splitMessage(a.message);
@@ -951,14 +1100,16 @@ function alarmItem(a) {
     el('strong', {}, done ? '✓ ' : '⚠ ', kind[0]), ' ', en(kind[1]),
     a.compartment ? el('span', { class: 'alarm-where' }, ` · ${a.compartment} 号柜`) : null,
     a.count > 1 ? el('span', { class: 'alarm-repeat' }, ` · 共 ${a.count} 次，最近 ${timeWords(a.lastAt)}`, en(`${a.count} times`)) : null);
+  /** @type {HTMLElement[]} */
   const parts = [head, el('p', { class: 'alarm-msg' }, zh, ' ', en(enText))];
   if (done) {
     parts.push(el('p', { class: 'alarm-done' },
       `已处理：${done.by.name}，${timeWords(done.at)}`, done.note ? `。说明：${done.note}` : '',
       en(`Done by ${done.by.name}`)));
   }
-  const show = a.compartment
-    ? el('button', { type: 'button', class: 'btn secondary small', 'data-fk': `alarm-show-${a.id}`, onclick: () => selectCompartment(a.compartment) }, `查看 ${a.compartment} 号柜 `, en('Show'))
+  const where = a.compartment;
+  const show = where
+    ? el('button', { type: 'button', class: 'btn secondary small', 'data-fk': `alarm-show-${a.id}`, onclick: () => selectCompartment(where) }, `查看 ${where} 号柜 `, en('Show'))
     : null;
   if (done || a.id < 0) {
     if (a.id < 0) parts.push(el('p', { class: 'note' }, '这条报警没能保存，重启后不再显示。', en('Not saved: gone after a restart.')));
@@ -972,7 +1123,9 @@ function alarmItem(a) {
       el('input', {
         id: noteId, type: 'text', maxlength: '200', autocomplete: 'off', 'data-fk': noteId, value: state.alarmNotes.get(a.id) ?? '',
         'aria-invalid': error ? 'true' : undefined, 'aria-describedby': error ? `${noteId}-err` : undefined,
-        oninput: (e) => state.alarmNotes.set(a.id, e.target.value),
+        oninput: (e) => {
+          if (e.target instanceof HTMLInputElement) state.alarmNotes.set(a.id, e.target.value);
+        },
       }),
       error ? el('p', { class: 'error', id: `${noteId}-err`, role: 'alert' }, error) : null,
       el('div', { class: 'actions' },
@@ -984,7 +1137,7 @@ function alarmItem(a) {
 }
 
 function renderAlarms() {
-  const list = $('alarms');
+  const list = $('#alarms', HTMLElement);
   const open = state.alarms.filter((a) => !a.acknowledged);
   renderAlarmStatus(open.length);
   if (!state.alarms.length) {
@@ -1011,6 +1164,7 @@ async function boot() {
   const s = loadSession();
   if (!s) return showSignin();
   try {
+    /** @type {MeAnswer} */
     const r = await api('GET', '/api/staff/me');
     saveSession({ ...s, staff: r.staff });
     if (r.staff.mustChangePin) showPinChange();

@@ -1,6 +1,24 @@
 // Words the staff console shows: Chinese first, English second. No logic the API does not check.
 
-/** Request states as staff read them (the API's stateText is written for residents). */
+/** @import { AlarmKind, CompartmentState, DoorState, RequestState, StaffMember } from './api-types.js' */
+
+/** @typedef {readonly [string, string]} Words [中文, English] */
+
+/**
+ * The words for `key` in `table`, or undefined when it has none: for keys that come as plain strings (live events,
+ * audit rows) and may name something this page does not know yet.
+ * @param {Readonly<Record<string, Words>>} table
+ * @param {string} key
+ * @returns {Words | undefined}
+ */
+export function wordsOf(table, key) {
+  return table[key];
+}
+
+/**
+ * Request states as staff read them (the API's stateText is written for residents).
+ * @type {Readonly<Record<RequestState, Words>>}
+ */
 export const STATE_WORDS = {
   submitted: ['待受理', 'Waiting to be accepted'],
   awaiting_materials: ['等居民交材料', 'Waiting for the resident’s materials'],
@@ -18,7 +36,10 @@ export const STATE_WORDS = {
   cancelled: ['已取消', 'Cancelled'],
 };
 
-/** The request list, grouped by what needs doing. Terminal states are only found by searching. */
+/**
+ * The request list, grouped by what needs doing. Terminal states are only found by searching.
+ * @type {readonly { key: string, zh: string, en: string, states: readonly RequestState[] }[]}
+ */
 export const GROUPS = [
   { key: 'submitted', zh: '待受理', en: 'To accept', states: ['submitted'] },
   { key: 'materials-wait', zh: '待交材料', en: 'Waiting for materials', states: ['awaiting_materials', 'depositing'] },
@@ -29,8 +50,23 @@ export const GROUPS = [
 ];
 
 /**
+ * A button for a request event.
+ * @typedef {{
+ *   path: string, zh: string, en: string, kind: 'primary' | 'secondary' | 'danger', row: boolean,
+ *   door?: true, adminOnly?: true, reason?: 'required' | 'optional',
+ * }} Action
+ */
+
+/**
+ * The request events the console has buttons for (the API's `actions` may list others, which get none).
+ * @typedef {'accept' | 'start_load' | 'retrieve_materials' | 'retrieve' | 'admin_retrieve' | 'mark_ready'
+ *   | 'request_materials' | 'reject' | 'cancel'} ActionKey
+ */
+
+/**
  * Buttons for the events the API lists in `actions`. `path` is the POST route under /api/staff/requests/:id/.
  * `row`: also shown in the list (cancel and reissue only in the detail panel, away from quick clicks).
+ * @type {Readonly<Record<ActionKey, Action>>}
  */
 export const ACTIONS = {
   accept: { path: 'accept', zh: '受理', en: 'Accept', kind: 'primary', row: true },
@@ -43,9 +79,13 @@ export const ACTIONS = {
   reject: { path: 'reject', zh: '不予办理', en: 'Reject', kind: 'danger', row: true, reason: 'required' },
   cancel: { path: 'cancel', zh: '取消申请', en: 'Cancel request', kind: 'danger', row: false, reason: 'optional' },
 };
+/** @type {readonly ActionKey[]} */
 export const ACTION_ORDER = ['accept', 'start_load', 'retrieve_materials', 'retrieve', 'admin_retrieve', 'mark_ready', 'request_materials', 'reject', 'cancel'];
 
-/** What was done and by whom when an action succeeds (the banner). */
+/**
+ * What was done and by whom when an action succeeds (the banner).
+ * @type {Readonly<Partial<Record<ActionKey, Words>> & { reissue: Words }>}
+ */
 export const DONE_WORDS = {
   accept: ['已受理', 'Accepted'],
   mark_ready: ['已标记为办好，可以装柜', 'Marked ready: it can be loaded'],
@@ -55,6 +95,7 @@ export const DONE_WORDS = {
   reissue: ['已重新发送取件码，旧的取件码不再有效', 'A new pickup code is on its way; the old one no longer works'],
 };
 
+/** @type {Readonly<Record<CompartmentState, Words>>} */
 export const COMPARTMENT_WORDS = {
   free: ['空闲', 'Free'],
   reserved: ['已预留', 'Reserved'],
@@ -65,12 +106,14 @@ export const COMPARTMENT_WORDS = {
   disabled: ['已停用', 'Disabled'],
 };
 
+/** @type {Readonly<Record<DoorState, Words>>} */
 export const DOOR_WORDS = {
   open: ['门开着', 'door open'],
   closed: ['门已关', 'door closed'],
   unknown: ['门状态不明', 'door unknown'],
 };
 
+/** @type {Readonly<Record<AlarmKind, Words>>} */
 export const ALARM_WORDS = {
   tamper: ['柜门被异常打开', 'Door opened without an unlock'],
   door_not_opened: ['开锁后柜门没打开', 'Door did not open'],
@@ -85,14 +128,17 @@ export const ALARM_WORDS = {
   reconcile: ['启动自检发现问题', 'Start-up check finding'],
 };
 
+/** @type {Readonly<Record<string, Words>>}  the driver's link states; 'stopped' is shown as it is */
 export const LINK_WORDS = {
   online: ['柜子连接正常', 'Cabinet online'],
   offline: ['柜子连接中断', 'Cabinet offline'],
   connecting: ['正在连接柜子', 'Connecting to the cabinet'],
 };
 
+/** @type {Readonly<Record<string, string>>} */
 const ACTOR_WORDS = { staff: '工作人员', resident: '居民', kiosk: '柜机屏幕', system: '系统' };
 
+/** @type {Readonly<Record<string, string>>} */
 const AUDIT_WORDS = {
   'request.created': '居民提交申请',
   'request.accept': '受理',
@@ -133,28 +179,45 @@ const AUDIT_WORDS = {
   'resident.updated': '更新居民信息',
 };
 
-/** [zh, en] for an audit action. */
+/**
+ * [zh, en] for an audit action.
+ * @param {string} action
+ * @returns {Words}
+ */
 export function auditWords(action) {
   return [AUDIT_WORDS[action] ?? action, action];
 }
 
+/**
+ * Who did it, in words ("我（张三）" for the one signed in).
+ * @param {string} kind  the audit row's actorKind
+ * @param {string | null} id
+ * @param {StaffMember | null} me
+ */
 export function actorWords(kind, id, me) {
   if (kind === 'staff' && me && String(me.id) === String(id)) return `我（${me.name}）`;
   const base = ACTOR_WORDS[kind] ?? kind;
   return id && kind !== 'resident' ? `${base} ${id}` : base;
 }
 
-/** 张三 → 张*；李秀英 → 李*英 (rows show masked names; the detail shows the full name). */
+/**
+ * 张三 → 张*；李秀英 → 李*英 (rows show masked names; the detail shows the full name).
+ * @param {string | null | undefined} name
+ */
 export function maskName(name) {
   const chars = [...(name ?? '')];
   if (chars.length <= 1) return chars.join('');
-  if (chars.length === 2) return `${chars[0]}*`;
-  return `${chars[0]}${'*'.repeat(chars.length - 2)}${chars[chars.length - 1]}`;
+  const [first = '', ...rest] = chars;
+  if (chars.length === 2) return `${first}*`;
+  return `${first}${'*'.repeat(chars.length - 2)}${rest.at(-1) ?? ''}`;
 }
 
-const pad = (n) => String(n).padStart(2, '0');
+const pad = (/** @type {number} */ n) => String(n).padStart(2, '0');
 
-/** Local time: today "14:05:09", otherwise "6月3日 14:05". */
+/**
+ * Local time: today "14:05:09", otherwise "6月3日 14:05".
+ * @param {string} iso
+ */
 export function timeWords(iso) {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return '';
@@ -164,12 +227,16 @@ export function timeWords(iso) {
   return `${d.getMonth() + 1}月${d.getDate()}日 ${hm}`;
 }
 
-/** "中文。English." alarm messages → [zh, en]. */
+/**
+ * "中文。English." alarm messages → [zh, en].
+ * @param {string | null | undefined} message
+ * @returns {Words}
+ */
 export function splitMessage(message) {
   const m = /^(.*?[。！？])\s*([A-Za-z].*)$/s.exec(message ?? '');
-  if (m) return [m[1], m[2]];
+  if (m) return [m[1] ?? '', m[2] ?? ''];
   const slash = (message ?? '').split(' / ');
-  if (slash.length === 2) return [slash[0], slash[1]];
+  if (slash.length === 2) return [slash[0] ?? '', slash[1] ?? ''];
   return [message ?? '', ''];
 }
 
