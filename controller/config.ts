@@ -52,6 +52,11 @@ export interface Config {
   /** null = no serial scanner (scans come from the kiosk page). */
   scannerPort: string | null;
   notifyWebhookUrl: string | null;
+  /** Where backups go (absolute). */
+  backupDir: string;
+  /** 0 = no scheduled backups. */
+  backupIntervalHours: number;
+  backupKeep: number;
 }
 
 /** name → [description, range, default, schema]: the single list of settings, also printed by `describeConfig`. */
@@ -98,6 +103,9 @@ export const SETTINGS = {
   DOOR_LEFT_OPEN_MS: ['alarm when a door stays open longer than this, ms', '10000–600000', '60000', int(10_000, 600_000)],
   SCANNER_PORT: ['serial QR scanner: a device path or tcp://host:port; empty = none', '`/dev/…`, `tcp://host:port`', '', z.union([z.literal(''), lockPortSchema.refine((s) => s !== 'sim', 'must be a device path or tcp://host:port')])],
   NOTIFY_WEBHOOK_URL: ['notifications are POSTed here (SMS/WeChat gateway); empty = written to the log', 'an http(s) URL', '', z.union([z.literal(''), z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })])],
+  BACKUP_DIR: ['folder for database backups (a USB stick’s folder, say); empty = DATA_DIR/backups', 'a writable directory', '', z.string().trim()],
+  BACKUP_INTERVAL_HOURS: ['hours between automatic backups while running; 0 = none (a backup is still taken before every schema upgrade)', '0–168', '24', int(0, 168)],
+  BACKUP_KEEP: ['backups kept in BACKUP_DIR; older ones are removed', '1–365', '14', int(1, 365)],
   LOG_LEVEL: ['fatal, error, warn, info, debug or trace', 'fatal … trace, silent', 'info', z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])],
 } as const;
 
@@ -148,6 +156,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     doorLeftOpenMs: values.DOOR_LEFT_OPEN_MS as number,
     scannerPort: (values.SCANNER_PORT as string) === '' ? null : (values.SCANNER_PORT as string),
     notifyWebhookUrl: (values.NOTIFY_WEBHOOK_URL as string) === '' ? null : (values.NOTIFY_WEBHOOK_URL as string),
+    backupDir: (values.BACKUP_DIR as string) === '' ? path.join(path.resolve(values.DATA_DIR as string), 'backups') : path.resolve(values.BACKUP_DIR as string),
+    backupIntervalHours: values.BACKUP_INTERVAL_HOURS as number,
+    backupKeep: values.BACKUP_KEEP as number,
   };
 }
 

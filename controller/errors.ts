@@ -29,6 +29,8 @@ export const ERROR_CODES = {
   alarm: ['ALARM_ALREADY_ACKNOWLEDGED'],
   // credentials and accounts
   auth: ['CODE_SPACE_EXHAUSTED', 'PIN_POLICY'],
+  // backups, restore and the health check of the installation
+  ops: ['BACKUP_FAILED', 'RESTORE_REFUSED'],
   // programming errors that must never reach a user
   internal: ['ASYNC_IN_TRANSACTION', 'DATA_CORRUPT'],
 } as const;

@@ -20,6 +20,9 @@ import { createApp, type AppDeps } from './http/app.js';
 import { attachLive } from './http/live.js';
 import { markKioskListener } from './http/auth.js';
 import { createLogger, type Logger } from './log.js';
+import { backupBeforeMigration } from './ops/backup.js';
+import { BackupSchedule } from './ops/backup-schedule.js';
+import { writePidFile } from './ops/pidfile.js';
 import { parseTcpUrl, serialEndpoint, streamEndpoint, tcpEndpoint, type Endpoint } from './transport/endpoints.js';
 
 export interface Controller {
@@ -58,7 +61,15 @@ export async function startController(config: Config, logger: Logger): Promise<C
   // Everything this process creates (database, WAL, SHM, key, backups) is for its own user only.
   process.umask(0o077);
   fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const store = openStore({ dataDir: config.dataDir });
+  // A schema upgrade is preceded by a verified backup; if it cannot be written, the start stops here.
+  const store = openStore({
+    dataDir: config.dataDir,
+    beforeMigrate: (db, from, to) => {
+      const b = backupBeforeMigration(db, { dir: config.backupDir, keep: config.backupKeep }, to);
+      logger.info({ ns: 'backup', file: b.file, from, to }, 'backup written before the schema upgrade');
+    },
+  });
+  const removePidFile = writePidFile(config.dataDir);
   // alarms are kept in the store, so they survive a restart and staff can acknowledge them
   const bus = new EventBus({
     alarms: alarmSink(store.ctx),
@@ -109,6 +120,9 @@ export async function startController(config: Config, logger: Logger): Promise<C
     const dispatcher = new NotificationDispatcher({ ctx: store.ctx, adapter, logger: notifyLog });
     dispatcher.start(1000);
 
+    const backups = new BackupSchedule({ db: store.db, dir: config.backupDir, keep: config.backupKeep, intervalHours: config.backupIntervalHours, logger });
+    backups.start();
+
     const scanner = config.scannerPort ? new ScannerInput(scannerEndpoint(config.scannerPort, config.lockBaud), flows, logger) : null;
     await scanner?.start();
 
@@ -156,11 +170,13 @@ export async function startController(config: Config, logger: Logger): Promise<C
         }
         flows.stopJobs();
         await dispatcher.stop();
+        await backups.stop();
         scanner?.stop();
         await d.stop();
         await panel?.close();
         await cabinet?.close();
         store.close();
+        removePidFile();
       },
     };
   } catch (e) {
@@ -168,9 +184,14 @@ export async function startController(config: Config, logger: Logger): Promise<C
     await panel?.close();
     await cabinet?.close();
     store.close();
+    removePidFile();
     throw e;
   }
 }
+
+/** Exit codes: 1 could not start (may pass: restart later), 2 bad configuration, 3 database newer than this release. */
+export const EXIT_CONFIG_INVALID = 2;
+export const EXIT_DB_TOO_NEW = 3;
 
 async function main(): Promise<void> {
   let config: Config;
@@ -179,7 +200,7 @@ async function main(): Promise<void> {
   } catch (e) {
     if (isCabinetError(e, 'CONFIG_INVALID')) {
       process.stderr.write(`${e.message}\nSee README.md, "Configuration", for every setting and its range.\n`);
-      process.exit(2);
+      process.exit(EXIT_CONFIG_INVALID);
     }
     throw e;
   }
@@ -188,6 +209,13 @@ async function main(): Promise<void> {
   try {
     controller = await startController(config, logger);
   } catch (e) {
+    if (isCabinetError(e, 'DB_TOO_NEW')) {
+      process.stderr.write(
+        `数据库来自更新的版本，本程序不打开它。请安装更新的版本，或恢复与本版本相配的备份。\n` +
+          `Cannot start: ${e.message}\n`,
+      );
+      process.exit(EXIT_DB_TOO_NEW);
+    }
     process.stderr.write(`Cannot start: ${e instanceof Error ? e.message : String(e)}\n`);
     process.exit(1);
   }

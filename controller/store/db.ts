@@ -27,7 +27,14 @@ export interface OpenDatabaseOptions {
   readonly busyTimeoutMs?: number;
   /** The migration list; only tests pass something else. */
   readonly migrations?: readonly Migration[];
+  /**
+   * Called before pending migrations run on a database that already has a schema (not on a new one), outside any
+   * transaction: the place for a backup. Throwing stops the open and leaves the database untouched.
+   */
+  readonly beforeMigrate?: BeforeMigrate;
 }
+
+export type BeforeMigrate = (db: DB, from: number, to: number) => void;
 
 /** The pragmas we depend on, read back after open. */
 export interface PragmaState {
@@ -69,19 +76,27 @@ function applyPragmas(db: DB, busyTimeoutMs: number): void {
   }
 }
 
-/** Runs pending migrations in one IMMEDIATE transaction; refuses a database newer than the code. */
-export function migrate(db: DB, migrations: readonly Migration[] = MIGRATIONS): { from: number; to: number } {
+function tooNew(from: number, known: number): CabinetError {
+  return new CabinetError(
+    'DB_TOO_NEW',
+    `database schema version ${from} is newer than this program knows (${known}); ` +
+      'run a newer controller or restore a matching backup — it is not opened, to avoid damaging it',
+    { found: from, known },
+  );
+}
+
+/**
+ * Runs pending migrations in one IMMEDIATE transaction; refuses a database newer than the code. `beforeMigrate`
+ * (a backup) runs first when an existing schema is about to change.
+ */
+export function migrate(db: DB, migrations: readonly Migration[] = MIGRATIONS, beforeMigrate?: BeforeMigrate): { from: number; to: number } {
   const known = migrations.length;
+  const current = Number(db.pragma('user_version', { simple: true }));
+  if (current > known) throw tooNew(current, known);
+  if (beforeMigrate && current > 0 && current < known) beforeMigrate(db, current, known);
   const run = db.transaction(() => {
     const from = Number(db.pragma('user_version', { simple: true }));
-    if (from > known) {
-      throw new CabinetError(
-        'DB_TOO_NEW',
-        `database schema version ${from} is newer than this program knows (${known}); ` +
-          'run a newer controller or restore a matching backup — it is not opened, to avoid damaging it',
-        { found: from, known },
-      );
-    }
+    if (from > known) throw tooNew(from, known);
     for (let v = from; v < known; v++) {
       const m = migrations[v];
       if (!m) throw new CabinetError('DB_MIGRATION_FAILED', `migration ${v + 1} is missing`);
@@ -143,7 +158,7 @@ export function openDatabase(options: OpenDatabaseOptions): DB {
   try {
     applyPragmas(db, busy);
     checkDataFileModes(options.dataDir, file);
-    migrate(db, options.migrations ?? MIGRATIONS);
+    migrate(db, options.migrations ?? MIGRATIONS, options.beforeMigrate);
     return db;
   } catch (err) {
     db.close();

@@ -5,7 +5,7 @@
 import { CabinetError } from '../errors.js';
 import { systemClock, type Clock } from '../domain/types.js';
 import type { StoreContext } from './context.js';
-import { databaseFileExists, openDatabase, type DB } from './db.js';
+import { databaseFileExists, openDatabase, type BeforeMigrate, type DB } from './db.js';
 import type { Migration } from './migrations.js';
 import { loadOrCreateServerKey, type ServerKeys } from './secrets.js';
 
@@ -16,6 +16,8 @@ export interface OpenStoreOptions {
   readonly utcOffsetMinutes?: number | null;
   readonly busyTimeoutMs?: number;
   readonly migrations?: readonly Migration[];
+  /** Runs before pending migrations change an existing database (a backup); see OpenDatabaseOptions. */
+  readonly beforeMigrate?: BeforeMigrate;
 }
 
 export interface Store {
@@ -38,6 +40,7 @@ export function openStore(options: OpenStoreOptions): Store {
     dataDir: options.dataDir,
     ...(options.busyTimeoutMs !== undefined ? { busyTimeoutMs: options.busyTimeoutMs } : {}),
     ...(options.migrations !== undefined ? { migrations: options.migrations } : {}),
+    ...(options.beforeMigrate !== undefined ? { beforeMigrate: options.beforeMigrate } : {}),
   });
   try {
     const fp = key.keys.fingerprint();
