@@ -32,7 +32,7 @@ const EXPECTED: Record<RequestEvent, Partial<Record<RequestState, RequestState>>
   collect: { loaded: 'collected', overdue: 'collected' },
   retrieve: { overdue: 'retrieved' },
   admin_retrieve: { loaded: 'retrieved' },
-  cancel: { submitted: 'cancelled', awaiting_materials: 'cancelled', accepted: 'cancelled', ready: 'cancelled', materials_retrieved: 'cancelled' },
+  cancel: { submitted: 'cancelled', awaiting_materials: 'cancelled', depositing: 'cancelled', accepted: 'cancelled', ready: 'cancelled', loading: 'cancelled', materials_retrieved: 'cancelled' },
 };
 
 const ALL_STATES: RequestState[] = [

@@ -80,8 +80,10 @@ export const TRANSITIONS = {
   collect: { from: ['loaded', 'overdue'], to: 'collected', actors: ['resident', 'kiosk', 'system'] },
   retrieve: { from: ['overdue'], to: 'retrieved', actors: ['staff'] },
   admin_retrieve: { from: ['loaded'], to: 'retrieved', actors: ['staff'], adminOnly: true },
+  // From loading / depositing only while no door is open for the request (the store checks): a way out of a
+  // drop-off or load that nothing else will finish. A document or materials inside are retrieved instead.
   cancel: {
-    from: ['submitted', 'awaiting_materials', 'accepted', 'ready', 'materials_retrieved'],
+    from: ['submitted', 'awaiting_materials', 'depositing', 'accepted', 'ready', 'loading', 'materials_retrieved'],
     to: 'cancelled',
     actors: ['resident', 'staff'],
   },

@@ -67,11 +67,20 @@ export class Doors {
   async open(req: OpenRequest): Promise<OpenOutcome> {
     const { store } = this.d;
     const before = requireCompartment(store.ctx, req.compartmentNo).state;
-    this.setCompartment(req.compartmentNo, 'opening', req.actor, { expectFrom: before });
     const attempts = req.attempts ?? 2;
     let lastError: CabinetError | null = null;
+    let opening = false;
     for (let attempt = 1; attempt <= attempts; attempt++) {
-      const sent = await this.unlockOnce(req);
+      // The first intent and "opening" are one commit: the operation and its unlock cannot be told apart by a crash.
+      const sent = await this.unlockOnce(req, opening ? undefined : before);
+      if (!opening && requireCompartment(store.ctx, req.compartmentNo).state === 'opening') {
+        opening = true;
+        this.emitCompartment(req.compartmentNo);
+      }
+      if (!opening) {
+        // Refused before anything was committed (rate cap, another unlock under way): nothing changed.
+        return { opened: false, why: 'not_sent', error: sent === true ? new CabinetError('COMPARTMENT_STATE', 'not opening') : sent };
+      }
       if (sent !== true) {
         lastError = sent;
         if (!isOutcomeUnknown(sent.code)) break; // after any transmission, only the door can tell: wait for it
@@ -90,11 +99,11 @@ export class Doors {
   }
 
   /** One intent, one unlock. True when acknowledged; the error otherwise (the intent is closed either way). */
-  private async unlockOnce(req: OpenRequest): Promise<true | CabinetError> {
+  private async unlockOnce(req: OpenRequest, openFrom?: CompartmentState): Promise<true | CabinetError> {
     const { store, driver } = this.d;
     let intent;
     try {
-      intent = createUnlockIntent(store.ctx, { compartmentNo: req.compartmentNo, requestId: req.requestId, actor: req.actor, reason: req.reason }, this.policy);
+      intent = createUnlockIntent(store.ctx, { compartmentNo: req.compartmentNo, requestId: req.requestId, actor: req.actor, reason: req.reason, ...(openFrom !== undefined ? { openFrom } : {}) }, this.policy);
     } catch (e) {
       if (isCabinetError(e)) return e;
       throw e;
@@ -170,7 +179,12 @@ export class Doors {
   }
 
   setCompartment(no: number, to: CompartmentState, actor: Actor, opts: { expectFrom?: CompartmentState; clearContents?: boolean; faultReason?: string; note?: string } = {}): void {
-    const c = transitionCompartment(this.d.store.ctx, no, { to, actor, ...opts });
+    transitionCompartment(this.d.store.ctx, no, { to, actor, ...opts });
+    this.emitCompartment(no);
+  }
+
+  private emitCompartment(no: number): void {
+    const c = requireCompartment(this.d.store.ctx, no);
     this.d.bus.emit('compartment', { no, state: c.state, door: c.door, requestId: c.contents?.requestId ?? null });
   }
 }

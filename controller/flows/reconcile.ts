@@ -92,7 +92,7 @@ export async function reconcile(flows: CabinetFlows, deps: FlowDeps, timeoutMs =
     switch (c.state) {
       case 'opening':
       case 'open': {
-        const intent = latestIntent(deps, c.no);
+        const intent = latestIntent(deps, c);
         // The door opened if it is open, was seen open, or the item sensor proves it: a load or drop-off
         // left something in an empty compartment, or a pickup or retrieval took it out.
         const itemMoved = intent !== null && (((intent.reason === 'load' || intent.reason === 'deposit') && item && c.contents !== null && c.state === 'opening' && !wasHolding(deps, c))
@@ -140,10 +140,18 @@ export async function reconcile(flows: CabinetFlows, deps: FlowDeps, timeoutMs =
   return findings;
 }
 
-function latestIntent(deps: FlowDeps, no: number): LatestIntent | null {
-  return deps.store.db
-    .prepare<[number], LatestIntent>('SELECT id, reason, actor_kind, actor_id, created_at FROM unlock_intents WHERE compartment_no = ? ORDER BY id DESC LIMIT 1')
-    .get(no) ?? null;
+/**
+ * The unlock of the operation that was cut off in this compartment. The first unlock of every operation is
+ * committed together with "opening" (doors.ts), so the latest intent of the compartment is that operation's —
+ * provided it is for the request the compartment holds (a force-open of an empty one: for none). An intent of
+ * another request is an older, finished operation: then this one never sent an unlock.
+ */
+function latestIntent(deps: FlowDeps, c: Compartment): LatestIntent | null {
+  const row = deps.store.db
+    .prepare<[number], LatestIntent & { request_id: number | null }>('SELECT id, reason, actor_kind, actor_id, created_at, request_id FROM unlock_intents WHERE compartment_no = ? ORDER BY id DESC LIMIT 1')
+    .get(c.no);
+  if (!row || row.request_id !== (c.contents?.requestId ?? null)) return null;
+  return row;
 }
 
 /** Whether the request in this compartment is one whose item was already inside before the operation. */
@@ -185,6 +193,10 @@ async function finishFlow(flows: CabinetFlows, deps: FlowDeps, c: Compartment, a
   if (req && reason === 'retrieve_materials' && req.state === 'materials_deposited') return void (await flows.finishRetrieve(no, req.id, actor, 'retrieve_materials'));
   // The request already moved on (its change committed before the crash), or a force-open: settle by what is inside.
   const item = await flows.doors.closedWithItem(no);
+  // A load or drop-off that is still under way for a door opened by another operation is undone first: nothing
+  // else would ever move it on.
+  if (req?.state === 'loading') transitionRequest(deps.store.ctx, { requestId: req.id, event: 'load_aborted', actor: SYSTEM_ACTOR });
+  if (req?.state === 'depositing') transitionRequest(deps.store.ctx, { requestId: req.id, event: 'deposit_aborted', actor: SYSTEM_ACTOR });
   const holds = req !== null && (['loaded', 'overdue', 'materials_deposited'] as RequestState[]).includes(req.state);
   if (holds && item) flows.doors.setCompartment(no, 'occupied', actor);
   else if (!holds && !item) flows.doors.setCompartment(no, 'free', actor, { clearContents: true });

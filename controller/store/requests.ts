@@ -24,6 +24,7 @@ import type { Actor } from '../domain/types.js';
 import { appendAudit } from './audit.js';
 import { localDateKey, type StoreContext } from './context.js';
 import { inTransaction } from './db.js';
+import { transitionCompartment } from './compartments.js';
 import { issueCredential, revokeCredentials, type CredentialPurpose } from './credentials.js';
 import { enqueueNotification, type NotificationKind } from './outbox.js';
 import { missingDetails, requireResident } from './residents.js';
@@ -243,6 +244,14 @@ export function transitionRequest(ctx: StoreContext, args: TransitionArgs): Tran
         event: args.event,
       });
     }
+    // A request whose load or drop-off was cut off may be cancelled, but never while its door is open; the
+    // compartment it had reserved is released.
+    const held = ctx.db.prepare<[number], { no: number; state: string }>('SELECT no, state FROM compartments WHERE request_id = ?').get(req.id);
+    if (args.event === 'cancel' && held) {
+      if (held.state !== 'reserved' && held.state !== 'fault') {
+        throw new CabinetError('COMPARTMENT_STATE', `request ${req.number}: compartment ${held.no} is ${held.state}; cancel once its door is shut`, { requestId: req.id, compartmentNo: held.no });
+      }
+    }
     const reason = args.reason?.trim() ? args.reason.trim().slice(0, 500) : null;
     const storesReason = args.event === 'reject' || args.event === 'cancel';
     ctx.db
@@ -262,6 +271,9 @@ export function transitionRequest(ctx: StoreContext, args: TransitionArgs): Tran
       detail: { from: req.state, to, ...(reason ? { reason } : {}) },
     });
 
+    if (args.event === 'cancel' && held) {
+      transitionCompartment(ctx, held.no, { to: held.state === 'fault' ? 'fault' : 'free', actor: args.actor, clearContents: true, faultReason: 'cancelled while out of order', note: `request ${req.number} cancelled` });
+    }
     if (REVOKES_ALL.includes(args.event)) revokeCredentials(ctx, req.id, args.event, args.actor);
     const purpose = REVOKES_PURPOSE[args.event];
     if (purpose) revokeCredentials(ctx, req.id, args.event, args.actor, purpose);

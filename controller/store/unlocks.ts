@@ -15,7 +15,7 @@
 import { CabinetError } from '../errors.js';
 import type { Actor, ActorKind } from '../domain/types.js';
 import { appendAudit } from './audit.js';
-import type { DoorState } from './compartments.js';
+import { transitionCompartment, type CompartmentState, type DoorState } from './compartments.js';
 import type { StoreContext } from './context.js';
 import { inTransaction } from './db.js';
 
@@ -93,11 +93,20 @@ function requireIntent(ctx: StoreContext, id: number): UnlockIntent {
 /** Records the decision to open one compartment. Refused when rate-capped, disabled, or already pending. */
 export function createUnlockIntent(
   ctx: StoreContext,
-  args: { compartmentNo: number; requestId?: number | null; actor: Actor; reason: UnlockReason },
+  args: {
+    compartmentNo: number; requestId?: number | null; actor: Actor; reason: UnlockReason;
+    /**
+     * The first unlock of a door operation: the compartment goes from this state to "opening" in the same
+     * transaction, so that no crash can leave an opening compartment without the intent of its own operation
+     * (start-up reconciliation would otherwise find an older intent of another operation).
+     */
+    openFrom?: CompartmentState;
+  },
   policy: UnlockPolicy = DEFAULT_UNLOCK_POLICY,
 ): UnlockIntent {
   return inTransaction(ctx.db, () => {
     const now = ctx.now();
+    if (args.openFrom !== undefined) transitionCompartment(ctx, args.compartmentNo, { to: 'opening', actor: args.actor, expectFrom: args.openFrom });
     expireStaleIntents(ctx);
     const comp = ctx.db.prepare<[number], { state: string }>('SELECT state FROM compartments WHERE no = ?').get(args.compartmentNo);
     if (!comp) throw new CabinetError('NOT_FOUND', `no compartment ${args.compartmentNo}`, { compartmentNo: args.compartmentNo });

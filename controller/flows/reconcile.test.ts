@@ -1,0 +1,99 @@
+/**
+ * Start-up reconciliation against rows a crash can leave, with the simulated cabinet's sensors as they are.
+ * The "restart" is a fresh CabinetFlows on the same store and board, as main.ts builds it.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { kioskActor, residentActor, staffActor } from '../domain/types.js';
+import { silentLogger } from '../log.js';
+import {
+  claimIntentForSend, createRequest, createUnlockIntent, getCompartment, issueDepositCode, markIntentAcked, recordDoorFact, requireRequest,
+  reserveCompartment, transitionCompartment, transitionRequest,
+} from '../store/index.js';
+import { makeResident } from '../store/test-support.js';
+import { eventsFrom, REQUEST_STATES, TERMINAL_STATES, TRANSITIONS, type RequestEvent } from '../domain/request-states.js';
+import { CabinetFlows } from './cabinet.js';
+import { reconcile } from './reconcile.js';
+import { CONFIG, readyRequest, world, type Cleanups, type World } from './test-support.js';
+
+const cleanups: Cleanups = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+function restart(w: World): Promise<unknown> {
+  const flows = new CabinetFlows({ store: w.store, driver: w.driver, bus: w.bus, config: CONFIG, logger: silentLogger() });
+  return reconcile(flows, { store: w.store, driver: w.driver, bus: w.bus, config: CONFIG, logger: silentLogger() });
+}
+
+describe('reconciliation picks the intent of the operation that was cut off', () => {
+  it('a drop-off cut off before its unlock does not take the finished pickup intent of the same compartment', async () => {
+    const w = await world(cleanups);
+    // Compartment 1 had a pickup for another request: intent acked, door opened and closed, the compartment freed.
+    const first = readyRequest(w);
+    const no = 1;
+    const i = createUnlockIntent(w.store.ctx, { compartmentNo: no, requestId: first.requestId, actor: kioskActor('k'), reason: 'pickup' });
+    claimIntentForSend(w.store.ctx, i.id, 900);
+    markIntentAcked(w.store.ctx, i.id);
+    recordDoorFact(w.store.ctx, { compartmentNo: no, door: 'open', source: 'event' });
+    recordDoorFact(w.store.ctx, { compartmentNo: no, door: 'closed', source: 'event' });
+    // Now a drop-off in the same compartment, cut off after "opening" and before any unlock of its own.
+    const resident = makeResident(w.store);
+    const { request } = createRequest(w.store.ctx, { residentId: resident.id, serviceCode: 'residence_certificate' }, residentActor(resident.id));
+    transitionRequest(w.store.ctx, { requestId: request.id, event: 'request_materials', actor: staffActor(w.staffId) });
+    issueDepositCode(w.store.ctx, request.id, staffActor(w.staffId));
+    expect(reserveCompartment(w.store.ctx, { requestId: request.id, direction: 'for_staff', preferredNo: no }, kioskActor('k'))?.no).toBe(no);
+    transitionRequest(w.store.ctx, { requestId: request.id, event: 'start_deposit', actor: kioskActor('k') });
+    transitionCompartment(w.store.ctx, no, { to: 'opening', actor: kioskActor('k') });
+
+    await restart(w);
+    // The door never opened for the drop-off: it is undone, and the resident can drop off again.
+    expect(requireRequest(w.store.ctx, request.id).state).toBe('awaiting_materials');
+    expect(getCompartment(w.store.ctx, no)).toMatchObject({ state: 'free', contents: null });
+    expect(w.sim.unlockCount(no)).toBe(0);
+  });
+
+  it('the first unlock of an operation is committed with "opening": a refused unlock leaves the compartment as it was', async () => {
+    const w = await world(cleanups);
+    const { requestId } = readyRequest(w);
+    const c = reserveCompartment(w.store.ctx, { requestId, direction: 'for_resident' }, staffActor(w.staffId))!;
+    // another unlock of this compartment is under way: refused before anything changes
+    createUnlockIntent(w.store.ctx, { compartmentNo: c.no, requestId, actor: staffActor(w.staffId), reason: 'load' });
+    const out = await w.flows.doors.open({ compartmentNo: c.no, requestId, actor: staffActor(w.staffId), reason: 'load' });
+    expect(out).toMatchObject({ opened: false, why: 'not_sent', error: { code: 'UNLOCK_ALREADY_PENDING' } });
+    expect(getCompartment(w.store.ctx, c.no)!.state).toBe('reserved');
+  });
+});
+
+describe('every request state has a way out', () => {
+  it('each non-final state has an event staff can cause, and cancel covers every state with nothing in a compartment', () => {
+    for (const s of REQUEST_STATES) {
+      if (TERMINAL_STATES.includes(s)) continue;
+      const byStaff = eventsFrom(s).filter((e: RequestEvent) => (TRANSITIONS[e].actors as readonly string[]).includes('staff'));
+      expect(byStaff.length, `staff can move a request out of ${s}`).toBeGreaterThan(0);
+    }
+    for (const s of ['submitted', 'awaiting_materials', 'depositing', 'accepted', 'ready', 'loading', 'materials_retrieved'] as const) {
+      expect(eventsFrom(s), s).toContain('cancel');
+    }
+  });
+
+  it('staff cancel a drop-off left "depositing" with no door open for it; the compartment is released', async () => {
+    const w = await world(cleanups);
+    const resident = makeResident(w.store);
+    const { request } = createRequest(w.store.ctx, { residentId: resident.id, serviceCode: 'residence_certificate' }, residentActor(resident.id));
+    transitionRequest(w.store.ctx, { requestId: request.id, event: 'request_materials', actor: staffActor(w.staffId) });
+    const c = reserveCompartment(w.store.ctx, { requestId: request.id, direction: 'for_staff' }, kioskActor('k'))!;
+    transitionRequest(w.store.ctx, { requestId: request.id, event: 'start_deposit', actor: kioskActor('k') });
+    transitionRequest(w.store.ctx, { requestId: request.id, event: 'cancel', actor: staffActor(w.staffId), reason: 'stuck' });
+    expect(requireRequest(w.store.ctx, request.id).state).toBe('cancelled');
+    expect(getCompartment(w.store.ctx, c.no)).toMatchObject({ state: 'free', contents: null });
+  });
+
+  it('cancel is refused while a door is open for the request', async () => {
+    const w = await world(cleanups);
+    const { requestId } = readyRequest(w);
+    const answer = await w.flows.load(w.staffId, requestId);
+    expect(() => transitionRequest(w.store.ctx, { requestId, event: 'cancel', actor: staffActor(w.staffId) })).toThrow(expect.objectContaining({ code: 'COMPARTMENT_STATE' }));
+    w.sim.closeDoor(answer.compartment!);
+    await answer.done;
+  });
+});
