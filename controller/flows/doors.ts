@@ -67,6 +67,8 @@ export class Doors {
   async open(req: OpenRequest): Promise<OpenOutcome> {
     const { store } = this.d;
     const before = requireCompartment(store.ctx, req.compartmentNo).state;
+    const itemBefore = this.d.driver.snapshot().compartments[req.compartmentNo - 1]?.item ?? 'unknown';
+    const lostBefore = this.d.driver.snapshot().counters.lostEvents ?? 0;
     const attempts = req.attempts ?? 2;
     let lastError: CabinetError | null = null;
     let opening = false;
@@ -92,6 +94,16 @@ export class Doors {
         return { opened: true };
       }
       this.log.warn({ compartment: req.compartmentNo, attempt }, 'door did not open after its unlock');
+      if (attempt < attempts) {
+        // Never a second unlock without evidence that the first did nothing: ask the board itself.
+        const seen = await this.boardSays(req.compartmentNo, itemBefore, lostBefore);
+        if (seen === 'unreadable') break; // cannot tell: no second pulse; the caller treats it as not opened
+        if (seen !== 'untouched') {
+          this.log.warn({ compartment: req.compartmentNo, seen }, 'no second unlock: the door may have opened unseen');
+          this.setCompartment(req.compartmentNo, 'open', req.actor, { note: `door opening not seen (${seen}); settled by the sensors` });
+          return { opened: true };
+        }
+      }
     }
     this.setCompartment(req.compartmentNo, before, req.actor, { note: 'door did not open' });
     if (lastError && !isOutcomeUnknown(lastError.code)) return { opened: false, why: 'not_sent', error: lastError };
@@ -133,6 +145,25 @@ export class Doors {
       this.log.warn({ compartment: req.compartmentNo, code: err.code }, 'unlock failed');
       return err;
     }
+  }
+
+  /**
+   * After an unlock the door was not seen open: read the board's status (door, item sensor, event counter).
+   * 'untouched' only when the door is shut, the item is as it was, and no board event went missing meanwhile;
+   * otherwise what says the door may have opened (the caller then settles by the sensors, with no second pulse).
+   */
+  private async boardSays(no: number, itemBefore: string, lostBefore: number): Promise<'untouched' | 'open' | 'item_changed' | 'events_lost' | 'unreadable'> {
+    let now;
+    try {
+      now = await this.d.driver.readCompartment(no);
+    } catch {
+      return 'unreadable';
+    }
+    if (now.door === 'open') return 'open';
+    if (now.door !== 'closed' || now.item === 'unknown' || itemBefore === 'unknown') return 'unreadable';
+    if (now.item !== itemBefore) return 'item_changed';
+    if ((this.d.driver.snapshot().counters.lostEvents ?? 0) !== lostBefore) return 'events_lost';
+    return 'untouched';
   }
 
   /**

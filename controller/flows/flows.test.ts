@@ -347,6 +347,27 @@ describe('a jammed lock never forgets what is inside', () => {
   });
 });
 
+describe('a lost door event', () => {
+  it('an opening whose event was lost, then a quick close, is not followed by a second unlock: the item sensor tells', async () => {
+    const w = await world(cleanups);
+    const r = readyRequest(w);
+    const no = await load(w, r.requestId);
+    const code = issuedCode(w, r.requestId);
+    // Nothing from the board reaches the controller while the resident opens, takes and closes.
+    w.sim.setFaults({ dropToController: 1 });
+    const pending = w.flows.pickupByCode(code, r.resident.mobile.slice(-4), 'kiosk-1');
+    await waitFor(() => w.sim.compartment(no).doorOpen, 'the door to spring open');
+    w.sim.takeItem(no);
+    w.sim.closeDoor(no);
+    w.sim.setFaults({ dropToController: 0 });
+    const answer = await pending;
+    expect(w.sim.unlockCount(no)).toBe(2); // the load and this pickup: no pulse with nobody at the door
+    expect(answer).toMatchObject({ ok: true, compartments: [no] });
+    expect(await answer.done).toEqual(['collected']);
+    expect(requireRequest(w.store.ctx, r.requestId).state).toBe('collected');
+  });
+});
+
 describe('extractToken', () => {
   it('takes a bare token or one carried in a link, and nothing else', () => {
     expect(extractToken('abcdefghijklmnop_-12')).toBe('abcdefghijklmnop_-12');
