@@ -10,31 +10,64 @@
  * The ID number and the address are never kept here.
  */
 
+import { $, $maybe } from '../shared/elements.js';
+
 const KEY = 'bangbangui.phone.v1';
 const MAX_REQUESTS = 10;
 
+/**
+ * @typedef {{ number: string, nameZh: string, nameEn: string, statusToken: string }} RememberedRequest
+ * @typedef {{
+ *   residentToken: string | null, name: string, mobile: string, hasIdNumber: boolean, hasAddress: boolean,
+ *   requests: RememberedRequest[],
+ * }} Binding
+ */
+
+/** @returns {Binding} */
 function emptyBinding() {
   return { residentToken: null, name: '', mobile: '', hasIdNumber: false, hasAddress: false, requests: [] };
 }
 
+/** @returns {Binding} */
 export function loadBinding() {
   try {
     const raw = window.localStorage.getItem(KEY);
     if (!raw) return emptyBinding();
-    const v = JSON.parse(raw);
+    /** @type {unknown} */
+    const parsed = JSON.parse(raw);
+    if (typeof parsed !== 'object' || parsed === null) return emptyBinding();
+    /** @type {Record<string, unknown>} */
+    const v = { ...parsed };
     return {
       residentToken: typeof v.residentToken === 'string' && v.residentToken ? v.residentToken : null,
       name: typeof v.name === 'string' ? v.name : '',
       mobile: typeof v.mobile === 'string' ? v.mobile : '',
       hasIdNumber: v.hasIdNumber === true,
       hasAddress: v.hasAddress === true,
-      requests: Array.isArray(v.requests) ? v.requests.filter((r) => r && typeof r.statusToken === 'string').slice(0, MAX_REQUESTS) : [],
+      requests: Array.isArray(v.requests) ? v.requests.flatMap(rememberedRequest).slice(0, MAX_REQUESTS) : [],
     };
   } catch {
     return emptyBinding();
   }
 }
 
+/**
+ * One entry of the stored list, when it has a status link (text fields another version left out read as '').
+ * @param {unknown} r
+ * @returns {RememberedRequest[]}
+ */
+function rememberedRequest(r) {
+  if (typeof r !== 'object' || r === null || !('statusToken' in r) || typeof r.statusToken !== 'string') return [];
+  /** @type {Record<string, unknown>} */
+  const o = { ...r };
+  const text = (/** @type {string} */ k) => {
+    const x = o[k];
+    return typeof x === 'string' ? x : '';
+  };
+  return [{ number: text('number'), nameZh: text('nameZh'), nameEn: text('nameEn'), statusToken: r.statusToken }];
+}
+
+/** @param {Binding} b */
 export function saveBinding(b) {
   try {
     window.localStorage.setItem(KEY, JSON.stringify({ ...b, requests: b.requests.slice(0, MAX_REQUESTS) }));
@@ -43,23 +76,34 @@ export function saveBinding(b) {
   }
 }
 
-/** The registration stopped working (staff issued a new one, or the store was reset): forget it. */
+/**
+ * The registration stopped working (staff issued a new one, or the store was reset): forget it.
+ * @param {Binding} b
+ * @returns {Binding}
+ */
 export function forgetResident(b) {
   const next = { ...b, residentToken: null, hasIdNumber: false, hasAddress: false };
   saveBinding(next);
   return next;
 }
 
-/** 张三 → 张*, 张三丰 → 张*丰, 欧阳小明 → 欧**明, Li Lei → L*****i */
+/**
+ * 张三 → 张*, 张三丰 → 张*丰, 欧阳小明 → 欧**明, Li Lei → L*****i
+ * @param {string} name
+ */
 export function maskName(name) {
   const chars = Array.from(String(name || '').trim());
+  const [first = '', ...rest] = chars;
   if (chars.length === 0) return '';
-  if (chars.length === 1) return chars[0];
-  if (chars.length === 2) return chars[0] + '*';
-  return chars[0] + '*'.repeat(chars.length - 2) + chars[chars.length - 1];
+  if (chars.length === 1) return first;
+  if (chars.length === 2) return first + '*';
+  return first + '*'.repeat(chars.length - 2) + (rest.at(-1) ?? '');
 }
 
-/** 13812345678 → 138****5678 */
+/**
+ * 13812345678 → 138****5678
+ * @param {string} mobile
+ */
 export function maskMobile(mobile) {
   const m = String(mobile || '');
   return /^\d{11}$/.test(m) ? m.slice(0, 3) + '****' + m.slice(7) : '';
@@ -67,15 +111,25 @@ export function maskMobile(mobile) {
 
 // ---------------------------------------------------------------------------------------------- DOM
 
-export const $ = (sel, root = document) => root.querySelector(sel);
-
-/** Sets text only when it changed, so aria-live regions are not re-announced for nothing. */
+/**
+ * Sets text only when it changed, so aria-live regions are not re-announced for nothing.
+ * @param {Element | null} el
+ * @param {string | number | null | undefined} text
+ */
 export function setText(el, text) {
   const t = String(text ?? '');
   if (el && el.textContent !== t) el.textContent = t;
 }
 
-/** <tag class><span>中文</span><span class="en">English</span></tag> */
+/**
+ * <tag class><span>中文</span><span class="en">English</span></tag>
+ * @template {keyof HTMLElementTagNameMap} K
+ * @param {K} tag
+ * @param {string} zh
+ * @param {string} [en]
+ * @param {string} [className]
+ * @returns {HTMLElementTagNameMap[K]}
+ */
 export function bilingual(tag, zh, en, className) {
   const el = document.createElement(tag);
   if (className) el.className = className;
@@ -93,10 +147,15 @@ export function bilingual(tag, zh, en, className) {
   return el;
 }
 
-/** Fills an existing element with the two lines. */
+/**
+ * Fills an existing element with the two lines.
+ * @param {Element} el
+ * @param {string} zh
+ * @param {string} [en]
+ */
 export function setBilingual(el, zh, en) {
   const z = el.querySelector(':scope > .zh');
-  const e = el.querySelector(':scope > .en');
+  const e = $maybe(':scope > .en', HTMLElement, el);
   if (z && e) {
     setText(z, zh);
     setText(e, en || '');
@@ -106,7 +165,10 @@ export function setBilingual(el, zh, en) {
   el.replaceChildren(...bilingual('span', zh, en).childNodes);
 }
 
-/** Moves keyboard and screen-reader focus to a heading or region that just appeared. */
+/**
+ * Moves keyboard and screen-reader focus to a heading or region that just appeared.
+ * @param {HTMLElement | null} el
+ */
 export function focusOn(el) {
   if (!el) return;
   if (!el.hasAttribute('tabindex')) el.setAttribute('tabindex', '-1');
@@ -119,13 +181,17 @@ export function focusOn(el) {
  * The "我的二维码 / my QR code" button and the section it opens (in the page, not a pop-up).
  * Hidden while the phone is not bound to a resident.
  */
+/**
+ * @param {() => Binding} getBinding
+ * @returns {{ refresh(): void }}
+ */
 export function setUpMyQr(getBinding) {
-  const button = $('#myqr-button');
-  const section = $('#myqr');
-  const img = $('#myqr-img');
+  const button = $maybe('#myqr-button', HTMLButtonElement);
+  const section = $maybe('#myqr', HTMLElement);
+  const img = $maybe('#myqr-img', HTMLImageElement);
   if (!button || !section || !img) return { refresh() {} };
 
-  function refresh() {
+  const refresh = () => {
     const b = getBinding();
     button.hidden = !b.residentToken;
     if (!b.residentToken) {
@@ -133,7 +199,7 @@ export function setUpMyQr(getBinding) {
       button.setAttribute('aria-expanded', 'false');
       img.removeAttribute('src');
     }
-  }
+  };
 
   button.addEventListener('click', () => {
     const b = getBinding();
@@ -141,15 +207,15 @@ export function setUpMyQr(getBinding) {
     const open = section.hidden;
     section.hidden = !open;
     button.setAttribute('aria-expanded', String(open));
-    setBilingual($('.label', button), open ? '收起我的二维码' : '我的二维码', open ? 'hide my QR code' : 'my QR code');
+    setBilingual($('.label', Element, button), open ? '收起我的二维码' : '我的二维码', open ? 'hide my QR code' : 'my QR code');
     if (open) {
       img.src = '/api/residents/qr.svg?token=' + encodeURIComponent(b.residentToken);
-      focusOn($('h2', section));
+      focusOn($maybe('h2', HTMLElement, section));
     }
   });
 
   img.addEventListener('error', () => {
-    setText($('#myqr-error'), '二维码暂时显示不出来，请稍后再试，或到居委会办理。');
+    setText($maybe('#myqr-error', Element), '二维码暂时显示不出来，请稍后再试，或到居委会办理。');
   });
 
   refresh();

@@ -3,8 +3,14 @@
  * the cabinet, the drop-off QR code while materials are expected. Refreshes itself every 30 s and on the
  * 刷新 button. Everything shown comes masked from GET /api/requests/status/:token.
  */
-import { api } from '/ui/shared/phone-api.js';
-import { $, bilingual, focusOn, loadBinding, saveBinding, setBilingual, setText, setUpMyQr } from '/ui/phone/common.js';
+import { $, $maybe } from '../shared/elements.js';
+import { api } from '../shared/phone-api.js';
+import { bilingual, focusOn, loadBinding, saveBinding, setBilingual, setText, setUpMyQr } from './common.js';
+
+/**
+ * @import { ApiResult } from '../shared/phone-api.js'
+ * @import { RequestStatus } from './api-types.js'
+ */
 
 const REFRESH_MS = 30_000;
 
@@ -16,7 +22,10 @@ const STEPS = [
   { zh: '已取走', en: 'Collected' },
 ];
 
-/** Which step each state is at; states off the line (rejected, cancelled, retrieved) have none. */
+/**
+ * Which step each state is at; states off the line (rejected, cancelled, retrieved) have none.
+ * @type {Readonly<Record<string, number>>}
+ */
 const STEP_OF = {
   submitted: 0,
   awaiting_materials: 0,
@@ -36,7 +45,10 @@ const token = decodeURIComponent(location.pathname.split('/').filter(Boolean).po
 let binding = loadBinding();
 setUpMyQr(() => binding);
 
-/** Same-origin path of an image the API links (the page's CSP allows images from this origin only). */
+/**
+ * Same-origin path of an image the API links (the page's CSP allows images from this origin only).
+ * @param {string} url
+ */
 function samePath(url) {
   try {
     const u = new URL(url, location.href);
@@ -46,6 +58,11 @@ function samePath(url) {
   }
 }
 
+/**
+ * @param {HTMLImageElement} img
+ * @param {string | null} url
+ * @param {Element} errorBox
+ */
 function setImage(img, url, errorBox) {
   const src = url ? samePath(url) : null;
   if (!src) {
@@ -59,10 +76,11 @@ function setImage(img, url, errorBox) {
   }
 }
 
+/** @param {string} state */
 function renderProgress(state) {
   const at = STEP_OF[state];
-  const list = $('#progress');
-  $('#progress-section').hidden = at === undefined;
+  const list = $('#progress', HTMLElement);
+  $('#progress-section', HTMLElement).hidden = at === undefined;
   if (at === undefined) return;
   const key = String(at);
   if (list.dataset.at === key) return;
@@ -81,48 +99,52 @@ function renderProgress(state) {
     const mark = document.createElement('span');
     mark.className = 'mark';
     mark.textContent = done ? '（已完成）' : current ? '（现在在这一步）' : '';
-    step.querySelector('.zh').append(mark);
+    $('.zh', Element, step).append(mark);
     li.append(dot, step);
     return li;
   }));
 }
 
+/** @param {RequestStatus} q */
 function render(q) {
-  $('#loading').hidden = true;
-  setText($('#load-error'), '');
-  $('#request').hidden = false;
-  setText($('#number'), q.number);
-  const doc = $('#doc');
+  $('#loading', HTMLElement).hidden = true;
+  setText($('#load-error', HTMLElement), '');
+  $('#request', HTMLElement).hidden = false;
+  setText($('#number', HTMLElement), q.number);
+  const doc = $('#doc', HTMLElement);
   if (doc.dataset.code !== q.service.code) {
     doc.dataset.code = q.service.code;
     doc.replaceChildren(...bilingual('span', q.service.nameZh, q.service.nameEn).childNodes);
   }
 
-  setText($('#state-zh'), q.stateText.zh);
-  setText($('#state-en'), q.stateText.en);
-  const box = $('#state');
+  setText($('#state-zh', HTMLElement), q.stateText.zh);
+  setText($('#state-en', HTMLElement), q.stateText.en);
+  const box = $('#state', HTMLElement);
   box.classList.toggle('bad', BAD.has(q.state));
   box.classList.toggle('done', q.state === 'collected' || q.state === 'loaded' || q.state === 'overdue');
 
-  $('#reason').hidden = !q.reason;
-  setText($('#reason-text'), q.reason || '');
+  $('#reason', HTMLElement).hidden = !q.reason;
+  setText($('#reason-text', HTMLElement), q.reason || '');
 
   const waiting = !!q.pickupQrUrl && q.compartmentNo !== null;
-  $('#pickup').hidden = !waiting;
-  setText($('#compartment'), waiting ? String(q.compartmentNo) : '');
-  setText($('#compartment-en'), waiting ? String(q.compartmentNo) : '');
-  $('#overdue').hidden = q.state !== 'overdue';
-  setText($('#sms-mobile'), q.mobileMasked || '您的手机');
-  setImage($('#pickup-img'), waiting ? q.pickupQrUrl : null, $('#pickup-img-error'));
+  $('#pickup', HTMLElement).hidden = !waiting;
+  setText($('#compartment', HTMLElement), waiting ? String(q.compartmentNo) : '');
+  setText($('#compartment-en', HTMLElement), waiting ? String(q.compartmentNo) : '');
+  $('#overdue', HTMLElement).hidden = q.state !== 'overdue';
+  setText($('#sms-mobile', HTMLElement), q.mobileMasked || '您的手机');
+  setImage($('#pickup-img', HTMLImageElement), waiting ? q.pickupQrUrl : null, $('#pickup-img-error', HTMLElement));
 
-  $('#dropoff').hidden = !q.dropOffQrUrl;
-  setImage($('#dropoff-img'), q.dropOffQrUrl, $('#dropoff-img-error'));
+  $('#dropoff', HTMLElement).hidden = !q.dropOffQrUrl;
+  setImage($('#dropoff-img', HTMLImageElement), q.dropOffQrUrl, $('#dropoff-img-error', HTMLElement));
 
   renderProgress(q.state);
   rememberRequest(q);
 }
 
-/** Keep this request in the phone's list "我的申请" (submit page), so it can be found again. */
+/**
+ * Keep this request in the phone's list "我的申请" (submit page), so it can be found again.
+ * @param {RequestStatus} q
+ */
 function rememberRequest(q) {
   binding = loadBinding();
   if (binding.requests.some((r) => r.statusToken === token)) return;
@@ -130,41 +152,49 @@ function rememberRequest(q) {
   saveBinding(binding);
 }
 
+/**
+ * @param {{ zh: string, en: string }} err
+ * @param {boolean} keepShown  keep the request shown (a network blip), or hide it
+ */
 function showLoadError(err, keepShown) {
-  $('#loading').hidden = true;
-  if (!keepShown) $('#request').hidden = true;
-  $('#load-error').replaceChildren(...bilingual('span', '⚠ ' + err.zh, err.en).childNodes);
+  $('#loading', HTMLElement).hidden = true;
+  if (!keepShown) $('#request', HTMLElement).hidden = true;
+  $('#load-error', HTMLElement).replaceChildren(...bilingual('span', '⚠ ' + err.zh, err.en).childNodes);
 }
 
 let busy = false;
 
+/** @param {boolean} byHand */
 async function refresh(byHand) {
   if (busy) return;
   busy = true;
-  const button = $('#refresh');
+  const button = $('#refresh', HTMLButtonElement);
   button.disabled = true;
   // only a refresh asked for by hand is announced; the automatic one every 30 s stays quiet
-  $('#updated').setAttribute('aria-live', byHand ? 'polite' : 'off');
-  if (byHand) setBilingual($('#updated'), '正在刷新…', 'Refreshing…');
+  $('#updated', HTMLElement).setAttribute('aria-live', byHand ? 'polite' : 'off');
+  if (byHand) setBilingual($('#updated', HTMLElement), '正在刷新…', 'Refreshing…');
+  /** @type {ApiResult<RequestStatus>} */
   const r = await api('GET', '/api/requests/status/' + encodeURIComponent(token));
   busy = false;
   button.disabled = false;
   if (r.ok) {
     render(r.body);
     const t = new Date().toLocaleTimeString('zh-CN', { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
-    setBilingual($('#updated'), '已更新，时间 ' + t, 'Updated at ' + t);
+    setBilingual($('#updated', HTMLElement), '已更新，时间 ' + t, 'Updated at ' + t);
   } else {
     // a network blip keeps what was shown; "no such request" replaces it
     showLoadError(r.error, r.status === 0 || r.status >= 500);
-    setText($('#updated'), '');
+    setText($('#updated', HTMLElement), '');
   }
 }
 
-$('#refresh').addEventListener('click', () => void refresh(true));
-for (const [img, box] of [['#pickup-img', '#pickup-img-error'], ['#dropoff-img', '#dropoff-img-error']]) {
-  $(img).addEventListener('error', () => {
-    if (!$(img).getAttribute('src')) return;
-    $(box).replaceChildren(...bilingual('span', '⚠ 二维码显示不出来，请点“刷新”再试。', 'The QR code did not load: tap refresh.').childNodes);
+$('#refresh', HTMLButtonElement).addEventListener('click', () => void refresh(true));
+/** @type {[string, string][]} each QR image and where its error goes */
+const QR_IMAGES = [['#pickup-img', '#pickup-img-error'], ['#dropoff-img', '#dropoff-img-error']];
+for (const [img, box] of QR_IMAGES) {
+  $(img, HTMLImageElement).addEventListener('error', () => {
+    if (!$(img, HTMLImageElement).getAttribute('src')) return;
+    $(box, HTMLElement).replaceChildren(...bilingual('span', '⚠ 二维码显示不出来，请点“刷新”再试。', 'The QR code did not load: tap refresh.').childNodes);
   });
 }
 document.addEventListener('visibilitychange', () => {
@@ -176,7 +206,7 @@ setInterval(() => {
 
 if (!/^[A-Za-z0-9_-]{16,64}$/.test(token)) {
   showLoadError({ zh: '链接不完整，请重新打开', en: 'The link is incomplete: open it again' }, false);
-  focusOn($('#load-error'));
+  focusOn($('#load-error', HTMLElement));
 } else {
   void refresh(false);
 }

@@ -5,13 +5,23 @@
  * A phone that submitted before sends its residentToken and is not asked for the ID number or the
  * address again, unless the API says they are missing.
  */
-import { api } from '/ui/shared/phone-api.js';
+import { $, $maybe } from '../shared/elements.js';
+import { api } from '../shared/phone-api.js';
 import {
-  $, bilingual, focusOn, forgetResident, loadBinding, maskMobile, maskName, saveBinding, setBilingual, setText, setUpMyQr,
-} from '/ui/phone/common.js';
+  bilingual, focusOn, forgetResident, loadBinding, maskMobile, maskName, saveBinding, setBilingual, setText, setUpMyQr,
+} from './common.js';
+
+/**
+ * @import { ApiProblem, ApiResult } from '../shared/phone-api.js'
+ * @import { Service, ServiceList, SubmitAnswer } from './api-types.js'
+ */
+
+/** @typedef {'contact' | 'idNumber' | 'address'} Row */
 
 let binding = loadBinding();
+/** @type {Service[]} */
 let services = [];
+/** @type {Service | null} */
 let chosen = null;
 /** Rows the resident asked to see, or the API said are needed, although the binding would hide them. */
 const forced = { contact: false, idNumber: false, address: false };
@@ -20,7 +30,10 @@ let forOther = false;
 
 const myQr = setUpMyQr(() => binding);
 
-// Each field the API can name, and where its message goes.
+/**
+ * Each field the API can name, and where its message goes.
+ * @type {Readonly<Record<string, { input: string, error: string, row: Row }>>}
+ */
 const FIELDS = {
   name: { input: 'name', error: 'err-name', row: 'contact' },
   mobile: { input: 'mobile', error: 'err-mobile', row: 'contact' },
@@ -34,20 +47,21 @@ const FIELDS = {
 // ------------------------------------------------------------------------------------------- step 1
 
 async function loadServices() {
-  const status = $('#services-status');
-  $('#services-retry').hidden = true;
+  const status = $('#services-status', HTMLElement);
+  $('#services-retry', HTMLElement).hidden = true;
   setBilingual(status, '正在读取办理事项…', 'Loading the list…');
+  /** @type {ApiResult<ServiceList>} */
   const r = await api('GET', '/api/services');
   if (!r.ok) {
     setBilingual(status, '办理事项读取失败。' + r.error.zh, 'Could not load the list. ' + r.error.en);
-    $('#services-retry').hidden = false;
+    $('#services-retry', HTMLElement).hidden = false;
     return;
   }
   services = Array.isArray(r.body?.services) ? r.body.services : [];
   setBilingual(status, services.length ? '' : '现在没有可以在线办理的事项，请到居委会咨询。',
     services.length ? '' : 'Nothing can be applied for online now: please ask at the committee office.');
   status.hidden = services.length > 0;
-  const list = $('#services');
+  const list = $('#services', HTMLElement);
   list.replaceChildren(...services.map((s) => {
     const li = document.createElement('li');
     const b = bilingual('button', s.nameZh, s.nameEn, 'service');
@@ -67,16 +81,16 @@ function renderRegistered() {
   const bound = !!binding.residentToken;
   const who = maskName(binding.name);
   const phone = maskMobile(binding.mobile);
-  $('#registered').hidden = !bound || !who;
-  setText($('#reg-name'), who);
-  setText($('#reg-name-en'), who);
-  setText($('#reg-mobile'), phone);
-  $('#reg-mobile-line').hidden = !phone;
+  $('#registered', HTMLElement).hidden = !bound || !who;
+  setText($('#reg-name', HTMLElement), who);
+  setText($('#reg-name-en', HTMLElement), who);
+  setText($('#reg-mobile', HTMLElement), phone);
+  $('#reg-mobile-line', HTMLElement).hidden = !phone;
   myQr.refresh();
 
   const mine = binding.requests;
-  $('#mine-section').hidden = mine.length === 0;
-  $('#mine').replaceChildren(...mine.map((q) => {
+  $('#mine-section', HTMLElement).hidden = mine.length === 0;
+  $('#mine', HTMLElement).replaceChildren(...mine.map((q) => {
     const li = document.createElement('li');
     const a = bilingual('a', `${q.nameZh || ''}  ${q.number || ''}`, q.nameEn || '', 'button');
     a.href = '/m/status/' + encodeURIComponent(q.statusToken);
@@ -87,24 +101,28 @@ function renderRegistered() {
 
 // ------------------------------------------------------------------------------------------- step 2
 
+/**
+ * @param {string} code
+ * @param {boolean} push  add a history entry (a click), or not (the address bar already says it)
+ */
 function choose(code, push) {
   const s = services.find((x) => x.code === code);
   if (!s) return;
   chosen = s;
   if (push) history.pushState({ code }, '', '#' + encodeURIComponent(code));
   clearErrors();
-  setText($('#submit-status'), '');
+  setText($('#submit-status', HTMLElement), '');
   renderForm();
-  $('#choose').hidden = true;
-  $('#form-step').hidden = false;
+  $('#choose', HTMLElement).hidden = true;
+  $('#form-step', HTMLElement).hidden = false;
   window.scrollTo(0, 0);
-  focusOn($('#form-title'));
+  focusOn($('#form-title', HTMLElement));
 }
 
 function showChooser() {
   chosen = null;
-  $('#form-step').hidden = true;
-  $('#choose').hidden = false;
+  $('#form-step', HTMLElement).hidden = true;
+  $('#choose', HTMLElement).hidden = false;
   renderRegistered();
 }
 
@@ -115,6 +133,7 @@ function route() {
   else showChooser();
 }
 
+/** @param {Row} row */
 function needsRow(row) {
   if (!chosen) return false;
   const bound = !!binding.residentToken && !forOther;
@@ -126,103 +145,119 @@ function needsRow(row) {
 
 function renderForm() {
   const s = chosen;
-  const doc = $('#chosen-doc');
+  if (!s) return;
+  const doc = $('#chosen-doc', HTMLElement);
   doc.replaceChildren(...bilingual('span', s.nameZh, s.nameEn).childNodes);
-  $('#chosen-materials').hidden = !s.needsMaterials;
+  $('#chosen-materials', HTMLElement).hidden = !s.needsMaterials;
 
   const showContact = needsRow('contact');
   const showId = needsRow('idNumber');
   const showAddress = needsRow('address');
-  $('#row-name').hidden = !showContact;
-  $('#row-mobile').hidden = !showContact;
-  $('#row-idNumber').hidden = !showId;
-  $('#row-address').hidden = !showAddress;
+  $('#row-name', HTMLElement).hidden = !showContact;
+  $('#row-mobile', HTMLElement).hidden = !showContact;
+  $('#row-idNumber', HTMLElement).hidden = !showId;
+  $('#row-address', HTMLElement).hidden = !showAddress;
 
   const bound = !!binding.residentToken && !!binding.name && !forOther;
-  $('#registered-form').hidden = !bound;
-  $('#other-form').hidden = !forOther;
+  $('#registered-form', HTMLElement).hidden = !bound;
+  $('#other-form', HTMLElement).hidden = !forOther;
   if (bound) {
     const who = maskName(binding.name);
-    setText($('#regf-name'), who);
-    setText($('#regf-name-en'), who);
-    setText($('#regf-mobile'), maskMobile(binding.mobile));
+    setText($('#regf-name', HTMLElement), who);
+    setText($('#regf-name-en', HTMLElement), who);
+    setText($('#regf-mobile', HTMLElement), maskMobile(binding.mobile));
     const keptId = s.needs?.idNumber && !showId;
     const keptAddress = s.needs?.address && !showAddress;
     const kept = keptId && keptAddress ? '身份证号码和住址已经登记过，不用再填。'
       : keptId ? '身份证号码已经登记过，不用再填。'
         : keptAddress ? '住址已经登记过，不用再填。' : '';
-    setText($('#regf-kept'), kept);
-    $('#regf-kept').hidden = !kept;
-    $('#edit-contact').hidden = showContact;
-    $('#edit-contact').setAttribute('aria-expanded', String(showContact));
+    setText($('#regf-kept', HTMLElement), kept);
+    $('#regf-kept', HTMLElement).hidden = !kept;
+    $('#edit-contact', HTMLElement).hidden = showContact;
+    $('#edit-contact', HTMLElement).setAttribute('aria-expanded', String(showContact));
   }
-  if (!forOther && !$('#name').value && binding.name) $('#name').value = binding.name;
-  if (!forOther && !$('#mobile').value && binding.mobile) $('#mobile').value = binding.mobile;
+  if (!forOther && !$('#name', HTMLInputElement).value && binding.name) $('#name', HTMLInputElement).value = binding.name;
+  if (!forOther && !$('#mobile', HTMLInputElement).value && binding.mobile) $('#mobile', HTMLInputElement).value = binding.mobile;
 }
 
+/** @param {boolean} on */
 function setForOther(on) {
   forOther = on;
   for (const id of ['name', 'mobile', 'idNumber', 'building', 'unit', 'room']) {
-    const input = document.getElementById(id);
+    const input = $maybe(`#${id}`, HTMLInputElement);
     if (input) input.value = '';
   }
   clearErrors();
   renderForm();
-  (on ? $('#name') : $('#submit')).focus();
+  (on ? $('#name', HTMLInputElement) : $('#submit', HTMLButtonElement)).focus();
 }
 
 function clearErrors() {
-  setText($('#form-error'), '');
+  setText($('#form-error', HTMLElement), '');
   for (const f of Object.values(FIELDS)) {
-    setText(document.getElementById(f.error), '');
-    document.getElementById(f.input)?.removeAttribute('aria-invalid');
+    setText($maybe(`#${f.error}`, Element), '');
+    $maybe(`#${f.input}`, Element)?.removeAttribute('aria-invalid');
   }
 }
 
-/** Puts the API's message next to its field, in words, and moves the cursor there. */
+/**
+ * Puts the API's message next to its field, in words, and moves the cursor there.
+ * @param {ApiProblem} err
+ */
 function showFieldError(err) {
-  const f = FIELDS[err.field];
+  const f = err.field === null ? undefined : FIELDS[err.field];
   if (!f) return false;
   forced[f.row] = true;
   if (f.row === 'idNumber') binding.hasIdNumber = false;
   if (f.row === 'address') binding.hasAddress = false;
   renderForm();
-  const box = document.getElementById(f.error);
+  const box = $(`#${f.error}`, Element);
   box.replaceChildren(...bilingual('span', '⚠ ' + err.zh, err.en).childNodes);
-  const input = document.getElementById(f.input);
+  const input = $(`#${f.input}`, HTMLElement);
   input.setAttribute('aria-invalid', 'true');
-  $('#form-error').replaceChildren(...bilingual('span', '请按提示修改后再提交。', 'Please correct the field marked below and submit again.').childNodes);
+  $('#form-error', HTMLElement).replaceChildren(...bilingual('span', '请按提示修改后再提交。', 'Please correct the field marked below and submit again.').childNodes);
   input.focus();
   return true;
 }
 
+/** @param {{ zh: string, en: string }} err */
 function showFormError(err) {
-  $('#form-error').replaceChildren(...bilingual('span', '⚠ ' + err.zh, err.en).childNodes);
-  focusOn($('#form-error'));
+  $('#form-error', HTMLElement).replaceChildren(...bilingual('span', '⚠ ' + err.zh, err.en).childNodes);
+  focusOn($('#form-error', HTMLElement));
 }
 
+/** @param {string} id */
 function fieldValue(id) {
-  return document.getElementById(id).value.trim();
+  return $(`#${id}`, HTMLInputElement).value.trim();
 }
 
+/** @param {Event} event */
 async function submit(event) {
   event.preventDefault();
   if (!chosen) return;
-  const button = $('#submit');
+  const button = $('#submit', HTMLButtonElement);
   if (button.disabled) return;
   clearErrors();
 
+  /**
+   * POST /api/requests (submitBody)
+   * @type {{
+   *   name: string, mobile: string, serviceCode: string, idNumber?: string,
+   *   address?: { building: string, unit: string, room: string }, residentToken?: string,
+   * }}
+   */
   const body = { name: fieldValue('name'), mobile: fieldValue('mobile').replace(/\s+/g, ''), serviceCode: chosen.code };
-  if (!$('#row-idNumber').hidden) body.idNumber = fieldValue('idNumber').replace(/\s+/g, '').toUpperCase();
-  if (!$('#row-address').hidden) body.address = { building: fieldValue('building'), unit: fieldValue('unit'), room: fieldValue('room') };
+  if (!$('#row-idNumber', HTMLElement).hidden) body.idNumber = fieldValue('idNumber').replace(/\s+/g, '').toUpperCase();
+  if (!$('#row-address', HTMLElement).hidden) body.address = { building: fieldValue('building'), unit: fieldValue('unit'), room: fieldValue('room') };
   if (binding.residentToken && !forOther) body.residentToken = binding.residentToken;
 
   button.disabled = true;
-  setBilingual($('#submit-status'), '正在提交，请稍候…', 'Submitting…');
+  setBilingual($('#submit-status', HTMLElement), '正在提交，请稍候…', 'Submitting…');
+  /** @type {ApiResult<SubmitAnswer>} */
   const r = await api('POST', '/api/requests', body);
 
   if (r.ok) {
-    setBilingual($('#submit-status'), '提交成功，正在打开办理进度…', 'Submitted: opening the progress page…');
+    setBilingual($('#submit-status', HTMLElement), '提交成功，正在打开办理进度…', 'Submitted: opening the progress page…');
     const a = r.body;
     const entry = { number: a.number, nameZh: chosen.nameZh, nameEn: chosen.nameEn, statusToken: a.statusToken };
     if (forOther && binding.residentToken) {
@@ -247,7 +282,7 @@ async function submit(event) {
   }
 
   button.disabled = false;
-  setText($('#submit-status'), '');
+  setText($('#submit-status', HTMLElement), '');
   const err = r.error;
   if (err.field === 'residentToken') {
     // the registration on this phone is no longer valid: ask for everything again
@@ -261,14 +296,14 @@ async function submit(event) {
   if (err.code === 'RESIDENT_MISMATCH') {
     // another person on a registered phone: offer to apply for them without the registration
     showFormError(err);
-    $('#for-other').focus();
+    $('#for-other', HTMLElement).focus();
     return;
   }
   if (err.field === 'serviceCode') {
     history.replaceState(null, '', location.pathname);
     showChooser();
-    $('#choose-error').replaceChildren(...bilingual('span', '⚠ ' + err.zh, err.en).childNodes);
-    focusOn($('#choose-error'));
+    $('#choose-error', HTMLElement).replaceChildren(...bilingual('span', '⚠ ' + err.zh, err.en).childNodes);
+    focusOn($('#choose-error', HTMLElement));
     void loadServices();
     return;
   }
@@ -277,28 +312,28 @@ async function submit(event) {
 
 // ------------------------------------------------------------------------------------------- wiring
 
-$('#form').addEventListener('submit', (e) => void submit(e));
-$('#change-service').addEventListener('click', () => {
+$('#form', HTMLElement).addEventListener('submit', (e) => void submit(e));
+$('#change-service', HTMLElement).addEventListener('click', () => {
   if (history.state && history.state.code) history.back();
   else {
     history.replaceState(null, '', location.pathname);
     showChooser();
   }
-  focusOn($('#choose-title'));
+  focusOn($('#choose-title', HTMLElement));
 });
-$('#edit-contact').addEventListener('click', () => {
+$('#edit-contact', HTMLElement).addEventListener('click', () => {
   forced.contact = true;
   renderForm();
-  $('#name').focus();
+  $('#name', HTMLInputElement).focus();
 });
-$('#for-other').addEventListener('click', () => setForOther(true));
-$('#for-self').addEventListener('click', () => setForOther(false));
-$('#id-x').addEventListener('click', () => {
-  const input = $('#idNumber');
+$('#for-other', HTMLElement).addEventListener('click', () => setForOther(true));
+$('#for-self', HTMLElement).addEventListener('click', () => setForOther(false));
+$('#id-x', HTMLElement).addEventListener('click', () => {
+  const input = $('#idNumber', HTMLInputElement);
   if (input.value.length < 18) input.value = input.value.replace(/x/gi, '') + 'X';
   input.focus();
 });
-$('#services-retry').addEventListener('click', () => void loadServices());
+$('#services-retry', HTMLElement).addEventListener('click', () => void loadServices());
 window.addEventListener('popstate', () => {
   if (services.length) route();
 });

@@ -8,31 +8,59 @@
  * path ("mobile: ..."), which a resident should not see, so it is taken off here.
  */
 
-/** Splits "中文 / English" into its two halves. */
+/**
+ * An error as the pages show it: the API's code and field, its message in two halves.
+ * @typedef {{ status: number, code: string, field: string | null, zh: string, en: string }} ApiProblem
+ */
+
+/**
+ * What api() answers: the body on success (its type is what the caller declares, the route's answer schema on the
+ * server guarantees it), the error otherwise.
+ * @template T
+ * @typedef {{ ok: true, status: number, body: T } | { ok: false, status: number, error: ApiProblem }} ApiResult
+ */
+
+/**
+ * Splits "中文 / English" into its two halves.
+ * @param {unknown} message
+ */
 export function splitMessage(message) {
   const text = String(message ?? '');
   const sep = text.indexOf(' / ');
   return sep >= 0 ? { zh: text.slice(0, sep), en: text.slice(sep + 3) } : { zh: text, en: '' };
 }
 
-/** The API's error body as { code, field, zh, en }. */
+/**
+ * The API's error body ({ error: { code, message, field? } }) as { code, field, zh, en }.
+ * @param {number} status
+ * @param {unknown} body
+ * @returns {ApiProblem}
+ */
 export function readError(status, body) {
-  const e = body && typeof body === 'object' && body.error ? body.error : null;
+  const e = body && typeof body === 'object' && 'error' in body && body.error && typeof body.error === 'object' ? body.error : null;
   if (!e) {
     return { status, code: 'HTTP_' + status, field: null, zh: '系统出了点问题，请稍后再试', en: 'Something went wrong: please try again later' };
   }
-  let message = String(e.message ?? '');
-  const field = typeof e.field === 'string' && e.field ? e.field : null;
+  let message = String(('message' in e ? e.message : undefined) ?? '');
+  const field = 'field' in e && typeof e.field === 'string' && e.field ? e.field : null;
   if (field && message.startsWith(field + ': ')) message = message.slice(field.length + 2);
-  return { status, code: String(e.code ?? ''), field, ...splitMessage(message) };
+  return { status, code: String(('code' in e ? e.code : undefined) ?? ''), field, ...splitMessage(message) };
 }
 
+/** @type {Readonly<ApiProblem>} */
 export const NETWORK_ERROR = Object.freeze({
   status: 0, code: 'NETWORK', field: null,
   zh: '网络连接失败，请检查网络后再试', en: 'No connection: check the network and try again',
 });
 
-/** One call; never throws. */
+/**
+ * One call; never throws.
+ * @template [T=unknown]
+ * @param {'GET' | 'POST'} method
+ * @param {string} path
+ * @param {object} [body]
+ * @returns {Promise<ApiResult<T>>}
+ */
 export async function api(method, path, body) {
   let res;
   try {
@@ -46,12 +74,13 @@ export async function api(method, path, body) {
   } catch {
     return { ok: false, status: 0, error: NETWORK_ERROR };
   }
+  /** @type {unknown} */
   let parsed = null;
   try {
     parsed = await res.json();
   } catch {
     parsed = null;
   }
-  if (res.ok) return { ok: true, status: res.status, body: parsed };
+  if (res.ok) return { ok: true, status: res.status, body: /** @type {T} */ (parsed) };
   return { ok: false, status: res.status, error: readError(res.status, parsed) };
 }
