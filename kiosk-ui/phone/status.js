@@ -3,7 +3,7 @@
  * the cabinet, the drop-off QR code while materials are expected. Refreshes itself every 30 s and on the
  * 刷新 button. Everything shown comes masked from GET /api/requests/status/:token.
  */
-import { $, $maybe } from '../shared/elements.js';
+import { $ } from '../shared/elements.js';
 import { api } from '../shared/phone-api.js';
 import { bilingual, focusOn, loadBinding, saveBinding, setBilingual, setText, setUpMyQr } from './common.js';
 
