@@ -9,6 +9,13 @@
  * A success resets credential and staff counters, but NOT device counters: someone holding one valid code
  * could otherwise reset the kiosk's counter between every few guesses.
  * Per secret (credential), `maxConsecutivePerSecret` failures since the last success revoke it (NIST 800-63B: 100).
+ *
+ * Who is counted with which policy (see README, Security): a kiosk's typed codes (scope device, KIOSK_TYPED_POLICY:
+ * a short wait, never a lock-out); a phone suffix (scope credential, key `last4:<keyed digest>`,
+ * PHONE_SUFFIX_POLICY); a code (scope credential, DEFAULT); a staff sign-in's source address (scope device, key
+ * `http:<address>`, DEFAULT); a staff account (scope staff, STAFF_ACCOUNT_POLICY: a wait, never a lock-out).
+ * QR scans are not counted: a valid signed token always opens, and forging a 128-bit signature is no guessing game.
+ * Time comes from the caller (`now`), so the clock stays injectable.
  */
 import type { DB } from './db.js';
 
@@ -33,6 +40,47 @@ export const DEFAULT_LOCKOUT_POLICY: LockoutPolicy = Object.freeze({
   failuresPerLockout: 5,
   baseLockoutMs: 60_000,
   maxLockoutMs: 60 * 60_000,
+  failureWindowMs: 10 * 60_000,
+  decayAfterMs: 6 * 60 * 60_000,
+  maxConsecutivePerSecret: 100,
+});
+
+/**
+ * Typed pickup codes at one kiosk: a short wait that grows (3 failures → 5 s, then 10, 20, 30 s at most), never a
+ * lock-out: the next person at the screen waits half a minute at worst, and QR scans are never slowed down.
+ */
+export const KIOSK_TYPED_POLICY: LockoutPolicy = Object.freeze({
+  failuresPerLockout: 3,
+  baseLockoutMs: 5_000,
+  maxLockoutMs: 30_000,
+  failureWindowMs: 10 * 60_000,
+  decayAfterMs: 60 * 60_000,
+  maxConsecutivePerSecret: 100,
+});
+
+/**
+ * Wrong codes typed with one phone suffix (last 4 digits), from any kiosk: 10 in an hour hold that suffix for
+ * 10 min, doubling to 60 min. Someone who knows a resident's suffix and tries codes gets about 10 tries an
+ * hour, not the kiosks' combined rate; residents with other suffixes are not affected.
+ */
+export const PHONE_SUFFIX_POLICY: LockoutPolicy = Object.freeze({
+  failuresPerLockout: 10,
+  baseLockoutMs: 10 * 60_000,
+  maxLockoutMs: 60 * 60_000,
+  failureWindowMs: 60 * 60_000,
+  decayAfterMs: 24 * 60 * 60_000,
+  maxConsecutivePerSecret: 100,
+});
+
+/**
+ * Wrong PINs for one staff account, from any address: a wait (5 failures → 5 s, doubling to 60 s at most), never
+ * a lock-out, so nobody can keep the owner out of their account. The address the guesses come from is locked
+ * with the default policy (1 min doubling to 60 min).
+ */
+export const STAFF_ACCOUNT_POLICY: LockoutPolicy = Object.freeze({
+  failuresPerLockout: 5,
+  baseLockoutMs: 5_000,
+  maxLockoutMs: 60_000,
   failureWindowMs: 10 * 60_000,
   decayAfterMs: 6 * 60 * 60_000,
   maxConsecutivePerSecret: 100,

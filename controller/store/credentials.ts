@@ -9,9 +9,10 @@
  * - A credential stays valid until the request is collected / retrieved / cancelled / rejected (or the materials
  *   deposited): then `revokeCredentials` ends it, in the same transaction as the state change, so it can never
  *   be used twice.
- * - Failed attempts are counted per device and per credential in the database (attempts.ts); a locked device is
- *   refused before anything is checked. A wrong code and a right code with wrong phone digits give the same
- *   answer, so the kiosk never tells which codes exist.
+ * - Failed typed codes are counted in the database (attempts.ts) per kiosk (a short growing wait, never a
+ *   lock-out), per phone suffix typed and per credential; a waiting kiosk or suffix is refused before anything is
+ *   checked. A wrong code and a right code with wrong phone digits give the same answer, so the kiosk never tells
+ *   which codes exist. QR scans are not throttled: a valid signed token always opens; bad ones are audited.
  * - QR tokens: compact, signed with HMAC-SHA256 (truncated to 128 bits), base64url. A request token carries
  *   purpose + request id + credential id (35 characters); a resident token carries the resident's random QR id
  *   (46 characters). They need no storage; validity comes from the credential's row.
@@ -20,7 +21,7 @@ import { randomInt } from 'node:crypto';
 import { CabinetError } from '../errors.js';
 import type { RequestState } from '../domain/request-states.js';
 import { kioskActor, type Actor } from '../domain/types.js';
-import { DEFAULT_LOCKOUT_POLICY, lockedFor, recordFailure, recordSuccess, type LockoutPolicy } from './attempts.js';
+import { DEFAULT_LOCKOUT_POLICY, KIOSK_TYPED_POLICY, lockedFor, PHONE_SUFFIX_POLICY, recordFailure, recordSuccess, type LockoutPolicy } from './attempts.js';
 import { appendAudit } from './audit.js';
 import type { StoreContext } from './context.js';
 import { inTransaction } from './db.js';
@@ -179,29 +180,38 @@ const CANDIDATE_SQL = `
   SELECT c.id, c.request_id, c.purpose, c.code_hash, c.status, r.number, r.state, r.compartment_no, r.resident_id, res.mobile
   FROM credentials c JOIN requests r ON r.id = c.request_id JOIN residents res ON res.id = r.resident_id`;
 
-/** Counts a device failure (and a credential failure when one is known); revokes a credential past the limit. */
+/** The attempt-counter key of a typed phone suffix: a keyed digest, never the digits. */
+function suffixKey(keys: ServerKeys, last4: string): string {
+  return `last4:${phoneDigest(keys, last4).subarray(0, 8).toString('hex')}`;
+}
+
+/**
+ * A typed code that failed: counted against the kiosk (a short wait), the phone suffix typed, and the credential
+ * when one matched (revoked past the limit); audited.
+ */
 function countFailure(
   ctx: StoreContext,
-  deviceId: string,
+  args: { deviceId: string; phoneLast4: string },
   policy: LockoutPolicy,
   detail: Record<string, string | number | boolean>,
   credential?: { id: number; requestId: number },
 ): VerifyFailure {
   const now = ctx.now();
-  const dev = recordFailure(ctx.db, 'device', deviceId, now, policy);
+  const dev = recordFailure(ctx.db, 'device', args.deviceId, now, KIOSK_TYPED_POLICY);
+  const suffix = recordFailure(ctx.db, 'credential', suffixKey(ctx.keys, args.phoneLast4), now, PHONE_SUFFIX_POLICY);
   if (credential) {
     const c = recordFailure(ctx.db, 'credential', String(credential.id), now, policy);
     if (c.consecutive >= policy.maxConsecutivePerSecret) {
       revokeCredentials(ctx, credential.requestId, 'too_many_failures', { kind: 'system', id: null });
     }
   }
-  appendAudit(ctx.db, now, {
-    actor: kioskActor(deviceId),
-    action: 'credential.verify_failed',
-    requestId: credential?.requestId ?? null,
-    detail: { ...detail, deviceLocked: dev.lockedUntil !== null && dev.lockedUntil > now },
-  });
-  return dev.lockedUntil !== null && dev.lockedUntil > now ? { ok: false, reason: 'locked', retryAfterMs: dev.lockedUntil - now } : { ok: false, reason: 'invalid' };
+  const until = Math.max(dev.lockedUntil ?? 0, suffix.lockedUntil ?? 0);
+  auditFailure(ctx, args.deviceId, { ...detail, deviceLocked: until > now }, credential?.requestId ?? null);
+  return until > now ? { ok: false, reason: 'locked', retryAfterMs: until - now } : { ok: false, reason: 'invalid' };
+}
+
+function auditFailure(ctx: StoreContext, deviceId: string, detail: Record<string, string | number | boolean>, requestId: number | null = null): void {
+  appendAudit(ctx.db, ctx.now(), { actor: kioskActor(deviceId), action: 'credential.verify_failed', requestId, detail });
 }
 
 function success(ctx: StoreContext, deviceId: string, row: CandidateRow, via: 'code' | 'qr'): VerifiedCredential {
@@ -235,20 +245,21 @@ export function verifyCode(
 ): VerifyResult {
   if (!CODE_RE.test(args.code) || !LAST4_RE.test(args.phoneLast4)) return { ok: false, reason: 'malformed' };
   return inTransaction(ctx.db, () => {
-    const wait = lockedFor(ctx.db, 'device', args.deviceId, ctx.now());
+    const now = ctx.now();
+    const wait = Math.max(lockedFor(ctx.db, 'device', args.deviceId, now), lockedFor(ctx.db, 'credential', suffixKey(ctx.keys, args.phoneLast4), now));
     if (wait > 0) return { ok: false, reason: 'locked', retryAfterMs: wait } as const;
     const hash = codeHash(ctx.keys, args.code);
     const row = ctx.db.prepare<[Buffer], CandidateRow>(`${CANDIDATE_SQL} WHERE c.code_hash = ? AND c.status = 'active'`).get(hash);
-    if (!row) return countFailure(ctx, args.deviceId, policy, { via: 'code', matched: false });
+    if (!row) return countFailure(ctx, args, policy, { via: 'code', matched: false });
     const credential = { id: row.id, requestId: row.request_id };
     const codeOk = digestEqual(row.code_hash, hash);
     const phoneOk = digestEqual(phoneDigest(ctx.keys, row.mobile.slice(-4)), phoneDigest(ctx.keys, args.phoneLast4));
-    if (!codeOk || !phoneOk) return countFailure(ctx, args.deviceId, policy, { via: 'code', matched: true, phone: false }, credential);
+    if (!codeOk || !phoneOk) return countFailure(ctx, args, policy, { via: 'code', matched: true, phone: false }, credential);
     if (lockedFor(ctx.db, 'credential', String(row.id), ctx.now()) > 0) {
-      return countFailure(ctx, args.deviceId, policy, { via: 'code', matched: true, credentialLocked: true }, credential);
+      return countFailure(ctx, args, policy, { via: 'code', matched: true, credentialLocked: true }, credential);
     }
     if (!VALID_IN[row.purpose].includes(row.state)) {
-      return countFailure(ctx, args.deviceId, policy, { via: 'code', matched: true, state: row.state }, credential);
+      return countFailure(ctx, args, policy, { via: 'code', matched: true, state: row.state }, credential);
     }
     return success(ctx, args.deviceId, row, 'code');
   });
@@ -313,18 +324,14 @@ export function verifyRequestQr(
   policy: LockoutPolicy = DEFAULT_LOCKOUT_POLICY,
 ): VerifyResult {
   return inTransaction(ctx.db, () => {
-    const wait = lockedFor(ctx.db, 'device', args.deviceId, ctx.now());
-    if (wait > 0) return { ok: false, reason: 'locked', retryAfterMs: wait } as const;
     const t = parseRequestQrToken(ctx.keys, args.token);
-    if (!t) return countFailure(ctx, args.deviceId, policy, { via: 'qr', signature: false });
+    if (!t) {
+      auditFailure(ctx, args.deviceId, { via: 'qr', signature: false });
+      return { ok: false, reason: 'invalid' } as const;
+    }
     const row = ctx.db.prepare<[number], CandidateRow>(`${CANDIDATE_SQL} WHERE c.id = ?`).get(t.credentialId);
     if (!row || row.request_id !== t.requestId || row.purpose !== t.purpose || row.status !== 'active' || !VALID_IN[row.purpose].includes(row.state)) {
-      appendAudit(ctx.db, ctx.now(), {
-        actor: kioskActor(args.deviceId),
-        action: 'credential.verify_failed',
-        requestId: t.requestId,
-        detail: { via: 'qr', signature: true, credentialId: t.credentialId, revoked: true },
-      });
+      auditFailure(ctx, args.deviceId, { via: 'qr', signature: true, credentialId: t.credentialId, revoked: true }, t.requestId);
       return { ok: false, reason: 'revoked' } as const;
     }
     return success(ctx, args.deviceId, row, 'qr');
@@ -354,10 +361,11 @@ export function resolveResidentQr(
   policy: LockoutPolicy = DEFAULT_LOCKOUT_POLICY,
 ): ResidentScanResult {
   return inTransaction(ctx.db, () => {
-    const wait = lockedFor(ctx.db, 'device', args.deviceId, ctx.now());
-    if (wait > 0) return { ok: false, reason: 'locked', retryAfterMs: wait } as const;
     const t = parseResidentQrToken(ctx.keys, args.token);
-    if (!t) return countFailure(ctx, args.deviceId, policy, { via: 'resident_qr', signature: false });
+    if (!t) {
+      auditFailure(ctx, args.deviceId, { via: 'resident_qr', signature: false });
+      return { ok: false, reason: 'invalid' } as const;
+    }
     const resident = findResidentByQrId(ctx, t.qrId);
     if (!resident) {
       // a good signature on a rotated identity: an old screenshot, not a guess

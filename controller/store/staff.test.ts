@@ -58,15 +58,34 @@ describe('staff accounts', () => {
     s.close();
   });
 
-  it('locks a login after 5 wrong PINs, across a restart; changing the PIN works', async () => {
+  it('wrong PINs lock the address they come from, and only slow the account down (at most 60 s) for everyone else, across a restart', async () => {
     let s = openTestStore();
     const st = await createStaff(s.ctx, { login: 'li', name: '李四', role: 'staff', pin: '739164' }, SYSTEM_ACTOR, FAST_SCRYPT);
-    for (let i = 0; i < 4; i++) expect(await verifyStaffPin(s.ctx, { login: 'li', pin: '000001', deviceId: `d${i}` })).toEqual({ ok: false, reason: 'invalid' });
-    expect(await verifyStaffPin(s.ctx, { login: 'li', pin: '000001', deviceId: 'd9' })).toEqual({ ok: false, reason: 'locked', retryAfterMs: 60_000 });
+    const attacker = 'http:10.0.0.66';
+    for (let i = 0; i < 4; i++) expect(await verifyStaffPin(s.ctx, { login: 'li', pin: '000001', deviceId: attacker })).toEqual({ ok: false, reason: 'invalid' });
+    expect(await verifyStaffPin(s.ctx, { login: 'li', pin: '000001', deviceId: attacker })).toEqual({ ok: false, reason: 'locked', retryAfterMs: 60_000 });
     s = s.reopen();
-    expect(await verifyStaffPin(s.ctx, { login: 'li', pin: '739164', deviceId: 'other' })).toMatchObject({ ok: false, reason: 'locked' });
-    s.clock.advance(60_000);
-    expect((await verifyStaffPin(s.ctx, { login: 'li', pin: '739164', deviceId: 'other' })).ok).toBe(true);
+    // the attacker's address stays locked, even with the right PIN
+    expect(await verifyStaffPin(s.ctx, { login: 'li', pin: '739164', deviceId: attacker })).toMatchObject({ ok: false, reason: 'locked' });
+    // the owner, from their own desk, waits a few seconds at most
+    const own = await verifyStaffPin(s.ctx, { login: 'li', pin: '739164', deviceId: 'http:10.0.0.5' });
+    expect(own).toEqual({ ok: false, reason: 'locked', retryAfterMs: 5_000 });
+    s.clock.advance(5_000);
+    expect((await verifyStaffPin(s.ctx, { login: 'li', pin: '739164', deviceId: 'http:10.0.0.5' })).ok).toBe(true);
+
+    // guesses from many addresses: the account's wait grows, never past 60 s
+    const waits: number[] = [];
+    for (let a = 0; a < 60; a++) {
+      const r = await verifyStaffPin(s.ctx, { login: 'li', pin: '000002', deviceId: `http:10.1.0.${a}` });
+      if (!r.ok && r.reason === 'locked') {
+        waits.push(r.retryAfterMs);
+        s.clock.advance(r.retryAfterMs);
+      }
+    }
+    expect(waits.length).toBeGreaterThan(5);
+    expect(Math.max(...waits)).toBe(60_000);
+    expect((await verifyStaffPin(s.ctx, { login: 'li', pin: '739164', deviceId: 'http:10.0.0.5' })).ok).toBe(true);
+
     await setStaffPin(s.ctx, st.id, '592736', staffActor(st.id), FAST_SCRYPT);
     expect((await verifyStaffPin(s.ctx, { login: 'li', pin: '592736', deviceId: 'other' })).ok).toBe(true);
     expect((await verifyStaffPin(s.ctx, { login: 'li', pin: '739164', deviceId: 'other' })).ok).toBe(false);

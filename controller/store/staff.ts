@@ -9,7 +9,7 @@
 import { randomBytes, randomInt, scrypt, type ScryptOptions } from 'node:crypto';
 import { CabinetError } from '../errors.js';
 import { SYSTEM_ACTOR, staffActor, type Actor } from '../domain/types.js';
-import { DEFAULT_LOCKOUT_POLICY, lockedFor, recordFailure, recordSuccess, type LockoutPolicy } from './attempts.js';
+import { DEFAULT_LOCKOUT_POLICY, lockedFor, recordFailure, recordSuccess, STAFF_ACCOUNT_POLICY, type LockoutPolicy } from './attempts.js';
 import { appendAudit } from './audit.js';
 import type { StoreContext } from './context.js';
 import { inTransaction } from './db.js';
@@ -181,8 +181,10 @@ export type StaffLoginResult =
 let dummyHash: Promise<string> | null = null;
 
 /**
- * Checks a staff PIN at device `deviceId`. Failures count per login and per device (in the database); a locked
- * login or device is refused before the PIN is checked. Disabled accounts and unknown logins answer "invalid".
+ * Checks a staff PIN at device `deviceId` (for HTTP: `http:<source address>`). Failures count in the database per
+ * device, which is locked (`policy`, 1 min doubling to 60 min), and per login, which only waits (STAFF_ACCOUNT_POLICY,
+ * at most 60 s): nobody can lock the owner out of an account. A waiting login or locked device is refused before
+ * the PIN is checked. Disabled accounts and unknown logins answer "invalid".
  */
 export async function verifyStaffPin(
   ctx: StoreContext,
@@ -202,7 +204,7 @@ export async function verifyStaffPin(
       appendAudit(ctx.db, now, { actor: staffActor(row.id), action: 'staff.login', detail: { deviceId: args.deviceId } });
       return { ok: true, staff: toStaff(row) } as const;
     }
-    const s = recordFailure(ctx.db, 'staff', args.login, now, policy);
+    const s = recordFailure(ctx.db, 'staff', args.login, now, STAFF_ACCOUNT_POLICY);
     const d = recordFailure(ctx.db, 'device', args.deviceId, now, policy);
     appendAudit(ctx.db, now, {
       actor: { kind: 'kiosk', id: args.deviceId },

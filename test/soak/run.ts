@@ -92,7 +92,7 @@ async function http<T>(what: string, call: () => Promise<{ status: number; body:
   }
 }
 
-/** Deliberate failed tries at a kiosk device: five in ten minutes lock it, so they are rationed. */
+/** Deliberate failed tries at a kiosk device: three in ten minutes make it wait a few seconds, so they are rationed. */
 class FailureBudget {
   private readonly at: number[] = [];
   constructor(private readonly max: number) {}
@@ -149,8 +149,8 @@ class Soak {
   readonly kiosk: ApiClient;
   /** A second kiosk screen (X-Kiosk-Key): only used to replay used codes, so its failures are its own. */
   readonly checkKiosk: ApiClient;
-  readonly wrongCodes = new FailureBudget(3);
-  readonly replays = new FailureBudget(4);
+  readonly wrongCodes = new FailureBudget(2);
+  readonly replays = new FailureBudget(2);
   services: { plain: string; materials: string } = { plain: '', materials: '' };
 
   constructor(
