@@ -85,7 +85,7 @@ export async function startController(config: Config, logger: Logger): Promise<C
 
     const chosen = endpointFor(config);
     cabinet = chosen.cabinet;
-    const drv = new BoardDriver({ ...config, endpoint: chosen.endpoint, unlockExpiryMs: config.unlockTtlMs, logger });
+    const drv = new BoardDriver({ ...config, endpoint: chosen.endpoint, logger });
     driver = drv;
     drv.on('link', (e) => {
       logger.info({ ns: 'board', ...e }, `lock board link ${e.state}`);

@@ -14,7 +14,7 @@ import type { Endpoint } from '../controller/transport/endpoints.js';
 /** Driver options with test-friendly timings; anything can be overridden. */
 export function driverOptions(endpoint: Endpoint, overrides: Partial<DriverOptions> = {}): DriverOptions {
   const config = loadConfig({ LOCK_RESPONSE_TIMEOUT_MS: '150', LOCK_POLL_MS: '300', LOCK_RECONNECT_MIN_MS: '50', LOCK_RECONNECT_MAX_MS: '400' });
-  return { ...config, endpoint, logger: silentLogger(), maxUnlocksPerMinute: 1000, ...overrides };
+  return { ...config, endpoint, logger: silentLogger(), ...overrides };
 }
 
 export function createDriver(endpoint: Endpoint, overrides: Partial<DriverOptions> = {}): BoardDriver {

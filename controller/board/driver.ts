@@ -6,12 +6,15 @@
  *   a command without reply is retransmitted with the SAME sequence number (the firmware
  *   de-duplicates unlocks, so a retry never pulses twice), at most `retries` times.
  * - Unlocks carry a `notAfter` time: an unlock that cannot be (re)sent before then is dropped,
- *   never sent late. Unlocks are capped per minute, and there is no way to open several at once.
+ *   never sent late. There is no way to open several at once. (Whether an unlock may be decided at
+ *   all — the per-minute cap — is the unlock policy's, domain/unlock-policy.ts, applied by the store.)
  * - Board events arrive as a typed stream. Each board's event counter is checked: a gap, a BOOT,
  *   a (re)connect or a poll that shows a newer counter makes the driver re-read full STATUS and
  *   report every difference from what it knew.
- * - "Unlock acknowledged" and "door opened" are separate facts: a door that opens with no unlock
- *   of that compartment in the last `tamperWindowMs` is reported as tamper.
+ * - "Unlock acknowledged" and "door opened" are separate facts. The driver reports what doors did,
+ *   with how old the change may be (`ageMs`); which openings are tamper is the unlock policy's call.
+ * - Frames are handled in arrival order, and a frame that breaks a verb rule is dropped before it
+ *   touches any state.
  * - When the port goes away the driver reports 'offline', fails what was pending, and reconnects
  *   with back-off. Nothing here throws out of an event handler.
  */
@@ -36,23 +39,23 @@ export type ResyncReason = 'connect' | 'boot' | 'lost-event' | 'stale-event' | '
 /** The lock-bus settings of the configuration (see config.ts for their meaning and ranges), plus the port. */
 export type DriverOptions = Pick<
   Config,
-  'layout' | 'doorPolarity' | 'pulseMs' | 'responseTimeoutMs' | 'retries' | 'pollMs' | 'reconnectMinMs' | 'reconnectMaxMs' | 'tamperWindowMs'
+  'layout' | 'doorPolarity' | 'pulseMs' | 'responseTimeoutMs' | 'retries' | 'pollMs' | 'reconnectMinMs' | 'reconnectMaxMs' | 'unlockTtlMs'
 > & {
   endpoint: Endpoint;
-  /** How long an unlock stays sendable when the caller gives no deadline. */
-  unlockExpiryMs?: number;
-  /** Local cap on unlocks per rolling minute (defence against a runaway or hostile caller). */
-  maxUnlocksPerMinute?: number;
   logger: Logger;
 };
 
 export interface DriverEvents {
   link: [{ state: LinkState; reason?: string }];
   board: [{ addr: number; online: boolean; reason?: string }];
-  door: [{ compartment: number; open: boolean; source: ChangeSource; explained: boolean }];
+  /**
+   * A door changed. `ageMs`: how long before now the change may have happened — 0 for an event in
+   * order; for a change found by STATUS, the time since the board was last fully known (the last
+   * STATUS or in-order event), e.g. a lost DOOR event found by the next poll, or a change while offline.
+   */
+  door: [{ compartment: number; open: boolean; source: ChangeSource; ageMs: number }];
   item: [{ compartment: number; present: boolean; source: ChangeSource }];
   fault: [{ compartment: number; fault: FaultCode; source: ChangeSource }];
-  tamper: [{ compartment: number; source: ChangeSource }];
   boot: [{ addr: number; reason: string }];
   resync: [{ addr: number; reason: ResyncReason; changes: number }];
 }
@@ -99,6 +102,7 @@ export interface DriverCounters {
   unlocksExpired: number;
   /** Unlocks sent but not acknowledged before their deadline: outcome unknown. */
   unlocksUnconfirmed: number;
+  /** Door openings the unlock policy found unexplained (counted here for /api/health, decided by the flows). */
   tampers: number;
 }
 
@@ -128,6 +132,8 @@ interface BoardState {
   lastSeenAt: number | null;
   /** Seq of the last event seen; null until the first STATUS or event. */
   eventCounter: number | null;
+  /** When the driver last knew every input of the board (a STATUS, or an event with no gap before it). */
+  knownAt: number | null;
   resyncQueued: boolean;
 }
 
@@ -135,7 +141,6 @@ interface ChannelState {
   open: boolean | null;
   present: boolean | null;
   fault: FaultCode | null;
-  lastUnlockAt: number;
 }
 
 interface TransactOptions {
@@ -171,16 +176,15 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
   private pending: Pending | null = null;
   private pollTimer: NodeJS.Timeout | null = null;
   private stopped = true;
-  private readonly unlockTimes: number[] = [];
 
   constructor(private readonly opts: DriverOptions) {
     super();
     this.log = opts.logger.child({ ns: 'board' });
     this.map = new CompartmentMap(opts.layout);
     for (const b of opts.layout.boards) {
-      this.boards.set(b.addr, { addr: b.addr, channels: b.channels, online: false, ident: null, lastSeenAt: null, eventCounter: null, resyncQueued: false });
+      this.boards.set(b.addr, { addr: b.addr, channels: b.channels, online: false, ident: null, lastSeenAt: null, eventCounter: null, knownAt: null, resyncQueued: false });
     }
-    this.channels = this.map.places.map(() => ({ open: null, present: null, fault: null, lastUnlockAt: -Infinity }));
+    this.channels = this.map.places.map(() => ({ open: null, present: null, fault: null }));
     this.kept = new KeptLink({ ...opts, logger: this.log });
     this.kept.on('up', (link) => void this.onLinkUp(link));
     this.kept.on('down', (reason) => this.onLinkDown(reason));
@@ -265,23 +269,10 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
     } = {},
   ): Promise<{ compartment: number; duplicate: boolean }> {
     const place = this.placeOf(compartment);
-    const notAfter = options.notAfter ?? Date.now() + (this.opts.unlockExpiryMs ?? 5000);
-    const now = Date.now();
-    while (this.unlockTimes.length > 0 && this.unlockTimes[0]! <= now - 60_000) this.unlockTimes.shift();
-    const cap = this.opts.maxUnlocksPerMinute ?? 60;
-    if (this.unlockTimes.length >= cap) {
-      throw new CabinetError(ErrorCodes.UNLOCK_RATE_LIMITED, `more than ${cap} unlocks in one minute: refused`, { compartment });
-    }
-    this.unlockTimes.push(now);
+    const notAfter = options.notAfter ?? Date.now() + this.opts.unlockTtlMs;
     const ack = (await this.execute(
       { kind: 'unlock', addr: place.addr, channel: place.channel, pulseMs: options.pulseMs ?? this.opts.pulseMs },
-      {
-        notAfter,
-        onSent: (sent) => {
-          if (sent) this.channels[compartment - 1]!.lastUnlockAt = Date.now();
-        },
-        ...(options.beforeSend ? { beforeSend: options.beforeSend } : {}),
-      },
+      { notAfter, ...(options.beforeSend ? { beforeSend: options.beforeSend } : {}) },
     )) as UnlockAck;
     this.counters.unlocksSent++;
     return { compartment, duplicate: ack.duplicate };
@@ -553,6 +544,7 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
         this.queueResync(board, 'stale-event');
         return;
       }
+      if (d === 1 && board.knownAt !== null) board.knownAt = Date.now();
       if (d > 1) {
         this.counters.lostEvents++;
         this.log.warn({ addr: ev.addr, expected: (board.eventCounter + 1) & MAX_SEQ, got: ev.seq }, 'events were lost: re-reading status');
@@ -563,7 +555,7 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
     const place = this.map.at(ev.addr, ev.channel);
     if (!place) return;
     switch (ev.kind) {
-      case 'door': this.applyDoor(place.compartment, ev.level, 'event'); break;
+      case 'door': this.applyDoor(place.compartment, ev.level, 'event', 0); break;
       case 'item': this.applyItem(place.compartment, ev.present, 'event'); break;
       case 'fault': this.applyFault(place.compartment, ev.fault, 'event'); break;
     }
@@ -571,20 +563,18 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
 
   // ------------------------------------------------------------------ state and differences
 
-  private applyDoor(compartment: number, level: SwitchLevel, source: ChangeSource): boolean {
+  private applyDoor(compartment: number, level: SwitchLevel, source: ChangeSource, ageMs: number): boolean {
     const c = this.channels[compartment - 1]!;
     const open = this.opts.doorPolarity === 'nc' ? level === 'O' : level === 'C';
     if (c.open === open) return false;
-    const wasKnownClosed = c.open === false;
     c.open = open;
-    const explained = open && Date.now() - c.lastUnlockAt <= this.opts.tamperWindowMs;
-    this.emit('door', { compartment, open, source, explained: open ? explained : true });
-    if (open && !explained && (source === 'event' || wasKnownClosed)) {
-      this.counters.tampers++;
-      this.log.warn({ compartment, source }, 'door opened with no unlock: tamper');
-      this.emit('tamper', { compartment, source });
-    }
+    this.emit('door', { compartment, open, source, ageMs });
     return true;
+  }
+
+  /** The flows found a door opening no unlock explains (the unlock policy decides): counted for /api/health. */
+  countTamper(): void {
+    this.counters.tampers++;
   }
 
   private applyItem(compartment: number, present: boolean, source: ChangeSource): boolean {
@@ -620,10 +610,13 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
       }
     }
     let changes = 0;
+    const now = Date.now();
+    const ageMs = board.knownAt === null ? 0 : Math.max(0, now - board.knownAt);
+    board.knownAt = now;
     for (let ch = 1; ch <= Math.min(board.channels, status.doors.length); ch++) {
       const place = this.map.at(board.addr, ch);
       if (!place) continue;
-      if (this.applyDoor(place.compartment, status.doors[ch - 1]!, 'resync')) changes++;
+      if (this.applyDoor(place.compartment, status.doors[ch - 1]!, 'resync', ageMs)) changes++;
       if (this.applyItem(place.compartment, status.items[ch - 1]!, 'resync')) changes++;
       if (this.applyFault(place.compartment, status.faults[ch - 1]!, 'resync')) changes++;
     }

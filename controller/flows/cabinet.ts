@@ -20,6 +20,7 @@ import {
   transitionRequest, verifyCode, verifyRequestQr, type Compartment, type Store, type UnlockReason, type VerifyResult,
 } from '../store/index.js';
 import { erasePersonalData } from '../store/retention.js';
+import type { UnlockPolicySettings } from '../domain/unlock-policy.js';
 import { crashPoint } from './crash-points.js';
 import { Doors, type OpenOutcome } from './doors.js';
 
@@ -27,7 +28,7 @@ export interface FlowDeps {
   store: Store;
   driver: BoardDriver;
   bus: EventBus;
-  config: Pick<Config, 'unlockTtlMs' | 'doorOpenTimeoutMs' | 'doorLeftOpenMs' | 'overdueDays'> & Partial<Pick<Config, 'unlockMaxPerMinute' | 'retentionDays'>>;
+  config: Pick<Config, 'doorOpenTimeoutMs' | 'doorLeftOpenMs' | 'overdueDays'> & UnlockPolicySettings & Partial<Pick<Config, 'retentionDays'>>;
   logger: Logger;
 }
 
@@ -75,7 +76,7 @@ export class CabinetFlows {
     this.log = d.logger.child({ ns: 'flows' });
     this.doors = new Doors(d);
     // Every door change the board reports becomes a committed fact; an opening no unlock explains is tamper.
-    d.driver.on('door', (e) => this.onDoor(e.compartment, e.open, e.source));
+    d.driver.on('door', (e) => this.onDoor(e.compartment, e.open, e.source, e.ageMs));
     d.driver.on('link', (e) => {
       if (e.state === 'offline') d.bus.alarm('link_offline', '柜子控制板连接中断，正在重连。The lock board link is down; reconnecting.');
     });
@@ -95,10 +96,12 @@ export class CabinetFlows {
     if (!this.ready) throw new CabinetError('LINK_OFFLINE', '柜子正在自检，请稍候。The cabinet is checking itself; please wait.');
   }
 
-  private onDoor(no: number, open: boolean, source: 'event' | 'resync'): void {
+  private onDoor(no: number, open: boolean, source: 'event' | 'resync', ageMs: number): void {
     try {
-      const outcome = recordDoorFact(this.d.store.ctx, { compartmentNo: no, door: open ? 'open' : 'closed', source: source === 'event' ? 'event' : 'poll' });
+      const fact = { compartmentNo: no, door: open ? 'open' : 'closed', source: source === 'event' ? 'event' : 'poll', ageMs } as const;
+      const outcome = recordDoorFact(this.d.store.ctx, fact, this.doors.policy);
       if (outcome.unexplainedOpen && this.ready) {
+        this.d.driver.countTamper();
         this.d.bus.alarm('tamper', `格口 ${no} 的门在没有开锁指令时被打开。Door ${no} opened without an unlock.`, { compartment: no });
       }
       const c = getCompartment(this.d.store.ctx, no);

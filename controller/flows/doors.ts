@@ -15,13 +15,13 @@
 import type { BoardDriver } from '../board/driver.js';
 import type { Config } from '../config.js';
 import type { Actor } from '../domain/types.js';
-import { isOutcomeUnknown } from '../domain/unlock-policy.js';
+import { isOutcomeUnknown, unlockPolicyFrom, type UnlockPolicy, type UnlockPolicySettings } from '../domain/unlock-policy.js';
 import { CabinetError, isCabinetError } from '../errors.js';
 import type { EventBus } from '../events.js';
 import type { Logger } from '../log.js';
 import {
-  claimIntentForSend, createUnlockIntent, DEFAULT_UNLOCK_POLICY, markIntentAcked, markIntentFailed, requireCompartment,
-  transitionCompartment, type CompartmentState, type Store, type UnlockPolicy, type UnlockReason,
+  claimIntentForSend, createUnlockIntent, markIntentAcked, markIntentFailed, requireCompartment,
+  transitionCompartment, type CompartmentState, type Store, type UnlockReason,
 } from '../store/index.js';
 import { crashPoint } from './crash-points.js';
 
@@ -29,7 +29,7 @@ export interface DoorDeps {
   store: Store;
   driver: BoardDriver;
   bus: EventBus;
-  config: Pick<Config, 'unlockTtlMs' | 'doorOpenTimeoutMs' | 'doorLeftOpenMs'> & Partial<Pick<Config, 'unlockMaxPerMinute'>>;
+  config: Pick<Config, 'doorOpenTimeoutMs' | 'doorLeftOpenMs'> & UnlockPolicySettings;
   logger: Logger;
 }
 
@@ -52,11 +52,12 @@ export type OpenOutcome =
 
 export class Doors {
   private readonly log: Logger;
-  private readonly policy: UnlockPolicy;
+  /** The unlock policy, configured once from the settings; the flows and reconciliation use this one. */
+  readonly policy: UnlockPolicy;
 
   constructor(private readonly d: DoorDeps) {
     this.log = d.logger.child({ ns: 'doors' });
-    this.policy = { ...DEFAULT_UNLOCK_POLICY, ttlMs: d.config.unlockTtlMs, maxPerMinute: d.config.unlockMaxPerMinute ?? DEFAULT_UNLOCK_POLICY.maxPerMinute };
+    this.policy = unlockPolicyFrom(d.config);
   }
 
   /**

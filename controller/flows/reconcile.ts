@@ -87,7 +87,7 @@ export async function reconcile(flows: CabinetFlows, deps: FlowDeps, timeoutMs =
     const doorOpen = b.door === 'open';
     const item = b.item === 'present';
     const before = c.door;
-    recordDoorFact(ctx, { compartmentNo: c.no, door: doorOpen ? 'open' : 'closed', source: 'startup' });
+    recordDoorFact(ctx, { compartmentNo: c.no, door: doorOpen ? 'open' : 'closed', source: 'startup' }, flows.doors.policy);
 
     switch (c.state) {
       case 'opening':

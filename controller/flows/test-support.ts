@@ -28,7 +28,10 @@ export interface World {
   adminId: number;
 }
 
-export const CONFIG = { unlockTtlMs: 3000, doorOpenTimeoutMs: 400, doorLeftOpenMs: 60_000, overdueDays: 7 };
+export const CONFIG = {
+  unlockTtlMs: 3000, doorOpenTimeoutMs: 400, doorLeftOpenMs: 60_000, overdueDays: 7,
+  retries: 2, responseTimeoutMs: 150, unlockMaxPerMinute: 20, tamperWindowMs: 10_000,
+};
 
 export async function world(cleanups: Cleanups, simOptions: ConstructorParameters<typeof SimCabinet>[0] = {}): Promise<World> {
   const sim = new SimCabinet(simOptions);

@@ -12,6 +12,7 @@ import { silentLogger } from '../log.js';
 import { applyLayout, getIntent, layoutGrid } from '../store/index.js';
 import { openTestStore } from '../store/test-support.js';
 import { Doors } from './doors.js';
+import { CONFIG } from './test-support.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -27,7 +28,7 @@ async function setUp(unlockTtlMs: number) {
   await driver.start();
   cleanups.push(() => driver.stop());
   await waitFor(() => driver.snapshot().compartments.every((c) => c.door === 'closed'), 'the first status');
-  const doors = new Doors({ store, driver, bus: new EventBus(), config: { unlockTtlMs, doorOpenTimeoutMs: 3000, doorLeftOpenMs: 60_000 }, logger: silentLogger() });
+  const doors = new Doors({ store, driver, bus: new EventBus(), config: { ...CONFIG, unlockTtlMs, doorOpenTimeoutMs: 3000 }, logger: silentLogger() });
   return { board, store, driver, doors };
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SYSTEM_ACTOR, staffActor } from '../domain/types.js';
+import { DEFAULT_UNLOCK_POLICY } from '../domain/unlock-policy.js';
 import { listAudit } from './audit.js';
 import { applyLayout, countByState, getCompartment, layoutGrid, listCompartments, reserveCompartment, transitionCompartment } from './compartments.js';
 import { createRequest } from './requests.js';
@@ -141,10 +142,10 @@ describe('unlock intents and door facts', () => {
     expect(t).toMatchObject({ changed: true, unexplainedOpen: true, fact: { intentId: null } });
     expect(listAudit(s.db, { action: 'door.opened_unexplained' })).toHaveLength(1);
     const actor = staffActor(l.staffId);
-    for (let no = 1; no <= 12; no++) createUnlockIntent(s.ctx, { compartmentNo: no, actor, reason: 'fault_check' });
-    expect(() => createUnlockIntent(s.ctx, { compartmentNo: 13, actor, reason: 'fault_check' })).toThrow(expect.objectContaining({ code: 'UNLOCK_RATE_LIMITED' }));
+    for (let no = 1; no <= DEFAULT_UNLOCK_POLICY.maxPerMinute; no++) createUnlockIntent(s.ctx, { compartmentNo: no, actor, reason: 'fault_check' });
+    expect(() => createUnlockIntent(s.ctx, { compartmentNo: DEFAULT_UNLOCK_POLICY.maxPerMinute + 1, actor, reason: 'fault_check' })).toThrow(expect.objectContaining({ code: 'UNLOCK_RATE_LIMITED' }));
     s.clock.advance(60_001);
-    expect(createUnlockIntent(s.ctx, { compartmentNo: 13, actor, reason: 'fault_check' }).status).toBe('pending');
+    expect(createUnlockIntent(s.ctx, { compartmentNo: DEFAULT_UNLOCK_POLICY.maxPerMinute + 1, actor, reason: 'fault_check' }).status).toBe('pending');
     s.close();
   });
 });

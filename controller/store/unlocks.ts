@@ -8,11 +8,16 @@
  *   markIntentAcked/Failed the board's answer. An ack is not a door opening.
  *   recordDoorFact         what the door did, attributed to the intent that explains it, or to none (tamper)
  *
+ * What the deadline, the cap and the attribution window are is the unlock policy's (domain/unlock-policy.ts);
+ * this file applies it, in one transaction each, and decides nothing of its own. (The default policy is for
+ * tests; the controller passes the one configured from its settings.)
+ *
  * A crash between any two of these leaves rows that `unresolvedIntents` lists at start-up. Unlocks are capped
  * per minute across the cabinet, and a compartment with a live intent refuses another: there is no "open all"
  * and no retry loop here. A new unlock always needs a new decision by the caller.
  */
 import { CabinetError } from '../errors.js';
+import { DEFAULT_UNLOCK_POLICY, explainsOpeningSince, withinRate, type UnlockPolicy } from '../domain/unlock-policy.js';
 import type { Actor, ActorKind } from '../domain/types.js';
 import { appendAudit } from './audit.js';
 import { transitionCompartment, type CompartmentState, type DoorState } from './compartments.js';
@@ -23,16 +28,6 @@ export type IntentStatus = 'pending' | 'sent' | 'acked' | 'failed' | 'expired';
 export type UnlockReason = 'pickup' | 'load' | 'deposit' | 'retrieve' | 'retrieve_materials' | 'staff_open' | 'fault_check';
 export type DoorFactSource = 'event' | 'poll' | 'startup';
 
-export interface UnlockPolicy {
-  /** How long an intent may wait to be sent, ms, 1000–30000. Default 5000. */
-  readonly ttlMs: number;
-  /** Unlock intents allowed per rolling minute across the whole cabinet, 1–60. Default 12. */
-  readonly maxPerMinute: number;
-  /** A door opening this long after its intent was acknowledged is still attributed to it, ms. Default 30000. */
-  readonly attributionWindowMs: number;
-}
-
-export const DEFAULT_UNLOCK_POLICY: UnlockPolicy = Object.freeze({ ttlMs: 5000, maxPerMinute: 12, attributionWindowMs: 30_000 });
 
 export interface UnlockIntent {
   readonly id: number;
@@ -123,7 +118,7 @@ export function createUnlockIntent(
       });
     }
     const recent = ctx.db.prepare<[number], { n: number }>('SELECT count(*) AS n FROM unlock_intents WHERE created_at > ?').get(now - 60_000)?.n ?? 0;
-    if (recent >= policy.maxPerMinute) {
+    if (!withinRate(recent, policy)) {
       appendAudit(ctx.db, now, { actor: args.actor, action: 'unlock.rate_limited', compartmentNo: args.compartmentNo, requestId: args.requestId ?? null, detail: { recent } });
       throw new CabinetError('UNLOCK_RATE_LIMITED', `more than ${policy.maxPerMinute} unlocks in a minute; try again shortly`, {
         compartmentNo: args.compartmentNo,
@@ -247,7 +242,11 @@ export interface DoorFactOutcome {
 /** Records what a door did (from a board event, a poll, or the start-up read) if it differs from what we knew. */
 export function recordDoorFact(
   ctx: StoreContext,
-  args: { compartmentNo: number; door: DoorState; source: DoorFactSource },
+  args: {
+    compartmentNo: number; door: DoorState; source: DoorFactSource;
+    /** How long before now the change may have happened (a poll finding a change), ms; 0 = just now. */
+    ageMs?: number;
+  },
   policy: UnlockPolicy = DEFAULT_UNLOCK_POLICY,
 ): DoorFactOutcome {
   return inTransaction(ctx.db, () => {
@@ -265,7 +264,7 @@ export function recordDoorFact(
              AND NOT EXISTS (SELECT 1 FROM door_events d WHERE d.intent_id = i.id)
            ORDER BY i.id DESC LIMIT 1`,
         )
-        .get(args.compartmentNo, now - policy.attributionWindowMs);
+        .get(args.compartmentNo, explainsOpeningSince(now - (args.ageMs ?? 0), policy));
       intentId = r?.id ?? null;
     }
     const id = Number(

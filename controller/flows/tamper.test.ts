@@ -1,0 +1,116 @@
+/**
+ * Which door openings are tamper: decided once, by the unlock policy configured from the settings
+ * (LOCK_TAMPER_WINDOW_MS), and never from a frame-ordering or polling accident. The board is played by
+ * the test; the store's clock and the driver's Date move together, so no test waits for real minutes.
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createDriver, waitFor } from '../../test/harness.js';
+import { ScriptedBoard } from '../board/scripted-board.js';
+import { staffActor, SYSTEM_ACTOR } from '../domain/types.js';
+import { EventBus, type Alarm } from '../events.js';
+import { silentLogger } from '../log.js';
+import { applyLayout, claimIntentForSend, createUnlockIntent, layoutGrid, listAudit, markIntentAcked } from '../store/index.js';
+import { FakeClock, openTestStore } from '../store/test-support.js';
+import { CabinetFlows } from './cabinet.js';
+import { CONFIG } from './test-support.js';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  vi.useRealTimers();
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+async function setUp(tamperWindowMs: number) {
+  vi.useFakeTimers({ toFake: ['Date'] });
+  vi.setSystemTime(Date.UTC(2026, 0, 5, 2, 0, 0));
+  const clock = new FakeClock(Date.now());
+  const store = openTestStore({ clock });
+  cleanups.push(() => store.close());
+  applyLayout(store.ctx, layoutGrid(1, 24), SYSTEM_ACTOR);
+  const board = new ScriptedBoard();
+  const driver = createDriver(board.endpoint, { pollMs: 60_000, responseTimeoutMs: 100 });
+  const bus = new EventBus();
+  const alarms: Alarm[] = [];
+  bus.on('alarm', (a) => alarms.push(a));
+  const flows = new CabinetFlows({ store, driver, bus, config: { ...CONFIG, tamperWindowMs }, logger: silentLogger() });
+  await driver.start();
+  cleanups.push(() => driver.stop());
+  await waitFor(() => driver.snapshot().compartments.every((c) => c.door === 'closed'), 'the first status');
+  flows.markReady();
+  /** Both clocks forward: the store's and the driver's Date. */
+  const advance = (ms: number) => {
+    clock.advance(ms);
+    vi.setSystemTime(Date.now() + ms);
+  };
+  /** An unlock of a compartment, sent and acknowledged as the door flow records it. */
+  const unlocked = (no: number) => {
+    const i = createUnlockIntent(store.ctx, { compartmentNo: no, actor: staffActor(1), reason: 'staff_open' });
+    claimIntentForSend(store.ctx, i.id, 100 + no);
+    markIntentAcked(store.ctx, i.id);
+    return i;
+  };
+  return { board, driver, store, alarms, advance, unlocked };
+}
+
+const tampers = (alarms: Alarm[]) => alarms.filter((a) => a.kind === 'tamper').map((a) => a.compartment);
+
+describe('LOCK_TAMPER_WINDOW_MS', () => {
+  it('is the attribution window: a door opening 40 s after its unlock is explained by a 60 s window', async () => {
+    const { board, store, alarms, advance, unlocked } = await setUp(60_000);
+    unlocked(3);
+    advance(40_000);
+    board.send(board.doorEvent(3, 'O'));
+    await waitFor(() => listAudit(store.db, { compartmentNo: 3 }).some((a) => a.action.startsWith('door.')), 'the door fact');
+    expect(listAudit(store.db, { compartmentNo: 3 }).map((a) => a.action)).toContain('door.open');
+    expect(tampers(alarms)).toEqual([]);
+  });
+
+  it('…and the same opening is tamper with a 10 s window', async () => {
+    const { board, store, alarms, advance, unlocked } = await setUp(10_000);
+    unlocked(3);
+    advance(40_000);
+    board.send(board.doorEvent(3, 'O'));
+    await waitFor(() => tampers(alarms).length > 0, 'the tamper alarm');
+    expect(tampers(alarms)).toEqual([3]);
+    expect(listAudit(store.db, { compartmentNo: 3 }).map((a) => a.action)).toContain('door.opened_unexplained');
+  });
+});
+
+describe('no phantom tamper', () => {
+  it('from an unlocked door whose DOOR event was lost and which the next poll, long after, finds open', async () => {
+    const { board, driver, store, alarms, advance, unlocked } = await setUp(10_000);
+    unlocked(4);
+    board.doorEvent(4, 'O'); // the board sends it; the frame is lost on the wire
+    advance(40_000); // the next STATUS poll comes much later than the window
+    await driver.resyncAll();
+    await waitFor(() => driver.snapshot().compartments[3]!.door === 'open', 'door 4 open, from STATUS');
+    await waitFor(() => listAudit(store.db, { compartmentNo: 4 }).some((a) => a.action.startsWith('door.')), 'the door fact');
+    expect(tampers(alarms)).toEqual([]);
+    expect(listAudit(store.db, { compartmentNo: 4 }).map((a) => a.action)).toContain('door.open');
+  });
+
+  it('but a door nobody unlocked is still tamper when a poll finds it open', async () => {
+    const { board, driver, alarms, advance } = await setUp(10_000);
+    board.doorEvent(6, 'O'); // lost
+    advance(40_000);
+    await driver.resyncAll();
+    await waitFor(() => tampers(alarms).length > 0, 'the tamper alarm');
+    expect(tampers(alarms)).toEqual([6]);
+  });
+
+  it('from a STATUS reply and the DOOR event in one read: one opening, one alarm at most, no restart alarm', async () => {
+    const { board, driver, alarms } = await setUp(10_000);
+    let together = true;
+    board.script = (cmd, b) => {
+      if (cmd.kind !== 'status' || !together) return undefined;
+      together = false;
+      return [b.reply(cmd), b.doorEvent(7, 'O')];
+    };
+    await driver.resyncAll();
+    await waitFor(() => driver.snapshot().compartments[6]!.door === 'open', 'door 7 open');
+    await driver.resyncAll();
+    await driver.resyncAll();
+    expect(tampers(alarms)).toEqual([7]);
+    expect(alarms.filter((a) => a.kind === 'board_rebooted')).toEqual([]);
+  });
+});
