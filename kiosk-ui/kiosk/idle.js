@@ -2,6 +2,13 @@
  * The idle rule for a public screen: after `idleMs` without a touch or a key, warn for `warnMs` with one big
  * "need more time?" button (WCAG 2.2.1: at least 20 s to extend with a single action), then reset.
  */
+/**
+ * @param {{
+ *   idleMs: number, warnMs: number,
+ *   onWarn: (secondsLeft: number) => void, onCount: (secondsLeft: number) => void,
+ *   onExtend: () => void, onExpire: () => void,
+ * }} options
+ */
 export function createIdle({ idleMs, warnMs, onWarn, onCount, onExtend, onExpire }) {
   /** @type {ReturnType<typeof setTimeout> | null} */
   let idleTimer = null;

@@ -9,11 +9,30 @@
  * Query parameters (for a test or an installation): idle=<s> warn=<s> done=<s> (idle time, warning time,
  * time on the "door open" screen), scanner=below|above|left|right (where the scanner is, for the arrow).
  */
+import { $ } from '../shared/elements.js';
 import { createIdle } from './idle.js';
 import { createVoice } from './sounds.js';
 import { createWedge } from './wedge.js';
 
+/** @import { KioskAnswer, KioskInfo, KioskMessage } from './api-types.js' */
+
+/**
+ * What the answer screen shows: a kiosk route's answer, a serial scan's event, or words of our own when the
+ * controller could not be asked (code HTTP_<status> or NETWORK).
+ * @typedef {{
+ *   ok: boolean, code: string, action?: KioskAnswer['action'], messageZh: string, messageEn: string,
+ *   compartments: number[], retryAfterMs?: number,
+ * }} Shown
+ */
+
+/** @typedef {'home' | 'scan' | 'code' | 'busy' | 'result'} Screen */
+
 const params = new URLSearchParams(location.search);
+/**
+ * @param {string} name
+ * @param {number} def  seconds when the parameter is absent or out of range
+ * @returns {number} milliseconds
+ */
 function seconds(name, def) {
   const v = Number(params.get(name));
   return (Number.isFinite(v) && v > 0 && v <= 3600 ? v : def) * 1000;
@@ -24,24 +43,27 @@ const DONE_MS = seconds('done', 20);
 const CODE_LEN = 8;
 const PHONE_LEN = 4;
 
-const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
 const voice = createVoice();
 
 // ------------------------------------------------------------------ screens
 
+/** @type {readonly Screen[]} */
 const SCREENS = ['home', 'scan', 'code', 'busy', 'result'];
+/** @type {Screen} */
 let screen = 'home';
 /** What 重听 says on the current screen. */
 let screenClips = ['welcome', 'prompt'];
 let busy = false;
 
+/** @param {Screen} name */
 function show(name) {
   screen = name;
-  for (const s of SCREENS) $(`screen-${s}`).hidden = s !== name;
+  for (const s of SCREENS) $(`#screen-${s}`, HTMLElement).hidden = s !== name;
   document.body.dataset.screen = name;
   window.scrollTo(0, 0);
 }
 
+/** @param {string[]} clips */
 function speak(clips) {
   screenClips = clips;
   voice.say(clips);
@@ -88,8 +110,13 @@ function clearEntry() {
   if (screen === 'code') renderEntry();
 }
 
+/**
+ * @param {string} boxesId
+ * @param {string} value  what is typed so far
+ * @param {boolean} active  the cursor is in these boxes
+ */
 function fillBoxes(boxesId, value, active) {
-  const boxes = $(boxesId).querySelectorAll('.box');
+  const boxes = $(`#${boxesId}`, HTMLElement).querySelectorAll('.box');
   boxes.forEach((b, i) => {
     b.textContent = value[i] ?? '';
     b.classList.toggle('filled', i < value.length);
@@ -101,28 +128,29 @@ function renderEntry() {
   const onCode = entry.step === 'code';
   fillBoxes('boxes-code', entry.code, onCode);
   fillBoxes('boxes-phone', entry.phone, !onCode);
-  $('field-code').dataset.active = String(onCode);
-  $('field-phone').dataset.active = String(!onCode);
-  $('code-step').innerHTML = onCode
+  $('#field-code', HTMLElement).dataset.active = String(onCode);
+  $('#field-phone', HTMLElement).dataset.active = String(!onCode);
+  $('#code-step', HTMLElement).innerHTML = onCode
     ? '第 1 步，共 2 步<span class="en">Step 1 of 2</span>'
     : '第 2 步，共 2 步<span class="en">Step 2 of 2</span>';
-  $('code-title').innerHTML = onCode
+  $('#code-title', HTMLElement).innerHTML = onCode
     ? '请输入 8 位取件码<span class="en">Enter the 8-digit pickup code</span>'
     : '请输入手机号后 4 位<span class="en">Enter the last 4 digits of your phone number</span>';
   const len = onCode ? CODE_LEN : PHONE_LEN;
   const typed = onCode ? entry.code.length : entry.phone.length;
   const left = len - typed;
-  $('code-count').innerHTML = left > 0
+  $('#code-count', HTMLElement).innerHTML = left > 0
     ? `已输入 ${typed} 位，还差 ${left} 位<span class="en">${typed} typed, ${left} to go</span>`
     : onCode
       ? '取件码已输完，请按“下一步”<span class="en">Code complete: press Next</span>'
       : '已输完，请按“开柜门”<span class="en">Done: press Open</span>';
-  const ok = /** @type {HTMLButtonElement} */ ($('key-ok'));
+  const ok = $('#key-ok', HTMLButtonElement);
   ok.disabled = left > 0;
-  $('key-ok-zh').textContent = onCode ? '下一步' : '开柜门';
-  $('key-ok-en').textContent = onCode ? 'Next' : 'Open';
+  $('#key-ok-zh', HTMLElement).textContent = onCode ? '下一步' : '开柜门';
+  $('#key-ok-en', HTMLElement).textContent = onCode ? 'Next' : 'Open';
 }
 
+/** @param {string} d  one digit */
 function pressDigit(d) {
   if (busy) return;
   voice.tone(); // never the digit itself
@@ -160,7 +188,12 @@ function pressOk() {
 
 const OFFLINE_EN = 'The cabinet cannot be reached right now. Please try again shortly.';
 
-/** POST to a kiosk endpoint; always resolves to something to show. */
+/**
+ * POST to a kiosk endpoint; always resolves to something to show.
+ * @param {string} path
+ * @param {object} body
+ * @returns {Promise<Shown>}
+ */
 async function post(path, body) {
   try {
     const res = await fetch(path, {
@@ -169,9 +202,10 @@ async function post(path, body) {
       body: JSON.stringify(body),
       signal: AbortSignal.timeout(20_000),
     });
+    /** @type {unknown} */
     const json = await res.json().catch(() => null);
-    if (res.ok && json && typeof json.code === 'string') return json;
-    const message = String(json?.error?.message ?? '');
+    if (res.ok && isAnswer(json)) return json;
+    const message = errorMessage(json);
     const [zh, en] = message.includes(' / ') ? message.split(' / ') : [message, ''];
     return {
       ok: false, code: `HTTP_${res.status}`, compartments: [],
@@ -185,6 +219,30 @@ async function post(path, body) {
   }
 }
 
+/**
+ * A kiosk answer (door-routes.ts kioskAnswerSchema): the server's schema vouches for the rest once `code` is there.
+ * @param {unknown} json
+ * @returns {json is KioskAnswer}
+ */
+function isAnswer(json) {
+  return typeof json === 'object' && json !== null && 'code' in json && typeof json.code === 'string';
+}
+
+/**
+ * The message of an error answer ({ error: { message } }), or ''.
+ * @param {unknown} json
+ */
+function errorMessage(json) {
+  if (typeof json !== 'object' || json === null || !('error' in json)) return '';
+  const e = json.error;
+  return typeof e === 'object' && e !== null && 'message' in e ? String(e.message ?? '') : '';
+}
+
+/**
+ * @param {string} path
+ * @param {object} body
+ * @param {'qr' | 'code'} kind  scanned here, or typed
+ */
 async function ask(path, body, kind) {
   busy = true;
   show('busy');
@@ -194,6 +252,7 @@ async function ask(path, body, kind) {
   showAnswer(answer, kind);
 }
 
+/** @param {string} text */
 function onScan(text) {
   if (busy) return;
   void ask('/api/kiosk/scan', { text: text.slice(0, 512) }, 'qr');
@@ -205,7 +264,10 @@ function onScan(text) {
 let doneTimer = null;
 /** @type {ReturnType<typeof setInterval> | null} */
 let waitTimer = null;
-/** Doors this answer opened that are still open. */
+/**
+ * Doors this answer opened that are still open.
+ * @type {Set<number>}
+ */
 let openDoors = new Set();
 
 function stopResultTimers() {
@@ -215,12 +277,21 @@ function stopResultTimers() {
   openDoors = new Set();
 }
 
+/**
+ * @param {Element} el
+ * @param {string} id  the symbol to show
+ */
 function icon(el, id) {
   el.innerHTML = `<use href="#${id}"/>`;
 }
 
 const NEEDS_STAFF = new Set(['LOCKED', 'CABINET_FULL', 'NOT_OPENED', 'OUT_OF_ORDER', 'NETWORK']);
 
+/**
+ * @param {Shown} a
+ * @param {'qr' | 'code'} kind
+ * @returns {string[]}
+ */
 function clipsFor(a, kind) {
   switch (a.code) {
     case 'OPENED': return [a.action === 'dropoff' ? 'deposit' : 'opened'];
@@ -233,6 +304,7 @@ function clipsFor(a, kind) {
   }
 }
 
+/** @param {number} ms */
 function waitWords(ms) {
   const s = Math.max(0, Math.ceil(ms / 1000));
   const m = Math.floor(s / 60);
@@ -247,35 +319,41 @@ function waitWords(ms) {
  * Show what the controller answered (a typed code, a scan here, or the serial scanner's scan):
  * in words, with an icon and a headline, never by colour alone.
  */
+/**
+ * @param {Shown} a
+ * @param {'qr' | 'code'} kind
+ */
 function showAnswer(a, kind) {
   clearEntry();
   stopResultTimers();
   hideWarning();
   const opened = a.ok === true && a.code === 'OPENED';
-  const panel = $('result-panel');
+  const panel = $('#result-panel', HTMLElement);
   panel.dataset.outcome = opened ? 'opened' : 'refused';
   panel.dataset.code = a.code;
-  icon($('result-icon'), opened ? 'i-ok' : 'i-warn');
-  $('result-head').innerHTML = opened
+  icon($('#result-icon', SVGSVGElement), opened ? 'i-ok' : 'i-warn');
+  $('#result-head', HTMLElement).innerHTML = opened
     ? '柜门已打开<span class="en">The door is open</span>'
     : '没有打开柜门<span class="en">No door was opened</span>';
   const nos = Array.isArray(a.compartments) ? a.compartments : [];
-  $('result-doors').hidden = !(opened && nos.length > 0);
-  $('result-nos').textContent = nos.join('、');
-  $('result-zh').textContent = a.messageZh ?? '';
-  $('result-en').textContent = a.messageEn ?? '';
-  $('result-help').hidden = opened || !(NEEDS_STAFF.has(a.code) || a.code.startsWith('HTTP_'));
-  $('result-retry').hidden = opened;
-  $('result-retry').lastElementChild.innerHTML = kind === 'qr'
+  $('#result-doors', HTMLElement).hidden = !(opened && nos.length > 0);
+  $('#result-nos', HTMLElement).textContent = nos.join('、');
+  $('#result-zh', HTMLElement).textContent = a.messageZh ?? '';
+  $('#result-en', HTMLElement).textContent = a.messageEn ?? '';
+  $('#result-help', HTMLElement).hidden = opened || !(NEEDS_STAFF.has(a.code) || a.code.startsWith('HTTP_'));
+  const retry = $('#result-retry', HTMLElement);
+  retry.hidden = opened;
+  $(':scope > :last-child', Element, retry).innerHTML = kind === 'qr'
     ? '改为输入取件码<span class="en">Type the code instead</span>'
     : '重新输入取件码<span class="en">Type the code again</span>';
-  $('result-home-zh').textContent = opened ? '完成' : '返回首页';
-  $('result-home-en').textContent = opened ? 'Done' : 'Back to start';
+  $('#result-home-zh', HTMLElement).textContent = opened ? '完成' : '返回首页';
+  $('#result-home-en', HTMLElement).textContent = opened ? 'Done' : 'Back to start';
 
-  const wait = $('result-wait');
-  wait.hidden = !(a.code === 'LOCKED' && typeof a.retryAfterMs === 'number');
-  if (!wait.hidden) {
-    const until = Date.now() + a.retryAfterMs;
+  const wait = $('#result-wait', HTMLElement);
+  const retryAfterMs = a.code === 'LOCKED' ? a.retryAfterMs : undefined;
+  wait.hidden = typeof retryAfterMs !== 'number';
+  if (typeof retryAfterMs === 'number') {
+    const until = Date.now() + retryAfterMs;
     wait.innerHTML = waitWords(until - Date.now());
     waitTimer = setInterval(() => {
       wait.innerHTML = waitWords(until - Date.now());
@@ -283,7 +361,7 @@ function showAnswer(a, kind) {
     }, 1000);
   }
 
-  const auto = $('result-auto');
+  const auto = $('#result-auto', HTMLElement);
   auto.hidden = !opened;
   if (opened) {
     // the task is done: no warning, back to the start after a while (sooner once the doors are shut)
@@ -299,8 +377,8 @@ function showAnswer(a, kind) {
     doneTimer = setInterval(tick, 250);
     resultDoneSooner = () => {
       until = Math.min(until, Date.now() + 5000);
-      $('result-zh').textContent = '柜门已关好，谢谢！';
-      $('result-en').textContent = 'The door is closed. Thank you!';
+      $('#result-zh', HTMLElement).textContent = '柜门已关好，谢谢！';
+      $('#result-en', HTMLElement).textContent = 'The door is closed. Thank you!';
       tick();
     };
   } else {
@@ -310,8 +388,13 @@ function showAnswer(a, kind) {
   speak(clipsFor(a, kind));
 }
 
+/** @type {() => void} */
 let resultDoneSooner = () => undefined;
 
+/**
+ * @param {number} no
+ * @param {string} door
+ */
 function onDoor(no, door) {
   if (screen !== 'result' || !openDoors.has(no) || door !== 'closed') return;
   openDoors.delete(no);
@@ -324,13 +407,13 @@ const idle = createIdle({
   idleMs: IDLE_MS,
   warnMs: WARN_MS,
   onWarn(left) {
-    $('idle-count').innerHTML = countWords(left);
-    $('idle-warning').hidden = false;
+    $('#idle-count', HTMLElement).innerHTML = countWords(left);
+    $('#idle-warning', HTMLElement).hidden = false;
     document.body.dataset.warning = 'true';
     voice.say(['more-time']);
   },
   onCount(left) {
-    $('idle-count').innerHTML = countWords(left);
+    $('#idle-count', HTMLElement).innerHTML = countWords(left);
   },
   onExtend() {
     hideWarning();
@@ -340,12 +423,13 @@ const idle = createIdle({
   },
 });
 
+/** @param {number} left  seconds */
 function countWords(left) {
   return `${left} 秒后回到首页，已输入的内容会清除<span class="en">Back to the start in ${left} s; what you typed will be cleared</span>`;
 }
 
 function hideWarning() {
-  $('idle-warning').hidden = true;
+  $('#idle-warning', HTMLElement).hidden = true;
   delete document.body.dataset.warning;
 }
 
@@ -357,7 +441,7 @@ let link = 'connecting';
 function renderLink() {
   const ok = wsUp && link === 'online';
   document.body.dataset.link = ok ? 'online' : 'offline';
-  $('link-banner').hidden = ok;
+  $('#link-banner', HTMLElement).hidden = ok;
   if (ok) return;
   let zh;
   let en;
@@ -371,8 +455,8 @@ function renderLink() {
     zh = '柜子暂时离线，现在不能开门，正在自动重连。恢复后，扫码和输入取件码都可以照常使用；急需请联系工作人员。';
     en = 'The cabinet is offline and cannot open doors now; it is reconnecting. Once it is back, scanning and typing your code work as usual.';
   }
-  $('link-zh').textContent = zh;
-  $('link-en').textContent = en;
+  $('#link-zh', HTMLElement).textContent = zh;
+  $('#link-en', HTMLElement).textContent = en;
 }
 
 let backoff = 1000;
@@ -384,6 +468,7 @@ function connect() {
     renderLink();
   };
   ws.onmessage = (ev) => {
+    /** @type {KioskMessage} what /ws/kiosk sends (controller/http/live.ts) */
     let m;
     try {
       m = JSON.parse(String(ev.data));
@@ -417,7 +502,7 @@ function connect() {
 }
 
 function refreshSubmitQr() {
-  const img = /** @type {HTMLImageElement} */ ($('submit-qr'));
+  const img = $('#submit-qr', HTMLImageElement);
   img.src = `/api/kiosk/submit-qr.svg?t=${Date.now()}`;
 }
 
@@ -425,6 +510,7 @@ async function loadInfo() {
   try {
     const res = await fetch('/api/kiosk/info', { signal: AbortSignal.timeout(10_000) });
     if (!res.ok) return;
+    /** @type {KioskInfo} GET /api/kiosk/info */
     const info = await res.json();
     if (!wsUp) return;
     link = String(info.link ?? link);
@@ -436,6 +522,10 @@ async function loadInfo() {
 
 // ------------------------------------------------------------------ input
 
+/**
+ * @param {string} key  KeyboardEvent.key
+ * @returns {boolean} whether the screen used it
+ */
 function onKey(key) {
   if (idle.warning) return true;
   if (busy) return true;
@@ -463,15 +553,18 @@ function onKey(key) {
 const wedge = createWedge({ onScan, onKey });
 
 function placeScanner() {
-  const where = ['below', 'above', 'left', 'right'].includes(params.get('scanner') ?? '') ? params.get('scanner') : 'below';
-  document.body.dataset.scanner = where;
-  const words = {
+  /** @type {Readonly<Record<string, readonly [string, string]>>} */
+  const WHERE = {
     below: ['扫描口在屏幕下方', 'The scanner is below the screen'],
     above: ['扫描口在屏幕上方', 'The scanner is above the screen'],
     left: ['扫描口在屏幕左边', 'The scanner is left of the screen'],
     right: ['扫描口在屏幕右边', 'The scanner is right of the screen'],
-  }[where];
-  $('scanner-where').innerHTML = `${words[0]}<span class="en">${words[1]}</span>`;
+  };
+  const asked = params.get('scanner') ?? '';
+  const where = ['below', 'above', 'left', 'right'].includes(asked) ? asked : 'below';
+  document.body.dataset.scanner = where;
+  const words = WHERE[where] ?? ['', ''];
+  $('#scanner-where', HTMLElement).innerHTML = `${words[0]}<span class="en">${words[1]}</span>`;
 }
 
 function start() {
@@ -481,25 +574,25 @@ function start() {
     wedge.handle(e);
   });
   document.addEventListener('pointerdown', () => idle.touch(), { capture: true });
-  $('keypad').addEventListener('click', (e) => {
-    const key = /** @type {HTMLElement} */ (e.target).closest('[data-key]');
-    if (!key || /** @type {HTMLButtonElement} */ (key).disabled) return;
+  $('#keypad', HTMLElement).addEventListener('click', (e) => {
+    const key = e.target instanceof Element ? e.target.closest('[data-key]') : null;
+    if (!key || (key instanceof HTMLButtonElement && key.disabled)) return;
     const k = key.getAttribute('data-key');
     if (k === 'del') pressDelete();
     else if (k === 'ok') pressOk();
     else if (k) pressDigit(k);
   });
   document.addEventListener('click', (e) => {
-    const el = /** @type {HTMLElement} */ (e.target).closest('[data-action]');
+    const el = e.target instanceof Element ? e.target.closest('[data-action]') : null;
     if (!el) return;
     const action = el.getAttribute('data-action');
     if (action === 'home') goHome({ greet: screen === 'code' || screen === 'scan' });
     else if (action === 'code') goCode();
   });
-  $('go-scan').addEventListener('click', goScan);
-  $('go-code').addEventListener('click', goCode);
-  $('replay').addEventListener('click', () => voice.say(screenClips));
-  $('more-time').addEventListener('click', () => idle.touch());
+  $('#go-scan', HTMLElement).addEventListener('click', goScan);
+  $('#go-code', HTMLElement).addEventListener('click', goCode);
+  $('#replay', HTMLElement).addEventListener('click', () => voice.say(screenClips));
+  $('#more-time', HTMLElement).addEventListener('click', () => idle.touch());
   voice.preload();
   renderLink();
   goHome({ greet: true });

@@ -7,7 +7,10 @@
  * --autoplay-policy=no-user-gesture-required. A refused play is not an error: the words are on the screen.
  */
 
-/** Clip name → the words it says (kept in step with sounds/make-sounds.sh). */
+/**
+ * Clip name → the words it says (kept in step with sounds/make-sounds.sh).
+ * @type {Readonly<Record<string, string>>}
+ */
 export const CLIPS = {
   welcome: '欢迎',
   prompt: '请扫码或输入取件码',
@@ -27,6 +30,7 @@ export const CLIPS = {
 
 const BASE = '/ui/kiosk/sounds/';
 
+/** @param {{ volume?: number }} [options] */
 export function createVoice({ volume = 1 } = {}) {
   /** @type {Map<string, HTMLAudioElement>} */
   const cache = new Map();
@@ -37,6 +41,7 @@ export function createVoice({ volume = 1 } = {}) {
   /** @type {AudioContext | null} */
   let tones = null;
 
+  /** @param {string} name */
   function clip(name) {
     let a = cache.get(name);
     if (!a) {
@@ -57,6 +62,7 @@ export function createVoice({ volume = 1 } = {}) {
     }
   }
 
+  /** @param {number} gen  the say() this belongs to; a later say() makes it stale */
   function next(gen) {
     if (gen !== generation) return;
     const name = queue.shift();
@@ -79,6 +85,7 @@ export function createVoice({ volume = 1 } = {}) {
 
   return {
     /** Say these clips in order, interrupting whatever is playing; remembered for replay. */
+    /** @param {readonly string[]} list */
     say(list) {
       stop();
       lastList = list.filter((n) => n in CLIPS);

@@ -5,6 +5,12 @@
  * (or Tab, or nothing) is a scan. Anything else is handed on, key by key, as typed by a person; `onKey` answers
  * whether it used the key (Space, and Enter on a focused button, keep their usual meaning otherwise).
  */
+/**
+ * @param {{
+ *   onScan: (text: string) => void, onKey: (key: string) => boolean,
+ *   gapMs?: number, minLength?: number, now?: () => number,
+ * }} options
+ */
 export function createWedge({ onScan, onKey, gapMs = 60, minLength = 12, now = () => performance.now() }) {
   /** @type {string[]} */
   let buf = [];
