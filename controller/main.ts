@@ -43,7 +43,7 @@ export interface Controller {
 }
 
 /** The endpoint LOCK_PORT names; for 'sim', also the embedded simulator it talks to. */
-function endpointFor(config: Config): { endpoint: Endpoint; cabinet: SimCabinet | null } {
+export function endpointFor(config: Config): { endpoint: Endpoint; cabinet: SimCabinet | null } {
   if (config.lockPort === 'sim') {
     const cabinet = new SimCabinet({
       layout: { boards: config.layout.boards.length, channels: config.layout.boards[0]!.channels },

@@ -103,6 +103,10 @@ async function main(argv: string[]): Promise<number> {
       return backup(rest);
     case 'restore':
       return restore(rest);
+    case 'doctor': {
+      const { runDoctorCli } = await import('./doctor-cli.js');
+      return runDoctorCli(rest);
+    }
     case '--help':
     case '-h':
     case 'help':
