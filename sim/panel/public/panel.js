@@ -1,25 +1,91 @@
 // Cabinet simulator panel: live view over /ws, commands through the HTTP API. No build step.
 'use strict';
 
+/**
+ * What the panel reads, as sim/panel/server.ts sends it (PanelMessage, and CabinetSnapshot in sim/cabinet.ts): only
+ * the fields the panel uses. Keep them in step when those change.
+ *
+ * @typedef {{
+ *   n: number, addr: number, channel: number, doorOpen: boolean, item: boolean, doorLevel: 'C' | 'O',
+ *   lockReleased: boolean, led: 'OFF' | 'ON' | 'BLINK', unlocks: number,
+ *   jammed: boolean, stuckSensor: 'C' | 'O' | null, coilFault: 'NONE' | 'COIL_OPEN' | 'COIL_SHORT',
+ * }} SimCompartment
+ * @typedef {{ addr: number, firmware: string, eventCounter: number, boots: number, online: boolean }} SimBoard
+ * @typedef {{
+ *   dropToBoard: number, dropToController: number, corruptToBoard: number, corruptToController: number,
+ *   delayMs: number, pacing: boolean,
+ * }} SimLinkFaults
+ * @typedef {{
+ *   framesReceived: number, repliesSent: number, eventsSent: number, naksSent: number, badCrc: number,
+ *   undecodable: number, notForMe: number, duplicates: number, overlongLines: number, ignoredWhileDisconnected: number,
+ *   unlocksExecuted: Record<number, number>,
+ *   dropped: { toBoard: number, toController: number }, corrupted: { toBoard: number, toController: number },
+ * }} SimCounters
+ * @typedef {{
+ *   layout: { text: string }, polarity: string, baudRate: number, springMs: number, autoCloseMs: number | null,
+ *   connected: boolean, disconnectMode: 'drop' | 'silent' | null, faults: SimLinkFaults,
+ *   boards: SimBoard[], compartments: SimCompartment[],
+ *   links: { id: string, kind: string, description: string }[],
+ *   endpoints: { role: string, address: string, connected: boolean, error?: string }[],
+ *   counters: SimCounters,
+ * }} SimSnapshot
+ * @typedef {{ at: number, dir: 'in' | 'out', link: string, text: string, fate: string, note?: string }} SimFrame
+ * @typedef {{ type: 'snapshot', state: SimSnapshot, frames: SimFrame[] }
+ *   | { type: 'state', state: SimSnapshot }
+ *   | { type: 'frames', frames: SimFrame[], skipped: number }
+ *   | { type: 'scan', text: string }} PanelMessage
+ */
+
 (function () {
-  const $ = (sel) => document.querySelector(sel);
+  /**
+   * The panel's element for `sel`, which must be a `type`; a missing one is an error that names it.
+   * @template {Element} T
+   * @param {string} sel
+   * @param {{ new (): T, prototype: T }} type
+   * @returns {T}
+   */
+  function $(sel, type) {
+    const found = document.querySelector(sel);
+    if (!found) throw new Error(`panel element ${sel} is missing`);
+    if (!(found instanceof type)) throw new Error(`panel element ${sel} is a <${found.tagName.toLowerCase()}>, not the ${type.name} expected`);
+    return found;
+  }
+  /** @type {SimSnapshot | null} */
   let state = null;
+  /** @type {number | null} */
   let selected = null;
   const LOG_MAX = 500;
 
+  /**
+   * @template {keyof HTMLElementTagNameMap} K
+   * @param {K} tag
+   * @param {Record<string, string | ((ev: Event) => void)> | null} attrs  on* keys are listeners
+   * @param {...(Node | string | number | null | undefined)} children
+   * @returns {HTMLElementTagNameMap[K]}
+   */
   function el(tag, attrs, ...children) {
     const e = document.createElement(tag);
     for (const [k, v] of Object.entries(attrs || {})) {
-      if (k === 'class') e.className = v;
-      else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
-      else e.setAttribute(k, v);
+      if (k === 'class' && typeof v === 'string') e.className = v;
+      else if (k.startsWith('on') && typeof v === 'function') e.addEventListener(k.slice(2), v);
+      else e.setAttribute(k, String(v));
     }
     for (const c of children) if (c !== null && c !== undefined) e.append(c instanceof Node ? c : String(c));
     return e;
   }
+  /**
+   * @param {string} zh
+   * @param {string} en
+   */
   const bi = (zh, en) => [zh + ' ', el('span', { class: 'en' }, en)];
 
   // ---- API ----------------------------------------------------------------------------------
+  /**
+   * POST a command; the answer's `state` (when there is one) is drawn. Failures are shown and answer null.
+   * @param {string} path
+   * @param {object} [body]
+   * @returns {Promise<{ state?: SimSnapshot, delivered?: number } | null>}
+   */
   async function api(path, body) {
     try {
       const res = await fetch(path, {
@@ -27,6 +93,7 @@
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify(body || {}),
       });
+      /** @type {{ error?: { code?: string, message?: string }, state?: SimSnapshot, delivered?: number }} the panel API's answer */
       const json = await res.json().catch(() => ({}));
       if (!res.ok) {
         const err = json.error || {};
@@ -36,14 +103,19 @@
       if (json.state) render(json.state);
       return json;
     } catch (e) {
-      toast('无法连接模拟器 Cannot reach the simulator: ' + e.message);
+      toast('无法连接模拟器 Cannot reach the simulator: ' + (e instanceof Error ? e.message : String(e)));
       return null;
     }
   }
 
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
   let toastTimer;
+  /**
+   * @param {string} text
+   * @param {boolean} [info]  news, not a failure
+   */
   function toast(text, info) {
-    const t = $('#toast');
+    const t = $('#toast', HTMLElement);
     t.textContent = text;
     t.className = info ? 'info' : '';
     t.hidden = false;
@@ -52,9 +124,10 @@
   }
 
   // ---- rendering ----------------------------------------------------------------------------
+  /** @param {SimSnapshot} s */
   function render(s) {
     state = s;
-    $('#summary').textContent =
+    $('#summary', HTMLElement).textContent =
       `布局 layout ${s.layout.text} · 门磁 polarity ${s.polarity.toUpperCase()} · ${s.baudRate} Bd · ` +
       `弹开 spring ${s.springMs} ms · 自动关门 auto-close ${s.autoCloseMs === null ? '关 off' : s.autoCloseMs + ' ms'}`;
     renderBoards(s);
@@ -64,8 +137,9 @@
     renderCounters(s.counters);
   }
 
+  /** @param {SimSnapshot} s */
   function renderBoards(s) {
-    const root = $('#boards');
+    const root = $('#boards', HTMLElement);
     root.replaceChildren();
     for (const b of s.boards) {
       const cells = el('div', { class: 'cells' });
@@ -79,6 +153,7 @@
     }
   }
 
+  /** @param {SimCompartment} c */
   function cell(c) {
     const fault = c.jammed || c.stuckSensor || c.coilFault !== 'NONE';
     const badges = el('div', { class: 'badges' });
@@ -87,14 +162,15 @@
     if (c.stuckSensor) badges.append(el('span', { class: 'badge' }, `门磁卡 stuck ${c.stuckSensor}`));
     if (c.coilFault !== 'NONE') badges.append(el('span', { class: 'badge' }, `线圈 ${c.coilFault}`));
     const ledMark = { OFF: '○', ON: '●', BLINK: '●' }[c.led];
-    const stop = (fn) => (ev) => { ev.stopPropagation(); fn(); };
+    /** @param {() => void} fn */
+    const stop = (fn) => (/** @type {Event} */ ev) => { ev.stopPropagation(); fn(); };
     return el('div', {
       class: 'cell' + (c.doorOpen ? ' open' : '') + (fault ? ' fault' : '') + (selected === c.n ? ' selected' : ''),
       tabindex: '0',
       role: 'button',
       'aria-label': `格口 ${c.n} ${c.doorOpen ? '门开' : '门关'} ${c.item ? '有件' : '空'}`,
       onclick: () => select(c.n),
-      onkeydown: (ev) => { if (ev.key === 'Enter' || ev.key === ' ') { ev.preventDefault(); select(c.n); } },
+      onkeydown: (ev) => { if (ev instanceof KeyboardEvent && (ev.key === 'Enter' || ev.key === ' ')) { ev.preventDefault(); select(c.n); } },
     },
     el('span', { class: 'led ' + c.led, title: 'LED ' + c.led }, ledMark),
     el('div', { class: 'num' }, c.n),
@@ -106,6 +182,7 @@
       c.doorOpen ? el('button', { onclick: stop(() => api(`/api/compartments/${c.n}/${c.item ? 'take' : 'put'}`)) }, c.item ? '取 take' : '放 put') : null));
   }
 
+  /** @param {number} n */
   function select(n) {
     selected = n;
     if (state) render(state);
@@ -113,32 +190,40 @@
 
   function renderDetail() {
     const c = state && selected ? state.compartments.find((x) => x.n === selected) : null;
-    $('#sel-n').textContent = c ? String(c.n) : '—';
-    $('#sel-info').textContent = c
+    $('#sel-n', HTMLElement).textContent = c ? String(c.n) : '—';
+    $('#sel-info', HTMLElement).textContent = c
       ? `板 board ${c.addr} · 通道 channel ${c.channel} · 门 door ${c.doorOpen ? '开 open' : '关 closed'} (读数 level ${c.doorLevel}) · ` +
         `${c.item ? '有件 item' : '空 empty'} · LED ${c.led} · 开锁次数 unlocks ${c.unlocks}`
       : '未选择 nothing selected';
-    for (const b of document.querySelectorAll('#detail button, #detail input, #detail select')) b.disabled = !c;
+    for (const b of document.querySelectorAll('#detail button, #detail input, #detail select')) {
+      if (b instanceof HTMLButtonElement || b instanceof HTMLInputElement || b instanceof HTMLSelectElement) b.disabled = !c;
+    }
     if (!c) return;
-    $('#f-jammed').checked = c.jammed;
-    $('#f-stuck').value = c.stuckSensor || '';
-    $('#f-coil').value = c.coilFault;
+    $('#f-jammed', HTMLInputElement).checked = c.jammed;
+    $('#f-stuck', HTMLSelectElement).value = c.stuckSensor || '';
+    $('#f-coil', HTMLSelectElement).value = c.coilFault;
   }
 
-  const pct = (x) => String(Math.round(x * 1000) / 10);
+  const pct = (/** @type {number} */ x) => String(Math.round(x * 1000) / 10);
+  /** @param {SimSnapshot} s */
   function renderWire(s) {
     const f = s.faults;
-    const set = (id, v) => { const e = $(id); if (document.activeElement !== e) e.value = v; };
+    /**
+     * @param {string} id
+     * @param {string} v
+     */
+    const set = (id, v) => { const e = $(id, HTMLInputElement); if (document.activeElement !== e) e.value = v; };
     set('#w-drop-in', pct(f.dropToBoard));
     set('#w-drop-out', pct(f.dropToController));
     set('#w-cor-in', pct(f.corruptToBoard));
     set('#w-cor-out', pct(f.corruptToController));
     set('#w-delay', String(f.delayMs));
-    $('#w-pacing').checked = f.pacing;
+    $('#w-pacing', HTMLInputElement).checked = f.pacing;
   }
 
+  /** @param {SimSnapshot} s */
   function renderLinks(s) {
-    const conn = $('#conn');
+    const conn = $('#conn', HTMLElement);
     conn.replaceChildren(...(s.connected ? bi('已连接', 'connected') : bi(s.disconnectMode === 'silent' ? '静默' : '已断开', s.disconnectMode === 'silent' ? 'silent' : 'disconnected')));
     conn.className = 'pill ' + (s.connected ? 'up' : 'down');
     const lines = [];
@@ -146,10 +231,11 @@
       lines.push(`${e.role === 'bus' ? '总线 bus' : '扫码 scanner'} ${e.address}: ${e.connected ? '已连 connected' : '等待 waiting'}${e.error ? ' — ' + e.error : ''}`);
     }
     for (const l of s.links.filter((x) => x.kind === 'inprocess')) lines.push(`总线 bus ${l.id}: ${l.description}`);
-    $('#links').replaceChildren(...lines.map((t) => el('div', {}, t)));
-    if (lines.length === 0) $('#links').textContent = '无连接 no links';
+    $('#links', HTMLElement).replaceChildren(...lines.map((t) => el('div', {}, t)));
+    if (lines.length === 0) $('#links', HTMLElement).textContent = '无连接 no links';
   }
 
+  /** @type {[keyof SimCounters, string, string][]} */
   const COUNTER_LABELS = [
     ['framesReceived', '收到帧', 'frames received'],
     ['repliesSent', '应答', 'replies'],
@@ -162,21 +248,24 @@
     ['overlongLines', '超长行', 'over-long lines'],
     ['ignoredWhileDisconnected', '断开时忽略', 'ignored (disconnected)'],
   ];
+  /** @param {SimCounters} c */
   function renderCounters(c) {
     const total = Object.values(c.unlocksExecuted).reduce((a, b) => a + b, 0);
-    const rows = COUNTER_LABELS.map(([k, zh, en]) => [zh, en, c[k]]);
+    /** @type {[string, string, string | number][]} */
+    const rows = COUNTER_LABELS.map(([k, zh, en]) => { const v = c[k]; return [zh, en, typeof v === 'number' ? v : String(v)]; });
     rows.push(['开锁执行', 'unlocks executed', total]);
     rows.push(['丢帧 →板/→主机', 'dropped in/out', `${c.dropped.toBoard} / ${c.dropped.toController}`]);
     rows.push(['误码 →板/→主机', 'corrupted in/out', `${c.corrupted.toBoard} / ${c.corrupted.toController}`]);
-    $('#counters').replaceChildren(...rows.map(([zh, en, v]) => el('tr', {}, el('td', {}, ...bi(zh, en)), el('td', {}, v))));
+    $('#counters', HTMLTableElement).replaceChildren(...rows.map(([zh, en, v]) => el('tr', {}, el('td', {}, ...bi(zh, en)), el('td', {}, v))));
   }
 
   // ---- frame log ----------------------------------------------------------------------------
   const BAD = new Set(['dropped', 'corrupted', 'bad-crc', 'undecodable', 'nak', 'ignored', 'unsent']);
+  /** @param {readonly SimFrame[]} frames */
   function addFrames(frames) {
-    if ($('#log-pause').checked) return;
-    const body = $('#log tbody');
-    const filter = $('#log-filter').value.trim().toLowerCase();
+    if ($('#log-pause', HTMLInputElement).checked) return;
+    const body = $('#log tbody', HTMLTableSectionElement);
+    const filter = $('#log-filter', HTMLInputElement).value.trim().toLowerCase();
     for (const f of frames) {
       if (filter && !(f.text + ' ' + f.fate + ' ' + f.link).toLowerCase().includes(filter)) continue;
       const t = new Date(f.at);
@@ -193,31 +282,37 @@
 
   // ---- controls -----------------------------------------------------------------------------
   for (const b of document.querySelectorAll('#detail button[data-act]')) {
+    if (!(b instanceof HTMLButtonElement)) continue;
     b.addEventListener('click', () => selected && api(`/api/compartments/${selected}/${b.dataset.act}`));
   }
+  /** @param {object} patch  one compartment's faults (sim/config.ts compartmentFaultPatchSchema) */
   const compFault = (patch) => selected && api('/api/faults', { compartments: [{ compartment: selected, ...patch }] });
-  $('#f-jammed').addEventListener('change', (e) => compFault({ jammed: e.target.checked }));
-  $('#f-stuck').addEventListener('change', (e) => compFault({ stuckSensor: e.target.value || null }));
-  $('#f-coil').addEventListener('change', (e) => compFault({ coilFault: e.target.value }));
+  const jammedBox = $('#f-jammed', HTMLInputElement);
+  const stuckBox = $('#f-stuck', HTMLSelectElement);
+  const coilBox = $('#f-coil', HTMLSelectElement);
+  jammedBox.addEventListener('change', () => compFault({ jammed: jammedBox.checked }));
+  stuckBox.addEventListener('change', () => compFault({ stuckSensor: stuckBox.value || null }));
+  coilBox.addEventListener('change', () => compFault({ coilFault: coilBox.value }));
 
-  const frac = (id) => Number($(id).value) / 100;
-  $('#w-apply').addEventListener('click', () => api('/api/faults', {
+  const frac = (/** @type {string} */ id) => Number($(id, HTMLInputElement).value) / 100;
+  const pacingBox = $('#w-pacing', HTMLInputElement);
+  $('#w-apply', HTMLButtonElement).addEventListener('click', () => api('/api/faults', {
     dropToBoard: frac('#w-drop-in'), dropToController: frac('#w-drop-out'),
     corruptToBoard: frac('#w-cor-in'), corruptToController: frac('#w-cor-out'),
-    delayMs: Math.round(Number($('#w-delay').value)), pacing: $('#w-pacing').checked,
+    delayMs: Math.round(Number($('#w-delay', HTMLInputElement).value)), pacing: pacingBox.checked,
   }));
-  $('#w-pacing').addEventListener('change', (e) => api('/api/faults', { pacing: e.target.checked }));
-  $('#w-clear').addEventListener('click', () => api('/api/faults', { clear: true }));
-  $('#c-drop').addEventListener('click', () => api('/api/disconnect', { mode: 'drop' }));
-  $('#c-silent').addEventListener('click', () => api('/api/disconnect', { mode: 'silent' }));
-  $('#c-re').addEventListener('click', () => api('/api/reconnect', {}));
-  $('#scan-form').addEventListener('submit', async (e) => {
+  pacingBox.addEventListener('change', () => api('/api/faults', { pacing: pacingBox.checked }));
+  $('#w-clear', HTMLButtonElement).addEventListener('click', () => api('/api/faults', { clear: true }));
+  $('#c-drop', HTMLButtonElement).addEventListener('click', () => api('/api/disconnect', { mode: 'drop' }));
+  $('#c-silent', HTMLButtonElement).addEventListener('click', () => api('/api/disconnect', { mode: 'silent' }));
+  $('#c-re', HTMLButtonElement).addEventListener('click', () => api('/api/reconnect', {}));
+  $('#scan-form', HTMLFormElement).addEventListener('submit', async (e) => {
     e.preventDefault();
-    const text = $('#scan-text').value;
+    const text = $('#scan-text', HTMLInputElement).value;
     const r = await api('/api/scan', { text });
     if (r) toast(`已扫码 Scanned (送达 ${r.delivered} 个扫码连接 scanner links)`, true);
   });
-  $('#log-clear').addEventListener('click', () => $('#log tbody').replaceChildren());
+  $('#log-clear', HTMLButtonElement).addEventListener('click', () => $('#log tbody', HTMLTableSectionElement).replaceChildren());
 
   // ---- live connection ----------------------------------------------------------------------
   let backoff = 500;
@@ -225,19 +320,20 @@
     const ws = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/ws');
     ws.onopen = () => { backoff = 500; };
     ws.onmessage = (ev) => {
+      /** @type {PanelMessage} what /ws sends (sim/panel/server.ts) */
       const msg = JSON.parse(ev.data);
       if (msg.type === 'snapshot') {
-        $('#log tbody').replaceChildren();
+        $('#log tbody', HTMLTableSectionElement).replaceChildren();
         render(msg.state);
         addFrames(msg.frames);
       } else if (msg.type === 'state') render(msg.state);
       else if (msg.type === 'frames') {
         addFrames(msg.frames);
         if (msg.skipped) addFrames([{ at: Date.now(), dir: 'in', link: '-', text: `… 省略 ${msg.skipped} 帧 skipped`, fate: 'ok' }]);
-      } else if (msg.type === 'scan') $('#scan-last').textContent = '最近扫码 last scan: ' + msg.text;
+      } else if (msg.type === 'scan') $('#scan-last', HTMLElement).textContent = '最近扫码 last scan: ' + msg.text;
     };
     ws.onclose = () => {
-      const conn = $('#conn');
+      const conn = $('#conn', HTMLElement);
       conn.replaceChildren(...bi('面板未连接，重试中', 'panel offline, retrying'));
       conn.className = 'pill down';
       setTimeout(connect, backoff);
