@@ -220,8 +220,13 @@ it('a resident applies from the phone, follows the request to the cabinet, and a
   await expect.poll(() => page.locator('#registered').textContent()).toContain('张*丰');
   expect(await page.locator('#registered').textContent()).toContain('138****5678');
   expect(await page.locator('#mine').textContent()).toContain(number);
+  const storedToken = () => page.evaluate(() => (JSON.parse(localStorage.getItem('bangbangui.phone.v1') ?? '{}') as { residentToken?: string }).residentToken ?? '');
+  const tokenBefore = await storedToken();
   await page.getByRole('button', { name: /我的二维码/ }).click();
   await page.locator('#myqr-img').waitFor({ state: 'visible' });
+  // showing the QR renews it: the phone keeps the new token, the old one (and any photo of it) no longer works
+  await expect.poll(storedToken).not.toBe(tokenBefore);
+  expect((await fetch(`${h.url}/api/residents/qr.svg?token=${tokenBefore}`)).status).toBe(404);
   sizes.chooseRegistered = await measure(page);
   await shoot(page, '/tmp/phone-choose-registered');
   const myQr = page.locator('#myqr-img');

@@ -161,7 +161,7 @@ describe('pickup', () => {
     const a = await load(w, first.requestId);
     const b = await load(w, second.requestId);
     const c = await load(w, other.requestId);
-    const answer = await w.flows.scan(makeResidentQrToken(w.store.keys, first.resident.qrId), 'kiosk-1');
+    const answer = await w.flows.scan(makeResidentQrToken(w.store.keys, first.resident.qrId, w.store.ctx.now()), 'kiosk-1');
     expect(answer).toMatchObject({ ok: true, compartments: [a, b] });
     for (const no of [a, b]) {
       w.sim.takeItem(no);

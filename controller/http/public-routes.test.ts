@@ -102,6 +102,40 @@ describe('POST /api/requests validation', () => {
   });
 });
 
+describe('the resident QR: renewed from the phone, rotated by staff for a lost phone', () => {
+  it('the phone renews it: a new token with its expiry, the old one stops working at once', async () => {
+    const first = await h.api.post('/api/requests', { body: validBody() });
+    expect(first.status).toBe(201);
+    const old = first.body.residentToken as string;
+    const r = await h.api.post('/api/residents/token', { body: { residentToken: old } });
+    expect(r.status).toBe(200);
+    expect(r.body.residentToken).not.toBe(old);
+    expect(Date.parse(r.body.expiresAt)).toBeGreaterThan(Date.now() + 29 * 86_400_000);
+    expect(r.body.residentQrUrl).toBe(`${h.url}/api/residents/qr.svg?token=${r.body.residentToken}`);
+    expect((await h.api.get('/api/residents/qr.svg', { query: { token: old } })).status).toBe(404);
+    expect((await h.api.get('/api/residents/qr.svg', { query: { token: r.body.residentToken } })).status).toBe(200);
+    // the old one cannot renew itself again (whoever renews first wins; the other goes to the office)
+    expect((await h.api.post('/api/residents/token', { body: { residentToken: old } })).status).toBe(404);
+    // a later submission with the current token binds and answers a fresh token again
+    const again = await h.api.post('/api/requests', { body: { ...validBody(), residentToken: r.body.residentToken } });
+    expect(again.status).toBe(201);
+    expect(again.body.residentToken).not.toBe(r.body.residentToken);
+    expect((await h.api.get('/api/residents/qr.svg', { query: { token: r.body.residentToken } })).status).toBe(404);
+  });
+
+  it('staff rotate it for a lost phone (audited); the lost phone’s QR stops working', async () => {
+    const first = await h.api.post('/api/requests', { body: validBody() });
+    const staff = await h.staffSession();
+    const residentId = (h.store.db.prepare('SELECT resident_id AS id FROM requests WHERE id = ?').get(first.body.requestId) as { id: number }).id;
+    const r = await staff.api.post(`/api/staff/residents/${residentId}/qr/rotate`);
+    expect(r.status).toBe(200);
+    expect((await h.api.get('/api/residents/qr.svg', { query: { token: first.body.residentToken } })).status).toBe(404);
+    expect(h.store.db.prepare(`SELECT count(*) AS n FROM audit_log WHERE action = 'resident.qr_rotated'`).get()).toEqual({ n: 1 });
+    expect((await h.api.post(`/api/staff/residents/999999/qr/rotate`, { unrouted: false })).status).toBe(401);
+    expect((await staff.api.post(`/api/staff/residents/999999/qr/rotate`)).status).toBe(404);
+  });
+});
+
 describe('submitting and following a request', () => {
   it('creates resident and request, and the status page shows it masked', async () => {
     const r = await h.api.post('/api/requests', { body: { ...validBody(), note: '用于孩子入学' } });
@@ -140,12 +174,14 @@ describe('submitting and following a request', () => {
     const { idNumber: _i, address: _a, ...second } = validBody({ serviceCode: 'elderly_benefit', residentToken: first.body.residentToken });
     const r = await h.api.post('/api/requests', { body: second });
     expect(r.status).toBe(201);
-    expect(r.body.residentToken).toBe(first.body.residentToken);
+    // the same resident, with a renewed token (the old one stops working)
+    expect(r.body.residentToken).not.toBe(first.body.residentToken);
+    expect(parseResidentQrToken(h.store.keys, first.body.residentToken)?.qrId).not.toBe(parseResidentQrToken(h.store.keys, r.body.residentToken)?.qrId);
     expect(count('residents')).toBe(1);
     expect(h.store.db.prepare('SELECT DISTINCT resident_id AS id FROM requests').all()).toHaveLength(1);
 
     // a changed mobile on the bound phone updates the resident (audited), still one resident
-    const third = await h.api.post('/api/requests', { body: { ...second, serviceCode: 'no_criminal_record_letter', mobile: '13900001111' } });
+    const third = await h.api.post('/api/requests', { body: { ...second, residentToken: r.body.residentToken, serviceCode: 'no_criminal_record_letter', mobile: '13900001111' } });
     expect(third.status).toBe(201);
     expect(count('residents')).toBe(1);
     expect(h.store.db.prepare('SELECT mobile FROM residents').get()).toEqual({ mobile: '13900001111' });

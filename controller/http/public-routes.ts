@@ -5,8 +5,11 @@
  * identity (credentials.makeResidentQrToken). The phone page keeps it in localStorage, sends it with every
  * later submission (which then adds the request to the same resident instead of creating one) and shows it as
  * the resident's QR code at the cabinet (GET /api/residents/qr.svg?token=…), where one scan opens everything
- * waiting for that resident. It is a bearer secret: it is never derived from personal data, and a resident who
- * lost the phone gets a new one from staff (rotateResidentQrId; the old one stops working). A submission
+ * waiting for that resident. It is a bearer secret: it is never derived from personal data. It carries its issue
+ * time and the cabinet refuses it after 30 days; every submission with it and every renewal (POST
+ * /api/residents/token, which the phone page calls when it shows the QR) answers a new one with a new QR id, so
+ * the old one, and any copy of it, stops working at once. A resident who lost the phone asks staff, who rotate it
+ * (POST /api/staff/residents/:id/qr/rotate). A submission
  * without it whose ID number is already registered is refused (409) rather than bound: knowing someone's
  * name and ID number must not be enough to take over their identity.
  *
@@ -24,7 +27,7 @@ import { CabinetError } from '../errors.js';
 import {
   activeCredentials, countByState, createRequest, createResident, findRequestByStatusToken, findResidentByIdNumber,
   findResidentByQrId, getResident, getServiceItem, inTransaction, listServiceItems, makeRequestQrToken,
-  makeResidentQrToken, parseResidentQrToken, updateResident, type Resident, type ResidentPatch,
+  makeResidentQrToken, parseResidentQrToken, RESIDENT_QR_MAX_AGE_MS, rotateResidentQrId, updateResident, type Resident, type ResidentPatch,
 } from '../store/index.js';
 import type { AppDeps } from './app.js';
 import { qrResponse, sendQr, type QrFormat } from './qr.js';
@@ -199,6 +202,8 @@ export function publicRoutes(deps: AppDeps, opts: { submitLimiter?: WindowLimite
               }, { kind: 'resident', id: null });
             }
             const c = createRequest(ctx, { residentId: resident.id, serviceCode: item.code, ...(body.note ? { note: body.note } : {}) }, residentActor(resident.id));
+            // every use of the phone's token renews it with a new QR id: a copy taken from the screen dies here
+            if (bound) resident = rotateResidentQrId(ctx, resident.id, residentActor(resident.id));
             return { ...c, resident };
           });
         } catch (e) {
@@ -212,7 +217,7 @@ export function publicRoutes(deps: AppDeps, opts: { submitLimiter?: WindowLimite
         }
         const { request, statusToken, resident } = created;
         deps.bus.emit('request', { id: request.id, number: request.number, state: request.state, from: null });
-        const residentToken = makeResidentQrToken(store.keys, resident.qrId);
+        const residentToken = makeResidentQrToken(store.keys, resident.qrId, ctx.now());
         return [201, {
           requestId: request.id,
           number: request.number,
@@ -300,6 +305,32 @@ export function publicRoutes(deps: AppDeps, opts: { submitLimiter?: WindowLimite
       }),
     );
   }
+
+  routes.push(route<Record<string, never>, Record<string, never>, { residentToken: string }>({
+    method: 'post', path: '/api/residents/token', tag: 'public', access: 'public',
+    summary: 'Renew the phone’s resident token (its QR code): a new one with a new QR id; the old one stops working at once',
+    body: z.object({ residentToken: z.string().min(1).max(64).describe('the token this phone holds') }),
+    responses: {
+      200: {
+        description: 'the new token; keep it instead of the old one',
+        schema: z.object({
+          residentToken: z.string(),
+          residentQrUrl: z.string(),
+          expiresAt: z.string().describe('after this the cabinet refuses the QR code: renew before (ISO 8601)'),
+        }),
+      },
+      404: errorResponse('the token is not (or no longer) valid: renewed elsewhere, or rotated by staff'),
+    },
+    handler: ({ body }) => {
+      const t = parseResidentQrToken(store.keys, body.residentToken);
+      const resident = t ? findResidentByQrId(ctx, t.qrId) : null;
+      if (!resident) throw new HttpError(404, 'NOT_FOUND', msg('这部手机的登记已失效，请到居委会办理', 'This phone’s registration is no longer valid: ask at the committee office'));
+      const now = ctx.now();
+      const renewed = rotateResidentQrId(ctx, resident.id, residentActor(resident.id));
+      const residentToken = makeResidentQrToken(store.keys, renewed.qrId, now);
+      return [200, { residentToken, residentQrUrl: residentQrUrl(residentToken), expiresAt: iso(now + RESIDENT_QR_MAX_AGE_MS) }];
+    },
+  }));
 
   routes.push(route({
     method: 'get', path: '/api/kiosk/info', tag: 'kiosk', access: 'kiosk',

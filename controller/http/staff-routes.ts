@@ -16,13 +16,13 @@ import { maskMobile } from '../domain/validation.js';
 import {
   acknowledgeAlarm, ALARM_NOTE_MAX, COMPARTMENT_STATES, countOpenAlarms, createStaff, listAlarms, deleteSessionsOfStaff, getResident, getServiceItem, getStaff, listAudit, listCompartments,
   listNotifications, listRequests, listServiceItems, listStaff, NOTIFICATION_KINDS, pinProblem, reissuePickupCode,
-  requireRequest, revealIdNumber, setStaffDisabled, setStaffPin, transitionRequest, upsertServiceItem,
+  requireRequest, revealIdNumber, rotateResidentQrId, setStaffDisabled, setStaffPin, transitionRequest, upsertServiceItem,
   type AuditEntry, type Request, type Resident, type Staff,
 } from '../store/index.js';
 import type { AppDeps } from './app.js';
 import { staffCaller } from './auth.js';
 import { HttpError, route, type RouteSpec } from './routes.js';
-import { errorResponse, iso, isoOrNull, STATE_TEXT, textSchema } from './schemas.js';
+import { errorResponse, iso, isoOrNull, okSchema, STATE_TEXT, textSchema } from './schemas.js';
 import { serviceSchema } from './public-routes.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -296,6 +296,20 @@ export function staffRoutes(deps: AppDeps): RouteSpec[] {
       if (id === null) throw new HttpError(404, 'NOT_FOUND', '这位居民没有登记身份证号码 / This resident gave no ID number');
       res.setHeader('Cache-Control', 'no-store');
       return [200, { idNumber: id }];
+    },
+  }));
+
+  routes.push(route<IdParam>({
+    method: 'post', path: '/api/staff/residents/:id/qr/rotate', tag: 'staff', access: 'staff',
+    summary: 'A resident lost their phone (or their QR was photographed): their QR code stops working at once (audited)',
+    params: idParam,
+    responses: {
+      200: { description: 'rotated; the resident binds a new phone at the office or by a new submission', schema: okSchema },
+      404: errorResponse('no such resident'),
+    },
+    handler: ({ params, caller }) => {
+      rotateResidentQrId(ctx, params.id, staffActor(staffCaller(caller).staffId));
+      return [200, { ok: true }];
     },
   }));
 

@@ -9,6 +9,7 @@ import {
   makeRequestQrToken,
   makeResidentQrToken,
   parseRequestQrToken,
+  parseResidentQrToken,
   resolveResidentQr,
   verifyCode,
   verifyRequestQr,
@@ -118,7 +119,7 @@ describe('failed-attempt lockout', () => {
     // the next person's valid QR codes open at once on the same kiosk
     const credentialId = l.load.issued?.credentialId ?? -1;
     expect(verifyRequestQr(s.ctx, { token: makeRequestQrToken(s.keys, { requestId: l.requestId, credentialId, purpose: 'pickup' }), deviceId: 'kiosk-1' }).ok).toBe(true);
-    expect(resolveResidentQr(s.ctx, { token: makeResidentQrToken(s.keys, l.resident.qrId), deviceId: 'kiosk-1' }).ok).toBe(true);
+    expect(resolveResidentQr(s.ctx, { token: makeResidentQrToken(s.keys, l.resident.qrId, s.clock.t), deviceId: 'kiosk-1' }).ok).toBe(true);
     // another kiosk is not affected
     expect(verifyCode(s.ctx, { ...good, deviceId: 'kiosk-2' }).ok).toBe(true);
     s.clock.advance(5_000);
@@ -244,8 +245,8 @@ describe('QR tokens', () => {
     const other = await loadedRequest(s);
     const { request: dropOff } = createRequest(s.ctx, { residentId: first.resident.id, serviceCode: 'family_relationship' }, residentActor(first.resident.id));
     issueDepositCode(s.ctx, dropOff.id, residentActor(first.resident.id));
-    const token = makeResidentQrToken(s.keys, first.resident.qrId);
-    expect(token).toMatch(/^[A-Za-z0-9_-]{46}$/);
+    const token = makeResidentQrToken(s.keys, first.resident.qrId, s.clock.t);
+    expect(token).toMatch(/^[A-Za-z0-9_-]{51}$/);
     const scan = resolveResidentQr(s.ctx, { token, deviceId: 'k' });
     expect(scan.ok).toBe(true);
     if (!scan.ok) return;
@@ -258,6 +259,21 @@ describe('QR tokens', () => {
     expect(scan.waiting.some((w) => w.requestId === other.requestId)).toBe(false);
     rotateResidentQrId(s.ctx, first.resident.id, staffActor(first.staffId));
     expect(resolveResidentQr(s.ctx, { token, deviceId: 'k' })).toEqual({ ok: false, reason: 'revoked' });
+    s.close();
+  });
+
+  it('a resident QR expires 30 days after it was issued (a photographed one does not open every future document)', async () => {
+    const s = openTestStore();
+    const l = await loadedRequest(s);
+    const token = makeResidentQrToken(s.keys, l.resident.qrId, s.clock.t);
+    expect(parseResidentQrToken(s.keys, token)).toEqual({ qrId: l.resident.qrId, issuedAt: s.clock.t - (s.clock.t % 60_000) });
+    s.clock.advance(29 * 24 * 3600_000);
+    expect(resolveResidentQr(s.ctx, { token, deviceId: 'k' }).ok).toBe(true);
+    s.clock.advance(2 * 24 * 3600_000);
+    expect(resolveResidentQr(s.ctx, { token, deviceId: 'k' })).toEqual({ ok: false, reason: 'revoked' });
+    expect(listAudit(s.db, { action: 'resident.qr_rejected' }).at(-1)?.detail).toMatchObject({ expired: true });
+    // a freshly issued one for the same identity works
+    expect(resolveResidentQr(s.ctx, { token: makeResidentQrToken(s.keys, l.resident.qrId, s.clock.t), deviceId: 'k' }).ok).toBe(true);
     s.close();
   });
 });

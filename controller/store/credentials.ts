@@ -15,7 +15,8 @@
  *   which codes exist. QR scans are not throttled: a valid signed token always opens; bad ones are audited.
  * - QR tokens: compact, signed with HMAC-SHA256 (truncated to 128 bits), base64url. A request token carries
  *   purpose + request id + credential id (35 characters); a resident token carries the resident's random QR id
- *   (46 characters). They need no storage; validity comes from the credential's row.
+ *   and when it was issued (51 characters; it expires after 30 days). They need no storage; validity comes from
+ *   the credential's row, or the resident's current QR id.
  */
 import { randomInt } from 'node:crypto';
 import { CabinetError } from '../errors.js';
@@ -278,14 +279,14 @@ function sign(keys: ServerKeys, body: Buffer): string {
   return Buffer.concat([body, mac]).toString('base64url');
 }
 
-/** The body of a token whose signature checks out, or null. */
-function openToken(keys: ServerKeys, token: string, bodyLength: number): Buffer | null {
+/** The body of a token of `version` whose signature checks out, or null. */
+function openToken(keys: ServerKeys, token: string, bodyLength: number, version: number = TOKEN_VERSION): Buffer | null {
   if (token.length > 64 || !/^[A-Za-z0-9_-]+$/.test(token)) return null;
   const raw = Buffer.from(token, 'base64url');
   if (raw.length !== bodyLength + MAC_BYTES || raw.toString('base64url') !== token) return null;
   const body = raw.subarray(0, bodyLength);
   const expected = hmacSha256(keys.get('qr-token'), body).subarray(0, MAC_BYTES);
-  return digestEqual(raw.subarray(bodyLength), expected) && body[0] === TOKEN_VERSION ? body : null;
+  return digestEqual(raw.subarray(bodyLength), expected) && body[0] === version ? body : null;
 }
 
 export function makeRequestQrToken(keys: ServerKeys, args: { requestId: number; credentialId: number; purpose: CredentialPurpose }): string {
@@ -305,16 +306,35 @@ export function parseRequestQrToken(keys: ServerKeys, token: string): { requestI
   return { purpose, requestId: body.readUInt32BE(2), credentialId: body.readUInt32BE(6) };
 }
 
-export function makeResidentQrToken(keys: ServerKeys, qrId: string): string {
+/**
+ * Resident tokens carry when they were issued (to the minute): the kiosk refuses one older than
+ * RESIDENT_QR_MAX_AGE_MS. The phone renews it before then (POST /api/residents/token), which also rotates the
+ * resident's QR id, so a photographed copy dies at the owner's next renewal or submission, or after 30 days.
+ * Version 1 tokens (no issue time, before this rule) still bind a phone, and renew, but no longer open doors.
+ */
+const RESIDENT_TOKEN_VERSION = 2;
+export const RESIDENT_QR_MAX_AGE_MS = 30 * 24 * 60 * 60_000;
+
+export function makeResidentQrToken(keys: ServerKeys, qrId: string, issuedAt: number): string {
   const id = Buffer.from(qrId, 'base64url');
   if (id.length !== 16) throw new RangeError('resident QR id must be 16 bytes of base64url');
-  return sign(keys, Buffer.concat([Buffer.of(TOKEN_VERSION, PURPOSE_TAG.resident), id]));
+  const minutes = Buffer.alloc(4);
+  minutes.writeUInt32BE(Math.floor(issuedAt / 60_000));
+  return sign(keys, Buffer.concat([Buffer.of(RESIDENT_TOKEN_VERSION, PURPOSE_TAG.resident), id, minutes]));
 }
 
-export function parseResidentQrToken(keys: ServerKeys, token: string): { qrId: string } | null {
-  const body = openToken(keys, token, 18);
-  if (!body || body[1] !== PURPOSE_TAG.resident) return null;
-  return { qrId: body.subarray(2).toString('base64url') };
+/** qrId and issue time (ms, to the minute; null for a version 1 token) of a resident token whose signature checks out. */
+export function parseResidentQrToken(keys: ServerKeys, token: string): { qrId: string; issuedAt: number | null } | null {
+  const v2 = openToken(keys, token, 22, RESIDENT_TOKEN_VERSION);
+  if (v2 && v2[1] === PURPOSE_TAG.resident) return { qrId: v2.subarray(2, 18).toString('base64url'), issuedAt: v2.readUInt32BE(18) * 60_000 };
+  const v1 = openToken(keys, token, 18);
+  if (!v1 || v1[1] !== PURPOSE_TAG.resident) return null;
+  return { qrId: v1.subarray(2).toString('base64url'), issuedAt: null };
+}
+
+/** Whether a resident token issued at `issuedAt` still opens doors at `now`. */
+export function residentTokenFresh(issuedAt: number | null, now: number): boolean {
+  return issuedAt !== null && now - issuedAt <= RESIDENT_QR_MAX_AGE_MS;
 }
 
 /** A request QR scanned at kiosk `deviceId`. A forged token counts as a failure; a used one does not. */
@@ -370,6 +390,10 @@ export function resolveResidentQr(
     if (!resident) {
       // a good signature on a rotated identity: an old screenshot, not a guess
       appendAudit(ctx.db, ctx.now(), { actor: kioskActor(args.deviceId), action: 'resident.qr_rejected', detail: { rotated: true } });
+      return { ok: false, reason: 'revoked' } as const;
+    }
+    if (!residentTokenFresh(t.issuedAt, ctx.now())) {
+      appendAudit(ctx.db, ctx.now(), { actor: kioskActor(args.deviceId), action: 'resident.qr_rejected', detail: { residentId: resident.id, expired: true } });
       return { ok: false, reason: 'revoked' } as const;
     }
     const rows = ctx.db

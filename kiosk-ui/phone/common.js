@@ -11,6 +11,11 @@
  */
 
 import { $, $maybe } from '../shared/elements.js';
+import { api } from '../shared/phone-api.js';
+
+/**
+ * @import { ApiResult } from '../shared/phone-api.js'
+ */
 
 const KEY = 'bangbangui.phone.v1';
 const MAX_REQUESTS = 10;
@@ -182,10 +187,14 @@ export function focusOn(el) {
  * Hidden while the phone is not bound to a resident.
  */
 /**
+ * Opening the section renews the token first (POST /api/residents/token): the code shown is always fresh (the
+ * cabinet refuses one older than 30 days) and any earlier copy, a photo of the screen say, stops working. A
+ * token the server no longer knows (renewed elsewhere, or rotated by staff for a lost phone) is forgotten.
  * @param {() => Binding} getBinding
+ * @param {(b: Binding) => void} setBinding  keeps the page's own copy of the binding in step
  * @returns {{ refresh(): void }}
  */
-export function setUpMyQr(getBinding) {
+export function setUpMyQr(getBinding, setBinding) {
   const button = $maybe('#myqr-button', HTMLButtonElement);
   const section = $maybe('#myqr', HTMLElement);
   const img = $maybe('#myqr-img', HTMLImageElement);
@@ -201,6 +210,23 @@ export function setUpMyQr(getBinding) {
     }
   };
 
+  /** @param {string} token */
+  const renew = async (token) => {
+    /** @type {ApiResult<{ residentToken: string }>} */
+    const r = await api('POST', '/api/residents/token', { residentToken: token });
+    if (r.ok) {
+      const next = { ...getBinding(), residentToken: r.body.residentToken };
+      saveBinding(next);
+      setBinding(next);
+      return r.body.residentToken;
+    }
+    if (r.status === 404) {
+      setBinding(forgetResident(getBinding()));
+      return null;
+    }
+    return token; // no connection: show what the phone has
+  };
+
   button.addEventListener('click', () => {
     const b = getBinding();
     if (!b.residentToken) return;
@@ -208,10 +234,16 @@ export function setUpMyQr(getBinding) {
     section.hidden = !open;
     button.setAttribute('aria-expanded', String(open));
     setBilingual($('.label', Element, button), open ? '收起我的二维码' : '我的二维码', open ? 'hide my QR code' : 'my QR code');
-    if (open) {
-      img.src = '/api/residents/qr.svg?token=' + encodeURIComponent(b.residentToken);
+    if (!open) return;
+    void renew(b.residentToken).then((token) => {
+      if (token === null) {
+        refresh();
+        setText($maybe('#myqr-error', Element), '这部手机的登记已失效，请重新填写，或到居委会办理。');
+        return;
+      }
+      img.src = '/api/residents/qr.svg?token=' + encodeURIComponent(token);
       focusOn($maybe('h2', HTMLElement, section));
-    }
+    });
   });
 
   img.addEventListener('error', () => {

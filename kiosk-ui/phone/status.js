@@ -43,7 +43,7 @@ const BAD = new Set(['rejected', 'cancelled', 'retrieved']);
 
 const token = decodeURIComponent(location.pathname.split('/').filter(Boolean).pop() || '');
 let binding = loadBinding();
-setUpMyQr(() => binding);
+setUpMyQr(() => binding, (b) => { binding = b; });
 
 /**
  * Same-origin path of an image the API links (the page's CSP allows images from this origin only).

@@ -28,7 +28,7 @@ const forced = { contact: false, idNumber: false, address: false };
 /** Applying for another person from a phone registered to someone: no binding is sent, and the phone's stays. */
 let forOther = false;
 
-const myQr = setUpMyQr(() => binding);
+const myQr = setUpMyQr(() => binding, (b) => { binding = b; });
 
 /**
  * Each field the API can name, and where its message goes.
