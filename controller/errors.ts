@@ -5,7 +5,7 @@
  */
 export const ERROR_CODES = {
   // start-up: configuration, data directory, key file, schema
-  startup: ['CONFIG_INVALID', 'KEY_FILE_INVALID', 'KEY_FILE_PERMISSIONS', 'KEY_MISMATCH', 'DB_TOO_NEW', 'DB_PRAGMA_FAILED', 'DB_PERMISSIONS', 'DB_MIGRATION_FAILED'],
+  startup: ['CONFIG_INVALID', 'KEY_FILE_INVALID', 'KEY_FILE_PERMISSIONS', 'KEY_MISMATCH', 'DB_TOO_NEW', 'DB_PRAGMA_FAILED', 'DB_PERMISSIONS', 'DB_MIGRATION_FAILED', 'LISTEN_FAILED'],
   // the link to the lock boards
   link: [
     'LINK_TIMEOUT', // no reply within the deadline, after all retries

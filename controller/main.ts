@@ -3,7 +3,7 @@
  * simulated cabinet (and serves the simulator's developer panel), and prints its URLs.
  */
 import fs from 'node:fs';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { SimCabinet } from '../sim/cabinet.js';
 import { startPanelServer, type PanelServer } from '../sim/panel/server.js';
 import { BoardDriver } from './board/driver.js';
@@ -15,7 +15,7 @@ import { ScannerInput, scannerEndpoint } from './scanner.js';
 import { reconcile } from './flows/reconcile.js';
 import { alarmSink, applyLayout, ensureInitialAdmin, layoutGrid, openStore, type Store } from './store/index.js';
 import { loadConfig, type Config } from './config.js';
-import { isCabinetError } from './errors.js';
+import { CabinetError, isCabinetError } from './errors.js';
 import { createApp, type AppDeps } from './http/app.js';
 import { attachLive } from './http/live.js';
 import { markKioskListener } from './http/auth.js';
@@ -57,6 +57,32 @@ export function endpointFor(config: Config): { endpoint: Endpoint; cabinet: SimC
   return { endpoint: serialEndpoint(config.lockPort, config.lockBaud), cabinet: null };
 }
 
+/**
+ * Listens, or fails with a sentence a person can act on (a taken port is the usual case: another controller, or
+ * another program, already serves there).
+ */
+export function listen(server: Server, port: number, host: string): Promise<Server> {
+  return new Promise<Server>((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => {
+      server.off('listening', onListening);
+      const where = `${host}:${port}`;
+      const why =
+        err.code === 'EADDRINUSE' ? `port ${where} is already in use (is another controller running?); stop it or choose another PORT`
+          : err.code === 'EACCES' ? `no permission to listen on ${where}; choose a PORT above 1023 or run with the right capability`
+            : err.code === 'EADDRNOTAVAIL' ? `HOST ${host} is not an address of this machine`
+              : `cannot listen on ${where}: ${err.message}`;
+      reject(new CabinetError('LISTEN_FAILED', why, { port, host, code: err.code ?? '' }, { cause: err }));
+    };
+    const onListening = () => {
+      server.off('error', onError);
+      resolve(server);
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen(port, host);
+  });
+}
+
 export async function startController(config: Config, logger: Logger): Promise<Controller> {
   // Everything this process creates (database, WAL, SHM, key, backups) is for its own user only.
   process.umask(0o077);
@@ -78,6 +104,7 @@ export async function startController(config: Config, logger: Logger): Promise<C
   let driver: BoardDriver | null = null;
   let panel: PanelServer | null = null;
   let cabinet: SimCabinet | null = null;
+  const listening: Server[] = [];
   try {
     const boards = config.layout.boards;
     applyLayout(store.ctx, layoutGrid(boards.length, boards[0]!.channels), SYSTEM_ACTOR);
@@ -104,11 +131,35 @@ export async function startController(config: Config, logger: Logger): Promise<C
     };
     drv.on('link', reconcileWhenOnline);
     drv.on('resync', reconcileWhenOnline);
+
+    // HTTP first: from the first second the pages and /api/health answer ("checking the cabinet": door actions
+    // are refused until reconciliation is done), whatever the board link and the history are doing.
+    let publicUrl = config.publicUrl ?? '';
+    const deps: AppDeps = { config, driver: drv, store, bus, flows, logger, get publicUrl() { return publicUrl; } };
+    const app = createApp(deps);
+    const server = await listen(createServer(app), config.port, config.host);
+    listening.push(server);
+    // The cabinet's own screen: a second listener on 127.0.0.1 only, the one place where a caller is the kiosk
+    // without a device key (auth.ts). Nothing phone-facing is ever relayed to it.
+    const kioskServer = await listen(createServer(app), config.kioskPort, '127.0.0.1');
+    listening.push(kioskServer);
+    markKioskListener(kioskServer);
+    const live = attachLive(server, deps);
+    const kioskLive = attachLive(kioskServer, deps);
+    const portOf = (s: Server, fallback: number): number => {
+      const a = s.address();
+      return typeof a === 'object' && a ? a.port : fallback;
+    };
+    const shownHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+    const url = `http://${shownHost}:${portOf(server, config.port)}`;
+    const kioskUrl = `http://127.0.0.1:${portOf(kioskServer, config.kioskPort)}`;
+    if (!publicUrl) publicUrl = url;
+
     if (cabinet) panel = await startPanelServer(cabinet, { host: '127.0.0.1', port: config.simPanelPort });
     await drv.start();
     reconcileWhenOnline();
     flows.markOverdue();
-    flows.erasePersonalData();
+    flows.erasePersonalData().catch((e: unknown) => logger.error({ ns: 'flows', err: e instanceof Error ? e.message : String(e) }, 'personal-data erasure failed'));
     flows.startJobs();
 
     // Notifications owed to residents: a webhook (SMS / WeChat gateway) or, by default, the log.
@@ -125,37 +176,6 @@ export async function startController(config: Config, logger: Logger): Promise<C
 
     const scanner = config.scannerPort ? new ScannerInput(scannerEndpoint(config.scannerPort, config.lockBaud), flows, logger) : null;
     await scanner?.start();
-
-    let publicUrl = config.publicUrl ?? '';
-    const deps: AppDeps = { config, driver: drv, store, bus, flows, logger, get publicUrl() { return publicUrl; } };
-    const app = createApp(deps);
-    const server = await new Promise<Server>((resolve, reject) => {
-      const s = app.listen(config.port, config.host, () => resolve(s));
-      s.once('error', reject);
-    });
-    // The cabinet's own screen: a second listener on 127.0.0.1 only, the one place where a caller is the kiosk
-    // without a device key (auth.ts). Nothing phone-facing is ever relayed to it.
-    let kioskServer: Server;
-    try {
-      kioskServer = await new Promise<Server>((resolve, reject) => {
-        const s = app.listen(config.kioskPort, '127.0.0.1', () => resolve(s));
-        s.once('error', reject);
-      });
-    } catch (e) {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      throw e;
-    }
-    markKioskListener(kioskServer);
-    const live = attachLive(server, deps);
-    const kioskLive = attachLive(kioskServer, deps);
-    const portOf = (s: Server, fallback: number): number => {
-      const a = s.address();
-      return typeof a === 'object' && a ? a.port : fallback;
-    };
-    const shownHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
-    const url = `http://${shownHost}:${portOf(server, config.port)}`;
-    const kioskUrl = `http://127.0.0.1:${portOf(kioskServer, config.kioskPort)}`;
-    if (!publicUrl) publicUrl = url;
 
     const d = drv;
     return {
@@ -180,6 +200,7 @@ export async function startController(config: Config, logger: Logger): Promise<C
       },
     };
   } catch (e) {
+    for (const s of listening) await new Promise<void>((resolve) => s.close(() => resolve()));
     await driver?.stop();
     await panel?.close();
     await cabinet?.close();

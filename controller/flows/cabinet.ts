@@ -19,7 +19,7 @@ import {
   appendAudit, findOverdueCandidates, getCompartment, parseResidentQrToken, getStaff, recordDoorFact, requireRequest, reserveCompartment, resolveResidentQr,
   transitionRequest, verifyCode, verifyRequestQr, type Compartment, type Store, type UnlockReason, type VerifyResult,
 } from '../store/index.js';
-import { erasePersonalData } from '../store/retention.js';
+import { erasePersonalDataInBatches } from '../store/retention.js';
 import type { UnlockPolicySettings } from '../domain/unlock-policy.js';
 import { crashPoint } from './crash-points.js';
 import { Doors, type OpenOutcome } from './doors.js';
@@ -422,13 +422,22 @@ export class CabinetFlows {
     return due.length;
   }
 
-  /** Erase the personal data of residents whose requests all ended more than RETENTION_DAYS ago; returns how many. */
-  erasePersonalData(): number {
-    if (this.d.config.retentionDays === undefined) return 0;
-    const n = erasePersonalData(this.d.store.ctx, this.d.config.retentionDays * 86_400_000);
-    if (n > 0) this.log.info({ residents: n }, 'personal data erased after the retention period');
-    return n;
+  /**
+   * Erase the personal data of residents whose requests all ended more than RETENTION_DAYS ago; resolves with how
+   * many. Works in small batches through indexes and yields between them, so a pickup never waits behind it.
+   */
+  async erasePersonalData(): Promise<number> {
+    if (this.d.config.retentionDays === undefined || this.erasing) return 0;
+    this.erasing = true;
+    try {
+      const n = await erasePersonalDataInBatches(this.d.store.ctx, this.d.config.retentionDays * 86_400_000);
+      if (n > 0) this.log.info({ residents: n }, 'personal data erased after the retention period');
+      return n;
+    } finally {
+      this.erasing = false;
+    }
   }
+  private erasing = false;
 
   /** The cabinet's own timetable: overdue marking and personal-data erasure, once a minute. */
   startJobs(intervalMs = 60_000): void {
@@ -436,7 +445,7 @@ export class CabinetFlows {
     this.overdueTimer = setInterval(() => {
       try {
         this.markOverdue();
-        this.erasePersonalData();
+        this.erasePersonalData().catch((e: unknown) => this.log.error({ err: e instanceof Error ? e.message : String(e) }, 'personal-data erasure failed'));
       } catch (e) {
         this.log.error({ err: e instanceof Error ? e.message : String(e) }, 'scheduled job failed');
       }

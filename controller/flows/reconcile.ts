@@ -19,7 +19,7 @@ import { actorFromRow, SYSTEM_ACTOR, type Actor } from '../domain/types.js';
 import type { RequestState } from '../domain/request-states.js';
 import type { AlarmKind } from '../events.js';
 import {
-  appendAudit, expireStaleIntents, listCompartments, markIntentFailed, recordDoorFact, requireRequest, transitionRequest, unresolvedIntents,
+  appendAudit, expireStaleIntents, lastIntentId, listCompartments, markIntentFailed, markIntentsReviewed, recordDoorFact, requireRequest, transitionRequest, unresolvedIntents,
   type Compartment,
 } from '../store/index.js';
 import type { CabinetFlows, FlowDeps } from './cabinet.js';
@@ -73,11 +73,15 @@ export async function reconcile(flows: CabinetFlows, deps: FlowDeps, timeoutMs =
   };
 
   expireStaleIntents(ctx);
+  const newestIntent = lastIntentId(ctx);
   for (const i of unresolvedIntents(ctx)) {
     // An unlock from before the restart can never be sent now: the process that would send it is gone.
     if (i.status === 'pending' || i.status === 'sent') markIntentFailed(ctx, i.id, 'the controller restarted before this unlock finished');
     note({ kind: 'reconcile', compartment: i.compartmentNo, ...(i.requestId !== null ? { requestId: i.requestId } : {}), message: `unlock #${i.id} (${i.reason}) was ${i.status} with no door opening recorded` });
   }
+
+  // the acknowledged ones looked at now are not listed again at the next start-up
+  markIntentsReviewed(ctx, newestIntent);
 
   const board = deps.driver.snapshot().compartments;
   const background: Promise<unknown>[] = [];

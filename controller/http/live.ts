@@ -17,8 +17,10 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import { REQUEST_STATES, TERMINAL_STATES } from '../domain/request-states.js';
+
+const OPEN_STATES = REQUEST_STATES.filter((s) => !TERMINAL_STATES.includes(s));
 import type { CabinetEvents } from '../events.js';
-import { findSession, listCompartments, listRequests } from '../store/index.js';
+import { countRequestsByState, findSession, listCompartments, pageRequests } from '../store/index.js';
 import type { AppDeps } from './app.js';
 import { kioskDevice } from './auth.js';
 
@@ -77,18 +79,16 @@ export function attachLive(server: Server, deps: AppDeps, opts: { pingMs?: numbe
   function snapshot(channel: Channel): object {
     const link = { state: driver.snapshot().link };
     if (channel === 'kiosk') return { type: 'snapshot', link, compartments: compartmentStates(false) };
-    const counts = Object.fromEntries(REQUEST_STATES.map((s) => [s, 0])) as Record<string, number>;
-    const open: { id: number; number: string; state: string; serviceCode: string }[] = [];
-    for (const r of listRequests(store.ctx, { limit: 10_000 })) {
-      counts[r.state] = (counts[r.state] ?? 0) + 1;
-      if (!TERMINAL_STATES.includes(r.state)) open.push({ id: r.id, number: r.number, state: r.state, serviceCode: r.serviceCode });
-    }
+    // counters and the newest open requests from their indexes: the cost does not grow with the history
+    const counts = countRequestsByState(store.ctx);
+    const open = pageRequests(store.ctx, { states: OPEN_STATES, limit: 200 }).requests.reverse()
+      .map((r) => ({ id: r.id, number: r.number, state: r.state, serviceCode: r.serviceCode }));
     return {
       type: 'snapshot',
       link,
       compartments: compartmentStates(true),
       alarms: [...bus.recentAlarms()],
-      requests: { counts, open: open.slice(-200) },
+      requests: { counts, open },
     };
   }
 

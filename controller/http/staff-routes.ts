@@ -15,8 +15,8 @@ import { alarmView } from '../events.js';
 import { maskMobile } from '../domain/validation.js';
 import {
   acknowledgeAlarm, ALARM_NOTE_MAX, COMPARTMENT_STATES, countOpenAlarms, createStaff, listAlarms, deleteSessionsOfStaff, getResident, getServiceItem, getStaff, listAudit, listCompartments,
-  listNotifications, listRequests, listServiceItems, listStaff, NOTIFICATION_KINDS, pinProblem, reissuePickupCode,
-  requireRequest, revealIdNumber, rotateResidentQrId, setStaffDisabled, setStaffPin, transitionRequest, upsertServiceItem,
+  listNotifications, listServiceItems, listStaff, NOTIFICATION_KINDS, pageRequests, pinProblem, reissuePickupCode,
+  requireRequest, revealIdNumber, rotateResidentQrId, searchRequests, setStaffDisabled, setStaffPin, transitionRequest, upsertServiceItem,
   type AuditEntry, type Request, type Resident, type Staff,
 } from '../store/index.js';
 import type { AppDeps } from './app.js';
@@ -176,32 +176,30 @@ export function staffRoutes(deps: AppDeps): RouteSpec[] {
   const routes: RouteSpec[] = [];
 
   // --- requests -----------------------------------------------------------------------------
-  routes.push(route<Record<string, never>, { state?: RequestState | 'open'; q?: string; limit: number }>({
+  routes.push(route<Record<string, never>, { state?: RequestState | 'open'; q?: string; limit: number; before?: number }>({
     method: 'get', path: '/api/staff/requests', tag: 'staff', access: 'staff',
-    summary: 'Requests, newest first; filter by state (or "open" = not finished) and search text',
+    summary: 'Requests, newest first; filter by state (or "open" = not finished) and search text; page with `before`',
     query: z.object({
       state: z.union([z.enum(REQUEST_STATES), z.literal('open')]).optional(),
       q: z.string().trim().max(40).optional().describe('part of the request number, the resident’s name or mobile digits'),
       limit: z.coerce.number().int().min(1).max(500).default(100),
+      before: z.coerce.number().int().positive().optional().describe('only requests older than this id: the `nextBefore` of the previous page'),
     }),
-    responses: { 200: { description: 'matching requests', schema: z.object({ requests: z.array(requestItemSchema) }) } },
+    responses: {
+      200: {
+        description: 'matching requests',
+        schema: z.object({
+          requests: z.array(requestItemSchema),
+          nextBefore: z.number().int().nullable().describe('pass as `before` for the next (older) page; null: nothing older matches'),
+        }),
+      },
+    },
     handler: ({ query }) => {
       const states = query.state === 'open' ? REQUEST_STATES.filter((s) => !TERMINAL_STATES.includes(s)) : query.state ? [query.state] : undefined;
-      const all = listRequests(ctx, { ...(states ? { states } : {}), limit: 10_000 }).reverse();
+      const filter = { ...(states ? { states } : {}), ...(query.before !== undefined ? { before: query.before } : {}), limit: query.limit };
+      const page = query.q ? searchRequests(ctx, { ...filter, text: query.q }) : pageRequests(ctx, filter);
       const residents = new Map<number, Resident | null>();
-      const q = query.q?.toLowerCase();
-      const out: z.infer<typeof requestItemSchema>[] = [];
-      for (const r of all) {
-        if (out.length >= query.limit) break;
-        const item = requestItem(r, residents);
-        if (q) {
-          const res = residents.get(r.residentId);
-          const hit = r.number.toLowerCase().includes(q) || item.residentName.toLowerCase().includes(q) || (/^\d{3,11}$/.test(q) && (res?.mobile.includes(q) ?? false));
-          if (!hit) continue;
-        }
-        out.push(item);
-      }
-      return [200, { requests: out }];
+      return [200, { requests: page.requests.map((r) => requestItem(r, residents)), nextBefore: page.nextBefore }];
     },
   }));
 

@@ -115,13 +115,24 @@ export function getNotification(ctx: StoreContext, id: number): Notification | n
   return r ? toNotification(r) : null;
 }
 
-export function listNotifications(ctx: StoreContext, q: { requestId?: number; status?: NotificationStatus } = {}): Notification[] {
-  return ctx.db
-    .prepare<[number | null, number | null, string | null, string | null], Row>(
-      'SELECT * FROM notifications WHERE (? IS NULL OR request_id = ?) AND (? IS NULL OR status = ?) ORDER BY id',
-    )
-    .all(q.requestId ?? null, q.requestId ?? null, q.status ?? null, q.status ?? null)
-    .map(toNotification);
+export interface NotificationFilter {
+  readonly requestId?: number;
+  readonly status?: NotificationStatus;
+}
+
+/** The SQL listNotifications runs (exported so a test can check its plan). */
+export function notificationsQuery(q: NotificationFilter): { sql: string; args: (string | number)[] } {
+  // Written out per filter so SQLite can use the request's index (an "? IS NULL OR" filter reads the whole table).
+  const where: string[] = [];
+  const args: (string | number)[] = [];
+  if (q.requestId !== undefined) (where.push('request_id = ?'), args.push(q.requestId));
+  if (q.status !== undefined) (where.push('status = ?'), args.push(q.status));
+  return { sql: `SELECT * FROM notifications ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id`, args };
+}
+
+export function listNotifications(ctx: StoreContext, q: NotificationFilter = {}): Notification[] {
+  const { sql, args } = notificationsQuery(q);
+  return ctx.db.prepare<(string | number)[], Row>(sql).all(...args).map(toNotification);
 }
 
 /** Pending rows whose time has come, oldest first. */

@@ -13,6 +13,7 @@ import { createHash } from 'node:crypto';
 import { CabinetError } from '../errors.js';
 import {
   applyTransition,
+  REQUEST_STATES,
   ruleOf,
   TERMINAL_STATES,
   TransitionError,
@@ -138,6 +139,86 @@ export function listRequests(ctx: StoreContext, q: { states?: readonly RequestSt
     .prepare<unknown[], Row>(`SELECT ${COLUMNS} FROM requests ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT ${limit}`)
     .all(...args)
     .map(toRequest);
+}
+
+/** One page of a newest-first list; `nextBefore` is the cursor of the next (older) page, null after the last. */
+export interface RequestPage {
+  readonly requests: Request[];
+  readonly nextBefore: number | null;
+}
+
+function clampLimit(limit: number | undefined, dflt: number, max: number): number {
+  return Math.min(Math.max(Math.trunc(limit ?? dflt), 1), max);
+}
+
+/**
+ * Requests newest first, optionally of some states, older than `before` (an id: keyset paging). Each state's
+ * rows come from the (state, id) index in order, so a page costs its own size whatever the history.
+ */
+export function pageRequests(ctx: StoreContext, q: { states?: readonly RequestState[]; before?: number; limit?: number } = {}): RequestPage {
+  const limit = clampLimit(q.limit, 100, 1000);
+  const before = q.before ?? Number.MAX_SAFE_INTEGER;
+  let rows: Row[];
+  if (!q.states) {
+    rows = ctx.db.prepare<[number, number], Row>(`SELECT ${COLUMNS} FROM requests WHERE id < ? ORDER BY id DESC LIMIT ?`).all(before, limit);
+  } else {
+    const one = ctx.db.prepare<[string, number, number], Row>(`SELECT ${COLUMNS} FROM requests WHERE state = ? AND id < ? ORDER BY id DESC LIMIT ?`);
+    rows = [...new Set(q.states)].flatMap((st) => one.all(st, before, limit)).sort((a, b) => b.id - a.id).slice(0, limit);
+  }
+  return { requests: rows.map(toRequest), nextBefore: rows.length === limit ? rows[rows.length - 1]!.id : null };
+}
+
+const FULL_NUMBER = /^BB-\d{8}-\d{4,}$/i;
+
+/**
+ * Search, newest first: part of the request number, of the resident's name, or (3–11 digits) of their mobile.
+ * A whole request number is found through its unique index. Other text is matched over at most `scanRows`
+ * requests per call, newest first from `before`: when the page is not full by then, `nextBefore` says where to
+ * go on (so no call reads the whole history).
+ */
+export function searchRequests(
+  ctx: StoreContext,
+  q: { text: string; states?: readonly RequestState[]; before?: number; limit?: number; scanRows?: number },
+): RequestPage {
+  const text = q.text.trim();
+  const limit = clampLimit(q.limit, 100, 1000);
+  const states = q.states && q.states.length > 0 ? new Set(q.states) : null;
+  if (FULL_NUMBER.test(text)) {
+    const r = findRequestByNumber(ctx, text.toUpperCase());
+    const hit = r && (q.before === undefined || r.id < q.before) && (!states || states.has(r.state));
+    return { requests: hit ? [r] : [], nextBefore: null };
+  }
+  const scanRows = clampLimit(q.scanRows, 5000, 1_000_000);
+  const like = `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  const digits = /^\d{3,11}$/.test(text) ? like : null;
+  const top = q.before ?? (ctx.db.prepare<[], { id: number }>('SELECT ifnull(max(id), 0) + 1 AS id FROM requests').get()!.id);
+  const window = ctx.db.prepare<[number, number, string, string, string | null, string | null], Row>(
+    `SELECT ${COLUMNS.split(', ').map((c) => `q.${c}`).join(', ')} FROM requests q JOIN residents p ON p.id = q.resident_id
+     WHERE q.id < ? AND q.id >= ?
+       AND (q.number LIKE ? ESCAPE '\\' OR p.name LIKE ? ESCAPE '\\' OR (? IS NOT NULL AND p.mobile LIKE ? ESCAPE '\\'))
+     ORDER BY q.id DESC`,
+  );
+  const out: Request[] = [];
+  let upper = top;
+  let scanned = 0;
+  while (upper > 1 && out.length < limit && scanned < scanRows) {
+    const lower = Math.max(1, upper - Math.min(2500, scanRows - scanned));
+    for (const row of window.all(upper, lower, like, like, digits, digits)) {
+      if (states && !states.has(row.state)) continue;
+      out.push(toRequest(row));
+      if (out.length === limit) break;
+    }
+    scanned += upper - lower;
+    upper = out.length === limit ? out[out.length - 1]!.id : lower;
+  }
+  return { requests: out, nextBefore: upper > 1 ? upper : null };
+}
+
+/** How many requests are in each state (from counters kept by the database, not by reading requests). */
+export function countRequestsByState(ctx: StoreContext): Record<RequestState, number> {
+  const counts = Object.fromEntries(REQUEST_STATES.map((st) => [st, 0])) as Record<RequestState, number>;
+  for (const r of ctx.db.prepare<[], { state: RequestState; n: number }>('SELECT state, n FROM request_state_counts').all()) counts[r.state] = r.n;
+  return counts;
 }
 
 export interface CreatedRequest {

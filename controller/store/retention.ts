@@ -19,7 +19,64 @@ export const ERASED_NAME = '已删除';
 const ERASED_MOBILE = '00000000000';
 const OPEN_STATES = `('submitted', 'awaiting_materials', 'depositing', 'materials_deposited', 'materials_retrieved', 'accepted', 'ready', 'loading', 'loaded', 'overdue')`;
 
-/** Residents due for erasure: every request ended before the cutoff, and not erased yet. */
+/**
+ * Finding who is due without reading every resident. A resident becomes due at the moment the cutoff
+ * (now − retention) passes the later of their last change and their last request's end, with nothing open. That
+ * moment falls in exactly one pass's window (previous cutoff, this cutoff]: the passes walk two indexes —
+ * requests by closed_at, residents by updated_at — from a mark kept in `meta` ("time:id", so a batch can stop
+ * anywhere), check each resident found, and move the mark. A request still open then ends later, and its
+ * end comes up in a later window. A crash mid-way repeats at most one batch (erasing is idempotent).
+ */
+const MARKS = {
+  requests: { key: 'retention_requests_upto', sql: 'SELECT id AS key, resident_id AS resident, closed_at AS t FROM requests WHERE closed_at IS NOT NULL AND (closed_at, id) > (?, ?) AND closed_at <= ? ORDER BY closed_at, id LIMIT ?' },
+  residents: { key: 'retention_residents_upto', sql: 'SELECT id AS key, id AS resident, updated_at AS t FROM residents WHERE (updated_at, id) > (?, ?) AND updated_at <= ? ORDER BY updated_at, id LIMIT ?' },
+} as const;
+
+function readMark(ctx: StoreContext, key: string): [number, number] {
+  const r = ctx.db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?').get(key);
+  const m = r ? /^(-?\d+):(\d+)$/.exec(r.value) : null;
+  return m ? [Number(m[1]), Number(m[2])] : [-1, 0];
+}
+
+/** Sets both retention marks (a generated or restored history that was already kept up to `cutoff`). */
+export function setRetentionMarks(ctx: StoreContext, cutoff: number): void {
+  for (const { key } of Object.values(MARKS)) {
+    ctx.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, `${cutoff}:${Number.MAX_SAFE_INTEGER}`);
+  }
+}
+
+function isDue(ctx: StoreContext, residentId: number, cutoff: number): boolean {
+  return ctx.db
+    .prepare<[number, string, number, number], { id: number }>(
+      `SELECT r.id FROM residents r
+       WHERE r.id = ? AND r.name <> ? AND r.updated_at <= ?
+         AND NOT EXISTS (SELECT 1 FROM requests q WHERE q.resident_id = r.id AND (q.state IN ${OPEN_STATES} OR q.closed_at IS NULL OR q.closed_at > ?))`,
+    )
+    .get(residentId, ERASED_NAME, cutoff, cutoff) !== undefined;
+}
+
+/**
+ * One batch: at most `batch` index entries looked at, the due residents among them erased, the mark moved — all
+ * in one transaction. `done` when both windows are empty up to the cutoff.
+ */
+export function erasePersonalDataBatch(ctx: StoreContext, retentionMs: number, batch = 200): { erased: number; done: boolean } {
+  return inTransaction(ctx.db, () => {
+    const cutoff = ctx.now() - retentionMs;
+    let erased = 0;
+    let done = true;
+    for (const { key, sql } of Object.values(MARKS)) {
+      const [t, id] = readMark(ctx, key);
+      const rows = ctx.db.prepare<[number, number, number, number], { key: number; resident: number; t: number }>(sql).all(t, id, cutoff, batch);
+      for (const row of rows) if (isDue(ctx, row.resident, cutoff) && eraseResident(ctx, row.resident)) erased++;
+      const last = rows[rows.length - 1];
+      if (last) ctx.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, `${last.t}:${last.key}`);
+      if (rows.length === batch) done = false;
+    }
+    return { erased, done };
+  });
+}
+
+/** Residents due for erasure now (reads every resident: for tests and the command line, not for timers). */
 export function residentsDueForErasure(ctx: StoreContext, retentionMs: number): number[] {
   const cutoff = ctx.now() - retentionMs;
   return ctx.db
@@ -59,9 +116,23 @@ export function eraseResident(ctx: StoreContext, residentId: number, actor: Acto
   });
 }
 
-/** Erase everyone due; returns how many were erased. */
-export function erasePersonalData(ctx: StoreContext, retentionMs: number): number {
+/** Erase everyone due, batch after batch, synchronously; returns how many were erased. */
+export function erasePersonalData(ctx: StoreContext, retentionMs: number, batch = 200): number {
   let n = 0;
-  for (const id of residentsDueForErasure(ctx, retentionMs)) if (eraseResident(ctx, id)) n++;
-  return n;
+  for (;;) {
+    const r = erasePersonalDataBatch(ctx, retentionMs, batch);
+    n += r.erased;
+    if (r.done) return n;
+  }
+}
+
+/** The same, yielding to the event loop between batches (the timer's way: a pickup is never kept waiting). */
+export async function erasePersonalDataInBatches(ctx: StoreContext, retentionMs: number, batch = 200): Promise<number> {
+  let n = 0;
+  for (;;) {
+    const r = erasePersonalDataBatch(ctx, retentionMs, batch);
+    n += r.erased;
+    if (r.done) return n;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
 }

@@ -209,17 +209,47 @@ export function expireStaleIntents(ctx: StoreContext): number {
   });
 }
 
-/** Intents a restart must look at: not finished (pending/sent), or acknowledged with no door opening recorded. */
+const REVIEWED_KEY = 'intents_reviewed_upto';
+
+function reviewedUpto(ctx: StoreContext): number {
+  const r = ctx.db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?').get(REVIEWED_KEY);
+  return r ? Number(r.value) : 0;
+}
+
+/**
+ * Intents a restart must look at: not finished (pending/sent), or acknowledged with no door opening recorded
+ * and not yet looked at by an earlier start-up (see markIntentsReviewed). Bounded by the unfinished work, not by
+ * the history: the open ones come from a partial index, the acknowledged ones from past the reviewed mark.
+ */
 export function unresolvedIntents(ctx: StoreContext): UnlockIntent[] {
   return ctx.db
-    .prepare<[], Row>(
-      `SELECT i.* FROM unlock_intents i
-       WHERE i.status IN ('pending', 'sent')
-          OR (i.status = 'acked' AND NOT EXISTS (SELECT 1 FROM door_events d WHERE d.intent_id = i.id AND d.door = 'open'))
-       ORDER BY i.id`,
+    .prepare<[number], Row>(
+      `SELECT i.* FROM unlock_intents i WHERE i.status IN ('pending', 'sent')
+       UNION
+       SELECT i.* FROM unlock_intents i
+       WHERE i.id > ? AND i.status = 'acked' AND NOT EXISTS (SELECT 1 FROM door_events d WHERE d.intent_id = i.id AND d.door = 'open')
+       ORDER BY 1`,
     )
-    .all()
+    .all(reviewedUpto(ctx))
     .map(toIntent);
+}
+
+/**
+ * Start-up has looked at every intent up to `id` (the highest one unresolvedIntents returned, or the newest at
+ * the time): later start-ups do not list the acknowledged ones again. Never moves backwards.
+ */
+export function markIntentsReviewed(ctx: StoreContext, id: number): void {
+  ctx.db
+    .prepare(
+      `INSERT INTO meta (key, value) VALUES (?, CAST(? AS TEXT))
+       ON CONFLICT (key) DO UPDATE SET value = CAST(max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER)) AS TEXT)`,
+    )
+    .run(REVIEWED_KEY, id);
+}
+
+/** The newest intent's id (0 when there is none). */
+export function lastIntentId(ctx: StoreContext): number {
+  return ctx.db.prepare<[], { id: number }>('SELECT ifnull(max(id), 0) AS id FROM unlock_intents').get()!.id;
 }
 
 export interface DoorFact {

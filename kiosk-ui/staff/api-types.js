@@ -38,7 +38,7 @@ export {};
  * }} RequestItem
  */
 
-/** @typedef {{ requests: RequestItem[] }} RequestList GET /api/staff/requests */
+/** @typedef {{ requests: RequestItem[], nextBefore: number | null }} RequestList GET /api/staff/requests (newest first; `nextBefore` pages on) */
 
 /**
  * @typedef {{

@@ -349,6 +349,29 @@ function quiet(fn) {
   });
 }
 
+/**
+ * @param {string} q
+ * @param {number} [enough]
+ * @param {number} [maxCalls]
+ * @returns {Promise<RequestList>}
+ * Search, newest first. Each answer looks at a bounded slice of the history and says where to go on
+ * (`nextBefore`); go on, a few slices at a time, until there are enough hits or nothing older is left.
+ */
+async function searchRequests(q, enough = 20, maxCalls = 40) {
+  /** @type {RequestItem[]} */
+  let results = [];
+  /** @type {number | null} */
+  let before = null;
+  for (let i = 0; i < maxCalls; i++) {
+    /** @type {RequestList} */
+    const r = await api('GET', `/api/staff/requests?limit=100&q=${encodeURIComponent(q)}${before ? `&before=${before}` : ''}`);
+    results = results.concat(r.requests);
+    before = r.nextBefore;
+    if (before === null || results.length >= enough) break;
+  }
+  return { requests: results, nextBefore: before };
+}
+
 function refreshRequests() {
   return quiet(async () => {
     if (!state.me) return;
@@ -357,8 +380,7 @@ function refreshRequests() {
     state.requests = r.requests;
     for (const q of r.requests) state.numbers.set(q.id, q.number);
     if (state.search) {
-      /** @type {RequestList} */
-      const s = await api('GET', `/api/staff/requests?limit=100&q=${encodeURIComponent(state.search.q)}`);
+      const s = await searchRequests(state.search.q);
       if (state.search) state.search.results = s.requests;
     }
     renderList();
@@ -717,8 +739,7 @@ async function runSearch(q, { openExact }) {
     return renderList();
   }
   try {
-    /** @type {RequestList} */
-    const r = await api('GET', `/api/staff/requests?limit=100&q=${encodeURIComponent(q)}`);
+    const r = await searchRequests(q);
     if (box.value.trim() !== q && !openExact) return; // typed on meanwhile
     state.search = { q, results: r.requests };
     for (const x of r.requests) state.numbers.set(x.id, x.number);
