@@ -1,7 +1,10 @@
 /**
  * The board driver: everything between "open compartment 7" and the bytes on the bus.
  *
- * - One command in flight on the (half-duplex) bus at a time: commands queue behind `tail`.
+ * - One command in flight on the (half-duplex) bus at a time. Waiting commands are served by
+ *   priority, then in order: unlocks first, then other commands, and the STATUS heartbeat last —
+ *   it starts only on an idle bus, only for a board not heard from for `pollMs` (a STATUS or an
+ *   in-order event), and gives up its retries when an unlock is waiting (README, "The bus").
  * - The reply matcher is registered before the frame is written; every attempt has a deadline;
  *   a command without reply is retransmitted with the SAME sequence number (the firmware
  *   de-duplicates unlocks, so a retry never pulses twice), at most `retries` times.
@@ -134,6 +137,8 @@ interface BoardState {
   eventCounter: number | null;
   /** When the driver last knew every input of the board (a STATUS, or an event with no gap before it). */
   knownAt: number | null;
+  /** When the heartbeat last asked this board (answered or not). */
+  polledAt: number | null;
   resyncQueued: boolean;
 }
 
@@ -150,7 +155,13 @@ interface TransactOptions {
   beforeSend?: (seq: number) => boolean;
   /** Apply the reply's content at receipt, in arrival order with the events around it. */
   onReply?: (r: Reply) => void;
+  /** The heartbeat: waits for an idle bus, and gives up its retries to a waiting unlock. */
+  background?: boolean;
 }
+
+/** Lower runs first. */
+const PRIORITY = { unlock: 0, command: 1, heartbeat: 2 } as const;
+type Priority = (typeof PRIORITY)[keyof typeof PRIORITY];
 
 type CommandBody = Command extends infer C ? (C extends Command ? Omit<C, 'seq'> : never) : never;
 
@@ -172,7 +183,11 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
   private link: Link | null = null;
   private linkState: LinkState = 'offline';
   private seq = Math.floor(Math.random() * (MAX_SEQ + 1));
-  private tail: Promise<unknown> = Promise.resolve();
+  /** Commands waiting for the bus, highest priority first, in order of arrival within a priority. */
+  private readonly queue: { priority: Priority; run: () => Promise<void> }[] = [];
+  private busy = false;
+  private idleWaiters: (() => void)[] = [];
+  private connected: Promise<void> = Promise.resolve();
   private pending: Pending | null = null;
   private pollTimer: NodeJS.Timeout | null = null;
   private stopped = true;
@@ -182,11 +197,13 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
     this.log = opts.logger.child({ ns: 'board' });
     this.map = new CompartmentMap(opts.layout);
     for (const b of opts.layout.boards) {
-      this.boards.set(b.addr, { addr: b.addr, channels: b.channels, online: false, ident: null, lastSeenAt: null, eventCounter: null, knownAt: null, resyncQueued: false });
+      this.boards.set(b.addr, { addr: b.addr, channels: b.channels, online: false, ident: null, lastSeenAt: null, eventCounter: null, knownAt: null, polledAt: null, resyncQueued: false });
     }
     this.channels = this.map.places.map(() => ({ open: null, present: null, fault: null }));
     this.kept = new KeptLink({ ...opts, logger: this.log });
-    this.kept.on('up', (link) => void this.onLinkUp(link));
+    this.kept.on('up', (link) => {
+      this.connected = this.onLinkUp(link);
+    });
     this.kept.on('down', (reason) => this.onLinkDown(reason));
     this.kept.on('line', (line) => this.onLine(line));
   }
@@ -198,8 +215,10 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
     if (!this.stopped) return;
     this.stopped = false;
     this.setLinkState('connecting');
+    this.pollTimer = setInterval(() => void this.poll(), Math.max(50, Math.floor(this.opts.pollMs / 4)));
+    this.pollTimer.unref();
     await this.kept.start();
-    await this.tail.catch(() => undefined);
+    await this.connected;
   }
 
   async stop(): Promise<void> {
@@ -210,7 +229,7 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
     this.link = null;
     this.kept.stop();
     this.setLinkState('stopped');
-    await this.tail.catch(() => undefined);
+    await this.whenIdle();
   }
 
   get state(): LinkState {
@@ -222,10 +241,6 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
     this.setLinkState('online');
     this.log.info({ port: this.opts.endpoint.description }, 'lock board port open');
     for (const board of this.boards.values()) await this.refreshBoard(board, 'connect');
-    if (!this.pollTimer && !this.stopped) {
-      this.pollTimer = setInterval(() => void this.poll(), this.opts.pollMs);
-      this.pollTimer.unref();
-    }
   }
 
   private onLinkDown(reason: string): void {
@@ -334,12 +349,44 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
 
   /** Run one command on the bus, after every command queued before it. */
   private execute(body: CommandBody, opts: TransactOptions = {}): Promise<Reply> {
-    const run = this.tail.then(() => this.transact(body, opts));
-    this.tail = run.catch(() => undefined);
-    return run;
+    const priority: Priority = body.kind === 'unlock' ? PRIORITY.unlock : opts.background ? PRIORITY.heartbeat : PRIORITY.command;
+    return new Promise<Reply>((resolve, reject) => {
+      let at = this.queue.length;
+      while (at > 0 && this.queue[at - 1]!.priority > priority) at--;
+      this.queue.splice(at, 0, { priority, run: () => this.transact(body, opts).then(resolve, reject) });
+      this.pump();
+    });
   }
 
-  private async transact(body: CommandBody, { notAfter, onSent, beforeSend, onReply }: TransactOptions): Promise<Reply> {
+  /** Start the next waiting command when the bus is free. */
+  private pump(): void {
+    if (this.busy) return;
+    const next = this.queue.shift();
+    if (!next) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const w of waiters) w();
+      return;
+    }
+    this.busy = true;
+    void next.run().finally(() => {
+      this.busy = false;
+      this.pump();
+    });
+  }
+
+  /** Resolves when no command is in flight or waiting. */
+  private whenIdle(): Promise<void> {
+    if (!this.busy && this.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** True when a command more urgent than the heartbeat waits for the bus. */
+  private urgentWaiting(): boolean {
+    return this.queue.some((j) => j.priority < PRIORITY.heartbeat);
+  }
+
+  private async transact(body: CommandBody, { notAfter, onSent, beforeSend, onReply, background }: TransactOptions): Promise<Reply> {
     const board = this.boards.get(body.addr);
     const seq = this.nextSeq();
     const command = { ...body, seq } as Command;
@@ -415,6 +462,10 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
       if (outcome.code !== ErrorCodes.LINK_TIMEOUT) throw outcome;
       this.counters.timeouts++;
       this.log.warn({ addr: body.addr, seq, verb, attempt }, 'no reply from board');
+      if (background && this.urgentWaiting() && attempt < this.opts.retries) {
+        // The heartbeat yields the bus to a waiting unlock rather than retrying; it comes again soon.
+        throw new CabinetError(ErrorCodes.LINK_TIMEOUT, `heartbeat of board ${body.addr} yielded the bus`, { addr: body.addr, seq, yielded: true });
+      }
     }
     if (!unanswered && lastNak) {
       throw new CabinetError(ErrorCodes.LINK_NAK, `board ${body.addr} refused ${verb}: ${lastNak.reason}`, { addr: body.addr, seq, reason: lastNak.reason });
@@ -630,8 +681,9 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
    * board sent them (PROTOCOL.md §11.2). Settling the promise first would apply the reply after those
    * events: a counter seemingly gone backwards (a restart that did not happen) and a door shut again.
    */
-  private async readStatus(board: BoardState, reason: ResyncReason): Promise<StatusAck> {
+  private async readStatus(board: BoardState, reason: ResyncReason, background = false): Promise<StatusAck> {
     return (await this.execute({ kind: 'status', addr: board.addr }, {
+      background,
       onReply: (r) => {
         if (r.kind === 'ack-status') this.applyStatus(board, r, reason);
       },
@@ -670,10 +722,19 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
     }
   }
 
+  /**
+   * The heartbeat, checked every quarter of `pollMs`: a STATUS of each board that has not been fully
+   * heard from (a STATUS, or an event with no gap before it) for `pollMs`. It waits behind every other
+   * command, so it only ever uses an idle bus.
+   */
   private async poll(): Promise<void> {
     if (!this.link || this.stopped) return;
+    const now = Date.now();
     for (const board of this.boards.values()) {
       if (board.resyncQueued) continue;
+      const heard = Math.max(board.knownAt ?? -Infinity, board.polledAt ?? -Infinity);
+      if (board.ident && now - heard < this.opts.pollMs) continue;
+      board.polledAt = now;
       const wasOnline = board.online;
       board.resyncQueued = true;
       try {
@@ -681,7 +742,7 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
           await this.refreshBoard(board, 'recovered');
           continue;
         }
-        await this.readStatus(board, wasOnline ? 'poll' : 'recovered');
+        await this.readStatus(board, wasOnline ? 'poll' : 'recovered', true);
       } catch (e) {
         if (!isCabinetError(e, ErrorCodes.LINK_OFFLINE)) this.log.debug({ addr: board.addr, err: errorText(e) }, 'poll failed');
       } finally {

@@ -2,13 +2,14 @@
  * The driver against a board played by the test (scripted-board.ts): frames that arrive together in
  * one read, frames that break a verb rule, and the order in which the bus is used.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createDriver, waitFor } from '../../test/harness.js';
 import type { BoardDriver, DriverOptions } from './driver.js';
 import { ScriptedBoard } from './scripted-board.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
+  vi.useRealTimers();
   while (cleanups.length) await cleanups.pop()!();
 });
 
@@ -131,5 +132,63 @@ describe('event counters that repeat or run backwards (PROTOCOL.md §11.2)', () 
     await waitFor(() => boots.length === 1, 'the restart to be recognised');
     expect(boots).toEqual(['UNSEEN']);
     await waitFor(() => driver.snapshot().compartments[4]!.door === 'open', 'door 5 open, from STATUS');
+  });
+});
+
+describe('a fair bus (the STATUS heartbeat never delays an unlock)', () => {
+  /** The heartbeat timer and Date are the test's; replies and deadlines run on real timers. */
+  async function withTestClock(pollMs: number) {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'Date'] });
+    const { board, driver } = await connected({ pollMs, responseTimeoutMs: 300 });
+    const tick = (ms: number) => vi.advanceTimersByTime(ms); // Date moves with it
+    return { board, driver, tick };
+  }
+
+  it('an unlock queued while a poll waits for the bus goes first', async () => {
+    const { board, driver, tick } = await withTestClock(1000);
+    let release: () => void = () => undefined;
+    board.script = (cmd, b) => {
+      if (cmd.kind !== 'led') return undefined;
+      release = () => b.send(b.reply(cmd));
+      return [];
+    };
+    const ledSent = board.next((c) => c.kind === 'led');
+    const led = driver.setLed(1, 'ON'); // holds the bus until released
+    await ledSent;
+    tick(1000); // the heartbeat is due now, and has to wait for the bus
+    const unlocked = driver.unlock(2); // then someone scans a code
+    const start = board.commands.length;
+    release();
+    await led;
+    await unlocked;
+    await waitFor(() => board.commands.length >= start + 2, 'the unlock and the poll');
+    expect(board.commands.slice(start).map((c) => c.kind)).toEqual(['unlock', 'status']);
+  });
+
+  it('polls only a board that has been quiet for the poll interval: an in-order event counts as heard', async () => {
+    const { board, driver, tick } = await withTestClock(1000);
+    const polls = () => board.commands.filter((c) => c.kind === 'status').length;
+    const before = polls();
+    tick(600);
+    board.send(board.doorEvent(3, 'O'));
+    await waitFor(() => driver.snapshot().compartments[2]!.door === 'open', 'the event');
+    tick(600); // 1200 ms after the last STATUS, 600 ms after the event
+    await new Promise((r) => setTimeout(r, 30));
+    expect(polls()).toBe(before);
+    tick(600); // 1200 ms after the event
+    await waitFor(() => polls() === before + 1, 'the heartbeat');
+  });
+
+  it('a heartbeat without reply gives up its retries to a waiting unlock, and the board is not called offline', async () => {
+    const { board, driver, tick } = await withTestClock(1000);
+    board.script = (cmd) => (cmd.kind === 'status' ? [] : undefined); // the STATUS reply is lost
+    const start = board.commands.length;
+    const polled = board.next((c) => c.kind === 'status');
+    tick(1000);
+    await polled;
+    const unlocked = driver.unlock(2);
+    await unlocked;
+    expect(board.commands.slice(start).map((c) => c.kind)).toEqual(['status', 'unlock']);
+    expect(driver.snapshot().boards[0]!.online).toBe(true);
   });
 });
