@@ -43,7 +43,7 @@ export class BackupSchedule {
 
   /** Takes a backup when the newest one is older than the interval; resolves with it, or null. Never throws. */
   runIfDue(): Promise<BackupResult | null> {
-    if (this.running) return this.running;
+    if (this.running !== null) return this.running;
     const now = (this.opts.now ?? (() => new Date()))();
     const newest = listBackups(this.opts.dir)[0];
     if (this.opts.intervalHours === 0 || (newest && now.getTime() - newest.takenAt.getTime() < this.opts.intervalHours * 3_600_000)) {
