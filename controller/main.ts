@@ -13,7 +13,7 @@ import { createLogAdapter, createWebhookAdapter, NotificationDispatcher } from '
 import { CabinetFlows } from './flows/cabinet.js';
 import { ScannerInput, scannerEndpoint } from './scanner.js';
 import { reconcile } from './flows/reconcile.js';
-import { alarmSink, applyLayout, ensureInitialAdmin, layoutGrid, openStore, type Store } from './store/index.js';
+import { alarmSink, appendAudit, applyLayout, ensureInitialAdmin, layoutGrid, listCompartments, openStore, type Store } from './store/index.js';
 import { loadConfig, type Config } from './config.js';
 import { CabinetError, isCabinetError } from './errors.js';
 import { createApp, type AppDeps } from './http/app.js';
@@ -39,8 +39,17 @@ export interface Controller {
   /** Base URL of the kiosk listener (127.0.0.1): the cabinet's own screen. */
   kioskUrl: string;
   sim: { cabinet: SimCabinet; panel: PanelServer } | null;
+  /**
+   * The clean stop (SIGTERM): refuse new door actions, wait up to graceMs for doors being unlocked right now to
+   * open (or their flow to give up), record what is still in progress in the audit log — the next start's
+   * reconciliation finishes it from the boards — then close everything.
+   */
+  shutdown(graceMs: number): Promise<{ opening: number[]; open: number[] }>;
   close(): Promise<void>;
 }
+
+/** How long a stop waits for doors being unlocked; systemd's TimeoutStopSec (deploy/systemd) is longer. */
+export const SHUTDOWN_GRACE_MS = 10_000;
 
 /** The endpoint LOCK_PORT names; for 'sim', also the embedded simulator it talks to. */
 export function endpointFor(config: Config): { endpoint: Endpoint; cabinet: SimCabinet | null } {
@@ -178,9 +187,26 @@ export async function startController(config: Config, logger: Logger): Promise<C
     await scanner?.start();
 
     const d = drv;
-    return {
+    const inProgress = () => {
+      const all = listCompartments(store.ctx);
+      return { opening: all.filter((c) => c.state === 'opening').map((c) => c.no), open: all.filter((c) => c.state === 'open').map((c) => c.no) };
+    };
+    const controller: Controller = {
       config, driver: d, flows, store, bus, server, url, kioskUrl, initialAdmin,
       sim: cabinet && panel ? { cabinet, panel } : null,
+      async shutdown(graceMs) {
+        flows.stopDoorActions();
+        scanner?.stop();
+        const until = Date.now() + graceMs;
+        while (inProgress().opening.length > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+        const left = inProgress();
+        appendAudit(store.db, Date.now(), { actor: SYSTEM_ACTOR, action: 'controller.stopped', detail: left });
+        if (left.opening.length + left.open.length > 0) {
+          logger.warn({ ns: 'flows', ...left }, 'stopping with door actions in progress; recorded, the next start finishes them from the boards');
+        }
+        await controller.close();
+        return left;
+      },
       async close() {
         await live.close();
         await kioskLive.close();
@@ -199,6 +225,7 @@ export async function startController(config: Config, logger: Logger): Promise<C
         removePidFile();
       },
     };
+    return controller;
   } catch (e) {
     for (const s of listening) await new Promise<void>((resolve) => s.close(() => resolve()));
     await driver?.stop();
@@ -266,9 +293,15 @@ async function main(): Promise<void> {
     if (closing) return;
     closing = true;
     logger.info({ signal }, 'shutting down');
-    const force = setTimeout(() => process.exit(1), 5000);
+    const force = setTimeout(() => process.exit(1), SHUTDOWN_GRACE_MS + 5000);
     force.unref();
-    void controller.close().then(() => process.exit(0));
+    void controller.shutdown(SHUTDOWN_GRACE_MS).then(
+      () => process.exit(0),
+      (e: unknown) => {
+        logger.error({ err: e instanceof Error ? e.message : String(e) }, 'unclean stop');
+        process.exit(1);
+      },
+    );
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));

@@ -85,6 +85,7 @@ export class CabinetFlows {
 
   /** Door actions are refused until start-up reconciliation has run (see reconcile.ts). */
   markReady(): void {
+    if (this.stopping) return;
     this.ready = true;
   }
 
@@ -92,7 +93,16 @@ export class CabinetFlows {
     return this.ready;
   }
 
+  /** Shutting down: every new door action is refused from now on; flows already running go on. */
+  stopDoorActions(): void {
+    this.ready = false;
+    this.stopping = true;
+  }
+
+  private stopping = false;
+
   private assertReady(): void {
+    if (this.stopping) throw new CabinetError('LINK_OFFLINE', '柜子正在停止服务，请稍后再试。The cabinet is shutting down; please try again shortly.');
     if (!this.ready) throw new CabinetError('LINK_OFFLINE', '柜子正在自检，请稍候。The cabinet is checking itself; please wait.');
   }
 
