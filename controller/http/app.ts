@@ -22,6 +22,7 @@ import { buildOpenApi } from './openapi.js';
 import { publicRoutes } from './public-routes.js';
 import { mountPages } from './pages.js';
 import { mountRoutes, route, sendError, type RouteSpec } from './routes.js';
+import { reportRoutes } from './report-routes.js';
 import { staffRoutes } from './staff-routes.js';
 import { z } from 'zod';
 
@@ -46,6 +47,7 @@ export function allRoutes(deps: AppDeps): RouteSpec[] {
     ...authRoutes(auth),
     ...publicRoutes(deps),
     ...staffRoutes(deps),
+    ...reportRoutes(deps),
     ...doorRoutes(deps),
   ];
   routes.push(route({

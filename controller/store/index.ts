@@ -65,6 +65,7 @@ export * from './compartments.js';
 export * from './credentials.js';
 export * from './db.js';
 export * from './outbox.js';
+export * from './reports.js';
 export * from './requests.js';
 export * from './residents.js';
 export * from './service-items.js';

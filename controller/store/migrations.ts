@@ -314,6 +314,22 @@ INSERT INTO meta (key, value)
   SELECT 'intents_reviewed_upto', CAST(max(0, ifnull(max(id), 0) - 1000) AS TEXT) FROM unlock_intents;
 `;
 
+// The office's lists, statistics and exports over years of history (store/reports.ts): requests newest first by
+// their creation time, per state and per document type; the audit log newest first by time, per action, per
+// actor and per compartment. Each list is read along one of these in order, so a page or a date range costs its
+// own size however long the history; statistics count over a date range of (created_at, service_code) without
+// touching the table.
+const V5_OFFICE_REPORTS = /* sql */ `
+CREATE INDEX requests_created ON requests (created_at, id, service_code);
+CREATE INDEX requests_service_created ON requests (service_code, created_at);
+CREATE INDEX requests_state_created ON requests (state, created_at);
+CREATE INDEX requests_closed_at ON requests (closed_at, state) WHERE closed_at IS NOT NULL;
+CREATE INDEX audit_log_at ON audit_log (at);
+CREATE INDEX audit_log_action_at ON audit_log (action, at);
+CREATE INDEX audit_log_actor_at ON audit_log (actor_kind, actor_id, at);
+CREATE INDEX audit_log_compartment_at ON audit_log (compartment_no, at) WHERE compartment_no IS NOT NULL;
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     name: 'initial schema and service catalogue',
@@ -330,5 +346,9 @@ export const MIGRATIONS: readonly Migration[] = [
   {
     name: 'history at scale: indexes, request state counters',
     up: V4_HISTORY_AT_SCALE,
+  },
+  {
+    name: 'office lists, statistics and exports: indexes by time',
+    up: V5_OFFICE_REPORTS,
   },
 ];
