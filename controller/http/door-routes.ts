@@ -8,7 +8,7 @@ import type { DoorAnswer, KioskAnswer } from '../flows/cabinet.js';
 import type { AppDeps } from './app.js';
 import { errorBodySchema, HttpError, route, type Caller, type ResponseSpec, type RouteSpec } from './routes.js';
 
-const kioskAnswerSchema = z.object({
+export const kioskAnswerSchema = z.object({
   ok: z.boolean(),
   code: z.enum(['OPENED', 'INVALID', 'USED', 'LOCKED', 'NOTHING_WAITING', 'CABINET_FULL', 'NOT_OPENED', 'OUT_OF_ORDER', 'NOT_READY', 'UNKNOWN_SCAN']),
   action: z.enum(['pickup', 'dropoff']).nullable().describe('what the open door is for'),
@@ -18,7 +18,7 @@ const kioskAnswerSchema = z.object({
   retryAfterMs: z.number().int().optional(),
 });
 
-const doorAnswerSchema = z.object({
+export const doorAnswerSchema = z.object({
   opened: z.boolean(),
   compartment: z.number().int().nullable(),
   code: z.enum(['OPENED', 'CABINET_FULL', 'NOT_OPENED', 'NOT_SENT']),

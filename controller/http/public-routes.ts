@@ -58,7 +58,7 @@ const submitBody = z.object({
 });
 type SubmitBody = z.output<typeof submitBody>;
 
-const submitAnswer = z.object({
+export const submitAnswer = z.object({
   requestId: z.number().int(),
   number: z.string().describe('BB-YYYYMMDD-NNNN'),
   state: z.string(),
@@ -69,7 +69,7 @@ const submitAnswer = z.object({
   residentQrUrl: z.string(),
 });
 
-const statusAnswer = z.object({
+export const statusAnswer = z.object({
   number: z.string(),
   service: z.object({ code: z.string(), nameZh: z.string(), nameEn: z.string() }),
   state: z.string(),

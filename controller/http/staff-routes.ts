@@ -29,7 +29,7 @@ import { serviceSchema } from './public-routes.js';
 // Answer shapes
 // ---------------------------------------------------------------------------------------------
 
-const requestItemSchema = z.object({
+export const requestItemSchema = z.object({
   id: z.number().int(),
   number: z.string(),
   serviceCode: z.string(),
@@ -71,7 +71,7 @@ const notificationSchema = z.object({
   mobileMasked: z.string(),
 });
 
-const requestDetailSchema = requestItemSchema.extend({
+export const requestDetailSchema = requestItemSchema.extend({
   note: z.string().nullable(),
   reason: z.string().nullable(),
   loadedAt: z.string().nullable(),
@@ -97,7 +97,7 @@ const accountSchema = z.object({
   createdAt: z.string(),
 });
 
-const alarmSchema = z.object({
+export const alarmSchema = z.object({
   id: z.number().int().describe('negative: could not be stored, cannot be acknowledged'),
   kind: z.enum(ALARM_KINDS),
   at: z.string().describe('first raised'),
