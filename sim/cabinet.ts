@@ -12,13 +12,13 @@
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import {
-  DEFAULT_BAUD, decode, encode, isCommand, MAX_SEQ,
+  DEFAULT_BAUD, DEFAULT_PULSE_MS, decode, encode, isCommand, MAX_SEQ,
   type BoardEvent, type BootReason, type FaultCode, type LedMode, type Message, type SwitchLevel,
 } from '../firmware-protocol/index.js';
 import { BoardFirmware } from './board.js';
 import {
   DEFAULT_FIRMWARE, DEFAULT_FRAME_LOG_SIZE, EVENT_QUIET_BASE_MS, EVENT_QUIET_PER_ADDRESS_MS, DEFAULT_LAYOUT, DEFAULT_SEED, DEFAULT_SERIAL_RETRY_MS, DEFAULT_SPRING_MS,
-  faultPatchSchema, firstIssue, MAX_SCAN_LENGTH, NO_COMPARTMENT_FAULTS, NO_LINK_FAULTS, parseLayout, simOptionsSchema,
+  faultPatchSchema, familyBauds, firstIssue, MAX_SCAN_LENGTH, NO_COMPARTMENT_FAULTS, NO_LINK_FAULTS, parseLayout, simOptionsSchema,
   type CompartmentFaults, type FaultPatch, type Layout, type LinkFaults, type Polarity, type SimOptions,
 } from './config.js';
 import { SimError } from './errors.js';
@@ -27,6 +27,9 @@ import { LineLink, type LinkInfo, type LinkKind, type LinkRole } from './links/l
 import { SerialEndpoint } from './links/serial.js';
 import { TcpEndpoint } from './links/tcp.js';
 import { seededRng, type Rng } from './rng.js';
+import { VendorFrameStream } from './personalities/frame-stream.js';
+import { VendorBoardPersonality } from './personalities/vendor-board.js';
+import { VENDOR_CODECS, type BoardFamily } from '../firmware-protocol/vendors/index.js';
 
 // ---- public types --------------------------------------------------------------------------
 
@@ -116,6 +119,8 @@ export interface EndpointState {
 }
 
 export interface CabinetSnapshot {
+  /** The board family the boards speak ('native' = our protocol). */
+  family: BoardFamily;
   layout: Layout & { compartments: number; text: string };
   polarity: Polarity;
   baudRate: number;
@@ -188,6 +193,11 @@ function zeroCounters(compartments: number): SimCounters {
   };
 }
 
+/** A binary frame as the frame log shows it: hex bytes. */
+function hexText(latin1: string): string {
+  return [...latin1].map((c) => c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')).join(' ');
+}
+
 /** Flip one bit of one character (never turning it into CR or LF, which would split the line). */
 function corruptText(text: string, rng: Rng): string {
   if (text.length === 0) return text;
@@ -199,6 +209,8 @@ function corruptText(text: string, rng: Rng): string {
 }
 
 export class SimCabinet extends EventEmitter<SimEventMap> {
+  /** The board family the boards speak on the bus ('native' = our protocol). */
+  readonly family: BoardFamily;
   readonly layout: Layout;
   readonly polarity: Polarity;
   readonly baudRate: number;
@@ -207,6 +219,8 @@ export class SimCabinet extends EventEmitter<SimEventMap> {
   readonly compartmentCount: number;
 
   private readonly boards: BoardFirmware[] = [];
+  /** A vendor family's board behaviour, null for our own protocol (sim/personalities/). */
+  private readonly personality: VendorBoardPersonality | null;
   private readonly offline = new Set<number>();
   private readonly comps: Compartment[] = [];
   private readonly links = new Set<LineLink>();
@@ -241,7 +255,15 @@ export class SimCabinet extends EventEmitter<SimEventMap> {
     const o = parsed.data;
     this.layout = typeof o.layout === 'object' ? o.layout : parseLayout(DEFAULT_LAYOUT)!;
     this.polarity = o.polarity ?? 'nc';
-    this.baudRate = o.baudRate ?? DEFAULT_BAUD;
+    this.family = o.board ?? 'native';
+    const family = familyBauds(this.family);
+    this.baudRate = o.baudRate ?? family.defaultBaud;
+    if (!family.bauds.includes(this.baudRate)) {
+      throw new SimError('BAD_CONFIG', `baudRate: ${this.family} boards run at ${family.bauds.join(', ')} Bd`, 'baudRate');
+    }
+    if (this.family !== 'native' && this.layout.channels > VENDOR_CODECS[this.family].maxLocks) {
+      throw new SimError('BAD_CONFIG', `layout: a ${this.family} board has at most ${VENDOR_CODECS[this.family].maxLocks} locks`, 'layout');
+    }
     this.springMs = o.springMs ?? DEFAULT_SPRING_MS;
     this.autoCloseMs = o.autoCloseMs ?? null;
     this.rng = seededRng(o.seed ?? DEFAULT_SEED);
@@ -284,6 +306,21 @@ export class SimCabinet extends EventEmitter<SimEventMap> {
       );
       this.boards.push(board);
     }
+    this.personality = this.family === 'native' ? null : new VendorBoardPersonality(VENDOR_CODECS[this.family], {
+      boards: this.layout.boards,
+      channels: this.layout.channels,
+      springMs: this.springMs,
+      online: (addr) => !this.offline.has(addr),
+      doorLevel: (addr, ch) => this.doorLevel(this.compAt(addr, ch)),
+      coilFault: (addr, ch) => this.compAt(addr, ch).coilFault,
+      pulse: (addr, ch) => {
+        const c = this.compAt(addr, ch);
+        this.counters.unlocksExecuted[c.n] = (this.counters.unlocksExecuted[c.n] ?? 0) + 1;
+        this.emit('unlock', { compartment: c.n, addr, channel: ch, seq: 0, pulseMs: DEFAULT_PULSE_MS });
+        this.pulse(c, DEFAULT_PULSE_MS);
+      },
+      warn: (m) => this.emit('warning', m),
+    });
     // Power-on: BOOT is event 0 (sent to whatever is attached, which at construction is nothing).
     for (const b of this.boards) b.boot('POWERON');
   }
@@ -371,7 +408,8 @@ export class SimCabinet extends EventEmitter<SimEventMap> {
         onClosed?.();
         if (!this.isClosed) this.changed({ reason: 'link' });
       },
-    }, { pacing: () => this.linkFaults.pacing, baudRate: () => this.baudRate });
+    }, { pacing: () => this.linkFaults.pacing, baudRate: () => this.baudRate },
+    role === 'bus' && this.personality ? new VendorFrameStream(this.personality.codec) : undefined);
     this.links.add(link);
     this.changed({ reason: 'link' });
     return link;
@@ -404,6 +442,10 @@ export class SimCabinet extends EventEmitter<SimEventMap> {
 
   private receive(link: LineLink, raw: string): void {
     if (this.isClosed || link.info.role !== 'bus') return;
+    if (this.personality) {
+      this.receiveVendor(link, raw, this.personality);
+      return;
+    }
     let line = raw;
     this.busActivity();
     if (this.disconnected) {
@@ -469,6 +511,44 @@ export class SimCabinet extends EventEmitter<SimEventMap> {
     this.sendReply(link, outcome.reply);
   }
 
+  /** A vendor family's command frame (latin1, one character per byte): same wire faults, the family's board behind. */
+  private receiveVendor(link: LineLink, raw: string, personality: VendorBoardPersonality): void {
+    this.busActivity();
+    const shown = (t: string) => hexText(t);
+    if (this.disconnected) {
+      this.counters.ignoredWhileDisconnected++;
+      this.log('in', link, shown(raw), 'ignored', 'disconnected');
+      return;
+    }
+    const f = this.linkFaults;
+    if (f.dropToBoard > 0 && this.rng() < f.dropToBoard) {
+      this.counters.dropped.toBoard++;
+      this.log('in', link, shown(raw), 'dropped');
+      return;
+    }
+    let text = raw;
+    let corrupted = false;
+    if (f.corruptToBoard > 0 && this.rng() < f.corruptToBoard) {
+      text = corruptText(raw, this.rng);
+      corrupted = true;
+      this.counters.corrupted.toBoard++;
+    }
+    this.counters.framesReceived++;
+    const out = personality.handle(Buffer.from(text, 'latin1'));
+    if (out.fate !== 'ok') {
+      if (out.fate === 'undecodable') this.counters.badCrc++;
+      else this.counters.notForMe++;
+      this.log('in', link, shown(text), corrupted && out.fate === 'undecodable' ? 'bad-crc' : out.fate, corrupted ? 'corrupted on the wire' : out.note);
+      return;
+    }
+    this.log('in', link, shown(text), corrupted ? 'corrupted' : 'ok', out.note);
+    this.counters.repliesSent++;
+    const send = () => this.transmitText(Buffer.from(out.reply()).toString('latin1'), '', [link], true);
+    const wait = out.afterMs + this.linkFaults.delayMs;
+    if (wait > 0) this.later(wait, send);
+    else send();
+  }
+
   private sendReply(link: LineLink, reply: Message): void {
     this.counters.repliesSent++;
     const delay = this.linkFaults.delayMs;
@@ -523,23 +603,29 @@ export class SimCabinet extends EventEmitter<SimEventMap> {
 
   private sendEvent(e: BoardEvent): void {
     this.emit('boardEvent', e);
+    if (this.personality) return; // vendor boards push nothing: they only answer
     this.counters.eventsSent++;
     this.transmit(e, [...this.links].filter((l) => l.info.role === 'bus'));
   }
 
   private transmit(m: Message, targets: LineLink[]): void {
+    this.transmitText(encode(m), '\n', targets, false);
+  }
+
+  /** Send one frame (with its line ending, if the protocol has one) to the targets, through the wire faults. */
+  private transmitText(frame: string, ending: string, targets: LineLink[], binary: boolean): void {
     if (this.isClosed) return;
-    const frame = encode(m);
+    const shown = (t: string) => (binary ? hexText(t) : t);
     const live = this.disconnected ? [] : targets.filter((l) => !l.closed);
     if (live.length === 0) {
-      this.log('out', null, frame, 'unsent', this.disconnected ? 'disconnected' : 'no link attached');
+      this.log('out', null, shown(frame), 'unsent', this.disconnected ? 'disconnected' : 'no link attached');
       return;
     }
     const f = this.linkFaults;
     for (const link of live) {
       if (f.dropToController > 0 && this.rng() < f.dropToController) {
         this.counters.dropped.toController++;
-        this.log('out', link, frame, 'dropped');
+        this.log('out', link, shown(frame), 'dropped');
         continue;
       }
       let text = frame;
@@ -549,8 +635,8 @@ export class SimCabinet extends EventEmitter<SimEventMap> {
         fate = 'corrupted';
         this.counters.corrupted.toController++;
       }
-      this.log('out', link, text, fate);
-      link.send(text + '\n');
+      this.log('out', link, shown(text), fate);
+      link.send(text + ending);
     }
   }
 
@@ -813,6 +899,7 @@ export class SimCabinet extends EventEmitter<SimEventMap> {
       }),
     ];
     return {
+      family: this.family,
       layout: { ...this.layout, compartments: this.compartmentCount, text: `${this.layout.boards}x${this.layout.channels}` },
       polarity: this.polarity,
       baudRate: this.baudRate,

@@ -4,11 +4,20 @@
  * panel API alike, so a bad value is refused the same way everywhere.
  */
 import { z } from 'zod';
+import { BOARD_FAMILIES, VENDOR_CODECS, VENDOR_FAMILIES, type BoardFamily } from '../firmware-protocol/vendors/index.js';
 import {
-  BAUD_RATES, BOOT_REASONS, FAULT_CODES, MAX_ADDRESS, MAX_CHANNELS, type FaultCode, type SwitchLevel,
+  BAUD_RATES, BOOT_REASONS, DEFAULT_BAUD, FAULT_CODES, MAX_ADDRESS, MAX_CHANNELS, type FaultCode, type SwitchLevel,
 } from '../firmware-protocol/index.js';
 
 export type Polarity = 'nc' | 'no';
+
+/** Every line speed some board family uses; which ones a family takes is checked with the family. */
+export const ALL_BAUD_RATES = [...new Set([...BAUD_RATES, ...VENDOR_FAMILIES.flatMap((f) => VENDOR_CODECS[f].bauds)])].sort((a, b) => a - b);
+
+/** The speeds boards of this family can be set to, and the one they come with. */
+export function familyBauds(board: BoardFamily): { bauds: readonly number[]; defaultBaud: number } {
+  return board === 'native' ? { bauds: BAUD_RATES, defaultBaud: DEFAULT_BAUD } : { bauds: VENDOR_CODECS[board].bauds, defaultBaud: VENDOR_CODECS[board].defaultBaud };
+}
 
 export interface Layout {
   /** Number of boards; addresses are 1..boards. */
@@ -110,6 +119,8 @@ export const faultPatchSchema = z.strictObject({
 export type FaultPatch = z.infer<typeof faultPatchSchema>;
 
 export interface SimOptions {
+  /** Which board family the simulated boards speak: 'native' (our protocol, default), '8a80', 'kerong-cu48'. */
+  board?: BoardFamily;
   /** '1x24' (default), '2x12', … or an object. */
   layout?: string | Layout;
   /** Door-switch polarity: 'nc' (default) reads C while the door is shut, 'no' the reverse. */
@@ -147,9 +158,10 @@ export interface SimOptions {
 }
 
 export const simOptionsSchema = z.strictObject({
+  board: z.enum(BOARD_FAMILIES as [BoardFamily, ...BoardFamily[]]).optional(),
   layout: z.union([layoutSchema, z.strictObject({ boards: z.number().int().min(1).max(MAX_ADDRESS), channels: z.number().int().min(1).max(MAX_CHANNELS) })]).optional(),
   polarity: z.enum(['nc', 'no']).optional(),
-  baudRate: z.number().refine((b) => (BAUD_RATES as readonly number[]).includes(b), { message: `baud rate must be one of ${BAUD_RATES.join(', ')}` }).optional(),
+  baudRate: z.number().refine((b) => (ALL_BAUD_RATES as readonly number[]).includes(b), { message: `baud rate must be one of ${ALL_BAUD_RATES.join(', ')}` }).optional(),
   springMs: z.number().int().min(0).max(MAX_DELAY_MS).optional(),
   autoCloseMs: z.number().int().min(1).max(3_600_000).nullable().optional(),
   firmware: z.string().regex(/^[A-Za-z0-9._-]{1,24}$/, 'firmware must be 1-24 of A-Z a-z 0-9 . _ -').optional(),

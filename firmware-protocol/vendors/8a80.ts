@@ -44,7 +44,7 @@ function checkLock(lock: number): void {
 }
 
 function checkSet(set: unknown): boolean {
-  if (typeof set !== 'boolean') throw new VendorEncodeError('BAD_ARGS', 'an 8A/80 reply carries the reading of one lock');
+  if (typeof set !== 'boolean') throw new VendorEncodeError('BAD_ARGS', 'an 8A/80 unlock reply carries the reading of its lock');
   return set;
 }
 
@@ -135,7 +135,7 @@ export const codec8a80: VendorCodec = {
     switch (r.kind) {
       case 'unlock':
         checkLock(r.lock);
-        return frame(UNLOCK, r.board, r.lock, checkSet(r.set) ? SET : CLEAR);
+        return frame(UNLOCK, r.board, r.lock, checkSet(Array.isArray(r.set) ? r.set[r.lock - 1] : r.set) ? SET : CLEAR);
       case 'query':
         checkLock(r.lock);
         return frame(READ, r.board, r.lock, r.set ? SET : CLEAR);

@@ -3,7 +3,7 @@
  * Reading goes through the shared BoundedReadlineParser, so no input can grow a buffer without
  * bound. Stream errors never escape as unhandled 'error' events; the link reports `closed` once.
  */
-import type { Duplex } from 'node:stream';
+import type { Duplex, Transform } from 'node:stream';
 import { BoundedReadlineParser, type LineCounters } from '../../firmware-protocol/index.js';
 import { Pacer } from './pacer.js';
 
@@ -28,8 +28,11 @@ export interface WireTiming {
   baudRate(): number;
 }
 
+/** What splits the incoming bytes into frames: the bounded line reader, or a vendor family's framer. */
+export type FrameSplitter = Transform & { readonly counters: Readonly<LineCounters> };
+
 export class LineLink {
-  private readonly parser = new BoundedReadlineParser();
+  private readonly parser: FrameSplitter;
   private readonly pacer: Pacer;
   private isClosed = false;
   private inFreeAt = 0;
@@ -40,7 +43,9 @@ export class LineLink {
     private readonly stream: Duplex,
     private readonly handlers: LinkHandlers,
     private readonly timing: WireTiming,
+    splitter?: FrameSplitter,
   ) {
+    this.parser = splitter ?? new BoundedReadlineParser();
     this.pacer = new Pacer((chunk) => this.rawWrite(chunk), () => this.timing.baudRate() / 10 / 1000);
     stream.on('error', (e: Error) => this.close(`error: ${e.message}`));
     stream.on('close', () => this.close('closed'));
