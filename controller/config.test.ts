@@ -83,3 +83,52 @@ describe('the unlock policy at start-up', () => {
     expect(refusal({ LOCK_TAMPER_WINDOW_MS: '2000', DOOR_OPEN_TIMEOUT_MS: '5000' })).toMatch(/LOCK_TAMPER_WINDOW_MS=2000.*DOOR_OPEN_TIMEOUT_MS=5000/);
   });
 });
+
+describe('lock-board family, baud and layout file', () => {
+  it('defaults to our own protocol; a vendor family brings its own baud rate and says it has no item sensors', async () => {
+    expect(loadConfig({})).toMatchObject({ lockBoard: 'native', lockBaud: 9600, itemSensors: true, vendorPollMs: 100 });
+    expect(loadConfig({ LOCK_BOARD: '8a80' })).toMatchObject({ lockBoard: '8a80', lockBaud: 9600, itemSensors: false });
+    expect(loadConfig({ LOCK_BOARD: 'kerong-cu48' })).toMatchObject({ lockBoard: 'kerong-cu48', lockBaud: 19200 });
+    expect(loadConfig({ LOCK_BOARD: 'kerong-cu48', LOCK_BAUD: '9600' }).lockBaud).toBe(9600);
+  });
+
+  it('refuses an unknown family, a speed the family does not run at, and a board wider than the family’s', () => {
+    expect(() => loadConfig({ LOCK_BOARD: 'yt-locker' })).toThrow(/LOCK_BOARD/);
+    expect(() => loadConfig({ LOCK_BOARD: '8a80', LOCK_BAUD: '115200' })).toThrow(/LOCK_BAUD=.*8a80 boards run at 9600/);
+    expect(() => loadConfig({ LOCK_BAUD: '19200' })).toThrow(/LOCK_BAUD/);
+    expect(() => loadConfig({ LOCK_BOARD: '8a80', LOCK_LAYOUT: '1x48' })).toThrow(/LOCK_LAYOUT: board 1 has 48 locks; a 8a80 board has at most 24/);
+  });
+
+  it('reads a layout file: compartments where the doors are, locks without a door skipped', async () => {
+    const { default: fs } = await import('node:fs');
+    const { tempDir } = await import('../test/harness.js');
+    const file = `${tempDir('layout-')}/layout.json`;
+    fs.writeFileSync(file, JSON.stringify({ boards: [{ address: 2, locks: [3, null, 1] }, { address: 1, locks: [2] }] }));
+    const c = loadConfig({ LOCK_BOARD: '8a80', LOCK_LAYOUT_FILE: file });
+    expect(c.layout.boards).toEqual([{ addr: 1, channels: 1 }, { addr: 2, channels: 3 }]);
+    expect(c.layout.compartments).toEqual(expect.arrayContaining([
+      { compartment: 1, addr: 2, channel: 3 }, { compartment: 2, addr: 1, channel: 1 }, { compartment: 3, addr: 2, channel: 1 },
+    ]));
+  });
+
+  it('names the layout file and what is wrong with it', async () => {
+    const { default: fs } = await import('node:fs');
+    const { tempDir } = await import('../test/harness.js');
+    const dir = tempDir('layout-');
+    const cases: [unknown, RegExp][] = [
+      [{ boards: [{ address: 1, locks: [1, 1] }] }, /compartment 1 appears twice \(board 1 lock 1 and board 1 lock 2\)/],
+      [{ boards: [{ address: 1, locks: [1, 3] }] }, /numbered 1\.\.2 without gaps; missing 2/],
+      [{ boards: [{ address: 0, locks: [1] }] }, /boards\.0\.address/],
+      [{ boards: [{ address: 1, locks: [null] }] }, /at least one compartment/],
+    ];
+    for (const [i, [content, problem]] of cases.entries()) {
+      const file = `${dir}/bad${i}.json`;
+      fs.writeFileSync(file, JSON.stringify(content));
+      expect(() => loadConfig({ LOCK_LAYOUT_FILE: file })).toThrow(problem);
+      expect(() => loadConfig({ LOCK_LAYOUT_FILE: file })).toThrow(/LOCK_LAYOUT_FILE/);
+    }
+    fs.writeFileSync(`${dir}/notjson.json`, '{ boards: ');
+    expect(() => loadConfig({ LOCK_LAYOUT_FILE: `${dir}/notjson.json` })).toThrow(/LOCK_LAYOUT_FILE.*not JSON/);
+    expect(() => loadConfig({ LOCK_LAYOUT_FILE: `${dir}/missing.json` })).toThrow(/LOCK_LAYOUT_FILE.*cannot be read/);
+  });
+});

@@ -8,6 +8,8 @@ import {
   BAUD_RATES, DEFAULT_BAUD, DEFAULT_PULSE_MS, MAX_ADDRESS, MAX_CHANNELS, MAX_PULSE_MS, MIN_PULSE_MS,
 } from '../firmware-protocol/index.js';
 import { policyProblems, unlockPolicyFrom } from './domain/unlock-policy.js';
+import { BOARD_FAMILIES, VENDOR_CODECS, type BoardFamily } from '../firmware-protocol/vendors/index.js';
+import { readLayoutFile } from './board/layout-file.js';
 import { CabinetError, ErrorCodes } from './errors.js';
 
 export type DoorPolarity = 'nc' | 'no';
@@ -15,6 +17,11 @@ export type DoorPolarity = 'nc' | 'no';
 export interface Layout {
   /** Boards in address order (1, 2, …) with their channel counts. */
   boards: { addr: number; channels: number }[];
+  /**
+   * Where each compartment (1..N, as painted on the doors) is wired, from LOCK_LAYOUT_FILE; absent =
+   * compartments numbered across the boards in order. Channels not listed have no door.
+   */
+  compartments?: { compartment: number; addr: number; channel: number }[];
 }
 
 export interface Config {
@@ -23,7 +30,13 @@ export interface Config {
   dataDir: string;
   /** 'sim' | a device path | tcp://host:port */
   lockPort: string;
+  /** Which lock-board family is on the bus: our protocol, or a vendor family through the adapter. */
+  lockBoard: BoardFamily;
   lockBaud: number;
+  /** Vendor boards: read the doors this often on an idle bus, ms. */
+  vendorPollMs: number;
+  /** False when the boards have no occupancy sensors (vendor families): the flows then go by the doors. */
+  itemSensors: boolean;
   layout: Layout;
   doorPolarity: DoorPolarity;
   pulseMs: number;
@@ -81,9 +94,20 @@ export const SETTINGS = {
   HOST: ['address the HTTP server listens on (0.0.0.0 to serve phones on the network)', 'an address of this machine', '127.0.0.1', z.string().trim().min(1)],
   DATA_DIR: ['directory for the database and keys', 'a writable directory', './data', z.string().trim().min(1)],
   LOCK_PORT: ['lock board link: sim, a device path, or tcp://host:port', '`sim`, `/dev/…`, `tcp://host:port`', 'sim', lockPortSchema],
-  LOCK_BAUD: [`serial speed (${BAUD_RATES.join(' or ')})`, '9600, 115200', String(DEFAULT_BAUD), int(0, 1_000_000).refine((n) => (BAUD_RATES as readonly number[]).includes(n), `must be one of ${BAUD_RATES.join(', ')}`)],
-  LOCK_LAYOUT: ['boards x channels per board', '1–31 boards x 1–48 channels', '1x24', layoutSchema],
-  LOCK_DOOR_POLARITY: ['door switch: nc = contact closed while the door is shut, no = the reverse', '`nc`, `no`', 'nc', z.enum(['nc', 'no'])],
+  LOCK_BOARD: ['lock-board family on the bus: our protocol, or a vendor board through the adapter (README, "A real cabinet")', BOARD_FAMILIES.map((f) => `\`${f}\``).join(', '), 'native', z.enum(BOARD_FAMILIES as [BoardFamily, ...BoardFamily[]])],
+  LOCK_BAUD: ['serial speed; empty = the family’s own: 9600 (native, 8a80), 19200 (kerong-cu48)', 'native 9600, 115200; 8a80 9600; kerong-cu48 9600, 19200, 57600, 115200', '', z.union([z.literal(''), int(0, 1_000_000)])],
+  LOCK_LAYOUT: ['boards x channels per board (ignored when LOCK_LAYOUT_FILE is set)', '1–31 boards x 1–48 channels', '1x24', layoutSchema],
+  LOCK_LAYOUT_FILE: ['JSON file mapping each compartment number painted on a door to its board address and lock; locks without a door allowed (README, "A real cabinet"); empty = LOCK_LAYOUT', 'a readable file', '', z.string().trim().transform((p, ctx) => {
+    if (p === '') return null;
+    const r = readLayoutFile(p);
+    if (!r.ok) {
+      ctx.addIssue({ code: 'custom', message: r.problems.join('; ') });
+      return z.NEVER;
+    }
+    return r.layout;
+  })],
+  LOCK_DOOR_POLARITY: ['door switch: nc = contact closed while the door is shut, no = the reverse; vendor boards: nc = the lock reads set (8A/80 `11`, Kerong bit 1) while shut', '`nc`, `no`', 'nc', z.enum(['nc', 'no'])],
+  LOCK_VENDOR_POLL_MS: ['vendor boards only: read the doors this often while the bus is idle, ms (100 sees a door open within 250 ms on one 24-lock board at 9600 Bd)', '20–5000', '100', int(20, 5000)],
   LOCK_PULSE_MS: ['unlock pulse length, ms', '100–2000', String(DEFAULT_PULSE_MS), int(MIN_PULSE_MS, MAX_PULSE_MS)],
   LOCK_RESPONSE_TIMEOUT_MS: ['deadline for a board reply, ms', '50–10000', '500', int(50, 10_000)],
   LOCK_RETRIES: ['retransmissions of a command without reply', '0–5', '2', int(0, 5)],
@@ -125,6 +149,19 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     problems.push('LOCK_RECONNECT_MIN_MS must not be larger than LOCK_RECONNECT_MAX_MS');
   }
   if (problems.length === 0) problems.push(...unlockPolicyWords(values));
+  const family = values.LOCK_BOARD as BoardFamily | undefined;
+  let baud = values.LOCK_BAUD as number | '' | undefined;
+  const layout = (values.LOCK_LAYOUT_FILE as Layout | null | undefined) ?? (values.LOCK_LAYOUT as Layout | undefined);
+  if (family !== undefined && baud !== undefined) {
+    const allowed: readonly number[] = family === 'native' ? BAUD_RATES : VENDOR_CODECS[family].bauds;
+    if (baud === '') baud = family === 'native' ? DEFAULT_BAUD : VENDOR_CODECS[family].defaultBaud;
+    else if (!allowed.includes(baud)) problems.push(`LOCK_BAUD=${JSON.stringify(env.LOCK_BAUD)}: ${family} boards run at ${allowed.join(', ')}`);
+  }
+  if (family !== undefined && family !== 'native' && layout) {
+    const max = VENDOR_CODECS[family].maxLocks;
+    const wide = layout.boards.find((b) => b.channels > max);
+    if (wide) problems.push(`${values.LOCK_LAYOUT_FILE ? 'LOCK_LAYOUT_FILE' : 'LOCK_LAYOUT'}: board ${wide.addr} has ${wide.channels} locks; a ${family} board has at most ${max}`);
+  }
   if (problems.length > 0) {
     throw new CabinetError(ErrorCodes.CONFIG_INVALID, `Invalid configuration:\n  ${problems.join('\n  ')}`, { count: problems.length });
   }
@@ -133,8 +170,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     host: values.HOST as string,
     dataDir: path.resolve(values.DATA_DIR as string),
     lockPort: values.LOCK_PORT as string,
-    lockBaud: values.LOCK_BAUD as number,
-    layout: values.LOCK_LAYOUT as Layout,
+    lockBoard: family!,
+    lockBaud: baud as number,
+    vendorPollMs: values.LOCK_VENDOR_POLL_MS as number,
+    itemSensors: family === 'native',
+    layout: layout!,
     doorPolarity: values.LOCK_DOOR_POLARITY as DoorPolarity,
     pulseMs: values.LOCK_PULSE_MS as number,
     responseTimeoutMs: values.LOCK_RESPONSE_TIMEOUT_MS as number,

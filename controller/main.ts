@@ -13,13 +13,16 @@ import { createLogAdapter, createWebhookAdapter, NotificationDispatcher } from '
 import { CabinetFlows } from './flows/cabinet.js';
 import { ScannerInput, scannerEndpoint } from './scanner.js';
 import { reconcile } from './flows/reconcile.js';
-import { alarmSink, appendAudit, applyLayout, ensureInitialAdmin, layoutGrid, listCompartments, openStore, type Store } from './store/index.js';
+import { alarmSink, appendAudit, applyLayout, ensureInitialAdmin, listCompartments, openStore, type Store } from './store/index.js';
+import { layoutPlaces } from './board/layout.js';
+import { vendorEndpoint } from './board/vendor-adapter.js';
+import { vendorCodec } from '../firmware-protocol/vendors/index.js';
 import { loadConfig, type Config } from './config.js';
 import { CabinetError, isCabinetError } from './errors.js';
 import { createApp, type AppDeps } from './http/app.js';
 import { attachLive } from './http/live.js';
 import { markKioskListener } from './http/auth.js';
-import { createLogger, type Logger } from './log.js';
+import { createLogger, silentLogger, type Logger } from './log.js';
 import { backupBeforeMigration } from './ops/backup.js';
 import { BackupSchedule } from './ops/backup-schedule.js';
 import { writePidFile } from './ops/pidfile.js';
@@ -51,19 +54,41 @@ export interface Controller {
 /** How long a stop waits for doors being unlocked; systemd's TimeoutStopSec (deploy/systemd) is longer. */
 export const SHUTDOWN_GRACE_MS = 10_000;
 
-/** The endpoint LOCK_PORT names; for 'sim', also the embedded simulator it talks to. */
-export function endpointFor(config: Config): { endpoint: Endpoint; cabinet: SimCabinet | null } {
+/**
+ * The endpoint LOCK_PORT names; for 'sim', also the embedded simulator it talks to. A vendor family
+ * (LOCK_BOARD) puts the translating adapter in between, so the driver speaks our protocol either way.
+ */
+export function endpointFor(config: Config, logger: Logger = silentLogger()): { endpoint: Endpoint; cabinet: SimCabinet | null } {
+  let raw: Endpoint;
+  let cabinet: SimCabinet | null = null;
   if (config.lockPort === 'sim') {
-    const cabinet = new SimCabinet({
-      layout: { boards: config.layout.boards.length, channels: config.layout.boards[0]!.channels },
+    const boards = config.layout.boards;
+    const sim = new SimCabinet({
+      board: config.lockBoard,
+      layout: { boards: Math.max(...boards.map((b) => b.addr)), channels: Math.max(...boards.map((b) => b.channels)) },
       polarity: config.doorPolarity,
       baudRate: config.lockBaud,
     });
-    return { endpoint: streamEndpoint('embedded simulator', () => cabinet.connectInProcess()), cabinet };
+    cabinet = sim;
+    raw = streamEndpoint('embedded simulator', () => sim.connectInProcess());
+  } else {
+    const tcp = parseTcpUrl(config.lockPort);
+    raw = tcp ? tcpEndpoint(tcp.host, tcp.port) : serialEndpoint(config.lockPort, config.lockBaud);
   }
-  const tcp = parseTcpUrl(config.lockPort);
-  if (tcp) return { endpoint: tcpEndpoint(tcp.host, tcp.port), cabinet: null };
-  return { endpoint: serialEndpoint(config.lockPort, config.lockBaud), cabinet: null };
+  if (config.lockBoard === 'native') return { endpoint: raw, cabinet };
+  const endpoint = vendorEndpoint(raw, {
+    codec: vendorCodec(config.lockBoard), boards: config.layout.boards, pollMs: config.vendorPollMs,
+    replyTimeoutMs: config.responseTimeoutMs, logger,
+  });
+  return { endpoint, cabinet };
+}
+
+/**
+ * The driver's own reply deadline (also for other tools that open the boards, such as the doctor). Through the adapter one command can take a vendor exchange and a
+ * read after a missing reply: give it room for both, so the driver does not retransmit too early.
+ */
+export function driverTimeoutMs(config: Config): number {
+  return config.lockBoard === 'native' ? config.responseTimeoutMs : Math.min(10_000, 2 * config.responseTimeoutMs + 100);
 }
 
 /**
@@ -115,13 +140,12 @@ export async function startController(config: Config, logger: Logger): Promise<C
   let cabinet: SimCabinet | null = null;
   const listening: Server[] = [];
   try {
-    const boards = config.layout.boards;
-    applyLayout(store.ctx, layoutGrid(boards.length, boards[0]!.channels), SYSTEM_ACTOR);
+    applyLayout(store.ctx, layoutPlaces(config.layout).map((p) => ({ no: p.compartment, boardAddress: p.addr, channel: p.channel })), SYSTEM_ACTOR);
     const initialAdmin = await ensureInitialAdmin(store.ctx);
 
-    const chosen = endpointFor(config);
+    const chosen = endpointFor(config, logger);
     cabinet = chosen.cabinet;
-    const drv = new BoardDriver({ ...config, endpoint: chosen.endpoint, logger });
+    const drv = new BoardDriver({ ...config, responseTimeoutMs: driverTimeoutMs(config), endpoint: chosen.endpoint, logger });
     driver = drv;
     drv.on('link', (e) => {
       logger.info({ ns: 'board', ...e }, `lock board link ${e.state}`);

@@ -28,7 +28,7 @@ export interface FlowDeps {
   store: Store;
   driver: BoardDriver;
   bus: EventBus;
-  config: Pick<Config, 'doorOpenTimeoutMs' | 'doorLeftOpenMs' | 'overdueDays'> & UnlockPolicySettings & Partial<Pick<Config, 'retentionDays'>>;
+  config: Pick<Config, 'doorOpenTimeoutMs' | 'doorLeftOpenMs' | 'overdueDays'> & UnlockPolicySettings & Partial<Pick<Config, 'retentionDays' | 'itemSensors'>>;
   logger: Logger;
 }
 
@@ -177,7 +177,7 @@ export class CabinetFlows {
 
   /** After the door of a loading compartment closed: item inside → loaded; empty → back to ready. */
   async finishLoad(no: number, requestId: number, actor: Actor): Promise<Final> {
-    const item = await this.doors.closedWithItem(no);
+    const item = await this.doors.closedWithItem(no, true);
     if (item) {
       this.transition(requestId, 'load_done', actor);
       crashPoint('load.done');
@@ -272,7 +272,7 @@ export class CabinetFlows {
 
   /** After a pickup door closed: empty → collected (credentials revoked); still inside → stays, staff alerted. */
   async finishPickup(no: number, requestId: number, actor: Actor): Promise<Final> {
-    const item = await this.doors.closedWithItem(no);
+    const item = await this.doors.closedWithItem(no, false);
     if (!item) {
       this.transition(requestId, 'collect', actor);
       crashPoint('pickup.collected');
@@ -311,7 +311,7 @@ export class CabinetFlows {
   }
 
   async finishDeposit(no: number, requestId: number, actor: Actor): Promise<Final> {
-    const item = await this.doors.closedWithItem(no);
+    const item = await this.doors.closedWithItem(no, true);
     if (item) {
       this.transition(requestId, 'deposit', actor);
       this.doors.setCompartment(no, 'occupied', actor);
@@ -355,7 +355,7 @@ export class CabinetFlows {
   }
 
   async finishRetrieve(no: number, requestId: number, actor: Actor, event: 'retrieve' | 'admin_retrieve' | 'retrieve_materials'): Promise<Final> {
-    const item = await this.doors.closedWithItem(no);
+    const item = await this.doors.closedWithItem(no, false);
     if (!item) {
       this.transition(requestId, event, actor);
       this.doors.setCompartment(no, 'free', actor, { clearContents: true });
@@ -385,7 +385,7 @@ export class CabinetFlows {
       if (outcome.why === 'not_opened') this.d.bus.alarm('door_not_opened', `${no} 号柜强制开门后门没有打开。Door ${no} did not open when forced.`, { compartment: no });
       return this.notOpened(no, outcome, actor, () => undefined, { fault: false, clearContents: false });
     }
-    const done = this.doors.closedWithItem(no).then((item): Final => {
+    const done = this.doors.closedWithItem(no, c.contents !== null).then((item): Final => {
       // Back to what the records say, if the sensor agrees; otherwise a fault for staff to look at.
       if (c.contents && item) this.doors.setCompartment(no, 'occupied', actor);
       else if (!c.contents && !item) this.doors.setCompartment(no, 'free', actor, { clearContents: true });

@@ -29,7 +29,7 @@ export interface DoorDeps {
   store: Store;
   driver: BoardDriver;
   bus: EventBus;
-  config: Pick<Config, 'doorOpenTimeoutMs' | 'doorLeftOpenMs'> & UnlockPolicySettings;
+  config: Pick<Config, 'doorOpenTimeoutMs' | 'doorLeftOpenMs'> & UnlockPolicySettings & Partial<Pick<Config, 'itemSensors'>>;
   logger: Logger;
 }
 
@@ -198,10 +198,16 @@ export class Doors {
     });
   }
 
-  /** Wait for the door to close, then ask the board (not the cache) whether an item is inside. */
-  async closedWithItem(no: number): Promise<boolean> {
+  /**
+   * Wait for the door to close, then ask the board (not the cache) whether an item is inside. Boards
+   * without occupancy sensors (vendor families, config.itemSensors false) cannot tell: the door having
+   * opened and closed stands for the operation done, and `expected` (what it should leave inside) is
+   * the answer.
+   */
+  async closedWithItem(no: number, expected: boolean): Promise<boolean> {
     await this.waitDoor(no, false);
     crashPoint('door_closed');
+    if (this.d.config.itemSensors === false) return expected;
     try {
       const c = await this.d.driver.readCompartment(no);
       return c.item === 'present';

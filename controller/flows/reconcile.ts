@@ -89,7 +89,8 @@ export async function reconcile(flows: CabinetFlows, deps: FlowDeps, timeoutMs =
     const b = board[c.no - 1];
     if (!b) continue;
     const doorOpen = b.door === 'open';
-    const item = b.item === 'present';
+    // Without occupancy sensors (vendor boards) nothing is known about items: no finding rests on them.
+    const item: boolean | null = deps.config.itemSensors === false ? null : b.item === 'present';
     const before = c.door;
     recordDoorFact(ctx, { compartmentNo: c.no, door: doorOpen ? 'open' : 'closed', source: 'startup' }, flows.doors.policy);
 
@@ -99,11 +100,11 @@ export async function reconcile(flows: CabinetFlows, deps: FlowDeps, timeoutMs =
         const intent = latestIntent(deps, c);
         // The door opened if it is open, was seen open, or the item sensor proves it: a load or drop-off
         // left something in an empty compartment, or a pickup or retrieval took it out.
-        const itemMoved = intent !== null && (((intent.reason === 'load' || intent.reason === 'deposit') && item && c.contents !== null && c.state === 'opening' && !wasHolding(deps, c))
-          || ((intent.reason === 'pickup' || intent.reason === 'retrieve' || intent.reason === 'retrieve_materials') && !item));
+        const itemMoved = intent !== null && (((intent.reason === 'load' || intent.reason === 'deposit') && item === true && c.contents !== null && c.state === 'opening' && !wasHolding(deps, c))
+          || ((intent.reason === 'pickup' || intent.reason === 'retrieve' || intent.reason === 'retrieve_materials') && item === false));
         const opened = doorOpen || c.state === 'open' || itemMoved || (intent !== null && doorOpenedSince(deps, c.no, intent.created_at));
         const actor = intent ? actorFromRow(intent.actor_kind, intent.actor_id) : SYSTEM_ACTOR;
-        note({ kind: 'reconcile', compartment: c.no, ...(c.contents ? { requestId: c.contents.requestId } : {}), message: `a ${intent?.reason ?? 'door'} operation was cut off (door ${opened ? 'had opened' : 'never opened'}, now ${doorOpen ? 'open' : 'closed'}, item ${item ? 'inside' : 'absent'})` });
+        note({ kind: 'reconcile', compartment: c.no, ...(c.contents ? { requestId: c.contents.requestId } : {}), message: `a ${intent?.reason ?? 'door'} operation was cut off (door ${opened ? 'had opened' : 'never opened'}, now ${doorOpen ? 'open' : 'closed'}, item ${item === null ? 'not sensed' : item ? 'inside' : 'absent'})` });
         if (!opened) {
           restoreUnopened(flows, deps, c, actor, intent?.reason ?? null, item, note);
         } else {
@@ -121,14 +122,14 @@ export async function reconcile(flows: CabinetFlows, deps: FlowDeps, timeoutMs =
         if (req?.state === 'depositing') transitionRequest(ctx, { requestId: req.id, event: 'deposit_aborted', actor: SYSTEM_ACTOR });
         flows.doors.setCompartment(c.no, 'free', SYSTEM_ACTOR, { clearContents: true, note: 'released at start-up: nothing was unlocked' });
         note({ kind: 'reconcile', compartment: c.no, ...(req ? { requestId: req.id } : {}), message: 'a reservation with no unlock was released' });
-        if (item) note({ kind: 'item_left_behind', compartment: c.no, message: 'an item is inside a compartment recorded as empty' });
+        if (item === true) note({ kind: 'item_left_behind', compartment: c.no, message: 'an item is inside a compartment recorded as empty' });
         break;
       }
       case 'occupied':
-        if (!item) note({ kind: 'item_missing', compartment: c.no, ...(c.contents ? { requestId: c.contents.requestId } : {}), message: 'the recorded item is not detected inside' });
+        if (item === false) note({ kind: 'item_missing', compartment: c.no, ...(c.contents ? { requestId: c.contents.requestId } : {}), message: 'the recorded item is not detected inside' });
         break;
       case 'free':
-        if (item) note({ kind: 'item_left_behind', compartment: c.no, message: 'an item is inside a compartment recorded as empty' });
+        if (item === true) note({ kind: 'item_left_behind', compartment: c.no, message: 'an item is inside a compartment recorded as empty' });
         break;
       default:
         break;
@@ -172,7 +173,7 @@ function doorOpenedSince(deps: FlowDeps, no: number, since: number): boolean {
 }
 
 /** The door never opened: undo the start of the flow; what is inside stays as recorded. */
-function restoreUnopened(flows: CabinetFlows, deps: FlowDeps, c: Compartment, actor: Actor, reason: string | null, item: boolean, note: (f: Finding) => void): void {
+function restoreUnopened(flows: CabinetFlows, deps: FlowDeps, c: Compartment, actor: Actor, reason: string | null, item: boolean | null, note: (f: Finding) => void): void {
   const ctx = deps.store.ctx;
   const req = c.contents ? requireRequest(ctx, c.contents.requestId) : null;
   if (req?.state === 'loading') transitionRequest(ctx, { requestId: req.id, event: 'load_aborted', actor: SYSTEM_ACTOR });
@@ -180,8 +181,8 @@ function restoreUnopened(flows: CabinetFlows, deps: FlowDeps, c: Compartment, ac
   const holds = req !== null && (['loaded', 'overdue', 'materials_deposited'] as RequestState[]).includes(req.state);
   if (holds) flows.doors.setCompartment(c.no, 'occupied', actor, { note: `start-up: ${reason ?? 'door'} operation never opened the door` });
   else flows.doors.setCompartment(c.no, 'free', actor, { clearContents: true, note: `start-up: ${reason ?? 'door'} operation never opened the door` });
-  if (holds && !item) note({ kind: 'item_missing', compartment: c.no, requestId: req.id, message: 'the recorded item is not detected inside' });
-  if (!holds && item) note({ kind: 'item_left_behind', compartment: c.no, message: 'an item is inside a compartment recorded as empty' });
+  if (holds && item === false) note({ kind: 'item_missing', compartment: c.no, requestId: req.id, message: 'the recorded item is not detected inside' });
+  if (!holds && item === true) note({ kind: 'item_left_behind', compartment: c.no, message: 'an item is inside a compartment recorded as empty' });
 }
 
 /** The door had opened: finish the flow the intent names, from the request's state now. */
@@ -196,12 +197,12 @@ async function finishFlow(flows: CabinetFlows, deps: FlowDeps, c: Compartment, a
   }
   if (req && reason === 'retrieve_materials' && req.state === 'materials_deposited') return void (await flows.finishRetrieve(no, req.id, actor, 'retrieve_materials'));
   // The request already moved on (its change committed before the crash), or a force-open: settle by what is inside.
-  const item = await flows.doors.closedWithItem(no);
+  const holds = req !== null && (['loaded', 'overdue', 'materials_deposited'] as RequestState[]).includes(req.state);
+  const item = await flows.doors.closedWithItem(no, holds);
   // A load or drop-off that is still under way for a door opened by another operation is undone first: nothing
   // else would ever move it on.
   if (req?.state === 'loading') transitionRequest(deps.store.ctx, { requestId: req.id, event: 'load_aborted', actor: SYSTEM_ACTOR });
   if (req?.state === 'depositing') transitionRequest(deps.store.ctx, { requestId: req.id, event: 'deposit_aborted', actor: SYSTEM_ACTOR });
-  const holds = req !== null && (['loaded', 'overdue', 'materials_deposited'] as RequestState[]).includes(req.state);
   if (holds && item) flows.doors.setCompartment(no, 'occupied', actor);
   else if (!holds && !item) flows.doors.setCompartment(no, 'free', actor, { clearContents: true });
   else {
