@@ -231,6 +231,14 @@ describe('staff console', () => {
     await page.screenshot({ path: '/tmp/staff-3-main.png', fullPage: true });
 
     expect(await sizeProblems(page)).toEqual([]);
+
+    // the document in the compartment opens from the panel; its messages to the resident are named in words
+    await panel.getByRole('button', { name: a.number }).click();
+    await page.locator('#detail-title').waitFor();
+    const messages = page.locator('#detail-view ul.notifications');
+    await expect.poll(() => messages.textContent()).toContain('取件码');
+    expect(await messages.textContent()).not.toContain('ready_with_code');
+
     expect(problems).toEqual([]);
     await page.context().close();
   }, 30_000);

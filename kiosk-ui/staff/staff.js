@@ -12,7 +12,7 @@ import {
 /**
  * @import {
  *   Alarm, AlarmAckAnswer, AlarmList, CompartmentContents, CompartmentList, DoorAnswer, LiveCompartment, LiveMessage,
- *   LiveRequest, LoginAnswer, MeAnswer, RequestDetail, RequestItem, RequestList, StaffMember,
+ *   LiveRequest, LoginAnswer, MeAnswer, RequestDetail, RequestItem, RequestList, RequestNotification, StaffMember,
  * } from './api-types.js'
  * @import { ActionKey, Words } from './words.js'
  */
@@ -829,10 +829,16 @@ function closeDetail() {
   else $('#search', HTMLInputElement).focus();
 }
 
-/** @type {Readonly<Record<string, Words>>} */
+/** @type {Readonly<Record<RequestNotification['status'], Words>>} */
 const NOTIFY_STATUS = { pending: ['待发送', 'pending'], sent: ['已发出', 'sent'], failed: ['发送失败', 'failed'], cancelled: ['已取消', 'cancelled'] };
-/** @type {Readonly<Record<string, Words>>} */
-const NOTIFY_KIND = { pickup_code: ['取件码', 'pickup code'], rejected: ['不予办理通知', 'rejection'], materials_needed: ['请交材料', 'materials needed'] };
+/** @type {Readonly<Record<RequestNotification['kind'], Words>>} one for each kind the server sends (controller/store/outbox.ts) */
+const NOTIFY_KIND = {
+  ready_with_code: ['取件码', 'pickup code'],
+  overdue_reminder: ['逾期取件提醒', 'overdue reminder'],
+  rejected: ['不予办理通知', 'rejection'],
+  materials_received: ['材料已收到通知', 'materials received'],
+  item_retrieved: ['文件已取回通知', 'document taken back'],
+};
 
 /** @param {Record<string, unknown>} d  an audit row's detail */
 function auditDetailWords(d) {
@@ -875,8 +881,8 @@ function renderDetail() {
     reasonForm(d, 'detail'),
     d.notifications.length ? el('h3', {}, '给居民的消息 ', en('Messages to the resident')) : null,
     d.notifications.length ? el('ul', { class: 'notifications' }, d.notifications.map((n) => {
-      const k = wordsOf(NOTIFY_KIND, n.kind) ?? [n.kind, n.kind];
-      const s = wordsOf(NOTIFY_STATUS, n.status) ?? [n.status, n.status];
+      const k = NOTIFY_KIND[n.kind] ?? [n.kind, n.kind];
+      const s = NOTIFY_STATUS[n.status] ?? [n.status, n.status];
       return el('li', {}, `${timeWords(n.createdAt)} ${k[0]}：${s[0]}`, ' ', en(`${k[1]}: ${s[1]}`), n.lastError ? el('span', { class: 'error' }, `（${n.lastError}）`) : null);
     })) : null,
     el('h3', { id: 'audit-title' }, '办理记录 ', en('Audit trail'), el('span', { class: 'count' }, ` ${audit.length}`)),
