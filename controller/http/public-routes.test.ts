@@ -102,6 +102,21 @@ describe('POST /api/requests validation', () => {
   });
 });
 
+describe('submission limits', () => {
+  it('limits submissions per phone number as well as per address (5 an hour per number)', async () => {
+    for (let i = 0; i < 5; i++) {
+      const r = await h.api.post('/api/requests', { body: validBody({ idNumber: uniqueIdNumber(100 + i), name: `张${'三四五六七'[i]}` }) });
+      expect(r.status, `submission ${i + 1}`).toBe(201);
+    }
+    const sixth = await h.api.post('/api/requests', { body: validBody({ idNumber: uniqueIdNumber(200), name: '王五' }) });
+    expect(sixth.status).toBe(429);
+    expect(sixth.body.error.code).toBe('TOO_MANY_REQUESTS');
+    expect(Number(sixth.headers.get('retry-after'))).toBeGreaterThan(0);
+    // another number from the same address still gets through
+    expect((await h.api.post('/api/requests', { body: validBody({ mobile: '13912345678', idNumber: uniqueIdNumber(201), name: '赵六' }) })).status).toBe(201);
+  });
+});
+
 describe('the resident QR: renewed from the phone, rotated by staff for a lost phone', () => {
   it('the phone renews it: a new token with its expiry, the old one stops working at once', async () => {
     const first = await h.api.post('/api/requests', { body: validBody() });

@@ -17,6 +17,8 @@
  * the document is in the cabinet it also links the pickup QR. The pickup code itself only travels in the
  * notification (SMS), never in an answer here.
  */
+import { createHash } from 'node:crypto';
+import type { Response } from 'express';
 import { z } from 'zod';
 import { residentActor } from '../domain/types.js';
 import {
@@ -120,11 +122,29 @@ function residentPatch(deps: AppDeps, r: Resident, body: SubmitBody, needsId: bo
   return patch;
 }
 
+/** Submission limits: one family is far below each, a script far above. */
+export const SUBMIT_LIMITS = Object.freeze({
+  /** per source address (behind a proxy every phone shares one: keep it generous) */
+  perAddress: { limit: 20, windowMs: 10 * 60_000 },
+  /** per mobile number, from any address */
+  perPhone: { limit: 5, windowMs: 60 * 60_000 },
+  /** the whole cabinet (≈10,000 requests a year is about 1 an hour) */
+  global: { limit: 300, windowMs: 60 * 60_000 },
+});
+
 export function publicRoutes(deps: AppDeps, opts: { submitLimiter?: WindowLimiter } = {}): RouteSpec[] {
   const { store } = deps;
   const ctx = store.ctx;
-  // 20 submissions per 10 minutes per address: far above one family, far below a script
-  const limiter = opts.submitLimiter ?? new WindowLimiter(20, 10 * 60_000, () => ctx.now());
+  const clock = () => ctx.now();
+  const limiter = opts.submitLimiter ?? new WindowLimiter(SUBMIT_LIMITS.perAddress.limit, SUBMIT_LIMITS.perAddress.windowMs, clock);
+  const phoneLimiter = new WindowLimiter(SUBMIT_LIMITS.perPhone.limit, SUBMIT_LIMITS.perPhone.windowMs, clock);
+  const globalLimiter = new WindowLimiter(SUBMIT_LIMITS.global.limit, SUBMIT_LIMITS.global.windowMs, clock, { maxKeys: 1 });
+  // numbers are kept in memory only as keyed digests
+  const phoneKey = (mobile: string) => createHash('sha256').update(store.keys.fingerprint()).update(mobile).digest('base64url').slice(0, 22);
+  const tooMany = (res: Response, wait: number): HttpError => {
+    res.setHeader('Retry-After', String(Math.ceil(wait / 1000)));
+    return new HttpError(429, 'TOO_MANY_REQUESTS', msg('提交太频繁，请稍后再试', 'Too many submissions: try again later'));
+  };
   const statusLink = (token: string) => joinUrl(deps.publicUrl, PHONE_PAGES.status(token));
   const residentQrUrl = (token: string) => joinUrl(deps.publicUrl, `/api/residents/qr.svg?token=${encodeURIComponent(token)}`);
 
@@ -154,14 +174,16 @@ export function publicRoutes(deps: AppDeps, opts: { submitLimiter?: WindowLimite
         201: { description: 'submitted', schema: submitAnswer },
         400: errorResponse('a field is missing or wrong: `field` names it, the message says what to fix'),
         409: errorResponse('the service is not offered now, the ID number is registered to another phone, or this phone is bound to another resident (RESIDENT_MISMATCH)'),
-        429: errorResponse('too many submissions from this address: wait (Retry-After)'),
+        429: errorResponse('too many submissions from this address or for this phone number, or in total: wait (Retry-After)'),
       },
       handler: ({ body, req, res }) => {
-        const wait = limiter.take(req.socket.remoteAddress ?? 'unknown');
-        if (wait > 0) {
-          res.setHeader('Retry-After', String(Math.ceil(wait / 1000)));
-          throw new HttpError(429, 'TOO_MANY_REQUESTS', msg('提交太频繁，请稍后再试', 'Too many submissions: try again later'));
-        }
+        const wait = Math.max(
+          limiter.take(req.socket.remoteAddress ?? 'unknown'),
+          phoneLimiter.take(`m:${phoneKey(body.mobile)}`),
+        );
+        if (wait > 0) throw tooMany(res, wait);
+        const globalWait = globalLimiter.take('all');
+        if (globalWait > 0) throw tooMany(res, globalWait);
         const item = getServiceItem(ctx, body.serviceCode);
         if (!item) throw new HttpError(400, 'UNKNOWN_SERVICE', msg('没有这个办理事项，请重新选择', 'No such service: choose again'), 'serviceCode');
         if (!item.enabled) throw new HttpError(409, 'SERVICE_DISABLED', msg('这个事项暂时不能在线办理，请到居委会咨询', 'This service is not offered online now: ask at the committee office'), 'serviceCode');
