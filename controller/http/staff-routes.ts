@@ -113,6 +113,19 @@ export const alarmSchema = z.object({
   }).nullable().describe('null while open'),
 });
 
+/** A row of GET /api/staff/compartments. */
+export const compartmentRowSchema = z.object({
+  no: z.number().int(),
+  board: z.number().int(),
+  channel: z.number().int(),
+  state: z.enum(COMPARTMENT_STATES),
+  door: z.enum(['open', 'closed', 'unknown']),
+  doorAt: z.string().nullable(),
+  faultReason: z.string().nullable(),
+  contents: z.object({ requestId: z.number().int(), requestNumber: z.string(), requestState: z.string(), direction: z.enum(['for_resident', 'for_staff']) }).nullable(),
+  live: z.object({ door: z.string(), item: z.string(), fault: z.string() }).nullable(),
+});
+
 const staffServiceSchema = serviceSchema.extend({ enabled: z.boolean(), sortOrder: z.number().int() });
 
 // ---------------------------------------------------------------------------------------------
@@ -319,17 +332,7 @@ export function staffRoutes(deps: AppDeps): RouteSpec[] {
       200: {
         description: 'the compartments',
         schema: z.object({
-          compartments: z.array(z.object({
-            no: z.number().int(),
-            board: z.number().int(),
-            channel: z.number().int(),
-            state: z.enum(COMPARTMENT_STATES),
-            door: z.enum(['open', 'closed', 'unknown']),
-            doorAt: z.string().nullable(),
-            faultReason: z.string().nullable(),
-            contents: z.object({ requestId: z.number().int(), requestNumber: z.string(), requestState: z.string(), direction: z.enum(['for_resident', 'for_staff']) }).nullable(),
-            live: z.object({ door: z.string(), item: z.string(), fault: z.string() }).nullable(),
-          })),
+          compartments: z.array(compartmentRowSchema),
         }),
       },
     },

@@ -10,7 +10,7 @@ import type { CabinetEvents } from '../../controller/events.js';
 import type { staffPublicSchema } from '../../controller/http/auth.js';
 import type { doorAnswerSchema, kioskAnswerSchema } from '../../controller/http/door-routes.js';
 import type { serviceSchema, statusAnswer, submitAnswer } from '../../controller/http/public-routes.js';
-import type { alarmSchema, requestDetailSchema, requestItemSchema } from '../../controller/http/staff-routes.js';
+import type { alarmSchema, compartmentRowSchema, requestDetailSchema, requestItemSchema } from '../../controller/http/staff-routes.js';
 import type * as Kiosk from '../../kiosk-ui/kiosk/api-types.js';
 import type * as Phone from '../../kiosk-ui/phone/api-types.js';
 import type * as Staff from '../../kiosk-ui/staff/api-types.js';
@@ -24,6 +24,7 @@ export type StaffAnswers = [
   Fits<z.output<typeof requestItemSchema>, Staff.RequestItem>,
   Fits<z.output<typeof requestDetailSchema>, Staff.RequestDetail>,
   Fits<z.output<typeof alarmSchema>, Staff.Alarm>,
+  Fits<z.output<typeof compartmentRowSchema>, Staff.Compartment>,
   Fits<z.output<typeof doorAnswerSchema>, Staff.DoorAnswer>,
 ];
 
