@@ -247,3 +247,18 @@ describe('encode refuses what is not valid on the wire', () => {
     expect(codeOf({ kind: 'boot', addr: 1, seq: 0, reason: 'COSMIC' as never })).toBe('BAD_ARGS');
   });
 });
+
+describe('BOOT carries the counter 0000 (PROTOCOL.md §11.1)', () => {
+  it('decodes only BOOT 0000; any other counter breaks the verb rule (BAD_ARGS)', () => {
+    const body = '<01 0005 BOOT POWERON';
+    const r = decode(`${body}*${crcHex(body)}\n`);
+    expect(r.ok ? 'decoded' : r.error.code).toBe('BAD_ARGS');
+    const good = '<01 0000 BOOT POWERON';
+    expect(decode(`${good}*${crcHex(good)}\n`).ok).toBe(true);
+  });
+
+  it('refuses to encode a BOOT with another counter', () => {
+    expect(() => encode({ kind: 'boot', addr: 1, seq: 5, reason: 'POWERON' })).toThrow(/0000/);
+  });
+});
+

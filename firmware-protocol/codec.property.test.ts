@@ -41,7 +41,7 @@ const ARBITRARIES: Record<Message['kind'], fc.Arbitrary<Message>> = {
   nak: fc.record({ kind: fc.constant('nak' as const), ...header, verb: fc.stringMatching(/^[A-Z]{1,12}$/), reason: fc.constantFrom(...NAK_REASONS) }),
   door: fc.record({ kind: fc.constant('door' as const), ...header, channel, level }),
   item: fc.record({ kind: fc.constant('item' as const), ...header, channel, present: fc.boolean() }),
-  boot: fc.record({ kind: fc.constant('boot' as const), ...header, reason: fc.constantFrom(...BOOT_REASONS) }),
+  boot: fc.record({ kind: fc.constant('boot' as const), addr: header.addr, seq: fc.constant(0), reason: fc.constantFrom(...BOOT_REASONS) }), // BOOT carries 0000
   fault: fc.record({ kind: fc.constant('fault' as const), ...header, channel, fault: fc.constantFrom(...FAULT_CODES) }),
 };
 const anyMessage = fc.oneof(...Object.values(ARBITRARIES));

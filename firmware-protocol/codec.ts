@@ -40,6 +40,25 @@ export interface DecodeError {
   seq?: number;
   verb?: string;
   direction?: 'toBoard' | 'toController';
+  /** The channel argument, when it was well-formed (1..48) and a later argument was wrong (see `nakReasonFor`). */
+  channel?: number;
+}
+
+/**
+ * The NAK a board with `channels` channels answers to a command that failed to decode (PROTOCOL.md §8–9),
+ * or null when it stays silent (no trusted header, not a command). Arguments are judged left to right and
+ * the first wrong one decides: a channel that is 0, above 48 or above the board's count is BAD_CHANNEL even
+ * when a later argument is also wrong; a badly spelt one, any other argument, a wrong argument count or a
+ * forbidden byte inside an argument is BAD_ARGS.
+ */
+export function nakReasonFor(e: DecodeError, channels: number): NakReason | null {
+  if (e.direction !== 'toBoard' || e.addr === undefined || e.seq === undefined || !e.verb) return null;
+  switch (e.code) {
+    case 'UNKNOWN_VERB': return 'UNKNOWN_VERB';
+    case 'BAD_CHANNEL': return 'BAD_CHANNEL';
+    case 'BAD_ARGS': return e.channel !== undefined && e.channel > channels ? 'BAD_CHANNEL' : 'BAD_ARGS';
+    default: return null;
+  }
 }
 
 export type DecodeResult =
@@ -126,6 +145,7 @@ function argsOf(m: Message): { marker: string; verb: string; args: string[] } {
       return { marker: TO_CONTROLLER, verb: 'ITEM', args: [String(m.channel), m.present ? '1' : '0'] };
     case 'boot':
       checkIn(m.reason, BOOT_REASONS, 'boot reason');
+      if (m.seq !== 0) throw new EncodeError('BAD_ARGS', `BOOT carries the counter 0000, not ${hex(m.seq, 4)}`);
       return { marker: TO_CONTROLLER, verb: 'BOOT', args: [m.reason] };
     case 'fault':
       checkChannel(m.channel);
@@ -169,8 +189,21 @@ const TO_BOARD_VERBS: readonly string[] = ['IDENT', 'STATUS', 'UNLOCK', 'LED'];
 const TO_CONTROLLER_VERBS: readonly string[] = ['ACK', 'NAK', 'DOOR', 'ITEM', 'BOOT', 'FAULT'];
 
 class ArgError extends Error {
+  /** The frame's channel argument, when it was well-formed and an argument after it was wrong. */
+  channel?: number;
   constructor(readonly code: 'BAD_ARGS' | 'BAD_CHANNEL', message: string) {
     super(message);
+  }
+}
+
+/** Parse a channel, then the rest; an error in the rest carries the channel (for `nakReasonFor`). */
+function withChannel<T>(raw: string, rest: (channel: number) => T): T {
+  const channel = channelArg(raw);
+  try {
+    return rest(channel);
+  } catch (e) {
+    if (e instanceof ArgError) e.channel = channel;
+    throw e;
   }
 }
 
@@ -232,10 +265,10 @@ function parseBody(toBoard: boolean, addr: number, seq: number, verb: string, ar
       case 'STATUS': argCount(args, 0, verb); return { kind: 'status', addr, seq };
       case 'UNLOCK':
         argCount(args, 2, verb);
-        return { kind: 'unlock', addr, seq, channel: channelArg(args[0]!), pulseMs: decimal(args[1]!, MIN_PULSE_MS, MAX_PULSE_MS, 'pulse length') };
+        return withChannel(args[0]!, (channel) => ({ kind: 'unlock', addr, seq, channel, pulseMs: decimal(args[1]!, MIN_PULSE_MS, MAX_PULSE_MS, 'pulse length') }));
       case 'LED':
         argCount(args, 2, verb);
-        return { kind: 'led', addr, seq, channel: channelArg(args[0]!), mode: oneOf<LedMode>(args[1]!, LED_MODES, 'LED mode') };
+        return withChannel(args[0]!, (channel) => ({ kind: 'led', addr, seq, channel, mode: oneOf<LedMode>(args[1]!, LED_MODES, 'LED mode') }));
       default: return null;
     }
   }
@@ -275,7 +308,10 @@ function parseBody(toBoard: boolean, addr: number, seq: number, verb: string, ar
       const present = oneOf(args[1]!, ['0', '1'], 'item flag') === '1';
       return { kind: 'item', addr, seq, channel: channelArg(args[0]!), present };
     }
-    case 'BOOT': argCount(args, 1, verb); return { kind: 'boot', addr, seq, reason: oneOf<BootReason>(args[0]!, BOOT_REASONS, 'boot reason') };
+    case 'BOOT':
+      argCount(args, 1, verb);
+      if (seq !== 0) throw new ArgError('BAD_ARGS', `BOOT carries the counter 0000, not ${hex(seq, 4)}`);
+      return { kind: 'boot', addr, seq, reason: oneOf<BootReason>(args[0]!, BOOT_REASONS, 'boot reason') };
     case 'FAULT':
       argCount(args, 2, verb);
       return { kind: 'fault', addr, seq, channel: channelArg(args[0]!), fault: oneOf<FaultCode>(args[1]!, FAULT_CODES, 'fault') };
@@ -332,7 +368,7 @@ export function decode(line: string): DecodeResult {
     if (!message) return fail('UNKNOWN_VERB', `verb ${verb} is not known in this direction`, { noise, addr, seq, verb, direction });
     return { ok: true, message, noise };
   } catch (e) {
-    if (e instanceof ArgError) return fail(e.code, e.message, { noise, addr, seq, verb, direction });
+    if (e instanceof ArgError) return fail(e.code, e.message, { noise, addr, seq, verb, direction, ...(e.channel !== undefined ? { channel: e.channel } : {}) });
     throw e;
   }
 }

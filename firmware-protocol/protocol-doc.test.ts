@@ -4,18 +4,24 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { decode, encode } from './codec.js';
+import { decode, encode, nakReasonFor } from './codec.js';
 import { crcHex } from './crc16.js';
 
 const doc = readFileSync(new URL('./PROTOCOL.md', import.meta.url), 'utf8');
 const frames = [...doc.matchAll(/[<>][0-9A-F]{2} [0-9A-F]{4} [A-Z][^*`|\n]*\*[0-9A-F]{4}/g)].map((m) => m[0]);
 
-/** Frames the document quotes as examples of commands a board refuses (NAK), with the reason. */
+/**
+ * Frames the document quotes as refused: commands with the NAK a 24-channel board answers (§8), board frames with
+ * the decode error for which the controller drops them.
+ */
 const REFUSED: Record<string, string> = {
   '>01 9C48 OPENALL*7D2A': 'UNKNOWN_VERB',
   '>01 9C49 UNLOCK 0 300*B134': 'BAD_CHANNEL',
   '>01 9C4A UNLOCK 7 5000*DEC9': 'BAD_ARGS',
   '>01 9C4D LED 7 FLASH*E15E': 'BAD_ARGS',
+  '>01 9C50 UNLOCK 30 5000*F9E1': 'BAD_CHANNEL',
+  '>01 9C51 UNLOCK 07 5000*DE12': 'BAD_ARGS',
+  '<01 0005 BOOT POWERON*85EC': 'BAD_ARGS',
 };
 
 describe('PROTOCOL.md', () => {
@@ -40,7 +46,8 @@ describe('PROTOCOL.md', () => {
     for (const f of frames) {
       const r = decode(`${f}\n`);
       if (f in REFUSED) {
-        expect(r.ok ? 'decoded' : r.error.code).toBe(REFUSED[f]);
+        const refusal = r.ok ? 'decoded' : f.startsWith('>') ? nakReasonFor(r.error, 24) : r.error.code;
+        expect(`${f}: ${refusal}`).toBe(`${f}: ${REFUSED[f]}`);
       } else {
         expect(r.ok ? encode(r.message) : r.error.code).toBe(f);
       }

@@ -5,7 +5,7 @@
  * the wire, feeds decoded commands in and sends what comes out.
  */
 import {
-  DEDUP_ENTRIES, DEDUP_WINDOW_MS, MAX_SEQ, PROTOCOL_VERSION,
+  DEDUP_ENTRIES, DEDUP_WINDOW_MS, MAX_SEQ, nakReasonFor, PROTOCOL_VERSION,
   type BoardEvent, type BoardStatus, type BootReason, type Command, type DecodeError, type FaultCode, type LedMode,
   type Nak, type NakReason, type Reply, type SwitchLevel,
 } from '../firmware-protocol/index.js';
@@ -43,12 +43,6 @@ export interface BoardConfig {
 
 /** Events waiting to be sent; beyond this the oldest is dropped (the counter gap tells the controller). */
 export const EVENT_QUEUE_SIZE = 32;
-
-const DECODE_TO_NAK: Partial<Record<DecodeError['code'], NakReason>> = {
-  UNKNOWN_VERB: 'UNKNOWN_VERB',
-  BAD_ARGS: 'BAD_ARGS',
-  BAD_CHANNEL: 'BAD_CHANNEL',
-};
 
 export class BoardFirmware {
   readonly addr: number;
@@ -163,9 +157,9 @@ export class BoardFirmware {
    * or null when the firmware stays silent (framing errors, bad CRC: it cannot trust the header).
    */
   nakForDecodeError(error: DecodeError): Nak | null {
-    const reason = DECODE_TO_NAK[error.code];
-    if (!reason || error.direction !== 'toBoard' || error.addr !== this.addr || error.seq === undefined || !error.verb) return null;
-    return { kind: 'nak', addr: this.addr, seq: error.seq, verb: error.verb, reason };
+    if (error.addr !== this.addr || error.seq === undefined || !error.verb) return null;
+    const reason = nakReasonFor(error, this.channels);
+    return reason ? { kind: 'nak', addr: this.addr, seq: error.seq, verb: error.verb, reason } : null;
   }
 
   status(): BoardStatus {

@@ -200,6 +200,29 @@ describe('frames the board must refuse or ignore', () => {
     expect(await wire.next((m) => m.kind === 'nak' && m.seq === 9)).toMatchObject({ verb: 'STATUS', reason: 'BAD_ARGS' });
   });
 
+  it('NAK precedence (PROTOCOL.md §8): the first wrong argument decides, a channel above the board’s count included', async () => {
+    const { sim, wire } = setup(); // 24 channels
+    const reason = async (seq: number, body: string) => {
+      wire.sendRaw(rawFrame(body));
+      return ((await wire.next((m) => m.kind === 'nak' && m.seq === seq)) as Nak).reason;
+    };
+    expect(await reason(0x10, '>01 0010 UNLOCK 30 5000')).toBe('BAD_CHANNEL'); // above 24, and a bad pulse
+    expect(await reason(0x11, '>01 0011 UNLOCK 0 5000')).toBe('BAD_CHANNEL');
+    expect(await reason(0x12, '>01 0012 UNLOCK 07 5000')).toBe('BAD_ARGS'); // the channel is badly spelt
+    expect(await reason(0x13, '>01 0013 LED 25 PURPLE')).toBe('BAD_CHANNEL');
+    expect(await reason(0x14, '>01 0014 UNLOCK 30')).toBe('BAD_ARGS'); // the argument count comes first
+    expect(sim.unlockCount(24)).toBe(0);
+  });
+
+  it('answers BAD_ARGS for a forbidden byte inside an argument of a frame whose CRC and header are good', async () => {
+    const { sim, wire } = setup();
+    for (const [seq, arg] of [[0x20, 'BL\x07NK'], [0x21, 'BL*NK'], [0x22, 'BL\xe9NK']] as const) {
+      wire.sendRaw(Buffer.from(rawFrame(`>01 00${seq.toString(16).toUpperCase()} LED 7 ${arg}`), 'latin1')); // one byte per character
+      expect(await wire.next((m) => m.kind === 'nak' && m.seq === seq)).toMatchObject({ verb: 'LED', reason: 'BAD_ARGS' });
+    }
+    expect(sim.compartment(7).led).toBe('OFF');
+  });
+
   it('ignores frames for other addresses, bad CRCs and board frames, and counts them', async () => {
     const { sim, wire } = setup({ layout: '2x12' });
     wire.send({ kind: 'unlock', addr: 3, seq: 1, channel: 1, pulseMs: 300 }); // no board 3
