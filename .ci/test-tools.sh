@@ -3,6 +3,8 @@
 #   socat            a pair of real pseudo-terminals for the serial tests
 #   chromium         a real browser for the page tests (driven by playwright-core)
 #   fonts-noto-cjk   Chinese glyphs, so pages render and screenshots are readable
+#   the shellcheck linter: the install, kiosk and health-check scripts are checked with it
+#   systemd          systemd-analyze verify of the service units (deploy/systemd)
 # Run by `npm test` (pretest) and by .ci/run. Needs root (or sudo) only when something is missing.
 set -euo pipefail
 
@@ -10,6 +12,8 @@ need=()
 command -v socat >/dev/null 2>&1 || need+=(socat)
 command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || need+=(chromium)
 dpkg -s fonts-noto-cjk >/dev/null 2>&1 || need+=(fonts-noto-cjk)
+command -v shellcheck >/dev/null 2>&1 || need+=(shellcheck)
+command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 [ ${#need[@]} -eq 0 ] && exit 0
 
 if ! command -v apt-get >/dev/null 2>&1; then

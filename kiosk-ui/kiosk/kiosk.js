@@ -569,6 +569,8 @@ function placeScanner() {
 
 function start() {
   placeScanner();
+  // no context menu from a long press or a right click: Chromium's --kiosk mode still offers one
+  document.addEventListener('contextmenu', (e) => e.preventDefault());
   document.addEventListener('keydown', (e) => {
     idle.touch();
     wedge.handle(e);
