@@ -232,6 +232,16 @@ describe('the kiosk touchscreen', { timeout: 40_000 }, () => {
     await page.waitForSelector('#result-panel[data-code="UNKNOWN_SCAN"]');
     await expect(page.locator('#result-zh').innerText()).resolves.toContain('无法识别');
 
+    // a drop-off opened through the serial scanner: the voice says to put materials in, not to take a document out
+    await page.click('#result-home');
+    await page.waitForSelector('body[data-screen="home"]');
+    h.bus.emit('scan', {
+      source: 'scanner', kind: 'qr', outcome: 'OPENED', action: 'dropoff', compartments: [7],
+      messageZh: '7 号柜门已打开，请放入材料并关好柜门。', messageEn: 'Door 7 is open: put your materials in and close it.',
+    });
+    await page.waitForSelector('#result-panel[data-outcome="opened"]');
+    await expect.poll(() => page.evaluate(() => document.documentElement.dataset.lastSaid)).toBe('deposit');
+
     // the cabinet goes offline: said plainly, with typing still offered once it is back
     await page.click('#result-home');
     h.bus.emit('link', { state: 'offline' });

@@ -483,7 +483,12 @@ function connect() {
       renderLink();
     } else if (m.type === 'scan' && m.source === 'scanner') {
       // the serial scanner's results; this screen's own answers come back from its POSTs
-      if (!busy) showAnswer({ ok: m.outcome === 'OPENED', code: String(m.outcome), compartments: m.compartments, messageZh: m.messageZh, messageEn: m.messageEn }, m.kind);
+      if (!busy) {
+        showAnswer({
+          ok: m.outcome === 'OPENED', code: String(m.outcome), action: m.action, compartments: m.compartments,
+          messageZh: m.messageZh, messageEn: m.messageEn,
+        }, m.kind);
+      }
     } else if (m.type === 'compartment') {
       onDoor(Number(m.no), String(m.door));
     }
