@@ -138,7 +138,7 @@ export function generateHistory(o: HistoryOptions): History {
     `INSERT INTO door_events (compartment_no, door, source, intent_id, at)
      SELECT i.compartment_no, e.door, 'event', CASE e.door WHEN 'open' THEN i.id END, i.created_at + e.dt
      FROM unlock_intents i, (SELECT 'open' AS door, 400 AS dt UNION ALL SELECT 'closed', 30000) e
-     WHERE i.request_id BETWEEN ? AND ? ORDER BY i.id, e.dt`,
+     WHERE i.id > ? ORDER BY i.id, e.dt`,
   );
   const credentialSet = db.prepare(
     `INSERT INTO credentials (request_id, purpose, code_hash, status, created_at, revoked_at, revoke_reason)
@@ -228,8 +228,9 @@ export function generateHistory(o: HistoryOptions): History {
       }
       const last = Math.min(total, start + BATCH - 1);
       auditSet.run(start, last);
+      const lastIntent = lastIntentId(ctx);
       intentSet.run(start, last);
-      doorSet.run(start, last);
+      doorSet.run(lastIntent);
       credentialSet.run(start, last);
       notificationSet.run(start, last);
     });
