@@ -4,7 +4,7 @@
  * Nothing secret travels here: no pickup codes, no QR tokens, no ID numbers.
  */
 import { EventEmitter } from 'node:events';
-import type { AlarmKind } from './domain/types.js';
+import type { Actor, AlarmKind } from './domain/types.js';
 import type { AlarmInput, AlarmRecord } from './store/alarms.js';
 
 export type { AlarmKind } from './domain/types.js';
@@ -49,6 +49,8 @@ export interface AlarmSink {
   raise(input: AlarmInput): AlarmRecord;
   /** Open ones first (newest first), then acknowledged ones. */
   list(limit: number): AlarmRecord[];
+  /** End the open alarms of `kind` about the request: the staff member `actor` did what they asked for. */
+  resolve(kind: AlarmKind, requestId: number, actor: Actor, note: string): AlarmRecord[];
 }
 
 /**
@@ -84,6 +86,16 @@ export function memoryAlarmSink(opts: { keep?: number; idStep?: 1 | -1; now?: ()
     },
     list(limit) {
       return rows.slice(-limit).reverse();
+    },
+    resolve(kind, requestId, actor, note) {
+      const ended: AlarmRecord[] = [];
+      rows.forEach((r, i) => {
+        if (r.kind !== kind || r.requestId !== requestId || r.acknowledgedAt !== null || actor.kind !== 'staff') return;
+        const done: AlarmRecord = { ...r, acknowledgedAt: now(), acknowledgedBy: { id: Number(actor.id), name: '' }, note };
+        rows[i] = done;
+        ended.push(done);
+      });
+      return ended;
     },
   };
 }
@@ -138,6 +150,24 @@ export class EventBus extends EventEmitter<CabinetEvents> {
     const alarm = alarmView(record);
     this.emit('alarm', alarm);
     return alarm;
+  }
+
+  /**
+   * End the open alarms of `kind` about a request because the staff member did what they asked for (took the
+   * materials out); each is published as 'alarm-ack', as when someone marks it dealt with. A store that refuses
+   * is told through onAlarmStoreError and the alarms stay open (to be dealt with by hand).
+   */
+  resolve(kind: AlarmKind, requestId: number, actor: Actor, note: string): readonly Alarm[] {
+    let ended: AlarmRecord[];
+    try {
+      ended = this.sink.resolve(kind, requestId, actor, note);
+    } catch (err) {
+      this.onAlarmStoreError(err, { kind, message: note, requestId });
+      return [];
+    }
+    const views = ended.map(alarmView);
+    for (const a of views) this.emit('alarm-ack', a);
+    return views;
   }
 
   /** Open alarms first (newest first), then recently acknowledged ones; at most `limit`. */

@@ -359,7 +359,9 @@ export class CabinetFlows {
     if (!item) {
       this.transition(requestId, event, actor);
       this.doors.setCompartment(no, 'free', actor, { clearContents: true });
-      return event === 'retrieve_materials' ? 'materials_retrieved' : 'retrieved';
+      if (event !== 'retrieve_materials') return 'retrieved';
+      this.d.bus.resolve('materials_deposited', requestId, actor, '材料已取出 / materials taken out');
+      return 'materials_retrieved';
     }
     this.doors.setCompartment(no, 'occupied', actor, { note: 'closed with the item still inside' });
     return 'item_still_inside';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isCabinetError } from '../errors.js';
 import { SYSTEM_ACTOR, staffActor } from '../domain/types.js';
-import { acknowledgeAlarm, countOpenAlarms, getAlarm, listAlarms, raiseAlarm } from './alarms.js';
+import { acknowledgeAlarm, countOpenAlarms, getAlarm, listAlarms, raiseAlarm, resolveAlarms } from './alarms.js';
 import { listAudit } from './audit.js';
 import { readPragmas } from './db.js';
 import { MIGRATIONS } from './migrations.js';
@@ -108,6 +108,24 @@ describe('alarms store', () => {
     expect(listAlarms(s.ctx, { open: false }).map((a) => a.compartmentNo)).toEqual([1, 3]);
     expect(listAlarms(s.ctx, { limit: 3 }).map((a) => a.compartmentNo)).toEqual([2, 4, 1]);
     expect(countOpenAlarms(s.ctx)).toBe(2);
+    s.close();
+  });
+
+  it('alarms of a kind about a request end when the staff member did what they asked for, each audited; others stay', async () => {
+    const s = openTestStore();
+    const staffId = await makeStaff(s);
+    const mine = raiseAlarm(s.ctx, { kind: 'materials_deposited', message: 'Materials for BB-1 are in compartment 4.', compartmentNo: 4, requestId: 11 });
+    const other = raiseAlarm(s.ctx, { kind: 'materials_deposited', message: 'Materials for BB-2 are in compartment 5.', compartmentNo: 5, requestId: 12 });
+    const tamper = raiseAlarm(s.ctx, { kind: 'tamper', message: 'Door 4 opened without an unlock.', compartmentNo: 4, requestId: 11 });
+    s.clock.advance(1000);
+    const ended = resolveAlarms(s.ctx, 'materials_deposited', 11, staffActor(staffId), '材料已取出 / materials taken out');
+    expect(ended.map((a) => [a.id, a.acknowledgedBy?.id, a.note, a.acknowledgedAt])).toEqual([[mine.id, staffId, '材料已取出 / materials taken out', s.clock.t]]);
+    expect(getAlarm(s.ctx, other.id)?.acknowledgedAt).toBeNull();
+    expect(getAlarm(s.ctx, tamper.id)?.acknowledgedAt).toBeNull();
+    expect(listAudit(s.db, { action: 'alarm.acknowledge' }).map((e) => [e.requestId, e.detail.alarmId, e.detail.resolvedBy])).toEqual([[11, mine.id, 'done']]);
+    expect(resolveAlarms(s.ctx, 'materials_deposited', 11, staffActor(staffId), 'again')).toEqual([]);
+    expect(() => resolveAlarms(s.ctx, 'materials_deposited', 12, SYSTEM_ACTOR, 'x')).toThrow();
+    expect(getAlarm(s.ctx, other.id)?.acknowledgedAt).toBeNull();
     s.close();
   });
 });

@@ -176,7 +176,44 @@ export function acknowledgeAlarm(ctx: StoreContext, id: number, actor: Actor, no
   });
 }
 
+/**
+ * Alarms that end because the staff member did what they asked for (materials taken out of the cabinet): every
+ * open alarm of `kind` about the request is acknowledged by that staff member, with `note`, each with its
+ * `alarm.acknowledge` audit row (detail.resolvedBy says by what), all in one transaction. Returns those it ended.
+ */
+export function resolveAlarms(ctx: StoreContext, kind: AlarmKind, requestId: number, actor: Actor, note: string): AlarmRecord[] {
+  const staffId = actor.kind === 'staff' && actor.id !== null ? Number(actor.id) : NaN;
+  if (!Number.isInteger(staffId)) throw new CabinetError('ACTOR_NOT_ALLOWED', 'only a staff member ends an alarm', { requestId });
+  const text = note.trim().slice(0, ALARM_NOTE_MAX) || null;
+  const now = ctx.now();
+  return inTransaction(ctx.db, () => {
+    const open = ctx.db
+      .prepare<[string, number], { id: number }>(`SELECT id FROM alarms WHERE acknowledged_at IS NULL AND kind = ? AND request_id = ?`)
+      .all(kind, requestId);
+    return open.map(({ id }) => {
+      const before = getAlarm(ctx, id)!;
+      ctx.db.prepare(`UPDATE alarms SET acknowledged_at = ?, acknowledged_by = ?, note = ? WHERE id = ?`).run(now, staffId, text, id);
+      appendAudit(ctx.db, now, {
+        actor,
+        action: 'alarm.acknowledge',
+        compartmentNo: before.compartmentNo,
+        requestId,
+        detail: { alarmId: id, kind, count: before.count, resolvedBy: 'done', ...(text !== null ? { note: text } : {}) },
+      });
+      return getAlarm(ctx, id)!;
+    });
+  });
+}
+
 /** The store as the event bus's alarm sink: `new EventBus({ alarms: alarmSink(store.ctx) })`. */
-export function alarmSink(ctx: StoreContext): { raise(input: AlarmInput): AlarmRecord; list(limit: number): AlarmRecord[] } {
-  return { raise: (input) => raiseAlarm(ctx, input), list: (limit) => listAlarms(ctx, { limit }) };
+export function alarmSink(ctx: StoreContext): {
+  raise(input: AlarmInput): AlarmRecord;
+  list(limit: number): AlarmRecord[];
+  resolve(kind: AlarmKind, requestId: number, actor: Actor, note: string): AlarmRecord[];
+} {
+  return {
+    raise: (input) => raiseAlarm(ctx, input),
+    list: (limit) => listAlarms(ctx, { limit }),
+    resolve: (kind, requestId, actor, note) => resolveAlarms(ctx, kind, requestId, actor, note),
+  };
 }
