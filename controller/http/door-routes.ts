@@ -7,6 +7,7 @@ import { z } from 'zod';
 import type { DoorAnswer, KioskAnswer } from '../flows/cabinet.js';
 import type { AppDeps } from './app.js';
 import { errorBodySchema, HttpError, route, type Caller, type ResponseSpec, type RouteSpec } from './routes.js';
+import { compartmentNoField, idField } from './schemas.js';
 
 export const kioskAnswerSchema = z.object({
   ok: z.boolean(),
@@ -26,8 +27,8 @@ export const doorAnswerSchema = z.object({
   messageEn: z.string(),
 });
 
-const idParams = z.object({ id: z.coerce.number().int().min(1).max(2 ** 31 - 1) });
-const noParams = z.object({ no: z.coerce.number().int().min(1).max(31 * 48) });
+const idParams = z.object({ id: idField });
+const noParams = z.object({ no: compartmentNoField });
 const reasonBody = z.object({ reason: z.string().trim().min(2, '请填写原因 / a reason is required').max(200) });
 
 function kioskOut(a: KioskAnswer): readonly [number, unknown] {

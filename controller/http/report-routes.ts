@@ -20,7 +20,7 @@ import type { AppDeps } from './app.js';
 import { staffCaller } from './auth.js';
 import { writeCsv, type CsvValue } from './csv.js';
 import { HttpError, route, type RouteSpec } from './routes.js';
-import { errorResponse, iso, isoOrNull, STATE_TEXT, textSchema } from './schemas.js';
+import { compartmentNoField, errorResponse, idField, iso, isoOrNull, STATE_TEXT, textSchema } from './schemas.js';
 
 const DAY = 86_400_000;
 /** The longest range one statistics call or export covers (ten years). */
@@ -47,8 +47,8 @@ const auditFilterQuery = z.object({
   action: z.string().regex(/^[a-z_.]{1,64}$/, { error: '操作名称不正确 / not an action name' }).optional()
     .describe('an action ("request.accept"), or a family ending in "." ("request.")'),
   actorKind: z.enum(ACTOR_KINDS).optional(),
-  staff: z.coerce.number().int().positive().optional().describe('a staff member’s id (the actor)'),
-  compartment: z.coerce.number().int().positive().max(10_000).optional(),
+  staff: idField.optional().describe('a staff member’s id (the actor)'),
+  compartment: compartmentNoField.optional(),
   q: z.string().trim().max(60).optional().describe('a request number, or words in the action or its detail'),
 });
 type AuditFilterQuery = z.output<typeof auditFilterQuery>;

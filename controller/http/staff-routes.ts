@@ -22,7 +22,7 @@ import {
 import type { AppDeps } from './app.js';
 import { staffCaller } from './auth.js';
 import { HttpError, route, type RouteSpec } from './routes.js';
-import { errorResponse, iso, isoOrNull, okSchema, STATE_TEXT, textSchema } from './schemas.js';
+import { compartmentNoField, errorResponse, idField, iso, isoOrNull, okSchema, STATE_TEXT, textSchema } from './schemas.js';
 import { serviceSchema } from './public-routes.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -148,7 +148,7 @@ function generatePin(): string {
   return pin;
 }
 
-const idParam = z.object({ id: z.coerce.number().int().positive({ error: '编号不正确 / id must be a positive whole number' }) });
+const idParam = z.object({ id: idField });
 type IdParam = z.output<typeof idParam>;
 const expectStateField = z.enum(REQUEST_STATES).optional().describe('refuse (409) unless the request is still in this state');
 
@@ -196,7 +196,7 @@ export function staffRoutes(deps: AppDeps): RouteSpec[] {
       state: z.union([z.enum(REQUEST_STATES), z.literal('open')]).optional(),
       q: z.string().trim().max(40).optional().describe('part of the request number, the resident’s name or mobile digits'),
       limit: z.coerce.number().int().min(1).max(500).default(100),
-      before: z.coerce.number().int().positive().optional().describe('only requests older than this id: the `nextBefore` of the previous page'),
+      before: idField.optional().describe('only requests older than this id: the `nextBefore` of the previous page'),
     }),
     responses: {
       200: {
@@ -356,8 +356,8 @@ export function staffRoutes(deps: AppDeps): RouteSpec[] {
     method: 'get', path: '/api/staff/audit', tag: 'staff', access: 'staff',
     summary: 'The audit log, newest first',
     query: z.object({
-      compartment: z.coerce.number().int().positive().optional(),
-      request: z.coerce.number().int().positive().optional(),
+      compartment: compartmentNoField.optional(),
+      request: idField.optional(),
       limit: z.coerce.number().int().min(1).max(1000).default(100),
     }),
     responses: { 200: { description: 'audit rows', schema: z.object({ entries: z.array(auditEntrySchema) }) } },
