@@ -4,8 +4,9 @@
  */
 import fs from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { SimCabinet } from '../sim/cabinet.js';
-import { startPanelServer, type PanelServer } from '../sim/panel/server.js';
+// The simulator is loaded only when LOCK_PORT=sim asks for it (endpointFor, startController): types only here.
+import type { SimCabinet } from '../sim/cabinet.js';
+import type { PanelServer } from '../sim/panel/server.js';
 import { BoardDriver } from './board/driver.js';
 import { SYSTEM_ACTOR } from './domain/types.js';
 import { EventBus } from './events.js';
@@ -58,11 +59,12 @@ export const SHUTDOWN_GRACE_MS = 10_000;
  * The endpoint LOCK_PORT names; for 'sim', also the embedded simulator it talks to. A vendor family
  * (LOCK_BOARD) puts the translating adapter in between, so the driver speaks our protocol either way.
  */
-export function endpointFor(config: Config, logger: Logger = silentLogger()): { endpoint: Endpoint; cabinet: SimCabinet | null } {
+export async function endpointFor(config: Config, logger: Logger = silentLogger()): Promise<{ endpoint: Endpoint; cabinet: SimCabinet | null }> {
   let raw: Endpoint;
   let cabinet: SimCabinet | null = null;
   if (config.lockPort === 'sim') {
     const boards = config.layout.boards;
+    const { SimCabinet } = await import('../sim/cabinet.js');
     const sim = new SimCabinet({
       board: config.lockBoard,
       layout: { boards: Math.max(...boards.map((b) => b.addr)), channels: Math.max(...boards.map((b) => b.channels)) },
@@ -143,7 +145,7 @@ export async function startController(config: Config, logger: Logger): Promise<C
     applyLayout(store.ctx, layoutPlaces(config.layout).map((p) => ({ no: p.compartment, boardAddress: p.addr, channel: p.channel })), SYSTEM_ACTOR);
     const initialAdmin = await ensureInitialAdmin(store.ctx);
 
-    const chosen = endpointFor(config, logger);
+    const chosen = await endpointFor(config, logger);
     cabinet = chosen.cabinet;
     const drv = new BoardDriver({ ...config, responseTimeoutMs: driverTimeoutMs(config), endpoint: chosen.endpoint, logger });
     driver = drv;
@@ -188,7 +190,10 @@ export async function startController(config: Config, logger: Logger): Promise<C
     const kioskUrl = `http://127.0.0.1:${portOf(kioskServer, config.kioskPort)}`;
     if (!publicUrl) publicUrl = url;
 
-    if (cabinet) panel = await startPanelServer(cabinet, { host: '127.0.0.1', port: config.simPanelPort });
+    if (cabinet) {
+      const { startPanelServer } = await import('../sim/panel/server.js');
+      panel = await startPanelServer(cabinet, { host: '127.0.0.1', port: config.simPanelPort });
+    }
     await drv.start();
     reconcileWhenOnline();
     flows.markOverdue();

@@ -52,6 +52,13 @@ describe('BoundedReadlineParser + decode', () => {
     expect(decode(out[0]!)).toEqual({ ok: true, message: { kind: 'status', addr: 1, seq: 0 }, noise: 5 });
   });
 
+  it('ignores empty lines (a sender may send a lone LF before a frame) and holds nothing between lines', async () => {
+    const parser = new BoundedReadlineParser();
+    const { out } = await lines([bytes(`\n\n${STATUS}\n\n`), bytes('>01 9C')], parser);
+    expect(out).toEqual([STATUS]);
+    expect(parser.buffered).toBe(0); // the unfinished '>01 9C' was dropped at the end of the stream
+  });
+
   it('accepts CRLF line endings', async () => {
     const { out } = await lines([bytes(`${STATUS}\r\n${UNLOCK}\r`), bytes('\n')]);
     expect(out).toEqual([`${STATUS}\r`, `${UNLOCK}\r`]);
@@ -101,11 +108,11 @@ describe('BoundedReadlineParser + decode', () => {
     let largest = 0;
     for (let off = 0; off < flood.length; off += 4096) {
       parser.write(flood.subarray(off, off + 4096));
-      largest = Math.max(largest, parser.buffer.length);
+      largest = Math.max(largest, parser.buffered);
     }
     expect(largest).toBeLessThan(256);
     parser.write(Buffer.alloc(1 << 20, 0xaa)); // and one more megabyte in a single chunk
-    expect(parser.buffer.length).toBeLessThan(256);
+    expect(parser.buffered).toBeLessThan(256);
     parser.write(bytes(`\n${STATUS}\n`));
     parser.end();
     await finished(parser);

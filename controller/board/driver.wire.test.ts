@@ -1,11 +1,11 @@
 /**
- * The driver against a board played by the test (scripted-board.ts): frames that arrive together in
+ * The driver against a board played by the test (board/test-support.ts): frames that arrive together in
  * one read, frames that break a verb rule, and the order in which the bus is used.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createDriver, waitFor } from '../../test/harness.js';
 import type { BoardDriver, DriverOptions } from './driver.js';
-import { ScriptedBoard } from './scripted-board.js';
+import { ScriptedBoard } from './test-support.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {

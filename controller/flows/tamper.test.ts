@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createDriver, waitFor } from '../../test/harness.js';
-import { ScriptedBoard } from '../board/scripted-board.js';
+import { ScriptedBoard } from '../board/test-support.js';
 import { staffActor, SYSTEM_ACTOR } from '../domain/types.js';
 import { EventBus, type Alarm } from '../events.js';
 import { silentLogger } from '../log.js';

@@ -1,11 +1,11 @@
 /**
  * What an unlock that got no answer means for the door flow: once a byte of it went out, the board
  * may have pulsed, so the flow follows the door instead of reporting "not sent, the door is shut".
- * The board is played by the test (scripted-board.ts), so each reply can be lost on purpose.
+ * The board is played by the test (board/test-support.ts), so each reply can be lost on purpose.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDriver, waitFor } from '../../test/harness.js';
-import { ScriptedBoard } from '../board/scripted-board.js';
+import { ScriptedBoard } from '../board/test-support.js';
 import { SYSTEM_ACTOR } from '../domain/types.js';
 import { EventBus } from '../events.js';
 import { silentLogger } from '../log.js';

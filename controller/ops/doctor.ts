@@ -342,7 +342,7 @@ function checkKiosk(unitState: (unit: string) => string | null): Finding {
 
 async function defaultEndpoint(config: Config): Promise<{ endpoint: Endpoint; close: () => Promise<void> }> {
   const { endpointFor } = await import('../main.js');
-  const chosen = endpointFor(config);
+  const chosen = await endpointFor(config);
   return { endpoint: chosen.endpoint, close: async () => { await chosen.cabinet?.close(); } };
 }
 
