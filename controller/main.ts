@@ -20,6 +20,7 @@ import { vendorEndpoint } from './board/vendor-adapter.js';
 import { vendorCodec } from '../firmware-protocol/vendors/index.js';
 import { loadConfig, type Config } from './config.js';
 import { CabinetError, isCabinetError } from './errors.js';
+import { setupWarnings } from './setup-warnings.js';
 import { createApp, type AppDeps } from './http/app.js';
 import { attachLive } from './http/live.js';
 import { markKioskListener } from './http/auth.js';
@@ -314,6 +315,7 @@ async function main(): Promise<void> {
     `  Lock board link: ${controller.driver.snapshot().port} (${controller.driver.state})`,
   );
   if (controller.sim) lines.push(`  Simulator panel: ${controller.sim.panel.url}  (open and close doors, put in items, faults)`);
+  for (const w of setupWarnings(controller.config, controller.config.port || 3000)) lines.push('', `注意：${w.zh}`, `Note: ${w.en}`);
   lines.push('Press Ctrl+C to stop.', '');
   process.stdout.write(lines.join('\n'));
 

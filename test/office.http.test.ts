@@ -161,3 +161,12 @@ describe('CSV export', () => {
     expect(findAudit(h.store.ctx, { action: 'export.', limit: 100 }).items.length).toBe(before);
   });
 });
+
+describe('setup banner', () => {
+  it('tells the console when PUBLIC_URL is not set', async () => {
+    const r = await staff.api.get('/api/staff/setup');
+    expect(r.status).toBe(200);
+    expect(r.body.warnings.map((w: { code: string }) => w.code)).toEqual(['PUBLIC_URL_UNSET']);
+    expect(r.body.publicUrl).toBe(h.url);
+  });
+});

@@ -16,6 +16,7 @@ import {
   type AuditFilter, type AuditRow, type Cursor, type RequestFilter, type RequestRow, type TimeRange,
 } from '../store/index.js';
 import type { StoreContext } from '../store/context.js';
+import { setupWarnings } from '../setup-warnings.js';
 import type { AppDeps } from './app.js';
 import { staffCaller } from './auth.js';
 import { writeCsv, type CsvValue } from './csv.js';
@@ -293,6 +294,21 @@ export function reportRoutes(deps: AppDeps): RouteSpec[] {
       await streamCsv(res, ['时间 Time', '谁 Who', '账号 Actor', '操作 Action', '柜门 Compartment', '申请 Request', '详情 Detail'], rows);
       return undefined;
     },
+  }));
+
+  routes.push(route({
+    method: 'get', path: '/api/staff/setup', tag: 'staff', access: 'staff',
+    summary: 'Settings that keep the office from working as it should (PUBLIC_URL not set, …), for a banner on the console',
+    responses: {
+      200: {
+        description: 'the phone pages’ base address and what is wrong with the settings ([] when nothing is)',
+        schema: z.object({
+          publicUrl: z.string().describe('where the touchscreen’s QR code leads'),
+          warnings: z.array(z.object({ code: z.enum(['PUBLIC_URL_UNSET', 'PUBLIC_URL_LOOPBACK']), zh: z.string(), en: z.string() })),
+        }),
+      },
+    },
+    handler: () => [200, { publicUrl: deps.publicUrl, warnings: setupWarnings(deps.config, deps.config.port || 3000) }],
   }));
 
   return routes;
