@@ -106,6 +106,64 @@ describe('driver ↔ simulator over TCP', () => {
     expect(sim.unlockCount(1)).toBe(0);
   });
 
+  it('after a reconnect, events lost while offline are lost events, not a restart (no phantom reboot)', async () => {
+    const { sim, endpoint } = await simOverTcp();
+    const driver = createDriver(endpoint);
+    const events = record(driver);
+    await online(driver);
+    sim.openDoor(2);
+    sim.closeDoor(2);
+    await waitFor(() => sim.getCounters().eventsSent >= 2 && driver.snapshot().compartments[1]!.door === 'closed', 'the first events');
+    sim.disconnect('drop');
+    await waitFor(() => driver.state === 'offline', 'driver offline');
+    sim.openDoor(3); // events sent while no controller is connected are lost (PROTOCOL.md §11.2)
+    sim.closeDoor(3);
+    sim.openDoor(4);
+    sim.reconnect();
+    await waitFor(() => driver.state === 'online' && driver.snapshot().compartments[3]!.door === 'open', 'door 4 open after the reconnect');
+    expect(driver.snapshot().compartments[2]!.door).toBe('closed');
+    expect(events.filter((e) => e.name === 'boot')).toEqual([]);
+    expect(driver.snapshot().counters).toMatchObject({ boots: 0 });
+    expect(driver.snapshot().counters.lostEvents).toBeGreaterThanOrEqual(1);
+  });
+
+  it('a restart while offline, its BOOT lost, is found once from the STATUS read on reconnecting', async () => {
+    const { sim, endpoint } = await simOverTcp();
+    const driver = createDriver(endpoint);
+    const events = record(driver);
+    await online(driver);
+    sim.openDoor(2);
+    sim.closeDoor(2);
+    await waitFor(() => sim.getCounters().eventsSent >= 2 && driver.snapshot().compartments[1]!.door === 'closed', 'the first events');
+    sim.disconnect('drop');
+    await waitFor(() => driver.state === 'offline', 'driver offline');
+    sim.reboot(1); // its BOOT goes to no controller
+    sim.reconnect();
+    await waitFor(() => events.some((e) => e.name === 'boot'), 'the restart to be found');
+    await waitFor(() => driver.snapshot().boards[0]!.firmware !== null && driver.snapshot().boards[0]!.online, 'the board identified again');
+    await driver.resyncAll();
+    expect(events.filter((e) => e.name === 'boot').map((e) => e.data.reason)).toEqual(['UNSEEN']);
+    expect(driver.snapshot().counters.boots).toBe(1);
+  });
+
+  it('a door that opened while offline is reported with the time it may date from (what the tamper rule needs)', async () => {
+    const { sim, endpoint } = await simOverTcp();
+    const driver = createDriver(endpoint);
+    const events = record(driver);
+    await online(driver);
+    sim.disconnect('drop');
+    await waitFor(() => driver.state === 'offline', 'driver offline');
+    const downSince = Date.now();
+    sim.openDoor(6);
+    await new Promise((r) => setTimeout(r, 150));
+    sim.reconnect();
+    const opened = await waitFor(() => events.find((e) => e.name === 'door' && e.data.compartment === 6 && e.data.open), 'door 6 open');
+    expect(opened.data).toMatchObject({ source: 'resync' });
+    // The board was last fully known before the link dropped: the opening may date from any time since.
+    expect(opened.data.ageMs).toBeGreaterThanOrEqual(150);
+    expect(opened.data.ageMs).toBeLessThanOrEqual(Date.now() - downSince + 1000);
+  });
+
   it('treats a silent board as offline, fails the unlock with a timeout, and recovers by polling', async () => {
     const { sim, endpoint } = await simOverTcp();
     const driver = createDriver(endpoint, { retries: 1 });
