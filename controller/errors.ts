@@ -30,7 +30,7 @@ export const ERROR_CODES = {
   // credentials and accounts
   auth: ['CODE_SPACE_EXHAUSTED', 'PIN_POLICY'],
   // backups, restore and the health check of the installation
-  ops: ['BACKUP_FAILED', 'RESTORE_REFUSED'],
+  ops: ['BACKUP_FAILED', 'RESTORE_REFUSED', 'STORAGE_UNAVAILABLE'],
   // programming errors that must never reach a user
   internal: ['ASYNC_IN_TRANSACTION', 'DATA_CORRUPT'],
 } as const;

@@ -28,6 +28,8 @@ import { createLogger, silentLogger, type Logger } from './log.js';
 import { backupBeforeMigration } from './ops/backup.js';
 import { BackupSchedule } from './ops/backup-schedule.js';
 import { writePidFile } from './ops/pidfile.js';
+import { installProcessPolicy } from './process-policy.js';
+import { STORAGE_WORDS, StorageHealth, startupStorageCheck } from './store/storage-health.js';
 import { parseTcpUrl, serialEndpoint, streamEndpoint, tcpEndpoint, type Endpoint } from './transport/endpoints.js';
 
 export interface Controller {
@@ -36,6 +38,8 @@ export interface Controller {
   flows: CabinetFlows;
   store: Store;
   bus: EventBus;
+  /** Whether the database can be written; out of service while not. */
+  storage: StorageHealth;
   server: Server;
   /** The first admin's login and PIN, when this start created them (print once, never stored in clear). */
   initialAdmin: { login: string; pin: string } | null;
@@ -133,11 +137,18 @@ export async function startController(config: Config, logger: Logger): Promise<C
     },
   });
   const removePidFile = writePidFile(config.dataDir);
+  // Whether the database can record door openings (disk full, read-only, damaged): out of service until it can.
+  const storage = new StorageHealth(store.db);
   // alarms are kept in the store, so they survive a restart and staff can acknowledge them
   const bus = new EventBus({
     alarms: alarmSink(store.ctx),
-    onAlarmStoreError: (err, a) => logger.error({ ns: 'alarms', kind: a.kind, err: err instanceof Error ? err.message : String(err) }, 'an alarm could not be stored; shown until restart'),
+    onAlarmStoreError: (err, a) => {
+      storage.report(err);
+      logger.error({ ns: 'alarms', kind: a.kind, err: err instanceof Error ? err.message : String(err) }, 'an alarm could not be stored; shown until restart');
+    },
   });
+  for (const p of startupStorageCheck(store.db, config.dataDir)) storage.declare(p.problem, p.detail);
+  storage.start();
   let driver: BoardDriver | null = null;
   let panel: PanelServer | null = null;
   let cabinet: SimCabinet | null = null;
@@ -154,7 +165,7 @@ export async function startController(config: Config, logger: Logger): Promise<C
       logger.info({ ns: 'board', ...e }, `lock board link ${e.state}`);
       bus.emit('link', e);
     });
-    const flows = new CabinetFlows({ store, driver: drv, bus, config, logger });
+    const flows = new CabinetFlows({ store, driver: drv, bus, config, logger, storage });
     // Reconcile with the boards before any door action; again whenever it could not finish.
     let reconciling = false;
     const reconcileWhenOnline = () => {
@@ -163,15 +174,29 @@ export async function startController(config: Config, logger: Logger): Promise<C
       reconcile(flows, { store, driver: drv, bus, config, logger })
         .finally(() => { reconciling = false; })
         .then((findings) => logger.info({ ns: 'flows', findings: findings.length }, 'start-up reconciliation done'))
-        .catch((e: unknown) => logger.error({ ns: 'flows', err: e instanceof Error ? e.message : String(e) }, 'reconciliation could not run'));
+        .catch((e: unknown) => {
+          storage.report(e);
+          logger.error({ ns: 'flows', err: e instanceof Error ? e.message : String(e) }, 'reconciliation could not run');
+        });
     };
+    // Out of service while the database cannot be written; once it can again, reconcile before any door action.
+    storage.onChange((st) => {
+      if (st.problem) {
+        logger.error({ ns: 'storage', ...st }, 'the database cannot be written: out of service');
+        bus.alarm('storage', `${STORAGE_WORDS[st.problem][0]} ${STORAGE_WORDS[st.problem][1]}${st.detail ? ` (${st.detail})` : ''}`);
+      } else {
+        logger.warn({ ns: 'storage' }, 'the database can be written again: reconciling before door actions');
+        flows.markNotReady();
+        reconcileWhenOnline();
+      }
+    });
     drv.on('link', reconcileWhenOnline);
     drv.on('resync', reconcileWhenOnline);
 
     // HTTP first: from the first second the pages and /api/health answer ("checking the cabinet": door actions
     // are refused until reconciliation is done), whatever the board link and the history are doing.
     let publicUrl = config.publicUrl ?? '';
-    const deps: AppDeps = { config, driver: drv, store, bus, flows, logger, get publicUrl() { return publicUrl; } };
+    const deps: AppDeps = { config, driver: drv, store, bus, flows, logger, storage, get publicUrl() { return publicUrl; } };
     const app = createApp(deps);
     const server = await listen(createServer(app), config.port, config.host);
     listening.push(server);
@@ -197,8 +222,16 @@ export async function startController(config: Config, logger: Logger): Promise<C
     }
     await drv.start();
     reconcileWhenOnline();
-    flows.markOverdue();
-    flows.erasePersonalData().catch((e: unknown) => logger.error({ ns: 'flows', err: e instanceof Error ? e.message : String(e) }, 'personal-data erasure failed'));
+    try {
+      flows.markOverdue();
+    } catch (e) {
+      // a full or read-only disk must not stop the start: health says what is wrong
+      if (!storage.report(e)) throw e;
+    }
+    flows.erasePersonalData().catch((e: unknown) => {
+      storage.report(e);
+      logger.error({ ns: 'flows', err: e instanceof Error ? e.message : String(e) }, 'personal-data erasure failed');
+    });
     flows.startJobs();
 
     // Notifications owed to residents: a webhook (SMS / WeChat gateway) or, by default, the log.
@@ -222,7 +255,7 @@ export async function startController(config: Config, logger: Logger): Promise<C
       return { opening: all.filter((c) => c.state === 'opening').map((c) => c.no), open: all.filter((c) => c.state === 'open').map((c) => c.no) };
     };
     const controller: Controller = {
-      config, driver: d, flows, store, bus, server, url, kioskUrl, initialAdmin,
+      config, driver: d, flows, store, bus, storage, server, url, kioskUrl, initialAdmin,
       sim: cabinet && panel ? { cabinet, panel } : null,
       async shutdown(graceMs) {
         flows.stopDoorActions();
@@ -245,6 +278,7 @@ export async function startController(config: Config, logger: Logger): Promise<C
           s.closeAllConnections();
         }
         flows.stopJobs();
+        storage.stop();
         await dispatcher.stop();
         await backups.stop();
         scanner?.stop();
@@ -257,6 +291,7 @@ export async function startController(config: Config, logger: Logger): Promise<C
     };
     return controller;
   } catch (e) {
+    storage.stop();
     for (const s of listening) await new Promise<void>((resolve) => s.close(() => resolve()));
     await driver?.stop();
     await panel?.close();
@@ -297,6 +332,8 @@ async function main(): Promise<void> {
     process.stderr.write(`Cannot start: ${e instanceof Error ? e.message : String(e)}\n`);
     process.exit(1);
   }
+  // Uncaught errors: logged and alarmed; an SQLite I/O error or a stray exception restarts the process (ADR 0003).
+  installProcessPolicy({ logger, bus: controller.bus, storage: controller.storage });
   const lines = [''];
   if (controller.initialAdmin) {
     lines.push(

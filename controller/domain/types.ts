@@ -39,5 +39,7 @@ export const ALARM_KINDS = [
   'link_offline',
   'board_rebooted',
   'reconcile', // a finding of the start-up reconciliation
+  'storage', // the database cannot be written (disk full, read-only, I/O error) or is damaged: out of service
+  'flow_failed', // a door flow stopped on an unexpected error; start-up reconciliation finishes its rows
 ] as const;
 export type AlarmKind = (typeof ALARM_KINDS)[number];

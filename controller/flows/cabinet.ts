@@ -21,6 +21,7 @@ import {
 } from '../store/index.js';
 import { erasePersonalDataInBatches } from '../store/retention.js';
 import type { UnlockPolicySettings } from '../domain/unlock-policy.js';
+import { STORAGE_WORDS, storageError, type StorageHealth } from '../store/storage-health.js';
 import { crashPoint } from './crash-points.js';
 import { Doors, type OpenOutcome } from './doors.js';
 
@@ -30,12 +31,16 @@ export interface FlowDeps {
   bus: EventBus;
   config: Pick<Config, 'doorOpenTimeoutMs' | 'doorLeftOpenMs' | 'overdueDays'> & UnlockPolicySettings & Partial<Pick<Config, 'retentionDays' | 'itemSensors'>>;
   logger: Logger;
+  /** Whether the database can record a door opening; without it, assumed writable. */
+  storage?: StorageHealth;
 }
 
 /** How a flow ended once the door closed again. */
 export type Final =
   | 'loaded' | 'load_aborted' | 'collected' | 'item_not_taken' | 'deposited' | 'deposit_aborted'
-  | 'retrieved' | 'item_still_inside' | 'materials_retrieved' | 'closed' | 'not_opened' | 'not_sent';
+  | 'retrieved' | 'item_still_inside' | 'materials_retrieved' | 'closed' | 'not_opened' | 'not_sent'
+  /** The flow stopped on an unexpected error (logged, alarmed); start-up reconciliation finishes its rows. */
+  | 'failed';
 
 export interface DoorAnswer {
   /** The door is open now. */
@@ -48,7 +53,7 @@ export interface DoorAnswer {
   done: Promise<Final>;
 }
 
-export type KioskCode = 'OPENED' | 'INVALID' | 'USED' | 'LOCKED' | 'NOTHING_WAITING' | 'CABINET_FULL' | 'NOT_OPENED' | 'OUT_OF_ORDER' | 'NOT_READY' | 'UNKNOWN_SCAN';
+export type KioskCode = 'OPENED' | 'INVALID' | 'USED' | 'LOCKED' | 'NOTHING_WAITING' | 'CABINET_FULL' | 'NOT_OPENED' | 'OUT_OF_ORDER' | 'NOT_READY' | 'OUT_OF_SERVICE' | 'UNKNOWN_SCAN';
 
 /** What the kiosk screen is told after a scan or a typed code: never who the resident is. */
 export interface KioskAnswer {
@@ -89,6 +94,44 @@ export class CabinetFlows {
     this.ready = true;
   }
 
+  /** Door actions refused again until reconciliation has run (after the store recovered from a failure). */
+  markNotReady(): void {
+    this.ready = false;
+  }
+
+  /**
+   * Every flow that goes on in the background (after the door opened) ends here: an unexpected error is
+   * logged, reported to the storage health (disk full, read-only, I/O error) and raised as an alarm; the
+   * promise resolves 'failed' and never rejects. The rows committed so far are finished by reconciliation.
+   */
+  background<T>(what: string, compartments: number[], p: Promise<T>, failed: T): Promise<T> {
+    for (const no of compartments) this.doors.live.add(no);
+    return p.then((v) => v, (e: unknown) => {
+      this.failed(what, compartments, e);
+      return failed;
+    }).finally(() => {
+      for (const no of compartments) this.doors.live.delete(no);
+    });
+  }
+
+  /** A door flow stopped on an unexpected error: log it, mark the store out of service if it is one, alarm. */
+  failed(what: string, compartments: number[], e: unknown): void {
+    const storage = this.d.storage?.report(e) ?? false;
+    this.log.error({ what, compartments, err: e instanceof Error ? e.message : String(e), storage }, 'a door flow stopped on an error');
+    try {
+      this.d.bus.alarm('flow_failed', `${compartments.join('、')} 号柜的操作因错误中断，重启自检时会处理完。The operation at door ${compartments.join(', ')} stopped on an error; it is finished by the start-up check.`, compartments.length === 1 ? { compartment: compartments[0]! } : {});
+    } catch {
+      // the alarm could not be stored either: the log line above stays
+    }
+  }
+
+  /** The store cannot record a door opening right now: the reason in words, or null. */
+  private outOfService(): CabinetError | null {
+    const st = this.d.storage;
+    if (!st || st.ok) return null;
+    return storageError(st.current.problem!);
+  }
+
   get isReady(): boolean {
     return this.ready;
   }
@@ -103,6 +146,8 @@ export class CabinetFlows {
 
   private assertReady(): void {
     if (this.stopping) throw new CabinetError('LINK_OFFLINE', '柜子正在停止服务，请稍后再试。The cabinet is shutting down; please try again shortly.');
+    const oos = this.outOfService();
+    if (oos) throw oos;
     if (!this.ready) throw new CabinetError('LINK_OFFLINE', '柜子正在自检，请稍候。The cabinet is checking itself; please wait.');
   }
 
@@ -117,6 +162,7 @@ export class CabinetFlows {
       const c = getCompartment(this.d.store.ctx, no);
       if (c) this.d.bus.emit('compartment', { no, state: c.state, door: c.door, requestId: c.contents?.requestId ?? null });
     } catch (e) {
+      this.d.storage?.report(e);
       this.log.error({ err: e instanceof Error ? e.message : String(e), compartment: no }, 'could not record a door change');
     }
   }
@@ -154,7 +200,7 @@ export class CabinetFlows {
       crashPoint('load.started');
       const opened = await this.doors.open({ compartmentNo: c.no, requestId, actor, reason: 'load' });
       if (opened.opened) {
-        const done = this.finishLoad(c.no, requestId, actor);
+        const done = this.background('load', [c.no], this.finishLoad(c.no, requestId, actor), 'failed');
         const instead = faulty.length ? `${faulty.join('、')} 号柜门打不开，已标记故障，改用 ${c.no} 号柜。` : '';
         const insteadEn = faulty.length ? `Door ${faulty.join(', ')} would not open (marked as a fault); using ${c.no} instead. ` : '';
         return this.openedAnswer(c.no, done, `${instead}请放入文件并关好柜门。`, `${insteadEn}Put the document in and close the door.`);
@@ -196,17 +242,34 @@ export class CabinetFlows {
    * the answer goes back to the caller and, for the kiosk screen, onto the event bus.
    */
   async scan(text: string, deviceId: string, source: 'scanner' | 'kiosk' = 'kiosk'): Promise<KioskAnswer> {
+    if (this.outOfService()) return this.publish(source, 'qr', this.kiosk('OUT_OF_SERVICE'));
     if (!this.ready) return this.publish(source, 'qr', this.kiosk('NOT_READY'));
-    return this.publish(source, 'qr', await this.scanned(text, deviceId));
+    return this.publish(source, 'qr', await this.kioskGuard(() => this.scanned(text, deviceId)));
   }
 
   /** The resident typed the 8-digit pickup code and the last 4 digits of the phone. */
   async pickupByCode(code: string, phoneLast4: string, deviceId: string): Promise<KioskAnswer> {
+    if (this.outOfService()) return this.publish('kiosk', 'code', this.kiosk('OUT_OF_SERVICE'));
     if (!this.ready) return this.publish('kiosk', 'code', this.kiosk('NOT_READY'));
-    const verified = verifyCode(this.d.store.ctx, { code, phoneLast4, deviceId });
-    const answer = !verified.ok ? this.refused(verified)
-      : verified.purpose === 'pickup' ? await this.pickups([verified.requestId], deviceId) : await this.deposit(verified.requestId, deviceId);
+    const answer = await this.kioskGuard(async () => {
+      const verified = verifyCode(this.d.store.ctx, { code, phoneLast4, deviceId });
+      return !verified.ok ? this.refused(verified)
+        : verified.purpose === 'pickup' ? await this.pickups([verified.requestId], deviceId) : await this.deposit(verified.requestId, deviceId);
+    });
     return this.publish('kiosk', 'code', answer);
+  }
+
+  /** A storage failure while answering the kiosk is an answer in words, not an error page. */
+  private async kioskGuard(run: () => Promise<KioskAnswer>): Promise<KioskAnswer> {
+    try {
+      return await run();
+    } catch (e) {
+      if (this.d.storage?.report(e)) {
+        this.failed('kiosk', [], e);
+        return this.kiosk('OUT_OF_SERVICE');
+      }
+      throw e;
+    }
   }
 
   private publish(source: 'scanner' | 'kiosk', kind: 'qr' | 'code', a: KioskAnswer): KioskAnswer {
@@ -264,7 +327,7 @@ export class CabinetFlows {
     }
     const list = opened.join('、');
     return {
-      ok: true, code: 'OPENED', action: 'pickup', compartments: opened, done: Promise.all(finals),
+      ok: true, code: 'OPENED', action: 'pickup', compartments: opened, done: this.background('pickup', opened, Promise.all(finals), opened.map((): Final => 'failed')),
       messageZh: `${list} 号柜门已打开，请取走文件并关好柜门。`,
       messageEn: `Door ${opened.join(', ')} is open. Take your document and close the door.`,
     };
@@ -302,7 +365,7 @@ export class CabinetFlows {
       else this.doors.setCompartment(c.no, 'free', actor, { clearContents: true });
       return this.kiosk('NOT_OPENED');
     }
-    const done = this.finishDeposit(c.no, requestId, actor).then((f) => [f]);
+    const done = this.background('deposit', [c.no], this.finishDeposit(c.no, requestId, actor).then((f) => [f]), ['failed' as Final]);
     return {
       ok: true, code: 'OPENED', action: 'dropoff', compartments: [c.no], done,
       messageZh: `${c.no} 号柜门已打开，请放入材料并关好柜门。`,
@@ -350,7 +413,7 @@ export class CabinetFlows {
       // The item is still inside: the compartment becomes a fault that keeps it on record.
       return this.notOpened(c.no, outcome, actor, () => undefined, { fault: true, clearContents: false });
     }
-    const done = this.finishRetrieve(c.no, requestId, actor, event);
+    const done = this.background('retrieve', [c.no], this.finishRetrieve(c.no, requestId, actor, event), 'failed');
     return this.openedAnswer(c.no, done, '请取出物品并关好柜门。', 'Take the item out and close the door.');
   }
 
@@ -387,7 +450,7 @@ export class CabinetFlows {
       if (outcome.why === 'not_opened') this.d.bus.alarm('door_not_opened', `${no} 号柜强制开门后门没有打开。Door ${no} did not open when forced.`, { compartment: no });
       return this.notOpened(no, outcome, actor, () => undefined, { fault: false, clearContents: false });
     }
-    const done = this.doors.closedWithItem(no, c.contents !== null).then((item): Final => {
+    const done = this.background('force_open', [no], this.doors.closedWithItem(no, c.contents !== null).then((item): Final => {
       // Back to what the records say, if the sensor agrees; otherwise a fault for staff to look at.
       if (c.contents && item) this.doors.setCompartment(no, 'occupied', actor);
       else if (!c.contents && !item) this.doors.setCompartment(no, 'free', actor, { clearContents: true });
@@ -396,7 +459,7 @@ export class CabinetFlows {
         this.d.bus.alarm(item ? 'item_left_behind' : 'item_missing', `强制开门后 ${no} 号柜的物品与记录不符。After force-open, compartment ${no} does not match the records.`, { compartment: no });
       }
       return 'closed';
-    });
+    }), 'failed');
     return this.openedAnswer(no, done, '柜门已打开。', 'The door is open.');
   }
 
@@ -520,6 +583,7 @@ export class CabinetFlows {
       NOT_OPENED: ['柜门没有打开，请联系工作人员。', 'The door did not open. Please ask the staff.'],
       OUT_OF_ORDER: ['存放您文件的柜门暂时故障，文件仍在柜中。请联系工作人员。', 'The door of the compartment holding your document is out of order; the document is safe inside. Please ask the staff.'],
       NOT_READY: ['柜子正在自检，请稍候。', 'The cabinet is checking itself; please wait.'],
+      OUT_OF_SERVICE: this.d.storage && !this.d.storage.ok ? [...STORAGE_WORDS[this.d.storage.current.problem!]] : ['柜子暂停服务，请联系工作人员。', 'The cabinet is out of service. Please ask the staff.'],
       UNKNOWN_SCAN: ['无法识别这个二维码，请扫描取件二维码。', 'This QR code is not one of ours. Please scan your pickup QR code.'],
     };
     const [messageZh, messageEn] = words[code];

@@ -23,6 +23,7 @@ import {
   claimIntentForSend, createUnlockIntent, markIntentAcked, markIntentFailed, requireCompartment,
   transitionCompartment, type CompartmentState, type Store, type UnlockReason,
 } from '../store/index.js';
+import { classifyStorageError, storageError, type StorageHealth } from '../store/storage-health.js';
 import { crashPoint } from './crash-points.js';
 
 export interface DoorDeps {
@@ -31,6 +32,8 @@ export interface DoorDeps {
   bus: EventBus;
   config: Pick<Config, 'doorOpenTimeoutMs' | 'doorLeftOpenMs'> & UnlockPolicySettings & Partial<Pick<Config, 'itemSensors'>>;
   logger: Logger;
+  /** Whether the database can record a door opening; without it, assumed writable. */
+  storage?: StorageHealth;
 }
 
 export interface OpenRequest {
@@ -51,6 +54,8 @@ export type OpenOutcome =
 
 
 export class Doors {
+  /** Compartments with a door flow running in this process (reconciliation after a store failure leaves them be). */
+  readonly live = new Set<number>();
   private readonly log: Logger;
   /** The unlock policy, configured once from the settings; the flows and reconciliation use this one. */
   readonly policy: UnlockPolicy;
@@ -66,6 +71,20 @@ export class Doors {
    * caller decides with `fail`).
    */
   async open(req: OpenRequest): Promise<OpenOutcome> {
+    // Never a door the store cannot record: refused while the database cannot be written.
+    if (this.d.storage && !this.d.storage.ok) return { opened: false, why: 'not_sent', error: storageError(this.d.storage.current.problem!) };
+    this.live.add(req.compartmentNo);
+    let opened = false;
+    try {
+      const out = await this.openOnce(req);
+      opened = out.opened;
+      return out;
+    } finally {
+      if (!opened) this.live.delete(req.compartmentNo);
+    }
+  }
+
+  private async openOnce(req: OpenRequest): Promise<OpenOutcome> {
     const { store } = this.d;
     const before = requireCompartment(store.ctx, req.compartmentNo).state;
     const itemBefore = this.d.driver.snapshot().compartments[req.compartmentNo - 1]?.item ?? 'unknown';
@@ -137,6 +156,8 @@ export class Doors {
       }
       return true;
     } catch (e) {
+      // The store could not record the send (disk full, read-only, I/O error): the driver sent nothing. Not a link error.
+      if (classifyStorageError(e)) throw e;
       const err = isCabinetError(e) ? e : new CabinetError('LINK_TIMEOUT', e instanceof Error ? e.message : String(e));
       try {
         markIntentFailed(store.ctx, intent.id, `${err.code}: ${err.message}`);

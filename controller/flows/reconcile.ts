@@ -75,6 +75,7 @@ export async function reconcile(flows: CabinetFlows, deps: FlowDeps, timeoutMs =
   expireStaleIntents(ctx);
   const newestIntent = lastIntentId(ctx);
   for (const i of unresolvedIntents(ctx)) {
+    if (flows.doors.live.has(i.compartmentNo)) continue;
     // An unlock from before the restart can never be sent now: the process that would send it is gone.
     if (i.status === 'pending' || i.status === 'sent') markIntentFailed(ctx, i.id, 'the controller restarted before this unlock finished');
     note({ kind: 'reconcile', compartment: i.compartmentNo, ...(i.requestId !== null ? { requestId: i.requestId } : {}), message: `unlock #${i.id} (${i.reason}) was ${i.status} with no door opening recorded` });
@@ -88,6 +89,8 @@ export async function reconcile(flows: CabinetFlows, deps: FlowDeps, timeoutMs =
   for (const c of listCompartments(ctx)) {
     const b = board[c.no - 1];
     if (!b) continue;
+    // Run again after the store recovered: a flow still running in this process finishes its own compartment.
+    if (flows.doors.live.has(c.no)) continue;
     const doorOpen = b.door === 'open';
     // Without occupancy sensors (vendor boards) nothing is known about items: no finding rests on them.
     const item: boolean | null = deps.config.itemSensors === false ? null : b.item === 'present';

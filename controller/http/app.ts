@@ -14,6 +14,8 @@ import type { Config } from '../config.js';
 import type { EventBus } from '../events.js';
 import type { CabinetFlows } from '../flows/cabinet.js';
 import type { Logger } from '../log.js';
+import { isCabinetError } from '../errors.js';
+import { classifyStorageError, storageError, type StorageHealth } from '../store/storage-health.js';
 import type { SessionPolicy, Store } from '../store/index.js';
 import { authRoutes, createAuthenticate, mapError } from './auth.js';
 import { doorRoutes } from './door-routes.js';
@@ -21,7 +23,7 @@ import { healthRoutes } from './health.js';
 import { buildOpenApi } from './openapi.js';
 import { publicRoutes } from './public-routes.js';
 import { mountPages } from './pages.js';
-import { mountRoutes, route, sendError, type RouteSpec } from './routes.js';
+import { HttpError, mountRoutes, route, sendError, type RouteSpec } from './routes.js';
 import { reportRoutes } from './report-routes.js';
 import { staffRoutes } from './staff-routes.js';
 import { z } from 'zod';
@@ -38,12 +40,14 @@ export interface AppDeps {
   publicUrl: string;
   /** Staff session lifetimes; default 30 min idle, 12 h absolute. */
   sessionPolicy?: SessionPolicy;
+  /** Whether the database can be written (disk full, read-only, damaged): health and "out of service" answers. */
+  storage?: StorageHealth;
 }
 
 export function allRoutes(deps: AppDeps): RouteSpec[] {
   const auth = { store: deps.store, kioskKey: deps.config.kioskKey, ...(deps.sessionPolicy ? { sessionPolicy: deps.sessionPolicy } : {}) };
   const routes: RouteSpec[] = [
-    ...healthRoutes(deps.driver, () => deps.flows.isReady),
+    ...healthRoutes(deps.driver, () => deps.flows.isReady, () => deps.storage?.current ?? null),
     ...authRoutes(auth),
     ...publicRoutes(deps),
     ...staffRoutes(deps),
@@ -77,7 +81,19 @@ export function createApp(deps: AppDeps): Express {
     kioskKey: deps.config.kioskKey,
     ...(deps.sessionPolicy ? { sessionPolicy: deps.sessionPolicy } : {}),
   });
-  mountRoutes(app, allRoutes(deps), authenticate, mapError);
+  // A database that cannot be written answers 503 "out of service" in words, from every route, and is reported.
+  const mapStorageOrCabinetError = (err: unknown): HttpError | null => {
+    if (isCabinetError(err, 'STORAGE_UNAVAILABLE')) return new HttpError(503, 'STORAGE_UNAVAILABLE', err.message);
+    const problem = classifyStorageError(err);
+    if (problem) {
+      deps.storage?.report(err);
+      deps.logger.error({ ns: 'http', err: err instanceof Error ? err.message : String(err), problem }, 'the database cannot be written');
+      const e = storageError(problem);
+      return new HttpError(503, 'STORAGE_UNAVAILABLE', e.message);
+    }
+    return mapError(err);
+  };
+  mountRoutes(app, allRoutes(deps), authenticate, mapStorageOrCabinetError);
 
   mountPages(app);
   app.use('/api', (req, res) => sendError(res, 404, 'NOT_FOUND', `没有这个接口 / no such endpoint: ${req.method} ${req.originalUrl.split('?')[0]}`));

@@ -11,7 +11,7 @@ import { compartmentNoField, idField } from './schemas.js';
 
 export const kioskAnswerSchema = z.object({
   ok: z.boolean(),
-  code: z.enum(['OPENED', 'INVALID', 'USED', 'LOCKED', 'NOTHING_WAITING', 'CABINET_FULL', 'NOT_OPENED', 'OUT_OF_ORDER', 'NOT_READY', 'UNKNOWN_SCAN']),
+  code: z.enum(['OPENED', 'INVALID', 'USED', 'LOCKED', 'NOTHING_WAITING', 'CABINET_FULL', 'NOT_OPENED', 'OUT_OF_ORDER', 'NOT_READY', 'OUT_OF_SERVICE', 'UNKNOWN_SCAN']),
   action: z.enum(['pickup', 'dropoff']).nullable().describe('what the open door is for'),
   messageZh: z.string().describe('what the screen says, in Chinese'),
   messageEn: z.string(),

@@ -10,7 +10,7 @@ export {};
  * @typedef {{
  *   ok: boolean,
  *   code: 'OPENED' | 'INVALID' | 'USED' | 'LOCKED' | 'NOTHING_WAITING' | 'CABINET_FULL' | 'NOT_OPENED' | 'OUT_OF_ORDER'
- *     | 'NOT_READY' | 'UNKNOWN_SCAN',
+ *     | 'NOT_READY' | 'OUT_OF_SERVICE' | 'UNKNOWN_SCAN',
  *   action: 'pickup' | 'dropoff' | null, messageZh: string, messageEn: string, compartments: number[],
  *   retryAfterMs?: number,
  * }} KioskAnswer

@@ -285,7 +285,7 @@ function icon(el, id) {
   el.innerHTML = `<use href="#${id}"/>`;
 }
 
-const NEEDS_STAFF = new Set(['LOCKED', 'CABINET_FULL', 'NOT_OPENED', 'OUT_OF_ORDER', 'NETWORK']);
+const NEEDS_STAFF = new Set(['LOCKED', 'CABINET_FULL', 'NOT_OPENED', 'OUT_OF_ORDER', 'OUT_OF_SERVICE', 'NETWORK']);
 
 /**
  * @param {Shown} a
@@ -299,7 +299,7 @@ function clipsFor(a, kind) {
     case 'USED': case 'UNKNOWN_SCAN': return ['qr-bad'];
     case 'NOTHING_WAITING': return ['nothing'];
     case 'LOCKED': return ['locked', 'later', 'staff'];
-    case 'CABINET_FULL': case 'NOT_OPENED': case 'OUT_OF_ORDER': return ['staff'];
+    case 'CABINET_FULL': case 'NOT_OPENED': case 'OUT_OF_ORDER': case 'OUT_OF_SERVICE': return ['staff'];
     default: return ['later'];
   }
 }

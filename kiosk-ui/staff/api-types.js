@@ -13,7 +13,8 @@ export {};
 
 /**
  * @typedef {'tamper' | 'door_not_opened' | 'door_left_open' | 'item_not_taken' | 'item_left_behind' | 'item_missing'
- *   | 'materials_deposited' | 'compartment_fault' | 'link_offline' | 'board_rebooted' | 'reconcile'} AlarmKind
+ *   | 'materials_deposited' | 'compartment_fault' | 'link_offline' | 'board_rebooted' | 'reconcile'
+ *   | 'storage' | 'flow_failed'} AlarmKind
  *   controller/domain/types.ts ALARM_KINDS
  */
 

@@ -126,6 +126,8 @@ export const ALARM_WORDS = {
   link_offline: ['柜子连接中断', 'Cabinet link down'],
   board_rebooted: ['控制板重启', 'Lock board restarted'],
   reconcile: ['启动自检发现问题', 'Start-up check finding'],
+  storage: ['数据库无法写入，暂停服务', 'Database cannot be written: out of service'],
+  flow_failed: ['开门操作因错误中断', 'A door operation stopped on an error'],
 };
 
 /** @type {Readonly<Record<string, Words>>}  the driver's link states; 'stopped' is shown as it is */

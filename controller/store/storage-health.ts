@@ -1,0 +1,158 @@
+/**
+ * Whether the database can be written: disk full, read-only files, I/O errors and damage are noticed where they
+ * happen (a route, a door flow, a door event, the start-up check), reported here, and the cabinet is out of
+ * service until a probe write succeeds again — then it recovers by itself. No door is opened while the store
+ * cannot record it (the door flows check `ok` before every unlock, and an unlock is committed before it is sent).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { CabinetError } from '../errors.js';
+import { DB_FILE, type DB } from './db.js';
+import { MIGRATIONS } from './migrations.js';
+
+export type StorageProblem = 'full' | 'read_only' | 'io_error' | 'damaged';
+
+/** SQLite's result codes (better-sqlite3 puts them on `code`) sorted into what an operator can act on. */
+export function classifyStorageError(e: unknown): StorageProblem | null {
+  const code = typeof e === 'object' && e !== null && 'code' in e ? String((e as { code: unknown }).code) : '';
+  if (!code.startsWith('SQLITE_')) return null;
+  if (code === 'SQLITE_FULL') return 'full';
+  if (code.startsWith('SQLITE_READONLY') || code === 'SQLITE_PERM' || code === 'SQLITE_CANTOPEN' || code.startsWith('SQLITE_CANTOPEN')) return 'read_only';
+  if (code.startsWith('SQLITE_IOERR')) return 'io_error';
+  if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB') return 'damaged';
+  return null;
+}
+
+/** Words for people, Chinese then English. */
+export const STORAGE_WORDS: Readonly<Record<StorageProblem, readonly [string, string]>> = {
+  full: ['存储空间已满，柜子暂停服务。请联系工作人员。', 'The disk is full: the cabinet is out of service. Please ask the staff.'],
+  read_only: ['数据库只读，无法记录，柜子暂停服务。请联系工作人员。', 'The database is read-only and cannot record anything: the cabinet is out of service. Please ask the staff.'],
+  io_error: ['数据库读写出错，柜子暂停服务。请联系工作人员。', 'The database had an I/O error: the cabinet is out of service. Please ask the staff.'],
+  damaged: ['数据库已损坏，柜子暂停服务。请联系工作人员。', 'The database is damaged: the cabinet is out of service. Please ask the staff.'],
+};
+
+export interface StorageState {
+  readonly problem: StorageProblem | null;
+  /** ISO time the problem was first seen. */
+  readonly since: string | null;
+  /** SQLite's own message, for the operator. */
+  readonly detail: string | null;
+}
+
+export function storageError(problem: StorageProblem): CabinetError {
+  const [zh, en] = STORAGE_WORDS[problem];
+  return new CabinetError('STORAGE_UNAVAILABLE', `${zh} / ${en}`, { problem });
+}
+
+export class StorageHealth {
+  private state: StorageState = { problem: null, since: null, detail: null };
+  private readonly listeners: ((s: StorageState) => void)[] = [];
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly db: DB, private readonly probeEveryMs = 5000) {}
+
+  get ok(): boolean {
+    return this.state.problem === null;
+  }
+
+  get current(): StorageState {
+    return this.state;
+  }
+
+  onChange(fn: (s: StorageState) => void): void {
+    this.listeners.push(fn);
+  }
+
+  /** Report an error; true when it was a storage problem (now recorded), false for any other error. */
+  report(e: unknown): boolean {
+    const problem = classifyStorageError(e);
+    if (!problem) return false;
+    // 'damaged' is never downgraded by a later, milder error.
+    if (this.state.problem === problem || this.state.problem === 'damaged') return true;
+    this.set({ problem, since: this.state.since ?? new Date().toISOString(), detail: e instanceof Error ? e.message.slice(0, 200) : String(e) });
+    return true;
+  }
+
+  /** Set a problem found by the start-up check (quick_check, file modes). */
+  declare(problem: StorageProblem, detail: string): void {
+    if (this.state.problem === 'damaged') return;
+    this.set({ problem, since: this.state.since ?? new Date().toISOString(), detail: detail.slice(0, 300) });
+  }
+
+  /** Throws the words-carrying error when the store cannot record a door opening. */
+  assertWritable(): void {
+    if (this.state.problem) throw storageError(this.state.problem);
+  }
+
+  /**
+   * One small write that needs a new page (so a full disk or a full database fails it), rolled forward and
+   * removed in one transaction. True when the store is writable again; a damaged database stays out of service.
+   */
+  probe(): boolean {
+    if (this.state.problem === 'damaged') return false;
+    try {
+      this.db.transaction(() => {
+        this.db.prepare(`INSERT OR REPLACE INTO meta (key, value) VALUES ('storage_probe', ?)`).run('x'.repeat(8192));
+        this.db.prepare(`DELETE FROM meta WHERE key = 'storage_probe'`).run();
+      }).immediate();
+    } catch (e) {
+      this.report(e);
+      return false;
+    }
+    if (this.state.problem) this.set({ problem: null, since: null, detail: null });
+    return true;
+  }
+
+  /** While out of service, probe every few seconds; stop(): for shutdown. */
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => {
+      if (this.state.problem && this.state.problem !== 'damaged') this.probe();
+    }, this.probeEveryMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  private set(s: StorageState): void {
+    const changed = s.problem !== this.state.problem;
+    this.state = s;
+    if (changed) for (const fn of this.listeners) fn(s);
+  }
+}
+
+/** Databases up to this size get a full integrity_check at start-up (indexes against tables); larger ones quick_check only. */
+export const FULL_CHECK_MAX_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The start-up check of the database: damage (`quick_check`, and `integrity_check` — which also compares every
+ * index with its table — for databases up to FULL_CHECK_MAX_BYTES), a schema version this program does not know,
+ * and whether the files can be written. Returns what is wrong; the caller declares it to the StorageHealth.
+ */
+export function startupStorageCheck(db: DB, dataDir: string): { problem: StorageProblem; detail: string }[] {
+  const out: { problem: StorageProblem; detail: string }[] = [];
+  const pageBytes = Number(db.pragma('page_count', { simple: true })) * Number(db.pragma('page_size', { simple: true }));
+  const check = pageBytes <= FULL_CHECK_MAX_BYTES ? 'integrity_check' : 'quick_check';
+  try {
+    const rows = db.pragma(`${check}(20)`) as { integrity_check?: string; quick_check?: string }[];
+    const lines = rows.map((r) => r.integrity_check ?? r.quick_check ?? '').filter((l) => l !== 'ok');
+    if (lines.length > 0) out.push({ problem: 'damaged', detail: `${check}: ${lines.slice(0, 3).join('; ')}` });
+  } catch (e) {
+    out.push({ problem: classifyStorageError(e) ?? 'damaged', detail: `${check}: ${e instanceof Error ? e.message : String(e)}` });
+  }
+  const version = Number(db.pragma('user_version', { simple: true }));
+  if (version !== MIGRATIONS.length) out.push({ problem: 'damaged', detail: `schema version ${version}, this program expects ${MIGRATIONS.length}` });
+  for (const f of [DB_FILE, `${DB_FILE}-wal`]) {
+    const file = path.join(dataDir, f);
+    try {
+      if (fs.existsSync(file)) fs.accessSync(file, fs.constants.W_OK);
+    } catch {
+      out.push({ problem: 'read_only', detail: `${file} cannot be written by this user` });
+    }
+  }
+  if (db.readonly) out.push({ problem: 'read_only', detail: 'the database was opened read-only' });
+  return out;
+}
