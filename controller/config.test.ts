@@ -132,3 +132,10 @@ describe('lock-board family, baud and layout file', () => {
     expect(() => loadConfig({ LOCK_LAYOUT_FILE: `${dir}/missing.json` })).toThrow(/LOCK_LAYOUT_FILE.*cannot be read/);
   });
 });
+
+describe('the unlock policy through a vendor adapter', () => {
+  it('counts the adapter’s longer reply deadline in the retry span', () => {
+    expect(() => loadConfig({ LOCK_BOARD: '8a80', UNLOCK_TTL_MS: '5000', LOCK_RETRIES: '2', LOCK_RESPONSE_TIMEOUT_MS: '1000' })).toThrow(/UNLOCK_TTL_MS=5000.*6300 ms/s);
+    expect(() => loadConfig({ LOCK_BOARD: 'native', UNLOCK_TTL_MS: '5000', LOCK_RETRIES: '2', LOCK_RESPONSE_TIMEOUT_MS: '1000' })).not.toThrow();
+  });
+});

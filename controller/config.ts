@@ -208,8 +208,10 @@ function unlockPolicyWords(values: Partial<Record<SettingName, unknown>>): strin
   const policy = unlockPolicyFrom({
     unlockTtlMs: n('UNLOCK_TTL_MS'), retries: n('LOCK_RETRIES'), responseTimeoutMs: n('LOCK_RESPONSE_TIMEOUT_MS'),
     unlockMaxPerMinute: n('UNLOCK_MAX_PER_MINUTE'), tamperWindowMs: n('LOCK_TAMPER_WINDOW_MS'),
+    lockBoard: values.LOCK_BOARD as BoardFamily,
   });
-  const attempts = `(LOCK_RETRIES + 1) × LOCK_RESPONSE_TIMEOUT_MS = ${policy.retries + 1} × ${policy.replyDeadlineMs} ms`;
+  const deadline = policy.replyDeadlineMs === n('LOCK_RESPONSE_TIMEOUT_MS') ? 'LOCK_RESPONSE_TIMEOUT_MS' : 'the reply deadline (LOCK_RESPONSE_TIMEOUT_MS × 2 + 100 through the LOCK_BOARD adapter)';
+  const attempts = `(LOCK_RETRIES + 1) × ${deadline} = ${policy.retries + 1} × ${policy.replyDeadlineMs} ms`;
   return policyProblems(policy, n('DOOR_OPEN_TIMEOUT_MS')).map((p) => {
     switch (p.code) {
       case 'TTL_BELOW_RETRY_SPAN':

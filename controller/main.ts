@@ -9,6 +9,7 @@ import type { SimCabinet } from '../sim/cabinet.js';
 import type { PanelServer } from '../sim/panel/server.js';
 import { BoardDriver } from './board/driver.js';
 import { SYSTEM_ACTOR } from './domain/types.js';
+import { replyDeadlineMs } from './domain/unlock-policy.js';
 import { EventBus } from './events.js';
 import { createLogAdapter, createWebhookAdapter, NotificationDispatcher } from './domain/notify.js';
 import { CabinetFlows } from './flows/cabinet.js';
@@ -95,7 +96,7 @@ export async function endpointFor(config: Config, logger: Logger = silentLogger(
  * read after a missing reply: give it room for both, so the driver does not retransmit too early.
  */
 export function driverTimeoutMs(config: Config): number {
-  return config.lockBoard === 'native' ? config.responseTimeoutMs : Math.min(10_000, 2 * config.responseTimeoutMs + 100);
+  return replyDeadlineMs(config);
 }
 
 /**

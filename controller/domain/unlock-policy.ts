@@ -27,10 +27,18 @@ export interface UnlockPolicy {
 /** The defaults of the settings (config.ts), for tests and tools that build a policy without a configuration. */
 export const DEFAULT_UNLOCK_POLICY: UnlockPolicy = Object.freeze({ ttlMs: 5000, retries: 2, replyDeadlineMs: 500, maxPerMinute: 20, tamperWindowMs: 10_000 });
 
-export type UnlockPolicySettings = Pick<Config, 'unlockTtlMs' | 'retries' | 'responseTimeoutMs' | 'unlockMaxPerMinute' | 'tamperWindowMs'>;
+export type UnlockPolicySettings = Pick<Config, 'unlockTtlMs' | 'retries' | 'responseTimeoutMs' | 'unlockMaxPerMinute' | 'tamperWindowMs'> & Partial<Pick<Config, 'lockBoard'>>;
+
+/**
+ * The driver's reply deadline. Through a vendor adapter (LOCK_BOARD other than native) one command can take a
+ * vendor exchange and a read after a missing reply: room for both, so the driver does not retransmit too early.
+ */
+export function replyDeadlineMs(c: Pick<Config, 'responseTimeoutMs'> & Partial<Pick<Config, 'lockBoard'>>): number {
+  return (c.lockBoard ?? 'native') === 'native' ? c.responseTimeoutMs : Math.min(10_000, 2 * c.responseTimeoutMs + 100);
+}
 
 export function unlockPolicyFrom(c: UnlockPolicySettings): UnlockPolicy {
-  return Object.freeze({ ttlMs: c.unlockTtlMs, retries: c.retries, replyDeadlineMs: c.responseTimeoutMs, maxPerMinute: c.unlockMaxPerMinute, tamperWindowMs: c.tamperWindowMs });
+  return Object.freeze({ ttlMs: c.unlockTtlMs, retries: c.retries, replyDeadlineMs: replyDeadlineMs(c), maxPerMinute: c.unlockMaxPerMinute, tamperWindowMs: c.tamperWindowMs });
 }
 
 /** The time every transmission of one unlock may take to be answered: (retries + 1) × reply deadline. */
