@@ -102,6 +102,8 @@ describe('doctor', () => {
     const past = await runDoctor(deps(dir, { now: () => new Date('2020-01-01T08:00:00Z') }));
     expect(problems(past)).toEqual(['clock']);
     expect(byCheck(past, 'clock')[0]!.fix?.en).toContain('timedatectl');
+    expect(byCheck(past, 'backup')[0]).toMatchObject({ level: 'warning' });
+    expect(byCheck(past, 'backup')[0]!.en).toContain('dated after now');
     const back = await runDoctor(deps(dir, { now: () => new Date(Date.now() - 3 * 3_600_000) }));
     expect(problems(back)).toEqual(['clock']);
     expect(byCheck(back, 'clock')[0]!.en).toContain('went back');

@@ -315,6 +315,10 @@ function checkBackups(config: Config, now: Date): Finding {
   if (config.backupIntervalHours === 0 && !newest) return warn('backup', '自动备份已关闭，且没有任何备份', 'automatic backups are off and there is no backup', fixZh, fixEn);
   if (!newest) return warn('backup', `${config.backupDir} 中还没有备份`, `no backup in ${config.backupDir} yet`, fixZh, fixEn);
   const ageH = (now.getTime() - newest.takenAt.getTime()) / 3_600_000;
+  if (ageH < -0.1) {
+    return warn('backup', `最近的备份 ${newest.name} 的时间晚于现在：时钟不对`, `the latest backup (${newest.name}) is dated after now: the clock is wrong`,
+      '先校正时钟（见上），再运行 npm run backup', 'set the clock first (see above), then run npm run backup');
+  }
   const age = ageH < 48 ? `${ageH.toFixed(1)} h` : `${(ageH / 24).toFixed(0)} d`;
   if (ageH > 7 * 24) return problem('backup', `最近的备份已是 ${age} 前（${newest.name}）`, `the latest backup is ${age} old (${newest.name})`, fixZh, fixEn);
   if (config.backupIntervalHours > 0 && ageH > 2 * config.backupIntervalHours) return warn('backup', `最近的备份已是 ${age} 前（${newest.name}）`, `the latest backup is ${age} old (${newest.name})`, fixZh, fixEn);

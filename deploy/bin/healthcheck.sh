@@ -32,7 +32,7 @@ restart() {
   exit 1
 }
 
-if ! body=$(curl -fsS --max-time 10 "http://$host:$port/api/health" 2>/dev/null); then
+if ! body=$(curl -fsS --max-time "${HEALTH_TIMEOUT_S:-10}" "http://$host:$port/api/health" 2>/dev/null); then
   fails=$((fails + 1))
   echo "$fails" >"$state_dir/fails"
   echo "no answer from /api/health ($fails in a row)"
