@@ -194,7 +194,7 @@ export function staffRoutes(deps: AppDeps): RouteSpec[] {
     summary: 'Requests, newest first; filter by state (or "open" = not finished) and search text; page with `before`',
     query: z.object({
       state: z.union([z.enum(REQUEST_STATES), z.literal('open')]).optional(),
-      q: z.string().trim().max(40).optional().describe('part of the request number, the resident’s name or mobile digits'),
+      q: z.string().trim().max(40).optional().describe('part of the request number or the resident’s name, or their whole mobile number'),
       limit: z.coerce.number().int().min(1).max(500).default(100),
       before: idField.optional().describe('only requests older than this id: the `nextBefore` of the previous page'),
     }),

@@ -171,7 +171,7 @@ export function pageRequests(ctx: StoreContext, q: { states?: readonly RequestSt
 const FULL_NUMBER = /^BB-\d{8}-\d{4,}$/i;
 
 /**
- * Search, newest first: part of the request number, of the resident's name, or (3–11 digits) of their mobile.
+ * Search, newest first: part of the request number, of the resident's name, or their whole mobile number (never a part of one).
  * A whole request number is found through its unique index. Other text is matched over at most `scanRows`
  * requests per call, newest first from `before`: when the page is not full by then, `nextBefore` says where to
  * go on (so no call reads the whole history).
@@ -190,7 +190,8 @@ export function searchRequests(
   }
   const scanRows = clampLimit(q.scanRows, 5000, 1_000_000);
   const like = `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-  const digits = /^\d{3,11}$/.test(text) ? like : null;
+  // a mobile number matches only whole (no wildcards): parts of numbers would recover them from the masked ones
+  const digits = /^\d{11}$/.test(text) ? text : null;
   const top = q.before ?? (ctx.db.prepare<[], { id: number }>('SELECT ifnull(max(id), 0) + 1 AS id FROM requests').get()!.id);
   const window = ctx.db.prepare<[number, number, string, string, string | null, string | null], Row>(
     `SELECT ${COLUMNS.split(', ').map((c) => `q.${c}`).join(', ')} FROM requests q JOIN residents p ON p.id = q.resident_id
