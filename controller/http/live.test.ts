@@ -88,6 +88,19 @@ describe('/ws/staff', () => {
     expect(h.live.counts().staff).toBe(2);
   });
 
+  it('after logout the channel receives nothing more and is closed with 4401 (not only at the next ping)', async () => {
+    const staff = await h.staffSession();
+    const other = await h.staffSession();
+    const c = connect('/ws/staff', { protocols: [STAFF_PROTOCOL, staff.token] });
+    const o = connect('/ws/staff', { protocols: [STAFF_PROTOCOL, other.token] });
+    await waitFor(() => c.messages[0] && o.messages[0], 'both snapshots');
+    expect((await staff.api.post('/api/staff/logout')).status).toBe(200);
+    h.bus.alarm('tamper', '5号柜门被打开 / door 5 opened without a command', { compartment: 5 });
+    await waitFor(() => o.messages.find((m) => m.type === 'alarm'), 'the alarm on the other console');
+    expect(c.messages.filter((m) => m.type !== 'snapshot')).toEqual([]);
+    expect((await c.closed).code).toBe(CLOSE_UNAUTHENTICATED);
+  });
+
   it('an acknowledgement reaches every staff console as alarm-ack; a repeat comes as the same alarm counted; the kiosk gets neither', async () => {
     const first = await h.staffSession();
     const second = await h.staffSession();

@@ -7,8 +7,8 @@
  *   /ws/staff  the staff console. The session token comes in `Sec-WebSocket-Protocol: bangbangui.v1, <token>`
  *              (what a browser can send) or `?token=`. A bad or dead token: the connection is accepted and at
  *              once closed with 4401 (a page can read the close code, not an HTTP status); an account that
- *              must change its PIN: 4403. Every ping also re-checks the session (without extending it): a
- *              logout, expiry or disabled account closes the channel with 4401.
+ *              must change its PIN: 4403. Every event and every ping re-check the session (without extending
+ *              it): after a logout, expiry or disabled account the channel gets nothing more and is closed with 4401.
  *
  * On connect: a snapshot ({type:'snapshot', …}); then every bus event as {type, ...payload}. Clients that are
  * not OPEN are skipped; every 30 s each is pinged and one that did not answer the previous ping is terminated.
@@ -33,7 +33,7 @@ type Channel = 'kiosk' | 'staff';
 interface Client {
   ws: WebSocket;
   channel: Channel;
-  /** staff: the session token, re-checked at every ping */
+  /** staff: the session token, re-checked at every event and ping */
   token: string | null;
   alive: boolean;
 }
@@ -123,9 +123,19 @@ export function attachLive(server: Server, deps: AppDeps, opts: { pingMs?: numbe
   /** Staff get the full event; the kiosk its message, if it has one (null: not for the kiosk). */
   function broadcastSplit(kioskMsg: object | null, staffMsg: object): void {
     for (const c of clients) {
-      if (c.channel === 'staff') send(c, staffMsg);
-      else if (kioskMsg) send(c, kioskMsg);
+      if (c.channel === 'staff') {
+        if (sessionEnded(c)) continue;
+        send(c, staffMsg);
+      } else if (kioskMsg) send(c, kioskMsg);
     }
+  }
+
+  /** A staff channel whose session ended (logout, expiry, disabled account) is closed before it gets anything more. */
+  function sessionEnded(c: Client): boolean {
+    if (c.token && findSession(store.ctx, c.token, { touch: false }, deps.sessionPolicy)) return false;
+    c.ws.close(CLOSE_UNAUTHENTICATED, 'session ended');
+    clients.delete(c);
+    return true;
   }
 
   const listeners: { [K in keyof CabinetEvents]: (...a: CabinetEvents[K]) => void } = {
@@ -150,11 +160,7 @@ export function attachLive(server: Server, deps: AppDeps, opts: { pingMs?: numbe
         clients.delete(c);
         continue;
       }
-      if (c.channel === 'staff' && !(c.token && findSession(store.ctx, c.token, { touch: false }, deps.sessionPolicy))) {
-        c.ws.close(CLOSE_UNAUTHENTICATED, 'session ended');
-        clients.delete(c);
-        continue;
-      }
+      if (c.channel === 'staff' && sessionEnded(c)) continue;
       c.alive = false;
       c.ws.ping();
     }
