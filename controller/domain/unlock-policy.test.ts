@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { ERROR_CODES } from '../errors.js';
+import {
+  DEFAULT_UNLOCK_POLICY, explainsOpeningSince, isOutcomeUnknown, policyProblems, replyDeadlineMs, retrySpanMs, unlockFailure,
+  unlockPolicyFrom, withinRate,
+} from './unlock-policy.js';
+
+describe('the unlock policy', () => {
+  it('classifies every link error: after a transmission with no settling answer the outcome is unknown', () => {
+    const verdicts = Object.fromEntries(ERROR_CODES.link.map((c) => [c, unlockFailure(c)]));
+    expect(verdicts).toEqual({
+      LINK_TIMEOUT: 'outcome_unknown', UNLOCK_UNCONFIRMED: 'outcome_unknown', LINK_DISCONNECTED: 'outcome_unknown',
+      BOARD_REBOOTED: 'outcome_unknown', LINK_CLOSED: 'outcome_unknown',
+      LINK_NAK: 'refused',
+      LINK_OFFLINE: 'not_sent', UNLOCK_EXPIRED: 'not_sent', BOARD_MISMATCH: 'not_sent', NO_SUCH_COMPARTMENT: 'not_sent',
+    });
+    expect(isOutcomeUnknown('UNLOCK_RATE_LIMITED')).toBe(false);
+  });
+
+  it('is built from the settings and checks its own rules', () => {
+    const p = unlockPolicyFrom({ unlockTtlMs: 1000, retries: 2, responseTimeoutMs: 500, unlockMaxPerMinute: 3, tamperWindowMs: 2000 });
+    expect(retrySpanMs(p)).toBe(1500);
+    expect(policyProblems(p, 5000).map((x) => x.code)).toEqual(['TTL_BELOW_RETRY_SPAN', 'TAMPER_WINDOW_BELOW_DOOR_WAIT']);
+    expect(policyProblems(DEFAULT_UNLOCK_POLICY, 5000)).toEqual([]);
+    expect([withinRate(2, p), withinRate(3, p)]).toEqual([true, false]);
+    expect(explainsOpeningSince(100_000, p)).toBe(98_000);
+  });
+
+  it('gives a vendor adapter room for its own exchange in the reply deadline', () => {
+    expect(replyDeadlineMs({ responseTimeoutMs: 500 })).toBe(500);
+    expect(replyDeadlineMs({ responseTimeoutMs: 500, lockBoard: '8a80' })).toBe(1100);
+    expect(replyDeadlineMs({ responseTimeoutMs: 9000, lockBoard: '8a80' })).toBe(10_000);
+  });
+});
