@@ -344,6 +344,12 @@ function checkKiosk(unitState: (unit: string) => string | null): Finding {
 
 // ------------------------------------------------------------------------------------------ board access
 
+/** The driver exactly as the controller builds it (the reply deadline a vendor adapter needs included). */
+async function driverFor(config: Config, endpoint: Endpoint): Promise<BoardDriver> {
+  const { driverTimeoutMs } = await import('../main.js');
+  return new BoardDriver({ ...config, responseTimeoutMs: driverTimeoutMs(config), endpoint, logger: silentLogger() });
+}
+
 async function defaultEndpoint(config: Config): Promise<{ endpoint: Endpoint; close: () => Promise<void> }> {
   const { endpointFor } = await import('../main.js');
   const chosen = await endpointFor(config);
@@ -374,7 +380,7 @@ async function defaultReachable(url: string): Promise<boolean> {
 /** Opens the link with the driver, waits for the boards and every sensor, optionally tests each door. */
 async function readBoards(config: Config, deps: DoctorDeps): Promise<{ view: BoardView; doors: DoorTest[] }> {
   const { endpoint, close } = await (deps.endpoint ?? defaultEndpoint)(config);
-  const driver = new BoardDriver({ ...config, endpoint, logger: silentLogger() });
+  const driver = await driverFor(config, endpoint);
   const reasons = new Map<number, string>();
   driver.on('board', (e) => { if (!e.online && e.reason) reasons.set(e.addr, e.reason); else if (e.online) reasons.delete(e.addr); });
   const doors: DoorTest[] = [];
