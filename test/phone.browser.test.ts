@@ -202,7 +202,8 @@ it('a resident applies from the phone, follows the request to the cabinet, and a
   expect(await page.locator('#compartment').textContent()).toBe(String(no));
   expect(await page.locator('#state-zh').textContent()).toContain('已放入帮办柜');
   expect(await page.locator('#progress li[aria-current="step"]').textContent()).toContain('已放入柜子');
-  expect(await page.locator('#sms-note').textContent()).toContain('138****5678');
+  expect(await page.locator('#sms-note').textContent()).toContain('138********');
+  expect(await page.locator('#sms-note').textContent()).not.toContain('5678');
   expect(await page.locator('#sms-note').textContent()).toContain('8 位取件码');
   const qr = page.locator('#pickup-img');
   await expect.poll(() => qr.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBeGreaterThan(0);

@@ -170,12 +170,14 @@ describe('submitting and following a request', () => {
       service: { code: 'residence_certificate', nameZh: '居住证明' },
       state: 'submitted',
       stateText: { zh: '已提交，等待工作人员受理', en: 'Submitted, waiting for staff' },
-      mobileMasked: '138****5678',
+      mobileMasked: '138********',
       compartmentNo: null,
       pickupQrUrl: null,
     });
     const text = s.raw.toString('utf8');
     expect(text).not.toContain('13812345678');
+    // the last 4 digits are the second pickup factor: a forwarded status link must not give them away
+    expect(text).not.toContain('5678');
     expect(text).not.toContain(uniqueIdNumber(7));
     expect(text).not.toContain(uniqueIdNumber(7).slice(-4));
     expect(text).not.toContain('张三');

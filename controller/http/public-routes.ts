@@ -80,12 +80,20 @@ export const statusAnswer = z.object({
   compartmentNo: z.number().int().nullable().describe('set while the document waits in the cabinet'),
   pickupQrUrl: z.string().nullable().describe('QR code to scan at the cabinet, while the document waits there'),
   dropOffQrUrl: z.string().nullable().describe('QR code to scan at the cabinet to drop off materials, while they are expected'),
-  mobileMasked: z.string().describe('where the pickup code is sent, masked (138****5678)'),
+  mobileMasked: z.string().describe('where the pickup code is sent, masked (138********): never the last 4 digits, the second pickup factor'),
   createdAt: z.string(),
   stateChangedAt: z.string(),
   loadedAt: z.string().nullable(),
   closedAt: z.string().nullable(),
 });
+
+/**
+ * The status link may be forwarded or seen over a shoulder; the last 4 digits of the mobile are what a pickup by
+ * code asks for besides the code, so the status page shows only the first 3 (the staff console shows 138****5678).
+ */
+function maskMobileForStatus(mobile: string): string {
+  return `${mobile.slice(0, 3)}${'*'.repeat(Math.max(0, mobile.length - 3))}`;
+}
 
 function serviceView(item: { code: string; nameZh: string; nameEn: string; requiredFields: readonly string[]; needsMaterials: boolean }) {
   return {
@@ -272,7 +280,7 @@ export function publicRoutes(deps: AppDeps, opts: { submitLimiter?: WindowLimite
           compartmentNo: waiting ? req.compartmentNo : null,
           pickupQrUrl: waiting ? joinUrl(deps.publicUrl, `/api/requests/status/${params.token}/pickup-qr.svg`) : null,
           dropOffQrUrl: req.state === 'awaiting_materials' ? joinUrl(deps.publicUrl, `/api/requests/status/${params.token}/dropoff-qr.svg`) : null,
-          mobileMasked: resident ? maskMobile(resident.mobile) : '',
+          mobileMasked: resident ? maskMobileForStatus(resident.mobile) : '',
           createdAt: iso(req.createdAt),
           stateChangedAt: iso(req.stateChangedAt),
           loadedAt: isoOrNull(req.loadedAt),
