@@ -4,13 +4,16 @@
  */
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { BAUD_RATES, DEFAULT_BAUD } from '../firmware-protocol/index.js';
-import { DEFAULT_LAYOUT, DEFAULT_SEED, firstIssue, layoutSchema, MAX_DELAY_MS, type Layout, type Polarity } from './config.js';
+import { DEFAULT_BAUD } from '../firmware-protocol/index.js';
+import { BOARD_FAMILIES, type BoardFamily } from '../firmware-protocol/vendors/index.js';
+import { DEFAULT_LAYOUT, DEFAULT_SEED, familyBauds, firstIssue, layoutSchema, MAX_DELAY_MS, type Layout, type Polarity } from './config.js';
 import { DEFAULT_PANEL_HOST, DEFAULT_PANEL_PORT } from './panel/server.js';
 
 export type Address = { kind: 'tcp'; host: string; port: number } | { kind: 'serial'; path: string };
 
 export interface CliOptions {
+  /** The board family the simulated boards speak (LOCK_BOARD's values). */
+  board: BoardFamily;
   listen: Address[];
   scanner: Address | null;
   layout: Layout;
@@ -33,9 +36,11 @@ export const USAGE = `Usage: npm run sim -- [options]
 
   --listen ADDR        where the controller reaches the lock bus: tcp://HOST:PORT or a serial/pty path
                        (repeatable; default ${DEFAULT_LISTEN})
+  --board FAMILY       what the boards speak: ${BOARD_FAMILIES.join(', ')} (default native: our protocol);
+                       the same values as the controller's LOCK_BOARD
   --layout BxC         boards x channels, e.g. 1x24 (default) or 2x12
   --polarity nc|no     door-switch polarity (default nc: contact closed while the door is shut)
-  --baud 9600|115200   line speed (default ${DEFAULT_BAUD}); used for serial paths and byte pacing
+  --baud RATE          line speed (default the family's: ${DEFAULT_BAUD}, kerong-cu48 19200); for serial paths and pacing
   --pacing             emit bytes at baud/10 per second, like a real wire
   --panel HOST:PORT    developer panel address (default ${DEFAULT_PANEL_HOST}:${DEFAULT_PANEL_PORT}); "off" for none
   --auto-close-ms MS   close opened doors by themselves after MS (default: only a person closes them)
@@ -84,7 +89,8 @@ const schema = z.object({
   scanner: addressSchema.optional(),
   layout: layoutSchema.prefault(DEFAULT_LAYOUT),
   polarity: z.enum(['nc', 'no'], { message: 'polarity must be nc or no' }).default('nc'),
-  baud: number('baud').refine((b) => (BAUD_RATES as readonly number[]).includes(b), `baud must be one of ${BAUD_RATES.join(', ')}`).default(DEFAULT_BAUD),
+  board: z.enum(BOARD_FAMILIES as [BoardFamily, ...BoardFamily[]], { message: `board must be one of ${BOARD_FAMILIES.join(', ')}` }).default('native'),
+  baud: number('baud').optional(),
   pacing: z.boolean().default(false),
   panel: z.string().prefault(`${DEFAULT_PANEL_HOST}:${DEFAULT_PANEL_PORT}`).transform((s, ctx) => {
     if (s === 'off' || s === 'none') return null;
@@ -118,6 +124,7 @@ export function parseCli(argv: string[]): CliResult {
         listen: { type: 'string', multiple: true },
         scanner: { type: 'string' },
         layout: { type: 'string' },
+        board: { type: 'string' },
         polarity: { type: 'string' },
         baud: { type: 'string' },
         pacing: { type: 'boolean' },
@@ -142,10 +149,13 @@ export function parseCli(argv: string[]): CliResult {
   }
   const v = r.data;
   if (v.help) return { ok: false, help: true };
+  const family = familyBauds(v.board);
+  const baud = v.baud ?? family.defaultBaud;
+  if (!family.bauds.includes(baud)) return { ok: false, error: `--baud: ${v.board} boards run at ${family.bauds.join(', ')}` };
   return {
     ok: true,
     options: {
-      listen: v.listen, scanner: v.scanner ?? null, layout: v.layout, polarity: v.polarity, baudRate: v.baud,
+      board: v.board, listen: v.listen, scanner: v.scanner ?? null, layout: v.layout, polarity: v.polarity, baudRate: baud,
       panel: v.panel, autoCloseMs: v['auto-close-ms'] ?? null, springMs: v['spring-ms'] ?? null, drop: v.drop,
       corrupt: v.corrupt, delayMs: v['delay-ms'], pacing: v.pacing, seed: v.seed, logFrames: v['log-frames'],
     },

@@ -9,6 +9,7 @@ import { startPanelServer, type PanelServer } from './panel/server.js';
 
 async function run(o: CliOptions): Promise<void> {
   const cabinet = new SimCabinet({
+    board: o.board,
     layout: o.layout,
     polarity: o.polarity,
     baudRate: o.baudRate,
@@ -41,7 +42,7 @@ async function run(o: CliOptions): Promise<void> {
   process.on('SIGTERM', () => void stop('SIGTERM'));
 
   const layoutText = `${o.layout.boards}x${o.layout.channels}`;
-  console.log(`sim: cabinet ${layoutText} (${cabinet.compartmentCount} compartments, boards 1..${o.layout.boards}), polarity ${o.polarity}, ${o.baudRate} Bd${o.pacing ? ' paced' : ''}`);
+  console.log(`sim: cabinet ${layoutText} (${cabinet.compartmentCount} compartments, boards 1..${o.layout.boards}), ${o.board === 'native' ? 'our protocol' : `${o.board} boards`}, polarity ${o.polarity}, ${o.baudRate} Bd${o.pacing ? ' paced' : ''}`);
   for (const a of o.listen) {
     if (a.kind === 'tcp') {
       const bound = await cabinet.listenTcp(a.host, a.port);

@@ -33,10 +33,17 @@ describe('parseCli', () => {
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(r.options).toEqual({
-      listen: [{ kind: 'serial', path: '/tmp/ttyB' }, { kind: 'tcp', host: '127.0.0.1', port: 9000 }],
+      board: 'native', listen: [{ kind: 'serial', path: '/tmp/ttyB' }, { kind: 'tcp', host: '127.0.0.1', port: 9000 }],
       scanner: { kind: 'tcp', host: '127.0.0.1', port: 9001 }, layout: { boards: 2, channels: 12 }, polarity: 'no', baudRate: 115200,
       panel: null, autoCloseMs: 5000, springMs: 80, drop: 0.1, corrupt: 0.05, delayMs: 30, pacing: true, seed: 7, logFrames: false,
     });
+  });
+
+  it('takes a vendor board family, with its own default speed', () => {
+    const k = parseCli(['--board', 'kerong-cu48']);
+    expect(k.ok && k.options).toMatchObject({ board: 'kerong-cu48', baudRate: 19200 });
+    const e = parseCli(['--board', '8a80', '--polarity', 'no']);
+    expect(e.ok && e.options).toMatchObject({ board: '8a80', baudRate: 9600, polarity: 'no' });
   });
 
   it.each([
@@ -50,6 +57,8 @@ describe('parseCli', () => {
     [['--listen', 'udp://x:1'], '--listen'],
     [['--panel', 'nohost'], '--panel'],
     [['--frobnicate'], 'frobnicate'],
+    [['--board', 'yt-locker'], '--board'],
+    [['--board', '8a80', '--baud', '19200'], '8a80 boards run at 9600'],
     [['stray'], 'stray'],
   ])('refuses %j with a message naming the option', (argv, mention) => {
     const r = parseCli(argv);
