@@ -10,7 +10,9 @@
  *
  * Options: `clock` (a FakeClock for the store: session expiry, lockouts), `kioskKey`, `publicUrl`, `dataDir` (the
  * data directory of an earlier app, closed, to start again on it: a restart), `env` (extra configuration
- * variables, e.g. UNLOCK_MAX_PER_MINUTE), `sim` (options of the simulated cabinet, e.g. its fault `seed`).
+ * variables, e.g. UNLOCK_MAX_PER_MINUTE), `sim` (options of the simulated cabinet, e.g. its fault `seed`), `family` (the
+ * lock-board family the simulated boards speak, LOCK_BOARD: a vendor family goes through the adapter as in production),
+ * `link: 'pty'` (the boards over a real socat pseudo-terminal pair instead of the in-process pipe; `h.pty` pulls the cable).
  */
 import type { Server } from 'node:http';
 import { BoardDriver } from '../controller/board/driver.js';
@@ -24,11 +26,13 @@ import { markKioskListener } from '../controller/http/auth.js';
 import { silentLogger } from '../controller/log.js';
 import { alarmSink, applyLayout, createStaff, layoutGrid, openStore, type Store } from '../controller/store/index.js';
 import { FAST_SCRYPT, type FakeClock } from '../controller/store/test-support.js';
-import { streamEndpoint } from '../controller/transport/endpoints.js';
+import { serialEndpoint, streamEndpoint, type Endpoint } from '../controller/transport/endpoints.js';
+import { vendorEndpoint } from '../controller/board/vendor-adapter.js';
+import { vendorCodec, type BoardFamily } from '../firmware-protocol/vendors/index.js';
 import { SimCabinet } from '../sim/cabinet.js';
 import type { SimOptions } from '../sim/config.js';
 import { ApiClient } from './api-client.js';
-import { driverOptions, tempDir, waitFor } from './harness.js';
+import { driverOptions, PtyPair, tempDir, waitFor } from './harness.js';
 
 export const TEST_PIN = '246813';
 
@@ -45,6 +49,10 @@ export interface TestApp {
   driver: BoardDriver;
   flows: CabinetFlows;
   cabinet: SimCabinet;
+  /** The pseudo-terminal pair the boards are on (link 'pty'), else null. */
+  pty: PtyPair | null;
+  /** The vendor adapter's endpoint (vendor families), with its counters; null for our own protocol. */
+  adapter: ReturnType<typeof vendorEndpoint> | null;
   server: Server;
   live: LiveServer;
   dir: string;
@@ -55,14 +63,28 @@ export interface TestApp {
 
 let seq = 0;
 
-export async function startTestApp(opts: { clock?: FakeClock; kioskKey?: string; publicUrl?: string; dataDir?: string; env?: Record<string, string>; sim?: SimOptions } = {}): Promise<TestApp> {
+export async function startTestApp(opts: { clock?: FakeClock; kioskKey?: string; publicUrl?: string; dataDir?: string; env?: Record<string, string>; sim?: SimOptions; family?: BoardFamily; link?: 'inprocess' | 'pty' } = {}): Promise<TestApp> {
+  const family = opts.family ?? 'native';
   const dir = opts.dataDir ?? tempDir('cabinet-http-');
   const store = openStore({ dataDir: dir, utcOffsetMinutes: 480, ...(opts.clock ? { now: opts.clock.now } : {}) });
   applyLayout(store.ctx, layoutGrid(1, 24), SYSTEM_ACTOR);
-  const cabinet = new SimCabinet(opts.sim);
-  const config = loadConfig({ DATA_DIR: dir, DOOR_OPEN_TIMEOUT_MS: '1000', ...opts.env, ...(opts.kioskKey ? { KIOSK_KEY: opts.kioskKey } : {}), ...(opts.publicUrl ? { PUBLIC_URL: opts.publicUrl } : {}) });
+  const cabinet = new SimCabinet({ ...opts.sim, board: family });
+  const config = loadConfig({ DATA_DIR: dir, LOCK_BOARD: family, DOOR_OPEN_TIMEOUT_MS: '1000', ...opts.env, ...(opts.kioskKey ? { KIOSK_KEY: opts.kioskKey } : {}), ...(opts.publicUrl ? { PUBLIC_URL: opts.publicUrl } : {}) });
   const logger = silentLogger();
-  const driver = new BoardDriver(driverOptions(streamEndpoint('embedded simulator', () => cabinet.connectInProcess())));
+  let pty: PtyPair | null = null;
+  let raw: Endpoint;
+  if (opts.link === 'pty') {
+    pty = new PtyPair();
+    await pty.start();
+    cabinet.openSerial(pty.b);
+    raw = serialEndpoint(pty.a, cabinet.baudRate);
+  } else {
+    raw = streamEndpoint('embedded simulator', () => cabinet.connectInProcess());
+  }
+  const boards = [{ addr: 1, channels: 24 }];
+  const adapter = family === 'native' ? null : vendorEndpoint(raw, { codec: vendorCodec(family), boards, pollMs: 50, replyTimeoutMs: 150, logger });
+  // Through the adapter a command may take a vendor exchange and a read: the driver waits for both (as main.ts does).
+  const driver = new BoardDriver(driverOptions(adapter ?? raw, adapter ? { responseTimeoutMs: 400 } : {}));
   const bus = new EventBus({ alarms: alarmSink(store.ctx) });
   const flows = new CabinetFlows({ store, driver, bus, config, logger });
   await driver.start();
@@ -92,7 +114,7 @@ export async function startTestApp(opts: { clock?: FakeClock; kioskKey?: string;
   const kiosk = new ApiClient(kioskUrl, api.routes);
 
   return {
-    url, api, kioskUrl, kiosk, deps, store, bus, driver, flows, cabinet, server, live, dir,
+    url, api, kioskUrl, kiosk, deps, store, bus, driver, flows, cabinet, pty, adapter, server, live, dir,
     async staffSession(role = 'staff', login = `${role}${++seq}`) {
       const s = await createStaff(store.ctx, { login, name: role === 'admin' ? '王主任' : '李四', role, pin: TEST_PIN }, SYSTEM_ACTOR, FAST_SCRYPT);
       const r = await api.post<{ token: string }>('/api/staff/login', { body: { login, pin: TEST_PIN } });
@@ -109,6 +131,7 @@ export async function startTestApp(opts: { clock?: FakeClock; kioskKey?: string;
       flows.stopJobs();
       await driver.stop();
       await cabinet.close();
+      await pty?.stop();
       store.close();
     },
   };
