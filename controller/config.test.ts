@@ -33,6 +33,12 @@ describe('loadConfig', () => {
     for (const name of ['LOCK_BAUD', 'LOCK_PULSE_MS', 'PORT', 'LOCK_LAYOUT', 'LOCK_PORT']) expect(message).toContain(name);
   });
 
+  it('reads the committee phone the kiosk shows when out of service, and refuses anything but a phone number', () => {
+    expect(loadConfig({}).committeePhone).toBeNull();
+    expect(loadConfig({ COMMITTEE_PHONE: '010-6254 1234' }).committeePhone).toBe('010-6254 1234');
+    for (const bad of ['12', 'call me', '<b>110</b>', '1'.repeat(21)]) expect(() => loadConfig({ COMMITTEE_PHONE: bad }), bad).toThrow(/COMMITTEE_PHONE/);
+  });
+
   it('refuses a reconnect minimum above the maximum', () => {
     expect(() => loadConfig({ LOCK_RECONNECT_MIN_MS: '5000', LOCK_RECONNECT_MAX_MS: '1000' })).toThrow(/LOCK_RECONNECT_MIN_MS/);
   });

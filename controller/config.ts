@@ -52,6 +52,8 @@ export interface Config {
   logLevel: string;
   /** Base of links in QR codes and notifications; null = the controller's own address. */
   publicUrl: string | null;
+  /** The residents' committee phone number the kiosk shows and speaks when the cabinet is out of service; null = none set. */
+  committeePhone: string | null;
   /** Device key of a kiosk elsewhere on the network; null = only the kiosk listener is the kiosk. */
   kioskKey: string | null;
   overdueDays: number;
@@ -117,6 +119,7 @@ export const SETTINGS = {
   LOCK_TAMPER_WINDOW_MS: ['a door opening later than this after its unlock was sent or answered is not explained by it (tamper alarm); at least DOOR_OPEN_TIMEOUT_MS, ms', '500–120000', '10000', int(500, 120_000)],
   SIM_PANEL_PORT: ['developer panel port of the embedded simulator (LOCK_PORT=sim), 0 = any free port', '0–65535', '3001', int(0, 65535)],
   PUBLIC_URL: ['base URL of the phone pages, used in QR codes and notifications', 'an http(s) URL', '', z.union([z.literal(''), z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })])],
+  COMMITTEE_PHONE: ['phone number of the residents’ committee, shown and spoken by the kiosk when the cabinet is out of service (digits, spaces and -)', 'empty or 3–20 characters', '', z.union([z.literal(''), z.string().regex(/^[0-9][0-9 -]{1,18}[0-9]$/, 'must be digits, spaces and - (3–20 characters)')])],
   KIOSK_PORT: ['port of the kiosk listener, bound to 127.0.0.1 only: the cabinet’s own screen opens /kiosk here (see Security), 0 = any free port', '0–65535', '3002', int(0, 65535)],
   KIOSK_KEY: ['device key a kiosk elsewhere on the network sends (X-Kiosk-Key) to PORT; empty = only the kiosk listener is the kiosk', 'empty or 24–128 characters', '', z.union([z.literal(''), z.string().min(24, 'must be at least 24 characters').max(128)])],
   OVERDUE_DAYS: ['days after loading when an uncollected document becomes overdue (its code stays valid)', '1–60', '7', int(1, 60)],
@@ -187,6 +190,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     kioskPort: values.KIOSK_PORT as number,
     logLevel: values.LOG_LEVEL as string,
     publicUrl: (values.PUBLIC_URL as string) === '' ? null : (values.PUBLIC_URL as string).replace(/\/+$/, ''),
+    committeePhone: (values.COMMITTEE_PHONE as string) === '' ? null : (values.COMMITTEE_PHONE as string),
     kioskKey: (values.KIOSK_KEY as string) === '' ? null : (values.KIOSK_KEY as string),
     overdueDays: values.OVERDUE_DAYS as number,
     retentionDays: values.RETENTION_DAYS as number,

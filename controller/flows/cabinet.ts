@@ -55,6 +55,9 @@ export interface DoorAnswer {
 
 export type KioskCode = 'OPENED' | 'INVALID' | 'USED' | 'LOCKED' | 'NOTHING_WAITING' | 'CABINET_FULL' | 'NOT_OPENED' | 'OUT_OF_ORDER' | 'NOT_READY' | 'OUT_OF_SERVICE' | 'UNKNOWN_SCAN';
 
+/** How a resident's door ended when it closed (sent on the kiosk channel as a scan event's outcome). */
+export type DoorClosedCode = 'COLLECTED' | 'ITEM_NOT_TAKEN' | 'DEPOSITED' | 'NOTHING_DEPOSITED';
+
 /** What the kiosk screen is told after a scan or a typed code: never who the resident is. */
 export interface KioskAnswer {
   ok: boolean;
@@ -66,6 +69,8 @@ export interface KioskAnswer {
   /** Compartments now open, in the order they were opened. */
   compartments: number[];
   retryAfterMs?: number;
+  /** INVALID after a typed code: wrong tries left before the kiosk must wait (LOCKED then says how long). */
+  triesLeft?: number;
   done: Promise<Final[]>;
 }
 
@@ -272,6 +277,14 @@ export class CabinetFlows {
     }
   }
 
+  /**
+   * A resident's door closed and the sensors said what is inside: the kiosk screen (and the console) hear how it
+   * ended, so the screen never says "closed, thank you" over a document left behind or an empty drop-off.
+   */
+  private closed(no: number, action: 'pickup' | 'dropoff', outcome: DoorClosedCode, messageZh: string, messageEn: string): void {
+    this.d.bus.emit('scan', { source: 'kiosk', kind: 'qr', outcome, action, compartments: [no], messageZh, messageEn });
+  }
+
   private publish(source: 'scanner' | 'kiosk', kind: 'qr' | 'code', a: KioskAnswer): KioskAnswer {
     this.d.bus.emit('scan', {
       source, kind, outcome: a.code, action: a.action, compartments: a.compartments, messageZh: a.messageZh, messageEn: a.messageEn,
@@ -340,14 +353,13 @@ export class CabinetFlows {
       this.transition(requestId, 'collect', actor);
       crashPoint('pickup.collected');
       this.doors.setCompartment(no, 'free', actor, { clearContents: true });
+      this.closed(no, 'pickup', 'COLLECTED', `${no} 号柜门已关好。`, `Door ${no} is closed.`);
       return 'collected';
     }
     this.doors.setCompartment(no, 'occupied', actor, { note: 'closed with the document still inside' });
-    this.d.bus.emit('scan', {
-      source: 'kiosk', kind: 'qr', outcome: 'ITEM_NOT_TAKEN', compartments: [no],
-      messageZh: `${no} 号柜的文件还在柜内，没有取走。请重新扫码或输入取件码再取。`,
-      messageEn: `Your document is still in compartment ${no}. Scan or type your code again to take it.`,
-    });
+    this.closed(no, 'pickup', 'ITEM_NOT_TAKEN',
+      `${no} 号柜的文件还在柜内，没有取走。请重新扫码或输入取件码再取。`,
+      `Your document is still in compartment ${no}. Scan or type your code again to take it.`);
     this.d.bus.alarm('item_not_taken', `格口 ${no} 关门时文件仍在柜内。Door ${no} closed with the document still inside.`, { compartment: no, requestId });
     return 'item_not_taken';
   }
@@ -380,10 +392,13 @@ export class CabinetFlows {
       this.doors.setCompartment(no, 'occupied', actor);
       const r = requireRequest(this.d.store.ctx, requestId);
       this.d.bus.alarm('materials_deposited', `申请 ${r.number} 的材料已放入 ${no} 号柜，请取出。Materials for ${r.number} are in compartment ${no}.`, { compartment: no, requestId });
+      this.closed(no, 'dropoff', 'DEPOSITED', `${no} 号柜门已关好，材料已放入。`, `Door ${no} is closed with your materials inside.`);
       return 'deposited';
     }
     this.transition(requestId, 'deposit_aborted', actor);
     this.doors.setCompartment(no, 'free', actor, { clearContents: true, note: 'closed with nothing inside' });
+    this.closed(no, 'dropoff', 'NOTHING_DEPOSITED', `${no} 号柜门已关上，但柜内没有材料。请重新扫码再放入。`,
+      `Door ${no} closed with nothing inside. Scan your drop-off code again to put the materials in.`);
     return 'deposit_aborted';
   }
 
@@ -570,6 +585,7 @@ export class CabinetFlows {
 
   private refused(r: Exclude<VerifyResult, { ok: true }>): KioskAnswer {
     if (r.reason === 'locked') return { ...this.kiosk('LOCKED'), retryAfterMs: r.retryAfterMs };
+    if (r.reason === 'invalid' && r.triesLeft !== undefined) return { ...this.kiosk('INVALID'), triesLeft: r.triesLeft };
     return this.kiosk(r.reason === 'revoked' ? 'USED' : 'INVALID');
   }
 

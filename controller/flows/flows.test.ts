@@ -127,6 +127,19 @@ describe('pickup', () => {
     expect(w.sim.unlockCount(no)).toBe(1);
   });
 
+  it('says how many wrong tries are left before a wait, then how long the wait is', async () => {
+    const w = await world(cleanups);
+    const { code, resident } = await loadedWithCode(w);
+    const wrong = resident.mobile.slice(-4) === '0000' ? '1111' : '0000';
+    const first = await w.flows.pickupByCode(code, wrong, 'kiosk-1');
+    const second = await w.flows.pickupByCode(code, wrong, 'kiosk-1');
+    const third = await w.flows.pickupByCode(code, wrong, 'kiosk-1');
+    expect([first.triesLeft, second.triesLeft]).toEqual([2, 1]);
+    expect(third).toMatchObject({ ok: false, code: 'LOCKED' });
+    expect(third.retryAfterMs).toBeGreaterThan(0);
+    expect(third.triesLeft).toBeUndefined();
+  });
+
   it('keeps the request waiting and alerts staff when the door closes with the document still inside', async () => {
     const w = await world(cleanups);
     const { requestId, no, code, resident } = await loadedWithCode(w);
@@ -137,6 +150,40 @@ describe('pickup', () => {
     expect(getCompartment(w.store.ctx, no)!.state).toBe('occupied');
     expect(w.alarms.map((a) => a.kind)).toContain('item_not_taken');
     expect(activeCredentials(w.store.ctx, requestId)).toHaveLength(1);
+  });
+
+  it('tells the kiosk how each resident door ended: collected, still inside, deposited, nothing deposited', async () => {
+    const w = await world(cleanups);
+    const heard: { outcome: string; action?: string | null; compartments: number[] }[] = [];
+    w.bus.on('scan', (e) => heard.push({ outcome: e.outcome, action: e.action ?? null, compartments: e.compartments }));
+    const a = await loadedWithCode(w);
+    const left = await w.flows.pickupByCode(a.code, a.resident.mobile.slice(-4), 'kiosk-1');
+    w.sim.closeDoor(a.no);
+    await left.done;
+    const again = await w.flows.pickupByCode(a.code, a.resident.mobile.slice(-4), 'kiosk-1');
+    w.sim.takeItem(a.no);
+    w.sim.closeDoor(a.no);
+    await again.done;
+    const deposits: number[] = [];
+    for (const put of [false, true]) {
+      const resident = makeResident(w.store);
+      const { request } = createRequest(w.store.ctx, { residentId: resident.id, serviceCode: 'residence_certificate' }, residentActor(resident.id));
+      transitionRequest(w.store.ctx, { requestId: request.id, event: 'request_materials', actor: staffActor(w.staffId) });
+      const { credentialId } = issueDepositCode(w.store.ctx, request.id, staffActor(w.staffId));
+      const d = await w.flows.scan(makeRequestQrToken(w.store.keys, { requestId: request.id, credentialId, purpose: 'deposit' }), 'kiosk-1');
+      const no = d.compartments[0]!;
+      deposits.push(no);
+      if (put) w.sim.putItem(no);
+      w.sim.closeDoor(no);
+      await d.done;
+    }
+    const closings = heard.filter((e) => !['OPENED'].includes(e.outcome));
+    expect(closings).toEqual([
+      { outcome: 'ITEM_NOT_TAKEN', action: 'pickup', compartments: [a.no] },
+      { outcome: 'COLLECTED', action: 'pickup', compartments: [a.no] },
+      { outcome: 'NOTHING_DEPOSITED', action: 'dropoff', compartments: [deposits[0]] },
+      { outcome: 'DEPOSITED', action: 'dropoff', compartments: [deposits[1]] },
+    ]);
   });
 
   it('by the request QR, and by a link carrying it', async () => {

@@ -17,6 +17,7 @@ export const kioskAnswerSchema = z.object({
   messageEn: z.string(),
   compartments: z.array(z.number().int()).describe('compartments now open'),
   retryAfterMs: z.number().int().optional(),
+  triesLeft: z.number().int().min(1).optional().describe('INVALID after a typed code: wrong tries left before a wait'),
 });
 
 export const doorAnswerSchema = z.object({

@@ -374,6 +374,7 @@ export function publicRoutes(deps: AppDeps, opts: { submitLimiter?: WindowLimite
           submitUrl: z.string(),
           submitQrUrl: z.string(),
           deviceId: z.string(),
+          committeePhone: z.string().nullable().describe('whom to call when the cabinet is out of service (COMMITTEE_PHONE)'),
         }),
       },
     },
@@ -383,6 +384,7 @@ export function publicRoutes(deps: AppDeps, opts: { submitLimiter?: WindowLimite
       submitUrl: joinUrl(deps.publicUrl, PHONE_PAGES.submit),
       submitQrUrl: '/api/kiosk/submit-qr.svg',
       deviceId: caller.kind === 'kiosk' ? caller.deviceId : '',
+      committeePhone: deps.config.committeePhone ?? null,
     }],
   }));
   return routes;

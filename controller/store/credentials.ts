@@ -156,7 +156,7 @@ export type VerifyFailure =
   /** malformed input: nothing was counted (the screen should not have sent it) */
   | { readonly ok: false; readonly reason: 'malformed' }
   /** wrong code, wrong phone digits, or a code that no longer works: one answer for all */
-  | { readonly ok: false; readonly reason: 'invalid' }
+  | { readonly ok: false; readonly reason: 'invalid'; /** typed codes: wrong tries left before this kiosk must wait */ readonly triesLeft?: number }
   /** a QR token with a good signature whose credential was already used or replaced */
   | { readonly ok: false; readonly reason: 'revoked' }
   /** the device is locked out: try again after retryAfterMs */
@@ -208,7 +208,9 @@ function countFailure(
   }
   const until = Math.max(dev.lockedUntil ?? 0, suffix.lockedUntil ?? 0);
   auditFailure(ctx, args.deviceId, { ...detail, deviceLocked: until > now }, credential?.requestId ?? null);
-  return until > now ? { ok: false, reason: 'locked', retryAfterMs: until - now } : { ok: false, reason: 'invalid' };
+  if (until > now) return { ok: false, reason: 'locked', retryAfterMs: until - now };
+  const triesLeft = Math.max(1, Math.min(KIOSK_TYPED_POLICY.failuresPerLockout - dev.failures, PHONE_SUFFIX_POLICY.failuresPerLockout - suffix.failures));
+  return { ok: false, reason: 'invalid', triesLeft };
 }
 
 function auditFailure(ctx: StoreContext, deviceId: string, detail: Record<string, string | number | boolean>, requestId: number | null = null): void {

@@ -12,13 +12,14 @@ export {};
  *   code: 'OPENED' | 'INVALID' | 'USED' | 'LOCKED' | 'NOTHING_WAITING' | 'CABINET_FULL' | 'NOT_OPENED' | 'OUT_OF_ORDER'
  *     | 'NOT_READY' | 'OUT_OF_SERVICE' | 'UNKNOWN_SCAN',
  *   action: 'pickup' | 'dropoff' | null, messageZh: string, messageEn: string, compartments: number[],
- *   retryAfterMs?: number,
+ *   retryAfterMs?: number, triesLeft?: number,
  * }} KioskAnswer
  */
 
 /**
  * GET /api/kiosk/info
- * @typedef {{ link: string, freeCompartments: number, submitUrl: string, submitQrUrl: string, deviceId: string }} KioskInfo
+ * @typedef {{ link: string, freeCompartments: number, submitUrl: string, submitQrUrl: string, deviceId: string,
+ *   committeePhone: string | null }} KioskInfo
  */
 
 /**
