@@ -125,3 +125,58 @@ export {};
  * @typedef {{ type: 'link', state: string, reason?: string }} LiveLink
  * @typedef {LiveSnapshot | LiveCompartment | LiveRequest | LiveScan | LiveAlarm | LiveLink} LiveMessage
  */
+
+// ---- the office (controller/http/report-routes.ts) and the admin screens (staff-routes.ts) ----
+
+/**
+ * A row of GET /api/staff/history/requests.
+ * @typedef {{
+ *   id: number, number: string, serviceCode: string, serviceNameZh: string, serviceNameEn: string, state: RequestState,
+ *   stateText: { zh: string, en: string }, residentName: string, mobileMasked: string, idNumberMasked: string | null,
+ *   compartmentNo: number | null, createdAt: string, stateChangedAt: string, loadedAt: string | null, closedAt: string | null,
+ * }} HistoryItem
+ */
+/** @typedef {{ requests: HistoryItem[], next: string | null }} HistoryPage GET /api/staff/history/requests */
+
+/**
+ * A row of GET /api/staff/history/audit.
+ * @typedef {{
+ *   id: number, at: string, actorKind: 'staff' | 'resident' | 'system' | 'kiosk', actorId: string | null,
+ *   actorName: string | null, action: string, compartmentNo: number | null, requestId: number | null,
+ *   requestNumber: string | null, detail: Record<string, unknown>,
+ * }} AuditRow
+ */
+/** @typedef {{ entries: AuditRow[], next: string | null }} AuditPage GET /api/staff/history/audit */
+
+/**
+ * GET /api/staff/statistics
+ * @typedef {{
+ *   from: string, to: string,
+ *   perDay: { day: string, count: number }[],
+ *   perService: { code: string, nameZh: string, nameEn: string, count: number }[],
+ *   waitToCollect: { count: number, medianHours: number | null, p90Hours: number | null, buckets: { upToHours: number | null, count: number }[] },
+ *   overdue: { inRange: number, perDay: { day: string, count: number }[], now: number },
+ *   doorFaults: { compartment: number, count: number }[],
+ *   perMonth: { month: string, collected: number, retrieved: number, rejected: number, cancelled: number, total: number }[],
+ * }} Statistics
+ */
+
+/** @typedef {{ code: 'PUBLIC_URL_UNSET' | 'PUBLIC_URL_LOOPBACK', zh: string, en: string }} SetupWarning */
+/** @typedef {{ publicUrl: string, warnings: SetupWarning[] }} SetupAnswer GET /api/staff/setup */
+
+/**
+ * GET /api/staff/accounts rows
+ * @typedef {{ id: number, login: string, name: string, role: 'staff' | 'admin', mustChangePin: boolean, disabled: boolean, createdAt: string }} Account
+ */
+/** @typedef {{ accounts: Account[] }} AccountList GET /api/staff/accounts */
+/** @typedef {{ account: Account, pin: string }} AccountPin POST /api/staff/accounts, POST /api/staff/accounts/:id/reset-pin */
+/** @typedef {{ account: Account }} AccountAnswer POST /api/staff/accounts/:id/{disable,enable} */
+
+/**
+ * GET /api/staff/services rows, PUT /api/staff/services/:code `service`
+ * @typedef {{
+ *   code: string, nameZh: string, nameEn: string, needs: { idNumber: boolean, address: boolean }, needsMaterials: boolean,
+ *   enabled: boolean, sortOrder: number,
+ * }} Service
+ */
+/** @typedef {{ services: Service[] }} ServiceList GET /api/staff/services */

@@ -4,6 +4,7 @@ import { $, $maybe } from '../shared/elements.js';
 import { api, ApiError, loadSession, saveSession, setAuthProblemHandler, splitBilingual } from './api.js';
 import { bi, el, en, replaceKeepingFocus } from './dom.js';
 import { connectLive } from './live.js';
+import { startOffice, stopOffice } from './office.js';
 import {
   ACTION_ORDER, ACTIONS, actorWords, ALARM_WORDS, auditWords, COMPARTMENT_WORDS, DONE_WORDS, DOOR_WORDS, GROUPS, LINK_WORDS,
   maskName, REQUEST_NUMBER_RE, splitMessage, STATE_WORDS, timeWords, wordsOf,
@@ -213,6 +214,7 @@ function startConsole(me) {
   $('#who', HTMLElement).replaceChildren(`${me.name}（${role[0]}）`, ' ', en(`${me.login}, ${role[1]}`) ?? '');
   document.body.classList.toggle('is-admin', me.role === 'admin');
   renderAll();
+  startOffice(me);
   void refreshRequests();
   void refreshCompartments();
   void refreshAlarms();
@@ -228,6 +230,7 @@ function startConsole(me) {
 }
 
 function stopConsole() {
+  stopOffice();
   state.live?.stop();
   state.live = null;
   for (const t of state.flashing.values()) clearTimeout(t);

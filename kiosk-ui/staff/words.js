@@ -244,3 +244,107 @@ export function splitMessage(message) {
 
 /** A request number as printed on the barcode: BB-YYYYMMDD-NNNN. */
 export const REQUEST_NUMBER_RE = /^BB-\d{8}-\d{4,}$/i;
+
+// ---- the office: a request's history as sentences, the audit log, statistics ----
+
+/**
+ * What happened, as a sentence about `{who}` (and `{door}`, the compartment): [中文, English].
+ * @type {Readonly<Record<string, Words>>}
+ */
+const HISTORY_SENTENCES = {
+  'request.created': ['{who}提交了申请', '{who} submitted the request'],
+  'request.accept': ['{who}受理了申请', '{who} accepted the request'],
+  'request.reject': ['{who}决定不予办理', '{who} rejected the request'],
+  'request.request_materials': ['{who}请居民到柜子交材料', '{who} asked the resident for materials'],
+  'request.start_deposit': ['居民打开了{door}，开始放材料', 'The resident opened {door} to drop materials off'],
+  'request.deposit': ['材料已放入{door}', 'The materials went into {door}'],
+  'request.deposit_aborted': ['{door}关上时没有材料，放材料未完成', '{door} closed with nothing inside: no materials'],
+  'request.retrieve_materials': ['{who}从{door}取出了材料', '{who} took the materials out of {door}'],
+  'request.mark_ready': ['{who}把文件办好了', '{who} marked the document ready'],
+  'request.start_load': ['{who}打开{door}装入文件', '{who} opened {door} to load the document'],
+  'request.load_done': ['文件已放入{door}，取件码已发给居民', 'The document is in {door}; the resident was sent a pickup code'],
+  'request.load_aborted': ['{door}关上时没有文件，装柜未完成', '{door} closed with no document inside: not loaded'],
+  'request.mark_overdue': ['文件在柜中超过期限，居民还没有取', 'The document waited past its time; not collected yet'],
+  'request.collect': ['居民从{door}取走了文件', 'The resident collected the document from {door}'],
+  'request.retrieve': ['{who}从{door}取回了逾期的文件', '{who} took the overdue document back from {door}'],
+  'request.admin_retrieve': ['{who}从{door}取回了文件', '{who} took the document back from {door}'],
+  'request.cancel': ['{who}取消了申请', '{who} cancelled the request'],
+  'unlock.intended': ['{who}要求打开{door}', '{who} asked for {door} to open'],
+  'unlock.sent': ['开锁指令已发往{door}', 'The unlock was sent to {door}'],
+  'unlock.acked': ['{door}的锁已打开', 'The lock of {door} opened'],
+  'unlock.failed': ['{door}开锁失败', 'Unlocking {door} failed'],
+  'unlock.expired': ['{door}的开锁指令过期未发送', 'The unlock of {door} expired unsent'],
+  'compartment.occupied': ['{door}里有东西了', '{door} now holds it'],
+  'compartment.free': ['{door}空出来了', '{door} is free again'],
+  'compartment.fault': ['{door}出现故障', '{door} was marked as a fault'],
+  'compartment.reserved': ['为它预留了{door}', '{door} was reserved for it'],
+  'credential.issued': ['取件码已生成', 'A pickup code was issued'],
+  'credential.verified': ['取件码核验通过', 'The pickup code was accepted'],
+  'credential.verify_failed': ['有人输错了取件码', 'A wrong pickup code was typed'],
+  'credential.revoked': ['取件码已作废', 'The pickup code was revoked'],
+  'notification.sent': ['短信已发给居民', 'A message went to the resident'],
+  'notification.failed': ['给居民的短信没有发出', 'A message to the resident failed'],
+  'alarm.acknowledge': ['{who}处理了报警', '{who} dealt with an alarm'],
+  'resident.id_number_revealed': ['{who}查看了完整身份证号', '{who} read the full ID number'],
+  'export.requests': ['{who}导出了申请记录', '{who} exported requests'],
+  'export.audit': ['{who}导出了操作记录', '{who} exported the audit log'],
+  'staff.created': ['{who}新建了工作人员账号', '{who} added a staff account'],
+  'staff.disabled': ['{who}停用了账号', '{who} disabled an account'],
+  'staff.enabled': ['{who}启用了账号', '{who} enabled an account'],
+  'staff.pin_changed': ['{who}修改了 PIN', '{who} changed a PIN'],
+  'staff.login': ['{who}登录', '{who} signed in'],
+  'staff.login_failed': ['登录失败', 'A sign-in failed'],
+  'service_item.saved': ['{who}修改了证明目录', '{who} changed the document catalogue'],
+};
+
+/** @type {Readonly<Record<string, Words>>} */
+const WHO = { resident: ['居民', 'The resident'], kiosk: ['柜机屏幕', 'The cabinet screen'], system: ['系统', 'The system'] };
+
+/**
+ * One audit row as a sentence: "王主任受理了申请" / "王主任 accepted the request".
+ * @param {{ action: string, actorKind: string, actorId: string | null, actorName?: string | null, compartmentNo: number | null }} e
+ * @returns {Words}
+ */
+export function historySentence(e) {
+  const staffName = e.actorKind === 'staff' ? (e.actorName || `工作人员 ${e.actorId ?? ''}`.trim()) : null;
+  /** @type {Words} */
+  const who = staffName ? [staffName, staffName] : (WHO[e.actorKind] ?? [e.actorKind, e.actorKind]);
+  /** @type {Words} */
+  const door = e.compartmentNo ? [`${e.compartmentNo} 号柜门`, `door ${e.compartmentNo}`] : ['柜门', 'the door'];
+  const t = HISTORY_SENTENCES[e.action];
+  if (!t) return [`${who[0]}：${auditWords(e.action)[0]}`, `${who[1]}: ${e.action}`];
+  const fill = (/** @type {string} */ s, /** @type {0 | 1} */ i) => s.replace('{who}', who[i]).replace('{door}', door[i]);
+  const enText = fill(t[1], 1);
+  return [fill(t[0], 0), enText.charAt(0).toUpperCase() + enText.slice(1)];
+}
+
+/**
+ * Filters of the audit log by family of actions.
+ * @type {readonly [string, Words][]}
+ */
+export const AUDIT_FAMILIES = [
+  ['request.', ['申请的办理', 'Requests']],
+  ['unlock.', ['开锁', 'Unlocks']],
+  ['compartment.', ['柜格', 'Compartments']],
+  ['alarm.', ['报警', 'Alarms']],
+  ['credential.', ['取件码', 'Pickup codes']],
+  ['staff.', ['工作人员账号', 'Staff accounts']],
+  ['export.', ['导出', 'Exports']],
+  ['service_item.', ['证明目录', 'Catalogue']],
+  ['resident.', ['居民信息', 'Residents']],
+  ['notification.', ['短信', 'Messages']],
+];
+
+/** @type {Readonly<Record<string, Words>>} who did it, as the audit filter offers it */
+export const ACTOR_KIND_WORDS = { staff: ['工作人员', 'Staff'], resident: ['居民', 'Residents'], kiosk: ['柜机屏幕', 'Cabinet screen'], system: ['系统', 'System'] };
+
+/**
+ * "上限 4 小时" style labels of the collection-time buckets.
+ * @param {number | null} upToHours
+ * @returns {Words}
+ */
+export function waitBucketWords(upToHours) {
+  if (upToHours === null) return ['7 天以上', 'over 7 days'];
+  if (upToHours < 24) return [`${upToHours} 小时内`, `within ${upToHours} h`];
+  return [`${upToHours / 24} 天内`, `within ${upToHours / 24} day${upToHours === 24 ? '' : 's'}`];
+}
