@@ -87,6 +87,26 @@ describe('doctor', () => {
     expect(byCheck(findings, 'key-file')[0]!.fix?.en).toBe(`run: chmod 600 ${path.join(dir, 'server.key')}`);
   });
 
+  it('a serial device that is not there is a problem that says where to look; the board is not tried', async () => {
+    let tried = false;
+    const findings = await runDoctor(deps(await installed(), { env: { LOCK_PORT: '/dev/ttyNOSUCH0' }, endpoint: async () => { tried = true; throw new Error('not expected'); } }));
+    expect(problems(findings)).toEqual(['serial']);
+    expect(byCheck(findings, 'serial')[0]!.fix?.en).toContain('/dev/serial/by-id/');
+    expect(tried).toBe(false);
+  });
+
+  it('a link that never comes up says which port and why', async () => {
+    const findings = await runDoctor(deps(await installed(), {
+      env: { LOCK_PORT: 'tcp://127.0.0.1:1' },
+      endpoint: async (config) => {
+        const { tcpEndpoint } = await import('../transport/endpoints.js');
+        return { endpoint: tcpEndpoint('127.0.0.1', 1), close: async () => { void config; } };
+      },
+    }));
+    expect(problems(findings)).toEqual(['board']);
+    expect(byCheck(findings, 'board')[0]!.en).toMatch(/^cannot reach the lock board at tcp:\/\/127\.0\.0\.1:1: .*ECONNREFUSED/);
+  });
+
   it('a full disk is a problem, a nearly full one a warning', async () => {
     const dir = await installed();
     const full = await runDoctor(deps(dir, { freeBytes: () => 20 * 1024 * 1024 }));

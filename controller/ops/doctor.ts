@@ -44,6 +44,8 @@ export interface BoardView {
   readonly compartments: readonly Pick<CompartmentSnapshot, 'compartment' | 'door' | 'item' | 'fault'>[];
   /** Why a board is offline, when the driver said. */
   readonly reasons: ReadonlyMap<number, string>;
+  /** Why the link is not up (the port could not be opened, the connection was refused…), when known. */
+  readonly linkReason?: string;
 }
 
 export interface DoorTest {
@@ -264,9 +266,13 @@ function checkSerialDevice(config: Config): Finding | null {
   return ok('serial', `串口设备 ${port} 存在且可读写`, `serial device ${port} exists and is readable and writable`);
 }
 
-function judgeBoards(config: Config, view: BoardView | null): Finding[] {
+function judgeBoards(config: Config, view: BoardView | null, linkReason?: string): Finding[] {
   const fixLink = { zh: '检查锁板电源和接线（RS-485 A/B）、LOCK_PORT 与 LOCK_BAUD', en: 'check the board\'s power and wiring (RS-485 A/B), LOCK_PORT and LOCK_BAUD' };
-  if (!view) return [problem('board', '无法连接锁板', 'cannot reach the lock board', fixLink.zh, fixLink.en)];
+  if (!view) {
+    const why = linkReason ? `：${linkReason}` : '';
+    return [problem('board', `无法连接锁板（${config.lockPort}）${why}`, `cannot reach the lock board at ${config.lockPort}${linkReason ? `: ${linkReason}` : ''}`,
+      `${fixLink.zh}；确认没有其他程序占用该串口`, `${fixLink.en}; make sure no other program holds the port`)];
+  }
   const out: Finding[] = [];
   for (const want of config.layout.boards) {
     const b = view.boards.find((x) => x.addr === want.addr);
@@ -382,6 +388,8 @@ async function readBoards(config: Config, deps: DoctorDeps): Promise<{ view: Boa
   const { endpoint, close } = await (deps.endpoint ?? defaultEndpoint)(config);
   const driver = await driverFor(config, endpoint);
   const reasons = new Map<number, string>();
+  let linkReason: string | undefined;
+  driver.on('link', (e) => { if (e.reason) linkReason = e.reason; });
   driver.on('board', (e) => { if (!e.online && e.reason) reasons.set(e.addr, e.reason); else if (e.online) reasons.delete(e.addr); });
   const doors: DoorTest[] = [];
   try {
@@ -396,7 +404,7 @@ async function readBoards(config: Config, deps: DoctorDeps): Promise<{ view: Boa
       for (const c of driver.snapshot().compartments) doors.push(await testDoor(driver, c.compartment, config, deps));
     }
     const s = driver.snapshot();
-    return { view: { source: 'driver', link: s.link, boards: s.boards, compartments: s.compartments, reasons }, doors };
+    return { view: { source: 'driver', link: s.link, boards: s.boards, compartments: s.compartments, reasons, ...(linkReason ? { linkReason } : {}) }, doors };
   } finally {
     await driver.stop();
     await close();
@@ -485,7 +493,7 @@ export async function runDoctor(deps: DoctorDeps): Promise<Finding[]> {
     if (board) {
       // a link that never came up says nothing about the boards; a link up with boards silent does
       const reached = board.view.link === 'online' || board.view.reasons.size > 0;
-      findings.push(...judgeBoards(config, reached ? board.view : null));
+      findings.push(...judgeBoards(config, reached ? board.view : null, board.view.linkReason));
       findings.push(...judgeDoorTests(board.doors));
     }
   }
