@@ -22,7 +22,7 @@ import type { Response } from 'express';
 import { z } from 'zod';
 import { residentActor } from '../domain/types.js';
 import {
-  addressSchema, idNumberSchema, maskMobile, mobileSchema, nameSchema,
+  addressSchema, idNumberSchema, mobileSchema, nameSchema,
 } from '../domain/validation.js';
 import { WAITING_FOR_RESIDENT } from '../domain/request-states.js';
 import { CabinetError } from '../errors.js';

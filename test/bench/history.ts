@@ -51,7 +51,6 @@ export interface History {
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
 const SERVICES = ['residence_certificate', 'family_relationship', 'elderly_benefit', 'no_criminal_record_letter', 'hardship_proof', 'insurance_claim_statement'];
-const NEEDS_MATERIALS = new Set(['family_relationship', 'hardship_proof', 'insurance_claim_statement']);
 const OPEN_MIX: readonly RequestState[] = ['submitted', 'submitted', 'accepted', 'accepted', 'ready', 'awaiting_materials', 'materials_retrieved'];
 const SURNAMES = '王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗';
 const GIVEN = '伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂英华';
