@@ -261,8 +261,8 @@ export async function startController(config: Config, logger: Logger): Promise<C
       async shutdown(graceMs) {
         flows.stopDoorActions();
         scanner?.stop();
-        const until = Date.now() + graceMs;
-        while (inProgress().opening.length > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+        const until = performance.now() + graceMs;
+        while (inProgress().opening.length > 0 && performance.now() < until) await new Promise((r) => setTimeout(r, 50));
         const left = inProgress();
         appendAudit(store.db, Date.now(), { actor: SYSTEM_ACTOR, action: 'controller.stopped', detail: left });
         if (left.opening.length + left.open.length > 0) {

@@ -56,6 +56,8 @@ export type OpenOutcome =
 export class Doors {
   /** Compartments with a door flow running in this process (reconciliation after a store failure leaves them be). */
   readonly live = new Set<number>();
+  /** performance.now() of each unlock decided in the last minute (at most the per-minute cap of entries). */
+  private readonly unlockTimes: number[] = [];
   private readonly log: Logger;
   /** The unlock policy, configured once from the settings; the flows and reconciliation use this one. */
   readonly policy: UnlockPolicy;
@@ -135,7 +137,11 @@ export class Doors {
     const { store, driver } = this.d;
     let intent;
     try {
-      intent = createUnlockIntent(store.ctx, { compartmentNo: req.compartmentNo, requestId: req.requestId, actor: req.actor, reason: req.reason, ...(openFrom !== undefined ? { openFrom } : {}) }, this.policy);
+      intent = createUnlockIntent(store.ctx, {
+        compartmentNo: req.compartmentNo, requestId: req.requestId, actor: req.actor, reason: req.reason,
+        recentInProcess: this.unlocksInLastMinute(), ...(openFrom !== undefined ? { openFrom } : {}),
+      }, this.policy);
+      this.unlockTimes.push(performance.now());
     } catch (e) {
       if (isCabinetError(e)) return e;
       throw e;
@@ -167,6 +173,13 @@ export class Doors {
       this.log.warn({ compartment: req.compartmentNo, code: err.code }, 'unlock failed');
       return err;
     }
+  }
+
+  /** Unlocks this process decided in the last minute, by the monotonic clock (a wall-clock jump changes nothing). */
+  private unlocksInLastMinute(): number {
+    const since = performance.now() - 60_000;
+    while (this.unlockTimes.length > 0 && this.unlockTimes[0]! <= since) this.unlockTimes.shift();
+    return this.unlockTimes.length;
   }
 
   /**

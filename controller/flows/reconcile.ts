@@ -42,9 +42,9 @@ interface LatestIntent {
 /** Wait until the boards answered and every compartment's door and item are known. */
 async function boardsRead(deps: FlowDeps, timeoutMs: number): Promise<boolean> {
   const known = () => deps.driver.snapshot().compartments.every((c) => c.door !== 'unknown' && c.item !== 'unknown');
-  const deadline = Date.now() + timeoutMs;
+  const deadline = performance.now() + timeoutMs;
   while (!known()) {
-    if (Date.now() > deadline) return false;
+    if (performance.now() > deadline) return false;
     await new Promise((r) => setTimeout(r, 50));
   }
   return true;

@@ -86,6 +86,9 @@ export const STAFF_ACCOUNT_POLICY: LockoutPolicy = Object.freeze({
   maxConsecutivePerSecret: 100,
 });
 
+/** The longest wait any policy above decides (a default bound for `lockedFor`). */
+export const LONGEST_LOCKOUT_MS = Math.max(DEFAULT_LOCKOUT_POLICY.maxLockoutMs, KIOSK_TYPED_POLICY.maxLockoutMs, PHONE_SUFFIX_POLICY.maxLockoutMs, STAFF_ACCOUNT_POLICY.maxLockoutMs);
+
 export interface AttemptCounter {
   readonly failures: number;
   readonly consecutive: number;
@@ -111,16 +114,24 @@ export function getCounter(db: DB, scope: AttemptScope, key: string): AttemptCou
     : { failures: 0, consecutive: 0, lockouts: 0, lockedUntil: null, lastFailureAt: null };
 }
 
-/** ms until the key may try again, or 0 when it is not locked. */
-export function lockedFor(db: DB, scope: AttemptScope, key: string, now: number): number {
+/**
+ * ms until the key may try again, or 0 when it is not locked. A wait longer than `maxMs` (the policy's longest)
+ * was decided by a clock that ran fast and was corrected since: it is re-anchored to `now + maxMs`, so a skew never
+ * lengthens a wait beyond the policy's maximum of real time.
+ */
+export function lockedFor(db: DB, scope: AttemptScope, key: string, now: number, maxMs: number = LONGEST_LOCKOUT_MS): number {
   const c = getCounter(db, scope, key);
-  return c.lockedUntil !== null && c.lockedUntil > now ? c.lockedUntil - now : 0;
+  if (c.lockedUntil === null || c.lockedUntil <= now) return 0;
+  if (c.lockedUntil - now <= maxMs) return c.lockedUntil - now;
+  db.prepare('UPDATE attempt_counters SET locked_until = ?, last_failure_at = min(last_failure_at, ?) WHERE scope = ? AND key = ?').run(now + maxMs, now, scope, key);
+  return maxMs;
 }
 
 /** Counts one failure; returns the counter after it. Call inside the caller's transaction. */
 export function recordFailure(db: DB, scope: AttemptScope, key: string, now: number, policy: LockoutPolicy = DEFAULT_LOCKOUT_POLICY): AttemptCounter {
   const c = getCounter(db, scope, key);
-  const since = c.lastFailureAt === null ? Infinity : now - c.lastFailureAt;
+  // A last failure "in the future" was stamped by a clock that ran fast: it is forgotten, not counted for the skew.
+  const since = c.lastFailureAt === null || c.lastFailureAt > now ? Infinity : now - c.lastFailureAt;
   let lockouts = since >= policy.decayAfterMs ? 0 : c.lockouts;
   let failures = (since >= policy.failureWindowMs ? 0 : c.failures) + 1;
   let lockedUntil = c.lockedUntil;

@@ -249,7 +249,10 @@ export function verifyCode(
   if (!CODE_RE.test(args.code) || !LAST4_RE.test(args.phoneLast4)) return { ok: false, reason: 'malformed' };
   return inTransaction(ctx.db, () => {
     const now = ctx.now();
-    const wait = Math.max(lockedFor(ctx.db, 'device', args.deviceId, now), lockedFor(ctx.db, 'credential', suffixKey(ctx.keys, args.phoneLast4), now));
+    const wait = Math.max(
+      lockedFor(ctx.db, 'device', args.deviceId, now, KIOSK_TYPED_POLICY.maxLockoutMs),
+      lockedFor(ctx.db, 'credential', suffixKey(ctx.keys, args.phoneLast4), now, PHONE_SUFFIX_POLICY.maxLockoutMs),
+    );
     if (wait > 0) return { ok: false, reason: 'locked', retryAfterMs: wait } as const;
     const hash = codeHash(ctx.keys, args.code);
     const row = ctx.db.prepare<[Buffer], CandidateRow>(`${CANDIDATE_SQL} WHERE c.code_hash = ? AND c.status = 'active'`).get(hash);
@@ -258,7 +261,7 @@ export function verifyCode(
     const codeOk = digestEqual(row.code_hash, hash);
     const phoneOk = digestEqual(phoneDigest(ctx.keys, row.mobile.slice(-4)), phoneDigest(ctx.keys, args.phoneLast4));
     if (!codeOk || !phoneOk) return countFailure(ctx, args, policy, { via: 'code', matched: true, phone: false }, credential);
-    if (lockedFor(ctx.db, 'credential', String(row.id), ctx.now()) > 0) {
+    if (lockedFor(ctx.db, 'credential', String(row.id), ctx.now(), policy.maxLockoutMs) > 0) {
       return countFailure(ctx, args, policy, { via: 'code', matched: true, credentialLocked: true }, credential);
     }
     if (!VALID_IN[row.purpose].includes(row.state)) {

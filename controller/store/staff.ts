@@ -192,7 +192,7 @@ export async function verifyStaffPin(
   policy: LockoutPolicy = DEFAULT_LOCKOUT_POLICY,
 ): Promise<StaffLoginResult> {
   const now0 = ctx.now();
-  const wait = Math.max(lockedFor(ctx.db, 'staff', args.login, now0), lockedFor(ctx.db, 'device', args.deviceId, now0));
+  const wait = Math.max(lockedFor(ctx.db, 'staff', args.login, now0, STAFF_ACCOUNT_POLICY.maxLockoutMs), lockedFor(ctx.db, 'device', args.deviceId, now0, policy.maxLockoutMs));
   if (wait > 0) return { ok: false, reason: 'locked', retryAfterMs: wait };
   const row = ctx.db.prepare<[string], Row>('SELECT * FROM staff WHERE login = ?').get(args.login);
   dummyHash ??= hashPin(randomBytes(8).toString('hex'));

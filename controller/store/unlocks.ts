@@ -96,9 +96,23 @@ export function createUnlockIntent(
      * (start-up reconciliation would otherwise find an older intent of another operation).
      */
     openFrom?: CompartmentState;
+    /** Unlocks this process decided in the last minute by a monotonic clock (see Doors). */
+    recentInProcess?: number;
   },
   policy: UnlockPolicy = DEFAULT_UNLOCK_POLICY,
 ): UnlockIntent {
+  try {
+    return createIntentTx(ctx, args, policy);
+  } catch (e) {
+    // The refusal is recorded after its transaction rolled back (a row written inside it would be undone too).
+    if (e instanceof CabinetError && e.code === 'UNLOCK_RATE_LIMITED') {
+      appendAudit(ctx.db, ctx.now(), { actor: args.actor, action: 'unlock.rate_limited', compartmentNo: args.compartmentNo, requestId: args.requestId ?? null, detail: { recent: Number(e.context.recent ?? 0) } });
+    }
+    throw e;
+  }
+}
+
+function createIntentTx(ctx: StoreContext, args: Parameters<typeof createUnlockIntent>[1], policy: UnlockPolicy): UnlockIntent {
   return inTransaction(ctx.db, () => {
     const now = ctx.now();
     if (args.openFrom !== undefined) transitionCompartment(ctx, args.compartmentNo, { to: 'opening', actor: args.actor, expectFrom: args.openFrom });
@@ -117,11 +131,16 @@ export function createUnlockIntent(
         intentId: live.id,
       });
     }
-    const recent = ctx.db.prepare<[number], { n: number }>('SELECT count(*) AS n FROM unlock_intents WHERE created_at > ?').get(now - 60_000)?.n ?? 0;
+    // The last minute by the wall clock, bounded on both sides: rows stamped "in the future" by a clock that ran
+    // fast and was corrected are not the last minute. The caller's count from a monotonic clock (this process's
+    // own unlocks) covers a clock set back.
+    const recent = Math.max(
+      ctx.db.prepare<[number, number], { n: number }>('SELECT count(*) AS n FROM unlock_intents WHERE created_at > ? AND created_at <= ?').get(now - 60_000, now)?.n ?? 0,
+      args.recentInProcess ?? 0,
+    );
     if (!withinRate(recent, policy)) {
-      appendAudit(ctx.db, now, { actor: args.actor, action: 'unlock.rate_limited', compartmentNo: args.compartmentNo, requestId: args.requestId ?? null, detail: { recent } });
       throw new CabinetError('UNLOCK_RATE_LIMITED', `more than ${policy.maxPerMinute} unlocks in a minute; try again shortly`, {
-        compartmentNo: args.compartmentNo,
+        compartmentNo: args.compartmentNo, recent,
       });
     }
     const id = Number(
