@@ -89,7 +89,7 @@ describe('events and status', () => {
 
   it('takes a stuck door switch at its word: the door reads open although nobody opened it', async () => {
     const { sim, driver } = await withSim();
-    const opened: { compartment: number; source: string; ageMs: number }[] = [];
+    const opened: { compartment: number; source: string; ageMs: number | null }[] = [];
     driver.on('door', (e) => opened.push({ compartment: e.compartment, source: e.source, ageMs: e.ageMs }));
     sim.setStuckSensor(20, 'O');
     await waitFor(() => driver.snapshot().compartments[19]!.door === 'open', 'the stuck switch to show');

@@ -54,9 +54,10 @@ export interface DriverEvents {
   /**
    * A door changed. `ageMs`: how long before now the change may have happened — 0 for an event in
    * order; for a change found by STATUS, the time since the board was last fully known (the last
-   * STATUS or in-order event), e.g. a lost DOOR event found by the next poll, or a change while offline.
+   * STATUS or in-order event), e.g. a lost DOOR event found by the next poll, or a change while
+   * offline; null for the first reading since the driver started (it may date from before the start).
    */
-  door: [{ compartment: number; open: boolean; source: ChangeSource; ageMs: number }];
+  door: [{ compartment: number; open: boolean; source: ChangeSource; ageMs: number | null }];
   item: [{ compartment: number; present: boolean; source: ChangeSource }];
   fault: [{ compartment: number; fault: FaultCode; source: ChangeSource }];
   boot: [{ addr: number; reason: string }];
@@ -614,7 +615,7 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
 
   // ------------------------------------------------------------------ state and differences
 
-  private applyDoor(compartment: number, level: SwitchLevel, source: ChangeSource, ageMs: number): boolean {
+  private applyDoor(compartment: number, level: SwitchLevel, source: ChangeSource, ageMs: number | null): boolean {
     const c = this.channels[compartment - 1]!;
     const open = this.opts.doorPolarity === 'nc' ? level === 'O' : level === 'C';
     if (c.open === open) return false;
@@ -662,7 +663,7 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
     }
     let changes = 0;
     const now = Date.now();
-    const ageMs = board.knownAt === null ? 0 : Math.max(0, now - board.knownAt);
+    const ageMs = board.knownAt === null ? null : Math.max(0, now - board.knownAt); // null: the first reading
     board.knownAt = now;
     for (let ch = 1; ch <= Math.min(board.channels, status.doors.length); ch++) {
       const place = this.map.at(board.addr, ch);

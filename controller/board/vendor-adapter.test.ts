@@ -25,7 +25,7 @@ async function setup(family: VendorFamily, sim: SimOptions = {}, boards = [{ add
     codec: vendorCodec(family), boards, pollMs: 30, replyTimeoutMs: 120, logger: silentLogger(),
   });
   const driver = createDriver(endpoint, { responseTimeoutMs: 400, layout: { boards } });
-  const doors: { compartment: number; open: boolean; source: string; ageMs: number }[] = [];
+  const doors: { compartment: number; open: boolean; source: string; ageMs: number | null }[] = [];
   driver.on('door', (e) => doors.push(e));
   await driver.start();
   cleanups.push(() => driver.stop());

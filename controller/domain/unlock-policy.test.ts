@@ -24,6 +24,8 @@ describe('the unlock policy', () => {
     expect(policyProblems(DEFAULT_UNLOCK_POLICY, 5000)).toEqual([]);
     expect([withinRate(2, p), withinRate(3, p)]).toEqual([true, false]);
     expect(explainsOpeningSince(100_000, p)).toBe(98_000);
+    expect(explainsOpeningSince(100_000, p, { ageMs: 30_000 })).toBe(68_000); // found by a late STATUS
+    expect(explainsOpeningSince(100_000, p, { ageMs: null, doorRecordedAt: 40_000 })).toBe(38_000); // first reading after a start
   });
 
   it('gives a vendor adapter room for its own exchange in the reply deadline', () => {

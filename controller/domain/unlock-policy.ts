@@ -95,8 +95,17 @@ export function isOutcomeUnknown(code: string): boolean {
 /**
  * The earliest time an unlock may have been sent or answered (its last status change) and still
  * explain a door opening seen at `now`. Which unlocks qualify: sent, acknowledged, or failed with
- * their outcome unknown — any that has a sequence number, i.e. went out on the wire.
+ * their outcome unknown — any that has a sequence number, i.e. went out on the wire, and that no
+ * opening was matched to yet.
+ *
+ * The window counts from when the opening may have happened: `now` for an event, `now − ageMs` for a
+ * change a STATUS found (the board was last fully known ageMs ago: a lost event, a link that was down),
+ * and, for the first reading after a start (`ageMs` null), the time the door was last recorded (never:
+ * any time) — the opening may date from any time since, a restart included. Without this a door opened by an unlock
+ * and found late would be a false tamper alarm.
  */
-export function explainsOpeningSince(now: number, p: UnlockPolicy): number {
-  return now - p.tamperWindowMs;
+export function explainsOpeningSince(now: number, p: UnlockPolicy, seen: { ageMs?: number | null; doorRecordedAt?: number | null } = {}): number {
+  // A door never recorded (doorRecordedAt null) may have opened at any time: every unmatched unlock qualifies.
+  const from = seen.ageMs === null ? Math.min(now, seen.doorRecordedAt ?? 0) : now - (seen.ageMs ?? 0);
+  return from - p.tamperWindowMs;
 }

@@ -156,7 +156,7 @@ export class CabinetFlows {
     if (!this.ready) throw new CabinetError('LINK_OFFLINE', '柜子正在自检，请稍候。The cabinet is checking itself; please wait.');
   }
 
-  private onDoor(no: number, open: boolean, source: 'event' | 'resync', ageMs: number): void {
+  private onDoor(no: number, open: boolean, source: 'event' | 'resync', ageMs: number | null): void {
     try {
       const fact = { compartmentNo: no, door: open ? 'open' : 'closed', source: source === 'event' ? 'event' : 'poll', ageMs } as const;
       const outcome = recordDoorFact(this.d.store.ctx, fact, this.doors.policy);

@@ -114,3 +114,30 @@ describe('no phantom tamper', () => {
     expect(alarms.filter((a) => a.kind === 'board_rebooted')).toEqual([]);
   });
 });
+
+describe('the first reading after a start', () => {
+  it('attributes a door found open to the unlock sent before the restart, however long the restart took', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Date.UTC(2026, 0, 5, 2, 0, 0));
+    const clock = new FakeClock(Date.now());
+    const store = openTestStore({ clock });
+    cleanups.push(() => store.close());
+    applyLayout(store.ctx, layoutGrid(1, 24), SYSTEM_ACTOR);
+    // Before the restart: the unlock of compartment 9 went out; then the controller stopped.
+    const i = createUnlockIntent(store.ctx, { compartmentNo: 9, actor: staffActor(1), reason: 'staff_open' });
+    claimIntentForSend(store.ctx, i.id, 77);
+    clock.advance(45_000); // the restart took 45 s, longer than the 10 s window
+    vi.setSystemTime(Date.now() + 45_000);
+    const board = new ScriptedBoard();
+    board.doors[8] = 'O';
+    const driver = createDriver(board.endpoint, { pollMs: 60_000, responseTimeoutMs: 100 });
+    const bus = new EventBus();
+    new CabinetFlows({ store, driver, bus, config: { ...CONFIG, tamperWindowMs: 10_000 }, logger: silentLogger() });
+    await driver.start();
+    cleanups.push(() => driver.stop());
+    await waitFor(() => listAudit(store.db, { compartmentNo: 9 }).some((a) => a.action.startsWith('door.')), 'the door fact');
+    expect(listAudit(store.db, { compartmentNo: 9 }).map((a) => a.action)).toContain('door.open');
+    expect(listAudit(store.db, { compartmentNo: 9 }).map((a) => a.action)).not.toContain('door.opened_unexplained');
+  });
+});
+

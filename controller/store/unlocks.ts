@@ -293,14 +293,14 @@ export function recordDoorFact(
   ctx: StoreContext,
   args: {
     compartmentNo: number; door: DoorState; source: DoorFactSource;
-    /** How long before now the change may have happened (a poll finding a change), ms; 0 = just now. */
-    ageMs?: number;
+    /** How long before now the change may have happened (a poll finding a change), ms; 0 = just now; null = unknown (first reading). */
+    ageMs?: number | null;
   },
   policy: UnlockPolicy = DEFAULT_UNLOCK_POLICY,
 ): DoorFactOutcome {
   return inTransaction(ctx.db, () => {
     const now = ctx.now();
-    const comp = ctx.db.prepare<[number], { door: DoorState; request_id: number | null }>('SELECT door, request_id FROM compartments WHERE no = ?').get(args.compartmentNo);
+    const comp = ctx.db.prepare<[number], { door: DoorState; door_at: number | null; request_id: number | null }>('SELECT door, door_at, request_id FROM compartments WHERE no = ?').get(args.compartmentNo);
     if (!comp) throw new CabinetError('NOT_FOUND', `no compartment ${args.compartmentNo}`, { compartmentNo: args.compartmentNo });
     if (comp.door === args.door) return { changed: false, fact: null, unexplainedOpen: false };
     let intentId: number | null = null;
@@ -313,7 +313,7 @@ export function recordDoorFact(
              AND NOT EXISTS (SELECT 1 FROM door_events d WHERE d.intent_id = i.id)
            ORDER BY i.id DESC LIMIT 1`,
         )
-        .get(args.compartmentNo, explainsOpeningSince(now - (args.ageMs ?? 0), policy));
+        .get(args.compartmentNo, explainsOpeningSince(now, policy, { ageMs: args.ageMs === undefined ? 0 : args.ageMs, doorRecordedAt: comp.door_at }));
       intentId = r?.id ?? null;
     }
     const id = Number(
