@@ -14,7 +14,7 @@ import { CabinetError } from '../errors.js';
 import { ALARM_KINDS, type Actor, type AlarmKind } from '../domain/types.js';
 import { appendAudit } from './audit.js';
 import type { StoreContext } from './context.js';
-import { inTransaction } from './db.js';
+import { inTransaction, stmt } from './db.js';
 
 export const ALARM_NOTE_MAX = 200;
 export const ALARM_MESSAGE_MAX = 500;
@@ -81,7 +81,7 @@ function toAlarm(r: Row): AlarmRecord {
 }
 
 export function getAlarm(ctx: StoreContext, id: number): AlarmRecord | null {
-  const r = ctx.db.prepare<[number], Row>(`${SELECT} WHERE a.id = ?`).get(id);
+  const r = stmt<[number], Row>(ctx.db, `${SELECT} WHERE a.id = ?`).get(id);
   return r ? toAlarm(r) : null;
 }
 
@@ -99,18 +99,16 @@ export function raiseAlarm(ctx: StoreContext, input: AlarmInput): AlarmRecord {
   const requestId = input.requestId ?? null;
   const now = ctx.now();
   return inTransaction(ctx.db, () => {
-    const open = ctx.db
-      .prepare<[string, number | null, number | null, string], { id: number }>(
+    const open = stmt<[string, number | null, number | null, string], { id: number }>(ctx.db, 
         `SELECT id FROM alarms WHERE acknowledged_at IS NULL AND kind = ? AND compartment_no IS ? AND request_id IS ? AND message = ?`,
       )
       .get(input.kind, compartmentNo, requestId, message);
     let id: number;
     if (open) {
-      ctx.db.prepare(`UPDATE alarms SET count = count + 1, last_at = max(last_at, ?) WHERE id = ?`).run(now, open.id);
+      stmt(ctx.db, `UPDATE alarms SET count = count + 1, last_at = max(last_at, ?) WHERE id = ?`).run(now, open.id);
       id = open.id;
     } else {
-      const r = ctx.db
-        .prepare(`INSERT INTO alarms (kind, message, compartment_no, request_id, raised_at, last_at) VALUES (?, ?, ?, ?, ?, ?)`)
+      const r = stmt(ctx.db, `INSERT INTO alarms (kind, message, compartment_no, request_id, raised_at, last_at) VALUES (?, ?, ?, ?, ?, ?)`)
         .run(input.kind, message, compartmentNo, requestId, now, now);
       id = Number(r.lastInsertRowid);
     }
@@ -131,8 +129,7 @@ export interface AlarmQuery {
 export function listAlarms(ctx: StoreContext, q: AlarmQuery = {}): AlarmRecord[] {
   const limit = Math.min(Math.max(Math.trunc(q.limit ?? 200), 1), 1000);
   const where = q.open === undefined ? '' : q.open ? 'WHERE a.acknowledged_at IS NULL' : 'WHERE a.acknowledged_at IS NOT NULL';
-  return ctx.db
-    .prepare<[number], Row>(
+  return stmt<[number], Row>(ctx.db, 
       `${SELECT} ${where}
        ORDER BY a.acknowledged_at IS NOT NULL, coalesce(a.acknowledged_at, a.last_at) DESC, a.id DESC LIMIT ?`,
     )
@@ -141,7 +138,7 @@ export function listAlarms(ctx: StoreContext, q: AlarmQuery = {}): AlarmRecord[]
 }
 
 export function countOpenAlarms(ctx: StoreContext): number {
-  return ctx.db.prepare<[], { n: number }>(`SELECT count(*) AS n FROM alarms WHERE acknowledged_at IS NULL`).get()!.n;
+  return stmt<[], { n: number }>(ctx.db, `SELECT count(*) AS n FROM alarms WHERE acknowledged_at IS NULL`).get()!.n;
 }
 
 /**
@@ -164,7 +161,7 @@ export function acknowledgeAlarm(ctx: StoreContext, id: number, actor: Actor, no
         alarmId: id, acknowledgedAt: new Date(before.acknowledgedAt).toISOString(), acknowledgedBy: before.acknowledgedBy?.id ?? null,
       });
     }
-    ctx.db.prepare(`UPDATE alarms SET acknowledged_at = ?, acknowledged_by = ?, note = ? WHERE id = ?`).run(now, staffId, text, id);
+    stmt(ctx.db, `UPDATE alarms SET acknowledged_at = ?, acknowledged_by = ?, note = ? WHERE id = ?`).run(now, staffId, text, id);
     appendAudit(ctx.db, now, {
       actor,
       action: 'alarm.acknowledge',

@@ -17,7 +17,7 @@
  * QR scans are not counted: a valid signed token always opens, and forging a 128-bit signature is no guessing game.
  * Time comes from the caller (`now`), so the clock stays injectable.
  */
-import type { DB } from './db.js';
+import { stmt, type DB } from './db.js';
 
 export type AttemptScope = 'device' | 'credential' | 'staff';
 
@@ -106,8 +106,7 @@ interface Row {
 }
 
 export function getCounter(db: DB, scope: AttemptScope, key: string): AttemptCounter {
-  const r = db
-    .prepare<[string, string], Row>('SELECT failures, consecutive, lockouts, locked_until, last_failure_at FROM attempt_counters WHERE scope = ? AND key = ?')
+  const r = stmt<[string, string], Row>(db, 'SELECT failures, consecutive, lockouts, locked_until, last_failure_at FROM attempt_counters WHERE scope = ? AND key = ?')
     .get(scope, key);
   return r
     ? { failures: r.failures, consecutive: r.consecutive, lockouts: r.lockouts, lockedUntil: r.locked_until, lastFailureAt: r.last_failure_at }
@@ -142,7 +141,7 @@ export function recordFailure(db: DB, scope: AttemptScope, key: string, now: num
     failures = 0;
   }
   const consecutive = c.consecutive + 1;
-  db.prepare(
+  stmt(db, 
     `INSERT INTO attempt_counters (scope, key, failures, consecutive, lockouts, locked_until, last_failure_at)
      VALUES (?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (scope, key) DO UPDATE SET failures = excluded.failures, consecutive = excluded.consecutive,
@@ -158,5 +157,5 @@ export function recordSuccess(db: DB, scope: 'credential' | 'staff', key: string
 
 /** Staff action: lift a lockout (e.g. after checking who is at the kiosk). The caller audits it. */
 export function clearCounter(db: DB, scope: AttemptScope, key: string): void {
-  db.prepare('DELETE FROM attempt_counters WHERE scope = ? AND key = ?').run(scope, key);
+  stmt(db, 'DELETE FROM attempt_counters WHERE scope = ? AND key = ?').run(scope, key);
 }

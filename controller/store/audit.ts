@@ -5,7 +5,7 @@
  */
 import { CabinetError } from '../errors.js';
 import type { Actor, ActorKind } from '../domain/types.js';
-import type { DB } from './db.js';
+import { stmt, type DB } from './db.js';
 
 export type AuditDetail = Readonly<Record<string, unknown>>;
 
@@ -44,8 +44,7 @@ export interface AuditInput {
 export function appendAudit(db: DB, at: number, entry: AuditInput): number {
   const detail = entry.detail ?? {};
   assertNoSecrets(detail);
-  const r = db
-    .prepare(
+  const r = stmt(db, 
       `INSERT INTO audit_log (at, actor_kind, actor_id, action, compartment_no, request_id, detail)
        VALUES (?, ?, ?, ?, ?, ?, ?)`,
     )
@@ -84,8 +83,7 @@ export function listAudit(db: DB, q: AuditQuery = {}): AuditEntry[] {
   if (q.action !== undefined) (where.push('action = ?'), args.push(q.action));
   if (q.sinceId !== undefined) (where.push('id > ?'), args.push(q.sinceId));
   const limit = Math.min(Math.max(q.limit ?? 200, 1), 10_000);
-  const rows = db
-    .prepare<unknown[], AuditRow>(
+  const rows = stmt<unknown[], AuditRow>(db, 
       `SELECT * FROM audit_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id ${q.newestFirst ? 'DESC' : ''} LIMIT ${limit}`,
     )
     .all(...args);

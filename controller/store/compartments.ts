@@ -15,7 +15,7 @@ import type { RequestState } from '../domain/request-states.js';
 import type { Actor } from '../domain/types.js';
 import { appendAudit } from './audit.js';
 import type { StoreContext } from './context.js';
-import { inTransaction } from './db.js';
+import { inTransaction, stmt } from './db.js';
 
 export { COMPARTMENT_STATES, COMPARTMENT_TRANSITIONS, type CompartmentState } from '../domain/compartment-states.js';
 /** for_resident: a document waiting to be collected. for_staff: materials a resident dropped off. */
@@ -136,33 +136,31 @@ export function applyLayout(ctx: StoreContext, layout: readonly LayoutEntry[], a
       const c = existing.get(e.no);
       return c !== undefined && (c.boardAddress !== e.boardAddress || c.channel !== e.channel);
     });
-    for (const e of movedRows) ctx.db.prepare(`UPDATE compartments SET state = 'disabled' WHERE no = ?`).run(e.no);
+    for (const e of movedRows) stmt(ctx.db, `UPDATE compartments SET state = 'disabled' WHERE no = ?`).run(e.no);
     for (const [no] of existing) {
       if (wanted.has(no)) continue;
-      const referenced = ctx.db
-        .prepare<[number, number, number], { n: number }>(
+      const referenced = stmt<[number, number, number], { n: number }>(ctx.db, 
           `SELECT (SELECT count(*) FROM requests WHERE compartment_no = ?) + (SELECT count(*) FROM unlock_intents WHERE compartment_no = ?)
                 + (SELECT count(*) FROM door_events WHERE compartment_no = ?) AS n`,
         )
         .get(no, no, no);
       if ((referenced?.n ?? 0) > 0) {
         // history refers to it: keep the row, out of service
-        ctx.db.prepare(`UPDATE compartments SET state = 'disabled', updated_at = ? WHERE no = ?`).run(now, no);
+        stmt(ctx.db, `UPDATE compartments SET state = 'disabled', updated_at = ? WHERE no = ?`).run(now, no);
       } else {
-        ctx.db.prepare('DELETE FROM compartments WHERE no = ?').run(no);
+        stmt(ctx.db, 'DELETE FROM compartments WHERE no = ?').run(no);
       }
       removed++;
     }
     for (const e of movedRows) {
       const before = existing.get(e.no);
-      ctx.db
-        .prepare('UPDATE compartments SET board_addr = ?, channel = ?, state = ?, updated_at = ? WHERE no = ?')
+      stmt(ctx.db, 'UPDATE compartments SET board_addr = ?, channel = ?, state = ?, updated_at = ? WHERE no = ?')
         .run(e.boardAddress, e.channel, before?.state ?? 'free', now, e.no);
       moved++;
     }
     for (const e of layout) {
       if (existing.has(e.no)) continue;
-      ctx.db.prepare(`INSERT INTO compartments (no, board_addr, channel, updated_at) VALUES (?, ?, ?, ?)`).run(e.no, e.boardAddress, e.channel, now);
+      stmt(ctx.db, `INSERT INTO compartments (no, board_addr, channel, updated_at) VALUES (?, ?, ?, ?)`).run(e.no, e.boardAddress, e.channel, now);
       added++;
     }
     if (added + moved + removed > 0) {
@@ -177,11 +175,11 @@ export function applyLayout(ctx: StoreContext, layout: readonly LayoutEntry[], a
 // ---------------------------------------------------------------------------------------------
 
 export function listCompartments(ctx: StoreContext): Compartment[] {
-  return ctx.db.prepare<[], Row>('SELECT * FROM compartments ORDER BY no').all().map(toCompartment);
+  return stmt<[], Row>(ctx.db, 'SELECT * FROM compartments ORDER BY no').all().map(toCompartment);
 }
 
 export function getCompartment(ctx: StoreContext, no: number): Compartment | null {
-  const r = ctx.db.prepare<[number], Row>('SELECT * FROM compartments WHERE no = ?').get(no);
+  const r = stmt<[number], Row>(ctx.db, 'SELECT * FROM compartments WHERE no = ?').get(no);
   return r ? toCompartment(r) : null;
 }
 
@@ -192,13 +190,13 @@ export function requireCompartment(ctx: StoreContext, no: number): Compartment {
 }
 
 export function compartmentOfRequest(ctx: StoreContext, requestId: number): Compartment | null {
-  const r = ctx.db.prepare<[number], Row>('SELECT * FROM compartments WHERE request_id = ?').get(requestId);
+  const r = stmt<[number], Row>(ctx.db, 'SELECT * FROM compartments WHERE request_id = ?').get(requestId);
   return r ? toCompartment(r) : null;
 }
 
 export function countByState(ctx: StoreContext): Record<CompartmentState, number> {
   const out = Object.fromEntries(COMPARTMENT_STATES.map((s) => [s, 0])) as Record<CompartmentState, number>;
-  for (const r of ctx.db.prepare<[], { state: CompartmentState; n: number }>('SELECT state, count(*) AS n FROM compartments GROUP BY state').all()) {
+  for (const r of stmt<[], { state: CompartmentState; n: number }>(ctx.db, 'SELECT state, count(*) AS n FROM compartments GROUP BY state').all()) {
     out[r.state] = r.n;
   }
   return out;
@@ -228,13 +226,12 @@ export function reserveCompartment(
     }
     const pick =
       (args.preferredNo !== undefined
-        ? ctx.db.prepare<[number], { no: number }>(`SELECT no FROM compartments WHERE no = ? AND state = 'free'`).get(args.preferredNo)
-        : undefined) ?? ctx.db.prepare<[], { no: number }>(`SELECT no FROM compartments WHERE state = 'free' ORDER BY no LIMIT 1`).get();
+        ? stmt<[number], { no: number }>(ctx.db, `SELECT no FROM compartments WHERE no = ? AND state = 'free'`).get(args.preferredNo)
+        : undefined) ?? stmt<[], { no: number }>(ctx.db, `SELECT no FROM compartments WHERE state = 'free' ORDER BY no LIMIT 1`).get();
     if (!pick) return null;
-    ctx.db
-      .prepare(`UPDATE compartments SET state = 'reserved', request_id = ?, direction = ?, updated_at = ? WHERE no = ? AND state = 'free'`)
+    stmt(ctx.db, `UPDATE compartments SET state = 'reserved', request_id = ?, direction = ?, updated_at = ? WHERE no = ? AND state = 'free'`)
       .run(args.requestId, args.direction, now, pick.no);
-    const r = ctx.db.prepare('UPDATE requests SET compartment_no = ?, updated_at = ? WHERE id = ?').run(pick.no, now, args.requestId);
+    const r = stmt(ctx.db, 'UPDATE requests SET compartment_no = ?, updated_at = ? WHERE id = ?').run(pick.no, now, args.requestId);
     if (r.changes !== 1) throw new CabinetError('NOT_FOUND', `no request #${args.requestId}`, { requestId: args.requestId });
     appendAudit(ctx.db, now, {
       actor,
@@ -269,7 +266,7 @@ export function transitionCompartment(ctx: StoreContext, no: number, change: Com
       throw new CabinetError('COMPARTMENT_STATE', `compartment ${no} is ${c.state}, expected ${change.expectFrom}`, { compartmentNo: no, state: c.state });
     }
     const holding = c.contents
-      ? { requestState: ctx.db.prepare<[number], { state: RequestState }>('SELECT state FROM requests WHERE id = ?').get(c.contents.requestId)?.state ?? null }
+      ? { requestState: stmt<[number], { state: RequestState }>(ctx.db, 'SELECT state FROM requests WHERE id = ?').get(c.contents.requestId)?.state ?? null }
       : null;
     const decision = decideCompartmentChange({
       from: c.state, to: change.to, clearContents: change.clearContents === true, faultReason: change.faultReason,
@@ -284,8 +281,7 @@ export function transitionCompartment(ctx: StoreContext, no: number, change: Com
       throw new CabinetError('COMPARTMENT_STATE', `compartment ${no}: ${why}`, { compartmentNo: no, state: c.state, to: change.to });
     }
     const clear = decision.clear;
-    ctx.db
-      .prepare(
+    stmt(ctx.db, 
         `UPDATE compartments SET state = ?, fault_reason = ?, updated_at = ?,
            request_id = CASE WHEN ? THEN NULL ELSE request_id END, direction = CASE WHEN ? THEN NULL ELSE direction END
          WHERE no = ?`,

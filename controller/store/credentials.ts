@@ -25,7 +25,7 @@ import { kioskActor, type Actor } from '../domain/types.js';
 import { DEFAULT_LOCKOUT_POLICY, KIOSK_TYPED_POLICY, lockedFor, PHONE_SUFFIX_POLICY, recordFailure, recordSuccess, type LockoutPolicy } from './attempts.js';
 import { appendAudit } from './audit.js';
 import type { StoreContext } from './context.js';
-import { inTransaction } from './db.js';
+import { inTransaction, stmt } from './db.js';
 import { blankSecretsForRequest } from './outbox.js';
 import { findResidentByQrId, type Resident } from './residents.js';
 import { digestEqual, hmacSha256, type ServerKeys } from './secrets.js';
@@ -76,7 +76,7 @@ export function issueCredential(
   return inTransaction(ctx.db, () => {
     const now = ctx.now();
     revokeCredentials(ctx, args.requestId, 'reissued', actor, args.purpose);
-    const insert = ctx.db.prepare('INSERT INTO credentials (request_id, purpose, code_hash, created_at) VALUES (?, ?, ?, ?)');
+    const insert = stmt(ctx.db, 'INSERT INTO credentials (request_id, purpose, code_hash, created_at) VALUES (?, ?, ?, ?)');
     for (let attempt = 0; attempt < 20; attempt++) {
       const code = codeSource();
       if (!CODE_RE.test(code)) throw new RangeError('code source must give 8 digits');
@@ -106,13 +106,12 @@ export function issueCredential(
 export function revokeCredentials(ctx: StoreContext, requestId: number, reason: string, actor: Actor, purpose?: CredentialPurpose): number {
   return inTransaction(ctx.db, () => {
     const now = ctx.now();
-    const ids = ctx.db
-      .prepare<[number, string | null, string | null], { id: number }>(
+    const ids = stmt<[number, string | null, string | null], { id: number }>(ctx.db, 
         `SELECT id FROM credentials WHERE request_id = ? AND status = 'active' AND (? IS NULL OR purpose = ?)`,
       )
       .all(requestId, purpose ?? null, purpose ?? null)
       .map((r) => r.id);
-    const upd = ctx.db.prepare(`UPDATE credentials SET status = 'revoked', revoked_at = ?, revoke_reason = ? WHERE id = ?`);
+    const upd = stmt(ctx.db, `UPDATE credentials SET status = 'revoked', revoked_at = ?, revoke_reason = ? WHERE id = ?`);
     for (const id of ids) {
       upd.run(now, reason, id);
       appendAudit(ctx.db, now, { actor, action: 'credential.revoked', requestId, detail: { credentialId: id, reason } });
@@ -130,8 +129,7 @@ export interface ActiveCredential {
 }
 
 export function activeCredentials(ctx: StoreContext, requestId: number): ActiveCredential[] {
-  return ctx.db
-    .prepare<[number], { id: number; request_id: number; purpose: CredentialPurpose; created_at: number }>(
+  return stmt<[number], { id: number; request_id: number; purpose: CredentialPurpose; created_at: number }>(ctx.db, 
       `SELECT id, request_id, purpose, created_at FROM credentials WHERE request_id = ? AND status = 'active' ORDER BY id`,
     )
     .all(requestId)
@@ -255,7 +253,7 @@ export function verifyCode(
     );
     if (wait > 0) return { ok: false, reason: 'locked', retryAfterMs: wait } as const;
     const hash = codeHash(ctx.keys, args.code);
-    const row = ctx.db.prepare<[Buffer], CandidateRow>(`${CANDIDATE_SQL} WHERE c.code_hash = ? AND c.status = 'active'`).get(hash);
+    const row = stmt<[Buffer], CandidateRow>(ctx.db, `${CANDIDATE_SQL} WHERE c.code_hash = ? AND c.status = 'active'`).get(hash);
     if (!row) return countFailure(ctx, args, policy, { via: 'code', matched: false });
     const credential = { id: row.id, requestId: row.request_id };
     const codeOk = digestEqual(row.code_hash, hash);
@@ -354,7 +352,7 @@ export function verifyRequestQr(
       auditFailure(ctx, args.deviceId, { via: 'qr', signature: false });
       return { ok: false, reason: 'invalid' } as const;
     }
-    const row = ctx.db.prepare<[number], CandidateRow>(`${CANDIDATE_SQL} WHERE c.id = ?`).get(t.credentialId);
+    const row = stmt<[number], CandidateRow>(ctx.db, `${CANDIDATE_SQL} WHERE c.id = ?`).get(t.credentialId);
     if (!row || row.request_id !== t.requestId || row.purpose !== t.purpose || row.status !== 'active' || !VALID_IN[row.purpose].includes(row.state)) {
       auditFailure(ctx, args.deviceId, { via: 'qr', signature: true, credentialId: t.credentialId, revoked: true }, t.requestId);
       return { ok: false, reason: 'revoked' } as const;
@@ -401,8 +399,7 @@ export function resolveResidentQr(
       appendAudit(ctx.db, ctx.now(), { actor: kioskActor(args.deviceId), action: 'resident.qr_rejected', detail: { residentId: resident.id, expired: true } });
       return { ok: false, reason: 'revoked' } as const;
     }
-    const rows = ctx.db
-      .prepare<[number], { request_id: number; number: string; service_code: string; id: number; purpose: CredentialPurpose; state: RequestState; compartment_no: number | null }>(
+    const rows = stmt<[number], { request_id: number; number: string; service_code: string; id: number; purpose: CredentialPurpose; state: RequestState; compartment_no: number | null }>(ctx.db, 
         `SELECT c.request_id, r.number, r.service_code, c.id, c.purpose, r.state, r.compartment_no
          FROM credentials c JOIN requests r ON r.id = c.request_id
          WHERE r.resident_id = ? AND c.status = 'active' ORDER BY r.id`,

@@ -185,6 +185,27 @@ export function inTransaction<T>(db: DB, fn: () => T): T {
   return db.inTransaction ? tx() : tx.immediate();
 }
 
+const STATEMENT_CACHE_MAX = 500;
+const statements = new WeakMap<DB, Map<string, Database.Statement>>();
+
+/**
+ * The prepared statement for this SQL text on this connection, compiled once and reused (compiling costs more than
+ * running most of our statements). For use with .run/.get/.all only: never change a cached statement's mode
+ * (.pluck/.raw/.expand/.safeIntegers). Text built from input is fine only when the variants are few; the cache is
+ * emptied past 500 texts.
+ */
+export function stmt<P extends unknown[] | object = unknown[], R = unknown>(db: DB, sql: string): Database.Statement<P, R> {
+  let cache = statements.get(db);
+  if (!cache) statements.set(db, (cache = new Map()));
+  let s = cache.get(sql);
+  if (!s) {
+    if (cache.size >= STATEMENT_CACHE_MAX) cache.clear();
+    s = db.prepare(sql);
+    cache.set(sql, s);
+  }
+  return s as unknown as Database.Statement<P, R>;
+}
+
 /** True for errors after which the outcome of a commit is unknown (disk I/O, full disk, corruption). */
 export function isOutcomeUnknown(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;

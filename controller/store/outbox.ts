@@ -13,7 +13,7 @@
  */
 import { CabinetError } from '../errors.js';
 import type { StoreContext } from './context.js';
-import type { DB } from './db.js';
+import { stmt, type DB } from './db.js';
 import { decryptField, encryptField } from './secrets.js';
 
 export const NOTIFICATION_KINDS = ['ready_with_code', 'overdue_reminder', 'rejected', 'materials_received', 'item_retrieved'] as const;
@@ -99,19 +99,18 @@ export function enqueueNotification(
   args: { residentId: number; requestId: number | null; kind: NotificationKind; payload: NotificationPayload; secret?: NotificationSecret },
 ): number {
   const now = ctx.now();
-  const r = ctx.db
-    .prepare('INSERT INTO notifications (resident_id, request_id, kind, payload, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+  const r = stmt(ctx.db, 'INSERT INTO notifications (resident_id, request_id, kind, payload, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?)')
     .run(args.residentId, args.requestId, args.kind, JSON.stringify(args.payload), now, now);
   const id = Number(r.lastInsertRowid);
   if (args.secret) {
     const blob = encryptField(ctx.keys.get('outbox-secret'), JSON.stringify(args.secret), aad(id));
-    ctx.db.prepare('UPDATE notifications SET secret_enc = ? WHERE id = ?').run(blob, id);
+    stmt(ctx.db, 'UPDATE notifications SET secret_enc = ? WHERE id = ?').run(blob, id);
   }
   return id;
 }
 
 export function getNotification(ctx: StoreContext, id: number): Notification | null {
-  const r = ctx.db.prepare<[number], Row>('SELECT * FROM notifications WHERE id = ?').get(id);
+  const r = stmt<[number], Row>(ctx.db, 'SELECT * FROM notifications WHERE id = ?').get(id);
   return r ? toNotification(r) : null;
 }
 
@@ -132,20 +131,19 @@ export function notificationsQuery(q: NotificationFilter): { sql: string; args: 
 
 export function listNotifications(ctx: StoreContext, q: NotificationFilter = {}): Notification[] {
   const { sql, args } = notificationsQuery(q);
-  return ctx.db.prepare<(string | number)[], Row>(sql).all(...args).map(toNotification);
+  return stmt<(string | number)[], Row>(ctx.db, sql).all(...args).map(toNotification);
 }
 
 /** Pending rows whose time has come, oldest first. */
 export function dueNotifications(ctx: StoreContext, limit = 20): Notification[] {
-  return ctx.db
-    .prepare<[number, number], Row>(`SELECT * FROM notifications WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`)
+  return stmt<[number, number], Row>(ctx.db, `SELECT * FROM notifications WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`)
     .all(ctx.now(), limit)
     .map(toNotification);
 }
 
 /** The secret of a pending row, decrypted in memory; null when it has none (or it was blanked). */
 export function readNotificationSecret(ctx: StoreContext, id: number): NotificationSecret | null {
-  const r = ctx.db.prepare<[number], { secret_enc: Buffer | null }>('SELECT secret_enc FROM notifications WHERE id = ?').get(id);
+  const r = stmt<[number], { secret_enc: Buffer | null }>(ctx.db, 'SELECT secret_enc FROM notifications WHERE id = ?').get(id);
   if (!r?.secret_enc) return null;
   const parsed: unknown = JSON.parse(decryptField(ctx.keys.get('outbox-secret'), r.secret_enc, aad(id)));
   if (typeof parsed !== 'object' || parsed === null || typeof (parsed as { code?: unknown }).code !== 'string') {
@@ -155,8 +153,7 @@ export function readNotificationSecret(ctx: StoreContext, id: number): Notificat
 }
 
 export function markNotificationSent(ctx: StoreContext, id: number): void {
-  ctx.db
-    .prepare(`UPDATE notifications SET status = 'sent', secret_enc = NULL, attempts = attempts + 1, sent_at = ?, last_error = NULL WHERE id = ? AND status = 'pending'`)
+  stmt(ctx.db, `UPDATE notifications SET status = 'sent', secret_enc = NULL, attempts = attempts + 1, sent_at = ?, last_error = NULL WHERE id = ? AND status = 'pending'`)
     .run(ctx.now(), id);
 }
 
@@ -168,16 +165,15 @@ export function markNotificationAttemptFailed(
   opts: { permanent?: boolean; policy?: RetryPolicy } = {},
 ): NotificationStatus {
   const policy = opts.policy ?? DEFAULT_RETRY_POLICY;
-  const r = ctx.db.prepare<[number], { attempts: number }>(`SELECT attempts FROM notifications WHERE id = ? AND status = 'pending'`).get(id);
+  const r = stmt<[number], { attempts: number }>(ctx.db, `SELECT attempts FROM notifications WHERE id = ? AND status = 'pending'`).get(id);
   if (!r) return 'failed';
   const attempts = r.attempts + 1;
   const err = error.slice(0, 500);
   if (opts.permanent || attempts >= policy.maxAttempts) {
-    ctx.db.prepare(`UPDATE notifications SET status = 'failed', secret_enc = NULL, attempts = ?, last_error = ? WHERE id = ?`).run(attempts, err, id);
+    stmt(ctx.db, `UPDATE notifications SET status = 'failed', secret_enc = NULL, attempts = ?, last_error = ? WHERE id = ?`).run(attempts, err, id);
     return 'failed';
   }
-  ctx.db
-    .prepare(`UPDATE notifications SET attempts = ?, last_error = ?, next_attempt_at = ? WHERE id = ?`)
+  stmt(ctx.db, `UPDATE notifications SET attempts = ?, last_error = ?, next_attempt_at = ? WHERE id = ?`)
     .run(attempts, err, ctx.now() + retryDelay(attempts, policy), id);
   return 'pending';
 }
@@ -187,8 +183,7 @@ export function markNotificationAttemptFailed(
  * messages (a "your code is …" for a code that no longer works would only confuse). Returns how many.
  */
 export function blankSecretsForRequest(db: DB, requestId: number): number {
-  return db
-    .prepare(
+  return stmt(db, 
       `UPDATE notifications SET secret_enc = NULL, status = 'cancelled', last_error = 'credential revoked before delivery'
        WHERE request_id = ? AND secret_enc IS NOT NULL AND status = 'pending'`,
     )

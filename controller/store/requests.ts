@@ -24,7 +24,7 @@ import {
 import type { Actor } from '../domain/types.js';
 import { appendAudit } from './audit.js';
 import { localDateKey, type StoreContext } from './context.js';
-import { inTransaction } from './db.js';
+import { inTransaction, stmt } from './db.js';
 import { transitionCompartment } from './compartments.js';
 import { issueCredential, revokeCredentials, type CredentialPurpose } from './credentials.js';
 import { enqueueNotification, type NotificationKind } from './outbox.js';
@@ -92,8 +92,7 @@ export function statusTokenHash(token: string): Buffer {
 export function nextRequestNumber(ctx: StoreContext, now: number = ctx.now()): string {
   return inTransaction(ctx.db, () => {
     const day = localDateKey(now, ctx.utcOffsetMinutes);
-    const r = ctx.db
-      .prepare<[string], { last: number }>(
+    const r = stmt<[string], { last: number }>(ctx.db, 
         `INSERT INTO request_day_counters (day, last) VALUES (?, 1)
          ON CONFLICT (day) DO UPDATE SET last = last + 1 RETURNING last`,
       )
@@ -104,7 +103,7 @@ export function nextRequestNumber(ctx: StoreContext, now: number = ctx.now()): s
 }
 
 export function getRequest(ctx: StoreContext, id: number): Request | null {
-  const r = ctx.db.prepare<[number], Row>(`SELECT ${COLUMNS} FROM requests WHERE id = ?`).get(id);
+  const r = stmt<[number], Row>(ctx.db, `SELECT ${COLUMNS} FROM requests WHERE id = ?`).get(id);
   return r ? toRequest(r) : null;
 }
 
@@ -115,14 +114,14 @@ export function requireRequest(ctx: StoreContext, id: number): Request {
 }
 
 export function findRequestByNumber(ctx: StoreContext, number: string): Request | null {
-  const r = ctx.db.prepare<[string], Row>(`SELECT ${COLUMNS} FROM requests WHERE number = ?`).get(number);
+  const r = stmt<[string], Row>(ctx.db, `SELECT ${COLUMNS} FROM requests WHERE number = ?`).get(number);
   return r ? toRequest(r) : null;
 }
 
 /** The resident's status link: the token is hashed and looked up. */
 export function findRequestByStatusToken(ctx: StoreContext, token: string): Request | null {
   if (token.length > 64) return null;
-  const r = ctx.db.prepare<[Buffer], Row>(`SELECT ${COLUMNS} FROM requests WHERE status_token_hash = ?`).get(statusTokenHash(token));
+  const r = stmt<[Buffer], Row>(ctx.db, `SELECT ${COLUMNS} FROM requests WHERE status_token_hash = ?`).get(statusTokenHash(token));
   return r ? toRequest(r) : null;
 }
 
@@ -135,8 +134,7 @@ export function listRequests(ctx: StoreContext, q: { states?: readonly RequestSt
   }
   if (q.residentId !== undefined) (where.push('resident_id = ?'), args.push(q.residentId));
   const limit = Math.min(Math.max(q.limit ?? 500, 1), 10_000);
-  return ctx.db
-    .prepare<unknown[], Row>(`SELECT ${COLUMNS} FROM requests ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT ${limit}`)
+  return stmt<unknown[], Row>(ctx.db, `SELECT ${COLUMNS} FROM requests ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT ${limit}`)
     .all(...args)
     .map(toRequest);
 }
@@ -160,9 +158,9 @@ export function pageRequests(ctx: StoreContext, q: { states?: readonly RequestSt
   const before = q.before ?? Number.MAX_SAFE_INTEGER;
   let rows: Row[];
   if (!q.states) {
-    rows = ctx.db.prepare<[number, number], Row>(`SELECT ${COLUMNS} FROM requests WHERE id < ? ORDER BY id DESC LIMIT ?`).all(before, limit);
+    rows = stmt<[number, number], Row>(ctx.db, `SELECT ${COLUMNS} FROM requests WHERE id < ? ORDER BY id DESC LIMIT ?`).all(before, limit);
   } else {
-    const one = ctx.db.prepare<[string, number, number], Row>(`SELECT ${COLUMNS} FROM requests WHERE state = ? AND id < ? ORDER BY id DESC LIMIT ?`);
+    const one = stmt<[string, number, number], Row>(ctx.db, `SELECT ${COLUMNS} FROM requests WHERE state = ? AND id < ? ORDER BY id DESC LIMIT ?`);
     rows = [...new Set(q.states)].flatMap((st) => one.all(st, before, limit)).sort((a, b) => b.id - a.id).slice(0, limit);
   }
   return { requests: rows.map(toRequest), nextBefore: rows.length === limit ? rows[rows.length - 1]!.id : null };
@@ -192,8 +190,8 @@ export function searchRequests(
   const like = `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
   // a mobile number matches only whole (no wildcards): parts of numbers would recover them from the masked ones
   const digits = /^\d{11}$/.test(text) ? text : null;
-  const top = q.before ?? (ctx.db.prepare<[], { id: number }>('SELECT ifnull(max(id), 0) + 1 AS id FROM requests').get()!.id);
-  const window = ctx.db.prepare<[number, number, string, string, string | null, string | null], Row>(
+  const top = q.before ?? (stmt<[], { id: number }>(ctx.db, 'SELECT ifnull(max(id), 0) + 1 AS id FROM requests').get()!.id);
+  const window = stmt<[number, number, string, string, string | null, string | null], Row>(ctx.db,
     `SELECT ${COLUMNS.split(', ').map((c) => `q.${c}`).join(', ')} FROM requests q JOIN residents p ON p.id = q.resident_id
      WHERE q.id < ? AND q.id >= ?
        AND (q.number LIKE ? ESCAPE '\\' OR p.name LIKE ? ESCAPE '\\' OR (? IS NOT NULL AND p.mobile LIKE ? ESCAPE '\\'))
@@ -218,7 +216,7 @@ export function searchRequests(
 /** How many requests are in each state (from counters kept by the database, not by reading requests). */
 export function countRequestsByState(ctx: StoreContext): Record<RequestState, number> {
   const counts = Object.fromEntries(REQUEST_STATES.map((st) => [st, 0])) as Record<RequestState, number>;
-  for (const r of ctx.db.prepare<[], { state: RequestState; n: number }>('SELECT state, n FROM request_state_counts').all()) counts[r.state] = r.n;
+  for (const r of stmt<[], { state: RequestState; n: number }>(ctx.db, 'SELECT state, n FROM request_state_counts').all()) counts[r.state] = r.n;
   return counts;
 }
 
@@ -250,8 +248,7 @@ export function createRequest(ctx: StoreContext, args: { residentId: number; ser
     const state: RequestState = item.needsMaterials ? 'awaiting_materials' : 'submitted';
     const number = nextRequestNumber(ctx, now);
     const statusToken = randomToken(16);
-    const r = ctx.db
-      .prepare(
+    const r = stmt(ctx.db, 
         `INSERT INTO requests (number, status_token_hash, resident_id, service_code, state, note, created_at, updated_at, state_changed_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
@@ -297,7 +294,7 @@ const NOTIFIES: Partial<Record<RequestEvent, NotificationKind>> = {
 function assertAdmin(ctx: StoreContext, req: Request, event: RequestEvent, actor: Actor): void {
   const row =
     actor.kind === 'staff' && actor.id !== null
-      ? ctx.db.prepare<[string], { role: string; disabled: number }>('SELECT role, disabled FROM staff WHERE id = ?').get(actor.id)
+      ? stmt<[string], { role: string; disabled: number }>(ctx.db, 'SELECT role, disabled FROM staff WHERE id = ?').get(actor.id)
       : undefined;
   if (!row || row.role !== 'admin' || row.disabled !== 0) {
     throw new TransitionError(req.id, req.number, event, req.state, 'ACTOR_NOT_ALLOWED', 'only an administrator may do this');
@@ -305,7 +302,7 @@ function assertAdmin(ctx: StoreContext, req: Request, event: RequestEvent, actor
 }
 
 function reservedCompartment(ctx: StoreContext, requestId: number): number | null {
-  const r = ctx.db.prepare<[number], { no: number }>('SELECT no FROM compartments WHERE request_id = ?').get(requestId);
+  const r = stmt<[number], { no: number }>(ctx.db, 'SELECT no FROM compartments WHERE request_id = ?').get(requestId);
   return r?.no ?? null;
 }
 
@@ -328,7 +325,7 @@ export function transitionRequest(ctx: StoreContext, args: TransitionArgs): Tran
     }
     // A request whose load or drop-off was cut off may be cancelled, but never while its door is open; the
     // compartment it had reserved is released.
-    const held = ctx.db.prepare<[number], { no: number; state: string }>('SELECT no, state FROM compartments WHERE request_id = ?').get(req.id);
+    const held = stmt<[number], { no: number; state: string }>(ctx.db, 'SELECT no, state FROM compartments WHERE request_id = ?').get(req.id);
     if (args.event === 'cancel' && held) {
       if (held.state !== 'reserved' && held.state !== 'fault') {
         throw new CabinetError('COMPARTMENT_STATE', `request ${req.number}: compartment ${held.no} is ${held.state}; cancel once its door is shut`, { requestId: req.id, compartmentNo: held.no });
@@ -336,8 +333,7 @@ export function transitionRequest(ctx: StoreContext, args: TransitionArgs): Tran
     }
     const reason = args.reason?.trim() ? args.reason.trim().slice(0, 500) : null;
     const storesReason = args.event === 'reject' || args.event === 'cancel';
-    ctx.db
-      .prepare(
+    stmt(ctx.db, 
         `UPDATE requests SET state = ?, updated_at = ?, state_changed_at = ?,
            reason = CASE WHEN ? THEN ? ELSE reason END,
            loaded_at = CASE WHEN ? = 'loaded' AND loaded_at IS NULL THEN ? ELSE loaded_at END,
@@ -433,8 +429,7 @@ export function issueDepositCode(ctx: StoreContext, requestId: number, actor: Ac
 
 /** Requests loaded at least `overdueAfterMs` ago that are not yet overdue. */
 export function findOverdueCandidates(ctx: StoreContext, overdueAfterMs: number): Request[] {
-  return ctx.db
-    .prepare<[number], Row>(`SELECT ${COLUMNS} FROM requests WHERE state = 'loaded' AND loaded_at <= ? ORDER BY loaded_at`)
+  return stmt<[number], Row>(ctx.db, `SELECT ${COLUMNS} FROM requests WHERE state = 'loaded' AND loaded_at <= ? ORDER BY loaded_at`)
     .all(ctx.now() - overdueAfterMs)
     .map(toRequest);
 }

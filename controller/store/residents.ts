@@ -15,7 +15,7 @@ import {
 } from '../domain/validation.js';
 import { appendAudit } from './audit.js';
 import type { StoreContext } from './context.js';
-import { inTransaction } from './db.js';
+import { inTransaction, stmt } from './db.js';
 import { decryptField, encryptField, hmacSha256, randomToken } from './secrets.js';
 
 const ID_AAD = 'resident.id_number';
@@ -82,7 +82,7 @@ function duplicateId(err: unknown): boolean {
 }
 
 export function getResident(ctx: StoreContext, id: number): Resident | null {
-  const r = ctx.db.prepare<[number], Row>('SELECT * FROM residents WHERE id = ?').get(id);
+  const r = stmt<[number], Row>(ctx.db, 'SELECT * FROM residents WHERE id = ?').get(id);
   return r ? toResident(r) : null;
 }
 
@@ -99,8 +99,7 @@ export function createResident(ctx: StoreContext, input: ResidentInputRaw, actor
   return inTransaction(ctx.db, () => {
     let id: number;
     try {
-      const r = ctx.db
-        .prepare(
+      const r = stmt(ctx.db, 
           `INSERT INTO residents (name, mobile, id_number_enc, id_number_hmac, id_number_masked, building, unit, room,
                                   qr_id, created_at, updated_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -157,7 +156,7 @@ export function updateResident(ctx: StoreContext, id: number, patch: ResidentPat
       args.push(v.address.building, v.address.unit, v.address.room);
     }
     try {
-      ctx.db.prepare(`UPDATE residents SET ${sets.join(', ')} WHERE id = ?`).run(...args, id);
+      stmt(ctx.db, `UPDATE residents SET ${sets.join(', ')} WHERE id = ?`).run(...args, id);
     } catch (err) {
       if (duplicateId(err)) throw new CabinetError('DUPLICATE', 'a resident with this ID number is already registered');
       throw err;
@@ -169,19 +168,18 @@ export function updateResident(ctx: StoreContext, id: number, patch: ResidentPat
 }
 
 export function findResidentByIdNumber(ctx: StoreContext, idNumber: string): Resident | null {
-  const r = ctx.db
-    .prepare<[Buffer], Row>('SELECT * FROM residents WHERE id_number_hmac = ?')
+  const r = stmt<[Buffer], Row>(ctx.db, 'SELECT * FROM residents WHERE id_number_hmac = ?')
     .get(idLookupHash(ctx, idNumber.trim().toUpperCase()));
   return r ? toResident(r) : null;
 }
 
 export function findResidentByQrId(ctx: StoreContext, qrId: string): Resident | null {
-  const r = ctx.db.prepare<[string], Row>('SELECT * FROM residents WHERE qr_id = ?').get(qrId);
+  const r = stmt<[string], Row>(ctx.db, 'SELECT * FROM residents WHERE qr_id = ?').get(qrId);
   return r ? toResident(r) : null;
 }
 
 export function findResidentsByMobile(ctx: StoreContext, mobile: string): Resident[] {
-  return ctx.db.prepare<[string], Row>('SELECT * FROM residents WHERE mobile = ? ORDER BY id').all(mobile).map(toResident);
+  return stmt<[string], Row>(ctx.db, 'SELECT * FROM residents WHERE mobile = ? ORDER BY id').all(mobile).map(toResident);
 }
 
 /**
@@ -192,7 +190,7 @@ export function revealIdNumber(ctx: StoreContext, residentId: number, actor: Act
   if (actor.kind !== 'staff') throw new CabinetError('ACTOR_NOT_ALLOWED', 'only staff may read a full ID number');
   if (!purpose.trim()) throw new CabinetError('REASON_REQUIRED', 'reading a full ID number needs a purpose');
   return inTransaction(ctx.db, () => {
-    const r = ctx.db.prepare<[number], Pick<Row, 'id_number_enc'>>('SELECT id_number_enc FROM residents WHERE id = ?').get(residentId);
+    const r = stmt<[number], Pick<Row, 'id_number_enc'>>(ctx.db, 'SELECT id_number_enc FROM residents WHERE id = ?').get(residentId);
     if (!r) throw new CabinetError('NOT_FOUND', `no resident #${residentId}`, { residentId });
     appendAudit(ctx.db, ctx.now(), { actor, action: 'resident.id_number_revealed', detail: { residentId, purpose } });
     return r.id_number_enc ? decryptField(ctx.keys.get('id-number-encryption'), r.id_number_enc, ID_AAD) : null;
@@ -202,7 +200,7 @@ export function revealIdNumber(ctx: StoreContext, residentId: number, actor: Act
 /** A new QR identity (lost or changed phone): the old QR code stops working at once. */
 export function rotateResidentQrId(ctx: StoreContext, residentId: number, actor: Actor): Resident {
   return inTransaction(ctx.db, () => {
-    const r = ctx.db.prepare('UPDATE residents SET qr_id = ?, updated_at = ? WHERE id = ?').run(randomToken(16), ctx.now(), residentId);
+    const r = stmt(ctx.db, 'UPDATE residents SET qr_id = ?, updated_at = ? WHERE id = ?').run(randomToken(16), ctx.now(), residentId);
     if (r.changes !== 1) throw new CabinetError('NOT_FOUND', `no resident #${residentId}`, { residentId });
     appendAudit(ctx.db, ctx.now(), { actor, action: 'resident.qr_rotated', detail: { residentId } });
     return requireResident(ctx, residentId);

@@ -12,7 +12,7 @@
 import { SYSTEM_ACTOR, type Actor } from '../domain/types.js';
 import { appendAudit } from './audit.js';
 import type { StoreContext } from './context.js';
-import { inTransaction } from './db.js';
+import { inTransaction, stmt } from './db.js';
 import { randomToken } from './secrets.js';
 
 export const ERASED_NAME = '已删除';
@@ -33,7 +33,7 @@ const MARKS = {
 } as const;
 
 function readMark(ctx: StoreContext, key: string): [number, number] {
-  const r = ctx.db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?').get(key);
+  const r = stmt<[string], { value: string }>(ctx.db, 'SELECT value FROM meta WHERE key = ?').get(key);
   const m = r ? /^(-?\d+):(\d+)$/.exec(r.value) : null;
   return m ? [Number(m[1]), Number(m[2])] : [-1, 0];
 }
@@ -41,13 +41,12 @@ function readMark(ctx: StoreContext, key: string): [number, number] {
 /** Sets both retention marks (a generated or restored history that was already kept up to `cutoff`). */
 export function setRetentionMarks(ctx: StoreContext, cutoff: number): void {
   for (const { key } of Object.values(MARKS)) {
-    ctx.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, `${cutoff}:${Number.MAX_SAFE_INTEGER}`);
+    stmt(ctx.db, 'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, `${cutoff}:${Number.MAX_SAFE_INTEGER}`);
   }
 }
 
 function isDue(ctx: StoreContext, residentId: number, cutoff: number): boolean {
-  return ctx.db
-    .prepare<[number, string, number, number], { id: number }>(
+  return stmt<[number, string, number, number], { id: number }>(ctx.db, 
       `SELECT r.id FROM residents r
        WHERE r.id = ? AND r.name <> ? AND r.updated_at <= ?
          AND NOT EXISTS (SELECT 1 FROM requests q WHERE q.resident_id = r.id AND (q.state IN ${OPEN_STATES} OR q.closed_at IS NULL OR q.closed_at > ?))`,
@@ -66,10 +65,10 @@ export function erasePersonalDataBatch(ctx: StoreContext, retentionMs: number, b
     let done = true;
     for (const { key, sql } of Object.values(MARKS)) {
       const [t, id] = readMark(ctx, key);
-      const rows = ctx.db.prepare<[number, number, number, number], { key: number; resident: number; t: number }>(sql).all(t, id, cutoff, batch);
+      const rows = stmt<[number, number, number, number], { key: number; resident: number; t: number }>(ctx.db, sql).all(t, id, cutoff, batch);
       for (const row of rows) if (isDue(ctx, row.resident, cutoff) && eraseResident(ctx, row.resident)) erased++;
       const last = rows[rows.length - 1];
-      if (last) ctx.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, `${last.t}:${last.key}`);
+      if (last) stmt(ctx.db, 'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, `${last.t}:${last.key}`);
       if (rows.length === batch) done = false;
     }
     return { erased, done };
@@ -79,8 +78,7 @@ export function erasePersonalDataBatch(ctx: StoreContext, retentionMs: number, b
 /** Residents due for erasure now (reads every resident: for tests and the command line, not for timers). */
 export function residentsDueForErasure(ctx: StoreContext, retentionMs: number): number[] {
   const cutoff = ctx.now() - retentionMs;
-  return ctx.db
-    .prepare<[string, number, number], { id: number }>(
+  return stmt<[string, number, number], { id: number }>(ctx.db, 
       `SELECT r.id FROM residents r
        WHERE r.name <> ?
          AND NOT EXISTS (SELECT 1 FROM requests q WHERE q.resident_id = r.id AND (q.state IN ${OPEN_STATES} OR q.closed_at IS NULL OR q.closed_at > ?))
@@ -94,22 +92,19 @@ export function residentsDueForErasure(ctx: StoreContext, retentionMs: number): 
 /** Erase one resident's personal data (see the file comment). Refuses (returns false) while a request is open. */
 export function eraseResident(ctx: StoreContext, residentId: number, actor: Actor = SYSTEM_ACTOR): boolean {
   return inTransaction(ctx.db, () => {
-    const open = ctx.db
-      .prepare<[number], { n: number }>(`SELECT count(*) AS n FROM requests WHERE resident_id = ? AND state IN ${OPEN_STATES}`)
+    const open = stmt<[number], { n: number }>(ctx.db, `SELECT count(*) AS n FROM requests WHERE resident_id = ? AND state IN ${OPEN_STATES}`)
       .get(residentId)!.n;
     if (open > 0) return false;
     const now = ctx.now();
-    const r = ctx.db
-      .prepare(
+    const r = stmt(ctx.db, 
         `UPDATE residents SET name = ?, mobile = ?, id_number_enc = NULL, id_number_hmac = NULL, id_number_masked = NULL,
            building = NULL, unit = NULL, room = NULL, qr_id = ?, updated_at = ?
          WHERE id = ?`,
       )
       .run(ERASED_NAME, ERASED_MOBILE, randomToken(16), now, residentId);
     if (r.changes !== 1) return false;
-    ctx.db.prepare('UPDATE requests SET note = NULL, updated_at = ? WHERE resident_id = ? AND note IS NOT NULL').run(now, residentId);
-    const cancelled = ctx.db
-      .prepare(`UPDATE notifications SET status = 'cancelled', secret_enc = NULL WHERE resident_id = ? AND status = 'pending'`)
+    stmt(ctx.db, 'UPDATE requests SET note = NULL, updated_at = ? WHERE resident_id = ? AND note IS NOT NULL').run(now, residentId);
+    const cancelled = stmt(ctx.db, `UPDATE notifications SET status = 'cancelled', secret_enc = NULL WHERE resident_id = ? AND status = 'pending'`)
       .run(residentId).changes;
     appendAudit(ctx.db, now, { actor, action: 'resident.erased', detail: { residentId, cancelledNotifications: cancelled } });
     return true;

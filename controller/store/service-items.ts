@@ -4,7 +4,7 @@ import { CabinetError } from '../errors.js';
 import type { Actor } from '../domain/types.js';
 import { appendAudit } from './audit.js';
 import type { StoreContext } from './context.js';
-import { inTransaction } from './db.js';
+import { inTransaction, stmt } from './db.js';
 
 /** Resident details a service may need beyond name and mobile (always needed, to send the code). */
 export const RESIDENT_FIELDS = ['id_number', 'address'] as const;
@@ -46,14 +46,13 @@ function toItem(r: Row): ServiceItem {
 }
 
 export function listServiceItems(ctx: StoreContext, opts: { enabledOnly?: boolean } = {}): ServiceItem[] {
-  const rows = ctx.db
-    .prepare<[], Row>(`SELECT * FROM service_items ${opts.enabledOnly ? 'WHERE enabled = 1' : ''} ORDER BY sort_order, code`)
+  const rows = stmt<[], Row>(ctx.db, `SELECT * FROM service_items ${opts.enabledOnly ? 'WHERE enabled = 1' : ''} ORDER BY sort_order, code`)
     .all();
   return rows.map(toItem);
 }
 
 export function getServiceItem(ctx: StoreContext, code: string): ServiceItem | null {
-  const r = ctx.db.prepare<[string], Row>('SELECT * FROM service_items WHERE code = ?').get(code);
+  const r = stmt<[string], Row>(ctx.db, 'SELECT * FROM service_items WHERE code = ?').get(code);
   return r ? toItem(r) : null;
 }
 
@@ -72,8 +71,7 @@ export type ServiceItemInput = z.input<typeof serviceItemInputSchema>;
 export function upsertServiceItem(ctx: StoreContext, input: ServiceItemInput, actor: Actor): ServiceItem {
   const v = serviceItemInputSchema.parse(input);
   return inTransaction(ctx.db, () => {
-    ctx.db
-      .prepare(
+    stmt(ctx.db, 
         `INSERT INTO service_items (code, name_zh, name_en, required_fields, needs_materials, enabled, sort_order)
          VALUES (?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (code) DO UPDATE SET name_zh = excluded.name_zh, name_en = excluded.name_en,
@@ -90,7 +88,7 @@ export function upsertServiceItem(ctx: StoreContext, input: ServiceItemInput, ac
 
 export function setServiceItemEnabled(ctx: StoreContext, code: string, enabled: boolean, actor: Actor): void {
   inTransaction(ctx.db, () => {
-    const r = ctx.db.prepare('UPDATE service_items SET enabled = ? WHERE code = ?').run(enabled ? 1 : 0, code);
+    const r = stmt(ctx.db, 'UPDATE service_items SET enabled = ? WHERE code = ?').run(enabled ? 1 : 0, code);
     if (r.changes !== 1) throw new CabinetError('NOT_FOUND', `no service item "${code}"`, { code });
     appendAudit(ctx.db, ctx.now(), { actor, action: enabled ? 'service_item.enabled' : 'service_item.disabled', detail: { serviceCode: code } });
   });

@@ -10,6 +10,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { CabinetError } from '../errors.js';
 import type { StoreContext } from './context.js';
 import type { StaffRole } from './staff.js';
+import { stmt } from './db.js';
 
 export interface SessionPolicy {
   /** A session unused for this long ends, ms. Default 30 min. */
@@ -77,9 +78,8 @@ export function createSession(
   const now = ctx.now();
   const token = randomBytes(32).toString('base64url');
   // sweep: sessions past either limit are dead anyway
-  ctx.db.prepare('DELETE FROM staff_sessions WHERE expires_at <= ? OR last_seen_at <= ?').run(now, now - policy.idleMs);
-  const r = ctx.db
-    .prepare('INSERT INTO staff_sessions (token_hash, staff_id, device, created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)')
+  stmt(ctx.db, 'DELETE FROM staff_sessions WHERE expires_at <= ? OR last_seen_at <= ?').run(now, now - policy.idleMs);
+  const r = stmt(ctx.db, 'INSERT INTO staff_sessions (token_hash, staff_id, device, created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)')
     .run(sessionTokenHash(token), args.staffId, args.device.slice(0, 100), now, now, now + policy.absoluteMs);
   const session = findSession(ctx, token, { touch: false }, policy);
   if (!session) throw new CabinetError('NOT_FOUND', `session #${Number(r.lastInsertRowid)} of staff #${args.staffId} is not usable (disabled account?)`);
@@ -98,8 +98,7 @@ export function findSession(
 ): StaffSession | null {
   if (!TOKEN_RE.test(token)) return null;
   const now = ctx.now();
-  const r = ctx.db
-    .prepare<[Buffer], Row>(
+  const r = stmt<[Buffer], Row>(ctx.db, 
       `SELECT s.id, s.staff_id, s.created_at, s.last_seen_at, s.expires_at, st.login, st.name, st.role, st.must_change_pin
        FROM staff_sessions s JOIN staff st ON st.id = s.staff_id
        WHERE s.token_hash = ? AND st.disabled = 0`,
@@ -107,20 +106,20 @@ export function findSession(
     .get(sessionTokenHash(token));
   if (!r) return null;
   if (r.expires_at <= now || r.last_seen_at + policy.idleMs <= now) {
-    ctx.db.prepare('DELETE FROM staff_sessions WHERE id = ?').run(r.id);
+    stmt(ctx.db, 'DELETE FROM staff_sessions WHERE id = ?').run(r.id);
     return null;
   }
   if (opts.touch === false) return toSession(r, r.last_seen_at, policy);
-  ctx.db.prepare('UPDATE staff_sessions SET last_seen_at = ? WHERE id = ?').run(now, r.id);
+  stmt(ctx.db, 'UPDATE staff_sessions SET last_seen_at = ? WHERE id = ?').run(now, r.id);
   return toSession(r, now, policy);
 }
 
 /** Logout. */
 export function deleteSession(ctx: StoreContext, sessionId: number): boolean {
-  return ctx.db.prepare('DELETE FROM staff_sessions WHERE id = ?').run(sessionId).changes === 1;
+  return stmt(ctx.db, 'DELETE FROM staff_sessions WHERE id = ?').run(sessionId).changes === 1;
 }
 
 /** Ends every session of a staff member, except `keepSessionId` (the one that changed its own PIN). */
 export function deleteSessionsOfStaff(ctx: StoreContext, staffId: number, keepSessionId?: number): number {
-  return ctx.db.prepare('DELETE FROM staff_sessions WHERE staff_id = ? AND id <> ?').run(staffId, keepSessionId ?? -1).changes;
+  return stmt(ctx.db, 'DELETE FROM staff_sessions WHERE staff_id = ? AND id <> ?').run(staffId, keepSessionId ?? -1).changes;
 }

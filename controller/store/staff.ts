@@ -12,7 +12,7 @@ import { SYSTEM_ACTOR, staffActor, type Actor } from '../domain/types.js';
 import { DEFAULT_LOCKOUT_POLICY, lockedFor, recordFailure, recordSuccess, STAFF_ACCOUNT_POLICY, type LockoutPolicy } from './attempts.js';
 import { appendAudit } from './audit.js';
 import type { StoreContext } from './context.js';
-import { inTransaction } from './db.js';
+import { inTransaction, stmt } from './db.js';
 import { digestEqual } from './secrets.js';
 
 export type StaffRole = 'staff' | 'admin';
@@ -103,17 +103,17 @@ export async function verifyPinHash(pin: string, stored: string): Promise<boolea
 // ---------------------------------------------------------------------------------------------
 
 export function getStaff(ctx: StoreContext, id: number): Staff | null {
-  const r = ctx.db.prepare<[number], Row>('SELECT * FROM staff WHERE id = ?').get(id);
+  const r = stmt<[number], Row>(ctx.db, 'SELECT * FROM staff WHERE id = ?').get(id);
   return r ? toStaff(r) : null;
 }
 
 export function findStaffByLogin(ctx: StoreContext, login: string): Staff | null {
-  const r = ctx.db.prepare<[string], Row>('SELECT * FROM staff WHERE login = ?').get(login);
+  const r = stmt<[string], Row>(ctx.db, 'SELECT * FROM staff WHERE login = ?').get(login);
   return r ? toStaff(r) : null;
 }
 
 export function listStaff(ctx: StoreContext): Staff[] {
-  return ctx.db.prepare<[], Row>('SELECT * FROM staff ORDER BY id').all().map(toStaff);
+  return stmt<[], Row>(ctx.db, 'SELECT * FROM staff ORDER BY id').all().map(toStaff);
 }
 
 export async function createStaff(
@@ -133,8 +133,7 @@ export async function createStaff(
     let id: number;
     try {
       id = Number(
-        ctx.db
-          .prepare('INSERT INTO staff (login, name, role, pin_hash, must_change_pin, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+        stmt(ctx.db, 'INSERT INTO staff (login, name, role, pin_hash, must_change_pin, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
           .run(args.login, name, args.role, hash, args.mustChangePin ? 1 : 0, now, now).lastInsertRowid,
       );
     } catch (err) {
@@ -153,7 +152,7 @@ export async function createStaff(
  * be changed, and returns the PIN (print it once; it is not stored). Returns null on every later start.
  */
 export async function ensureInitialAdmin(ctx: StoreContext, params: ScryptParams = DEFAULT_SCRYPT): Promise<{ login: string; pin: string } | null> {
-  const anyStaff = () => ctx.db.prepare('SELECT 1 FROM staff LIMIT 1').get() !== undefined;
+  const anyStaff = () => stmt(ctx.db, 'SELECT 1 FROM staff LIMIT 1').get() !== undefined;
   if (anyStaff()) return null;
   let pin = '';
   do pin = String(randomInt(0, 100_000_000)).padStart(8, '0');
@@ -163,8 +162,7 @@ export async function ensureInitialAdmin(ctx: StoreContext, params: ScryptParams
     if (anyStaff()) return null; // another start raced us while hashing
     const now = ctx.now();
     const id = Number(
-      ctx.db
-        .prepare(`INSERT INTO staff (login, name, role, pin_hash, must_change_pin, created_at, updated_at) VALUES ('admin', '管理员', 'admin', ?, 1, ?, ?)`)
+      stmt(ctx.db, `INSERT INTO staff (login, name, role, pin_hash, must_change_pin, created_at, updated_at) VALUES ('admin', '管理员', 'admin', ?, 1, ?, ?)`)
         .run(hash, now, now).lastInsertRowid,
     );
     appendAudit(ctx.db, now, { actor: SYSTEM_ACTOR, action: 'staff.initial_admin_created', detail: { staffId: id } });
@@ -194,7 +192,7 @@ export async function verifyStaffPin(
   const now0 = ctx.now();
   const wait = Math.max(lockedFor(ctx.db, 'staff', args.login, now0, STAFF_ACCOUNT_POLICY.maxLockoutMs), lockedFor(ctx.db, 'device', args.deviceId, now0, policy.maxLockoutMs));
   if (wait > 0) return { ok: false, reason: 'locked', retryAfterMs: wait };
-  const row = ctx.db.prepare<[string], Row>('SELECT * FROM staff WHERE login = ?').get(args.login);
+  const row = stmt<[string], Row>(ctx.db, 'SELECT * FROM staff WHERE login = ?').get(args.login);
   dummyHash ??= hashPin(randomBytes(8).toString('hex'));
   const good = await verifyPinHash(args.pin, row?.pin_hash ?? (await dummyHash));
   return inTransaction(ctx.db, () => {
@@ -222,8 +220,7 @@ export async function setStaffPin(ctx: StoreContext, staffId: number, pin: strin
   const hash = await hashPin(pin, params);
   inTransaction(ctx.db, () => {
     const self = actor.kind === 'staff' && actor.id === String(staffId);
-    const r = ctx.db
-      .prepare('UPDATE staff SET pin_hash = ?, must_change_pin = ?, updated_at = ? WHERE id = ?')
+    const r = stmt(ctx.db, 'UPDATE staff SET pin_hash = ?, must_change_pin = ?, updated_at = ? WHERE id = ?')
       .run(hash, self ? 0 : 1, ctx.now(), staffId);
     if (r.changes !== 1) throw new CabinetError('NOT_FOUND', `no staff #${staffId}`);
     appendAudit(ctx.db, ctx.now(), { actor, action: 'staff.pin_changed', detail: { staffId, bySelf: self } });
@@ -236,10 +233,10 @@ export function setStaffDisabled(ctx: StoreContext, staffId: number, disabled: b
     const s = getStaff(ctx, staffId);
     if (!s) throw new CabinetError('NOT_FOUND', `no staff #${staffId}`);
     if (disabled && s.role === 'admin') {
-      const admins = ctx.db.prepare<[], { n: number }>(`SELECT count(*) AS n FROM staff WHERE role = 'admin' AND disabled = 0`).get()?.n ?? 0;
+      const admins = stmt<[], { n: number }>(ctx.db, `SELECT count(*) AS n FROM staff WHERE role = 'admin' AND disabled = 0`).get()?.n ?? 0;
       if (admins <= 1) throw new CabinetError('VALIDATION', 'the last enabled administrator cannot be disabled');
     }
-    ctx.db.prepare('UPDATE staff SET disabled = ?, updated_at = ? WHERE id = ?').run(disabled ? 1 : 0, ctx.now(), staffId);
+    stmt(ctx.db, 'UPDATE staff SET disabled = ?, updated_at = ? WHERE id = ?').run(disabled ? 1 : 0, ctx.now(), staffId);
     appendAudit(ctx.db, ctx.now(), { actor, action: disabled ? 'staff.disabled' : 'staff.enabled', detail: { staffId } });
     const out = getStaff(ctx, staffId);
     if (!out) throw new CabinetError('NOT_FOUND', `no staff #${staffId}`);

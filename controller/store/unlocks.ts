@@ -22,7 +22,7 @@ import type { Actor, ActorKind } from '../domain/types.js';
 import { appendAudit } from './audit.js';
 import { transitionCompartment, type CompartmentState, type DoorState } from './compartments.js';
 import type { StoreContext } from './context.js';
-import { inTransaction } from './db.js';
+import { inTransaction, stmt } from './db.js';
 
 export type IntentStatus = 'pending' | 'sent' | 'acked' | 'failed' | 'expired';
 export type UnlockReason = 'pickup' | 'load' | 'deposit' | 'retrieve' | 'retrieve_materials' | 'staff_open' | 'fault_check';
@@ -75,7 +75,7 @@ const toIntent = (r: Row): UnlockIntent => ({
 });
 
 export function getIntent(ctx: StoreContext, id: number): UnlockIntent | null {
-  const r = ctx.db.prepare<[number], Row>('SELECT * FROM unlock_intents WHERE id = ?').get(id);
+  const r = stmt<[number], Row>(ctx.db, 'SELECT * FROM unlock_intents WHERE id = ?').get(id);
   return r ? toIntent(r) : null;
 }
 
@@ -117,13 +117,12 @@ function createIntentTx(ctx: StoreContext, args: Parameters<typeof createUnlockI
     const now = ctx.now();
     if (args.openFrom !== undefined) transitionCompartment(ctx, args.compartmentNo, { to: 'opening', actor: args.actor, expectFrom: args.openFrom });
     expireStaleIntents(ctx);
-    const comp = ctx.db.prepare<[number], { state: string }>('SELECT state FROM compartments WHERE no = ?').get(args.compartmentNo);
+    const comp = stmt<[number], { state: string }>(ctx.db, 'SELECT state FROM compartments WHERE no = ?').get(args.compartmentNo);
     if (!comp) throw new CabinetError('NOT_FOUND', `no compartment ${args.compartmentNo}`, { compartmentNo: args.compartmentNo });
     if (comp.state === 'disabled') {
       throw new CabinetError('COMPARTMENT_STATE', `compartment ${args.compartmentNo} is disabled`, { compartmentNo: args.compartmentNo });
     }
-    const live = ctx.db
-      .prepare<[number], { id: number }>(`SELECT id FROM unlock_intents WHERE compartment_no = ? AND status IN ('pending', 'sent')`)
+    const live = stmt<[number], { id: number }>(ctx.db, `SELECT id FROM unlock_intents WHERE compartment_no = ? AND status IN ('pending', 'sent')`)
       .get(args.compartmentNo);
     if (live) {
       throw new CabinetError('UNLOCK_ALREADY_PENDING', `compartment ${args.compartmentNo} already has unlock #${live.id} under way`, {
@@ -135,7 +134,7 @@ function createIntentTx(ctx: StoreContext, args: Parameters<typeof createUnlockI
     // fast and was corrected are not the last minute. The caller's count from a monotonic clock (this process's
     // own unlocks) covers a clock set back.
     const recent = Math.max(
-      ctx.db.prepare<[number, number], { n: number }>('SELECT count(*) AS n FROM unlock_intents WHERE created_at > ? AND created_at <= ?').get(now - 60_000, now)?.n ?? 0,
+      stmt<[number, number], { n: number }>(ctx.db, 'SELECT count(*) AS n FROM unlock_intents WHERE created_at > ? AND created_at <= ?').get(now - 60_000, now)?.n ?? 0,
       args.recentInProcess ?? 0,
     );
     if (!withinRate(recent, policy)) {
@@ -144,8 +143,7 @@ function createIntentTx(ctx: StoreContext, args: Parameters<typeof createUnlockI
       });
     }
     const id = Number(
-      ctx.db
-        .prepare(
+      stmt(ctx.db, 
           `INSERT INTO unlock_intents (compartment_no, request_id, actor_kind, actor_id, reason, created_at, expires_at, status, status_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?)`,
         )
@@ -175,14 +173,14 @@ export function claimIntentForSend(ctx: StoreContext, id: number, seq: number): 
       setStatus(ctx, i, 'expired', now, 'not sent before it expired');
       return null;
     }
-    ctx.db.prepare(`UPDATE unlock_intents SET status = 'sent', status_at = ?, seq = ? WHERE id = ?`).run(now, seq, id);
+    stmt(ctx.db, `UPDATE unlock_intents SET status = 'sent', status_at = ?, seq = ? WHERE id = ?`).run(now, seq, id);
     appendAudit(ctx.db, now, { actor: { kind: 'system', id: null }, action: 'unlock.sent', compartmentNo: i.compartmentNo, requestId: i.requestId, detail: { intentId: id, seq } });
     return requireIntent(ctx, id);
   });
 }
 
 function setStatus(ctx: StoreContext, i: UnlockIntent, status: IntentStatus, now: number, error: string | null): void {
-  ctx.db.prepare('UPDATE unlock_intents SET status = ?, status_at = ?, error = ? WHERE id = ?').run(status, now, error, i.id);
+  stmt(ctx.db, 'UPDATE unlock_intents SET status = ?, status_at = ?, error = ? WHERE id = ?').run(status, now, error, i.id);
   appendAudit(ctx.db, now, {
     actor: { kind: 'system', id: null },
     action: `unlock.${status}`,
@@ -219,7 +217,7 @@ export function markIntentFailed(ctx: StoreContext, id: number, error: string): 
 export function expireStaleIntents(ctx: StoreContext): number {
   return inTransaction(ctx.db, () => {
     const now = ctx.now();
-    const stale = ctx.db.prepare<[number], Row>(`SELECT * FROM unlock_intents WHERE status IN ('pending', 'sent') AND expires_at <= ?`).all(now).map(toIntent);
+    const stale = stmt<[number], Row>(ctx.db, `SELECT * FROM unlock_intents WHERE status IN ('pending', 'sent') AND expires_at <= ?`).all(now).map(toIntent);
     for (const i of stale) {
       if (i.status === 'pending') setStatus(ctx, i, 'expired', now, 'not sent before it expired');
       else setStatus(ctx, i, 'failed', now, 'no answer before expiry: outcome unknown, check the door');
@@ -231,7 +229,7 @@ export function expireStaleIntents(ctx: StoreContext): number {
 const REVIEWED_KEY = 'intents_reviewed_upto';
 
 function reviewedUpto(ctx: StoreContext): number {
-  const r = ctx.db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?').get(REVIEWED_KEY);
+  const r = stmt<[string], { value: string }>(ctx.db, 'SELECT value FROM meta WHERE key = ?').get(REVIEWED_KEY);
   return r ? Number(r.value) : 0;
 }
 
@@ -241,8 +239,7 @@ function reviewedUpto(ctx: StoreContext): number {
  * the history: the open ones come from a partial index, the acknowledged ones from past the reviewed mark.
  */
 export function unresolvedIntents(ctx: StoreContext): UnlockIntent[] {
-  return ctx.db
-    .prepare<[number], Row>(
+  return stmt<[number], Row>(ctx.db, 
       `SELECT i.* FROM unlock_intents i WHERE i.status IN ('pending', 'sent')
        UNION
        SELECT i.* FROM unlock_intents i
@@ -258,8 +255,7 @@ export function unresolvedIntents(ctx: StoreContext): UnlockIntent[] {
  * the time): later start-ups do not list the acknowledged ones again. Never moves backwards.
  */
 export function markIntentsReviewed(ctx: StoreContext, id: number): void {
-  ctx.db
-    .prepare(
+  stmt(ctx.db, 
       `INSERT INTO meta (key, value) VALUES (?, CAST(? AS TEXT))
        ON CONFLICT (key) DO UPDATE SET value = CAST(max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER)) AS TEXT)`,
     )
@@ -268,7 +264,7 @@ export function markIntentsReviewed(ctx: StoreContext, id: number): void {
 
 /** The newest intent's id (0 when there is none). */
 export function lastIntentId(ctx: StoreContext): number {
-  return ctx.db.prepare<[], { id: number }>('SELECT ifnull(max(id), 0) AS id FROM unlock_intents').get()!.id;
+  return stmt<[], { id: number }>(ctx.db, 'SELECT ifnull(max(id), 0) AS id FROM unlock_intents').get()!.id;
 }
 
 export interface DoorFact {
@@ -300,14 +296,13 @@ export function recordDoorFact(
 ): DoorFactOutcome {
   return inTransaction(ctx.db, () => {
     const now = ctx.now();
-    const comp = ctx.db.prepare<[number], { door: DoorState; door_at: number | null; request_id: number | null }>('SELECT door, door_at, request_id FROM compartments WHERE no = ?').get(args.compartmentNo);
+    const comp = stmt<[number], { door: DoorState; door_at: number | null; request_id: number | null }>(ctx.db, 'SELECT door, door_at, request_id FROM compartments WHERE no = ?').get(args.compartmentNo);
     if (!comp) throw new CabinetError('NOT_FOUND', `no compartment ${args.compartmentNo}`, { compartmentNo: args.compartmentNo });
     if (comp.door === args.door) return { changed: false, fact: null, unexplainedOpen: false };
     let intentId: number | null = null;
     if (args.door === 'open') {
       // the latest sent/acked unlock of this compartment, recent enough and not yet matched to an opening
-      const r = ctx.db
-        .prepare<[number, number], { id: number }>(
+      const r = stmt<[number, number], { id: number }>(ctx.db, 
           `SELECT i.id FROM unlock_intents i
            WHERE i.compartment_no = ? AND i.status IN ('sent', 'acked', 'failed') AND i.status_at >= ? AND i.seq IS NOT NULL
              AND NOT EXISTS (SELECT 1 FROM door_events d WHERE d.intent_id = i.id)
@@ -317,11 +312,10 @@ export function recordDoorFact(
       intentId = r?.id ?? null;
     }
     const id = Number(
-      ctx.db
-        .prepare('INSERT INTO door_events (compartment_no, door, source, intent_id, at) VALUES (?, ?, ?, ?, ?)')
+      stmt(ctx.db, 'INSERT INTO door_events (compartment_no, door, source, intent_id, at) VALUES (?, ?, ?, ?, ?)')
         .run(args.compartmentNo, args.door, args.source, intentId, now).lastInsertRowid,
     );
-    ctx.db.prepare('UPDATE compartments SET door = ?, door_at = ? WHERE no = ?').run(args.door, now, args.compartmentNo);
+    stmt(ctx.db, 'UPDATE compartments SET door = ?, door_at = ? WHERE no = ?').run(args.door, now, args.compartmentNo);
     // An opening seen at start-up with no intent is not necessarily tamper (it may have been open before the power
     // cut): it is still reported as unexplained and the caller decides.
     const unexplainedOpen = args.door === 'open' && intentId === null;
@@ -337,8 +331,7 @@ export function recordDoorFact(
 }
 
 export function listDoorFacts(ctx: StoreContext, compartmentNo: number, limit = 50): DoorFact[] {
-  return ctx.db
-    .prepare<[number, number], { id: number; compartment_no: number; door: DoorState; source: DoorFactSource; intent_id: number | null; at: number }>(
+  return stmt<[number, number], { id: number; compartment_no: number; door: DoorState; source: DoorFactSource; intent_id: number | null; at: number }>(ctx.db, 
       'SELECT * FROM door_events WHERE compartment_no = ? ORDER BY id DESC LIMIT ?',
     )
     .all(compartmentNo, limit)

@@ -23,7 +23,10 @@ import { seededRng } from '../../sim/rng.js';
 export interface HistoryOptions {
   readonly dataDir: string;
   readonly requests: number;
-  /** Open requests at the newest end (default: 0.4 % of the history, 30–4000). */
+  /**
+   * Open requests at the newest end. Default 200: the work in progress of a committee does not grow with the years
+   * of history behind it (a few old ones left open are added, scattered through the history).
+   */
   readonly open?: number;
   /** Time of the newest request; default now − 10 minutes. */
   readonly now?: number;
@@ -76,7 +79,7 @@ export function generateHistory(o: HistoryOptions): History {
   const perDay = Math.max(30, Math.ceil(total / 3650));
   const span = Math.ceil(total / perDay) * DAY;
   const first = now - span;
-  const openTail = Math.min(total, o.open ?? Math.min(4000, Math.max(30, Math.round(total * 0.004))));
+  const openTail = Math.min(Math.floor(total / 2), o.open ?? 200);
   const compartments = o.compartments ?? 24;
 
   const store = openStore({ dataDir: o.dataDir, utcOffsetMinutes: offset, now: () => now });
