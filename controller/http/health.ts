@@ -1,7 +1,13 @@
-/** GET /api/health: the link, the boards and every compartment's door and item, with the link counters. */
+/**
+ * GET /api/health: the link, the boards, the database and every compartment's door, with the link counters — for
+ * anyone. Which compartments hold something (the item sensors) is told only to this machine (the kiosk listener:
+ * the touchscreen, `npm run doctor`) and to staff (GET /api/staff/health): a phone must not learn where documents
+ * wait.
+ */
 import { z } from 'zod';
 import type { BoardDriver } from '../board/driver.js';
 import { STORAGE_WORDS, type StorageState } from '../store/storage-health.js';
+import { kioskDevice } from './auth.js';
 import { route, type RouteSpec } from './routes.js';
 
 export const healthSchema = z.object({
@@ -20,34 +26,44 @@ export const healthSchema = z.object({
   compartmentCount: z.number().int(),
   compartments: z.array(z.object({
     compartment: z.number().int(), board: z.number().int(), channel: z.number().int(),
-    door: z.enum(['open', 'closed', 'unknown']), item: z.enum(['present', 'absent', 'unknown']), fault: z.string(),
+    door: z.enum(['open', 'closed', 'unknown']), fault: z.string(),
+    item: z.enum(['present', 'absent', 'unknown']).optional().describe('only on the kiosk listener and GET /api/staff/health'),
   })),
   counters: z.record(z.string(), z.number()),
 });
 
 export function healthRoutes(driver: BoardDriver, isReady: () => boolean = () => true, storage: () => StorageState | null = () => null): RouteSpec[] {
-  return [route({
-    method: 'get', path: '/api/health', tag: 'meta', access: 'public',
-    summary: 'Link state, boards and every compartment’s door and item',
-    responses: { 200: { description: 'the controller is running (see status for the link)', schema: healthSchema } },
-    handler: () => {
-      const snap = driver.snapshot();
-      const allOnline = snap.boards.every((b) => b.online);
-      const st = storage();
-      const problem = st?.problem ?? null;
-      return [200, {
-        status: snap.link === 'online' && allOnline && problem === null ? 'ok' : 'degraded',
-        storage: {
-          state: problem ?? 'ok', since: st?.since ?? null, detail: st?.detail ?? null,
-          message: problem ? STORAGE_WORDS[problem].join(' / ') : null,
-        },
-        link: { state: snap.link, port: snap.port },
-        boards: snap.boards,
-        doorActions: problem ? 'out_of_service' : isReady() ? 'ready' : 'checking',
-        compartmentCount: snap.compartments.length,
-        compartments: snap.compartments,
-        counters: snap.counters,
-      }];
-    },
-  })];
+  const health = (withItems: boolean) => {
+    const snap = driver.snapshot();
+    const allOnline = snap.boards.every((b) => b.online);
+    const st = storage();
+    const problem = st?.problem ?? null;
+    return {
+      status: snap.link === 'online' && allOnline && problem === null ? 'ok' : 'degraded',
+      storage: {
+        state: problem ?? 'ok', since: st?.since ?? null, detail: st?.detail ?? null,
+        message: problem ? STORAGE_WORDS[problem].join(' / ') : null,
+      },
+      link: { state: snap.link, port: snap.port },
+      boards: snap.boards,
+      doorActions: problem ? 'out_of_service' : isReady() ? 'ready' : 'checking',
+      compartmentCount: snap.compartments.length,
+      compartments: withItems ? snap.compartments : snap.compartments.map(({ item: _item, ...c }) => c),
+      counters: snap.counters,
+    };
+  };
+  return [
+    route({
+      method: 'get', path: '/api/health', tag: 'meta', access: 'public',
+      summary: 'Link state, database, boards and every compartment’s door (the item sensors only to this machine)',
+      responses: { 200: { description: 'the controller is running (see status for the link)', schema: healthSchema } },
+      handler: ({ req }) => [200, health(kioskDevice(req, null) !== null)],
+    }),
+    route({
+      method: 'get', path: '/api/staff/health', tag: 'staff', access: 'staff',
+      summary: 'The health with every compartment’s item sensor',
+      responses: { 200: { description: 'as /api/health, with `item` for every compartment', schema: healthSchema } },
+      handler: () => [200, health(true)],
+    }),
+  ];
 }

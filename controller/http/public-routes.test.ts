@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { staffActor } from '../domain/types.js';
 import { makeRequestQrToken, parseResidentQrToken, reserveCompartment, transitionRequest, activeCredentials } from '../store/index.js';
 import { startTestApp, uniqueIdNumber, type TestApp } from '../../test/app-harness.js';
-import { hasCommand } from '../../test/harness.js';
+import { hasCommand, waitFor } from '../../test/harness.js';
 import { expectedModules, pngModules, segmentsText, svgModules } from '../../test/qr-decode.js';
 
 let h: TestApp;
@@ -99,6 +99,29 @@ describe('POST /api/requests validation', () => {
     expect(r.status).toBe(409);
     expect(r.body.error.code).toBe('SERVICE_DISABLED');
     expect(count('residents')).toBe(0);
+  });
+});
+
+describe('/api/health', () => {
+  it('tells anyone the link and doors, but which compartments hold something only this machine and staff', async () => {
+    // something in compartment 3 (its sensor reports it)
+    h.cabinet.openDoor(3);
+    h.cabinet.putItem(3);
+    h.cabinet.closeDoor(3);
+    await waitFor(() => h.driver.snapshot().compartments[2]?.item === 'present', 'the item sensor of compartment 3');
+    const staff = await h.staffSession();
+    const full = await staff.api.get('/api/staff/health');
+    expect(full.status).toBe(200);
+    expect(full.body.compartments[2].item).toBe('present');
+    const local = await h.kiosk.get('/api/health');
+    expect(local.body.compartments[2].item).toBe('present');
+
+    const pub = await h.api.get('/api/health');
+    expect(pub.status).toBe(200);
+    expect(pub.body).toMatchObject({ status: 'ok', link: { state: 'online' }, compartmentCount: 24 });
+    expect(pub.body.compartments[2]).not.toHaveProperty('item');
+    expect(pub.raw.toString('utf8')).not.toMatch(/present|absent/);
+    expect((await h.api.get('/api/staff/health')).status).toBe(401);
   });
 });
 

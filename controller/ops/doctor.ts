@@ -363,9 +363,9 @@ async function defaultEndpoint(config: Config): Promise<{ endpoint: Endpoint; cl
 }
 
 async function defaultControllerHealth(config: Config): Promise<BoardView | null> {
-  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   try {
-    const res = await fetch(`http://${host.includes(':') ? `[${host}]` : host}:${config.port}/api/health`, { signal: AbortSignal.timeout(3000) });
+    // the kiosk listener (this machine only) is where the health includes the item sensors
+    const res = await fetch(`http://127.0.0.1:${config.kioskPort}/api/health`, { signal: AbortSignal.timeout(3000) });
     if (!res.ok) return null;
     const h = (await res.json()) as { link: { state: string }; boards: BoardView['boards']; compartments: BoardView['compartments'] };
     return { source: 'controller', link: h.link.state, boards: h.boards, compartments: h.compartments, reasons: new Map() };
