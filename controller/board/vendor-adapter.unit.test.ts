@@ -1,0 +1,136 @@
+/**
+ * The vendor adapter against a scripted board: exactly which bytes go out for each command of our protocol, and what
+ * happens with replies that are wrong, late, doubled or unasked. Nothing here may crash, and nothing may put a second
+ * unlock, or an unlock nobody decided, on the wire.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { crcHex as crcOf, decode, encodeLine, type Command, type Message } from '../../firmware-protocol/index.js';
+import { codec8a80, hexBytes } from '../../firmware-protocol/vendors/index.js';
+import { duplexPair } from '../../sim/links/duplex-pair.js';
+import { waitFor } from '../../test/harness.js';
+import { silentLogger } from '../log.js';
+import { VendorAdapter } from './vendor-adapter.js';
+
+const open: VendorAdapter[] = [];
+afterEach(() => {
+  while (open.length) open.pop()!.close('test over');
+});
+
+const bytes = (s: string) => Buffer.from(s.split(' ').map((h) => parseInt(h, 16)));
+const statusReply = (closed: boolean[]) => Buffer.from(codec8a80.encodeReply({ kind: 'status', board: 1, set: closed }, 24));
+const ALL_SHUT = statusReply(Array(24).fill(true));
+
+/** An adapter on an 8A/80 bus whose board is this script: `answer` decides what each command frame gets back. */
+function rig(answer: (frame: string) => Buffer | Buffer[] | null) {
+  const [adapterEnd, boardEnd] = duplexPair();
+  const adapter = new VendorAdapter(adapterEnd, { codec: codec8a80, boards: [{ addr: 1, channels: 24 }], pollMs: 10_000, replyTimeoutMs: 60, logger: silentLogger() });
+  open.push(adapter);
+  const wire: string[] = [];
+  boardEnd.on('data', (chunk: Buffer) => {
+    for (let i = 0; i + 5 <= chunk.length; i += 5) {
+      const frame = hexBytes(chunk.subarray(i, i + 5));
+      wire.push(frame);
+      const r = answer(frame);
+      for (const b of r === null ? [] : Array.isArray(r) ? r : [r]) boardEnd.write(b);
+    }
+  });
+  const got: Message[] = [];
+  let buf = '';
+  adapter.native.on('data', (c: Buffer | string) => {
+    buf += c.toString();
+    for (let n = buf.indexOf('\n'); n >= 0; n = buf.indexOf('\n')) {
+      const r = decode(buf.slice(0, n + 1));
+      buf = buf.slice(n + 1);
+      if (r.ok) got.push(r.message);
+    }
+  });
+  const send = (c: Command) => adapter.native.write(encodeLine(c));
+  return { adapter, wire, got, send, boardEnd };
+}
+
+describe('vendor adapter, scripted 8A/80 board', () => {
+  it('translates STATUS, IDENT and LED, and polls nothing while asked nothing', async () => {
+    const { wire, got, send } = rig((f) => (f === '80 01 00 33 B2' ? ALL_SHUT : null));
+    send({ kind: 'ident', addr: 1, seq: 10 });
+    await waitFor(() => got.length === 1, 'ACK IDENT');
+    expect(got[0]).toMatchObject({ kind: 'ack-ident', seq: 10, protocol: 1, firmware: 'ADAPT-8A80-1.0', channels: 24 });
+    send({ kind: 'status', addr: 1, seq: 11 });
+    await waitFor(() => got.length === 2, 'ACK STATUS');
+    expect(got[1]).toMatchObject({ kind: 'ack-status', seq: 11, eventCounter: 0, doors: Array(24).fill('C'), items: Array(24).fill(false) });
+    send({ kind: 'led', addr: 1, seq: 12, channel: 3, mode: 'BLINK' });
+    await waitFor(() => got.length === 3, 'ACK LED');
+    expect(got[2]).toMatchObject({ kind: 'ack-led', seq: 12, channel: 3 });
+    expect(wire).toEqual(['80 01 00 33 B2', '80 01 00 33 B2']); // LED never reaches the board
+    send({ kind: 'status', addr: 2, seq: 13 }); // no such board on this bus: silence, no bytes
+    await new Promise((r) => setTimeout(r, 100));
+    expect(got).toHaveLength(3);
+    expect(wire).toHaveLength(2);
+  });
+
+  it('an unlock goes out once; a lost reply is followed by a read, never by a second unlock; the retransmission is answered from memory', async () => {
+    let door = false;
+    const { wire, got, send, adapter } = rig((f) => {
+      if (f === '8A 01 07 11 9D') {
+        door = true;
+        return null; // the pulse happens, the reply is lost
+      }
+      return statusReply(Array.from({ length: 24 }, (_, i) => !(door && i === 6)));
+    });
+    send({ kind: 'status', addr: 1, seq: 1 });
+    await waitFor(() => got.length === 1, 'first reading');
+    send({ kind: 'unlock', addr: 1, seq: 2, channel: 7, pulseMs: 300 });
+    send({ kind: 'unlock', addr: 1, seq: 2, channel: 7, pulseMs: 300 }); // the driver retransmits meanwhile: ignored
+    await waitFor(() => got.some((m) => m.kind === 'ack-unlock'), 'ACK UNLOCK after the read');
+    send({ kind: 'unlock', addr: 1, seq: 2, channel: 7, pulseMs: 300 }); // a late retransmission: from memory
+    await waitFor(() => got.filter((m) => m.kind === 'ack-unlock').length === 2, 'ACK UNLOCK DUP');
+    expect(wire.filter((f) => f.startsWith('8A'))).toEqual(['8A 01 07 11 9D']);
+    expect(got.filter((m) => m.kind === 'ack-unlock').map((m) => (m as { duplicate: boolean }).duplicate)).toEqual([false, true]);
+    expect(got.find((m) => m.kind === 'door')).toMatchObject({ channel: 7, level: 'O', seq: 1 });
+    expect(adapter.counters).toMatchObject({ vendorUnlocks: 1, ignoredRetransmissions: 1, answeredFromMemory: 1 });
+  });
+
+  it('replies from the wrong board or lock, doubled, late and unasked are counted, never taken as the answer', async () => {
+    const { got, send, adapter, boardEnd, wire } = rig((f) => {
+      if (f === '8A 01 05 11 9F') return [bytes('8A 02 05 00 8D'), bytes('8A 01 06 00 8D')]; // wrong board, wrong lock: no real answer
+      if (f === '80 01 00 33 B2') return [ALL_SHUT, ALL_SHUT]; // answered twice
+      return null;
+    });
+    send({ kind: 'status', addr: 1, seq: 1 });
+    await waitFor(() => got.length === 1, 'status');
+    send({ kind: 'unlock', addr: 1, seq: 2, channel: 5, pulseMs: 300 });
+    await new Promise((r) => setTimeout(r, 400));
+    boardEnd.write(bytes('8A 01 09 00 82')); // an unlock reply nobody asked for
+    boardEnd.write(bytes('FF 00 8A 01')); // and garbage
+    await new Promise((r) => setTimeout(r, 50));
+    expect(adapter.counters.unexpectedReplies).toBeGreaterThanOrEqual(4); // wrong board, wrong lock, the doubled ones, the unasked
+    expect(got.filter((m) => m.kind === 'ack-unlock')).toEqual([expect.objectContaining({ seq: 2, channel: 5 })]); // ACK only after the read
+    expect(got.some((m) => m.kind === 'door')).toBe(false); // nobody's reply moved a door
+    expect(wire.filter((f) => f.startsWith('8A'))).toEqual(['8A 01 05 11 9F']);
+  });
+
+  it('refuses channel 0 and channels past the board: NAK, and no byte on the bus', async () => {
+    const { got, wire, adapter } = rig(() => ALL_SHUT);
+    adapter.native.write('>01 0005 UNLOCK 0 300*' + crcOf('>01 0005 UNLOCK 0 300') + '\n');
+    adapter.native.write(encodeLine({ kind: 'unlock', addr: 1, seq: 6, channel: 25, pulseMs: 300 }));
+    await waitFor(() => got.length === 2, 'two NAKs');
+    expect(got.map((m) => m.kind === 'nak' && m.reason)).toEqual(['BAD_CHANNEL', 'BAD_CHANNEL']);
+    expect(wire).toEqual([]);
+  });
+
+  it('a board that stops answering is silent; when it answers again the adapter sends BOOT', async () => {
+    let alive = true;
+    const { got, send, adapter } = rig(() => (alive ? ALL_SHUT : null));
+    send({ kind: 'status', addr: 1, seq: 1 });
+    await waitFor(() => got.length === 1, 'status');
+    alive = false;
+    for (let s = 2; s <= 4; s++) send({ kind: 'status', addr: 1, seq: s });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(got).toHaveLength(1); // silence: the driver will call it offline
+    alive = true;
+    send({ kind: 'status', addr: 1, seq: 5 });
+    await waitFor(() => got.length === 3, 'BOOT then the status');
+    expect(got[1]).toMatchObject({ kind: 'boot', seq: 0 });
+    expect(got[2]).toMatchObject({ kind: 'ack-status', seq: 5, eventCounter: 0 });
+    expect(adapter.counters.vendorTimeouts).toBe(3);
+  });
+});
