@@ -19,6 +19,7 @@ import {
   requireRequest, revealIdNumber, rotateResidentQrId, searchRequests, setStaffDisabled, setStaffPin, transitionRequest, upsertServiceItem,
   type AuditEntry, type Request, type Resident, type Staff,
 } from '../store/index.js';
+import type { StoreContext } from '../store/context.js';
 import type { AppDeps } from './app.js';
 import { staffCaller } from './auth.js';
 import { HttpError, route, type RouteSpec } from './routes.js';
@@ -51,6 +52,7 @@ const auditEntrySchema = z.object({
   at: z.string(),
   actorKind: z.string(),
   actorId: z.string().nullable(),
+  actorName: z.string().nullable().describe('the staff member’s name when a staff member did it'),
   action: z.string(),
   compartmentNo: z.number().int().nullable(),
   requestId: z.number().int().nullable(),
@@ -132,8 +134,16 @@ const staffServiceSchema = serviceSchema.extend({ enabled: z.boolean(), sortOrde
 // Views
 // ---------------------------------------------------------------------------------------------
 
-function auditView(e: AuditEntry): z.infer<typeof auditEntrySchema> {
-  return { ...e, at: iso(e.at), detail: { ...e.detail } };
+/** An audit row for the screens, with the staff member's name when one did it (`names` caches them per answer). */
+function auditView(ctx: StoreContext, names: Map<string, string | null> = new Map()): (e: AuditEntry) => z.infer<typeof auditEntrySchema> {
+  return (e) => {
+    let actorName: string | null = null;
+    if (e.actorKind === 'staff' && e.actorId !== null) {
+      if (!names.has(e.actorId)) names.set(e.actorId, /^\d+$/.test(e.actorId) ? getStaff(ctx, Number(e.actorId))?.name ?? null : null);
+      actorName = names.get(e.actorId) ?? null;
+    }
+    return { ...e, actorName, at: iso(e.at), detail: { ...e.detail } };
+  };
 }
 
 function accountView(s: Staff): z.infer<typeof accountSchema> {
@@ -237,7 +247,7 @@ export function staffRoutes(deps: AppDeps): RouteSpec[] {
           idNumberMasked: res?.idNumberMasked ?? null,
           address: res?.address ?? null,
         },
-        audit: listAudit(store.db, { requestId: r.id, limit: 1000 }).map(auditView),
+        audit: listAudit(store.db, { requestId: r.id, limit: 1000 }).map(auditView(ctx)),
         notifications: listNotifications(ctx, { requestId: r.id }).map((n) => ({
           id: n.id, requestId: n.requestId, kind: n.kind, status: n.status, attempts: n.attempts, nextAttemptAt: iso(n.nextAttemptAt),
           lastError: n.lastError, createdAt: iso(n.createdAt), sentAt: isoOrNull(n.sentAt),
@@ -367,7 +377,7 @@ export function staffRoutes(deps: AppDeps): RouteSpec[] {
         ...(query.request !== undefined ? { requestId: query.request } : {}),
         limit: query.limit,
         newestFirst: true,
-      }).map(auditView),
+      }).map(auditView(ctx)),
     }],
   }));
 

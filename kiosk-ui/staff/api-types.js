@@ -43,8 +43,8 @@ export {};
 
 /**
  * @typedef {{
- *   id: number, at: string, actorKind: string, actorId: string | null, action: string, compartmentNo: number | null,
- *   requestId: number | null, detail: Record<string, unknown>,
+ *   id: number, at: string, actorKind: string, actorId: string | null, actorName: string | null, action: string,
+ *   compartmentNo: number | null, requestId: number | null, detail: Record<string, unknown>,
  * }} AuditEntry
  */
 

@@ -7,7 +7,7 @@
 import { $ } from '../shared/elements.js';
 import { api, ApiError, loadSession, splitBilingual } from './api.js';
 import { bi, el, en } from './dom.js';
-import { ACTOR_KIND_WORDS, AUDIT_FAMILIES, auditWords, historySentence, STATE_WORDS, waitBucketWords, wordsOf } from './words.js';
+import { ACTOR_KIND_WORDS, AUDIT_FAMILIES, historySentence, STATE_WORDS, waitBucketWords, wordsOf } from './words.js';
 
 /**
  * @import {
@@ -347,7 +347,7 @@ function historyStory(r, rows) {
     el('p', {}, `${r.residentName}，${r.mobileMasked}。现在：${st[0]}`, ' ', en(`Now: ${st[1]}`)),
     rows === null ? el('p', { class: 'note' }, '正在读取… ', en('Loading…'))
       : el('ol', { class: 'sentences' }, rows.map((e) => {
-        const s = historySentence(e);
+        const s = historySentence(e, office.me);
         return el('li', {}, el('time', { datetime: e.at }, when(e.at)), ' ', el('span', { class: 'zh' }, `${s[0]}。`), ' ', en(`${s[1]}.`));
       })));
 }
@@ -396,10 +396,10 @@ function renderAudit() {
       el('thead', {}, el('tr', {}, [['时间', 'Time'], ['发生了什么', 'What happened'], ['柜门', 'Door'], ['申请', 'Request']]
         .map(([zh, e]) => el('th', { scope: 'col' }, zh, ' ', en(e))))),
       el('tbody', {}, a.rows.map((e) => {
-        const s = historySentence(e);
+        const s = historySentence(e, office.me);
         return el('tr', {},
           el('td', { class: 'nowrap' }, when(e.at)),
-          el('td', {}, s[0], ' ', en(s[1]), el('div', { class: 'sub' }, auditWords(e.action)[1])),
+          el('td', {}, `${s[0]}。`, ' ', en(`${s[1]}.`)),
           el('td', {}, e.compartmentNo ?? ''),
           el('td', { class: 'nowrap' }, e.requestNumber ?? ''));
       }))) : null,

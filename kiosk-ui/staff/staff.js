@@ -6,8 +6,8 @@ import { bi, el, en, replaceKeepingFocus } from './dom.js';
 import { connectLive } from './live.js';
 import { startOffice, stopOffice } from './office.js';
 import {
-  ACTION_ORDER, ACTIONS, actorWords, ALARM_WORDS, auditWords, COMPARTMENT_WORDS, DONE_WORDS, DOOR_WORDS, GROUPS, LINK_WORDS,
-  maskName, REQUEST_NUMBER_RE, splitMessage, STATE_WORDS, timeWords, wordsOf,
+  ACTION_ORDER, ACTIONS, ALARM_WORDS, COMPARTMENT_WORDS, DONE_WORDS, DOOR_WORDS, GROUPS, LINK_WORDS,
+  historySentence, maskName, REQUEST_NUMBER_RE, splitMessage, STATE_WORDS, timeWords, wordsOf,
 } from './words.js';
 
 /**
@@ -892,15 +892,13 @@ function renderDetail() {
     el('table', { class: 'audit', 'aria-labelledby': 'audit-title' },
       el('thead', {}, el('tr', {},
         el('th', { scope: 'col' }, '时间 ', en('Time')),
-        el('th', { scope: 'col' }, '谁 ', en('Who')),
-        el('th', { scope: 'col' }, '做了什么 ', en('What')))),
+        el('th', { scope: 'col' }, '发生了什么 ', en('What happened')))),
       el('tbody', {}, audit.map((e) => {
-        const w = auditWords(e.action);
+        const w = historySentence(e, state.me);
         const extra = auditDetailWords(e.detail ?? {});
         return el('tr', {},
           el('td', { class: 'nowrap' }, timeWords(e.at)),
-          el('td', {}, actorWords(e.actorKind, e.actorId, state.me)),
-          el('td', {}, w[0], e.compartmentNo ? `（${e.compartmentNo} 号柜）` : '', extra ? el('div', { class: 'sub' }, extra) : null, ' ', en(w[1])));
+          el('td', {}, `${w[0]}。`, extra ? el('div', { class: 'sub' }, extra) : null, ' ', en(`${w[1]}.`)));
       }))),
   ];
   replaceKeepingFocus(view, parts, ['detail-back']);

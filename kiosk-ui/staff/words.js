@@ -252,7 +252,7 @@ export const REQUEST_NUMBER_RE = /^BB-\d{8}-\d{4,}$/i;
  * @type {Readonly<Record<string, Words>>}
  */
 const HISTORY_SENTENCES = {
-  'request.created': ['{who}提交了申请', '{who} submitted the request'],
+  'request.created': ['{who}提交申请', '{who} submitted the request'],
   'request.accept': ['{who}受理了申请', '{who} accepted the request'],
   'request.reject': ['{who}决定不予办理', '{who} rejected the request'],
   'request.request_materials': ['{who}请居民到柜子交材料', '{who} asked the resident for materials'],
@@ -301,18 +301,20 @@ const HISTORY_SENTENCES = {
 const WHO = { resident: ['居民', 'The resident'], kiosk: ['柜机屏幕', 'The cabinet screen'], system: ['系统', 'The system'] };
 
 /**
- * One audit row as a sentence: "王主任受理了申请" / "王主任 accepted the request".
+ * One audit row as a sentence: "王主任受理了申请" / "王主任 accepted the request"; "我（李四）…" for the one signed in.
  * @param {{ action: string, actorKind: string, actorId: string | null, actorName?: string | null, compartmentNo: number | null }} e
+ * @param {StaffMember | null} [me]
  * @returns {Words}
  */
-export function historySentence(e) {
+export function historySentence(e, me = null) {
   const staffName = e.actorKind === 'staff' ? (e.actorName || `工作人员 ${e.actorId ?? ''}`.trim()) : null;
+  const mine = staffName !== null && me !== null && String(me.id) === String(e.actorId);
   /** @type {Words} */
-  const who = staffName ? [staffName, staffName] : (WHO[e.actorKind] ?? [e.actorKind, e.actorKind]);
+  const who = mine ? [`我（${me.name}）`, `${me.name} (me)`] : staffName ? [staffName, staffName] : (WHO[e.actorKind] ?? [e.actorKind, e.actorKind]);
   /** @type {Words} */
   const door = e.compartmentNo ? [`${e.compartmentNo} 号柜门`, `door ${e.compartmentNo}`] : ['柜门', 'the door'];
   const t = HISTORY_SENTENCES[e.action];
-  if (!t) return [`${who[0]}：${auditWords(e.action)[0]}`, `${who[1]}: ${e.action}`];
+  if (!t) return [`${who[0]}：${auditWords(e.action)[0]}`, `${who[1]}: ${e.action.replace(/[._]/g, ' ')}`];
   const fill = (/** @type {string} */ s, /** @type {0 | 1} */ i) => s.replace('{who}', who[i]).replace('{door}', door[i]);
   const enText = fill(t[1], 1);
   return [fill(t[0], 0), enText.charAt(0).toUpperCase() + enText.slice(1)];
