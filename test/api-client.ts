@@ -10,7 +10,7 @@
  * (throws) when
  *   - no declared route serves that method and path (pass `{ unrouted: true }` to probe unknown paths),
  *   - the status is not one the route documents (its own responses, plus 400 for every route, 401/403 for
- *     routes that need a caller, 413 for routes with a body — exactly what openapi.ts adds),
+ *     routes that need a caller, 413 and 415 for routes with a body — exactly what openapi.ts adds),
  *   - a JSON answer does not parse with the zod schema declared for that status (error statuses without
  *     their own schema must have the one error shape),
  *   - a non-JSON answer does not have the declared content type.
@@ -57,7 +57,7 @@ export function documentedStatuses(spec: RouteSpec): Set<number> {
   const out = new Set(Object.keys(spec.responses).map(Number));
   out.add(400);
   if (spec.access !== 'public') (out.add(401), out.add(403));
-  if (spec.body) out.add(413);
+  if (spec.body) (out.add(413), out.add(415));
   return out;
 }
 

@@ -3,7 +3,7 @@
  * in step by hand. Served at GET /api/openapi.json.
  */
 import { z } from 'zod';
-import { errorBodySchema, type RouteSpec } from './routes.js';
+import { bodyRequired, errorBodySchema, type RouteSpec } from './routes.js';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -47,7 +47,10 @@ export function buildOpenApi(routes: readonly RouteSpec[], info: { title: string
     }
     const errorContent = { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } };
     responses['400'] ??= { description: 'bad input', content: errorContent };
-    if (r.body) responses['413'] ??= { description: 'the request body is too large', content: errorContent };
+    if (r.body) {
+      responses['413'] ??= { description: 'the request body is too large', content: errorContent };
+      responses['415'] ??= { description: 'the request body is not application/json', content: errorContent };
+    }
     if (r.access !== 'public') {
       responses['401'] ??= { description: 'not authenticated', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
       responses['403'] ??= { description: 'not allowed for this caller', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
@@ -59,7 +62,7 @@ export function buildOpenApi(routes: readonly RouteSpec[], info: { title: string
       security: SECURITY[r.access],
       'x-access': r.access,
       ...(parameters.length ? { parameters } : {}),
-      ...(r.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(r.body, 'input') } } } } : {}),
+      ...(r.body ? { requestBody: { required: bodyRequired(r.body), content: { 'application/json': { schema: jsonSchema(r.body, 'input') } } } } : {}),
       responses,
     };
     (paths[openApiPath(r.path)] ??= {})[r.method] = op;

@@ -94,7 +94,15 @@ export function describeZodError(error: z.ZodError, where: string): { field?: st
 export type Authenticate = (req: Request, access: Exclude<Access, 'public'>) => Caller | HttpError;
 export type ErrorMapper = (err: unknown) => HttpError | null;
 
-/** Register every route on the app: validate, authenticate, run, answer. */
+/** A body is required when its schema does not accept an empty object (then a request without one is a 400). */
+export function bodyRequired(schema: z.ZodType): boolean {
+  return !schema.safeParse({}).success;
+}
+
+/**
+ * Register every route on the app: authenticate, check the body's media type (JSON only: 415) and presence (400
+ * when required), validate, run, answer.
+ */
 export function mountRoutes(app: Express, routes: readonly RouteSpec[], authenticate: Authenticate, mapError: ErrorMapper): void {
   for (const spec of routes) {
     const handler: RequestHandler = (req: Request, res: Response, next: NextFunction) => {
@@ -104,6 +112,13 @@ export function mountRoutes(app: Express, routes: readonly RouteSpec[], authenti
           const who = authenticate(req, spec.access);
           if (who instanceof HttpError) return sendError(res, who.status, who.code, who.message);
           caller = who;
+        }
+        if (spec.body) {
+          const hasBody = req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0';
+          if (hasBody && !req.is('application/json')) {
+            return sendError(res, 415, 'UNSUPPORTED_MEDIA_TYPE', '请以 JSON 提交 / send the body as application/json');
+          }
+          if (!hasBody && bodyRequired(spec.body)) return sendError(res, 400, 'BODY_REQUIRED', '缺少提交的内容 / this request needs a JSON body');
         }
         const parts = [['params', spec.params, req.params], ['query', spec.query, req.query], ['body', spec.body, req.body]] as const;
         const parsed: Record<string, unknown> = { params: {}, query: {}, body: undefined };
