@@ -28,6 +28,7 @@ import { BoardDriver } from '../../controller/board/driver.js';
 import { loadConfig } from '../../controller/config.js';
 import { residentActor, staffActor, SYSTEM_ACTOR } from '../../controller/domain/types.js';
 import { idCheckDigit } from '../../controller/domain/validation.js';
+import { DEFAULT_UNLOCK_POLICY } from '../../controller/domain/unlock-policy.js';
 import { EventBus } from '../../controller/events.js';
 import { CabinetFlows } from '../../controller/flows/cabinet.js';
 import { reconcile } from '../../controller/flows/reconcile.js';
@@ -36,7 +37,7 @@ import { markKioskListener } from '../../controller/http/auth.js';
 import { silentLogger } from '../../controller/log.js';
 import { listen } from '../../controller/main.js';
 import {
-  alarmSink, applyLayout, countRequestsByState, createRequest, createStaff, getResident, issueCredential, layoutGrid, listAudit, listCompartments, listNotifications, readNotificationSecret,
+  alarmSink, applyLayout, countRequestsByState, createRequest, createStaff, getResident, issueCredential, layoutGrid, listAudit, listCompartments, listNotifications, readNotificationSecret, createUnlockIntent, claimIntentForSend, markIntentFailed,
   openStore, pageRequests, requireRequest, searchRequests, transitionRequest, verifyCode, type Store,
 } from '../../controller/store/index.js';
 import { erasePersonalDataBatch } from '../../controller/store/retention.js';
@@ -317,6 +318,54 @@ async function benchUnlock(): Promise<void> {
   json.unlock = out;
 }
 
+/**
+ * What the unlock path's commits cost, store-level: the work before the unlock's bytes may go out (code check,
+ * intent + "opening" in one commit, the claim "sent" with its sequence number), and one commit at each durability.
+ */
+async function benchCommits(): Promise<void> {
+  const sim = new SimCabinet({ springMs: 20 });
+  const rig = await startRig({ sim });
+  const ctx = rig.store.ctx;
+  const rounds = QUICK ? 30 : 100;
+  const durable: number[] = [], normal: number[] = [], before: number[] = [];
+  const steps = { check: [] as number[], intent: [] as number[], claim: [] as number[] };
+  for (let i = 0; i < rounds; i++) {
+    for (const [mode, out] of [['FULL', durable], ['NORMAL', normal]] as const) {
+      rig.store.db.pragma(`synchronous = ${mode}`);
+      const t = performance.now();
+      rig.store.db.prepare("INSERT INTO meta (key, value) VALUES ('bench', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(String(i));
+      out.push(performance.now() - t);
+    }
+  }
+  rig.store.db.pragma('synchronous = FULL');
+  for (let i = 0; i < Math.min(rounds, 20); i++) {
+    const p = await loadedForPickup(rig);
+    await sleep(50);
+    const t = performance.now();
+    const v = verifyCode(ctx, { code: p.code, phoneLast4: p.last4, deviceId: 'bench' });
+    if (!v.ok) throw new Error('code refused');
+    const t1 = performance.now();
+    const intent = createUnlockIntent(ctx, { compartmentNo: p.no, requestId: null, actor: SYSTEM_ACTOR, reason: 'pickup', openFrom: 'occupied' }, { ...DEFAULT_UNLOCK_POLICY, maxPerMinute: 60 });
+    const t2 = performance.now();
+    claimIntentForSend(ctx, intent.id, 1000 + i);
+    const t3 = performance.now();
+    before.push(t3 - t);
+    steps.check.push(t1 - t);
+    steps.intent.push(t2 - t1);
+    steps.claim.push(t3 - t2);
+    markIntentFailed(ctx, intent.id, 'bench: not sent');
+  }
+  const d = stats(durable), nm = stats(normal), b = stats(before);
+  row('commits', 'one commit, WAL + synchronous FULL (fsync), p50 / p95', `${ms(d.p50, 3)} / ${ms(d.p95, 3)}`);
+  row('commits', 'one commit, WAL + synchronous NORMAL (no fsync), p50 / p95', `${ms(nm.p50, 3)} / ${ms(nm.p95, 3)}`);
+  row('commits', 'store work before the unlock bytes (code check, intent, claim: 3 commits), p50 / p95', `${ms(b.p50, 3)} / ${ms(b.p95, 3)}`);
+  const sc = stats(steps.check), si = stats(steps.intent), sl = stats(steps.claim);
+  row('commits', '… of which: code check / intent + opening / claim "sent", p50', `${ms(sc.p50, 3)} / ${ms(si.p50, 3)} / ${ms(sl.p50, 3)}`);
+  json.commits = { durable: d, normal: nm, beforeBytes: b, check: sc, intent: si, claim: sl };
+  await rig.close();
+  await sim.close();
+}
+
 // ---------------------------------------------------------------------------------------------
 // 2. history sizes
 // ---------------------------------------------------------------------------------------------
@@ -432,6 +481,10 @@ async function benchHistory(): Promise<void> {
       last4 = getResident(ctx, ready.residentId)!.mobile.slice(-4);
     }
     const n = 200;
+    if (code) {
+      const v = verifyCode(ctx, { code, phoneLast4: last4, deviceId: 'bench' });
+      if (!v.ok) throw new Error(`the pickup-code check refused the code: ${JSON.stringify(v)}`);
+    }
     const q = {
       pickupCheck: code ? timeIt(n, () => verifyCode(ctx, { code, phoneLast4: last4, deviceId: 'bench' })) : null,
       queueFirstPage: timeIt(n, () => pageRequests(ctx, { limit: 100 })),
@@ -606,6 +659,7 @@ async function benchIdle(): Promise<void> {
 
 const sections: [string, () => Promise<void>][] = [
   ['unlock', benchUnlock],
+  ['commits', benchCommits],
   ['history', benchHistory],
   ['load', benchLoad],
   ['kiosk', benchKioskPage],
