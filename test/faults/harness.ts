@@ -156,7 +156,8 @@ export async function runFaultHarness(opts: HarnessOptions): Promise<Figures> {
         await fetch(`${sim.panel}/api/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ compartments: [{ compartment: jam, jammed: true }] }) });
       }
       // ---- the workload, until the controller is killed
-      const killAfter = 300 + random() * 3000;
+      // Killed by its own step when it gets there; otherwise at a random moment (later when a step is armed).
+      const killAfter = atStep ? 2500 + random() * 4000 : 300 + random() * 3000;
       const t0 = Date.now();
       let killedByStep = false;
       c.proc.exited.then(() => { killedByStep = true; }, () => undefined);
