@@ -415,6 +415,20 @@ describe('a lost door event', () => {
   });
 });
 
+describe('a background flow that throws', () => {
+  it('ends "failed" with a flow_failed alarm instead of an unhandled rejection', async () => {
+    const w = await world(cleanups);
+    const r = readyRequest(w);
+    const answer = await w.flows.load(w.staffId, r.requestId);
+    expect(answer.opened).toBe(true);
+    w.store.db.close(); // every write from here on throws
+    w.sim.putItem(answer.compartment!);
+    w.sim.closeDoor(answer.compartment!);
+    expect(await answer.done).toBe('failed');
+    expect(w.alarms.map((a) => a.kind)).toContain('flow_failed');
+  });
+});
+
 describe('extractToken', () => {
   it('takes a bare token or one carried in a link, and nothing else', () => {
     expect(extractToken('abcdefghijklmnop_-12')).toBe('abcdefghijklmnop_-12');

@@ -114,7 +114,8 @@ export async function reconcile(flows: CabinetFlows, deps: FlowDeps, timeoutMs =
           if (c.state === 'opening') flows.doors.setCompartment(c.no, 'open', actor);
           // Finish from the door as it is: now when it is closed, in the background (when it closes) otherwise.
           const finishing = finishFlow(flows, deps, c, actor, intent?.reason ?? null, note);
-          if (doorOpen) background.push(finishing);
+          // caught like every background flow: logged, alarmed, rows left for the next reconciliation
+          if (doorOpen) background.push(flows.background('reconcile', [c.no], finishing, undefined));
           else await finishing;
         }
         break;
