@@ -75,7 +75,7 @@ describe('npm start', () => {
     const c = start('controller/main.ts', [], { LOCK_BAUD: '4800', PORT: '0', DATA_DIR: tempDir() });
     expect(await c.exited).toBe(2);
     expect(c.output()).toContain('LOCK_BAUD="4800"');
-    expect(c.output()).toContain('must be one of 9600, 115200');
+    expect(c.output()).toContain('native boards run at 9600, 115200');
   });
 
   it('refuses an unlock deadline shorter than its retries need, naming the settings, with exit code 2', async () => {
