@@ -17,7 +17,7 @@ import { ScannerInput, scannerEndpoint } from './scanner.js';
 import { reconcile } from './flows/reconcile.js';
 import { alarmSink, appendAudit, applyLayout, ensureInitialAdmin, listCompartments, openStore, type Store } from './store/index.js';
 import { layoutPlaces } from './board/layout.js';
-import { vendorEndpoint } from './board/vendor-adapter.js';
+import { vendorEndpoint, type AdapterCounters } from './board/vendor-adapter.js';
 import { vendorCodec } from '../firmware-protocol/vendors/index.js';
 import { loadConfig, type Config } from './config.js';
 import { CabinetError, isCabinetError } from './errors.js';
@@ -65,7 +65,7 @@ export const SHUTDOWN_GRACE_MS = 10_000;
  * The endpoint LOCK_PORT names; for 'sim', also the embedded simulator it talks to. A vendor family
  * (LOCK_BOARD) puts the translating adapter in between, so the driver speaks our protocol either way.
  */
-export async function endpointFor(config: Config, logger: Logger = silentLogger()): Promise<{ endpoint: Endpoint; cabinet: SimCabinet | null }> {
+export async function endpointFor(config: Config, logger: Logger = silentLogger()): Promise<{ endpoint: Endpoint; cabinet: SimCabinet | null; adapter: { readonly counters: AdapterCounters } | null }> {
   let raw: Endpoint;
   let cabinet: SimCabinet | null = null;
   if (config.lockPort === 'sim') {
@@ -83,17 +83,18 @@ export async function endpointFor(config: Config, logger: Logger = silentLogger(
     const tcp = parseTcpUrl(config.lockPort);
     raw = tcp ? tcpEndpoint(tcp.host, tcp.port) : serialEndpoint(config.lockPort, config.lockBaud);
   }
-  if (config.lockBoard === 'native') return { endpoint: raw, cabinet };
+  if (config.lockBoard === 'native') return { endpoint: raw, cabinet, adapter: null };
   const endpoint = vendorEndpoint(raw, {
     codec: vendorCodec(config.lockBoard), boards: config.layout.boards, pollMs: config.vendorPollMs,
     replyTimeoutMs: config.responseTimeoutMs, logger,
   });
-  return { endpoint, cabinet };
+  return { endpoint, cabinet, adapter: endpoint };
 }
 
 /**
- * The driver's own reply deadline (also for other tools that open the boards, such as the doctor). Through the adapter one command can take a vendor exchange and a
- * read after a missing reply: give it room for both, so the driver does not retransmit too early.
+ * The driver's own reply deadline (also for other tools that open the boards, such as the doctor). Through the
+ * adapter one command can take a vendor exchange and a read after a missing reply: give it room for both, so the
+ * driver does not retransmit too early.
  */
 export function driverTimeoutMs(config: Config): number {
   return replyDeadlineMs(config);
@@ -197,7 +198,10 @@ export async function startController(config: Config, logger: Logger): Promise<C
     // HTTP first: from the first second the pages and /api/health answer ("checking the cabinet": door actions
     // are refused until reconciliation is done), whatever the board link and the history are doing.
     let publicUrl = config.publicUrl ?? '';
-    const deps: AppDeps = { config, driver: drv, store, bus, flows, logger, storage, get publicUrl() { return publicUrl; } };
+    const deps: AppDeps = {
+      config, driver: drv, store, bus, flows, logger, storage, get publicUrl() { return publicUrl; },
+      ...(chosen.adapter ? { boardAdapter: chosen.adapter } : {}),
+    };
     const app = createApp(deps);
     const server = await listen(createServer(app), config.port, config.host);
     listening.push(server);

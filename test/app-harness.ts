@@ -90,7 +90,7 @@ export async function startTestApp(opts: { clock?: FakeClock; kioskKey?: string;
   await driver.start();
   await waitFor(() => driver.snapshot().link === 'online', 'the simulated cabinet link');
   let publicUrl = config.publicUrl ?? '';
-  const deps: AppDeps = { config, driver, store, bus, flows, logger, get publicUrl() { return publicUrl; } };
+  const deps: AppDeps = { config, driver, store, bus, flows, logger, ...(adapter ? { boardAdapter: adapter } : {}), get publicUrl() { return publicUrl; } };
   const app = createApp(deps);
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));

@@ -118,3 +118,16 @@ describe('polarity: what the lock reading means is the cabinet’s setting', () 
     await waitFor(() => doorOf(driver, 1) === 'open', 'door 1 open');
   });
 });
+
+describe('health', () => {
+  it('with a vendor family, /api/health carries the adapter counters beside the link counters', async () => {
+    const { startTestApp } = await import('../../test/app-harness.js');
+    const h = await startTestApp({ family: '8a80' });
+    cleanups.push(() => h.close());
+    await waitFor(() => h.driver.snapshot().boards.every((b) => b.online), 'board online');
+    const r = await h.api.get<{ counters: Record<string, number> }>('/api/health');
+    expect(r.status).toBe(200);
+    expect(r.body.counters).toMatchObject({ framesOut: expect.any(Number), vendorFramesOut: expect.any(Number), droppedBytes: 0 });
+    expect(r.body.counters.vendorFramesOut).toBeGreaterThan(0);
+  });
+});

@@ -7,6 +7,7 @@
  * public-routes.ts (phones, QR images, kiosk info), staff-routes.ts (console), door-routes.ts (everything
  * that opens a door). Live events: live.ts, attached to the http.Server by main.ts.
  */
+import type { AdapterCounters } from '../board/vendor-adapter.js';
 import express, { type ErrorRequestHandler, type Express } from 'express';
 import helmet from 'helmet';
 import type { BoardDriver } from '../board/driver.js';
@@ -42,12 +43,14 @@ export interface AppDeps {
   sessionPolicy?: SessionPolicy;
   /** Whether the database can be written (disk full, read-only, damaged): health and "out of service" answers. */
   storage?: StorageHealth;
+  /** The vendor board adapter's counters (LOCK_BOARD other than native), shown with the link counters in health. */
+  boardAdapter?: { readonly counters: Readonly<AdapterCounters> };
 }
 
 export function allRoutes(deps: AppDeps): RouteSpec[] {
   const auth = { store: deps.store, kioskKey: deps.config.kioskKey, ...(deps.sessionPolicy ? { sessionPolicy: deps.sessionPolicy } : {}) };
   const routes: RouteSpec[] = [
-    ...healthRoutes(deps.driver, () => deps.flows.isReady, () => deps.storage?.current ?? null),
+    ...healthRoutes(deps.driver, () => deps.flows.isReady, () => deps.storage?.current ?? null, () => deps.boardAdapter?.counters ?? null),
     ...authRoutes(auth),
     ...publicRoutes(deps),
     ...staffRoutes(deps),

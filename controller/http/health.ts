@@ -32,7 +32,7 @@ export const healthSchema = z.object({
   counters: z.record(z.string(), z.number()),
 });
 
-export function healthRoutes(driver: BoardDriver, isReady: () => boolean = () => true, storage: () => StorageState | null = () => null): RouteSpec[] {
+export function healthRoutes(driver: BoardDriver, isReady: () => boolean = () => true, storage: () => StorageState | null = () => null, adapterCounters: () => Readonly<Record<string, number>> | null = () => null): RouteSpec[] {
   const health = (withItems: boolean) => {
     const snap = driver.snapshot();
     const allOnline = snap.boards.every((b) => b.online);
@@ -49,7 +49,8 @@ export function healthRoutes(driver: BoardDriver, isReady: () => boolean = () =>
       doorActions: problem ? 'out_of_service' : isReady() ? 'ready' : 'checking',
       compartmentCount: snap.compartments.length,
       compartments: withItems ? snap.compartments : snap.compartments.map(({ item: _item, ...c }) => c),
-      counters: snap.counters,
+      // Through a vendor board adapter: its own counters too (vendor frames, dropped bytes, unexpected replies, …).
+      counters: { ...snap.counters, ...adapterCounters() },
     };
   };
   return [
