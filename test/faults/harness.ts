@@ -139,12 +139,24 @@ export async function runFaultHarness(opts: HarnessOptions): Promise<Figures> {
       const frameLoss = random() < 0.2;
       await fetch(`${sim.panel}/api/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ clear: true }) });
       // ---- restart and check
-      const c = await startController({ dataDir, bus: sim.bus, gateway: gateway.url, ...(atStep ? { crashAt: atStep } : {}) });
-      controller = c;
-      const api = new Api(c.url, c.kioskUrl);
-      await api.signIn('admin', c.adminPin ?? '48151623');
-      await settle(api);
-      await check(dataDir, sim, acked, openings, problem, f, seen);
+      let c: ControllerProc;
+      let api: Api;
+      try {
+        // The armed step may be reached by start-up reconciliation finishing an earlier flow: the process then
+        // kills itself before it is up, and the next cycle checks.
+        c = await startController({ dataDir, bus: sim.bus, gateway: gateway.url, ...(atStep ? { crashAt: atStep } : {}) });
+        controller = c;
+        api = new Api(c.url, c.kioskUrl);
+        await api.signIn('admin', c.adminPin ?? '48151623');
+        await settle(api);
+        await check(dataDir, sim, acked, openings, problem, f, seen);
+      } catch (e) {
+        controller = null;
+        f.faultsInjected.sigkillAtStep++;
+        log(`cycle ${cycle}: the controller stopped while starting (${atStep ?? 'no step armed'}): ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+        await sleep(300);
+        continue;
+      }
       log(`cycle ${cycle}: ${atStep ? `kill at ${atStep}` : 'kill at a random moment'}${frameLoss ? ', frame loss + corruption + reboot' : ''}; ${acked.length} requests so far`);
       if (frameLoss) {
         f.faultsInjected.frameLossCycles++;
