@@ -18,7 +18,7 @@ import type { Logger } from '../log.js';
 import { isCabinetError } from '../errors.js';
 import { classifyStorageError, storageError, type StorageHealth } from '../store/storage-health.js';
 import type { SessionPolicy, Store } from '../store/index.js';
-import { authRoutes, createAuthenticate, mapError } from './auth.js';
+import { allowedHosts, authRoutes, createAuthenticate, mapError } from './auth.js';
 import { doorRoutes } from './door-routes.js';
 import { healthRoutes } from './health.js';
 import { buildOpenApi } from './openapi.js';
@@ -69,6 +69,12 @@ export function allRoutes(deps: AppDeps): RouteSpec[] {
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
+  // DNS rebinding: only the names this controller is reached by (auth.ts allowedHosts)
+  const hostOk = allowedHosts(deps.config);
+  app.use((req, res, next) => {
+    if (hostOk(req.headers.host)) return next();
+    sendError(res, 400, 'BAD_HOST', '地址不正确 / this server is not reached by that name');
+  });
   // Phones reach the pages over plain http on the committee's network unless PUBLIC_URL is https: helmet's
   // default "upgrade-insecure-requests" would send their scripts to an https port that is not there.
   app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));

@@ -21,7 +21,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { Server as NetServer, Socket } from 'node:net';
+import { isIP, type Server as NetServer, type Socket } from 'node:net';
 import type { Request } from 'express';
 import { z } from 'zod';
 import { staffActor } from '../domain/types.js';
@@ -74,6 +74,29 @@ export function kioskDevice(req: IncomingMessage, kioskKey: string | null): stri
   if (key !== undefined) return kioskKey !== null && secretEquals(key, kioskKey) ? KIOSK_KEY_DEVICE : null;
   if (!KIOSK_SOCKETS.has(req.socket) || !LOOPBACK.has(req.socket.remoteAddress ?? '')) return null;
   return PROXY_HEADERS.some((h) => req.headers[h] !== undefined) ? null : KIOSK_LOCAL_DEVICE;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Host names (DNS rebinding)
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The names the controller answers to: loopback names, any IP address (a rebinding page always carries its own
+ * name, never an address), PUBLIC_URL's host and HOST when it is a name. A web page elsewhere whose name was made
+ * to resolve to this machine is refused before any route, page or live channel runs.
+ */
+export function allowedHosts(config: { host: string; publicUrl: string | null }): (hostHeader: string | undefined) => boolean {
+  const names = new Set(['localhost']);
+  if (config.publicUrl) names.add(new URL(config.publicUrl).hostname.toLowerCase());
+  if (isIP(config.host) === 0) names.add(config.host.toLowerCase());
+  return (hostHeader) => {
+    if (hostHeader === undefined) return false;
+    const m = /^(\[[0-9a-fA-F:.]+\]|[^:[\]]+)(?::\d{1,5})?$/.exec(hostHeader.trim());
+    if (!m) return false;
+    const name = m[1]!.toLowerCase().replace(/\.$/, '');
+    if (name.startsWith('[')) return isIP(name.slice(1, -1)) === 6;
+    return isIP(name) === 4 || names.has(name);
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ const OPEN_STATES = REQUEST_STATES.filter((s) => !TERMINAL_STATES.includes(s));
 import type { CabinetEvents } from '../events.js';
 import { countRequestsByState, findSession, listCompartments, pageRequests } from '../store/index.js';
 import type { AppDeps } from './app.js';
-import { kioskDevice } from './auth.js';
+import { allowedHosts, kioskDevice } from './auth.js';
 
 export const STAFF_PROTOCOL = 'bangbangui.v1';
 export const CLOSE_UNAUTHENTICATED = 4401;
@@ -109,7 +109,9 @@ export function attachLive(server: Server, deps: AppDeps, opts: { pingMs?: numbe
     });
   }
 
+  const hostOk = allowedHosts(deps.config);
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (!hostOk(req.headers.host)) return refuse(socket, 400, 'Bad Host');
     const url = new URL(req.url ?? '/', 'http://controller');
     if (url.pathname === '/ws/kiosk') {
       if (!kioskDevice(req, deps.config.kioskKey)) return refuse(socket, 403, 'Forbidden');
