@@ -77,7 +77,7 @@ export function generateHistory(ctx: StoreContext, o: HistoryOptions): Generated
     for (let i = 0; i < residentCount; i++) {
       const name = pick([...SURNAMES]) + pick([...GIVEN]) + (rnd() < 0.6 ? pick([...GIVEN]) : '');
       const mobile = `139${String(10_000_000 + i * 7 + Math.floor(rnd() * 7)).slice(-8)}`;
-      const r = insResident.run(name, mobile, `${1 + (i % 30)}号楼`, String(1 + (i % 4)), String(101 + (i % 20)), `gen-${i}-${Math.floor(rnd() * 1e9)}`, firstAt, firstAt);
+      const r = insResident.run(name, mobile, `${1 + (i % 30)}号楼`, String(1 + (i % 4)), String(101 + (i % 20)), `gen-${o.seed ?? 1}-${i}-${Math.floor(rnd() * 1e9)}`, firstAt, firstAt);
       residents.push({ id: Number(r.lastInsertRowid), name, mobile });
     }
     const insRequest = db.prepare(
@@ -88,13 +88,15 @@ export function generateHistory(ctx: StoreContext, o: HistoryOptions): Generated
       `INSERT INTO audit_log (at, actor_kind, actor_id, action, compartment_no, request_id, detail) VALUES (?, ?, ?, ?, ?, ?, '{}')`,
     );
     const dayCounters = new Map<string, number>();
+    // numbers go on from what the day already has (a history written in slices, or on top of real requests)
+    const lastOf = { get: (day: string) => db.prepare<[string], { last: number }>('SELECT last FROM request_day_counters WHERE day = ?').get(day) };
     const step = (o.days * DAY) / o.requests;
     for (let i = 0; i < o.requests; i++) {
       const createdAt = Math.floor(firstAt + i * step + rnd() * step * 0.9);
       const resident = residents[Math.floor(rnd() * residents.length)]!;
       const serviceCode = pick(GENERATED_SERVICES);
       const day = localDateKey(createdAt, ctx.utcOffsetMinutes);
-      const seq = (dayCounters.get(day) ?? 0) + 1;
+      const seq = (dayCounters.get(day) ?? lastOf.get(day)?.last ?? 0) + 1;
       dayCounters.set(day, seq);
       const number = `BB-${day}-${String(seq).padStart(4, '0')}`;
       const staff = String(pick(o.staffIds));

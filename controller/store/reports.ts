@@ -207,25 +207,33 @@ export function findRequests(ctx: StoreContext, f: RequestFilter = {}): Page<Req
     const last = rows[rows.length - 1];
     return { items: rows.map(toRequestRow), next: rows.length === limit && last ? { at: last.created_at, id: last.id } : null };
   }
-  const needle = text.toLowerCase();
-  const digits = /^\d{3,11}$/.test(text);
+  const like = `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  const digits = /^\d{3,11}$/.test(text) ? like : null;
   const scanRows = clamp(f.scanRows, 5000, 100_000);
   const items: RequestRow[] = [];
   let after = f.after;
   let scanned = 0;
   while (scanned < scanRows) {
-    const chunk = Math.min(1000, scanRows - scanned);
+    // a window of the next `chunk` rows along the index, matched in SQL (rows that do not match are never built)
+    const chunk = Math.min(2500, scanRows - scanned);
     const { sql, args } = requestWhere(f, after);
-    const rows = ctx.db.prepare<unknown[], RequestDbRow>(`${REQUEST_SELECT} ${sql} ORDER BY q.created_at DESC, q.id DESC LIMIT ?`).all(...args, chunk);
+    const order = 'ORDER BY q.created_at DESC, q.id DESC';
+    const rows = ctx.db
+      .prepare<unknown[], RequestDbRow>(
+        `${REQUEST_SELECT} WHERE q.id IN (SELECT q.id FROM requests q ${sql} ${order} LIMIT ?)
+           AND (q.number LIKE ? ESCAPE '\\' OR p.name LIKE ? ESCAPE '\\' OR (? IS NOT NULL AND p.mobile LIKE ? ESCAPE '\\')) ${order}`,
+      )
+      .all(...args, chunk, like, like, digits, digits);
     for (const r of rows) {
-      scanned++;
-      after = { at: r.created_at, id: r.id };
-      const hit = r.number.toLowerCase().includes(needle) || r.name.toLowerCase().includes(needle) || (digits && r.mobile.includes(text));
-      if (!hit) continue;
       items.push(toRequestRow(r));
-      if (items.length === limit) return { items, next: after };
+      if (items.length === limit) return { items, next: { at: r.created_at, id: r.id } };
     }
-    if (rows.length < chunk) return { items, next: null };
+    const end = ctx.db
+      .prepare<unknown[], { created_at: number; id: number }>(`SELECT q.created_at, q.id FROM requests q ${sql} ${order} LIMIT 1 OFFSET ?`)
+      .get(...args, chunk - 1);
+    if (!end) return { items, next: null };
+    after = { at: end.created_at, id: end.id };
+    scanned += chunk;
   }
   return { items, next: after ?? null };
 }
@@ -415,8 +423,9 @@ export function statistics(ctx: StoreContext, fromDay: string, toDay: string): S
 
   const waits = db
     .prepare<[number, number], { w: number }>(
+      // along (closed_at): the unary + keeps the planner off the state index, which would read every collected request
       `SELECT closed_at - loaded_at AS w FROM requests
-       WHERE closed_at >= ? AND closed_at < ? AND closed_at IS NOT NULL AND state = 'collected' AND loaded_at IS NOT NULL ORDER BY w`,
+       WHERE closed_at >= ? AND closed_at < ? AND closed_at IS NOT NULL AND +state = 'collected' AND loaded_at IS NOT NULL ORDER BY w`,
     )
     .all(from, to)
     .map((r) => Math.max(0, r.w) / 3_600_000);
@@ -442,17 +451,19 @@ export function statistics(ctx: StoreContext, fromDay: string, toDay: string): S
     .all(from, to)
     .map((r) => ({ compartment: r.c, count: r.n }));
 
+  // per local day and state (integer arithmetic along the covering index), folded into months here
   const months = new Map<string, { month: string; collected: number; retrieved: number; rejected: number; cancelled: number; total: number }>();
   for (const r of db
-    .prepare<[number, number], { m: string; state: RequestState; n: number }>(
-      `SELECT strftime('%Y-%m', (closed_at + ${offMs}) / 1000, 'unixepoch') AS m, state, count(*) AS n FROM requests
-       WHERE closed_at >= ? AND closed_at < ? AND closed_at IS NOT NULL GROUP BY m, state ORDER BY m`,
+    .prepare<[number, number], { d: number; state: RequestState; n: number }>(
+      `SELECT (closed_at + ${offMs}) / ${DAY} AS d, state, count(*) AS n FROM requests
+       WHERE closed_at >= ? AND closed_at < ? AND closed_at IS NOT NULL GROUP BY d, state ORDER BY d`,
     )
     .all(from, to)) {
-    const row = months.get(r.m) ?? { month: r.m, collected: 0, retrieved: 0, rejected: 0, cancelled: 0, total: 0 };
+    const m = new Date(r.d * DAY).toISOString().slice(0, 7);
+    const row = months.get(m) ?? { month: m, collected: 0, retrieved: 0, rejected: 0, cancelled: 0, total: 0 };
     if (r.state === 'collected' || r.state === 'retrieved' || r.state === 'rejected' || r.state === 'cancelled') row[r.state] += r.n;
     row.total += r.n;
-    months.set(r.m, row);
+    months.set(m, row);
   }
 
   return {
