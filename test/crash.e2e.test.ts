@@ -6,8 +6,11 @@
  * like the real cabinet, lives on when the controller dies). CABINET_CRASH_AT names the step at
  * which the controller kills itself; the crash points are in controller/flows.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Api, startController, startGateway, startSim, tempDir, type ControllerProc, type Sim } from './cabinet-processes.js';
+
+// Three controller starts per scenario (load, crash, restart): on a busy 2-core machine that alone can take 15 s.
+vi.setConfig({ testTimeout: 45_000 });
 
 const LOAD_STEPS = ['load.reserved', 'load.started', 'load.intent', 'load.unlocked', 'load.door_open', 'door_closed', 'load.done'];
 const PICKUP_STEPS = ['pickup.intent', 'pickup.unlocked', 'pickup.door_open', 'door_closed', 'pickup.collected'];
