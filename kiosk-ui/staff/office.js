@@ -92,10 +92,12 @@ export function startOffice(me) {
   showView('desk');
   void loadSetup();
   void loadServices();
+  void loadAccounts(); // administrators: the audit log's "which staff member" choice
 }
 
 export function stopOffice() {
   office.me = null;
+  office.accounts = [];
   office.history = { query: new URLSearchParams(), rows: [], next: null, open: null, sentences: null };
   office.audit = { query: new URLSearchParams(), rows: [], next: null };
   for (const v of VIEWS) if (v !== 'desk') $(`#view-${v}`, HTMLElement).replaceChildren();
