@@ -3,14 +3,25 @@
  * a resident taps a wrong code, then the right code and the last 4 digits of the phone, and the door opens;
  * a keyboard-wedge scan of the pickup QR opens another; the serial scanner's results and the link state show;
  * the idle warning gives more time, then resets. Sizes and contrast are measured from the rendered page.
- * Screenshots go to /tmp/kiosk-*.png.
+ * Screenshots go to test-output/kiosk/kiosk-*.png (git-ignored).
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { activeCredentials, listNotifications, makeRequestQrToken, readNotificationSecret } from '../controller/store/index.js';
+import { residentActor, staffActor } from '../controller/domain/types.js';
+import {
+  activeCredentials, createRequest, issueDepositCode, listNotifications, makeRequestQrToken, readNotificationSecret, transitionRequest,
+} from '../controller/store/index.js';
+import { makeResident } from '../controller/store/test-support.js';
 import { startTestApp, uniqueIdNumber, type TestApp } from './app-harness.js';
 import { launchBrowser } from './browser.js';
 import { waitFor } from './harness.js';
+
+/** Screenshots: the git-ignored test output folder. */
+const SHOTS = path.resolve('test-output/kiosk');
+fs.mkdirSync(SHOTS, { recursive: true });
+const COMMITTEE_PHONE = '010-6254 1234';
 
 let browser: Browser;
 let h: TestApp;
@@ -18,7 +29,7 @@ let staff: Awaited<ReturnType<TestApp['staffSession']>>;
 let seq = 0;
 
 beforeAll(async () => {
-  [browser, h] = await Promise.all([launchBrowser(), startTestApp()]);
+  [browser, h] = await Promise.all([launchBrowser(), startTestApp({ env: { COMMITTEE_PHONE, UNLOCK_MAX_PER_MINUTE: '60' } })]);
   h.flows.markReady();
   staff = await h.staffSession('staff');
 });
@@ -51,8 +62,9 @@ async function loadedDocument(): Promise<Loaded> {
   return { requestId: id, no, code: readNotificationSecret(h.store.ctx, note.id)!.code, last4: mobile.slice(-4) };
 }
 
-async function openKiosk(viewport: { width: number; height: number }, query = ''): Promise<{ page: Page; errors: string[] }> {
+async function openKiosk(viewport: { width: number; height: number }, query = '', before?: (p: Page) => void): Promise<{ page: Page; errors: string[] }> {
   const page = await browser.newPage({ viewport });
+  before?.(page);
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('console', (m) => {
@@ -128,6 +140,14 @@ async function targetSizes(page: Page) {
   });
 }
 
+/** The clip names that say a number (words.js numberClips), for the expected spoken lists. */
+function numberClips(n: number): string {
+  if (n < 10) return `n${n}`;
+  const t = Math.floor(n / 10);
+  const u = n % 10;
+  return [...(t > 1 ? [`n${t}`] : []), 'n10', ...(u ? [`n${u}`] : [])].join(' ');
+}
+
 const said = (page: Page) => page.evaluate(() => document.documentElement.dataset.spoken ?? '');
 
 // a real browser on a busy CI machine: more room than the default 20 s, each test takes 3–12 s alone
@@ -141,7 +161,7 @@ describe('the kiosk touchscreen', { timeout: 40_000 }, () => {
     await expect(page.locator('.submit').innerText()).resolves.toContain('手机扫码办理证明');
     expect(await page.evaluate(() => (document.getElementById('submit-qr') as HTMLImageElement).naturalWidth)).toBeGreaterThan(0);
     await expectReadable(page, 'home');
-    await page.screenshot({ path: '/tmp/kiosk-home-portrait.png' });
+    await page.screenshot({ path: `${SHOTS}/kiosk-home-portrait.png` });
 
     await page.click('#go-code');
     const sizes = await targetSizes(page);
@@ -159,16 +179,17 @@ describe('the kiosk touchscreen', { timeout: 40_000 }, () => {
     await tap(page, wrong.slice(0, 5));
     await expect(page.locator('#code-count').innerText()).resolves.toContain('还差 3 位');
     await tap(page, wrong.slice(5));
-    await page.screenshot({ path: '/tmp/kiosk-code-portrait.png' });
+    await page.screenshot({ path: `${SHOTS}/kiosk-code-portrait.png` });
     await page.click('#key-ok');
     await expect(page.locator('#code-title').innerText()).resolves.toContain('手机号后 4 位');
     await tap(page, doc.last4);
     await page.click('#key-ok');
     await page.waitForSelector('#result-panel[data-outcome="refused"]');
-    await expect(page.locator('#result-zh').innerText()).resolves.toContain('不正确');
-    await expect(page.locator('#result-head').innerText()).resolves.toContain('没有打开柜门');
+    await expect(page.locator('#result-head').innerText()).resolves.toContain('取件码或手机号后 4 位不对');
+    await expect(page.locator('#result-zh').innerText()).resolves.toContain('还可以再试 2 次');
+    expect(await page.evaluate(() => document.documentElement.dataset.lastSaid)).toBe('wrong tries-left n2 times');
     await expectReadable(page, 'refused');
-    await page.screenshot({ path: '/tmp/kiosk-refused-portrait.png' });
+    await page.screenshot({ path: `${SHOTS}/kiosk-refused-portrait.png` });
     const unlocksBefore = h.cabinet.unlockCount(doc.no); // staff's loading opened it once
     expect(unlocksBefore).toBe(1);
 
@@ -182,21 +203,23 @@ describe('the kiosk touchscreen', { timeout: 40_000 }, () => {
     await page.waitForSelector('#result-panel[data-outcome="opened"]');
     await expect(page.locator('#result-head').innerText()).resolves.toContain('已打开');
     await expect(page.locator('#result-nos').innerText()).resolves.toBe(String(doc.no));
-    await expect(page.locator('#result-zh').innerText()).resolves.toContain(`${doc.no} 号柜门已打开`);
+    await expect(page.locator('#result-head').innerText()).resolves.toContain(`${doc.no} 号柜门已打开`);
     expect(parseFloat(await page.locator('#result-nos').evaluate((e) => getComputedStyle(e).fontSize))).toBeGreaterThanOrEqual(200);
     expect(h.cabinet.unlockCount(doc.no)).toBe(unlocksBefore + 1);
     await expectReadable(page, 'opened');
-    await page.screenshot({ path: '/tmp/kiosk-opened-portrait.png' });
+    await page.screenshot({ path: `${SHOTS}/kiosk-opened-portrait.png` });
     // the prompts matched the screens; no digit was ever said
+    await expect.poll(() => said(page)).toContain('door-opened');
     const spoken = await said(page);
     expect(spoken).toContain('wrong');
-    expect(spoken).toContain('opened');
-    expect(spoken).not.toMatch(/\d/);
+    expect(spoken.replace(/\bn\d+\b/g, '')).not.toMatch(/\d/); // number clips say door numbers and tries, never a typed digit
 
     // the resident takes the document and shuts the door: thanks, then home
     h.cabinet.takeItem(doc.no);
     h.cabinet.closeDoor(doc.no);
-    await page.waitForFunction(() => document.getElementById('result-zh')!.textContent!.includes('柜门已关好'));
+    await page.waitForFunction(() => document.getElementById('result-head')!.textContent!.includes('柜门已关好'));
+    expect(await page.locator('#screen-result').innerText()).not.toContain('已打开');
+    expect(await page.evaluate(() => document.documentElement.dataset.lastSaid)).toBe('door-closed');
     await page.waitForSelector('body[data-screen="home"]', { timeout: 8000 });
     expect(errors).toEqual([]);
     await page.close();
@@ -230,7 +253,7 @@ describe('the kiosk touchscreen', { timeout: 40_000 }, () => {
     // the serial scanner's result arrives over /ws/kiosk
     await h.flows.scan('https://example.org/not-ours', 'serial', 'scanner');
     await page.waitForSelector('#result-panel[data-code="UNKNOWN_SCAN"]');
-    await expect(page.locator('#result-zh').innerText()).resolves.toContain('无法识别');
+    await expect(page.locator('#result-head').innerText()).resolves.toContain('无法识别');
 
     // a drop-off opened through the serial scanner: the voice says to put materials in, not to take a document out
     await page.click('#result-home');
@@ -240,16 +263,22 @@ describe('the kiosk touchscreen', { timeout: 40_000 }, () => {
       messageZh: '7 号柜门已打开，请放入材料并关好柜门。', messageEn: 'Door 7 is open: put your materials in and close it.',
     });
     await page.waitForSelector('#result-panel[data-outcome="opened"]');
-    await expect.poll(() => page.evaluate(() => document.documentElement.dataset.lastSaid)).toBe('deposit');
+    await expect.poll(() => page.evaluate(() => document.documentElement.dataset.lastSaid)).toBe('n7 door-opened put-close');
 
-    // the cabinet goes offline: said plainly, with typing still offered once it is back
+    // the cabinet goes offline: 暂停服务 with whom to call, no pickup offered; back by itself
     await page.click('#result-home');
     h.bus.emit('link', { state: 'offline' });
-    await page.waitForSelector('#link-banner:not([hidden])');
-    await expect(page.locator('#link-banner').innerText()).resolves.toMatch(/离线[\s\S]*输入取件码/);
-    await page.screenshot({ path: '/tmp/kiosk-offline-portrait.png' });
+    await page.waitForSelector('#home-paused:not([hidden])');
+    await expect(page.locator('#home-paused').innerText()).resolves.toContain('暂停服务');
+    await expect(page.locator('#home-paused').innerText()).resolves.toContain(COMMITTEE_PHONE);
+    expect(await page.locator('#go-code').isVisible()).toBe(false);
+    expect(await page.locator('#go-scan').isVisible()).toBe(false);
+    expect(await page.locator('body').innerText()).not.toMatch(/柜门没有打开|door did not open/);
+    await expect.poll(() => page.evaluate(() => document.documentElement.dataset.lastSaid)).toBe('offline call n0 n1 n0 n6 n2 n5 n4 n1 n2 n3 n4');
+    await page.screenshot({ path: `${SHOTS}/kiosk-offline-portrait.png` });
     h.bus.emit('link', { state: 'online' });
-    await page.waitForSelector('#link-banner', { state: 'hidden' });
+    await page.waitForSelector('#home-paused', { state: 'hidden' });
+    await page.waitForSelector('#go-code');
 
     expect(errors).toEqual([]);
     await page.close();
@@ -258,11 +287,11 @@ describe('the kiosk touchscreen', { timeout: 40_000 }, () => {
   it('landscape 1920×1080: every screen fits, text ≥ 32 px, contrast ≥ 4.5:1, keys ≥ 64 px', async () => {
     const { page, errors } = await openKiosk({ width: 1920, height: 1080 });
     await expectReadable(page, 'landscape home');
-    await page.screenshot({ path: '/tmp/kiosk-home-landscape.png' });
+    await page.screenshot({ path: `${SHOTS}/kiosk-home-landscape.png` });
     await page.click('#go-scan');
     await expectReadable(page, 'landscape scan');
     await expect(page.locator('#screen-scan').innerText()).resolves.toContain('请将手机二维码对准扫描口');
-    await page.screenshot({ path: '/tmp/kiosk-scan-landscape.png' });
+    await page.screenshot({ path: `${SHOTS}/kiosk-scan-landscape.png` });
     await page.click('#screen-scan [data-action="code"]');
     await tap(page, '2024');
     await expectReadable(page, 'landscape code');
@@ -270,14 +299,14 @@ describe('the kiosk touchscreen', { timeout: 40_000 }, () => {
     expect(Math.min(sizes.key.w, sizes.key.h)).toBeGreaterThanOrEqual(100);
     expect(sizes.smallestButton).toBeGreaterThanOrEqual(64);
     console.log('landscape sizes', JSON.stringify(sizes));
-    await page.screenshot({ path: '/tmp/kiosk-code-landscape.png' });
+    await page.screenshot({ path: `${SHOTS}/kiosk-code-landscape.png` });
     await tap(page, '1231');
     await page.click('#key-ok');
     await tap(page, '0000');
     await page.click('#key-ok');
     await page.waitForSelector('#result-panel[data-outcome="refused"]');
     await expectReadable(page, 'landscape refused');
-    await page.screenshot({ path: '/tmp/kiosk-refused-landscape.png' });
+    await page.screenshot({ path: `${SHOTS}/kiosk-refused-landscape.png` });
     const doc = await loadedDocument();
     await page.click('#result-retry');
     await tap(page, doc.code);
@@ -287,13 +316,103 @@ describe('the kiosk touchscreen', { timeout: 40_000 }, () => {
     await page.waitForSelector('#result-panel[data-outcome="opened"]');
     await expect(page.locator('#result-nos').innerText()).resolves.toBe(String(doc.no));
     await expectReadable(page, 'landscape opened');
-    await page.screenshot({ path: '/tmp/kiosk-opened-landscape.png' });
+    await page.screenshot({ path: `${SHOTS}/kiosk-opened-landscape.png` });
     expect(errors).toEqual([]);
     await page.close();
   });
 
+  const SIZES = [
+    { width: 1080, height: 1920 }, { width: 1920, height: 1080 }, { width: 1280, height: 800 }, { width: 1366, height: 768 },
+  ] as const;
+
+  it('the truth at the door, at the four panel sizes: a document left inside, an empty drop-off, the drawing, drop-off from home', { timeout: 160_000 }, async () => {
+    for (const size of SIZES) {
+      const tag = `${size.width}x${size.height}`;
+      const doc = await loadedDocument();
+      const { page, errors } = await openKiosk(size, '?done=30');
+      await expectReadable(page, `${tag} home`);
+      const small = size.width < 1920 && size.height < 1920;
+      expect((await targetSizes(page)).smallestButton, tag).toBeGreaterThanOrEqual(small ? 60 : 64);
+      await page.screenshot({ path: `${SHOTS}/kiosk-home-${tag}.png` });
+
+      // the resident opens the door, then closes it without taking the document
+      await page.click('#go-code');
+      await tap(page, doc.code);
+      await page.click('#key-ok');
+      await tap(page, doc.last4);
+      await page.click('#key-ok');
+      await page.waitForSelector('#result-panel[data-outcome="opened"]');
+      await expect(page.locator(`#cabinet-grid .door-open`).innerText()).resolves.toBe(String(doc.no));
+      expect(await page.locator('#cabinet-grid .door').count()).toBe(24);
+      await expect.poll(() => page.evaluate(() => document.documentElement.dataset.lastSaid)).toBe(`${numberClips(doc.no)} door-opened take-close`);
+      await expectReadable(page, `${tag} opened`);
+      await page.screenshot({ path: `${SHOTS}/kiosk-opened-${tag}.png` });
+      h.cabinet.closeDoor(doc.no);
+      await page.waitForSelector('#result-panel[data-code="ITEM_NOT_TAKEN"]');
+      const text = await page.locator('#screen-result').innerText();
+      expect(text).toContain(`文件还在 ${doc.no} 号柜内`);
+      expect(text).toContain('取件码仍然有效');
+      expect(text).not.toContain('已打开');
+      expect(text).not.toContain('柜门已关好');
+      await expect(page.locator('#result-retry').innerText()).resolves.toContain('重新打开柜门');
+      await expect(page.locator('#cabinet-grid [data-marked="closed"]').innerText()).resolves.toBe(String(doc.no));
+      expect(await page.evaluate(() => document.documentElement.dataset.lastSaid)).toBe(`${numberClips(doc.no)} still-inside open-again`);
+      await expectReadable(page, `${tag} still inside`);
+      await page.screenshot({ path: `${SHOTS}/kiosk-still-inside-${tag}.png` });
+      // the code still works: type it again, the door opens again; this time the document is taken
+      await page.click('#result-retry');
+      await tap(page, doc.code);
+      await page.click('#key-ok');
+      await tap(page, doc.last4);
+      await page.click('#key-ok');
+      await page.waitForSelector('#result-panel[data-outcome="opened"]');
+      h.cabinet.takeItem(doc.no);
+      h.cabinet.closeDoor(doc.no);
+      await page.waitForSelector('#result-panel[data-code="COLLECTED"]');
+      expect(await page.locator('#screen-result').innerText()).not.toContain('已打开');
+
+      // drop-off from the home screen: scan the drop-off QR; the door closes with nothing inside
+      await page.click('#result-home');
+      await page.click('#go-dropoff');
+      await expect(page.locator('#scan-title').innerText()).resolves.toContain('放件二维码');
+      expect(await page.evaluate(() => document.documentElement.dataset.lastSaid)).toBe('scan-dropoff');
+      await expectReadable(page, `${tag} drop-off scan`);
+      const resident = makeResident(h.store);
+      const { request } = createRequest(h.store.ctx, { residentId: resident.id, serviceCode: 'residence_certificate' }, residentActor(resident.id));
+      transitionRequest(h.store.ctx, { requestId: request.id, event: 'request_materials', actor: staffActor(staff.id) });
+      const { credentialId } = issueDepositCode(h.store.ctx, request.id, staffActor(staff.id));
+      await page.keyboard.type(makeRequestQrToken(h.store.keys, { requestId: request.id, credentialId, purpose: 'deposit' }), { delay: 2 });
+      await page.keyboard.press('Enter');
+      await page.waitForSelector('#result-panel[data-outcome="opened"]');
+      const no = Number(await page.locator('#result-nos').innerText());
+      await expect(page.locator('#result-zh').innerText()).resolves.toContain('请放入材料');
+      h.cabinet.closeDoor(no);
+      await page.waitForSelector('#result-panel[data-code="NOTHING_DEPOSITED"]');
+      await expect(page.locator('#result-head').innerText()).resolves.toContain(`${no} 号柜里没有材料`);
+      expect(await page.locator('#screen-result').innerText()).not.toContain('已打开');
+      expect(await page.evaluate(() => document.documentElement.dataset.lastSaid)).toBe(`${numberClips(no)} nothing-inside deposit-again`);
+      await page.screenshot({ path: `${SHOTS}/kiosk-nothing-deposited-${tag}.png` });
+
+      // one person's switches, reset for the next person
+      await page.click('#result-home');
+      await page.click('#volume');
+      await page.click('#large');
+      await page.click('#lang');
+      expect(await page.evaluate(() => [document.documentElement.dataset.volume, document.body.dataset.large, document.documentElement.lang])).toEqual(['0.4', 'true', 'en']);
+      await page.screenshot({ path: `${SHOTS}/kiosk-large-en-${tag}.png` });
+      await page.click('#go-code');
+      await page.keyboard.press('Escape');
+      await page.waitForSelector('body[data-screen="home"]');
+      expect(await page.evaluate(() => [document.documentElement.dataset.volume, document.body.dataset.large, document.documentElement.lang])).toEqual(['1', 'false', 'zh-CN']);
+      expect(errors, tag).toEqual([]);
+      await page.close();
+    }
+  });
+
   it('ships every spoken prompt as a small clip the browser decodes', async () => {
-    const { page, errors } = await openKiosk({ width: 1080, height: 1920 });
+    const loadedAtStart: string[] = [];
+    const { page, errors } = await openKiosk({ width: 1080, height: 1920 }, '', (p) => p.on('request', (r) => loadedAtStart.push(r.url())));
+    const atStart = loadedAtStart.length;
     // a string, so that vitest leaves the page's own dynamic import alone
     const clips = await page.evaluate<{ name: string; bytes: number; seconds: number }[]>(`(async () => {
       const { CLIPS } = await import('/ui/kiosk/sounds.js');
@@ -310,14 +429,19 @@ describe('the kiosk touchscreen', { timeout: 40_000 }, () => {
       }
       return out;
     })()`);
-    for (const required of ['welcome', 'prompt', 'opened', 'wrong', 'staff']) expect(clips.map((c) => c.name)).toContain(required);
+    for (const required of ['welcome', 'prompt', 'door-opened', 'still-inside', 'nothing-inside', 'offline', 'call', 'please-wait', 'n0', 'n10']) {
+      expect(clips.map((c) => c.name)).toContain(required);
+    }
     for (const c of clips) {
-      expect(c.seconds, c.name).toBeGreaterThan(0.3);
+      expect(c.seconds, c.name).toBeGreaterThan(0.15);
       expect(c.seconds, c.name).toBeLessThan(8);
     }
+    loadedAtStart.length = atStart;
     const total = clips.reduce((n, c) => n + c.bytes, 0);
     console.log('clips', clips.length, 'total bytes', total);
-    expect(total).toBeLessThan(400_000);
+    // 22 050 Hz mu-law: about 22 KB a second of speech; fetched when first said, never all at page load
+    expect(total).toBeLessThan(4_000_000);
+    expect(loadedAtStart.filter((u) => u.endsWith('.wav')).length).toBeLessThanOrEqual(2);
     expect(errors).toEqual([]);
     await page.close();
   });
@@ -330,7 +454,7 @@ describe('the kiosk touchscreen', { timeout: 40_000 }, () => {
     await expect(page.locator('#more-time').innerText()).resolves.toContain('还需要更多时间吗');
     const button = await page.locator('#more-time').boundingBox();
     expect(Math.min(button!.width, button!.height)).toBeGreaterThanOrEqual(200);
-    await page.screenshot({ path: '/tmp/kiosk-idle-portrait.png' });
+    await page.screenshot({ path: `${SHOTS}/kiosk-idle-portrait.png` });
     expect(await said(page)).toContain('more-time');
     await page.click('#more-time');
     await page.waitForSelector('#idle-warning', { state: 'hidden' });
@@ -357,12 +481,13 @@ describe('the kiosk touchscreen', { timeout: 40_000 }, () => {
     await tap(page, '3333');
     await page.click('#key-ok');
     await page.waitForSelector('#result-panel[data-code="LOCKED"]');
-    await expect(page.locator('#result-zh').innerText()).resolves.toContain('尝试次数过多');
-    await expect(page.locator('#result-wait').innerText()).resolves.toMatch(/请等 (\d+ 分 )?\d+ 秒后再试/);
-    await expect(page.locator('#result-help').innerText()).resolves.toContain('联系工作人员');
-    expect(await page.evaluate(() => document.documentElement.dataset.lastSaid)).toBe('locked later staff');
+    await expect(page.locator('#result-head').innerText()).resolves.toContain('输错次数太多');
+    await expect(page.locator('#result-wait').innerText()).resolves.toMatch(/请 \d+ (秒|分钟)后再试/);
+    // during the wait the main button is not "type again"
+    expect(await page.locator('#result-retry').isVisible()).toBe(false);
+    expect(await page.evaluate(() => document.documentElement.dataset.lastSaid)).toMatch(/^locked please (n\d+ )+(seconds|minutes)-later$/);
     await expectReadable(page, 'locked');
-    await page.screenshot({ path: '/tmp/kiosk-locked-landscape.png' });
+    await page.screenshot({ path: `${SHOTS}/kiosk-locked-landscape.png` });
     expect(errors).toEqual([]);
     await page.close();
   });

@@ -13,15 +13,16 @@ import { $ } from '../shared/elements.js';
 import { createIdle } from './idle.js';
 import { createVoice } from './sounds.js';
 import { createWedge } from './wedge.js';
+import { CLOSED_CODES, isShownCode, SCREEN, waitWords, WORDS } from './words.js';
 
 /** @import { KioskAnswer, KioskInfo, KioskMessage } from './api-types.js' */
 
 /**
- * What the answer screen shows: a kiosk route's answer, a serial scan's event, or words of our own when the
- * controller could not be asked (code HTTP_<status> or NETWORK).
+ * What the answer screen shows, by code (words.js): a kiosk route's answer, a serial scan's event, how a door
+ * ended, or the screen's own codes when the controller could not be asked (NETWORK, HTTP, LINK_DOWN).
  * @typedef {{
- *   ok: boolean, code: string, action?: KioskAnswer['action'], messageZh: string, messageEn: string,
- *   compartments: number[], retryAfterMs?: number,
+ *   ok: boolean, code: import('./words.js').ShownCode, action?: KioskAnswer['action'],
+ *   compartments: number[], retryAfterMs?: number, triesLeft?: number,
  * }} Shown
  */
 
@@ -77,20 +78,34 @@ function goHome({ greet = false } = {}) {
   idle.disarm();
   busy = false;
   voice.reset();
+  resetPerson();
+  delete document.body.dataset.code;
   show('home');
   screenClips = ['welcome', 'prompt'];
   if (greet) speak(screenClips);
 }
 
-function goScan() {
+/** @param {'pickup' | 'dropoff'} [purpose] */
+function goScan(purpose = 'pickup') {
+  if (!serviceUp()) return showPaused();
   clearEntry();
   stopResultTimers();
+  const drop = purpose === 'dropoff';
+  document.body.dataset.purpose = purpose;
+  bilingual($('#scan-title', HTMLElement), drop
+    ? ['请将放件二维码对准扫描口', 'Hold the drop-off QR code on your phone to the scanner']
+    : ['请将手机二维码对准扫描口', 'Hold the QR code on your phone to the scanner']);
+  bilingual($('#scan-note', HTMLElement), drop
+    ? ['放件二维码在“办理进度”页面上；也可以输入短信里的 8 位放件码和手机号后 4 位。', 'The drop-off QR code is on your progress page; you can also type the 8-digit drop-off code from your text message and the last 4 digits of your phone.']
+    : ['二维码在“办理进度”页面上，也可以用短信里的取件码。', "The QR code is on your request's progress page; you can also use the code from your text message."]);
+  bilingual($('#scan-type', HTMLElement), drop ? ['改为输入放件码', 'Type the drop-off code instead'] : ['改为输入取件码', 'Type the code instead']);
   show('scan');
   idle.arm();
-  speak(['scan']);
+  speak([drop ? 'scan-dropoff' : 'scan']);
 }
 
 function goCode() {
+  if (!serviceUp()) return showPaused();
   clearEntry();
   stopResultTimers();
   show('code');
@@ -186,10 +201,9 @@ function pressOk() {
 
 // ------------------------------------------------------------------ asking the controller
 
-const OFFLINE_EN = 'The cabinet cannot be reached right now. Please try again shortly.';
-
 /**
- * POST to a kiosk endpoint; always resolves to something to show.
+ * POST to a kiosk endpoint; always resolves to something to show. The words come from words.js by code,
+ * never from the text of an error message.
  * @param {string} path
  * @param {object} body
  * @returns {Promise<Shown>}
@@ -205,17 +219,10 @@ async function post(path, body) {
     /** @type {unknown} */
     const json = await res.json().catch(() => null);
     if (res.ok && isAnswer(json)) return json;
-    const message = errorMessage(json);
-    const [zh, en] = message.includes(' / ') ? message.split(' / ') : [message, ''];
-    return {
-      ok: false, code: `HTTP_${res.status}`, compartments: [],
-      messageZh: zh || '柜子暂时不能使用，请稍后再试。', messageEn: en || OFFLINE_EN,
-    };
+    // 503: the lock board link is down or the cabinet is stopping — a lost link, never a door's fault
+    return { ok: false, code: res.status === 503 ? 'LINK_DOWN' : 'HTTP', action: null, compartments: [] };
   } catch {
-    return {
-      ok: false, code: 'NETWORK', compartments: [],
-      messageZh: '屏幕暂时连不上柜子，请稍后再试。', messageEn: OFFLINE_EN,
-    };
+    return { ok: false, code: 'NETWORK', action: null, compartments: [] };
   }
 }
 
@@ -225,17 +232,7 @@ async function post(path, body) {
  * @returns {json is KioskAnswer}
  */
 function isAnswer(json) {
-  return typeof json === 'object' && json !== null && 'code' in json && typeof json.code === 'string';
-}
-
-/**
- * The message of an error answer ({ error: { message } }), or ''.
- * @param {unknown} json
- */
-function errorMessage(json) {
-  if (typeof json !== 'object' || json === null || !('error' in json)) return '';
-  const e = json.error;
-  return typeof e === 'object' && e !== null && 'message' in e ? String(e.message ?? '') : '';
+  return typeof json === 'object' && json !== null && 'code' in json && typeof json.code === 'string' && isShownCode(json.code);
 }
 
 /**
@@ -246,7 +243,7 @@ function errorMessage(json) {
 async function ask(path, body, kind) {
   busy = true;
   show('busy');
-  speak([]);
+  speak(['please-wait']);
   const answer = await post(path, body);
   busy = false;
   showAnswer(answer, kind);
@@ -255,6 +252,10 @@ async function ask(path, body, kind) {
 /** @param {string} text */
 function onScan(text) {
   if (busy) return;
+  if (!serviceUp()) {
+    showPaused();
+    return;
+  }
   void ask('/api/kiosk/scan', { text: text.slice(0, 512) }, 'qr');
 }
 
@@ -265,16 +266,19 @@ let doneTimer = null;
 /** @type {ReturnType<typeof setInterval> | null} */
 let waitTimer = null;
 /**
- * Doors this answer opened that are still open.
+ * Doors this answer opened that are still open, and all the doors it opened (their closing outcome is awaited).
  * @type {Set<number>}
  */
 let openDoors = new Set();
+/** @type {Set<number>} */
+let answerDoors = new Set();
 
 function stopResultTimers() {
   if (doneTimer) clearInterval(doneTimer);
   if (waitTimer) clearInterval(waitTimer);
   doneTimer = waitTimer = null;
   openDoors = new Set();
+  answerDoors = new Set();
 }
 
 /**
@@ -285,41 +289,27 @@ function icon(el, id) {
   el.innerHTML = `<use href="#${id}"/>`;
 }
 
-const NEEDS_STAFF = new Set(['LOCKED', 'CABINET_FULL', 'NOT_OPENED', 'OUT_OF_ORDER', 'OUT_OF_SERVICE', 'NETWORK']);
-
 /**
- * @param {Shown} a
- * @param {'qr' | 'code'} kind
- * @returns {string[]}
+ * Chinese, then English below it; the English reader's switch puts English first (never forced on the Chinese reader).
+ * @param {HTMLElement} el
+ * @param {readonly [string, string]} words
  */
-function clipsFor(a, kind) {
-  switch (a.code) {
-    case 'OPENED': return [a.action === 'dropoff' ? 'deposit' : 'opened'];
-    case 'INVALID': return [kind === 'qr' ? 'qr-bad' : 'wrong'];
-    case 'USED': case 'UNKNOWN_SCAN': return ['qr-bad'];
-    case 'NOTHING_WAITING': return ['nothing'];
-    case 'LOCKED': return ['locked', 'later', 'staff'];
-    case 'CABINET_FULL': case 'NOT_OPENED': case 'OUT_OF_ORDER': case 'OUT_OF_SERVICE': return ['staff'];
-    default: return ['later'];
-  }
+function bilingual(el, words) {
+  el.textContent = '';
+  el.append(words[0]);
+  const en = document.createElement('span');
+  en.className = 'en';
+  en.lang = 'en';
+  en.textContent = words[1];
+  el.append(en);
 }
 
-/** @param {number} ms */
-function waitWords(ms) {
-  const s = Math.max(0, Math.ceil(ms / 1000));
-  const m = Math.floor(s / 60);
-  const r = s % 60;
-  if (s === 0) return '现在可以再试了<span class="en">You can try again now</span>';
-  const zh = m > 0 ? `${m} 分 ${r} 秒` : `${r} 秒`;
-  const en = m > 0 ? `${m} min ${r} s` : `${r} s`;
-  return `请等 ${zh}后再试<span class="en">Please wait ${en}, then try again</span>`;
-}
+/** The committee phone, from GET /api/kiosk/info (COMMITTEE_PHONE). @type {string | null} */
+let committeePhone = null;
 
 /**
- * Show what the controller answered (a typed code, a scan here, or the serial scanner's scan):
- * in words, with an icon and a headline, never by colour alone.
- */
-/**
+ * Show a code's words: an answer to a scan or typed code, a serial scanner's event, or how a door ended.
+ * In words, with an icon and a headline, never by colour alone; and spoken.
  * @param {Shown} a
  * @param {'qr' | 'code'} kind
  */
@@ -327,78 +317,191 @@ function showAnswer(a, kind) {
   clearEntry();
   stopResultTimers();
   hideWarning();
-  const opened = a.ok === true && a.code === 'OPENED';
-  const panel = $('#result-panel', HTMLElement);
-  panel.dataset.outcome = opened ? 'opened' : 'refused';
-  panel.dataset.code = a.code;
-  icon($('#result-icon', SVGSVGElement), opened ? 'i-ok' : 'i-warn');
-  $('#result-head', HTMLElement).innerHTML = opened
-    ? '柜门已打开<span class="en">The door is open</span>'
-    : '没有打开柜门<span class="en">No door was opened</span>';
+  // a door that "did not open" while the link is down was never the door's fault
+  const code = (a.code === 'NOT_OPENED' || a.code === 'HTTP') && !serviceUp() ? 'LINK_DOWN' : a.code;
+  const said = WORDS[code];
   const nos = Array.isArray(a.compartments) ? a.compartments : [];
-  $('#result-doors', HTMLElement).hidden = !(opened && nos.length > 0);
+  /** @type {import('./words.js').Ctx} */
+  const ctx = { doors: nos, kind, action: a.action ?? null, phone: committeePhone, ...(a.triesLeft ? { triesLeft: a.triesLeft } : {}) };
+  const opened = a.ok === true && code === 'OPENED';
+  const panel = $('#result-panel', HTMLElement);
+  panel.dataset.outcome = said.tone === 'ok' ? (opened ? 'opened' : 'done') : 'refused';
+  panel.dataset.code = code;
+  document.body.dataset.code = code;
+  icon($('#result-icon', SVGSVGElement), said.tone === 'ok' ? 'i-ok' : 'i-warn');
+  bilingual($('#result-head', HTMLElement), said.head(ctx));
+  $('#result-doors', HTMLElement).hidden = !(said.doorOpen && nos.length > 0);
   $('#result-nos', HTMLElement).textContent = nos.join('、');
-  $('#result-zh', HTMLElement).textContent = a.messageZh ?? '';
-  $('#result-en', HTMLElement).textContent = a.messageEn ?? '';
-  $('#result-help', HTMLElement).hidden = opened || !(NEEDS_STAFF.has(a.code) || a.code.startsWith('HTTP_'));
-  const retry = $('#result-retry', HTMLElement);
-  retry.hidden = opened;
-  $(':scope > :last-child', Element, retry).innerHTML = kind === 'qr'
-    ? '改为输入取件码<span class="en">Type the code instead</span>'
-    : '重新输入取件码<span class="en">Type the code again</span>';
-  $('#result-home-zh', HTMLElement).textContent = opened ? '完成' : '返回首页';
-  $('#result-home-en', HTMLElement).textContent = opened ? 'Done' : 'Back to start';
+  const [zh, en] = said.body(ctx);
+  $('#result-zh', HTMLElement).textContent = zh;
+  $('#result-en', HTMLElement).textContent = en;
+  drawCabinet(nos, said.doorOpen);
 
+  const retry = $('#result-retry', HTMLElement);
+  const retryWords = $(':scope > :last-child', HTMLElement, retry);
+  retry.hidden = said.retry === null;
+  retry.dataset.action = said.retry === 'scan' ? 'scan' : 'code';
+  if (said.retry === 'scan') bilingual(retryWords, ['再扫码，重新打开柜门', 'Scan again to reopen the door']);
+  else if (code === 'ITEM_NOT_TAKEN') bilingual(retryWords, ['输入取件码，重新打开柜门', 'Type the code to reopen the door']);
+  else bilingual(retryWords, kind === 'qr' ? ['改为输入取件码', 'Type the code instead'] : ['重新输入取件码', 'Type the code again']);
+  const finished = said.tone === 'ok';
+  $('#result-home-zh', HTMLElement).textContent = finished ? '完成' : '返回首页';
+  $('#result-home-en', HTMLElement).textContent = finished ? 'Done' : 'Back to start';
+
+  let clips = said.clips(ctx);
   const wait = $('#result-wait', HTMLElement);
-  const retryAfterMs = a.code === 'LOCKED' ? a.retryAfterMs : undefined;
+  const retryAfterMs = code === 'LOCKED' ? a.retryAfterMs : undefined;
   wait.hidden = typeof retryAfterMs !== 'number';
   if (typeof retryAfterMs === 'number') {
     const until = Date.now() + retryAfterMs;
-    wait.innerHTML = waitWords(until - Date.now());
+    const render = () => {
+      const w = waitWords(until - Date.now());
+      bilingual(wait, [w.zh, w.en]);
+      return w;
+    };
+    clips = [...clips, ...render().clips];
     waitTimer = setInterval(() => {
-      wait.innerHTML = waitWords(until - Date.now());
-      if (until <= Date.now() && waitTimer) clearInterval(waitTimer);
+      render();
+      if (until <= Date.now()) {
+        if (waitTimer) clearInterval(waitTimer);
+        waitTimer = null;
+        // the wait is over: now the main button may offer typing again
+        retry.hidden = false;
+        bilingual(retryWords, ['重新输入取件码', 'Type the code again']);
+      }
     }, 1000);
   }
 
   const auto = $('#result-auto', HTMLElement);
-  auto.hidden = !opened;
+  auto.hidden = !opened && !finished;
   if (opened) {
-    // the task is done: no warning, back to the start after a while (sooner once the doors are shut)
+    // the task is done once the door closes: no warning; back to the start after a while
     idle.disarm();
     openDoors = new Set(nos);
-    let until = Date.now() + DONE_MS;
-    const tick = () => {
-      const left = Math.max(0, Math.ceil((until - Date.now()) / 1000));
-      auto.innerHTML = `${left} 秒后回到首页<span class="en">Back to the start in ${left} s</span>`;
-      if (left <= 0) goHome();
-    };
-    tick();
-    doneTimer = setInterval(tick, 250);
-    resultDoneSooner = () => {
-      until = Math.min(until, Date.now() + 5000);
-      $('#result-zh', HTMLElement).textContent = '柜门已关好，谢谢！';
-      $('#result-en', HTMLElement).textContent = 'The door is closed. Thank you!';
-      tick();
-    };
+    answerDoors = new Set(nos);
+    startDone(auto, DONE_MS);
+  } else if (finished) {
+    idle.disarm();
+    startDone(auto, Math.min(DONE_MS, 8000));
   } else {
     idle.arm();
   }
   show('result');
-  speak(clipsFor(a, kind));
+  speak(clips);
 }
 
-/** @type {() => void} */
-let resultDoneSooner = () => undefined;
+/**
+ * Back to the start after `ms`, counting down on the screen.
+ * @param {HTMLElement} auto
+ * @param {number} ms
+ */
+function startDone(auto, ms) {
+  const until = Date.now() + ms;
+  const tick = () => {
+    const left = Math.max(0, Math.ceil((until - Date.now()) / 1000));
+    bilingual(auto, [`${left} 秒后回到首页`, `Back to the start in ${left} s`]);
+    if (left <= 0) goHome();
+  };
+  tick();
+  doneTimer = setInterval(tick, 250);
+}
 
 /**
+ * A door of this answer closed: the screen stops saying it is open and waits for what the sensors say.
  * @param {number} no
  * @param {string} door
  */
 function onDoor(no, door) {
   if (screen !== 'result' || !openDoors.has(no) || door !== 'closed') return;
   openDoors.delete(no);
-  if (openDoors.size === 0) resultDoneSooner();
+  if (openDoors.size > 0) return;
+  const panel = $('#result-panel', HTMLElement);
+  panel.dataset.outcome = 'checking';
+  document.body.dataset.code = 'CHECKING';
+  icon($('#result-icon', SVGSVGElement), 'i-ok');
+  bilingual($('#result-head', HTMLElement), SCREEN.checking);
+  $('#result-doors', HTMLElement).hidden = true;
+  $('#result-zh', HTMLElement).textContent = '';
+  $('#result-en', HTMLElement).textContent = '';
+  drawCabinet([...answerDoors], false);
+  speak(['checking']);
+}
+
+/**
+ * How a door of this answer ended (the kiosk channel's COLLECTED, ITEM_NOT_TAKEN, DEPOSITED, NOTHING_DEPOSITED).
+ * @param {import('./words.js').ClosedCode} code
+ * @param {number[]} doors
+ * @param {'pickup' | 'dropoff' | null} action
+ */
+function onClosed(code, doors, action) {
+  if (screen !== 'result' || !doors.some((d) => answerDoors.has(d))) return;
+  showAnswer({ ok: code === 'COLLECTED' || code === 'DEPOSITED', code, action, compartments: doors }, action === 'dropoff' ? 'qr' : 'code');
+}
+
+/** Every compartment number the cabinet has (the kiosk channel's snapshot), for the drawing. @type {number[]} */
+let cabinetNos = [];
+
+/**
+ * The cabinet drawn as its doors are numbered, the doors of this answer marked (open: filled and labelled).
+ * @param {number[]} marked
+ * @param {boolean} open
+ */
+function drawCabinet(marked, open) {
+  const box = $('#result-cabinet', HTMLElement);
+  const grid = $('#cabinet-grid', HTMLElement);
+  box.hidden = marked.length === 0 || cabinetNos.length === 0;
+  if (box.hidden) return;
+  grid.textContent = '';
+  const cols = cabinetNos.length > 12 ? 6 : 4;
+  grid.style.setProperty('--cols', String(cols));
+  for (const no of cabinetNos) {
+    const cell = document.createElement('span');
+    cell.className = 'door';
+    cell.textContent = String(no);
+    if (marked.includes(no)) {
+      cell.classList.add(open ? 'door-open' : 'door-marked');
+      cell.dataset.marked = open ? 'open' : 'closed';
+    }
+    grid.append(cell);
+  }
+  grid.setAttribute('aria-label', open
+    ? `柜子示意图：${marked.join('、')} 号柜门已打开 / Cabinet drawing: door ${marked.join(', ')} open`
+    : `柜子示意图：${marked.join('、')} 号柜门 / Cabinet drawing: door ${marked.join(', ')}`);
+}
+
+// ------------------------------------------------------------------ one person's settings
+
+/** @param {number} v */
+function renderVolume(v) {
+  /** @type {Readonly<Record<string, string>>} */
+  const NAMES = { '0.4': '小 / soft', '0.7': '中 / medium', '1': '大 / loud' };
+  $('#volume-now', HTMLElement).textContent = NAMES[String(v)] ?? '';
+}
+
+/** @param {boolean} on */
+function setLarge(on) {
+  document.body.dataset.large = String(on);
+  $('#large', HTMLElement).setAttribute('aria-pressed', String(on));
+}
+
+/**
+ * English first for someone who asked for it; Chinese (with English below) for everyone else.
+ * @param {'zh' | 'en'} lang
+ */
+function setLang(lang) {
+  document.body.dataset.lang = lang;
+  document.documentElement.lang = lang === 'en' ? 'en' : 'zh-CN';
+  const btn = $('#lang', HTMLElement);
+  btn.setAttribute('aria-pressed', String(lang === 'en'));
+  btn.lang = lang === 'en' ? 'zh-CN' : 'en';
+  btn.innerHTML = lang === 'en' ? '<span>中文</span><span class="en" lang="en">Chinese</span>' : '<span>English</span><span class="en" lang="zh-CN">英文</span>';
+}
+
+/** The next person starts as everyone does: loud, normal text, Chinese. */
+function resetPerson() {
+  renderVolume(voice.volume);
+  setLarge(false);
+  setLang('zh');
 }
 
 // ------------------------------------------------------------------ idle warning
@@ -438,25 +541,43 @@ function hideWarning() {
 let wsUp = false;
 let link = 'connecting';
 
+/** Doors can open: the screen reaches the controller and the controller reaches the lock boards. */
+function serviceUp() {
+  return wsUp && link === 'online';
+}
+
+/** Out of service: no pickup offered; what to do and whom to call, shown and spoken. */
+function showPaused() {
+  if (screen !== 'home') goHome();
+  speak(WORDS.LINK_DOWN.clips({ doors: [], kind: 'qr', action: null, phone: committeePhone }));
+}
+
 function renderLink() {
-  const ok = wsUp && link === 'online';
-  document.body.dataset.link = ok ? 'online' : 'offline';
-  $('#link-banner', HTMLElement).hidden = ok;
-  if (ok) return;
-  let zh;
-  let en;
-  if (!wsUp) {
-    zh = '屏幕暂时连不上柜子，正在自动重连。恢复后，扫码和输入取件码都可以照常使用。';
-    en = 'The screen has lost the cabinet and is reconnecting. Once it is back, scanning and typing your code work as usual.';
-  } else if (link === 'connecting') {
-    zh = '正在连接柜子，请稍候。连接好后，扫码和输入取件码都可以使用。';
-    en = 'Connecting to the cabinet. Once connected, scanning and typing your code work.';
-  } else {
-    zh = '柜子暂时离线，现在不能开门，正在自动重连。恢复后，扫码和输入取件码都可以照常使用；急需请联系工作人员。';
-    en = 'The cabinet is offline and cannot open doors now; it is reconnecting. Once it is back, scanning and typing your code work as usual.';
+  const ok = serviceUp();
+  const was = document.body.dataset.link;
+  document.body.dataset.link = ok ? 'online' : link === 'connecting' && wsUp ? 'connecting' : 'offline';
+  $('#link-banner', HTMLElement).hidden = true;
+  const paused = $('#home-paused', HTMLElement);
+  paused.hidden = ok;
+  $('#home-choices', HTMLElement).hidden = !ok;
+  $('#home-title', HTMLElement).hidden = !ok;
+  if (!ok) {
+    const connecting = wsUp && link === 'connecting';
+    const [zh, en] = connecting
+      ? ['柜子正在启动，请稍候，马上就好。', 'The cabinet is starting; please wait a moment.']
+      : ['现在不能取件或放件，您的文件仍安全地在柜中。恢复后会自动继续服务，请稍后再来。',
+        'No pickup or drop-off right now; your document is safe inside. Service resumes by itself; please come back later.'];
+    $('#paused-zh', HTMLElement).textContent = zh;
+    $('#paused-en', HTMLElement).textContent = en;
+    const call = $('#paused-call', HTMLElement);
+    call.hidden = connecting;
+    bilingual(call, committeePhone
+      ? [`急需请拨打居委会电话：${committeePhone}`, `Urgent? Call the residents’ committee: ${committeePhone}`]
+      : ['急需请联系居委会工作人员。', 'Urgent? Please ask the committee staff.']);
   }
-  $('#link-zh', HTMLElement).textContent = zh;
-  $('#link-en', HTMLElement).textContent = en;
+  // going out of service: say so once (not while someone is mid-way; their screen answers for itself)
+  if (!ok && was === 'online' && screen === 'home') speak(WORDS.LINK_DOWN.clips({ doors: [], kind: 'qr', action: null, phone: committeePhone }));
+  if (ok && was !== undefined && was !== 'online' && screen === 'home') screenClips = ['welcome', 'prompt'];
 }
 
 let backoff = 1000;
@@ -466,6 +587,7 @@ function connect() {
     wsUp = true;
     backoff = 1000;
     renderLink();
+    void loadInfo();
   };
   ws.onmessage = (ev) => {
     /** @type {KioskMessage} what /ws/kiosk sends (controller/http/live.ts) */
@@ -477,16 +599,19 @@ function connect() {
     }
     if (m.type === 'snapshot') {
       link = String(m.link?.state ?? 'offline');
+      cabinetNos = (m.compartments ?? []).map((c) => Number(c.no)).filter(Number.isInteger).sort((x, y) => x - y);
       renderLink();
     } else if (m.type === 'link') {
       link = String(m.state);
       renderLink();
+    } else if (m.type === 'scan' && CLOSED_CODES.includes(/** @type {import('./words.js').ClosedCode} */ (m.outcome))) {
+      onClosed(/** @type {import('./words.js').ClosedCode} */ (m.outcome), m.compartments, m.action);
     } else if (m.type === 'scan' && m.source === 'scanner') {
       // the serial scanner's results; this screen's own answers come back from its POSTs
-      if (!busy) {
+      if (!busy && isShownCode(m.outcome)) {
         showAnswer({
-          ok: m.outcome === 'OPENED', code: String(m.outcome), action: m.action, compartments: m.compartments,
-          messageZh: m.messageZh, messageEn: m.messageEn,
+          ok: m.outcome === 'OPENED', code: m.outcome, action: m.action, compartments: m.compartments,
+          ...(m.retryAfterMs !== undefined ? { retryAfterMs: m.retryAfterMs } : {}),
         }, m.kind);
       }
     } else if (m.type === 'compartment') {
@@ -517,6 +642,7 @@ async function loadInfo() {
     if (!res.ok) return;
     /** @type {KioskInfo} GET /api/kiosk/info */
     const info = await res.json();
+    committeePhone = info.committeePhone ?? null;
     if (!wsUp) return;
     link = String(info.link ?? link);
     renderLink();
@@ -572,7 +698,19 @@ function placeScanner() {
   $('#scanner-where', HTMLElement).innerHTML = `${words[0]}<span class="en">${words[1]}</span>`;
 }
 
+/**
+ * The page is drawn for a 1080×1920 or 1920×1080 panel; smaller panels (1280×800, 1366×768) get the same layout
+ * scaled down to fit, so nothing is cut off (targets stay ≥ 64 px there: the smallest is 96 px at full size).
+ */
+function fitScreen() {
+  const portrait = innerHeight >= innerWidth;
+  const scale = Math.min(1, innerWidth / (portrait ? 1080 : 1920), innerHeight / (portrait ? 1920 : 1080));
+  document.documentElement.style.setProperty('zoom', String(Math.max(0.5, scale)));
+}
+
 function start() {
+  fitScreen();
+  addEventListener('resize', fitScreen);
   placeScanner();
   // no context menu from a long press or a right click: Chromium's --kiosk mode still offers one
   document.addEventListener('contextmenu', (e) => e.preventDefault());
@@ -595,12 +733,20 @@ function start() {
     const action = el.getAttribute('data-action');
     if (action === 'home') goHome({ greet: screen === 'code' || screen === 'scan' });
     else if (action === 'code') goCode();
+    else if (action === 'scan') goScan(document.body.dataset.purpose === 'dropoff' ? 'dropoff' : 'pickup');
   });
-  $('#go-scan', HTMLElement).addEventListener('click', goScan);
+  $('#go-scan', HTMLElement).addEventListener('click', () => goScan('pickup'));
+  $('#go-dropoff', HTMLElement).addEventListener('click', () => goScan('dropoff'));
+  $('#volume', HTMLElement).addEventListener('click', () => {
+    renderVolume(voice.louder());
+    voice.say(screenClips);
+  });
+  $('#large', HTMLElement).addEventListener('click', () => setLarge(document.body.dataset.large !== 'true'));
+  $('#lang', HTMLElement).addEventListener('click', () => setLang(document.body.dataset.lang === 'en' ? 'zh' : 'en'));
   $('#go-code', HTMLElement).addEventListener('click', goCode);
   $('#replay', HTMLElement).addEventListener('click', () => voice.say(screenClips));
   $('#more-time', HTMLElement).addEventListener('click', () => idle.touch());
-  voice.preload();
+  resetPerson();
   renderLink();
   goHome({ greet: true });
   connect();

@@ -1,6 +1,7 @@
 /**
- * Spoken prompts: short Mandarin clips (sounds/*.wav, made by sounds/make-sounds.sh), because Chromium on
- * the kiosk has no speech voices. One clip list plays at a time; a new one interrupts the old; the 重听 button
+ * Spoken prompts: short Mandarin clips (sounds/*.wav, 22 050 Hz, made by sounds/make-sounds.sh), because Chromium on
+ * the kiosk has no speech voices. Numbers are composed from the number clips ("3 号柜门已打开" = n3 door-opened).
+ * A clip is fetched the first time it is said, not at page load. One clip list plays at a time; a new one interrupts the old; the 重听 button
  * replays the current screen's list. Typed digits are never spoken: keys get the same short tone, made here.
  *
  * Browsers may refuse sound before the first touch (autoplay policy); the kiosk's Chromium should run with
@@ -15,20 +16,45 @@ export const CLIPS = {
   welcome: '欢迎',
   prompt: '请扫码或输入取件码',
   scan: '请将手机二维码对准扫描口',
+  'scan-dropoff': '请将放件二维码对准扫描口，或输入放件码',
   code: '请输入八位取件码',
   phone: '请输入手机号后四位',
-  opened: '柜门已打开，请取走文件并关好柜门',
-  deposit: '柜门已打开，请放入材料并关好柜门',
-  wrong: '取件码不正确，请重试',
+  'door-opened': '号柜门已打开',
+  'take-close': '请取走文件，然后关好柜门',
+  'put-close': '请放入材料，然后关好柜门',
+  checking: '柜门已关上，正在确认',
+  'door-closed': '柜门已关好，谢谢',
+  deposited: '材料已放好，柜门已关好，谢谢',
+  'still-inside': '号柜门已关上，但文件还在柜内',
+  'open-again': '取件码仍然有效，请再取一次',
+  'nothing-inside': '号柜里没有放入材料',
+  'deposit-again': '放件码仍然有效，请再放一次',
+  wrong: '取件码或手机号后四位不对',
+  'tries-left': '还可以再试',
+  times: '次',
   'qr-bad': '这个二维码不能使用',
   nothing: '您目前没有待取的文件',
-  locked: '尝试次数过多',
+  locked: '输错次数太多，请稍等',
+  please: '请',
+  'seconds-later': '秒后再试',
+  'minutes-later': '分钟后再试',
+  'try-now': '现在可以再试了',
   staff: '请联系工作人员',
+  call: '请拨打居委会电话',
+  offline: '暂停服务，现在不能开柜门',
+  full: '柜子已满',
+  'not-opened': '柜门没有打开',
+  'please-wait': '请稍候',
   later: '请稍后再试',
   'more-time': '还需要更多时间吗？',
+  and: '和',
+  n0: '零', n1: '一', n2: '二', n3: '三', n4: '四', n5: '五', n6: '六', n7: '七', n8: '八', n9: '九', n10: '十',
 };
 
 const BASE = '/ui/kiosk/sounds/';
+
+/** Volume steps of the kiosk's volume button (the last is the start: loud, a public place is not quiet). */
+export const VOLUMES = /** @type {const} */ ([0.4, 0.7, 1]);
 
 /** @param {{ volume?: number }} [options] */
 export function createVoice({ volume = 1 } = {}) {
@@ -46,7 +72,6 @@ export function createVoice({ volume = 1 } = {}) {
     let a = cache.get(name);
     if (!a) {
       a = new Audio(BASE + name + '.wav');
-      a.preload = 'auto';
       cache.set(name, a);
     }
     return a;
@@ -77,7 +102,7 @@ export function createVoice({ volume = 1 } = {}) {
     a.onended = () => next(gen);
     a.onerror = () => next(gen);
     // what was spoken, last few (the browser test reads it; never a digit)
-    const spoken = (document.documentElement.dataset.spoken ?? '').split(' ').filter(Boolean).slice(-15);
+    const spoken = (document.documentElement.dataset.spoken ?? '').split(' ').filter(Boolean).slice(-40);
     document.documentElement.dataset.spoken = [...spoken, name].join(' ');
     // a refused play (no touch yet) or a missing file must not stop the screen
     a.play().catch(() => next(gen));
@@ -101,6 +126,7 @@ export function createVoice({ volume = 1 } = {}) {
       stop();
       lastList = [];
       volume = 1;
+      document.documentElement.dataset.volume = '1';
     },
     stop,
     /** The same short tone for every key: a typed code is never spoken, and no tone tells one digit from another. */
@@ -121,8 +147,16 @@ export function createVoice({ volume = 1 } = {}) {
         // no audio device: silence is acceptable for a key tone
       }
     },
-    preload() {
-      for (const name of Object.keys(CLIPS)) clip(name);
+    /** The next volume step (wraps round); returns it. */
+    louder() {
+      const i = VOLUMES.findIndex((v) => v >= volume - 1e-6);
+      volume = VOLUMES[(i + 1) % VOLUMES.length] ?? 1;
+      if (current) current.volume = volume;
+      document.documentElement.dataset.volume = String(volume);
+      return volume;
+    },
+    get volume() {
+      return volume;
     },
   };
 }
