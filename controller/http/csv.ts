@@ -4,7 +4,7 @@
  *   - formula injection neutralised: a cell starting with = + - @ TAB or CR is a formula (or becomes one) to a
  *     spreadsheet, so it gets a leading ' (OWASP "CSV injection"). A resident's name or a staff note is typed by
  *     people; "=HYPERLINK(…)" in it must stay text.
- * Written as a stream: a row at a time, waiting when the connection is slow (see writeCsv).
+ * Written as a stream, a chunk at a time, never holding the event loop for long (see writeCsv).
  */
 import type { Writable } from 'node:stream';
 
@@ -27,8 +27,9 @@ export function csvLine(cells: readonly CsvValue[]): string {
 }
 
 /**
- * Writes the BOM, the header and every row the source yields, in chunks, waiting for 'drain' when the socket's
- * buffer is full; stops early when the connection is gone. Returns how many rows were written.
+ * Writes the BOM, the header and every row the source yields, in 16 kB chunks, giving the event loop a turn after
+ * each and waiting for 'drain' when the socket's buffer is full; stops early when the connection is gone. Returns
+ * how many rows were written.
  */
 export async function writeCsv(out: Writable, header: readonly string[], rows: Iterable<readonly CsvValue[]>): Promise<number> {
   let buf = UTF8_BOM + csvLine(header);
@@ -37,7 +38,10 @@ export async function writeCsv(out: Writable, header: readonly string[], rows: I
     if (out.destroyed) return false;
     const ok = out.write(buf);
     buf = '';
-    if (!ok) {
+    // Yield to the event loop after every chunk, also when the socket takes everything at once: a long export
+    // must never hold up a door flow, a kiosk answer or the live channel.
+    if (ok) await new Promise<void>((resolve) => setImmediate(resolve));
+    else {
       await new Promise<void>((resolve) => {
         const done = (): void => {
           out.off('drain', done);
@@ -53,7 +57,7 @@ export async function writeCsv(out: Writable, header: readonly string[], rows: I
   for (const row of rows) {
     buf += csvLine(row);
     n++;
-    if (buf.length >= 64 * 1024 && !(await flush())) return n;
+    if (buf.length >= 16 * 1024 && !(await flush())) return n;
   }
   if (buf) await flush();
   return n;

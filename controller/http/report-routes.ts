@@ -257,7 +257,7 @@ export function reportRoutes(deps: AppDeps): RouteSpec[] {
       });
       sendCsvHeaders(res, `requests-${query.from}-${query.to}.csv`);
       const rows = (function* (): Generator<CsvValue[]> {
-        for (const r of allPages((after) => findRequests(ctx, { ...filter, ...(after ? { after } : {}), limit: 1000, scanRows: 20_000 }))) {
+        for (const r of allPages((after) => findRequests(ctx, { ...filter, ...(after ? { after } : {}), limit: 500, scanRows: 20_000 }))) {
           const p = residentForExport(r, masked);
           yield [
             r.number, r.serviceNameZh, STATE_TEXT[r.state].zh, localDateTime(r.createdAt, off), r.loadedAt === null ? '' : localDateTime(r.loadedAt, off),
@@ -287,7 +287,7 @@ export function reportRoutes(deps: AppDeps): RouteSpec[] {
       });
       sendCsvHeaders(res, `audit-${query.from}-${query.to}.csv`);
       const rows = (function* (): Generator<CsvValue[]> {
-        for (const a of allPages((after) => findAudit(ctx, { ...filter, ...(after ? { after } : {}), limit: 1000, scanRows: 20_000 }))) {
+        for (const a of allPages((after) => findAudit(ctx, { ...filter, ...(after ? { after } : {}), limit: 500, scanRows: 20_000 }))) {
           yield [localDateTime(a.at, off), ACTOR_WORDS[a.actorKind] ?? a.actorKind, a.actorName ?? a.actorId, a.action, a.compartmentNo, a.requestNumber, JSON.stringify(a.detail)];
         }
       })();
