@@ -131,3 +131,29 @@ describe('health', () => {
     expect(r.body.counters.vendorFramesOut).toBeGreaterThan(0);
   });
 });
+
+describe('a cabinet wired in the vendor’s own order (layout file)', () => {
+  it('compartment numbers go to the lock the layout names; a lock without a door is never reported', async () => {
+    const boards = [{ addr: 1, channels: 4 }];
+    const compartments = [{ compartment: 1, addr: 1, channel: 3 }, { compartment: 2, addr: 1, channel: 1 }]; // locks 2 and 4: no door
+    const cabinet = new SimCabinet({ board: '8a80', layout: '1x4' });
+    cleanups.push(() => cabinet.close());
+    const { port } = await cabinet.listenTcp('127.0.0.1', 0);
+    const endpoint = vendorEndpoint(tcpEndpoint('127.0.0.1', port), { codec: vendorCodec('8a80'), boards, pollMs: 30, replyTimeoutMs: 120, logger: silentLogger() });
+    const driver = createDriver(endpoint, { responseTimeoutMs: 400, layout: { boards, compartments } });
+    const doors: number[] = [];
+    driver.on('door', (e) => doors.push(e.compartment));
+    await driver.start();
+    cleanups.push(() => driver.stop());
+    await waitFor(() => driver.snapshot().compartments.every((c) => c.door !== 'unknown'), 'doors read');
+    expect(driver.snapshot().compartments.map((c) => [c.compartment, c.channel])).toEqual([[1, 3], [2, 1]]);
+    await driver.unlock(1);
+    expect([1, 2, 3, 4].map((n) => cabinet.unlockCount(n))).toEqual([0, 0, 1, 0]);
+    await waitFor(() => doorOf(driver, 1) === 'open', 'compartment 1 (lock 3) open');
+    doors.length = 0;
+    cabinet.openDoor(4); // a lock with no door in the layout
+    await new Promise((r) => setTimeout(r, 300));
+    expect(doors).toEqual([]);
+    expect(doorOf(driver, 2)).toBe('closed');
+  });
+});
