@@ -370,6 +370,8 @@ async function benchCommits(): Promise<void> {
 // 2. history sizes
 // ---------------------------------------------------------------------------------------------
 
+let useDist = false;
+
 async function freePort(): Promise<number> {
   const s = net.createServer();
   await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
@@ -402,7 +404,8 @@ async function startProcess(dataDir: string): Promise<{ pid: number; url: string
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const t0 = performance.now();
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'controller/main.ts'], {
+  // as installed (compiled JavaScript, `npm run start:prod`) when built; through tsx otherwise
+  const proc = spawn(process.execPath, useDist ? ['dist/controller/main.js'] : ['--import', 'tsx', 'controller/main.ts'], {
     cwd: ROOT,
     env: { ...process.env, DATA_DIR: dataDir, PORT: String(port), KIOSK_PORT: '0', SIM_PANEL_PORT: '0', LOG_LEVEL: 'warn', RETENTION_DAYS: '180' },
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -444,6 +447,10 @@ function timeIt(n: number, f: () => unknown): Stats {
 }
 
 async function benchHistory(): Promise<void> {
+  // start-up is measured as installed: compiled to JavaScript (npm run build), not through tsx
+  const build = spawn('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'ignore' });
+  useDist = (await new Promise<number | null>((r) => build.once('exit', r))) === 0;
+  row('history', 'controller started from', useDist ? 'dist/ (npm run build, as installed)' : 'tsx (the build failed)');
   const sizes = QUICK ? [1_000, 100_000] : [1_000, 100_000, 1_000_000];
   const results: Record<number, Record<string, number>> = {};
   for (const size of sizes) {
@@ -639,6 +646,10 @@ async function benchKioskPage(): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 
 async function benchIdle(): Promise<void> {
+  if (!useDist) {
+    const build = spawn('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'ignore' });
+    useDist = (await new Promise<number | null>((r) => build.once('exit', r))) === 0;
+  }
   const dir = path.join(OUT, 'history-1000');
   const p = await startProcess(fs.existsSync(dir) ? dir : tempDir('bench-idle-'));
   await sleep(2000);
