@@ -30,7 +30,7 @@ import { backupBeforeMigration } from './ops/backup.js';
 import { BackupSchedule } from './ops/backup-schedule.js';
 import { writePidFile } from './ops/pidfile.js';
 import { installProcessPolicy } from './process-policy.js';
-import { STORAGE_WORDS, StorageHealth, startupStorageCheck } from './store/storage-health.js';
+import { STORAGE_WORDS, StorageHealth, storageAccessCheck, storageDamageCheckInWorker } from './store/storage-health.js';
 import { parseTcpUrl, serialEndpoint, streamEndpoint, tcpEndpoint, type Endpoint } from './transport/endpoints.js';
 
 export interface Controller {
@@ -149,7 +149,8 @@ export async function startController(config: Config, logger: Logger): Promise<C
       logger.error({ ns: 'alarms', kind: a.kind, err: err instanceof Error ? err.message : String(err) }, 'an alarm could not be stored; shown until restart');
     },
   });
-  for (const p of startupStorageCheck(store.db, config.dataDir)) storage.declare(p.problem, p.detail);
+  // constant-time part now; the part that reads the whole file runs in a worker once HTTP answers (below)
+  for (const p of storageAccessCheck(store.db, config.dataDir)) storage.declare(p.problem, p.detail);
   storage.start();
   let driver: BoardDriver | null = null;
   let panel: PanelServer | null = null;
@@ -220,6 +221,9 @@ export async function startController(config: Config, logger: Logger): Promise<C
     const url = `http://${shownHost}:${portOf(server, config.port)}`;
     const kioskUrl = `http://127.0.0.1:${portOf(kioskServer, config.kioskPort)}`;
     if (!publicUrl) publicUrl = url;
+    storageDamageCheckInWorker(config.dataDir)
+      .then((problems) => { for (const p of problems) storage.declare(p.problem, p.detail); })
+      .catch((e: unknown) => storage.declare('damaged', `the database check could not run: ${e instanceof Error ? e.message : String(e)}`));
 
     if (cabinet) {
       const { startPanelServer } = await import('../sim/panel/server.js');

@@ -5,6 +5,7 @@
  * cannot record it (the door flows check `ok` before every unlock, and an unlock is committed before it is sent).
  */
 import fs from 'node:fs';
+import { Worker } from 'node:worker_threads';
 import path from 'node:path';
 import { CabinetError } from '../errors.js';
 import { DB_FILE, type DB } from './db.js';
@@ -133,6 +134,11 @@ export const FULL_CHECK_MAX_BYTES = 64 * 1024 * 1024;
  * and whether the files can be written. Returns what is wrong; the caller declares it to the StorageHealth.
  */
 export function startupStorageCheck(db: DB, dataDir: string): { problem: StorageProblem; detail: string }[] {
+  return [...storageDamageCheck(db), ...storageAccessCheck(db, dataDir)];
+}
+
+/** The part of the start-up check that reads every page (`quick_check` / `integrity_check`): O(database size). */
+export function storageDamageCheck(db: DB): { problem: StorageProblem; detail: string }[] {
   const out: { problem: StorageProblem; detail: string }[] = [];
   const pageBytes = Number(db.pragma('page_count', { simple: true })) * Number(db.pragma('page_size', { simple: true }));
   const check = pageBytes <= FULL_CHECK_MAX_BYTES ? 'integrity_check' : 'quick_check';
@@ -143,6 +149,12 @@ export function startupStorageCheck(db: DB, dataDir: string): { problem: Storage
   } catch (e) {
     out.push({ problem: classifyStorageError(e) ?? 'damaged', detail: `${check}: ${e instanceof Error ? e.message : String(e)}` });
   }
+  return out;
+}
+
+/** The cheap part: schema version, whether the files can be written. Constant time. */
+export function storageAccessCheck(db: DB, dataDir: string): { problem: StorageProblem; detail: string }[] {
+  const out: { problem: StorageProblem; detail: string }[] = [];
   const version = Number(db.pragma('user_version', { simple: true }));
   if (version !== MIGRATIONS.length) out.push({ problem: 'damaged', detail: `schema version ${version}, this program expects ${MIGRATIONS.length}` });
   for (const f of [DB_FILE, `${DB_FILE}-wal`]) {
@@ -155,4 +167,18 @@ export function startupStorageCheck(db: DB, dataDir: string): { problem: Storage
   }
   if (db.readonly) out.push({ problem: 'read_only', detail: 'the database was opened read-only' });
   return out;
+}
+
+/**
+ * storageDamageCheck on its own read-only connection in a worker thread: it reads the whole file (minutes on a
+ * decade of history), so it must not hold the event loop — the controller answers HTTP meanwhile.
+ */
+export function storageDamageCheckInWorker(dataDir: string): Promise<{ problem: StorageProblem; detail: string }[]> {
+  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL(`./storage-check-worker${ext}`, import.meta.url), { workerData: { file: path.join(dataDir, DB_FILE) } });
+    worker.once('message', (m: { problem: StorageProblem; detail: string }[]) => resolve(m));
+    worker.once('error', reject);
+    worker.once('exit', (code) => { if (code !== 0) reject(new Error(`the database check stopped with code ${code}`)); });
+  });
 }
