@@ -153,7 +153,12 @@ describe('a damaged database at start-up', () => {
     fs.writeSync(fd, Buffer.alloc(12, 0x7f), 0, 12, idx.rootpage * pageSize - 40);
     fs.closeSync(fd);
     const c = await start(dataDir).catch((e: unknown) => { throw new Error(`start refused: ${String(e)}`); });
-    const h = await health(c);
+    // the whole-file check runs in a worker once HTTP answers: wait for its verdict
+    let h = await health(c);
+    for (let i = 0; i < 100 && h.storage.state !== 'damaged'; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      h = await health(c);
+    }
     expect(h.storage.state).toBe('damaged');
     expect(h.doorActions).toBe('out_of_service');
     expect(h.storage.message).toContain('数据库已损坏');

@@ -5,6 +5,7 @@
  * cannot record it (the door flows check `ok` before every unlock, and an unlock is committed before it is sent).
  */
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import path from 'node:path';
 import { CabinetError } from '../errors.js';
@@ -169,15 +170,39 @@ export function storageAccessCheck(db: DB, dataDir: string): { problem: StorageP
   return out;
 }
 
+/** The worker's code: plain JavaScript, so it runs the same under tsx, the test runner and the compiled build. */
+const DAMAGE_CHECK_WORKER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.module);
+const db = new Database(workerData.file, { readonly: true, fileMustExist: true });
+try {
+  const bytes = Number(db.pragma('page_count', { simple: true })) * Number(db.pragma('page_size', { simple: true }));
+  const check = bytes <= workerData.fullCheckMaxBytes ? 'integrity_check' : 'quick_check';
+  try {
+    const rows = db.pragma(check + '(20)');
+    parentPort.postMessage({ check, lines: rows.map((r) => r.integrity_check ?? r.quick_check ?? '').filter((l) => l !== 'ok') });
+  } catch (e) {
+    parentPort.postMessage({ check, error: { code: e && e.code, message: String(e && e.message || e) } });
+  }
+} finally {
+  db.close();
+}
+`;
+
 /**
  * storageDamageCheck on its own read-only connection in a worker thread: it reads the whole file (minutes on a
  * decade of history), so it must not hold the event loop — the controller answers HTTP meanwhile.
  */
 export function storageDamageCheckInWorker(dataDir: string): Promise<{ problem: StorageProblem; detail: string }[]> {
-  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+  const workerData = { file: path.join(dataDir, DB_FILE), module: createRequire(import.meta.url).resolve('better-sqlite3'), fullCheckMaxBytes: FULL_CHECK_MAX_BYTES };
   return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL(`./storage-check-worker${ext}`, import.meta.url), { workerData: { file: path.join(dataDir, DB_FILE) } });
-    worker.once('message', (m: { problem: StorageProblem; detail: string }[]) => resolve(m));
+    const worker = new Worker(DAMAGE_CHECK_WORKER, { eval: true, workerData });
+    worker.once('message', (m: { check: string; lines?: string[]; error?: { code?: string; message: string } }) => {
+      if (m.error) {
+        const err = Object.assign(new Error(m.error.message), m.error.code ? { code: m.error.code } : {});
+        resolve([{ problem: classifyStorageError(err) ?? 'damaged', detail: `${m.check}: ${m.error.message}` }]);
+      } else resolve(m.lines && m.lines.length > 0 ? [{ problem: 'damaged', detail: `${m.check}: ${m.lines.slice(0, 3).join('; ')}` }] : []);
+    });
     worker.once('error', reject);
     worker.once('exit', (code) => { if (code !== 0) reject(new Error(`the database check stopped with code ${code}`)); });
   });
