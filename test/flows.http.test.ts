@@ -548,6 +548,35 @@ describe('the cabinet’s job, through HTTP', () => {
     expect(w.h.cabinet.unlockCount(no)).toBe(2);
   });
 
+  it('1b. the status page says so when the door closed with the document still inside, and when a drop-off door closed empty', async () => {
+    const w = await world();
+    const notice = async (token: string) => (await w.h.api.get<{ doorNotice: string | null }>(`/api/requests/status/${token}`)).body.doorNotice;
+    const p = person(1);
+    const s = await submitReady(w, p);
+    const no = await load(w, s.requestId);
+    expect(await notice(s.statusToken)).toBeNull();
+    await w.deliver();
+    const { code } = pickupMessage(w, s.number, p);
+    expect(await typeCode(w, code, last4(p))).toMatchObject({ ok: true, compartments: [no] });
+    w.h.cabinet.closeDoor(no); // the document is still inside
+    await expect.poll(() => notice(s.statusToken)).toBe('item_not_taken');
+    expect((await statusPage(w, s.statusToken)).pickupQrUrl, 'the code still works').not.toBeNull();
+    expect(await typeCode(w, code, last4(p))).toMatchObject({ ok: true, compartments: [no] });
+    expect(await notice(s.statusToken), 'the door is open again').toBeNull();
+    takeAndClose(w, no);
+    await untilState(w, s.requestId, 'collected');
+    expect(await notice(s.statusToken)).toBeNull();
+
+    const q = person(2);
+    const d = await submit(w, q);
+    await step(w.staff, d.requestId, 'request-materials');
+    const drop = await scan(w, d.residentToken);
+    expect(drop).toMatchObject({ ok: true, code: 'OPENED' });
+    w.h.cabinet.closeDoor(drop.compartments[0]!); // nothing put in
+    await expect.poll(() => notice(d.statusToken)).toBe('nothing_deposited');
+    expect((await detail(w, d.requestId)).state).toBe('awaiting_materials');
+  });
+
   it('4b. materials asked for by staff: the resident QR opens a compartment for them; then the document is made, loaded and collected with the same QR', async () => {
     const w = await world();
     const p = person(1);

@@ -16,7 +16,7 @@ import { CabinetError } from '../errors.js';
 import type { EventBus } from '../events.js';
 import type { Logger } from '../log.js';
 import {
-  appendAudit, findOverdueCandidates, getCompartment, parseResidentQrToken, getStaff, recordDoorFact, requireRequest, reserveCompartment, resolveResidentQr,
+  appendAudit, DOOR_NOTES, findOverdueCandidates, getCompartment, parseResidentQrToken, getStaff, recordDoorFact, requireRequest, reserveCompartment, resolveResidentQr,
   transitionRequest, verifyCode, verifyRequestQr, type Compartment, type Store, type UnlockReason, type VerifyResult,
 } from '../store/index.js';
 import { erasePersonalDataInBatches } from '../store/retention.js';
@@ -356,7 +356,7 @@ export class CabinetFlows {
       this.closed(no, 'pickup', 'COLLECTED', `${no} 号柜门已关好。`, `Door ${no} is closed.`);
       return 'collected';
     }
-    this.doors.setCompartment(no, 'occupied', actor, { note: 'closed with the document still inside' });
+    this.doors.setCompartment(no, 'occupied', actor, { note: DOOR_NOTES.itemNotTaken });
     this.closed(no, 'pickup', 'ITEM_NOT_TAKEN',
       `${no} 号柜的文件还在柜内，没有取走。请重新扫码或输入取件码再取。`,
       `Your document is still in compartment ${no}. Scan or type your code again to take it.`);
@@ -396,7 +396,7 @@ export class CabinetFlows {
       return 'deposited';
     }
     this.transition(requestId, 'deposit_aborted', actor);
-    this.doors.setCompartment(no, 'free', actor, { clearContents: true, note: 'closed with nothing inside' });
+    this.doors.setCompartment(no, 'free', actor, { clearContents: true, note: DOOR_NOTES.nothingDeposited });
     this.closed(no, 'dropoff', 'NOTHING_DEPOSITED', `${no} 号柜门已关上，但柜内没有材料。请重新扫码再放入。`,
       `Door ${no} closed with nothing inside. Scan your drop-off code again to put the materials in.`);
     return 'deposit_aborted';

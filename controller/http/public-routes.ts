@@ -28,7 +28,7 @@ import { WAITING_FOR_RESIDENT } from '../domain/request-states.js';
 import { CabinetError } from '../errors.js';
 import {
   activeCredentials, countByState, createRequest, createResident, findRequestByStatusToken, findResidentByIdNumber,
-  findResidentByQrId, getResident, getServiceItem, inTransaction, listServiceItems, makeRequestQrToken,
+  findResidentByQrId, getResident, getServiceItem, inTransaction, lastDoorNotice, listServiceItems, makeRequestQrToken,
   makeResidentQrToken, parseResidentQrToken, RESIDENT_QR_MAX_AGE_MS, rotateResidentQrId, updateResident, type Resident, type ResidentPatch,
 } from '../store/index.js';
 import type { AppDeps } from './app.js';
@@ -85,6 +85,8 @@ export const statusAnswer = z.object({
   stateChangedAt: z.string(),
   loadedAt: z.string().nullable(),
   closedAt: z.string().nullable(),
+  doorNotice: z.enum(['item_not_taken', 'nothing_deposited']).nullable()
+    .describe('the last door closed the wrong way: the document is still inside (its code still works), or nothing was dropped off'),
 });
 
 /**
@@ -285,6 +287,7 @@ export function publicRoutes(deps: AppDeps, opts: { submitLimiter?: WindowLimite
           stateChangedAt: iso(req.stateChangedAt),
           loadedAt: isoOrNull(req.loadedAt),
           closedAt: isoOrNull(req.closedAt),
+          doorNotice: lastDoorNotice(ctx, req.id, req.state),
         }];
       },
     }),

@@ -107,6 +107,27 @@ export function getRequest(ctx: StoreContext, id: number): Request | null {
   return r ? toRequest(r) : null;
 }
 
+/** The notes the door flows write when a resident's door closed the wrong way (flows/cabinet.ts finishPickup, finishDeposit). */
+export const DOOR_NOTES = { itemNotTaken: 'closed with the document still inside', nothingDeposited: 'closed with nothing inside' } as const;
+
+/**
+ * What the resident's last time at the cabinet left to say, for the phone's status page: the pickup door closed with
+ * the document still inside (it waits there, the code still works), or the drop-off door closed with nothing in it.
+ * One indexed lookup of the request's latest door change in the audit log.
+ */
+export function lastDoorNotice(ctx: StoreContext, requestId: number, state: RequestState): 'item_not_taken' | 'nothing_deposited' | null {
+  const waiting = state === 'loaded' || state === 'overdue';
+  if (!waiting && state !== 'awaiting_materials') return null;
+  const row = ctx.db.prepare<[number], { note: string | null }>(
+    `SELECT json_extract(detail, '$.note') AS note FROM audit_log
+      WHERE request_id = ? AND action IN ('compartment.open', 'compartment.occupied', 'compartment.free')
+      ORDER BY id DESC LIMIT 1`,
+  ).get(requestId);
+  if (waiting && row?.note === DOOR_NOTES.itemNotTaken) return 'item_not_taken';
+  if (!waiting && row?.note === DOOR_NOTES.nothingDeposited) return 'nothing_deposited';
+  return null;
+}
+
 export function requireRequest(ctx: StoreContext, id: number): Request {
   const r = getRequest(ctx, id);
   if (!r) throw new CabinetError('NOT_FOUND', `no request #${id}`, { requestId: id });

@@ -28,5 +28,6 @@ export {};
  *   stateText: { zh: string, en: string }, reason: string | null, compartmentNo: number | null,
  *   pickupQrUrl: string | null, dropOffQrUrl: string | null, mobileMasked: string, createdAt: string,
  *   stateChangedAt: string, loadedAt: string | null, closedAt: string | null,
+ *   doorNotice: 'item_not_taken' | 'nothing_deposited' | null,
  * }} RequestStatus
  */

@@ -6,6 +6,7 @@
 import { $ } from '../shared/elements.js';
 import { api } from '../shared/phone-api.js';
 import { bilingual, focusOn, loadBinding, saveBinding, setBilingual, setText, setUpMyQr } from './common.js';
+import { DOOR_NOTICE } from './words.js';
 
 /**
  * @import { ApiResult } from '../shared/phone-api.js'
@@ -122,6 +123,11 @@ function render(q) {
   const box = $('#state', HTMLElement);
   box.classList.toggle('bad', BAD.has(q.state));
   box.classList.toggle('done', q.state === 'collected' || q.state === 'loaded' || q.state === 'overdue');
+
+  const notice = q.doorNotice ? DOOR_NOTICE[q.doorNotice] : null;
+  $('#door-notice', HTMLElement).hidden = !notice;
+  setText($('#door-notice-zh', HTMLElement), notice?.[0] ?? '');
+  setText($('#door-notice-en', HTMLElement), notice?.[1] ?? '');
 
   $('#reason', HTMLElement).hidden = !q.reason;
   setText($('#reason-text', HTMLElement), q.reason || '');
