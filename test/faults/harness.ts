@@ -97,7 +97,7 @@ export async function runFaultHarness(opts: HarnessOptions): Promise<Figures> {
   const openings = new Map<number, number>(); // door openings the harness saw in the cabinet, per compartment
   let lastOpen = new Set<number>();
   const openSince = new Map<number, number>(); // when the person first saw each open door
-  const seen = { phantom: 0 };
+  const seen = { phantom: 0, gaps: new Map<number, number>() };
 
   // The person: every 80 ms, each open door gets its item put in or taken out (as asked, mostly) and is shut.
   const person = (async () => {
@@ -276,7 +276,7 @@ async function settle(api: Api): Promise<void> {
 async function check(
   dataDir: string, sim: Sim, acked: Ack[], openings: Map<number, number>,
   problem: (kind: 'lost' | 'stranded' | 'twoThings' | 'codeTwice' | 'doublePulses' | 'unaudited' | 'phantomOpenings', what: string) => void, f: Figures,
-  seen: { phantom: number },
+  seen: { phantom: number; gaps: Map<number, number> },
 ): Promise<void> {
   const db = new Database(`${dataDir}/cabinet.sqlite3`, { readonly: true, fileMustExist: true });
   try {
@@ -312,7 +312,10 @@ async function check(
       f.pulses += p.unlocks;
       f.recordedUnlocks += sent.get(p.n) ?? 0;
       if (p.unlocks > (sent.get(p.n) ?? 0)) problem('doublePulses', `compartment ${p.n}: ${p.unlocks} pulses, ${sent.get(p.n) ?? 0} unlocks recorded as sent`);
-      if ((openings.get(p.n) ?? 0) > (opened.get(p.n) ?? 0)) problem('unaudited', `compartment ${p.n}: ${openings.get(p.n)} openings seen, ${opened.get(p.n) ?? 0} recorded`);
+      // counted once: a gap found at an earlier check is not reported again
+      const gap = (openings.get(p.n) ?? 0) - (opened.get(p.n) ?? 0);
+      if (gap > (seen.gaps.get(p.n) ?? 0)) problem('unaudited', `compartment ${p.n}: ${openings.get(p.n)} openings seen, ${opened.get(p.n) ?? 0} recorded`);
+      seen.gaps.set(p.n, Math.max(gap, seen.gaps.get(p.n) ?? 0));
     }
     const phantom = db.prepare<[], { n: number }>(`SELECT count(*) AS n FROM audit_log WHERE action = 'door.opened_unexplained'`).get()!.n;
     if (phantom > seen.phantom) problem('phantomOpenings', `${phantom - seen.phantom} door openings recorded as unexplained`);
