@@ -9,6 +9,7 @@
  *
  * Dates from people are local calendar days ("2026-11-01", in the store's UTC offset); times stored are UTC ms.
  */
+import { addressText } from '../domain/address.js';
 import { TERMINAL_STATES, type RequestState } from '../domain/request-states.js';
 import type { ActorKind } from '../domain/types.js';
 import { maskIdNumberForStaff, maskMobile, maskNameForKiosk } from '../domain/validation.js';
@@ -495,7 +496,7 @@ export function residentForExport(r: RequestRow, masked: boolean): { name: strin
       mobile: r.mobile,
       // The full ID number is never exported: reading it is one audited act per resident (GET …/id-number).
       idNumber: r.idNumberMasked ?? '',
-      address: a ? `${a.building} ${a.unit}单元 ${a.room}` : '',
+      address: a ? addressText(a) : '',
     };
   }
   return {

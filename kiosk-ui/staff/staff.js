@@ -1,5 +1,6 @@
 // The staff console: sign-in, the request list by what needs doing, the request detail with its audit trail,
 // the 24 compartments and the alarms, both live from /ws/staff. Everything the page allows, the API checks again.
+import { addressText } from '../shared/address.js';
 import { $, $maybe } from '../shared/elements.js';
 import { api, ApiError, loadSession, saveSession, setAuthProblemHandler, splitBilingual } from './api.js';
 import { bi, el, en, replaceKeepingFocus } from './dom.js';
@@ -861,7 +862,7 @@ function renderDetail() {
   if (!d) {
     return replaceKeepingFocus(view, [back, el('p', { class: 'note' }, '正在读取… ', en('Loading…'))], ['detail-back']);
   }
-  const addr = d.resident.address ? `${d.resident.address.building} 号楼 ${d.resident.address.unit} 单元 ${d.resident.address.room} 室` : '—';
+  const addr = d.resident.address ? addressText(d.resident.address) : '—';
   /** @type {([Words, Node | string] | null)[]} */
   const facts = [
     [['状态', 'State'], stateLabel(d)],
