@@ -104,7 +104,7 @@ async function measure(page: Page): Promise<Measure> {
 function checkSizes(m: Measure, where: string): void {
   expect(m.bodyFont, `${where}: body text`).toBeGreaterThanOrEqual(24);
   expect(m.minZhFont, `${where}: smallest Chinese text ${m.minZhWhere}`).toBeGreaterThanOrEqual(24);
-  expect(m.minEnFont, `${where}: English lines`).toBeGreaterThanOrEqual(20);
+  expect(m.minEnFont, `${where}: English lines (18 pt)`).toBeGreaterThanOrEqual(24);
   expect(m.h1Font, `${where}: main title`).toBeGreaterThanOrEqual(40);
   expect(m.bodyLineHeight, `${where}: line spacing`).toBeGreaterThanOrEqual(1.3);
   expect(m.targets, `${where}: touch targets found`).toBeGreaterThan(0);
@@ -151,6 +151,8 @@ it('a resident applies from the phone, follows the request to the cabinet, and a
   await page.getByLabel('房号').fill('301');
   await expect(page.locator('#mobile').getAttribute('inputmode')).resolves.toBe('numeric');
   await expect(page.locator('#idNumber').getAttribute('inputmode')).resolves.toBe('numeric');
+  const xKey = await page.locator('#id-x').boundingBox();
+  expect(Math.min(xKey!.width, xKey!.height), 'the ID number X key').toBeGreaterThanOrEqual(60);
 
   await page.getByRole('button', { name: /提交申请/ }).click();
   const mobileError = page.locator('#err-mobile');
@@ -209,6 +211,9 @@ it('a resident applies from the phone, follows the request to the cabinet, and a
   await expect.poll(() => qr.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBeGreaterThan(0);
   const qrBox = await qr.boundingBox();
   expect(qrBox!.width / 390, 'pickup QR width / screen width').toBeGreaterThanOrEqual(0.7);
+  await page.evaluate(() => window.scrollTo(0, 0));
+  const qrTop = await qr.boundingBox();
+  expect(qrTop!.y + qrTop!.height, 'the whole pickup QR on the first screen, without scrolling').toBeLessThanOrEqual(844);
   sizes.loaded = { ...(await measure(page)), qrWidthShare: qrBox!.width / 390 } as Measure;
   const bodyText = (await page.locator('body').textContent())!;
   expect(bodyText).not.toContain('13812345678');

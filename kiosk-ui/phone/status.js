@@ -134,6 +134,7 @@ function render(q) {
 
   const waiting = !!q.pickupQrUrl && q.compartmentNo !== null;
   $('#pickup', HTMLElement).hidden = !waiting;
+  document.body.dataset.waiting = String(waiting);
   setText($('#compartment', HTMLElement), waiting ? String(q.compartmentNo) : '');
   setText($('#compartment-en', HTMLElement), waiting ? String(q.compartmentNo) : '');
   $('#overdue', HTMLElement).hidden = q.state !== 'overdue';
