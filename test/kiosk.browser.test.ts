@@ -15,6 +15,7 @@ import {
 } from '../controller/store/index.js';
 import { makeResident } from '../controller/store/test-support.js';
 import { startTestApp, uniqueIdNumber, type TestApp } from './app-harness.js';
+import { axeViolations } from './axe.js';
 import { launchBrowser } from './browser.js';
 import { waitFor } from './harness.js';
 
@@ -114,6 +115,8 @@ async function textFacts(page: Page): Promise<TextFact[]> {
 }
 
 async function expectReadable(page: Page, where: string): Promise<void> {
+  // every state the kiosk shows is checked by axe-core (WCAG 2.2 A/AA): no serious or critical violation
+  expect(await axeViolations(page), `${where}: axe-core`).toEqual([]);
   const facts = await textFacts(page);
   expect(facts.length, where).toBeGreaterThan(3);
   expect(facts.filter((f) => f.size < 32), `${where}: text under 32 px`).toEqual([]);

@@ -8,6 +8,7 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startTestApp, uniqueIdNumber, type TestApp } from './app-harness.js';
+import { axeViolations } from './axe.js';
 import { launchBrowser } from './browser.js';
 
 let browser: Browser;
@@ -115,6 +116,8 @@ function checkSizes(m: Measure, where: string): void {
 
 /** The whole page, and the first screen as the resident sees it. */
 async function shoot(page: Page, path: string): Promise<void> {
+  // every phone page state shown here is checked by axe-core (WCAG 2.2 A/AA): no serious or critical violation
+  expect(await axeViolations(page), `${path}: axe-core`).toEqual([]);
   await page.screenshot({ path: `${path}.png`, fullPage: true });
   await page.screenshot({ path: `${path}-screen.png` });
 }
