@@ -174,9 +174,9 @@ export async function runFaultHarness(opts: HarnessOptions): Promise<Figures> {
       let killedByStep = false;
       c.proc.exited.then(() => { killedByStep = true; }, () => undefined);
       while (Date.now() - t0 < killAfter && !killedByStep) {
-        f.operations++;
         try {
-          await operation(api, random, pick, acked, intent, codeFor, () => ++residents);
+          if (await operation(api, random, pick, acked, intent, codeFor, () => ++residents)) f.operations++;
+          else await sleep(50);
         } catch {
           break; // the controller went away mid-call
         }
@@ -220,7 +220,7 @@ export async function runFaultHarness(opts: HarnessOptions): Promise<Figures> {
 async function operation(
   api: Api, random: () => number, pick: <T>(xs: readonly T[]) => T, acked: Ack[], intent: Map<number, 'put' | 'take' | 'none'>,
   codeFor: (n: string) => Notification | undefined, nextResident: () => number,
-): Promise<void> {
+): Promise<boolean> {
   const list = (await api.call<{ requests: { id: number; number: string; state: string }[] }>('GET', '/api/staff/requests?limit=200')).body.requests ?? [];
   const by = (s: string) => list.filter((r) => r.state === s);
   const r = random();
@@ -231,35 +231,36 @@ async function operation(
     const sub = await api.call<{ requestId: number; number: string }>('POST', '/api/requests', {
       name: '王小明', mobile, idNumber: body + idCheckDigit(body), address: { building: '3号楼', unit: '1', room: '502' }, serviceCode: 'residence_certificate',
     });
-    if (sub.status !== 201) return;
+    if (sub.status !== 201) return false;
     acked.push({ id: sub.body.requestId, number: sub.body.number, mobile });
     for (const step of ['accept', 'ready']) await api.call('POST', `/api/staff/requests/${sub.body.requestId}/${step}`);
-    return;
+    return true;
   }
   if (r < 0.5 && by('ready').length > 0) {
     const req = pick(by('ready'));
     const a = await api.call<{ opened: boolean; compartment: number | null }>('POST', `/api/staff/requests/${req.id}/load`);
     if (a.body.opened && a.body.compartment) intent.set(a.body.compartment, 'put');
-    return;
+    return a.status === 200;
   }
   if (r < 0.8 && by('loaded').length > 0) {
     const req = pick(by('loaded'));
     const n = codeFor(req.number);
     const ack = acked.find((x) => x.number === req.number);
-    if (!n?.code || !ack) return;
+    if (!n?.code || !ack) return false;
     const a = await api.call<{ ok: boolean; compartments: number[] }>('POST', '/api/kiosk/pickup', { code: n.code, phoneLast4: ack.mobile.slice(-4) });
     for (const no of a.body.compartments ?? []) intent.set(no, 'take');
-    return;
+    return a.status === 200;
   }
   if (r < 0.9 && by('loaded').length > 0) {
     const req = pick(by('loaded'));
     const a = await api.call<{ opened: boolean; compartment: number | null }>('POST', `/api/staff/requests/${req.id}/retrieve`);
     if (a.body.opened && a.body.compartment) intent.set(a.body.compartment, 'take');
-    return;
+    return a.status === 200;
   }
   const no = 1 + Math.floor(random() * 24);
   const a = await api.call<{ opened: boolean }>('POST', `/api/staff/compartments/${no}/force-open`, { reason: 'fault harness check' });
   if (a.body.opened) intent.set(no, 'none');
+  return a.status === 200;
 }
 
 /** Doors shut and no flow under way: what a restart must come back to once the person has closed every door. */
@@ -329,7 +330,7 @@ export function formatFigures(f: Figures): string {
   const inj = f.faultsInjected;
   return [
     `cycles: ${f.cycles}`,
-    `operations: ${f.operations}`,
+    `operations (answered 2xx: submissions, loads, pickups, retrievals, force-opens): ${f.operations}`,
     `faults injected: ${inj.sigkillRandom + inj.sigkillAtStep + inj.jammedLocks + inj.frameLossCycles + inj.boardReboots} (SIGKILL at a random moment ${inj.sigkillRandom}, at a named step ${inj.sigkillAtStep}; jammed locks ${inj.jammedLocks}; frame loss + corruption cycles ${inj.frameLossCycles}; board reboots ${inj.boardReboots})`,
     `lock pulses: ${f.pulses}, unlocks recorded as sent: ${f.recordedUnlocks}`,
     `lost: ${f.lost}`,
