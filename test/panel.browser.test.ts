@@ -4,6 +4,7 @@
  */
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { axeViolations } from './axe.js';
 import { launchBrowser } from './browser.js';
 import { tempDir } from './harness.js';
 import { getJson, run, type Running } from './processes.js';
@@ -36,6 +37,7 @@ it('opening door 5 with the panel button shows on the panel and at the controlle
   const cell = page.locator('[aria-label^="格口 5 "]');
   await cell.waitFor();
   await expect(cell.getAttribute('aria-label')).resolves.toContain('门关');
+  expect(await axeViolations(page), 'simulator panel: axe-core (WCAG 2.2 A/AA)').toEqual([]);
 
   // Wait until the controller has read the cabinet, so the opening is a change it must report.
   let health: Health | undefined;

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SYSTEM_ACTOR } from '../controller/domain/types.js';
 import { transitionRequest } from '../controller/store/index.js';
 import { startTestApp, TEST_PIN, uniqueIdNumber, type TestApp } from './app-harness.js';
+import { axeViolations } from './axe.js';
 import { launchBrowser } from './browser.js';
 
 let h: TestApp;
@@ -146,6 +147,7 @@ describe('staff console', () => {
     await page.locator(`#grid [data-no="${no}"][data-door="open"].flash`).waitFor();
     expect(await cell(page, no).textContent()).toContain('门开着');
     await page.screenshot({ path: '/tmp/staff-1-door-open.png' });
+    expect(await axeViolations(page), 'staff-1-door-open: axe-core (WCAG 2.2 A/AA)').toEqual([]);
 
     // the document goes in, the door closes: the grid follows without a reload
     h.cabinet.putItem(no);
@@ -184,6 +186,7 @@ describe('staff console', () => {
     expect(await page.locator('#detail-view').textContent()).toContain('我（李四）');
     expect(await page.locator('#detail-view .facts').textContent()).toMatch(/\d{3}\*+\d{3}[\dX]/); // masked ID number
     await page.screenshot({ path: '/tmp/staff-2-detail.png', fullPage: true });
+    expect(await axeViolations(page), 'staff-2-detail: axe-core (WCAG 2.2 A/AA)').toEqual([]);
     await page.keyboard.press('Escape');
     await page.locator('#list-view').waitFor();
 
@@ -229,6 +232,7 @@ describe('staff console', () => {
     expect(await panel.textContent()).toContain('只有管理员可以操作');
     expect(await panel.getByRole('button', { name: /强制开门/ }).count()).toBe(0);
     await page.screenshot({ path: '/tmp/staff-3-main.png', fullPage: true });
+    expect(await axeViolations(page), 'staff-3-main: axe-core (WCAG 2.2 A/AA)').toEqual([]);
 
     expect(await sizeProblems(page)).toEqual([]);
 
@@ -284,6 +288,7 @@ describe('staff console', () => {
     expect(await overdueRow.getByRole('button', { name: /^取回文件/ }).count()).toBe(1);
     await expect.poll(() => cell(page, no).textContent()).toContain('逾期');
     await page.screenshot({ path: '/tmp/staff-5-admin.png', fullPage: true });
+    expect(await axeViolations(page), 'staff-5-admin: axe-core (WCAG 2.2 A/AA)').toEqual([]);
 
     // disable and enable a free compartment
     const free = Number(await page.locator('#grid [data-state="free"]').first().getAttribute('data-no'));
@@ -320,6 +325,7 @@ describe('staff console', () => {
     expect(await page.locator('#conn-banner').textContent()).toContain('连接中断');
     await expect.poll(() => page.locator('#ws-status').textContent()).toContain('连接中断');
     await page.screenshot({ path: '/tmp/staff-4-down.png' });
+    expect(await axeViolations(page), 'staff-4-down: axe-core (WCAG 2.2 A/AA)').toEqual([]);
     expect(problems.filter((p) => !/WebSocket/.test(p))).toEqual([]);
     await page.context().close();
   }, 30_000);

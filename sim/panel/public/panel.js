@@ -164,16 +164,15 @@
     const ledMark = { OFF: '○', ON: '●', BLINK: '●' }[c.led];
     /** @param {() => void} fn */
     const stop = (fn) => (/** @type {Event} */ ev) => { ev.stopPropagation(); fn(); };
+    // a group, not a button: it holds buttons of its own (no interactive control inside another); its number selects it
     return el('div', {
       class: 'cell' + (c.doorOpen ? ' open' : '') + (fault ? ' fault' : '') + (selected === c.n ? ' selected' : ''),
-      tabindex: '0',
-      role: 'button',
+      role: 'group',
       'aria-label': `格口 ${c.n} ${c.doorOpen ? '门开' : '门关'} ${c.item ? '有件' : '空'}`,
       onclick: () => select(c.n),
-      onkeydown: (ev) => { if (ev instanceof KeyboardEvent && (ev.key === 'Enter' || ev.key === ' ')) { ev.preventDefault(); select(c.n); } },
     },
     el('span', { class: 'led ' + c.led, title: 'LED ' + c.led }, ledMark),
-    el('div', { class: 'num' }, c.n),
+    el('button', { class: 'num', 'aria-pressed': String(selected === c.n), title: '选择 select', onclick: stop(() => select(c.n)) }, c.n),
     el('div', { class: 'where', title: 'board · channel · raw door-switch level' }, `板${c.addr}·通道${c.channel}·读数${c.doorLevel}`),
     el('div', { class: 'state' }, c.doorOpen ? '门开 open' : '门关 closed', ' · ', c.item ? '有件 item' : '空 empty'),
     badges,
