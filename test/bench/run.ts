@@ -478,46 +478,53 @@ async function benchHistory(): Promise<void> {
     r.rss = best('rss');
     r.worstHealth = Math.max(...starts.map((s) => s.worst));
 
-    // per-action queries, in this process, on the same file
+    // per-action queries, in this process, on the same file — inside one transaction that is rolled back at the
+    // end, so the history is the same for the next run (commits inside are savepoints: no fsync is timed here)
     const store = openStore({ dataDir: dir, utcOffsetMinutes: 480 });
     const ctx = store.ctx;
-    const newest = pageRequests(ctx, { limit: 1 }).requests[0]!;
-    const ready = pageRequests(ctx, { states: ['ready'], limit: 1 }).requests[0];
-    let code = '';
-    let last4 = '';
-    if (ready) {
-      // loaded into a free compartment (store-level), so the code is one the kiosk accepts
-      const staff = staffActor(1);
-      if (reserveCompartment(ctx, { requestId: ready.id, direction: 'for_resident' }, staff)) {
-        transitionRequest(ctx, { requestId: ready.id, event: 'start_load', actor: staff });
-        code = transitionRequest(ctx, { requestId: ready.id, event: 'load_done', actor: staff }).issued!.code;
-        last4 = getResident(ctx, ready.residentId)!.mobile.slice(-4);
+    let q!: Record<string, Stats | null>;
+    store.db.exec('BEGIN IMMEDIATE');
+    try {
+      const newest = pageRequests(ctx, { limit: 1 }).requests[0]!;
+      const ready = pageRequests(ctx, { states: ['ready'], limit: 1 }).requests[0];
+      let code = '';
+      let last4 = '';
+      if (ready) {
+        // loaded into a free compartment (store-level), so the code is one the kiosk accepts
+        const staff = staffActor(1);
+        if (reserveCompartment(ctx, { requestId: ready.id, direction: 'for_resident' }, staff)) {
+          transitionRequest(ctx, { requestId: ready.id, event: 'start_load', actor: staff });
+          code = transitionRequest(ctx, { requestId: ready.id, event: 'load_done', actor: staff }).issued!.code;
+          last4 = getResident(ctx, ready.residentId)!.mobile.slice(-4);
+        }
       }
+      const n = 200;
+      if (code) {
+        const v = verifyCode(ctx, { code, phoneLast4: last4, deviceId: 'bench' });
+        if (!v.ok) throw new Error(`the pickup-code check refused the code: ${JSON.stringify(v)}`);
+      }
+      q = {
+        pickupCheck: code ? timeIt(n, () => verifyCode(ctx, { code, phoneLast4: last4, deviceId: 'bench' })) : null,
+        queueFirstPage: timeIt(n, () => pageRequests(ctx, { limit: 100 })),
+        queueFiltered: timeIt(n, () => pageRequests(ctx, { states: ['submitted', 'accepted', 'ready', 'awaiting_materials', 'materials_retrieved', 'loaded', 'overdue'], limit: 100 })),
+        searchNumber: timeIt(n, () => searchRequests(ctx, { text: newest.number })),
+        searchText: timeIt(n, () => searchRequests(ctx, { text: '王伟' })),
+        detail: timeIt(n, () => {
+          const req = requireRequest(ctx, Math.max(1, newest.id - 500));
+          getResident(ctx, req.residentId);
+          listAudit(store.db, { requestId: req.id, limit: 1000 });
+          listNotifications(ctx, { requestId: req.id });
+        }),
+        snapshot: timeIt(n, () => {
+          countRequestsByState(ctx);
+          pageRequests(ctx, { states: ['submitted', 'accepted', 'ready', 'awaiting_materials', 'materials_retrieved', 'loaded', 'overdue'], limit: 200 });
+          listCompartments(ctx);
+        }),
+        retentionBatch: timeIt(20, () => erasePersonalDataBatch(ctx, 180 * 86_400_000)),
+      };
+    } finally {
+      store.db.exec('ROLLBACK');
     }
-    const n = 200;
-    if (code) {
-      const v = verifyCode(ctx, { code, phoneLast4: last4, deviceId: 'bench' });
-      if (!v.ok) throw new Error(`the pickup-code check refused the code: ${JSON.stringify(v)}`);
-    }
-    const q = {
-      pickupCheck: code ? timeIt(n, () => verifyCode(ctx, { code, phoneLast4: last4, deviceId: 'bench' })) : null,
-      queueFirstPage: timeIt(n, () => pageRequests(ctx, { limit: 100 })),
-      queueFiltered: timeIt(n, () => pageRequests(ctx, { states: ['submitted', 'accepted', 'ready', 'awaiting_materials', 'materials_retrieved', 'loaded', 'overdue'], limit: 100 })),
-      searchNumber: timeIt(n, () => searchRequests(ctx, { text: newest.number })),
-      searchText: timeIt(n, () => searchRequests(ctx, { text: '王伟' })),
-      detail: timeIt(n, () => {
-        const req = requireRequest(ctx, Math.max(1, newest.id - 500));
-        getResident(ctx, req.residentId);
-        listAudit(store.db, { requestId: req.id, limit: 1000 });
-        listNotifications(ctx, { requestId: req.id });
-      }),
-      snapshot: timeIt(n, () => {
-        countRequestsByState(ctx);
-        pageRequests(ctx, { states: ['submitted', 'accepted', 'ready', 'awaiting_materials', 'materials_retrieved', 'loaded', 'overdue'], limit: 200 });
-        listCompartments(ctx);
-      }),
-      retentionBatch: timeIt(20, () => erasePersonalDataBatch(ctx, 180 * 86_400_000)),
-    };
     store.close();
     for (const [k, s] of Object.entries(q)) if (s) r[k] = s.p50;
     results[size] = r;
