@@ -21,7 +21,7 @@ export const UI_ROOT = [2, 3, 4, 5].map((up) => path.resolve(HERE, '../'.repeat(
 
 export function mountPages(app: Express): void {
   const page = (file: string) => (_req: express.Request, res: express.Response) => {
-    res.sendFile(path.join(UI_ROOT, file), (err) => {
+    res.sendFile(path.join(UI_ROOT, file), { cacheControl: false, headers: { 'Cache-Control': 'no-cache' } }, (err) => {
       if (err && !res.headersSent) res.status(404).type('text/plain; charset=utf-8').send('页面不存在 / page not found');
     });
   };
@@ -30,5 +30,7 @@ export function mountPages(app: Express): void {
   app.get('/kiosk', page('kiosk/index.html'));
   app.get('/staff', page('staff/index.html'));
   app.get('/', (_req, res) => res.redirect(302, '/kiosk'));
-  app.use('/ui', express.static(UI_ROOT, { index: false, fallthrough: true, maxAge: '1h' }));
+  // Revalidated on every load (ETag, 304 when unchanged): after an update the kiosk's next page load is the new
+  // version as a whole, never new HTML with an hour-old script; on a local network a revalidation costs a few ms.
+  app.use('/ui', express.static(UI_ROOT, { index: false, fallthrough: true, etag: true, cacheControl: false, setHeaders: (res) => res.setHeader('Cache-Control', 'no-cache') }));
 }
