@@ -611,7 +611,11 @@ async function benchLoad(): Promise<void> {
 }
 
 function idFor(i: number): string {
-  const body = `110101199001${String(i % 100000).padStart(5, '0')}`.slice(0, 17);
+  // a valid, distinct ID number for each submission: birth date and sequence from i
+  const day = String(1 + (i % 28)).padStart(2, '0');
+  const month = String(1 + (Math.floor(i / 28) % 12)).padStart(2, '0');
+  const year = 1950 + (Math.floor(i / 336) % 50);
+  const body = `110101${year}${month}${day}${String(Math.floor(i / 16_800) % 1000).padStart(3, '0')}`;
   return body + idCheckDigit(body);
 }
 
