@@ -5,6 +5,7 @@
 #   fonts-noto-cjk   Chinese glyphs, so pages render and screenshots are readable
 #   the shellcheck linter: the install, kiosk and health-check scripts are checked with it
 #   systemd          systemd-analyze verify of the service units (deploy/systemd)
+#   librsvg2-bin, zbar-tools  QR SVGs drawn by a non-browser renderer (rsvg-convert) and read by zbarimg
 # Run by `npm test` (pretest) and by .ci/run. Needs root (or sudo) only when something is missing.
 set -euo pipefail
 
@@ -14,6 +15,8 @@ command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || need+=(chromi
 dpkg -s fonts-noto-cjk >/dev/null 2>&1 || need+=(fonts-noto-cjk)
 command -v shellcheck >/dev/null 2>&1 || need+=(shellcheck)
 command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
+command -v rsvg-convert >/dev/null 2>&1 || need+=(librsvg2-bin)
+command -v zbarimg >/dev/null 2>&1 || need+=(zbar-tools)
 [ ${#need[@]} -eq 0 ] && exit 0
 
 if ! command -v apt-get >/dev/null 2>&1; then
