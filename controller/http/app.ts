@@ -7,6 +7,7 @@
  * public-routes.ts (phones, QR images, kiosk info), staff-routes.ts (console), door-routes.ts (everything
  * that opens a door). Live events: live.ts, attached to the http.Server by main.ts.
  */
+import compression from 'compression';
 import type { AdapterCounters } from '../board/vendor-adapter.js';
 import express, { type ErrorRequestHandler, type Express } from 'express';
 import helmet from 'helmet';
@@ -78,6 +79,10 @@ export function createApp(deps: AppDeps): Express {
   // Phones reach the pages over plain http on the committee's network unless PUBLIC_URL is https: helmet's
   // default "upgrade-insecure-requests" would send their scripts to an https port that is not there.
   app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
+  // Text answers (pages, scripts, JSON lists, CSV exports) are compressed for browsers that ask: the phone pages
+  // travel over the committee's Wi-Fi, and HTML/JS/JSON shrink to about a quarter. Images and sounds are left as
+  // they are (compression's filter: compressible types only, 1 KB and up); the WebSocket channels are not touched.
+  app.use(compression());
   app.use(express.json({ limit: '32kb' }));
   // answers carry personal data and session state: never cached on the way (QR routes set their own)
   app.use('/api', (_req, res, next) => {

@@ -23,6 +23,25 @@ function statusOf(url: string, headers: Record<string, string>): Promise<number 
   });
 }
 
+function getWith(url: string, headers: Record<string, string>): Promise<http.IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    http.get(url, { headers }, (res) => {
+      res.resume();
+      resolve(res);
+    }).on('error', reject);
+  });
+}
+
+describe('compression', () => {
+  it('text answers are gzip-compressed for a browser that asks; sounds are not; without asking, plain', async () => {
+    for (const p of ['/kiosk', '/ui/kiosk/kiosk.js', '/ui/kiosk/kiosk.css', '/api/services']) {
+      expect((await getWith(`${h.url}${p}`, { 'Accept-Encoding': 'gzip' })).headers['content-encoding'], p).toBe('gzip');
+      expect((await getWith(`${h.url}${p}`, {})).headers['content-encoding'], p).toBeUndefined();
+    }
+    expect((await getWith(`${h.url}/ui/kiosk/sounds/offline.wav`, { 'Accept-Encoding': 'gzip' })).headers['content-encoding']).toBeUndefined();
+  });
+});
+
 describe('page caching', () => {
   it('pages, scripts, styles and sounds are revalidated on every load (no-cache + ETag), 304 when unchanged', async () => {
     for (const p of ['/kiosk', '/staff', '/m/submit', '/ui/kiosk/kiosk.js', '/ui/kiosk/kiosk.css', '/ui/kiosk/words.js', '/ui/kiosk/sounds/n3.wav', '/ui/phone/status.js']) {
