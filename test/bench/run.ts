@@ -38,7 +38,7 @@ import { attachLive } from '../../controller/http/live.js';
 import { silentLogger } from '../../controller/log.js';
 import { listen } from '../../controller/main.js';
 import {
-  alarmSink, applyLayout, countRequestsByState, createRequest, createStaff, getResident, issueCredential, layoutGrid, listAudit, listCompartments, listNotifications, readNotificationSecret, createUnlockIntent, claimIntentForSend, markIntentFailed,
+  alarmSink, applyLayout, countRequestsByState, createRequest, createStaff, getResident, layoutGrid, listAudit, listCompartments, listNotifications, readNotificationSecret, createUnlockIntent, claimIntentForSend, markIntentFailed,
   openStore, pageRequests, requireRequest, reserveCompartment, searchRequests, transitionRequest, verifyCode, type Store,
 } from '../../controller/store/index.js';
 import { erasePersonalDataBatch } from '../../controller/store/retention.js';
