@@ -13,6 +13,7 @@ interface Health {
   compartmentCount: number;
   compartments: { compartment: number; door: string; item: string }[];
   counters: { tampers: number };
+  doorActions: string;
 }
 
 const running: Running[] = [];
@@ -35,7 +36,8 @@ async function waitHealthy(url: string): Promise<Health> {
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
     last = await healthOnce(url);
-    if (last.status === 'ok') return last;
+    // Healthy and past the start-up check of the doors: door changes from here on are judged as they come.
+    if (last.status === 'ok' && last.doorActions === 'ready') return last;
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`controller never became healthy: ${JSON.stringify(last)}`);
