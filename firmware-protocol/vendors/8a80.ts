@@ -7,7 +7,7 @@
  *   read the board   80 BB 00 33 XX   →  80 BB G3 G2 G1 33 XX   G1 = locks 1-8 (bit 0 = lock 1), G2 = 9-16, G3 = 17-24;
  *                                                              a bit is 1 where the lock reads 11
  *
- * Examples (vendors' manuals, docs/adr/0001-vendor-lock-boards.md): `8A 01 01 11 9B` → `8A 01 01 00 8A`;
+ * Examples (vendors' manuals, docs/adr/0004-vendor-lock-boards.md): `8A 01 01 11 9B` → `8A 01 01 00 8A`;
  * `80 01 01 33 B3`; `80 01 00 33 B2` → `80 01 01 01 01 33 B3` (locks 1, 9 and 17 read 11).
  * Lock 00 in an unlock means ALL LOCKS on this board: it is never encoded.
  */

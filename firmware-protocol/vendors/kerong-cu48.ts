@@ -10,7 +10,7 @@
  * B0..B5: the 48 latch bits, bit 0 of B0 = lock 1; 1 = latch set (closed). ADDR on the wire is the
  * board's DIP address, numbered from 0: layout board 1 is ADDR 00. The reply layout follows the
  * published CU12/CU16 drivers (status bytes between CMD and ETX, lock 1 in the low bit) stretched to
- * 48 locks; check it against the manual of the board you install (docs/adr/0001-vendor-lock-boards.md).
+ * 48 locks; check it against the manual of the board you install (docs/adr/0004-vendor-lock-boards.md).
  * LOCK 00 with unlock would be a board-wide form: never encoded.
  */
 import {
