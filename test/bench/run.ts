@@ -13,6 +13,7 @@
  *   3. submissions under load from many client addresses, and a pickup during the load vs idle.
  *   4. the kiosk page: bytes after gzip and time to usable in headless Chromium.
  *   5. idle CPU and memory of the controller over a minute (10 s with --quick).
+ *   6. scan → door open for each lock-board family (ours, 8A/80, Kerong) at paced 9600 Bd (test/bench/families.ts).
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -35,6 +36,7 @@ import { reconcile } from '../../controller/flows/reconcile.js';
 import { createApp, type AppDeps } from '../../controller/http/app.js';
 import { markKioskListener } from '../../controller/http/auth.js';
 import { attachLive } from '../../controller/http/live.js';
+import { benchFamilies } from './families.js';
 import { silentLogger } from '../../controller/log.js';
 import { listen } from '../../controller/main.js';
 import {
@@ -689,6 +691,17 @@ async function benchIdle(): Promise<void> {
   json.idle = { seconds, cpu, rss0, rss1 };
 }
 
+/** 6. Each lock-board family through the whole product at paced 9600 Bd (test/bench/families.ts). */
+async function benchBoardFamilies(): Promise<void> {
+  const figures = await benchFamilies(QUICK ? 4 : 8);
+  const ms = (x: number) => `${x.toFixed(0)} ms`;
+  for (const f of figures) {
+    row('families', `${f.family} (paced 9600 Bd): scan → door open, p50 / p95`, `${ms(f.doorOpenP50)} / ${ms(f.doorOpenP95)}`);
+    row('families', `${f.family} (paced 9600 Bd): scan → kiosk answer, p50 / p95`, `${ms(f.answerP50)} / ${ms(f.answerP95)}`);
+  }
+  json.families = figures;
+}
+
 // ---------------------------------------------------------------------------------------------
 
 const sections: [string, () => Promise<void>][] = [
@@ -698,6 +711,7 @@ const sections: [string, () => Promise<void>][] = [
   ['load', benchLoad],
   ['kiosk', benchKioskPage],
   ['idle', benchIdle],
+  ['families', benchBoardFamilies],
 ];
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split(',');
 for (const [name, f] of sections) {
