@@ -16,7 +16,10 @@ describe('loadConfig', () => {
 
   it('reads a two-board layout, a tcp port and 115200 baud', () => {
     const c = loadConfig({ LOCK_LAYOUT: '2x12', LOCK_PORT: 'tcp://127.0.0.1:7001', LOCK_BAUD: '115200' });
-    expect(c.layout.boards).toEqual([{ addr: 1, channels: 12 }, { addr: 2, channels: 12 }]);
+    expect(c.layout.boards).toEqual([
+      { addr: 1, channels: 12 },
+      { addr: 2, channels: 12 },
+    ]);
     expect(c.lockPort).toBe('tcp://127.0.0.1:7001');
     expect(c.lockBaud).toBe(115200);
   });
@@ -36,7 +39,8 @@ describe('loadConfig', () => {
   it('reads the committee phone the kiosk shows when out of service, and refuses anything but a phone number', () => {
     expect(loadConfig({}).committeePhone).toBeNull();
     expect(loadConfig({ COMMITTEE_PHONE: '010-6254 1234' }).committeePhone).toBe('010-6254 1234');
-    for (const bad of ['12', 'call me', '<b>110</b>', '1'.repeat(21)]) expect(() => loadConfig({ COMMITTEE_PHONE: bad }), bad).toThrow(/COMMITTEE_PHONE/);
+    for (const bad of ['12', 'call me', '<b>110</b>', '1'.repeat(21)])
+      expect(() => loadConfig({ COMMITTEE_PHONE: bad }), bad).toThrow(/COMMITTEE_PHONE/);
   });
 
   it('refuses a reconnect minimum above the maximum', () => {
@@ -109,12 +113,27 @@ describe('lock-board family, baud and layout file', () => {
     const { default: fs } = await import('node:fs');
     const { tempDir } = await import('../test/harness.js');
     const file = `${tempDir('layout-')}/layout.json`;
-    fs.writeFileSync(file, JSON.stringify({ boards: [{ address: 2, locks: [3, null, 1] }, { address: 1, locks: [2] }] }));
+    fs.writeFileSync(
+      file,
+      JSON.stringify({
+        boards: [
+          { address: 2, locks: [3, null, 1] },
+          { address: 1, locks: [2] },
+        ],
+      }),
+    );
     const c = loadConfig({ LOCK_BOARD: '8a80', LOCK_LAYOUT_FILE: file });
-    expect(c.layout.boards).toEqual([{ addr: 1, channels: 1 }, { addr: 2, channels: 3 }]);
-    expect(c.layout.compartments).toEqual(expect.arrayContaining([
-      { compartment: 1, addr: 2, channel: 3 }, { compartment: 2, addr: 1, channel: 1 }, { compartment: 3, addr: 2, channel: 1 },
-    ]));
+    expect(c.layout.boards).toEqual([
+      { addr: 1, channels: 1 },
+      { addr: 2, channels: 3 },
+    ]);
+    expect(c.layout.compartments).toEqual(
+      expect.arrayContaining([
+        { compartment: 1, addr: 2, channel: 3 },
+        { compartment: 2, addr: 1, channel: 1 },
+        { compartment: 3, addr: 2, channel: 1 },
+      ]),
+    );
   });
 
   it('names the layout file and what is wrong with it', async () => {
@@ -141,7 +160,9 @@ describe('lock-board family, baud and layout file', () => {
 
 describe('the unlock policy through a vendor adapter', () => {
   it('counts the adapter’s longer reply deadline in the retry span', () => {
-    expect(() => loadConfig({ LOCK_BOARD: '8a80', UNLOCK_TTL_MS: '5000', LOCK_RETRIES: '2', LOCK_RESPONSE_TIMEOUT_MS: '1000' })).toThrow(/UNLOCK_TTL_MS=5000.*6300 ms/s);
+    expect(() => loadConfig({ LOCK_BOARD: '8a80', UNLOCK_TTL_MS: '5000', LOCK_RETRIES: '2', LOCK_RESPONSE_TIMEOUT_MS: '1000' })).toThrow(
+      /UNLOCK_TTL_MS=5000.*6300 ms/s,
+    );
     expect(() => loadConfig({ LOCK_BOARD: 'native', UNLOCK_TTL_MS: '5000', LOCK_RETRIES: '2', LOCK_RESPONSE_TIMEOUT_MS: '1000' })).not.toThrow();
   });
 });

@@ -4,9 +4,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
-import {
-  BAUD_RATES, DEFAULT_BAUD, DEFAULT_PULSE_MS, MAX_ADDRESS, MAX_CHANNELS, MAX_PULSE_MS, MIN_PULSE_MS,
-} from '../firmware-protocol/index.js';
+import { BAUD_RATES, DEFAULT_BAUD, DEFAULT_PULSE_MS, MAX_ADDRESS, MAX_CHANNELS, MAX_PULSE_MS, MIN_PULSE_MS } from '../firmware-protocol/index.js';
 import { policyProblems, unlockPolicyFrom } from './domain/unlock-policy.js';
 import { BOARD_FAMILIES, VENDOR_CODECS, type BoardFamily } from '../firmware-protocol/vendors/index.js';
 import { readLayoutFile } from './board/layout-file.js';
@@ -76,64 +74,164 @@ export interface Config {
 
 /** name → [description, range, default, schema]: the single list of settings, also printed by `describeConfig`. */
 const int = (min: number, max: number) =>
-  z.string().trim().regex(/^\d+$/, 'must be a whole number').transform(Number)
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
     .pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
 
-const layoutSchema = z.string().trim().regex(/^\d+x\d+$/, 'must look like 1x24 (boards x channels)').transform((s, ctx) => {
-  const [b, c] = s.split('x').map(Number) as [number, number];
-  if (b < 1 || b > MAX_ADDRESS) ctx.addIssue({ code: 'custom', message: `board count must be 1..${MAX_ADDRESS}` });
-  if (c < 1 || c > MAX_CHANNELS) ctx.addIssue({ code: 'custom', message: `channels per board must be 1..${MAX_CHANNELS}` });
-  return { boards: Array.from({ length: b }, (_, i) => ({ addr: i + 1, channels: c })) } satisfies Layout;
-});
+const layoutSchema = z
+  .string()
+  .trim()
+  .regex(/^\d+x\d+$/, 'must look like 1x24 (boards x channels)')
+  .transform((s, ctx) => {
+    const [b, c] = s.split('x').map(Number) as [number, number];
+    if (b < 1 || b > MAX_ADDRESS) ctx.addIssue({ code: 'custom', message: `board count must be 1..${MAX_ADDRESS}` });
+    if (c < 1 || c > MAX_CHANNELS) ctx.addIssue({ code: 'custom', message: `channels per board must be 1..${MAX_CHANNELS}` });
+    return { boards: Array.from({ length: b }, (_, i) => ({ addr: i + 1, channels: c })) } satisfies Layout;
+  });
 
-const lockPortSchema = z.string().trim().min(1).refine(
-  (s) => s === 'sim' || /^tcp:\/\/[^\s:/]+:\d{1,5}$/.test(s) || s.startsWith('/') || /^COM\d+$/i.test(s),
-  'must be "sim", a device path such as /dev/ttyUSB0, or tcp://host:port',
-);
+const lockPortSchema = z
+  .string()
+  .trim()
+  .min(1)
+  .refine(
+    (s) => s === 'sim' || /^tcp:\/\/[^\s:/]+:\d{1,5}$/.test(s) || s.startsWith('/') || /^COM\d+$/i.test(s),
+    'must be "sim", a device path such as /dev/ttyUSB0, or tcp://host:port',
+  );
 
 export const SETTINGS = {
   PORT: ['HTTP port of the controller', '0–65535', '3000', int(0, 65535)],
-  HOST: ['address the HTTP server listens on (0.0.0.0 to serve phones on the network)', 'an address of this machine', '127.0.0.1', z.string().trim().min(1)],
+  HOST: [
+    'address the HTTP server listens on (0.0.0.0 to serve phones on the network)',
+    'an address of this machine',
+    '127.0.0.1',
+    z.string().trim().min(1),
+  ],
   DATA_DIR: ['directory for the database and keys', 'a writable directory', './data', z.string().trim().min(1)],
   LOCK_PORT: ['lock board link: sim, a device path, or tcp://host:port', '`sim`, `/dev/…`, `tcp://host:port`', 'sim', lockPortSchema],
-  LOCK_BOARD: ['lock-board family on the bus: our protocol, or a vendor board through the adapter (README, "A real cabinet")', BOARD_FAMILIES.map((f) => `\`${f}\``).join(', '), 'native', z.enum(BOARD_FAMILIES as [BoardFamily, ...BoardFamily[]])],
-  LOCK_BAUD: ['serial speed; empty = the family’s own: 9600 (native, 8a80), 19200 (kerong-cu48)', 'native 9600, 115200; 8a80 9600; kerong-cu48 9600, 19200, 57600, 115200', '', z.union([z.literal(''), int(0, 1_000_000)])],
+  LOCK_BOARD: [
+    'lock-board family on the bus: our protocol, or a vendor board through the adapter (README, "A real cabinet")',
+    BOARD_FAMILIES.map((f) => `\`${f}\``).join(', '),
+    'native',
+    z.enum(BOARD_FAMILIES as [BoardFamily, ...BoardFamily[]]),
+  ],
+  LOCK_BAUD: [
+    'serial speed; empty = the family’s own: 9600 (native, 8a80), 19200 (kerong-cu48)',
+    'native 9600, 115200; 8a80 9600; kerong-cu48 9600, 19200, 57600, 115200',
+    '',
+    z.union([z.literal(''), int(0, 1_000_000)]),
+  ],
   LOCK_LAYOUT: ['boards x channels per board (ignored when LOCK_LAYOUT_FILE is set)', '1–31 boards x 1–48 channels', '1x24', layoutSchema],
-  LOCK_LAYOUT_FILE: ['JSON file mapping each compartment number painted on a door to its board address and lock; locks without a door allowed (README, "A real cabinet"); empty = LOCK_LAYOUT', 'a readable file', '', z.string().trim().transform((p, ctx) => {
-    if (p === '') return null;
-    const r = readLayoutFile(p);
-    if (!r.ok) {
-      ctx.addIssue({ code: 'custom', message: r.problems.join('; ') });
-      return z.NEVER;
-    }
-    return r.layout;
-  })],
-  LOCK_DOOR_POLARITY: ['door switch: nc = contact closed while the door is shut, no = the reverse; vendor boards: nc = the lock reads set (8A/80 `11`, Kerong bit 1) while shut', '`nc`, `no`', 'nc', z.enum(['nc', 'no'])],
-  LOCK_VENDOR_POLL_MS: ['vendor boards only: read the doors this often while the bus is idle, ms (100 sees a door open within 250 ms on one 24-lock board at 9600 Bd)', '20–5000', '100', int(20, 5000)],
+  LOCK_LAYOUT_FILE: [
+    'JSON file mapping each compartment number painted on a door to its board address and lock; locks without a door allowed (README, "A real cabinet"); empty = LOCK_LAYOUT',
+    'a readable file',
+    '',
+    z
+      .string()
+      .trim()
+      .transform((p, ctx) => {
+        if (p === '') return null;
+        const r = readLayoutFile(p);
+        if (!r.ok) {
+          ctx.addIssue({ code: 'custom', message: r.problems.join('; ') });
+          return z.NEVER;
+        }
+        return r.layout;
+      }),
+  ],
+  LOCK_DOOR_POLARITY: [
+    'door switch: nc = contact closed while the door is shut, no = the reverse; vendor boards: nc = the lock reads set (8A/80 `11`, Kerong bit 1) while shut',
+    '`nc`, `no`',
+    'nc',
+    z.enum(['nc', 'no']),
+  ],
+  LOCK_VENDOR_POLL_MS: [
+    'vendor boards only: read the doors this often while the bus is idle, ms (100 sees a door open within 250 ms on one 24-lock board at 9600 Bd)',
+    '20–5000',
+    '100',
+    int(20, 5000),
+  ],
   LOCK_PULSE_MS: ['unlock pulse length, ms', '100–2000', String(DEFAULT_PULSE_MS), int(MIN_PULSE_MS, MAX_PULSE_MS)],
   LOCK_RESPONSE_TIMEOUT_MS: ['deadline for a board reply, ms', '50–10000', '500', int(50, 10_000)],
   LOCK_RETRIES: ['retransmissions of a command without reply', '0–5', '2', int(0, 5)],
   LOCK_POLL_MS: ['status poll (heartbeat) interval, ms', '200–60000', '3000', int(200, 60_000)],
   LOCK_RECONNECT_MIN_MS: ['first reconnect delay, ms', '50–60000', '500', int(50, 60_000)],
   LOCK_RECONNECT_MAX_MS: ['longest reconnect delay, ms', '100–300000', '10000', int(100, 300_000)],
-  LOCK_TAMPER_WINDOW_MS: ['a door opening later than this after its unlock was sent or answered is not explained by it (tamper alarm); at least DOOR_OPEN_TIMEOUT_MS, ms', '500–120000', '10000', int(500, 120_000)],
+  LOCK_TAMPER_WINDOW_MS: [
+    'a door opening later than this after its unlock was sent or answered is not explained by it (tamper alarm); at least DOOR_OPEN_TIMEOUT_MS, ms',
+    '500–120000',
+    '10000',
+    int(500, 120_000),
+  ],
   SIM_PANEL_PORT: ['developer panel port of the embedded simulator (LOCK_PORT=sim), 0 = any free port', '0–65535', '3001', int(0, 65535)],
-  PUBLIC_URL: ['base URL of the phone pages, used in QR codes and notifications', 'an http(s) URL', '', z.union([z.literal(''), z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })])],
-  COMMITTEE_PHONE: ['phone number of the residents’ committee, shown and spoken by the kiosk when the cabinet is out of service (digits, spaces and -)', 'empty or 3–20 characters', '', z.union([z.literal(''), z.string().regex(/^[0-9][0-9 -]{1,18}[0-9]$/, 'must be digits, spaces and - (3–20 characters)')])],
-  KIOSK_PORT: ['port of the kiosk listener, bound to 127.0.0.1 only: the cabinet’s own screen opens /kiosk here (see Security), 0 = any free port', '0–65535', '3002', int(0, 65535)],
-  KIOSK_KEY: ['device key a kiosk elsewhere on the network sends (X-Kiosk-Key) to PORT; empty = only the kiosk listener is the kiosk', 'empty or 24–128 characters', '', z.union([z.literal(''), z.string().min(24, 'must be at least 24 characters').max(128)])],
+  PUBLIC_URL: [
+    'base URL of the phone pages, used in QR codes and notifications',
+    'an http(s) URL',
+    '',
+    z.union([z.literal(''), z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })]),
+  ],
+  COMMITTEE_PHONE: [
+    'phone number of the residents’ committee, shown and spoken by the kiosk when the cabinet is out of service (digits, spaces and -)',
+    'empty or 3–20 characters',
+    '',
+    z.union([z.literal(''), z.string().regex(/^[0-9][0-9 -]{1,18}[0-9]$/, 'must be digits, spaces and - (3–20 characters)')]),
+  ],
+  KIOSK_PORT: [
+    'port of the kiosk listener, bound to 127.0.0.1 only: the cabinet’s own screen opens /kiosk here (see Security), 0 = any free port',
+    '0–65535',
+    '3002',
+    int(0, 65535),
+  ],
+  KIOSK_KEY: [
+    'device key a kiosk elsewhere on the network sends (X-Kiosk-Key) to PORT; empty = only the kiosk listener is the kiosk',
+    'empty or 24–128 characters',
+    '',
+    z.union([z.literal(''), z.string().min(24, 'must be at least 24 characters').max(128)]),
+  ],
   OVERDUE_DAYS: ['days after loading when an uncollected document becomes overdue (its code stays valid)', '1–60', '7', int(1, 60)],
-  RETENTION_DAYS: ['days after all of a resident’s requests ended before their personal data is erased (records stay, anonymous)', '30–3650', '180', int(30, 3650)],
-  UNLOCK_TTL_MS: ['an unlock not sent within this time is dropped, never sent late; at least (LOCK_RETRIES + 1) × LOCK_RESPONSE_TIMEOUT_MS, ms', '1000–30000', '5000', int(1000, 30_000)],
+  RETENTION_DAYS: [
+    'days after all of a resident’s requests ended before their personal data is erased (records stay, anonymous)',
+    '30–3650',
+    '180',
+    int(30, 3650),
+  ],
+  UNLOCK_TTL_MS: [
+    'an unlock not sent within this time is dropped, never sent late; at least (LOCK_RETRIES + 1) × LOCK_RESPONSE_TIMEOUT_MS, ms',
+    '1000–30000',
+    '5000',
+    int(1000, 30_000),
+  ],
   UNLOCK_MAX_PER_MINUTE: ['unlocks allowed per rolling minute across the whole cabinet; more are refused', '1–60', '20', int(1, 60)],
   DOOR_OPEN_TIMEOUT_MS: ['how long to wait for a door to open after its unlock, ms', '1000–30000', '5000', int(1000, 30_000)],
   DOOR_LEFT_OPEN_MS: ['alarm when a door stays open longer than this, ms', '10000–600000', '60000', int(10_000, 600_000)],
-  SCANNER_PORT: ['serial QR scanner: a device path or tcp://host:port; empty = none', '`/dev/…`, `tcp://host:port`', '', z.union([z.literal(''), lockPortSchema.refine((s) => s !== 'sim', 'must be a device path or tcp://host:port')])],
-  NOTIFY_WEBHOOK_URL: ['notifications are POSTed here (SMS/WeChat gateway); empty = written to the log', 'an http(s) URL', '', z.union([z.literal(''), z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })])],
+  SCANNER_PORT: [
+    'serial QR scanner: a device path or tcp://host:port; empty = none',
+    '`/dev/…`, `tcp://host:port`',
+    '',
+    z.union([z.literal(''), lockPortSchema.refine((s) => s !== 'sim', 'must be a device path or tcp://host:port')]),
+  ],
+  NOTIFY_WEBHOOK_URL: [
+    'notifications are POSTed here (SMS/WeChat gateway); empty = written to the log',
+    'an http(s) URL',
+    '',
+    z.union([z.literal(''), z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })]),
+  ],
   BACKUP_DIR: ['folder for database backups (a USB stick’s folder, say); empty = DATA_DIR/backups', 'a writable directory', '', z.string().trim()],
-  BACKUP_INTERVAL_HOURS: ['hours between automatic backups while running; 0 = none (a backup is still taken before every schema upgrade)', '0–168', '24', int(0, 168)],
+  BACKUP_INTERVAL_HOURS: [
+    'hours between automatic backups while running; 0 = none (a backup is still taken before every schema upgrade)',
+    '0–168',
+    '24',
+    int(0, 168),
+  ],
   BACKUP_KEEP: ['backups kept in BACKUP_DIR; older ones are removed', '1–365', '14', int(1, 365)],
-  LOG_LEVEL: ['fatal, error, warn, info, debug or trace', 'fatal … trace, silent', 'info', z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])],
+  LOG_LEVEL: [
+    'fatal, error, warn, info, debug or trace',
+    'fatal … trace, silent',
+    'info',
+    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  ],
 } as const;
 
 type SettingName = keyof typeof SETTINGS;
@@ -163,7 +261,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (family !== undefined && family !== 'native' && layout) {
     const max = VENDOR_CODECS[family].maxLocks;
     const wide = layout.boards.find((b) => b.channels > max);
-    if (wide) problems.push(`${values.LOCK_LAYOUT_FILE ? 'LOCK_LAYOUT_FILE' : 'LOCK_LAYOUT'}: board ${wide.addr} has ${wide.channels} locks; a ${family} board has at most ${max}`);
+    if (wide)
+      problems.push(
+        `${values.LOCK_LAYOUT_FILE ? 'LOCK_LAYOUT_FILE' : 'LOCK_LAYOUT'}: board ${wide.addr} has ${wide.channels} locks; a ${family} board has at most ${max}`,
+      );
   }
   if (problems.length > 0) {
     throw new CabinetError(ErrorCodes.CONFIG_INVALID, `Invalid configuration:\n  ${problems.join('\n  ')}`, { count: problems.length });
@@ -200,7 +301,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     doorLeftOpenMs: values.DOOR_LEFT_OPEN_MS as number,
     scannerPort: (values.SCANNER_PORT as string) === '' ? null : (values.SCANNER_PORT as string),
     notifyWebhookUrl: (values.NOTIFY_WEBHOOK_URL as string) === '' ? null : (values.NOTIFY_WEBHOOK_URL as string),
-    backupDir: (values.BACKUP_DIR as string) === '' ? path.join(path.resolve(values.DATA_DIR as string), 'backups') : path.resolve(values.BACKUP_DIR as string),
+    backupDir:
+      (values.BACKUP_DIR as string) === ''
+        ? path.join(path.resolve(values.DATA_DIR as string), 'backups')
+        : path.resolve(values.BACKUP_DIR as string),
     backupIntervalHours: values.BACKUP_INTERVAL_HOURS as number,
     backupKeep: values.BACKUP_KEEP as number,
   };
@@ -210,11 +314,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 function unlockPolicyWords(values: Partial<Record<SettingName, unknown>>): string[] {
   const n = (name: SettingName) => values[name] as number;
   const policy = unlockPolicyFrom({
-    unlockTtlMs: n('UNLOCK_TTL_MS'), retries: n('LOCK_RETRIES'), responseTimeoutMs: n('LOCK_RESPONSE_TIMEOUT_MS'),
-    unlockMaxPerMinute: n('UNLOCK_MAX_PER_MINUTE'), tamperWindowMs: n('LOCK_TAMPER_WINDOW_MS'),
+    unlockTtlMs: n('UNLOCK_TTL_MS'),
+    retries: n('LOCK_RETRIES'),
+    responseTimeoutMs: n('LOCK_RESPONSE_TIMEOUT_MS'),
+    unlockMaxPerMinute: n('UNLOCK_MAX_PER_MINUTE'),
+    tamperWindowMs: n('LOCK_TAMPER_WINDOW_MS'),
     lockBoard: values.LOCK_BOARD as BoardFamily,
   });
-  const deadline = policy.replyDeadlineMs === n('LOCK_RESPONSE_TIMEOUT_MS') ? 'LOCK_RESPONSE_TIMEOUT_MS' : 'the reply deadline (LOCK_RESPONSE_TIMEOUT_MS × 2 + 100 through the LOCK_BOARD adapter)';
+  const deadline =
+    policy.replyDeadlineMs === n('LOCK_RESPONSE_TIMEOUT_MS')
+      ? 'LOCK_RESPONSE_TIMEOUT_MS'
+      : 'the reply deadline (LOCK_RESPONSE_TIMEOUT_MS × 2 + 100 through the LOCK_BOARD adapter)';
   const attempts = `(LOCK_RETRIES + 1) × ${deadline} = ${policy.retries + 1} × ${policy.replyDeadlineMs} ms`;
   return policyProblems(policy, n('DOOR_OPEN_TIMEOUT_MS')).map((p) => {
     switch (p.code) {
@@ -230,6 +340,8 @@ function unlockPolicyWords(values: Partial<Record<SettingName, unknown>>): strin
 
 /** The settings table as Markdown, for the README and `--help`. */
 export function describeConfig(): string {
-  const rows = Object.entries(SETTINGS).map(([name, [desc, range, def]]) => `| \`${name}\` | ${desc} | ${range} | ${def === '' ? '(empty)' : `\`${def}\``} |`);
+  const rows = Object.entries(SETTINGS).map(
+    ([name, [desc, range, def]]) => `| \`${name}\` | ${desc} | ${range} | ${def === '' ? '(empty)' : `\`${def}\``} |`,
+  );
   return ['| variable | meaning | range | default |', '| --- | --- | --- | --- |', ...rows].join('\n');
 }

@@ -5,7 +5,17 @@
  */
 export const ERROR_CODES = {
   // start-up: configuration, data directory, key file, schema
-  startup: ['CONFIG_INVALID', 'KEY_FILE_INVALID', 'KEY_FILE_PERMISSIONS', 'KEY_MISMATCH', 'DB_TOO_NEW', 'DB_PRAGMA_FAILED', 'DB_PERMISSIONS', 'DB_MIGRATION_FAILED', 'LISTEN_FAILED'],
+  startup: [
+    'CONFIG_INVALID',
+    'KEY_FILE_INVALID',
+    'KEY_FILE_PERMISSIONS',
+    'KEY_MISMATCH',
+    'DB_TOO_NEW',
+    'DB_PRAGMA_FAILED',
+    'DB_PERMISSIONS',
+    'DB_MIGRATION_FAILED',
+    'LISTEN_FAILED',
+  ],
   // the link to the lock boards
   link: [
     'LINK_TIMEOUT', // no reply within the deadline, after all retries
@@ -22,7 +32,14 @@ export const ERROR_CODES = {
   // input and lookups
   input: ['VALIDATION', 'NOT_FOUND', 'DUPLICATE'],
   // request life cycle
-  request: ['TRANSITION_NOT_ALLOWED', 'ACTOR_NOT_ALLOWED', 'REASON_REQUIRED', 'SERVICE_DISABLED', 'RESIDENT_DETAILS_MISSING', 'COMPARTMENT_NOT_RESERVED'],
+  request: [
+    'TRANSITION_NOT_ALLOWED',
+    'ACTOR_NOT_ALLOWED',
+    'REASON_REQUIRED',
+    'SERVICE_DISABLED',
+    'RESIDENT_DETAILS_MISSING',
+    'COMPARTMENT_NOT_RESERVED',
+  ],
   // compartments and doors
   cabinet: ['COMPARTMENT_STATE', 'LAYOUT_CONFLICT', 'UNLOCK_RATE_LIMITED', 'UNLOCK_ALREADY_PENDING'],
   // staff alarms
@@ -39,7 +56,9 @@ export type ErrorGroup = keyof typeof ERROR_CODES;
 export type CabinetErrorCode = (typeof ERROR_CODES)[ErrorGroup][number];
 /** Each code by name, for call sites: ErrorCodes.LINK_TIMEOUT === 'LINK_TIMEOUT'. */
 export const ErrorCodes = Object.fromEntries(
-  Object.values(ERROR_CODES).flat().map((c) => [c, c]),
+  Object.values(ERROR_CODES)
+    .flat()
+    .map((c) => [c, c]),
 ) as { readonly [K in CabinetErrorCode]: K };
 export type ErrorCode = CabinetErrorCode;
 

@@ -12,7 +12,11 @@ describe('EventBus alarms', () => {
     const b = bus.alarm('tamper', 'door 5', { compartment: 5 });
     const again = bus.alarm('link_offline', 'link down');
     expect(again).toMatchObject({ id: a.id, count: 2, acknowledged: null });
-    expect(seen.map((x) => [x.id, x.count])).toEqual([[a.id, 1], [b.id, 1], [a.id, 2]]);
+    expect(seen.map((x) => [x.id, x.count])).toEqual([
+      [a.id, 1],
+      [b.id, 1],
+      [a.id, 2],
+    ]);
     expect(bus.recentAlarms().map((x) => x.id)).toEqual([a.id, b.id]);
     expect(b).toMatchObject({ kind: 'tamper', compartment: 5, message: 'door 5' });
     expect(b).not.toHaveProperty('requestId');

@@ -37,9 +37,10 @@ export function alarmView(r: AlarmRecord): Alarm {
     message: r.message,
     ...(r.compartmentNo !== null ? { compartment: r.compartmentNo } : {}),
     ...(r.requestId !== null ? { requestId: r.requestId } : {}),
-    acknowledged: r.acknowledgedAt !== null && r.acknowledgedBy !== null
-      ? { at: new Date(r.acknowledgedAt).toISOString(), by: r.acknowledgedBy, note: r.note }
-      : null,
+    acknowledged:
+      r.acknowledgedAt !== null && r.acknowledgedBy !== null
+        ? { at: new Date(r.acknowledgedAt).toISOString(), by: r.acknowledgedBy, note: r.note }
+        : null,
   };
 }
 
@@ -68,7 +69,9 @@ export function memoryAlarmSink(opts: { keep?: number; idStep?: 1 | -1; now?: ()
       const compartmentNo = input.compartmentNo ?? null;
       const requestId = input.requestId ?? null;
       const at = now();
-      const i = rows.findIndex((r) => r.kind === input.kind && r.compartmentNo === compartmentNo && r.requestId === requestId && r.message === input.message);
+      const i = rows.findIndex(
+        (r) => r.kind === input.kind && r.compartmentNo === compartmentNo && r.requestId === requestId && r.message === input.message,
+      );
       if (i >= 0) {
         const bumped = { ...rows[i]!, count: rows[i]!.count + 1, lastAt: Math.max(rows[i]!.lastAt, at) };
         rows.splice(i, 1);
@@ -76,8 +79,17 @@ export function memoryAlarmSink(opts: { keep?: number; idStep?: 1 | -1; now?: ()
         return bumped;
       }
       const row: AlarmRecord = {
-        id: next, kind: input.kind, message: input.message, compartmentNo, requestId, raisedAt: at, lastAt: at, count: 1,
-        acknowledgedAt: null, acknowledgedBy: null, note: null,
+        id: next,
+        kind: input.kind,
+        message: input.message,
+        compartmentNo,
+        requestId,
+        raisedAt: at,
+        lastAt: at,
+        count: 1,
+        acknowledgedAt: null,
+        acknowledgedBy: null,
+        note: null,
       };
       next += step;
       rows.push(row);
@@ -111,10 +123,18 @@ export interface CabinetEvents {
   compartment: [{ no: number; state: string; door: string; requestId: number | null }];
   request: [{ id: number; number: string; state: string; from: string | null }];
   /** A scan arrived and was handled; `outcome` is a short machine word, never the scanned text. */
-  scan: [{
-    source: 'scanner' | 'kiosk'; kind: 'qr' | 'code'; outcome: string; action?: 'pickup' | 'dropoff' | null; retryAfterMs?: number;
-    compartments: number[]; messageZh: string; messageEn: string;
-  }];
+  scan: [
+    {
+      source: 'scanner' | 'kiosk';
+      kind: 'qr' | 'code';
+      outcome: string;
+      action?: 'pickup' | 'dropoff' | null;
+      retryAfterMs?: number;
+      compartments: number[];
+      messageZh: string;
+      messageEn: string;
+    },
+  ];
   /** raised, or raised again while open (same id, larger count) */
   alarm: [Alarm];
   /** a staff member dealt with it */

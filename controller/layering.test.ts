@@ -27,7 +27,8 @@ describe('controller layering', () => {
     const offenders = sources(root).flatMap((file) =>
       staticImports(readFileSync(file, 'utf8'))
         .filter((spec) => spec.startsWith('.') && path.resolve(path.dirname(file), spec).startsWith(path.join(root, '..', 'sim') + path.sep))
-        .map((spec) => `${path.relative(root, file)} → ${spec}`));
+        .map((spec) => `${path.relative(root, file)} → ${spec}`),
+    );
     expect(offenders).toEqual([]);
   });
 

@@ -65,7 +65,10 @@ export const SHUTDOWN_GRACE_MS = 10_000;
  * The endpoint LOCK_PORT names; for 'sim', also the embedded simulator it talks to. A vendor family
  * (LOCK_BOARD) puts the translating adapter in between, so the driver speaks our protocol either way.
  */
-export async function endpointFor(config: Config, logger: Logger = silentLogger()): Promise<{ endpoint: Endpoint; cabinet: SimCabinet | null; adapter: { readonly counters: AdapterCounters } | null }> {
+export async function endpointFor(
+  config: Config,
+  logger: Logger = silentLogger(),
+): Promise<{ endpoint: Endpoint; cabinet: SimCabinet | null; adapter: { readonly counters: AdapterCounters } | null }> {
   let raw: Endpoint;
   let cabinet: SimCabinet | null = null;
   if (config.lockPort === 'sim') {
@@ -85,8 +88,11 @@ export async function endpointFor(config: Config, logger: Logger = silentLogger(
   }
   if (config.lockBoard === 'native') return { endpoint: raw, cabinet, adapter: null };
   const endpoint = vendorEndpoint(raw, {
-    codec: vendorCodec(config.lockBoard), boards: config.layout.boards, pollMs: config.vendorPollMs,
-    replyTimeoutMs: config.responseTimeoutMs, logger,
+    codec: vendorCodec(config.lockBoard),
+    boards: config.layout.boards,
+    pollMs: config.vendorPollMs,
+    replyTimeoutMs: config.responseTimeoutMs,
+    logger,
   });
   return { endpoint, cabinet, adapter: endpoint };
 }
@@ -110,9 +116,12 @@ export function listen(server: Server, port: number, host: string): Promise<Serv
       server.off('listening', onListening);
       const where = `${host}:${port}`;
       const why =
-        err.code === 'EADDRINUSE' ? `port ${where} is already in use (is another controller running?); stop it or choose another PORT`
-          : err.code === 'EACCES' ? `no permission to listen on ${where}; choose a PORT above 1023 or run with the right capability`
-            : err.code === 'EADDRNOTAVAIL' ? `HOST ${host} is not an address of this machine`
+        err.code === 'EADDRINUSE'
+          ? `port ${where} is already in use (is another controller running?); stop it or choose another PORT`
+          : err.code === 'EACCES'
+            ? `no permission to listen on ${where}; choose a PORT above 1023 or run with the right capability`
+            : err.code === 'EADDRNOTAVAIL'
+              ? `HOST ${host} is not an address of this machine`
               : `cannot listen on ${where}: ${err.message}`;
       reject(new CabinetError('LISTEN_FAILED', why, { port, host, code: err.code ?? '' }, { cause: err }));
     };
@@ -146,7 +155,10 @@ export async function startController(config: Config, logger: Logger): Promise<C
     alarms: alarmSink(store.ctx),
     onAlarmStoreError: (err, a) => {
       storage.report(err);
-      logger.error({ ns: 'alarms', kind: a.kind, err: err instanceof Error ? err.message : String(err) }, 'an alarm could not be stored; shown until restart');
+      logger.error(
+        { ns: 'alarms', kind: a.kind, err: err instanceof Error ? err.message : String(err) },
+        'an alarm could not be stored; shown until restart',
+      );
     },
   });
   // constant-time part now; the part that reads the whole file runs in a worker once HTTP answers (below)
@@ -157,7 +169,11 @@ export async function startController(config: Config, logger: Logger): Promise<C
   let cabinet: SimCabinet | null = null;
   const listening: Server[] = [];
   try {
-    applyLayout(store.ctx, layoutPlaces(config.layout).map((p) => ({ no: p.compartment, boardAddress: p.addr, channel: p.channel })), SYSTEM_ACTOR);
+    applyLayout(
+      store.ctx,
+      layoutPlaces(config.layout).map((p) => ({ no: p.compartment, boardAddress: p.addr, channel: p.channel })),
+      SYSTEM_ACTOR,
+    );
     const initialAdmin = await ensureInitialAdmin(store.ctx);
 
     const chosen = await endpointFor(config, logger);
@@ -175,7 +191,9 @@ export async function startController(config: Config, logger: Logger): Promise<C
       if (flows.isReady || reconciling || drv.state !== 'online') return;
       reconciling = true;
       reconcile(flows, { store, driver: drv, bus, config, logger })
-        .finally(() => { reconciling = false; })
+        .finally(() => {
+          reconciling = false;
+        })
         .then((findings) => logger.info({ ns: 'flows', findings: findings.length }, 'start-up reconciliation done'))
         .catch((e: unknown) => {
           storage.report(e);
@@ -200,7 +218,16 @@ export async function startController(config: Config, logger: Logger): Promise<C
     // are refused until reconciliation is done), whatever the board link and the history are doing.
     let publicUrl = config.publicUrl ?? '';
     const deps: AppDeps = {
-      config, driver: drv, store, bus, flows, logger, storage, get publicUrl() { return publicUrl; },
+      config,
+      driver: drv,
+      store,
+      bus,
+      flows,
+      logger,
+      storage,
+      get publicUrl() {
+        return publicUrl;
+      },
       ...(chosen.adapter ? { boardAdapter: chosen.adapter } : {}),
     };
     const app = createApp(deps);
@@ -222,7 +249,9 @@ export async function startController(config: Config, logger: Logger): Promise<C
     const kioskUrl = `http://127.0.0.1:${portOf(kioskServer, config.kioskPort)}`;
     if (!publicUrl) publicUrl = url;
     storageDamageCheckInWorker(config.dataDir)
-      .then((problems) => { for (const p of problems) storage.declare(p.problem, p.detail); })
+      .then((problems) => {
+        for (const p of problems) storage.declare(p.problem, p.detail);
+      })
       .catch((e: unknown) => storage.declare('damaged', `the database check could not run: ${e instanceof Error ? e.message : String(e)}`));
 
     if (cabinet) {
@@ -252,7 +281,13 @@ export async function startController(config: Config, logger: Logger): Promise<C
     const dispatcher = new NotificationDispatcher({ ctx: store.ctx, adapter, logger: notifyLog });
     dispatcher.start(1000);
 
-    const backups = new BackupSchedule({ db: store.db, dir: config.backupDir, keep: config.backupKeep, intervalHours: config.backupIntervalHours, logger });
+    const backups = new BackupSchedule({
+      db: store.db,
+      dir: config.backupDir,
+      keep: config.backupKeep,
+      intervalHours: config.backupIntervalHours,
+      logger,
+    });
     backups.start();
 
     const scanner = config.scannerPort ? new ScannerInput(scannerEndpoint(config.scannerPort, config.lockBaud), flows, logger) : null;
@@ -264,7 +299,16 @@ export async function startController(config: Config, logger: Logger): Promise<C
       return { opening: all.filter((c) => c.state === 'opening').map((c) => c.no), open: all.filter((c) => c.state === 'open').map((c) => c.no) };
     };
     const controller: Controller = {
-      config, driver: d, flows, store, bus, storage, server, url, kioskUrl, initialAdmin,
+      config,
+      driver: d,
+      flows,
+      store,
+      bus,
+      storage,
+      server,
+      url,
+      kioskUrl,
+      initialAdmin,
       sim: cabinet && panel ? { cabinet, panel } : null,
       async shutdown(graceMs) {
         flows.stopDoorActions();
@@ -332,10 +376,7 @@ async function main(): Promise<void> {
     controller = await startController(config, logger);
   } catch (e) {
     if (isCabinetError(e, 'DB_TOO_NEW')) {
-      process.stderr.write(
-        `数据库来自更新的版本，本程序不打开它。请安装更新的版本，或恢复与本版本相配的备份。\n` +
-          `Cannot start: ${e.message}\n`,
-      );
+      process.stderr.write(`数据库来自更新的版本，本程序不打开它。请安装更新的版本，或恢复与本版本相配的备份。\n` + `Cannot start: ${e.message}\n`);
       process.exit(EXIT_DB_TOO_NEW);
     }
     process.stderr.write(`Cannot start: ${e instanceof Error ? e.message : String(e)}\n`);

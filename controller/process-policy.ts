@@ -30,9 +30,15 @@ export function installProcessPolicy(deps: { logger: Logger; bus: EventBus; stor
   const handle = (kind: 'unhandledRejection' | 'uncaughtException') => (err: unknown) => {
     const verdict = decideUncaught(kind, err);
     deps.storage.report(err);
-    deps.logger.error({ ns: 'process', kind, err: err instanceof Error ? { message: err.message, stack: err.stack } : String(err), verdict }, `uncaught error (${kind})`);
+    deps.logger.error(
+      { ns: 'process', kind, err: err instanceof Error ? { message: err.message, stack: err.stack } : String(err), verdict },
+      `uncaught error (${kind})`,
+    );
     try {
-      deps.bus.alarm('flow_failed', `控制程序出现未处理的错误（${kind}）${verdict.action === 'exit' ? '，正在重启' : ''}。An uncaught error (${kind})${verdict.action === 'exit' ? '; restarting' : ''}.`);
+      deps.bus.alarm(
+        'flow_failed',
+        `控制程序出现未处理的错误（${kind}）${verdict.action === 'exit' ? '，正在重启' : ''}。An uncaught error (${kind})${verdict.action === 'exit' ? '; restarting' : ''}.`,
+      );
     } catch {
       // the alarm could not be stored: the log line stays
     }

@@ -21,7 +21,11 @@ export class ScannerInput {
   private readonly log: Logger;
   private busy: Promise<unknown> = Promise.resolve();
 
-  constructor(endpoint: Endpoint, private readonly flows: CabinetFlows, logger: Logger) {
+  constructor(
+    endpoint: Endpoint,
+    private readonly flows: CabinetFlows,
+    logger: Logger,
+  ) {
     this.log = logger.child({ ns: 'scanner' });
     this.link = new KeptLink({ endpoint, reconnectMinMs: 500, reconnectMaxMs: 10_000, maxLineLength: MAX_SCAN_LINE, logger: this.log });
     this.link.on('line', (line) => this.onLine(line));
@@ -38,7 +42,10 @@ export class ScannerInput {
 
   private onLine(raw: string): void {
     // The parser hands over latin1 (one char per byte); scanners send UTF-8.
-    const text = Buffer.from(raw, 'latin1').toString('utf8').replace(/[\r\n]+$/, '').trim();
+    const text = Buffer.from(raw, 'latin1')
+      .toString('utf8')
+      .replace(/[\r\n]+$/, '')
+      .trim();
     if (!text) return;
     // One scan at a time, in the order scanned.
     this.busy = this.busy.then(async () => {

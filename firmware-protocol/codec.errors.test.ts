@@ -240,7 +240,9 @@ describe('encode refuses what is not valid on the wire', () => {
     expect(codeOf({ kind: 'nak', addr: 1, seq: 1, verb: 'UNLOCK', reason: 'TIRED' as never })).toBe('BAD_ARGS');
     expect(codeOf({ kind: 'ack-ident', addr: 1, seq: 1, protocol: 1, firmware: 'v 1', channels: 24 })).toBe('BAD_ARGS');
     expect(codeOf({ kind: 'ack-ident', addr: 1, seq: 1, protocol: 1, firmware: 'v1', channels: 0 })).toBe('BAD_ARGS');
-    expect(codeOf({ kind: 'ack-status', addr: 1, seq: 1, eventCounter: 0, doors: ['C', 'O'], items: [false], faults: ['NONE', 'NONE'] })).toBe('BAD_ARGS');
+    expect(codeOf({ kind: 'ack-status', addr: 1, seq: 1, eventCounter: 0, doors: ['C', 'O'], items: [false], faults: ['NONE', 'NONE'] })).toBe(
+      'BAD_ARGS',
+    );
     expect(codeOf({ kind: 'ack-status', addr: 1, seq: 1, eventCounter: 0, doors: [], items: [], faults: [] })).toBe('BAD_ARGS');
     expect(codeOf({ kind: 'ack-status', addr: 1, seq: 1, eventCounter: 0x10000, doors: ['C'], items: [false], faults: ['NONE'] })).toBe('BAD_ARGS');
     expect(codeOf({ kind: 'led', addr: 1, seq: 1, channel: 1, mode: 'FLASH' as never })).toBe('BAD_ARGS');
@@ -261,4 +263,3 @@ describe('BOOT carries the counter 0000 (PROTOCOL.md §11.1)', () => {
     expect(() => encode({ kind: 'boot', addr: 1, seq: 5, reason: 'POWERON' })).toThrow(/0000/);
   });
 });
-

@@ -6,8 +6,18 @@ import { describe, expect, it } from 'vitest';
 import { decode, encode, type DecodeErrorCode, type DecodeResult } from './codec.js';
 import { crc16modbus, crcHex } from './crc16.js';
 import {
-  BOOT_REASONS, FAULT_CODES, LED_MODES, MAX_ADDRESS, MAX_CHANNELS, MAX_PULSE_MS, MIN_ADDRESS, MIN_CHANNEL, MIN_PULSE_MS, NAK_REASONS,
-  type Message, type SwitchLevel,
+  BOOT_REASONS,
+  FAULT_CODES,
+  LED_MODES,
+  MAX_ADDRESS,
+  MAX_CHANNELS,
+  MAX_PULSE_MS,
+  MIN_ADDRESS,
+  MIN_CHANNEL,
+  MIN_PULSE_MS,
+  NAK_REASONS,
+  type Message,
+  type SwitchLevel,
 } from './messages.js';
 
 // ---- arbitraries: one per message kind, respecting every range ------------------------------------
@@ -23,19 +33,22 @@ const ARBITRARIES: Record<Message['kind'], fc.Arbitrary<Message>> = {
   unlock: fc.record({ kind: fc.constant('unlock' as const), ...header, channel, pulseMs: fc.integer({ min: MIN_PULSE_MS, max: MAX_PULSE_MS }) }),
   led: fc.record({ kind: fc.constant('led' as const), ...header, channel, mode: fc.constantFrom(...LED_MODES) }),
   'ack-ident': fc.record({
-    kind: fc.constant('ack-ident' as const), ...header,
+    kind: fc.constant('ack-ident' as const),
+    ...header,
     protocol: fc.integer({ min: 1, max: 9999 }),
     firmware: fc.stringMatching(/^[A-Za-z0-9._-]{1,24}$/),
     channels: fc.integer({ min: 1, max: MAX_CHANNELS }),
   }),
   'ack-status': fc.integer({ min: 1, max: MAX_CHANNELS }).chain((n) =>
     fc.record({
-      kind: fc.constant('ack-status' as const), ...header,
+      kind: fc.constant('ack-status' as const),
+      ...header,
       eventCounter: seq,
       doors: fc.array(level, { minLength: n, maxLength: n }),
       items: fc.array(fc.boolean(), { minLength: n, maxLength: n }),
       faults: fc.array(fc.constantFrom(...FAULT_CODES), { minLength: n, maxLength: n }),
-    })),
+    }),
+  ),
   'ack-unlock': fc.record({ kind: fc.constant('ack-unlock' as const), ...header, channel, duplicate: fc.boolean() }),
   'ack-led': fc.record({ kind: fc.constant('ack-led' as const), ...header, channel, mode: fc.constantFrom(...LED_MODES) }),
   nak: fc.record({ kind: fc.constant('nak' as const), ...header, verb: fc.stringMatching(/^[A-Z]{1,12}$/), reason: fc.constantFrom(...NAK_REASONS) }),
@@ -47,9 +60,24 @@ const ARBITRARIES: Record<Message['kind'], fc.Arbitrary<Message>> = {
 const anyMessage = fc.oneof(...Object.values(ARBITRARIES));
 
 /** Line noise that cannot itself start a frame or end the line. */
-const noise = fc.string({ unit: fc.integer({ min: 0, max: 255 }).filter((b) => ![0x0a, 0x0d, 0x3c, 0x3e].includes(b)).map((b) => String.fromCharCode(b)), maxLength: 40 });
+const noise = fc.string({
+  unit: fc
+    .integer({ min: 0, max: 255 })
+    .filter((b) => ![0x0a, 0x0d, 0x3c, 0x3e].includes(b))
+    .map((b) => String.fromCharCode(b)),
+  maxLength: 40,
+});
 
-const ERROR_CODES: readonly DecodeErrorCode[] = ['NO_FRAME', 'TOO_LONG', 'MALFORMED', 'BAD_CRC', 'BAD_ADDRESS', 'UNKNOWN_VERB', 'BAD_ARGS', 'BAD_CHANNEL'];
+const ERROR_CODES: readonly DecodeErrorCode[] = [
+  'NO_FRAME',
+  'TOO_LONG',
+  'MALFORMED',
+  'BAD_CRC',
+  'BAD_ADDRESS',
+  'UNKNOWN_VERB',
+  'BAD_ARGS',
+  'BAD_CHANNEL',
+];
 
 function wellTyped(r: DecodeResult): void {
   if (r.ok) {
@@ -65,15 +93,65 @@ function wellTyped(r: DecodeResult): void {
 /** Header-shaped text with a correct CRC around tokens from the protocol's own vocabulary, so that generated
  *  input gets past the CRC and exercises every argument check. */
 const VOCABULARY = [
-  'IDENT', 'STATUS', 'UNLOCK', 'LED', 'ACK', 'NAK', 'DOOR', 'ITEM', 'BOOT', 'FAULT', 'DUP', 'ON', 'OFF', 'BLINK', 'C', 'O', 'CO', 'OC',
-  '0', '1', '01', '7', '24', '48', '49', '99', '100', '300', '2000', '2001', '65535', '-', '--', 'S', '-S', 'POWERON', 'NONE',
-  'COIL_OPEN', 'COIL_SHORT', 'BUSY', 'BAD_CHANNEL', 'FFFF', '0000', 'LB24-1.0.3', '', ' ', 'x*',
+  'IDENT',
+  'STATUS',
+  'UNLOCK',
+  'LED',
+  'ACK',
+  'NAK',
+  'DOOR',
+  'ITEM',
+  'BOOT',
+  'FAULT',
+  'DUP',
+  'ON',
+  'OFF',
+  'BLINK',
+  'C',
+  'O',
+  'CO',
+  'OC',
+  '0',
+  '1',
+  '01',
+  '7',
+  '24',
+  '48',
+  '49',
+  '99',
+  '100',
+  '300',
+  '2000',
+  '2001',
+  '65535',
+  '-',
+  '--',
+  'S',
+  '-S',
+  'POWERON',
+  'NONE',
+  'COIL_OPEN',
+  'COIL_SHORT',
+  'BUSY',
+  'BAD_CHANNEL',
+  'FFFF',
+  '0000',
+  'LB24-1.0.3',
+  '',
+  ' ',
+  'x*',
 ];
 const frameLike = fc
   .tuple(
     fc.constantFrom('>', '<'),
-    fc.oneof(fc.integer({ min: 0, max: 255 }).map((n) => n.toString(16).toUpperCase().padStart(2, '0')), fc.constantFrom('1', '001', '1f')),
-    fc.oneof(seq.map((n) => n.toString(16).toUpperCase().padStart(4, '0')), fc.constantFrom('', '12345', 'abcd')),
+    fc.oneof(
+      fc.integer({ min: 0, max: 255 }).map((n) => n.toString(16).toUpperCase().padStart(2, '0')),
+      fc.constantFrom('1', '001', '1f'),
+    ),
+    fc.oneof(
+      seq.map((n) => n.toString(16).toUpperCase().padStart(4, '0')),
+      fc.constantFrom('', '12345', 'abcd'),
+    ),
     fc.array(fc.oneof(fc.constantFrom(...VOCABULARY), fc.nat({ max: 70000 }).map(String)), { maxLength: 6 }),
   )
   .map(([marker, a, s, tokens]) => {
@@ -84,41 +162,59 @@ const frameLike = fc
 describe('round trip', () => {
   for (const [kind, arb] of Object.entries(ARBITRARIES)) {
     it(`decode(encode(m)) equals m for every valid ${kind}`, () => {
-      fc.assert(fc.property(arb, (m) => {
-        const frame = encode(m);
-        expect(frame.length + 1).toBeLessThanOrEqual(256);
-        expect(decode(frame)).toEqual({ ok: true, message: m, noise: 0 });
-        expect(decode(`${frame}\r\n`)).toEqual({ ok: true, message: m, noise: 0 });
-      }), { numRuns: 300 });
+      fc.assert(
+        fc.property(arb, (m) => {
+          const frame = encode(m);
+          expect(frame.length + 1).toBeLessThanOrEqual(256);
+          expect(decode(frame)).toEqual({ ok: true, message: m, noise: 0 });
+          expect(decode(`${frame}\r\n`)).toEqual({ ok: true, message: m, noise: 0 });
+        }),
+        { numRuns: 300 },
+      );
     });
   }
 
   it('decodes a valid frame behind line noise to the same message and counts the noise', () => {
-    fc.assert(fc.property(noise, anyMessage, (n, m) => {
-      expect(decode(`${n}${encode(m)}\n`)).toEqual({ ok: true, message: m, noise: n.length });
-    }), { numRuns: 500 });
+    fc.assert(
+      fc.property(noise, anyMessage, (n, m) => {
+        expect(decode(`${n}${encode(m)}\n`)).toEqual({ ok: true, message: m, noise: n.length });
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it('has one spelling per message: whatever decodes re-encodes to the same text', () => {
-    fc.assert(fc.property(frameLike, (frame) => {
-      const r = decode(frame);
-      wellTyped(r);
-      if (r.ok) expect(encode(r.message)).toBe(frame);
-    }), { numRuns: 3000 });
+    fc.assert(
+      fc.property(frameLike, (frame) => {
+        const r = decode(frame);
+        wellTyped(r);
+        if (r.ok) expect(encode(r.message)).toBe(frame);
+      }),
+      { numRuns: 3000 },
+    );
   });
 });
 
 describe('decode never throws', () => {
   it('on arbitrary strings', () => {
-    fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 300 }), (s) => wellTyped(decode(s))), { numRuns: 2000 });
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 300 }), (s) => wellTyped(decode(s))),
+      { numRuns: 2000 },
+    );
   });
 
   it('on arbitrary byte sequences read as latin1', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), (b) => wellTyped(decode(Buffer.from(b).toString('latin1')))), { numRuns: 2000 });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), (b) => wellTyped(decode(Buffer.from(b).toString('latin1')))),
+      { numRuns: 2000 },
+    );
   });
 
   it('on frame-shaped input with a correct CRC', () => {
-    fc.assert(fc.property(frameLike, noise, (f, n) => wellTyped(decode(n + f))), { numRuns: 2000 });
+    fc.assert(
+      fc.property(frameLike, noise, (f, n) => wellTyped(decode(n + f))),
+      { numRuns: 2000 },
+    );
   });
 });
 
@@ -127,17 +223,20 @@ describe('a single corrupted character never yields a different valid message', 
 
   it('for any message, any position (noise included) and any byte value', () => {
     const byte = fc.integer({ min: 0, max: 255 }).map((b) => String.fromCharCode(b));
-    fc.assert(fc.property(noise, anyMessage, fc.nat(), byte, (n, m, pos, c) => {
-      const line = n + encode(m);
-      const i = pos % line.length;
-      fc.pre(line[i] !== c);
-      const r = decode(corrupt(line, i, c));
-      wellTyped(r);
-      if (r.ok) {
-        expect(i).toBeLessThan(n.length); // only a change in the noise can still decode…
-        expect(r.message).toEqual(m); // …and then to the very same message
-      }
-    }), { numRuns: 5000 });
+    fc.assert(
+      fc.property(noise, anyMessage, fc.nat(), byte, (n, m, pos, c) => {
+        const line = n + encode(m);
+        const i = pos % line.length;
+        fc.pre(line[i] !== c);
+        const r = decode(corrupt(line, i, c));
+        wellTyped(r);
+        if (r.ok) {
+          expect(i).toBeLessThan(n.length); // only a change in the noise can still decode…
+          expect(r.message).toEqual(m); // …and then to the very same message
+        }
+      }),
+      { numRuns: 5000 },
+    );
   });
 
   it('exhaustively for every position and every byte value of one frame of each kind', () => {
@@ -170,7 +269,11 @@ describe('UNLOCK can only ever address one real board and one real channel', () 
     .tuple(
       fc.oneof(fc.integer({ min: 0, max: 33 }), fc.integer({ min: 0, max: 255 })),
       seq,
-      fc.oneof(fc.integer({ min: -1, max: 50 }).map(String), fc.integer({ min: -5, max: 70000 }).map(String), fc.constantFrom('00', '01', '0', '', 'ALL', '*')),
+      fc.oneof(
+        fc.integer({ min: -1, max: 50 }).map(String),
+        fc.integer({ min: -5, max: 70000 }).map(String),
+        fc.constantFrom('00', '01', '0', '', 'ALL', '*'),
+      ),
       fc.oneof(fc.integer({ min: 95, max: 2005 }).map(String), fc.integer({ min: -5, max: 70000 }).map(String), fc.constantFrom('0300', '300 1')),
     )
     .map(([a, s, ch, p]) => {
@@ -180,18 +283,21 @@ describe('UNLOCK can only ever address one real board and one real channel', () 
 
   it('every UNLOCK that decodes has addr 1..31, channel 1..48 and pulse 100..2000', () => {
     let decoded = 0;
-    fc.assert(fc.property(fc.oneof(unlockish, frameLike, fc.string({ unit: 'binary', maxLength: 80 })), (line) => {
-      const r = decode(line);
-      if (r.ok && r.message.kind === 'unlock') {
-        decoded++;
-        expect(r.message.addr).toBeGreaterThanOrEqual(1);
-        expect(r.message.addr).toBeLessThanOrEqual(31);
-        expect(r.message.channel).toBeGreaterThanOrEqual(1);
-        expect(r.message.channel).toBeLessThanOrEqual(48);
-        expect(r.message.pulseMs).toBeGreaterThanOrEqual(100);
-        expect(r.message.pulseMs).toBeLessThanOrEqual(2000);
-      }
-    }), { numRuns: 5000 });
+    fc.assert(
+      fc.property(fc.oneof(unlockish, frameLike, fc.string({ unit: 'binary', maxLength: 80 })), (line) => {
+        const r = decode(line);
+        if (r.ok && r.message.kind === 'unlock') {
+          decoded++;
+          expect(r.message.addr).toBeGreaterThanOrEqual(1);
+          expect(r.message.addr).toBeLessThanOrEqual(31);
+          expect(r.message.channel).toBeGreaterThanOrEqual(1);
+          expect(r.message.channel).toBeLessThanOrEqual(48);
+          expect(r.message.pulseMs).toBeGreaterThanOrEqual(100);
+          expect(r.message.pulseMs).toBeLessThanOrEqual(2000);
+        }
+      }),
+      { numRuns: 5000 },
+    );
     expect(decoded).toBeGreaterThan(20); // the generator does reach valid unlocks (about 90 in 5000 runs)
   });
 });

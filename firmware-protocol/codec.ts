@@ -15,9 +15,28 @@
  */
 import { crcHex } from './crc16.js';
 import {
-  BOOT_REASONS, FAULT_CODES, FAULT_LETTER, LED_MODES, MAX_ADDRESS, MAX_CHANNELS, MAX_LINE_LENGTH, MAX_PULSE_MS,
-  MAX_SEQ, MIN_ADDRESS, MIN_CHANNEL, MIN_PULSE_MS, NAK_REASONS, TO_BOARD, TO_CONTROLLER,
-  type BoardStatus, type BootReason, type FaultCode, type LedMode, type Message, type NakReason, type SwitchLevel,
+  BOOT_REASONS,
+  FAULT_CODES,
+  FAULT_LETTER,
+  LED_MODES,
+  MAX_ADDRESS,
+  MAX_CHANNELS,
+  MAX_LINE_LENGTH,
+  MAX_PULSE_MS,
+  MAX_SEQ,
+  MIN_ADDRESS,
+  MIN_CHANNEL,
+  MIN_PULSE_MS,
+  NAK_REASONS,
+  TO_BOARD,
+  TO_CONTROLLER,
+  type BoardStatus,
+  type BootReason,
+  type FaultCode,
+  type LedMode,
+  type Message,
+  type NakReason,
+  type SwitchLevel,
 } from './messages.js';
 
 export type DecodeErrorCode =
@@ -54,20 +73,25 @@ export interface DecodeError {
 export function nakReasonFor(e: DecodeError, channels: number): NakReason | null {
   if (e.direction !== 'toBoard' || e.addr === undefined || e.seq === undefined || !e.verb) return null;
   switch (e.code) {
-    case 'UNKNOWN_VERB': return 'UNKNOWN_VERB';
-    case 'BAD_CHANNEL': return 'BAD_CHANNEL';
-    case 'BAD_ARGS': return e.channel !== undefined && e.channel > channels ? 'BAD_CHANNEL' : 'BAD_ARGS';
-    default: return null;
+    case 'UNKNOWN_VERB':
+      return 'UNKNOWN_VERB';
+    case 'BAD_CHANNEL':
+      return 'BAD_CHANNEL';
+    case 'BAD_ARGS':
+      return e.channel !== undefined && e.channel > channels ? 'BAD_CHANNEL' : 'BAD_ARGS';
+    default:
+      return null;
   }
 }
 
-export type DecodeResult =
-  | { ok: true; message: Message; noise: number }
-  | { ok: false; error: DecodeError };
+export type DecodeResult = { ok: true; message: Message; noise: number } | { ok: false; error: DecodeError };
 
 /** Thrown by `encode` for a message that is not valid on the wire. */
 export class EncodeError extends Error {
-  constructor(readonly code: 'BAD_ADDRESS' | 'BAD_SEQ' | 'BAD_CHANNEL' | 'BAD_ARGS', message: string) {
+  constructor(
+    readonly code: 'BAD_ADDRESS' | 'BAD_SEQ' | 'BAD_CHANNEL' | 'BAD_ARGS',
+    message: string,
+  ) {
     super(message);
     this.name = 'EncodeError';
   }
@@ -109,8 +133,10 @@ function statusArgs(s: BoardStatus): string[] {
 /** The marker, verb and arguments of a message: the one place where each frame's layout is written. */
 function argsOf(m: Message): { marker: string; verb: string; args: string[] } {
   switch (m.kind) {
-    case 'ident': return { marker: TO_BOARD, verb: 'IDENT', args: [] };
-    case 'status': return { marker: TO_BOARD, verb: 'STATUS', args: [] };
+    case 'ident':
+      return { marker: TO_BOARD, verb: 'IDENT', args: [] };
+    case 'status':
+      return { marker: TO_BOARD, verb: 'STATUS', args: [] };
     case 'unlock':
       checkChannel(m.channel);
       checkInt(m.pulseMs, MIN_PULSE_MS, MAX_PULSE_MS, 'pulse length');
@@ -124,7 +150,8 @@ function argsOf(m: Message): { marker: string; verb: string; args: string[] } {
       checkInt(m.channels, MIN_CHANNEL, MAX_CHANNELS, 'channel count');
       if (!FIRMWARE_RE.test(m.firmware)) throw new EncodeError('BAD_ARGS', 'firmware version must be 1-24 of A-Z a-z 0-9 . _ -');
       return { marker: TO_CONTROLLER, verb: 'ACK', args: ['IDENT', String(m.protocol), m.firmware, String(m.channels)] };
-    case 'ack-status': return { marker: TO_CONTROLLER, verb: 'ACK', args: ['STATUS', ...statusArgs(m)] };
+    case 'ack-status':
+      return { marker: TO_CONTROLLER, verb: 'ACK', args: ['STATUS', ...statusArgs(m)] };
     case 'ack-unlock':
       checkChannel(m.channel);
       return { marker: TO_CONTROLLER, verb: 'ACK', args: ['UNLOCK', String(m.channel), ...(m.duplicate ? ['DUP'] : [])] };
@@ -191,7 +218,10 @@ const TO_CONTROLLER_VERBS: readonly string[] = ['ACK', 'NAK', 'DOOR', 'ITEM', 'B
 class ArgError extends Error {
   /** The frame's channel argument, when it was well-formed and an argument after it was wrong. */
   channel?: number;
-  constructor(readonly code: 'BAD_ARGS' | 'BAD_CHANNEL', message: string) {
+  constructor(
+    readonly code: 'BAD_ARGS' | 'BAD_CHANNEL',
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -230,9 +260,7 @@ function level(s: string): SwitchLevel {
   return oneOf<SwitchLevel>(s, ['C', 'O'], 'door level');
 }
 
-const LETTER_FAULT: Record<string, FaultCode> = Object.fromEntries(
-  Object.entries(FAULT_LETTER).map(([code, letter]) => [letter, code as FaultCode]),
-);
+const LETTER_FAULT: Record<string, FaultCode> = Object.fromEntries(Object.entries(FAULT_LETTER).map(([code, letter]) => [letter, code as FaultCode]));
 
 function parseStatus(args: string[]): BoardStatus {
   argCount(args, 4, 'ACK STATUS');
@@ -261,15 +289,26 @@ function parseStatus(args: string[]): BoardStatus {
 function parseBody(toBoard: boolean, addr: number, seq: number, verb: string, args: string[]): Message | null {
   if (toBoard) {
     switch (verb) {
-      case 'IDENT': argCount(args, 0, verb); return { kind: 'ident', addr, seq };
-      case 'STATUS': argCount(args, 0, verb); return { kind: 'status', addr, seq };
+      case 'IDENT':
+        argCount(args, 0, verb);
+        return { kind: 'ident', addr, seq };
+      case 'STATUS':
+        argCount(args, 0, verb);
+        return { kind: 'status', addr, seq };
       case 'UNLOCK':
         argCount(args, 2, verb);
-        return withChannel(args[0]!, (channel) => ({ kind: 'unlock', addr, seq, channel, pulseMs: decimal(args[1]!, MIN_PULSE_MS, MAX_PULSE_MS, 'pulse length') }));
+        return withChannel(args[0]!, (channel) => ({
+          kind: 'unlock',
+          addr,
+          seq,
+          channel,
+          pulseMs: decimal(args[1]!, MIN_PULSE_MS, MAX_PULSE_MS, 'pulse length'),
+        }));
       case 'LED':
         argCount(args, 2, verb);
         return withChannel(args[0]!, (channel) => ({ kind: 'led', addr, seq, channel, mode: oneOf<LedMode>(args[1]!, LED_MODES, 'LED mode') }));
-      default: return null;
+      default:
+        return null;
     }
   }
   switch (verb) {
@@ -281,11 +320,16 @@ function parseBody(toBoard: boolean, addr: number, seq: number, verb: string, ar
           const firmware = rest[1]!;
           if (!FIRMWARE_RE.test(firmware)) throw new ArgError('BAD_ARGS', 'firmware version must be 1-24 of A-Z a-z 0-9 . _ -');
           return {
-            kind: 'ack-ident', addr, seq, protocol: decimal(rest[0]!, 1, 9999, 'protocol version'), firmware,
+            kind: 'ack-ident',
+            addr,
+            seq,
+            protocol: decimal(rest[0]!, 1, 9999, 'protocol version'),
+            firmware,
             channels: decimal(rest[2]!, MIN_CHANNEL, MAX_CHANNELS, 'channel count'),
           };
         }
-        case 'STATUS': return { kind: 'ack-status', addr, seq, ...parseStatus(rest) };
+        case 'STATUS':
+          return { kind: 'ack-status', addr, seq, ...parseStatus(rest) };
         case 'UNLOCK': {
           if (rest.length === 2 && rest[1] !== 'DUP') throw new ArgError('BAD_ARGS', `unexpected "${rest[1]}" after ACK UNLOCK channel`);
           if (rest.length !== 1 && rest.length !== 2) throw new ArgError('BAD_ARGS', 'ACK UNLOCK takes a channel and an optional DUP');
@@ -294,7 +338,8 @@ function parseBody(toBoard: boolean, addr: number, seq: number, verb: string, ar
         case 'LED':
           argCount(rest, 2, 'ACK LED');
           return { kind: 'ack-led', addr, seq, channel: channelArg(rest[0]!), mode: oneOf<LedMode>(rest[1]!, LED_MODES, 'LED mode') };
-        default: throw new ArgError('BAD_ARGS', `ACK of unknown command "${of ?? ''}"`);
+        default:
+          throw new ArgError('BAD_ARGS', `ACK of unknown command "${of ?? ''}"`);
       }
     }
     case 'NAK': {
@@ -302,7 +347,9 @@ function parseBody(toBoard: boolean, addr: number, seq: number, verb: string, ar
       if (!VERB_RE.test(args[0]!)) throw new ArgError('BAD_ARGS', `NAK names "${args[0]!}", which is not a verb`);
       return { kind: 'nak', addr, seq, verb: args[0]!, reason: oneOf<NakReason>(args[1]!, NAK_REASONS, 'NAK reason') };
     }
-    case 'DOOR': argCount(args, 2, verb); return { kind: 'door', addr, seq, channel: channelArg(args[0]!), level: level(args[1]!) };
+    case 'DOOR':
+      argCount(args, 2, verb);
+      return { kind: 'door', addr, seq, channel: channelArg(args[0]!), level: level(args[1]!) };
     case 'ITEM': {
       argCount(args, 2, verb);
       const present = oneOf(args[1]!, ['0', '1'], 'item flag') === '1';
@@ -315,7 +362,8 @@ function parseBody(toBoard: boolean, addr: number, seq: number, verb: string, ar
     case 'FAULT':
       argCount(args, 2, verb);
       return { kind: 'fault', addr, seq, channel: channelArg(args[0]!), fault: oneOf<FaultCode>(args[1]!, FAULT_CODES, 'fault') };
-    default: return null;
+    default:
+      return null;
   }
 }
 
@@ -329,8 +377,10 @@ export function decode(line: string): DecodeResult {
   let text = line.endsWith('\n') ? line.slice(0, -1) : line;
   const wireLength = text.length + 1;
   if (text.endsWith('\r')) text = text.slice(0, -1);
-  const fail = (code: DecodeErrorCode, detail: string, extra: Partial<DecodeError> = {}): DecodeResult =>
-    ({ ok: false, error: { code, detail, noise: 0, ...extra } });
+  const fail = (code: DecodeErrorCode, detail: string, extra: Partial<DecodeError> = {}): DecodeResult => ({
+    ok: false,
+    error: { code, detail, noise: 0, ...extra },
+  });
   if (wireLength > MAX_LINE_LENGTH) return fail('TOO_LONG', `line of ${wireLength} bytes exceeds ${MAX_LINE_LENGTH}`);
 
   const start = Math.max(text.lastIndexOf(TO_BOARD), text.lastIndexOf(TO_CONTROLLER));
@@ -348,7 +398,14 @@ export function decode(line: string): DecodeResult {
   const direction = toBoard ? 'toBoard' : 'toController';
   const tokens = body.slice(1).split(' ');
   const [addrText, seqText, verb, ...args] = tokens;
-  if (addrText === undefined || seqText === undefined || verb === undefined || !ADDR_RE.test(addrText) || !SEQ_RE.test(seqText) || !VERB_RE.test(verb)) {
+  if (
+    addrText === undefined ||
+    seqText === undefined ||
+    verb === undefined ||
+    !ADDR_RE.test(addrText) ||
+    !SEQ_RE.test(seqText) ||
+    !VERB_RE.test(verb)
+  ) {
     return fail('MALFORMED', 'header must be ADDR(2 hex) SEQ(4 hex) VERB, single spaces', { noise, direction });
   }
   const addr = parseInt(addrText, 16);
@@ -368,7 +425,8 @@ export function decode(line: string): DecodeResult {
     if (!message) return fail('UNKNOWN_VERB', `verb ${verb} is not known in this direction`, { noise, addr, seq, verb, direction });
     return { ok: true, message, noise };
   } catch (e) {
-    if (e instanceof ArgError) return fail(e.code, e.message, { noise, addr, seq, verb, direction, ...(e.channel !== undefined ? { channel: e.channel } : {}) });
+    if (e instanceof ArgError)
+      return fail(e.code, e.message, { noise, addr, seq, verb, direction, ...(e.channel !== undefined ? { channel: e.channel } : {}) });
     throw e;
   }
 }

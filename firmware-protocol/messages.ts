@@ -60,10 +60,22 @@ interface Header {
 }
 
 // ---- controller → board ------------------------------------------------------------------
-export interface IdentCommand extends Header { kind: 'ident' }
-export interface StatusCommand extends Header { kind: 'status' }
-export interface UnlockCommand extends Header { kind: 'unlock'; channel: number; pulseMs: number }
-export interface LedCommand extends Header { kind: 'led'; channel: number; mode: LedMode }
+export interface IdentCommand extends Header {
+  kind: 'ident';
+}
+export interface StatusCommand extends Header {
+  kind: 'status';
+}
+export interface UnlockCommand extends Header {
+  kind: 'unlock';
+  channel: number;
+  pulseMs: number;
+}
+export interface LedCommand extends Header {
+  kind: 'led';
+  channel: number;
+  mode: LedMode;
+}
 export type Command = IdentCommand | StatusCommand | UnlockCommand | LedCommand;
 
 // ---- board → controller: replies ---------------------------------------------------------
@@ -83,14 +95,20 @@ export interface BoardStatus {
   items: boolean[];
   faults: FaultCode[];
 }
-export interface StatusAck extends Header, BoardStatus { kind: 'ack-status' }
+export interface StatusAck extends Header, BoardStatus {
+  kind: 'ack-status';
+}
 export interface UnlockAck extends Header {
   kind: 'ack-unlock';
   channel: number;
   /** True when the board recognised a retransmission and did not pulse again. */
   duplicate: boolean;
 }
-export interface LedAck extends Header { kind: 'ack-led'; channel: number; mode: LedMode }
+export interface LedAck extends Header {
+  kind: 'ack-led';
+  channel: number;
+  mode: LedMode;
+}
 export interface Nak extends Header {
   kind: 'nak';
   /** The verb of the refused command, as received (may be a verb the board does not know). */
@@ -100,10 +118,25 @@ export interface Nak extends Header {
 export type Reply = IdentAck | StatusAck | UnlockAck | LedAck | Nak;
 
 // ---- board → controller: unsolicited events (seq = event counter) ------------------------
-export interface DoorEvent extends Header { kind: 'door'; channel: number; level: SwitchLevel }
-export interface ItemEvent extends Header { kind: 'item'; channel: number; present: boolean }
-export interface BootEvent extends Header { kind: 'boot'; reason: BootReason }
-export interface FaultEvent extends Header { kind: 'fault'; channel: number; fault: FaultCode }
+export interface DoorEvent extends Header {
+  kind: 'door';
+  channel: number;
+  level: SwitchLevel;
+}
+export interface ItemEvent extends Header {
+  kind: 'item';
+  channel: number;
+  present: boolean;
+}
+export interface BootEvent extends Header {
+  kind: 'boot';
+  reason: BootReason;
+}
+export interface FaultEvent extends Header {
+  kind: 'fault';
+  channel: number;
+  fault: FaultCode;
+}
 export type BoardEvent = DoorEvent | ItemEvent | BootEvent | FaultEvent;
 
 export type Message = Command | Reply | BoardEvent;
@@ -121,10 +154,15 @@ export function isEvent(m: Message): m is BoardEvent {
 /** The command verb a reply answers. */
 export function replyVerb(r: Reply): string {
   switch (r.kind) {
-    case 'ack-ident': return 'IDENT';
-    case 'ack-status': return 'STATUS';
-    case 'ack-unlock': return 'UNLOCK';
-    case 'ack-led': return 'LED';
-    case 'nak': return r.verb;
+    case 'ack-ident':
+      return 'IDENT';
+    case 'ack-status':
+      return 'STATUS';
+    case 'ack-unlock':
+      return 'UNLOCK';
+    case 'ack-led':
+      return 'LED';
+    case 'nak':
+      return r.verb;
   }
 }

@@ -31,8 +31,26 @@ describe('PROTOCOL.md', () => {
       const [, , verb, arg] = f.slice(0, f.lastIndexOf('*')).split(' ');
       return verb === 'ACK' || verb === 'NAK' ? `${verb} ${arg}` : verb!;
     };
-    expect(new Set(frames.map(what))).toEqual(new Set(['IDENT', 'STATUS', 'UNLOCK', 'LED', 'OPENALL', 'ACK IDENT', 'ACK STATUS',
-      'ACK UNLOCK', 'ACK LED', 'NAK UNLOCK', 'NAK OPENALL', 'NAK LED', 'DOOR', 'ITEM', 'BOOT', 'FAULT']));
+    expect(new Set(frames.map(what))).toEqual(
+      new Set([
+        'IDENT',
+        'STATUS',
+        'UNLOCK',
+        'LED',
+        'OPENALL',
+        'ACK IDENT',
+        'ACK STATUS',
+        'ACK UNLOCK',
+        'ACK LED',
+        'NAK UNLOCK',
+        'NAK OPENALL',
+        'NAK LED',
+        'DOOR',
+        'ITEM',
+        'BOOT',
+        'FAULT',
+      ]),
+    );
   });
 
   it('has the right CRC on every frame it quotes', () => {

@@ -5,9 +5,22 @@
  * the wire, feeds decoded commands in and sends what comes out.
  */
 import {
-  DEDUP_ENTRIES, DEDUP_WINDOW_MS, MAX_SEQ, nakReasonFor, PROTOCOL_VERSION,
-  type BoardEvent, type BoardStatus, type BootReason, type Command, type DecodeError, type FaultCode, type LedMode,
-  type Nak, type NakReason, type Reply, type SwitchLevel,
+  DEDUP_ENTRIES,
+  DEDUP_WINDOW_MS,
+  MAX_SEQ,
+  nakReasonFor,
+  PROTOCOL_VERSION,
+  type BoardEvent,
+  type BoardStatus,
+  type BootReason,
+  type Command,
+  type DecodeError,
+  type FaultCode,
+  type LedMode,
+  type Nak,
+  type NakReason,
+  type Reply,
+  type SwitchLevel,
 } from '../firmware-protocol/index.js';
 
 /** What the firmware can read and drive on its board. Channels are 1-based. */
@@ -31,7 +44,11 @@ export interface CommandOutcome {
   duplicate?: boolean;
 }
 
-interface DedupEntry { seq: number; channel: number; at: number }
+interface DedupEntry {
+  seq: number;
+  channel: number;
+  at: number;
+}
 
 export interface BoardConfig {
   addr: number;

@@ -12,14 +12,43 @@
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import {
-  DEFAULT_BAUD, DEFAULT_PULSE_MS, decode, encode, isCommand, MAX_SEQ,
-  type BoardEvent, type BootReason, type FaultCode, type LedMode, type Message, type SwitchLevel,
+  DEFAULT_BAUD,
+  DEFAULT_PULSE_MS,
+  decode,
+  encode,
+  isCommand,
+  MAX_SEQ,
+  type BoardEvent,
+  type BootReason,
+  type FaultCode,
+  type LedMode,
+  type Message,
+  type SwitchLevel,
 } from '../firmware-protocol/index.js';
 import { BoardFirmware } from './board.js';
 import {
-  DEFAULT_FIRMWARE, DEFAULT_FRAME_LOG_SIZE, EVENT_QUIET_BASE_MS, EVENT_QUIET_PER_ADDRESS_MS, DEFAULT_LAYOUT, DEFAULT_SEED, DEFAULT_SERIAL_RETRY_MS, DEFAULT_SPRING_MS,
-  faultPatchSchema, familyBauds, firstIssue, MAX_SCAN_LENGTH, NO_COMPARTMENT_FAULTS, NO_LINK_FAULTS, parseLayout, simOptionsSchema,
-  type CompartmentFaults, type FaultPatch, type Layout, type LinkFaults, type Polarity, type SimOptions,
+  DEFAULT_FIRMWARE,
+  DEFAULT_FRAME_LOG_SIZE,
+  EVENT_QUIET_BASE_MS,
+  EVENT_QUIET_PER_ADDRESS_MS,
+  DEFAULT_LAYOUT,
+  DEFAULT_SEED,
+  DEFAULT_SERIAL_RETRY_MS,
+  DEFAULT_SPRING_MS,
+  faultPatchSchema,
+  familyBauds,
+  firstIssue,
+  MAX_SCAN_LENGTH,
+  NO_COMPARTMENT_FAULTS,
+  NO_LINK_FAULTS,
+  parseLayout,
+  simOptionsSchema,
+  type CompartmentFaults,
+  type FaultPatch,
+  type Layout,
+  type LinkFaults,
+  type Polarity,
+  type SimOptions,
 } from './config.js';
 import { SimError } from './errors.js';
 import { duplexPair } from './links/duplex-pair.js';
@@ -92,8 +121,7 @@ export interface SimCounters {
   ignoredWhileDisconnected: number;
 }
 
-export type FrameFate =
-  | 'ok' | 'dropped' | 'corrupted' | 'bad-crc' | 'undecodable' | 'not-for-me' | 'nak' | 'ignored' | 'unsent';
+export type FrameFate = 'ok' | 'dropped' | 'corrupted' | 'bad-crc' | 'undecodable' | 'not-for-me' | 'nak' | 'ignored' | 'unsent';
 
 export interface FrameLogEntry {
   /** Date.now() when it happened. */
@@ -187,9 +215,21 @@ function zeroCounters(compartments: number): SimCounters {
   const unlocksExecuted: Record<number, number> = {};
   for (let n = 1; n <= compartments; n++) unlocksExecuted[n] = 0;
   return {
-    framesReceived: 0, badCrc: 0, undecodable: 0, notForMe: 0, repliesSent: 0, naksSent: 0, eventsSent: 0, eventsDropped: 0,
-    unlocksExecuted, duplicates: 0, dropped: { toBoard: 0, toController: 0 }, corrupted: { toBoard: 0, toController: 0 },
-    overlongLines: 0, discardedBytes: 0, ignoredWhileDisconnected: 0,
+    framesReceived: 0,
+    badCrc: 0,
+    undecodable: 0,
+    notForMe: 0,
+    repliesSent: 0,
+    naksSent: 0,
+    eventsSent: 0,
+    eventsDropped: 0,
+    unlocksExecuted,
+    duplicates: 0,
+    dropped: { toBoard: 0, toController: 0 },
+    corrupted: { toBoard: 0, toController: 0 },
+    overlongLines: 0,
+    discardedBytes: 0,
+    ignoredWhileDisconnected: 0,
   };
 }
 
@@ -277,14 +317,25 @@ export class SimCabinet extends EventEmitter<SimEventMap> {
     for (let n = 1; n <= this.compartmentCount; n++) {
       const { addr, channel } = this.locate(n);
       this.comps.push({
-        n, addr, channel, doorOpen: false, item: false, lockReleased: false, pulseToken: 0, autoClose: undefined,
+        n,
+        addr,
+        channel,
+        doorOpen: false,
+        item: false,
+        lockReleased: false,
+        pulseToken: 0,
+        autoClose: undefined,
         ...NO_COMPARTMENT_FAULTS,
       });
     }
     const initial = o.initial ?? {};
-    for (const [field, list] of [['initial.items', initial.items], ['initial.openDoors', initial.openDoors]] as const) {
+    for (const [field, list] of [
+      ['initial.items', initial.items],
+      ['initial.openDoors', initial.openDoors],
+    ] as const) {
       for (const n of list ?? []) {
-        if (n > this.compartmentCount) throw new SimError('BAD_CONFIG', `${field}: compartment ${n} does not exist (1..${this.compartmentCount})`, field);
+        if (n > this.compartmentCount)
+          throw new SimError('BAD_CONFIG', `${field}: compartment ${n} does not exist (1..${this.compartmentCount})`, field);
       }
     }
     for (const n of initial.items ?? []) this.comp(n).item = true;
@@ -306,21 +357,24 @@ export class SimCabinet extends EventEmitter<SimEventMap> {
       );
       this.boards.push(board);
     }
-    this.personality = this.family === 'native' ? null : new VendorBoardPersonality(VENDOR_CODECS[this.family], {
-      boards: this.layout.boards,
-      channels: this.layout.channels,
-      springMs: this.springMs,
-      online: (addr) => !this.offline.has(addr),
-      doorLevel: (addr, ch) => this.doorLevel(this.compAt(addr, ch)),
-      coilFault: (addr, ch) => this.compAt(addr, ch).coilFault,
-      pulse: (addr, ch) => {
-        const c = this.compAt(addr, ch);
-        this.counters.unlocksExecuted[c.n] = (this.counters.unlocksExecuted[c.n] ?? 0) + 1;
-        this.emit('unlock', { compartment: c.n, addr, channel: ch, seq: 0, pulseMs: DEFAULT_PULSE_MS });
-        this.pulse(c, DEFAULT_PULSE_MS);
-      },
-      warn: (m) => this.emit('warning', m),
-    });
+    this.personality =
+      this.family === 'native'
+        ? null
+        : new VendorBoardPersonality(VENDOR_CODECS[this.family], {
+            boards: this.layout.boards,
+            channels: this.layout.channels,
+            springMs: this.springMs,
+            online: (addr) => !this.offline.has(addr),
+            doorLevel: (addr, ch) => this.doorLevel(this.compAt(addr, ch)),
+            coilFault: (addr, ch) => this.compAt(addr, ch).coilFault,
+            pulse: (addr, ch) => {
+              const c = this.compAt(addr, ch);
+              this.counters.unlocksExecuted[c.n] = (this.counters.unlocksExecuted[c.n] ?? 0) + 1;
+              this.emit('unlock', { compartment: c.n, addr, channel: ch, seq: 0, pulseMs: DEFAULT_PULSE_MS });
+              this.pulse(c, DEFAULT_PULSE_MS);
+            },
+            warn: (m) => this.emit('warning', m),
+          });
     // Power-on: BOOT is event 0 (sent to whatever is attached, which at construction is nothing).
     for (const b of this.boards) b.boot('POWERON');
   }
@@ -387,7 +441,9 @@ export class SimCabinet extends EventEmitter<SimEventMap> {
   private serial(role: LinkRole, path: string, baudRate: number): SerialEndpoint {
     this.assertOpen();
     const ep = new SerialEndpoint(
-      path, baudRate, role,
+      path,
+      baudRate,
+      role,
       (stream, description, onClosed) => this.attach(stream, 'serial', role, description, onClosed),
       this.serialRetryMs,
       (m) => this.emit('warning', m),
@@ -399,17 +455,22 @@ export class SimCabinet extends EventEmitter<SimEventMap> {
 
   private attach(stream: Duplex, kind: LinkKind, role: LinkRole, description: string, onClosed?: () => void): LineLink {
     const info: LinkInfo = { id: `${kind}-${this.nextLinkId++}`, kind, role, description };
-    const link = new LineLink(info, stream, {
-      line: (l, text) => this.receive(l, text),
-      closed: (l) => {
-        this.links.delete(l);
-        this.closedLineCounters.overlong += l.counters.overlong;
-        this.closedLineCounters.discardedBytes += l.counters.discardedBytes;
-        onClosed?.();
-        if (!this.isClosed) this.changed({ reason: 'link' });
+    const link = new LineLink(
+      info,
+      stream,
+      {
+        line: (l, text) => this.receive(l, text),
+        closed: (l) => {
+          this.links.delete(l);
+          this.closedLineCounters.overlong += l.counters.overlong;
+          this.closedLineCounters.discardedBytes += l.counters.discardedBytes;
+          onClosed?.();
+          if (!this.isClosed) this.changed({ reason: 'link' });
+        },
       },
-    }, { pacing: () => this.linkFaults.pacing, baudRate: () => this.baudRate },
-    role === 'bus' && this.personality ? new VendorFrameStream(this.personality.codec) : undefined);
+      { pacing: () => this.linkFaults.pacing, baudRate: () => this.baudRate },
+      role === 'bus' && this.personality ? new VendorFrameStream(this.personality.codec) : undefined,
+    );
     this.links.add(link);
     this.changed({ reason: 'link' });
     return link;
@@ -538,7 +599,13 @@ export class SimCabinet extends EventEmitter<SimEventMap> {
     if (out.fate !== 'ok') {
       if (out.fate === 'undecodable') this.counters.badCrc++;
       else this.counters.notForMe++;
-      this.log('in', link, shown(text), corrupted && out.fate === 'undecodable' ? 'bad-crc' : out.fate, corrupted ? 'corrupted on the wire' : out.note);
+      this.log(
+        'in',
+        link,
+        shown(text),
+        corrupted && out.fate === 'undecodable' ? 'bad-crc' : out.fate,
+        corrupted ? 'corrupted on the wire' : out.note,
+      );
       return;
     }
     this.log('in', link, shown(text), corrupted ? 'corrupted' : 'ok', out.note);
@@ -586,10 +653,13 @@ export class SimCabinet extends EventEmitter<SimEventMap> {
   private armFlush(addr: number, ms: number): void {
     const old = this.flushTimers.get(addr);
     if (old) this.cancel(old);
-    this.flushTimers.set(addr, this.later(Math.ceil(ms), () => {
-      this.flushTimers.delete(addr);
-      this.tryFlush(addr);
-    }));
+    this.flushTimers.set(
+      addr,
+      this.later(Math.ceil(ms), () => {
+        this.flushTimers.delete(addr);
+        this.tryFlush(addr);
+      }),
+    );
   }
 
   /** A line on the bus: on a shared bus, boards with queued events start waiting for quiet again. */
@@ -605,7 +675,10 @@ export class SimCabinet extends EventEmitter<SimEventMap> {
     this.emit('boardEvent', e);
     if (this.personality) return; // vendor boards push nothing: they only answer
     this.counters.eventsSent++;
-    this.transmit(e, [...this.links].filter((l) => l.info.role === 'bus'));
+    this.transmit(
+      e,
+      [...this.links].filter((l) => l.info.role === 'bus'),
+    );
   }
 
   private transmit(m: Message, targets: LineLink[]): void {
@@ -642,7 +715,11 @@ export class SimCabinet extends EventEmitter<SimEventMap> {
 
   private log(dir: 'in' | 'out', link: LineLink | null, text: string, fate: FrameFate, note?: string): void {
     const entry: FrameLogEntry = {
-      at: Date.now(), dir, link: link?.info.id ?? '-', text: text.length > LOG_TEXT_MAX ? text.slice(0, LOG_TEXT_MAX) + '…' : text, fate,
+      at: Date.now(),
+      dir,
+      link: link?.info.id ?? '-',
+      text: text.length > LOG_TEXT_MAX ? text.slice(0, LOG_TEXT_MAX) + '…' : text,
+      fate,
     };
     if (note !== undefined) entry.note = note;
     if (this.frameLogSize > 0) {
@@ -770,7 +847,11 @@ export class SimCabinet extends EventEmitter<SimEventMap> {
     const p = parsed.data;
     (p.compartments ?? []).forEach((cp, i) => {
       if (cp.compartment > this.compartmentCount) {
-        throw new SimError('NO_SUCH_COMPARTMENT', `compartment ${cp.compartment} does not exist (1..${this.compartmentCount})`, `compartments.${i}.compartment`);
+        throw new SimError(
+          'NO_SUCH_COMPARTMENT',
+          `compartment ${cp.compartment} does not exist (1..${this.compartmentCount})`,
+          `compartments.${i}.compartment`,
+        );
       }
     });
     const f = p.clear ? { ...NO_LINK_FAULTS } : { ...this.linkFaults };
@@ -857,8 +938,13 @@ export class SimCabinet extends EventEmitter<SimEventMap> {
     }
     const c = this.counters;
     return {
-      ...c, eventsDropped: this.boards.reduce((n, b) => n + b.droppedEvents, 0), unlocksExecuted: { ...c.unlocksExecuted }, dropped: { ...c.dropped }, corrupted: { ...c.corrupted },
-      overlongLines: overlong, discardedBytes: discarded,
+      ...c,
+      eventsDropped: this.boards.reduce((n, b) => n + b.droppedEvents, 0),
+      unlocksExecuted: { ...c.unlocksExecuted },
+      dropped: { ...c.dropped },
+      corrupted: { ...c.corrupted },
+      overlongLines: overlong,
+      discardedBytes: discarded,
     };
   }
 
@@ -871,27 +957,45 @@ export class SimCabinet extends EventEmitter<SimEventMap> {
   compartment(n: number): CompartmentState {
     const c = this.comp(n);
     return {
-      n: c.n, addr: c.addr, channel: c.channel, doorOpen: c.doorOpen, item: c.item, doorLevel: this.doorLevel(c),
-      lockReleased: c.lockReleased, led: this.board(c.addr).led(c.channel), jammed: c.jammed, stuckSensor: c.stuckSensor,
-      coilFault: c.coilFault, unlocks: this.counters.unlocksExecuted[c.n] ?? 0,
+      n: c.n,
+      addr: c.addr,
+      channel: c.channel,
+      doorOpen: c.doorOpen,
+      item: c.item,
+      doorLevel: this.doorLevel(c),
+      lockReleased: c.lockReleased,
+      led: this.board(c.addr).led(c.channel),
+      jammed: c.jammed,
+      stuckSensor: c.stuckSensor,
+      coilFault: c.coilFault,
+      unlocks: this.counters.unlocksExecuted[c.n] ?? 0,
     };
   }
 
   boardState(addr: number): BoardState {
     const b = this.board(addr);
     return {
-      addr, channels: b.channels, firmware: b.firmware, eventCounter: b.events, queuedEvents: b.queuedEvents,
-      droppedEvents: b.droppedEvents, boots: b.boots,
+      addr,
+      channels: b.channels,
+      firmware: b.firmware,
+      eventCounter: b.events,
+      queuedEvents: b.queuedEvents,
+      droppedEvents: b.droppedEvents,
+      boots: b.boots,
       online: !this.offline.has(addr),
     };
   }
 
   snapshot(): CabinetSnapshot {
     const endpoints: EndpointState[] = [
-      ...this.tcpEndpoints.map((ep): EndpointState => ({
-        role: ep.role, kind: 'tcp', address: ep.address ? `tcp://${ep.address.host}:${ep.address.port}` : '(not listening)',
-        connected: [...this.links].some((l) => l.info.kind === 'tcp' && l.info.role === ep.role),
-      })),
+      ...this.tcpEndpoints.map(
+        (ep): EndpointState => ({
+          role: ep.role,
+          kind: 'tcp',
+          address: ep.address ? `tcp://${ep.address.host}:${ep.address.port}` : '(not listening)',
+          connected: [...this.links].some((l) => l.info.kind === 'tcp' && l.info.role === ep.role),
+        }),
+      ),
       ...this.serialEndpoints.map((ep): EndpointState => {
         const s: EndpointState = { role: ep.role, kind: 'serial', address: ep.path, connected: ep.isOpen };
         if (ep.error) s.error = ep.error;

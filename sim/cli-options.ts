@@ -80,27 +80,42 @@ const addressSchema = z.string().transform((s, ctx) => {
   return a;
 });
 const number = (what: string) =>
-  z.string().regex(/^-?[0-9]+(\.[0-9]+)?$/, `${what} must be a number`).transform(Number);
+  z
+    .string()
+    .regex(/^-?[0-9]+(\.[0-9]+)?$/, `${what} must be a number`)
+    .transform(Number);
 const fraction = (what: string) => number(what).pipe(z.number().min(0, `${what} must be between 0 and 1`).max(1, `${what} must be between 0 and 1`));
-const ms = (what: string, min: number) => number(what).pipe(z.number().int(`${what} must be a whole number`).min(min, `${what} must be at least ${min}`).max(MAX_DELAY_MS, `${what} must be at most ${MAX_DELAY_MS}`));
+const ms = (what: string, min: number) =>
+  number(what).pipe(
+    z
+      .number()
+      .int(`${what} must be a whole number`)
+      .min(min, `${what} must be at least ${min}`)
+      .max(MAX_DELAY_MS, `${what} must be at most ${MAX_DELAY_MS}`),
+  );
 
 const schema = z.object({
   listen: z.array(addressSchema).prefault([DEFAULT_LISTEN]),
   scanner: addressSchema.optional(),
   layout: layoutSchema.prefault(DEFAULT_LAYOUT),
   polarity: z.enum(['nc', 'no'], { message: 'polarity must be nc or no' }).default('nc'),
-  board: z.enum(BOARD_FAMILIES as [BoardFamily, ...BoardFamily[]], { message: `board must be one of ${BOARD_FAMILIES.join(', ')}` }).default('native'),
+  board: z
+    .enum(BOARD_FAMILIES as [BoardFamily, ...BoardFamily[]], { message: `board must be one of ${BOARD_FAMILIES.join(', ')}` })
+    .default('native'),
   baud: number('baud').optional(),
   pacing: z.boolean().default(false),
-  panel: z.string().prefault(`${DEFAULT_PANEL_HOST}:${DEFAULT_PANEL_PORT}`).transform((s, ctx) => {
-    if (s === 'off' || s === 'none') return null;
-    const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):([0-9]{1,5})$/.exec(s);
-    if (!m || Number(m[2]) > 65535) {
-      ctx.addIssue({ code: 'custom', message: `panel must be HOST:PORT (or off), got "${s}"` });
-      return z.NEVER;
-    }
-    return { host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) };
-  }),
+  panel: z
+    .string()
+    .prefault(`${DEFAULT_PANEL_HOST}:${DEFAULT_PANEL_PORT}`)
+    .transform((s, ctx) => {
+      if (s === 'off' || s === 'none') return null;
+      const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):([0-9]{1,5})$/.exec(s);
+      if (!m || Number(m[2]) > 65535) {
+        ctx.addIssue({ code: 'custom', message: `panel must be HOST:PORT (or off), got "${s}"` });
+        return z.NEVER;
+      }
+      return { host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) };
+    }),
   'auto-close-ms': ms('auto-close-ms', 1).optional(),
   'spring-ms': ms('spring-ms', 0).optional(),
   drop: fraction('drop').default(0),
@@ -155,9 +170,21 @@ export function parseCli(argv: string[]): CliResult {
   return {
     ok: true,
     options: {
-      board: v.board, listen: v.listen, scanner: v.scanner ?? null, layout: v.layout, polarity: v.polarity, baudRate: baud,
-      panel: v.panel, autoCloseMs: v['auto-close-ms'] ?? null, springMs: v['spring-ms'] ?? null, drop: v.drop,
-      corrupt: v.corrupt, delayMs: v['delay-ms'], pacing: v.pacing, seed: v.seed, logFrames: v['log-frames'],
+      board: v.board,
+      listen: v.listen,
+      scanner: v.scanner ?? null,
+      layout: v.layout,
+      polarity: v.polarity,
+      baudRate: baud,
+      panel: v.panel,
+      autoCloseMs: v['auto-close-ms'] ?? null,
+      springMs: v['spring-ms'] ?? null,
+      drop: v.drop,
+      corrupt: v.corrupt,
+      delayMs: v['delay-ms'],
+      pacing: v.pacing,
+      seed: v.seed,
+      logFrames: v['log-frames'],
     },
   };
 }

@@ -6,7 +6,14 @@
 import { z } from 'zod';
 import { BOARD_FAMILIES, VENDOR_CODECS, VENDOR_FAMILIES, type BoardFamily } from '../firmware-protocol/vendors/index.js';
 import {
-  BAUD_RATES, BOOT_REASONS, DEFAULT_BAUD, FAULT_CODES, MAX_ADDRESS, MAX_CHANNELS, type FaultCode, type SwitchLevel,
+  BAUD_RATES,
+  BOOT_REASONS,
+  DEFAULT_BAUD,
+  FAULT_CODES,
+  MAX_ADDRESS,
+  MAX_CHANNELS,
+  type FaultCode,
+  type SwitchLevel,
 } from '../firmware-protocol/index.js';
 
 export type Polarity = 'nc' | 'no';
@@ -16,7 +23,9 @@ export const ALL_BAUD_RATES = [...new Set([...BAUD_RATES, ...VENDOR_FAMILIES.fla
 
 /** The speeds boards of this family can be set to, and the one they come with. */
 export function familyBauds(board: BoardFamily): { bauds: readonly number[]; defaultBaud: number } {
-  return board === 'native' ? { bauds: BAUD_RATES, defaultBaud: DEFAULT_BAUD } : { bauds: VENDOR_CODECS[board].bauds, defaultBaud: VENDOR_CODECS[board].defaultBaud };
+  return board === 'native'
+    ? { bauds: BAUD_RATES, defaultBaud: DEFAULT_BAUD }
+    : { bauds: VENDOR_CODECS[board].bauds, defaultBaud: VENDOR_CODECS[board].defaultBaud };
 }
 
 export interface Layout {
@@ -54,7 +63,10 @@ export function parseLayout(text: string): Layout | null {
 export const layoutSchema = z.string().transform((s, ctx): Layout => {
   const layout = parseLayout(s);
   if (!layout) {
-    ctx.addIssue({ code: 'custom', message: `layout must be BOARDSxCHANNELS with 1-${MAX_ADDRESS} boards of 1-${MAX_CHANNELS} channels, e.g. 1x24 or 2x12` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `layout must be BOARDSxCHANNELS with 1-${MAX_ADDRESS} boards of 1-${MAX_CHANNELS} channels, e.g. 1x24 or 2x12`,
+    });
     return z.NEVER;
   }
   return layout;
@@ -91,7 +103,12 @@ export interface CompartmentFaults {
 }
 
 export const NO_LINK_FAULTS: Readonly<LinkFaults> = {
-  dropToBoard: 0, dropToController: 0, corruptToBoard: 0, corruptToController: 0, delayMs: 0, pacing: false,
+  dropToBoard: 0,
+  dropToController: 0,
+  corruptToBoard: 0,
+  corruptToController: 0,
+  delayMs: 0,
+  pacing: false,
 };
 export const NO_COMPARTMENT_FAULTS: Readonly<CompartmentFaults> = { jammed: false, stuckSensor: null, coilFault: 'NONE' };
 
@@ -114,7 +131,10 @@ export const faultPatchSchema = z.strictObject({
   corruptToController: fraction.optional(),
   delayMs: z.number().int().min(0).max(MAX_DELAY_MS).optional(),
   pacing: z.boolean().optional(),
-  compartments: z.array(compartmentFaultPatchSchema).max(MAX_ADDRESS * MAX_CHANNELS).optional(),
+  compartments: z
+    .array(compartmentFaultPatchSchema)
+    .max(MAX_ADDRESS * MAX_CHANNELS)
+    .optional(),
 });
 export type FaultPatch = z.infer<typeof faultPatchSchema>;
 
@@ -159,12 +179,20 @@ export interface SimOptions {
 
 export const simOptionsSchema = z.strictObject({
   board: z.enum(BOARD_FAMILIES as [BoardFamily, ...BoardFamily[]]).optional(),
-  layout: z.union([layoutSchema, z.strictObject({ boards: z.number().int().min(1).max(MAX_ADDRESS), channels: z.number().int().min(1).max(MAX_CHANNELS) })]).optional(),
+  layout: z
+    .union([layoutSchema, z.strictObject({ boards: z.number().int().min(1).max(MAX_ADDRESS), channels: z.number().int().min(1).max(MAX_CHANNELS) })])
+    .optional(),
   polarity: z.enum(['nc', 'no']).optional(),
-  baudRate: z.number().refine((b) => (ALL_BAUD_RATES as readonly number[]).includes(b), { message: `baud rate must be one of ${ALL_BAUD_RATES.join(', ')}` }).optional(),
+  baudRate: z
+    .number()
+    .refine((b) => (ALL_BAUD_RATES as readonly number[]).includes(b), { message: `baud rate must be one of ${ALL_BAUD_RATES.join(', ')}` })
+    .optional(),
   springMs: z.number().int().min(0).max(MAX_DELAY_MS).optional(),
   autoCloseMs: z.number().int().min(1).max(3_600_000).nullable().optional(),
-  firmware: z.string().regex(/^[A-Za-z0-9._-]{1,24}$/, 'firmware must be 1-24 of A-Z a-z 0-9 . _ -').optional(),
+  firmware: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,24}$/, 'firmware must be 1-24 of A-Z a-z 0-9 . _ -')
+    .optional(),
   seed: z.number().int().optional(),
   faults: faultPatchSchema.optional(),
   initial: z.strictObject({ items: z.array(z.number().int().min(1)).optional(), openDoors: z.array(z.number().int().min(1)).optional() }).optional(),

@@ -21,7 +21,9 @@ async function run(o: CliOptions): Promise<void> {
   cabinet.on('warning', (m) => console.error(`sim: warning: ${m}`));
   if (o.logFrames) {
     cabinet.on('frame', (f) => {
-      console.log(`${new Date(f.at).toISOString()} ${f.dir === 'in' ? '→' : '←'} ${f.link} ${f.fate.padEnd(11)} ${JSON.stringify(f.text)}${f.note ? ` (${f.note})` : ''}`);
+      console.log(
+        `${new Date(f.at).toISOString()} ${f.dir === 'in' ? '→' : '←'} ${f.link} ${f.fate.padEnd(11)} ${JSON.stringify(f.text)}${f.note ? ` (${f.note})` : ''}`,
+      );
     });
   }
   cabinet.on('scan', (t) => console.log(`sim: scan ${JSON.stringify(t)}`));
@@ -42,7 +44,9 @@ async function run(o: CliOptions): Promise<void> {
   process.on('SIGTERM', () => void stop('SIGTERM'));
 
   const layoutText = `${o.layout.boards}x${o.layout.channels}`;
-  console.log(`sim: cabinet ${layoutText} (${cabinet.compartmentCount} compartments, boards 1..${o.layout.boards}), ${o.board === 'native' ? 'our protocol' : `${o.board} boards`}, polarity ${o.polarity}, ${o.baudRate} Bd${o.pacing ? ' paced' : ''}`);
+  console.log(
+    `sim: cabinet ${layoutText} (${cabinet.compartmentCount} compartments, boards 1..${o.layout.boards}), ${o.board === 'native' ? 'our protocol' : `${o.board} boards`}, polarity ${o.polarity}, ${o.baudRate} Bd${o.pacing ? ' paced' : ''}`,
+  );
   for (const a of o.listen) {
     if (a.kind === 'tcp') {
       const bound = await cabinet.listenTcp(a.host, a.port);

@@ -56,8 +56,8 @@ function compile(path: string): RegExp {
 export function documentedStatuses(spec: RouteSpec): Set<number> {
   const out = new Set(Object.keys(spec.responses).map(Number));
   out.add(400);
-  if (spec.access !== 'public') (out.add(401), out.add(403));
-  if (spec.body) (out.add(413), out.add(415));
+  if (spec.access !== 'public') out.add(401), out.add(403);
+  if (spec.body) out.add(413), out.add(415);
   return out;
 }
 
@@ -135,7 +135,9 @@ export class ApiClient {
     }
     const allowed = documentedStatuses(spec);
     if (!allowed.has(res.status)) {
-      throw new Error(`api-client: ${where}: status not documented for ${spec.method.toUpperCase()} ${spec.path} (documented: ${[...allowed].join(', ')}); body: ${raw.toString('utf8').slice(0, 300)}`);
+      throw new Error(
+        `api-client: ${where}: status not documented for ${spec.method.toUpperCase()} ${spec.path} (documented: ${[...allowed].join(', ')}); body: ${raw.toString('utf8').slice(0, 300)}`,
+      );
     }
     const declared = spec.responses[res.status];
     const schema = schemaFor(spec, res.status);
@@ -143,7 +145,9 @@ export class ApiClient {
       if (!type.includes('application/json')) throw new Error(`api-client: ${where}: expected JSON, got "${type}"`);
       const r = schema.safeParse(body);
       if (!r.success) {
-        throw new Error(`api-client: ${where}: the answer does not match the declared schema:\n${JSON.stringify(r.error.issues, null, 2).slice(0, 1500)}\nbody: ${raw.toString('utf8').slice(0, 500)}`);
+        throw new Error(
+          `api-client: ${where}: the answer does not match the declared schema:\n${JSON.stringify(r.error.issues, null, 2).slice(0, 1500)}\nbody: ${raw.toString('utf8').slice(0, 500)}`,
+        );
       }
       if (res.status >= 400) {
         const e = errorBodySchema.safeParse(body);

@@ -63,13 +63,31 @@ export interface TestApp {
 
 let seq = 0;
 
-export async function startTestApp(opts: { clock?: FakeClock; kioskKey?: string; publicUrl?: string; dataDir?: string; env?: Record<string, string>; sim?: SimOptions; family?: BoardFamily; link?: 'inprocess' | 'pty' } = {}): Promise<TestApp> {
+export async function startTestApp(
+  opts: {
+    clock?: FakeClock;
+    kioskKey?: string;
+    publicUrl?: string;
+    dataDir?: string;
+    env?: Record<string, string>;
+    sim?: SimOptions;
+    family?: BoardFamily;
+    link?: 'inprocess' | 'pty';
+  } = {},
+): Promise<TestApp> {
   const family = opts.family ?? 'native';
   const dir = opts.dataDir ?? tempDir('cabinet-http-');
   const store = openStore({ dataDir: dir, utcOffsetMinutes: 480, ...(opts.clock ? { now: opts.clock.now } : {}) });
   applyLayout(store.ctx, layoutGrid(1, 24), SYSTEM_ACTOR);
   const cabinet = new SimCabinet({ ...opts.sim, board: family });
-  const config = loadConfig({ DATA_DIR: dir, LOCK_BOARD: family, DOOR_OPEN_TIMEOUT_MS: '1000', ...opts.env, ...(opts.kioskKey ? { KIOSK_KEY: opts.kioskKey } : {}), ...(opts.publicUrl ? { PUBLIC_URL: opts.publicUrl } : {}) });
+  const config = loadConfig({
+    DATA_DIR: dir,
+    LOCK_BOARD: family,
+    DOOR_OPEN_TIMEOUT_MS: '1000',
+    ...opts.env,
+    ...(opts.kioskKey ? { KIOSK_KEY: opts.kioskKey } : {}),
+    ...(opts.publicUrl ? { PUBLIC_URL: opts.publicUrl } : {}),
+  });
   const logger = silentLogger();
   let pty: PtyPair | null = null;
   let raw: Endpoint;
@@ -90,7 +108,18 @@ export async function startTestApp(opts: { clock?: FakeClock; kioskKey?: string;
   await driver.start();
   await waitFor(() => driver.snapshot().link === 'online', 'the simulated cabinet link');
   let publicUrl = config.publicUrl ?? '';
-  const deps: AppDeps = { config, driver, store, bus, flows, logger, ...(adapter ? { boardAdapter: adapter } : {}), get publicUrl() { return publicUrl; } };
+  const deps: AppDeps = {
+    config,
+    driver,
+    store,
+    bus,
+    flows,
+    logger,
+    ...(adapter ? { boardAdapter: adapter } : {}),
+    get publicUrl() {
+      return publicUrl;
+    },
+  };
   const app = createApp(deps);
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
@@ -114,7 +143,21 @@ export async function startTestApp(opts: { clock?: FakeClock; kioskKey?: string;
   const kiosk = new ApiClient(kioskUrl, api.routes);
 
   return {
-    url, api, kioskUrl, kiosk, deps, store, bus, driver, flows, cabinet, pty, adapter, server, live, dir,
+    url,
+    api,
+    kioskUrl,
+    kiosk,
+    deps,
+    store,
+    bus,
+    driver,
+    flows,
+    cabinet,
+    pty,
+    adapter,
+    server,
+    live,
+    dir,
     async staffSession(role = 'staff', login = `${role}${++seq}`) {
       const s = await createStaff(store.ctx, { login, name: role === 'admin' ? '王主任' : '李四', role, pin: TEST_PIN }, SYSTEM_ACTOR, FAST_SCRYPT);
       const r = await api.post<{ token: string }>('/api/staff/login', { body: { login, pin: TEST_PIN } });

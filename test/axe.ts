@@ -9,7 +9,12 @@ import type { Page } from 'playwright-core';
 const AXE_SOURCE = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const TAGS = ['wcag2a', 'wcag2aa', 'wcag21aa', 'wcag22aa'];
 
-export interface AxeFinding { rule: string; impact: string; help: string; nodes: string[] }
+export interface AxeFinding {
+  rule: string;
+  impact: string;
+  help: string;
+  nodes: string[];
+}
 
 /** Serious and critical WCAG violations on the page as it is now. */
 export async function axeViolations(page: Page): Promise<AxeFinding[]> {

@@ -35,14 +35,23 @@ function busyPhones(h: TestApp, phones = 6) {
     for (let i = 0; i < 15 && !stop; i++) {
       const k = n++;
       const r = await phone.post<{ requestId: number }>('/api/requests', {
-        name: '王小明', mobile: `1390013${String(1000 + k).padStart(4, '0')}`, idNumber: uniqueIdNumber(500 + k),
-        address: { building: '1号楼', unit: '2', room: `${301 + k}` }, serviceCode: 'residence_certificate',
+        name: '王小明',
+        mobile: `1390013${String(1000 + k).padStart(4, '0')}`,
+        idNumber: uniqueIdNumber(500 + k),
+        address: { building: '1号楼', unit: '2', room: `${301 + k}` },
+        serviceCode: 'residence_certificate',
       });
       expect(r.status).toBe(201);
       acked.push(r.body.requestId);
     }
   });
-  return { acked, done: async () => { stop = true; await Promise.all(loops); } };
+  return {
+    acked,
+    done: async () => {
+      stop = true;
+      await Promise.all(loops);
+    },
+  };
 }
 
 function requestIds(file: string): Set<number> {
@@ -54,7 +63,11 @@ function requestIds(file: string): Set<number> {
 
 function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', 'controller/ops/cli.ts', ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, ['--import', 'tsx', 'controller/ops/cli.ts', ...args], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     p.stdout.on('data', (b: Buffer) => (out += b.toString()));
     p.stderr.on('data', (b: Buffer) => (out += b.toString()));

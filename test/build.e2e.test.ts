@@ -14,7 +14,10 @@ afterAll(() => fs.rmSync(out, { recursive: true, force: true }));
 
 describe('npm run build, then node on the JavaScript', () => {
   it('compiles without tests, starts without tsx and serves the touchscreen, its scripts and the panel', async () => {
-    const tsc = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', out], { cwd: ROOT, encoding: 'utf8' });
+    const tsc = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', out], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
     expect(tsc.stdout + tsc.stderr).toBe('');
     expect(tsc.status).toBe(0);
     expect(fs.existsSync(path.join(out, 'controller/main.js'))).toBe(true);
@@ -27,8 +30,12 @@ describe('npm run build, then node on the JavaScript', () => {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let text = '';
-    proc.stdout.on('data', (b: Buffer) => { text += b.toString(); });
-    proc.stderr.on('data', (b: Buffer) => { text += b.toString(); });
+    proc.stdout.on('data', (b: Buffer) => {
+      text += b.toString();
+    });
+    proc.stderr.on('data', (b: Buffer) => {
+      text += b.toString();
+    });
     const exited = new Promise<number | null>((resolve) => proc.once('exit', resolve));
     try {
       const deadline = Date.now() + 15_000;

@@ -23,7 +23,9 @@ export async function startSim(): Promise<Sim> {
   const [, bus] = await proc.waitForOutput(/lock bus on (tcp:\/\/127\.0\.0\.1:\d+)/);
   const [, panel] = await proc.waitForOutput(/panel \S* ?(http:\/\/127\.0\.0\.1:\d+)/);
   return {
-    proc, bus: bus!, panel: panel!,
+    proc,
+    bus: bus!,
+    panel: panel!,
     async act(n, action) {
       const res = await fetch(`${panel}/api/compartments/${n}/${action}`, { method: 'POST' });
       if (res.status !== 200) throw new Error(`sim ${action} ${n}: HTTP ${res.status} ${await res.text()}`);
@@ -78,8 +80,14 @@ export interface ControllerProc {
 
 export async function startController(opts: { dataDir: string; bus: string; gateway: string; crashAt?: string }): Promise<ControllerProc> {
   const env: Record<string, string> = {
-    PORT: '0', KIOSK_PORT: '0', LOCK_PORT: opts.bus, DATA_DIR: opts.dataDir, NOTIFY_WEBHOOK_URL: opts.gateway,
-    LOCK_POLL_MS: '500', DOOR_OPEN_TIMEOUT_MS: '2000', LOG_LEVEL: 'warn',
+    PORT: '0',
+    KIOSK_PORT: '0',
+    LOCK_PORT: opts.bus,
+    DATA_DIR: opts.dataDir,
+    NOTIFY_WEBHOOK_URL: opts.gateway,
+    LOCK_POLL_MS: '500',
+    DOOR_OPEN_TIMEOUT_MS: '2000',
+    LOG_LEVEL: 'warn',
     ...(opts.crashAt ? { CABINET_CRASH_AT: opts.crashAt } : {}),
   };
   const proc = run('controller/main.ts', [], env);
@@ -105,13 +113,20 @@ export async function untilReady(url: string): Promise<void> {
 /** A tiny HTTP client for the controller: JSON in and out, with an optional staff session; kiosk routes go to the kiosk listener. */
 export class Api {
   token: string | null = null;
-  constructor(public url: string, public kioskUrl: string = url) {}
+  constructor(
+    public url: string,
+    public kioskUrl: string = url,
+  ) {}
 
   async call<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
     const headers: Record<string, string> = {};
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (this.token) headers.authorization = `Bearer ${this.token}`;
-    const res = await fetch(`${path.startsWith('/api/kiosk/') ? this.kioskUrl : this.url}${path}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+    const res = await fetch(`${path.startsWith('/api/kiosk/') ? this.kioskUrl : this.url}${path}`, {
+      method,
+      headers,
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
     const text = await res.text();
     return { status: res.status, body: (text ? JSON.parse(text) : {}) as T };
   }

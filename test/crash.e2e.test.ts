@@ -15,7 +15,13 @@ vi.setConfig({ testTimeout: 45_000 });
 const LOAD_STEPS = ['load.reserved', 'load.started', 'load.intent', 'load.unlocked', 'load.door_open', 'door_closed', 'load.done'];
 const PICKUP_STEPS = ['pickup.intent', 'pickup.unlocked', 'pickup.door_open', 'door_closed', 'pickup.collected'];
 
-const RESIDENT = { name: '王小明', mobile: '13800138000', idNumber: '11010519491231002X', address: { building: '3号楼', unit: '1', room: '502' }, serviceCode: 'residence_certificate' };
+const RESIDENT = {
+  name: '王小明',
+  mobile: '13800138000',
+  idNumber: '11010519491231002X',
+  address: { building: '3号楼', unit: '1', room: '502' },
+  serviceCode: 'residence_certificate',
+};
 
 let gateway: Awaited<ReturnType<typeof startGateway>>;
 beforeAll(async () => {
@@ -31,7 +37,9 @@ afterEach(async () => {
   gateway.received.length = 0; // every scenario starts a new database: request numbers repeat
 });
 
-interface Compartments { compartments: { no: number; state: string; contents: { requestNumber: string } | null }[] }
+interface Compartments {
+  compartments: { no: number; state: string; contents: { requestNumber: string } | null }[];
+}
 
 async function world() {
   const sim = await startSim();
@@ -89,7 +97,10 @@ async function settle(api: Api, sim: Sim, action: 'put' | 'take'): Promise<void>
 
 /** The invariants after any restart. */
 async function checkInvariants(api: Api, sim: Sim, requestNumber: string): Promise<{ state: string; compartment: number | null }> {
-  const list = await api.call<{ requests: { id: number; number: string; state: string; compartmentNo: number | null }[] }>('GET', '/api/staff/requests');
+  const list = await api.call<{ requests: { id: number; number: string; state: string; compartmentNo: number | null }[] }>(
+    'GET',
+    '/api/staff/requests',
+  );
   const req = list.body.requests.find((r) => r.number === requestNumber);
   expect(req, 'the request is not lost').toBeDefined();
   expect(['ready', 'loaded', 'collected']).toContain(req!.state);

@@ -10,10 +10,21 @@ import { describe, expect, it } from 'vitest';
 import { tempDir } from './harness.js';
 import { ROOT } from './processes.js';
 
-const SCRIPTS = ['deploy/install.sh', 'deploy/kiosk/kiosk-browser.sh', 'deploy/kiosk/kiosk-x11.sh', 'deploy/bin/healthcheck.sh', 'deploy/bin/bangbangui', '.ci/run', '.ci/test-tools.sh'];
+const SCRIPTS = [
+  'deploy/install.sh',
+  'deploy/kiosk/kiosk-browser.sh',
+  'deploy/kiosk/kiosk-x11.sh',
+  'deploy/bin/healthcheck.sh',
+  'deploy/bin/bangbangui',
+  '.ci/run',
+  '.ci/test-tools.sh',
+];
 
 function install(args: string[]): { code: number | null; out: string } {
-  const r = spawnSync('bash', [path.join(ROOT, 'deploy/install.sh'), ...args], { encoding: 'utf8', env: { ...process.env, PATH: process.env.PATH ?? '' } });
+  const r = spawnSync('bash', [path.join(ROOT, 'deploy/install.sh'), ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, PATH: process.env.PATH ?? '' },
+  });
   return { code: r.status, out: r.stdout + r.stderr };
 }
 
@@ -56,16 +67,35 @@ describe('deploy/install.sh --root (staging)', () => {
 
     const unit = read(path.join(root, 'etc/systemd/system/bangbangui.service'));
     expect(unit).toContain(`ExecStart=${process.execPath} --enable-source-maps ${ROOT}/dist/controller/main.js`);
-    for (const line of ['User=bangbangui', 'SupplementaryGroups=dialout', 'NoNewPrivileges=yes', 'ProtectSystem=strict', 'ReadWritePaths=/var/lib/bangbangui -/mnt/cabinet-backup', 'DeviceAllow=char-ttyUSB rw', 'Restart=on-failure', 'RestartPreventExitStatus=2 3', 'StandardOutput=journal']) {
+    for (const line of [
+      'User=bangbangui',
+      'SupplementaryGroups=dialout',
+      'NoNewPrivileges=yes',
+      'ProtectSystem=strict',
+      'ReadWritePaths=/var/lib/bangbangui -/mnt/cabinet-backup',
+      'DeviceAllow=char-ttyUSB rw',
+      'Restart=on-failure',
+      'RestartPreventExitStatus=2 3',
+      'StandardOutput=journal',
+    ]) {
       expect(unit).toContain(line);
     }
     const env = read(path.join(root, 'etc/bangbangui/controller.env'));
     expect(env).toContain('DATA_DIR=/var/lib/bangbangui');
     expect(env).toContain('PUBLIC_URL=http://192.168.5.7:3000');
     expect(read(path.join(root, 'usr/local/bin/bangbangui'))).toContain(`app_dir="${ROOT}"`);
-    expect(read(path.join(root, 'etc/systemd/system/bangbangui-kiosk.service'))).toContain('ExecStart=/usr/bin/cage -d -- /usr/local/lib/bangbangui/kiosk-browser.sh');
+    expect(read(path.join(root, 'etc/systemd/system/bangbangui-kiosk.service'))).toContain(
+      'ExecStart=/usr/bin/cage -d -- /usr/local/lib/bangbangui/kiosk-browser.sh',
+    );
     const browser = read(path.join(root, 'usr/local/lib/bangbangui/kiosk-browser.sh'));
-    for (const flag of ['--kiosk', '--disable-pinch', '--autoplay-policy=no-user-gesture-required', '--overscroll-history-navigation=0', '--noerrdialogs']) expect(browser).toContain(flag);
+    for (const flag of [
+      '--kiosk',
+      '--disable-pinch',
+      '--autoplay-policy=no-user-gesture-required',
+      '--overscroll-history-navigation=0',
+      '--noerrdialogs',
+    ])
+      expect(browser).toContain(flag);
     expect(first.out).toContain('would create system user bangbangui (groups dialout; shell /usr/sbin/nologin');
     expect(first.out).toContain('Next steps');
 
@@ -104,7 +134,13 @@ describe('systemd units', () => {
     for (const b of ['cage', 'xinit']) fs.writeFileSync(path.join(stub, b), '#!/bin/sh\n', { mode: 0o755 });
     const units = tempDir('units-');
     const names = fs.readdirSync(path.join(root, 'etc/systemd/system')).filter((n) => /\.(service|timer)$/.test(n));
-    expect(names.sort()).toEqual(['bangbangui-healthcheck.service', 'bangbangui-healthcheck.timer', 'bangbangui-kiosk-x11.service', 'bangbangui-kiosk.service', 'bangbangui.service']);
+    expect(names.sort()).toEqual([
+      'bangbangui-healthcheck.service',
+      'bangbangui-healthcheck.timer',
+      'bangbangui-kiosk-x11.service',
+      'bangbangui-kiosk.service',
+      'bangbangui.service',
+    ]);
     for (const n of names) {
       const text = read(path.join(root, 'etc/systemd/system', n))
         .replaceAll('/usr/local/lib/bangbangui', path.join(root, 'usr/local/lib/bangbangui'))

@@ -31,7 +31,12 @@ interface World {
 async function world(family: VendorFamily, seed = 1): Promise<World> {
   const gateway = await startGateway();
   cleanups.push(() => gateway.close());
-  const h = await startTestApp({ family, link: 'pty', sim: { seed, serialRetryMs: 100 }, env: { LOCK_RECONNECT_MIN_MS: '50', LOCK_RECONNECT_MAX_MS: '300' } });
+  const h = await startTestApp({
+    family,
+    link: 'pty',
+    sim: { seed, serialRetryMs: 100 },
+    env: { LOCK_RECONNECT_MIN_MS: '50', LOCK_RECONNECT_MAX_MS: '300' },
+  });
   cleanups.push(() => h.close());
   await waitFor(() => h.driver.snapshot().compartments.every((c) => c.door !== 'unknown'), 'the boards read through the adapter');
   await reconcile(h.flows, { store: h.store, driver: h.driver, bus: h.bus, config: h.deps.config, logger: silentLogger() });
@@ -46,7 +51,13 @@ async function readyRequest(w: World): Promise<{ id: number; number: string; mob
   const n = ++people;
   const mobile = `139${String(10_000_000 + n).slice(-8)}`;
   const r = await w.h.api.post<{ requestId: number; number: string }>('/api/requests', {
-    body: { name: `张${'一二三四五六七八九十'[n % 10]}${'甲乙丙丁戊己庚辛壬癸'[Math.floor(n / 10) % 10]}`, mobile, idNumber: uniqueIdNumber(n), address: { building: '3', unit: '1', room: '502' }, serviceCode: 'residence_certificate' },
+    body: {
+      name: `张${'一二三四五六七八九十'[n % 10]}${'甲乙丙丁戊己庚辛壬癸'[Math.floor(n / 10) % 10]}`,
+      mobile,
+      idNumber: uniqueIdNumber(n),
+      address: { building: '3', unit: '1', room: '502' },
+      serviceCode: 'residence_certificate',
+    },
   });
   expect(r.status, JSON.stringify(r.body)).toBe(201);
   for (const step of ['accept', 'ready']) {
@@ -107,7 +118,8 @@ async function collect(w: World, id: number, no: number, how: () => Promise<{ ok
 
 const byCode = (w: World, code: string, mobile: string) => async () =>
   (await w.h.kiosk.post<{ ok: boolean; compartments: number[] }>('/api/kiosk/pickup', { body: { code, phoneLast4: mobile.slice(-4) } })).body;
-const byQr = (w: World, text: string) => async () => (await w.h.kiosk.post<{ ok: boolean; compartments: number[] }>('/api/kiosk/scan', { body: { text } })).body;
+const byQr = (w: World, text: string) => async () =>
+  (await w.h.kiosk.post<{ ok: boolean; compartments: number[] }>('/api/kiosk/scan', { body: { text } })).body;
 
 async function alarms(w: World): Promise<{ kind: string; compartment?: number }[]> {
   const r = await w.staff.get<{ alarms: { kind: string; compartment?: number }[] }>('/api/staff/alarms');
@@ -142,7 +154,9 @@ describe.each(VENDOR_FAMILIES)('the product on %s boards over a pty pair', (fami
     const jammed = await readyRequest(w);
     const r = await w.staff.post<{ opened: boolean; compartment: number | null; code: string }>(`/api/staff/requests/${jammed.id}/load`);
     expect(r.body.opened).toBe(false);
-    const stuck = (await w.staff.get<{ compartments: { no: number; state: string }[] }>('/api/staff/compartments')).body.compartments.filter((c) => c.state === 'fault');
+    const stuck = (await w.staff.get<{ compartments: { no: number; state: string }[] }>('/api/staff/compartments')).body.compartments.filter(
+      (c) => c.state === 'fault',
+    );
     expect(stuck.length).toBeGreaterThan(0);
     for (const c of stuck) expect(w.h.cabinet.unlockCount(c.no)).toBeLessThanOrEqual(2); // the unlock and one retry at most
     for (let n = 1; n <= 24; n++) w.h.cabinet.setJammed(n, false);
@@ -159,7 +173,12 @@ describe.each(VENDOR_FAMILIES)('the product on %s boards over a pty pair', (fami
     await waitFor(() => w.h.driver.state === 'offline', 'the link offline', 15_000);
     await w.h.pty!.start();
     await waitFor(() => w.h.driver.state === 'online' && w.h.driver.snapshot().boards[0]!.online, 'the link back', 20_000).catch((e: unknown) => {
-      const seen = { link: w.h.driver.state, board: w.h.driver.snapshot().boards[0], sim: w.h.cabinet.snapshot().endpoints, frames: w.h.cabinet.recentFrames().slice(-6) };
+      const seen = {
+        link: w.h.driver.state,
+        board: w.h.driver.snapshot().boards[0],
+        sim: w.h.cabinet.snapshot().endpoints,
+        frames: w.h.cabinet.recentFrames().slice(-6),
+      };
       throw new Error(`${e instanceof Error ? e.message : String(e)}: ${JSON.stringify(seen)}`);
     });
 
@@ -170,7 +189,9 @@ describe.each(VENDOR_FAMILIES)('the product on %s boards over a pty pair', (fami
     expect(await collect(w, after.id, no!, byCode(w, msg.code, after.mobile))).toBe(true);
   });
 
-  it('10 % of frames dropped each way: no decision ever sends two vendor unlocks, and every one that reached the board pulsed once', { timeout: 90_000 }, async () => {
+  it('10 % of frames dropped each way: no decision ever sends two vendor unlocks, and every one that reached the board pulsed once', {
+    timeout: 90_000,
+  }, async () => {
     const w = await world(family, 7);
     const codec = vendorCodec(family);
     let unlocksLostOnTheWay = 0;

@@ -14,5 +14,10 @@ it('keeps every promise through SIGKILLs, jammed locks, frame loss and reboots (
   expect(f.cycles).toBeGreaterThanOrEqual(3);
   expect(f.operations).toBeGreaterThan(f.cycles);
   expect(f.problems).toEqual([]);
-  expect({ lost: f.lost, stranded: f.stranded, doublePulses: f.doublePulses, phantomOpenings: f.phantomOpenings }).toEqual({ lost: 0, stranded: 0, doublePulses: 0, phantomOpenings: 0 });
+  expect({ lost: f.lost, stranded: f.stranded, doublePulses: f.doublePulses, phantomOpenings: f.phantomOpenings }).toEqual({
+    lost: 0,
+    stranded: 0,
+    doublePulses: 0,
+    phantomOpenings: 0,
+  });
 }, 150_000);

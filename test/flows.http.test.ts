@@ -197,7 +197,10 @@ async function trail(w: World, id: number, usedCompartments: number[]): Promise<
     doors.push(...(await auditAll(w, { compartment: no })).filter((e) => e.action.startsWith('door.') && e.id > first && e.id < last));
   }
   const rows = new Map([...own, ...doors].map((e) => [e.id, e]));
-  return [...rows.values()].sort((a, b) => a.id - b.id).map((e) => e.action).filter((a) => KEY.test(a));
+  return [...rows.values()]
+    .sort((a, b) => a.id - b.id)
+    .map((e) => e.action)
+    .filter((a) => KEY.test(a));
 }
 
 /** Every unlock.* row of the audit log, oldest first. */
@@ -307,7 +310,10 @@ async function scan(w: World, text: string): Promise<KioskAnswer> {
   return r.body;
 }
 
-async function statusPage(w: World, statusToken: string): Promise<{ state: string; pickupQrUrl: string | null; dropOffQrUrl: string | null; compartmentNo: number | null; mobileMasked: string }> {
+async function statusPage(
+  w: World,
+  statusToken: string,
+): Promise<{ state: string; pickupQrUrl: string | null; dropOffQrUrl: string | null; compartmentNo: number | null; mobileMasked: string }> {
   const r = await w.h.api.get(`/api/requests/status/${statusToken}`);
   expect(r.status).toBe(200);
   return r.body;
@@ -323,9 +329,18 @@ async function expectQrOf(w: World, url: string, text: string): Promise<void> {
 }
 
 const LOAD_TRAIL = [
-  'request.created', 'request.accept', 'request.mark_ready',
-  'compartment.reserved', 'request.start_load', 'unlock.intended', 'unlock.sent', 'unlock.acked', 'door.open',
-  'door.closed', 'request.load_done', 'credential.issued',
+  'request.created',
+  'request.accept',
+  'request.mark_ready',
+  'compartment.reserved',
+  'request.start_load',
+  'unlock.intended',
+  'unlock.sent',
+  'unlock.acked',
+  'door.open',
+  'door.closed',
+  'request.load_done',
+  'credential.issued',
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -339,7 +354,11 @@ describe('the cabinet’s job, through HTTP', () => {
     const s = await submitReady(w, p);
     const no = await load(w, s.requestId);
     expect(no, 'the lowest free compartment').toBe(1);
-    expect(await compartment(w, no)).toMatchObject({ state: 'occupied', door: 'closed', contents: { requestId: s.requestId, requestState: 'loaded', direction: 'for_resident' } });
+    expect(await compartment(w, no)).toMatchObject({
+      state: 'occupied',
+      door: 'closed',
+      contents: { requestId: s.requestId, requestState: 'loaded', direction: 'for_resident' },
+    });
     expect((await statusPage(w, s.statusToken)).compartmentNo).toBe(no);
 
     await w.deliver();
@@ -369,11 +388,19 @@ describe('the cabinet’s job, through HTTP', () => {
       ...LOAD_TRAIL,
       'notification.sent',
       'credential.verify_failed', // wrong phone digits
-      'credential.verified', 'unlock.intended', 'unlock.sent', 'unlock.acked', 'door.open',
-      'door.closed', 'request.collect', 'credential.revoked',
+      'credential.verified',
+      'unlock.intended',
+      'unlock.sent',
+      'unlock.acked',
+      'door.open',
+      'door.closed',
+      'request.collect',
+      'credential.revoked',
       // the second try with the used code matches no active credential: it is counted against the kiosk, not this request
     ]);
-    expect((await staffNotifications(w, s.requestId)).map((n) => [n.kind, n.status, n.mobileMasked])).toEqual([['ready_with_code', 'sent', masked(p)]]);
+    expect((await staffNotifications(w, s.requestId)).map((n) => [n.kind, n.status, n.mobileMasked])).toEqual([
+      ['ready_with_code', 'sent', masked(p)],
+    ]);
     expect(sms(w, s.number).map((m) => m.kind)).toEqual(['ready_with_code']);
   });
 
@@ -416,8 +443,14 @@ describe('the cabinet’s job, through HTTP', () => {
     expect(await trail(w, sa.requestId, [na])).toEqual([
       ...LOAD_TRAIL,
       'notification.sent',
-      'credential.verified', 'unlock.intended', 'unlock.sent', 'unlock.acked', 'door.open',
-      'door.closed', 'request.collect', 'credential.revoked',
+      'credential.verified',
+      'unlock.intended',
+      'unlock.sent',
+      'unlock.acked',
+      'door.open',
+      'door.closed',
+      'request.collect',
+      'credential.revoked',
       'credential.verify_failed', // the replayed QR, named by the token
     ]);
     const verified = (await detail(w, sa.requestId)).audit.find((e) => e.action === 'credential.verified');
@@ -436,7 +469,11 @@ describe('the cabinet’s job, through HTTP', () => {
     expect(second.residentToken).not.toBe(first.residentToken);
     const mine = second.residentToken;
     expect((await detail(w, second.requestId)).mobileMasked).toBe(masked(me));
-    const residentIds = await Promise.all([first, second, otherReq].map(async (s) => (await w.staff.api.get<{ residentId: number }>(`/api/staff/requests/${s.requestId}`)).body.residentId));
+    const residentIds = await Promise.all(
+      [first, second, otherReq].map(
+        async (s) => (await w.staff.api.get<{ residentId: number }>(`/api/staff/requests/${s.requestId}`)).body.residentId,
+      ),
+    );
     expect(residentIds[0]).toBe(residentIds[1]);
     expect(residentIds[2]).not.toBe(residentIds[0]);
 
@@ -467,14 +504,22 @@ describe('the cabinet’s job, through HTTP', () => {
 
     // opened in request order: the unlock of the first document's door came before the second's
     const unlocks = (await unlockRows(w)).filter((e) => e.action === 'unlock.intended' && e.actorKind === 'kiosk');
-    expect(unlocks.map((e) => [e.compartmentNo, e.requestId])).toEqual([[n1, first.requestId], [n2, second.requestId]]);
+    expect(unlocks.map((e) => [e.compartmentNo, e.requestId])).toEqual([
+      [n1, first.requestId],
+      [n2, second.requestId],
+    ]);
     for (const s of [first, second]) {
       const no = s === first ? n1 : n2;
       expect(await trail(w, s.requestId, [no])).toEqual([
         ...LOAD_TRAIL,
         'notification.sent',
-        'unlock.intended', 'unlock.sent', 'unlock.acked', 'door.open',
-        'door.closed', 'request.collect', 'credential.revoked',
+        'unlock.intended',
+        'unlock.sent',
+        'unlock.acked',
+        'door.open',
+        'door.closed',
+        'request.collect',
+        'credential.revoked',
       ]);
     }
     // nothing after the resident scan in the other request's trail
@@ -501,7 +546,11 @@ describe('the cabinet’s job, through HTTP', () => {
     // the drop-off QR encodes the signed token of the deposit credential issued with the request
     const issued = (await detail(w, s.requestId)).audit.find((e) => e.action === 'credential.issued');
     expect(issued?.detail).toMatchObject({ purpose: 'deposit' });
-    const token = makeRequestQrToken(w.h.store.keys, { requestId: s.requestId, credentialId: issued!.detail.credentialId as number, purpose: 'deposit' });
+    const token = makeRequestQrToken(w.h.store.keys, {
+      requestId: s.requestId,
+      credentialId: issued!.detail.credentialId as number,
+      purpose: 'deposit',
+    });
     await expectQrOf(w, page.dropOffQrUrl!, token);
 
     const opened = await scan(w, token);
@@ -514,7 +563,9 @@ describe('the cabinet’s job, through HTTP', () => {
     await untilState(w, s.requestId, 'materials_deposited');
     expect(await compartment(w, no)).toMatchObject({ state: 'occupied', contents: { requestId: s.requestId, direction: 'for_staff' } });
     expect((await statusPage(w, s.statusToken)).dropOffQrUrl).toBeNull();
-    expect((await alarms(w)).filter((a) => a.requestId === s.requestId)).toEqual([expect.objectContaining({ compartment: no, message: expect.stringContaining(s.number) })]);
+    expect((await alarms(w)).filter((a) => a.requestId === s.requestId)).toEqual([
+      expect.objectContaining({ compartment: no, message: expect.stringContaining(s.number) }),
+    ]);
 
     // the same drop-off QR cannot open anything again
     expect(await scan(w, token)).toMatchObject({ ok: false, code: 'USED', compartments: [] });
@@ -532,15 +583,31 @@ describe('the cabinet’s job, through HTTP', () => {
     await w.deliver();
 
     expect(await trail(w, s.requestId, [no])).toEqual([
-      'request.created', 'credential.issued',
-      'credential.verified', 'compartment.reserved', 'request.start_deposit', 'unlock.intended', 'unlock.sent', 'unlock.acked', 'door.open',
-      'door.closed', 'request.deposit', 'credential.revoked',
+      'request.created',
+      'credential.issued',
+      'credential.verified',
+      'compartment.reserved',
+      'request.start_deposit',
+      'unlock.intended',
+      'unlock.sent',
+      'unlock.acked',
+      'door.open',
+      'door.closed',
+      'request.deposit',
+      'credential.revoked',
       'credential.verify_failed', // the second scan of the used QR
-      'unlock.intended', 'unlock.sent', 'unlock.acked', 'door.open',
-      'door.closed', 'request.retrieve_materials', 'request.accept',
+      'unlock.intended',
+      'unlock.sent',
+      'unlock.acked',
+      'door.open',
+      'door.closed',
+      'request.retrieve_materials',
+      'request.accept',
       'notification.sent',
     ]);
-    expect((await staffNotifications(w, s.requestId)).map((n) => [n.kind, n.status, n.mobileMasked])).toEqual([['materials_received', 'sent', masked(p)]]);
+    expect((await staffNotifications(w, s.requestId)).map((n) => [n.kind, n.status, n.mobileMasked])).toEqual([
+      ['materials_received', 'sent', masked(p)],
+    ]);
     const got = sms(w, s.number);
     expect(got.map((m) => m.kind)).toEqual(['materials_received']);
     expect(got[0]).not.toHaveProperty('code');
@@ -611,16 +678,44 @@ describe('the cabinet’s job, through HTTP', () => {
     expect(w.h.cabinet.unlockCount(1)).toBe(4); // drop-off, retrieval, load, pickup
 
     expect(await trail(w, s.requestId, [1])).toEqual([
-      'request.created', 'request.request_materials', 'credential.issued',
-      'compartment.reserved', 'request.start_deposit', 'unlock.intended', 'unlock.sent', 'unlock.acked', 'door.open',
-      'door.closed', 'request.deposit', 'credential.revoked',
-      'unlock.intended', 'unlock.sent', 'unlock.acked', 'door.open',
-      'door.closed', 'request.retrieve_materials', 'request.accept', 'request.mark_ready',
-      'compartment.reserved', 'request.start_load', 'unlock.intended', 'unlock.sent', 'unlock.acked', 'door.open',
-      'door.closed', 'request.load_done', 'credential.issued',
-      'notification.sent', 'notification.sent',
-      'unlock.intended', 'unlock.sent', 'unlock.acked', 'door.open',
-      'door.closed', 'request.collect', 'credential.revoked',
+      'request.created',
+      'request.request_materials',
+      'credential.issued',
+      'compartment.reserved',
+      'request.start_deposit',
+      'unlock.intended',
+      'unlock.sent',
+      'unlock.acked',
+      'door.open',
+      'door.closed',
+      'request.deposit',
+      'credential.revoked',
+      'unlock.intended',
+      'unlock.sent',
+      'unlock.acked',
+      'door.open',
+      'door.closed',
+      'request.retrieve_materials',
+      'request.accept',
+      'request.mark_ready',
+      'compartment.reserved',
+      'request.start_load',
+      'unlock.intended',
+      'unlock.sent',
+      'unlock.acked',
+      'door.open',
+      'door.closed',
+      'request.load_done',
+      'credential.issued',
+      'notification.sent',
+      'notification.sent',
+      'unlock.intended',
+      'unlock.sent',
+      'unlock.acked',
+      'door.open',
+      'door.closed',
+      'request.collect',
+      'credential.revoked',
     ]);
     expect(sms(w, s.number).map((m) => m.kind)).toEqual(['materials_received', 'ready_with_code']);
   });
@@ -680,27 +775,47 @@ describe('the cabinet’s job, through HTTP', () => {
     expect(await trail(w, s.requestId, [no])).toEqual([
       ...LOAD_TRAIL,
       'notification.sent',
-      'request.mark_overdue', 'notification.sent',
-      'unlock.intended', 'unlock.sent', 'unlock.acked', 'door.open',
-      'door.closed', 'request.retrieve', 'credential.revoked',
+      'request.mark_overdue',
+      'notification.sent',
+      'unlock.intended',
+      'unlock.sent',
+      'unlock.acked',
+      'door.open',
+      'door.closed',
+      'request.retrieve',
+      'credential.revoked',
       'notification.sent',
       'credential.verify_failed', // the scanned QR after retrieval
     ]);
     expect(await trail(w, t.requestId, [noT])).toEqual([
       ...LOAD_TRAIL,
       'notification.sent',
-      'request.mark_overdue', 'notification.sent',
-      'credential.verified', 'unlock.intended', 'unlock.sent', 'unlock.acked', 'door.open',
-      'door.closed', 'request.collect', 'credential.revoked',
+      'request.mark_overdue',
+      'notification.sent',
+      'credential.verified',
+      'unlock.intended',
+      'unlock.sent',
+      'unlock.acked',
+      'door.open',
+      'door.closed',
+      'request.collect',
+      'credential.revoked',
     ]);
     expect((await staffNotifications(w, s.requestId)).map((n) => [n.kind, n.status, n.mobileMasked])).toEqual([
-      ['ready_with_code', 'sent', masked(p)], ['overdue_reminder', 'sent', masked(p)], ['item_retrieved', 'sent', masked(p)],
+      ['ready_with_code', 'sent', masked(p)],
+      ['overdue_reminder', 'sent', masked(p)],
+      ['item_retrieved', 'sent', masked(p)],
     ]);
     expect(sms(w, s.number).map((m) => m.kind)).toEqual(['ready_with_code', 'overdue_reminder', 'item_retrieved']);
-    expect(sms(w, t.number).map((m) => m.kind), 'a collected document is not reported retrieved').toEqual(['ready_with_code', 'overdue_reminder']);
+    expect(
+      sms(w, t.number).map((m) => m.kind),
+      'a collected document is not reported retrieved',
+    ).toEqual(['ready_with_code', 'overdue_reminder']);
   });
 
-  it('6. doors that will not open: each becomes a fault with an alarm, the load answers NOT_OPENED and the request stays ready; the next load takes another', { timeout: 40_000 }, async () => {
+  it('6. doors that will not open: each becomes a fault with an alarm, the load answers NOT_OPENED and the request stays ready; the next load takes another', {
+    timeout: 40_000,
+  }, async () => {
     const w = await world();
     const s = await submitReady(w, person(1));
     // A load falls through to the next free compartment once (at most two per load): jam both it would try.
@@ -724,7 +839,12 @@ describe('the cabinet’s job, through HTTP', () => {
       expect(c).toMatchObject({ state: 'fault', contents: null });
       expect(c.faultReason).toBeTruthy();
     }
-    expect((await alarms(w)).filter((a) => a.kind === 'door_not_opened').map((a) => a.compartment).sort()).toEqual([1, 2]); // newest first
+    expect(
+      (await alarms(w))
+        .filter((a) => a.kind === 'door_not_opened')
+        .map((a) => a.compartment)
+        .sort(),
+    ).toEqual([1, 2]); // newest first
 
     const no = await load(w, s.requestId);
     expect(no).toBe(3);
@@ -735,17 +855,35 @@ describe('the cabinet’s job, through HTTP', () => {
     }
 
     const refused = [
-      'unlock.intended', 'unlock.sent', 'unlock.acked',
-      'unlock.intended', 'unlock.sent', 'unlock.acked',
+      'unlock.intended',
+      'unlock.sent',
+      'unlock.acked',
+      'unlock.intended',
+      'unlock.sent',
+      'unlock.acked',
       'compartment.reserved', // back from "opening" to what it was, then given up
-      'request.load_aborted', 'compartment.fault',
+      'request.load_aborted',
+      'compartment.fault',
     ];
     expect(await trail(w, s.requestId, [1, 2, 3])).toEqual([
-      'request.created', 'request.accept', 'request.mark_ready',
-      'compartment.reserved', 'request.start_load', ...refused,
-      'compartment.reserved', 'request.start_load', ...refused,
-      'compartment.reserved', 'request.start_load', 'unlock.intended', 'unlock.sent', 'unlock.acked', 'door.open',
-      'door.closed', 'request.load_done', 'credential.issued',
+      'request.created',
+      'request.accept',
+      'request.mark_ready',
+      'compartment.reserved',
+      'request.start_load',
+      ...refused,
+      'compartment.reserved',
+      'request.start_load',
+      ...refused,
+      'compartment.reserved',
+      'request.start_load',
+      'unlock.intended',
+      'unlock.sent',
+      'unlock.acked',
+      'door.open',
+      'door.closed',
+      'request.load_done',
+      'credential.issued',
     ]);
   });
 
@@ -776,7 +914,11 @@ describe('the cabinet’s job, through HTTP', () => {
     const dropOff = (await statusPage(w, d.statusToken)).dropOffQrUrl;
     expect(dropOff).not.toBeNull();
     const issued = (await detail(w, d.requestId)).audit.find((e) => e.action === 'credential.issued')!;
-    const token = makeRequestQrToken(w.h.store.keys, { requestId: d.requestId, credentialId: issued.detail.credentialId as number, purpose: 'deposit' });
+    const token = makeRequestQrToken(w.h.store.keys, {
+      requestId: d.requestId,
+      credentialId: issued.detail.credentialId as number,
+      purpose: 'deposit',
+    });
     await expectQrOf(w, dropOff!, token);
     const k = await scan(w, token);
     expect(k).toMatchObject({ ok: false, code: 'CABINET_FULL', compartments: [] });
@@ -810,7 +952,10 @@ describe('the cabinet’s job, through HTTP', () => {
 
     // The door routes declare no 409 (nor 404, 503), so the schema-checking client refuses this answer as
     // undocumented — a gap in the route declarations, not in the behaviour. Status and shape are checked directly.
-    const res = await fetch(`${w.h.url}/api/staff/requests/${notReady.requestId}/load`, { method: 'POST', headers: { Authorization: `Bearer ${w.staff.token}` } });
+    const res = await fetch(`${w.h.url}/api/staff/requests/${notReady.requestId}/load`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${w.staff.token}` },
+    });
     expect(res.status).toBe(409);
     const conflict = errorBodySchema.parse(await res.json());
     expect(conflict.error.code).toBe('TRANSITION_NOT_ALLOWED');

@@ -20,7 +20,9 @@ afterEach(async () => {
 });
 
 async function health(link: string): Promise<number> {
-  server = http.createServer((_req, res) => res.setHeader('content-type', 'application/json').end(JSON.stringify({ status: 'ok', link: { state: link, port: 'x' } })));
+  server = http.createServer((_req, res) =>
+    res.setHeader('content-type', 'application/json').end(JSON.stringify({ status: 'ok', link: { state: link, port: 'x' } })),
+  );
   await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
   return (server.address() as AddressInfo).port;
 }
@@ -30,19 +32,37 @@ function world(active = true) {
   const bin = path.join(dir, 'bin');
   fs.mkdirSync(bin);
   const log = path.join(dir, 'systemctl.log');
-  fs.writeFileSync(path.join(bin, 'systemctl'), `#!/bin/sh\necho "$*" >> "${log}"\ncase "$1" in is-active) exit ${active ? 0 : 3};; show) echo 1;; esac\nexit 0\n`, { mode: 0o755 });
+  fs.writeFileSync(
+    path.join(bin, 'systemctl'),
+    `#!/bin/sh\necho "$*" >> "${log}"\ncase "$1" in is-active) exit ${active ? 0 : 3};; show) echo 1;; esac\nexit 0\n`,
+    { mode: 0o755 },
+  );
   const state = path.join(dir, 'run');
   // asynchronously: the stand-in /api/health lives in this process and must keep answering
-  const check = (port: number, env: Record<string, string> = {}) => new Promise<{ code: number | null; out: string }>((resolve) => {
-    const p = spawn('bash', [path.join(ROOT, 'deploy/bin/healthcheck.sh')], {
-      env: { PATH: `${bin}:${process.env.PATH ?? ''}`, RUNTIME_DIRECTORY: state, PORT: String(port), HOST: '0.0.0.0', HEALTH_TIMEOUT_S: '2', ...env },
+  const check = (port: number, env: Record<string, string> = {}) =>
+    new Promise<{ code: number | null; out: string }>((resolve) => {
+      const p = spawn('bash', [path.join(ROOT, 'deploy/bin/healthcheck.sh')], {
+        env: {
+          PATH: `${bin}:${process.env.PATH ?? ''}`,
+          RUNTIME_DIRECTORY: state,
+          PORT: String(port),
+          HOST: '0.0.0.0',
+          HEALTH_TIMEOUT_S: '2',
+          ...env,
+        },
+      });
+      let out = '';
+      p.stdout.on('data', (b: Buffer) => (out += b.toString()));
+      p.stderr.on('data', (b: Buffer) => (out += b.toString()));
+      p.once('close', (code) => resolve({ code, out }));
     });
-    let out = '';
-    p.stdout.on('data', (b: Buffer) => (out += b.toString()));
-    p.stderr.on('data', (b: Buffer) => (out += b.toString()));
-    p.once('close', (code) => resolve({ code, out }));
-  });
-  const restarts = () => (fs.existsSync(log) ? fs.readFileSync(log, 'utf8').split('\n').filter((l) => l.startsWith('restart')) : []);
+  const restarts = () =>
+    fs.existsSync(log)
+      ? fs
+          .readFileSync(log, 'utf8')
+          .split('\n')
+          .filter((l) => l.startsWith('restart'))
+      : [];
   return { check, restarts, state };
 }
 

@@ -14,9 +14,7 @@ import { silentLogger } from '../controller/log.js';
 import { startController } from '../controller/main.js';
 import { reconcile } from '../controller/flows/reconcile.js';
 import { STAFF_PROTOCOL } from '../controller/http/live.js';
-import {
-  countRequestsByState, notificationsQuery, openStore, recordDoorFact, unresolvedIntents, type Store,
-} from '../controller/store/index.js';
+import { countRequestsByState, notificationsQuery, openStore, recordDoorFact, unresolvedIntents, type Store } from '../controller/store/index.js';
 import { erasePersonalData, erasePersonalDataBatch, residentsDueForErasure } from '../controller/store/retention.js';
 import { SimCabinet } from '../sim/cabinet.js';
 import { startTestApp, type TestApp } from './app-harness.js';
@@ -43,8 +41,15 @@ beforeAll(() => {
 
 afterAll(() => fs.rmSync(source, { recursive: true, force: true }));
 
-interface ListItem { id: number; number: string; state: RequestState }
-interface ListAnswer { requests: ListItem[]; nextBefore: number | null }
+interface ListItem {
+  id: number;
+  number: string;
+  state: RequestState;
+}
+interface ListAnswer {
+  requests: ListItem[];
+  nextBefore: number | null;
+}
 
 describe(`the staff views with ${SIZE.toLocaleString('en')} requests`, () => {
   let h: TestApp;
@@ -75,7 +80,9 @@ describe(`the staff views with ${SIZE.toLocaleString('en')} requests`, () => {
     const seen: number[] = [];
     let before: number | null = null;
     do {
-      const r: { body: ListAnswer } = await staff.api.get<ListAnswer>('/api/staff/requests', { query: { state: 'open', limit: 100, ...(before ? { before } : {}) } });
+      const r: { body: ListAnswer } = await staff.api.get<ListAnswer>('/api/staff/requests', {
+        query: { state: 'open', limit: 100, ...(before ? { before } : {}) },
+      });
       for (const x of r.body.requests) expect(TERMINAL_STATES).not.toContain(x.state);
       seen.push(...r.body.requests.map((x) => x.id));
       before = r.body.nextBefore;
@@ -118,9 +125,14 @@ describe(`the staff views with ${SIZE.toLocaleString('en')} requests`, () => {
     });
     ws.close();
     expect(snap.requests.counts).toEqual(history.counts);
-    const open = Object.entries(snap.requests.counts).filter(([s]) => !TERMINAL_STATES.includes(s as RequestState)).reduce((n, [, c]) => n + c, 0);
+    const open = Object.entries(snap.requests.counts)
+      .filter(([s]) => !TERMINAL_STATES.includes(s as RequestState))
+      .reduce((n, [, c]) => n + c, 0);
     expect(open).toBe(history.openIds.length);
-    const newestOpen = [...history.openIds].sort((a, b) => b - a).slice(0, 200).reverse();
+    const newestOpen = [...history.openIds]
+      .sort((a, b) => b - a)
+      .slice(0, 200)
+      .reverse();
     expect(snap.requests.open.map((r) => r.id)).toEqual(newestOpen);
   });
 
@@ -137,7 +149,11 @@ describe(`the staff views with ${SIZE.toLocaleString('en')} requests`, () => {
 
   it('request detail reads its notifications through an index, not the whole outbox', async () => {
     const { sql } = notificationsQuery({ requestId: 123 });
-    const plan = h.store.db.prepare<unknown[], { detail: string }>(`EXPLAIN QUERY PLAN ${sql}`).all(123).map((r) => r.detail).join('; ');
+    const plan = h.store.db
+      .prepare<unknown[], { detail: string }>(`EXPLAIN QUERY PLAN ${sql}`)
+      .all(123)
+      .map((r) => r.detail)
+      .join('; ');
     expect(plan).toMatch(/USING (COVERING )?INDEX notifications_request/);
     const collected = 200;
     const d = await staff.api.get<{ notifications: unknown[]; audit: unknown[] }>(`/api/staff/requests/${collected}`);
@@ -228,7 +244,13 @@ describe('a taken HTTP port', () => {
     await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
     const port = (holder.address() as net.AddressInfo).port;
     try {
-      const p = run(path.join(ROOT, 'controller/main.ts'), [], { DATA_DIR: tempDir('cabinet-port-'), PORT: String(port), HOST: '127.0.0.1', KIOSK_PORT: '0', SIM_PANEL_PORT: '0' });
+      const p = run(path.join(ROOT, 'controller/main.ts'), [], {
+        DATA_DIR: tempDir('cabinet-port-'),
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        KIOSK_PORT: '0',
+        SIM_PANEL_PORT: '0',
+      });
       const code = await p.exited;
       expect(code).not.toBe(0);
       expect(p.output()).toMatch(new RegExp(`port 127\\.0\\.0\\.1:${port} is already in use`));

@@ -11,7 +11,13 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { residentActor, staffActor } from '../controller/domain/types.js';
 import {
-  activeCredentials, createRequest, issueDepositCode, listNotifications, makeRequestQrToken, readNotificationSecret, transitionRequest,
+  activeCredentials,
+  createRequest,
+  issueDepositCode,
+  listNotifications,
+  makeRequestQrToken,
+  readNotificationSecret,
+  transitionRequest,
 } from '../controller/store/index.js';
 import { makeResident } from '../controller/store/test-support.js';
 import { startTestApp, uniqueIdNumber, type TestApp } from './app-harness.js';
@@ -39,14 +45,25 @@ afterAll(async () => {
   await h?.close();
 });
 
-interface Loaded { requestId: number; no: number; code: string; last4: string }
+interface Loaded {
+  requestId: number;
+  no: number;
+  code: string;
+  last4: string;
+}
 
 /** A resident asks on the phone; staff accept, prepare and load it; the pickup code goes to the outbox. */
 async function loadedDocument(): Promise<Loaded> {
   const n = ++seq;
   const mobile = `1390013${String(2000 + n).padStart(4, '0')}`;
   const sub = await h.api.post<{ requestId: number }>('/api/requests', {
-    body: { name: '李秀英', mobile, idNumber: uniqueIdNumber(500 + n), address: { building: '3号楼', unit: '2', room: '301' }, serviceCode: 'residence_certificate' },
+    body: {
+      name: '李秀英',
+      mobile,
+      idNumber: uniqueIdNumber(500 + n),
+      address: { building: '3号楼', unit: '2', room: '301' },
+      serviceCode: 'residence_certificate',
+    },
   });
   expect(sub.status, JSON.stringify(sub.body)).toBe(201);
   const id = sub.body.requestId;
@@ -59,11 +76,18 @@ async function loadedDocument(): Promise<Loaded> {
   const no = load.body.compartment;
   h.cabinet.putItem(no);
   h.cabinet.closeDoor(no);
-  const note = await waitFor(() => listNotifications(h.store.ctx, { requestId: id }).find((x) => readNotificationSecret(h.store.ctx, x.id)), 'the pickup code in the outbox');
+  const note = await waitFor(
+    () => listNotifications(h.store.ctx, { requestId: id }).find((x) => readNotificationSecret(h.store.ctx, x.id)),
+    'the pickup code in the outbox',
+  );
   return { requestId: id, no, code: readNotificationSecret(h.store.ctx, note.id)!.code, last4: mobile.slice(-4) };
 }
 
-async function openKiosk(viewport: { width: number; height: number }, query = '', before?: (p: Page) => void): Promise<{ page: Page; errors: string[] }> {
+async function openKiosk(
+  viewport: { width: number; height: number },
+  query = '',
+  before?: (p: Page) => void,
+): Promise<{ page: Page; errors: string[] }> {
   const page = await browser.newPage({ viewport });
   before?.(page);
   const errors: string[] = [];
@@ -84,7 +108,11 @@ async function tap(page: Page, digits: string): Promise<void> {
 }
 
 /** Every visible element with its own text: font size and contrast against what is painted behind it. */
-interface TextFact { text: string; size: number; contrast: number }
+interface TextFact {
+  text: string;
+  size: number;
+  contrast: number;
+}
 async function textFacts(page: Page): Promise<TextFact[]> {
   return page.evaluate(() => {
     const rgba = (s: string): number[] => (s.match(/[\d.]+/g) ?? ['0', '0', '0', '0']).map(Number).concat([1]).slice(0, 4) as number[];
@@ -95,7 +123,11 @@ async function textFacts(page: Page): Promise<TextFact[]> {
     const over = (top: number[], under: number[]) => [0, 1, 2].map((i) => top[i]! * top[3]! + under[i]! * (1 - top[3]!)).concat([1]);
     const out: { text: string; size: number; contrast: number }[] = [];
     for (const el of Array.from(document.querySelectorAll<HTMLElement>('body *'))) {
-      const own = Array.from(el.childNodes).filter((c) => c.nodeType === Node.TEXT_NODE).map((c) => c.textContent ?? '').join('').trim();
+      const own = Array.from(el.childNodes)
+        .filter((c) => c.nodeType === Node.TEXT_NODE)
+        .map((c) => c.textContent ?? '')
+        .join('')
+        .trim();
       if (!own || el.closest('[hidden]') || el.getClientRects().length === 0) continue;
       const st = getComputedStyle(el);
       if (st.visibility === 'hidden' || st.display === 'none') continue;
@@ -119,10 +151,18 @@ async function expectReadable(page: Page, where: string): Promise<void> {
   expect(await axeViolations(page), `${where}: axe-core`).toEqual([]);
   const facts = await textFacts(page);
   expect(facts.length, where).toBeGreaterThan(3);
-  expect(facts.filter((f) => f.size < 32), `${where}: text under 32 px`).toEqual([]);
-  expect(facts.filter((f) => f.contrast < 4.5), `${where}: contrast under 4.5:1`).toEqual([]);
+  expect(
+    facts.filter((f) => f.size < 32),
+    `${where}: text under 32 px`,
+  ).toEqual([]);
+  expect(
+    facts.filter((f) => f.contrast < 4.5),
+    `${where}: contrast under 4.5:1`,
+  ).toEqual([]);
   // nothing runs off the screen
-  const fits = await page.evaluate(() => document.documentElement.scrollHeight <= innerHeight + 1 && document.documentElement.scrollWidth <= innerWidth + 1);
+  const fits = await page.evaluate(
+    () => document.documentElement.scrollHeight <= innerHeight + 1 && document.documentElement.scrollWidth <= innerWidth + 1,
+  );
   expect(fits, `${where}: fits the screen`).toBe(true);
 }
 
@@ -262,8 +302,13 @@ describe('the kiosk touchscreen', { timeout: 40_000 }, () => {
     await page.click('#result-home');
     await page.waitForSelector('body[data-screen="home"]');
     h.bus.emit('scan', {
-      source: 'scanner', kind: 'qr', outcome: 'OPENED', action: 'dropoff', compartments: [7],
-      messageZh: '7 号柜门已打开，请放入材料并关好柜门。', messageEn: 'Door 7 is open: put your materials in and close it.',
+      source: 'scanner',
+      kind: 'qr',
+      outcome: 'OPENED',
+      action: 'dropoff',
+      compartments: [7],
+      messageZh: '7 号柜门已打开，请放入材料并关好柜门。',
+      messageEn: 'Door 7 is open: put your materials in and close it.',
     });
     await page.waitForSelector('#result-panel[data-outcome="opened"]');
     await expect.poll(() => page.evaluate(() => document.documentElement.dataset.lastSaid)).toBe('n7 door-opened put-close');
@@ -325,10 +370,15 @@ describe('the kiosk touchscreen', { timeout: 40_000 }, () => {
   });
 
   const SIZES = [
-    { width: 1080, height: 1920 }, { width: 1920, height: 1080 }, { width: 1280, height: 800 }, { width: 1366, height: 768 },
+    { width: 1080, height: 1920 },
+    { width: 1920, height: 1080 },
+    { width: 1280, height: 800 },
+    { width: 1366, height: 768 },
   ] as const;
 
-  it('the truth at the door, at the four panel sizes: a document left inside, an empty drop-off, the drawing, drop-off from home', { timeout: 160_000 }, async () => {
+  it('the truth at the door, at the four panel sizes: a document left inside, an empty drop-off, the drawing, drop-off from home', {
+    timeout: 160_000,
+  }, async () => {
     for (const size of SIZES) {
       const tag = `${size.width}x${size.height}`;
       const doc = await loadedDocument();
@@ -401,12 +451,16 @@ describe('the kiosk touchscreen', { timeout: 40_000 }, () => {
       await page.click('#volume');
       await page.click('#large');
       await page.click('#lang');
-      expect(await page.evaluate(() => [document.documentElement.dataset.volume, document.body.dataset.large, document.documentElement.lang])).toEqual(['0.4', 'true', 'en']);
+      expect(
+        await page.evaluate(() => [document.documentElement.dataset.volume, document.body.dataset.large, document.documentElement.lang]),
+      ).toEqual(['0.4', 'true', 'en']);
       await page.screenshot({ path: `${SHOTS}/kiosk-large-en-${tag}.png` });
       await page.click('#go-code');
       await page.keyboard.press('Escape');
       await page.waitForSelector('body[data-screen="home"]');
-      expect(await page.evaluate(() => [document.documentElement.dataset.volume, document.body.dataset.large, document.documentElement.lang])).toEqual(['1', 'false', 'zh-CN']);
+      expect(
+        await page.evaluate(() => [document.documentElement.dataset.volume, document.body.dataset.large, document.documentElement.lang]),
+      ).toEqual(['1', 'false', 'zh-CN']);
       expect(errors, tag).toEqual([]);
       await page.close();
     }

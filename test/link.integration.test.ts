@@ -35,7 +35,10 @@ async function simOverTcp(options: ConstructorParameters<typeof SimCabinet>[0] =
 async function online(driver: BoardDriver): Promise<void> {
   await driver.start();
   cleanups.push(() => driver.stop());
-  await waitFor(() => driver.snapshot().boards.every((b) => b.online) && driver.snapshot().compartments.every((c) => c.door !== 'unknown'), 'boards online with status read');
+  await waitFor(
+    () => driver.snapshot().boards.every((b) => b.online) && driver.snapshot().compartments.every((c) => c.door !== 'unknown'),
+    'boards online with status read',
+  );
 }
 
 describe('driver ↔ simulator over TCP', () => {
@@ -76,7 +79,14 @@ describe('driver ↔ simulator over TCP', () => {
 
   it('maps a two-board layout and refuses compartments that do not exist', async () => {
     const { sim, endpoint } = await simOverTcp({ layout: '2x12' });
-    const driver = createDriver(endpoint, { layout: { boards: [{ addr: 1, channels: 12 }, { addr: 2, channels: 12 }] } });
+    const driver = createDriver(endpoint, {
+      layout: {
+        boards: [
+          { addr: 1, channels: 12 },
+          { addr: 2, channels: 12 },
+        ],
+      },
+    });
     await online(driver);
     await driver.unlock(13);
     expect(sim.unlockCount(13)).toBe(1);

@@ -41,7 +41,12 @@ beforeAll(async () => {
   adminLogin = admin.login;
   hist = generateHistory(h.store.ctx, { requests: 2500, days: 75, now: Date.now() - 60_000, staffIds: [admin.id], seed: 11 });
   // the browser's zone is the store's (UTC+8), so "last month" means the same days to both
-  const ctx = await browser.newContext({ viewport: { width: 1440, height: 1000 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai', acceptDownloads: true });
+  const ctx = await browser.newContext({
+    viewport: { width: 1440, height: 1000 },
+    locale: 'zh-CN',
+    timezoneId: 'Asia/Shanghai',
+    acceptDownloads: true,
+  });
   page = await ctx.newPage();
   page.on('pageerror', (e) => problems.push(`pageerror: ${String(e)}`));
   page.on('console', (m) => {
@@ -77,7 +82,9 @@ describe('running the office', () => {
     await rows.first().waitFor();
     expect(await page.locator('#hist-from').inputValue()).toBe(from);
     expect(await page.locator('#hist-to').inputValue()).toBe(to);
-    const want = hist.requests.filter((r) => dayOf(r.createdAt) >= from && dayOf(r.createdAt) <= to).sort((a, b) => b.createdAt - a.createdAt || b.id - a.id);
+    const want = hist.requests
+      .filter((r) => dayOf(r.createdAt) >= from && dayOf(r.createdAt) <= to)
+      .sort((a, b) => b.createdAt - a.createdAt || b.id - a.id);
     expect(want.length).toBeGreaterThan(100);
     expect(await rows.count()).toBe(50);
     expect(await page.locator('#history-count').innerText()).toContain('还有更多');
@@ -102,7 +109,13 @@ describe('running the office', () => {
 
   it('exports last month’s requests: BOM, masked, formulas neutralised, audited', async () => {
     const [from, to] = lastMonth();
-    const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#view-history').getByRole('button', { name: /^导出 CSV/ }).click()]);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page
+        .locator('#view-history')
+        .getByRole('button', { name: /^导出 CSV/ })
+        .click(),
+    ]);
     expect(download.suggestedFilename()).toBe(`requests-${from}-${to}.csv`);
     const file = path.join(OUT, download.suggestedFilename());
     await download.saveAs(file);
@@ -147,8 +160,11 @@ describe('running the office', () => {
     const ended = hist.requests.filter((r) => r.closedAt !== null && dayOf(r.closedAt) >= from && dayOf(r.closedAt) <= to);
     const monthRow = page.locator(`#chart-months tr[data-month="${month}"]`);
     expect((await monthRow.locator('td').allInnerTexts()).map(Number)).toEqual([
-      ended.filter((r) => r.state === 'collected').length, ended.filter((r) => r.state === 'retrieved').length,
-      ended.filter((r) => r.state === 'rejected').length, ended.filter((r) => r.state === 'cancelled').length, ended.length,
+      ended.filter((r) => r.state === 'collected').length,
+      ended.filter((r) => r.state === 'retrieved').length,
+      ended.filter((r) => r.state === 'rejected').length,
+      ended.filter((r) => r.state === 'cancelled').length,
+      ended.length,
     ]);
     await page.screenshot({ path: path.join(OUT, 'statistics.png'), fullPage: true });
   });
@@ -179,8 +195,13 @@ describe('running the office', () => {
     await page.locator('#view-services').getByRole('button', { name: /^保存/ }).click();
     await page.locator('#view-services tr[data-code="parking_permit"]').waitFor();
     expect(await page.locator('#view-services [role="status"]').innerText()).toContain('已保存 停车证明');
-    const services = await h.api.get<{ services: { code: string; needs: { idNumber: boolean; address: boolean }; needsMaterials: boolean }[] }>('/api/services');
-    expect(services.body.services.find((s) => s.code === 'parking_permit')).toMatchObject({ needs: { idNumber: false, address: true }, needsMaterials: true });
+    const services = await h.api.get<{ services: { code: string; needs: { idNumber: boolean; address: boolean }; needsMaterials: boolean }[] }>(
+      '/api/services',
+    );
+    expect(services.body.services.find((s) => s.code === 'parking_permit')).toMatchObject({
+      needs: { idNumber: false, address: true },
+      needsMaterials: true,
+    });
     await page.screenshot({ path: path.join(OUT, 'documents.png'), fullPage: true });
     expect(problems).toEqual([]);
   });

@@ -44,18 +44,27 @@ function parseCsv(text: string): string[][] {
       else if (ch === '"') quoted = false;
       else cell += ch;
     } else if (ch === '"') quoted = true;
-    else if (ch === ',') (row.push(cell), (cell = ''));
-    else if (ch === '\r' && text[i + 1] === '\n') (row.push(cell), rows.push(row), (row = []), (cell = ''), i++);
+    else if (ch === ',') row.push(cell), (cell = '');
+    else if (ch === '\r' && text[i + 1] === '\n') row.push(cell), rows.push(row), (row = []), (cell = ''), i++;
     else cell += ch;
   }
-  if (cell || row.length) (row.push(cell), rows.push(row));
+  if (cell || row.length) row.push(cell), rows.push(row);
   return rows;
 }
 
 describe('CSV cells', () => {
   it.each([
-    ['=1+1', "'=1+1"], ['+86 138', "'+86 138"], ['-5', "'-5"], ['@SUM(A1)', "'@SUM(A1)"], ['\tx', "'\tx"], ['\rx', `"'\rx"`],
-    ['a,b', '"a,b"'], ['say "hi"', '"say ""hi"""'], ['张三', '张三'], [null, ''], [12, '12'],
+    ['=1+1', "'=1+1"],
+    ['+86 138', "'+86 138"],
+    ['-5', "'-5"],
+    ['@SUM(A1)', "'@SUM(A1)"],
+    ['\tx', "'\tx"],
+    ['\rx', `"'\rx"`],
+    ['a,b', '"a,b"'],
+    ['say "hi"', '"say ""hi"""'],
+    ['张三', '张三'],
+    [null, ''],
+    [12, '12'],
   ])('%j → %j', (input, out) => {
     expect(csvCell(input)).toBe(out);
   });
@@ -66,7 +75,9 @@ describe('request history', () => {
     const rows: { id: number; createdAt: string; serviceCode: string }[] = [];
     let after: string | null = null;
     do {
-      const r: ApiAnswer = await staff.api.get('/api/staff/history/requests', { query: { from, to, service: 'residence_certificate', limit: '200', ...(after ? { after } : {}) } });
+      const r: ApiAnswer = await staff.api.get('/api/staff/history/requests', {
+        query: { from, to, service: 'residence_certificate', limit: '200', ...(after ? { after } : {}) },
+      });
       expect(r.status).toBe(200);
       rows.push(...r.body.requests);
       after = r.body.next;
@@ -81,7 +92,12 @@ describe('request history', () => {
   });
 
   it('answers 400 with the field for a bad date, a reversed range and a bad cursor; nothing changes', async () => {
-    for (const [query, field] of [[{ from: '2026-02-30' }, 'from'], [{ from: '2026-11-02', to: '2026-11-01' }, 'to'], [{ after: 'x' }, 'after'], [{ state: 'lost' }, 'state']] as const) {
+    for (const [query, field] of [
+      [{ from: '2026-02-30' }, 'from'],
+      [{ from: '2026-11-02', to: '2026-11-01' }, 'to'],
+      [{ after: 'x' }, 'after'],
+      [{ state: 'lost' }, 'state'],
+    ] as const) {
       const r = await staff.api.get('/api/staff/history/requests', { query });
       expect(r.status, JSON.stringify(query)).toBe(400);
       expect(r.body.error.field).toBe(field);
@@ -94,7 +110,12 @@ describe('audit log and statistics', () => {
     const r = await staff.api.get('/api/staff/history/audit', { query: { staff: String(admin.id), action: 'request.', limit: '50' } });
     expect(r.status).toBe(200);
     expect(r.body.entries.length).toBe(50);
-    expect(r.body.entries.every((e: { actorId: string; action: string; actorName: string }) => e.actorId === String(admin.id) && e.action.startsWith('request.') && e.actorName === '王主任')).toBe(true);
+    expect(
+      r.body.entries.every(
+        (e: { actorId: string; action: string; actorName: string }) =>
+          e.actorId === String(admin.id) && e.action.startsWith('request.') && e.actorName === '王主任',
+      ),
+    ).toBe(true);
     expect(r.body.next).toMatch(/^\d+\.\d+$/);
   });
 
@@ -102,7 +123,9 @@ describe('audit log and statistics', () => {
     const r = await staff.api.get('/api/staff/statistics', { query: { from, to } });
     expect(r.status).toBe(200);
     expect(r.body.perDay.length).toBe(31);
-    expect(r.body.perService.reduce((n: number, s: { count: number }) => n + s.count, 0)).toBe(r.body.perDay.reduce((n: number, d: { count: number }) => n + d.count, 0));
+    expect(r.body.perService.reduce((n: number, s: { count: number }) => n + s.count, 0)).toBe(
+      r.body.perDay.reduce((n: number, d: { count: number }) => n + d.count, 0),
+    );
     expect((await staff.api.get('/api/staff/statistics', { query: { from } })).status).toBe(400);
   });
 });
@@ -141,7 +164,10 @@ describe('CSV export', () => {
     expect(body.every((x) => /^139\d{8}$/.test(x[8]!))).toBe(true);
     const names = new Set(hist.requests.map((q) => q.residentName));
     expect(body.every((x) => names.has(x[7]!))).toBe(true);
-    expect(findAudit(h.store.ctx, { action: 'export.requests', limit: 1 }).items[0]).toMatchObject({ actorId: String(admin.id), detail: { masked: false } });
+    expect(findAudit(h.store.ctx, { action: 'export.requests', limit: 1 }).items[0]).toMatchObject({
+      actorId: String(admin.id),
+      detail: { masked: false },
+    });
   });
 
   it('exports the audit log of a range with a BOM, each row once', async () => {

@@ -74,8 +74,14 @@ describe('OpenAPI document', () => {
     expect([...pages].sort()).toEqual(['get /', 'get /kiosk', 'get /m/status/{token}', 'get /m/submit', 'get /staff']);
     const described = new Set(operations().map((o) => o.key));
     expect(served.size).toBeGreaterThan(30);
-    expect([...served].filter((k) => !described.has(k)), 'served but not described').toEqual([]);
-    expect([...described].filter((k) => !served.has(k)), 'described but not served').toEqual([]);
+    expect(
+      [...served].filter((k) => !described.has(k)),
+      'served but not described',
+    ).toEqual([]);
+    expect(
+      [...described].filter((k) => !served.has(k)),
+      'described but not served',
+    ).toEqual([]);
     expect(served.has('post /api/staff/login')).toBe(true);
   });
 
@@ -98,7 +104,8 @@ describe('OpenAPI document', () => {
       for (const p of (op.parameters ?? []) as Json[]) expect(['path', 'query', 'header', 'cookie'], key).toContain(p.in);
       for (const s of op.security as Json[]) for (const name of Object.keys(s)) expect(doc.components.securitySchemes[name], key).toBeDefined();
     }
-    for (const [, ref] of JSON.stringify(doc).matchAll(/"\$ref":"#\/components\/schemas\/([^"]+)"/g)) expect(doc.components.schemas[ref!], ref).toBeDefined();
+    for (const [, ref] of JSON.stringify(doc).matchAll(/"\$ref":"#\/components\/schemas\/([^"]+)"/g))
+      expect(doc.components.schemas[ref!], ref).toBeDefined();
   });
 });
 
@@ -165,33 +172,64 @@ describe('every operation, called for real', () => {
     }
 
     // the phone side
-    const sub = seen('post /api/requests', await h.api.post('/api/requests', {
-      body: { name: '张三', mobile: '13812345678', idNumber: uniqueIdNumber(77), address: { building: '5号楼', unit: '1', room: '101' }, serviceCode: 'residence_certificate' },
-    }));
+    const sub = seen(
+      'post /api/requests',
+      await h.api.post('/api/requests', {
+        body: {
+          name: '张三',
+          mobile: '13812345678',
+          idNumber: uniqueIdNumber(77),
+          address: { building: '5号楼', unit: '1', room: '101' },
+          serviceCode: 'residence_certificate',
+        },
+      }),
+    );
     expect(sub.status).toBe(201);
     const { statusToken, residentToken, requestId } = sub.body as { statusToken: string; residentToken: string; requestId: number };
     expect(seen('get /api/requests/status/{token}', await h.api.get(`/api/requests/status/${statusToken}`)).status).toBe(200);
     for (const f of ['svg', 'png']) {
-      expect(seen(`get /api/requests/status/{token}/pickup-qr.${f}`, await h.api.get(`/api/requests/status/${statusToken}/pickup-qr.${f}`)).status).toBe(404);
+      expect(
+        seen(`get /api/requests/status/{token}/pickup-qr.${f}`, await h.api.get(`/api/requests/status/${statusToken}/pickup-qr.${f}`)).status,
+      ).toBe(404);
       expect(seen(`get /api/residents/qr.${f}`, await h.api.get(`/api/residents/qr.${f}`, { query: { token: residentToken } })).status).toBe(200);
     }
 
     // the console
     const id = String(requestId);
     expect(seen('get /api/staff/requests/{id}', await staffApi.get(`/api/staff/requests/${id}`)).status).toBe(200);
-    expect(seen('get /api/staff/requests/{id}/id-number', await staffApi.get(`/api/staff/requests/${id}/id-number`, { query: { purpose: '核对身份' } })).status).toBe(200);
+    expect(
+      seen('get /api/staff/requests/{id}/id-number', await staffApi.get(`/api/staff/requests/${id}/id-number`, { query: { purpose: '核对身份' } }))
+        .status,
+    ).toBe(200);
     expect(seen('post /api/staff/requests/{id}/reissue-code', await staffApi.post(`/api/staff/requests/${id}/reissue-code`)).status).toBe(409);
     expect(seen('post /api/staff/requests/{id}/accept', await staffApi.post(`/api/staff/requests/${id}/accept`)).status).toBe(200);
     expect(seen('post /api/staff/requests/{id}/ready', await staffApi.post(`/api/staff/requests/${id}/ready`)).status).toBe(200);
-    expect(seen('post /api/staff/requests/{id}/cancel', await staffApi.post(`/api/staff/requests/${id}/cancel`, { body: { reason: '居民不需要了' } })).status).toBe(200);
-    const second = await h.api.post('/api/requests', { body: { name: '李四', mobile: '13912345678', serviceCode: 'residence_certificate', idNumber: uniqueIdNumber(78), address: { building: '5号楼', unit: '1', room: '102' } } });
+    expect(
+      seen('post /api/staff/requests/{id}/cancel', await staffApi.post(`/api/staff/requests/${id}/cancel`, { body: { reason: '居民不需要了' } }))
+        .status,
+    ).toBe(200);
+    const second = await h.api.post('/api/requests', {
+      body: {
+        name: '李四',
+        mobile: '13912345678',
+        serviceCode: 'residence_certificate',
+        idNumber: uniqueIdNumber(78),
+        address: { building: '5号楼', unit: '1', room: '102' },
+      },
+    });
     const id2 = String(second.body.requestId);
-    expect(seen('post /api/staff/requests/{id}/request-materials', await staffApi.post(`/api/staff/requests/${id2}/request-materials`)).status).toBe(200);
-    expect(seen('post /api/staff/requests/{id}/reject', await staffApi.post(`/api/staff/requests/${id2}/reject`, { body: { reason: '材料不全' } })).status).toBe(200);
+    expect(seen('post /api/staff/requests/{id}/request-materials', await staffApi.post(`/api/staff/requests/${id2}/request-materials`)).status).toBe(
+      200,
+    );
+    expect(
+      seen('post /api/staff/requests/{id}/reject', await staffApi.post(`/api/staff/requests/${id2}/reject`, { body: { reason: '材料不全' } })).status,
+    ).toBe(200);
 
     // alarms: dealt with once
     const alarm = h.bus.alarm('tamper', '格口 9 的门在没有开锁指令时被打开。Door 9 opened without an unlock.', { compartment: 9 });
-    expect(seen('post /api/staff/alarms/{id}/ack', await staffApi.post(`/api/staff/alarms/${alarm.id}/ack`, { body: { note: '已检查' } })).status).toBe(200);
+    expect(
+      seen('post /api/staff/alarms/{id}/ack', await staffApi.post(`/api/staff/alarms/${alarm.id}/ack`, { body: { note: '已检查' } })).status,
+    ).toBe(200);
     expect(seen('post /api/staff/alarms/{id}/ack', await staffApi.post(`/api/staff/alarms/${alarm.id}/ack`)).status).toBe(409);
     expect(seen('post /api/staff/alarms/{id}/ack', await staffApi.post('/api/staff/alarms/99999/ack')).status).toBe(404);
 
@@ -202,21 +240,30 @@ describe('every operation, called for real', () => {
     for (const action of ['disable', 'enable', 'reset-pin']) {
       expect(seen(`post /api/staff/accounts/{id}/${action}`, await adminApi.post(`/api/staff/accounts/${accId}/${action}`)).status).toBe(200);
     }
-    expect(seen('put /api/staff/services/{code}', await adminApi.put('/api/staff/services/residence_certificate', {
-      body: { nameZh: '居住证明', nameEn: 'Residence certificate', needs: { idNumber: true, address: true } },
-    })).status).toBe(200);
+    expect(
+      seen(
+        'put /api/staff/services/{code}',
+        await adminApi.put('/api/staff/services/residence_certificate', {
+          body: { nameZh: '居住证明', nameEn: 'Residence certificate', needs: { idNumber: true, address: true } },
+        }),
+      ).status,
+    ).toBe(200);
 
     // sign-in, PIN change, sign-out
     const login = seen('post /api/staff/login', await h.api.post('/api/staff/login', { body: { login: 'zhaoliu', pin: acc.body.pin } }));
     expect(login.status).toBe(401); // the PIN was reset above
     const s = await h.staffSession('staff');
-    expect(seen('post /api/staff/me/pin', await s.api.post('/api/staff/me/pin', { body: { currentPin: '246813', newPin: '864209' } })).status).toBe(200);
+    expect(seen('post /api/staff/me/pin', await s.api.post('/api/staff/me/pin', { body: { currentPin: '246813', newPin: '864209' } })).status).toBe(
+      200,
+    );
     expect(seen('post /api/staff/logout', await s.api.post('/api/staff/logout')).status).toBe(200);
     expect(seen('post /api/staff/login', await h.api.post('/api/staff/login', { body: { login: s.login, pin: '864209' } })).status).toBe(200);
   });
 
   it('called every described operation at least once', () => {
-    const missing = operations().map((o) => o.key).filter((k) => !calls.has(k));
+    const missing = operations()
+      .map((o) => o.key)
+      .filter((k) => !calls.has(k));
     expect(missing).toEqual([]);
   });
 });

@@ -19,7 +19,11 @@ afterAll(async () => {
   for (const p of procs) await p.stop();
 });
 
-interface Health { status: string; compartments: { door: string; item: string }[]; counters: { tampers: number } }
+interface Health {
+  status: string;
+  compartments: { door: string; item: string }[];
+  counters: { tampers: number };
+}
 
 it('opening door 5 with the panel button shows on the panel and at the controller', async () => {
   const sim = run('sim/main.ts', ['--listen', 'tcp://127.0.0.1:0', '--panel', '127.0.0.1:0'], {});

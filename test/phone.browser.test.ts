@@ -53,10 +53,14 @@ async function measure(page: Page): Promise<Measure> {
       return r.width > 0 && r.height > 0 && s.visibility !== 'hidden' && s.display !== 'none';
     };
     const px = (v: string) => parseFloat(v);
-    const describe = (el: Element) => `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}${el.className ? '.' + String(el.className).replace(/ /g, '.') : ''} "${(el.textContent ?? '').trim().slice(0, 20)}"`;
+    const describe = (el: Element) =>
+      `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}${el.className ? '.' + String(el.className).replace(/ /g, '.') : ''} "${(el.textContent ?? '').trim().slice(0, 20)}"`;
     const rgb = (c: string) => (c.match(/[\d.]+/g) ?? []).map(Number);
     const lum = ([r, g, b]: number[]) => {
-      const f = (v: number) => { const s = v / 255; return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4; };
+      const f = (v: number) => {
+        const s = v / 255;
+        return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+      };
       return 0.2126 * f(r!) + 0.7152 * f(g!) + 0.0722 * f(b!);
     };
     const background = (el: Element | null): number[] => {
@@ -71,10 +75,19 @@ async function measure(page: Page): Promise<Measure> {
     const out = {
       bodyFont: px(body.fontSize),
       bodyLineHeight: px(body.lineHeight) / px(body.fontSize),
-      h1Font: Math.min(...Array.from(document.querySelectorAll('h1')).filter(visible).map((e) => px(getComputedStyle(e).fontSize))),
-      minZhFont: Infinity, minZhWhere: '', minEnFont: Infinity,
-      minTarget: Infinity, minTargetWhere: '', targets: 0,
-      minContrast: Infinity, minContrastWhere: '',
+      h1Font: Math.min(
+        ...Array.from(document.querySelectorAll('h1'))
+          .filter(visible)
+          .map((e) => px(getComputedStyle(e).fontSize)),
+      ),
+      minZhFont: Infinity,
+      minZhWhere: '',
+      minEnFont: Infinity,
+      minTarget: Infinity,
+      minTargetWhere: '',
+      targets: 0,
+      minContrast: Infinity,
+      minContrastWhere: '',
       scrollWidth: document.documentElement.scrollWidth,
     };
     for (const el of Array.from(document.querySelectorAll('body *'))) {
@@ -84,18 +97,18 @@ async function measure(page: Page): Promise<Measure> {
         const s = getComputedStyle(el);
         const size = px(s.fontSize);
         if (el.closest('.en')) out.minEnFont = Math.min(out.minEnFont, size);
-        else if (size < out.minZhFont) (out.minZhFont = size, out.minZhWhere = describe(el));
+        else if (size < out.minZhFont) (out.minZhFont = size), (out.minZhWhere = describe(el));
         const ratio = (() => {
           const a = lum(rgb(s.color));
           const b = lum(background(el));
           return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
         })();
-        if (ratio < out.minContrast) (out.minContrast = ratio, out.minContrastWhere = describe(el));
+        if (ratio < out.minContrast) (out.minContrast = ratio), (out.minContrastWhere = describe(el));
       }
       if (el.matches('button, a.button, input, select, textarea')) {
         out.targets++;
         const hgt = el.getBoundingClientRect().height;
-        if (hgt < out.minTarget) (out.minTarget = hgt, out.minTargetWhere = describe(el));
+        if (hgt < out.minTarget) (out.minTarget = hgt), (out.minTargetWhere = describe(el));
       }
     }
     return out;
@@ -134,7 +147,8 @@ it('a resident applies from the phone, follows the request to the cabinet, and a
   page.on('pageerror', (e) => errors.push(String(e)));
   // console errors (a CSP refusal shows there), except the one refused submission the test makes on purpose
   page.on('console', (m) => {
-    if (m.type() === 'error' && !(m.text().includes('400') && m.location().url.endsWith('/api/requests'))) errors.push(`${m.text()} ${m.location().url}`);
+    if (m.type() === 'error' && !(m.text().includes('400') && m.location().url.endsWith('/api/requests')))
+      errors.push(`${m.text()} ${m.location().url}`);
   });
   const sizes: Record<string, Measure> = {};
 
@@ -229,7 +243,8 @@ it('a resident applies from the phone, follows the request to the cabinet, and a
   await expect.poll(() => page.locator('#registered').textContent()).toContain('张*丰');
   expect(await page.locator('#registered').textContent()).toContain('138****5678');
   expect(await page.locator('#mine').textContent()).toContain(number);
-  const storedToken = () => page.evaluate(() => (JSON.parse(localStorage.getItem('bangbangui.phone.v1') ?? '{}') as { residentToken?: string }).residentToken ?? '');
+  const storedToken = () =>
+    page.evaluate(() => (JSON.parse(localStorage.getItem('bangbangui.phone.v1') ?? '{}') as { residentToken?: string }).residentToken ?? '');
   const tokenBefore = await storedToken();
   await page.getByRole('button', { name: /我的二维码/ }).click();
   await page.locator('#myqr-img').waitFor({ state: 'visible' });
@@ -270,7 +285,10 @@ it('a resident applies from the phone, follows the request to the cabinet, and a
   await page.waitForURL((u) => u.pathname.startsWith('/m/status/'));
   await expect.poll(() => page.locator('#state-zh').textContent()).toContain('已提交');
   const people = h.store.db.prepare('SELECT name FROM residents ORDER BY id').all() as { name: string }[];
-  expect(people.map((p) => p.name), 'a new resident, and the phone’s own record unchanged').toEqual(['张三丰', '李秀英']);
+  expect(
+    people.map((p) => p.name),
+    'a new resident, and the phone’s own record unchanged',
+  ).toEqual(['张三丰', '李秀英']);
   const kept = await page.evaluate(() => Object.values(localStorage).join(''));
   expect(kept, 'the phone is still registered to its own resident').toContain('张三丰');
   expect(kept).not.toContain('李秀英');
@@ -280,7 +298,10 @@ it('a resident applies from the phone, follows the request to the cabinet, and a
   expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
 
   for (const [where, m] of Object.entries(sizes)) checkSizes(m, where);
-  console.log('phone page sizes', JSON.stringify(sizes, (_k, v) => (typeof v === 'number' ? Math.round(v * 100) / 100 : v)));
+  console.log(
+    'phone page sizes',
+    JSON.stringify(sizes, (_k, v) => (typeof v === 'number' ? Math.round(v * 100) / 100 : v)),
+  );
   expect(errors).toEqual([]);
   await page.close();
 });
@@ -290,7 +311,13 @@ it('materials expected: the drop-off QR code and what to do; then a refusal show
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(String(e)));
   const r = await h.api.post<{ requestId: number; statusToken: string; state: string }>('/api/requests', {
-    body: { name: '李四', mobile: '13900001234', idNumber: uniqueIdNumber(8), address: { building: '3号楼', unit: '1', room: '502' }, serviceCode: 'family_relationship' },
+    body: {
+      name: '李四',
+      mobile: '13900001234',
+      idNumber: uniqueIdNumber(8),
+      address: { building: '3号楼', unit: '1', room: '502' },
+      serviceCode: 'family_relationship',
+    },
   });
   expect(r.status).toBe(201);
   expect(r.body.state).toBe('awaiting_materials');

@@ -31,10 +31,12 @@ export function run(entry: string, args: string[], env: Record<string, string>):
   };
   proc.stdout!.on('data', onData);
   proc.stderr!.on('data', onData);
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => {
-    for (const l of listeners) l();
-    resolve(code);
-  }));
+  const exited = new Promise<number | null>((resolve) =>
+    proc.once('exit', (code) => {
+      for (const l of listeners) l();
+      resolve(code);
+    }),
+  );
   return {
     proc,
     output: () => out,

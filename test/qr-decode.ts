@@ -26,20 +26,26 @@ export function segmentsText(text: string): string {
 
 function paeth(a: number, b: number, c: number): number {
   const p = a + b - c;
-  const pa = Math.abs(p - a), pb = Math.abs(p - b), pc = Math.abs(p - c);
+  const pa = Math.abs(p - a),
+    pb = Math.abs(p - b),
+    pc = Math.abs(p - c);
   return pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
 }
 
 /** Decodes an 8-bit PNG into luminance rows (0 black … 255 white). */
 export function pngLuma(png: Buffer): { width: number; height: number; luma: (x: number, y: number) => number } {
   if (png.subarray(0, 8).toString('hex') !== '89504e470d0a1a0a') throw new Error('not a PNG');
-  let off = 8, width = 0, height = 0, depth = 0, colorType = 0;
+  let off = 8,
+    width = 0,
+    height = 0,
+    depth = 0,
+    colorType = 0;
   const idat: Buffer[] = [];
   while (off < png.length) {
     const len = png.readUInt32BE(off);
     const type = png.toString('latin1', off + 4, off + 8);
     const data = png.subarray(off + 8, off + 8 + len);
-    if (type === 'IHDR') (width = data.readUInt32BE(0), height = data.readUInt32BE(4), depth = data[8]!, colorType = data[9]!);
+    if (type === 'IHDR') (width = data.readUInt32BE(0)), (height = data.readUInt32BE(4)), (depth = data[8]!), (colorType = data[9]!);
     if (type === 'IDAT') idat.push(data);
     off += 12 + len;
   }
@@ -89,9 +95,10 @@ export function svgModules(svg: string): Grid {
   if (!view || paths.length !== 1) throw new Error('not a qrcode SVG');
   const total = Number(view[1]);
   const grid: Grid = Array.from({ length: total }, () => Array.from({ length: total }, () => false));
-  let x = 0, y = 0;
+  let x = 0,
+    y = 0;
   for (const [, cmd, a, b] of paths[0]![1]!.matchAll(/([MmHh])([\d.]+)(?: ([\d.]+))?/g)) {
-    if (cmd === 'M') (x = Number(a), y = Math.floor(Number(b)));
+    if (cmd === 'M') (x = Number(a)), (y = Math.floor(Number(b)));
     else if (cmd === 'm') x += Number(a);
     else if (cmd === 'h') for (let i = 0; i < Number(a); i++, x++) grid[y]![x] = true;
   }

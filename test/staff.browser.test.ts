@@ -34,7 +34,10 @@ async function submit(name: string, mobile: string): Promise<{ id: number; numbe
   return { id: r.body.requestId, number: r.body.number };
 }
 
-interface Watched { page: Page; problems: string[] }
+interface Watched {
+  page: Page;
+  problems: string[];
+}
 
 async function openConsole(): Promise<Watched> {
   const ctx = await browser.newContext({ viewport: { width: 1440, height: 1000 }, locale: 'zh-CN' });
@@ -134,7 +137,9 @@ describe('staff console', () => {
     await ra.getByRole('button', { name: /^受理/ }).click();
     await row(page, 'accepted', a.number).waitFor();
     // by keyboard: Enter on 已办好; the focus follows the request to its new group
-    await row(page, 'accepted', a.number).getByRole('button', { name: /^已办好/ }).focus();
+    await row(page, 'accepted', a.number)
+      .getByRole('button', { name: /^已办好/ })
+      .focus();
     await page.keyboard.press('Enter');
     await row(page, 'ready', a.number).waitFor();
     await expect.poll(() => page.evaluate(() => document.activeElement?.closest('[data-request]')?.getAttribute('data-request'))).toBe(a.number);
@@ -212,7 +217,9 @@ describe('staff console', () => {
     expect(await doneItem.getByRole('button', { name: /^已处理/ }).count()).toBe(0);
     expect(await doneItem.evaluate((e) => getComputedStyle(e).backgroundColor)).toBe('rgb(243, 243, 243)');
     await expect.poll(() => page.locator('#alarm-status').textContent()).toContain('没有未处理的报警');
-    const stored = await staff.api.get<{ alarms: { id: number; acknowledged: { by: { id: number }; note: string } | null }[]; openCount: number }>('/api/staff/alarms');
+    const stored = await staff.api.get<{ alarms: { id: number; acknowledged: { by: { id: number }; note: string } | null }[]; openCount: number }>(
+      '/api/staff/alarms',
+    );
     expect(stored.body.openCount).toBe(0);
     expect(stored.body.alarms.find((x) => x.id === tamperId)?.acknowledged).toMatchObject({ by: { id: staff.id }, note: '保洁误开，已关好' });
 
@@ -276,7 +283,9 @@ describe('staff console', () => {
     await page.locator(`#grid [data-no="${no}"][data-door="open"]`).waitFor();
     h.cabinet.closeDoor(no);
     await page.locator(`#grid [data-no="${no}"][data-state="occupied"][data-door="closed"]`).waitFor();
-    const audit = await admin.api.get<{ entries: { action: string; detail: { reason?: string } }[] }>('/api/staff/audit', { query: { compartment: no } });
+    const audit = await admin.api.get<{ entries: { action: string; detail: { reason?: string } }[] }>('/api/staff/audit', {
+      query: { compartment: no },
+    });
     expect(audit.body.entries.find((e) => e.action === 'compartment.force_open')?.detail.reason).toBe('居民来电说文件拿错了，当面核对');
 
     // days later the document is overdue (the overdue job's transition, published as the flows do): 逾期 in words

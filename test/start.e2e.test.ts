@@ -81,7 +81,13 @@ describe('npm start', () => {
   });
 
   it('refuses an unlock deadline shorter than its retries need, naming the settings, with exit code 2', async () => {
-    const c = start('controller/main.ts', [], { UNLOCK_TTL_MS: '1000', LOCK_RETRIES: '2', LOCK_RESPONSE_TIMEOUT_MS: '500', PORT: '0', DATA_DIR: tempDir() });
+    const c = start('controller/main.ts', [], {
+      UNLOCK_TTL_MS: '1000',
+      LOCK_RETRIES: '2',
+      LOCK_RESPONSE_TIMEOUT_MS: '500',
+      PORT: '0',
+      DATA_DIR: tempDir(),
+    });
     expect(await c.exited).toBe(2);
     for (const name of ['UNLOCK_TTL_MS', 'LOCK_RETRIES', 'LOCK_RESPONSE_TIMEOUT_MS']) expect(c.output()).toContain(name);
   });

@@ -21,20 +21,40 @@ afterEach(async () => {
 });
 
 async function start(dataDir = tempDir('storage-')): Promise<Controller & { dataDir: string }> {
-  const config = loadConfig({ DATA_DIR: dataDir, PORT: '0', KIOSK_PORT: '0', SIM_PANEL_PORT: '0', LOCK_PORT: 'sim', LOG_LEVEL: 'silent', DOOR_OPEN_TIMEOUT_MS: '1500' });
+  const config = loadConfig({
+    DATA_DIR: dataDir,
+    PORT: '0',
+    KIOSK_PORT: '0',
+    SIM_PANEL_PORT: '0',
+    LOCK_PORT: 'sim',
+    LOG_LEVEL: 'silent',
+    DOOR_OPEN_TIMEOUT_MS: '1500',
+  });
   const c = await startController(config, silentLogger());
   running.push(c);
   await waitFor(() => c.flows.isReady, 'start-up reconciliation', 15_000);
   return Object.assign(c, { dataDir });
 }
 
-interface Health { status: string; doorActions: string; storage: { state: string; message: string | null; detail: string | null } }
+interface Health {
+  status: string;
+  doorActions: string;
+  storage: { state: string; message: string | null; detail: string | null };
+}
 async function health(c: Controller): Promise<Health> {
   return (await (await fetch(`${c.url}/api/health`)).json()) as Health;
 }
-async function kioskPickup(c: Controller, code: string, last4: string): Promise<{ status: number; body: { ok?: boolean; code?: string; messageZh?: string; messageEn?: string } }> {
-  const res = await fetch(`${c.kioskUrl}/api/kiosk/pickup`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code, phoneLast4: last4 }) });
-  return { status: res.status, body: await res.json() as never };
+async function kioskPickup(
+  c: Controller,
+  code: string,
+  last4: string,
+): Promise<{ status: number; body: { ok?: boolean; code?: string; messageZh?: string; messageEn?: string } }> {
+  const res = await fetch(`${c.kioskUrl}/api/kiosk/pickup`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ code, phoneLast4: last4 }),
+  });
+  return { status: res.status, body: (await res.json()) as never };
 }
 
 /**
@@ -44,7 +64,9 @@ async function kioskPickup(c: Controller, code: string, last4: string): Promise<
 function fillUp(c: Controller, no: number, requestId: number): void {
   const pages = Number(c.store.db.pragma('page_count', { simple: true }));
   c.store.db.pragma(`max_page_count = ${pages}`);
-  const insert = c.store.db.prepare(`INSERT INTO audit_log (at, actor_kind, action, compartment_no, request_id, detail) VALUES (?, 'system', 'test.fill', ?, ?, ?)`);
+  const insert = c.store.db.prepare(
+    `INSERT INTO audit_log (at, actor_kind, action, compartment_no, request_id, detail) VALUES (?, 'system', 'test.fill', ?, ?, ?)`,
+  );
   let failures = 0;
   for (let i = 0; failures < 60 && i < 200_000; i++) {
     try {
@@ -93,10 +115,14 @@ describe('a full disk', () => {
     sim.closeDoor(no);
     // The flow's writes fail (or a later one does): the flow ends 'failed', the process is still here.
     const final = await answer.done;
-    const h = await until(async () => {
-      const x = await health(c);
-      return x.storage.state === 'full' ? x : null;
-    }, 'health to say the disk is full', 10_000);
+    const h = await until(
+      async () => {
+        const x = await health(c);
+        return x.storage.state === 'full' ? x : null;
+      },
+      'health to say the disk is full',
+      10_000,
+    );
     expect(final).toBe('failed');
     expect(h.storage.state).toBe('full');
     expect(h).toMatchObject({ status: 'degraded', doorActions: 'out_of_service' });
@@ -143,8 +169,13 @@ describe('a damaged database at start-up', () => {
     // Damage an index: overwrite key bytes at the end of its root page (where SQLite keeps cell content).
     const Database = (await import('better-sqlite3')).default;
     const db = new Database(`${dataDir}/cabinet.sqlite3`);
-    for (let i = 0; i < 40; i++) db.prepare(`INSERT INTO audit_log (at, actor_kind, action) VALUES (?, 'system', ?)`).run(1_700_000_000_000 + i, `test.fill.${i}`);
-    const idx = db.prepare<[], { rootpage: number }>(`SELECT rootpage FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'audit_log' AND sql IS NOT NULL ORDER BY name LIMIT 1`).get()!;
+    for (let i = 0; i < 40; i++)
+      db.prepare(`INSERT INTO audit_log (at, actor_kind, action) VALUES (?, 'system', ?)`).run(1_700_000_000_000 + i, `test.fill.${i}`);
+    const idx = db
+      .prepare<[], { rootpage: number }>(
+        `SELECT rootpage FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'audit_log' AND sql IS NOT NULL ORDER BY name LIMIT 1`,
+      )
+      .get()!;
     const pageSize = Number(db.pragma('page_size', { simple: true }));
     db.pragma('wal_checkpoint(TRUNCATE)');
     db.close();
@@ -152,7 +183,9 @@ describe('a damaged database at start-up', () => {
     const fd = fs.openSync(`${dataDir}/cabinet.sqlite3`, 'r+');
     fs.writeSync(fd, Buffer.alloc(12, 0x7f), 0, 12, idx.rootpage * pageSize - 40);
     fs.closeSync(fd);
-    const c = await start(dataDir).catch((e: unknown) => { throw new Error(`start refused: ${String(e)}`); });
+    const c = await start(dataDir).catch((e: unknown) => {
+      throw new Error(`start refused: ${String(e)}`);
+    });
     // the whole-file check runs in a worker once HTTP answers: wait for its verdict
     let h = await health(c);
     for (let i = 0; i < 100 && h.storage.state !== 'damaged'; i++) {

@@ -19,10 +19,16 @@ afterEach(async () => {
 async function withSim(simOptions: ConstructorParameters<typeof SimCabinet>[0] = {}, driverOverrides: Parameters<typeof createDriver>[1] = {}) {
   const sim = new SimCabinet(simOptions);
   cleanups.push(() => sim.close());
-  const driver = createDriver(streamEndpoint('in-process', () => sim.connectInProcess()), driverOverrides);
+  const driver = createDriver(
+    streamEndpoint('in-process', () => sim.connectInProcess()),
+    driverOverrides,
+  );
   await driver.start();
   cleanups.push(() => driver.stop());
-  await waitFor(() => driver.snapshot().boards.every((b) => b.online) && driver.snapshot().compartments.every((c) => c.door !== 'unknown'), 'driver ready');
+  await waitFor(
+    () => driver.snapshot().boards.every((b) => b.online) && driver.snapshot().compartments.every((c) => c.door !== 'unknown'),
+    'driver ready',
+  );
   return { sim, driver };
 }
 
@@ -105,7 +111,10 @@ describe('a board that sends garbage', () => {
     const [controllerEnd, board] = duplexPair();
     const written: string[] = [];
     board.on('data', (b: Buffer) => written.push(b.toString('latin1')));
-    const driver = createDriver(streamEndpoint('raw pipe', () => controllerEnd), { retries: 0, responseTimeoutMs: 50 });
+    const driver = createDriver(
+      streamEndpoint('raw pipe', () => controllerEnd),
+      { retries: 0, responseTimeoutMs: 50 },
+    );
     await driver.start();
     cleanups.push(() => driver.stop());
     return { driver, board, written };
@@ -157,7 +166,11 @@ describe('a restart whose BOOT event was lost', () => {
     await driver.resyncAll();
     expect(boots).toEqual(['UNSEEN']);
     expect(driver.snapshot().counters.boots).toBe(1);
-    await waitFor(() => driver.snapshot().boards[0]!.online && driver.snapshot().boards[0]!.firmware !== null, 'the board to be identified again', 3000);
+    await waitFor(
+      () => driver.snapshot().boards[0]!.online && driver.snapshot().boards[0]!.firmware !== null,
+      'the board to be identified again',
+      3000,
+    );
     await driver.unlock(2);
     expect(sim.unlockCount(2)).toBe(1);
   });

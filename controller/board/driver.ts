@@ -23,9 +23,24 @@
  */
 import { EventEmitter } from 'node:events';
 import {
-  decode, encodeLine, isEvent, isReply, MAX_SEQ, PROTOCOL_VERSION, replyVerb,
-  type BoardEvent, type BoardStatus, type Command, type FaultCode, type IdentAck, type LedMode, type Nak, type Reply,
-  type StatusAck, type SwitchLevel, type UnlockAck,
+  decode,
+  encodeLine,
+  isEvent,
+  isReply,
+  MAX_SEQ,
+  PROTOCOL_VERSION,
+  replyVerb,
+  type BoardEvent,
+  type BoardStatus,
+  type Command,
+  type FaultCode,
+  type IdentAck,
+  type LedMode,
+  type Nak,
+  type Reply,
+  type StatusAck,
+  type SwitchLevel,
+  type UnlockAck,
 } from '../../firmware-protocol/index.js';
 import type { Config } from '../config.js';
 import { CabinetError, ErrorCodes, isCabinetError } from '../errors.js';
@@ -169,9 +184,26 @@ type CommandBody = Command extends infer C ? (C extends Command ? Omit<C, 'seq'>
 const VERB_OF: Record<Command['kind'], string> = { ident: 'IDENT', status: 'STATUS', unlock: 'UNLOCK', led: 'LED' };
 
 const ZERO_COUNTERS: DriverCounters = {
-  framesOut: 0, framesIn: 0, badCrc: 0, undecodable: 0, overlongLines: 0, noiseBytes: 0, timeouts: 0,
-  retransmissions: 0, naks: 0, unmatchedReplies: 0, invalidFrames: 0, lostEvents: 0, duplicateEvents: 0, staleEvents: 0, boots: 0, reconnects: 0, unlocksSent: 0,
-  unlocksExpired: 0, unlocksUnconfirmed: 0, tampers: 0,
+  framesOut: 0,
+  framesIn: 0,
+  badCrc: 0,
+  undecodable: 0,
+  overlongLines: 0,
+  noiseBytes: 0,
+  timeouts: 0,
+  retransmissions: 0,
+  naks: 0,
+  unmatchedReplies: 0,
+  invalidFrames: 0,
+  lostEvents: 0,
+  duplicateEvents: 0,
+  staleEvents: 0,
+  boots: 0,
+  reconnects: 0,
+  unlocksSent: 0,
+  unlocksExpired: 0,
+  unlocksUnconfirmed: 0,
+  tampers: 0,
 };
 
 export class BoardDriver extends EventEmitter<DriverEvents> {
@@ -198,7 +230,17 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
     this.log = opts.logger.child({ ns: 'board' });
     this.map = new CompartmentMap(opts.layout);
     for (const b of opts.layout.boards) {
-      this.boards.set(b.addr, { addr: b.addr, channels: b.channels, online: false, ident: null, lastSeenAt: null, eventCounter: null, knownAt: null, polledAt: null, resyncQueued: false });
+      this.boards.set(b.addr, {
+        addr: b.addr,
+        channels: b.channels,
+        online: false,
+        ident: null,
+        lastSeenAt: null,
+        eventCounter: null,
+        knownAt: null,
+        polledAt: null,
+        resyncQueued: false,
+      });
     }
     this.channels = this.map.places.map(() => ({ open: null, present: null, fault: null }));
     this.kept = new KeptLink({ ...opts, logger: this.log });
@@ -401,16 +443,28 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
       if (notAfter !== undefined && Date.now() > notAfter) {
         if (unanswered) {
           this.counters.unlocksUnconfirmed++;
-          throw new CabinetError(ErrorCodes.UNLOCK_UNCONFIRMED, 'the unlock was sent but not acknowledged before its deadline; no further retry is sent and the board may have pulsed', { addr: body.addr, seq, attempt });
+          throw new CabinetError(
+            ErrorCodes.UNLOCK_UNCONFIRMED,
+            'the unlock was sent but not acknowledged before its deadline; no further retry is sent and the board may have pulsed',
+            { addr: body.addr, seq, attempt },
+          );
         }
         this.counters.unlocksExpired++;
-        throw new CabinetError(ErrorCodes.UNLOCK_EXPIRED, attempt === 0
-          ? 'the unlock waited too long for the bus and was dropped, never sent late'
-          : 'the board refused the unlock as busy until its deadline passed; it was never executed', { addr: body.addr, seq, attempt });
+        throw new CabinetError(
+          ErrorCodes.UNLOCK_EXPIRED,
+          attempt === 0
+            ? 'the unlock waited too long for the bus and was dropped, never sent late'
+            : 'the board refused the unlock as busy until its deadline passed; it was never executed',
+          { addr: body.addr, seq, attempt },
+        );
       }
       const link = this.link;
       if (!link) {
-        if (unanswered) throw new CabinetError(ErrorCodes.LINK_DISCONNECTED, 'the lock board port went away between retransmissions; the outcome is unknown', { addr: body.addr, seq });
+        if (unanswered)
+          throw new CabinetError(ErrorCodes.LINK_DISCONNECTED, 'the lock board port went away between retransmissions; the outcome is unknown', {
+            addr: body.addr,
+            seq,
+          });
         throw new CabinetError(ErrorCodes.LINK_OFFLINE, 'the lock board port is not open', { addr: body.addr });
       }
       if (attempt === 0 && beforeSend && !beforeSend(seq)) {
@@ -426,7 +480,10 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
         }, this.opts.responseTimeoutMs);
         // Matcher first, then the write: a reply can never arrive before we listen for it.
         this.pending = {
-          addr: body.addr, seq, verb, command,
+          addr: body.addr,
+          seq,
+          verb,
+          command,
           ...(onReply ? { onReply } : {}),
           settle: (r) => {
             clearTimeout(timer);
@@ -436,9 +493,12 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
         };
         this.counters.framesOut++;
         this.log.debug({ dir: 'out', frame: line.trimEnd() }, 'frame');
-        link.write(line).then(() => onSent?.(true), (e: unknown) => {
-          this.pending?.settle(new CabinetError(ErrorCodes.LINK_DISCONNECTED, `write failed: ${errorText(e)}`, { addr: body.addr, seq }));
-        });
+        link.write(line).then(
+          () => onSent?.(true),
+          (e: unknown) => {
+            this.pending?.settle(new CabinetError(ErrorCodes.LINK_DISCONNECTED, `write failed: ${errorText(e)}`, { addr: body.addr, seq }));
+          },
+        );
       });
       if (!(outcome instanceof CabinetError)) {
         if (board) {
@@ -456,7 +516,11 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
             await new Promise((r) => setTimeout(r, this.opts.pulseMs));
             continue;
           }
-          throw new CabinetError(ErrorCodes.LINK_NAK, `board ${body.addr} refused ${verb}: ${outcome.reason}`, { addr: body.addr, seq, reason: outcome.reason });
+          throw new CabinetError(ErrorCodes.LINK_NAK, `board ${body.addr} refused ${verb}: ${outcome.reason}`, {
+            addr: body.addr,
+            seq,
+            reason: outcome.reason,
+          });
         }
         return outcome;
       }
@@ -469,10 +533,17 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
       }
     }
     if (!unanswered && lastNak) {
-      throw new CabinetError(ErrorCodes.LINK_NAK, `board ${body.addr} refused ${verb}: ${lastNak.reason}`, { addr: body.addr, seq, reason: lastNak.reason });
+      throw new CabinetError(ErrorCodes.LINK_NAK, `board ${body.addr} refused ${verb}: ${lastNak.reason}`, {
+        addr: body.addr,
+        seq,
+        reason: lastNak.reason,
+      });
     }
     if (board) this.setBoardOnline(board, false, 'no reply');
-    throw new CabinetError(ErrorCodes.LINK_TIMEOUT, `board ${body.addr} did not answer ${verb} (${this.opts.retries + 1} attempts)`, { addr: body.addr, seq });
+    throw new CabinetError(ErrorCodes.LINK_TIMEOUT, `board ${body.addr} did not answer ${verb} (${this.opts.retries + 1} attempts)`, {
+      addr: body.addr,
+      seq,
+    });
   }
 
   private nextSeq(): number {
@@ -573,7 +644,11 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
       this.log.warn({ addr: ev.addr, reason: ev.reason }, 'board rebooted: its state was lost');
       this.emit('boot', { addr: ev.addr, reason: ev.reason });
       if (this.pending?.addr === ev.addr) {
-        this.pending.settle(new CabinetError(ErrorCodes.BOARD_REBOOTED, `board ${ev.addr} rebooted while a command was in flight; its outcome is unknown`, { addr: ev.addr }));
+        this.pending.settle(
+          new CabinetError(ErrorCodes.BOARD_REBOOTED, `board ${ev.addr} rebooted while a command was in flight; its outcome is unknown`, {
+            addr: ev.addr,
+          }),
+        );
       }
       this.queueResync(board, 'boot');
       return;
@@ -607,9 +682,15 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
     const place = this.map.at(ev.addr, ev.channel);
     if (!place) return;
     switch (ev.kind) {
-      case 'door': this.applyDoor(place.compartment, ev.level, 'event', 0); break;
-      case 'item': this.applyItem(place.compartment, ev.present, 'event'); break;
-      case 'fault': this.applyFault(place.compartment, ev.fault, 'event'); break;
+      case 'door':
+        this.applyDoor(place.compartment, ev.level, 'event', 0);
+        break;
+      case 'item':
+        this.applyItem(place.compartment, ev.present, 'event');
+        break;
+      case 'fault':
+        this.applyFault(place.compartment, ev.fault, 'event');
+        break;
     }
   }
 
@@ -683,12 +764,15 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
    * events: a counter seemingly gone backwards (a restart that did not happen) and a door shut again.
    */
   private async readStatus(board: BoardState, reason: ResyncReason, background = false): Promise<StatusAck> {
-    return (await this.execute({ kind: 'status', addr: board.addr }, {
-      background,
-      onReply: (r) => {
-        if (r.kind === 'ack-status') this.applyStatus(board, r, reason);
+    return (await this.execute(
+      { kind: 'status', addr: board.addr },
+      {
+        background,
+        onReply: (r) => {
+          if (r.kind === 'ack-status') this.applyStatus(board, r, reason);
+        },
       },
-    })) as StatusAck;
+    )) as StatusAck;
   }
 
   private queueResync(board: BoardState, reason: ResyncReason): void {
@@ -706,9 +790,11 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
       if (!board.ident || reason === 'boot' || reason === 'stale-event' || reason === 'connect') {
         const ident = (await this.execute({ kind: 'ident', addr: board.addr })) as IdentAck;
         if (ident.protocol !== PROTOCOL_VERSION || ident.channels < board.channels) {
-          const err = new CabinetError(ErrorCodes.BOARD_MISMATCH,
+          const err = new CabinetError(
+            ErrorCodes.BOARD_MISMATCH,
             `board ${board.addr} speaks protocol ${ident.protocol} with ${ident.channels} channels; expected protocol ${PROTOCOL_VERSION} with at least ${board.channels}`,
-            { addr: board.addr });
+            { addr: board.addr },
+          );
           this.log.error({ addr: board.addr }, err.message);
           this.setBoardOnline(board, false, err.message);
           return;

@@ -13,7 +13,10 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
 
-async function connected(overrides: Partial<DriverOptions> = {}, board = new ScriptedBoard()): Promise<{ board: ScriptedBoard; driver: BoardDriver }> {
+async function connected(
+  overrides: Partial<DriverOptions> = {},
+  board = new ScriptedBoard(),
+): Promise<{ board: ScriptedBoard; driver: BoardDriver }> {
   const driver = createDriver(board.endpoint, { pollMs: 60_000, responseTimeoutMs: 100, ...overrides });
   await driver.start();
   cleanups.push(() => driver.stop());
@@ -73,7 +76,8 @@ describe('frames that break a verb rule', () => {
 
   it('drops and counts a reply that names another channel than the command it answers', async () => {
     const { board, driver } = await connected({ retries: 0 });
-    board.script = (cmd) => (cmd.kind === 'unlock' ? [{ kind: 'ack-unlock', addr: 1, seq: cmd.seq, channel: cmd.channel + 1, duplicate: false }] : undefined);
+    board.script = (cmd) =>
+      cmd.kind === 'unlock' ? [{ kind: 'ack-unlock', addr: 1, seq: cmd.seq, channel: cmd.channel + 1, duplicate: false }] : undefined;
     const err = await driver.unlock(2).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'LINK_TIMEOUT' });
     expect(driver.snapshot().counters.invalidFrames).toBe(1);
@@ -82,9 +86,10 @@ describe('frames that break a verb rule', () => {
   it('drops and counts a STATUS reply whose length is not the board’s channel count', async () => {
     const { board, driver } = await connected({ retries: 0 });
     const doors = recordDoors(driver);
-    board.script = (cmd) => (cmd.kind === 'status'
-      ? [{ kind: 'ack-status', addr: 1, seq: cmd.seq, eventCounter: 0, doors: ['O', 'O'], items: [false, false], faults: ['NONE', 'NONE'] }]
-      : undefined);
+    board.script = (cmd) =>
+      cmd.kind === 'status'
+        ? [{ kind: 'ack-status', addr: 1, seq: cmd.seq, eventCounter: 0, doors: ['O', 'O'], items: [false, false], faults: ['NONE', 'NONE'] }]
+        : undefined;
     await driver.resyncAll();
     expect(driver.snapshot().counters.invalidFrames).toBe(1);
     expect(doors).toEqual([]);
@@ -118,7 +123,10 @@ describe('event counters that repeat or run backwards (PROTOCOL.md §11.2)', () 
     await driver.resyncAll();
     expect(boots).toEqual([]);
     expect(driver.snapshot().compartments[2]!.door).toBe('open');
-    expect(doors).toEqual([{ compartment: 3, open: true }, { compartment: 4, open: true }]);
+    expect(doors).toEqual([
+      { compartment: 3, open: true },
+      { compartment: 4, open: true },
+    ]);
   });
 
   it('recognises a restart whose BOOT was lost from the STATUS read after a backwards event', async () => {

@@ -17,10 +17,25 @@ import type { Layout } from '../config.js';
 
 const fileSchema = z.strictObject({
   note: z.string().max(2000).optional(),
-  boards: z.array(z.strictObject({
-    address: z.number().int().min(1).max(MAX_ADDRESS),
-    locks: z.array(z.number().int().min(1).max(MAX_ADDRESS * MAX_CHANNELS).nullable()).min(1).max(MAX_CHANNELS),
-  })).min(1).max(MAX_ADDRESS),
+  boards: z
+    .array(
+      z.strictObject({
+        address: z.number().int().min(1).max(MAX_ADDRESS),
+        locks: z
+          .array(
+            z
+              .number()
+              .int()
+              .min(1)
+              .max(MAX_ADDRESS * MAX_CHANNELS)
+              .nullable(),
+          )
+          .min(1)
+          .max(MAX_CHANNELS),
+      }),
+    )
+    .min(1)
+    .max(MAX_ADDRESS),
 });
 
 /** Parse a layout file's text. Returns the layout, or the problems found (never throws). */

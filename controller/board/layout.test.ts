@@ -3,7 +3,12 @@ import { CompartmentMap } from './layout.js';
 
 describe('CompartmentMap', () => {
   it('numbers compartments across boards in address order', () => {
-    const map = new CompartmentMap({ boards: [{ addr: 1, channels: 12 }, { addr: 2, channels: 12 }] });
+    const map = new CompartmentMap({
+      boards: [
+        { addr: 1, channels: 12 },
+        { addr: 2, channels: 12 },
+      ],
+    });
     expect(map.count).toBe(24);
     expect(map.place(1)).toEqual({ compartment: 1, addr: 1, channel: 1 });
     expect(map.place(12)).toEqual({ compartment: 12, addr: 1, channel: 12 });

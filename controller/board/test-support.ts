@@ -23,7 +23,10 @@ export class ScriptedBoard {
   private end: Duplex | null = null;
   private readonly waiters: { test: (c: Command) => boolean; resolve: (c: Command) => void }[] = [];
 
-  constructor(readonly addr = 1, readonly channels = 24) {
+  constructor(
+    readonly addr = 1,
+    readonly channels = 24,
+  ) {
     this.doors = new Array<SwitchLevel>(channels).fill('C');
     this.endpoint = streamEndpoint('scripted board', () => {
       const [controller, board] = duplexPair();
@@ -46,13 +49,22 @@ export class ScriptedBoard {
   reply(cmd: Command): Message {
     const { addr, seq } = cmd;
     switch (cmd.kind) {
-      case 'ident': return { kind: 'ack-ident', addr, seq, protocol: 1, firmware: 'SCRIPT-1', channels: this.channels };
-      case 'status': return {
-        kind: 'ack-status', addr, seq, eventCounter: this.eventCounter, doors: [...this.doors],
-        items: this.doors.map(() => false), faults: this.doors.map(() => 'NONE' as const),
-      };
-      case 'led': return { kind: 'ack-led', addr, seq, channel: cmd.channel, mode: cmd.mode };
-      case 'unlock': return { kind: 'ack-unlock', addr, seq, channel: cmd.channel, duplicate: false };
+      case 'ident':
+        return { kind: 'ack-ident', addr, seq, protocol: 1, firmware: 'SCRIPT-1', channels: this.channels };
+      case 'status':
+        return {
+          kind: 'ack-status',
+          addr,
+          seq,
+          eventCounter: this.eventCounter,
+          doors: [...this.doors],
+          items: this.doors.map(() => false),
+          faults: this.doors.map(() => 'NONE' as const),
+        };
+      case 'led':
+        return { kind: 'ack-led', addr, seq, channel: cmd.channel, mode: cmd.mode };
+      case 'unlock':
+        return { kind: 'ack-unlock', addr, seq, channel: cmd.channel, duplicate: false };
     }
   }
 

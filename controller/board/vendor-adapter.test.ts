@@ -22,14 +22,21 @@ async function setup(family: VendorFamily, sim: SimOptions = {}, boards = [{ add
   cleanups.push(() => cabinet.close());
   const { port } = await cabinet.listenTcp('127.0.0.1', 0);
   const endpoint = vendorEndpoint(tcpEndpoint('127.0.0.1', port), {
-    codec: vendorCodec(family), boards, pollMs: 30, replyTimeoutMs: 120, logger: silentLogger(),
+    codec: vendorCodec(family),
+    boards,
+    pollMs: 30,
+    replyTimeoutMs: 120,
+    logger: silentLogger(),
   });
   const driver = createDriver(endpoint, { responseTimeoutMs: 400, layout: { boards } });
   const doors: { compartment: number; open: boolean; source: string; ageMs: number | null }[] = [];
   driver.on('door', (e) => doors.push(e));
   await driver.start();
   cleanups.push(() => driver.stop());
-  await waitFor(() => driver.snapshot().boards.every((b) => b.online) && driver.snapshot().compartments.every((c) => c.door !== 'unknown'), 'boards online');
+  await waitFor(
+    () => driver.snapshot().boards.every((b) => b.online) && driver.snapshot().compartments.every((c) => c.door !== 'unknown'),
+    'boards online',
+  );
   return { cabinet, endpoint, driver, doors };
 }
 
@@ -60,7 +67,10 @@ describe.each(VENDOR_FAMILIES)('the %s family through the adapter', (family) => 
   it('never sends a vendor unlock twice for one decision: every reply lost, the driver retransmits, one pulse', async () => {
     const { cabinet, driver, endpoint } = await setup(family);
     cabinet.setFaults({ dropToController: 1 });
-    const err = await driver.unlock(3).then(() => null, (e: unknown) => e);
+    const err = await driver.unlock(3).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(isCabinetError(err, 'LINK_TIMEOUT')).toBe(true);
     expect(cabinet.unlockCount(3)).toBe(1);
     expect(endpoint.counters.vendorUnlocks).toBe(1);
@@ -108,7 +118,13 @@ describe('polarity: what the lock reading means is the cabinet’s setting', () 
     cleanups.push(() => cabinet.close());
     const { port } = await cabinet.listenTcp('127.0.0.1', 0);
     const boards = [{ addr: 1, channels: 24 }];
-    const endpoint = vendorEndpoint(tcpEndpoint('127.0.0.1', port), { codec: vendorCodec('8a80'), boards, pollMs: 30, replyTimeoutMs: 120, logger: silentLogger() });
+    const endpoint = vendorEndpoint(tcpEndpoint('127.0.0.1', port), {
+      codec: vendorCodec('8a80'),
+      boards,
+      pollMs: 30,
+      replyTimeoutMs: 120,
+      logger: silentLogger(),
+    });
     const driver = createDriver(endpoint, { responseTimeoutMs: 400, doorPolarity: 'no', layout: { boards } });
     await driver.start();
     cleanups.push(() => driver.stop());
@@ -135,18 +151,30 @@ describe('health', () => {
 describe('a cabinet wired in the vendor’s own order (layout file)', () => {
   it('compartment numbers go to the lock the layout names; a lock without a door is never reported', async () => {
     const boards = [{ addr: 1, channels: 4 }];
-    const compartments = [{ compartment: 1, addr: 1, channel: 3 }, { compartment: 2, addr: 1, channel: 1 }]; // locks 2 and 4: no door
+    const compartments = [
+      { compartment: 1, addr: 1, channel: 3 },
+      { compartment: 2, addr: 1, channel: 1 },
+    ]; // locks 2 and 4: no door
     const cabinet = new SimCabinet({ board: '8a80', layout: '1x4' });
     cleanups.push(() => cabinet.close());
     const { port } = await cabinet.listenTcp('127.0.0.1', 0);
-    const endpoint = vendorEndpoint(tcpEndpoint('127.0.0.1', port), { codec: vendorCodec('8a80'), boards, pollMs: 30, replyTimeoutMs: 120, logger: silentLogger() });
+    const endpoint = vendorEndpoint(tcpEndpoint('127.0.0.1', port), {
+      codec: vendorCodec('8a80'),
+      boards,
+      pollMs: 30,
+      replyTimeoutMs: 120,
+      logger: silentLogger(),
+    });
     const driver = createDriver(endpoint, { responseTimeoutMs: 400, layout: { boards, compartments } });
     const doors: number[] = [];
     driver.on('door', (e) => doors.push(e.compartment));
     await driver.start();
     cleanups.push(() => driver.stop());
     await waitFor(() => driver.snapshot().compartments.every((c) => c.door !== 'unknown'), 'doors read');
-    expect(driver.snapshot().compartments.map((c) => [c.compartment, c.channel])).toEqual([[1, 3], [2, 1]]);
+    expect(driver.snapshot().compartments.map((c) => [c.compartment, c.channel])).toEqual([
+      [1, 3],
+      [2, 1],
+    ]);
     await driver.unlock(1);
     expect([1, 2, 3, 4].map((n) => cabinet.unlockCount(n))).toEqual([0, 0, 1, 0]);
     await waitFor(() => doorOf(driver, 1) === 'open', 'compartment 1 (lock 3) open');

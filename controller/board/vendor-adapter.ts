@@ -29,12 +29,22 @@
  */
 import { Duplex } from 'node:stream';
 import {
-  BoundedReadlineParser, decode, encodeLine, MAX_SEQ, PROTOCOL_VERSION,
-  type Command, type Message, type SwitchLevel,
+  BoundedReadlineParser,
+  decode,
+  encodeLine,
+  MAX_SEQ,
+  PROTOCOL_VERSION,
+  type Command,
+  type Message,
+  type SwitchLevel,
 } from '../../firmware-protocol/index.js';
 import {
-  hexBytes, VendorEncodeError, VendorFramer,
-  type VendorCodec, type VendorCommand, type VendorReply,
+  hexBytes,
+  VendorEncodeError,
+  VendorFramer,
+  type VendorCodec,
+  type VendorCommand,
+  type VendorReply,
 } from '../../firmware-protocol/vendors/index.js';
 import type { Logger } from '../log.js';
 import type { Endpoint } from '../transport/endpoints.js';
@@ -74,8 +84,18 @@ export interface AdapterCounters {
 }
 
 const ZERO: AdapterCounters = {
-  vendorFramesOut: 0, vendorFramesIn: 0, droppedBytes: 0, badFrames: 0, unexpectedReplies: 0, vendorTimeouts: 0,
-  vendorUnlocks: 0, answeredFromMemory: 0, ignoredRetransmissions: 0, refused: 0, eventsSent: 0, polls: 0,
+  vendorFramesOut: 0,
+  vendorFramesIn: 0,
+  droppedBytes: 0,
+  badFrames: 0,
+  unexpectedReplies: 0,
+  vendorTimeouts: 0,
+  vendorUnlocks: 0,
+  answeredFromMemory: 0,
+  ignoredRetransmissions: 0,
+  refused: 0,
+  eventsSent: 0,
+  polls: 0,
 };
 
 /** De-duplication memory, as PROTOCOL.md §10: 10 s, and at least 16 entries. */
@@ -126,7 +146,11 @@ export class VendorAdapter {
   private nextPoll = 0;
   private closed = false;
 
-  constructor(private readonly vendor: Duplex, private readonly opts: VendorAdapterOptions, counters?: AdapterCounters) {
+  constructor(
+    private readonly vendor: Duplex,
+    private readonly opts: VendorAdapterOptions,
+    counters?: AdapterCounters,
+  ) {
     this.codec = opts.codec;
     this.counters = counters ?? { ...ZERO };
     this.log = opts.logger.child({ ns: 'board-adapter', family: opts.codec.family });
@@ -137,7 +161,9 @@ export class VendorAdapter {
     this.framer = new VendorFramer(opts.codec, 'toController');
     this.native = new Duplex({
       allowHalfOpen: false,
-      read() { /* lines are pushed as replies and events happen */ },
+      read() {
+        /* lines are pushed as replies and events happen */
+      },
       write: (chunk: Buffer, _enc, cb) => {
         if (!this.closed) this.parser.write(chunk);
         cb();
@@ -181,8 +207,14 @@ export class VendorAdapter {
     if (!r.ok) {
       const e = r.error;
       // Like a board (§9): NAK a command for one of our boards whose arguments are wrong, ignore the rest.
-      if (e.direction === 'toBoard' && e.addr !== undefined && e.seq !== undefined && e.verb && this.boards.has(e.addr)
-        && (e.code === 'UNKNOWN_VERB' || e.code === 'BAD_ARGS' || e.code === 'BAD_CHANNEL')) {
+      if (
+        e.direction === 'toBoard' &&
+        e.addr !== undefined &&
+        e.seq !== undefined &&
+        e.verb &&
+        this.boards.has(e.addr) &&
+        (e.code === 'UNKNOWN_VERB' || e.code === 'BAD_ARGS' || e.code === 'BAD_CHANNEL')
+      ) {
         this.send({ kind: 'nak', addr: e.addr, seq: e.seq, verb: e.verb, reason: e.code });
       }
       return;
@@ -214,8 +246,13 @@ export class VendorAdapter {
           if (!(await this.readBoard(board)) || !board.set) return;
           const doors = board.set.map(levelOf);
           this.send({
-            kind: 'ack-status', addr, seq, eventCounter: board.eventCounter, doors,
-            items: doors.map(() => false), faults: doors.map(() => 'NONE' as const),
+            kind: 'ack-status',
+            addr,
+            seq,
+            eventCounter: board.eventCounter,
+            doors,
+            items: doors.map(() => false),
+            faults: doors.map(() => 'NONE' as const),
           });
         });
         return;
@@ -270,11 +307,14 @@ export class VendorAdapter {
 
   private queueNative(job: () => Promise<void>): void {
     this.busy++;
-    const run = this.nativeChain.then(job).catch((e: unknown) => {
-      this.log.error({ err: e instanceof Error ? e.message : String(e) }, 'failed to handle a command');
-    }).finally(() => {
-      this.busy--;
-    });
+    const run = this.nativeChain
+      .then(job)
+      .catch((e: unknown) => {
+        this.log.error({ err: e instanceof Error ? e.message : String(e) }, 'failed to handle a command');
+      })
+      .finally(() => {
+        this.busy--;
+      });
     this.nativeChain = run;
   }
 
@@ -348,9 +388,11 @@ export class VendorAdapter {
   /** One vendor command and its reply (null: no good reply in time), after every exchange before it. */
   private vendorExchange(cmd: VendorCommand): Promise<VendorReply | null> {
     this.busy++;
-    const run = this.vendorChain.then(() => this.exchange(cmd)).finally(() => {
-      this.busy--;
-    });
+    const run = this.vendorChain
+      .then(() => this.exchange(cmd))
+      .finally(() => {
+        this.busy--;
+      });
     this.vendorChain = run.catch(() => undefined);
     return run;
   }
@@ -418,8 +460,11 @@ export class VendorAdapter {
     }
     const reply = r.value;
     const p = this.inFlight;
-    const fits = p !== null && p.cmd.kind === reply.kind && p.cmd.board === reply.board
-      && (p.cmd.kind === 'status' || (reply.kind !== 'status' && p.cmd.lock === reply.lock));
+    const fits =
+      p !== null &&
+      p.cmd.kind === reply.kind &&
+      p.cmd.board === reply.board &&
+      (p.cmd.kind === 'status' || (reply.kind !== 'status' && p.cmd.lock === reply.lock));
     if (!p || !fits) {
       this.counters.unexpectedReplies++;
       this.log.warn({ frame: hexBytes(frame), waitingFor: p?.cmd ?? null }, 'vendor reply nobody asked for: ignored');
@@ -473,7 +518,10 @@ function levelOf(set: boolean): SwitchLevel {
  * An Endpoint for the driver that opens `inner` (the vendor board's serial port or device server)
  * and puts a VendorAdapter in between. Each open is a fresh adapter; the counters run on.
  */
-export function vendorEndpoint(inner: Endpoint, opts: VendorAdapterOptions): Endpoint & { readonly counters: AdapterCounters; readonly adapter: VendorAdapter | null } {
+export function vendorEndpoint(
+  inner: Endpoint,
+  opts: VendorAdapterOptions,
+): Endpoint & { readonly counters: AdapterCounters; readonly adapter: VendorAdapter | null } {
   const counters: AdapterCounters = { ...ZERO };
   let current: VendorAdapter | null = null;
   return {

@@ -23,7 +23,13 @@ const ALL_SHUT = statusReply(Array(24).fill(true));
 /** An adapter on an 8A/80 bus whose board is this script: `answer` decides what each command frame gets back. */
 function rig(answer: (frame: string) => Buffer | Buffer[] | null) {
   const [adapterEnd, boardEnd] = duplexPair();
-  const adapter = new VendorAdapter(adapterEnd, { codec: codec8a80, boards: [{ addr: 1, channels: 24 }], pollMs: 10_000, replyTimeoutMs: 60, logger: silentLogger() });
+  const adapter = new VendorAdapter(adapterEnd, {
+    codec: codec8a80,
+    boards: [{ addr: 1, channels: 24 }],
+    pollMs: 10_000,
+    replyTimeoutMs: 60,
+    logger: silentLogger(),
+  });
   open.push(adapter);
   const wire: string[] = [];
   boardEnd.on('data', (chunk: Buffer) => {

@@ -26,16 +26,32 @@ describe('compartment state table', () => {
 
   it('lets go of a request that no longer has anything inside', () => {
     for (const s of REQUEST_STATES) expect(mayLetGo(s)).toBe(!['loading', 'loaded', 'overdue', 'depositing', 'materials_deposited'].includes(s));
-    expect(decideCompartmentChange({ from: 'open', to: 'free', holding: { requestState: 'collected' }, clearContents: false })).toEqual({ ok: true, clear: true });
-    expect(decideCompartmentChange({ from: 'opening', to: 'fault', holding: { requestState: 'ready' }, clearContents: true, faultReason: 'jammed' })).toEqual({ ok: true, clear: true });
+    expect(decideCompartmentChange({ from: 'open', to: 'free', holding: { requestState: 'collected' }, clearContents: false })).toEqual({
+      ok: true,
+      clear: true,
+    });
+    expect(
+      decideCompartmentChange({ from: 'opening', to: 'fault', holding: { requestState: 'ready' }, clearContents: true, faultReason: 'jammed' }),
+    ).toEqual({ ok: true, clear: true });
   });
 
   it('a fault keeps its contents and goes back into service as occupied', () => {
-    expect(decideCompartmentChange({ from: 'opening', to: 'fault', holding: { requestState: 'overdue' }, clearContents: false, faultReason: 'jammed' })).toEqual({ ok: true, clear: false });
-    expect(decideCompartmentChange({ from: 'fault', to: 'occupied', holding: { requestState: 'overdue' }, clearContents: false })).toEqual({ ok: true, clear: false });
+    expect(
+      decideCompartmentChange({ from: 'opening', to: 'fault', holding: { requestState: 'overdue' }, clearContents: false, faultReason: 'jammed' }),
+    ).toEqual({ ok: true, clear: false });
+    expect(decideCompartmentChange({ from: 'fault', to: 'occupied', holding: { requestState: 'overdue' }, clearContents: false })).toEqual({
+      ok: true,
+      clear: false,
+    });
     expect(inServiceState(true)).toBe('occupied');
     expect(inServiceState(false)).toBe('free');
-    expect(decideCompartmentChange({ from: 'fault', to: 'fault', holding: null, clearContents: false })).toMatchObject({ ok: false, refusal: { code: 'FAULT_REASON' } });
-    expect(decideCompartmentChange({ from: 'occupied', to: 'reserved', holding: { requestState: 'loaded' }, clearContents: false })).toMatchObject({ ok: false, refusal: { code: 'TRANSITION' } });
+    expect(decideCompartmentChange({ from: 'fault', to: 'fault', holding: null, clearContents: false })).toMatchObject({
+      ok: false,
+      refusal: { code: 'FAULT_REASON' },
+    });
+    expect(decideCompartmentChange({ from: 'occupied', to: 'reserved', holding: { requestState: 'loaded' }, clearContents: false })).toMatchObject({
+      ok: false,
+      refusal: { code: 'TRANSITION' },
+    });
   });
 });

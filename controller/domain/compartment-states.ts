@@ -64,7 +64,8 @@ export interface CompartmentChangeInput {
  * Going to free / disabled clears the contents; clearing is refused while the request still has something inside.
  */
 export function decideCompartmentChange(c: CompartmentChangeInput): { ok: true; clear: boolean } | { ok: false; refusal: CompartmentRefusal } {
-  if (c.from !== c.to && !COMPARTMENT_TRANSITIONS[c.from].includes(c.to)) return { ok: false, refusal: { code: 'TRANSITION', from: c.from, to: c.to } };
+  if (c.from !== c.to && !COMPARTMENT_TRANSITIONS[c.from].includes(c.to))
+    return { ok: false, refusal: { code: 'TRANSITION', from: c.from, to: c.to } };
   if (c.to === 'fault' && !c.faultReason?.trim()) return { ok: false, refusal: { code: 'FAULT_REASON' } };
   const clear = c.clearContents || EMPTY_STATES.includes(c.to);
   if (clear && c.holding && !mayLetGo(c.holding.requestState)) {

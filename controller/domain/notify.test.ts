@@ -52,7 +52,13 @@ describe('webhook delivery through the outbox', () => {
     if (!n) throw new Error('no notification');
 
     expect(await d.drainOnce()).toEqual({ sent: 0, retrying: 1, failed: 0 });
-    expect(getNotification(s.ctx, n.id)).toMatchObject({ status: 'pending', attempts: 1, lastError: 'HTTP 500', nextAttemptAt: s.clock.t + 1000, hasSecret: true });
+    expect(getNotification(s.ctx, n.id)).toMatchObject({
+      status: 'pending',
+      attempts: 1,
+      lastError: 'HTTP 500',
+      nextAttemptAt: s.clock.t + 1000,
+      hasSecret: true,
+    });
     s.clock.advance(999);
     expect(await d.drainOnce()).toEqual({ sent: 0, retrying: 0, failed: 0 }); // not due yet
     s.clock.advance(1);

@@ -97,10 +97,7 @@ export function createLogAdapter(logger: NotifyLogger, options: { revealSecrets?
     name: 'log',
     deliver(m) {
       const text = options.revealSecrets || !m.code ? m.text : m.text.replace(`${m.code.slice(0, 4)} ${m.code.slice(4)}`, '**** ****');
-      logger.info(
-        { notificationId: m.id, kind: m.kind, to: maskMobile(m.mobile), requestNo: m.requestNo, text },
-        'notification',
-      );
+      logger.info({ notificationId: m.id, kind: m.kind, to: maskMobile(m.mobile), requestNo: m.requestNo, text }, 'notification');
       return Promise.resolve({ ok: true });
     },
   };
@@ -205,11 +202,11 @@ export class NotificationDispatcher {
 
   async #drain(): Promise<DrainSummary> {
     const ctx = this.#ctx;
-    let sent = 0, retrying = 0, failed = 0;
+    let sent = 0,
+      retrying = 0,
+      failed = 0;
     for (const n of dueNotifications(ctx, this.#batch)) {
-      const to = ctx.db
-        .prepare<[number], { mobile: string }>('SELECT mobile FROM residents WHERE id = ?')
-        .get(n.residentId);
+      const to = ctx.db.prepare<[number], { mobile: string }>('SELECT mobile FROM residents WHERE id = ?').get(n.residentId);
       const secret = n.hasSecret ? readNotificationSecret(ctx, n.id) : null;
       const credentialId = typeof n.payload.credentialId === 'number' ? n.payload.credentialId : null;
       const message: OutgoingMessage = {

@@ -32,12 +32,32 @@ const EXPECTED: Record<RequestEvent, Partial<Record<RequestState, RequestState>>
   collect: { loaded: 'collected', overdue: 'collected' },
   retrieve: { overdue: 'retrieved' },
   admin_retrieve: { loaded: 'retrieved' },
-  cancel: { submitted: 'cancelled', awaiting_materials: 'cancelled', depositing: 'cancelled', accepted: 'cancelled', ready: 'cancelled', loading: 'cancelled', materials_retrieved: 'cancelled' },
+  cancel: {
+    submitted: 'cancelled',
+    awaiting_materials: 'cancelled',
+    depositing: 'cancelled',
+    accepted: 'cancelled',
+    ready: 'cancelled',
+    loading: 'cancelled',
+    materials_retrieved: 'cancelled',
+  },
 };
 
 const ALL_STATES: RequestState[] = [
-  'submitted', 'awaiting_materials', 'depositing', 'materials_deposited', 'materials_retrieved', 'accepted', 'rejected',
-  'ready', 'loading', 'loaded', 'overdue', 'collected', 'retrieved', 'cancelled',
+  'submitted',
+  'awaiting_materials',
+  'depositing',
+  'materials_deposited',
+  'materials_retrieved',
+  'accepted',
+  'rejected',
+  'ready',
+  'loading',
+  'loaded',
+  'overdue',
+  'collected',
+  'retrieved',
+  'cancelled',
 ];
 
 describe('request state table', () => {
@@ -87,10 +107,11 @@ describe('request state table', () => {
     let grew = true;
     while (grew) {
       grew = false;
-      for (const s of [...seen]) for (const e of eventsFrom(s)) {
-        const to = nextState(s, e);
-        if (to && !seen.has(to)) (seen.add(to), (grew = true));
-      }
+      for (const s of [...seen])
+        for (const e of eventsFrom(s)) {
+          const to = nextState(s, e);
+          if (to && !seen.has(to)) seen.add(to), (grew = true);
+        }
     }
     expect([...seen].sort()).toEqual([...ALL_STATES].sort());
   });

@@ -125,12 +125,12 @@ export class TransitionError extends CabinetError {
     code: 'TRANSITION_NOT_ALLOWED' | 'ACTOR_NOT_ALLOWED' | 'REASON_REQUIRED' = 'TRANSITION_NOT_ALLOWED',
     detail?: string,
   ) {
-    super(
-      code,
-      `request ${requestNo} (#${requestId}): event "${event}" is not allowed in state "${from}"` +
-        (detail ? `: ${detail}` : ''),
-      { requestId, requestNo, event, from },
-    );
+    super(code, `request ${requestNo} (#${requestId}): event "${event}" is not allowed in state "${from}"` + (detail ? `: ${detail}` : ''), {
+      requestId,
+      requestNo,
+      event,
+      from,
+    });
     this.name = 'TransitionError';
   }
 }
@@ -145,24 +145,12 @@ export interface TransitionSubject {
  * Checks `event` against the table for this request and actor; returns the new state or throws TransitionError.
  * The admin role cannot be seen from an ActorKind: the store checks `adminOnly` against the staff table.
  */
-export function applyTransition(
-  request: TransitionSubject,
-  event: RequestEvent,
-  actorKind?: ActorKind,
-  reason?: string | null,
-): RequestState {
+export function applyTransition(request: TransitionSubject, event: RequestEvent, actorKind?: ActorKind, reason?: string | null): RequestState {
   const rule: TransitionRule = TRANSITIONS[event];
   const to = nextState(request.state, event);
   if (to === null) throw new TransitionError(request.id, request.number, event, request.state);
   if (actorKind !== undefined && !rule.actors.includes(actorKind)) {
-    throw new TransitionError(
-      request.id,
-      request.number,
-      event,
-      request.state,
-      'ACTOR_NOT_ALLOWED',
-      `actor kind "${actorKind}" may not cause it`,
-    );
+    throw new TransitionError(request.id, request.number, event, request.state, 'ACTOR_NOT_ALLOWED', `actor kind "${actorKind}" may not cause it`);
   }
   if (rule.needsReason && !(reason && reason.trim().length > 0)) {
     throw new TransitionError(request.id, request.number, event, request.state, 'REASON_REQUIRED', 'a reason is required');

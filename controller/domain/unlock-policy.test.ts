@@ -1,18 +1,31 @@
 import { describe, expect, it } from 'vitest';
 import { ERROR_CODES } from '../errors.js';
 import {
-  DEFAULT_UNLOCK_POLICY, explainsOpeningSince, isOutcomeUnknown, policyProblems, replyDeadlineMs, retrySpanMs, unlockFailure,
-  unlockPolicyFrom, withinRate,
+  DEFAULT_UNLOCK_POLICY,
+  explainsOpeningSince,
+  isOutcomeUnknown,
+  policyProblems,
+  replyDeadlineMs,
+  retrySpanMs,
+  unlockFailure,
+  unlockPolicyFrom,
+  withinRate,
 } from './unlock-policy.js';
 
 describe('the unlock policy', () => {
   it('classifies every link error: after a transmission with no settling answer the outcome is unknown', () => {
     const verdicts = Object.fromEntries(ERROR_CODES.link.map((c) => [c, unlockFailure(c)]));
     expect(verdicts).toEqual({
-      LINK_TIMEOUT: 'outcome_unknown', UNLOCK_UNCONFIRMED: 'outcome_unknown', LINK_DISCONNECTED: 'outcome_unknown',
-      BOARD_REBOOTED: 'outcome_unknown', LINK_CLOSED: 'outcome_unknown',
+      LINK_TIMEOUT: 'outcome_unknown',
+      UNLOCK_UNCONFIRMED: 'outcome_unknown',
+      LINK_DISCONNECTED: 'outcome_unknown',
+      BOARD_REBOOTED: 'outcome_unknown',
+      LINK_CLOSED: 'outcome_unknown',
       LINK_NAK: 'refused',
-      LINK_OFFLINE: 'not_sent', UNLOCK_EXPIRED: 'not_sent', BOARD_MISMATCH: 'not_sent', NO_SUCH_COMPARTMENT: 'not_sent',
+      LINK_OFFLINE: 'not_sent',
+      UNLOCK_EXPIRED: 'not_sent',
+      BOARD_MISMATCH: 'not_sent',
+      NO_SUCH_COMPARTMENT: 'not_sent',
     });
     expect(isOutcomeUnknown('UNLOCK_RATE_LIMITED')).toBe(false);
   });

@@ -25,9 +25,16 @@ export interface UnlockPolicy {
 }
 
 /** The defaults of the settings (config.ts), for tests and tools that build a policy without a configuration. */
-export const DEFAULT_UNLOCK_POLICY: UnlockPolicy = Object.freeze({ ttlMs: 5000, retries: 2, replyDeadlineMs: 500, maxPerMinute: 20, tamperWindowMs: 10_000 });
+export const DEFAULT_UNLOCK_POLICY: UnlockPolicy = Object.freeze({
+  ttlMs: 5000,
+  retries: 2,
+  replyDeadlineMs: 500,
+  maxPerMinute: 20,
+  tamperWindowMs: 10_000,
+});
 
-export type UnlockPolicySettings = Pick<Config, 'unlockTtlMs' | 'retries' | 'responseTimeoutMs' | 'unlockMaxPerMinute' | 'tamperWindowMs'> & Partial<Pick<Config, 'lockBoard'>>;
+export type UnlockPolicySettings = Pick<Config, 'unlockTtlMs' | 'retries' | 'responseTimeoutMs' | 'unlockMaxPerMinute' | 'tamperWindowMs'> &
+  Partial<Pick<Config, 'lockBoard'>>;
 
 /**
  * The driver's reply deadline. Through a vendor adapter (LOCK_BOARD other than native) one command can take a
@@ -38,7 +45,13 @@ export function replyDeadlineMs(c: Pick<Config, 'responseTimeoutMs'> & Partial<P
 }
 
 export function unlockPolicyFrom(c: UnlockPolicySettings): UnlockPolicy {
-  return Object.freeze({ ttlMs: c.unlockTtlMs, retries: c.retries, replyDeadlineMs: replyDeadlineMs(c), maxPerMinute: c.unlockMaxPerMinute, tamperWindowMs: c.tamperWindowMs });
+  return Object.freeze({
+    ttlMs: c.unlockTtlMs,
+    retries: c.retries,
+    replyDeadlineMs: replyDeadlineMs(c),
+    maxPerMinute: c.unlockMaxPerMinute,
+    tamperWindowMs: c.tamperWindowMs,
+  });
 }
 
 /** The time every transmission of one unlock may take to be answered: (retries + 1) × reply deadline. */
@@ -60,7 +73,8 @@ export function policyProblems(p: UnlockPolicy, doorOpenTimeoutMs: number): Poli
   const span = retrySpanMs(p);
   if (p.ttlMs < span) problems.push({ code: 'TTL_BELOW_RETRY_SPAN', ttlMs: p.ttlMs, retrySpanMs: span });
   if (span >= DEDUP_WINDOW_MS) problems.push({ code: 'RETRY_SPAN_OVER_DEDUP', retrySpanMs: span, dedupWindowMs: DEDUP_WINDOW_MS });
-  if (p.tamperWindowMs < doorOpenTimeoutMs) problems.push({ code: 'TAMPER_WINDOW_BELOW_DOOR_WAIT', tamperWindowMs: p.tamperWindowMs, doorOpenTimeoutMs });
+  if (p.tamperWindowMs < doorOpenTimeoutMs)
+    problems.push({ code: 'TAMPER_WINDOW_BELOW_DOOR_WAIT', tamperWindowMs: p.tamperWindowMs, doorOpenTimeoutMs });
   return problems;
 }
 
@@ -80,7 +94,13 @@ export function withinRate(recent: number, p: UnlockPolicy): boolean {
  */
 export type UnlockFailure = 'not_sent' | 'refused' | 'outcome_unknown';
 
-const OUTCOME_UNKNOWN_CODES: ReadonlySet<string> = new Set(['UNLOCK_UNCONFIRMED', 'LINK_TIMEOUT', 'LINK_DISCONNECTED', 'BOARD_REBOOTED', 'LINK_CLOSED']);
+const OUTCOME_UNKNOWN_CODES: ReadonlySet<string> = new Set([
+  'UNLOCK_UNCONFIRMED',
+  'LINK_TIMEOUT',
+  'LINK_DISCONNECTED',
+  'BOARD_REBOOTED',
+  'LINK_CLOSED',
+]);
 
 export function unlockFailure(code: string): UnlockFailure {
   if (OUTCOME_UNKNOWN_CODES.has(code)) return 'outcome_unknown';

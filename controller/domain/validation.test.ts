@@ -89,7 +89,12 @@ describe('mobile numbers', () => {
 
 describe('resident input', () => {
   it('gives errors that name the field, in Chinese and English', () => {
-    const r = validateResidentInput({ name: '王', mobile: '12345', idNumber: '110105194912310021', address: { building: '12号楼', unit: '', room: '3<01' } });
+    const r = validateResidentInput({
+      name: '王',
+      mobile: '12345',
+      idNumber: '110105194912310021',
+      address: { building: '12号楼', unit: '', room: '3<01' },
+    });
     expect(r.ok).toBe(false);
     if (r.ok) return;
     const byField = Object.fromEntries(r.errors.map((e) => [e.field, e]));

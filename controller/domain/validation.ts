@@ -140,9 +140,7 @@ export type ResidentInputRaw = z.input<typeof residentInputSchema>;
 export type ResidentInput = z.output<typeof residentInputSchema>;
 
 export const pickupCodeSchema = z.string().regex(/^\d{8}$/, { error: msg('取件码应为 8 位数字', 'pickup code must be 8 digits') });
-export const phoneLast4Schema = z
-  .string()
-  .regex(/^\d{4}$/, { error: msg('请输入手机号码后 4 位', 'enter the last 4 digits of the mobile number') });
+export const phoneLast4Schema = z.string().regex(/^\d{4}$/, { error: msg('请输入手机号码后 4 位', 'enter the last 4 digits of the mobile number') });
 
 // ---------------------------------------------------------------------------------------------
 // Turning zod issues into field errors

@@ -16,8 +16,23 @@ import { CabinetError } from '../errors.js';
 import type { EventBus } from '../events.js';
 import type { Logger } from '../log.js';
 import {
-  appendAudit, DOOR_NOTES, findOverdueCandidates, getCompartment, parseResidentQrToken, getStaff, recordDoorFact, requireRequest, reserveCompartment, resolveResidentQr,
-  transitionRequest, verifyCode, verifyRequestQr, type Compartment, type Store, type UnlockReason, type VerifyResult,
+  appendAudit,
+  DOOR_NOTES,
+  findOverdueCandidates,
+  getCompartment,
+  parseResidentQrToken,
+  getStaff,
+  recordDoorFact,
+  requireRequest,
+  reserveCompartment,
+  resolveResidentQr,
+  transitionRequest,
+  verifyCode,
+  verifyRequestQr,
+  type Compartment,
+  type Store,
+  type UnlockReason,
+  type VerifyResult,
 } from '../store/index.js';
 import { erasePersonalDataInBatches } from '../store/retention.js';
 import type { UnlockPolicySettings } from '../domain/unlock-policy.js';
@@ -29,7 +44,9 @@ export interface FlowDeps {
   store: Store;
   driver: BoardDriver;
   bus: EventBus;
-  config: Pick<Config, 'doorOpenTimeoutMs' | 'doorLeftOpenMs' | 'overdueDays'> & UnlockPolicySettings & Partial<Pick<Config, 'retentionDays' | 'itemSensors'>>;
+  config: Pick<Config, 'doorOpenTimeoutMs' | 'doorLeftOpenMs' | 'overdueDays'> &
+    UnlockPolicySettings &
+    Partial<Pick<Config, 'retentionDays' | 'itemSensors'>>;
   logger: Logger;
   /** Whether the database can record a door opening; without it, assumed writable. */
   storage?: StorageHealth;
@@ -37,8 +54,18 @@ export interface FlowDeps {
 
 /** How a flow ended once the door closed again. */
 export type Final =
-  | 'loaded' | 'load_aborted' | 'collected' | 'item_not_taken' | 'deposited' | 'deposit_aborted'
-  | 'retrieved' | 'item_still_inside' | 'materials_retrieved' | 'closed' | 'not_opened' | 'not_sent'
+  | 'loaded'
+  | 'load_aborted'
+  | 'collected'
+  | 'item_not_taken'
+  | 'deposited'
+  | 'deposit_aborted'
+  | 'retrieved'
+  | 'item_still_inside'
+  | 'materials_retrieved'
+  | 'closed'
+  | 'not_opened'
+  | 'not_sent'
   /** The flow stopped on an unexpected error (logged, alarmed); start-up reconciliation finishes its rows. */
   | 'failed';
 
@@ -53,7 +80,18 @@ export interface DoorAnswer {
   done: Promise<Final>;
 }
 
-export type KioskCode = 'OPENED' | 'INVALID' | 'USED' | 'LOCKED' | 'NOTHING_WAITING' | 'CABINET_FULL' | 'NOT_OPENED' | 'OUT_OF_ORDER' | 'NOT_READY' | 'OUT_OF_SERVICE' | 'UNKNOWN_SCAN';
+export type KioskCode =
+  | 'OPENED'
+  | 'INVALID'
+  | 'USED'
+  | 'LOCKED'
+  | 'NOTHING_WAITING'
+  | 'CABINET_FULL'
+  | 'NOT_OPENED'
+  | 'OUT_OF_ORDER'
+  | 'NOT_READY'
+  | 'OUT_OF_SERVICE'
+  | 'UNKNOWN_SCAN';
 
 /** How a resident's door ended when it closed (sent on the kiosk channel as a scan event's outcome). */
 export type DoorClosedCode = 'COLLECTED' | 'ITEM_NOT_TAKEN' | 'DEPOSITED' | 'NOTHING_DEPOSITED';
@@ -111,12 +149,17 @@ export class CabinetFlows {
    */
   background<T>(what: string, compartments: number[], p: Promise<T>, failed: T): Promise<T> {
     for (const no of compartments) this.doors.live.add(no);
-    return p.then((v) => v, (e: unknown) => {
-      this.failed(what, compartments, e);
-      return failed;
-    }).finally(() => {
-      for (const no of compartments) this.doors.live.delete(no);
-    });
+    return p
+      .then(
+        (v) => v,
+        (e: unknown) => {
+          this.failed(what, compartments, e);
+          return failed;
+        },
+      )
+      .finally(() => {
+        for (const no of compartments) this.doors.live.delete(no);
+      });
   }
 
   /** A door flow stopped on an unexpected error: log it, mark the store out of service if it is one, alarm. */
@@ -124,7 +167,11 @@ export class CabinetFlows {
     const storage = this.d.storage?.report(e) ?? false;
     this.log.error({ what, compartments, err: e instanceof Error ? e.message : String(e), storage }, 'a door flow stopped on an error');
     try {
-      this.d.bus.alarm('flow_failed', `${compartments.join('、')} 号柜的操作因错误中断，重启自检时会处理完。The operation at door ${compartments.join(', ')} stopped on an error; it is finished by the start-up check.`, compartments.length === 1 ? { compartment: compartments[0]! } : {});
+      this.d.bus.alarm(
+        'flow_failed',
+        `${compartments.join('、')} 号柜的操作因错误中断，重启自检时会处理完。The operation at door ${compartments.join(', ')} stopped on an error; it is finished by the start-up check.`,
+        compartments.length === 1 ? { compartment: compartments[0]! } : {},
+      );
     } catch {
       // the alarm could not be stored either: the log line above stays
     }
@@ -150,7 +197,8 @@ export class CabinetFlows {
   private stopping = false;
 
   private assertReady(): void {
-    if (this.stopping) throw new CabinetError('LINK_OFFLINE', '柜子正在停止服务，请稍后再试。The cabinet is shutting down; please try again shortly.');
+    if (this.stopping)
+      throw new CabinetError('LINK_OFFLINE', '柜子正在停止服务，请稍后再试。The cabinet is shutting down; please try again shortly.');
     const oos = this.outOfService();
     if (oos) throw oos;
     if (!this.ready) throw new CabinetError('LINK_OFFLINE', '柜子正在自检，请稍候。The cabinet is checking itself; please wait.');
@@ -193,7 +241,11 @@ export class CabinetFlows {
     const actor = staffActor(staffId);
     const req = requireRequest(this.d.store.ctx, requestId);
     if (req.state !== 'ready') {
-      throw new CabinetError('TRANSITION_NOT_ALLOWED', `申请 ${req.number} 当前为“${req.state}”，不能装柜。Request ${req.number} is "${req.state}", not ready to load.`, { requestId });
+      throw new CabinetError(
+        'TRANSITION_NOT_ALLOWED',
+        `申请 ${req.number} 当前为“${req.state}”，不能装柜。Request ${req.number} is "${req.state}", not ready to load.`,
+        { requestId },
+      );
     }
     // A compartment whose door will not open becomes a fault, and the next free one is offered at once.
     const faulty: number[] = [];
@@ -211,7 +263,11 @@ export class CabinetFlows {
         return this.openedAnswer(c.no, done, `${instead}请放入文件并关好柜门。`, `${insteadEn}Put the document in and close the door.`);
       }
       this.transition(requestId, 'load_aborted', actor);
-      if (opened.why === 'not_sent') return this.notOpened(c.no, opened, actor, () => this.doors.setCompartment(c.no, 'free', actor, { clearContents: true }), { fault: true, clearContents: true });
+      if (opened.why === 'not_sent')
+        return this.notOpened(c.no, opened, actor, () => this.doors.setCompartment(c.no, 'free', actor, { clearContents: true }), {
+          fault: true,
+          clearContents: true,
+        });
       this.faultAfterNotOpened(c.no, actor, true);
       faulty.push(c.no);
     }
@@ -220,7 +276,10 @@ export class CabinetFlows {
 
   private notOpenedAfter(faulty: number[]): DoorAnswer {
     return {
-      opened: false, compartment: faulty[faulty.length - 1] ?? null, code: 'NOT_OPENED', done: resolved<Final>('not_opened'),
+      opened: false,
+      compartment: faulty[faulty.length - 1] ?? null,
+      code: 'NOT_OPENED',
+      done: resolved<Final>('not_opened'),
       messageZh: `${faulty.join('、')} 号柜门没有打开，已标记故障。请联系维修。`,
       messageEn: `Door ${faulty.join(', ')} did not open and is marked as a fault. Please call for repair.`,
     };
@@ -258,8 +317,11 @@ export class CabinetFlows {
     if (!this.ready) return this.publish('kiosk', 'code', this.kiosk('NOT_READY'));
     const answer = await this.kioskGuard(async () => {
       const verified = verifyCode(this.d.store.ctx, { code, phoneLast4, deviceId });
-      return !verified.ok ? this.refused(verified)
-        : verified.purpose === 'pickup' ? await this.pickups([verified.requestId], deviceId) : await this.deposit(verified.requestId, deviceId);
+      return !verified.ok
+        ? this.refused(verified)
+        : verified.purpose === 'pickup'
+          ? await this.pickups([verified.requestId], deviceId)
+          : await this.deposit(verified.requestId, deviceId);
     });
     return this.publish('kiosk', 'code', answer);
   }
@@ -287,7 +349,13 @@ export class CabinetFlows {
 
   private publish(source: 'scanner' | 'kiosk', kind: 'qr' | 'code', a: KioskAnswer): KioskAnswer {
     this.d.bus.emit('scan', {
-      source, kind, outcome: a.code, action: a.action, compartments: a.compartments, messageZh: a.messageZh, messageEn: a.messageEn,
+      source,
+      kind,
+      outcome: a.code,
+      action: a.action,
+      compartments: a.compartments,
+      messageZh: a.messageZh,
+      messageEn: a.messageEn,
       ...(a.retryAfterMs !== undefined ? { retryAfterMs: a.retryAfterMs } : {}),
     });
     return a;
@@ -303,7 +371,11 @@ export class CabinetFlows {
       const resident = resolveResidentQr(this.d.store.ctx, { token, deviceId });
       if (!resident.ok) return this.refused(resident);
       const pickups = resident.waiting.filter((w) => w.purpose === 'pickup');
-      if (pickups.length > 0) return this.pickups(pickups.map((w) => w.requestId), deviceId);
+      if (pickups.length > 0)
+        return this.pickups(
+          pickups.map((w) => w.requestId),
+          deviceId,
+        );
       const deposit = resident.waiting.find((w) => w.purpose === 'deposit');
       if (deposit) return this.deposit(deposit.requestId, deviceId);
       return this.kiosk('NOTHING_WAITING');
@@ -340,7 +412,16 @@ export class CabinetFlows {
     }
     const list = opened.join('、');
     return {
-      ok: true, code: 'OPENED', action: 'pickup', compartments: opened, done: this.background('pickup', opened, Promise.all(finals), opened.map((): Final => 'failed')),
+      ok: true,
+      code: 'OPENED',
+      action: 'pickup',
+      compartments: opened,
+      done: this.background(
+        'pickup',
+        opened,
+        Promise.all(finals),
+        opened.map((): Final => 'failed'),
+      ),
       messageZh: `${list} 号柜门已打开，请取走文件并关好柜门。`,
       messageEn: `Door ${opened.join(', ')} is open. Take your document and close the door.`,
     };
@@ -357,10 +438,17 @@ export class CabinetFlows {
       return 'collected';
     }
     this.doors.setCompartment(no, 'occupied', actor, { note: DOOR_NOTES.itemNotTaken });
-    this.closed(no, 'pickup', 'ITEM_NOT_TAKEN',
+    this.closed(
+      no,
+      'pickup',
+      'ITEM_NOT_TAKEN',
       `${no} 号柜的文件还在柜内，没有取走。请重新扫码或输入取件码再取。`,
-      `Your document is still in compartment ${no}. Scan or type your code again to take it.`);
-    this.d.bus.alarm('item_not_taken', `格口 ${no} 关门时文件仍在柜内。Door ${no} closed with the document still inside.`, { compartment: no, requestId });
+      `Your document is still in compartment ${no}. Scan or type your code again to take it.`,
+    );
+    this.d.bus.alarm('item_not_taken', `格口 ${no} 关门时文件仍在柜内。Door ${no} closed with the document still inside.`, {
+      compartment: no,
+      requestId,
+    });
     return 'item_not_taken';
   }
 
@@ -377,9 +465,18 @@ export class CabinetFlows {
       else this.doors.setCompartment(c.no, 'free', actor, { clearContents: true });
       return this.kiosk('NOT_OPENED');
     }
-    const done = this.background('deposit', [c.no], this.finishDeposit(c.no, requestId, actor).then((f) => [f]), ['failed' as Final]);
+    const done = this.background(
+      'deposit',
+      [c.no],
+      this.finishDeposit(c.no, requestId, actor).then((f) => [f]),
+      ['failed' as Final],
+    );
     return {
-      ok: true, code: 'OPENED', action: 'dropoff', compartments: [c.no], done,
+      ok: true,
+      code: 'OPENED',
+      action: 'dropoff',
+      compartments: [c.no],
+      done,
       messageZh: `${c.no} 号柜门已打开，请放入材料并关好柜门。`,
       messageEn: `Door ${c.no} is open. Put your materials in and close the door.`,
     };
@@ -391,14 +488,23 @@ export class CabinetFlows {
       this.transition(requestId, 'deposit', actor);
       this.doors.setCompartment(no, 'occupied', actor);
       const r = requireRequest(this.d.store.ctx, requestId);
-      this.d.bus.alarm('materials_deposited', `申请 ${r.number} 的材料已放入 ${no} 号柜，请取出。Materials for ${r.number} are in compartment ${no}.`, { compartment: no, requestId });
+      this.d.bus.alarm(
+        'materials_deposited',
+        `申请 ${r.number} 的材料已放入 ${no} 号柜，请取出。Materials for ${r.number} are in compartment ${no}.`,
+        { compartment: no, requestId },
+      );
       this.closed(no, 'dropoff', 'DEPOSITED', `${no} 号柜门已关好，材料已放入。`, `Door ${no} is closed with your materials inside.`);
       return 'deposited';
     }
     this.transition(requestId, 'deposit_aborted', actor);
     this.doors.setCompartment(no, 'free', actor, { clearContents: true, note: DOOR_NOTES.nothingDeposited });
-    this.closed(no, 'dropoff', 'NOTHING_DEPOSITED', `${no} 号柜门已关上，但柜内没有材料。请重新扫码再放入。`,
-      `Door ${no} closed with nothing inside. Scan your drop-off code again to put the materials in.`);
+    this.closed(
+      no,
+      'dropoff',
+      'NOTHING_DEPOSITED',
+      `${no} 号柜门已关上，但柜内没有材料。请重新扫码再放入。`,
+      `Door ${no} closed with nothing inside. Scan your drop-off code again to put the materials in.`,
+    );
     return 'deposit_aborted';
   }
 
@@ -412,10 +518,18 @@ export class CabinetFlows {
     const materials = req.state === 'materials_deposited';
     const event = materials ? 'retrieve_materials' : req.state === 'overdue' ? 'retrieve' : req.state === 'loaded' ? 'admin_retrieve' : null;
     if (!event) {
-      throw new CabinetError('TRANSITION_NOT_ALLOWED', `申请 ${req.number} 当前为“${req.state}”，柜中没有可取回的物品。Request ${req.number} is "${req.state}": nothing to retrieve.`, { requestId });
+      throw new CabinetError(
+        'TRANSITION_NOT_ALLOWED',
+        `申请 ${req.number} 当前为“${req.state}”，柜中没有可取回的物品。Request ${req.number} is "${req.state}": nothing to retrieve.`,
+        { requestId },
+      );
     }
     if (event === 'admin_retrieve' && getStaff(this.d.store.ctx, staffId)?.role !== 'admin') {
-      throw new CabinetError('ACTOR_NOT_ALLOWED', '只有管理员可以取回未逾期的文件。Only an administrator may retrieve a document before it is overdue.', { requestId });
+      throw new CabinetError(
+        'ACTOR_NOT_ALLOWED',
+        '只有管理员可以取回未逾期的文件。Only an administrator may retrieve a document before it is overdue.',
+        { requestId },
+      );
     }
     const c = this.compartmentOf(requestId);
     // A fault compartment still holding the request may be tried again (after a repair, say).
@@ -452,29 +566,52 @@ export class CabinetFlows {
     if (getStaff(this.d.store.ctx, staffId)?.role !== 'admin') {
       throw new CabinetError('ACTOR_NOT_ALLOWED', '只有管理员可以强制开门。Only an administrator may force a door open.');
     }
-    if (!reason.trim()) throw new CabinetError('REASON_REQUIRED', '强制开门必须填写原因。A reason is required to force a door open.', { field: 'reason' });
+    if (!reason.trim())
+      throw new CabinetError('REASON_REQUIRED', '强制开门必须填写原因。A reason is required to force a door open.', { field: 'reason' });
     const c = getCompartment(this.d.store.ctx, no);
     if (!c) throw new CabinetError('NOT_FOUND', `没有 ${no} 号柜。There is no compartment ${no}.`, { compartmentNo: no });
-    if (c.state === 'disabled') throw new CabinetError('COMPARTMENT_STATE', `${no} 号柜已停用，请先启用。Compartment ${no} is disabled; enable it first.`, { compartmentNo: no });
-    if (c.state === 'opening' || c.state === 'open') throw new CabinetError('COMPARTMENT_STATE', `${no} 号柜正在使用。Compartment ${no} is in use.`, { compartmentNo: no });
-    appendAudit(this.d.store.db, this.d.store.ctx.now(), { actor, action: 'compartment.force_open', compartmentNo: no, requestId: c.contents?.requestId ?? null, detail: { reason: reason.trim().slice(0, 200) } });
+    if (c.state === 'disabled')
+      throw new CabinetError('COMPARTMENT_STATE', `${no} 号柜已停用，请先启用。Compartment ${no} is disabled; enable it first.`, {
+        compartmentNo: no,
+      });
+    if (c.state === 'opening' || c.state === 'open')
+      throw new CabinetError('COMPARTMENT_STATE', `${no} 号柜正在使用。Compartment ${no} is in use.`, { compartmentNo: no });
+    appendAudit(this.d.store.db, this.d.store.ctx.now(), {
+      actor,
+      action: 'compartment.force_open',
+      compartmentNo: no,
+      requestId: c.contents?.requestId ?? null,
+      detail: { reason: reason.trim().slice(0, 200) },
+    });
     const outcome = await this.doors.open({ compartmentNo: no, requestId: c.contents?.requestId ?? null, actor, reason: 'staff_open', attempts: 1 });
     this.log.info({ compartment: no, staffId, reason }, 'force-open');
     if (!outcome.opened) {
       // Back as it was (doors.open restored the state and contents); staff are told the lock did not answer.
-      if (outcome.why === 'not_opened') this.d.bus.alarm('door_not_opened', `${no} 号柜强制开门后门没有打开。Door ${no} did not open when forced.`, { compartment: no });
+      if (outcome.why === 'not_opened')
+        this.d.bus.alarm('door_not_opened', `${no} 号柜强制开门后门没有打开。Door ${no} did not open when forced.`, { compartment: no });
       return this.notOpened(no, outcome, actor, () => undefined, { fault: false, clearContents: false });
     }
-    const done = this.background('force_open', [no], this.doors.closedWithItem(no, c.contents !== null).then((item): Final => {
-      // Back to what the records say, if the sensor agrees; otherwise a fault for staff to look at.
-      if (c.contents && item) this.doors.setCompartment(no, 'occupied', actor);
-      else if (!c.contents && !item) this.doors.setCompartment(no, 'free', actor, { clearContents: true });
-      else {
-        this.doors.setCompartment(no, 'fault', actor, { faultReason: item ? 'item inside with no record after force-open' : 'recorded item missing after force-open' });
-        this.d.bus.alarm(item ? 'item_left_behind' : 'item_missing', `强制开门后 ${no} 号柜的物品与记录不符。After force-open, compartment ${no} does not match the records.`, { compartment: no });
-      }
-      return 'closed';
-    }), 'failed');
+    const done = this.background(
+      'force_open',
+      [no],
+      this.doors.closedWithItem(no, c.contents !== null).then((item): Final => {
+        // Back to what the records say, if the sensor agrees; otherwise a fault for staff to look at.
+        if (c.contents && item) this.doors.setCompartment(no, 'occupied', actor);
+        else if (!c.contents && !item) this.doors.setCompartment(no, 'free', actor, { clearContents: true });
+        else {
+          this.doors.setCompartment(no, 'fault', actor, {
+            faultReason: item ? 'item inside with no record after force-open' : 'recorded item missing after force-open',
+          });
+          this.d.bus.alarm(
+            item ? 'item_left_behind' : 'item_missing',
+            `强制开门后 ${no} 号柜的物品与记录不符。After force-open, compartment ${no} does not match the records.`,
+            { compartment: no },
+          );
+        }
+        return 'closed';
+      }),
+      'failed',
+    );
     return this.openedAnswer(no, done, '柜门已打开。', 'The door is open.');
   }
 
@@ -483,13 +620,23 @@ export class CabinetFlows {
     const c = getCompartment(this.d.store.ctx, no);
     if (!c) throw new CabinetError('NOT_FOUND', `没有 ${no} 号柜。There is no compartment ${no}.`, { compartmentNo: no });
     if (disabled && c.state !== 'free' && c.state !== 'fault') {
-      throw new CabinetError('COMPARTMENT_STATE', `${no} 号柜不是空的（${c.state}），不能停用。Compartment ${no} is ${c.state}; only an empty one can be disabled.`, { compartmentNo: no });
+      throw new CabinetError(
+        'COMPARTMENT_STATE',
+        `${no} 号柜不是空的（${c.state}），不能停用。Compartment ${no} is ${c.state}; only an empty one can be disabled.`,
+        { compartmentNo: no },
+      );
     }
     if (disabled && c.contents) {
-      throw new CabinetError('COMPARTMENT_STATE', `${no} 号柜内有物品记录，请先取回。Compartment ${no} still holds a request; retrieve it first.`, { compartmentNo: no });
+      throw new CabinetError('COMPARTMENT_STATE', `${no} 号柜内有物品记录，请先取回。Compartment ${no} still holds a request; retrieve it first.`, {
+        compartmentNo: no,
+      });
     }
     if (!disabled && c.state !== 'disabled' && c.state !== 'fault' && c.state !== 'free') {
-      throw new CabinetError('COMPARTMENT_STATE', `${no} 号柜正在使用（${c.state}）。Compartment ${no} is ${c.state}; only a disabled or faulty one can be put back into service.`, { compartmentNo: no });
+      throw new CabinetError(
+        'COMPARTMENT_STATE',
+        `${no} 号柜正在使用（${c.state}）。Compartment ${no} is ${c.state}; only a disabled or faulty one can be put back into service.`,
+        { compartmentNo: no },
+      );
     }
     // Back into service: a compartment that still holds a request is occupied by it, never "free".
     const to = disabled ? 'disabled' : inServiceState(c.contents !== null);
@@ -535,7 +682,9 @@ export class CabinetFlows {
     this.overdueTimer = setInterval(() => {
       try {
         this.markOverdue();
-        this.erasePersonalData().catch((e: unknown) => this.log.error({ err: e instanceof Error ? e.message : String(e) }, 'personal-data erasure failed'));
+        this.erasePersonalData().catch((e: unknown) =>
+          this.log.error({ err: e instanceof Error ? e.message : String(e) }, 'personal-data erasure failed'),
+        );
       } catch (e) {
         this.log.error({ err: e instanceof Error ? e.message : String(e) }, 'scheduled job failed');
       }
@@ -561,14 +710,25 @@ export class CabinetFlows {
     this.d.bus.alarm('door_not_opened', `${no} 号柜开锁后门没有打开，已标记故障。Door ${no} did not open; marked as a fault.`, { compartment: no });
   }
 
-  private notOpened(no: number, outcome: Exclude<OpenOutcome, { opened: true }>, actor: Actor, whenSent: () => void, opts: { fault: boolean; clearContents: boolean }): DoorAnswer {
+  private notOpened(
+    no: number,
+    outcome: Exclude<OpenOutcome, { opened: true }>,
+    actor: Actor,
+    whenSent: () => void,
+    opts: { fault: boolean; clearContents: boolean },
+  ): DoorAnswer {
     if (outcome.why === 'not_opened' && opts.fault) this.faultAfterNotOpened(no, actor, opts.clearContents);
     else whenSent();
     const notSent = outcome.why === 'not_sent';
     return {
-      opened: false, compartment: no, code: notSent ? 'NOT_SENT' : 'NOT_OPENED', done: resolved<Final>(notSent ? 'not_sent' : 'not_opened'),
+      opened: false,
+      compartment: no,
+      code: notSent ? 'NOT_SENT' : 'NOT_OPENED',
+      done: resolved<Final>(notSent ? 'not_sent' : 'not_opened'),
       messageZh: notSent ? `开锁指令未能发送（${outcome.error.code}），请稍后再试。` : `${no} 号柜门没有打开，已标记故障，请换一个柜口。`,
-      messageEn: notSent ? `The unlock could not be sent (${outcome.error.code}); try again shortly.` : `Door ${no} did not open and is marked as a fault; use another compartment.`,
+      messageEn: notSent
+        ? `The unlock could not be sent (${outcome.error.code}); try again shortly.`
+        : `Door ${no} did not open and is marked as a fault; use another compartment.`,
     };
   }
 
@@ -578,8 +738,12 @@ export class CabinetFlows {
 
   private full(): DoorAnswer {
     return {
-      opened: false, compartment: null, code: 'CABINET_FULL', done: resolved<Final>('not_sent'),
-      messageZh: '柜子已满，暂时没有空闲柜口。请先取回逾期文件。', messageEn: 'The cabinet is full: no free compartment. Retrieve overdue documents first.',
+      opened: false,
+      compartment: null,
+      code: 'CABINET_FULL',
+      done: resolved<Final>('not_sent'),
+      messageZh: '柜子已满，暂时没有空闲柜口。请先取回逾期文件。',
+      messageEn: 'The cabinet is full: no free compartment. Retrieve overdue documents first.',
     };
   }
 
@@ -591,15 +755,24 @@ export class CabinetFlows {
 
   private kiosk(code: Exclude<KioskCode, 'OPENED'>): KioskAnswer {
     const words: Record<Exclude<KioskCode, 'OPENED'>, [string, string]> = {
-      INVALID: ['取件码或手机号后四位不正确，请核对后重试。', 'The code or the last 4 digits of the phone are not right. Please check and try again.'],
+      INVALID: [
+        '取件码或手机号后四位不正确，请核对后重试。',
+        'The code or the last 4 digits of the phone are not right. Please check and try again.',
+      ],
       USED: ['这个二维码已经用过或已失效。', 'This QR code has already been used or is no longer valid.'],
       LOCKED: ['尝试次数过多，请稍后再试，或联系工作人员。', 'Too many tries. Please wait a little, or ask the staff.'],
       NOTHING_WAITING: ['您目前没有待取的文件。', 'Nothing is waiting for you right now.'],
       CABINET_FULL: ['柜子已满，请联系工作人员。', 'The cabinet is full. Please ask the staff.'],
       NOT_OPENED: ['柜门没有打开，请联系工作人员。', 'The door did not open. Please ask the staff.'],
-      OUT_OF_ORDER: ['存放您文件的柜门暂时故障，文件仍在柜中。请联系工作人员。', 'The door of the compartment holding your document is out of order; the document is safe inside. Please ask the staff.'],
+      OUT_OF_ORDER: [
+        '存放您文件的柜门暂时故障，文件仍在柜中。请联系工作人员。',
+        'The door of the compartment holding your document is out of order; the document is safe inside. Please ask the staff.',
+      ],
       NOT_READY: ['柜子正在自检，请稍候。', 'The cabinet is checking itself; please wait.'],
-      OUT_OF_SERVICE: this.d.storage && !this.d.storage.ok ? [...STORAGE_WORDS[this.d.storage.current.problem!]] : ['柜子暂停服务，请联系工作人员。', 'The cabinet is out of service. Please ask the staff.'],
+      OUT_OF_SERVICE:
+        this.d.storage && !this.d.storage.ok
+          ? [...STORAGE_WORDS[this.d.storage.current.problem!]]
+          : ['柜子暂停服务，请联系工作人员。', 'The cabinet is out of service. Please ask the staff.'],
       UNKNOWN_SCAN: ['无法识别这个二维码，请扫描取件二维码。', 'This QR code is not one of ours. Please scan your pickup QR code.'],
     };
     const [messageZh, messageEn] = words[code];
@@ -618,4 +791,3 @@ export function extractToken(text: string): string | null {
   const m = /[?&#/](?:t|token|q)[=/]([A-Za-z0-9_-]{16,64})(?:$|[&#?])/.exec(t);
   return m ? m[1]! : null;
 }
-

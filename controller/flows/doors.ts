@@ -20,8 +20,15 @@ import { CabinetError, isCabinetError } from '../errors.js';
 import type { EventBus } from '../events.js';
 import type { Logger } from '../log.js';
 import {
-  claimIntentForSend, createUnlockIntent, markIntentAcked, markIntentFailed, requireCompartment,
-  transitionCompartment, type CompartmentState, type Store, type UnlockReason,
+  claimIntentForSend,
+  createUnlockIntent,
+  markIntentAcked,
+  markIntentFailed,
+  requireCompartment,
+  transitionCompartment,
+  type CompartmentState,
+  type Store,
+  type UnlockReason,
 } from '../store/index.js';
 import { classifyStorageError, storageError, type StorageHealth } from '../store/storage-health.js';
 import { crashPoint } from './crash-points.js';
@@ -51,7 +58,6 @@ export type OpenOutcome =
   | { opened: false; why: 'not_opened' }
   /** No byte of the unlock went out (offline, rate cap, expired while waiting), or the board refused it (NAK): the door is shut. */
   | { opened: false; why: 'not_sent'; error: CabinetError };
-
 
 export class Doors {
   /** Compartments with a door flow running in this process (reconciliation after a store failure leaves them be). */
@@ -137,10 +143,18 @@ export class Doors {
     const { store, driver } = this.d;
     let intent;
     try {
-      intent = createUnlockIntent(store.ctx, {
-        compartmentNo: req.compartmentNo, requestId: req.requestId, actor: req.actor, reason: req.reason,
-        recentInProcess: this.unlocksInLastMinute(), ...(openFrom !== undefined ? { openFrom } : {}),
-      }, this.policy);
+      intent = createUnlockIntent(
+        store.ctx,
+        {
+          compartmentNo: req.compartmentNo,
+          requestId: req.requestId,
+          actor: req.actor,
+          reason: req.reason,
+          recentInProcess: this.unlocksInLastMinute(),
+          ...(openFrom !== undefined ? { openFrom } : {}),
+        },
+        this.policy,
+      );
       this.unlockTimes.push(performance.now());
     } catch (e) {
       if (isCabinetError(e)) return e;
@@ -158,7 +172,10 @@ export class Doors {
       } catch (e) {
         // The intent was already closed as "outcome unknown" (it outlived its expiry while the bus retried).
         // The board did pulse: follow the door anyway; the audit log keeps the earlier verdict and this note.
-        this.log.warn({ compartment: req.compartmentNo, intentId: intent.id, err: e instanceof Error ? e.message : String(e) }, 'unlock acknowledged after its intent was closed');
+        this.log.warn(
+          { compartment: req.compartmentNo, intentId: intent.id, err: e instanceof Error ? e.message : String(e) },
+          'unlock acknowledged after its intent was closed',
+        );
       }
       return true;
     } catch (e) {
@@ -187,7 +204,11 @@ export class Doors {
    * 'untouched' only when the door is shut, the item is as it was, and no board event went missing meanwhile;
    * otherwise what says the door may have opened (the caller then settles by the sensors, with no second pulse).
    */
-  private async boardSays(no: number, itemBefore: string, lostBefore: number): Promise<'untouched' | 'open' | 'item_changed' | 'events_lost' | 'unreadable'> {
+  private async boardSays(
+    no: number,
+    itemBefore: string,
+    lostBefore: number,
+  ): Promise<'untouched' | 'open' | 'item_changed' | 'events_lost' | 'unreadable'> {
     let now;
     try {
       now = await this.d.driver.readCompartment(no);
@@ -250,7 +271,12 @@ export class Doors {
     }
   }
 
-  setCompartment(no: number, to: CompartmentState, actor: Actor, opts: { expectFrom?: CompartmentState; clearContents?: boolean; faultReason?: string; note?: string } = {}): void {
+  setCompartment(
+    no: number,
+    to: CompartmentState,
+    actor: Actor,
+    opts: { expectFrom?: CompartmentState; clearContents?: boolean; faultReason?: string; note?: string } = {},
+  ): void {
     transitionCompartment(this.d.store.ctx, no, { to, actor, ...opts });
     this.emitCompartment(no);
   }

@@ -6,8 +6,17 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../../test/harness.js';
 import { residentActor, staffActor } from '../domain/types.js';
 import {
-  activeCredentials, createRequest, getCompartment, issueDepositCode, listAudit, listNotifications,
-  makeRequestQrToken, makeResidentQrToken, readNotificationSecret, requireRequest, transitionRequest,
+  activeCredentials,
+  createRequest,
+  getCompartment,
+  issueDepositCode,
+  listAudit,
+  listNotifications,
+  makeRequestQrToken,
+  makeResidentQrToken,
+  readNotificationSecret,
+  requireRequest,
+  transitionRequest,
 } from '../store/index.js';
 import { makeResident } from '../store/test-support.js';
 import { extractToken } from './cabinet.js';
@@ -39,7 +48,9 @@ describe('load', () => {
     expect(activeCredentials(w.store.ctx, requestId)).toHaveLength(1);
     expect(listNotifications(w.store.ctx, { requestId }).map((n) => n.kind)).toEqual(['ready_with_code']);
     const actions = listAudit(w.store.db, { requestId }).map((a) => a.action);
-    expect(actions).toEqual(expect.arrayContaining(['compartment.reserved', 'request.start_load', 'unlock.intended', 'unlock.sent', 'unlock.acked', 'request.load_done']));
+    expect(actions).toEqual(
+      expect.arrayContaining(['compartment.reserved', 'request.start_load', 'unlock.intended', 'unlock.sent', 'unlock.acked', 'request.load_done']),
+    );
     // "Unlock acknowledged" and "door opened" are separate facts: the door event is its own row.
     expect(listAudit(w.store.db, { compartmentNo: no }).map((a) => a.action)).toEqual(expect.arrayContaining(['door.open', 'door.closed']));
     expect(w.sim.unlockCount(no)).toBe(1);

@@ -6,8 +6,17 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { kioskActor, residentActor, staffActor } from '../domain/types.js';
 import { silentLogger } from '../log.js';
 import {
-  claimIntentForSend, createRequest, createUnlockIntent, getCompartment, issueDepositCode, markIntentAcked, recordDoorFact, requireRequest,
-  reserveCompartment, transitionCompartment, transitionRequest,
+  claimIntentForSend,
+  createRequest,
+  createUnlockIntent,
+  getCompartment,
+  issueDepositCode,
+  markIntentAcked,
+  recordDoorFact,
+  requireRequest,
+  reserveCompartment,
+  transitionCompartment,
+  transitionRequest,
 } from '../store/index.js';
 import { makeResident } from '../store/test-support.js';
 import { eventsFrom, REQUEST_STATES, TERMINAL_STATES, TRANSITIONS, type RequestEvent } from '../domain/request-states.js';
@@ -92,7 +101,9 @@ describe('every request state has a way out', () => {
     const w = await world(cleanups);
     const { requestId } = readyRequest(w);
     const answer = await w.flows.load(w.staffId, requestId);
-    expect(() => transitionRequest(w.store.ctx, { requestId, event: 'cancel', actor: staffActor(w.staffId) })).toThrow(expect.objectContaining({ code: 'COMPARTMENT_STATE' }));
+    expect(() => transitionRequest(w.store.ctx, { requestId, event: 'cancel', actor: staffActor(w.staffId) })).toThrow(
+      expect.objectContaining({ code: 'COMPARTMENT_STATE' }),
+    );
     w.sim.closeDoor(answer.compartment!);
     await answer.done;
   });

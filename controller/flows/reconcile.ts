@@ -19,7 +19,16 @@ import { actorFromRow, SYSTEM_ACTOR, type Actor } from '../domain/types.js';
 import type { RequestState } from '../domain/request-states.js';
 import type { AlarmKind } from '../events.js';
 import {
-  appendAudit, expireStaleIntents, lastIntentId, listCompartments, markIntentFailed, markIntentsReviewed, recordDoorFact, requireRequest, transitionRequest, unresolvedIntents,
+  appendAudit,
+  expireStaleIntents,
+  lastIntentId,
+  listCompartments,
+  markIntentFailed,
+  markIntentsReviewed,
+  recordDoorFact,
+  requireRequest,
+  transitionRequest,
+  unresolvedIntents,
   type Compartment,
 } from '../store/index.js';
 import type { CabinetFlows, FlowDeps } from './cabinet.js';
@@ -78,7 +87,12 @@ export async function reconcile(flows: CabinetFlows, deps: FlowDeps, timeoutMs =
     if (flows.doors.live.has(i.compartmentNo)) continue;
     // An unlock from before the restart can never be sent now: the process that would send it is gone.
     if (i.status === 'pending' || i.status === 'sent') markIntentFailed(ctx, i.id, 'the controller restarted before this unlock finished');
-    note({ kind: 'reconcile', compartment: i.compartmentNo, ...(i.requestId !== null ? { requestId: i.requestId } : {}), message: `unlock #${i.id} (${i.reason}) was ${i.status} with no door opening recorded` });
+    note({
+      kind: 'reconcile',
+      compartment: i.compartmentNo,
+      ...(i.requestId !== null ? { requestId: i.requestId } : {}),
+      message: `unlock #${i.id} (${i.reason}) was ${i.status} with no door opening recorded`,
+    });
   }
 
   // the acknowledged ones looked at now are not listed again at the next start-up
@@ -103,11 +117,22 @@ export async function reconcile(flows: CabinetFlows, deps: FlowDeps, timeoutMs =
         const intent = latestIntent(deps, c);
         // The door opened if it is open, was seen open, or the item sensor proves it: a load or drop-off
         // left something in an empty compartment, or a pickup or retrieval took it out.
-        const itemMoved = intent !== null && (((intent.reason === 'load' || intent.reason === 'deposit') && item === true && c.contents !== null && c.state === 'opening' && !wasHolding(deps, c))
-          || ((intent.reason === 'pickup' || intent.reason === 'retrieve' || intent.reason === 'retrieve_materials') && item === false));
+        const itemMoved =
+          intent !== null &&
+          (((intent.reason === 'load' || intent.reason === 'deposit') &&
+            item === true &&
+            c.contents !== null &&
+            c.state === 'opening' &&
+            !wasHolding(deps, c)) ||
+            ((intent.reason === 'pickup' || intent.reason === 'retrieve' || intent.reason === 'retrieve_materials') && item === false));
         const opened = doorOpen || c.state === 'open' || itemMoved || (intent !== null && doorOpenedSince(deps, c.no, intent.created_at));
         const actor = intent ? actorFromRow(intent.actor_kind, intent.actor_id) : SYSTEM_ACTOR;
-        note({ kind: 'reconcile', compartment: c.no, ...(c.contents ? { requestId: c.contents.requestId } : {}), message: `a ${intent?.reason ?? 'door'} operation was cut off (door ${opened ? 'had opened' : 'never opened'}, now ${doorOpen ? 'open' : 'closed'}, item ${item === null ? 'not sensed' : item ? 'inside' : 'absent'})` });
+        note({
+          kind: 'reconcile',
+          compartment: c.no,
+          ...(c.contents ? { requestId: c.contents.requestId } : {}),
+          message: `a ${intent?.reason ?? 'door'} operation was cut off (door ${opened ? 'had opened' : 'never opened'}, now ${doorOpen ? 'open' : 'closed'}, item ${item === null ? 'not sensed' : item ? 'inside' : 'absent'})`,
+        });
         if (!opened) {
           restoreUnopened(flows, deps, c, actor, intent?.reason ?? null, item, note);
         } else {
@@ -130,7 +155,13 @@ export async function reconcile(flows: CabinetFlows, deps: FlowDeps, timeoutMs =
         break;
       }
       case 'occupied':
-        if (item === false) note({ kind: 'item_missing', compartment: c.no, ...(c.contents ? { requestId: c.contents.requestId } : {}), message: 'the recorded item is not detected inside' });
+        if (item === false)
+          note({
+            kind: 'item_missing',
+            compartment: c.no,
+            ...(c.contents ? { requestId: c.contents.requestId } : {}),
+            message: 'the recorded item is not detected inside',
+          });
         break;
       case 'free':
         if (item === true) note({ kind: 'item_left_behind', compartment: c.no, message: 'an item is inside a compartment recorded as empty' });
@@ -143,7 +174,11 @@ export async function reconcile(flows: CabinetFlows, deps: FlowDeps, timeoutMs =
     }
   }
 
-  for (const f of findings) deps.bus.alarm(f.kind, `启动自检：${f.message}。Start-up check: ${f.message}.`, { ...(f.compartment !== undefined ? { compartment: f.compartment } : {}), ...(f.requestId !== undefined ? { requestId: f.requestId } : {}) });
+  for (const f of findings)
+    deps.bus.alarm(f.kind, `启动自检：${f.message}。Start-up check: ${f.message}.`, {
+      ...(f.compartment !== undefined ? { compartment: f.compartment } : {}),
+      ...(f.requestId !== undefined ? { requestId: f.requestId } : {}),
+    });
   flows.markReady();
   void Promise.allSettled(background);
   return findings;
@@ -157,7 +192,9 @@ export async function reconcile(flows: CabinetFlows, deps: FlowDeps, timeoutMs =
  */
 function latestIntent(deps: FlowDeps, c: Compartment): LatestIntent | null {
   const row = deps.store.db
-    .prepare<[number], LatestIntent & { request_id: number | null }>('SELECT id, reason, actor_kind, actor_id, created_at, request_id FROM unlock_intents WHERE compartment_no = ? ORDER BY id DESC LIMIT 1')
+    .prepare<[number], LatestIntent & { request_id: number | null }>(
+      'SELECT id, reason, actor_kind, actor_id, created_at, request_id FROM unlock_intents WHERE compartment_no = ? ORDER BY id DESC LIMIT 1',
+    )
     .get(c.no);
   if (!row || row.request_id !== (c.contents?.requestId ?? null)) return null;
   return row;
@@ -171,26 +208,45 @@ function wasHolding(deps: FlowDeps, c: Compartment): boolean {
 }
 
 function doorOpenedSince(deps: FlowDeps, no: number, since: number): boolean {
-  return deps.store.db
-    .prepare<[number, number], { n: number }>(`SELECT count(*) AS n FROM door_events WHERE compartment_no = ? AND door = 'open' AND at >= ?`)
-    .get(no, since)!.n > 0;
+  return (
+    deps.store.db
+      .prepare<[number, number], { n: number }>(`SELECT count(*) AS n FROM door_events WHERE compartment_no = ? AND door = 'open' AND at >= ?`)
+      .get(no, since)!.n > 0
+  );
 }
 
 /** The door never opened: undo the start of the flow; what is inside stays as recorded. */
-function restoreUnopened(flows: CabinetFlows, deps: FlowDeps, c: Compartment, actor: Actor, reason: string | null, item: boolean | null, note: (f: Finding) => void): void {
+function restoreUnopened(
+  flows: CabinetFlows,
+  deps: FlowDeps,
+  c: Compartment,
+  actor: Actor,
+  reason: string | null,
+  item: boolean | null,
+  note: (f: Finding) => void,
+): void {
   const ctx = deps.store.ctx;
   const req = c.contents ? requireRequest(ctx, c.contents.requestId) : null;
   if (req?.state === 'loading') transitionRequest(ctx, { requestId: req.id, event: 'load_aborted', actor: SYSTEM_ACTOR });
   if (req?.state === 'depositing') transitionRequest(ctx, { requestId: req.id, event: 'deposit_aborted', actor: SYSTEM_ACTOR });
   const holds = req !== null && (['loaded', 'overdue', 'materials_deposited'] as RequestState[]).includes(req.state);
   if (holds) flows.doors.setCompartment(c.no, 'occupied', actor, { note: `start-up: ${reason ?? 'door'} operation never opened the door` });
-  else flows.doors.setCompartment(c.no, 'free', actor, { clearContents: true, note: `start-up: ${reason ?? 'door'} operation never opened the door` });
-  if (holds && item === false) note({ kind: 'item_missing', compartment: c.no, requestId: req.id, message: 'the recorded item is not detected inside' });
+  else
+    flows.doors.setCompartment(c.no, 'free', actor, { clearContents: true, note: `start-up: ${reason ?? 'door'} operation never opened the door` });
+  if (holds && item === false)
+    note({ kind: 'item_missing', compartment: c.no, requestId: req.id, message: 'the recorded item is not detected inside' });
   if (!holds && item === true) note({ kind: 'item_left_behind', compartment: c.no, message: 'an item is inside a compartment recorded as empty' });
 }
 
 /** The door had opened: finish the flow the intent names, from the request's state now. */
-async function finishFlow(flows: CabinetFlows, deps: FlowDeps, c: Compartment, actor: Actor, reason: string | null, note: (f: Finding) => void): Promise<void> {
+async function finishFlow(
+  flows: CabinetFlows,
+  deps: FlowDeps,
+  c: Compartment,
+  actor: Actor,
+  reason: string | null,
+  note: (f: Finding) => void,
+): Promise<void> {
   const req = c.contents ? requireRequest(deps.store.ctx, c.contents.requestId) : null;
   const no = c.no;
   if (req && reason === 'load' && req.state === 'loading') return void (await flows.finishLoad(no, req.id, actor));
@@ -199,7 +255,8 @@ async function finishFlow(flows: CabinetFlows, deps: FlowDeps, c: Compartment, a
   if (req && reason === 'retrieve' && (req.state === 'loaded' || req.state === 'overdue')) {
     return void (await flows.finishRetrieve(no, req.id, actor, req.state === 'overdue' ? 'retrieve' : 'admin_retrieve'));
   }
-  if (req && reason === 'retrieve_materials' && req.state === 'materials_deposited') return void (await flows.finishRetrieve(no, req.id, actor, 'retrieve_materials'));
+  if (req && reason === 'retrieve_materials' && req.state === 'materials_deposited')
+    return void (await flows.finishRetrieve(no, req.id, actor, 'retrieve_materials'));
   // The request already moved on (its change committed before the crash), or a force-open: settle by what is inside.
   const holds = req !== null && (['loaded', 'overdue', 'materials_deposited'] as RequestState[]).includes(req.state);
   const item = await flows.doors.closedWithItem(no, holds);
@@ -210,9 +267,17 @@ async function finishFlow(flows: CabinetFlows, deps: FlowDeps, c: Compartment, a
   if (holds && item) flows.doors.setCompartment(no, 'occupied', actor);
   else if (!holds && !item) flows.doors.setCompartment(no, 'free', actor, { clearContents: true });
   else {
-    flows.doors.setCompartment(no, 'fault', actor, { faultReason: item ? 'item inside with no record' : 'recorded item missing', clearContents: !holds });
-    note({ kind: item ? 'item_left_behind' : 'item_missing', compartment: no, ...(req ? { requestId: req.id } : {}), message: item ? 'an item is inside with no record after an interrupted operation' : 'the recorded item is missing after an interrupted operation' });
+    flows.doors.setCompartment(no, 'fault', actor, {
+      faultReason: item ? 'item inside with no record' : 'recorded item missing',
+      clearContents: !holds,
+    });
+    note({
+      kind: item ? 'item_left_behind' : 'item_missing',
+      compartment: no,
+      ...(req ? { requestId: req.id } : {}),
+      message: item
+        ? 'an item is inside with no record after an interrupted operation'
+        : 'the recorded item is missing after an interrupted operation',
+    });
   }
 }
-
-

@@ -140,4 +140,3 @@ describe('the first reading after a start', () => {
     expect(listAudit(store.db, { compartmentNo: 9 }).map((a) => a.action)).not.toContain('door.opened_unexplained');
   });
 });
-

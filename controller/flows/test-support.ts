@@ -29,8 +29,14 @@ export interface World {
 }
 
 export const CONFIG = {
-  unlockTtlMs: 3000, doorOpenTimeoutMs: 400, doorLeftOpenMs: 60_000, overdueDays: 7,
-  retries: 2, responseTimeoutMs: 150, unlockMaxPerMinute: 20, tamperWindowMs: 10_000,
+  unlockTtlMs: 3000,
+  doorOpenTimeoutMs: 400,
+  doorLeftOpenMs: 60_000,
+  overdueDays: 7,
+  retries: 2,
+  responseTimeoutMs: 150,
+  unlockMaxPerMinute: 20,
+  tamperWindowMs: 10_000,
 };
 
 export async function world(cleanups: Cleanups, simOptions: ConstructorParameters<typeof SimCabinet>[0] = {}): Promise<World> {
@@ -58,4 +64,3 @@ export function readyRequest(w: World, resident = makeResident(w.store)) {
   transitionRequest(w.store.ctx, { requestId: request.id, event: 'mark_ready', actor: staff });
   return { resident, requestId: request.id };
 }
-

@@ -28,7 +28,13 @@ async function setUp(unlockTtlMs: number) {
   await driver.start();
   cleanups.push(() => driver.stop());
   await waitFor(() => driver.snapshot().compartments.every((c) => c.door === 'closed'), 'the first status');
-  const doors = new Doors({ store, driver, bus: new EventBus(), config: { ...CONFIG, unlockTtlMs, doorOpenTimeoutMs: 3000 }, logger: silentLogger() });
+  const doors = new Doors({
+    store,
+    driver,
+    bus: new EventBus(),
+    config: { ...CONFIG, unlockTtlMs, doorOpenTimeoutMs: 3000 },
+    logger: silentLogger(),
+  });
   return { board, store, driver, doors };
 }
 

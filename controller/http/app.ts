@@ -51,19 +51,29 @@ export interface AppDeps {
 export function allRoutes(deps: AppDeps): RouteSpec[] {
   const auth = { store: deps.store, kioskKey: deps.config.kioskKey, ...(deps.sessionPolicy ? { sessionPolicy: deps.sessionPolicy } : {}) };
   const routes: RouteSpec[] = [
-    ...healthRoutes(deps.driver, () => deps.flows.isReady, () => deps.storage?.current ?? null, () => deps.boardAdapter?.counters ?? null),
+    ...healthRoutes(
+      deps.driver,
+      () => deps.flows.isReady,
+      () => deps.storage?.current ?? null,
+      () => deps.boardAdapter?.counters ?? null,
+    ),
     ...authRoutes(auth),
     ...publicRoutes(deps),
     ...staffRoutes(deps),
     ...reportRoutes(deps),
     ...doorRoutes(deps),
   ];
-  routes.push(route({
-    method: 'get', path: '/api/openapi.json', tag: 'meta', access: 'public',
-    summary: 'This API described in OpenAPI 3.1',
-    responses: { 200: { description: 'the OpenAPI document', schema: z.record(z.string(), z.unknown()) } },
-    handler: () => [200, buildOpenApi(routes, { title: '帮办柜 controller', version: '1' })],
-  }));
+  routes.push(
+    route({
+      method: 'get',
+      path: '/api/openapi.json',
+      tag: 'meta',
+      access: 'public',
+      summary: 'This API described in OpenAPI 3.1',
+      responses: { 200: { description: 'the OpenAPI document', schema: z.record(z.string(), z.unknown()) } },
+      handler: () => [200, buildOpenApi(routes, { title: '帮办柜 controller', version: '1' })],
+    }),
+  );
   return routes;
 }
 

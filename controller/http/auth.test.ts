@@ -59,7 +59,9 @@ describe('staff sign-in', () => {
     expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(0);
     // even the right PIN waits now
     expect((await h.api.post('/api/staff/login', { body: { login: 'lisi', pin: TEST_PIN } })).status).toBe(429);
-    const counter = h.store.db.prepare(`SELECT locked_until FROM attempt_counters WHERE scope = 'device' AND key = 'http:127.0.0.1'`).get() as { locked_until: number };
+    const counter = h.store.db.prepare(`SELECT locked_until FROM attempt_counters WHERE scope = 'device' AND key = 'http:127.0.0.1'`).get() as {
+      locked_until: number;
+    };
     expect(counter.locked_until).toBeGreaterThan(Date.now());
   });
 
@@ -167,7 +169,12 @@ describe('access levels', () => {
     expect((await h.api.post('/api/kiosk/pickup', { body: { code: '12345678', phoneLast4: '1234' } })).status).toBe(403);
     expect((await h.api.post('/api/kiosk/scan', { body: { text: 'x' } })).status).toBe(403);
     // a request carrying any proxy header is not the kiosk even on the kiosk listener
-    for (const proxy of <Record<string, string>[]>[{ 'X-Forwarded-For': '203.0.113.7' }, { Forwarded: 'for=203.0.113.7' }, { 'X-Real-IP': '203.0.113.7' }, { Via: '1.1 nginx' }]) {
+    for (const proxy of <Record<string, string>[]>[
+      { 'X-Forwarded-For': '203.0.113.7' },
+      { Forwarded: 'for=203.0.113.7' },
+      { 'X-Real-IP': '203.0.113.7' },
+      { Via: '1.1 nginx' },
+    ]) {
       expect((await h.kiosk.get('/api/kiosk/info', { headers: proxy })).status, JSON.stringify(proxy)).toBe(403);
     }
     // a staff session does not make a caller the kiosk

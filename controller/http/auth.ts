@@ -27,8 +27,16 @@ import { z } from 'zod';
 import { staffActor } from '../domain/types.js';
 import { CabinetError, type CabinetErrorCode } from '../errors.js';
 import {
-  createSession, DEFAULT_SESSION_POLICY, deleteSession, deleteSessionsOfStaff, findSession, setStaffPin, verifyStaffPin,
-  type SessionPolicy, type StaffSession, type Store,
+  createSession,
+  DEFAULT_SESSION_POLICY,
+  deleteSession,
+  deleteSessionsOfStaff,
+  findSession,
+  setStaffPin,
+  verifyStaffPin,
+  type SessionPolicy,
+  type StaffSession,
+  type Store,
 } from '../store/index.js';
 import { HttpError, route, type Authenticate, type Caller, type ErrorMapper, type RouteSpec } from './routes.js';
 import { errorResponse, okSchema } from './schemas.js';
@@ -125,7 +133,9 @@ export function createAuthenticate(opts: AuthOptions): Authenticate {
   return (req: Request, access): Caller | HttpError => {
     if (access === 'kiosk') {
       const device = kioskDevice(req, opts.kioskKey);
-      return device ? { kind: 'kiosk', deviceId: device } : new HttpError(403, 'KIOSK_ONLY', '只能在帮办柜的屏幕上使用 / Only the cabinet’s own screen may do this');
+      return device
+        ? { kind: 'kiosk', deviceId: device }
+        : new HttpError(403, 'KIOSK_ONLY', '只能在帮办柜的屏幕上使用 / Only the cabinet’s own screen may do this');
     }
     const token = bearerToken(req);
     if (!token) return NOT_SIGNED_IN();
@@ -265,7 +275,10 @@ export function authRoutes(opts: AuthOptions): RouteSpec[] {
   const invalid = new HttpError(401, 'INVALID_LOGIN', '账号或 PIN 不正确 / Wrong login or PIN');
   return [
     route<Record<string, never>, Record<string, never>, { login: string; pin: string }>({
-      method: 'post', path: '/api/staff/login', tag: 'staff-auth', access: 'public',
+      method: 'post',
+      path: '/api/staff/login',
+      tag: 'staff-auth',
+      access: 'public',
       summary: 'Sign in with login and PIN; answers a bearer token',
       body: z.object({
         login: z.string().trim().toLowerCase().min(1, { error: '请填写账号 / login is required' }).max(32),
@@ -274,7 +287,12 @@ export function authRoutes(opts: AuthOptions): RouteSpec[] {
       responses: {
         200: {
           description: 'signed in',
-          schema: z.object({ token: z.string().describe('send as Authorization: Bearer <token>'), staff: staffPublicSchema, expiresAt: z.string(), idleExpiresAt: z.string() }),
+          schema: z.object({
+            token: z.string().describe('send as Authorization: Bearer <token>'),
+            staff: staffPublicSchema,
+            expiresAt: z.string(),
+            idleExpiresAt: z.string(),
+          }),
         },
         401: errorResponse('wrong login or PIN (the same answer for both)'),
         429: errorResponse('too many failures for this login or this device: wait (Retry-After)'),
@@ -295,7 +313,10 @@ export function authRoutes(opts: AuthOptions): RouteSpec[] {
       },
     }),
     route({
-      method: 'post', path: '/api/staff/logout', tag: 'staff-auth', access: 'staff',
+      method: 'post',
+      path: '/api/staff/logout',
+      tag: 'staff-auth',
+      access: 'staff',
       summary: 'End this session',
       responses: { 200: { description: 'signed out', schema: okSchema } },
       handler: ({ caller }) => {
@@ -304,7 +325,10 @@ export function authRoutes(opts: AuthOptions): RouteSpec[] {
       },
     }),
     route({
-      method: 'get', path: '/api/staff/me', tag: 'staff-auth', access: 'staff',
+      method: 'get',
+      path: '/api/staff/me',
+      tag: 'staff-auth',
+      access: 'staff',
       summary: 'Who is signed in, and until when',
       responses: { 200: { description: 'the signed-in staff member', schema: z.object({ staff: staffPublicSchema, session: sessionInfoSchema }) } },
       handler: ({ req }) => {
@@ -315,7 +339,10 @@ export function authRoutes(opts: AuthOptions): RouteSpec[] {
       },
     }),
     route<Record<string, never>, Record<string, never>, { currentPin: string; newPin: string }>({
-      method: 'post', path: '/api/staff/me/pin', tag: 'staff-auth', access: 'staff',
+      method: 'post',
+      path: '/api/staff/me/pin',
+      tag: 'staff-auth',
+      access: 'staff',
       summary: 'Change my own PIN (other sessions of this account end)',
       body: z.object({ currentPin: z.string().min(1).max(12), newPin: pinField }),
       responses: {
@@ -336,7 +363,8 @@ export function authRoutes(opts: AuthOptions): RouteSpec[] {
           }
           throw new HttpError(401, 'INVALID_LOGIN', '当前 PIN 不正确 / The current PIN is wrong', 'currentPin');
         }
-        if (body.newPin === body.currentPin) throw new HttpError(400, 'PIN_POLICY', '新 PIN 不能和原来的一样 / The new PIN must differ from the old one', 'newPin');
+        if (body.newPin === body.currentPin)
+          throw new HttpError(400, 'PIN_POLICY', '新 PIN 不能和原来的一样 / The new PIN must differ from the old one', 'newPin');
         try {
           await setStaffPin(store.ctx, me.staffId, body.newPin, staffActor(me.staffId));
         } catch (e) {

@@ -24,7 +24,10 @@ it('every route with a body answers 415 to a body that is not JSON, in the one e
   for (const spec of routes) {
     const client = spec.access === 'kiosk' ? h.kiosk : admin;
     for (const type of ['text/plain', 'application/x-www-form-urlencoded']) {
-      const r = await client.request(spec.method.toUpperCase(), fill(spec.path), { rawBody: 'reason=abc&code=12345678', headers: { 'Content-Type': type } });
+      const r = await client.request(spec.method.toUpperCase(), fill(spec.path), {
+        rawBody: 'reason=abc&code=12345678',
+        headers: { 'Content-Type': type },
+      });
       expect([spec.path, type, r.status]).toEqual([spec.path, type, 415]);
       expect(r.body.error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
     }
@@ -33,7 +36,9 @@ it('every route with a body answers 415 to a body that is not JSON, in the one e
 });
 
 it('a route whose body has required fields answers 400 BODY_REQUIRED without one; the document says which bodies are required', async () => {
-  const doc = (await h.api.get('/api/openapi.json')).body as { paths: Record<string, Record<string, { requestBody?: { required: boolean }; responses: Record<string, unknown> }>> };
+  const doc = (await h.api.get('/api/openapi.json')).body as {
+    paths: Record<string, Record<string, { requestBody?: { required: boolean }; responses: Record<string, unknown> }>>;
+  };
   let required = 0;
   for (const spec of allRoutes(h.deps).filter((r) => r.body)) {
     const op = doc.paths[spec.path.replace(/:([A-Za-z0-9_]+)/g, '{$1}')]![spec.method]!;

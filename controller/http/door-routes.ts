@@ -11,7 +11,19 @@ import { compartmentNoField, idField } from './schemas.js';
 
 export const kioskAnswerSchema = z.object({
   ok: z.boolean(),
-  code: z.enum(['OPENED', 'INVALID', 'USED', 'LOCKED', 'NOTHING_WAITING', 'CABINET_FULL', 'NOT_OPENED', 'OUT_OF_ORDER', 'NOT_READY', 'OUT_OF_SERVICE', 'UNKNOWN_SCAN']),
+  code: z.enum([
+    'OPENED',
+    'INVALID',
+    'USED',
+    'LOCKED',
+    'NOTHING_WAITING',
+    'CABINET_FULL',
+    'NOT_OPENED',
+    'OUT_OF_ORDER',
+    'NOT_READY',
+    'OUT_OF_SERVICE',
+    'UNKNOWN_SCAN',
+  ]),
   action: z.enum(['pickup', 'dropoff']).nullable().describe('what the open door is for'),
   messageZh: z.string().describe('what the screen says, in Chinese'),
   messageEn: z.string(),
@@ -56,9 +68,15 @@ const staffDoorErrors = {
   429: err('too many unlocks in the last minute: try again shortly'),
   503: err('the cabinet is not ready (link down, or the start-up check is still running)'),
 };
-const doorResponses = { 200: { description: 'the door is open, or why not (CABINET_FULL is an answer, not an error)', schema: doorAnswerSchema }, ...staffDoorErrors };
+const doorResponses = {
+  200: { description: 'the door is open, or why not (CABINET_FULL is an answer, not an error)', schema: doorAnswerSchema },
+  ...staffDoorErrors,
+};
 const kioskResponses = {
-  200: { description: 'what to show the resident; ok=false says why in plain words (NOT_READY while the cabinet checks itself)', schema: kioskAnswerSchema },
+  200: {
+    description: 'what to show the resident; ok=false says why in plain words (NOT_READY while the cabinet checks itself)',
+    schema: kioskAnswerSchema,
+  },
   409: err('a compartment changed under the operation'),
   429: err('too many unlocks in the last minute'),
   503: err('the lock board link is down'),
@@ -67,14 +85,20 @@ const kioskResponses = {
 export function doorRoutes({ flows }: AppDeps): RouteSpec[] {
   return [
     route<Record<string, never>, Record<string, never>, { text: string }>({
-      method: 'post', path: '/api/kiosk/scan', tag: 'kiosk', access: 'kiosk',
+      method: 'post',
+      path: '/api/kiosk/scan',
+      tag: 'kiosk',
+      access: 'kiosk',
       summary: 'A QR code scanned at the cabinet (keyboard-wedge scanner on the kiosk page): opens what it entitles',
       body: z.object({ text: z.string().min(1).max(512).describe('the scanned text, as read') }),
       responses: kioskResponses,
       handler: async ({ body, caller }) => kioskOut(await flows.scan(body.text, deviceOf(caller))),
     }),
     route<Record<string, never>, Record<string, never>, { code: string; phoneLast4: string }>({
-      method: 'post', path: '/api/kiosk/pickup', tag: 'kiosk', access: 'kiosk',
+      method: 'post',
+      path: '/api/kiosk/pickup',
+      tag: 'kiosk',
+      access: 'kiosk',
       summary: 'Pickup by the 8-digit code typed on the touchscreen plus the last 4 digits of the phone',
       body: z.object({
         code: z.string().regex(/^\d{8}$/, '取件码应为 8 位数字 / the pickup code is 8 digits'),
@@ -84,38 +108,67 @@ export function doorRoutes({ flows }: AppDeps): RouteSpec[] {
       handler: async ({ body, caller }) => kioskOut(await flows.pickupByCode(body.code, body.phoneLast4, deviceOf(caller))),
     }),
     route<{ id: number }>({
-      method: 'post', path: '/api/staff/requests/:id/load', tag: 'cabinet', access: 'staff',
+      method: 'post',
+      path: '/api/staff/requests/:id/load',
+      tag: 'cabinet',
+      access: 'staff',
       summary: 'Load a ready document: a free compartment is reserved and opened; closing it with the document inside issues the pickup code',
-      params: idParams, responses: doorResponses,
+      params: idParams,
+      responses: doorResponses,
       handler: async ({ params, caller }) => doorOut(await flows.load(staffOf(caller), params.id)),
     }),
     route<{ id: number }>({
-      method: 'post', path: '/api/staff/requests/:id/retrieve', tag: 'cabinet', access: 'staff',
+      method: 'post',
+      path: '/api/staff/requests/:id/retrieve',
+      tag: 'cabinet',
+      access: 'staff',
       summary: 'Take back an overdue document (administrators: any waiting one) or dropped-off materials',
-      params: idParams, responses: doorResponses,
+      params: idParams,
+      responses: doorResponses,
       handler: async ({ params, caller }) => doorOut(await flows.retrieve(staffOf(caller), params.id)),
     }),
     route<{ no: number }, Record<string, never>, { reason: string }>({
-      method: 'post', path: '/api/staff/compartments/:no/force-open', tag: 'cabinet', access: 'admin',
+      method: 'post',
+      path: '/api/staff/compartments/:no/force-open',
+      tag: 'cabinet',
+      access: 'admin',
       summary: 'Open any compartment (administrators only), with a mandatory reason kept in the audit log',
-      params: noParams, body: reasonBody, responses: doorResponses,
+      params: noParams,
+      body: reasonBody,
+      responses: doorResponses,
       handler: async ({ params, body, caller }) => doorOut(await flows.forceOpen(staffOf(caller), params.no, body.reason)),
     }),
     route<{ no: number }, Record<string, never>, { reason: string }>({
-      method: 'post', path: '/api/staff/compartments/:no/disable', tag: 'cabinet', access: 'admin',
+      method: 'post',
+      path: '/api/staff/compartments/:no/disable',
+      tag: 'cabinet',
+      access: 'admin',
       summary: 'Take an empty compartment out of service',
-      params: noParams, body: reasonBody,
-      responses: { 200: { description: 'the compartment', schema: z.object({ no: z.number().int(), state: z.string() }) }, 404: staffDoorErrors[404], 409: staffDoorErrors[409] },
+      params: noParams,
+      body: reasonBody,
+      responses: {
+        200: { description: 'the compartment', schema: z.object({ no: z.number().int(), state: z.string() }) },
+        404: staffDoorErrors[404],
+        409: staffDoorErrors[409],
+      },
       handler: ({ params, body, caller }) => {
         const c = flows.setDisabled(staffOf(caller), params.no, true, body.reason);
         return [200, { no: c.no, state: c.state }];
       },
     }),
     route<{ no: number }, Record<string, never>, { reason: string }>({
-      method: 'post', path: '/api/staff/compartments/:no/enable', tag: 'cabinet', access: 'admin',
+      method: 'post',
+      path: '/api/staff/compartments/:no/enable',
+      tag: 'cabinet',
+      access: 'admin',
       summary: 'Put a disabled compartment back into service',
-      params: noParams, body: reasonBody,
-      responses: { 200: { description: 'the compartment', schema: z.object({ no: z.number().int(), state: z.string() }) }, 404: staffDoorErrors[404], 409: staffDoorErrors[409] },
+      params: noParams,
+      body: reasonBody,
+      responses: {
+        200: { description: 'the compartment', schema: z.object({ no: z.number().int(), state: z.string() }) },
+        404: staffDoorErrors[404],
+        409: staffDoorErrors[409],
+      },
       handler: ({ params, body, caller }) => {
         const c = flows.setDisabled(staffOf(caller), params.no, false, body.reason);
         return [200, { no: c.no, state: c.state }];

@@ -12,27 +12,49 @@ import { route, type RouteSpec } from './routes.js';
 
 export const healthSchema = z.object({
   status: z.enum(['ok', 'degraded']).describe('ok: the link is up, every board answers and the database can be written'),
-  storage: z.object({
-    state: z.enum(['ok', 'full', 'read_only', 'io_error', 'damaged']),
-    since: z.string().nullable(),
-    message: z.string().nullable().describe('what is wrong, Chinese / English'),
-    detail: z.string().nullable().describe('what SQLite or the start-up check said'),
-  }).describe('whether the database can record door openings: anything but ok means out of service'),
+  storage: z
+    .object({
+      state: z.enum(['ok', 'full', 'read_only', 'io_error', 'damaged']),
+      since: z.string().nullable(),
+      message: z.string().nullable().describe('what is wrong, Chinese / English'),
+      detail: z.string().nullable().describe('what SQLite or the start-up check said'),
+    })
+    .describe('whether the database can record door openings: anything but ok means out of service'),
   link: z.object({ state: z.enum(['connecting', 'online', 'offline', 'stopped']), port: z.string() }),
-  boards: z.array(z.object({
-    addr: z.number().int(), online: z.boolean(), firmware: z.string().nullable(), channels: z.number().int().nullable(), lastSeenAt: z.string().nullable(),
-  })),
-  doorActions: z.enum(['ready', 'checking', 'out_of_service']).describe('checking: start-up reconciliation has not finished; out_of_service: the database cannot record them; door actions are refused in both'),
+  boards: z.array(
+    z.object({
+      addr: z.number().int(),
+      online: z.boolean(),
+      firmware: z.string().nullable(),
+      channels: z.number().int().nullable(),
+      lastSeenAt: z.string().nullable(),
+    }),
+  ),
+  doorActions: z
+    .enum(['ready', 'checking', 'out_of_service'])
+    .describe(
+      'checking: start-up reconciliation has not finished; out_of_service: the database cannot record them; door actions are refused in both',
+    ),
   compartmentCount: z.number().int(),
-  compartments: z.array(z.object({
-    compartment: z.number().int(), board: z.number().int(), channel: z.number().int(),
-    door: z.enum(['open', 'closed', 'unknown']), fault: z.string(),
-    item: z.enum(['present', 'absent', 'unknown']).optional().describe('only on the kiosk listener and GET /api/staff/health'),
-  })),
+  compartments: z.array(
+    z.object({
+      compartment: z.number().int(),
+      board: z.number().int(),
+      channel: z.number().int(),
+      door: z.enum(['open', 'closed', 'unknown']),
+      fault: z.string(),
+      item: z.enum(['present', 'absent', 'unknown']).optional().describe('only on the kiosk listener and GET /api/staff/health'),
+    }),
+  ),
   counters: z.record(z.string(), z.number()),
 });
 
-export function healthRoutes(driver: BoardDriver, isReady: () => boolean = () => true, storage: () => StorageState | null = () => null, adapterCounters: () => Readonly<Record<string, number>> | null = () => null): RouteSpec[] {
+export function healthRoutes(
+  driver: BoardDriver,
+  isReady: () => boolean = () => true,
+  storage: () => StorageState | null = () => null,
+  adapterCounters: () => Readonly<Record<string, number>> | null = () => null,
+): RouteSpec[] {
   const health = (withItems: boolean) => {
     const snap = driver.snapshot();
     const allOnline = snap.boards.every((b) => b.online);
@@ -41,7 +63,9 @@ export function healthRoutes(driver: BoardDriver, isReady: () => boolean = () =>
     return {
       status: snap.link === 'online' && allOnline && problem === null ? 'ok' : 'degraded',
       storage: {
-        state: problem ?? 'ok', since: st?.since ?? null, detail: st?.detail ?? null,
+        state: problem ?? 'ok',
+        since: st?.since ?? null,
+        detail: st?.detail ?? null,
         message: problem ? STORAGE_WORDS[problem].join(' / ') : null,
       },
       link: { state: snap.link, port: snap.port },
@@ -55,13 +79,19 @@ export function healthRoutes(driver: BoardDriver, isReady: () => boolean = () =>
   };
   return [
     route({
-      method: 'get', path: '/api/health', tag: 'meta', access: 'public',
+      method: 'get',
+      path: '/api/health',
+      tag: 'meta',
+      access: 'public',
       summary: 'Link state, database, boards and every compartment’s door (the item sensors only to this machine)',
       responses: { 200: { description: 'the controller is running (see status for the link)', schema: healthSchema } },
       handler: ({ req }) => [200, health(kioskDevice(req, null) !== null)],
     }),
     route({
-      method: 'get', path: '/api/staff/health', tag: 'staff', access: 'staff',
+      method: 'get',
+      path: '/api/staff/health',
+      tag: 'staff',
+      access: 'staff',
       summary: 'The health with every compartment’s item sensor',
       responses: { 200: { description: 'as /api/health, with `item` for every compartment', schema: healthSchema } },
       handler: () => [200, health(true)],

@@ -34,7 +34,12 @@ it('every route with an id or compartment number refuses 1.0, 01, 0x1 and the li
 it('request ids have the same range on every route: 2^31-1 is an id (404), 2^31 is not (400)', async () => {
   const routes = allRoutes(h.deps).filter((r) => /:id\b/.test(r.path));
   for (const spec of routes) {
-    const call = (v: string) => admin.request(spec.method.toUpperCase(), spec.path.replace(/:id\b/, v), spec.method === 'get' ? { query: { purpose: '核对身份' } } : { body: { reason: '测试原因', note: 'x' } });
+    const call = (v: string) =>
+      admin.request(
+        spec.method.toUpperCase(),
+        spec.path.replace(/:id\b/, v),
+        spec.method === 'get' ? { query: { purpose: '核对身份' } } : { body: { reason: '测试原因', note: 'x' } },
+      );
     expect([spec.path, (await call('2147483648')).status]).toEqual([spec.path, 400]);
     expect([spec.path, (await call('2147483647')).status]).not.toEqual([spec.path, 400]);
   }

@@ -54,7 +54,11 @@ function upgradeStatus(path: string, headers: Record<string, string> = {}, publi
 
 describe('/ws/staff', () => {
   it('closes with 4401 without a token or with a bad one', async () => {
-    for (const c of [connect('/ws/staff'), connect('/ws/staff', { protocols: [STAFF_PROTOCOL, 'A'.repeat(43)] }), connect(`/ws/staff?token=${'B'.repeat(43)}`)]) {
+    for (const c of [
+      connect('/ws/staff'),
+      connect('/ws/staff', { protocols: [STAFF_PROTOCOL, 'A'.repeat(43)] }),
+      connect(`/ws/staff?token=${'B'.repeat(43)}`),
+    ]) {
       expect((await c.closed).code).toBe(CLOSE_UNAUTHENTICATED);
       expect(c.messages).toEqual([]);
     }
@@ -63,7 +67,13 @@ describe('/ws/staff', () => {
   it('with a session token sends the snapshot, then bus events (token by protocol header or ?token=)', async () => {
     const staff = await h.staffSession();
     const r = await h.api.post('/api/requests', {
-      body: { name: '张三', mobile: '13812345678', idNumber: uniqueIdNumber(5), address: { building: '1', unit: '1', room: '101' }, serviceCode: 'residence_certificate' },
+      body: {
+        name: '张三',
+        mobile: '13812345678',
+        idNumber: uniqueIdNumber(5),
+        address: { building: '1', unit: '1', room: '101' },
+        serviceCode: 'residence_certificate',
+      },
     });
     h.bus.alarm('tamper', '5号柜门被打开 / door 5 opened without a command', { compartment: 5 });
 
@@ -75,7 +85,10 @@ describe('/ws/staff', () => {
       type: 'snapshot',
       link: { state: 'online' },
       alarms: [expect.objectContaining({ kind: 'tamper', compartment: 5 })],
-      requests: { counts: expect.objectContaining({ submitted: 1 }), open: [{ id: r.body.requestId, number: r.body.number, state: 'submitted', serviceCode: 'residence_certificate' }] },
+      requests: {
+        counts: expect.objectContaining({ submitted: 1 }),
+        open: [{ id: r.body.requestId, number: r.body.number, state: 'submitted', serviceCode: 'residence_certificate' }],
+      },
     });
     expect((snap.compartments as unknown[]).length).toBe(24);
 
@@ -105,7 +118,10 @@ describe('/ws/staff', () => {
     const first = await h.staffSession();
     const second = await h.staffSession();
     const a = h.bus.alarm('door_left_open', '格口 3 的门一直开着，请关好。Door 3 has been left open.', { compartment: 3 });
-    const consoles = [connect('/ws/staff', { protocols: [STAFF_PROTOCOL, first.token] }), connect('/ws/staff', { protocols: [STAFF_PROTOCOL, second.token] })];
+    const consoles = [
+      connect('/ws/staff', { protocols: [STAFF_PROTOCOL, first.token] }),
+      connect('/ws/staff', { protocols: [STAFF_PROTOCOL, second.token] }),
+    ];
     const k = connect('/ws/kiosk');
     for (const c of consoles) {
       const snap = await waitFor(() => c.messages[0], 'the snapshot');
@@ -155,11 +171,25 @@ describe('/ws/kiosk', () => {
     const staff = await h.staffSession();
     const id = uniqueIdNumber(6);
     const r = await h.api.post('/api/requests', {
-      body: { name: '李秀英', mobile: '13987654321', idNumber: id, address: { building: '3', unit: '2', room: '502' }, serviceCode: 'residence_certificate' },
+      body: {
+        name: '李秀英',
+        mobile: '13987654321',
+        idNumber: id,
+        address: { building: '3', unit: '2', room: '502' },
+        serviceCode: 'residence_certificate',
+      },
     });
     await staff.api.post(`/api/staff/requests/${r.body.requestId}/reject`, { body: { reason: '李秀英 户籍不在本社区' } });
     h.bus.emit('compartment', { no: 4, state: 'occupied', door: 'closed', requestId: r.body.requestId });
-    const scan = { source: 'kiosk', kind: 'code', outcome: 'OPENED', action: 'pickup', compartments: [4], messageZh: '4 号柜门已打开，请取走文件并关好柜门。', messageEn: 'Door 4 is open.' } as const;
+    const scan = {
+      source: 'kiosk',
+      kind: 'code',
+      outcome: 'OPENED',
+      action: 'pickup',
+      compartments: [4],
+      messageZh: '4 号柜门已打开，请取走文件并关好柜门。',
+      messageEn: 'Door 4 is open.',
+    } as const;
     h.bus.emit('scan', { ...scan, compartments: [4] });
     h.bus.alarm('item_not_taken', '4号柜 李秀英 的文件没有取走', { compartment: 4, requestId: r.body.requestId });
     h.bus.emit('link', { state: 'online' });

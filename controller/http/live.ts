@@ -47,13 +47,18 @@ export interface LiveServer {
 const TOKEN_RE = /^[A-Za-z0-9_-]{43}$/;
 
 function staffToken(req: IncomingMessage, url: URL): string | null {
-  const offered = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const offered = String(req.headers['sec-websocket-protocol'] ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const fromProtocol = offered.find((p) => p !== STAFF_PROTOCOL && TOKEN_RE.test(p));
   return fromProtocol ?? url.searchParams.get('token');
 }
 
 function refuse(socket: Duplex, status: number, text: string): void {
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`);
+  socket.end(
+    `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`,
+  );
 }
 
 export function attachLive(server: Server, deps: AppDeps, opts: { pingMs?: number } = {}): LiveServer {
@@ -72,7 +77,9 @@ export function attachLive(server: Server, deps: AppDeps, opts: { pingMs?: numbe
 
   function compartmentStates(withRequests: boolean) {
     return listCompartments(store.ctx).map((c) =>
-      withRequests ? { no: c.no, state: c.state, door: c.door, requestId: c.contents?.requestId ?? null } : { no: c.no, state: c.state, door: c.door },
+      withRequests
+        ? { no: c.no, state: c.state, door: c.door, requestId: c.contents?.requestId ?? null }
+        : { no: c.no, state: c.state, door: c.door },
     );
   }
 
@@ -81,7 +88,8 @@ export function attachLive(server: Server, deps: AppDeps, opts: { pingMs?: numbe
     if (channel === 'kiosk') return { type: 'snapshot', link, compartments: compartmentStates(false) };
     // counters and the newest open requests from their indexes: the cost does not grow with the history
     const counts = countRequestsByState(store.ctx);
-    const open = pageRequests(store.ctx, { states: OPEN_STATES, limit: 200 }).requests.reverse()
+    const open = pageRequests(store.ctx, { states: OPEN_STATES, limit: 200 })
+      .requests.reverse()
       .map((r) => ({ id: r.id, number: r.number, state: r.state, serviceCode: r.serviceCode }));
     return {
       type: 'snapshot',
@@ -144,10 +152,21 @@ export function attachLive(server: Server, deps: AppDeps, opts: { pingMs?: numbe
     compartment: (e) => broadcastSplit({ type: 'compartment', no: e.no, state: e.state, door: e.door }, { type: 'compartment', ...e }),
     request: (e) => broadcastSplit(null, { type: 'request', ...e }),
     // the screen shows what a scan did (doors opened, plain words); never the scanned text
-    scan: (e) => broadcastSplit(
-      { type: 'scan', source: e.source, kind: e.kind, outcome: e.outcome, action: e.action ?? null, compartments: e.compartments, messageZh: e.messageZh, messageEn: e.messageEn, ...(e.retryAfterMs !== undefined ? { retryAfterMs: e.retryAfterMs } : {}) },
-      { type: 'scan', ...e },
-    ),
+    scan: (e) =>
+      broadcastSplit(
+        {
+          type: 'scan',
+          source: e.source,
+          kind: e.kind,
+          outcome: e.outcome,
+          action: e.action ?? null,
+          compartments: e.compartments,
+          messageZh: e.messageZh,
+          messageEn: e.messageEn,
+          ...(e.retryAfterMs !== undefined ? { retryAfterMs: e.retryAfterMs } : {}),
+        },
+        { type: 'scan', ...e },
+      ),
     alarm: (e) => broadcastSplit(null, { type: 'alarm', ...e }),
     // every console greys the alarm out, whoever dealt with it
     'alarm-ack': (e) => broadcastSplit(null, { type: 'alarm-ack', ...e }),

@@ -29,20 +29,31 @@ export function buildOpenApi(routes: readonly RouteSpec[], info: { title: string
   const paths: Record<string, Record<string, unknown>> = {};
   for (const r of routes) {
     const parameters: unknown[] = [];
-    for (const [where, schema] of [['path', r.params], ['query', r.query]] as const) {
+    for (const [where, schema] of [
+      ['path', r.params],
+      ['query', r.query],
+    ] as const) {
       if (!schema) continue;
       const s = jsonSchema(schema, 'input');
       const props = (s.properties ?? {}) as Record<string, JsonSchema>;
       const required = new Set((s.required as string[] | undefined) ?? []);
       for (const [name, p] of Object.entries(props)) {
-        parameters.push({ name, in: where, required: where === 'path' || required.has(name), schema: p, ...(p.description ? { description: p.description } : {}) });
+        parameters.push({
+          name,
+          in: where,
+          required: where === 'path' || required.has(name),
+          schema: p,
+          ...(p.description ? { description: p.description } : {}),
+        });
       }
     }
     const responses: Record<string, unknown> = {};
     for (const [status, spec] of Object.entries(r.responses)) {
       const content = spec.schema
         ? { 'application/json': { schema: jsonSchema(spec.schema, 'output') } }
-        : spec.contentType ? { [spec.contentType]: {} } : undefined;
+        : spec.contentType
+          ? { [spec.contentType]: {} }
+          : undefined;
       responses[status] = content ? { description: spec.description, content } : { description: spec.description };
     }
     const errorContent = { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } };
@@ -53,7 +64,10 @@ export function buildOpenApi(routes: readonly RouteSpec[], info: { title: string
     }
     if (r.access !== 'public') {
       responses['401'] ??= { description: 'not authenticated', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
-      responses['403'] ??= { description: 'not allowed for this caller', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
+      responses['403'] ??= {
+        description: 'not allowed for this caller',
+        content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+      };
     }
     const op: Record<string, unknown> = {
       summary: r.summary,
@@ -62,7 +76,9 @@ export function buildOpenApi(routes: readonly RouteSpec[], info: { title: string
       security: SECURITY[r.access],
       'x-access': r.access,
       ...(parameters.length ? { parameters } : {}),
-      ...(r.body ? { requestBody: { required: bodyRequired(r.body), content: { 'application/json': { schema: jsonSchema(r.body, 'input') } } } } : {}),
+      ...(r.body
+        ? { requestBody: { required: bodyRequired(r.body), content: { 'application/json': { schema: jsonSchema(r.body, 'input') } } } }
+        : {}),
       responses,
     };
     (paths[openApiPath(r.path)] ??= {})[r.method] = op;
@@ -75,7 +91,13 @@ export function buildOpenApi(routes: readonly RouteSpec[], info: { title: string
       schemas: { Error: jsonSchema(errorBodySchema, 'output') },
       securitySchemes: {
         staffSession: { type: 'http', scheme: 'bearer', description: 'a session token from POST /api/staff/login' },
-        kioskDevice: { type: 'apiKey', in: 'header', name: 'X-Kiosk-Key', description: 'the device key set at installation (KIOSK_KEY); callers on the kiosk listener (127.0.0.1:KIOSK_PORT) are the kiosk without it' },
+        kioskDevice: {
+          type: 'apiKey',
+          in: 'header',
+          name: 'X-Kiosk-Key',
+          description:
+            'the device key set at installation (KIOSK_KEY); callers on the kiosk listener (127.0.0.1:KIOSK_PORT) are the kiosk without it',
+        },
       },
     },
   };

@@ -16,19 +16,23 @@ afterAll(async () => {
 
 function statusOf(url: string, headers: Record<string, string>): Promise<number | undefined> {
   return new Promise((resolve, reject) => {
-    http.get(url, { headers }, (res) => {
-      res.resume();
-      resolve(res.statusCode);
-    }).on('error', reject);
+    http
+      .get(url, { headers }, (res) => {
+        res.resume();
+        resolve(res.statusCode);
+      })
+      .on('error', reject);
   });
 }
 
 function getWith(url: string, headers: Record<string, string>): Promise<http.IncomingMessage> {
   return new Promise((resolve, reject) => {
-    http.get(url, { headers }, (res) => {
-      res.resume();
-      resolve(res);
-    }).on('error', reject);
+    http
+      .get(url, { headers }, (res) => {
+        res.resume();
+        resolve(res);
+      })
+      .on('error', reject);
   });
 }
 
@@ -44,7 +48,16 @@ describe('compression', () => {
 
 describe('page caching', () => {
   it('pages, scripts, styles and sounds are revalidated on every load (no-cache + ETag), 304 when unchanged', async () => {
-    for (const p of ['/kiosk', '/staff', '/m/submit', '/ui/kiosk/kiosk.js', '/ui/kiosk/kiosk.css', '/ui/kiosk/words.js', '/ui/kiosk/sounds/n3.wav', '/ui/phone/status.js']) {
+    for (const p of [
+      '/kiosk',
+      '/staff',
+      '/m/submit',
+      '/ui/kiosk/kiosk.js',
+      '/ui/kiosk/kiosk.css',
+      '/ui/kiosk/words.js',
+      '/ui/kiosk/sounds/n3.wav',
+      '/ui/phone/status.js',
+    ]) {
       const first = await fetch(`${h.url}${p}`);
       expect(first.status, p).toBe(200);
       await first.arrayBuffer();

@@ -16,8 +16,9 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
  * kiosk-ui/ beside controller/: two levels up from the sources (tsx), more from the built JavaScript
  * (dist/controller/http/, npm run start:prod), which keeps no copy of the pages.
  */
-export const UI_ROOT = [2, 3, 4, 5].map((up) => path.resolve(HERE, '../'.repeat(up), 'kiosk-ui'))
-  .find((dir) => fs.existsSync(path.join(dir, 'kiosk', 'index.html'))) ?? path.resolve(HERE, '../../kiosk-ui');
+export const UI_ROOT =
+  [2, 3, 4, 5].map((up) => path.resolve(HERE, '../'.repeat(up), 'kiosk-ui')).find((dir) => fs.existsSync(path.join(dir, 'kiosk', 'index.html'))) ??
+  path.resolve(HERE, '../../kiosk-ui');
 
 export function mountPages(app: Express): void {
   const page = (file: string) => (_req: express.Request, res: express.Response) => {
@@ -32,5 +33,14 @@ export function mountPages(app: Express): void {
   app.get('/', (_req, res) => res.redirect(302, '/kiosk'));
   // Revalidated on every load (ETag, 304 when unchanged): after an update the kiosk's next page load is the new
   // version as a whole, never new HTML with an hour-old script; on a local network a revalidation costs a few ms.
-  app.use('/ui', express.static(UI_ROOT, { index: false, fallthrough: true, etag: true, cacheControl: false, setHeaders: (res) => res.setHeader('Cache-Control', 'no-cache') }));
+  app.use(
+    '/ui',
+    express.static(UI_ROOT, {
+      index: false,
+      fallthrough: true,
+      etag: true,
+      cacheControl: false,
+      setHeaders: (res) => res.setHeader('Cache-Control', 'no-cache'),
+    }),
+  );
 }

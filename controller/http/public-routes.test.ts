@@ -38,7 +38,13 @@ describe('GET /api/services', () => {
     const r = await h.api.get('/api/services');
     expect(r.status).toBe(200);
     const rc = r.body.services.find((s: { code: string }) => s.code === 'residence_certificate');
-    expect(rc).toEqual({ code: 'residence_certificate', nameZh: '居住证明', nameEn: 'Residence certificate', needs: { idNumber: true, address: true }, needsMaterials: false });
+    expect(rc).toEqual({
+      code: 'residence_certificate',
+      nameZh: '居住证明',
+      nameEn: 'Residence certificate',
+      needs: { idNumber: true, address: true },
+      needsMaterials: false,
+    });
     expect(r.body.services.find((s: { code: string }) => s.code === 'family_relationship').needsMaterials).toBe(true);
   });
 });
@@ -46,7 +52,12 @@ describe('GET /api/services', () => {
 describe('POST /api/requests validation', () => {
   const cases: [string, Record<string, unknown>, string, RegExp][] = [
     ['a mobile number of the wrong shape', { mobile: '12812345678' }, 'mobile', /手机号码格式不正确.*\/ mobile number/],
-    ['an ID number with a wrong check digit', { idNumber: uniqueIdNumber(7).slice(0, 17) + (uniqueIdNumber(7).endsWith('1') ? '2' : '1') }, 'idNumber', /身份证号码有误.*check digit/],
+    [
+      'an ID number with a wrong check digit',
+      { idNumber: uniqueIdNumber(7).slice(0, 17) + (uniqueIdNumber(7).endsWith('1') ? '2' : '1') },
+      'idNumber',
+      /身份证号码有误.*check digit/,
+    ],
     ['an address without the room', { address: { building: '12号楼', unit: '2' } }, 'address.room', /请填写房号 \/ room is required/],
     ['a name with digits', { name: '张3' }, 'name', /姓名只能包含汉字或字母/],
   ];
@@ -136,7 +147,9 @@ describe('submission limits', () => {
     expect(sixth.body.error.code).toBe('TOO_MANY_REQUESTS');
     expect(Number(sixth.headers.get('retry-after'))).toBeGreaterThan(0);
     // another number from the same address still gets through
-    expect((await h.api.post('/api/requests', { body: validBody({ mobile: '13912345678', idNumber: uniqueIdNumber(201), name: '赵六' }) })).status).toBe(201);
+    expect(
+      (await h.api.post('/api/requests', { body: validBody({ mobile: '13912345678', idNumber: uniqueIdNumber(201), name: '赵六' }) })).status,
+    ).toBe(201);
   });
 });
 
@@ -184,7 +197,9 @@ describe('submitting and following a request', () => {
     expect(r.body.residentQrUrl).toBe(`${h.url}/api/residents/qr.svg?token=${r.body.residentToken}`);
     expect(parseResidentQrToken(h.store.keys, r.body.residentToken)).not.toBeNull();
     // the phone page's token is stored only as a hash
-    expect(h.store.db.prepare('SELECT count(*) AS n FROM requests WHERE status_token_hash = ?').get(Buffer.from(r.body.statusToken))).toEqual({ n: 0 });
+    expect(h.store.db.prepare('SELECT count(*) AS n FROM requests WHERE status_token_hash = ?').get(Buffer.from(r.body.statusToken))).toEqual({
+      n: 0,
+    });
 
     const s = await h.api.get(`/api/requests/status/${r.body.statusToken}`);
     expect(s.status).toBe(200);
@@ -216,12 +231,16 @@ describe('submitting and following a request', () => {
     expect(r.status).toBe(201);
     // the same resident, with a renewed token (the old one stops working)
     expect(r.body.residentToken).not.toBe(first.body.residentToken);
-    expect(parseResidentQrToken(h.store.keys, first.body.residentToken)?.qrId).not.toBe(parseResidentQrToken(h.store.keys, r.body.residentToken)?.qrId);
+    expect(parseResidentQrToken(h.store.keys, first.body.residentToken)?.qrId).not.toBe(
+      parseResidentQrToken(h.store.keys, r.body.residentToken)?.qrId,
+    );
     expect(count('residents')).toBe(1);
     expect(h.store.db.prepare('SELECT DISTINCT resident_id AS id FROM requests').all()).toHaveLength(1);
 
     // a changed mobile on the bound phone updates the resident (audited), still one resident
-    const third = await h.api.post('/api/requests', { body: { ...second, residentToken: r.body.residentToken, serviceCode: 'no_criminal_record_letter', mobile: '13900001111' } });
+    const third = await h.api.post('/api/requests', {
+      body: { ...second, residentToken: r.body.residentToken, serviceCode: 'no_criminal_record_letter', mobile: '13900001111' },
+    });
     expect(third.status).toBe(201);
     expect(count('residents')).toBe(1);
     expect(h.store.db.prepare('SELECT mobile FROM residents').get()).toEqual({ mobile: '13900001111' });

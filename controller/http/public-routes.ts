@@ -21,15 +21,30 @@ import { createHash } from 'node:crypto';
 import type { Response } from 'express';
 import { z } from 'zod';
 import { residentActor } from '../domain/types.js';
-import {
-  addressSchema, idNumberSchema, mobileSchema, nameSchema,
-} from '../domain/validation.js';
+import { addressSchema, idNumberSchema, mobileSchema, nameSchema } from '../domain/validation.js';
 import { WAITING_FOR_RESIDENT } from '../domain/request-states.js';
 import { CabinetError } from '../errors.js';
 import {
-  activeCredentials, countByState, createRequest, createResident, findRequestByStatusToken, findResidentByIdNumber,
-  findResidentByQrId, getResident, getServiceItem, inTransaction, lastDoorNotice, listServiceItems, makeRequestQrToken,
-  makeResidentQrToken, parseResidentQrToken, RESIDENT_QR_MAX_AGE_MS, rotateResidentQrId, updateResident, type Resident, type ResidentPatch,
+  activeCredentials,
+  countByState,
+  createRequest,
+  createResident,
+  findRequestByStatusToken,
+  findResidentByIdNumber,
+  findResidentByQrId,
+  getResident,
+  getServiceItem,
+  inTransaction,
+  lastDoorNotice,
+  listServiceItems,
+  makeRequestQrToken,
+  makeResidentQrToken,
+  parseResidentQrToken,
+  RESIDENT_QR_MAX_AGE_MS,
+  rotateResidentQrId,
+  updateResident,
+  type Resident,
+  type ResidentPatch,
 } from '../store/index.js';
 import type { AppDeps } from './app.js';
 import { qrResponse, sendQr, type QrFormat } from './qr.js';
@@ -54,8 +69,14 @@ const submitBody = z.object({
   mobile: mobileSchema,
   idNumber: idNumberSchema.optional().describe('needed when the service needs it (GB 11643, checked); omit otherwise'),
   address: addressSchema.optional().describe('needed when the service needs it; omit otherwise'),
-  serviceCode: z.string({ error: msg('请选择要办理的事项', 'choose a service') }).regex(/^[a-z][a-z0-9_]{0,39}$/, { error: msg('请选择要办理的事项', 'choose a service') }),
-  note: z.string().trim().max(200, { error: msg('备注不能超过 200 个字', 'note must be at most 200 characters') }).optional(),
+  serviceCode: z
+    .string({ error: msg('请选择要办理的事项', 'choose a service') })
+    .regex(/^[a-z][a-z0-9_]{0,39}$/, { error: msg('请选择要办理的事项', 'choose a service') }),
+  note: z
+    .string()
+    .trim()
+    .max(200, { error: msg('备注不能超过 200 个字', 'note must be at most 200 characters') })
+    .optional(),
   residentToken: z.string().max(64).optional().describe('the residentToken this phone got at its first submission'),
 });
 type SubmitBody = z.output<typeof submitBody>;
@@ -85,7 +106,9 @@ export const statusAnswer = z.object({
   stateChangedAt: z.string(),
   loadedAt: z.string().nullable(),
   closedAt: z.string().nullable(),
-  doorNotice: z.enum(['item_not_taken', 'nothing_deposited']).nullable()
+  doorNotice: z
+    .enum(['item_not_taken', 'nothing_deposited'])
+    .nullable()
     .describe('the last door closed the wrong way: the document is still inside (its code still works), or nothing was dropped off'),
 });
 
@@ -116,10 +139,15 @@ function serviceView(item: { code: string; nameZh: string; nameEn: string; requi
 function mismatch(deps: AppDeps, r: Resident, body: SubmitBody): HttpError | null {
   const otherId = body.idNumber !== undefined && r.idNumberMasked !== null && findResidentByIdNumber(deps.store.ctx, body.idNumber)?.id !== r.id;
   if (body.name.trim() === r.name && !otherId) return null;
-  return new HttpError(409, 'RESIDENT_MISMATCH', msg(
-    '这部手机已登记为另一位居民。为其他人办理，请选择“为其他人办理”后重新填写',
-    'This phone is registered to another resident: choose "apply for someone else" and fill in their details',
-  ), otherId ? 'idNumber' : 'name');
+  return new HttpError(
+    409,
+    'RESIDENT_MISMATCH',
+    msg(
+      '这部手机已登记为另一位居民。为其他人办理，请选择“为其他人办理”后重新填写',
+      'This phone is registered to another resident: choose "apply for someone else" and fill in their details',
+    ),
+    otherId ? 'idNumber' : 'name',
+  );
 }
 
 function residentPatch(deps: AppDeps, r: Resident, body: SubmitBody, needsId: boolean, needsAddress: boolean): ResidentPatch {
@@ -171,32 +199,43 @@ export function publicRoutes(deps: AppDeps, opts: { submitLimiter?: WindowLimite
 
   const routes: RouteSpec[] = [
     route({
-      method: 'get', path: '/api/services', tag: 'public', access: 'public',
+      method: 'get',
+      path: '/api/services',
+      tag: 'public',
+      access: 'public',
       summary: 'The services residents can ask for now',
       responses: { 200: { description: 'enabled services, in display order', schema: z.object({ services: z.array(serviceSchema) }) } },
       handler: () => [200, { services: listServiceItems(ctx, { enabledOnly: true }).map(serviceView) }],
     }),
     route<Record<string, never>, Record<string, never>, SubmitBody>({
-      method: 'post', path: '/api/requests', tag: 'public', access: 'public',
+      method: 'post',
+      path: '/api/requests',
+      tag: 'public',
+      access: 'public',
       summary: 'Submit a request from the phone (creates or updates the resident)',
       body: submitBody,
       responses: {
         201: { description: 'submitted', schema: submitAnswer },
         400: errorResponse('a field is missing or wrong: `field` names it, the message says what to fix'),
-        409: errorResponse('the service is not offered now, the ID number is registered to another phone, or this phone is bound to another resident (RESIDENT_MISMATCH)'),
+        409: errorResponse(
+          'the service is not offered now, the ID number is registered to another phone, or this phone is bound to another resident (RESIDENT_MISMATCH)',
+        ),
         429: errorResponse('too many submissions from this address or for this phone number, or in total: wait (Retry-After)'),
       },
       handler: ({ body, req, res }) => {
-        const wait = Math.max(
-          limiter.take(req.socket.remoteAddress ?? 'unknown'),
-          phoneLimiter.take(`m:${phoneKey(body.mobile)}`),
-        );
+        const wait = Math.max(limiter.take(req.socket.remoteAddress ?? 'unknown'), phoneLimiter.take(`m:${phoneKey(body.mobile)}`));
         if (wait > 0) throw tooMany(res, wait);
         const globalWait = globalLimiter.take('all');
         if (globalWait > 0) throw tooMany(res, globalWait);
         const item = getServiceItem(ctx, body.serviceCode);
         if (!item) throw new HttpError(400, 'UNKNOWN_SERVICE', msg('没有这个办理事项，请重新选择', 'No such service: choose again'), 'serviceCode');
-        if (!item.enabled) throw new HttpError(409, 'SERVICE_DISABLED', msg('这个事项暂时不能在线办理，请到居委会咨询', 'This service is not offered online now: ask at the committee office'), 'serviceCode');
+        if (!item.enabled)
+          throw new HttpError(
+            409,
+            'SERVICE_DISABLED',
+            msg('这个事项暂时不能在线办理，请到居委会咨询', 'This service is not offered online now: ask at the committee office'),
+            'serviceCode',
+          );
         const needsId = item.requiredFields.includes('id_number');
         const needsAddress = item.requiredFields.includes('address');
 
@@ -205,7 +244,12 @@ export function publicRoutes(deps: AppDeps, opts: { submitLimiter?: WindowLimite
           const t = parseResidentQrToken(store.keys, body.residentToken);
           bound = t ? findResidentByQrId(ctx, t.qrId) : null;
           if (!bound) {
-            throw new HttpError(400, 'RESIDENT_TOKEN_INVALID', msg('这部手机的登记已失效，请重新填写个人信息', 'This phone’s registration is no longer valid: fill in your details again'), 'residentToken');
+            throw new HttpError(
+              400,
+              'RESIDENT_TOKEN_INVALID',
+              msg('这部手机的登记已失效，请重新填写个人信息', 'This phone’s registration is no longer valid: fill in your details again'),
+              'residentToken',
+            );
           }
         }
         const conflict = bound ? mismatch(deps, bound, body) : null;
@@ -214,7 +258,12 @@ export function publicRoutes(deps: AppDeps, opts: { submitLimiter?: WindowLimite
           throw new HttpError(400, 'BAD_INPUT', msg('办理这个事项需要填写身份证号码', 'this service needs your ID number'), 'idNumber');
         }
         if (needsAddress && body.address === undefined && !bound?.address) {
-          throw new HttpError(400, 'BAD_INPUT', msg('办理这个事项需要填写住址（楼号、单元、房号）', 'this service needs your address (building, unit, room)'), 'address');
+          throw new HttpError(
+            400,
+            'BAD_INPUT',
+            msg('办理这个事项需要填写住址（楼号、单元、房号）', 'this service needs your address (building, unit, room)'),
+            'address',
+          );
         }
 
         let created;
@@ -226,44 +275,63 @@ export function publicRoutes(deps: AppDeps, opts: { submitLimiter?: WindowLimite
               resident = Object.keys(patch).length > 0 ? updateResident(ctx, bound.id, patch, residentActor(bound.id)) : bound;
             } else {
               // collect only what the service needs (PIPL art. 6)
-              resident = createResident(ctx, {
-                name: body.name,
-                mobile: body.mobile,
-                ...(needsId && body.idNumber !== undefined ? { idNumber: body.idNumber } : {}),
-                ...(needsAddress && body.address ? { address: body.address } : {}),
-              }, { kind: 'resident', id: null });
+              resident = createResident(
+                ctx,
+                {
+                  name: body.name,
+                  mobile: body.mobile,
+                  ...(needsId && body.idNumber !== undefined ? { idNumber: body.idNumber } : {}),
+                  ...(needsAddress && body.address ? { address: body.address } : {}),
+                },
+                { kind: 'resident', id: null },
+              );
             }
-            const c = createRequest(ctx, { residentId: resident.id, serviceCode: item.code, ...(body.note ? { note: body.note } : {}) }, residentActor(resident.id));
+            const c = createRequest(
+              ctx,
+              { residentId: resident.id, serviceCode: item.code, ...(body.note ? { note: body.note } : {}) },
+              residentActor(resident.id),
+            );
             // every use of the phone's token renews it with a new QR id: a copy taken from the screen dies here
             if (bound) resident = rotateResidentQrId(ctx, resident.id, residentActor(resident.id));
             return { ...c, resident };
           });
         } catch (e) {
           if (e instanceof CabinetError && e.code === 'DUPLICATE') {
-            throw new HttpError(409, 'DUPLICATE', msg(
-              '这个身份证号码已经登记过。请用第一次登记的手机提交，或到居委会办理',
-              'This ID number is already registered: submit from the phone you used the first time, or ask at the committee office',
-            ), 'idNumber');
+            throw new HttpError(
+              409,
+              'DUPLICATE',
+              msg(
+                '这个身份证号码已经登记过。请用第一次登记的手机提交，或到居委会办理',
+                'This ID number is already registered: submit from the phone you used the first time, or ask at the committee office',
+              ),
+              'idNumber',
+            );
           }
           throw e;
         }
         const { request, statusToken, resident } = created;
         deps.bus.emit('request', { id: request.id, number: request.number, state: request.state, from: null });
         const residentToken = makeResidentQrToken(store.keys, resident.qrId, ctx.now());
-        return [201, {
-          requestId: request.id,
-          number: request.number,
-          state: request.state,
-          stateText: STATE_TEXT[request.state],
-          statusToken,
-          statusUrl: statusLink(statusToken),
-          residentToken,
-          residentQrUrl: residentQrUrl(residentToken),
-        }];
+        return [
+          201,
+          {
+            requestId: request.id,
+            number: request.number,
+            state: request.state,
+            stateText: STATE_TEXT[request.state],
+            statusToken,
+            statusUrl: statusLink(statusToken),
+            residentToken,
+            residentQrUrl: residentQrUrl(residentToken),
+          },
+        ];
       },
     }),
     route<{ token: string }>({
-      method: 'get', path: '/api/requests/status/:token', tag: 'public', access: 'public',
+      method: 'get',
+      path: '/api/requests/status/:token',
+      tag: 'public',
+      access: 'public',
       summary: 'A request’s progress for the resident (masked; never the pickup code)',
       params: z.object({ token: tokenParam }),
       responses: { 200: { description: 'the request', schema: statusAnswer }, 404: errorResponse('no request has this link') },
@@ -273,22 +341,25 @@ export function publicRoutes(deps: AppDeps, opts: { submitLimiter?: WindowLimite
         const item = getServiceItem(ctx, req.serviceCode);
         const resident = getResident(ctx, req.residentId);
         const waiting = WAITING_FOR_RESIDENT.includes(req.state);
-        return [200, {
-          number: req.number,
-          service: { code: req.serviceCode, nameZh: item?.nameZh ?? req.serviceCode, nameEn: item?.nameEn ?? req.serviceCode },
-          state: req.state,
-          stateText: STATE_TEXT[req.state],
-          reason: req.state === 'rejected' || req.state === 'cancelled' ? req.reason : null,
-          compartmentNo: waiting ? req.compartmentNo : null,
-          pickupQrUrl: waiting ? joinUrl(deps.publicUrl, `/api/requests/status/${params.token}/pickup-qr.svg`) : null,
-          dropOffQrUrl: req.state === 'awaiting_materials' ? joinUrl(deps.publicUrl, `/api/requests/status/${params.token}/dropoff-qr.svg`) : null,
-          mobileMasked: resident ? maskMobileForStatus(resident.mobile) : '',
-          createdAt: iso(req.createdAt),
-          stateChangedAt: iso(req.stateChangedAt),
-          loadedAt: isoOrNull(req.loadedAt),
-          closedAt: isoOrNull(req.closedAt),
-          doorNotice: lastDoorNotice(ctx, req.id, req.state),
-        }];
+        return [
+          200,
+          {
+            number: req.number,
+            service: { code: req.serviceCode, nameZh: item?.nameZh ?? req.serviceCode, nameEn: item?.nameEn ?? req.serviceCode },
+            state: req.state,
+            stateText: STATE_TEXT[req.state],
+            reason: req.state === 'rejected' || req.state === 'cancelled' ? req.reason : null,
+            compartmentNo: waiting ? req.compartmentNo : null,
+            pickupQrUrl: waiting ? joinUrl(deps.publicUrl, `/api/requests/status/${params.token}/pickup-qr.svg`) : null,
+            dropOffQrUrl: req.state === 'awaiting_materials' ? joinUrl(deps.publicUrl, `/api/requests/status/${params.token}/dropoff-qr.svg`) : null,
+            mobileMasked: resident ? maskMobileForStatus(resident.mobile) : '',
+            createdAt: iso(req.createdAt),
+            stateChangedAt: iso(req.stateChangedAt),
+            loadedAt: isoOrNull(req.loadedAt),
+            closedAt: isoOrNull(req.closedAt),
+            doorNotice: lastDoorNotice(ctx, req.id, req.state),
+          },
+        ];
       },
     }),
   ];
@@ -296,10 +367,16 @@ export function publicRoutes(deps: AppDeps, opts: { submitLimiter?: WindowLimite
   for (const format of ['svg', 'png'] as QrFormat[]) {
     routes.push(
       route<{ token: string }>({
-        method: 'get', path: `/api/requests/status/:token/pickup-qr.${format}`, tag: 'public', access: 'public',
+        method: 'get',
+        path: `/api/requests/status/:token/pickup-qr.${format}`,
+        tag: 'public',
+        access: 'public',
         summary: `The pickup QR code (${format.toUpperCase()}) while the document waits in the cabinet`,
         params: z.object({ token: tokenParam }),
-        responses: { 200: qrResponse(format, 'scan it at the cabinet to open the door'), 404: errorResponse('no such request, or nothing waiting in the cabinet') },
+        responses: {
+          200: qrResponse(format, 'scan it at the cabinet to open the door'),
+          404: errorResponse('no such request, or nothing waiting in the cabinet'),
+        },
         handler: async ({ params, res }) => {
           const qr = cabinetToken(params.token, 'pickup');
           if (!qr) throw new HttpError(404, 'NOT_WAITING', msg('文件还没有放入帮办柜', 'The document is not in the cabinet'));
@@ -307,10 +384,16 @@ export function publicRoutes(deps: AppDeps, opts: { submitLimiter?: WindowLimite
         },
       }),
       route<{ token: string }>({
-        method: 'get', path: `/api/requests/status/:token/dropoff-qr.${format}`, tag: 'public', access: 'public',
+        method: 'get',
+        path: `/api/requests/status/:token/dropoff-qr.${format}`,
+        tag: 'public',
+        access: 'public',
         summary: `The drop-off QR code (${format.toUpperCase()}) while the request waits for the resident's materials`,
         params: z.object({ token: tokenParam }),
-        responses: { 200: qrResponse(format, 'scan it at the cabinet: a free compartment opens for the materials'), 404: errorResponse('no such request, or no materials are expected') },
+        responses: {
+          200: qrResponse(format, 'scan it at the cabinet: a free compartment opens for the materials'),
+          404: errorResponse('no such request, or no materials are expected'),
+        },
         handler: async ({ params, res }) => {
           const qr = cabinetToken(params.token, 'deposit');
           if (!qr) throw new HttpError(404, 'NOT_AWAITING', msg('这个申请不需要交材料', 'No materials are expected for this request'));
@@ -318,7 +401,10 @@ export function publicRoutes(deps: AppDeps, opts: { submitLimiter?: WindowLimite
         },
       }),
       route<Record<string, never>, { token: string }>({
-        method: 'get', path: `/api/residents/qr.${format}`, tag: 'public', access: 'public',
+        method: 'get',
+        path: `/api/residents/qr.${format}`,
+        tag: 'public',
+        access: 'public',
         summary: `The resident’s own QR code (${format.toUpperCase()}): one scan at the cabinet opens everything waiting for them`,
         query: z.object({ token: z.string().min(1).max(64).describe('the residentToken') }),
         responses: { 200: qrResponse(format, 'the resident QR code'), 404: errorResponse('the token is not (or no longer) valid') },
@@ -331,7 +417,10 @@ export function publicRoutes(deps: AppDeps, opts: { submitLimiter?: WindowLimite
         },
       }),
       route({
-        method: 'get', path: `/api/kiosk/submit-qr.${format}`, tag: 'public', access: 'public',
+        method: 'get',
+        path: `/api/kiosk/submit-qr.${format}`,
+        tag: 'public',
+        access: 'public',
         summary: `QR code (${format.toUpperCase()}) of the phone page for submitting a request, shown on the cabinet`,
         responses: { 200: qrResponse(format, 'the QR code of PUBLIC_URL + /m/submit') },
         handler: async ({ res }) => sendQr(res, joinUrl(deps.publicUrl, PHONE_PAGES.submit), format, { secret: false }),
@@ -339,57 +428,74 @@ export function publicRoutes(deps: AppDeps, opts: { submitLimiter?: WindowLimite
     );
   }
 
-  routes.push(route<Record<string, never>, Record<string, never>, { residentToken: string }>({
-    method: 'post', path: '/api/residents/token', tag: 'public', access: 'public',
-    summary: 'Renew the phone’s resident token (its QR code): a new one with a new QR id; the old one stops working at once',
-    body: z.object({ residentToken: z.string().min(1).max(64).describe('the token this phone holds') }),
-    responses: {
-      200: {
-        description: 'the new token; keep it instead of the old one',
-        schema: z.object({
-          residentToken: z.string(),
-          residentQrUrl: z.string(),
-          expiresAt: z.string().describe('after this the cabinet refuses the QR code: renew before (ISO 8601)'),
-        }),
+  routes.push(
+    route<Record<string, never>, Record<string, never>, { residentToken: string }>({
+      method: 'post',
+      path: '/api/residents/token',
+      tag: 'public',
+      access: 'public',
+      summary: 'Renew the phone’s resident token (its QR code): a new one with a new QR id; the old one stops working at once',
+      body: z.object({ residentToken: z.string().min(1).max(64).describe('the token this phone holds') }),
+      responses: {
+        200: {
+          description: 'the new token; keep it instead of the old one',
+          schema: z.object({
+            residentToken: z.string(),
+            residentQrUrl: z.string(),
+            expiresAt: z.string().describe('after this the cabinet refuses the QR code: renew before (ISO 8601)'),
+          }),
+        },
+        404: errorResponse('the token is not (or no longer) valid: renewed elsewhere, or rotated by staff'),
       },
-      404: errorResponse('the token is not (or no longer) valid: renewed elsewhere, or rotated by staff'),
-    },
-    handler: ({ body }) => {
-      const t = parseResidentQrToken(store.keys, body.residentToken);
-      const resident = t ? findResidentByQrId(ctx, t.qrId) : null;
-      if (!resident) throw new HttpError(404, 'NOT_FOUND', msg('这部手机的登记已失效，请到居委会办理', 'This phone’s registration is no longer valid: ask at the committee office'));
-      const now = ctx.now();
-      const renewed = rotateResidentQrId(ctx, resident.id, residentActor(resident.id));
-      const residentToken = makeResidentQrToken(store.keys, renewed.qrId, now);
-      return [200, { residentToken, residentQrUrl: residentQrUrl(residentToken), expiresAt: iso(now + RESIDENT_QR_MAX_AGE_MS) }];
-    },
-  }));
+      handler: ({ body }) => {
+        const t = parseResidentQrToken(store.keys, body.residentToken);
+        const resident = t ? findResidentByQrId(ctx, t.qrId) : null;
+        if (!resident)
+          throw new HttpError(
+            404,
+            'NOT_FOUND',
+            msg('这部手机的登记已失效，请到居委会办理', 'This phone’s registration is no longer valid: ask at the committee office'),
+          );
+        const now = ctx.now();
+        const renewed = rotateResidentQrId(ctx, resident.id, residentActor(resident.id));
+        const residentToken = makeResidentQrToken(store.keys, renewed.qrId, now);
+        return [200, { residentToken, residentQrUrl: residentQrUrl(residentToken), expiresAt: iso(now + RESIDENT_QR_MAX_AGE_MS) }];
+      },
+    }),
+  );
 
-  routes.push(route({
-    method: 'get', path: '/api/kiosk/info', tag: 'kiosk', access: 'kiosk',
-    summary: 'What the cabinet screen shows when idle (no personal data)',
-    responses: {
-      200: {
-        description: 'link state, free compartments and the submission link',
-        schema: z.object({
-          link: z.string(),
-          freeCompartments: z.number().int(),
-          submitUrl: z.string(),
-          submitQrUrl: z.string(),
-          deviceId: z.string(),
-          committeePhone: z.string().nullable().describe('whom to call when the cabinet is out of service (COMMITTEE_PHONE)'),
-        }),
+  routes.push(
+    route({
+      method: 'get',
+      path: '/api/kiosk/info',
+      tag: 'kiosk',
+      access: 'kiosk',
+      summary: 'What the cabinet screen shows when idle (no personal data)',
+      responses: {
+        200: {
+          description: 'link state, free compartments and the submission link',
+          schema: z.object({
+            link: z.string(),
+            freeCompartments: z.number().int(),
+            submitUrl: z.string(),
+            submitQrUrl: z.string(),
+            deviceId: z.string(),
+            committeePhone: z.string().nullable().describe('whom to call when the cabinet is out of service (COMMITTEE_PHONE)'),
+          }),
+        },
       },
-    },
-    handler: ({ caller }) => [200, {
-      link: deps.driver.snapshot().link,
-      freeCompartments: countByState(ctx).free,
-      submitUrl: joinUrl(deps.publicUrl, PHONE_PAGES.submit),
-      submitQrUrl: '/api/kiosk/submit-qr.svg',
-      deviceId: caller.kind === 'kiosk' ? caller.deviceId : '',
-      committeePhone: deps.config.committeePhone ?? null,
-    }],
-  }));
+      handler: ({ caller }) => [
+        200,
+        {
+          link: deps.driver.snapshot().link,
+          freeCompartments: countByState(ctx).free,
+          submitUrl: joinUrl(deps.publicUrl, PHONE_PAGES.submit),
+          submitQrUrl: '/api/kiosk/submit-qr.svg',
+          deviceId: caller.kind === 'kiosk' ? caller.deviceId : '',
+          committeePhone: deps.config.committeePhone ?? null,
+        },
+      ],
+    }),
+  );
   return routes;
 }
-

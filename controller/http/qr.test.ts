@@ -13,13 +13,20 @@ describe('QR images', () => {
   it('the SVG, rendered by librsvg and read by zbar, says exactly the text (a pickup link, a submission link, a bare token)', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qr-'));
     try {
-      const texts = ['http://192.168.1.20:3000/m/status/AbCdEf0123456789_-xyz', 'https://cabinet.example.org/m/submit', 'q8Zt-1kLmNoPqRsTuVwXyZ012345'];
+      const texts = [
+        'http://192.168.1.20:3000/m/status/AbCdEf0123456789_-xyz',
+        'https://cabinet.example.org/m/submit',
+        'q8Zt-1kLmNoPqRsTuVwXyZ012345',
+      ];
       for (const [i, text] of texts.entries()) {
         const svg = path.join(dir, `${i}.svg`);
         const png = path.join(dir, `${i}.png`);
         fs.writeFileSync(svg, await qrImage(text, 'svg'));
         execFileSync('rsvg-convert', ['--width', '400', '--background-color', 'white', '-o', png, svg]);
-        const read = execFileSync('zbarimg', ['--quiet', '--raw', '-Sdisable', '-Sqrcode.enable', png], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+        const read = execFileSync('zbarimg', ['--quiet', '--raw', '-Sdisable', '-Sqrcode.enable', png], {
+          encoding: 'utf8',
+          stdio: ['ignore', 'pipe', 'ignore'],
+        }).trim();
         expect(read, text).toBe(text);
       }
     } finally {

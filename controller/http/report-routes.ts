@@ -12,8 +12,22 @@ import { REQUEST_STATES, TERMINAL_STATES, type RequestState } from '../domain/re
 import { ACTOR_KINDS, staffActor, type ActorKind } from '../domain/types.js';
 import { maskMobile } from '../domain/validation.js';
 import {
-  appendAudit, decodeCursor, encodeCursor, findAudit, findRequests, localDateTime, localDayStart, offsetMinutes, residentForExport, statistics,
-  type AuditFilter, type AuditRow, type Cursor, type RequestFilter, type RequestRow, type TimeRange,
+  appendAudit,
+  decodeCursor,
+  encodeCursor,
+  findAudit,
+  findRequests,
+  localDateTime,
+  localDayStart,
+  offsetMinutes,
+  residentForExport,
+  statistics,
+  type AuditFilter,
+  type AuditRow,
+  type Cursor,
+  type RequestFilter,
+  type RequestRow,
+  type TimeRange,
 } from '../store/index.js';
 import type { StoreContext } from '../store/context.js';
 import { setupWarnings } from '../setup-warnings.js';
@@ -28,10 +42,17 @@ const DAY = 86_400_000;
 const MAX_RANGE_DAYS = 3660;
 
 const dayField = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, { error: '日期应为 YYYY-MM-DD / a date is YYYY-MM-DD' });
-const cursorField = z.string().regex(/^\d{1,15}\.\d{1,15}$/, { error: '翻页标记不正确 / not a page cursor' }).describe('the `next` of the previous page');
-const stateField = z.union([z.enum(REQUEST_STATES), z.literal('open'), z.literal('finished')])
+const cursorField = z
+  .string()
+  .regex(/^\d{1,15}\.\d{1,15}$/, { error: '翻页标记不正确 / not a page cursor' })
+  .describe('the `next` of the previous page');
+const stateField = z
+  .union([z.enum(REQUEST_STATES), z.literal('open'), z.literal('finished')])
   .describe('a state, or "open" (not finished) or "finished"');
-const serviceField = z.string().regex(/^[a-z][a-z0-9_]{0,39}$/, { error: '证明代码不正确 / not a document code' }).describe('a document type code');
+const serviceField = z
+  .string()
+  .regex(/^[a-z][a-z0-9_]{0,39}$/, { error: '证明代码不正确 / not a document code' })
+  .describe('a document type code');
 
 const requestFilterQuery = z.object({
   state: stateField.optional(),
@@ -45,7 +66,10 @@ type RequestFilterQuery = z.output<typeof requestFilterQuery>;
 const auditFilterQuery = z.object({
   from: dayField.optional(),
   to: dayField.optional(),
-  action: z.string().regex(/^[a-z_.]{1,64}$/, { error: '操作名称不正确 / not an action name' }).optional()
+  action: z
+    .string()
+    .regex(/^[a-z_.]{1,64}$/, { error: '操作名称不正确 / not an action name' })
+    .optional()
     .describe('an action ("request.accept"), or a family ending in "." ("request.")'),
   actorKind: z.enum(ACTOR_KINDS).optional(),
   staff: idField.optional().describe('a staff member’s id (the actor)'),
@@ -91,24 +115,46 @@ const statisticsSchema = z.object({
   to: z.string(),
   perDay: z.array(countSchema.extend({ day: z.string() })),
   perService: z.array(countSchema.extend({ code: z.string(), nameZh: z.string(), nameEn: z.string() })),
-  waitToCollect: z.object({
-    count: z.number().int(),
-    medianHours: z.number().nullable(),
-    p90Hours: z.number().nullable(),
-    buckets: z.array(countSchema.extend({ upToHours: z.number().nullable() })),
-  }).describe('documents collected in the range: hours from going into the cabinet to being collected'),
+  waitToCollect: z
+    .object({
+      count: z.number().int(),
+      medianHours: z.number().nullable(),
+      p90Hours: z.number().nullable(),
+      buckets: z.array(countSchema.extend({ upToHours: z.number().nullable() })),
+    })
+    .describe('documents collected in the range: hours from going into the cabinet to being collected'),
   overdue: z.object({ inRange: z.number().int(), perDay: z.array(countSchema.extend({ day: z.string() })), now: z.number().int() }),
   doorFaults: z.array(countSchema.extend({ compartment: z.number().int() })),
-  perMonth: z.array(z.object({
-    month: z.string(), collected: z.number().int(), retrieved: z.number().int(), rejected: z.number().int(), cancelled: z.number().int(), total: z.number().int(),
-  })).describe('requests that ended in the range, per month and by how they ended'),
+  perMonth: z
+    .array(
+      z.object({
+        month: z.string(),
+        collected: z.number().int(),
+        retrieved: z.number().int(),
+        rejected: z.number().int(),
+        cancelled: z.number().int(),
+        total: z.number().int(),
+      }),
+    )
+    .describe('requests that ended in the range, per month and by how they ended'),
 });
 
 function historyItem(r: RequestRow): z.infer<typeof historyItemSchema> {
   return {
-    id: r.id, number: r.number, serviceCode: r.serviceCode, serviceNameZh: r.serviceNameZh, serviceNameEn: r.serviceNameEn, state: r.state,
-    stateText: STATE_TEXT[r.state], residentName: r.residentName, mobileMasked: r.mobile ? maskMobile(r.mobile) : '', idNumberMasked: r.idNumberMasked,
-    compartmentNo: r.compartmentNo, createdAt: iso(r.createdAt), stateChangedAt: iso(r.stateChangedAt), loadedAt: isoOrNull(r.loadedAt),
+    id: r.id,
+    number: r.number,
+    serviceCode: r.serviceCode,
+    serviceNameZh: r.serviceNameZh,
+    serviceNameEn: r.serviceNameEn,
+    state: r.state,
+    stateText: STATE_TEXT[r.state],
+    residentName: r.residentName,
+    mobileMasked: r.mobile ? maskMobile(r.mobile) : '',
+    idNumberMasked: r.idNumberMasked,
+    compartmentNo: r.compartmentNo,
+    createdAt: iso(r.createdAt),
+    stateChangedAt: iso(r.stateChangedAt),
+    loadedAt: isoOrNull(r.loadedAt),
     closedAt: isoOrNull(r.closedAt),
   };
 }
@@ -129,7 +175,8 @@ function rangeOf(ctx: StoreContext, from: string | undefined, to: string | undef
   if (end === null) throw new HttpError(400, 'BAD_INPUT', '没有这个日期 / no such date', 'to');
   if (start !== undefined && end !== undefined) {
     if (end < start) throw new HttpError(400, 'BAD_INPUT', '结束日期早于开始日期 / the end date is before the start date', 'to');
-    if ((end - start) / DAY >= MAX_RANGE_DAYS) throw new HttpError(400, 'BAD_INPUT', `最多 ${MAX_RANGE_DAYS} 天 / at most ${MAX_RANGE_DAYS} days`, 'to');
+    if ((end - start) / DAY >= MAX_RANGE_DAYS)
+      throw new HttpError(400, 'BAD_INPUT', `最多 ${MAX_RANGE_DAYS} 天 / at most ${MAX_RANGE_DAYS} days`, 'to');
   }
   return { ...(start !== undefined ? { from: start } : {}), ...(end !== undefined ? { to: end + DAY } : {}) };
 }
@@ -178,138 +225,228 @@ function* allPages<T>(find: (after: Cursor | undefined) => { items: T[]; next: C
   }
 }
 
-const ACTOR_WORDS: Readonly<Record<ActorKind, string>> = { staff: '工作人员 staff', resident: '居民 resident', system: '系统 system', kiosk: '柜机 kiosk' };
+const ACTOR_WORDS: Readonly<Record<ActorKind, string>> = {
+  staff: '工作人员 staff',
+  resident: '居民 resident',
+  system: '系统 system',
+  kiosk: '柜机 kiosk',
+};
 
 export function reportRoutes(deps: AppDeps): RouteSpec[] {
   const { store } = deps;
   const ctx = store.ctx;
   const routes: RouteSpec[] = [];
 
-  routes.push(route<Record<string, never>, RequestFilterQuery & { after?: string; limit: number }>({
-    method: 'get', path: '/api/staff/history/requests', tag: 'staff', access: 'staff',
-    summary: 'Every request, finished ones too, newest first: by state, document type, days created and text; paged with `after`',
-    query: requestFilterQuery.extend({ after: cursorField.optional(), limit: z.coerce.number().int().min(1).max(500).default(50) }),
-    responses: {
-      200: {
-        description: 'a page of requests; with text, a page may hold fewer than `limit` and still have a `next`',
-        schema: z.object({ requests: z.array(historyItemSchema), next: z.string().nullable().describe('pass as `after` for older ones; null: no more') }),
+  routes.push(
+    route<Record<string, never>, RequestFilterQuery & { after?: string; limit: number }>({
+      method: 'get',
+      path: '/api/staff/history/requests',
+      tag: 'staff',
+      access: 'staff',
+      summary: 'Every request, finished ones too, newest first: by state, document type, days created and text; paged with `after`',
+      query: requestFilterQuery.extend({ after: cursorField.optional(), limit: z.coerce.number().int().min(1).max(500).default(50) }),
+      responses: {
+        200: {
+          description: 'a page of requests; with text, a page may hold fewer than `limit` and still have a `next`',
+          schema: z.object({
+            requests: z.array(historyItemSchema),
+            next: z.string().nullable().describe('pass as `after` for older ones; null: no more'),
+          }),
+        },
+        400: errorResponse('a bad filter or cursor'),
       },
-      400: errorResponse('a bad filter or cursor'),
-    },
-    handler: ({ query }) => {
-      const page = findRequests(ctx, { ...requestFilter(ctx, query), ...cursorOf(query.after), limit: query.limit });
-      return [200, { requests: page.items.map(historyItem), next: page.next ? encodeCursor(page.next) : null }];
-    },
-  }));
-
-  routes.push(route<Record<string, never>, AuditFilterQuery & { after?: string; limit: number }>({
-    method: 'get', path: '/api/staff/history/audit', tag: 'staff', access: 'staff',
-    summary: 'The whole audit log, newest first: by days, action, who, compartment and text; paged with `after`',
-    query: auditFilterQuery.extend({ after: cursorField.optional(), limit: z.coerce.number().int().min(1).max(500).default(100) }),
-    responses: {
-      200: {
-        description: 'a page of audit rows',
-        schema: z.object({ entries: z.array(auditItemSchema), next: z.string().nullable().describe('pass as `after` for older ones; null: no more') }),
+      handler: ({ query }) => {
+        const page = findRequests(ctx, { ...requestFilter(ctx, query), ...cursorOf(query.after), limit: query.limit });
+        return [200, { requests: page.items.map(historyItem), next: page.next ? encodeCursor(page.next) : null }];
       },
-      400: errorResponse('a bad filter or cursor'),
-    },
-    handler: ({ query }) => {
-      const page = findAudit(ctx, { ...auditFilter(ctx, query), ...cursorOf(query.after), limit: query.limit });
-      return [200, { entries: page.items.map(auditItem), next: page.next ? encodeCursor(page.next) : null }];
-    },
-  }));
+    }),
+  );
 
-  routes.push(route<Record<string, never>, { from: string; to: string }>({
-    method: 'get', path: '/api/staff/statistics', tag: 'staff', access: 'staff',
-    summary: 'Requests per day and per document type, time to collection, overdue, door faults per compartment, requests ended per month',
-    query: z.object({ from: dayField.describe('first local day'), to: dayField.describe('last local day (included)') }),
-    responses: { 200: { description: 'the numbers', schema: statisticsSchema }, 400: errorResponse('a bad date range') },
-    handler: ({ query }) => {
-      rangeOf(ctx, query.from, query.to, { required: true });
-      return [200, statistics(ctx, query.from, query.to)];
-    },
-  }));
+  routes.push(
+    route<Record<string, never>, AuditFilterQuery & { after?: string; limit: number }>({
+      method: 'get',
+      path: '/api/staff/history/audit',
+      tag: 'staff',
+      access: 'staff',
+      summary: 'The whole audit log, newest first: by days, action, who, compartment and text; paged with `after`',
+      query: auditFilterQuery.extend({ after: cursorField.optional(), limit: z.coerce.number().int().min(1).max(500).default(100) }),
+      responses: {
+        200: {
+          description: 'a page of audit rows',
+          schema: z.object({
+            entries: z.array(auditItemSchema),
+            next: z.string().nullable().describe('pass as `after` for older ones; null: no more'),
+          }),
+        },
+        400: errorResponse('a bad filter or cursor'),
+      },
+      handler: ({ query }) => {
+        const page = findAudit(ctx, { ...auditFilter(ctx, query), ...cursorOf(query.after), limit: query.limit });
+        return [200, { entries: page.items.map(auditItem), next: page.next ? encodeCursor(page.next) : null }];
+      },
+    }),
+  );
+
+  routes.push(
+    route<Record<string, never>, { from: string; to: string }>({
+      method: 'get',
+      path: '/api/staff/statistics',
+      tag: 'staff',
+      access: 'staff',
+      summary: 'Requests per day and per document type, time to collection, overdue, door faults per compartment, requests ended per month',
+      query: z.object({ from: dayField.describe('first local day'), to: dayField.describe('last local day (included)') }),
+      responses: { 200: { description: 'the numbers', schema: statisticsSchema }, 400: errorResponse('a bad date range') },
+      handler: ({ query }) => {
+        rangeOf(ctx, query.from, query.to, { required: true });
+        return [200, statistics(ctx, query.from, query.to)];
+      },
+    }),
+  );
 
   const exportQuery = z.object({
-    from: dayField, to: dayField,
-    unmasked: z.enum(['true', 'false']).transform((v) => v === 'true').optional().describe('administrators only: names, mobiles and addresses in full'),
+    from: dayField,
+    to: dayField,
+    unmasked: z
+      .enum(['true', 'false'])
+      .transform((v) => v === 'true')
+      .optional()
+      .describe('administrators only: names, mobiles and addresses in full'),
   });
 
-  routes.push(route<Record<string, never>, RequestFilterQuery & { from: string; to: string; unmasked?: boolean }>({
-    method: 'get', path: '/api/staff/export/requests.csv', tag: 'staff', access: 'staff',
-    summary: 'The requests made in a date range as CSV (UTF-8 with BOM); personal data masked unless an administrator asks; audited',
-    query: requestFilterQuery.extend(exportQuery.shape),
-    responses: {
-      200: { description: 'CSV, one request a row', contentType: 'text/csv' },
-      400: errorResponse('a bad filter or date range'),
-      403: errorResponse('only administrators export unmasked data'),
-    },
-    handler: async ({ query, caller, res }) => {
-      const me = staffCaller(caller);
-      const masked = query.unmasked !== true;
-      if (!masked && me.role !== 'admin') throw new HttpError(403, 'ADMIN_ONLY', '只有管理员可以导出完整个人信息 / Only an administrator may export unmasked personal data');
-      rangeOf(ctx, query.from, query.to, { required: true });
-      const filter = requestFilter(ctx, query);
-      const off = offsetMinutes(ctx);
-      appendAudit(ctx.db, ctx.now(), {
-        actor: staffActor(me.staffId), action: 'export.requests',
-        detail: { from: query.from, to: query.to, masked, ...(query.state ? { state: query.state } : {}), ...(query.service ? { service: query.service } : {}), ...(query.q ? { text: query.q } : {}) },
-      });
-      sendCsvHeaders(res, `requests-${query.from}-${query.to}.csv`);
-      const rows = (function* (): Generator<CsvValue[]> {
-        for (const r of allPages((after) => findRequests(ctx, { ...filter, ...(after ? { after } : {}), limit: 500, scanRows: 20_000 }))) {
-          const p = residentForExport(r, masked);
-          yield [
-            r.number, r.serviceNameZh, STATE_TEXT[r.state].zh, localDateTime(r.createdAt, off), r.loadedAt === null ? '' : localDateTime(r.loadedAt, off),
-            r.closedAt === null ? '' : localDateTime(r.closedAt, off), r.compartmentNo, p.name, p.mobile, p.idNumber, p.address, r.reason,
-          ];
-        }
-      })();
-      await streamCsv(res, ['编号 Number', '证明 Document', '状态 State', '提交时间 Submitted', '放入柜中 Loaded', '结束时间 Ended', '柜门 Compartment',
-        '姓名 Name', '手机 Mobile', '身份证 ID number', '地址 Address', '原因 Reason'], rows);
-      return undefined;
-    },
-  }));
-
-  routes.push(route<Record<string, never>, AuditFilterQuery & { from: string; to: string }>({
-    method: 'get', path: '/api/staff/export/audit.csv', tag: 'staff', access: 'staff',
-    summary: 'The audit log of a date range as CSV (UTF-8 with BOM); audited',
-    query: auditFilterQuery.extend({ from: dayField, to: dayField }),
-    responses: { 200: { description: 'CSV, one audit row a row', contentType: 'text/csv' }, 400: errorResponse('a bad filter or date range') },
-    handler: async ({ query, caller, res }) => {
-      const me = staffCaller(caller);
-      rangeOf(ctx, query.from, query.to, { required: true });
-      const filter = auditFilter(ctx, query);
-      const off = offsetMinutes(ctx);
-      appendAudit(ctx.db, ctx.now(), {
-        actor: staffActor(me.staffId), action: 'export.audit',
-        detail: { from: query.from, to: query.to, ...(query.action ? { filterAction: query.action } : {}), ...(query.q ? { text: query.q } : {}) },
-      });
-      sendCsvHeaders(res, `audit-${query.from}-${query.to}.csv`);
-      const rows = (function* (): Generator<CsvValue[]> {
-        for (const a of allPages((after) => findAudit(ctx, { ...filter, ...(after ? { after } : {}), limit: 500, scanRows: 20_000 }))) {
-          yield [localDateTime(a.at, off), ACTOR_WORDS[a.actorKind] ?? a.actorKind, a.actorName ?? a.actorId, a.action, a.compartmentNo, a.requestNumber, JSON.stringify(a.detail)];
-        }
-      })();
-      await streamCsv(res, ['时间 Time', '谁 Who', '账号 Actor', '操作 Action', '柜门 Compartment', '申请 Request', '详情 Detail'], rows);
-      return undefined;
-    },
-  }));
-
-  routes.push(route({
-    method: 'get', path: '/api/staff/setup', tag: 'staff', access: 'staff',
-    summary: 'Settings that keep the office from working as it should (PUBLIC_URL not set, …), for a banner on the console',
-    responses: {
-      200: {
-        description: 'the phone pages’ base address and what is wrong with the settings ([] when nothing is)',
-        schema: z.object({
-          publicUrl: z.string().describe('where the touchscreen’s QR code leads'),
-          warnings: z.array(z.object({ code: z.enum(['PUBLIC_URL_UNSET', 'PUBLIC_URL_LOOPBACK']), zh: z.string(), en: z.string() })),
-        }),
+  routes.push(
+    route<Record<string, never>, RequestFilterQuery & { from: string; to: string; unmasked?: boolean }>({
+      method: 'get',
+      path: '/api/staff/export/requests.csv',
+      tag: 'staff',
+      access: 'staff',
+      summary: 'The requests made in a date range as CSV (UTF-8 with BOM); personal data masked unless an administrator asks; audited',
+      query: requestFilterQuery.extend(exportQuery.shape),
+      responses: {
+        200: { description: 'CSV, one request a row', contentType: 'text/csv' },
+        400: errorResponse('a bad filter or date range'),
+        403: errorResponse('only administrators export unmasked data'),
       },
-    },
-    handler: () => [200, { publicUrl: deps.publicUrl, warnings: setupWarnings(deps.config, deps.config.port || 3000) }],
-  }));
+      handler: async ({ query, caller, res }) => {
+        const me = staffCaller(caller);
+        const masked = query.unmasked !== true;
+        if (!masked && me.role !== 'admin')
+          throw new HttpError(403, 'ADMIN_ONLY', '只有管理员可以导出完整个人信息 / Only an administrator may export unmasked personal data');
+        rangeOf(ctx, query.from, query.to, { required: true });
+        const filter = requestFilter(ctx, query);
+        const off = offsetMinutes(ctx);
+        appendAudit(ctx.db, ctx.now(), {
+          actor: staffActor(me.staffId),
+          action: 'export.requests',
+          detail: {
+            from: query.from,
+            to: query.to,
+            masked,
+            ...(query.state ? { state: query.state } : {}),
+            ...(query.service ? { service: query.service } : {}),
+            ...(query.q ? { text: query.q } : {}),
+          },
+        });
+        sendCsvHeaders(res, `requests-${query.from}-${query.to}.csv`);
+        const rows = (function* (): Generator<CsvValue[]> {
+          for (const r of allPages((after) => findRequests(ctx, { ...filter, ...(after ? { after } : {}), limit: 500, scanRows: 20_000 }))) {
+            const p = residentForExport(r, masked);
+            yield [
+              r.number,
+              r.serviceNameZh,
+              STATE_TEXT[r.state].zh,
+              localDateTime(r.createdAt, off),
+              r.loadedAt === null ? '' : localDateTime(r.loadedAt, off),
+              r.closedAt === null ? '' : localDateTime(r.closedAt, off),
+              r.compartmentNo,
+              p.name,
+              p.mobile,
+              p.idNumber,
+              p.address,
+              r.reason,
+            ];
+          }
+        })();
+        await streamCsv(
+          res,
+          [
+            '编号 Number',
+            '证明 Document',
+            '状态 State',
+            '提交时间 Submitted',
+            '放入柜中 Loaded',
+            '结束时间 Ended',
+            '柜门 Compartment',
+            '姓名 Name',
+            '手机 Mobile',
+            '身份证 ID number',
+            '地址 Address',
+            '原因 Reason',
+          ],
+          rows,
+        );
+        return undefined;
+      },
+    }),
+  );
+
+  routes.push(
+    route<Record<string, never>, AuditFilterQuery & { from: string; to: string }>({
+      method: 'get',
+      path: '/api/staff/export/audit.csv',
+      tag: 'staff',
+      access: 'staff',
+      summary: 'The audit log of a date range as CSV (UTF-8 with BOM); audited',
+      query: auditFilterQuery.extend({ from: dayField, to: dayField }),
+      responses: { 200: { description: 'CSV, one audit row a row', contentType: 'text/csv' }, 400: errorResponse('a bad filter or date range') },
+      handler: async ({ query, caller, res }) => {
+        const me = staffCaller(caller);
+        rangeOf(ctx, query.from, query.to, { required: true });
+        const filter = auditFilter(ctx, query);
+        const off = offsetMinutes(ctx);
+        appendAudit(ctx.db, ctx.now(), {
+          actor: staffActor(me.staffId),
+          action: 'export.audit',
+          detail: { from: query.from, to: query.to, ...(query.action ? { filterAction: query.action } : {}), ...(query.q ? { text: query.q } : {}) },
+        });
+        sendCsvHeaders(res, `audit-${query.from}-${query.to}.csv`);
+        const rows = (function* (): Generator<CsvValue[]> {
+          for (const a of allPages((after) => findAudit(ctx, { ...filter, ...(after ? { after } : {}), limit: 500, scanRows: 20_000 }))) {
+            yield [
+              localDateTime(a.at, off),
+              ACTOR_WORDS[a.actorKind] ?? a.actorKind,
+              a.actorName ?? a.actorId,
+              a.action,
+              a.compartmentNo,
+              a.requestNumber,
+              JSON.stringify(a.detail),
+            ];
+          }
+        })();
+        await streamCsv(res, ['时间 Time', '谁 Who', '账号 Actor', '操作 Action', '柜门 Compartment', '申请 Request', '详情 Detail'], rows);
+        return undefined;
+      },
+    }),
+  );
+
+  routes.push(
+    route({
+      method: 'get',
+      path: '/api/staff/setup',
+      tag: 'staff',
+      access: 'staff',
+      summary: 'Settings that keep the office from working as it should (PUBLIC_URL not set, …), for a banner on the console',
+      responses: {
+        200: {
+          description: 'the phone pages’ base address and what is wrong with the settings ([] when nothing is)',
+          schema: z.object({
+            publicUrl: z.string().describe('where the touchscreen’s QR code leads'),
+            warnings: z.array(z.object({ code: z.enum(['PUBLIC_URL_UNSET', 'PUBLIC_URL_LOOPBACK']), zh: z.string(), en: z.string() })),
+          }),
+        },
+      },
+      handler: () => [200, { publicUrl: deps.publicUrl, warnings: setupWarnings(deps.config, deps.config.port || 3000) }],
+    }),
+  );
 
   return routes;
 }

@@ -72,7 +72,12 @@ export function route<P = Record<string, never>, Q = Record<string, never>, B = 
 
 /** An error a handler throws to answer 4xx/5xx in the standard shape. */
 export class HttpError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string, readonly field?: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly field?: string,
+  ) {
     super(message);
     this.name = 'HttpError';
   }
@@ -120,7 +125,11 @@ export function mountRoutes(app: Express, routes: readonly RouteSpec[], authenti
           }
           if (!hasBody && bodyRequired(spec.body)) return sendError(res, 400, 'BODY_REQUIRED', '缺少提交的内容 / this request needs a JSON body');
         }
-        const parts = [['params', spec.params, req.params], ['query', spec.query, req.query], ['body', spec.body, req.body]] as const;
+        const parts = [
+          ['params', spec.params, req.params],
+          ['query', spec.query, req.query],
+          ['body', spec.body, req.body],
+        ] as const;
         const parsed: Record<string, unknown> = { params: {}, query: {}, body: undefined };
         for (const [where, schema, value] of parts) {
           if (!schema) continue;

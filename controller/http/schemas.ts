@@ -51,7 +51,21 @@ const ID_TEXT = '编号应为从 1 开始的整数，不带小数点、前导零
  * A database id in a path or query: decimal digits without a sign, point, exponent, hex prefix or leading zero
  * (`1.0`, `01`, `0x1`, `1e0`, `+1` are refused, not read as 1), from 1 to MAX_ID on every route.
  */
-export const idField = z.string().regex(/^[1-9][0-9]{0,9}$/, { error: ID_TEXT }).transform(Number).pipe(z.number().int().min(1).max(MAX_ID, { error: ID_TEXT }));
+export const idField = z
+  .string()
+  .regex(/^[1-9][0-9]{0,9}$/, { error: ID_TEXT })
+  .transform(Number)
+  .pipe(z.number().int().min(1).max(MAX_ID, { error: ID_TEXT }));
 
 /** A compartment number in a path or query, written like an id: 1 … 31 × 48. */
-export const compartmentNoField = z.string().regex(/^[1-9][0-9]{0,3}$/, { error: '柜格编号不正确 / compartment numbers are whole numbers from 1' }).transform(Number).pipe(z.number().int().min(1).max(31 * 48));
+export const compartmentNoField = z
+  .string()
+  .regex(/^[1-9][0-9]{0,3}$/, { error: '柜格编号不正确 / compartment numbers are whole numbers from 1' })
+  .transform(Number)
+  .pipe(
+    z
+      .number()
+      .int()
+      .min(1)
+      .max(31 * 48),
+  );

@@ -20,7 +20,11 @@ afterEach(async () => {
 const ID = uniqueIdNumber(42);
 let idSeq = 100;
 
-async function submit(serviceCode = 'residence_certificate', mobile = '13812345678', idNumber = idSeq === 100 ? (idSeq++, ID) : uniqueIdNumber(idSeq++)): Promise<{ requestId: number; number: string; statusToken: string }> {
+async function submit(
+  serviceCode = 'residence_certificate',
+  mobile = '13812345678',
+  idNumber = idSeq === 100 ? (idSeq++, ID) : uniqueIdNumber(idSeq++),
+): Promise<{ requestId: number; number: string; statusToken: string }> {
   const r = await h.api.post('/api/requests', {
     body: { name: '张三', mobile, idNumber, address: { building: '12号楼', unit: '2', room: '301' }, serviceCode },
   });
@@ -39,7 +43,14 @@ describe('requests', () => {
     expect(list.status).toBe(200);
     expect(list.body.requests).toHaveLength(2);
     const item = list.body.requests.find((r: { id: number }) => r.id === a.requestId);
-    expect(item).toMatchObject({ number: a.number, state: 'submitted', residentName: '张三', mobileMasked: '138****5678', idNumberMasked: `${ID.slice(0, 3)}***********${ID.slice(14)}`, actions: expect.arrayContaining(['accept', 'reject']) });
+    expect(item).toMatchObject({
+      number: a.number,
+      state: 'submitted',
+      residentName: '张三',
+      mobileMasked: '138****5678',
+      idNumberMasked: `${ID.slice(0, 3)}***********${ID.slice(14)}`,
+      actions: expect.arrayContaining(['accept', 'reject']),
+    });
     const text = list.raw.toString('utf8');
     expect(text).not.toContain('13812345678');
     expect(text).not.toContain(ID.slice(6, 14)); // the birth date
@@ -50,7 +61,9 @@ describe('requests', () => {
     for (const part of ['001234', '1390000', '1381234567', '5678']) {
       expect([part, (await staff.api.get('/api/staff/requests', { query: { q: part } })).body.requests.length]).toEqual([part, 0]);
     }
-    expect((await staff.api.get('/api/staff/requests', { query: { q: a.number.slice(-4) } })).body.requests.map((r: { id: number }) => r.id)).toContain(a.requestId);
+    expect(
+      (await staff.api.get('/api/staff/requests', { query: { q: a.number.slice(-4) } })).body.requests.map((r: { id: number }) => r.id),
+    ).toContain(a.requestId);
     expect((await staff.api.get('/api/staff/requests', { query: { state: 'accepted' } })).body.requests).toHaveLength(0);
     expect((await staff.api.get('/api/staff/requests', { query: { state: 'open' } })).body.requests).toHaveLength(2);
     const bad = await staff.api.get('/api/staff/requests', { query: { state: 'flying' } });
@@ -78,7 +91,9 @@ describe('requests', () => {
       { id: a.requestId, number: a.number, state: 'accepted', from: 'submitted' },
       { id: a.requestId, number: a.number, state: 'ready', from: 'accepted' },
     ]);
-    const rows = h.store.db.prepare(`SELECT actor_kind, actor_id, action, detail FROM audit_log WHERE request_id = ? AND action LIKE 'request.%' ORDER BY id`).all(a.requestId);
+    const rows = h.store.db
+      .prepare(`SELECT actor_kind, actor_id, action, detail FROM audit_log WHERE request_id = ? AND action LIKE 'request.%' ORDER BY id`)
+      .all(a.requestId);
     expect(rows).toEqual([
       { actor_kind: 'resident', actor_id: expect.any(String), action: 'request.created', detail: expect.any(String) },
       { actor_kind: 'staff', actor_id: String(staff.id), action: 'request.accept', detail: JSON.stringify({ from: 'submitted', to: 'accepted' }) },
@@ -104,7 +119,9 @@ describe('requests', () => {
   it('request-materials and cancel; detail shows audit and notification status without any code', async () => {
     const a = await submit();
     expect((await staff.api.post(`/api/staff/requests/${a.requestId}/request-materials`)).body.request.state).toBe('awaiting_materials');
-    expect((await staff.api.post(`/api/staff/requests/${a.requestId}/cancel`, { body: { reason: '居民来电取消' } })).body.request.state).toBe('cancelled');
+    expect((await staff.api.post(`/api/staff/requests/${a.requestId}/cancel`, { body: { reason: '居民来电取消' } })).body.request.state).toBe(
+      'cancelled',
+    );
     const b = await submit('elderly_benefit');
     await staff.api.post(`/api/staff/requests/${b.requestId}/reject`, { body: { reason: '材料不全' } });
     const d = await staff.api.get(`/api/staff/requests/${b.requestId}`);
@@ -126,7 +143,10 @@ describe('requests', () => {
     const r = await staff.api.get(`/api/staff/requests/${a.requestId}/id-number`, { query: { purpose: '打印居住证明' } });
     expect(r.status).toBe(200);
     expect(r.body.idNumber).toBe(ID);
-    const row = h.store.db.prepare(`SELECT actor_id, detail FROM audit_log WHERE action = 'resident.id_number_revealed'`).get() as { actor_id: string; detail: string };
+    const row = h.store.db.prepare(`SELECT actor_id, detail FROM audit_log WHERE action = 'resident.id_number_revealed'`).get() as {
+      actor_id: string;
+      detail: string;
+    };
     expect(row.actor_id).toBe(String(staff.id));
     expect(JSON.parse(row.detail)).toMatchObject({ purpose: '打印居住证明' });
     expect(row.detail).not.toContain(ID);
@@ -137,7 +157,14 @@ describe('cabinet, audit, alarms, catalogue', () => {
   it('compartments with states and live door readings; audit newest first with filters; alarms from the bus', async () => {
     const c = await staff.api.get('/api/staff/compartments');
     expect(c.body.compartments).toHaveLength(24);
-    expect(c.body.compartments[0]).toMatchObject({ no: 1, board: 1, channel: 1, state: 'free', contents: null, live: { door: 'closed', item: 'absent' } });
+    expect(c.body.compartments[0]).toMatchObject({
+      no: 1,
+      board: 1,
+      channel: 1,
+      state: 'free',
+      contents: null,
+      live: { door: 'closed', item: 'absent' },
+    });
 
     const a = await submit();
     await staff.api.post(`/api/staff/requests/${a.requestId}/accept`);
@@ -149,7 +176,6 @@ describe('cabinet, audit, alarms, catalogue', () => {
     const alarms = await staff.api.get('/api/staff/alarms');
     expect(alarms.body.alarms).toEqual([expect.objectContaining({ kind: 'door_left_open', compartment: 3 })]);
   });
-
 });
 
 describe('alarms', () => {
@@ -168,14 +194,31 @@ describe('alarms', () => {
     expect(all.status).toBe(200);
     expect(all.body.openCount).toBe(1);
     expect(all.body.alarms).toEqual([
-      { id: left1.id, kind: 'door_left_open', at: left1.at, lastAt: left2.lastAt, count: 2, message: left1.message, compartment: 3, acknowledged: null },
-      expect.objectContaining({ id: tamper.id, acknowledged: { at: expect.any(String), by: { id: staff.id, name: '李四' }, note: '门已关好，是保洁误开' } }),
+      {
+        id: left1.id,
+        kind: 'door_left_open',
+        at: left1.at,
+        lastAt: left2.lastAt,
+        count: 2,
+        message: left1.message,
+        compartment: 3,
+        acknowledged: null,
+      },
+      expect.objectContaining({
+        id: tamper.id,
+        acknowledged: { at: expect.any(String), by: { id: staff.id, name: '李四' }, note: '门已关好，是保洁误开' },
+      }),
     ]);
     expect((await staff.api.get('/api/staff/alarms', { query: { open: 'true' } })).body.alarms.map((a: { id: number }) => a.id)).toEqual([left1.id]);
-    expect((await staff.api.get('/api/staff/alarms', { query: { open: 'false' } })).body.alarms.map((a: { id: number }) => a.id)).toEqual([tamper.id]);
+    expect((await staff.api.get('/api/staff/alarms', { query: { open: 'false' } })).body.alarms.map((a: { id: number }) => a.id)).toEqual([
+      tamper.id,
+    ]);
     expect((await staff.api.get('/api/staff/alarms', { query: { open: 'yes' } })).status).toBe(400);
     // the bus reads the same list back (the staff snapshot uses it)
-    expect(h.bus.recentAlarms().map((a) => [a.id, a.acknowledged === null])).toEqual([[left1.id, true], [tamper.id, false]]);
+    expect(h.bus.recentAlarms().map((a) => [a.id, a.acknowledged === null])).toEqual([
+      [left1.id, true],
+      [tamper.id, false],
+    ]);
   });
 
   it('ack: 200 with who and when, an audit row and an alarm-ack event; 409 the second time; 404 for no such alarm', async () => {
@@ -185,11 +228,23 @@ describe('alarms', () => {
 
     const ok = await staff.api.post(`/api/staff/alarms/${a.id}/ack`);
     expect(ok.status).toBe(200);
-    expect(ok.body.alarm).toMatchObject({ id: a.id, kind: 'item_not_taken', compartment: 4, acknowledged: { by: { id: staff.id, name: '李四' }, note: null } });
+    expect(ok.body.alarm).toMatchObject({
+      id: a.id,
+      kind: 'item_not_taken',
+      compartment: 4,
+      acknowledged: { by: { id: staff.id, name: '李四' }, note: null },
+    });
     expect(Date.parse(ok.body.alarm.acknowledged.at)).not.toBeNaN();
     expect(events).toEqual([ok.body.alarm]);
     const audit = h.store.db.prepare(`SELECT actor_kind, actor_id, compartment_no, detail FROM audit_log WHERE action = 'alarm.acknowledge'`).all();
-    expect(audit).toEqual([{ actor_kind: 'staff', actor_id: String(staff.id), compartment_no: 4, detail: JSON.stringify({ alarmId: a.id, kind: 'item_not_taken', count: 1 }) }]);
+    expect(audit).toEqual([
+      {
+        actor_kind: 'staff',
+        actor_id: String(staff.id),
+        compartment_no: 4,
+        detail: JSON.stringify({ alarmId: a.id, kind: 'item_not_taken', count: 1 }),
+      },
+    ]);
 
     const other = await h.staffSession('staff');
     const again = await other.api.post(`/api/staff/alarms/${a.id}/ack`, { body: { note: '我也处理了' } });
@@ -237,14 +292,23 @@ describe('alarms', () => {
     const admin = await h.staffSession('admin');
     const all = await staff.api.get('/api/staff/services');
     expect(all.body.services.length).toBeGreaterThanOrEqual(6);
-    const body = { nameZh: '居住证明', nameEn: 'Residence certificate', needs: { idNumber: true, address: true }, needsMaterials: false, enabled: false, sortOrder: 10 };
+    const body = {
+      nameZh: '居住证明',
+      nameEn: 'Residence certificate',
+      needs: { idNumber: true, address: true },
+      needsMaterials: false,
+      enabled: false,
+      sortOrder: 10,
+    };
     expect((await staff.api.put('/api/staff/services/residence_certificate', { body })).status).toBe(403);
     const saved = await admin.api.put('/api/staff/services/residence_certificate', { body });
     expect(saved.status).toBe(200);
     expect(saved.body.service.enabled).toBe(false);
     const pub = await h.api.get('/api/services');
     expect(pub.body.services.map((s: { code: string }) => s.code)).not.toContain('residence_certificate');
-    const added = await admin.api.put('/api/staff/services/parking_proof', { body: { ...body, nameZh: '停车证明', nameEn: 'Parking proof', needs: { idNumber: false, address: true }, enabled: true } });
+    const added = await admin.api.put('/api/staff/services/parking_proof', {
+      body: { ...body, nameZh: '停车证明', nameEn: 'Parking proof', needs: { idNumber: false, address: true }, enabled: true },
+    });
     expect(added.body.service).toMatchObject({ code: 'parking_proof', needs: { idNumber: false, address: true } });
     expect((await admin.api.put('/api/staff/services/Bad-Code', { body })).status).toBe(400);
   });

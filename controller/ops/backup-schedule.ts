@@ -52,11 +52,17 @@ export class BackupSchedule {
     const log = this.opts.logger;
     this.running = backupDatabase(this.opts.db, { dir: this.opts.dir, keep: this.opts.keep, ...(this.opts.now ? { now: this.opts.now } : {}) })
       .then((r) => {
-        log.info({ ns: 'backup', file: r.file, bytes: r.bytes, schemaVersion: r.schemaVersion, removed: r.removed.length }, 'backup written and verified');
+        log.info(
+          { ns: 'backup', file: r.file, bytes: r.bytes, schemaVersion: r.schemaVersion, removed: r.removed.length },
+          'backup written and verified',
+        );
         return r;
       })
       .catch((err: unknown) => {
-        log.error({ ns: 'backup', dir: this.opts.dir, err: err instanceof Error ? err.message : String(err) }, 'scheduled backup failed; `npm run doctor` reports the age of the last backup');
+        log.error(
+          { ns: 'backup', dir: this.opts.dir, err: err instanceof Error ? err.message : String(err) },
+          'scheduled backup failed; `npm run doctor` reports the age of the last backup',
+        );
         return null;
       })
       .finally(() => {

@@ -128,11 +128,21 @@ describe('schema upgrades', () => {
     const failing: Migration[] = [
       ...MIGRATIONS,
       { name: 'good', up: 'CREATE TABLE good (x INTEGER) STRICT; INSERT INTO good VALUES (1);' },
-      { name: 'writes then fails', up: (db) => { db.exec(`DELETE FROM meta WHERE key <> 'key_fingerprint'; CREATE TABLE half (y INTEGER);`); throw new Error('disk said no'); } },
+      {
+        name: 'writes then fails',
+        up: (db) => {
+          db.exec(`DELETE FROM meta WHERE key <> 'key_fingerprint'; CREATE TABLE half (y INTEGER);`);
+          throw new Error('disk said no');
+        },
+      },
     ];
     let err: unknown;
     try {
-      openStore({ dataDir: s.dir, migrations: failing, beforeMigrate: (db, _f, to) => void backupBeforeMigration(db, { dir: backups, keep: 5 }, to) });
+      openStore({
+        dataDir: s.dir,
+        migrations: failing,
+        beforeMigrate: (db, _f, to) => void backupBeforeMigration(db, { dir: backups, keep: 5 }, to),
+      });
     } catch (e) {
       err = e;
     }
@@ -152,7 +162,12 @@ describe('schema upgrades', () => {
     const bytes = fs.readFileSync(file);
     let err: unknown;
     try {
-      openStore({ dataDir: s.dir, beforeMigrate: () => { throw new Error('no backup expected'); } });
+      openStore({
+        dataDir: s.dir,
+        beforeMigrate: () => {
+          throw new Error('no backup expected');
+        },
+      });
     } catch (e) {
       err = e;
     }

@@ -130,7 +130,12 @@ function prepareDir(dir: string): void {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     fs.accessSync(dir, fs.constants.W_OK);
   } catch (err) {
-    throw new CabinetError('BACKUP_FAILED', `cannot write backups to ${dir}: ${err instanceof Error ? err.message : String(err)}`, {}, { cause: err });
+    throw new CabinetError(
+      'BACKUP_FAILED',
+      `cannot write backups to ${dir}: ${err instanceof Error ? err.message : String(err)}`,
+      {},
+      { cause: err },
+    );
   }
 }
 
@@ -143,7 +148,8 @@ export function rotateBackups(dir: string, keep: number, except?: string): strin
     removed.push(b.name);
   }
   // leftovers of a backup cut off by a crash or a pulled stick
-  for (const name of fs.readdirSync(dir)) if (name.startsWith('cabinet-') && name.endsWith('.partial')) fs.rmSync(path.join(dir, name), { force: true });
+  for (const name of fs.readdirSync(dir))
+    if (name.startsWith('cabinet-') && name.endsWith('.partial')) fs.rmSync(path.join(dir, name), { force: true });
   return removed;
 }
 
@@ -173,7 +179,12 @@ export async function backupDatabase(db: DB, options: BackupOptions): Promise<Ba
     await db.backup(partial);
   } catch (err) {
     fs.rmSync(partial, { force: true });
-    throw new CabinetError('BACKUP_FAILED', `backup to ${options.dir} failed: ${err instanceof Error ? err.message : String(err)}`, {}, { cause: err });
+    throw new CabinetError(
+      'BACKUP_FAILED',
+      `backup to ${options.dir} failed: ${err instanceof Error ? err.message : String(err)}`,
+      {},
+      { cause: err },
+    );
   }
   const { schemaVersion, bytes } = finish(partial, final);
   const removed = rotateBackups(options.dir, options.keep, final);
@@ -195,7 +206,12 @@ export function backupBeforeMigration(db: DB, options: BackupOptions, toVersion:
     db.prepare('VACUUM INTO ?').run(partial);
   } catch (err) {
     fs.rmSync(partial, { force: true });
-    throw new CabinetError('BACKUP_FAILED', `the backup before the schema upgrade could not be written to ${options.dir}: ${err instanceof Error ? err.message : String(err)}`, {}, { cause: err });
+    throw new CabinetError(
+      'BACKUP_FAILED',
+      `the backup before the schema upgrade could not be written to ${options.dir}: ${err instanceof Error ? err.message : String(err)}`,
+      {},
+      { cause: err },
+    );
   }
   const { schemaVersion, bytes } = finish(partial, final);
   const removed = rotateBackups(options.dir, options.keep, final);

@@ -63,7 +63,9 @@ async function backup(args: string[]): Promise<number> {
     db.pragma(`busy_timeout = ${DEFAULT_BUSY_TIMEOUT_MS}`);
     const r = await backupDatabase(db, { dir: path.resolve(values.to ?? cfg.backupDir), keep: cfg.backupKeep });
     out(`备份完成并已校验 / backup written and verified: ${r.file}`);
-    out(`  ${r.bytes} bytes, schema version ${r.schemaVersion}, integrity ok${r.removed.length ? `; removed ${r.removed.length} older (BACKUP_KEEP=${cfg.backupKeep})` : ''}`);
+    out(
+      `  ${r.bytes} bytes, schema version ${r.schemaVersion}, integrity ok${r.removed.length ? `; removed ${r.removed.length} older (BACKUP_KEEP=${cfg.backupKeep})` : ''}`,
+    );
     return 0;
   } finally {
     db.close();
@@ -81,7 +83,9 @@ function restore(args: string[]): number {
       backupFile: path.resolve(positionals[0]!),
       ...(values.key !== undefined ? { keyFile: path.resolve(values.key) } : {}),
     });
-    out(`已恢复 / restored: ${positionals[0]} → ${cfg.dataDir} (schema ${r.backupSchemaVersion}${r.schemaVersion !== r.backupSchemaVersion ? ` → ${r.schemaVersion}` : ''})`);
+    out(
+      `已恢复 / restored: ${positionals[0]} → ${cfg.dataDir} (schema ${r.backupSchemaVersion}${r.schemaVersion !== r.backupSchemaVersion ? ` → ${r.schemaVersion}` : ''})`,
+    );
     if (r.replacedDir) out(`  原数据已移至 / the previous data was moved to ${r.replacedDir}`);
     out(`  审计日志 / audit log entry #${r.auditId} (backup.restored)`);
     out('  下次启动时，控制器先读取锁板再接受开门操作：柜格实际内容为准，差异会提示工作人员。');

@@ -6,8 +6,10 @@ export async function runDoctorCli(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { 'test-doors': { type: 'boolean' }, json: { type: 'boolean' } }, strict: true });
   const testDoors = values['test-doors'] === true;
   if (testDoors) {
-    process.stdout.write('逐门测试：每个柜门将依次开锁。请工作人员在柜前，每扇门打开后关上。\n' +
-      'Door test: each lock opens in turn. Staff at the cabinet: close each door after it opens.\n');
+    process.stdout.write(
+      '逐门测试：每个柜门将依次开锁。请工作人员在柜前，每扇门打开后关上。\n' +
+        'Door test: each lock opens in turn. Staff at the cabinet: close each door after it opens.\n',
+    );
   }
   const findings = await runDoctor({
     env: process.env,
@@ -18,6 +20,10 @@ export async function runDoctorCli(args: string[]): Promise<number> {
     },
   });
   const now = new Date();
-  process.stdout.write(values.json ? `${JSON.stringify({ at: now.toISOString(), exitCode: exitCode(findings), findings }, null, 2)}\n` : `${formatFindings(findings, now)}\n`);
+  process.stdout.write(
+    values.json
+      ? `${JSON.stringify({ at: now.toISOString(), exitCode: exitCode(findings), findings }, null, 2)}\n`
+      : `${formatFindings(findings, now)}\n`,
+  );
   return exitCode(findings);
 }

@@ -29,8 +29,14 @@ function deps(dataDir: string, over: Partial<DoctorDeps> & { sim?: SimOptions; e
   const { sim, env, ...rest } = over;
   return {
     env: {
-      DATA_DIR: dataDir, LOCK_PORT: 'tcp://127.0.0.1:9', HOST: '0.0.0.0', PUBLIC_URL: 'http://192.168.1.20:3000',
-      LOCK_RESPONSE_TIMEOUT_MS: '100', LOCK_RETRIES: '0', LOCK_POLL_MS: '200', ...env,
+      DATA_DIR: dataDir,
+      LOCK_PORT: 'tcp://127.0.0.1:9',
+      HOST: '0.0.0.0',
+      PUBLIC_URL: 'http://192.168.1.20:3000',
+      LOCK_RESPONSE_TIMEOUT_MS: '100',
+      LOCK_RETRIES: '0',
+      LOCK_POLL_MS: '200',
+      ...env,
     },
     freeBytes: () => 20 * GB,
     unitState: () => 'active',
@@ -52,9 +58,27 @@ const problems = (findings: Finding[]) => findings.filter((f) => f.level === 'pr
 describe('doctor', () => {
   it('a healthy cabinet: every finding ok, exit 0, in Chinese and English', async () => {
     const findings = await runDoctor(deps(await installed()));
-    expect(findings.filter((f) => f.level !== 'ok'), formatFindings(findings)).toEqual([]);
+    expect(
+      findings.filter((f) => f.level !== 'ok'),
+      formatFindings(findings),
+    ).toEqual([]);
     expect(exitCode(findings)).toBe(0);
-    expect(findings.map((f) => f.check)).toEqual(expect.arrayContaining(['config', 'data-dir', 'key-file', 'database', 'schema', 'disk', 'clock', 'board', 'doors', 'public-url', 'kiosk', 'backup']));
+    expect(findings.map((f) => f.check)).toEqual(
+      expect.arrayContaining([
+        'config',
+        'data-dir',
+        'key-file',
+        'database',
+        'schema',
+        'disk',
+        'clock',
+        'board',
+        'doors',
+        'public-url',
+        'kiosk',
+        'backup',
+      ]),
+    );
     expect(byCheck(findings, 'board')[0]!.en).toContain('24 channels');
     for (const f of findings) expect(f.zh).toMatch(/[\u4e00-\u9fff]/);
     expect(formatFindings(findings)).toContain('all ok (exit 0)');
@@ -89,20 +113,35 @@ describe('doctor', () => {
 
   it('a serial device that is not there is a problem that says where to look; the board is not tried', async () => {
     let tried = false;
-    const findings = await runDoctor(deps(await installed(), { env: { LOCK_PORT: '/dev/ttyNOSUCH0' }, endpoint: async () => { tried = true; throw new Error('not expected'); } }));
+    const findings = await runDoctor(
+      deps(await installed(), {
+        env: { LOCK_PORT: '/dev/ttyNOSUCH0' },
+        endpoint: async () => {
+          tried = true;
+          throw new Error('not expected');
+        },
+      }),
+    );
     expect(problems(findings)).toEqual(['serial']);
     expect(byCheck(findings, 'serial')[0]!.fix?.en).toContain('/dev/serial/by-id/');
     expect(tried).toBe(false);
   });
 
   it('a link that never comes up says which port and why', async () => {
-    const findings = await runDoctor(deps(await installed(), {
-      env: { LOCK_PORT: 'tcp://127.0.0.1:1' },
-      endpoint: async (config) => {
-        const { tcpEndpoint } = await import('../transport/endpoints.js');
-        return { endpoint: tcpEndpoint('127.0.0.1', 1), close: async () => { void config; } };
-      },
-    }));
+    const findings = await runDoctor(
+      deps(await installed(), {
+        env: { LOCK_PORT: 'tcp://127.0.0.1:1' },
+        endpoint: async (config) => {
+          const { tcpEndpoint } = await import('../transport/endpoints.js');
+          return {
+            endpoint: tcpEndpoint('127.0.0.1', 1),
+            close: async () => {
+              void config;
+            },
+          };
+        },
+      }),
+    );
     expect(problems(findings)).toEqual(['board']);
     expect(byCheck(findings, 'board')[0]!.en).toMatch(/^cannot reach the lock board at tcp:\/\/127\.0\.0\.1:1: .*ECONNREFUSED/);
   });
@@ -136,12 +175,14 @@ describe('doctor', () => {
     expect(bad[0]!.en).toContain('LOCK_BAUD');
 
     const dir = await installed();
-    const findings = await runDoctor(deps(dir, {
-      sim: { initial: { openDoors: [5] }, faults: { compartments: [{ compartment: 7, coilFault: 'COIL_OPEN' }] } },
-      env: { PUBLIC_URL: 'http://127.0.0.1:3000' },
-      unitState: () => 'failed',
-      now: () => new Date(Date.now() + 9 * 24 * 3_600_000),
-    }));
+    const findings = await runDoctor(
+      deps(dir, {
+        sim: { initial: { openDoors: [5] }, faults: { compartments: [{ compartment: 7, coilFault: 'COIL_OPEN' }] } },
+        env: { PUBLIC_URL: 'http://127.0.0.1:3000' },
+        unitState: () => 'failed',
+        now: () => new Date(Date.now() + 9 * 24 * 3_600_000),
+      }),
+    );
     const doors = byCheck(findings, 'doors');
     expect(doors.find((f) => f.level === 'warning')?.en).toBe('door 5 open');
     expect(doors.find((f) => f.level === 'problem')?.en).toContain('7 (COIL_OPEN)');
@@ -152,13 +193,15 @@ describe('doctor', () => {
 
   it('--test-doors opens each lock in turn and names the one whose door did not open', async () => {
     const seen: string[] = [];
-    const findings = await runDoctor(deps(await installed(), {
-      env: { LOCK_LAYOUT: '1x4', DOOR_OPEN_TIMEOUT_MS: '1000' },
-      sim: { layout: '1x4', autoCloseMs: 50, faults: { compartments: [{ compartment: 3, jammed: true }] } },
-      testDoors: true,
-      doorCloseWaitMs: 2000,
-      onDoorTest: (n, phase) => seen.push(`${n}:${phase}`),
-    }));
+    const findings = await runDoctor(
+      deps(await installed(), {
+        env: { LOCK_LAYOUT: '1x4', DOOR_OPEN_TIMEOUT_MS: '1000' },
+        sim: { layout: '1x4', autoCloseMs: 50, faults: { compartments: [{ compartment: 3, jammed: true }] } },
+        testDoors: true,
+        doorCloseWaitMs: 2000,
+        onDoorTest: (n, phase) => seen.push(`${n}:${phase}`),
+      }),
+    );
     expect(seen).toEqual(['1:unlocking', '1:opened', '2:unlocking', '2:opened', '3:unlocking', '4:unlocking', '4:opened']);
     const test = byCheck(findings, 'door-test');
     expect(test).toHaveLength(1);
@@ -168,14 +211,26 @@ describe('doctor', () => {
 
   it('reads the boards from the running controller instead of opening its port', async () => {
     let opened = false;
-    const findings = await runDoctor(deps(await installed(), {
-      endpoint: async () => { opened = true; throw new Error('must not open the port'); },
-      controllerHealth: async () => ({
-        source: 'controller', link: 'online', reasons: new Map(),
-        boards: [{ addr: 1, online: true, firmware: 'X-2', channels: 24 }],
-        compartments: Array.from({ length: 24 }, (_, i) => ({ compartment: i + 1, door: 'closed' as const, item: 'absent' as const, fault: 'NONE' as const })),
+    const findings = await runDoctor(
+      deps(await installed(), {
+        endpoint: async () => {
+          opened = true;
+          throw new Error('must not open the port');
+        },
+        controllerHealth: async () => ({
+          source: 'controller',
+          link: 'online',
+          reasons: new Map(),
+          boards: [{ addr: 1, online: true, firmware: 'X-2', channels: 24 }],
+          compartments: Array.from({ length: 24 }, (_, i) => ({
+            compartment: i + 1,
+            door: 'closed' as const,
+            item: 'absent' as const,
+            fault: 'NONE' as const,
+          })),
+        }),
       }),
-    }));
+    );
     expect(opened).toBe(false);
     expect(exitCode(findings)).toBe(0);
     expect(byCheck(findings, 'controller')[0]!.level).toBe('ok');

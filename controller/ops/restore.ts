@@ -65,7 +65,9 @@ export function restoreBackup(options: RestoreOptions): RestoreResult {
   const check = checkBackupFile(backupFile);
   if (!check.ok) throw refuse(`${backupFile} is not a sound database backup (integrity check: ${check.detail})`);
   if (check.schemaVersion > migrations.length) {
-    throw refuse(`${backupFile} has schema version ${check.schemaVersion}, newer than this program knows (${migrations.length}); restore it with the release that wrote it`);
+    throw refuse(
+      `${backupFile} has schema version ${check.schemaVersion}, newer than this program knows (${migrations.length}); restore it with the release that wrote it`,
+    );
   }
   if (check.schemaVersion === 0 || check.keyFingerprint === null) throw refuse(`${backupFile} is not a backup of this product's database`);
 

@@ -28,8 +28,17 @@ describe('alarms store', () => {
     s = s.reopen();
     expect(listAlarms(s.ctx).map((x) => x.id)).toEqual([b.id, a.id]);
     expect(getAlarm(s.ctx, a.id)).toEqual({
-      id: a.id, kind: 'tamper', message: a.message, compartmentNo: 5, requestId: null, raisedAt: s.clock.t, lastAt: s.clock.t, count: 1,
-      acknowledgedAt: null, acknowledgedBy: null, note: null,
+      id: a.id,
+      kind: 'tamper',
+      message: a.message,
+      compartmentNo: 5,
+      requestId: null,
+      raisedAt: s.clock.t,
+      lastAt: s.clock.t,
+      count: 1,
+      acknowledgedAt: null,
+      acknowledgedBy: null,
+      note: null,
     });
     s.close();
   });
@@ -52,7 +61,11 @@ describe('alarms store', () => {
     expect(s.db.prepare('SELECT count(*) AS n FROM alarms').get()).toEqual({ n: 4 });
     // link_offline on every reconnect attempt: one row
     for (let i = 0; i < 5; i++) raiseAlarm(s.ctx, { kind: 'link_offline', message: 'link down' });
-    expect(listAlarms(s.ctx).filter((a) => a.kind === 'link_offline').map((a) => a.count)).toEqual([5]);
+    expect(
+      listAlarms(s.ctx)
+        .filter((a) => a.kind === 'link_offline')
+        .map((a) => a.count),
+    ).toEqual([5]);
 
     acknowledgeAlarm(s.ctx, first.id, staffActor(staffId));
     const next = raiseAlarm(s.ctx, LEFT_OPEN);
@@ -65,15 +78,28 @@ describe('alarms store', () => {
   it('acknowledges once, with who, when and a note, and an audit row; a second time is ALARM_ALREADY_ACKNOWLEDGED', async () => {
     const s = openTestStore();
     const staffId = await makeStaff(s);
-    const a = raiseAlarm(s.ctx, { kind: 'item_not_taken', message: '格口 4 关门时文件仍在柜内。Door 4 closed with the document still inside.', compartmentNo: 4, requestId: 7 });
+    const a = raiseAlarm(s.ctx, {
+      kind: 'item_not_taken',
+      message: '格口 4 关门时文件仍在柜内。Door 4 closed with the document still inside.',
+      compartmentNo: 4,
+      requestId: 7,
+    });
     s.clock.advance(5_000);
     const done = acknowledgeAlarm(s.ctx, a.id, staffActor(staffId), '  已电话通知居民  ');
     expect(done).toMatchObject({ acknowledgedAt: s.clock.t, acknowledgedBy: { id: staffId, name: expect.any(String) }, note: '已电话通知居民' });
     expect(done.acknowledgedBy?.name.length).toBeGreaterThan(0);
-    expect(listAudit(s.db, { action: 'alarm.acknowledge' })).toEqual([{
-      id: expect.any(Number), at: s.clock.t, actorKind: 'staff', actorId: String(staffId), action: 'alarm.acknowledge', compartmentNo: 4, requestId: 7,
-      detail: { alarmId: a.id, kind: 'item_not_taken', count: 1, note: '已电话通知居民' },
-    }]);
+    expect(listAudit(s.db, { action: 'alarm.acknowledge' })).toEqual([
+      {
+        id: expect.any(Number),
+        at: s.clock.t,
+        actorKind: 'staff',
+        actorId: String(staffId),
+        action: 'alarm.acknowledge',
+        compartmentNo: 4,
+        requestId: 7,
+        detail: { alarmId: a.id, kind: 'item_not_taken', count: 1, note: '已电话通知居民' },
+      },
+    ]);
 
     s.clock.advance(5_000);
     const twice = refusal(() => acknowledgeAlarm(s.ctx, a.id, staffActor(staffId)));
@@ -82,10 +108,25 @@ describe('alarms store', () => {
     expect(getAlarm(s.ctx, a.id)?.acknowledgedAt).toBe(s.clock.t - 5_000);
     expect(listAudit(s.db, { action: 'alarm.acknowledge' })).toHaveLength(1);
 
-    expect(isCabinetError(refusal(() => acknowledgeAlarm(s.ctx, 999, staffActor(staffId))), 'NOT_FOUND')).toBe(true);
+    expect(
+      isCabinetError(
+        refusal(() => acknowledgeAlarm(s.ctx, 999, staffActor(staffId))),
+        'NOT_FOUND',
+      ),
+    ).toBe(true);
     const b = raiseAlarm(s.ctx, { kind: 'tamper', message: 'door 6', compartmentNo: 6 });
-    expect(isCabinetError(refusal(() => acknowledgeAlarm(s.ctx, b.id, SYSTEM_ACTOR)), 'ACTOR_NOT_ALLOWED')).toBe(true);
-    expect(isCabinetError(refusal(() => acknowledgeAlarm(s.ctx, b.id, staffActor(staffId), 'x'.repeat(201))), 'VALIDATION')).toBe(true);
+    expect(
+      isCabinetError(
+        refusal(() => acknowledgeAlarm(s.ctx, b.id, SYSTEM_ACTOR)),
+        'ACTOR_NOT_ALLOWED',
+      ),
+    ).toBe(true);
+    expect(
+      isCabinetError(
+        refusal(() => acknowledgeAlarm(s.ctx, b.id, staffActor(staffId), 'x'.repeat(201))),
+        'VALIDATION',
+      ),
+    ).toBe(true);
     expect(getAlarm(s.ctx, b.id)?.acknowledgedAt).toBeNull();
     s.close();
   });
@@ -114,15 +155,29 @@ describe('alarms store', () => {
   it('alarms of a kind about a request end when the staff member did what they asked for, each audited; others stay', async () => {
     const s = openTestStore();
     const staffId = await makeStaff(s);
-    const mine = raiseAlarm(s.ctx, { kind: 'materials_deposited', message: 'Materials for BB-1 are in compartment 4.', compartmentNo: 4, requestId: 11 });
-    const other = raiseAlarm(s.ctx, { kind: 'materials_deposited', message: 'Materials for BB-2 are in compartment 5.', compartmentNo: 5, requestId: 12 });
+    const mine = raiseAlarm(s.ctx, {
+      kind: 'materials_deposited',
+      message: 'Materials for BB-1 are in compartment 4.',
+      compartmentNo: 4,
+      requestId: 11,
+    });
+    const other = raiseAlarm(s.ctx, {
+      kind: 'materials_deposited',
+      message: 'Materials for BB-2 are in compartment 5.',
+      compartmentNo: 5,
+      requestId: 12,
+    });
     const tamper = raiseAlarm(s.ctx, { kind: 'tamper', message: 'Door 4 opened without an unlock.', compartmentNo: 4, requestId: 11 });
     s.clock.advance(1000);
     const ended = resolveAlarms(s.ctx, 'materials_deposited', 11, staffActor(staffId), '材料已取出 / materials taken out');
-    expect(ended.map((a) => [a.id, a.acknowledgedBy?.id, a.note, a.acknowledgedAt])).toEqual([[mine.id, staffId, '材料已取出 / materials taken out', s.clock.t]]);
+    expect(ended.map((a) => [a.id, a.acknowledgedBy?.id, a.note, a.acknowledgedAt])).toEqual([
+      [mine.id, staffId, '材料已取出 / materials taken out', s.clock.t],
+    ]);
     expect(getAlarm(s.ctx, other.id)?.acknowledgedAt).toBeNull();
     expect(getAlarm(s.ctx, tamper.id)?.acknowledgedAt).toBeNull();
-    expect(listAudit(s.db, { action: 'alarm.acknowledge' }).map((e) => [e.requestId, e.detail.alarmId, e.detail.resolvedBy])).toEqual([[11, mine.id, 'done']]);
+    expect(listAudit(s.db, { action: 'alarm.acknowledge' }).map((e) => [e.requestId, e.detail.alarmId, e.detail.resolvedBy])).toEqual([
+      [11, mine.id, 'done'],
+    ]);
     expect(resolveAlarms(s.ctx, 'materials_deposited', 11, staffActor(staffId), 'again')).toEqual([]);
     expect(() => resolveAlarms(s.ctx, 'materials_deposited', 12, SYSTEM_ACTOR, 'x')).toThrow();
     expect(getAlarm(s.ctx, other.id)?.acknowledgedAt).toBeNull();

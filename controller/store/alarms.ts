@@ -99,17 +99,23 @@ export function raiseAlarm(ctx: StoreContext, input: AlarmInput): AlarmRecord {
   const requestId = input.requestId ?? null;
   const now = ctx.now();
   return inTransaction(ctx.db, () => {
-    const open = stmt<[string, number | null, number | null, string], { id: number }>(ctx.db, 
-        `SELECT id FROM alarms WHERE acknowledged_at IS NULL AND kind = ? AND compartment_no IS ? AND request_id IS ? AND message = ?`,
-      )
-      .get(input.kind, compartmentNo, requestId, message);
+    const open = stmt<[string, number | null, number | null, string], { id: number }>(
+      ctx.db,
+      `SELECT id FROM alarms WHERE acknowledged_at IS NULL AND kind = ? AND compartment_no IS ? AND request_id IS ? AND message = ?`,
+    ).get(input.kind, compartmentNo, requestId, message);
     let id: number;
     if (open) {
       stmt(ctx.db, `UPDATE alarms SET count = count + 1, last_at = max(last_at, ?) WHERE id = ?`).run(now, open.id);
       id = open.id;
     } else {
-      const r = stmt(ctx.db, `INSERT INTO alarms (kind, message, compartment_no, request_id, raised_at, last_at) VALUES (?, ?, ?, ?, ?, ?)`)
-        .run(input.kind, message, compartmentNo, requestId, now, now);
+      const r = stmt(ctx.db, `INSERT INTO alarms (kind, message, compartment_no, request_id, raised_at, last_at) VALUES (?, ?, ?, ?, ?, ?)`).run(
+        input.kind,
+        message,
+        compartmentNo,
+        requestId,
+        now,
+        now,
+      );
       id = Number(r.lastInsertRowid);
     }
     return getAlarm(ctx, id)!;
@@ -129,10 +135,11 @@ export interface AlarmQuery {
 export function listAlarms(ctx: StoreContext, q: AlarmQuery = {}): AlarmRecord[] {
   const limit = Math.min(Math.max(Math.trunc(q.limit ?? 200), 1), 1000);
   const where = q.open === undefined ? '' : q.open ? 'WHERE a.acknowledged_at IS NULL' : 'WHERE a.acknowledged_at IS NOT NULL';
-  return stmt<[number], Row>(ctx.db, 
-      `${SELECT} ${where}
+  return stmt<[number], Row>(
+    ctx.db,
+    `${SELECT} ${where}
        ORDER BY a.acknowledged_at IS NOT NULL, coalesce(a.acknowledged_at, a.last_at) DESC, a.id DESC LIMIT ?`,
-    )
+  )
     .all(limit)
     .map(toAlarm);
 }
@@ -158,7 +165,9 @@ export function acknowledgeAlarm(ctx: StoreContext, id: number, actor: Actor, no
     if (!before) throw new CabinetError('NOT_FOUND', `no alarm ${id}`, { alarmId: id });
     if (before.acknowledgedAt !== null) {
       throw new CabinetError('ALARM_ALREADY_ACKNOWLEDGED', `alarm ${id} was already dealt with`, {
-        alarmId: id, acknowledgedAt: new Date(before.acknowledgedAt).toISOString(), acknowledgedBy: before.acknowledgedBy?.id ?? null,
+        alarmId: id,
+        acknowledgedAt: new Date(before.acknowledgedAt).toISOString(),
+        acknowledgedBy: before.acknowledgedBy?.id ?? null,
       });
     }
     stmt(ctx.db, `UPDATE alarms SET acknowledged_at = ?, acknowledged_by = ?, note = ? WHERE id = ?`).run(now, staffId, text, id);

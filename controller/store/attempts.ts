@@ -87,7 +87,12 @@ export const STAFF_ACCOUNT_POLICY: LockoutPolicy = Object.freeze({
 });
 
 /** The longest wait any policy above decides (a default bound for `lockedFor`). */
-export const LONGEST_LOCKOUT_MS = Math.max(DEFAULT_LOCKOUT_POLICY.maxLockoutMs, KIOSK_TYPED_POLICY.maxLockoutMs, PHONE_SUFFIX_POLICY.maxLockoutMs, STAFF_ACCOUNT_POLICY.maxLockoutMs);
+export const LONGEST_LOCKOUT_MS = Math.max(
+  DEFAULT_LOCKOUT_POLICY.maxLockoutMs,
+  KIOSK_TYPED_POLICY.maxLockoutMs,
+  PHONE_SUFFIX_POLICY.maxLockoutMs,
+  STAFF_ACCOUNT_POLICY.maxLockoutMs,
+);
 
 export interface AttemptCounter {
   readonly failures: number;
@@ -106,8 +111,10 @@ interface Row {
 }
 
 export function getCounter(db: DB, scope: AttemptScope, key: string): AttemptCounter {
-  const r = stmt<[string, string], Row>(db, 'SELECT failures, consecutive, lockouts, locked_until, last_failure_at FROM attempt_counters WHERE scope = ? AND key = ?')
-    .get(scope, key);
+  const r = stmt<[string, string], Row>(
+    db,
+    'SELECT failures, consecutive, lockouts, locked_until, last_failure_at FROM attempt_counters WHERE scope = ? AND key = ?',
+  ).get(scope, key);
   return r
     ? { failures: r.failures, consecutive: r.consecutive, lockouts: r.lockouts, lockedUntil: r.locked_until, lastFailureAt: r.last_failure_at }
     : { failures: 0, consecutive: 0, lockouts: 0, lockedUntil: null, lastFailureAt: null };
@@ -122,7 +129,12 @@ export function lockedFor(db: DB, scope: AttemptScope, key: string, now: number,
   const c = getCounter(db, scope, key);
   if (c.lockedUntil === null || c.lockedUntil <= now) return 0;
   if (c.lockedUntil - now <= maxMs) return c.lockedUntil - now;
-  db.prepare('UPDATE attempt_counters SET locked_until = ?, last_failure_at = min(last_failure_at, ?) WHERE scope = ? AND key = ?').run(now + maxMs, now, scope, key);
+  db.prepare('UPDATE attempt_counters SET locked_until = ?, last_failure_at = min(last_failure_at, ?) WHERE scope = ? AND key = ?').run(
+    now + maxMs,
+    now,
+    scope,
+    key,
+  );
   return maxMs;
 }
 
@@ -141,7 +153,8 @@ export function recordFailure(db: DB, scope: AttemptScope, key: string, now: num
     failures = 0;
   }
   const consecutive = c.consecutive + 1;
-  stmt(db, 
+  stmt(
+    db,
     `INSERT INTO attempt_counters (scope, key, failures, consecutive, lockouts, locked_until, last_failure_at)
      VALUES (?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (scope, key) DO UPDATE SET failures = excluded.failures, consecutive = excluded.consecutive,

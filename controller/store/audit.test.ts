@@ -56,7 +56,9 @@ describe('audit log', () => {
     // fault injection in the database: the audit insert for the collection fails
     s.db.exec(`CREATE TEMP TRIGGER fail_audit BEFORE INSERT ON audit_log WHEN NEW.action = 'request.collect'
                BEGIN SELECT RAISE(ABORT, 'injected audit failure'); END`);
-    expect(() => transitionRequest(s.ctx, { requestId: l.requestId, event: 'collect', actor: { kind: 'kiosk', id: 'k1' } })).toThrow(/injected audit failure/);
+    expect(() => transitionRequest(s.ctx, { requestId: l.requestId, event: 'collect', actor: { kind: 'kiosk', id: 'k1' } })).toThrow(
+      /injected audit failure/,
+    );
     expect(getRequest(s.ctx, l.requestId)).toEqual(before.request);
     expect(activeCredentials(s.ctx, l.requestId)).toEqual(before.credentials);
     expect(listNotifications(s.ctx, { requestId: l.requestId })).toEqual(before.notifications);

@@ -44,11 +44,11 @@ export interface AuditInput {
 export function appendAudit(db: DB, at: number, entry: AuditInput): number {
   const detail = entry.detail ?? {};
   assertNoSecrets(detail);
-  const r = stmt(db, 
-      `INSERT INTO audit_log (at, actor_kind, actor_id, action, compartment_no, request_id, detail)
+  const r = stmt(
+    db,
+    `INSERT INTO audit_log (at, actor_kind, actor_id, action, compartment_no, request_id, detail)
        VALUES (?, ?, ?, ?, ?, ?, ?)`,
-    )
-    .run(at, entry.actor.kind, entry.actor.id, entry.action, entry.compartmentNo ?? null, entry.requestId ?? null, JSON.stringify(detail));
+  ).run(at, entry.actor.kind, entry.actor.id, entry.action, entry.compartmentNo ?? null, entry.requestId ?? null, JSON.stringify(detail));
   return Number(r.lastInsertRowid);
 }
 
@@ -78,15 +78,15 @@ export interface AuditQuery {
 export function listAudit(db: DB, q: AuditQuery = {}): AuditEntry[] {
   const where: string[] = [];
   const args: (string | number)[] = [];
-  if (q.requestId !== undefined) (where.push('request_id = ?'), args.push(q.requestId));
-  if (q.compartmentNo !== undefined) (where.push('compartment_no = ?'), args.push(q.compartmentNo));
-  if (q.action !== undefined) (where.push('action = ?'), args.push(q.action));
-  if (q.sinceId !== undefined) (where.push('id > ?'), args.push(q.sinceId));
+  if (q.requestId !== undefined) where.push('request_id = ?'), args.push(q.requestId);
+  if (q.compartmentNo !== undefined) where.push('compartment_no = ?'), args.push(q.compartmentNo);
+  if (q.action !== undefined) where.push('action = ?'), args.push(q.action);
+  if (q.sinceId !== undefined) where.push('id > ?'), args.push(q.sinceId);
   const limit = Math.min(Math.max(q.limit ?? 200, 1), 10_000);
-  const rows = stmt<unknown[], AuditRow>(db, 
-      `SELECT * FROM audit_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id ${q.newestFirst ? 'DESC' : ''} LIMIT ${limit}`,
-    )
-    .all(...args);
+  const rows = stmt<unknown[], AuditRow>(
+    db,
+    `SELECT * FROM audit_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id ${q.newestFirst ? 'DESC' : ''} LIMIT ${limit}`,
+  ).all(...args);
   return rows.map((r) => ({
     id: r.id,
     at: r.at,

@@ -38,7 +38,9 @@ describe('unlock cap after a clock correction', () => {
       claimIntentForSend(s.ctx, i.id, n);
       markIntentAcked(s.ctx, i.id);
     }
-    expect(() => createUnlockIntent(s.ctx, { compartmentNo: 9, actor: SYSTEM_ACTOR, reason: 'staff_open' }, policy)).toThrow(expect.objectContaining({ code: 'UNLOCK_RATE_LIMITED' }));
+    expect(() => createUnlockIntent(s.ctx, { compartmentNo: 9, actor: SYSTEM_ACTOR, reason: 'staff_open' }, policy)).toThrow(
+      expect.objectContaining({ code: 'UNLOCK_RATE_LIMITED' }),
+    );
     expect(listAudit(s.db, { action: 'unlock.rate_limited' })).toHaveLength(1);
     s.close();
   });

@@ -2,7 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { SYSTEM_ACTOR, staffActor } from '../domain/types.js';
 import { DEFAULT_UNLOCK_POLICY } from '../domain/unlock-policy.js';
 import { listAudit } from './audit.js';
-import { applyLayout, countByState, getCompartment, layoutGrid, listCompartments, reserveCompartment, transitionCompartment } from './compartments.js';
+import {
+  applyLayout,
+  countByState,
+  getCompartment,
+  layoutGrid,
+  listCompartments,
+  reserveCompartment,
+  transitionCompartment,
+} from './compartments.js';
 import { createRequest } from './requests.js';
 import { loadedRequest, makeResident, openTestStore } from './test-support.js';
 import {
@@ -36,10 +44,23 @@ describe('compartment layout', () => {
   it('refuses to rewire a compartment that holds something, and duplicate wiring', async () => {
     const s = openTestStore();
     const l = await loadedRequest(s); // 1x24, request reserved in compartment 1
-    expect(() => applyLayout(s.ctx, layoutGrid(2, 12).map((e) => (e.no === 1 ? { ...e, channel: 30 } : e)), SYSTEM_ACTOR)).toThrow(
-      expect.objectContaining({ code: 'LAYOUT_CONFLICT' }),
-    );
-    expect(() => applyLayout(s.ctx, [{ no: 1, boardAddress: 1, channel: 1 }, { no: 2, boardAddress: 1, channel: 1 }], SYSTEM_ACTOR)).toThrow(/twice/);
+    expect(() =>
+      applyLayout(
+        s.ctx,
+        layoutGrid(2, 12).map((e) => (e.no === 1 ? { ...e, channel: 30 } : e)),
+        SYSTEM_ACTOR,
+      ),
+    ).toThrow(expect.objectContaining({ code: 'LAYOUT_CONFLICT' }));
+    expect(() =>
+      applyLayout(
+        s.ctx,
+        [
+          { no: 1, boardAddress: 1, channel: 1 },
+          { no: 2, boardAddress: 1, channel: 1 },
+        ],
+        SYSTEM_ACTOR,
+      ),
+    ).toThrow(/twice/);
     expect(getCompartment(s.ctx, l.compartmentNo)?.state).toBe('reserved');
     s.close();
   });
@@ -94,7 +115,12 @@ describe('unlock intents and door facts', () => {
   it('intent → sent → acked → door opened are separate facts; an ack alone is not an opening', async () => {
     const s = openTestStore();
     const l = await loadedRequest(s);
-    const i = createUnlockIntent(s.ctx, { compartmentNo: l.compartmentNo, requestId: l.requestId, actor: { kind: 'kiosk', id: 'k' }, reason: 'pickup' });
+    const i = createUnlockIntent(s.ctx, {
+      compartmentNo: l.compartmentNo,
+      requestId: l.requestId,
+      actor: { kind: 'kiosk', id: 'k' },
+      reason: 'pickup',
+    });
     expect(i).toMatchObject({ status: 'pending', expiresAt: s.clock.t + 5000 });
     expect(unresolvedIntents(s.ctx).map((x) => x.id)).toEqual([i.id]);
     expect(claimIntentForSend(s.ctx, i.id, 17)).toMatchObject({ status: 'sent', seq: 17 });
@@ -143,7 +169,9 @@ describe('unlock intents and door facts', () => {
     expect(listAudit(s.db, { action: 'door.opened_unexplained' })).toHaveLength(1);
     const actor = staffActor(l.staffId);
     for (let no = 1; no <= DEFAULT_UNLOCK_POLICY.maxPerMinute; no++) createUnlockIntent(s.ctx, { compartmentNo: no, actor, reason: 'fault_check' });
-    expect(() => createUnlockIntent(s.ctx, { compartmentNo: DEFAULT_UNLOCK_POLICY.maxPerMinute + 1, actor, reason: 'fault_check' })).toThrow(expect.objectContaining({ code: 'UNLOCK_RATE_LIMITED' }));
+    expect(() => createUnlockIntent(s.ctx, { compartmentNo: DEFAULT_UNLOCK_POLICY.maxPerMinute + 1, actor, reason: 'fault_check' })).toThrow(
+      expect.objectContaining({ code: 'UNLOCK_RATE_LIMITED' }),
+    );
     s.clock.advance(60_001);
     expect(createUnlockIntent(s.ctx, { compartmentNo: DEFAULT_UNLOCK_POLICY.maxPerMinute + 1, actor, reason: 'fault_check' }).status).toBe('pending');
     s.close();

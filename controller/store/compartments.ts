@@ -121,7 +121,9 @@ export function applyLayout(ctx: StoreContext, layout: readonly LayoutEntry[], a
     const now = ctx.now();
     const existing = new Map(listCompartments(ctx).map((c) => [c.no, c]));
     const wanted = new Map(layout.map((e) => [e.no, e]));
-    let added = 0, moved = 0, removed = 0;
+    let added = 0,
+      moved = 0,
+      removed = 0;
     const idle = (c: Compartment) => c.state === 'free' || c.state === 'disabled';
     for (const [no, c] of existing) {
       const w = wanted.get(no);
@@ -139,11 +141,11 @@ export function applyLayout(ctx: StoreContext, layout: readonly LayoutEntry[], a
     for (const e of movedRows) stmt(ctx.db, `UPDATE compartments SET state = 'disabled' WHERE no = ?`).run(e.no);
     for (const [no] of existing) {
       if (wanted.has(no)) continue;
-      const referenced = stmt<[number, number, number], { n: number }>(ctx.db, 
-          `SELECT (SELECT count(*) FROM requests WHERE compartment_no = ?) + (SELECT count(*) FROM unlock_intents WHERE compartment_no = ?)
+      const referenced = stmt<[number, number, number], { n: number }>(
+        ctx.db,
+        `SELECT (SELECT count(*) FROM requests WHERE compartment_no = ?) + (SELECT count(*) FROM unlock_intents WHERE compartment_no = ?)
                 + (SELECT count(*) FROM door_events WHERE compartment_no = ?) AS n`,
-        )
-        .get(no, no, no);
+      ).get(no, no, no);
       if ((referenced?.n ?? 0) > 0) {
         // history refers to it: keep the row, out of service
         stmt(ctx.db, `UPDATE compartments SET state = 'disabled', updated_at = ? WHERE no = ?`).run(now, no);
@@ -154,8 +156,13 @@ export function applyLayout(ctx: StoreContext, layout: readonly LayoutEntry[], a
     }
     for (const e of movedRows) {
       const before = existing.get(e.no);
-      stmt(ctx.db, 'UPDATE compartments SET board_addr = ?, channel = ?, state = ?, updated_at = ? WHERE no = ?')
-        .run(e.boardAddress, e.channel, before?.state ?? 'free', now, e.no);
+      stmt(ctx.db, 'UPDATE compartments SET board_addr = ?, channel = ?, state = ?, updated_at = ? WHERE no = ?').run(
+        e.boardAddress,
+        e.channel,
+        before?.state ?? 'free',
+        now,
+        e.no,
+      );
       moved++;
     }
     for (const e of layout) {
@@ -229,8 +236,12 @@ export function reserveCompartment(
         ? stmt<[number], { no: number }>(ctx.db, `SELECT no FROM compartments WHERE no = ? AND state = 'free'`).get(args.preferredNo)
         : undefined) ?? stmt<[], { no: number }>(ctx.db, `SELECT no FROM compartments WHERE state = 'free' ORDER BY no LIMIT 1`).get();
     if (!pick) return null;
-    stmt(ctx.db, `UPDATE compartments SET state = 'reserved', request_id = ?, direction = ?, updated_at = ? WHERE no = ? AND state = 'free'`)
-      .run(args.requestId, args.direction, now, pick.no);
+    stmt(ctx.db, `UPDATE compartments SET state = 'reserved', request_id = ?, direction = ?, updated_at = ? WHERE no = ? AND state = 'free'`).run(
+      args.requestId,
+      args.direction,
+      now,
+      pick.no,
+    );
     const r = stmt(ctx.db, 'UPDATE requests SET compartment_no = ?, updated_at = ? WHERE id = ?').run(pick.no, now, args.requestId);
     if (r.changes !== 1) throw new CabinetError('NOT_FOUND', `no request #${args.requestId}`, { requestId: args.requestId });
     appendAudit(ctx.db, now, {
@@ -263,30 +274,42 @@ export function transitionCompartment(ctx: StoreContext, no: number, change: Com
     const now = ctx.now();
     const c = requireCompartment(ctx, no);
     if (change.expectFrom !== undefined && c.state !== change.expectFrom) {
-      throw new CabinetError('COMPARTMENT_STATE', `compartment ${no} is ${c.state}, expected ${change.expectFrom}`, { compartmentNo: no, state: c.state });
+      throw new CabinetError('COMPARTMENT_STATE', `compartment ${no} is ${c.state}, expected ${change.expectFrom}`, {
+        compartmentNo: no,
+        state: c.state,
+      });
     }
     const holding = c.contents
-      ? { requestState: stmt<[number], { state: RequestState }>(ctx.db, 'SELECT state FROM requests WHERE id = ?').get(c.contents.requestId)?.state ?? null }
+      ? {
+          requestState:
+            stmt<[number], { state: RequestState }>(ctx.db, 'SELECT state FROM requests WHERE id = ?').get(c.contents.requestId)?.state ?? null,
+        }
       : null;
     const decision = decideCompartmentChange({
-      from: c.state, to: change.to, clearContents: change.clearContents === true, faultReason: change.faultReason,
+      from: c.state,
+      to: change.to,
+      clearContents: change.clearContents === true,
+      faultReason: change.faultReason,
       holding: holding?.requestState ? { requestState: holding.requestState } : null,
     });
     if (!decision.ok) {
       const r = decision.refusal;
       if (r.code === 'FAULT_REASON') throw new CabinetError('REASON_REQUIRED', `compartment ${no}: a fault needs a reason`, { compartmentNo: no });
-      const why = r.code === 'TRANSITION' ? `${c.state} → ${change.to} is not allowed`
-        : r.code === 'NEEDS_CONTENTS' ? `${change.to} needs contents`
-        : `request #${c.contents?.requestId} is ${r.requestState}: what it holds stays recorded`;
+      const why =
+        r.code === 'TRANSITION'
+          ? `${c.state} → ${change.to} is not allowed`
+          : r.code === 'NEEDS_CONTENTS'
+            ? `${change.to} needs contents`
+            : `request #${c.contents?.requestId} is ${r.requestState}: what it holds stays recorded`;
       throw new CabinetError('COMPARTMENT_STATE', `compartment ${no}: ${why}`, { compartmentNo: no, state: c.state, to: change.to });
     }
     const clear = decision.clear;
-    stmt(ctx.db, 
-        `UPDATE compartments SET state = ?, fault_reason = ?, updated_at = ?,
+    stmt(
+      ctx.db,
+      `UPDATE compartments SET state = ?, fault_reason = ?, updated_at = ?,
            request_id = CASE WHEN ? THEN NULL ELSE request_id END, direction = CASE WHEN ? THEN NULL ELSE direction END
          WHERE no = ?`,
-      )
-      .run(change.to, change.to === 'fault' ? change.faultReason?.trim() ?? null : null, now, clear ? 1 : 0, clear ? 1 : 0, no);
+    ).run(change.to, change.to === 'fault' ? (change.faultReason?.trim() ?? null) : null, now, clear ? 1 : 0, clear ? 1 : 0, no);
     appendAudit(ctx.db, now, {
       actor: change.actor,
       action: change.to === 'fault' ? 'compartment.fault' : `compartment.${change.to}`,

@@ -47,9 +47,15 @@ describe('pickup codes', () => {
     const l = await loadedRequest(s);
     const ok = verifyCode(s.ctx, { code: l.code, phoneLast4: last4(l.resident.mobile), deviceId: 'kiosk-1' });
     expect(ok).toMatchObject({ ok: true, requestId: l.requestId, purpose: 'pickup', compartmentNo: l.compartmentNo, residentId: l.resident.id });
-    expect(verifyCode(s.ctx, { code: l.code, phoneLast4: wrong4(l.resident.mobile), deviceId: 'kiosk-1' })).toMatchObject({ ok: false, reason: 'invalid' });
+    expect(verifyCode(s.ctx, { code: l.code, phoneLast4: wrong4(l.resident.mobile), deviceId: 'kiosk-1' })).toMatchObject({
+      ok: false,
+      reason: 'invalid',
+    });
     const otherCode = l.code === '00000000' ? '00000001' : '00000000';
-    expect(verifyCode(s.ctx, { code: otherCode, phoneLast4: last4(l.resident.mobile), deviceId: 'kiosk-1' })).toMatchObject({ ok: false, reason: 'invalid' });
+    expect(verifyCode(s.ctx, { code: otherCode, phoneLast4: last4(l.resident.mobile), deviceId: 'kiosk-1' })).toMatchObject({
+      ok: false,
+      reason: 'invalid',
+    });
     expect(verifyCode(s.ctx, { code: '1234', phoneLast4: '1', deviceId: 'kiosk-1' })).toEqual({ ok: false, reason: 'malformed' });
     expect(getCounter(s.db, 'device', 'kiosk-1').consecutive).toBe(2);
     s.close();
@@ -118,7 +124,10 @@ describe('failed-attempt lockout', () => {
     expect(verifyCode(s.ctx, good)).toEqual({ ok: false, reason: 'locked', retryAfterMs: 5_000 });
     // the next person's valid QR codes open at once on the same kiosk
     const credentialId = l.load.issued?.credentialId ?? -1;
-    expect(verifyRequestQr(s.ctx, { token: makeRequestQrToken(s.keys, { requestId: l.requestId, credentialId, purpose: 'pickup' }), deviceId: 'kiosk-1' }).ok).toBe(true);
+    expect(
+      verifyRequestQr(s.ctx, { token: makeRequestQrToken(s.keys, { requestId: l.requestId, credentialId, purpose: 'pickup' }), deviceId: 'kiosk-1' })
+        .ok,
+    ).toBe(true);
     expect(resolveResidentQr(s.ctx, { token: makeResidentQrToken(s.keys, l.resident.qrId, s.clock.t), deviceId: 'kiosk-1' }).ok).toBe(true);
     // another kiosk is not affected
     expect(verifyCode(s.ctx, { ...good, deviceId: 'kiosk-2' }).ok).toBe(true);
@@ -172,7 +181,10 @@ describe('failed-attempt lockout', () => {
     let s = openTestStore();
     const l = await loadedRequest(s);
     for (let i = 0; i < 5; i++) {
-      expect(verifyCode(s.ctx, { code: l.code, phoneLast4: wrong4(l.resident.mobile), deviceId: `kiosk-${i}` })).toMatchObject({ ok: false, reason: 'invalid' });
+      expect(verifyCode(s.ctx, { code: l.code, phoneLast4: wrong4(l.resident.mobile), deviceId: `kiosk-${i}` })).toMatchObject({
+        ok: false,
+        reason: 'invalid',
+      });
     }
     s = s.reopen();
     // the right phone digits from a fresh kiosk: still refused while the code is locked, with the same answer
@@ -243,7 +255,11 @@ describe('QR tokens', () => {
     const first = await loadedRequest(s);
     const second = await loadedRequest(s, first.resident, first.staffId);
     const other = await loadedRequest(s);
-    const { request: dropOff } = createRequest(s.ctx, { residentId: first.resident.id, serviceCode: 'family_relationship' }, residentActor(first.resident.id));
+    const { request: dropOff } = createRequest(
+      s.ctx,
+      { residentId: first.resident.id, serviceCode: 'family_relationship' },
+      residentActor(first.resident.id),
+    );
     issueDepositCode(s.ctx, dropOff.id, residentActor(first.resident.id));
     const token = makeResidentQrToken(s.keys, first.resident.qrId, s.clock.t);
     expect(token).toMatch(/^[A-Za-z0-9_-]{51}$/);

@@ -22,7 +22,15 @@ import { randomInt } from 'node:crypto';
 import { CabinetError } from '../errors.js';
 import type { RequestState } from '../domain/request-states.js';
 import { kioskActor, type Actor } from '../domain/types.js';
-import { DEFAULT_LOCKOUT_POLICY, KIOSK_TYPED_POLICY, lockedFor, PHONE_SUFFIX_POLICY, recordFailure, recordSuccess, type LockoutPolicy } from './attempts.js';
+import {
+  DEFAULT_LOCKOUT_POLICY,
+  KIOSK_TYPED_POLICY,
+  lockedFor,
+  PHONE_SUFFIX_POLICY,
+  recordFailure,
+  recordSuccess,
+  type LockoutPolicy,
+} from './attempts.js';
 import { appendAudit } from './audit.js';
 import type { StoreContext } from './context.js';
 import { inTransaction, stmt } from './db.js';
@@ -106,9 +114,10 @@ export function issueCredential(
 export function revokeCredentials(ctx: StoreContext, requestId: number, reason: string, actor: Actor, purpose?: CredentialPurpose): number {
   return inTransaction(ctx.db, () => {
     const now = ctx.now();
-    const ids = stmt<[number, string | null, string | null], { id: number }>(ctx.db, 
-        `SELECT id FROM credentials WHERE request_id = ? AND status = 'active' AND (? IS NULL OR purpose = ?)`,
-      )
+    const ids = stmt<[number, string | null, string | null], { id: number }>(
+      ctx.db,
+      `SELECT id FROM credentials WHERE request_id = ? AND status = 'active' AND (? IS NULL OR purpose = ?)`,
+    )
       .all(requestId, purpose ?? null, purpose ?? null)
       .map((r) => r.id);
     const upd = stmt(ctx.db, `UPDATE credentials SET status = 'revoked', revoked_at = ?, revoke_reason = ? WHERE id = ?`);
@@ -129,9 +138,10 @@ export interface ActiveCredential {
 }
 
 export function activeCredentials(ctx: StoreContext, requestId: number): ActiveCredential[] {
-  return stmt<[number], { id: number; request_id: number; purpose: CredentialPurpose; created_at: number }>(ctx.db, 
-      `SELECT id, request_id, purpose, created_at FROM credentials WHERE request_id = ? AND status = 'active' ORDER BY id`,
-    )
+  return stmt<[number], { id: number; request_id: number; purpose: CredentialPurpose; created_at: number }>(
+    ctx.db,
+    `SELECT id, request_id, purpose, created_at FROM credentials WHERE request_id = ? AND status = 'active' ORDER BY id`,
+  )
     .all(requestId)
     .map((r) => ({ credentialId: r.id, requestId: r.request_id, purpose: r.purpose, createdAt: r.created_at }));
 }
@@ -154,7 +164,7 @@ export type VerifyFailure =
   /** malformed input: nothing was counted (the screen should not have sent it) */
   | { readonly ok: false; readonly reason: 'malformed' }
   /** wrong code, wrong phone digits, or a code that no longer works: one answer for all */
-  | { readonly ok: false; readonly reason: 'invalid'; /** typed codes: wrong tries left before this kiosk must wait */ readonly triesLeft?: number }
+  | { readonly ok: false; readonly reason: 'invalid' /** typed codes: wrong tries left before this kiosk must wait */; readonly triesLeft?: number }
   /** a QR token with a good signature whose credential was already used or replaced */
   | { readonly ok: false; readonly reason: 'revoked' }
   /** the device is locked out: try again after retryAfterMs */
@@ -207,7 +217,10 @@ function countFailure(
   const until = Math.max(dev.lockedUntil ?? 0, suffix.lockedUntil ?? 0);
   auditFailure(ctx, args.deviceId, { ...detail, deviceLocked: until > now }, credential?.requestId ?? null);
   if (until > now) return { ok: false, reason: 'locked', retryAfterMs: until - now };
-  const triesLeft = Math.max(1, Math.min(KIOSK_TYPED_POLICY.failuresPerLockout - dev.failures, PHONE_SUFFIX_POLICY.failuresPerLockout - suffix.failures));
+  const triesLeft = Math.max(
+    1,
+    Math.min(KIOSK_TYPED_POLICY.failuresPerLockout - dev.failures, PHONE_SUFFIX_POLICY.failuresPerLockout - suffix.failures),
+  );
   return { ok: false, reason: 'invalid', triesLeft };
 }
 
@@ -353,7 +366,13 @@ export function verifyRequestQr(
       return { ok: false, reason: 'invalid' } as const;
     }
     const row = stmt<[number], CandidateRow>(ctx.db, `${CANDIDATE_SQL} WHERE c.id = ?`).get(t.credentialId);
-    if (!row || row.request_id !== t.requestId || row.purpose !== t.purpose || row.status !== 'active' || !VALID_IN[row.purpose].includes(row.state)) {
+    if (
+      !row ||
+      row.request_id !== t.requestId ||
+      row.purpose !== t.purpose ||
+      row.status !== 'active' ||
+      !VALID_IN[row.purpose].includes(row.state)
+    ) {
       auditFailure(ctx, args.deviceId, { via: 'qr', signature: true, credentialId: t.credentialId, revoked: true }, t.requestId);
       return { ok: false, reason: 'revoked' } as const;
     }
@@ -370,9 +389,7 @@ export interface WaitingItem {
   readonly compartmentNo: number | null;
 }
 
-export type ResidentScanResult =
-  | { readonly ok: true; readonly resident: Resident; readonly waiting: readonly WaitingItem[] }
-  | VerifyFailure;
+export type ResidentScanResult = { readonly ok: true; readonly resident: Resident; readonly waiting: readonly WaitingItem[] } | VerifyFailure;
 
 /**
  * A resident's QR identity scanned at the kiosk: the resident and every item waiting for them (documents to
@@ -396,18 +413,40 @@ export function resolveResidentQr(
       return { ok: false, reason: 'revoked' } as const;
     }
     if (!residentTokenFresh(t.issuedAt, ctx.now())) {
-      appendAudit(ctx.db, ctx.now(), { actor: kioskActor(args.deviceId), action: 'resident.qr_rejected', detail: { residentId: resident.id, expired: true } });
+      appendAudit(ctx.db, ctx.now(), {
+        actor: kioskActor(args.deviceId),
+        action: 'resident.qr_rejected',
+        detail: { residentId: resident.id, expired: true },
+      });
       return { ok: false, reason: 'revoked' } as const;
     }
-    const rows = stmt<[number], { request_id: number; number: string; service_code: string; id: number; purpose: CredentialPurpose; state: RequestState; compartment_no: number | null }>(ctx.db, 
-        `SELECT c.request_id, r.number, r.service_code, c.id, c.purpose, r.state, r.compartment_no
+    const rows = stmt<
+      [number],
+      {
+        request_id: number;
+        number: string;
+        service_code: string;
+        id: number;
+        purpose: CredentialPurpose;
+        state: RequestState;
+        compartment_no: number | null;
+      }
+    >(
+      ctx.db,
+      `SELECT c.request_id, r.number, r.service_code, c.id, c.purpose, r.state, r.compartment_no
          FROM credentials c JOIN requests r ON r.id = c.request_id
          WHERE r.resident_id = ? AND c.status = 'active' ORDER BY r.id`,
-      )
-      .all(resident.id);
+    ).all(resident.id);
     const waiting = rows
       .filter((r) => VALID_IN[r.purpose].includes(r.state))
-      .map((r) => ({ requestId: r.request_id, requestNo: r.number, serviceCode: r.service_code, credentialId: r.id, purpose: r.purpose, compartmentNo: r.compartment_no }));
+      .map((r) => ({
+        requestId: r.request_id,
+        requestNo: r.number,
+        serviceCode: r.service_code,
+        credentialId: r.id,
+        purpose: r.purpose,
+        compartmentNo: r.compartment_no,
+      }));
     appendAudit(ctx.db, ctx.now(), {
       actor: kioskActor(args.deviceId),
       action: 'resident.qr_scanned',

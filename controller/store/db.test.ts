@@ -51,7 +51,11 @@ describe('openDatabase', () => {
 
   it('runs only the pending migrations, in order', () => {
     const dir = tempDir();
-    const extra: Migration[] = [...MIGRATIONS, { name: 'add table t', up: 'CREATE TABLE t (x INTEGER) STRICT;' }, { name: 'fill t', up: (db) => void db.exec('INSERT INTO t VALUES (7)') }];
+    const extra: Migration[] = [
+      ...MIGRATIONS,
+      { name: 'add table t', up: 'CREATE TABLE t (x INTEGER) STRICT;' },
+      { name: 'fill t', up: (db) => void db.exec('INSERT INTO t VALUES (7)') },
+    ];
     openDatabase({ dataDir: dir }).close();
     const db = openDatabase({ dataDir: dir, migrations: extra });
     expect(readPragmas(db).userVersion).toBe(MIGRATIONS.length + 2);

@@ -108,9 +108,14 @@ export function migrate(db: DB, migrations: readonly Migration[] = MIGRATIONS, b
         }
       } catch (err) {
         if (err instanceof CabinetError) throw err;
-        throw new CabinetError('DB_MIGRATION_FAILED', `migration ${v + 1} ("${m.name}") failed: ${String(err)}`, {
-          version: v + 1,
-        }, { cause: err });
+        throw new CabinetError(
+          'DB_MIGRATION_FAILED',
+          `migration ${v + 1} ("${m.name}") failed: ${String(err)}`,
+          {
+            version: v + 1,
+          },
+          { cause: err },
+        );
       }
       db.pragma(`user_version = ${v + 1}`);
     }
@@ -131,7 +136,12 @@ function secureDataFiles(dataDir: string, file: string): void {
     fs.closeSync(fs.openSync(file, fs.constants.O_CREAT | fs.constants.O_RDWR, 0o600));
     for (const f of [file, `${file}-wal`, `${file}-shm`, `${file}-journal`]) if (fs.existsSync(f)) fs.chmodSync(f, 0o600);
   } catch (err) {
-    throw new CabinetError('DB_PERMISSIONS', `cannot restrict the modes of ${dataDir} and its database to its owner: ${String(err)}`, {}, { cause: err });
+    throw new CabinetError(
+      'DB_PERMISSIONS',
+      `cannot restrict the modes of ${dataDir} and its database to its owner: ${String(err)}`,
+      {},
+      { cause: err },
+    );
   }
 }
 
@@ -141,7 +151,10 @@ export function checkDataFileModes(dataDir: string, file: string = path.join(dat
     if (!fs.existsSync(f)) continue;
     const m = fs.statSync(f).mode & 0o777;
     if ((m & 0o077) !== 0) {
-      throw new CabinetError('DB_PERMISSIONS', `${f} is readable by group or others (mode ${m.toString(8)}); run: chmod ${f === dataDir ? '700' : '600'} ${f}`);
+      throw new CabinetError(
+        'DB_PERMISSIONS',
+        `${f} is readable by group or others (mode ${m.toString(8)}); run: chmod ${f === dataDir ? '700' : '600'} ${f}`,
+      );
     }
   }
 }

@@ -14,7 +14,13 @@ import { inTransaction } from './db.js';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
-export const GENERATED_SERVICES = ['residence_certificate', 'family_relationship', 'elderly_benefit', 'no_criminal_record_letter', 'hardship_proof'] as const;
+export const GENERATED_SERVICES = [
+  'residence_certificate',
+  'family_relationship',
+  'elderly_benefit',
+  'no_criminal_record_letter',
+  'hardship_proof',
+] as const;
 const SURNAMES = '王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗';
 const GIVEN = '伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂华';
 
@@ -77,7 +83,16 @@ export function generateHistory(ctx: StoreContext, o: HistoryOptions): Generated
     for (let i = 0; i < residentCount; i++) {
       const name = pick([...SURNAMES]) + pick([...GIVEN]) + (rnd() < 0.6 ? pick([...GIVEN]) : '');
       const mobile = `139${String(10_000_000 + i * 7 + Math.floor(rnd() * 7)).slice(-8)}`;
-      const r = insResident.run(name, mobile, `${1 + (i % 30)}号楼`, String(1 + (i % 4)), String(101 + (i % 20)), `gen-${o.seed ?? 1}-${i}-${Math.floor(rnd() * 1e9)}`, firstAt, firstAt);
+      const r = insResident.run(
+        name,
+        mobile,
+        `${1 + (i % 30)}号楼`,
+        String(1 + (i % 4)),
+        String(101 + (i % 20)),
+        `gen-${o.seed ?? 1}-${i}-${Math.floor(rnd() * 1e9)}`,
+        firstAt,
+        firstAt,
+      );
       residents.push({ id: Number(r.lastInsertRowid), name, mobile });
     }
     const insRequest = db.prepare(
@@ -132,9 +147,12 @@ export function generateHistory(ctx: StoreContext, o: HistoryOptions): Generated
       } else {
         loadedAt = loadAt + 60_000;
         events.push(
-          [acceptedAt, 'request.accept', 'staff', null], [readyAt, 'request.mark_ready', 'staff', null],
-          [loadAt, 'request.start_load', 'staff', compartmentNo], [loadAt + 1000, 'unlock.intended', 'staff', compartmentNo],
-          [loadAt + 2000, 'unlock.acked', 'system', compartmentNo], [loadedAt, 'request.load_done', 'staff', compartmentNo],
+          [acceptedAt, 'request.accept', 'staff', null],
+          [readyAt, 'request.mark_ready', 'staff', null],
+          [loadAt, 'request.start_load', 'staff', compartmentNo],
+          [loadAt + 1000, 'unlock.intended', 'staff', compartmentNo],
+          [loadAt + 2000, 'unlock.acked', 'system', compartmentNo],
+          [loadedAt, 'request.load_done', 'staff', compartmentNo],
           [loadedAt, 'compartment.occupied', 'staff', compartmentNo],
         );
         if (i % faultEvery === faultEvery - 1) events.push([loadedAt + 1000, 'compartment.fault', 'system', compartmentNo]);
@@ -154,9 +172,24 @@ export function generateHistory(ctx: StoreContext, o: HistoryOptions): Generated
           } else state = 'overdue';
         } else state = 'loaded';
       }
-      const hash = createHash('sha256').update(`gen-${o.seed ?? 1}-${i}`).digest();
+      const hash = createHash('sha256')
+        .update(`gen-${o.seed ?? 1}-${i}`)
+        .digest();
       const changedAt = Math.max(...events.map((e) => e[0]));
-      const res = insRequest.run(number, hash, resident.id, serviceCode, state, reason, loadedAt !== null ? compartmentNo : null, createdAt, changedAt, changedAt, loadedAt, closedAt);
+      const res = insRequest.run(
+        number,
+        hash,
+        resident.id,
+        serviceCode,
+        state,
+        reason,
+        loadedAt !== null ? compartmentNo : null,
+        createdAt,
+        changedAt,
+        changedAt,
+        loadedAt,
+        closedAt,
+      );
       const id = Number(res.lastInsertRowid);
       for (const [at, action, kind, c] of events) {
         const actorId = kind === 'staff' ? staff : kind === 'resident' ? String(resident.id) : kind === 'kiosk' ? 'kiosk-1' : null;
@@ -164,11 +197,22 @@ export function generateHistory(ctx: StoreContext, o: HistoryOptions): Generated
         audit.push({ at, action, actorKind: kind, actorId, compartmentNo: c, requestId: id });
       }
       requests.push({
-        id, number, serviceCode, state, createdAt, loadedAt, closedAt, overdueAt, compartmentNo: loadedAt !== null ? compartmentNo : null,
-        residentName: resident.name, mobile: resident.mobile,
+        id,
+        number,
+        serviceCode,
+        state,
+        createdAt,
+        loadedAt,
+        closedAt,
+        overdueAt,
+        compartmentNo: loadedAt !== null ? compartmentNo : null,
+        residentName: resident.name,
+        mobile: resident.mobile,
       });
     }
-    const counter = db.prepare(`INSERT INTO request_day_counters (day, last) VALUES (?, ?) ON CONFLICT (day) DO UPDATE SET last = max(last, excluded.last)`);
+    const counter = db.prepare(
+      `INSERT INTO request_day_counters (day, last) VALUES (?, ?) ON CONFLICT (day) DO UPDATE SET last = max(last, excluded.last)`,
+    );
     for (const [day, last] of dayCounters) counter.run(day, last);
     return { requests, audit };
   });

@@ -99,8 +99,10 @@ export function enqueueNotification(
   args: { residentId: number; requestId: number | null; kind: NotificationKind; payload: NotificationPayload; secret?: NotificationSecret },
 ): number {
   const now = ctx.now();
-  const r = stmt(ctx.db, 'INSERT INTO notifications (resident_id, request_id, kind, payload, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?)')
-    .run(args.residentId, args.requestId, args.kind, JSON.stringify(args.payload), now, now);
+  const r = stmt(
+    ctx.db,
+    'INSERT INTO notifications (resident_id, request_id, kind, payload, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+  ).run(args.residentId, args.requestId, args.kind, JSON.stringify(args.payload), now, now);
   const id = Number(r.lastInsertRowid);
   if (args.secret) {
     const blob = encryptField(ctx.keys.get('outbox-secret'), JSON.stringify(args.secret), aad(id));
@@ -124,19 +126,24 @@ export function notificationsQuery(q: NotificationFilter): { sql: string; args: 
   // Written out per filter so SQLite can use the request's index (an "? IS NULL OR" filter reads the whole table).
   const where: string[] = [];
   const args: (string | number)[] = [];
-  if (q.requestId !== undefined) (where.push('request_id = ?'), args.push(q.requestId));
-  if (q.status !== undefined) (where.push('status = ?'), args.push(q.status));
+  if (q.requestId !== undefined) where.push('request_id = ?'), args.push(q.requestId);
+  if (q.status !== undefined) where.push('status = ?'), args.push(q.status);
   return { sql: `SELECT * FROM notifications ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id`, args };
 }
 
 export function listNotifications(ctx: StoreContext, q: NotificationFilter = {}): Notification[] {
   const { sql, args } = notificationsQuery(q);
-  return stmt<(string | number)[], Row>(ctx.db, sql).all(...args).map(toNotification);
+  return stmt<(string | number)[], Row>(ctx.db, sql)
+    .all(...args)
+    .map(toNotification);
 }
 
 /** Pending rows whose time has come, oldest first. */
 export function dueNotifications(ctx: StoreContext, limit = 20): Notification[] {
-  return stmt<[number, number], Row>(ctx.db, `SELECT * FROM notifications WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`)
+  return stmt<[number, number], Row>(
+    ctx.db,
+    `SELECT * FROM notifications WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`,
+  )
     .all(ctx.now(), limit)
     .map(toNotification);
 }
@@ -153,8 +160,10 @@ export function readNotificationSecret(ctx: StoreContext, id: number): Notificat
 }
 
 export function markNotificationSent(ctx: StoreContext, id: number): void {
-  stmt(ctx.db, `UPDATE notifications SET status = 'sent', secret_enc = NULL, attempts = attempts + 1, sent_at = ?, last_error = NULL WHERE id = ? AND status = 'pending'`)
-    .run(ctx.now(), id);
+  stmt(
+    ctx.db,
+    `UPDATE notifications SET status = 'sent', secret_enc = NULL, attempts = attempts + 1, sent_at = ?, last_error = NULL WHERE id = ? AND status = 'pending'`,
+  ).run(ctx.now(), id);
 }
 
 /** Records a failed delivery: retried later with back-off, or failed for good (secret blanked). Returns the new status. */
@@ -173,8 +182,12 @@ export function markNotificationAttemptFailed(
     stmt(ctx.db, `UPDATE notifications SET status = 'failed', secret_enc = NULL, attempts = ?, last_error = ? WHERE id = ?`).run(attempts, err, id);
     return 'failed';
   }
-  stmt(ctx.db, `UPDATE notifications SET attempts = ?, last_error = ?, next_attempt_at = ? WHERE id = ?`)
-    .run(attempts, err, ctx.now() + retryDelay(attempts, policy), id);
+  stmt(ctx.db, `UPDATE notifications SET attempts = ?, last_error = ?, next_attempt_at = ? WHERE id = ?`).run(
+    attempts,
+    err,
+    ctx.now() + retryDelay(attempts, policy),
+    id,
+  );
   return 'pending';
 }
 
@@ -183,9 +196,9 @@ export function markNotificationAttemptFailed(
  * messages (a "your code is …" for a code that no longer works would only confuse). Returns how many.
  */
 export function blankSecretsForRequest(db: DB, requestId: number): number {
-  return stmt(db, 
-      `UPDATE notifications SET secret_enc = NULL, status = 'cancelled', last_error = 'credential revoked before delivery'
+  return stmt(
+    db,
+    `UPDATE notifications SET secret_enc = NULL, status = 'cancelled', last_error = 'credential revoked before delivery'
        WHERE request_id = ? AND secret_enc IS NOT NULL AND status = 'pending'`,
-    )
-    .run(requestId).changes;
+  ).run(requestId).changes;
 }

@@ -3,9 +3,7 @@ import { TERMINAL_STATES } from '../domain/request-states.js';
 import { SYSTEM_ACTOR } from '../domain/types.js';
 import { applyLayout, layoutGrid } from './compartments.js';
 import { generateHistory, type GeneratedHistory } from './history-test-support.js';
-import {
-  decodeCursor, encodeCursor, findAudit, findRequests, localDay, localDayStart, statistics, type Cursor, type Page,
-} from './reports.js';
+import { decodeCursor, encodeCursor, findAudit, findRequests, localDay, localDayStart, statistics, type Cursor, type Page } from './reports.js';
 import { FakeClock, makeStaff, openTestStore, type TestStore } from './test-support.js';
 
 const OFF = 480; // the test store's UTC offset (China)
@@ -67,9 +65,13 @@ describe('request history (12 000 generated requests)', () => {
   it('finds last month’s requests of one document type and state, and only those', () => {
     const from = localDayStart('2026-11-01', OFF)!;
     const to = localDayStart('2026-12-01', OFF)!;
-    const want = newestFirst(h.requests.filter((r) => r.createdAt >= from && r.createdAt < to && r.serviceCode === 'elderly_benefit' && r.state === 'collected'));
+    const want = newestFirst(
+      h.requests.filter((r) => r.createdAt >= from && r.createdAt < to && r.serviceCode === 'elderly_benefit' && r.state === 'collected'),
+    );
     expect(want.length).toBeGreaterThan(100);
-    const got = walk((after) => findRequests(s.ctx, { range: { from, to }, serviceCode: 'elderly_benefit', states: ['collected'], limit: 37, ...(after ? { after } : {}) }));
+    const got = walk((after) =>
+      findRequests(s.ctx, { range: { from, to }, serviceCode: 'elderly_benefit', states: ['collected'], limit: 37, ...(after ? { after } : {}) }),
+    );
     expect(got.map((r) => r.id)).toEqual(want.map((r) => r.id));
     expect(got[0]).toMatchObject({ serviceNameZh: '养老/高龄补贴证明', state: 'collected' });
   });
@@ -113,7 +115,9 @@ describe('audit log (about 100 000 generated rows)', () => {
     const to = localDayStart('2026-11-20', OFF)!;
     const want = h.audit.filter((a) => a.action.startsWith('request.') && a.compartmentNo === 5 && a.at >= from && a.at < to);
     expect(want.length).toBeGreaterThan(10);
-    const got = walk((after) => findAudit(s.ctx, { action: 'request.', compartmentNo: 5, range: { from, to }, limit: 7, ...(after ? { after } : {}) }));
+    const got = walk((after) =>
+      findAudit(s.ctx, { action: 'request.', compartmentNo: 5, range: { from, to }, limit: 7, ...(after ? { after } : {}) }),
+    );
     expect(got.length).toBe(want.length);
     expect(newest(got)).toEqual([...newest(want)].sort((a, b) => b - a));
     expect(got.every((a) => a.action.startsWith('request.') && a.compartmentNo === 5)).toBe(true);
@@ -121,7 +125,9 @@ describe('audit log (about 100 000 generated rows)', () => {
 
   it('filters by who (a staff member, named) and by one action', () => {
     const want = h.audit.filter((a) => a.actorKind === 'staff' && a.actorId === String(staffA) && a.action === 'request.reject');
-    const got = walk((after) => findAudit(s.ctx, { actorKind: 'staff', actorId: String(staffA), action: 'request.reject', limit: 100, ...(after ? { after } : {}) }));
+    const got = walk((after) =>
+      findAudit(s.ctx, { actorKind: 'staff', actorId: String(staffA), action: 'request.reject', limit: 100, ...(after ? { after } : {}) }),
+    );
     expect(got.length).toBe(want.length);
     expect(got[0]?.actorName).toBe('李四');
   });
@@ -163,7 +169,8 @@ describe('statistics', () => {
     expect(st.overdue.now).toBe(h.requests.filter((r) => r.state === 'overdue').length);
 
     const faults = new Map<number, number>();
-    for (const a of h.audit) if (a.action === 'compartment.fault' && a.at >= from && a.at < to) faults.set(a.compartmentNo!, (faults.get(a.compartmentNo!) ?? 0) + 1);
+    for (const a of h.audit)
+      if (a.action === 'compartment.fault' && a.at >= from && a.at < to) faults.set(a.compartmentNo!, (faults.get(a.compartmentNo!) ?? 0) + 1);
     expect(st.doorFaults.reduce((n, f) => n + f.count, 0)).toBe([...faults.values()].reduce((a, b) => a + b, 0));
     expect(st.doorFaults.length).toBe(faults.size);
 
@@ -186,19 +193,55 @@ describe('statistics', () => {
 
 describe('every list and count is read along an index (stays fast at a million requests)', () => {
   const plan = (sql: string, ...args: unknown[]): string =>
-    s.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args).map((r) => (r as { detail: string }).detail).join(' | ');
+    s.db
+      .prepare(`EXPLAIN QUERY PLAN ${sql}`)
+      .all(...args)
+      .map((r) => (r as { detail: string }).detail)
+      .join(' | ');
 
   it.each([
-    ['requests by date', `SELECT id FROM requests q WHERE q.created_at >= 1 AND q.created_at < 2 ORDER BY q.created_at DESC, q.id DESC LIMIT 50`, 'requests_created'],
-    ['requests by type', `SELECT id FROM requests q WHERE q.service_code = 'x' AND (q.created_at, q.id) < (5, 5) ORDER BY q.created_at DESC, q.id DESC LIMIT 50`, 'requests_service_created'],
-    ['requests by state', `SELECT id FROM requests q WHERE q.state = 'collected' ORDER BY q.created_at DESC, q.id DESC LIMIT 50`, 'requests_state_created'],
+    [
+      'requests by date',
+      `SELECT id FROM requests q WHERE q.created_at >= 1 AND q.created_at < 2 ORDER BY q.created_at DESC, q.id DESC LIMIT 50`,
+      'requests_created',
+    ],
+    [
+      'requests by type',
+      `SELECT id FROM requests q WHERE q.service_code = 'x' AND (q.created_at, q.id) < (5, 5) ORDER BY q.created_at DESC, q.id DESC LIMIT 50`,
+      'requests_service_created',
+    ],
+    [
+      'requests by state',
+      `SELECT id FROM requests q WHERE q.state = 'collected' ORDER BY q.created_at DESC, q.id DESC LIMIT 50`,
+      'requests_state_created',
+    ],
     ['audit newest', `SELECT id FROM audit_log a WHERE (a.at, a.id) < (5, 5) ORDER BY a.at DESC, a.id DESC LIMIT 50`, 'audit_log_at'],
     ['audit by action', `SELECT id FROM audit_log a WHERE a.action = 'x' ORDER BY a.at DESC, a.id DESC LIMIT 50`, 'audit_log_action_at'],
-    ['audit by staff', `SELECT id FROM audit_log a WHERE a.actor_kind = 'staff' AND a.actor_id = '1' ORDER BY a.at DESC, a.id DESC LIMIT 50`, 'audit_log_actor_at'],
-    ['audit by compartment', `SELECT id FROM audit_log a WHERE a.compartment_no = 3 ORDER BY a.at DESC, a.id DESC LIMIT 50`, 'audit_log_compartment_at'],
-    ['requests per day', `SELECT created_at / 86400000 AS d, count(*) FROM requests WHERE created_at >= 1 AND created_at < 2 GROUP BY d`, 'COVERING INDEX requests_created'],
-    ['collection times (statistics)', `SELECT closed_at - loaded_at AS w FROM requests WHERE closed_at >= 1 AND closed_at < 2 AND closed_at IS NOT NULL AND +state = 'collected' AND loaded_at IS NOT NULL ORDER BY w`, 'requests_closed(_at)? '],
-    ['ended per month', `SELECT state, count(*) FROM requests WHERE closed_at >= 1 AND closed_at < 2 AND closed_at IS NOT NULL GROUP BY state`, 'COVERING INDEX requests_closed_at'],
+    [
+      'audit by staff',
+      `SELECT id FROM audit_log a WHERE a.actor_kind = 'staff' AND a.actor_id = '1' ORDER BY a.at DESC, a.id DESC LIMIT 50`,
+      'audit_log_actor_at',
+    ],
+    [
+      'audit by compartment',
+      `SELECT id FROM audit_log a WHERE a.compartment_no = 3 ORDER BY a.at DESC, a.id DESC LIMIT 50`,
+      'audit_log_compartment_at',
+    ],
+    [
+      'requests per day',
+      `SELECT created_at / 86400000 AS d, count(*) FROM requests WHERE created_at >= 1 AND created_at < 2 GROUP BY d`,
+      'COVERING INDEX requests_created',
+    ],
+    [
+      'collection times (statistics)',
+      `SELECT closed_at - loaded_at AS w FROM requests WHERE closed_at >= 1 AND closed_at < 2 AND closed_at IS NOT NULL AND +state = 'collected' AND loaded_at IS NOT NULL ORDER BY w`,
+      'requests_closed(_at)? ',
+    ],
+    [
+      'ended per month',
+      `SELECT state, count(*) FROM requests WHERE closed_at >= 1 AND closed_at < 2 AND closed_at IS NOT NULL GROUP BY state`,
+      'COVERING INDEX requests_closed_at',
+    ],
   ])('%s', (_name, sql, index) => {
     const p = plan(sql);
     expect(p).toMatch(new RegExp(index));

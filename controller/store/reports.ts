@@ -174,7 +174,7 @@ function requestWhere(f: RequestFilter, after: Cursor | undefined): { sql: strin
   const where: string[] = [];
   const args: (string | number)[] = [];
   const states = f.states ? [...new Set(f.states)] : [];
-  if (states.length === 1) (where.push('q.state = ?'), args.push(states[0]!));
+  if (states.length === 1) where.push('q.state = ?'), args.push(states[0]!);
   // Open states are few rows: read each from (state, created_at). Finished ones are most of the history: walk
   // (created_at) newest first and keep theirs (the unary + keeps the planner off the state index).
   else if (states.length > 1) {
@@ -182,10 +182,10 @@ function requestWhere(f: RequestFilter, after: Cursor | undefined): { sql: strin
     where.push(`${few ? '' : '+'}q.state IN (${states.map(() => '?').join(', ')})`);
     args.push(...states);
   }
-  if (f.serviceCode !== undefined) (where.push('q.service_code = ?'), args.push(f.serviceCode));
-  if (f.range?.from !== undefined) (where.push('q.created_at >= ?'), args.push(f.range.from));
-  if (f.range?.to !== undefined) (where.push('q.created_at < ?'), args.push(f.range.to));
-  if (after) (where.push('(q.created_at, q.id) < (?, ?)'), args.push(after.at, after.id));
+  if (f.serviceCode !== undefined) where.push('q.service_code = ?'), args.push(f.serviceCode);
+  if (f.range?.from !== undefined) where.push('q.created_at >= ?'), args.push(f.range.from);
+  if (f.range?.to !== undefined) where.push('q.created_at < ?'), args.push(f.range.to);
+  if (after) where.push('(q.created_at, q.id) < (?, ?)'), args.push(after.at, after.id);
   return { sql: where.length ? `WHERE ${where.join(' AND ')}` : '', args };
 }
 
@@ -199,12 +199,16 @@ export function findRequests(ctx: StoreContext, f: RequestFilter = {}): Page<Req
   const text = f.text?.trim() ?? '';
   if (FULL_NUMBER.test(text)) {
     const { sql, args } = requestWhere(f, f.after);
-    const r = ctx.db.prepare<unknown[], RequestDbRow>(`${REQUEST_SELECT} ${sql ? `${sql} AND` : 'WHERE'} q.number = ?`).get(...args, text.toUpperCase());
+    const r = ctx.db
+      .prepare<unknown[], RequestDbRow>(`${REQUEST_SELECT} ${sql ? `${sql} AND` : 'WHERE'} q.number = ?`)
+      .get(...args, text.toUpperCase());
     return { items: r ? [toRequestRow(r)] : [], next: null };
   }
   if (!text) {
     const { sql, args } = requestWhere(f, f.after);
-    const rows = ctx.db.prepare<unknown[], RequestDbRow>(`${REQUEST_SELECT} ${sql} ORDER BY q.created_at DESC, q.id DESC LIMIT ?`).all(...args, limit);
+    const rows = ctx.db
+      .prepare<unknown[], RequestDbRow>(`${REQUEST_SELECT} ${sql} ORDER BY q.created_at DESC, q.id DESC LIMIT ?`)
+      .all(...args, limit);
     const last = rows[rows.length - 1];
     return { items: rows.map(toRequestRow), next: rows.length === limit && last ? { at: last.created_at, id: last.id } : null };
   }
@@ -300,8 +304,16 @@ function toAuditRow(r: AuditDbRow): AuditRow {
     detail = {};
   }
   return {
-    id: r.id, at: r.at, actorKind: r.actor_kind, actorId: r.actor_id, actorName: r.staff_name, action: r.action,
-    compartmentNo: r.compartment_no, requestId: r.request_id, requestNumber: r.number, detail,
+    id: r.id,
+    at: r.at,
+    actorKind: r.actor_kind,
+    actorId: r.actor_id,
+    actorName: r.staff_name,
+    action: r.action,
+    compartmentNo: r.compartment_no,
+    requestId: r.request_id,
+    requestNumber: r.number,
+    detail,
   };
 }
 
@@ -309,16 +321,16 @@ function auditWhere(f: AuditFilter, after: Cursor | undefined): { sql: string; a
   const where: string[] = [];
   const args: (string | number)[] = [];
   if (f.action !== undefined) {
-    if (f.action.endsWith('.')) (where.push('a.action >= ? AND a.action < ?'), args.push(f.action, `${f.action.slice(0, -1)}/`));
-    else (where.push('a.action = ?'), args.push(f.action));
+    if (f.action.endsWith('.')) where.push('a.action >= ? AND a.action < ?'), args.push(f.action, `${f.action.slice(0, -1)}/`);
+    else where.push('a.action = ?'), args.push(f.action);
   }
-  if (f.actorKind !== undefined) (where.push('a.actor_kind = ?'), args.push(f.actorKind));
-  if (f.actorId !== undefined) (where.push('a.actor_id = ?'), args.push(f.actorId));
-  if (f.compartmentNo !== undefined) (where.push('a.compartment_no = ?'), args.push(f.compartmentNo));
-  if (f.requestId !== undefined) (where.push('a.request_id = ?'), args.push(f.requestId));
-  if (f.range?.from !== undefined) (where.push('a.at >= ?'), args.push(f.range.from));
-  if (f.range?.to !== undefined) (where.push('a.at < ?'), args.push(f.range.to));
-  if (after) (where.push('(a.at, a.id) < (?, ?)'), args.push(after.at, after.id));
+  if (f.actorKind !== undefined) where.push('a.actor_kind = ?'), args.push(f.actorKind);
+  if (f.actorId !== undefined) where.push('a.actor_id = ?'), args.push(f.actorId);
+  if (f.compartmentNo !== undefined) where.push('a.compartment_no = ?'), args.push(f.compartmentNo);
+  if (f.requestId !== undefined) where.push('a.request_id = ?'), args.push(f.requestId);
+  if (f.range?.from !== undefined) where.push('a.at >= ?'), args.push(f.range.from);
+  if (f.range?.to !== undefined) where.push('a.at < ?'), args.push(f.range.to);
+  if (after) where.push('(a.at, a.id) < (?, ?)'), args.push(after.at, after.id);
   return { sql: where.length ? `WHERE ${where.join(' AND ')}` : '', args };
 }
 
@@ -351,7 +363,8 @@ export function findAudit(ctx: StoreContext, f: AuditFilter = {}): Page<AuditRow
     for (const r of rows) {
       scanned++;
       after = { at: r.at, id: r.id };
-      const hit = r.action.toLowerCase().includes(needle) || r.detail.toLowerCase().includes(needle) || (r.staff_name?.toLowerCase().includes(needle) ?? false);
+      const hit =
+        r.action.toLowerCase().includes(needle) || r.detail.toLowerCase().includes(needle) || (r.staff_name?.toLowerCase().includes(needle) ?? false);
       if (!hit) continue;
       items.push(toAuditRow(r));
       if (items.length === limit) return { items, next: after };
@@ -406,7 +419,8 @@ export function statistics(ctx: StoreContext, fromDay: string, toDay: string): S
     .prepare<[number, number], { d: number; n: number }>(
       `SELECT (created_at + ${offMs}) / ${DAY} AS d, count(*) AS n FROM requests WHERE created_at >= ? AND created_at < ? GROUP BY d`,
     )
-    .all(from, to)) dayCounts.set(r.d, r.n);
+    .all(from, to))
+    dayCounts.set(r.d, r.n);
   const perDay: { day: string; count: number }[] = [];
   for (let t = from; t < to; t += DAY) {
     const d = Math.floor((t + offMs) / DAY);
@@ -430,7 +444,8 @@ export function statistics(ctx: StoreContext, fromDay: string, toDay: string): S
     )
     .all(from, to)
     .map((r) => Math.max(0, r.w) / 3_600_000);
-  const quantile = (p: number): number | null => (waits.length ? Math.round(waits[Math.min(waits.length - 1, Math.floor(p * waits.length))]! * 10) / 10 : null);
+  const quantile = (p: number): number | null =>
+    waits.length ? Math.round(waits[Math.min(waits.length - 1, Math.floor(p * waits.length))]! * 10) / 10 : null;
   const buckets = WAIT_BUCKETS.map((upTo) => ({ upToHours: upTo, count: 0 }));
   for (const h of waits) {
     const b = buckets.find((x) => x.upToHours === null || h <= x.upToHours)!;

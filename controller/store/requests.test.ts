@@ -64,7 +64,9 @@ describe('creating requests', () => {
   it('starts in awaiting_materials when the service needs a drop-off', () => {
     const s = openTestStore();
     const r = makeResident(s);
-    expect(createRequest(s.ctx, { residentId: r.id, serviceCode: 'family_relationship' }, residentActor(r.id)).request.state).toBe('awaiting_materials');
+    expect(createRequest(s.ctx, { residentId: r.id, serviceCode: 'family_relationship' }, residentActor(r.id)).request.state).toBe(
+      'awaiting_materials',
+    );
     expect(createRequest(s.ctx, { residentId: r.id, serviceCode: 'residence_certificate' }, residentActor(r.id)).request.state).toBe('submitted');
     s.close();
   });
@@ -73,8 +75,12 @@ describe('creating requests', () => {
     const s = openTestStore();
     const r = makeResident(s);
     setServiceItemEnabled(s.ctx, 'elderly_benefit', false, SYSTEM_ACTOR);
-    expect(() => createRequest(s.ctx, { residentId: r.id, serviceCode: 'elderly_benefit' }, SYSTEM_ACTOR)).toThrow(expect.objectContaining({ code: 'SERVICE_DISABLED' }));
-    expect(() => createRequest(s.ctx, { residentId: r.id, serviceCode: 'nope' }, SYSTEM_ACTOR)).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
+    expect(() => createRequest(s.ctx, { residentId: r.id, serviceCode: 'elderly_benefit' }, SYSTEM_ACTOR)).toThrow(
+      expect.objectContaining({ code: 'SERVICE_DISABLED' }),
+    );
+    expect(() => createRequest(s.ctx, { residentId: r.id, serviceCode: 'nope' }, SYSTEM_ACTOR)).toThrow(
+      expect.objectContaining({ code: 'NOT_FOUND' }),
+    );
     const bare = createResident(s.ctx, { name: '王五', mobile: '13900001111' }, SYSTEM_ACTOR);
     expect(() => createRequest(s.ctx, { residentId: bare.id, serviceCode: 'residence_certificate' }, SYSTEM_ACTOR)).toThrow(
       expect.objectContaining({ code: 'RESIDENT_DETAILS_MISSING' }),
@@ -131,7 +137,9 @@ describe('transitionRequest', () => {
     const r = makeResident(s);
     const staff = staffActor(await makeStaff(s));
     const a = createRequest(s.ctx, { residentId: r.id, serviceCode: 'residence_certificate' }, residentActor(r.id)).request;
-    expect(() => transitionRequest(s.ctx, { requestId: a.id, event: 'reject', actor: staff })).toThrow(expect.objectContaining({ code: 'REASON_REQUIRED' }));
+    expect(() => transitionRequest(s.ctx, { requestId: a.id, event: 'reject', actor: staff })).toThrow(
+      expect.objectContaining({ code: 'REASON_REQUIRED' }),
+    );
     const out = transitionRequest(s.ctx, { requestId: a.id, event: 'reject', actor: staff, reason: '不在本社区居住' });
     expect(out.request).toMatchObject({ state: 'rejected', reason: '不在本社区居住', closedAt: s.clock.t });
     expect(listNotifications(s.ctx, { requestId: a.id }).map((n) => [n.kind, n.payload.reason])).toEqual([['rejected', '不在本社区居住']]);

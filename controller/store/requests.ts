@@ -64,7 +64,8 @@ interface Row {
   closed_at: number | null;
 }
 
-const COLUMNS = 'id, number, resident_id, service_code, state, reason, note, compartment_no, created_at, updated_at, state_changed_at, loaded_at, closed_at';
+const COLUMNS =
+  'id, number, resident_id, service_code, state, reason, note, compartment_no, created_at, updated_at, state_changed_at, loaded_at, closed_at';
 
 function toRequest(r: Row): Request {
   return {
@@ -92,11 +93,11 @@ export function statusTokenHash(token: string): Buffer {
 export function nextRequestNumber(ctx: StoreContext, now: number = ctx.now()): string {
   return inTransaction(ctx.db, () => {
     const day = localDateKey(now, ctx.utcOffsetMinutes);
-    const r = stmt<[string], { last: number }>(ctx.db, 
-        `INSERT INTO request_day_counters (day, last) VALUES (?, 1)
+    const r = stmt<[string], { last: number }>(
+      ctx.db,
+      `INSERT INTO request_day_counters (day, last) VALUES (?, 1)
          ON CONFLICT (day) DO UPDATE SET last = last + 1 RETURNING last`,
-      )
-      .get(day);
+    ).get(day);
     if (!r) throw new CabinetError('DB_MIGRATION_FAILED', 'request counter did not return a value');
     return `BB-${day}-${String(r.last).padStart(4, '0')}`;
   });
@@ -118,11 +119,13 @@ export const DOOR_NOTES = { itemNotTaken: 'closed with the document still inside
 export function lastDoorNotice(ctx: StoreContext, requestId: number, state: RequestState): 'item_not_taken' | 'nothing_deposited' | null {
   const waiting = state === 'loaded' || state === 'overdue';
   if (!waiting && state !== 'awaiting_materials') return null;
-  const row = ctx.db.prepare<[number], { note: string | null }>(
-    `SELECT json_extract(detail, '$.note') AS note FROM audit_log
+  const row = ctx.db
+    .prepare<[number], { note: string | null }>(
+      `SELECT json_extract(detail, '$.note') AS note FROM audit_log
       WHERE request_id = ? AND action IN ('compartment.open', 'compartment.occupied', 'compartment.free')
       ORDER BY id DESC LIMIT 1`,
-  ).get(requestId);
+    )
+    .get(requestId);
   if (waiting && row?.note === DOOR_NOTES.itemNotTaken) return 'item_not_taken';
   if (!waiting && row?.note === DOOR_NOTES.nothingDeposited) return 'nothing_deposited';
   return null;
@@ -153,9 +156,12 @@ export function listRequests(ctx: StoreContext, q: { states?: readonly RequestSt
     where.push(`state IN (${q.states.map(() => '?').join(', ')})`);
     args.push(...q.states);
   }
-  if (q.residentId !== undefined) (where.push('resident_id = ?'), args.push(q.residentId));
+  if (q.residentId !== undefined) where.push('resident_id = ?'), args.push(q.residentId);
   const limit = Math.min(Math.max(q.limit ?? 500, 1), 10_000);
-  return stmt<unknown[], Row>(ctx.db, `SELECT ${COLUMNS} FROM requests ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT ${limit}`)
+  return stmt<unknown[], Row>(
+    ctx.db,
+    `SELECT ${COLUMNS} FROM requests ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT ${limit}`,
+  )
     .all(...args)
     .map(toRequest);
 }
@@ -182,7 +188,10 @@ export function pageRequests(ctx: StoreContext, q: { states?: readonly RequestSt
     rows = stmt<[number, number], Row>(ctx.db, `SELECT ${COLUMNS} FROM requests WHERE id < ? ORDER BY id DESC LIMIT ?`).all(before, limit);
   } else {
     const one = stmt<[string, number, number], Row>(ctx.db, `SELECT ${COLUMNS} FROM requests WHERE state = ? AND id < ? ORDER BY id DESC LIMIT ?`);
-    rows = [...new Set(q.states)].flatMap((st) => one.all(st, before, limit)).sort((a, b) => b.id - a.id).slice(0, limit);
+    rows = [...new Set(q.states)]
+      .flatMap((st) => one.all(st, before, limit))
+      .sort((a, b) => b.id - a.id)
+      .slice(0, limit);
   }
   return { requests: rows.map(toRequest), nextBefore: rows.length === limit ? rows[rows.length - 1]!.id : null };
 }
@@ -211,9 +220,12 @@ export function searchRequests(
   const like = `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
   // a mobile number matches only whole (no wildcards): parts of numbers would recover them from the masked ones
   const digits = /^\d{11}$/.test(text) ? text : null;
-  const top = q.before ?? (stmt<[], { id: number }>(ctx.db, 'SELECT ifnull(max(id), 0) + 1 AS id FROM requests').get()!.id);
-  const window = stmt<[number, number, string, string, string | null, string | null], Row>(ctx.db,
-    `SELECT ${COLUMNS.split(', ').map((c) => `q.${c}`).join(', ')} FROM requests q JOIN residents p ON p.id = q.resident_id
+  const top = q.before ?? stmt<[], { id: number }>(ctx.db, 'SELECT ifnull(max(id), 0) + 1 AS id FROM requests').get()!.id;
+  const window = stmt<[number, number, string, string, string | null, string | null], Row>(
+    ctx.db,
+    `SELECT ${COLUMNS.split(', ')
+      .map((c) => `q.${c}`)
+      .join(', ')} FROM requests q JOIN residents p ON p.id = q.resident_id
      WHERE q.id < ? AND q.id >= ?
        AND (q.number LIKE ? ESCAPE '\\' OR p.name LIKE ? ESCAPE '\\' OR (? IS NOT NULL AND p.mobile LIKE ? ESCAPE '\\'))
      ORDER BY q.id DESC`,
@@ -256,7 +268,8 @@ export function createRequest(ctx: StoreContext, args: { residentId: number; ser
     const now = ctx.now();
     const item = getServiceItem(ctx, args.serviceCode);
     if (!item) throw new CabinetError('NOT_FOUND', `no service item "${args.serviceCode}"`, { serviceCode: args.serviceCode });
-    if (!item.enabled) throw new CabinetError('SERVICE_DISABLED', `service "${args.serviceCode}" is not offered now`, { serviceCode: args.serviceCode });
+    if (!item.enabled)
+      throw new CabinetError('SERVICE_DISABLED', `service "${args.serviceCode}" is not offered now`, { serviceCode: args.serviceCode });
     const resident = requireResident(ctx, args.residentId);
     const missing = missingDetails(resident, item.requiredFields);
     if (missing.length > 0) {
@@ -269,11 +282,11 @@ export function createRequest(ctx: StoreContext, args: { residentId: number; ser
     const state: RequestState = item.needsMaterials ? 'awaiting_materials' : 'submitted';
     const number = nextRequestNumber(ctx, now);
     const statusToken = randomToken(16);
-    const r = stmt(ctx.db, 
-        `INSERT INTO requests (number, status_token_hash, resident_id, service_code, state, note, created_at, updated_at, state_changed_at)
+    const r = stmt(
+      ctx.db,
+      `INSERT INTO requests (number, status_token_hash, resident_id, service_code, state, note, created_at, updated_at, state_changed_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(number, statusTokenHash(statusToken), resident.id, item.code, state, note, now, now, now);
+    ).run(number, statusTokenHash(statusToken), resident.id, item.code, state, note, now, now, now);
     const id = Number(r.lastInsertRowid);
     appendAudit(ctx.db, now, { actor, action: 'request.created', requestId: id, detail: { number, serviceCode: item.code, state } });
     // Materials first: the drop-off credential exists from the start (its QR is on the resident's status page).
@@ -349,19 +362,22 @@ export function transitionRequest(ctx: StoreContext, args: TransitionArgs): Tran
     const held = stmt<[number], { no: number; state: string }>(ctx.db, 'SELECT no, state FROM compartments WHERE request_id = ?').get(req.id);
     if (args.event === 'cancel' && held) {
       if (held.state !== 'reserved' && held.state !== 'fault') {
-        throw new CabinetError('COMPARTMENT_STATE', `request ${req.number}: compartment ${held.no} is ${held.state}; cancel once its door is shut`, { requestId: req.id, compartmentNo: held.no });
+        throw new CabinetError('COMPARTMENT_STATE', `request ${req.number}: compartment ${held.no} is ${held.state}; cancel once its door is shut`, {
+          requestId: req.id,
+          compartmentNo: held.no,
+        });
       }
     }
     const reason = args.reason?.trim() ? args.reason.trim().slice(0, 500) : null;
     const storesReason = args.event === 'reject' || args.event === 'cancel';
-    stmt(ctx.db, 
-        `UPDATE requests SET state = ?, updated_at = ?, state_changed_at = ?,
+    stmt(
+      ctx.db,
+      `UPDATE requests SET state = ?, updated_at = ?, state_changed_at = ?,
            reason = CASE WHEN ? THEN ? ELSE reason END,
            loaded_at = CASE WHEN ? = 'loaded' AND loaded_at IS NULL THEN ? ELSE loaded_at END,
            closed_at = CASE WHEN ? THEN ? ELSE closed_at END
          WHERE id = ? AND state = ?`,
-      )
-      .run(to, now, now, storesReason ? 1 : 0, reason, to, now, TERMINAL_STATES.includes(to) ? 1 : 0, now, req.id, req.state);
+    ).run(to, now, now, storesReason ? 1 : 0, reason, to, now, TERMINAL_STATES.includes(to) ? 1 : 0, now, req.id, req.state);
     appendAudit(ctx.db, now, {
       actor: args.actor,
       action: `request.${args.event}`,
@@ -371,14 +387,21 @@ export function transitionRequest(ctx: StoreContext, args: TransitionArgs): Tran
     });
 
     if (args.event === 'cancel' && held) {
-      transitionCompartment(ctx, held.no, { to: held.state === 'fault' ? 'fault' : 'free', actor: args.actor, clearContents: true, faultReason: 'cancelled while out of order', note: `request ${req.number} cancelled` });
+      transitionCompartment(ctx, held.no, {
+        to: held.state === 'fault' ? 'fault' : 'free',
+        actor: args.actor,
+        clearContents: true,
+        faultReason: 'cancelled while out of order',
+        note: `request ${req.number} cancelled`,
+      });
     }
     if (REVOKES_ALL.includes(args.event)) revokeCredentials(ctx, req.id, args.event, args.actor);
     const purpose = REVOKES_PURPOSE[args.event];
     if (purpose) revokeCredentials(ctx, req.id, args.event, args.actor, purpose);
 
     // Asked to drop off materials: a drop-off credential (its QR is on the resident's status page).
-    if (to === 'awaiting_materials' && args.event === 'request_materials') issueCredential(ctx, { requestId: req.id, purpose: 'deposit' }, args.actor);
+    if (to === 'awaiting_materials' && args.event === 'request_materials')
+      issueCredential(ctx, { requestId: req.id, purpose: 'deposit' }, args.actor);
 
     let issued: TransitionOutcome['issued'];
     const notificationIds: number[] = [];
@@ -417,7 +440,11 @@ export function transitionRequest(ctx: StoreContext, args: TransitionArgs): Tran
  * Re-issues the pickup code of a request that is waiting in a compartment (the resident lost the message):
  * the old code stops working and a new ready_with_code message is owed.
  */
-export function reissuePickupCode(ctx: StoreContext, requestId: number, actor: Actor): { credentialId: number; code: string; notificationId: number } {
+export function reissuePickupCode(
+  ctx: StoreContext,
+  requestId: number,
+  actor: Actor,
+): { credentialId: number; code: string; notificationId: number } {
   return inTransaction(ctx.db, () => {
     const req = requireRequest(ctx, requestId);
     if (req.state !== 'loaded' && req.state !== 'overdue') {
@@ -429,7 +456,14 @@ export function reissuePickupCode(ctx: StoreContext, requestId: number, actor: A
       residentId: req.residentId,
       requestId,
       kind: 'ready_with_code',
-      payload: { requestNo: req.number, serviceCode: req.serviceCode, serviceNameZh: item?.nameZh ?? req.serviceCode, compartmentNo: req.compartmentNo, credentialId: c.credentialId, reissued: true },
+      payload: {
+        requestNo: req.number,
+        serviceCode: req.serviceCode,
+        serviceNameZh: item?.nameZh ?? req.serviceCode,
+        compartmentNo: req.compartmentNo,
+        credentialId: c.credentialId,
+        reissued: true,
+      },
       secret: { code: c.code },
     });
     return { credentialId: c.credentialId, code: c.code, notificationId };

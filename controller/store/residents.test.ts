@@ -9,7 +9,11 @@ const ID = '310115198702143612';
 describe('residents', () => {
   it('keeps the ID number encrypted at rest, with a masked form and a keyed lookup', () => {
     const s = openTestStore();
-    const r = createResident(s.ctx, { name: '张三', mobile: '13812345678', idNumber: ID, address: { building: '12号楼', unit: '2', room: '301' } }, SYSTEM_ACTOR);
+    const r = createResident(
+      s.ctx,
+      { name: '张三', mobile: '13812345678', idNumber: ID, address: { building: '12号楼', unit: '2', room: '301' } },
+      SYSTEM_ACTOR,
+    );
     expect(r.idNumberMasked).toBe('310***********3612');
     expect(r.qrId).toMatch(/^[A-Za-z0-9_-]{22}$/);
     expect(JSON.stringify(r)).not.toContain(ID);
@@ -24,8 +28,12 @@ describe('residents', () => {
   it('refuses a second resident with the same ID number, and invalid input with field names', () => {
     const s = openTestStore();
     createResident(s.ctx, { name: '张三', mobile: '13812345678', idNumber: ID }, SYSTEM_ACTOR);
-    expect(() => createResident(s.ctx, { name: '李四', mobile: '13912345678', idNumber: ID }, SYSTEM_ACTOR)).toThrow(expect.objectContaining({ code: 'DUPLICATE' }));
-    expect(() => createResident(s.ctx, { name: '李四', mobile: '12345', idNumber: '310115198702143613' }, SYSTEM_ACTOR)).toThrow(/mobile: .*idNumber: /);
+    expect(() => createResident(s.ctx, { name: '李四', mobile: '13912345678', idNumber: ID }, SYSTEM_ACTOR)).toThrow(
+      expect.objectContaining({ code: 'DUPLICATE' }),
+    );
+    expect(() => createResident(s.ctx, { name: '李四', mobile: '12345', idNumber: '310115198702143613' }, SYSTEM_ACTOR)).toThrow(
+      /mobile: .*idNumber: /,
+    );
     s.close();
   });
 
@@ -46,7 +54,12 @@ describe('residents', () => {
     const r = createResident(s.ctx, { name: '张三', mobile: '13812345678' }, SYSTEM_ACTOR);
     s.clock.advance(1000);
     const u = updateResident(s.ctx, r.id, { mobile: '13900001111', address: { building: '3', unit: '1', room: '102' } }, SYSTEM_ACTOR);
-    expect(u).toMatchObject({ mobile: '13900001111', address: { building: '3', unit: '1', room: '102' }, updatedAt: r.updatedAt + 1000, idNumberMasked: null });
+    expect(u).toMatchObject({
+      mobile: '13900001111',
+      address: { building: '3', unit: '1', room: '102' },
+      updatedAt: r.updatedAt + 1000,
+      idNumberMasked: null,
+    });
     expect(() => updateResident(s.ctx, r.id, { mobile: '123' }, SYSTEM_ACTOR)).toThrow(expect.objectContaining({ code: 'VALIDATION' }));
     s.close();
   });

@@ -99,24 +99,24 @@ export function createResident(ctx: StoreContext, input: ResidentInputRaw, actor
   return inTransaction(ctx.db, () => {
     let id: number;
     try {
-      const r = stmt(ctx.db, 
-          `INSERT INTO residents (name, mobile, id_number_enc, id_number_hmac, id_number_masked, building, unit, room,
+      const r = stmt(
+        ctx.db,
+        `INSERT INTO residents (name, mobile, id_number_enc, id_number_hmac, id_number_masked, building, unit, room,
                                   qr_id, created_at, updated_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(
-          v.name,
-          v.mobile,
-          v.idNumber ? encryptField(ctx.keys.get('id-number-encryption'), v.idNumber, ID_AAD) : null,
-          v.idNumber ? idLookupHash(ctx, v.idNumber) : null,
-          v.idNumber ? maskIdNumberForStaff(v.idNumber) : null,
-          v.address?.building ?? null,
-          v.address?.unit ?? null,
-          v.address?.room ?? null,
-          randomToken(16),
-          now,
-          now,
-        );
+      ).run(
+        v.name,
+        v.mobile,
+        v.idNumber ? encryptField(ctx.keys.get('id-number-encryption'), v.idNumber, ID_AAD) : null,
+        v.idNumber ? idLookupHash(ctx, v.idNumber) : null,
+        v.idNumber ? maskIdNumberForStaff(v.idNumber) : null,
+        v.address?.building ?? null,
+        v.address?.unit ?? null,
+        v.address?.room ?? null,
+        randomToken(16),
+        now,
+        now,
+      );
       id = Number(r.lastInsertRowid);
     } catch (err) {
       if (duplicateId(err)) throw new CabinetError('DUPLICATE', 'a resident with this ID number is already registered');
@@ -149,7 +149,11 @@ export function updateResident(ctx: StoreContext, id: number, patch: ResidentPat
     const args: (string | number | Buffer | null)[] = [v.name, v.mobile, now];
     if (v.idNumber !== undefined) {
       sets.push('id_number_enc = ?', 'id_number_hmac = ?', 'id_number_masked = ?');
-      args.push(encryptField(ctx.keys.get('id-number-encryption'), v.idNumber, ID_AAD), idLookupHash(ctx, v.idNumber), maskIdNumberForStaff(v.idNumber));
+      args.push(
+        encryptField(ctx.keys.get('id-number-encryption'), v.idNumber, ID_AAD),
+        idLookupHash(ctx, v.idNumber),
+        maskIdNumberForStaff(v.idNumber),
+      );
     }
     if (v.address !== undefined) {
       sets.push('building = ?', 'unit = ?', 'room = ?');
@@ -168,8 +172,7 @@ export function updateResident(ctx: StoreContext, id: number, patch: ResidentPat
 }
 
 export function findResidentByIdNumber(ctx: StoreContext, idNumber: string): Resident | null {
-  const r = stmt<[Buffer], Row>(ctx.db, 'SELECT * FROM residents WHERE id_number_hmac = ?')
-    .get(idLookupHash(ctx, idNumber.trim().toUpperCase()));
+  const r = stmt<[Buffer], Row>(ctx.db, 'SELECT * FROM residents WHERE id_number_hmac = ?').get(idLookupHash(ctx, idNumber.trim().toUpperCase()));
   return r ? toResident(r) : null;
 }
 

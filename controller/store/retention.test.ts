@@ -1,8 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { residentActor, staffActor } from '../domain/types.js';
-import {
-  createRequest, findResidentByQrId, getResident, listAudit, listNotifications, requireRequest, transitionRequest,
-} from './index.js';
+import { createRequest, findResidentByQrId, getResident, listAudit, listNotifications, requireRequest, transitionRequest } from './index.js';
 import { eraseResident, erasePersonalData, ERASED_NAME } from './retention.js';
 import { databaseBytes, loadedRequest, makeResident, makeStaff, openTestStore, type TestStore } from './test-support.js';
 

@@ -28,8 +28,14 @@ const OPEN_STATES = `('submitted', 'awaiting_materials', 'depositing', 'material
  * end comes up in a later window. A crash mid-way repeats at most one batch (erasing is idempotent).
  */
 const MARKS = {
-  requests: { key: 'retention_requests_upto', sql: 'SELECT id AS key, resident_id AS resident, closed_at AS t FROM requests WHERE closed_at IS NOT NULL AND (closed_at, id) > (?, ?) AND closed_at <= ? ORDER BY closed_at, id LIMIT ?' },
-  residents: { key: 'retention_residents_upto', sql: 'SELECT id AS key, id AS resident, updated_at AS t FROM residents WHERE (updated_at, id) > (?, ?) AND updated_at <= ? ORDER BY updated_at, id LIMIT ?' },
+  requests: {
+    key: 'retention_requests_upto',
+    sql: 'SELECT id AS key, resident_id AS resident, closed_at AS t FROM requests WHERE closed_at IS NOT NULL AND (closed_at, id) > (?, ?) AND closed_at <= ? ORDER BY closed_at, id LIMIT ?',
+  },
+  residents: {
+    key: 'retention_residents_upto',
+    sql: 'SELECT id AS key, id AS resident, updated_at AS t FROM residents WHERE (updated_at, id) > (?, ?) AND updated_at <= ? ORDER BY updated_at, id LIMIT ?',
+  },
 } as const;
 
 function readMark(ctx: StoreContext, key: string): [number, number] {
@@ -41,17 +47,22 @@ function readMark(ctx: StoreContext, key: string): [number, number] {
 /** Sets both retention marks (a generated or restored history that was already kept up to `cutoff`). */
 export function setRetentionMarks(ctx: StoreContext, cutoff: number): void {
   for (const { key } of Object.values(MARKS)) {
-    stmt(ctx.db, 'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, `${cutoff}:${Number.MAX_SAFE_INTEGER}`);
+    stmt(ctx.db, 'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(
+      key,
+      `${cutoff}:${Number.MAX_SAFE_INTEGER}`,
+    );
   }
 }
 
 function isDue(ctx: StoreContext, residentId: number, cutoff: number): boolean {
-  return stmt<[number, string, number, number], { id: number }>(ctx.db, 
+  return (
+    stmt<[number, string, number, number], { id: number }>(
+      ctx.db,
       `SELECT r.id FROM residents r
        WHERE r.id = ? AND r.name <> ? AND r.updated_at <= ?
          AND NOT EXISTS (SELECT 1 FROM requests q WHERE q.resident_id = r.id AND (q.state IN ${OPEN_STATES} OR q.closed_at IS NULL OR q.closed_at > ?))`,
-    )
-    .get(residentId, ERASED_NAME, cutoff, cutoff) !== undefined;
+    ).get(residentId, ERASED_NAME, cutoff, cutoff) !== undefined
+  );
 }
 
 /**
@@ -68,7 +79,11 @@ export function erasePersonalDataBatch(ctx: StoreContext, retentionMs: number, b
       const rows = stmt<[number, number, number, number], { key: number; resident: number; t: number }>(ctx.db, sql).all(t, id, cutoff, batch);
       for (const row of rows) if (isDue(ctx, row.resident, cutoff) && eraseResident(ctx, row.resident)) erased++;
       const last = rows[rows.length - 1];
-      if (last) stmt(ctx.db, 'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, `${last.t}:${last.key}`);
+      if (last)
+        stmt(ctx.db, 'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(
+          key,
+          `${last.t}:${last.key}`,
+        );
       if (rows.length === batch) done = false;
     }
     return { erased, done };
@@ -78,13 +93,14 @@ export function erasePersonalDataBatch(ctx: StoreContext, retentionMs: number, b
 /** Residents due for erasure now (reads every resident: for tests and the command line, not for timers). */
 export function residentsDueForErasure(ctx: StoreContext, retentionMs: number): number[] {
   const cutoff = ctx.now() - retentionMs;
-  return stmt<[string, number, number], { id: number }>(ctx.db, 
-      `SELECT r.id FROM residents r
+  return stmt<[string, number, number], { id: number }>(
+    ctx.db,
+    `SELECT r.id FROM residents r
        WHERE r.name <> ?
          AND NOT EXISTS (SELECT 1 FROM requests q WHERE q.resident_id = r.id AND (q.state IN ${OPEN_STATES} OR q.closed_at IS NULL OR q.closed_at > ?))
          AND r.updated_at <= ?
        ORDER BY r.id`,
-    )
+  )
     .all(ERASED_NAME, cutoff, cutoff)
     .map((r) => r.id);
 }
@@ -92,20 +108,23 @@ export function residentsDueForErasure(ctx: StoreContext, retentionMs: number): 
 /** Erase one resident's personal data (see the file comment). Refuses (returns false) while a request is open. */
 export function eraseResident(ctx: StoreContext, residentId: number, actor: Actor = SYSTEM_ACTOR): boolean {
   return inTransaction(ctx.db, () => {
-    const open = stmt<[number], { n: number }>(ctx.db, `SELECT count(*) AS n FROM requests WHERE resident_id = ? AND state IN ${OPEN_STATES}`)
-      .get(residentId)!.n;
+    const open = stmt<[number], { n: number }>(ctx.db, `SELECT count(*) AS n FROM requests WHERE resident_id = ? AND state IN ${OPEN_STATES}`).get(
+      residentId,
+    )!.n;
     if (open > 0) return false;
     const now = ctx.now();
-    const r = stmt(ctx.db, 
-        `UPDATE residents SET name = ?, mobile = ?, id_number_enc = NULL, id_number_hmac = NULL, id_number_masked = NULL,
+    const r = stmt(
+      ctx.db,
+      `UPDATE residents SET name = ?, mobile = ?, id_number_enc = NULL, id_number_hmac = NULL, id_number_masked = NULL,
            building = NULL, unit = NULL, room = NULL, qr_id = ?, updated_at = ?
          WHERE id = ?`,
-      )
-      .run(ERASED_NAME, ERASED_MOBILE, randomToken(16), now, residentId);
+    ).run(ERASED_NAME, ERASED_MOBILE, randomToken(16), now, residentId);
     if (r.changes !== 1) return false;
     stmt(ctx.db, 'UPDATE requests SET note = NULL, updated_at = ? WHERE resident_id = ? AND note IS NOT NULL').run(now, residentId);
-    const cancelled = stmt(ctx.db, `UPDATE notifications SET status = 'cancelled', secret_enc = NULL WHERE resident_id = ? AND status = 'pending'`)
-      .run(residentId).changes;
+    const cancelled = stmt(
+      ctx.db,
+      `UPDATE notifications SET status = 'cancelled', secret_enc = NULL WHERE resident_id = ? AND status = 'pending'`,
+    ).run(residentId).changes;
     appendAudit(ctx.db, now, { actor, action: 'resident.erased', detail: { residentId, cancelledNotifications: cancelled } });
     return true;
   });

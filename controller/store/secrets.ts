@@ -37,9 +37,7 @@ export class ServerKeys {
 
   constructor(master: Buffer) {
     if (master.length !== SERVER_KEY_BYTES) throw new RangeError(`server key must be ${SERVER_KEY_BYTES} bytes`);
-    this.#keys = new Map(
-      KEY_PURPOSES.map((p) => [p, Buffer.from(hkdfSync('sha256', master, HKDF_SALT, `bangbangui:${p}`, 32))]),
-    );
+    this.#keys = new Map(KEY_PURPOSES.map((p) => [p, Buffer.from(hkdfSync('sha256', master, HKDF_SALT, `bangbangui:${p}`, 32))]));
   }
 
   get(purpose: KeyPurpose): Buffer {
@@ -82,11 +80,7 @@ function readKeyFile(file: string): Buffer {
   const st = fs.lstatSync(file);
   if (!st.isFile()) throw keyError('KEY_FILE_INVALID', file, 'is not a regular file');
   if ((st.mode & 0o077) !== 0) {
-    throw keyError(
-      'KEY_FILE_PERMISSIONS',
-      file,
-      `is readable by group or others (mode ${(st.mode & 0o777).toString(8)}); run: chmod 600 ${file}`,
-    );
+    throw keyError('KEY_FILE_PERMISSIONS', file, `is readable by group or others (mode ${(st.mode & 0o777).toString(8)}); run: chmod 600 ${file}`);
   }
   const key = fs.readFileSync(file);
   if (key.length !== SERVER_KEY_BYTES) {

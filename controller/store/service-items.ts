@@ -46,8 +46,7 @@ function toItem(r: Row): ServiceItem {
 }
 
 export function listServiceItems(ctx: StoreContext, opts: { enabledOnly?: boolean } = {}): ServiceItem[] {
-  const rows = stmt<[], Row>(ctx.db, `SELECT * FROM service_items ${opts.enabledOnly ? 'WHERE enabled = 1' : ''} ORDER BY sort_order, code`)
-    .all();
+  const rows = stmt<[], Row>(ctx.db, `SELECT * FROM service_items ${opts.enabledOnly ? 'WHERE enabled = 1' : ''} ORDER BY sort_order, code`).all();
   return rows.map(toItem);
 }
 
@@ -71,14 +70,14 @@ export type ServiceItemInput = z.input<typeof serviceItemInputSchema>;
 export function upsertServiceItem(ctx: StoreContext, input: ServiceItemInput, actor: Actor): ServiceItem {
   const v = serviceItemInputSchema.parse(input);
   return inTransaction(ctx.db, () => {
-    stmt(ctx.db, 
-        `INSERT INTO service_items (code, name_zh, name_en, required_fields, needs_materials, enabled, sort_order)
+    stmt(
+      ctx.db,
+      `INSERT INTO service_items (code, name_zh, name_en, required_fields, needs_materials, enabled, sort_order)
          VALUES (?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (code) DO UPDATE SET name_zh = excluded.name_zh, name_en = excluded.name_en,
            required_fields = excluded.required_fields, needs_materials = excluded.needs_materials,
            enabled = excluded.enabled, sort_order = excluded.sort_order`,
-      )
-      .run(v.code, v.nameZh, v.nameEn, JSON.stringify(v.requiredFields), v.needsMaterials ? 1 : 0, v.enabled ? 1 : 0, v.sortOrder);
+    ).run(v.code, v.nameZh, v.nameEn, JSON.stringify(v.requiredFields), v.needsMaterials ? 1 : 0, v.enabled ? 1 : 0, v.sortOrder);
     appendAudit(ctx.db, ctx.now(), { actor, action: 'service_item.saved', detail: { serviceCode: v.code, enabled: v.enabled } });
     const item = getServiceItem(ctx, v.code);
     if (!item) throw new CabinetError('NOT_FOUND', `service item ${v.code} vanished`);

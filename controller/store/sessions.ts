@@ -79,10 +79,13 @@ export function createSession(
   const token = randomBytes(32).toString('base64url');
   // sweep: sessions past either limit are dead anyway
   stmt(ctx.db, 'DELETE FROM staff_sessions WHERE expires_at <= ? OR last_seen_at <= ?').run(now, now - policy.idleMs);
-  const r = stmt(ctx.db, 'INSERT INTO staff_sessions (token_hash, staff_id, device, created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)')
-    .run(sessionTokenHash(token), args.staffId, args.device.slice(0, 100), now, now, now + policy.absoluteMs);
+  const r = stmt(
+    ctx.db,
+    'INSERT INTO staff_sessions (token_hash, staff_id, device, created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)',
+  ).run(sessionTokenHash(token), args.staffId, args.device.slice(0, 100), now, now, now + policy.absoluteMs);
   const session = findSession(ctx, token, { touch: false }, policy);
-  if (!session) throw new CabinetError('NOT_FOUND', `session #${Number(r.lastInsertRowid)} of staff #${args.staffId} is not usable (disabled account?)`);
+  if (!session)
+    throw new CabinetError('NOT_FOUND', `session #${Number(r.lastInsertRowid)} of staff #${args.staffId} is not usable (disabled account?)`);
   return { token, session };
 }
 
@@ -98,12 +101,12 @@ export function findSession(
 ): StaffSession | null {
   if (!TOKEN_RE.test(token)) return null;
   const now = ctx.now();
-  const r = stmt<[Buffer], Row>(ctx.db, 
-      `SELECT s.id, s.staff_id, s.created_at, s.last_seen_at, s.expires_at, st.login, st.name, st.role, st.must_change_pin
+  const r = stmt<[Buffer], Row>(
+    ctx.db,
+    `SELECT s.id, s.staff_id, s.created_at, s.last_seen_at, s.expires_at, st.login, st.name, st.role, st.must_change_pin
        FROM staff_sessions s JOIN staff st ON st.id = s.staff_id
        WHERE s.token_hash = ? AND st.disabled = 0`,
-    )
-    .get(sessionTokenHash(token));
+  ).get(sessionTokenHash(token));
   if (!r) return null;
   if (r.expires_at <= now || r.last_seen_at + policy.idleMs <= now) {
     stmt(ctx.db, 'DELETE FROM staff_sessions WHERE id = ?').run(r.id);

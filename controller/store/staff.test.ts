@@ -1,7 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { SYSTEM_ACTOR, staffActor } from '../domain/types.js';
 import { listAudit } from './audit.js';
-import { createStaff, DEFAULT_SCRYPT, ensureInitialAdmin, hashPin, listStaff, pinProblem, setStaffDisabled, setStaffPin, verifyPinHash, verifyStaffPin } from './staff.js';
+import {
+  createStaff,
+  DEFAULT_SCRYPT,
+  ensureInitialAdmin,
+  hashPin,
+  listStaff,
+  pinProblem,
+  setStaffDisabled,
+  setStaffPin,
+  verifyPinHash,
+  verifyStaffPin,
+} from './staff.js';
 import { databaseBytes, FAST_SCRYPT, openTestStore } from './test-support.js';
 
 describe('PIN hashing (scrypt)', () => {
@@ -54,7 +65,9 @@ describe('staff accounts', () => {
     setStaffDisabled(s.ctx, st.id, true, staffActor(admin.id));
     expect(await verifyStaffPin(s.ctx, { login: 'li', pin: '739164', deviceId: 'k2' })).toEqual({ ok: false, reason: 'invalid' });
     expect(() => setStaffDisabled(s.ctx, admin.id, true, staffActor(admin.id))).toThrow(/last enabled administrator/);
-    await expect(createStaff(s.ctx, { login: 'li', name: 'x', role: 'staff', pin: '739164' }, SYSTEM_ACTOR, FAST_SCRYPT)).rejects.toMatchObject({ code: 'DUPLICATE' });
+    await expect(createStaff(s.ctx, { login: 'li', name: 'x', role: 'staff', pin: '739164' }, SYSTEM_ACTOR, FAST_SCRYPT)).rejects.toMatchObject({
+      code: 'DUPLICATE',
+    });
     s.close();
   });
 
@@ -62,8 +75,13 @@ describe('staff accounts', () => {
     let s = openTestStore();
     const st = await createStaff(s.ctx, { login: 'li', name: '李四', role: 'staff', pin: '739164' }, SYSTEM_ACTOR, FAST_SCRYPT);
     const attacker = 'http:10.0.0.66';
-    for (let i = 0; i < 4; i++) expect(await verifyStaffPin(s.ctx, { login: 'li', pin: '000001', deviceId: attacker })).toEqual({ ok: false, reason: 'invalid' });
-    expect(await verifyStaffPin(s.ctx, { login: 'li', pin: '000001', deviceId: attacker })).toEqual({ ok: false, reason: 'locked', retryAfterMs: 60_000 });
+    for (let i = 0; i < 4; i++)
+      expect(await verifyStaffPin(s.ctx, { login: 'li', pin: '000001', deviceId: attacker })).toEqual({ ok: false, reason: 'invalid' });
+    expect(await verifyStaffPin(s.ctx, { login: 'li', pin: '000001', deviceId: attacker })).toEqual({
+      ok: false,
+      reason: 'locked',
+      retryAfterMs: 60_000,
+    });
     s = s.reopen();
     // the attacker's address stays locked, even with the right PIN
     expect(await verifyStaffPin(s.ctx, { login: 'li', pin: '739164', deviceId: attacker })).toMatchObject({ ok: false, reason: 'locked' });

@@ -74,7 +74,8 @@ function scryptAsync(pin: string, salt: Buffer, params: ScryptParams): Promise<B
 export function pinProblem(pin: string): string | null {
   if (!/^\d{6,12}$/.test(pin)) return 'PIN 应为 6–12 位数字 / PIN must be 6–12 digits';
   if (/^(\d)\1+$/.test(pin)) return 'PIN 不能全是同一个数字 / PIN must not repeat one digit';
-  const asc = '01234567890123', desc = '98765432109876';
+  const asc = '01234567890123',
+    desc = '98765432109876';
   if (asc.includes(pin) || desc.includes(pin)) return 'PIN 不能是连续数字 / PIN must not be a run of digits';
   return null;
 }
@@ -133,8 +134,15 @@ export async function createStaff(
     let id: number;
     try {
       id = Number(
-        stmt(ctx.db, 'INSERT INTO staff (login, name, role, pin_hash, must_change_pin, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
-          .run(args.login, name, args.role, hash, args.mustChangePin ? 1 : 0, now, now).lastInsertRowid,
+        stmt(ctx.db, 'INSERT INTO staff (login, name, role, pin_hash, must_change_pin, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
+          args.login,
+          name,
+          args.role,
+          hash,
+          args.mustChangePin ? 1 : 0,
+          now,
+          now,
+        ).lastInsertRowid,
       );
     } catch (err) {
       if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw new CabinetError('DUPLICATE', `login "${args.login}" is taken`);
@@ -162,8 +170,10 @@ export async function ensureInitialAdmin(ctx: StoreContext, params: ScryptParams
     if (anyStaff()) return null; // another start raced us while hashing
     const now = ctx.now();
     const id = Number(
-      stmt(ctx.db, `INSERT INTO staff (login, name, role, pin_hash, must_change_pin, created_at, updated_at) VALUES ('admin', '管理员', 'admin', ?, 1, ?, ?)`)
-        .run(hash, now, now).lastInsertRowid,
+      stmt(
+        ctx.db,
+        `INSERT INTO staff (login, name, role, pin_hash, must_change_pin, created_at, updated_at) VALUES ('admin', '管理员', 'admin', ?, 1, ?, ?)`,
+      ).run(hash, now, now).lastInsertRowid,
     );
     appendAudit(ctx.db, now, { actor: SYSTEM_ACTOR, action: 'staff.initial_admin_created', detail: { staffId: id } });
     return { login: 'admin', pin };
@@ -190,7 +200,10 @@ export async function verifyStaffPin(
   policy: LockoutPolicy = DEFAULT_LOCKOUT_POLICY,
 ): Promise<StaffLoginResult> {
   const now0 = ctx.now();
-  const wait = Math.max(lockedFor(ctx.db, 'staff', args.login, now0, STAFF_ACCOUNT_POLICY.maxLockoutMs), lockedFor(ctx.db, 'device', args.deviceId, now0, policy.maxLockoutMs));
+  const wait = Math.max(
+    lockedFor(ctx.db, 'staff', args.login, now0, STAFF_ACCOUNT_POLICY.maxLockoutMs),
+    lockedFor(ctx.db, 'device', args.deviceId, now0, policy.maxLockoutMs),
+  );
   if (wait > 0) return { ok: false, reason: 'locked', retryAfterMs: wait };
   const row = stmt<[string], Row>(ctx.db, 'SELECT * FROM staff WHERE login = ?').get(args.login);
   dummyHash ??= hashPin(randomBytes(8).toString('hex'));
@@ -214,14 +227,24 @@ export async function verifyStaffPin(
   });
 }
 
-export async function setStaffPin(ctx: StoreContext, staffId: number, pin: string, actor: Actor, params: ScryptParams = DEFAULT_SCRYPT): Promise<void> {
+export async function setStaffPin(
+  ctx: StoreContext,
+  staffId: number,
+  pin: string,
+  actor: Actor,
+  params: ScryptParams = DEFAULT_SCRYPT,
+): Promise<void> {
   const problem = pinProblem(pin);
   if (problem) throw new CabinetError('PIN_POLICY', problem);
   const hash = await hashPin(pin, params);
   inTransaction(ctx.db, () => {
     const self = actor.kind === 'staff' && actor.id === String(staffId);
-    const r = stmt(ctx.db, 'UPDATE staff SET pin_hash = ?, must_change_pin = ?, updated_at = ? WHERE id = ?')
-      .run(hash, self ? 0 : 1, ctx.now(), staffId);
+    const r = stmt(ctx.db, 'UPDATE staff SET pin_hash = ?, must_change_pin = ?, updated_at = ? WHERE id = ?').run(
+      hash,
+      self ? 0 : 1,
+      ctx.now(),
+      staffId,
+    );
     if (r.changes !== 1) throw new CabinetError('NOT_FOUND', `no staff #${staffId}`);
     appendAudit(ctx.db, ctx.now(), { actor, action: 'staff.pin_changed', detail: { staffId, bySelf: self } });
   });

@@ -19,7 +19,8 @@ export function classifyStorageError(e: unknown): StorageProblem | null {
   const code = typeof e === 'object' && e !== null && 'code' in e ? String((e as { code: unknown }).code) : '';
   if (!code.startsWith('SQLITE_')) return null;
   if (code === 'SQLITE_FULL') return 'full';
-  if (code.startsWith('SQLITE_READONLY') || code === 'SQLITE_PERM' || code === 'SQLITE_CANTOPEN' || code.startsWith('SQLITE_CANTOPEN')) return 'read_only';
+  if (code.startsWith('SQLITE_READONLY') || code === 'SQLITE_PERM' || code === 'SQLITE_CANTOPEN' || code.startsWith('SQLITE_CANTOPEN'))
+    return 'read_only';
   if (code.startsWith('SQLITE_IOERR')) return 'io_error';
   if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB') return 'damaged';
   return null;
@@ -28,7 +29,10 @@ export function classifyStorageError(e: unknown): StorageProblem | null {
 /** Words for people, Chinese then English. */
 export const STORAGE_WORDS: Readonly<Record<StorageProblem, readonly [string, string]>> = {
   full: ['存储空间已满，柜子暂停服务。请联系工作人员。', 'The disk is full: the cabinet is out of service. Please ask the staff.'],
-  read_only: ['数据库只读，无法记录，柜子暂停服务。请联系工作人员。', 'The database is read-only and cannot record anything: the cabinet is out of service. Please ask the staff.'],
+  read_only: [
+    '数据库只读，无法记录，柜子暂停服务。请联系工作人员。',
+    'The database is read-only and cannot record anything: the cabinet is out of service. Please ask the staff.',
+  ],
   io_error: ['数据库读写出错，柜子暂停服务。请联系工作人员。', 'The database had an I/O error: the cabinet is out of service. Please ask the staff.'],
   damaged: ['数据库已损坏，柜子暂停服务。请联系工作人员。', 'The database is damaged: the cabinet is out of service. Please ask the staff.'],
 };
@@ -51,7 +55,10 @@ export class StorageHealth {
   private readonly listeners: ((s: StorageState) => void)[] = [];
   private timer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly db: DB, private readonly probeEveryMs = 5000) {}
+  constructor(
+    private readonly db: DB,
+    private readonly probeEveryMs = 5000,
+  ) {}
 
   get ok(): boolean {
     return this.state.problem === null;
@@ -93,10 +100,12 @@ export class StorageHealth {
   probe(): boolean {
     if (this.state.problem === 'damaged') return false;
     try {
-      this.db.transaction(() => {
-        this.db.prepare(`INSERT OR REPLACE INTO meta (key, value) VALUES ('storage_probe', ?)`).run('x'.repeat(8192));
-        this.db.prepare(`DELETE FROM meta WHERE key = 'storage_probe'`).run();
-      }).immediate();
+      this.db
+        .transaction(() => {
+          this.db.prepare(`INSERT OR REPLACE INTO meta (key, value) VALUES ('storage_probe', ?)`).run('x'.repeat(8192));
+          this.db.prepare(`DELETE FROM meta WHERE key = 'storage_probe'`).run();
+        })
+        .immediate();
     } catch (e) {
       this.report(e);
       return false;
@@ -194,7 +203,11 @@ try {
  * decade of history), so it must not hold the event loop — the controller answers HTTP meanwhile.
  */
 export function storageDamageCheckInWorker(dataDir: string): Promise<{ problem: StorageProblem; detail: string }[]> {
-  const workerData = { file: path.join(dataDir, DB_FILE), module: createRequire(import.meta.url).resolve('better-sqlite3'), fullCheckMaxBytes: FULL_CHECK_MAX_BYTES };
+  const workerData = {
+    file: path.join(dataDir, DB_FILE),
+    module: createRequire(import.meta.url).resolve('better-sqlite3'),
+    fullCheckMaxBytes: FULL_CHECK_MAX_BYTES,
+  };
   return new Promise((resolve, reject) => {
     const worker = new Worker(DAMAGE_CHECK_WORKER, { eval: true, workerData });
     worker.once('message', (m: { check: string; lines?: string[]; error?: { code?: string; message: string } }) => {
@@ -204,6 +217,8 @@ export function storageDamageCheckInWorker(dataDir: string): Promise<{ problem: 
       } else resolve(m.lines && m.lines.length > 0 ? [{ problem: 'damaged', detail: `${m.check}: ${m.lines.slice(0, 3).join('; ')}` }] : []);
     });
     worker.once('error', reject);
-    worker.once('exit', (code) => { if (code !== 0) reject(new Error(`the database check stopped with code ${code}`)); });
+    worker.once('exit', (code) => {
+      if (code !== 0) reject(new Error(`the database check stopped with code ${code}`));
+    });
   });
 }

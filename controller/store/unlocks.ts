@@ -28,7 +28,6 @@ export type IntentStatus = 'pending' | 'sent' | 'acked' | 'failed' | 'expired';
 export type UnlockReason = 'pickup' | 'load' | 'deposit' | 'retrieve' | 'retrieve_materials' | 'staff_open' | 'fault_check';
 export type DoorFactSource = 'event' | 'poll' | 'startup';
 
-
 export interface UnlockIntent {
   readonly id: number;
   readonly compartmentNo: number;
@@ -89,7 +88,10 @@ function requireIntent(ctx: StoreContext, id: number): UnlockIntent {
 export function createUnlockIntent(
   ctx: StoreContext,
   args: {
-    compartmentNo: number; requestId?: number | null; actor: Actor; reason: UnlockReason;
+    compartmentNo: number;
+    requestId?: number | null;
+    actor: Actor;
+    reason: UnlockReason;
     /**
      * The first unlock of a door operation: the compartment goes from this state to "opening" in the same
      * transaction, so that no crash can leave an opening compartment without the intent of its own operation
@@ -106,7 +108,13 @@ export function createUnlockIntent(
   } catch (e) {
     // The refusal is recorded after its transaction rolled back (a row written inside it would be undone too).
     if (e instanceof CabinetError && e.code === 'UNLOCK_RATE_LIMITED') {
-      appendAudit(ctx.db, ctx.now(), { actor: args.actor, action: 'unlock.rate_limited', compartmentNo: args.compartmentNo, requestId: args.requestId ?? null, detail: { recent: Number(e.context.recent ?? 0) } });
+      appendAudit(ctx.db, ctx.now(), {
+        actor: args.actor,
+        action: 'unlock.rate_limited',
+        compartmentNo: args.compartmentNo,
+        requestId: args.requestId ?? null,
+        detail: { recent: Number(e.context.recent ?? 0) },
+      });
     }
     throw e;
   }
@@ -122,8 +130,10 @@ function createIntentTx(ctx: StoreContext, args: Parameters<typeof createUnlockI
     if (comp.state === 'disabled') {
       throw new CabinetError('COMPARTMENT_STATE', `compartment ${args.compartmentNo} is disabled`, { compartmentNo: args.compartmentNo });
     }
-    const live = stmt<[number], { id: number }>(ctx.db, `SELECT id FROM unlock_intents WHERE compartment_no = ? AND status IN ('pending', 'sent')`)
-      .get(args.compartmentNo);
+    const live = stmt<[number], { id: number }>(
+      ctx.db,
+      `SELECT id FROM unlock_intents WHERE compartment_no = ? AND status IN ('pending', 'sent')`,
+    ).get(args.compartmentNo);
     if (live) {
       throw new CabinetError('UNLOCK_ALREADY_PENDING', `compartment ${args.compartmentNo} already has unlock #${live.id} under way`, {
         compartmentNo: args.compartmentNo,
@@ -134,20 +144,24 @@ function createIntentTx(ctx: StoreContext, args: Parameters<typeof createUnlockI
     // fast and was corrected are not the last minute. The caller's count from a monotonic clock (this process's
     // own unlocks) covers a clock set back.
     const recent = Math.max(
-      stmt<[number, number], { n: number }>(ctx.db, 'SELECT count(*) AS n FROM unlock_intents WHERE created_at > ? AND created_at <= ?').get(now - 60_000, now)?.n ?? 0,
+      stmt<[number, number], { n: number }>(ctx.db, 'SELECT count(*) AS n FROM unlock_intents WHERE created_at > ? AND created_at <= ?').get(
+        now - 60_000,
+        now,
+      )?.n ?? 0,
       args.recentInProcess ?? 0,
     );
     if (!withinRate(recent, policy)) {
       throw new CabinetError('UNLOCK_RATE_LIMITED', `more than ${policy.maxPerMinute} unlocks in a minute; try again shortly`, {
-        compartmentNo: args.compartmentNo, recent,
+        compartmentNo: args.compartmentNo,
+        recent,
       });
     }
     const id = Number(
-      stmt(ctx.db, 
-          `INSERT INTO unlock_intents (compartment_no, request_id, actor_kind, actor_id, reason, created_at, expires_at, status, status_at)
+      stmt(
+        ctx.db,
+        `INSERT INTO unlock_intents (compartment_no, request_id, actor_kind, actor_id, reason, created_at, expires_at, status, status_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?)`,
-        )
-        .run(args.compartmentNo, args.requestId ?? null, args.actor.kind, args.actor.id, args.reason, now, now + policy.ttlMs, now).lastInsertRowid,
+      ).run(args.compartmentNo, args.requestId ?? null, args.actor.kind, args.actor.id, args.reason, now, now + policy.ttlMs, now).lastInsertRowid,
     );
     appendAudit(ctx.db, now, {
       actor: args.actor,
@@ -174,7 +188,13 @@ export function claimIntentForSend(ctx: StoreContext, id: number, seq: number): 
       return null;
     }
     stmt(ctx.db, `UPDATE unlock_intents SET status = 'sent', status_at = ?, seq = ? WHERE id = ?`).run(now, seq, id);
-    appendAudit(ctx.db, now, { actor: { kind: 'system', id: null }, action: 'unlock.sent', compartmentNo: i.compartmentNo, requestId: i.requestId, detail: { intentId: id, seq } });
+    appendAudit(ctx.db, now, {
+      actor: { kind: 'system', id: null },
+      action: 'unlock.sent',
+      compartmentNo: i.compartmentNo,
+      requestId: i.requestId,
+      detail: { intentId: id, seq },
+    });
     return requireIntent(ctx, id);
   });
 }
@@ -204,7 +224,8 @@ export function markIntentAcked(ctx: StoreContext, id: number): UnlockIntent {
 export function markIntentFailed(ctx: StoreContext, id: number, error: string): UnlockIntent {
   return inTransaction(ctx.db, () => {
     const i = requireIntent(ctx, id);
-    if (i.status !== 'pending' && i.status !== 'sent') throw new CabinetError('COMPARTMENT_STATE', `unlock #${id} is already ${i.status}`, { intentId: id });
+    if (i.status !== 'pending' && i.status !== 'sent')
+      throw new CabinetError('COMPARTMENT_STATE', `unlock #${id} is already ${i.status}`, { intentId: id });
     setStatus(ctx, i, 'failed', ctx.now(), error.slice(0, 300));
     return requireIntent(ctx, id);
   });
@@ -217,7 +238,9 @@ export function markIntentFailed(ctx: StoreContext, id: number, error: string): 
 export function expireStaleIntents(ctx: StoreContext): number {
   return inTransaction(ctx.db, () => {
     const now = ctx.now();
-    const stale = stmt<[number], Row>(ctx.db, `SELECT * FROM unlock_intents WHERE status IN ('pending', 'sent') AND expires_at <= ?`).all(now).map(toIntent);
+    const stale = stmt<[number], Row>(ctx.db, `SELECT * FROM unlock_intents WHERE status IN ('pending', 'sent') AND expires_at <= ?`)
+      .all(now)
+      .map(toIntent);
     for (const i of stale) {
       if (i.status === 'pending') setStatus(ctx, i, 'expired', now, 'not sent before it expired');
       else setStatus(ctx, i, 'failed', now, 'no answer before expiry: outcome unknown, check the door');
@@ -239,13 +262,14 @@ function reviewedUpto(ctx: StoreContext): number {
  * the history: the open ones come from a partial index, the acknowledged ones from past the reviewed mark.
  */
 export function unresolvedIntents(ctx: StoreContext): UnlockIntent[] {
-  return stmt<[number], Row>(ctx.db, 
-      `SELECT i.* FROM unlock_intents i WHERE i.status IN ('pending', 'sent')
+  return stmt<[number], Row>(
+    ctx.db,
+    `SELECT i.* FROM unlock_intents i WHERE i.status IN ('pending', 'sent')
        UNION
        SELECT i.* FROM unlock_intents i
        WHERE i.id > ? AND i.status = 'acked' AND NOT EXISTS (SELECT 1 FROM door_events d WHERE d.intent_id = i.id AND d.door = 'open')
        ORDER BY 1`,
-    )
+  )
     .all(reviewedUpto(ctx))
     .map(toIntent);
 }
@@ -255,11 +279,11 @@ export function unresolvedIntents(ctx: StoreContext): UnlockIntent[] {
  * the time): later start-ups do not list the acknowledged ones again. Never moves backwards.
  */
 export function markIntentsReviewed(ctx: StoreContext, id: number): void {
-  stmt(ctx.db, 
-      `INSERT INTO meta (key, value) VALUES (?, CAST(? AS TEXT))
+  stmt(
+    ctx.db,
+    `INSERT INTO meta (key, value) VALUES (?, CAST(? AS TEXT))
        ON CONFLICT (key) DO UPDATE SET value = CAST(max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER)) AS TEXT)`,
-    )
-    .run(REVIEWED_KEY, id);
+  ).run(REVIEWED_KEY, id);
 }
 
 /** The newest intent's id (0 when there is none). */
@@ -288,7 +312,9 @@ export interface DoorFactOutcome {
 export function recordDoorFact(
   ctx: StoreContext,
   args: {
-    compartmentNo: number; door: DoorState; source: DoorFactSource;
+    compartmentNo: number;
+    door: DoorState;
+    source: DoorFactSource;
     /** How long before now the change may have happened (a poll finding a change), ms; 0 = just now; null = unknown (first reading). */
     ageMs?: number | null;
   },
@@ -296,24 +322,35 @@ export function recordDoorFact(
 ): DoorFactOutcome {
   return inTransaction(ctx.db, () => {
     const now = ctx.now();
-    const comp = stmt<[number], { door: DoorState; door_at: number | null; request_id: number | null }>(ctx.db, 'SELECT door, door_at, request_id FROM compartments WHERE no = ?').get(args.compartmentNo);
+    const comp = stmt<[number], { door: DoorState; door_at: number | null; request_id: number | null }>(
+      ctx.db,
+      'SELECT door, door_at, request_id FROM compartments WHERE no = ?',
+    ).get(args.compartmentNo);
     if (!comp) throw new CabinetError('NOT_FOUND', `no compartment ${args.compartmentNo}`, { compartmentNo: args.compartmentNo });
     if (comp.door === args.door) return { changed: false, fact: null, unexplainedOpen: false };
     let intentId: number | null = null;
     if (args.door === 'open') {
       // the latest sent/acked unlock of this compartment, recent enough and not yet matched to an opening
-      const r = stmt<[number, number], { id: number }>(ctx.db, 
-          `SELECT i.id FROM unlock_intents i
+      const r = stmt<[number, number], { id: number }>(
+        ctx.db,
+        `SELECT i.id FROM unlock_intents i
            WHERE i.compartment_no = ? AND i.status IN ('sent', 'acked', 'failed') AND i.status_at >= ? AND i.seq IS NOT NULL
              AND NOT EXISTS (SELECT 1 FROM door_events d WHERE d.intent_id = i.id)
            ORDER BY i.id DESC LIMIT 1`,
-        )
-        .get(args.compartmentNo, explainsOpeningSince(now, policy, { ageMs: args.ageMs === undefined ? 0 : args.ageMs, doorRecordedAt: comp.door_at }));
+      ).get(
+        args.compartmentNo,
+        explainsOpeningSince(now, policy, { ageMs: args.ageMs === undefined ? 0 : args.ageMs, doorRecordedAt: comp.door_at }),
+      );
       intentId = r?.id ?? null;
     }
     const id = Number(
-      stmt(ctx.db, 'INSERT INTO door_events (compartment_no, door, source, intent_id, at) VALUES (?, ?, ?, ?, ?)')
-        .run(args.compartmentNo, args.door, args.source, intentId, now).lastInsertRowid,
+      stmt(ctx.db, 'INSERT INTO door_events (compartment_no, door, source, intent_id, at) VALUES (?, ?, ?, ?, ?)').run(
+        args.compartmentNo,
+        args.door,
+        args.source,
+        intentId,
+        now,
+      ).lastInsertRowid,
     );
     stmt(ctx.db, 'UPDATE compartments SET door = ?, door_at = ? WHERE no = ?').run(args.door, now, args.compartmentNo);
     // An opening seen at start-up with no intent is not necessarily tamper (it may have been open before the power
@@ -326,14 +363,19 @@ export function recordDoorFact(
       requestId: comp.request_id,
       detail: { source: args.source, from: comp.door, ...(intentId !== null ? { intentId } : {}) },
     });
-    return { changed: true, fact: { id, compartmentNo: args.compartmentNo, door: args.door, source: args.source, intentId, at: now }, unexplainedOpen };
+    return {
+      changed: true,
+      fact: { id, compartmentNo: args.compartmentNo, door: args.door, source: args.source, intentId, at: now },
+      unexplainedOpen,
+    };
   });
 }
 
 export function listDoorFacts(ctx: StoreContext, compartmentNo: number, limit = 50): DoorFact[] {
-  return stmt<[number, number], { id: number; compartment_no: number; door: DoorState; source: DoorFactSource; intent_id: number | null; at: number }>(ctx.db, 
-      'SELECT * FROM door_events WHERE compartment_no = ? ORDER BY id DESC LIMIT ?',
-    )
+  return stmt<
+    [number, number],
+    { id: number; compartment_no: number; door: DoorState; source: DoorFactSource; intent_id: number | null; at: number }
+  >(ctx.db, 'SELECT * FROM door_events WHERE compartment_no = ? ORDER BY id DESC LIMIT ?')
     .all(compartmentNo, limit)
     .map((r) => ({ id: r.id, compartmentNo: r.compartment_no, door: r.door, source: r.source, intentId: r.intent_id, at: r.at }));
 }

@@ -17,7 +17,10 @@ export class Link extends EventEmitter<LinkEvents> {
   private readonly parser: BoundedReadlineParser;
   private isDown = false;
 
-  constructor(private readonly stream: Duplex, maxLineLength?: number) {
+  constructor(
+    private readonly stream: Duplex,
+    maxLineLength?: number,
+  ) {
     super();
     this.parser = new BoundedReadlineParser(maxLineLength);
     stream.on('error', (e: Error) => this.markDown(`error: ${e.message}`));

@@ -12,8 +12,14 @@
  * Lock 00 in an unlock means ALL LOCKS on this board: it is never encoded.
  */
 import {
-  hexBytes, VendorEncodeError,
-  type Direction, type FrameMatch, type VendorCodec, type VendorCommand, type VendorDecodeResult, type VendorReply,
+  hexBytes,
+  VendorEncodeError,
+  type Direction,
+  type FrameMatch,
+  type VendorCodec,
+  type VendorCommand,
+  type VendorDecodeResult,
+  type VendorReply,
 } from './types.js';
 
 const UNLOCK = 0x8a;

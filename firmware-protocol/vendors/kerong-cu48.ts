@@ -14,8 +14,16 @@
  * LOCK 00 with unlock would be a board-wide form: never encoded.
  */
 import {
-  bitsToBools, boolsToBits, hexBytes, VendorEncodeError,
-  type Direction, type FrameMatch, type VendorCodec, type VendorCommand, type VendorDecodeResult, type VendorReply,
+  bitsToBools,
+  boolsToBits,
+  hexBytes,
+  VendorEncodeError,
+  type Direction,
+  type FrameMatch,
+  type VendorCodec,
+  type VendorCommand,
+  type VendorDecodeResult,
+  type VendorReply,
 } from './types.js';
 
 const STX = 0x02;
@@ -103,7 +111,8 @@ export const codecKerongCu48: VendorCodec = {
   encodeReply(r: VendorReply): Uint8Array {
     const addr = wireAddr(r.board);
     if (r.kind === 'query') throw new VendorEncodeError('BAD_ARGS', 'the KR-CU48 reads whole boards only');
-    if (!Array.isArray(r.set) || r.set.length > LOCKS) throw new VendorEncodeError('BAD_ARGS', `a KR-CU48 reply carries the latch bits of up to ${LOCKS} locks`);
+    if (!Array.isArray(r.set) || r.set.length > LOCKS)
+      throw new VendorEncodeError('BAD_ARGS', `a KR-CU48 reply carries the latch bits of up to ${LOCKS} locks`);
     const bits = [...boolsToBits(r.set, LATCH_BYTES)];
     if (r.kind === 'unlock') {
       checkLock(r.lock);

@@ -45,7 +45,10 @@ export type FrameMatch =
 export type VendorDecodeResult<T> = { ok: true; value: T } | { ok: false; error: string };
 
 export class VendorEncodeError extends Error {
-  constructor(readonly code: 'ALL_LOCKS' | 'BAD_LOCK' | 'BAD_BOARD' | 'BAD_ARGS', message: string) {
+  constructor(
+    readonly code: 'ALL_LOCKS' | 'BAD_LOCK' | 'BAD_BOARD' | 'BAD_ARGS',
+    message: string,
+  ) {
     super(message);
     this.name = 'VendorEncodeError';
   }

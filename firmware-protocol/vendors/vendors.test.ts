@@ -1,11 +1,23 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  codec8a80, codecKerongCu48, hexBytes, VENDOR_CODECS, VendorEncodeError, VendorFramer,
-  type VendorCodec, type VendorCommand,
+  codec8a80,
+  codecKerongCu48,
+  hexBytes,
+  VENDOR_CODECS,
+  VendorEncodeError,
+  VendorFramer,
+  type VendorCodec,
+  type VendorCommand,
 } from './index.js';
 
-const bytes = (s: string) => Uint8Array.from(s.trim().split(/\s+/).map((h) => parseInt(h, 16)));
+const bytes = (s: string) =>
+  Uint8Array.from(
+    s
+      .trim()
+      .split(/\s+/)
+      .map((h) => parseInt(h, 16)),
+  );
 const hex = (b: Uint8Array) => hexBytes(b);
 
 describe('8A/80 golden frames', () => {
@@ -81,50 +93,64 @@ describe('framing: header, length and check value; resynchronising on garbage', 
 
   it('never throws and never holds more than a frame or two of bytes, whatever arrives', () => {
     for (const codec of Object.values(VENDOR_CODECS) as VendorCodec[]) {
-      fc.assert(fc.property(fc.array(fc.uint8Array({ maxLength: 80 }), { maxLength: 20 }), (chunks) => {
-        const f = new VendorFramer(codec, 'toController');
-        let total = 0;
-        let framed = 0;
-        for (const c of chunks) {
-          total += c.length;
-          for (const fr of f.push(c, 'status')) framed += fr.length;
-          expect(f.pending).toBeLessThanOrEqual(64);
-        }
-        expect(framed + f.counters.droppedBytes + f.pending).toBe(total);
-      }), { seed: 6, numRuns: 300 });
+      fc.assert(
+        fc.property(fc.array(fc.uint8Array({ maxLength: 80 }), { maxLength: 20 }), (chunks) => {
+          const f = new VendorFramer(codec, 'toController');
+          let total = 0;
+          let framed = 0;
+          for (const c of chunks) {
+            total += c.length;
+            for (const fr of f.push(c, 'status')) framed += fr.length;
+            expect(f.pending).toBeLessThanOrEqual(64);
+          }
+          expect(framed + f.counters.droppedBytes + f.pending).toBe(total);
+        }),
+        { seed: 6, numRuns: 300 },
+      );
     }
   });
 });
 
 describe('no family can put "all locks" on the wire', () => {
   const command = fc.oneof(
-    fc.record({ kind: fc.constant('unlock' as const), board: fc.integer({ min: -3, max: 300 }), lock: fc.oneof(fc.constant(0), fc.integer({ min: -3, max: 300 }), fc.double()) }),
-    fc.record({ kind: fc.constant('query' as const), board: fc.integer({ min: -3, max: 300 }), lock: fc.oneof(fc.constant(0), fc.integer({ min: -3, max: 300 })) }),
+    fc.record({
+      kind: fc.constant('unlock' as const),
+      board: fc.integer({ min: -3, max: 300 }),
+      lock: fc.oneof(fc.constant(0), fc.integer({ min: -3, max: 300 }), fc.double()),
+    }),
+    fc.record({
+      kind: fc.constant('query' as const),
+      board: fc.integer({ min: -3, max: 300 }),
+      lock: fc.oneof(fc.constant(0), fc.integer({ min: -3, max: 300 })),
+    }),
     fc.record({ kind: fc.constant('status' as const), board: fc.oneof(fc.integer({ min: -3, max: 300 }), fc.double()) }),
   );
 
   for (const codec of Object.values(VENDOR_CODECS) as VendorCodec[]) {
     it(`${codec.family}: every encoder input either throws VendorEncodeError or is a command for exactly one lock or a read`, () => {
-      fc.assert(fc.property(command, (c: VendorCommand) => {
-        let frame: Uint8Array;
-        try {
-          frame = codec.encodeCommand(c);
-        } catch (e) {
-          expect(e).toBeInstanceOf(VendorEncodeError);
-          if (c.kind === 'unlock' && c.lock === 0) expect((e as VendorEncodeError).code).toBe('ALL_LOCKS');
-          return;
-        }
-        // What the board would understand from these bytes:
-        const seen = codec.decodeCommand(frame);
-        expect(seen.ok).toBe(true);
-        if (!seen.ok) return;
-        expect(seen.value.kind).toBe(c.kind);
-        if (seen.value.kind === 'unlock') {
-          expect(seen.value.lock).toBe((c as { lock: number }).lock);
-          expect(seen.value.lock).toBeGreaterThanOrEqual(1);
-          expect(seen.value.lock).toBeLessThanOrEqual(codec.maxLocks);
-        }
-      }), { seed: 66, numRuns: 2000 });
+      fc.assert(
+        fc.property(command, (c: VendorCommand) => {
+          let frame: Uint8Array;
+          try {
+            frame = codec.encodeCommand(c);
+          } catch (e) {
+            expect(e).toBeInstanceOf(VendorEncodeError);
+            if (c.kind === 'unlock' && c.lock === 0) expect((e as VendorEncodeError).code).toBe('ALL_LOCKS');
+            return;
+          }
+          // What the board would understand from these bytes:
+          const seen = codec.decodeCommand(frame);
+          expect(seen.ok).toBe(true);
+          if (!seen.ok) return;
+          expect(seen.value.kind).toBe(c.kind);
+          if (seen.value.kind === 'unlock') {
+            expect(seen.value.lock).toBe((c as { lock: number }).lock);
+            expect(seen.value.lock).toBeGreaterThanOrEqual(1);
+            expect(seen.value.lock).toBeLessThanOrEqual(codec.maxLocks);
+          }
+        }),
+        { seed: 66, numRuns: 2000 },
+      );
     });
 
     it(`${codec.family}: lock 0 is refused by name`, () => {

@@ -92,12 +92,24 @@ function goScan(purpose = 'pickup') {
   stopResultTimers();
   const drop = purpose === 'dropoff';
   document.body.dataset.purpose = purpose;
-  bilingual($('#scan-title', HTMLElement), drop
-    ? ['请将放件二维码对准扫描口', 'Hold the drop-off QR code on your phone to the scanner']
-    : ['请将手机二维码对准扫描口', 'Hold the QR code on your phone to the scanner']);
-  bilingual($('#scan-note', HTMLElement), drop
-    ? ['放件二维码在“办理进度”页面上；也可以输入短信里的 8 位放件码和手机号后 4 位。', 'The drop-off QR code is on your progress page; you can also type the 8-digit drop-off code from your text message and the last 4 digits of your phone.']
-    : ['二维码在“办理进度”页面上，也可以用短信里的取件码。', "The QR code is on your request's progress page; you can also use the code from your text message."]);
+  bilingual(
+    $('#scan-title', HTMLElement),
+    drop
+      ? ['请将放件二维码对准扫描口', 'Hold the drop-off QR code on your phone to the scanner']
+      : ['请将手机二维码对准扫描口', 'Hold the QR code on your phone to the scanner'],
+  );
+  bilingual(
+    $('#scan-note', HTMLElement),
+    drop
+      ? [
+          '放件二维码在“办理进度”页面上；也可以输入短信里的 8 位放件码和手机号后 4 位。',
+          'The drop-off QR code is on your progress page; you can also type the 8-digit drop-off code from your text message and the last 4 digits of your phone.',
+        ]
+      : [
+          '二维码在“办理进度”页面上，也可以用短信里的取件码。',
+          "The QR code is on your request's progress page; you can also use the code from your text message.",
+        ],
+  );
   bilingual($('#scan-type', HTMLElement), drop ? ['改为输入放件码', 'Type the drop-off code instead'] : ['改为输入取件码', 'Type the code instead']);
   show('scan');
   idle.arm();
@@ -154,11 +166,12 @@ function renderEntry() {
   const len = onCode ? CODE_LEN : PHONE_LEN;
   const typed = onCode ? entry.code.length : entry.phone.length;
   const left = len - typed;
-  $('#code-count', HTMLElement).innerHTML = left > 0
-    ? `已输入 ${typed} 位，还差 ${left} 位<span class="en">${typed} typed, ${left} to go</span>`
-    : onCode
-      ? '取件码已输完，请按“下一步”<span class="en">Code complete: press Next</span>'
-      : '已输完，请按“开柜门”<span class="en">Done: press Open</span>';
+  $('#code-count', HTMLElement).innerHTML =
+    left > 0
+      ? `已输入 ${typed} 位，还差 ${left} 位<span class="en">${typed} typed, ${left} to go</span>`
+      : onCode
+        ? '取件码已输完，请按“下一步”<span class="en">Code complete: press Next</span>'
+        : '已输完，请按“开柜门”<span class="en">Done: press Open</span>';
   const ok = $('#key-ok', HTMLButtonElement);
   ok.disabled = left > 0;
   $('#key-ok-zh', HTMLElement).textContent = onCode ? '下一步' : '开柜门';
@@ -464,9 +477,12 @@ function drawCabinet(marked, open) {
     }
     grid.append(cell);
   }
-  grid.setAttribute('aria-label', open
-    ? `柜子示意图：${marked.join('、')} 号柜门已打开 / Cabinet drawing: door ${marked.join(', ')} open`
-    : `柜子示意图：${marked.join('、')} 号柜门 / Cabinet drawing: door ${marked.join(', ')}`);
+  grid.setAttribute(
+    'aria-label',
+    open
+      ? `柜子示意图：${marked.join('、')} 号柜门已打开 / Cabinet drawing: door ${marked.join(', ')} open`
+      : `柜子示意图：${marked.join('、')} 号柜门 / Cabinet drawing: door ${marked.join(', ')}`,
+  );
 }
 
 // ------------------------------------------------------------------ one person's settings
@@ -474,7 +490,7 @@ function drawCabinet(marked, open) {
 /** @param {number} v */
 function renderVolume(v) {
   /** @type {Readonly<Record<string, string>>} */
-  const NAMES = { '0.4': '小 / soft', '0.7': '中 / medium', '1': '大 / loud' };
+  const NAMES = { 0.4: '小 / soft', 0.7: '中 / medium', 1: '大 / loud' };
   $('#volume-now', HTMLElement).textContent = NAMES[String(v)] ?? '';
 }
 
@@ -494,7 +510,8 @@ function setLang(lang) {
   const btn = $('#lang', HTMLElement);
   btn.setAttribute('aria-pressed', String(lang === 'en'));
   btn.lang = lang === 'en' ? 'zh-CN' : 'en';
-  btn.innerHTML = lang === 'en' ? '<span>中文</span><span class="en" lang="en">Chinese</span>' : '<span>English</span><span class="en" lang="zh-CN">英文</span>';
+  btn.innerHTML =
+    lang === 'en' ? '<span>中文</span><span class="en" lang="en">Chinese</span>' : '<span>English</span><span class="en" lang="zh-CN">英文</span>';
 }
 
 /** The next person starts as everyone does: loud, normal text, Chinese. */
@@ -565,15 +582,20 @@ function renderLink() {
     const connecting = wsUp && link === 'connecting';
     const [zh, en] = connecting
       ? ['柜子正在启动，请稍候，马上就好。', 'The cabinet is starting; please wait a moment.']
-      : ['现在不能取件或放件，您的文件仍安全地在柜中。恢复后会自动继续服务，请稍后再来。',
-        'No pickup or drop-off right now; your document is safe inside. Service resumes by itself; please come back later.'];
+      : [
+          '现在不能取件或放件，您的文件仍安全地在柜中。恢复后会自动继续服务，请稍后再来。',
+          'No pickup or drop-off right now; your document is safe inside. Service resumes by itself; please come back later.',
+        ];
     $('#paused-zh', HTMLElement).textContent = zh;
     $('#paused-en', HTMLElement).textContent = en;
     const call = $('#paused-call', HTMLElement);
     call.hidden = connecting;
-    bilingual(call, committeePhone
-      ? [`急需请拨打居委会电话：${committeePhone}`, `Urgent? Call the residents’ committee: ${committeePhone}`]
-      : ['急需请联系居委会工作人员。', 'Urgent? Please ask the committee staff.']);
+    bilingual(
+      call,
+      committeePhone
+        ? [`急需请拨打居委会电话：${committeePhone}`, `Urgent? Call the residents’ committee: ${committeePhone}`]
+        : ['急需请联系居委会工作人员。', 'Urgent? Please ask the committee staff.'],
+    );
   }
   // going out of service: say so once (not while someone is mid-way; their screen answers for itself)
   if (!ok && was === 'online' && screen === 'home') speak(WORDS.LINK_DOWN.clips({ doors: [], kind: 'qr', action: null, phone: committeePhone }));
@@ -599,7 +621,10 @@ function connect() {
     }
     if (m.type === 'snapshot') {
       link = String(m.link?.state ?? 'offline');
-      cabinetNos = (m.compartments ?? []).map((c) => Number(c.no)).filter(Number.isInteger).sort((x, y) => x - y);
+      cabinetNos = (m.compartments ?? [])
+        .map((c) => Number(c.no))
+        .filter(Number.isInteger)
+        .sort((x, y) => x - y);
       renderLink();
     } else if (m.type === 'link') {
       link = String(m.state);
@@ -609,10 +634,16 @@ function connect() {
     } else if (m.type === 'scan' && m.source === 'scanner') {
       // the serial scanner's results; this screen's own answers come back from its POSTs
       if (!busy && isShownCode(m.outcome)) {
-        showAnswer({
-          ok: m.outcome === 'OPENED', code: m.outcome, action: m.action, compartments: m.compartments,
-          ...(m.retryAfterMs !== undefined ? { retryAfterMs: m.retryAfterMs } : {}),
-        }, m.kind);
+        showAnswer(
+          {
+            ok: m.outcome === 'OPENED',
+            code: m.outcome,
+            action: m.action,
+            compartments: m.compartments,
+            ...(m.retryAfterMs !== undefined ? { retryAfterMs: m.retryAfterMs } : {}),
+          },
+          m.kind,
+        );
       }
     } else if (m.type === 'compartment') {
       onDoor(Number(m.no), String(m.door));

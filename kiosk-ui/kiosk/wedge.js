@@ -42,7 +42,8 @@ export function createWedge({ onScan, onKey, gapMs = 60, minLength = 12, now = (
       if (timer) clearTimeout(timer);
       // a long fast burst may run on; a person's key is handed on once no other follows quickly
       timer = setTimeout(() => {
-        if (buf.length >= minLength && burst) scan(); // a scanner set to send no Enter
+        if (buf.length >= minLength && burst)
+          scan(); // a scanner set to send no Enter
         else flush();
       }, gapMs + 20);
       return;
@@ -66,5 +67,13 @@ export function createWedge({ onScan, onKey, gapMs = 60, minLength = 12, now = (
     onScan(text);
   }
 
-  return { handle, clear: () => { if (timer) clearTimeout(timer); timer = null; buf = []; burst = true; } };
+  return {
+    handle,
+    clear: () => {
+      if (timer) clearTimeout(timer);
+      timer = null;
+      buf = [];
+      burst = true;
+    },
+  };
 }

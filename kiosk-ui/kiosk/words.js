@@ -80,27 +80,40 @@ const join = (a, b) => [`${a[0]}${b[0]}`, `${a[1]} ${b[1]}`];
 /** @type {Readonly<Record<ShownCode, Said>>} */
 export const WORDS = {
   OPENED: {
-    tone: 'ok', retry: null, staff: false, doorOpen: true,
+    tone: 'ok',
+    retry: null,
+    staff: false,
+    doorOpen: true,
     head: (c) => [`${zhDoors(c.doors)} 号柜门已打开`, `${enDoors(c.doors)} open`],
-    body: (c) => c.action === 'dropoff'
-      ? ['请放入材料，然后关好柜门。', 'Put your materials in, then close the door.']
-      : ['请取走文件，然后关好柜门。', 'Take your document, then close the door.'],
+    body: (c) =>
+      c.action === 'dropoff'
+        ? ['请放入材料，然后关好柜门。', 'Put your materials in, then close the door.']
+        : ['请取走文件，然后关好柜门。', 'Take your document, then close the door.'],
     clips: (c) => [...doorClips(c.doors), 'door-opened', c.action === 'dropoff' ? 'put-close' : 'take-close'],
   },
   COLLECTED: {
-    tone: 'ok', retry: null, staff: false, doorOpen: false,
+    tone: 'ok',
+    retry: null,
+    staff: false,
+    doorOpen: false,
     head: () => ['柜门已关好，谢谢！', 'The door is closed. Thank you!'],
     body: () => ['文件已取走，祝您顺利。', 'Your document is collected.'],
     clips: () => ['door-closed'],
   },
   DEPOSITED: {
-    tone: 'ok', retry: null, staff: false, doorOpen: false,
+    tone: 'ok',
+    retry: null,
+    staff: false,
+    doorOpen: false,
     head: () => ['材料已放好，柜门已关好', 'Materials in, door closed'],
     body: () => ['工作人员会尽快取出办理，谢谢！', 'The staff will take them out soon. Thank you!'],
     clips: () => ['deposited'],
   },
   ITEM_NOT_TAKEN: {
-    tone: 'warn', retry: 'code', staff: false, doorOpen: false,
+    tone: 'warn',
+    retry: 'code',
+    staff: false,
+    doorOpen: false,
     head: (c) => [`文件还在 ${zhDoors(c.doors)} 号柜内`, `Your document is still in door ${c.doors.join(', ')}`],
     body: () => [
       '柜门已关上，但文件没有取走。取件码仍然有效：请再扫码或输入取件码，柜门会再次打开。',
@@ -109,7 +122,10 @@ export const WORDS = {
     clips: (c) => [...doorClips(c.doors), 'still-inside', 'open-again'],
   },
   NOTHING_DEPOSITED: {
-    tone: 'warn', retry: 'scan', staff: false, doorOpen: false,
+    tone: 'warn',
+    retry: 'scan',
+    staff: false,
+    doorOpen: false,
     head: (c) => [`${zhDoors(c.doors)} 号柜里没有材料`, `Nothing was put in door ${c.doors.join(', ')}`],
     body: () => [
       '柜门已关上，但柜内没有材料。放件码仍然有效：请再扫码或输入放件码，柜门会再次打开。',
@@ -118,81 +134,148 @@ export const WORDS = {
     clips: (c) => [...doorClips(c.doors), 'nothing-inside', 'deposit-again'],
   },
   INVALID: {
-    tone: 'warn', retry: 'code', staff: false, doorOpen: false,
-    head: (c) => c.kind === 'qr' ? ['这个二维码不能使用', 'This QR code does not work'] : ['取件码或手机号后 4 位不对', 'The code or the last 4 digits are not right'],
-    body: (c) => c.triesLeft
-      ? [`请核对短信后重试。还可以再试 ${c.triesLeft} 次，之后需要等一会儿。`, `Please check your text message and try again. ${c.triesLeft} ${c.triesLeft === 1 ? 'try' : 'tries'} left before a short wait.`]
-      : ['请核对短信后重试。', 'Please check your text message and try again.'],
-    clips: (c) => c.kind === 'qr' ? ['qr-bad'] : ['wrong', ...(c.triesLeft ? ['tries-left', ...numberClips(c.triesLeft), 'times'] : [])],
+    tone: 'warn',
+    retry: 'code',
+    staff: false,
+    doorOpen: false,
+    head: (c) =>
+      c.kind === 'qr'
+        ? ['这个二维码不能使用', 'This QR code does not work']
+        : ['取件码或手机号后 4 位不对', 'The code or the last 4 digits are not right'],
+    body: (c) =>
+      c.triesLeft
+        ? [
+            `请核对短信后重试。还可以再试 ${c.triesLeft} 次，之后需要等一会儿。`,
+            `Please check your text message and try again. ${c.triesLeft} ${c.triesLeft === 1 ? 'try' : 'tries'} left before a short wait.`,
+          ]
+        : ['请核对短信后重试。', 'Please check your text message and try again.'],
+    clips: (c) => (c.kind === 'qr' ? ['qr-bad'] : ['wrong', ...(c.triesLeft ? ['tries-left', ...numberClips(c.triesLeft), 'times'] : [])]),
   },
   USED: {
-    tone: 'warn', retry: 'code', staff: false, doorOpen: false,
+    tone: 'warn',
+    retry: 'code',
+    staff: false,
+    doorOpen: false,
     head: () => ['这个二维码已经用过或已失效', 'This QR code was used or has expired'],
-    body: () => ['请打开“办理进度”页面的最新二维码，或输入短信里的取件码。', 'Open the newest QR code on your progress page, or type the code from your text message.'],
+    body: () => [
+      '请打开“办理进度”页面的最新二维码，或输入短信里的取件码。',
+      'Open the newest QR code on your progress page, or type the code from your text message.',
+    ],
     clips: () => ['qr-bad'],
   },
   LOCKED: {
-    tone: 'warn', retry: null, staff: false, doorOpen: false,
+    tone: 'warn',
+    retry: null,
+    staff: false,
+    doorOpen: false,
     head: () => ['输错次数太多，请稍等', 'Too many wrong tries: please wait'],
     body: () => ['等待结束后可以再输入取件码；扫码取件不受影响。', 'You can type the code again after the wait; scanning your QR code still works.'],
     clips: () => ['locked'],
   },
   NOTHING_WAITING: {
-    tone: 'warn', retry: null, staff: false, doorOpen: false,
+    tone: 'warn',
+    retry: null,
+    staff: false,
+    doorOpen: false,
     head: () => ['您目前没有待取的文件', 'Nothing is waiting for you'],
     body: () => ['文件放入柜中后，您会收到短信。', 'You will get a text message when your document is in the cabinet.'],
     clips: () => ['nothing'],
   },
   CABINET_FULL: {
-    tone: 'stop', retry: null, staff: true, doorOpen: false,
+    tone: 'stop',
+    retry: null,
+    staff: true,
+    doorOpen: false,
     head: () => ['柜子已满，没有打开柜门', 'The cabinet is full'],
     body: (c) => join(['现在放不进材料。', 'There is no free compartment for your materials now.'], callWords(c)),
     clips: (c) => ['full', ...callClips(c)],
   },
   NOT_OPENED: {
-    tone: 'stop', retry: null, staff: true, doorOpen: false,
+    tone: 'stop',
+    retry: null,
+    staff: true,
+    doorOpen: false,
     head: () => ['柜门没有打开', 'The door did not open'],
     body: (c) => join(['您的文件仍安全地在柜中。', 'Your document is still safe in the cabinet.'], callWords(c)),
     clips: (c) => ['not-opened', ...callClips(c)],
   },
   OUT_OF_ORDER: {
-    tone: 'stop', retry: null, staff: true, doorOpen: false,
+    tone: 'stop',
+    retry: null,
+    staff: true,
+    doorOpen: false,
     head: () => ['存放您文件的柜门暂时故障', 'That door is out of order'],
     body: (c) => join(['文件仍在柜中。', 'Your document is safe inside.'], callWords(c)),
     clips: (c) => ['not-opened', ...callClips(c)],
   },
   NOT_READY: {
-    tone: 'warn', retry: null, staff: false, doorOpen: false,
+    tone: 'warn',
+    retry: null,
+    staff: false,
+    doorOpen: false,
     head: () => ['柜子正在自检，请稍候', 'The cabinet is checking itself'],
     body: () => ['请 1 分钟后再试。', 'Please try again in a minute.'],
     clips: () => ['please-wait', 'later'],
   },
   OUT_OF_SERVICE: {
-    tone: 'stop', retry: null, staff: true, doorOpen: false,
+    tone: 'stop',
+    retry: null,
+    staff: true,
+    doorOpen: false,
     head: () => ['暂停服务', 'Out of service'],
-    body: (c) => join(['柜子现在不能开门，您的文件仍安全地在柜中。', 'The cabinet cannot open doors now; your document is safe inside.'], callWords(c)),
+    body: (c) =>
+      join(['柜子现在不能开门，您的文件仍安全地在柜中。', 'The cabinet cannot open doors now; your document is safe inside.'], callWords(c)),
     clips: (c) => ['offline', ...callClips(c)],
   },
   UNKNOWN_SCAN: {
-    tone: 'warn', retry: 'code', staff: false, doorOpen: false,
+    tone: 'warn',
+    retry: 'code',
+    staff: false,
+    doorOpen: false,
     head: () => ['无法识别这个二维码', 'This QR code is not ours'],
-    body: () => ['请扫描“办理进度”页面上的二维码，或输入短信里的取件码。', 'Scan the QR code on your progress page, or type the code from your text message.'],
+    body: () => [
+      '请扫描“办理进度”页面上的二维码，或输入短信里的取件码。',
+      'Scan the QR code on your progress page, or type the code from your text message.',
+    ],
     clips: () => ['qr-bad'],
   },
   LINK_DOWN: {
-    tone: 'stop', retry: null, staff: true, doorOpen: false,
+    tone: 'stop',
+    retry: null,
+    staff: true,
+    doorOpen: false,
     head: () => ['暂停服务', 'Out of service'],
-    body: (c) => join(['柜子暂时连不上，现在不能开门；恢复后会自动继续服务。', 'The screen cannot reach the cabinet now, so no door can open; service resumes by itself when it is back.'], callWords(c)),
+    body: (c) =>
+      join(
+        [
+          '柜子暂时连不上，现在不能开门；恢复后会自动继续服务。',
+          'The screen cannot reach the cabinet now, so no door can open; service resumes by itself when it is back.',
+        ],
+        callWords(c),
+      ),
     clips: (c) => ['offline', ...callClips(c)],
   },
   NETWORK: {
-    tone: 'stop', retry: null, staff: true, doorOpen: false,
+    tone: 'stop',
+    retry: null,
+    staff: true,
+    doorOpen: false,
     head: () => ['暂停服务', 'Out of service'],
-    body: (c) => join(['屏幕暂时连不上柜子，现在不能开门；恢复后会自动继续服务。', 'The screen cannot reach the cabinet now, so no door can open; service resumes by itself.'], callWords(c)),
+    body: (c) =>
+      join(
+        [
+          '屏幕暂时连不上柜子，现在不能开门；恢复后会自动继续服务。',
+          'The screen cannot reach the cabinet now, so no door can open; service resumes by itself.',
+        ],
+        callWords(c),
+      ),
     clips: (c) => ['offline', ...callClips(c)],
   },
   HTTP: {
-    tone: 'warn', retry: null, staff: true, doorOpen: false,
+    tone: 'warn',
+    retry: null,
+    staff: true,
+    doorOpen: false,
     head: () => ['没有打开柜门', 'No door was opened'],
     body: () => ['柜子暂时不能处理，请 1 分钟后再试。', 'The cabinet cannot do this right now. Please try again in a minute.'],
     clips: () => ['later'],
@@ -217,7 +300,11 @@ export function waitWords(ms) {
   if (s === 0) return { zh: '现在可以再试了', en: 'You can try again now', clips: ['try-now'] };
   if (s < 60) return { zh: `请 ${s} 秒后再试`, en: `Please try again in ${s} seconds`, clips: ['please', ...numberClips(s), 'seconds-later'] };
   const m = Math.ceil(s / 60);
-  return { zh: `请 ${m} 分钟后再试`, en: `Please try again in ${m} ${m === 1 ? 'minute' : 'minutes'}`, clips: ['please', ...numberClips(m), 'minutes-later'] };
+  return {
+    zh: `请 ${m} 分钟后再试`,
+    en: `Please try again in ${m} ${m === 1 ? 'minute' : 'minutes'}`,
+    clips: ['please', ...numberClips(m), 'minutes-later'],
+  };
 }
 
 /** The screen's fixed words that change with a state. */

@@ -44,7 +44,12 @@ const BAD = new Set(['rejected', 'cancelled', 'retrieved']);
 
 const token = decodeURIComponent(location.pathname.split('/').filter(Boolean).pop() || '');
 let binding = loadBinding();
-setUpMyQr(() => binding, (b) => { binding = b; });
+setUpMyQr(
+  () => binding,
+  (b) => {
+    binding = b;
+  },
+);
 
 /**
  * Same-origin path of an image the API links (the page's CSP allows images from this origin only).
@@ -86,24 +91,26 @@ function renderProgress(state) {
   const key = String(at);
   if (list.dataset.at === key) return;
   list.dataset.at = key;
-  list.replaceChildren(...STEPS.map((s, i) => {
-    const li = document.createElement('li');
-    const done = i < at || (i === at && state === 'collected');
-    const current = i === at && !done;
-    li.className = done ? 'done' : current ? 'current' : 'todo';
-    if (current) li.setAttribute('aria-current', 'step');
-    const dot = document.createElement('span');
-    dot.className = 'dot';
-    dot.setAttribute('aria-hidden', 'true');
-    dot.textContent = done ? '✓' : String(i + 1);
-    const step = bilingual('span', s.zh, s.en, 'step');
-    const mark = document.createElement('span');
-    mark.className = 'mark';
-    mark.textContent = done ? '（已完成）' : current ? '（现在在这一步）' : '';
-    $('.zh', Element, step).append(mark);
-    li.append(dot, step);
-    return li;
-  }));
+  list.replaceChildren(
+    ...STEPS.map((s, i) => {
+      const li = document.createElement('li');
+      const done = i < at || (i === at && state === 'collected');
+      const current = i === at && !done;
+      li.className = done ? 'done' : current ? 'current' : 'todo';
+      if (current) li.setAttribute('aria-current', 'step');
+      const dot = document.createElement('span');
+      dot.className = 'dot';
+      dot.setAttribute('aria-hidden', 'true');
+      dot.textContent = done ? '✓' : String(i + 1);
+      const step = bilingual('span', s.zh, s.en, 'step');
+      const mark = document.createElement('span');
+      mark.className = 'mark';
+      mark.textContent = done ? '（已完成）' : current ? '（现在在这一步）' : '';
+      $('.zh', Element, step).append(mark);
+      li.append(dot, step);
+      return li;
+    }),
+  );
 }
 
 /** @param {RequestStatus} q */
@@ -197,11 +204,16 @@ async function refresh(byHand) {
 
 $('#refresh', HTMLButtonElement).addEventListener('click', () => void refresh(true));
 /** @type {[string, string][]} each QR image and where its error goes */
-const QR_IMAGES = [['#pickup-img', '#pickup-img-error'], ['#dropoff-img', '#dropoff-img-error']];
+const QR_IMAGES = [
+  ['#pickup-img', '#pickup-img-error'],
+  ['#dropoff-img', '#dropoff-img-error'],
+];
 for (const [img, box] of QR_IMAGES) {
   $(img, HTMLImageElement).addEventListener('error', () => {
     if (!$(img, HTMLImageElement).getAttribute('src')) return;
-    $(box, HTMLElement).replaceChildren(...bilingual('span', '⚠ 二维码显示不出来，请点“刷新”再试。', 'The QR code did not load: tap refresh.').childNodes);
+    $(box, HTMLElement).replaceChildren(
+      ...bilingual('span', '⚠ 二维码显示不出来，请点“刷新”再试。', 'The QR code did not load: tap refresh.').childNodes,
+    );
   });
 }
 document.addEventListener('visibilitychange', () => {

@@ -7,9 +7,7 @@
  */
 import { $, $maybe } from '../shared/elements.js';
 import { api } from '../shared/phone-api.js';
-import {
-  bilingual, focusOn, forgetResident, loadBinding, maskMobile, maskName, saveBinding, setBilingual, setText, setUpMyQr,
-} from './common.js';
+import { bilingual, focusOn, forgetResident, loadBinding, maskMobile, maskName, saveBinding, setBilingual, setText, setUpMyQr } from './common.js';
 
 /**
  * @import { ApiProblem, ApiResult } from '../shared/phone-api.js'
@@ -28,7 +26,12 @@ const forced = { contact: false, idNumber: false, address: false };
 /** Applying for another person from a phone registered to someone: no binding is sent, and the phone's stays. */
 let forOther = false;
 
-const myQr = setUpMyQr(() => binding, (b) => { binding = b; });
+const myQr = setUpMyQr(
+  () => binding,
+  (b) => {
+    binding = b;
+  },
+);
 
 /**
  * Each field the API can name, and where its message goes.
@@ -58,22 +61,27 @@ async function loadServices() {
     return;
   }
   services = Array.isArray(r.body?.services) ? r.body.services : [];
-  setBilingual(status, services.length ? '' : '现在没有可以在线办理的事项，请到居委会咨询。',
-    services.length ? '' : 'Nothing can be applied for online now: please ask at the committee office.');
+  setBilingual(
+    status,
+    services.length ? '' : '现在没有可以在线办理的事项，请到居委会咨询。',
+    services.length ? '' : 'Nothing can be applied for online now: please ask at the committee office.',
+  );
   status.hidden = services.length > 0;
   const list = $('#services', HTMLElement);
-  list.replaceChildren(...services.map((s) => {
-    const li = document.createElement('li');
-    const b = bilingual('button', s.nameZh, s.nameEn, 'service');
-    b.type = 'button';
-    b.dataset.code = s.code;
-    if (s.needsMaterials) {
-      b.append(bilingual('span', '需要先把材料放进帮办柜', 'materials to drop off first', 'tag'));
-    }
-    b.addEventListener('click', () => choose(s.code, true));
-    li.append(b);
-    return li;
-  }));
+  list.replaceChildren(
+    ...services.map((s) => {
+      const li = document.createElement('li');
+      const b = bilingual('button', s.nameZh, s.nameEn, 'service');
+      b.type = 'button';
+      b.dataset.code = s.code;
+      if (s.needsMaterials) {
+        b.append(bilingual('span', '需要先把材料放进帮办柜', 'materials to drop off first', 'tag'));
+      }
+      b.addEventListener('click', () => choose(s.code, true));
+      li.append(b);
+      return li;
+    }),
+  );
   route();
 }
 
@@ -90,13 +98,15 @@ function renderRegistered() {
 
   const mine = binding.requests;
   $('#mine-section', HTMLElement).hidden = mine.length === 0;
-  $('#mine', HTMLElement).replaceChildren(...mine.map((q) => {
-    const li = document.createElement('li');
-    const a = bilingual('a', `${q.nameZh || ''}  ${q.number || ''}`, q.nameEn || '', 'button');
-    a.href = '/m/status/' + encodeURIComponent(q.statusToken);
-    li.append(a);
-    return li;
-  }));
+  $('#mine', HTMLElement).replaceChildren(
+    ...mine.map((q) => {
+      const li = document.createElement('li');
+      const a = bilingual('a', `${q.nameZh || ''}  ${q.number || ''}`, q.nameEn || '', 'button');
+      a.href = '/m/status/' + encodeURIComponent(q.statusToken);
+      li.append(a);
+      return li;
+    }),
+  );
 }
 
 // ------------------------------------------------------------------------------------------- step 2
@@ -168,9 +178,14 @@ function renderForm() {
     setText($('#regf-mobile', HTMLElement), maskMobile(binding.mobile));
     const keptId = s.needs?.idNumber && !showId;
     const keptAddress = s.needs?.address && !showAddress;
-    const kept = keptId && keptAddress ? '身份证号码和住址已经登记过，不用再填。'
-      : keptId ? '身份证号码已经登记过，不用再填。'
-        : keptAddress ? '住址已经登记过，不用再填。' : '';
+    const kept =
+      keptId && keptAddress
+        ? '身份证号码和住址已经登记过，不用再填。'
+        : keptId
+          ? '身份证号码已经登记过，不用再填。'
+          : keptAddress
+            ? '住址已经登记过，不用再填。'
+            : '';
     setText($('#regf-kept', HTMLElement), kept);
     $('#regf-kept', HTMLElement).hidden = !kept;
     $('#edit-contact', HTMLElement).hidden = showContact;
@@ -215,7 +230,9 @@ function showFieldError(err) {
   box.replaceChildren(...bilingual('span', '⚠ ' + err.zh, err.en).childNodes);
   const input = $(`#${f.input}`, HTMLElement);
   input.setAttribute('aria-invalid', 'true');
-  $('#form-error', HTMLElement).replaceChildren(...bilingual('span', '请按提示修改后再提交。', 'Please correct the field marked below and submit again.').childNodes);
+  $('#form-error', HTMLElement).replaceChildren(
+    ...bilingual('span', '请按提示修改后再提交。', 'Please correct the field marked below and submit again.').childNodes,
+  );
   input.focus();
   return true;
 }
@@ -274,7 +291,10 @@ async function submit(event) {
       mobile: body.mobile,
       hasIdNumber: binding.hasIdNumber || chosen.needs?.idNumber === true,
       hasAddress: binding.hasAddress || chosen.needs?.address === true,
-      requests: [{ number: a.number, nameZh: chosen.nameZh, nameEn: chosen.nameEn, statusToken: a.statusToken }, ...binding.requests.filter((q) => q.statusToken !== a.statusToken)],
+      requests: [
+        { number: a.number, nameZh: chosen.nameZh, nameEn: chosen.nameEn, statusToken: a.statusToken },
+        ...binding.requests.filter((q) => q.statusToken !== a.statusToken),
+      ],
     };
     saveBinding(binding);
     location.assign('/m/status/' + encodeURIComponent(a.statusToken));

@@ -49,8 +49,11 @@ export function readError(status, body) {
 
 /** @type {Readonly<ApiProblem>} */
 export const NETWORK_ERROR = Object.freeze({
-  status: 0, code: 'NETWORK', field: null,
-  zh: '网络连接失败，请检查网络后再试', en: 'No connection: check the network and try again',
+  status: 0,
+  code: 'NETWORK',
+  field: null,
+  zh: '网络连接失败，请检查网络后再试',
+  en: 'No connection: check the network and try again',
 });
 
 /**

@@ -25,7 +25,8 @@ export function el(tag, props = {}, ...children) {
   for (const [k, v] of Object.entries(props ?? {})) {
     if (v === undefined || v === null || v === false) continue;
     if (k.startsWith('on') && typeof v === 'function') node.addEventListener(k.slice(2), v);
-    else if (typeof v === 'function') continue; // a listener under a name that does not start with "on": never set as text
+    else if (typeof v === 'function')
+      continue; // a listener under a name that does not start with "on": never set as text
     else if (k === 'class') node.className = String(v);
     else if (k === 'value' && 'value' in node) node.value = String(v);
     else if (v === true) node.setAttribute(k, '');

@@ -7,8 +7,21 @@ import { bi, el, en, replaceKeepingFocus } from './dom.js';
 import { connectLive } from './live.js';
 import { startOffice, stopOffice } from './office.js';
 import {
-  ACTION_ORDER, ACTIONS, ALARM_WORDS, COMPARTMENT_WORDS, DONE_WORDS, DOOR_WORDS, GROUPS, LINK_WORDS,
-  historySentence, maskName, REQUEST_NUMBER_RE, splitMessage, STATE_WORDS, timeWords, wordsOf,
+  ACTION_ORDER,
+  ACTIONS,
+  ALARM_WORDS,
+  COMPARTMENT_WORDS,
+  DONE_WORDS,
+  DOOR_WORDS,
+  GROUPS,
+  LINK_WORDS,
+  historySentence,
+  maskName,
+  REQUEST_NUMBER_RE,
+  splitMessage,
+  STATE_WORDS,
+  timeWords,
+  wordsOf,
 } from './words.js';
 
 /**
@@ -236,7 +249,17 @@ function stopConsole() {
   state.live = null;
   for (const t of state.flashing.values()) clearTimeout(t);
   Object.assign(state, {
-    me: null, lastActed: null, requests: [], search: null, detailId: null, detail: null, selectedNo: null, alarms: [], form: null, compForm: null, answer: null,
+    me: null,
+    lastActed: null,
+    requests: [],
+    search: null,
+    detailId: null,
+    detail: null,
+    selectedNo: null,
+    alarms: [],
+    form: null,
+    compForm: null,
+    answer: null,
   });
   state.compartments.clear();
   state.alarmNotes.clear();
@@ -299,7 +322,8 @@ function onLiveMessage(msg) {
       if (msg.id === state.detailId) scheduleDetail();
       break;
     case 'alarm': // new, or raised again (same id, larger count)
-    case 'alarm-ack': { // dealt with, here or on another console
+    case 'alarm-ack': {
+      // dealt with, here or on another console
       const { type: _type, ...alarm } = msg;
       upsertAlarm(alarm);
       renderAlarms();
@@ -471,10 +495,13 @@ function renderAnswer() {
   const leads = { ok: ['好了', 'Done'], warn: ['请注意', 'Please note'], error: ['没有成功', 'Not done'] };
   const lead = leads[a.tone];
   box.replaceChildren(
-    el('div', { class: 'answer-words' },
+    el(
+      'div',
+      { class: 'answer-words' },
       el('p', { class: 'answer-lead' }, lead[0], ' ', en(lead[1])),
       el('p', { class: 'answer-zh', id: 'answer-text' }, a.zh),
-      a.en ? el('p', { class: 'answer-en', lang: 'en' }, a.en) : null),
+      a.en ? el('p', { class: 'answer-en', lang: 'en' }, a.en) : null,
+    ),
     el('button', { type: 'button', class: 'btn secondary', onclick: () => showAnswer(null) }, '知道了 ', en('OK')),
   );
 }
@@ -499,8 +526,19 @@ function onAnswerRequest(e) {
   const no = a.compartment;
   /** @type {Record<string, [string, string, Answer['tone']] | null>} */
   const sentences = {
-    loaded: [`${e.number} 已放入 ${no} 号柜，取件码已发给居民。`, `${e.number} is in compartment ${no}; the resident has been sent the pickup code.`, 'ok'],
-    ready: e.from === 'loading' ? [`${no} 号柜关门时里面没有文件，${e.number} 仍是待装柜。`, `Compartment ${no} closed with nothing inside; ${e.number} is still waiting to be loaded.`, 'warn'] : null,
+    loaded: [
+      `${e.number} 已放入 ${no} 号柜，取件码已发给居民。`,
+      `${e.number} is in compartment ${no}; the resident has been sent the pickup code.`,
+      'ok',
+    ],
+    ready:
+      e.from === 'loading'
+        ? [
+            `${no} 号柜关门时里面没有文件，${e.number} 仍是待装柜。`,
+            `Compartment ${no} closed with nothing inside; ${e.number} is still waiting to be loaded.`,
+            'warn',
+          ]
+        : null,
     retrieved: [`${e.number} 的文件已取回。`, `The document of ${e.number} has been taken back.`, 'ok'],
     materials_retrieved: [`${e.number} 的材料已取出，请受理。`, `Materials of ${e.number} taken out: accept or reject it now.`, 'ok'],
   };
@@ -602,20 +640,37 @@ function actionButtons(item, where) {
   const buttons = keys.map((k) => {
     const a = ACTIONS[k];
     const busy = state.busy.has(`${item.id}:${k}`);
-    return el('button', {
-      type: 'button',
-      class: `btn ${a.kind}`,
-      'data-fk': `${where}-${k}-${item.id}`,
-      'data-action': k,
-      'aria-disabled': busy ? 'true' : undefined,
-      'aria-expanded': a.reason ? String(state.form?.requestId === item.id && state.form.action === k) : undefined,
-      onclick: () => onActionClick(item, k),
-    }, busy ? '请稍候… ' : `${a.zh} `, en(busy ? 'Please wait' : a.en));
+    return el(
+      'button',
+      {
+        type: 'button',
+        class: `btn ${a.kind}`,
+        'data-fk': `${where}-${k}-${item.id}`,
+        'data-action': k,
+        'aria-disabled': busy ? 'true' : undefined,
+        'aria-expanded': a.reason ? String(state.form?.requestId === item.id && state.form.action === k) : undefined,
+        onclick: () => onActionClick(item, k),
+      },
+      busy ? '请稍候… ' : `${a.zh} `,
+      en(busy ? 'Please wait' : a.en),
+    );
   });
   if (where === 'detail' && (item.state === 'loaded' || item.state === 'overdue')) {
     const busy = state.busy.has(`${item.id}:reissue`);
-    buttons.push(el('button', { type: 'button', class: 'btn secondary', 'data-fk': `detail-reissue-${item.id}`, 'aria-disabled': busy ? 'true' : undefined, onclick: () => void reissueCode(item) },
-      '重发取件码 ', en('Send a new pickup code')));
+    buttons.push(
+      el(
+        'button',
+        {
+          type: 'button',
+          class: 'btn secondary',
+          'data-fk': `detail-reissue-${item.id}`,
+          'aria-disabled': busy ? 'true' : undefined,
+          onclick: () => void reissueCode(item),
+        },
+        '重发取件码 ',
+        en('Send a new pickup code'),
+      ),
+    );
   }
   return buttons.length ? el('div', { class: 'actions' }, buttons) : null;
 }
@@ -632,9 +687,10 @@ function reasonForm(item, where) {
   const id = `reason-${where}-${item.id}`;
   const errId = `${id}-err`;
   const required = a.reason === 'required';
-  const label = f.action === 'reject'
-    ? ['不予办理的原因（居民会看到）', 'Reason (the resident will see it)']
-    : ['取消的原因（可不填）', 'Reason for cancelling (optional)'];
+  const label =
+    f.action === 'reject'
+      ? ['不予办理的原因（居民会看到）', 'Reason (the resident will see it)']
+      : ['取消的原因（可不填）', 'Reason for cancelling (optional)'];
   const submit = (/** @type {Event} */ e) => {
     e.preventDefault();
     if (state.busy.has(`${item.id}:${f.action}`)) return;
@@ -649,19 +705,40 @@ function reasonForm(item, where) {
     void runAction(item, f.action, text);
   };
   const busy = state.busy.has(`${item.id}:${f.action}`);
-  return el('form', { class: 'reason-form', novalidate: true, onsubmit: submit },
+  return el(
+    'form',
+    { class: 'reason-form', novalidate: true, onsubmit: submit },
     el('label', { for: id }, label[0], ' ', en(label[1])),
     el('textarea', {
-      id, rows: '2', maxlength: '500', 'data-fk': `reason-${item.id}`, value: f.text, required,
-      'aria-invalid': f.error ? 'true' : undefined, 'aria-describedby': f.error ? errId : undefined,
+      id,
+      rows: '2',
+      maxlength: '500',
+      'data-fk': `reason-${item.id}`,
+      value: f.text,
+      required,
+      'aria-invalid': f.error ? 'true' : undefined,
+      'aria-describedby': f.error ? errId : undefined,
       oninput: (e) => {
         if (e.target instanceof HTMLTextAreaElement) f.text = e.target.value;
       },
     }),
     f.error ? el('p', { class: 'error', id: errId, role: 'alert' }, f.error) : null,
-    el('div', { class: 'actions' },
-      el('button', { type: 'submit', class: `btn ${a.kind}`, 'data-fk': `reason-submit-${item.id}`, 'aria-disabled': busy ? 'true' : undefined }, `确认${a.zh} `, en(`Confirm: ${a.en.toLowerCase()}`)),
-      el('button', { type: 'button', class: 'btn secondary', 'data-fk': `reason-back-${item.id}`, onclick: () => closeForm(item) }, '返回 ', en('Back'))),
+    el(
+      'div',
+      { class: 'actions' },
+      el(
+        'button',
+        { type: 'submit', class: `btn ${a.kind}`, 'data-fk': `reason-submit-${item.id}`, 'aria-disabled': busy ? 'true' : undefined },
+        `确认${a.zh} `,
+        en(`Confirm: ${a.en.toLowerCase()}`),
+      ),
+      el(
+        'button',
+        { type: 'button', class: 'btn secondary', 'data-fk': `reason-back-${item.id}`, onclick: () => closeForm(item) },
+        '返回 ',
+        en('Back'),
+      ),
+    ),
   );
 }
 
@@ -680,22 +757,43 @@ function closeForm(item) {
 /** @param {RequestItem} item */
 function stateLabel(item) {
   const w = STATE_WORDS[item.state] ?? [item.stateText?.zh ?? item.state, item.stateText?.en ?? ''];
-  return el('span', { class: `state st-${item.state}` },
+  return el(
+    'span',
+    { class: `state st-${item.state}` },
     item.state === 'overdue' ? el('strong', { class: 'overdue-tag' }, '逾期') : null,
-    w[0], ' ', en(w[1]));
+    w[0],
+    ' ',
+    en(w[1]),
+  );
 }
 
 /** @param {RequestItem} item */
 function row(item) {
-  return el('li', { class: `row${item.state === 'overdue' ? ' is-overdue' : ''}${state.detailId === item.id ? ' is-current' : ''}`, 'data-request': item.number },
-    el('div', { class: 'row-main' },
-      el('button', { type: 'button', class: 'linkish num', 'data-fk': `open-${item.id}`, onclick: () => openDetail(item.id), 'aria-label': `${item.number} 查看详情 / details` }, item.number),
+  return el(
+    'li',
+    { class: `row${item.state === 'overdue' ? ' is-overdue' : ''}${state.detailId === item.id ? ' is-current' : ''}`, 'data-request': item.number },
+    el(
+      'div',
+      { class: 'row-main' },
+      el(
+        'button',
+        {
+          type: 'button',
+          class: 'linkish num',
+          'data-fk': `open-${item.id}`,
+          onclick: () => openDetail(item.id),
+          'aria-label': `${item.number} 查看详情 / details`,
+        },
+        item.number,
+      ),
       el('span', { class: 'doc' }, item.serviceNameZh),
       el('span', { class: 'person' }, maskName(item.residentName), ' · ', item.mobileMasked),
       stateLabel(item),
-      item.compartmentNo ? el('span', { class: 'where' }, `${item.compartmentNo} 号柜`, ' ', en(`No. ${item.compartmentNo}`)) : null),
+      item.compartmentNo ? el('span', { class: 'where' }, `${item.compartmentNo} 号柜`, ' ', en(`No. ${item.compartmentNo}`)) : null,
+    ),
     actionButtons(item, 'row'),
-    reasonForm(item, 'row'));
+    reasonForm(item, 'row'),
+  );
 }
 
 function renderList() {
@@ -705,22 +803,43 @@ function renderList() {
   const parts = [];
   if (state.search) {
     const res = state.search.results ?? [];
-    parts.push(el('section', { class: 'group', 'aria-labelledby': 'g-search' },
-      el('h3', { id: 'g-search' }, `搜索“${state.search.q}”的结果 `, en(`Results for “${state.search.q}”`), el('span', { class: 'count' }, ` ${res.length}`)),
-      res.length ? el('ol', { class: 'rows' }, res.map(row)) : el('p', { class: 'empty' }, '没有找到。', en('Nothing found.'))));
+    parts.push(
+      el(
+        'section',
+        { class: 'group', 'aria-labelledby': 'g-search' },
+        el(
+          'h3',
+          { id: 'g-search' },
+          `搜索“${state.search.q}”的结果 `,
+          en(`Results for “${state.search.q}”`),
+          el('span', { class: 'count' }, ` ${res.length}`),
+        ),
+        res.length ? el('ol', { class: 'rows' }, res.map(row)) : el('p', { class: 'empty' }, '没有找到。', en('Nothing found.')),
+      ),
+    );
   } else {
     const byCreated = (/** @type {RequestItem} */ a, /** @type {RequestItem} */ b) => a.createdAt.localeCompare(b.createdAt);
     for (const g of GROUPS) {
-      const items = state.requests.filter((r) => g.states.includes(r.state))
+      const items = state.requests
+        .filter((r) => g.states.includes(r.state))
         .sort((a, b) => g.states.indexOf(a.state) - g.states.indexOf(b.state) || byCreated(a, b));
       const id = `g-${g.key}`;
-      parts.push(el('section', { class: `group${items.length ? '' : ' is-empty'}`, 'data-group': g.key, 'aria-labelledby': id },
-        el('h3', { id }, `${g.zh} `, en(g.en), el('span', { class: 'count' }, items.length ? ` ${items.length}` : ' 没有 none')),
-        items.length ? el('ol', { class: 'rows' }, items.map(row)) : null));
+      parts.push(
+        el(
+          'section',
+          { class: `group${items.length ? '' : ' is-empty'}`, 'data-group': g.key, 'aria-labelledby': id },
+          el('h3', { id }, `${g.zh} `, en(g.en), el('span', { class: 'count' }, items.length ? ` ${items.length}` : ' 没有 none')),
+          items.length ? el('ol', { class: 'rows' }, items.map(row)) : null,
+        ),
+      );
     }
   }
   // keep the keyboard where it was: the same button, else the request's number, wherever its row went
-  const fallback = [state.form ? `reason-${state.form.requestId}` : null, state.lastActed ? `open-${state.lastActed}` : null, state.detailId ? `open-${state.detailId}` : null].filter(Boolean);
+  const fallback = [
+    state.form ? `reason-${state.form.requestId}` : null,
+    state.lastActed ? `open-${state.lastActed}` : null,
+    state.detailId ? `open-${state.detailId}` : null,
+  ].filter(Boolean);
   replaceKeepingFocus(view, parts, fallback);
 }
 
@@ -759,7 +878,9 @@ async function runSearch(q, { openExact }) {
       } else if (REQUEST_NUMBER_RE.test(q)) {
         note.textContent = `没有找到申请 ${q.toUpperCase()}。No request ${q.toUpperCase()}.`;
       } else {
-        note.textContent = r.requests.length ? `找到 ${r.requests.length} 个，请点编号查看。${r.requests.length} found: choose one.` : '没有找到。Nothing found.';
+        note.textContent = r.requests.length
+          ? `找到 ${r.requests.length} 个，请点编号查看。${r.requests.length} found: choose one.`
+          : '没有找到。Nothing found.';
       }
     }
   } catch (err) {
@@ -834,7 +955,12 @@ function closeDetail() {
 }
 
 /** @type {Readonly<Record<RequestNotification['status'], Words>>} */
-const NOTIFY_STATUS = { pending: ['待发送', 'pending'], sent: ['已发出', 'sent'], failed: ['发送失败', 'failed'], cancelled: ['已取消', 'cancelled'] };
+const NOTIFY_STATUS = {
+  pending: ['待发送', 'pending'],
+  sent: ['已发出', 'sent'],
+  failed: ['发送失败', 'failed'],
+  cancelled: ['已取消', 'cancelled'],
+};
 /** @type {Readonly<Record<RequestNotification['kind'], Words>>} one for each kind the server sends (controller/store/outbox.ts) */
 const NOTIFY_KIND = {
   ready_with_code: ['取件码', 'pickup code'],
@@ -849,7 +975,8 @@ function auditDetailWords(d) {
   const out = [];
   if (typeof d.reason === 'string' && d.reason) out.push(`原因：${d.reason}`);
   if (typeof d.note === 'string' && d.note) out.push(`备注：${d.note}`);
-  if (typeof d.from === 'string' && typeof d.to === 'string') out.push(`${wordsOf(STATE_WORDS, d.from)?.[0] ?? d.from} → ${wordsOf(STATE_WORDS, d.to)?.[0] ?? d.to}`);
+  if (typeof d.from === 'string' && typeof d.to === 'string')
+    out.push(`${wordsOf(STATE_WORDS, d.from)?.[0] ?? d.from} → ${wordsOf(STATE_WORDS, d.to)?.[0] ?? d.to}`);
   if (typeof d.purpose === 'string' && d.purpose) out.push(`用途：${d.purpose}`);
   return out.join('；');
 }
@@ -858,7 +985,12 @@ function renderDetail() {
   const view = $('#detail-view', HTMLElement);
   if (!state.detailId) return view.replaceChildren();
   const d = state.detail && state.detail.id === state.detailId ? state.detail : null;
-  const back = el('button', { type: 'button', class: 'btn secondary', 'data-fk': 'detail-back', onclick: closeDetail }, '← 返回列表 ', en('Back to the list'));
+  const back = el(
+    'button',
+    { type: 'button', class: 'btn secondary', 'data-fk': 'detail-back', onclick: closeDetail },
+    '← 返回列表 ',
+    en('Back to the list'),
+  );
   if (!d) {
     return replaceKeepingFocus(view, [back, el('p', { class: 'note' }, '正在读取… ', en('Loading…'))], ['detail-back']);
   }
@@ -880,27 +1012,52 @@ function renderDetail() {
   const parts = [
     back,
     el('h2', { id: 'detail-title', tabindex: '-1' }, d.number, ' ', el('span', { class: 'doc' }, d.serviceNameZh)),
-    el('dl', { class: 'facts' }, facts.filter((f) => f !== null).flatMap(([k, v]) => [el('dt', {}, k[0], ' ', en(k[1])), el('dd', {}, v)])),
+    el(
+      'dl',
+      { class: 'facts' },
+      facts.filter((f) => f !== null).flatMap(([k, v]) => [el('dt', {}, k[0], ' ', en(k[1])), el('dd', {}, v)]),
+    ),
     actionButtons(d, 'detail'),
     reasonForm(d, 'detail'),
     d.notifications.length ? el('h3', {}, '给居民的消息 ', en('Messages to the resident')) : null,
-    d.notifications.length ? el('ul', { class: 'notifications' }, d.notifications.map((n) => {
-      const k = NOTIFY_KIND[n.kind] ?? [n.kind, n.kind];
-      const s = NOTIFY_STATUS[n.status] ?? [n.status, n.status];
-      return el('li', {}, `${timeWords(n.createdAt)} ${k[0]}：${s[0]}`, ' ', en(`${k[1]}: ${s[1]}`), n.lastError ? el('span', { class: 'error' }, `（${n.lastError}）`) : null);
-    })) : null,
+    d.notifications.length
+      ? el(
+          'ul',
+          { class: 'notifications' },
+          d.notifications.map((n) => {
+            const k = NOTIFY_KIND[n.kind] ?? [n.kind, n.kind];
+            const s = NOTIFY_STATUS[n.status] ?? [n.status, n.status];
+            return el(
+              'li',
+              {},
+              `${timeWords(n.createdAt)} ${k[0]}：${s[0]}`,
+              ' ',
+              en(`${k[1]}: ${s[1]}`),
+              n.lastError ? el('span', { class: 'error' }, `（${n.lastError}）`) : null,
+            );
+          }),
+        )
+      : null,
     el('h3', { id: 'audit-title' }, '办理记录 ', en('Audit trail'), el('span', { class: 'count' }, ` ${audit.length}`)),
-    el('table', { class: 'audit', 'aria-labelledby': 'audit-title' },
-      el('thead', {}, el('tr', {},
-        el('th', { scope: 'col' }, '时间 ', en('Time')),
-        el('th', { scope: 'col' }, '发生了什么 ', en('What happened')))),
-      el('tbody', {}, audit.map((e) => {
-        const w = historySentence(e, state.me);
-        const extra = auditDetailWords(e.detail ?? {});
-        return el('tr', {},
-          el('td', { class: 'nowrap' }, timeWords(e.at)),
-          el('td', {}, `${w[0]}。`, extra ? el('div', { class: 'sub' }, extra) : null, ' ', en(`${w[1]}.`)));
-      }))),
+    el(
+      'table',
+      { class: 'audit', 'aria-labelledby': 'audit-title' },
+      el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, '时间 ', en('Time')), el('th', { scope: 'col' }, '发生了什么 ', en('What happened')))),
+      el(
+        'tbody',
+        {},
+        audit.map((e) => {
+          const w = historySentence(e, state.me);
+          const extra = auditDetailWords(e.detail ?? {});
+          return el(
+            'tr',
+            {},
+            el('td', { class: 'nowrap' }, timeWords(e.at)),
+            el('td', {}, `${w[0]}。`, extra ? el('div', { class: 'sub' }, extra) : null, ' ', en(`${w[1]}.`)),
+          );
+        }),
+      ),
+    ),
   ];
   replaceKeepingFocus(view, parts, ['detail-back']);
 }
@@ -912,10 +1069,13 @@ function renderDetail() {
 /** @param {number} no */
 function flash(no) {
   clearTimeout(state.flashing.get(no));
-  state.flashing.set(no, setTimeout(() => {
-    state.flashing.delete(no);
-    renderGrid();
-  }, 10_000));
+  state.flashing.set(
+    no,
+    setTimeout(() => {
+      state.flashing.delete(no);
+      renderGrid();
+    }, 10_000),
+  );
   renderGrid();
 }
 
@@ -936,20 +1096,46 @@ function renderGrid() {
   const cells = list.map((c) => {
     const s = compartmentWords(c);
     const door = wordsOf(DOOR_WORDS, c.door) ?? [c.door, c.door];
-    const num = c.contents?.requestNumber || (c.contents ? state.numbers.get(c.contents.requestId) ?? '' : '');
-    const cls = ['cell', `cs-${c.state}`, `door-${c.door}`, state.flashing.has(c.no) ? 'flash' : '', state.selectedNo === c.no ? 'is-selected' : ''].join(' ');
-    const label = [`${c.no} 号柜`, s[0], door[0], num, c.contents?.requestState === 'overdue' ? '逾期' : '', c.faultReason ?? ''].filter(Boolean).join('，');
-    return el('div', { role: 'listitem', class: 'cell-wrap' },
-      el('button', {
-        type: 'button', class: cls, 'data-no': c.no, 'data-state': c.state, 'data-door': c.door, 'data-fk': `cell-${c.no}`,
-        'aria-label': label, 'aria-pressed': String(state.selectedNo === c.no), onclick: () => selectCompartment(c.no),
-      },
-      el('span', { class: 'ctop' }, el('span', { class: 'cno' }, `${c.no}`, el('span', { class: 'unit' }, '号')), el('span', { class: 'cstate' }, s[0])),
-      el('span', { class: 'cdoor' }, door[0]),
-      num ? el('span', { class: 'creq' }, num) : null,
-      c.contents?.requestState === 'overdue' ? el('span', { class: 'overdue-tag' }, '逾期') : null,
-      c.state === 'fault' && c.faultReason ? el('span', { class: 'cfault' }, c.faultReason) : null,
-      state.flashing.has(c.no) && c.door === 'open' ? el('span', { class: 'cflash' }, '刚打开') : null));
+    const num = c.contents?.requestNumber || (c.contents ? (state.numbers.get(c.contents.requestId) ?? '') : '');
+    const cls = [
+      'cell',
+      `cs-${c.state}`,
+      `door-${c.door}`,
+      state.flashing.has(c.no) ? 'flash' : '',
+      state.selectedNo === c.no ? 'is-selected' : '',
+    ].join(' ');
+    const label = [`${c.no} 号柜`, s[0], door[0], num, c.contents?.requestState === 'overdue' ? '逾期' : '', c.faultReason ?? '']
+      .filter(Boolean)
+      .join('，');
+    return el(
+      'div',
+      { role: 'listitem', class: 'cell-wrap' },
+      el(
+        'button',
+        {
+          type: 'button',
+          class: cls,
+          'data-no': c.no,
+          'data-state': c.state,
+          'data-door': c.door,
+          'data-fk': `cell-${c.no}`,
+          'aria-label': label,
+          'aria-pressed': String(state.selectedNo === c.no),
+          onclick: () => selectCompartment(c.no),
+        },
+        el(
+          'span',
+          { class: 'ctop' },
+          el('span', { class: 'cno' }, `${c.no}`, el('span', { class: 'unit' }, '号')),
+          el('span', { class: 'cstate' }, s[0]),
+        ),
+        el('span', { class: 'cdoor' }, door[0]),
+        num ? el('span', { class: 'creq' }, num) : null,
+        c.contents?.requestState === 'overdue' ? el('span', { class: 'overdue-tag' }, '逾期') : null,
+        c.state === 'fault' && c.faultReason ? el('span', { class: 'cfault' }, c.faultReason) : null,
+        state.flashing.has(c.no) && c.door === 'open' ? el('span', { class: 'cflash' }, '刚打开') : null,
+      ),
+    );
   });
   replaceKeepingFocus(grid, cells);
   renderLegend();
@@ -962,10 +1148,17 @@ function renderLegend() {
   if (legend.childElementCount) return;
   /** @type {[string, Words][]} */
   const items = [
-    ['free', COMPARTMENT_WORDS.free], ['occupied', ['有文件', 'Document inside']], ['occupied', ['有材料', 'Materials inside']], ['reserved', COMPARTMENT_WORDS.reserved],
-    ['open', COMPARTMENT_WORDS.open], ['fault', COMPARTMENT_WORDS.fault], ['disabled', COMPARTMENT_WORDS.disabled],
+    ['free', COMPARTMENT_WORDS.free],
+    ['occupied', ['有文件', 'Document inside']],
+    ['occupied', ['有材料', 'Materials inside']],
+    ['reserved', COMPARTMENT_WORDS.reserved],
+    ['open', COMPARTMENT_WORDS.open],
+    ['fault', COMPARTMENT_WORDS.fault],
+    ['disabled', COMPARTMENT_WORDS.disabled],
   ];
-  legend.replaceChildren(...items.map(([st, w]) => el('li', {}, el('span', { class: `swatch cs-${st}`, 'aria-hidden': 'true' }), w[0], ' ', en(w[1]))));
+  legend.replaceChildren(
+    ...items.map(([st, w]) => el('li', {}, el('span', { class: `swatch cs-${st}`, 'aria-hidden': 'true' }), w[0], ' ', en(w[1]))),
+  );
 }
 
 /** @param {number} no */
@@ -1011,7 +1204,11 @@ async function compartmentOp(no, op) {
       if (r.opened) flash(no);
     } else {
       await api('POST', path, { reason });
-      showAnswer({ tone: 'ok', zh: op === 'disable' ? `${no} 号柜已停用。` : `${no} 号柜已恢复使用。`, en: op === 'disable' ? `Compartment ${no} is out of service.` : `Compartment ${no} is back in service.` });
+      showAnswer({
+        tone: 'ok',
+        zh: op === 'disable' ? `${no} 号柜已停用。` : `${no} 号柜已恢复使用。`,
+        en: op === 'disable' ? `Compartment ${no} is out of service.` : `Compartment ${no} is back in service.`,
+      });
     }
     if (state.compForm) state.compForm = { no, text: '', error: '' };
   } catch (err) {
@@ -1037,7 +1234,14 @@ function renderCompartmentPanel() {
     el('h3', {}, `${c.no} 号柜 `, en(`Compartment ${c.no}`)),
     el('p', {}, s[0], ' ', en(s[1]), '，', door[0], ' ', en(door[1]), c.doorAt ? `（${timeWords(c.doorAt)}）` : ''),
     c.faultReason ? el('p', { class: 'error' }, '故障原因：', c.faultReason) : null,
-    num && contents ? el('p', {}, '柜内：', el('button', { type: 'button', class: 'linkish', 'data-fk': 'comp-open-req', onclick: () => openDetail(contents.requestId) }, num)) : null,
+    num && contents
+      ? el(
+          'p',
+          {},
+          '柜内：',
+          el('button', { type: 'button', class: 'linkish', 'data-fk': 'comp-open-req', onclick: () => openDetail(contents.requestId) }, num),
+        )
+      : null,
   ];
   if (state.me?.role === 'admin') {
     const f = state.compForm ?? { no: c.no, text: '', error: '' };
@@ -1047,23 +1251,54 @@ function renderCompartmentPanel() {
     if (c.state !== 'disabled' && c.state !== 'opening' && c.state !== 'open') ops.push(['force-open', '强制开门', 'Force open', 'danger']);
     if (c.state === 'free' || c.state === 'fault') ops.push(['disable', '停用', 'Disable', 'secondary']);
     if (c.state === 'disabled') ops.push(['enable', '恢复使用', 'Enable', 'primary']);
-    parts.push(el('form', { class: 'reason-form', novalidate: true, onsubmit: (e) => e.preventDefault() },
-      el('label', { for: 'comp-reason' }, '原因（必填，会记录在案） ', en('Reason (required, kept in the audit log)')),
-      el('textarea', {
-        id: 'comp-reason', rows: '2', maxlength: '200', 'data-fk': 'comp-reason', value: f.text,
-        'aria-invalid': f.error ? 'true' : undefined, 'aria-describedby': f.error ? 'comp-reason-err' : undefined,
-        oninput: (e) => {
-          if (e.target instanceof HTMLTextAreaElement) f.text = e.target.value;
-        },
-      }),
-      f.error ? el('p', { class: 'error', id: 'comp-reason-err', role: 'alert' }, f.error) : null,
-      el('div', { class: 'actions' }, ops.map(([op, zh, enText, kind]) => {
-        const busy = state.busy.has(`c${c.no}:${op}`);
-        return el('button', { type: 'button', class: `btn ${kind}`, 'data-fk': `comp-${op}`, 'aria-disabled': busy ? 'true' : undefined, onclick: () => void compartmentOp(c.no, op) },
-          busy ? '请稍候… ' : `${zh} `, en(busy ? 'Please wait' : enText));
-      }))));
+    parts.push(
+      el(
+        'form',
+        { class: 'reason-form', novalidate: true, onsubmit: (e) => e.preventDefault() },
+        el('label', { for: 'comp-reason' }, '原因（必填，会记录在案） ', en('Reason (required, kept in the audit log)')),
+        el('textarea', {
+          id: 'comp-reason',
+          rows: '2',
+          maxlength: '200',
+          'data-fk': 'comp-reason',
+          value: f.text,
+          'aria-invalid': f.error ? 'true' : undefined,
+          'aria-describedby': f.error ? 'comp-reason-err' : undefined,
+          oninput: (e) => {
+            if (e.target instanceof HTMLTextAreaElement) f.text = e.target.value;
+          },
+        }),
+        f.error ? el('p', { class: 'error', id: 'comp-reason-err', role: 'alert' }, f.error) : null,
+        el(
+          'div',
+          { class: 'actions' },
+          ops.map(([op, zh, enText, kind]) => {
+            const busy = state.busy.has(`c${c.no}:${op}`);
+            return el(
+              'button',
+              {
+                type: 'button',
+                class: `btn ${kind}`,
+                'data-fk': `comp-${op}`,
+                'aria-disabled': busy ? 'true' : undefined,
+                onclick: () => void compartmentOp(c.no, op),
+              },
+              busy ? '请稍候… ' : `${zh} `,
+              en(busy ? 'Please wait' : enText),
+            );
+          }),
+        ),
+      ),
+    );
   } else {
-    parts.push(el('p', { class: 'note' }, '强制开门、停用和恢复只有管理员可以操作。', en('Only an administrator can force a door open or take a compartment out of service.')));
+    parts.push(
+      el(
+        'p',
+        { class: 'note' },
+        '强制开门、停用和恢复只有管理员可以操作。',
+        en('Only an administrator can force a door open or take a compartment out of service.'),
+      ),
+    );
   }
   parts.push(el('button', { type: 'button', class: 'btn secondary', 'data-fk': 'comp-close', onclick: closeCompartment }, '收起 ', en('Close')));
   replaceKeepingFocus(panel, parts, ['comp-close']);
@@ -1076,7 +1311,7 @@ function renderCompartmentPanel() {
 /** Open ones first, the most recently raised first; then those dealt with, the most recent first. */
 /** @param {readonly Alarm[]} list */
 function sortAlarms(list) {
-  const key = (/** @type {Alarm} */ a) => (a.acknowledged ? a.acknowledged.at : a.lastAt ?? a.at);
+  const key = (/** @type {Alarm} */ a) => (a.acknowledged ? a.acknowledged.at : (a.lastAt ?? a.at));
   return [...list].sort((a, b) => Number(!!a.acknowledged) - Number(!!b.acknowledged) || key(b).localeCompare(key(a)) || b.id - a.id).slice(0, 200);
 }
 
@@ -1124,21 +1359,38 @@ function alarmItem(a) {
   const kind = ALARM_WORDS[a.kind] ?? [a.kind, a.kind];
   const [zh, enText] = splitMessage(a.message);
   const done = a.acknowledged;
-  const head = el('p', { class: 'alarm-head' },
-    el('span', { class: 'alarm-time' }, timeWords(a.at)), ' ',
-    el('strong', {}, done ? '✓ ' : '⚠ ', kind[0]), ' ', en(kind[1]),
+  const head = el(
+    'p',
+    { class: 'alarm-head' },
+    el('span', { class: 'alarm-time' }, timeWords(a.at)),
+    ' ',
+    el('strong', {}, done ? '✓ ' : '⚠ ', kind[0]),
+    ' ',
+    en(kind[1]),
     a.compartment ? el('span', { class: 'alarm-where' }, ` · ${a.compartment} 号柜`) : null,
-    a.count > 1 ? el('span', { class: 'alarm-repeat' }, ` · 共 ${a.count} 次，最近 ${timeWords(a.lastAt)}`, en(`${a.count} times`)) : null);
+    a.count > 1 ? el('span', { class: 'alarm-repeat' }, ` · 共 ${a.count} 次，最近 ${timeWords(a.lastAt)}`, en(`${a.count} times`)) : null,
+  );
   /** @type {HTMLElement[]} */
   const parts = [head, el('p', { class: 'alarm-msg' }, zh, ' ', en(enText))];
   if (done) {
-    parts.push(el('p', { class: 'alarm-done' },
-      `已处理：${done.by.name}，${timeWords(done.at)}`, done.note ? `。说明：${done.note}` : '',
-      en(`Done by ${done.by.name}`)));
+    parts.push(
+      el(
+        'p',
+        { class: 'alarm-done' },
+        `已处理：${done.by.name}，${timeWords(done.at)}`,
+        done.note ? `。说明：${done.note}` : '',
+        en(`Done by ${done.by.name}`),
+      ),
+    );
   }
   const where = a.compartment;
   const show = where
-    ? el('button', { type: 'button', class: 'btn secondary small', 'data-fk': `alarm-show-${a.id}`, onclick: () => selectCompartment(where) }, `查看 ${where} 号柜 `, en('Show'))
+    ? el(
+        'button',
+        { type: 'button', class: 'btn secondary small', 'data-fk': `alarm-show-${a.id}`, onclick: () => selectCompartment(where) },
+        `查看 ${where} 号柜 `,
+        en('Show'),
+      )
     : null;
   if (done || a.id < 0) {
     if (a.id < 0) parts.push(el('p', { class: 'note' }, '这条报警没能保存，重启后不再显示。', en('Not saved: gone after a restart.')));
@@ -1147,22 +1399,51 @@ function alarmItem(a) {
     const busy = state.busy.has(`a${a.id}:ack`);
     const error = state.alarmErrors.get(a.id);
     const noteId = `alarm-note-${a.id}`;
-    parts.push(el('form', { class: 'alarm-ack', novalidate: true, onsubmit: (e) => { e.preventDefault(); void ackAlarm(a); } },
-      el('label', { for: noteId }, '处理说明（可不填） ', en('Note (optional)')),
-      el('input', {
-        id: noteId, type: 'text', maxlength: '200', autocomplete: 'off', 'data-fk': noteId, value: state.alarmNotes.get(a.id) ?? '',
-        'aria-invalid': error ? 'true' : undefined, 'aria-describedby': error ? `${noteId}-err` : undefined,
-        oninput: (e) => {
-          if (e.target instanceof HTMLInputElement) state.alarmNotes.set(a.id, e.target.value);
+    parts.push(
+      el(
+        'form',
+        {
+          class: 'alarm-ack',
+          novalidate: true,
+          onsubmit: (e) => {
+            e.preventDefault();
+            void ackAlarm(a);
+          },
         },
-      }),
-      error ? el('p', { class: 'error', id: `${noteId}-err`, role: 'alert' }, error) : null,
-      el('div', { class: 'actions' },
-        el('button', { type: 'submit', class: 'btn primary', 'data-fk': `alarm-ack-${a.id}`, 'aria-disabled': busy ? 'true' : undefined },
-          busy ? '请稍候… ' : '已处理 ', en(busy ? 'Please wait' : 'Done')),
-        show)));
+        el('label', { for: noteId }, '处理说明（可不填） ', en('Note (optional)')),
+        el('input', {
+          id: noteId,
+          type: 'text',
+          maxlength: '200',
+          autocomplete: 'off',
+          'data-fk': noteId,
+          value: state.alarmNotes.get(a.id) ?? '',
+          'aria-invalid': error ? 'true' : undefined,
+          'aria-describedby': error ? `${noteId}-err` : undefined,
+          oninput: (e) => {
+            if (e.target instanceof HTMLInputElement) state.alarmNotes.set(a.id, e.target.value);
+          },
+        }),
+        error ? el('p', { class: 'error', id: `${noteId}-err`, role: 'alert' }, error) : null,
+        el(
+          'div',
+          { class: 'actions' },
+          el(
+            'button',
+            { type: 'submit', class: 'btn primary', 'data-fk': `alarm-ack-${a.id}`, 'aria-disabled': busy ? 'true' : undefined },
+            busy ? '请稍候… ' : '已处理 ',
+            en(busy ? 'Please wait' : 'Done'),
+          ),
+          show,
+        ),
+      ),
+    );
   }
-  return el('li', { class: `alarm ak-${a.kind}${done ? ' done' : ''}`, 'data-kind': a.kind, 'data-alarm': String(a.id), 'data-open': done ? 'false' : 'true' }, ...parts);
+  return el(
+    'li',
+    { class: `alarm ak-${a.kind}${done ? ' done' : ''}`, 'data-kind': a.kind, 'data-alarm': String(a.id), 'data-open': done ? 'false' : 'true' },
+    ...parts,
+  );
 }
 
 function renderAlarms() {
@@ -1173,7 +1454,11 @@ function renderAlarms() {
     return list.replaceChildren(el('li', { class: 'empty' }, '现在没有报警。', en('No alarms.')));
   }
   // after "已处理" the item moves down: keyboard focus goes on to the next open alarm's button
-  replaceKeepingFocus(list, state.alarms.map(alarmItem), open.map((a) => `alarm-ack-${a.id}`));
+  replaceKeepingFocus(
+    list,
+    state.alarms.map(alarmItem),
+    open.map((a) => `alarm-ack-${a.id}`),
+  );
 }
 
 // ------------------------------------------------------------------------------------------------

@@ -80,7 +80,17 @@ export const ACTIONS = {
   cancel: { path: 'cancel', zh: '取消申请', en: 'Cancel request', kind: 'danger', row: false, reason: 'optional' },
 };
 /** @type {readonly ActionKey[]} */
-export const ACTION_ORDER = ['accept', 'start_load', 'retrieve_materials', 'retrieve', 'admin_retrieve', 'mark_ready', 'request_materials', 'reject', 'cancel'];
+export const ACTION_ORDER = [
+  'accept',
+  'start_load',
+  'retrieve_materials',
+  'retrieve',
+  'admin_retrieve',
+  'mark_ready',
+  'request_materials',
+  'reject',
+  'cancel',
+];
 
 /**
  * What was done and by whom when an action succeeds (the banner).
@@ -307,7 +317,7 @@ const WHO = { resident: ['居民', 'The resident'], kiosk: ['柜机屏幕', 'The
  * @returns {Words}
  */
 export function historySentence(e, me = null) {
-  const staffName = e.actorKind === 'staff' ? (e.actorName || `工作人员 ${e.actorId ?? ''}`.trim()) : null;
+  const staffName = e.actorKind === 'staff' ? e.actorName || `工作人员 ${e.actorId ?? ''}`.trim() : null;
   const mine = staffName !== null && me !== null && String(me.id) === String(e.actorId);
   /** @type {Words} */
   const who = mine ? [`我（${me.name}）`, `${me.name} (me)`] : staffName ? [staffName, staffName] : (WHO[e.actorKind] ?? [e.actorKind, e.actorKind]);
@@ -338,7 +348,12 @@ export const AUDIT_FAMILIES = [
 ];
 
 /** @type {Readonly<Record<string, Words>>} who did it, as the audit filter offers it */
-export const ACTOR_KIND_WORDS = { staff: ['工作人员', 'Staff'], resident: ['居民', 'Residents'], kiosk: ['柜机屏幕', 'Cabinet screen'], system: ['系统', 'System'] };
+export const ACTOR_KIND_WORDS = {
+  staff: ['工作人员', 'Staff'],
+  resident: ['居民', 'Residents'],
+  kiosk: ['柜机屏幕', 'Cabinet screen'],
+  system: ['系统', 'System'],
+};
 
 /**
  * "上限 4 小时" style labels of the collection-time buckets.

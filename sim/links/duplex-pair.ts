@@ -16,7 +16,9 @@ export function duplexPair(): [Duplex, Duplex] {
     const side: Duplex = new Duplex({
       // Like a TCP socket: when the other side ends, this side ends too and then closes.
       allowHalfOpen: false,
-      read() { /* data is pushed by the other side's write */ },
+      read() {
+        /* data is pushed by the other side's write */
+      },
       write(chunk: Buffer, _enc, cb) {
         const o = other(side);
         if (!o.destroyed && !o.readableEnded) o.push(chunk);

@@ -46,7 +46,10 @@ export class LineLink {
     splitter?: FrameSplitter,
   ) {
     this.parser = splitter ?? new BoundedReadlineParser();
-    this.pacer = new Pacer((chunk) => this.rawWrite(chunk), () => this.timing.baudRate() / 10 / 1000);
+    this.pacer = new Pacer(
+      (chunk) => this.rawWrite(chunk),
+      () => this.timing.baudRate() / 10 / 1000,
+    );
     stream.on('error', (e: Error) => this.close(`error: ${e.message}`));
     stream.on('close', () => this.close('closed'));
     stream.on('end', () => this.close('ended by the other side'));

@@ -27,8 +27,10 @@ import { SimError, type SimErrorCode } from '../errors.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 /** The panel's static files: beside this file in the sources; found up the tree from the built dist/sim/panel/. */
-const PUBLIC_DIR = [0, 3, 4, 5].map((up) => path.resolve(HERE, '../'.repeat(up), up === 0 ? '' : 'sim/panel', 'public'))
-  .find((dir) => fs.existsSync(path.join(dir, 'index.html'))) ?? path.join(HERE, 'public');
+const PUBLIC_DIR =
+  [0, 3, 4, 5]
+    .map((up) => path.resolve(HERE, '../'.repeat(up), up === 0 ? '' : 'sim/panel', 'public'))
+    .find((dir) => fs.existsSync(path.join(dir, 'index.html'))) ?? path.join(HERE, 'public');
 
 /** Messages on the panel WebSocket. */
 export type PanelMessage =
@@ -60,7 +62,12 @@ const FRAME_BATCH_MAX = 200;
 const PING_MS = 15_000;
 
 class HttpError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string, readonly field?: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly field?: string,
+  ) {
     super(message);
   }
 }
@@ -89,14 +96,21 @@ function parse<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
 }
 
 const positiveInt = (what: string) =>
-  z.string().regex(/^[1-9][0-9]{0,3}$/, `${what} must be a positive whole number`).transform(Number);
+  z
+    .string()
+    .regex(/^[1-9][0-9]{0,3}$/, `${what} must be a positive whole number`)
+    .transform(Number);
 const compartmentParams = z.object({ n: positiveInt('compartment'), action: z.enum(['open', 'close', 'put', 'take']) });
 const boardParams = z.object({ addr: positiveInt('board address') });
 const rebootBody = z.strictObject({ reason: bootReasonSchema.optional(), bootMs: z.number().int().min(0).max(MAX_DELAY_MS).optional() });
 const disconnectBody = z.strictObject({ mode: z.enum(['drop', 'silent']).optional() });
 const emptyBody = z.strictObject({});
 const scanBody = z.strictObject({
-  text: z.string().min(1).max(MAX_SCAN_LENGTH).regex(/^[^\x00-\x1f\x7f]+$/, 'text must not contain control characters'),
+  text: z
+    .string()
+    .min(1)
+    .max(MAX_SCAN_LENGTH)
+    .regex(/^[^\x00-\x1f\x7f]+$/, 'text must not contain control characters'),
 });
 
 /** The express app alone (API + static panel), for embedding in another server. No WebSocket. */
@@ -120,10 +134,18 @@ export function createPanelApp(cabinet: SimCabinet): express.Express {
     const { n, action } = parse(compartmentParams, req.params);
     parse(emptyBody, req.body);
     switch (action) {
-      case 'open': cabinet.openDoor(n); break;
-      case 'close': cabinet.closeDoor(n); break;
-      case 'put': cabinet.putItem(n); break;
-      case 'take': cabinet.takeItem(n); break;
+      case 'open':
+        cabinet.openDoor(n);
+        break;
+      case 'close':
+        cabinet.closeDoor(n);
+        break;
+      case 'put':
+        cabinet.putItem(n);
+        break;
+      case 'take':
+        cabinet.takeItem(n);
+        break;
     }
     ok(res);
   });

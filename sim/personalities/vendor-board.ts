@@ -38,7 +38,10 @@ export type VendorOutcome =
 export const READ_AFTER_SPRING_MS = 20;
 
 export class VendorBoardPersonality {
-  constructor(readonly codec: VendorCodec, private readonly host: VendorBoardHost) {}
+  constructor(
+    readonly codec: VendorCodec,
+    private readonly host: VendorBoardHost,
+  ) {}
 
   handle(frame: Uint8Array): VendorOutcome {
     const r = this.codec.decodeCommand(frame);
@@ -57,14 +60,21 @@ export class VendorBoardPersonality {
         return { fate: 'ok', afterMs: 0, reply: () => codec.encodeReply({ kind: 'status', board: c.board, set: readAll() }, host.channels) };
       case 'query':
         if (c.lock > host.channels) return { fate: 'not-for-me', note: `lock ${c.lock} is not on board ${c.board}` };
-        return { fate: 'ok', afterMs: 0, reply: () => codec.encodeReply({ kind: 'query', board: c.board, lock: c.lock, set: host.doorLevel(c.board, c.lock) === 'C' }, host.channels) };
+        return {
+          fate: 'ok',
+          afterMs: 0,
+          reply: () =>
+            codec.encodeReply({ kind: 'query', board: c.board, lock: c.lock, set: host.doorLevel(c.board, c.lock) === 'C' }, host.channels),
+        };
       case 'unlock': {
         if (c.lock > host.channels) return { fate: 'not-for-me', note: `lock ${c.lock} is not on board ${c.board}` };
         const fault = host.coilFault(c.board, c.lock);
         if (fault === 'NONE') host.pulse(c.board, c.lock);
         const afterMs = codec.unlockReply === 'after-pulse' ? host.springMs + READ_AFTER_SPRING_MS : 0;
         return {
-          fate: 'ok', afterMs, ...(fault === 'NONE' ? {} : { note: `coil ${fault}: nothing moved` }),
+          fate: 'ok',
+          afterMs,
+          ...(fault === 'NONE' ? {} : { note: `coil ${fault}: nothing moved` }),
           reply: () => codec.encodeReply({ kind: 'unlock', board: c.board, lock: c.lock, set: readAll() }, host.channels),
         };
       }

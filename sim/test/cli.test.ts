@@ -19,23 +19,70 @@ describe('parseCli', () => {
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(r.options).toMatchObject({
-      listen: [{ kind: 'tcp', host: '127.0.0.1', port: 7001 }], layout: { boards: 1, channels: 24 }, polarity: 'nc',
-      baudRate: 9600, panel: { host: '127.0.0.1', port: 7002 }, autoCloseMs: null, drop: 0, corrupt: 0, delayMs: 0, scanner: null,
+      listen: [{ kind: 'tcp', host: '127.0.0.1', port: 7001 }],
+      layout: { boards: 1, channels: 24 },
+      polarity: 'nc',
+      baudRate: 9600,
+      panel: { host: '127.0.0.1', port: 7002 },
+      autoCloseMs: null,
+      drop: 0,
+      corrupt: 0,
+      delayMs: 0,
+      scanner: null,
     });
   });
 
   it('parses every option', () => {
     const r = parseCli([
-      '--listen', '/tmp/ttyB', '--listen', 'tcp://127.0.0.1:9000', '--layout', '2x12', '--polarity', 'no', '--baud', '115200',
-      '--panel', 'off', '--auto-close-ms', '5000', '--drop', '0.1', '--corrupt', '0.05', '--delay-ms', '30', '--seed', '7',
-      '--scanner', 'tcp://127.0.0.1:9001', '--pacing', '--spring-ms', '80',
+      '--listen',
+      '/tmp/ttyB',
+      '--listen',
+      'tcp://127.0.0.1:9000',
+      '--layout',
+      '2x12',
+      '--polarity',
+      'no',
+      '--baud',
+      '115200',
+      '--panel',
+      'off',
+      '--auto-close-ms',
+      '5000',
+      '--drop',
+      '0.1',
+      '--corrupt',
+      '0.05',
+      '--delay-ms',
+      '30',
+      '--seed',
+      '7',
+      '--scanner',
+      'tcp://127.0.0.1:9001',
+      '--pacing',
+      '--spring-ms',
+      '80',
     ]);
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(r.options).toEqual({
-      board: 'native', listen: [{ kind: 'serial', path: '/tmp/ttyB' }, { kind: 'tcp', host: '127.0.0.1', port: 9000 }],
-      scanner: { kind: 'tcp', host: '127.0.0.1', port: 9001 }, layout: { boards: 2, channels: 12 }, polarity: 'no', baudRate: 115200,
-      panel: null, autoCloseMs: 5000, springMs: 80, drop: 0.1, corrupt: 0.05, delayMs: 30, pacing: true, seed: 7, logFrames: false,
+      board: 'native',
+      listen: [
+        { kind: 'serial', path: '/tmp/ttyB' },
+        { kind: 'tcp', host: '127.0.0.1', port: 9000 },
+      ],
+      scanner: { kind: 'tcp', host: '127.0.0.1', port: 9001 },
+      layout: { boards: 2, channels: 12 },
+      polarity: 'no',
+      baudRate: 115200,
+      panel: null,
+      autoCloseMs: 5000,
+      springMs: 80,
+      drop: 0.1,
+      corrupt: 0.05,
+      delayMs: 30,
+      pacing: true,
+      seed: 7,
+      logFrames: false,
     });
   });
 

@@ -4,8 +4,16 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  crcHex, DEDUP_ENTRIES, DEDUP_WINDOW_MS, encode, PROTOCOL_VERSION,
-  type IdentAck, type Nak, type StatusAck, type UnlockAck, type LedAck,
+  crcHex,
+  DEDUP_ENTRIES,
+  DEDUP_WINDOW_MS,
+  encode,
+  PROTOCOL_VERSION,
+  type IdentAck,
+  type Nak,
+  type StatusAck,
+  type UnlockAck,
+  type LedAck,
 } from '../../firmware-protocol/index.js';
 import { SimCabinet, type FrameLogEntry } from '../cabinet.js';
 import type { SimOptions } from '../config.js';
@@ -148,7 +156,9 @@ describe('UNLOCK', () => {
 
     // Fill the memory with DEDUP_ENTRIES newer unlocks (one per channel): the first one drops out.
     for (let i = 0; i < DEDUP_ENTRIES; i++) await wire.request({ kind: 'unlock', addr: 1, seq: 100 + i, channel: 3 + i, pulseMs: 100 });
-    expect((await wire.request<UnlockAck>({ kind: 'unlock', addr: 1, seq: 100 + DEDUP_ENTRIES - 1, channel: 2 + DEDUP_ENTRIES, pulseMs: 100 })).duplicate).toBe(true);
+    expect(
+      (await wire.request<UnlockAck>({ kind: 'unlock', addr: 1, seq: 100 + DEDUP_ENTRIES - 1, channel: 2 + DEDUP_ENTRIES, pulseMs: 100 })).duplicate,
+    ).toBe(true);
     await released(sim, 1);
     expect((await wire.request<UnlockAck>(first)).duplicate).toBe(false);
     expect(sim.unlockCount(1)).toBe(3);
@@ -189,7 +199,13 @@ describe('frames the board must refuse or ignore', () => {
   it('NAKs an unknown verb and bad arguments, naming the verb as received', async () => {
     const { wire } = setup();
     wire.sendRaw(rawFrame('>01 0005 OPENALL'));
-    expect(await wire.next((m) => m.kind === 'nak' && m.seq === 5)).toEqual({ kind: 'nak', addr: 1, seq: 5, verb: 'OPENALL', reason: 'UNKNOWN_VERB' });
+    expect(await wire.next((m) => m.kind === 'nak' && m.seq === 5)).toEqual({
+      kind: 'nak',
+      addr: 1,
+      seq: 5,
+      verb: 'OPENALL',
+      reason: 'UNKNOWN_VERB',
+    });
     wire.sendRaw(rawFrame('>01 0006 UNLOCK 1 50'));
     expect(await wire.next((m) => m.kind === 'nak' && m.seq === 6)).toMatchObject({ verb: 'UNLOCK', reason: 'BAD_ARGS' });
     wire.sendRaw(rawFrame('>01 0007 LED 1 PURPLE'));
@@ -216,7 +232,11 @@ describe('frames the board must refuse or ignore', () => {
 
   it('answers BAD_ARGS for a forbidden byte inside an argument of a frame whose CRC and header are good', async () => {
     const { sim, wire } = setup();
-    for (const [seq, arg] of [[0x20, 'BL\x07NK'], [0x21, 'BL*NK'], [0x22, 'BL\xe9NK']] as const) {
+    for (const [seq, arg] of [
+      [0x20, 'BL\x07NK'],
+      [0x21, 'BL*NK'],
+      [0x22, 'BL\xe9NK'],
+    ] as const) {
       wire.sendRaw(Buffer.from(rawFrame(`>01 00${seq.toString(16).toUpperCase()} LED 7 ${arg}`), 'latin1')); // one byte per character
       expect(await wire.next((m) => m.kind === 'nak' && m.seq === seq)).toMatchObject({ verb: 'LED', reason: 'BAD_ARGS' });
     }
@@ -389,7 +409,10 @@ describe('faults', () => {
       await allIn;
       sim.setFaults({ drop: 0 });
       await sync(wire);
-      const answered = wire.messages().filter((m) => m.seq <= 40).map((m) => m.seq);
+      const answered = wire
+        .messages()
+        .filter((m) => m.seq <= 40)
+        .map((m) => m.seq);
       return { answered, dropped: sim.getCounters().dropped };
     };
     const a = await run();
@@ -428,8 +451,9 @@ describe('faults', () => {
     const sim = new SimCabinet();
     open.push({ sim, wire: new Wire(sim.connectInProcess()) });
     expect(() => sim.setFaults({ drop: 1.5 })).toThrowError(expect.objectContaining({ code: 'BAD_CONFIG', field: 'drop' }));
-    expect(() => sim.setFaults({ delayMs: 10, compartments: [{ compartment: 30, jammed: true }] }))
-      .toThrowError(expect.objectContaining({ code: 'NO_SUCH_COMPARTMENT' }));
+    expect(() => sim.setFaults({ delayMs: 10, compartments: [{ compartment: 30, jammed: true }] })).toThrowError(
+      expect.objectContaining({ code: 'NO_SUCH_COMPARTMENT' }),
+    );
     expect(sim.faults.delayMs).toBe(0);
     expect(() => new SimCabinet({ layout: '0x24' })).toThrowError(expect.objectContaining({ code: 'BAD_CONFIG' }));
     expect(() => new SimCabinet({ initial: { items: [25] } })).toThrowError(expect.objectContaining({ code: 'BAD_CONFIG' }));

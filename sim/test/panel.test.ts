@@ -19,7 +19,9 @@ afterEach(async () => {
   await sim.close();
 });
 
-interface ApiError { error: { code: string; message: string; field?: string } }
+interface ApiError {
+  error: { code: string; message: string; field?: string };
+}
 
 async function post(path: string, body?: unknown): Promise<{ status: number; json: unknown }> {
   const res = await fetch(new URL(path, panel.url), {
@@ -108,7 +110,11 @@ describe('panel API', () => {
   });
 
   it('sets and clears faults, reboots boards, disconnects and reconnects', async () => {
-    let r = await post('/api/faults', { drop: 0.1, delayMs: 5, compartments: [{ compartment: 3, jammed: true, stuckSensor: 'O', coilFault: 'COIL_SHORT' }] });
+    let r = await post('/api/faults', {
+      drop: 0.1,
+      delayMs: 5,
+      compartments: [{ compartment: 3, jammed: true, stuckSensor: 'O', coilFault: 'COIL_SHORT' }],
+    });
     expect(r.status).toBe(200);
     let s = (r.json as { state: CabinetSnapshot }).state;
     expect(s.faults).toMatchObject({ dropToBoard: 0.1, dropToController: 0.1, delayMs: 5 });

@@ -5,8 +5,14 @@
  */
 import type { Duplex } from 'node:stream';
 import {
-  BoundedReadlineParser, decode, encodeLine,
-  type BoardEvent, type Command, type DecodeError, type Message, type Reply,
+  BoundedReadlineParser,
+  decode,
+  encodeLine,
+  type BoardEvent,
+  type Command,
+  type DecodeError,
+  type Message,
+  type Reply,
 } from '../../firmware-protocol/index.js';
 
 export type Received = { ok: true; message: Message; line: string } | { ok: false; error: DecodeError; line: string };
@@ -81,7 +87,11 @@ export class Wire {
   }
 
   /** Wait for the next event of a kind (optionally matching more). */
-  event<K extends BoardEvent['kind']>(kind: K, more: (e: Extract<BoardEvent, { kind: K }>) => boolean = () => true, timeoutMs?: number): Promise<Extract<BoardEvent, { kind: K }>> {
+  event<K extends BoardEvent['kind']>(
+    kind: K,
+    more: (e: Extract<BoardEvent, { kind: K }>) => boolean = () => true,
+    timeoutMs?: number,
+  ): Promise<Extract<BoardEvent, { kind: K }>> {
     return this.next((m) => m.kind === kind && more(m as Extract<BoardEvent, { kind: K }>), timeoutMs);
   }
 

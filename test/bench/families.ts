@@ -40,7 +40,13 @@ async function loaded(h: TestApp, staff: Awaited<ReturnType<TestApp['staffSessio
   const n = ++people;
   const mobile = `137${String(10_000_000 + n).slice(-8)}`;
   const sub = await h.api.post<{ requestId: number }>('/api/requests', {
-    body: { name: '李明', mobile, idNumber: uniqueIdNumber(5000 + n), address: { building: '1', unit: '1', room: '101' }, serviceCode: 'residence_certificate' },
+    body: {
+      name: '李明',
+      mobile,
+      idNumber: uniqueIdNumber(5000 + n),
+      address: { building: '1', unit: '1', room: '101' },
+      serviceCode: 'residence_certificate',
+    },
   });
   if (sub.status !== 201) throw new Error(`submit answered ${sub.status}`);
   const id = sub.body.requestId;
@@ -50,7 +56,11 @@ async function loaded(h: TestApp, staff: Awaited<ReturnType<TestApp['staffSessio
   const no = load.body.compartment;
   h.cabinet.putItem(no);
   h.cabinet.closeDoor(no);
-  const note = await waitFor(() => listNotifications(h.store.ctx, { requestId: id }).find((x) => readNotificationSecret(h.store.ctx, x.id)), 'the pickup code', 10_000);
+  const note = await waitFor(
+    () => listNotifications(h.store.ctx, { requestId: id }).find((x) => readNotificationSecret(h.store.ctx, x.id)),
+    'the pickup code',
+    10_000,
+  );
   return { no, code: readNotificationSecret(h.store.ctx, note.id)!.code, last4: mobile.slice(-4) };
 }
 
@@ -83,9 +93,12 @@ export async function benchFamily(family: BoardFamily, rounds = 10): Promise<Fam
       await new Promise((r) => setTimeout(r, 300));
     }
     return {
-      family, rounds,
-      doorOpenP50: quantile(open, 0.5), doorOpenP95: quantile(open, 0.95),
-      answerP50: quantile(answer, 0.5), answerP95: quantile(answer, 0.95),
+      family,
+      rounds,
+      doorOpenP50: quantile(open, 0.5),
+      doorOpenP95: quantile(open, 0.95),
+      answerP50: quantile(answer, 0.5),
+      answerP95: quantile(answer, 0.95),
     };
   } finally {
     await h.close();
@@ -111,8 +124,11 @@ export function familiesTable(figures: FamilyFigure[]): string {
 if (process.argv[1]?.endsWith('families.ts')) {
   const i = process.argv.indexOf('--rounds');
   const rounds = i > 0 ? Number(process.argv[i + 1]) : 10;
-  benchFamilies(rounds).then((f) => console.log(familiesTable(f)), (e: unknown) => {
-    console.error(e);
-    process.exit(1);
-  });
+  benchFamilies(rounds).then(
+    (f) => console.log(familiesTable(f)),
+    (e: unknown) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );
 }

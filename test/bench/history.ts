@@ -16,7 +16,16 @@ import crypto from 'node:crypto';
 import { REQUEST_STATES, type RequestState } from '../../controller/domain/request-states.js';
 import { SYSTEM_ACTOR } from '../../controller/domain/types.js';
 import { idCheckDigit } from '../../controller/domain/validation.js';
-import { applyLayout, encryptField, inTransaction, lastIntentId, layoutGrid, markIntentsReviewed, openStore, statusTokenHash } from '../../controller/store/index.js';
+import {
+  applyLayout,
+  encryptField,
+  inTransaction,
+  lastIntentId,
+  layoutGrid,
+  markIntentsReviewed,
+  openStore,
+  statusTokenHash,
+} from '../../controller/store/index.js';
 import { ERASED_NAME, setRetentionMarks } from '../../controller/store/retention.js';
 import { seededRng } from '../../sim/rng.js';
 
@@ -53,21 +62,55 @@ export interface History {
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
-const SERVICES = ['residence_certificate', 'family_relationship', 'elderly_benefit', 'no_criminal_record_letter', 'hardship_proof', 'insurance_claim_statement'];
+const SERVICES = [
+  'residence_certificate',
+  'family_relationship',
+  'elderly_benefit',
+  'no_criminal_record_letter',
+  'hardship_proof',
+  'insurance_claim_statement',
+];
 const OPEN_MIX: readonly RequestState[] = ['submitted', 'submitted', 'accepted', 'accepted', 'ready', 'awaiting_materials', 'materials_retrieved'];
 const SURNAMES = '王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗';
 const GIVEN = '伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂英华';
 
 /** A finished request's life: [audit action, hours after creation]; 29 rows (~27 a request over the whole mix). */
 const COLLECTED_AUDIT: readonly [string, number][] = [
-  ['request.created', 0], ['request.accept', 2], ['request.mark_ready', 20], ['compartment.reserved', 21], ['request.start_load', 21],
-  ['unlock.intended', 21], ['unlock.sent', 21], ['unlock.acked', 21], ['door.open', 21], ['compartment.open', 21], ['door.closed', 21.01],
-  ['request.load_done', 21.01], ['credential.issued', 21.01], ['compartment.occupied', 21.01], ['notification.sent', 21.02],
-  ['credential.checked', 30], ['unlock.intended', 30], ['unlock.sent', 30], ['unlock.acked', 30], ['door.open', 30],
-  ['compartment.open', 30], ['door.closed', 30.01], ['request.collect', 30.01], ['credential.revoked', 30.01],
-  ['compartment.free', 30.01], ['staff.viewed', 31], ['notification.queued', 21.01], ['staff.viewed', 20.5], ['credential.phone_checked', 30],
+  ['request.created', 0],
+  ['request.accept', 2],
+  ['request.mark_ready', 20],
+  ['compartment.reserved', 21],
+  ['request.start_load', 21],
+  ['unlock.intended', 21],
+  ['unlock.sent', 21],
+  ['unlock.acked', 21],
+  ['door.open', 21],
+  ['compartment.open', 21],
+  ['door.closed', 21.01],
+  ['request.load_done', 21.01],
+  ['credential.issued', 21.01],
+  ['compartment.occupied', 21.01],
+  ['notification.sent', 21.02],
+  ['credential.checked', 30],
+  ['unlock.intended', 30],
+  ['unlock.sent', 30],
+  ['unlock.acked', 30],
+  ['door.open', 30],
+  ['compartment.open', 30],
+  ['door.closed', 30.01],
+  ['request.collect', 30.01],
+  ['credential.revoked', 30.01],
+  ['compartment.free', 30.01],
+  ['staff.viewed', 31],
+  ['notification.queued', 21.01],
+  ['staff.viewed', 20.5],
+  ['credential.phone_checked', 30],
 ];
-const SHORT_AUDIT: readonly [string, number][] = [['request.created', 0], ['request.accept', 2], ['request.mark_ready', 20]];
+const SHORT_AUDIT: readonly [string, number][] = [
+  ['request.created', 0],
+  ['request.accept', 2],
+  ['request.mark_ready', 20],
+];
 
 export function generateHistory(o: HistoryOptions): History {
   const t0 = Date.now();
@@ -101,10 +144,14 @@ export function generateHistory(o: HistoryOptions): History {
     `INSERT INTO requests (id, number, status_token_hash, resident_id, service_code, state, reason, note, compartment_no, created_at, updated_at, state_changed_at, loaded_at, closed_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?)`,
   );
-  const insAudit = db.prepare('INSERT INTO audit_log (at, actor_kind, actor_id, action, compartment_no, request_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?)');
+  const insAudit = db.prepare(
+    'INSERT INTO audit_log (at, actor_kind, actor_id, action, compartment_no, request_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  );
   // The rows that follow a request's life are written set-wise from a template, per batch of requests: SQLite
   // does the loops (several times faster than a statement per row).
-  db.exec(`CREATE TEMP TABLE life (kind TEXT NOT NULL, seq INTEGER NOT NULL, action TEXT NOT NULL, hours REAL NOT NULL, on_comp INTEGER NOT NULL, actor TEXT NOT NULL)`);
+  db.exec(
+    `CREATE TEMP TABLE life (kind TEXT NOT NULL, seq INTEGER NOT NULL, action TEXT NOT NULL, hours REAL NOT NULL, on_comp INTEGER NOT NULL, actor TEXT NOT NULL)`,
+  );
   const insLife = db.prepare('INSERT INTO temp.life VALUES (?, ?, ?, ?, ?, ?)');
   COLLECTED_AUDIT.forEach(([action, h], i) => {
     const machine = action.startsWith('unlock.') || action.startsWith('door.');
@@ -157,7 +204,9 @@ export function generateHistory(o: HistoryOptions): History {
                 OR (q.state = 'rejected' AND n.kind = 'rejected')
            WHERE q.id BETWEEN ? AND ? ORDER BY q.id, at)`,
   );
-  const insDay = db.prepare('INSERT INTO request_day_counters (day, last) VALUES (?, ?) ON CONFLICT (day) DO UPDATE SET last = max(last, excluded.last)');
+  const insDay = db.prepare(
+    'INSERT INTO request_day_counters (day, last) VALUES (?, ?) ON CONFLICT (day) DO UPDATE SET last = max(last, excluded.last)',
+  );
 
   const counts = Object.fromEntries(REQUEST_STATES.map((s) => [s, 0])) as Record<RequestState, number>;
   const openIds: number[] = [];
@@ -183,7 +232,7 @@ export function generateHistory(o: HistoryOptions): History {
       for (let id = start; id < Math.min(total + 1, start + BATCH); id++) {
         const created = first + Math.floor(((id - 1) / total) * span) + Math.floor(rng() * 60_000);
         const dk = dayKey(created);
-        if (dk !== day) (day = dk, inDay = 0);
+        if (dk !== day) (day = dk), (inDay = 0);
         inDay++;
         const number = `BB-${dk}-${String(inDay).padStart(4, '0')}`;
         insDay.run(dk, inDay);
@@ -194,12 +243,23 @@ export function generateHistory(o: HistoryOptions): History {
           residentId = ++residents;
           const idBody = `3101151987${String(residentId % 100_000_000).padStart(7, '0')}`.slice(0, 17);
           const idNumber = idBody + idCheckDigit(idBody);
-          const name = SURNAMES[residentId % SURNAMES.length]! + GIVEN[(residentId * 7) % GIVEN.length]! + (residentId % 3 ? GIVEN[(residentId * 13) % GIVEN.length]! : '');
+          const name =
+            SURNAMES[residentId % SURNAMES.length]! +
+            GIVEN[(residentId * 7) % GIVEN.length]! +
+            (residentId % 3 ? GIVEN[(residentId * 13) % GIVEN.length]! : '');
           insResident.run(
-            residentId, name, `13${String(residentId).padStart(9, '0')}`,
-            encryptField(idKey, idNumber, 'resident.id_number'), crypto.createHmac('sha256', idHmacKey).update(idNumber).digest(),
-            `${idNumber.slice(0, 3)}***********${idNumber.slice(-4)}`, `${1 + (residentId % 40)}号楼`, String(1 + (residentId % 4)), String(101 + (residentId % 1800)),
-            crypto.randomBytes(16).toString('base64url'), created, created,
+            residentId,
+            name,
+            `13${String(residentId).padStart(9, '0')}`,
+            encryptField(idKey, idNumber, 'resident.id_number'),
+            crypto.createHmac('sha256', idHmacKey).update(idNumber).digest(),
+            `${idNumber.slice(0, 3)}***********${idNumber.slice(-4)}`,
+            `${1 + (residentId % 40)}号楼`,
+            String(1 + (residentId % 4)),
+            String(101 + (residentId % 1800)),
+            crypto.randomBytes(16).toString('base64url'),
+            created,
+            created,
           );
           insAudit.run(created, 'system', null, 'resident.created', null, null, `{"residentId":${residentId}}`);
         } else {
@@ -209,8 +269,16 @@ export function generateHistory(o: HistoryOptions): History {
         const isOpen = id > total - openTail || stale.has(id);
         const r = rng();
         const state: RequestState = isOpen
-          ? (stale.has(id) ? 'awaiting_materials' : OPEN_MIX[Math.floor(rng() * OPEN_MIX.length)]!)
-          : r < 0.86 ? 'collected' : r < 0.91 ? 'cancelled' : r < 0.96 ? 'rejected' : 'retrieved';
+          ? stale.has(id)
+            ? 'awaiting_materials'
+            : OPEN_MIX[Math.floor(rng() * OPEN_MIX.length)]!
+          : r < 0.86
+            ? 'collected'
+            : r < 0.91
+              ? 'cancelled'
+              : r < 0.96
+                ? 'rejected'
+                : 'retrieved';
         counts[state]++;
         if (isOpen) openIds.push(id);
         const comp = 1 + (id % compartments);
@@ -221,7 +289,21 @@ export function generateHistory(o: HistoryOptions): History {
           residentLastActive.set(residentId, Math.max(residentLastActive.get(residentId) ?? 0, endAt));
         } else if (!isOpen) {
           const endAt = hours(state === 'cancelled' ? 5 : 3);
-          insRequest.run(id, number, statusTokenHash(`h${id}`), residentId, service, state, state === 'rejected' ? '材料不全' : null, null, created, endAt, endAt, null, endAt);
+          insRequest.run(
+            id,
+            number,
+            statusTokenHash(`h${id}`),
+            residentId,
+            service,
+            state,
+            state === 'rejected' ? '材料不全' : null,
+            null,
+            created,
+            endAt,
+            endAt,
+            null,
+            endAt,
+          );
           residentLastActive.set(residentId, Math.max(residentLastActive.get(residentId) ?? 0, endAt));
         } else {
           insRequest.run(id, number, statusTokenHash(`h${id}`), residentId, service, state, null, null, created, created, created, null, null);
@@ -254,7 +336,12 @@ export function generateHistory(o: HistoryOptions): History {
   db.pragma('secure_delete = ON');
   db.pragma('journal_mode = WAL');
   const count = (table: string): number => db.prepare<[], { n: number }>(`SELECT ifnull(max(rowid), 0) AS n FROM ${table}`).get()!.n;
-  const tally = { auditRows: count('audit_log'), intents: count('unlock_intents'), doorEvents: count('door_events'), notifications: count('notifications') };
+  const tally = {
+    auditRows: count('audit_log'),
+    intents: count('unlock_intents'),
+    doorEvents: count('door_events'),
+    notifications: count('notifications'),
+  };
   store.close();
   return { requests: total, residents, ...tally, counts, openIds, newest, ms: Date.now() - t0 };
 }
@@ -264,7 +351,9 @@ if (process.argv[1]?.endsWith('history.ts') && process.argv.length >= 4) {
   const h = generateHistory({
     dataDir: process.argv[2]!,
     requests: Number(process.argv[3]),
-    onProgress: (d, t) => { if (d % 100_000 < 5000) process.stderr.write(`\r${d}/${t}`); },
+    onProgress: (d, t) => {
+      if (d % 100_000 < 5000) process.stderr.write(`\r${d}/${t}`);
+    },
   });
   process.stderr.write('\n');
   console.log(JSON.stringify({ ...h, openIds: h.openIds.length }, null, 1));

@@ -11,7 +11,18 @@ import { writeCsv } from '../../controller/http/csv.js';
 import { SYSTEM_ACTOR } from '../../controller/domain/types.js';
 import { generateHistory } from '../../controller/store/history-test-support.js';
 import {
-  applyLayout, createStaff, findAudit, findRequests, layoutGrid, localDay, localDayStart, openStore, residentForExport, statistics, type Cursor, type Page,
+  applyLayout,
+  createStaff,
+  findAudit,
+  findRequests,
+  layoutGrid,
+  localDay,
+  localDayStart,
+  openStore,
+  residentForExport,
+  statistics,
+  type Cursor,
+  type Page,
 } from '../../controller/store/index.js';
 
 const args = process.argv.slice(2);
@@ -41,9 +52,11 @@ const t0 = performance.now();
 const store = openStore({ dataDir: dir, utcOffsetMinutes: 480 });
 const openMs = performance.now() - t0;
 const ctx = store.ctx;
-const counts = store.db.prepare<[], { r: number; a: number; newest: number }>(
-  'SELECT (SELECT count(*) FROM requests) AS r, (SELECT count(*) FROM audit_log) AS a, (SELECT max(created_at) FROM requests) AS newest',
-).get()!;
+const counts = store.db
+  .prepare<[], { r: number; a: number; newest: number }>(
+    'SELECT (SELECT count(*) FROM requests) AS r, (SELECT count(*) FROM audit_log) AS a, (SELECT max(created_at) FROM requests) AS newest',
+  )
+  .get()!;
 const OFF = 480;
 const DAY = 86_400_000;
 const newestDay = localDay(counts.newest, OFF);
@@ -63,15 +76,21 @@ function time(label: string, f: () => unknown, n = 7): void {
   }
   s.sort((a, b) => a - b);
   const size = (out as Page<unknown> | undefined)?.items?.length;
-  process.stdout.write(`${label.padEnd(64)} ${s[Math.floor(n / 2)]!.toFixed(2).padStart(9)} ms  (worst ${s[n - 1]!.toFixed(2)} ms)${size !== undefined ? `  ${size} rows` : ''}\n`);
+  process.stdout.write(
+    `${label.padEnd(64)} ${s[Math.floor(n / 2)]!.toFixed(2).padStart(9)} ms  (worst ${s[n - 1]!.toFixed(2)} ms)${size !== undefined ? `  ${size} rows` : ''}\n`,
+  );
 }
 
-process.stdout.write(`${counts.r.toLocaleString('en')} requests, ${counts.a.toLocaleString('en')} audit rows; open + migrate ${openMs.toFixed(0)} ms\n`);
+process.stdout.write(
+  `${counts.r.toLocaleString('en')} requests, ${counts.a.toLocaleString('en')} audit rows; open + migrate ${openMs.toFixed(0)} ms\n`,
+);
 const deep = findRequests(ctx, { limit: 1, after: { at: month.from, id: Number.MAX_SAFE_INTEGER } }).items[0];
 const deepCursor: Cursor = deep ? { at: deep.createdAt, id: deep.id } : { at: month.from, id: 1 };
 time('requests: newest page (50)', () => findRequests(ctx, { limit: 50 }));
 time('requests: last month, one document type', () => findRequests(ctx, { range: month, serviceCode: 'residence_certificate', limit: 50 }));
-time('requests: finished, page after a month back', () => findRequests(ctx, { states: ['collected', 'retrieved', 'rejected', 'cancelled'], after: deepCursor, limit: 50 }));
+time('requests: finished, page after a month back', () =>
+  findRequests(ctx, { states: ['collected', 'retrieved', 'rejected', 'cancelled'], after: deepCursor, limit: 50 }),
+);
 time('requests: open ones', () => findRequests(ctx, { states: ['submitted', 'accepted', 'ready', 'loaded', 'overdue'], limit: 50 }));
 time('requests: text (name) over one 5 000-row window', () => findRequests(ctx, { text: '王芳', limit: 50 }));
 time('requests: whole number', () => findRequests(ctx, { text: deep?.number ?? 'BB-20260101-0001' }));
@@ -86,11 +105,18 @@ time('statistics: one year', () => statistics(ctx, yearAgo, newestDay), 3);
 
 async function exportRate(label: string, rows: Iterable<readonly (string | number | null)[]>): Promise<void> {
   let bytes = 0;
-  const sink = new Writable({ write(chunk: Buffer, _e, cb) { bytes += chunk.length; cb(); } });
+  const sink = new Writable({
+    write(chunk: Buffer, _e, cb) {
+      bytes += chunk.length;
+      cb();
+    },
+  });
   const t = performance.now();
   const n = await writeCsv(sink, ['a'], rows);
   const ms = performance.now() - t;
-  process.stdout.write(`${label.padEnd(64)} ${ms.toFixed(0).padStart(9)} ms  ${n} rows, ${(bytes / 1e6).toFixed(1)} MB, ${Math.round(n / (ms / 1000))} rows/s\n`);
+  process.stdout.write(
+    `${label.padEnd(64)} ${ms.toFixed(0).padStart(9)} ms  ${n} rows, ${(bytes / 1e6).toFixed(1)} MB, ${Math.round(n / (ms / 1000))} rows/s\n`,
+  );
 }
 
 function* pages<T>(find: (after: Cursor | undefined) => Page<T>): Generator<T> {
@@ -103,15 +129,21 @@ function* pages<T>(find: (after: Cursor | undefined) => Page<T>): Generator<T> {
   }
 }
 
-await exportRate('CSV: last month of requests (masked)', (function* () {
-  for (const r of pages((after) => findRequests(ctx, { range: month, limit: 1000, ...(after ? { after } : {}) }))) {
-    const p = residentForExport(r, true);
-    yield [r.number, r.serviceNameZh, r.state, r.createdAt, p.name, p.mobile, p.idNumber, p.address, r.reason];
-  }
-})());
-await exportRate('CSV: last month of the audit log', (function* () {
-  for (const a of pages((after) => findAudit(ctx, { range: month, limit: 1000, ...(after ? { after } : {}) }))) {
-    yield [a.at, a.actorKind, a.actorName ?? a.actorId, a.action, a.compartmentNo, a.requestNumber, JSON.stringify(a.detail)];
-  }
-})());
+await exportRate(
+  'CSV: last month of requests (masked)',
+  (function* () {
+    for (const r of pages((after) => findRequests(ctx, { range: month, limit: 1000, ...(after ? { after } : {}) }))) {
+      const p = residentForExport(r, true);
+      yield [r.number, r.serviceNameZh, r.state, r.createdAt, p.name, p.mobile, p.idNumber, p.address, r.reason];
+    }
+  })(),
+);
+await exportRate(
+  'CSV: last month of the audit log',
+  (function* () {
+    for (const a of pages((after) => findAudit(ctx, { range: month, limit: 1000, ...(after ? { after } : {}) }))) {
+      yield [a.at, a.actorKind, a.actorName ?? a.actorId, a.action, a.compartmentNo, a.requestNumber, JSON.stringify(a.detail)];
+    }
+  })(),
+);
 store.close();

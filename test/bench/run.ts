@@ -40,8 +40,28 @@ import { benchFamilies } from './families.js';
 import { silentLogger } from '../../controller/log.js';
 import { listen } from '../../controller/main.js';
 import {
-  alarmSink, applyLayout, countRequestsByState, createRequest, createStaff, getResident, layoutGrid, listAudit, listCompartments, listNotifications, readNotificationSecret, createUnlockIntent, claimIntentForSend, markIntentFailed,
-  openStore, pageRequests, requireRequest, reserveCompartment, searchRequests, transitionRequest, verifyCode, type Store,
+  alarmSink,
+  applyLayout,
+  countRequestsByState,
+  createRequest,
+  createStaff,
+  getResident,
+  layoutGrid,
+  listAudit,
+  listCompartments,
+  listNotifications,
+  readNotificationSecret,
+  createUnlockIntent,
+  claimIntentForSend,
+  markIntentFailed,
+  openStore,
+  pageRequests,
+  requireRequest,
+  reserveCompartment,
+  searchRequests,
+  transitionRequest,
+  verifyCode,
+  type Store,
 } from '../../controller/store/index.js';
 import { erasePersonalDataBatch } from '../../controller/store/retention.js';
 import { FAST_SCRYPT, makeResident } from '../../controller/store/test-support.js';
@@ -59,7 +79,13 @@ fs.mkdirSync(OUT, { recursive: true });
 // Recording
 // ---------------------------------------------------------------------------------------------
 
-interface Row { section: string; name: string; value: string; target?: string; verdict?: 'ok' | 'MISS' | '' }
+interface Row {
+  section: string;
+  name: string;
+  value: string;
+  target?: string;
+  verdict?: 'ok' | 'MISS' | '';
+}
 const rows: Row[] = [];
 const json: Record<string, unknown> = { startedAt: new Date().toISOString(), quick: QUICK, node: process.version };
 
@@ -69,11 +95,25 @@ function row(section: string, name: string, value: string, target?: string, met?
   console.log(`${section.padEnd(12)} ${name.padEnd(58)} ${value.padEnd(34)} ${target ?? ''} ${r.verdict ?? ''}`);
 }
 
-interface Stats { n: number; p50: number; p95: number; p99: number; max: number; mean: number }
+interface Stats {
+  n: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+  mean: number;
+}
 function stats(samples: number[]): Stats {
   const s = [...samples].sort((a, b) => a - b);
   const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))] ?? NaN;
-  return { n: s.length, p50: q(0.5), p95: q(0.95), p99: q(0.99), max: s[s.length - 1] ?? NaN, mean: s.reduce((a, b) => a + b, 0) / Math.max(1, s.length) };
+  return {
+    n: s.length,
+    p50: q(0.5),
+    p95: q(0.95),
+    p99: q(0.99),
+    max: s[s.length - 1] ?? NaN,
+    mean: s.reduce((a, b) => a + b, 0) / Math.max(1, s.length),
+  };
 }
 const ms = (v: number, d = 2) => `${v.toFixed(d)} ms`;
 const sleep = (t: number) => new Promise((r) => setTimeout(r, t));
@@ -126,7 +166,12 @@ function timedEndpoint(inner: Endpoint, onUnlockWritten: () => void): Endpoint {
   };
 }
 
-async function startRig(o: { endpoint?: (mark: () => void) => Endpoint; sim: SimCabinet; dataDir?: string; env?: Record<string, string> }): Promise<Rig> {
+async function startRig(o: {
+  endpoint?: (mark: () => void) => Endpoint;
+  sim: SimCabinet;
+  dataDir?: string;
+  env?: Record<string, string>;
+}): Promise<Rig> {
   const dir = o.dataDir ?? tempDir('bench-app-');
   const store = openStore({ dataDir: dir, utcOffsetMinutes: 480 });
   applyLayout(store.ctx, layoutGrid(1, 24), SYSTEM_ACTOR);
@@ -142,7 +187,9 @@ async function startRig(o: { endpoint?: (mark: () => void) => Endpoint; sim: Sim
     marks.acked = performance.now();
     return r;
   };
-  driver.on('door', (e) => { if (e.open) marks.open = performance.now(); });
+  driver.on('door', (e) => {
+    if (e.open) marks.open = performance.now();
+  });
   const bus = new EventBus({ alarms: alarmSink(store.ctx) });
   const logger = silentLogger();
   const flows = new CabinetFlows({ store, driver, bus, config, logger });
@@ -162,7 +209,15 @@ async function startRig(o: { endpoint?: (mark: () => void) => Endpoint; sim: Sim
   const signedIn = await postJson(`${url}/api/staff/login`, { login, pin: '246813' });
   const staffToken = (JSON.parse(signedIn.body) as { token: string }).token;
   return {
-    store, driver, flows, sim: o.sim, url, kioskUrl: `http://127.0.0.1:${port(kioskServer)}`, staffId: staff.id, staffToken, marks,
+    store,
+    driver,
+    flows,
+    sim: o.sim,
+    url,
+    kioskUrl: `http://127.0.0.1:${port(kioskServer)}`,
+    staffId: staff.id,
+    staffToken,
+    marks,
     async close() {
       for (const l of lives) await l.close();
       server.closeAllConnections();
@@ -191,14 +246,22 @@ async function loadedForPickup(rig: Rig): Promise<{ code: string; last4: string;
   await waitFor(() => rig.sim.snapshot().compartments[no - 1]?.doorOpen === true, 'the loading door to open', 5000);
   rig.sim.putItem(no);
   rig.sim.closeDoor(no);
-  const n = await waitFor(() => listNotifications(ctx, { requestId: request }).find((x) => readNotificationSecret(ctx, x.id)), 'the pickup code', 10_000);
+  const n = await waitFor(
+    () => listNotifications(ctx, { requestId: request }).find((x) => readNotificationSecret(ctx, x.id)),
+    'the pickup code',
+    10_000,
+  );
   return { code: readNotificationSecret(ctx, n.id)!.code, last4: resident.mobile.slice(-4), no };
 }
 
 async function postJson(url: string, body: unknown, localAddress?: string, token?: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const data = Buffer.from(JSON.stringify(body));
-    const headers: Record<string, string | number> = { 'content-type': 'application/json', 'content-length': data.length, ...(token ? { authorization: `Bearer ${token}` } : {}) };
+    const headers: Record<string, string | number> = {
+      'content-type': 'application/json',
+      'content-length': data.length,
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    };
     const req = http.request(url, { method: 'POST', headers, ...(localAddress ? { localAddress } : {}), agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
@@ -235,7 +298,10 @@ class Floor {
   private port!: SerialPort;
   private waiting: ((line: string) => void) | null = null;
   private seq = 1;
-  constructor(private readonly path: string, private readonly baud: number) {}
+  constructor(
+    private readonly path: string,
+    private readonly baud: number,
+  ) {}
   async open(): Promise<void> {
     this.port = new SerialPort({ path: this.path, baudRate: this.baud, autoOpen: false });
     await new Promise<void>((resolve, reject) => this.port.open((e) => (e ? reject(e) : resolve())));
@@ -285,10 +351,18 @@ async function benchUnlock(): Promise<void> {
     const simFloor = new SimCabinet({ springMs: spring, autoCloseMs: 100, serialRetryMs: 50, baudRate: v.baud, faults: { pacing: v.pacing } });
     simApp.openSerial(ptyApp.b, v.baud);
     simFloor.openSerial(ptyFloor.b, v.baud);
-    const rig = await startRig({ sim: simApp, endpoint: (mark) => timedEndpoint(serialEndpoint(ptyApp.a, v.baud), mark), env: { LOCK_BAUD: String(v.baud) } });
+    const rig = await startRig({
+      sim: simApp,
+      endpoint: (mark) => timedEndpoint(serialEndpoint(ptyApp.a, v.baud), mark),
+      env: { LOCK_BAUD: String(v.baud) },
+    });
     const floor = new Floor(ptyFloor.a, v.baud);
     await floor.open();
-    const a: number[] = [], b: number[] = [], c: number[] = [], fl: number[] = [], total: number[] = [];
+    const a: number[] = [],
+      b: number[] = [],
+      c: number[] = [],
+      fl: number[] = [],
+      total: number[] = [];
     for (let i = 0; i < rounds + 2; i++) {
       // interleaved: the floor, then the product, on the same kind of line
       const f = await floor.unlock((i % 24) + 1);
@@ -303,14 +377,24 @@ async function benchUnlock(): Promise<void> {
     }
     const wire = v.pacing ? ((unlockBytes + ackBytes) * 10 * 1000) / v.baud : 0;
     const eventWire = v.pacing ? (eventBytes * 10 * 1000) / v.baud : 0;
-    const sa = stats(a), sb = stats(b), sc = stats(c), sf = stats(fl), st = stats(total);
+    const sa = stats(a),
+      sb = stats(b),
+      sc = stats(c),
+      sf = stats(fl),
+      st = stats(total);
     const ratio = sb.p50 / sf.p50;
     row('unlock', `${v.name}: (a) request → unlock frame written, p50 / p99`, `${ms(sa.p50)} / ${ms(sa.p99)}`, 'p99 ≤ 2 ms', sa.p99 <= 2);
     row('unlock', `${v.name}: (b) request → acknowledged, p50 / p95`, `${ms(sb.p50)} / ${ms(sb.p95)}`);
     row('unlock', `${v.name}: floor (bare serialport) write → ACK, p50 / p95`, `${ms(sf.p50)} / ${ms(sf.p95)}`);
     row('unlock', `${v.name}: computed wire time (unlock + ACK frames)`, ms(wire));
     row('unlock', `${v.name}: (b)/floor (p50)`, ratio.toFixed(2), `≤ ${v.target}`, ratio <= v.target);
-    row('unlock', `${v.name}: (c) request → door open − spring, p50`, ms(sc.p50), `≤ (b) + ${ms(eventWire + 2, 1)}`, sc.p50 <= sb.p50 + eventWire + 2);
+    row(
+      'unlock',
+      `${v.name}: (c) request → door open − spring, p50`,
+      ms(sc.p50),
+      `≤ (b) + ${ms(eventWire + 2, 1)}`,
+      sc.p50 <= sb.p50 + eventWire + 2,
+    );
     row('unlock', `${v.name}: whole HTTP pickup answer, p50 / p95`, `${ms(st.p50)} / ${ms(st.p95)}`);
     out[v.name] = { a: sa, b: sb, c: sc, floor: sf, total: st, wire, eventWire, ratio };
     await floor.close();
@@ -332,10 +416,15 @@ async function benchCommits(): Promise<void> {
   const rig = await startRig({ sim });
   const ctx = rig.store.ctx;
   const rounds = QUICK ? 30 : 100;
-  const durable: number[] = [], normal: number[] = [], before: number[] = [];
+  const durable: number[] = [],
+    normal: number[] = [],
+    before: number[] = [];
   const steps = { check: [] as number[], intent: [] as number[], claim: [] as number[] };
   for (let i = 0; i < rounds; i++) {
-    for (const [mode, out] of [['FULL', durable], ['NORMAL', normal]] as const) {
+    for (const [mode, out] of [
+      ['FULL', durable],
+      ['NORMAL', normal],
+    ] as const) {
       rig.store.db.pragma(`synchronous = ${mode}`);
       const t = performance.now();
       rig.store.db.prepare("INSERT INTO meta (key, value) VALUES ('bench', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(String(i));
@@ -350,7 +439,11 @@ async function benchCommits(): Promise<void> {
     const v = verifyCode(ctx, { code: p.code, phoneLast4: p.last4, deviceId: 'bench' });
     if (!v.ok) throw new Error('code refused');
     const t1 = performance.now();
-    const intent = createUnlockIntent(ctx, { compartmentNo: p.no, requestId: null, actor: SYSTEM_ACTOR, reason: 'pickup', openFrom: 'occupied' }, { ...DEFAULT_UNLOCK_POLICY, maxPerMinute: 60 });
+    const intent = createUnlockIntent(
+      ctx,
+      { compartmentNo: p.no, requestId: null, actor: SYSTEM_ACTOR, reason: 'pickup', openFrom: 'occupied' },
+      { ...DEFAULT_UNLOCK_POLICY, maxPerMinute: 60 },
+    );
     const t2 = performance.now();
     claimIntentForSend(ctx, intent.id, 1000 + i);
     const t3 = performance.now();
@@ -360,11 +453,15 @@ async function benchCommits(): Promise<void> {
     steps.claim.push(t3 - t2);
     markIntentFailed(ctx, intent.id, 'bench: not sent');
   }
-  const d = stats(durable), nm = stats(normal), b = stats(before);
+  const d = stats(durable),
+    nm = stats(normal),
+    b = stats(before);
   row('commits', 'one commit, WAL + synchronous FULL (fsync), p50 / p95', `${ms(d.p50, 3)} / ${ms(d.p95, 3)}`);
   row('commits', 'one commit, WAL + synchronous NORMAL (no fsync), p50 / p95', `${ms(nm.p50, 3)} / ${ms(nm.p95, 3)}`);
   row('commits', 'store work before the unlock bytes (code check, intent, claim: 3 commits), p50 / p95', `${ms(b.p50, 3)} / ${ms(b.p95, 3)}`);
-  const sc = stats(steps.check), si = stats(steps.intent), sl = stats(steps.claim);
+  const sc = stats(steps.check),
+    si = stats(steps.intent),
+    sl = stats(steps.claim);
   row('commits', '… of which: code check / intent + opening / claim "sent", p50', `${ms(sc.p50, 3)} / ${ms(si.p50, 3)} / ${ms(sl.p50, 3)}`);
   json.commits = { durable: d, normal: nm, beforeBytes: b, check: sc, intent: si, claim: sl };
   await rig.close();
@@ -405,7 +502,9 @@ function cpuTicks(pid: number): number {
 }
 
 /** The real controller process (`npm start` without npm) on a data directory, the embedded simulator. */
-async function startProcess(dataDir: string): Promise<{ pid: number; url: string; healthyMs: number; readyMs: number; worstHealthMs: number; stop(): Promise<void> }> {
+async function startProcess(
+  dataDir: string,
+): Promise<{ pid: number; url: string; healthyMs: number; readyMs: number; worstHealthMs: number; stop(): Promise<void> }> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const t0 = performance.now();
@@ -433,7 +532,11 @@ async function startProcess(dataDir: string): Promise<{ pid: number; url: string
   }
   const readyMs = performance.now() - t0;
   return {
-    pid: proc.pid!, url, healthyMs, readyMs, worstHealthMs: worst,
+    pid: proc.pid!,
+    url,
+    healthyMs,
+    readyMs,
+    worstHealthMs: worst,
     stop: async () => {
       proc.kill('SIGTERM');
       await new Promise((r) => proc.once('exit', r));
@@ -462,7 +565,11 @@ async function benchHistory(): Promise<void> {
     const dir = path.join(OUT, `history-${size}`);
     if (!fs.existsSync(path.join(dir, 'cabinet.sqlite3'))) {
       const h = generateHistory({ dataDir: dir, requests: size });
-      row('history', `${size.toLocaleString('en')} requests generated (${h.auditRows.toLocaleString('en')} audit rows)`, `${(h.ms / 1000).toFixed(1)} s`);
+      row(
+        'history',
+        `${size.toLocaleString('en')} requests generated (${h.auditRows.toLocaleString('en')} audit rows)`,
+        `${(h.ms / 1000).toFixed(1)} s`,
+      );
     }
     const r: Record<string, number> = {};
     // start-up of the real process, three times (the first also runs any pending migration)
@@ -508,7 +615,12 @@ async function benchHistory(): Promise<void> {
       q = {
         pickupCheck: code ? timeIt(n, () => verifyCode(ctx, { code, phoneLast4: last4, deviceId: 'bench' })) : null,
         queueFirstPage: timeIt(n, () => pageRequests(ctx, { limit: 100 })),
-        queueFiltered: timeIt(n, () => pageRequests(ctx, { states: ['submitted', 'accepted', 'ready', 'awaiting_materials', 'materials_retrieved', 'loaded', 'overdue'], limit: 100 })),
+        queueFiltered: timeIt(n, () =>
+          pageRequests(ctx, {
+            states: ['submitted', 'accepted', 'ready', 'awaiting_materials', 'materials_retrieved', 'loaded', 'overdue'],
+            limit: 100,
+          }),
+        ),
         searchNumber: timeIt(n, () => searchRequests(ctx, { text: newest.number })),
         searchText: timeIt(n, () => searchRequests(ctx, { text: '王伟' })),
         detail: timeIt(n, () => {
@@ -519,7 +631,10 @@ async function benchHistory(): Promise<void> {
         }),
         snapshot: timeIt(n, () => {
           countRequestsByState(ctx);
-          pageRequests(ctx, { states: ['submitted', 'accepted', 'ready', 'awaiting_materials', 'materials_retrieved', 'loaded', 'overdue'], limit: 200 });
+          pageRequests(ctx, {
+            states: ['submitted', 'accepted', 'ready', 'awaiting_materials', 'materials_retrieved', 'loaded', 'overdue'],
+            limit: 200,
+          });
           listCompartments(ctx);
         }),
         retentionBatch: timeIt(20, () => erasePersonalDataBatch(ctx, 180 * 86_400_000)),
@@ -532,10 +647,28 @@ async function benchHistory(): Promise<void> {
     results[size] = r;
     json[`history-${size}`] = { starts, queries: q };
     const label = size.toLocaleString('en');
-    row('history', `${label}: start-up → /api/health answers (median of 2 warm)`, ms(r.healthy, 0), size === 1_000_000 ? '≤ 2000 ms' : undefined, size === 1_000_000 ? r.healthy <= 2000 : undefined);
-    row('history', `${label}: start-up → cabinet ready`, ms(r.ready, 0), size === 1_000_000 ? '≤ 3000 ms' : undefined, size === 1_000_000 ? r.ready <= 3000 : undefined);
+    row(
+      'history',
+      `${label}: start-up → /api/health answers (median of 2 warm)`,
+      ms(r.healthy, 0),
+      size === 1_000_000 ? '≤ 2000 ms' : undefined,
+      size === 1_000_000 ? r.healthy <= 2000 : undefined,
+    );
+    row(
+      'history',
+      `${label}: start-up → cabinet ready`,
+      ms(r.ready, 0),
+      size === 1_000_000 ? '≤ 3000 ms' : undefined,
+      size === 1_000_000 ? r.ready <= 3000 : undefined,
+    );
     row('history', `${label}: first start (with any migration) → ready`, ms(r.firstStartReady, 0));
-    row('history', `${label}: RSS when ready`, `${r.rss.toFixed(0)} MB`, size === 1_000_000 ? '≤ 150 MB' : undefined, size === 1_000_000 ? r.rss <= 150 : undefined);
+    row(
+      'history',
+      `${label}: RSS when ready`,
+      `${r.rss.toFixed(0)} MB`,
+      size === 1_000_000 ? '≤ 150 MB' : undefined,
+      size === 1_000_000 ? r.rss <= 150 : undefined,
+    );
     row('history', `${label}: slowest /api/health during start-up (event-loop stall)`, ms(r.worstHealth, 0), '≤ 50 ms', r.worstHealth <= 50);
     for (const [k, s] of Object.entries(q)) if (s) row('history', `${label}: ${k} p50 / p99`, `${ms(s.p50, 3)} / ${ms(s.p99, 3)}`);
   }
@@ -563,24 +696,32 @@ async function benchLoad(): Promise<void> {
   let accepted = 0;
   let refused = 0;
   const addr = (i: number) => `127.0.${1 + Math.floor(i / 250)}.${1 + (i % 250)}`;
-  const body = (i: number) => ({ name: '张三', mobile: `139${String(i).padStart(8, '0')}`, serviceCode: 'elderly_benefit', idNumber: idFor(i), address: { building: '1号楼', unit: '1', room: '101' } });
+  const body = (i: number) => ({
+    name: '张三',
+    mobile: `139${String(i).padStart(8, '0')}`,
+    serviceCode: 'elderly_benefit',
+    idNumber: idFor(i),
+    address: { building: '1号楼', unit: '1', room: '101' },
+  });
   async function load(stopAt: number, lat: number[], errors: { n: number; sample: string }): Promise<void> {
-    await Promise.all(Array.from({ length: concurrency }, async () => {
-      while (performance.now() < stopAt) {
-        const i = seq++;
-        const t = performance.now();
-        try {
-          const r = await postJson(`${rig.url}/api/requests`, body(i), addr(Math.floor(i / 19)));
-          if (r.status === 201) accepted++;
-          else if (r.status === 429) refused++;
-          else (errors.n++, (errors.sample = `${r.status} ${r.body.slice(0, 120)}`));
-        } catch (e) {
-          errors.n++;
-          errors.sample = String(e);
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (performance.now() < stopAt) {
+          const i = seq++;
+          const t = performance.now();
+          try {
+            const r = await postJson(`${rig.url}/api/requests`, body(i), addr(Math.floor(i / 19)));
+            if (r.status === 201) accepted++;
+            else if (r.status === 429) refused++;
+            else errors.n++, (errors.sample = `${r.status} ${r.body.slice(0, 120)}`);
+          } catch (e) {
+            errors.n++;
+            errors.sample = String(e);
+          }
+          lat.push(performance.now() - t);
         }
-        lat.push(performance.now() - t);
-      }
-    }));
+      }),
+    );
   }
   // idle pickups, then pickups during load, interleaved in two halves
   const idle: number[] = [];
@@ -600,10 +741,17 @@ async function benchLoad(): Promise<void> {
   }
   const sl = stats(lat);
   const rps = lat.length / (loadMs / 1000);
-  const si = stats(idle), sb = stats(busy);
+  const si = stats(idle),
+    sb = stats(busy);
   row('load', `submissions: ${concurrency} concurrent, ${Math.ceil(seq / 19)} addresses, requests/s`, rps.toFixed(0), '≥ 1000', rps >= 1000);
   row('load', 'submissions: p50 / p99', `${ms(sl.p50, 1)} / ${ms(sl.p99, 1)}`, 'p99 ≤ 50 ms', sl.p99 <= 50);
-  row('load', 'submissions: errors (neither 201 nor 429)', `${errors.n} of ${lat.length}${errors.n ? ` (${errors.sample})` : ''}`, '0', errors.n === 0);
+  row(
+    'load',
+    'submissions: errors (neither 201 nor 429)',
+    `${errors.n} of ${lat.length}${errors.n ? ` (${errors.sample})` : ''}`,
+    '0',
+    errors.n === 0,
+  );
   row('load', 'submissions: accepted (201) / refused by a limit (429)', `${accepted} / ${refused}`);
   row('load', 'pickup answer idle p50 vs during load p50', `${ms(si.p50, 1)} vs ${ms(sb.p50, 1)} (${busy.length} during load)`);
   row('load', 'pickup during load / idle (p50)', (sb.p50 / si.p50).toFixed(2), '≤ 1.2', sb.p50 / si.p50 <= 1.2);
@@ -642,7 +790,9 @@ async function benchKioskPage(): Promise<void> {
   for (let i = 0; i < 5; i++) {
     const page = await browser.newPage();
     const seen: { url: string; body: Promise<Buffer> }[] = [];
-    page.on('response', (r) => { if (r.url().startsWith(rig.kioskUrl)) seen.push({ url: r.url(), body: r.body().catch(() => Buffer.alloc(0)) }); });
+    page.on('response', (r) => {
+      if (r.url().startsWith(rig.kioskUrl)) seen.push({ url: r.url(), body: r.body().catch(() => Buffer.alloc(0)) });
+    });
     const t = performance.now();
     await page.goto(`${rig.kioskUrl}/kiosk`);
     await page.waitForSelector('body[data-ready="true"][data-link="online"]', { timeout: 20_000 });
@@ -659,7 +809,13 @@ async function benchKioskPage(): Promise<void> {
   }
   await browser.close();
   const sl = stats(loads.slice(1));
-  row('kiosk', `kiosk page at load: ${files} files, bytes raw / gzip`, `${(bytes / 1024).toFixed(0)} kB / ${(gz / 1024).toFixed(0)} kB`, '≤ 150 kB', gz / 1024 <= 150);
+  row(
+    'kiosk',
+    `kiosk page at load: ${files} files, bytes raw / gzip`,
+    `${(bytes / 1024).toFixed(0)} kB / ${(gz / 1024).toFixed(0)} kB`,
+    '≤ 150 kB',
+    gz / 1024 <= 150,
+  );
   row('kiosk', 'kiosk page: navigation → usable (data-ready), p50 of 4 warm', ms(sl.p50, 0), '≤ 1000 ms', sl.p50 <= 1000);
   json.kiosk = { bytes, gzip: gz, files, loads };
   await rig.close();
@@ -713,7 +869,10 @@ const sections: [string, () => Promise<void>][] = [
   ['idle', benchIdle],
   ['families', benchBoardFamilies],
 ];
-const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split(',');
+const only = process.argv
+  .find((a) => a.startsWith('--only='))
+  ?.slice(7)
+  .split(',');
 for (const [name, f] of sections) {
   if (only && !only.includes(name)) continue;
   try {

@@ -22,10 +22,22 @@ import { tempDir } from '../harness.js';
 
 /** Every named step of the door flows where the controller may be killed (controller/flows/crash-points.ts). */
 export const CRASH_POINTS = [
-  'load.reserved', 'load.started', 'load.intent', 'load.unlocked', 'load.door_open', 'load.done',
-  'pickup.intent', 'pickup.unlocked', 'pickup.door_open', 'pickup.collected',
-  'retrieve.intent', 'retrieve.unlocked', 'retrieve.door_open',
-  'staff_open.intent', 'staff_open.unlocked', 'staff_open.door_open',
+  'load.reserved',
+  'load.started',
+  'load.intent',
+  'load.unlocked',
+  'load.door_open',
+  'load.done',
+  'pickup.intent',
+  'pickup.unlocked',
+  'pickup.door_open',
+  'pickup.collected',
+  'retrieve.intent',
+  'retrieve.unlocked',
+  'retrieve.door_open',
+  'staff_open.intent',
+  'staff_open.unlocked',
+  'staff_open.door_open',
   'door_closed',
 ] as const;
 
@@ -67,7 +79,11 @@ function rng(seed: number): () => number {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface Ack { id: number; number: string; mobile: string }
+interface Ack {
+  id: number;
+  number: string;
+  mobile: string;
+}
 
 export async function runFaultHarness(opts: HarnessOptions): Promise<Figures> {
   const random = rng(opts.seed);
@@ -75,11 +91,24 @@ export async function runFaultHarness(opts: HarnessOptions): Promise<Figures> {
   const log = opts.log ?? (() => undefined);
   const started = Date.now();
   const f: Figures = {
-    cycles: 0, operations: 0,
+    cycles: 0,
+    operations: 0,
     faultsInjected: { sigkillRandom: 0, sigkillAtStep: 0, jammedLocks: 0, frameLossCycles: 0, boardReboots: 0 },
-    lost: 0, stranded: 0, twoThings: 0, codeTwice: 0, doublePulses: 0, unaudited: 0, phantomOpenings: 0, pulses: 0, recordedUnlocks: 0, problems: [],
+    lost: 0,
+    stranded: 0,
+    twoThings: 0,
+    codeTwice: 0,
+    doublePulses: 0,
+    unaudited: 0,
+    phantomOpenings: 0,
+    pulses: 0,
+    recordedUnlocks: 0,
+    problems: [],
   };
-  const problem = (kind: keyof Pick<Figures, 'lost' | 'stranded' | 'twoThings' | 'codeTwice' | 'doublePulses' | 'unaudited' | 'phantomOpenings'>, what: string) => {
+  const problem = (
+    kind: keyof Pick<Figures, 'lost' | 'stranded' | 'twoThings' | 'codeTwice' | 'doublePulses' | 'unaudited' | 'phantomOpenings'>,
+    what: string,
+  ) => {
     f[kind]++;
     f.problems.push(`cycle ${f.cycles}: ${kind}: ${what}`);
     log(`  !! ${kind}: ${what}`);
@@ -105,10 +134,11 @@ export async function runFaultHarness(opts: HarnessOptions): Promise<Figures> {
       try {
         const st = await sim.state();
         const open = new Set(st.compartments.filter((c) => c.doorOpen).map((c) => c.n));
-        for (const n of open) if (!lastOpen.has(n)) {
-          openings.set(n, (openings.get(n) ?? 0) + 1);
-          openSince.set(n, Date.now());
-        }
+        for (const n of open)
+          if (!lastOpen.has(n)) {
+            openings.set(n, (openings.get(n) ?? 0) + 1);
+            openSince.set(n, Date.now());
+          }
         lastOpen = open;
         for (const c of st.compartments) {
           // A person takes a moment at an open door (and nobody is there while the controller is down).
@@ -137,7 +167,11 @@ export async function runFaultHarness(opts: HarnessOptions): Promise<Figures> {
       // ---- faults of this cycle
       const atStep = random() < 0.4 ? pick(CRASH_POINTS) : undefined;
       const frameLoss = random() < 0.2;
-      await fetch(`${sim.panel}/api/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ clear: true }) });
+      await fetch(`${sim.panel}/api/faults`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ clear: true }),
+      });
       // ---- restart and check
       let c: ControllerProc;
       let api: Api;
@@ -153,26 +187,43 @@ export async function runFaultHarness(opts: HarnessOptions): Promise<Figures> {
       } catch (e) {
         controller = null;
         f.faultsInjected.sigkillAtStep++;
-        log(`cycle ${cycle}: the controller stopped while starting (${atStep ?? 'no step armed'}): ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+        log(
+          `cycle ${cycle}: the controller stopped while starting (${atStep ?? 'no step armed'}): ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`,
+        );
         await sleep(300);
         continue;
       }
-      log(`cycle ${cycle}: ${atStep ? `kill at ${atStep}` : 'kill at a random moment'}${frameLoss ? ', frame loss + corruption + reboot' : ''}; ${acked.length} requests so far`);
+      log(
+        `cycle ${cycle}: ${atStep ? `kill at ${atStep}` : 'kill at a random moment'}${frameLoss ? ', frame loss + corruption + reboot' : ''}; ${acked.length} requests so far`,
+      );
       if (frameLoss) {
         f.faultsInjected.frameLossCycles++;
-        await fetch(`${sim.panel}/api/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ dropToBoard: 0.1, dropToController: 0.1, corruptToBoard: 0.01, corruptToController: 0.01 }) });
+        await fetch(`${sim.panel}/api/faults`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ dropToBoard: 0.1, dropToController: 0.1, corruptToBoard: 0.01, corruptToController: 0.01 }),
+        });
       }
       const jam = random() < 0.25 ? 1 + Math.floor(random() * 6) : 0;
       if (jam) {
         f.faultsInjected.jammedLocks++;
-        await fetch(`${sim.panel}/api/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ compartments: [{ compartment: jam, jammed: true }] }) });
+        await fetch(`${sim.panel}/api/faults`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ compartments: [{ compartment: jam, jammed: true }] }),
+        });
       }
       // ---- the workload, until the controller is killed
       // Killed by its own step when it gets there; otherwise at a random moment (later when a step is armed).
       const killAfter = atStep ? 2500 + random() * 4000 : 300 + random() * 3000;
       const t0 = Date.now();
       let killedByStep = false;
-      c.proc.exited.then(() => { killedByStep = true; }, () => undefined);
+      c.proc.exited.then(
+        () => {
+          killedByStep = true;
+        },
+        () => undefined,
+      );
       while (Date.now() - t0 < killAfter && !killedByStep) {
         try {
           if (await operation(api, random, pick, acked, intent, codeFor, () => ++residents)) f.operations++;
@@ -182,7 +233,9 @@ export async function runFaultHarness(opts: HarnessOptions): Promise<Figures> {
         }
         if (frameLoss && random() < 0.15) {
           f.faultsInjected.boardReboots++;
-          await fetch(`${sim.panel}/api/boards/1/reboot`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }).catch(() => undefined);
+          await fetch(`${sim.panel}/api/boards/1/reboot`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }).catch(
+            () => undefined,
+          );
         }
       }
       if (c.proc.proc.exitCode === null && c.proc.proc.signalCode === null) {
@@ -193,11 +246,20 @@ export async function runFaultHarness(opts: HarnessOptions): Promise<Figures> {
       }
       await c.proc.exited;
       controller = null;
-      if (jam) await fetch(`${sim.panel}/api/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ compartments: [{ compartment: jam, jammed: false }] }) });
+      if (jam)
+        await fetch(`${sim.panel}/api/faults`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ compartments: [{ compartment: jam, jammed: false }] }),
+        });
       await sleep(200);
     }
     // ---- the final restart and check
-    await fetch(`${sim.panel}/api/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ clear: true }) });
+    await fetch(`${sim.panel}/api/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ clear: true }),
+    });
     const c = await startController({ dataDir, bus: sim.bus, gateway: gateway.url });
     controller = c;
     const api = new Api(c.url, c.kioskUrl);
@@ -218,10 +280,16 @@ export async function runFaultHarness(opts: HarnessOptions): Promise<Figures> {
 
 /** One step of the workload: a new request, a load, a pickup by code, a retrieval or a force-open. */
 async function operation(
-  api: Api, random: () => number, pick: <T>(xs: readonly T[]) => T, acked: Ack[], intent: Map<number, 'put' | 'take' | 'none'>,
-  codeFor: (n: string) => Notification | undefined, nextResident: () => number,
+  api: Api,
+  random: () => number,
+  pick: <T>(xs: readonly T[]) => T,
+  acked: Ack[],
+  intent: Map<number, 'put' | 'take' | 'none'>,
+  codeFor: (n: string) => Notification | undefined,
+  nextResident: () => number,
 ): Promise<boolean> {
-  const list = (await api.call<{ requests: { id: number; number: string; state: string }[] }>('GET', '/api/staff/requests?limit=200')).body.requests ?? [];
+  const list =
+    (await api.call<{ requests: { id: number; number: string; state: string }[] }>('GET', '/api/staff/requests?limit=200')).body.requests ?? [];
   const by = (s: string) => list.filter((r) => r.state === s);
   const r = random();
   if (r < 0.25 || list.length === 0) {
@@ -229,7 +297,11 @@ async function operation(
     const mobile = `139${String(10_000_000 + n).slice(-8)}`;
     const body = `31011519870214${String(n % 1000).padStart(3, '0')}`;
     const sub = await api.call<{ requestId: number; number: string }>('POST', '/api/requests', {
-      name: '王小明', mobile, idNumber: body + idCheckDigit(body), address: { building: '3号楼', unit: '1', room: '502' }, serviceCode: 'residence_certificate',
+      name: '王小明',
+      mobile,
+      idNumber: body + idCheckDigit(body),
+      address: { building: '3号楼', unit: '1', room: '502' },
+      serviceCode: 'residence_certificate',
     });
     if (sub.status !== 201) return false;
     acked.push({ id: sub.body.requestId, number: sub.body.number, mobile });
@@ -247,7 +319,10 @@ async function operation(
     const n = codeFor(req.number);
     const ack = acked.find((x) => x.number === req.number);
     if (!n?.code || !ack) return false;
-    const a = await api.call<{ ok: boolean; compartments: number[] }>('POST', '/api/kiosk/pickup', { code: n.code, phoneLast4: ack.mobile.slice(-4) });
+    const a = await api.call<{ ok: boolean; compartments: number[] }>('POST', '/api/kiosk/pickup', {
+      code: n.code,
+      phoneLast4: ack.mobile.slice(-4),
+    });
     for (const no of a.body.compartments ?? []) intent.set(no, 'take');
     return a.status === 200;
   }
@@ -275,47 +350,89 @@ async function settle(api: Api): Promise<void> {
 }
 
 async function check(
-  dataDir: string, sim: Sim, acked: Ack[], openings: Map<number, number>,
-  problem: (kind: 'lost' | 'stranded' | 'twoThings' | 'codeTwice' | 'doublePulses' | 'unaudited' | 'phantomOpenings', what: string) => void, f: Figures,
+  dataDir: string,
+  sim: Sim,
+  acked: Ack[],
+  openings: Map<number, number>,
+  problem: (kind: 'lost' | 'stranded' | 'twoThings' | 'codeTwice' | 'doublePulses' | 'unaudited' | 'phantomOpenings', what: string) => void,
+  f: Figures,
   seen: { phantom: number; gaps: Map<number, number> },
 ): Promise<void> {
   const db = new Database(`${dataDir}/cabinet.sqlite3`, { readonly: true, fileMustExist: true });
   try {
-    const reqs = new Map(db.prepare<[], { id: number; number: string; state: string }>('SELECT id, number, state FROM requests').all().map((r) => [r.number, r]));
+    const reqs = new Map(
+      db
+        .prepare<[], { id: number; number: string; state: string }>('SELECT id, number, state FROM requests')
+        .all()
+        .map((r) => [r.number, r]),
+    );
     const comps = db.prepare<[], { no: number; state: string; request_id: number | null }>('SELECT no, state, request_id FROM compartments').all();
     const holder = new Map(comps.filter((c) => c.request_id !== null).map((c) => [c.request_id!, c]));
     for (const a of acked) {
       const r = reqs.get(a.number);
-      if (!r) { problem('lost', `request ${a.number} is gone`); continue; }
-      if (['loaded', 'overdue', 'materials_deposited'].includes(r.state) && !holder.has(r.id)) problem('lost', `${a.number} is ${r.state} but no compartment holds it`);
+      if (!r) {
+        problem('lost', `request ${a.number} is gone`);
+        continue;
+      }
+      if (['loaded', 'overdue', 'materials_deposited'].includes(r.state) && !holder.has(r.id))
+        problem('lost', `${a.number} is ${r.state} but no compartment holds it`);
       if (['loading', 'depositing'].includes(r.state)) problem('stranded', `${a.number} left ${r.state}`);
     }
     for (const c of comps) if (['reserved', 'opening', 'open'].includes(c.state)) problem('stranded', `compartment ${c.no} left ${c.state}`);
-    for (const d of db.prepare<[], { request_id: number; n: number }>('SELECT request_id, count(*) AS n FROM compartments WHERE request_id IS NOT NULL GROUP BY request_id HAVING n > 1').all()) {
+    for (const d of db
+      .prepare<[], { request_id: number; n: number }>(
+        'SELECT request_id, count(*) AS n FROM compartments WHERE request_id IS NOT NULL GROUP BY request_id HAVING n > 1',
+      )
+      .all()) {
       problem('twoThings', `request #${d.request_id} recorded in ${d.n} compartments`);
     }
     const physical = (await sim.state()).compartments;
     for (const p of physical) {
       const c = comps.find((x) => x.no === p.n);
-      if (p.item && c && c.state === 'free') problem('twoThings', `an item lies in compartment ${p.n}, recorded as free (the next load would put a second thing in)`);
+      if (p.item && c && c.state === 'free')
+        problem('twoThings', `an item lies in compartment ${p.n}, recorded as free (the next load would put a second thing in)`);
     }
-    for (const x of db.prepare<[], { id: number }>(`SELECT c.id FROM credentials c JOIN requests r ON r.id = c.request_id WHERE c.status = 'active' AND r.state IN ('collected', 'retrieved', 'cancelled', 'rejected')`).all()) {
+    for (const x of db
+      .prepare<[], { id: number }>(
+        `SELECT c.id FROM credentials c JOIN requests r ON r.id = c.request_id WHERE c.status = 'active' AND r.state IN ('collected', 'retrieved', 'cancelled', 'rejected')`,
+      )
+      .all()) {
       problem('codeTwice', `credential #${x.id} still active for a finished request`);
     }
-    for (const x of db.prepare<[], { request_id: number }>(`SELECT request_id FROM credentials WHERE status = 'active' AND purpose = 'pickup' GROUP BY request_id HAVING count(*) > 1`).all()) {
+    for (const x of db
+      .prepare<[], { request_id: number }>(
+        `SELECT request_id FROM credentials WHERE status = 'active' AND purpose = 'pickup' GROUP BY request_id HAVING count(*) > 1`,
+      )
+      .all()) {
       problem('codeTwice', `request #${x.request_id} has two active pickup codes`);
     }
     f.pulses = 0;
     f.recordedUnlocks = 0;
-    const sent = new Map(db.prepare<[], { no: number; n: number }>('SELECT compartment_no AS no, count(*) AS n FROM unlock_intents WHERE seq IS NOT NULL GROUP BY compartment_no').all().map((r) => [r.no, r.n]));
-    const opened = new Map(db.prepare<[], { no: number; n: number }>(`SELECT compartment_no AS no, count(*) AS n FROM door_events WHERE door = 'open' GROUP BY compartment_no`).all().map((r) => [r.no, r.n]));
+    const sent = new Map(
+      db
+        .prepare<[], { no: number; n: number }>(
+          'SELECT compartment_no AS no, count(*) AS n FROM unlock_intents WHERE seq IS NOT NULL GROUP BY compartment_no',
+        )
+        .all()
+        .map((r) => [r.no, r.n]),
+    );
+    const opened = new Map(
+      db
+        .prepare<[], { no: number; n: number }>(
+          `SELECT compartment_no AS no, count(*) AS n FROM door_events WHERE door = 'open' GROUP BY compartment_no`,
+        )
+        .all()
+        .map((r) => [r.no, r.n]),
+    );
     for (const p of physical) {
       f.pulses += p.unlocks;
       f.recordedUnlocks += sent.get(p.n) ?? 0;
-      if (p.unlocks > (sent.get(p.n) ?? 0)) problem('doublePulses', `compartment ${p.n}: ${p.unlocks} pulses, ${sent.get(p.n) ?? 0} unlocks recorded as sent`);
+      if (p.unlocks > (sent.get(p.n) ?? 0))
+        problem('doublePulses', `compartment ${p.n}: ${p.unlocks} pulses, ${sent.get(p.n) ?? 0} unlocks recorded as sent`);
       // counted once: a gap found at an earlier check is not reported again
       const gap = (openings.get(p.n) ?? 0) - (opened.get(p.n) ?? 0);
-      if (gap > (seen.gaps.get(p.n) ?? 0)) problem('unaudited', `compartment ${p.n}: ${openings.get(p.n)} openings seen, ${opened.get(p.n) ?? 0} recorded`);
+      if (gap > (seen.gaps.get(p.n) ?? 0))
+        problem('unaudited', `compartment ${p.n}: ${openings.get(p.n)} openings seen, ${opened.get(p.n) ?? 0} recorded`);
       seen.gaps.set(p.n, Math.max(gap, seen.gaps.get(p.n) ?? 0));
     }
     const phantom = db.prepare<[], { n: number }>(`SELECT count(*) AS n FROM audit_log WHERE action = 'door.opened_unexplained'`).get()!.n;

@@ -43,6 +43,4 @@ export type PhoneAnswers = [
   Fits<z.output<typeof statusAnswer>, Phone.RequestStatus>,
 ];
 
-export type KioskAnswers = [
-  Fits<z.output<typeof kioskAnswerSchema>, Kiosk.KioskAnswer>,
-];
+export type KioskAnswers = [Fits<z.output<typeof kioskAnswerSchema>, Kiosk.KioskAnswer>];

@@ -10,7 +10,10 @@ import { documentedStatuses, schemaFor, type ApiClient } from '../api-client.js'
 import { errorBodySchema } from '../../controller/http/routes.js';
 
 export class Phone {
-  constructor(private readonly api: ApiClient, readonly localAddress: string) {}
+  constructor(
+    private readonly api: ApiClient,
+    readonly localAddress: string,
+  ) {}
 
   /** Phone n's address: 127.1.0.1, 127.1.0.2, … (all loopback on Linux, none of them the kiosk's 127.0.0.1). */
   static address(n: number): string {
@@ -24,16 +27,23 @@ export class Phone {
     const url = new URL(path, this.api.baseUrl);
     const payload = JSON.stringify(body);
     const res = await new Promise<{ status: number; type: string; text: string }>((resolve, reject) => {
-      const req = http.request({
-        host: url.hostname, port: url.port, path: url.pathname + url.search, method: 'POST', localAddress: this.localAddress,
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
-      }, (r) => {
-        let text = '';
-        r.setEncoding('utf8');
-        r.on('data', (c: string) => (text += c));
-        r.on('end', () => resolve({ status: r.statusCode ?? 0, type: String(r.headers['content-type'] ?? ''), text }));
-        r.on('error', reject);
-      });
+      const req = http.request(
+        {
+          host: url.hostname,
+          port: url.port,
+          path: url.pathname + url.search,
+          method: 'POST',
+          localAddress: this.localAddress,
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+        },
+        (r) => {
+          let text = '';
+          r.setEncoding('utf8');
+          r.on('data', (c: string) => (text += c));
+          r.on('end', () => resolve({ status: r.statusCode ?? 0, type: String(r.headers['content-type'] ?? ''), text }));
+          r.on('error', reject);
+        },
+      );
       req.on('error', reject);
       req.end(payload);
     });
@@ -46,8 +56,10 @@ export class Phone {
       throw new Error(`api-client: ${where}: the answer is not JSON: ${res.text.slice(0, 200)}`);
     }
     const schema = schemaFor(spec, res.status);
-    if (schema && !schema.safeParse(parsed).success) throw new Error(`api-client: ${where}: the answer does not match the declared schema: ${res.text.slice(0, 500)}`);
-    if (res.status >= 400 && !errorBodySchema.safeParse(parsed).success) throw new Error(`api-client: ${where}: an error answer without the one error shape`);
+    if (schema && !schema.safeParse(parsed).success)
+      throw new Error(`api-client: ${where}: the answer does not match the declared schema: ${res.text.slice(0, 500)}`);
+    if (res.status >= 400 && !errorBodySchema.safeParse(parsed).success)
+      throw new Error(`api-client: ${where}: an error answer without the one error shape`);
     return { status: res.status, body: parsed as T };
   }
 }

@@ -75,8 +75,8 @@ function count(map: Map<string, number>, key: string, n = 1): void {
 const act = (kind: string) => count(actions, kind);
 const note = (what: string) => count(notes, what);
 
-process.on('uncaughtException', (e) => violation('process', `uncaught exception: ${e instanceof Error ? e.stack ?? e.message : String(e)}`));
-process.on('unhandledRejection', (e) => violation('process', `unhandled rejection: ${e instanceof Error ? e.stack ?? e.message : String(e)}`));
+process.on('uncaughtException', (e) => violation('process', `uncaught exception: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`));
+process.on('unhandledRejection', (e) => violation('process', `unhandled rejection: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`));
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -128,8 +128,17 @@ interface Req {
   replayed: boolean;
 }
 
-interface KioskAnswer { ok: boolean; code: string; action: 'pickup' | 'dropoff' | null; compartments: number[] }
-interface DoorAnswer { opened: boolean; compartment: number | null; code: string }
+interface KioskAnswer {
+  ok: boolean;
+  code: string;
+  action: 'pickup' | 'dropoff' | null;
+  compartments: number[];
+}
+interface DoorAnswer {
+  opened: boolean;
+  compartment: number | null;
+  code: string;
+}
 
 const LIVES_IN_COMPARTMENT = new Set(['loading', 'loaded', 'overdue', 'depositing', 'materials_deposited']);
 const HOLDS_ITEM = new Set(['loaded', 'overdue', 'materials_deposited']);
@@ -181,7 +190,8 @@ class Soak {
   }
 
   recentUnlocks(): number {
-    return this.h.store.db.prepare<[number], { n: number }>('SELECT count(*) AS n FROM unlock_intents WHERE created_at > ?').get(Date.now() - 60_000)!.n;
+    return this.h.store.db.prepare<[number], { n: number }>('SELECT count(*) AS n FROM unlock_intents WHERE created_at > ?').get(Date.now() - 60_000)!
+      .n;
   }
 
   /** Wait until one more door action stays under the cabinet's unlock cap. */
@@ -227,7 +237,9 @@ class Soak {
   // ------------------------------------------------------------------------------- phones
 
   async submit(rng: Rng): Promise<void> {
-    const open = this.h.store.db.prepare<[], { n: number }>(`SELECT count(*) AS n FROM requests WHERE state NOT IN ('rejected', 'collected', 'retrieved', 'cancelled')`).get()!.n;
+    const open = this.h.store.db
+      .prepare<[], { n: number }>(`SELECT count(*) AS n FROM requests WHERE state NOT IN ('rejected', 'collected', 'retrieved', 'cancelled')`)
+      .get()!.n;
     if (open >= 30) return;
     const materials = rng() < 0.3;
     let resident: Resident;
@@ -237,17 +249,27 @@ class Soak {
     } else {
       const n = this.residents.length;
       resident = {
-        n, name: NAMES[n % NAMES.length]!, mobile: `1380013${String(n).padStart(4, '0')}`, idNumber: uniqueIdNumber(500 + n),
-        address: { building: `${(n % 12) + 1}号楼`, unit: String((n % 4) + 1), room: String(101 + (n % 30)) }, token: null,
+        n,
+        name: NAMES[n % NAMES.length]!,
+        mobile: `1380013${String(n).padStart(4, '0')}`,
+        idNumber: uniqueIdNumber(500 + n),
+        address: { building: `${(n % 12) + 1}号楼`, unit: String((n % 4) + 1), room: String(101 + (n % 30)) },
+        token: null,
         phone: new Phone(this.h.api, Phone.address(n)),
       };
       this.residents.push(resident);
     }
     act(resident.token ? (materials ? 'submit (bound, needs materials)' : 'submit (bound)') : materials ? 'submit (needs materials)' : 'submit');
-    const r = await http('POST /api/requests', () => resident.phone.post<{ requestId: number; number: string; statusToken: string; residentToken: string }>('/api/requests', {
-      name: resident.name, mobile: resident.mobile, idNumber: resident.idNumber, address: resident.address,
-      serviceCode: materials ? this.services.materials : this.services.plain, ...(resident.token ? { residentToken: resident.token } : {}),
-    }));
+    const r = await http('POST /api/requests', () =>
+      resident.phone.post<{ requestId: number; number: string; statusToken: string; residentToken: string }>('/api/requests', {
+        name: resident.name,
+        mobile: resident.mobile,
+        idNumber: resident.idNumber,
+        address: resident.address,
+        serviceCode: materials ? this.services.materials : this.services.plain,
+        ...(resident.token ? { residentToken: resident.token } : {}),
+      }),
+    );
     if (!r || r.status !== 201) return;
     resident.token = r.body.residentToken;
     this.requests.set(r.body.requestId, { id: r.body.requestId, number: r.body.number, resident, statusToken: r.body.statusToken, replayed: false });
@@ -336,7 +358,9 @@ class Soak {
       if (how < 0.5) {
         if (rng() < 0.15 && this.wrongCodes.take()) {
           act('kiosk: wrong phone digits first');
-          const wrong = await http('POST /api/kiosk/pickup', () => this.kiosk.post<KioskAnswer>('/api/kiosk/pickup', { body: { code: msg.code, phoneLast4: last4 === '0000' ? '1111' : '0000' } }));
+          const wrong = await http('POST /api/kiosk/pickup', () =>
+            this.kiosk.post<KioskAnswer>('/api/kiosk/pickup', { body: { code: msg.code, phoneLast4: last4 === '0000' ? '1111' : '0000' } }),
+          );
           if (wrong && wrong.status === 200) {
             count(answers, `pickup (wrong digits): ${wrong.body.code}`);
             if (wrong.body.ok) violation('code', `request ${r.number}: a wrong phone number opened ${wrong.body.compartments.join(', ')}`);
@@ -345,7 +369,9 @@ class Soak {
         }
         act('kiosk: pickup by code');
         const t = performance.now();
-        const a = await http('POST /api/kiosk/pickup', () => this.kiosk.post<KioskAnswer>('/api/kiosk/pickup', { body: { code: msg.code, phoneLast4: last4 } }));
+        const a = await http('POST /api/kiosk/pickup', () =>
+          this.kiosk.post<KioskAnswer>('/api/kiosk/pickup', { body: { code: msg.code, phoneLast4: last4 } }),
+        );
         pickupLatency.push(performance.now() - t);
         answer = a && a.status === 200 ? a.body : null;
       } else if (how < 0.75) {
@@ -380,9 +406,13 @@ class Soak {
       let text: string | null = r.resident.token;
       if (rng() < 0.5) {
         // The phone's status page shows the drop-off QR: the signed token of the request's deposit credential.
-        const page = await http('GET /api/requests/status/:token', () => this.h.api.get<{ dropOffQrUrl: string | null }>(`/api/requests/status/${r.statusToken}`));
+        const page = await http('GET /api/requests/status/:token', () =>
+          this.h.api.get<{ dropOffQrUrl: string | null }>(`/api/requests/status/${r.statusToken}`),
+        );
         const issued = this.h.store.db
-          .prepare<[number], { detail: string }>(`SELECT detail FROM audit_log WHERE request_id = ? AND action = 'credential.issued' ORDER BY id DESC`)
+          .prepare<[number], { detail: string }>(
+            `SELECT detail FROM audit_log WHERE request_id = ? AND action = 'credential.issued' ORDER BY id DESC`,
+          )
           .all(r.id)
           .map((x) => JSON.parse(x.detail) as { credentialId?: number; purpose?: string })
           .find((d) => d.purpose === 'deposit');
@@ -397,12 +427,14 @@ class Soak {
       if (!a || a.status !== 200) return;
       count(answers, `kiosk: ${a.body.code}${a.body.action ? ` (${a.body.action})` : ''}`);
       if (!a.body.ok) return;
-      await Promise.all(a.body.compartments.map((no) => {
-        if (a.body.action === 'pickup') return this.atDoor(no, 'take', rng);
-        const empty = rng() < 0.1;
-        if (empty) act('door: drop-off closed empty');
-        return this.atDoor(no, empty ? 'nothing' : 'put', rng);
-      }));
+      await Promise.all(
+        a.body.compartments.map((no) => {
+          if (a.body.action === 'pickup') return this.atDoor(no, 'take', rng);
+          const empty = rng() < 0.1;
+          if (empty) act('door: drop-off closed empty');
+          return this.atDoor(no, empty ? 'nothing' : 'put', rng);
+        }),
+      );
     } finally {
       for (const x of mine) this.busy.delete(x.id);
     }
@@ -417,12 +449,21 @@ class Soak {
     r.replayed = true;
     act('kiosk: used code typed again');
     const before = this.h.cabinet.getCounters().unlocksExecuted;
-    const a = await http('POST /api/kiosk/pickup', () => this.checkKiosk.post<KioskAnswer>('/api/kiosk/pickup', { body: { code: this.pickupMessage(r)!.code, phoneLast4: r.resident.mobile.slice(-4) } }));
+    const a = await http('POST /api/kiosk/pickup', () =>
+      this.checkKiosk.post<KioskAnswer>('/api/kiosk/pickup', {
+        body: { code: this.pickupMessage(r)!.code, phoneLast4: r.resident.mobile.slice(-4) },
+      }),
+    );
     if (!a || a.status !== 200) return;
     count(answers, `replayed code: ${a.body.code}`);
-    if (a.body.ok || (a.body.code !== 'INVALID' && a.body.code !== 'LOCKED')) violation('code', `request ${r.number} (collected): its code answered ${a.body.code}, compartments [${a.body.compartments.join(', ')}]`);
+    if (a.body.ok || (a.body.code !== 'INVALID' && a.body.code !== 'LOCKED'))
+      violation('code', `request ${r.number} (collected): its code answered ${a.body.code}, compartments [${a.body.compartments.join(', ')}]`);
     const after = this.h.cabinet.getCounters().unlocksExecuted;
-    const no = this.h.store.db.prepare<[number], { c: number | null }>(`SELECT compartment_no AS c FROM audit_log WHERE request_id = ? AND action = 'request.collect' ORDER BY id DESC LIMIT 1`).get(r.id)?.c;
+    const no = this.h.store.db
+      .prepare<[number], { c: number | null }>(
+        `SELECT compartment_no AS c FROM audit_log WHERE request_id = ? AND action = 'request.collect' ORDER BY id DESC LIMIT 1`,
+      )
+      .get(r.id)?.c;
     if (no && after[no] !== before[no] && a.body.ok) violation('code', `request ${r.number}: the replayed code pulsed door ${no}`);
   }
 
@@ -488,7 +529,14 @@ class Soak {
     const { db, ctx } = this.h.store;
     const sim = this.h.cabinet;
     const comps = listCompartments(ctx);
-    const states = new Map(db.prepare<[], { id: number; number: string; state: string; compartment_no: number | null }>('SELECT id, number, state, compartment_no FROM requests').all().map((r) => [r.id, r]));
+    const states = new Map(
+      db
+        .prepare<[], { id: number; number: string; state: string; compartment_no: number | null }>(
+          'SELECT id, number, state, compartment_no FROM requests',
+        )
+        .all()
+        .map((r) => [r.id, r]),
+    );
     const now = Date.now();
     const linkOk = this.h.driver.snapshot().link === 'online' && sim.connected && now - this.linkBackAt > SETTLE_MS;
 
@@ -499,15 +547,23 @@ class Soak {
       holder.set(c.contents.requestId, [...(holder.get(c.contents.requestId) ?? []), c.no]);
       const r = states.get(c.contents.requestId);
       if (!r || !LIVES_IN_COMPARTMENT.has(r.state)) {
-        out.set(`contents:${c.no}:${c.contents.requestId}`, `compartment ${c.no} (${c.state}) holds request ${r?.number ?? c.contents.requestId}, which is "${r?.state ?? 'missing'}"`);
+        out.set(
+          `contents:${c.no}:${c.contents.requestId}`,
+          `compartment ${c.no} (${c.state}) holds request ${r?.number ?? c.contents.requestId}, which is "${r?.state ?? 'missing'}"`,
+        );
       }
     }
-    for (const [id, nos] of holder) if (nos.length > 1) out.set(`two:${id}`, `request ${states.get(id)?.number ?? id} is in compartments ${nos.join(' and ')}`);
+    for (const [id, nos] of holder)
+      if (nos.length > 1) out.set(`two:${id}`, `request ${states.get(id)?.number ?? id} is in compartments ${nos.join(' and ')}`);
     // ... and every request that holds an item is the contents of its compartment
     for (const r of states.values()) {
       if (!HOLDS_ITEM.has(r.state)) continue;
       const nos = holder.get(r.id) ?? [];
-      if (nos.length !== 1 || r.compartment_no !== nos[0]) out.set(`homeless:${r.id}`, `request ${r.number} is "${r.state}" (compartment ${r.compartment_no}) but compartments [${nos.join(', ')}] hold it`);
+      if (nos.length !== 1 || r.compartment_no !== nos[0])
+        out.set(
+          `homeless:${r.id}`,
+          `request ${r.number} is "${r.state}" (compartment ${r.compartment_no}) but compartments [${nos.join(', ')}] hold it`,
+        );
     }
 
     // 2. the records and the cabinet agree: occupied ⇒ item inside, free ⇒ empty (doors closed and settled, link up)
@@ -515,36 +571,53 @@ class Soak {
       for (const c of comps) {
         const s = sim.compartment(c.no);
         if (s.doorOpen || this.hands.has(c.no) || now - (this.settledAfter.get(c.no) ?? 0) < SETTLE_MS) continue;
-        if (c.state === 'occupied' && !s.item) out.set(`missing:${c.no}`, `compartment ${c.no} is recorded occupied (request ${c.contents?.requestId}) but the cabinet has no item in it`);
+        if (c.state === 'occupied' && !s.item)
+          out.set(`missing:${c.no}`, `compartment ${c.no} is recorded occupied (request ${c.contents?.requestId}) but the cabinet has no item in it`);
         if (c.state === 'free' && s.item) out.set(`leftover:${c.no}`, `compartment ${c.no} is recorded free but the cabinet has an item in it`);
       }
     }
 
     // 3. pulses the board executed = unlocks the audit log records as acknowledged, give or take those whose outcome is unknown
-    const live = new Set(db.prepare<[], { c: number }>(`SELECT DISTINCT compartment_no AS c FROM unlock_intents WHERE status IN ('pending', 'sent')`).all().map((r) => r.c));
+    const live = new Set(
+      db
+        .prepare<[], { c: number }>(`SELECT DISTINCT compartment_no AS c FROM unlock_intents WHERE status IN ('pending', 'sent')`)
+        .all()
+        .map((r) => r.c),
+    );
     const executed = sim.getCounters().unlocksExecuted;
     for (const u of this.unlockAudit().values()) {
       if (live.has(u.no)) continue;
       const pulses = executed[u.no] ?? 0;
       if (pulses < u.acked || pulses > u.acked + u.unknown) {
-        out.set(`pulses:${u.no}:${pulses}:${u.acked}`, `compartment ${u.no}: the board pulsed ${pulses} time(s); the audit log has ${u.acked} acked and ${u.unknown} failed after sending (outcome unknown)`);
+        out.set(
+          `pulses:${u.no}:${pulses}:${u.acked}`,
+          `compartment ${u.no}: the board pulsed ${pulses} time(s); the audit log has ${u.acked} acked and ${u.unknown} failed after sending (outcome unknown)`,
+        );
       }
     }
 
     // 4. a pickup code opens at most once: no unlock for a request after it was collected or retrieved
-    const late = db.prepare<[], { request_id: number; compartment_no: number }>(`
+    const late = db
+      .prepare<[], { request_id: number; compartment_no: number }>(`
       SELECT u.request_id, u.compartment_no FROM audit_log u
       WHERE u.action = 'unlock.intended' AND u.request_id IS NOT NULL AND EXISTS (
-        SELECT 1 FROM audit_log t WHERE t.request_id = u.request_id AND t.id < u.id AND t.action IN ('request.collect', 'request.retrieve', 'request.admin_retrieve'))`).all();
-    for (const l of late) out.set(`late:${l.request_id}:${l.compartment_no}`, `an unlock of compartment ${l.compartment_no} was intended for request ${states.get(l.request_id)?.number ?? l.request_id} after it ended`);
+        SELECT 1 FROM audit_log t WHERE t.request_id = u.request_id AND t.id < u.id AND t.action IN ('request.collect', 'request.retrieve', 'request.admin_retrieve'))`)
+      .all();
+    for (const l of late)
+      out.set(
+        `late:${l.request_id}:${l.compartment_no}`,
+        `an unlock of compartment ${l.compartment_no} was intended for request ${states.get(l.request_id)?.number ?? l.request_id} after it ended`,
+      );
     return out;
   }
 
   /** Per compartment: unlocks acked, and unlocks that failed after being sent (the board may or may not have pulsed). */
   unlockAudit(): Map<number, { no: number; acked: number; unknown: number }> {
-    const rows = this.h.store.db.prepare<[], { action: string; compartment_no: number; detail: string }>(
-      `SELECT action, compartment_no, detail FROM audit_log WHERE action IN ('unlock.sent', 'unlock.acked', 'unlock.failed') ORDER BY id`,
-    ).all();
+    const rows = this.h.store.db
+      .prepare<[], { action: string; compartment_no: number; detail: string }>(
+        `SELECT action, compartment_no, detail FROM audit_log WHERE action IN ('unlock.sent', 'unlock.acked', 'unlock.failed') ORDER BY id`,
+      )
+      .all();
     const sent = new Set<number>();
     const out = new Map<number, { no: number; acked: number; unknown: number }>();
     for (let no = 1; no <= 24; no++) out.set(no, { no, acked: 0, unknown: 0 });
@@ -596,7 +669,9 @@ async function main(): Promise<void> {
   const services = (await h.api.get<{ services: { code: string; needsMaterials: boolean }[] }>('/api/services')).body.services;
   soak.services = { plain: services.find((s) => !s.needsMaterials)!.code, materials: services.find((s) => s.needsMaterials)!.code };
   h.cabinet.setFaults({ drop: DROP, corrupt: CORRUPT });
-  console.log(`soak: ${MINUTES} min, seed ${SEED}, frames dropped ${DROP * 100} % and corrupted ${CORRUPT * 100} % each way, unlock cap ${UNLOCK_CAP}/min`);
+  console.log(
+    `soak: ${MINUTES} min, seed ${SEED}, frames dropped ${DROP * 100} % and corrupted ${CORRUPT * 100} % each way, unlock cap ${UNLOCK_CAP}/min`,
+  );
 
   const started = Date.now();
   const until = started + MINUTES * 60_000;
@@ -608,7 +683,7 @@ async function main(): Promise<void> {
       try {
         await step(rng);
       } catch (e) {
-        violation('process', `${name} threw: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+        violation('process', `${name} threw: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
       }
       await sleep(gap[0] + rng() * (gap[1] - gap[0]));
     }
@@ -636,8 +711,10 @@ async function main(): Promise<void> {
   const quiet = Date.now() + 30_000;
   for (;;) {
     soak.strayDoors(openSince);
-    const busy = listCompartments(h.store.ctx).some((c) => c.state === 'opening' || c.state === 'open') || soak.hands.size > 0
-      || Array.from({ length: 24 }, (_, i) => h.cabinet.compartment(i + 1).doorOpen).some(Boolean);
+    const busy =
+      listCompartments(h.store.ctx).some((c) => c.state === 'opening' || c.state === 'open') ||
+      soak.hands.size > 0 ||
+      Array.from({ length: 24 }, (_, i) => h.cabinet.compartment(i + 1).doorOpen).some(Boolean);
     if (!busy || Date.now() > quiet) break;
     await sleep(500);
   }
@@ -652,11 +729,26 @@ async function main(): Promise<void> {
   const health = await http('GET /api/health', () => h.api.get<{ counters: Record<string, number> }>('/api/health'));
   const sim = h.cabinet.getCounters();
   const db = h.store.db;
-  const byState = new Map(db.prepare<[], { state: string; n: number }>('SELECT state, count(*) AS n FROM requests GROUP BY state').all().map((r) => [r.state, r.n]));
-  const unlockRows = new Map(db.prepare<[], { action: string; n: number }>(`SELECT action, count(*) AS n FROM audit_log WHERE action LIKE 'unlock.%' GROUP BY action`).all().map((r) => [r.action, r.n]));
+  const byState = new Map(
+    db
+      .prepare<[], { state: string; n: number }>('SELECT state, count(*) AS n FROM requests GROUP BY state')
+      .all()
+      .map((r) => [r.state, r.n]),
+  );
+  const unlockRows = new Map(
+    db
+      .prepare<[], { action: string; n: number }>(`SELECT action, count(*) AS n FROM audit_log WHERE action LIKE 'unlock.%' GROUP BY action`)
+      .all()
+      .map((r) => [r.action, r.n]),
+  );
   const compStates = new Map<string, number>();
   for (const c of listCompartments(h.store.ctx)) count(compStates, c.state);
-  const alarms = new Map(db.prepare<[], { kind: string; n: number }>('SELECT kind, count(*) AS n FROM alarms GROUP BY kind').all().map((r) => [r.kind, r.n]));
+  const alarms = new Map(
+    db
+      .prepare<[], { kind: string; n: number }>('SELECT kind, count(*) AS n FROM alarms GROUP BY kind')
+      .all()
+      .map((r) => [r.kind, r.n]),
+  );
   const unknown = [...soak.unlockAudit().values()].reduce((n, u) => n + u.unknown, 0);
   const pulses = Object.values(sim.unlocksExecuted).reduce((a, b) => a + b, 0);
 
@@ -666,13 +758,21 @@ async function main(): Promise<void> {
   table('answers', answers);
   table('requests by final state', byState);
   table('compartments at the end', compStates);
-  console.log(`unlocks: intended ${unlockRows.get('unlock.intended') ?? 0}, sent ${unlockRows.get('unlock.sent') ?? 0}, acked ${unlockRows.get('unlock.acked') ?? 0}, ` +
-    `expired ${unlockRows.get('unlock.expired') ?? 0}, failed ${unlockRows.get('unlock.failed') ?? 0} (after sending: ${unknown}), rate-limited ${unlockRows.get('unlock.rate_limited') ?? 0}; ` +
-    `board pulses ${pulses}, retransmissions answered ACK DUP ${sim.duplicates}`);
-  console.log(`sim frames: dropped to board ${sim.dropped.toBoard}, to controller ${sim.dropped.toController}; corrupted to board ${sim.corrupted.toBoard}, to controller ${sim.corrupted.toController}; bad CRC seen by the board ${sim.badCrc}`);
+  console.log(
+    `unlocks: intended ${unlockRows.get('unlock.intended') ?? 0}, sent ${unlockRows.get('unlock.sent') ?? 0}, acked ${unlockRows.get('unlock.acked') ?? 0}, ` +
+      `expired ${unlockRows.get('unlock.expired') ?? 0}, failed ${unlockRows.get('unlock.failed') ?? 0} (after sending: ${unknown}), rate-limited ${unlockRows.get('unlock.rate_limited') ?? 0}; ` +
+      `board pulses ${pulses}, retransmissions answered ACK DUP ${sim.duplicates}`,
+  );
+  console.log(
+    `sim frames: dropped to board ${sim.dropped.toBoard}, to controller ${sim.dropped.toController}; corrupted to board ${sim.corrupted.toBoard}, to controller ${sim.corrupted.toController}; bad CRC seen by the board ${sim.badCrc}`,
+  );
   const c = health?.body.counters ?? {};
-  console.log(`driver: retransmissions ${c.retransmissions}, timeouts ${c.timeouts}, lostEvents ${c.lostEvents}, reconnects ${c.reconnects}, badCrc ${c.badCrc}, boots ${c.boots}, naks ${c.naks}, tampers ${c.tampers}, unlocksSent ${c.unlocksSent}, unlocksExpired ${c.unlocksExpired}`);
-  console.log(`kiosk pickup by code, answer time: n=${pickupLatency.length} p50 ${quantile(pickupLatency, 0.5)} ms, p95 ${quantile(pickupLatency, 0.95)} ms`);
+  console.log(
+    `driver: retransmissions ${c.retransmissions}, timeouts ${c.timeouts}, lostEvents ${c.lostEvents}, reconnects ${c.reconnects}, badCrc ${c.badCrc}, boots ${c.boots}, naks ${c.naks}, tampers ${c.tampers}, unlocksSent ${c.unlocksSent}, unlocksExpired ${c.unlocksExpired}`,
+  );
+  console.log(
+    `kiosk pickup by code, answer time: n=${pickupLatency.length} p50 ${quantile(pickupLatency, 0.5)} ms, p95 ${quantile(pickupLatency, 0.95)} ms`,
+  );
   table('alarms raised', alarms);
   if (notes.size > 0) table('notes', notes);
   console.log(`violations: ${violations.length}`);

@@ -144,12 +144,24 @@
     for (const b of s.boards) {
       const cells = el('div', { class: 'cells' });
       for (const c of s.compartments.filter((x) => x.addr === b.addr)) cells.append(cell(c));
-      root.append(el('div', { class: 'board' + (b.online ? '' : ' offline') },
-        el('h3', {},
-          ...bi(`板 ${b.addr}`, `board ${b.addr}`),
-          el('span', { class: 'muted' }, `${b.firmware} · 事件计数 event# ${b.eventCounter} · 启动 boots ${b.boots}${b.online ? '' : ' · 重启中 rebooting'}`),
-          el('button', { onclick: () => api(`/api/boards/${b.addr}/reboot`, {}) }, ...bi('重启', 'Reboot'))),
-        cells));
+      root.append(
+        el(
+          'div',
+          { class: 'board' + (b.online ? '' : ' offline') },
+          el(
+            'h3',
+            {},
+            ...bi(`板 ${b.addr}`, `board ${b.addr}`),
+            el(
+              'span',
+              { class: 'muted' },
+              `${b.firmware} · 事件计数 event# ${b.eventCounter} · 启动 boots ${b.boots}${b.online ? '' : ' · 重启中 rebooting'}`,
+            ),
+            el('button', { onclick: () => api(`/api/boards/${b.addr}/reboot`, {}) }, ...bi('重启', 'Reboot')),
+          ),
+          cells,
+        ),
+      );
     }
   }
 
@@ -163,22 +175,33 @@
     if (c.coilFault !== 'NONE') badges.append(el('span', { class: 'badge' }, `线圈 ${c.coilFault}`));
     const ledMark = { OFF: '○', ON: '●', BLINK: '●' }[c.led];
     /** @param {() => void} fn */
-    const stop = (fn) => (/** @type {Event} */ ev) => { ev.stopPropagation(); fn(); };
+    const stop = (fn) => (/** @type {Event} */ ev) => {
+      ev.stopPropagation();
+      fn();
+    };
     // a group, not a button: it holds buttons of its own (no interactive control inside another); its number selects it
-    return el('div', {
-      class: 'cell' + (c.doorOpen ? ' open' : '') + (fault ? ' fault' : '') + (selected === c.n ? ' selected' : ''),
-      role: 'group',
-      'aria-label': `格口 ${c.n} ${c.doorOpen ? '门开' : '门关'} ${c.item ? '有件' : '空'}`,
-      onclick: () => select(c.n),
-    },
-    el('span', { class: 'led ' + c.led, title: 'LED ' + c.led }, ledMark),
-    el('button', { class: 'num', 'aria-pressed': String(selected === c.n), title: '选择 select', onclick: stop(() => select(c.n)) }, c.n),
-    el('div', { class: 'where', title: 'board · channel · raw door-switch level' }, `板${c.addr}·通道${c.channel}·读数${c.doorLevel}`),
-    el('div', { class: 'state' }, c.doorOpen ? '门开 open' : '门关 closed', ' · ', c.item ? '有件 item' : '空 empty'),
-    badges,
-    el('div', { class: 'quick' },
-      el('button', { onclick: stop(() => api(`/api/compartments/${c.n}/${c.doorOpen ? 'close' : 'open'}`)) }, c.doorOpen ? '关 close' : '开 open'),
-      c.doorOpen ? el('button', { onclick: stop(() => api(`/api/compartments/${c.n}/${c.item ? 'take' : 'put'}`)) }, c.item ? '取 take' : '放 put') : null));
+    return el(
+      'div',
+      {
+        class: 'cell' + (c.doorOpen ? ' open' : '') + (fault ? ' fault' : '') + (selected === c.n ? ' selected' : ''),
+        role: 'group',
+        'aria-label': `格口 ${c.n} ${c.doorOpen ? '门开' : '门关'} ${c.item ? '有件' : '空'}`,
+        onclick: () => select(c.n),
+      },
+      el('span', { class: 'led ' + c.led, title: 'LED ' + c.led }, ledMark),
+      el('button', { class: 'num', 'aria-pressed': String(selected === c.n), title: '选择 select', onclick: stop(() => select(c.n)) }, c.n),
+      el('div', { class: 'where', title: 'board · channel · raw door-switch level' }, `板${c.addr}·通道${c.channel}·读数${c.doorLevel}`),
+      el('div', { class: 'state' }, c.doorOpen ? '门开 open' : '门关 closed', ' · ', c.item ? '有件 item' : '空 empty'),
+      badges,
+      el(
+        'div',
+        { class: 'quick' },
+        el('button', { onclick: stop(() => api(`/api/compartments/${c.n}/${c.doorOpen ? 'close' : 'open'}`)) }, c.doorOpen ? '关 close' : '开 open'),
+        c.doorOpen
+          ? el('button', { onclick: stop(() => api(`/api/compartments/${c.n}/${c.item ? 'take' : 'put'}`)) }, c.item ? '取 take' : '放 put')
+          : null,
+      ),
+    );
   }
 
   /** @param {number} n */
@@ -211,7 +234,10 @@
      * @param {string} id
      * @param {string} v
      */
-    const set = (id, v) => { const e = $(id, HTMLInputElement); if (document.activeElement !== e) e.value = v; };
+    const set = (id, v) => {
+      const e = $(id, HTMLInputElement);
+      if (document.activeElement !== e) e.value = v;
+    };
     set('#w-drop-in', pct(f.dropToBoard));
     set('#w-drop-out', pct(f.dropToController));
     set('#w-cor-in', pct(f.corruptToBoard));
@@ -223,11 +249,17 @@
   /** @param {SimSnapshot} s */
   function renderLinks(s) {
     const conn = $('#conn', HTMLElement);
-    conn.replaceChildren(...(s.connected ? bi('已连接', 'connected') : bi(s.disconnectMode === 'silent' ? '静默' : '已断开', s.disconnectMode === 'silent' ? 'silent' : 'disconnected')));
+    conn.replaceChildren(
+      ...(s.connected
+        ? bi('已连接', 'connected')
+        : bi(s.disconnectMode === 'silent' ? '静默' : '已断开', s.disconnectMode === 'silent' ? 'silent' : 'disconnected')),
+    );
     conn.className = 'pill ' + (s.connected ? 'up' : 'down');
     const lines = [];
     for (const e of s.endpoints) {
-      lines.push(`${e.role === 'bus' ? '总线 bus' : '扫码 scanner'} ${e.address}: ${e.connected ? '已连 connected' : '等待 waiting'}${e.error ? ' — ' + e.error : ''}`);
+      lines.push(
+        `${e.role === 'bus' ? '总线 bus' : '扫码 scanner'} ${e.address}: ${e.connected ? '已连 connected' : '等待 waiting'}${e.error ? ' — ' + e.error : ''}`,
+      );
     }
     for (const l of s.links.filter((x) => x.kind === 'inprocess')) lines.push(`总线 bus ${l.id}: ${l.description}`);
     $('#links', HTMLElement).replaceChildren(...lines.map((t) => el('div', {}, t)));
@@ -251,7 +283,10 @@
   function renderCounters(c) {
     const total = Object.values(c.unlocksExecuted).reduce((a, b) => a + b, 0);
     /** @type {[string, string, string | number][]} */
-    const rows = COUNTER_LABELS.map(([k, zh, en]) => { const v = c[k]; return [zh, en, typeof v === 'number' ? v : String(v)]; });
+    const rows = COUNTER_LABELS.map(([k, zh, en]) => {
+      const v = c[k];
+      return [zh, en, typeof v === 'number' ? v : String(v)];
+    });
     rows.push(['开锁执行', 'unlocks executed', total]);
     rows.push(['丢帧 →板/→主机', 'dropped in/out', `${c.dropped.toBoard} / ${c.dropped.toController}`]);
     rows.push(['误码 →板/→主机', 'corrupted in/out', `${c.corrupted.toBoard} / ${c.corrupted.toController}`]);
@@ -269,12 +304,17 @@
       if (filter && !(f.text + ' ' + f.fate + ' ' + f.link).toLowerCase().includes(filter)) continue;
       const t = new Date(f.at);
       const ts = t.toLocaleTimeString('zh-CN', { hour12: false }) + '.' + String(t.getMilliseconds()).padStart(3, '0');
-      body.prepend(el('tr', { class: f.dir + (BAD.has(f.fate) ? ' bad' : '') },
-        el('td', {}, ts),
-        el('td', { class: 'dir' }, f.dir === 'in' ? '→板 in' : '←板 out'),
-        el('td', {}, f.link),
-        el('td', { class: 'fate' }, f.fate),
-        el('td', {}, f.text + (f.note ? `   (${f.note})` : ''))));
+      body.prepend(
+        el(
+          'tr',
+          { class: f.dir + (BAD.has(f.fate) ? ' bad' : '') },
+          el('td', {}, ts),
+          el('td', { class: 'dir' }, f.dir === 'in' ? '→板 in' : '←板 out'),
+          el('td', {}, f.link),
+          el('td', { class: 'fate' }, f.fate),
+          el('td', {}, f.text + (f.note ? `   (${f.note})` : '')),
+        ),
+      );
     }
     while (body.rows.length > LOG_MAX) body.deleteRow(body.rows.length - 1);
   }
@@ -295,11 +335,16 @@
 
   const frac = (/** @type {string} */ id) => Number($(id, HTMLInputElement).value) / 100;
   const pacingBox = $('#w-pacing', HTMLInputElement);
-  $('#w-apply', HTMLButtonElement).addEventListener('click', () => api('/api/faults', {
-    dropToBoard: frac('#w-drop-in'), dropToController: frac('#w-drop-out'),
-    corruptToBoard: frac('#w-cor-in'), corruptToController: frac('#w-cor-out'),
-    delayMs: Math.round(Number($('#w-delay', HTMLInputElement).value)), pacing: pacingBox.checked,
-  }));
+  $('#w-apply', HTMLButtonElement).addEventListener('click', () =>
+    api('/api/faults', {
+      dropToBoard: frac('#w-drop-in'),
+      dropToController: frac('#w-drop-out'),
+      corruptToBoard: frac('#w-cor-in'),
+      corruptToController: frac('#w-cor-out'),
+      delayMs: Math.round(Number($('#w-delay', HTMLInputElement).value)),
+      pacing: pacingBox.checked,
+    }),
+  );
   pacingBox.addEventListener('change', () => api('/api/faults', { pacing: pacingBox.checked }));
   $('#w-clear', HTMLButtonElement).addEventListener('click', () => api('/api/faults', { clear: true }));
   $('#c-drop', HTMLButtonElement).addEventListener('click', () => api('/api/disconnect', { mode: 'drop' }));
@@ -317,7 +362,9 @@
   let backoff = 500;
   function connect() {
     const ws = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/ws');
-    ws.onopen = () => { backoff = 500; };
+    ws.onopen = () => {
+      backoff = 500;
+    };
     ws.onmessage = (ev) => {
       /** @type {PanelMessage} what /ws sends (sim/panel/server.ts) */
       const msg = JSON.parse(ev.data);
