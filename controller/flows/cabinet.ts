@@ -208,7 +208,9 @@ export class CabinetFlows {
     try {
       const fact = { compartmentNo: no, door: open ? 'open' : 'closed', source: source === 'event' ? 'event' : 'poll', ageMs } as const;
       const outcome = recordDoorFact(this.d.store.ctx, fact, this.doors.policy);
-      if (outcome.unexplainedOpen && this.ready) {
+      // Before start-up reconciliation a first reading of a door is left to it (it knows which flows were cut off),
+      // but a door the board sees open now, with no unlock to explain it, is tamper whatever the controller is doing.
+      if (outcome.unexplainedOpen && (this.ready || source === 'event')) {
         this.d.driver.countTamper();
         this.d.bus.alarm('tamper', `格口 ${no} 的门在没有开锁指令时被打开。Door ${no} opened without an unlock.`, { compartment: no });
       }

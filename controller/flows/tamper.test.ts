@@ -12,6 +12,7 @@ import { silentLogger } from '../log.js';
 import { applyLayout, claimIntentForSend, createUnlockIntent, layoutGrid, listAudit, markIntentAcked } from '../store/index.js';
 import { FakeClock, openTestStore } from '../store/test-support.js';
 import { CabinetFlows } from './cabinet.js';
+import { reconcile } from './reconcile.js';
 import { CONFIG } from './test-support.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -20,7 +21,7 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
 
-async function setUp(tamperWindowMs: number) {
+async function setUp(tamperWindowMs: number, { ready = true }: { ready?: boolean } = {}) {
   vi.useFakeTimers({ toFake: ['Date'] });
   vi.setSystemTime(Date.UTC(2026, 0, 5, 2, 0, 0));
   const clock = new FakeClock(Date.now());
@@ -36,7 +37,7 @@ async function setUp(tamperWindowMs: number) {
   await driver.start();
   cleanups.push(() => driver.stop());
   await waitFor(() => driver.snapshot().compartments.every((c) => c.door === 'closed'), 'the first status');
-  flows.markReady();
+  if (ready) flows.markReady();
   /** Both clocks forward: the store's and the driver's Date. */
   const advance = (ms: number) => {
     clock.advance(ms);
@@ -49,7 +50,7 @@ async function setUp(tamperWindowMs: number) {
     markIntentAcked(store.ctx, i.id);
     return i;
   };
-  return { board, driver, store, alarms, advance, unlocked };
+  return { board, driver, store, bus, flows, alarms, advance, unlocked };
 }
 
 const tampers = (alarms: Alarm[]) => alarms.filter((a) => a.kind === 'tamper').map((a) => a.compartment);
@@ -138,5 +139,16 @@ describe('the first reading after a start', () => {
     await waitFor(() => listAudit(store.db, { compartmentNo: 9 }).some((a) => a.action.startsWith('door.')), 'the door fact');
     expect(listAudit(store.db, { compartmentNo: 9 }).map((a) => a.action)).toContain('door.open');
     expect(listAudit(store.db, { compartmentNo: 9 }).map((a) => a.action)).not.toContain('door.opened_unexplained');
+  });
+});
+
+describe('a door forced while the controller checks the cabinet at start-up', () => {
+  it('is tamper all the same: raised once, whether the start-up check reads the door before or after it opened', async () => {
+    const { board, driver, store, bus, flows, alarms } = await setUp(10_000, { ready: false });
+    board.send(board.doorEvent(5, 'O'));
+    await waitFor(() => listAudit(store.db, { compartmentNo: 5 }).some((a) => a.action.startsWith('door.')), 'the door fact');
+    await reconcile(flows, { store, driver, bus, config: CONFIG, logger: silentLogger() });
+    flows.markReady();
+    expect(tampers(alarms)).toEqual([5]);
   });
 });
