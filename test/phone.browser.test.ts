@@ -171,6 +171,40 @@ it('a resident applies from the phone, follows the request to the cabinet, and a
   const xKey = await page.locator('#id-x').boundingBox();
   expect(Math.min(xKey!.width, xKey!.height), 'the ID number X key').toBeGreaterThanOrEqual(60);
 
+  // ------------------------------------------------------------------ the page's own check: two empty fields, both shown
+  await page.getByLabel('姓名').fill('');
+  await page.getByLabel('房号').fill('');
+  await page.getByRole('button', { name: /提交申请/ }).click();
+  await expect.poll(() => page.locator('#err-name').textContent()).toContain('请填写姓名');
+  expect(await page.locator('#err-address-room').textContent()).toContain('请填写房号');
+  expect(await page.locator('#form-summary li').allTextContents()).toEqual([
+    expect.stringContaining('请填写姓名'),
+    expect.stringContaining('请填写房号'),
+  ]);
+  expect(await page.locator('#form-summary').isVisible()).toBe(true);
+  expect(requestCount()).toBe(0);
+
+  // ------------------------------------------------------------------ the server's check: two wrong fields, both shown with a summary
+  await page.getByLabel('姓名').fill('张3');
+  await page.getByLabel('房号').fill('301');
+  await page.getByRole('button', { name: /提交申请/ }).click();
+  await expect.poll(() => page.locator('#err-name').textContent()).toContain('姓名只能包含汉字或字母');
+  expect(await page.locator('#err-mobile').textContent()).toContain('手机号码格式不正确');
+  expect(await page.locator('#err-address-room').textContent()).toBe('');
+  expect(await page.locator('#name').getAttribute('aria-invalid')).toBe('true');
+  expect(await page.locator('#room').getAttribute('aria-invalid')).toBeNull();
+  const summary = page.locator('#form-summary');
+  expect(await summary.isVisible()).toBe(true);
+  const items = await summary.locator('li').allTextContents();
+  expect(items).toHaveLength(2);
+  expect(items[0]).toContain('姓名');
+  expect(items[1]).toContain('手机号码');
+  // each summary line leads to its field
+  await summary.locator('li a').nth(1).click();
+  expect(await page.evaluate(() => document.activeElement?.id)).toBe('mobile');
+  expect(requestCount()).toBe(0);
+  await page.getByLabel('姓名').fill('张三丰');
+
   await page.getByRole('button', { name: /提交申请/ }).click();
   const mobileError = page.locator('#err-mobile');
   await expect.poll(() => mobileError.textContent()).toContain('手机号码格式不正确');

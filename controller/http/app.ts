@@ -1,7 +1,7 @@
 /**
  * The HTTP side of the controller: security headers, JSON parsing, the declared routes
  * (routes.ts), the OpenAPI description, and one error shape everywhere:
- *   { "error": { "code": "...", "message": "...", "field"?: "..." } }
+ *   { "error": { "code": "...", "message": "...", "field"?: "...", "fields"?: [{ "field", "message" }] } }
  *
  * Route modules: health.ts (meta), auth.ts (staff sign-in; also who may call what and the error mapping),
  * public-routes.ts (phones, QR images, kiosk info), staff-routes.ts (console), door-routes.ts (everything

@@ -71,6 +71,19 @@ describe('POST /api/requests validation', () => {
     });
   }
 
+  it('names every wrong field of a body at once in `fields`, the first one also as `field`, and writes nothing', async () => {
+    const r = await h.api.post('/api/requests', { body: validBody({ name: '张3', mobile: '123', address: { building: '12号楼', unit: '2' } }) });
+    expect(r.status).toBe(400);
+    expect(r.body.error.code).toBe('BAD_INPUT');
+    const fields = r.body.error.fields as { field: string; message: string }[];
+    expect(fields.map((f) => f.field)).toEqual(['name', 'mobile', 'address.room']);
+    expect(r.body.error.field).toBe('name');
+    expect(fields[0]?.message).toMatch(/姓名只能包含汉字或字母/);
+    expect(fields[2]?.message).toMatch(/请填写房号 \/ room is required/);
+    expect(fields.every((f) => !f.message.startsWith(`${f.field}: `))).toBe(true);
+    expect([count('residents'), count('requests')]).toEqual([0, 0]);
+  });
+
   it('refuses a missing address when the service needs one, and an unknown service', async () => {
     const auditBefore = count('audit_log');
     const { address: _a, ...noAddress } = validBody();

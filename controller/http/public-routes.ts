@@ -216,7 +216,7 @@ export function publicRoutes(deps: AppDeps, opts: { submitLimiter?: WindowLimite
       body: submitBody,
       responses: {
         201: { description: 'submitted', schema: submitAnswer },
-        400: errorResponse('a field is missing or wrong: `field` names it, the message says what to fix'),
+        400: errorResponse('fields are missing or wrong: `fields` names each with what to fix, `field` is the first'),
         409: errorResponse(
           'the service is not offered now, the ID number is registered to another phone, or this phone is bound to another resident (RESIDENT_MISMATCH)',
         ),

@@ -4,7 +4,8 @@
  *   - the express route, with input validation (a bad input never reaches a handler),
  *   - the access check (public, kiosk device, staff session, admin),
  *   - the OpenAPI description served at /api/openapi.json (see openapi.ts).
- * Every error answer has one shape: { error: { code, message, field? } }.
+ * Every error answer has one shape: { error: { code, message, field?, fields? } }; `fields` lists every wrong input
+ * of a validation error (its first is `field`), so that a form can mark all of them at once.
  */
 import type { Express, NextFunction, Request, RequestHandler, Response } from 'express';
 import { z } from 'zod';
@@ -18,10 +19,20 @@ export const errorBodySchema = z.object({
   error: z.object({
     code: z.string().describe('machine-readable error code'),
     message: z.string().describe('what went wrong, in plain words'),
-    field: z.string().optional().describe('the input field at fault, when there is one'),
+    field: z.string().optional().describe('the input field at fault, when there is one (the first of `fields`)'),
+    fields: z
+      .array(
+        z.object({
+          field: z.string().describe('the input field at fault (a path, e.g. address.room)'),
+          message: z.string().describe('what is wrong with it, in plain words, without the field name'),
+        }),
+      )
+      .optional()
+      .describe('validation errors: every input field at fault, in the order of the input, one entry each'),
   }),
 });
 export type ErrorBody = z.infer<typeof errorBodySchema>;
+export type FieldProblem = NonNullable<ErrorBody['error']['fields']>[number];
 
 export interface ResponseSpec {
   description: string;
@@ -77,23 +88,34 @@ export class HttpError extends Error {
     readonly code: string,
     message: string,
     readonly field?: string,
+    readonly fields?: readonly FieldProblem[],
   ) {
     super(message);
     this.name = 'HttpError';
   }
 }
 
-export function sendError(res: Response, status: number, code: string, message: string, field?: string): void {
-  const body: ErrorBody = { error: field === undefined ? { code, message } : { code, message, field } };
-  res.status(status).json(body);
+export function sendError(res: Response, status: number, code: string, message: string, field?: string, fields?: readonly FieldProblem[]): void {
+  const error: ErrorBody['error'] = { code, message };
+  if (field !== undefined) error.field = field;
+  if (fields !== undefined && fields.length > 0) error.fields = [...fields];
+  res.status(status).json({ error } satisfies ErrorBody);
 }
 
-/** The first problem of a zod error, as a field path and a message. */
-export function describeZodError(error: z.ZodError, where: string): { field?: string; message: string } {
+/**
+ * A zod error as the first problem (field path and message: `field` and `message` of the answer) and every
+ * field's first problem (`fields`, in the order zod found them; problems without a path are only in `message`).
+ */
+export function describeZodError(error: z.ZodError, where: string): { field?: string; message: string; fields: FieldProblem[] } {
+  const fields: FieldProblem[] = [];
+  for (const issue of error.issues) {
+    const path = issue.path.map(String).join('.');
+    if (path && !fields.some((f) => f.field === path)) fields.push({ field: path, message: issue.message });
+  }
   const issue = error.issues[0];
-  if (!issue) return { message: `invalid ${where}` };
+  if (!issue) return { message: `invalid ${where}`, fields };
   const field = issue.path.map(String).join('.');
-  return field ? { field, message: `${field}: ${issue.message}` } : { message: issue.message };
+  return field ? { field, message: `${field}: ${issue.message}`, fields } : { message: issue.message, fields };
 }
 
 export type Authenticate = (req: Request, access: Exclude<Access, 'public'>) => Caller | HttpError;
@@ -135,8 +157,8 @@ export function mountRoutes(app: Express, routes: readonly RouteSpec[], authenti
           if (!schema) continue;
           const r = schema.safeParse(where === 'body' && value === undefined ? {} : value);
           if (!r.success) {
-            const { field, message } = describeZodError(r.error, where);
-            return sendError(res, 400, 'BAD_INPUT', message, field);
+            const { field, message, fields } = describeZodError(r.error, where);
+            return sendError(res, 400, 'BAD_INPUT', message, field, fields);
           }
           parsed[where] = r.data;
         }
@@ -145,7 +167,7 @@ export function mountRoutes(app: Express, routes: readonly RouteSpec[], authenti
       })().catch((err: unknown) => {
         if (res.headersSent) return;
         const known = err instanceof HttpError ? err : mapError(err);
-        if (known) return sendError(res, known.status, known.code, known.message, known.field);
+        if (known) return sendError(res, known.status, known.code, known.message, known.field, known.fields);
         next(err);
       });
     };

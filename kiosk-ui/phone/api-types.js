@@ -31,3 +31,10 @@ export {};
  *   doorNotice: 'item_not_taken' | 'nothing_deposited' | null,
  * }} RequestStatus
  */
+
+/**
+ * Every error answer (errorBodySchema in controller/http/routes.ts); read by readError in ../shared/phone-api.js.
+ * @typedef {{
+ *   error: { code: string, message: string, field?: string, fields?: { field: string, message: string }[] },
+ * }} ErrorAnswer
+ */

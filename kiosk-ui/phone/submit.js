@@ -1,16 +1,18 @@
 /**
  * /m/submit: choose a document, give only the details it needs, submit, go to its status page.
  *
- * The API checks everything; this page shows its answer next to the field it names (`error.field`).
+ * The page checks that no field it shows is empty, the API checks everything; either way every wrong field gets its
+ * message next to it (the API's `error.fields`) and a list of them at the top, each leading to its field.
  * A phone that submitted before sends its residentToken and is not asked for the ID number or the
  * address again, unless the API says they are missing.
  */
 import { $, $maybe } from '../shared/elements.js';
 import { api } from '../shared/phone-api.js';
 import { bilingual, focusOn, forgetResident, loadBinding, maskMobile, maskName, saveBinding, setBilingual, setText, setUpMyQr } from './common.js';
+import { FIELD_MISSING, fixSummary } from './words.js';
 
 /**
- * @import { ApiProblem, ApiResult } from '../shared/phone-api.js'
+ * @import { ApiProblem, ApiResult, FieldProblem } from '../shared/phone-api.js'
  * @import { Service, ServiceList, SubmitAnswer } from './api-types.js'
  */
 
@@ -34,17 +36,17 @@ const myQr = setUpMyQr(
 );
 
 /**
- * Each field the API can name, and where its message goes.
- * @type {Readonly<Record<string, { input: string, error: string, row: Row }>>}
+ * Each field the API can name, where its message goes, and its name in the list at the top.
+ * @type {Readonly<Record<string, { input: string, error: string, row: Row, label: readonly [string, string] }>>}
  */
 const FIELDS = {
-  name: { input: 'name', error: 'err-name', row: 'contact' },
-  mobile: { input: 'mobile', error: 'err-mobile', row: 'contact' },
-  idNumber: { input: 'idNumber', error: 'err-idNumber', row: 'idNumber' },
-  address: { input: 'building', error: 'err-address', row: 'address' },
-  'address.building': { input: 'building', error: 'err-address-building', row: 'address' },
-  'address.unit': { input: 'unit', error: 'err-address-unit', row: 'address' },
-  'address.room': { input: 'room', error: 'err-address-room', row: 'address' },
+  name: { input: 'name', error: 'err-name', row: 'contact', label: ['姓名', 'Full name'] },
+  mobile: { input: 'mobile', error: 'err-mobile', row: 'contact', label: ['手机号码', 'Mobile number'] },
+  idNumber: { input: 'idNumber', error: 'err-idNumber', row: 'idNumber', label: ['身份证号码', 'ID card number'] },
+  address: { input: 'building', error: 'err-address', row: 'address', label: ['住址', 'Address'] },
+  'address.building': { input: 'building', error: 'err-address-building', row: 'address', label: ['楼号', 'Building'] },
+  'address.unit': { input: 'unit', error: 'err-address-unit', row: 'address', label: ['单元', 'Unit'] },
+  'address.room': { input: 'room', error: 'err-address-room', row: 'address', label: ['房号', 'Room'] },
 };
 
 // ------------------------------------------------------------------------------------------- step 1
@@ -209,6 +211,8 @@ function setForOther(on) {
 
 function clearErrors() {
   setText($('#form-error', HTMLElement), '');
+  $('#form-summary', HTMLElement).hidden = true;
+  $('#form-summary-list', HTMLElement).replaceChildren();
   for (const f of Object.values(FIELDS)) {
     setText($maybe(`#${f.error}`, Element), '');
     $maybe(`#${f.input}`, Element)?.removeAttribute('aria-invalid');
@@ -216,25 +220,65 @@ function clearErrors() {
 }
 
 /**
- * Puts the API's message next to its field, in words, and moves the cursor there.
+ * The wrong fields of an API error: all it lists in `fields`, or the one it names in `field`.
  * @param {ApiProblem} err
+ * @returns {FieldProblem[]}
  */
-function showFieldError(err) {
-  const f = err.field === null ? undefined : FIELDS[err.field];
-  if (!f) return false;
-  forced[f.row] = true;
-  if (f.row === 'idNumber') binding.hasIdNumber = false;
-  if (f.row === 'address') binding.hasAddress = false;
+function problemsOf(err) {
+  if (err.fields.length > 0) return err.fields;
+  return err.field === null ? [] : [{ field: err.field, zh: err.zh, en: err.en }];
+}
+
+/**
+ * Puts each message next to its field, in words, lists them all at the top (each leading to its field), and moves
+ * the cursor to the first. False when none of them is a field of this form (then the caller shows the message).
+ * @param {FieldProblem[]} problems
+ */
+function showFieldErrors(problems) {
+  const known = problems.flatMap((p) => {
+    const f = FIELDS[p.field];
+    return f ? [{ ...p, f }] : [];
+  });
+  if (known.length === 0) return false;
+  for (const { f } of known) {
+    forced[f.row] = true;
+    if (f.row === 'idNumber') binding.hasIdNumber = false;
+    if (f.row === 'address') binding.hasAddress = false;
+  }
   renderForm();
-  const box = $(`#${f.error}`, Element);
-  box.replaceChildren(...bilingual('span', '⚠ ' + err.zh, err.en).childNodes);
-  const input = $(`#${f.input}`, HTMLElement);
-  input.setAttribute('aria-invalid', 'true');
-  $('#form-error', HTMLElement).replaceChildren(
-    ...bilingual('span', '请按提示修改后再提交。', 'Please correct the field marked below and submit again.').childNodes,
-  );
-  input.focus();
+  const list = $('#form-summary-list', HTMLElement);
+  for (const p of known) {
+    const box = $(`#${p.f.error}`, Element);
+    box.replaceChildren(...bilingual('span', '⚠ ' + p.zh, p.en).childNodes);
+    const input = $(`#${p.f.input}`, HTMLElement);
+    input.setAttribute('aria-invalid', 'true');
+    const li = document.createElement('li');
+    const a = bilingual('a', `${p.f.label[0]}：${p.zh}`, p.en ? `${p.f.label[1]}: ${p.en}` : '');
+    a.href = `#${p.f.input}`;
+    a.addEventListener('click', (e) => {
+      e.preventDefault();
+      input.focus();
+    });
+    li.append(a);
+    list.append(li);
+  }
+  const [zh, en] = fixSummary(known.length);
+  setBilingual($('#form-summary-title', HTMLElement), zh, en);
+  $('#form-summary', HTMLElement).hidden = false;
+  $(`#${known[0]?.f.input}`, HTMLElement).focus();
   return true;
+}
+
+/**
+ * The page's own check before sending: every field it shows that is empty.
+ * @param {Record<string, string>} values  by the API's field path
+ * @returns {FieldProblem[]}
+ */
+function emptyFields(values) {
+  return Object.entries(values).flatMap(([field, value]) => {
+    const words = FIELD_MISSING[field];
+    return value === '' && words ? [{ field, zh: words[0], en: words[1] }] : [];
+  });
 }
 
 /** @param {{ zh: string, en: string }} err */
@@ -267,6 +311,18 @@ async function submit(event) {
   if (!$('#row-idNumber', HTMLElement).hidden) body.idNumber = fieldValue('idNumber').replace(/\s+/g, '').toUpperCase();
   if (!$('#row-address', HTMLElement).hidden) body.address = { building: fieldValue('building'), unit: fieldValue('unit'), room: fieldValue('room') };
   if (binding.residentToken && !forOther) body.residentToken = binding.residentToken;
+
+  /** @type {Record<string, string>} */
+  const shown = {};
+  if (!$('#row-name', HTMLElement).hidden) shown.name = body.name;
+  if (!$('#row-mobile', HTMLElement).hidden) shown.mobile = body.mobile;
+  if (body.idNumber !== undefined) shown.idNumber = body.idNumber;
+  if (body.address) {
+    shown['address.building'] = body.address.building;
+    shown['address.unit'] = body.address.unit;
+    shown['address.room'] = body.address.room;
+  }
+  if (showFieldErrors(emptyFields(shown))) return;
 
   button.disabled = true;
   setBilingual($('#submit-status', HTMLElement), '正在提交，请稍候…', 'Submitting…');
@@ -327,7 +383,7 @@ async function submit(event) {
     void loadServices();
     return;
   }
-  if (!showFieldError(err)) showFormError(err);
+  if (!showFieldErrors(problemsOf(err))) showFormError(err);
 }
 
 // ------------------------------------------------------------------------------------------- wiring

@@ -19,3 +19,27 @@ export const DOOR_NOTICE = {
     'The drop-off door was closed with nothing inside. Your drop-off code still works: scan the QR code below at the cabinet, put the materials in and close the door.',
   ],
 };
+
+/**
+ * /m/submit, the page's own check before sending: a field it shows was left empty, by the field (the API's path).
+ * @type {Readonly<Record<string, readonly [string, string]>>}
+ */
+export const FIELD_MISSING = {
+  name: ['请填写姓名', 'Fill in your name'],
+  mobile: ['请填写手机号码', 'Fill in your mobile number'],
+  idNumber: ['请填写身份证号码', 'Fill in your ID card number'],
+  'address.building': ['请填写楼号', 'Fill in the building'],
+  'address.unit': ['请填写单元', 'Fill in the unit'],
+  'address.room': ['请填写房号', 'Fill in the room'],
+};
+
+/**
+ * /m/submit: the heading of the list of fields to correct, above the form.
+ * @param {number} count
+ * @returns {readonly [string, string]}
+ */
+export function fixSummary(count) {
+  return count === 1
+    ? ['有 1 处需要修改，请按提示修改后再提交：', 'One field needs correcting before you submit:']
+    : [`有 ${count} 处需要修改，请按提示修改后再提交：`, `${count} fields need correcting before you submit:`];
+}

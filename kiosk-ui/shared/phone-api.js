@@ -2,15 +2,21 @@
  * Talking to the controller's JSON API from the phone pages (same origin only).
  *
  *   const r = await api('GET', '/api/services');
- *   if (r.ok) use(r.body) else show(r.error)   // error: { code, field, zh, en, status }
+ *   if (r.ok) use(r.body) else show(r.error)   // error: { code, field, fields, zh, en, status }
  *
  * Error messages come from the API as "中文 / English"; a message about a field may start with the field's
  * path ("mobile: ..."), which a resident should not see, so it is taken off here.
  */
 
 /**
- * An error as the pages show it: the API's code and field, its message in two halves.
- * @typedef {{ status: number, code: string, field: string | null, zh: string, en: string }} ApiProblem
+ * One wrong field of a validation error, its message in two halves.
+ * @typedef {{ field: string, zh: string, en: string }} FieldProblem
+ */
+
+/**
+ * An error as the pages show it: the API's code and field, its message in two halves, and every wrong field
+ * (`fields`, empty unless the API named them; the first is `field`).
+ * @typedef {{ status: number, code: string, field: string | null, fields: FieldProblem[], zh: string, en: string }} ApiProblem
  */
 
 /**
@@ -31,7 +37,8 @@ export function splitMessage(message) {
 }
 
 /**
- * The API's error body ({ error: { code, message, field? } }) as { code, field, zh, en }.
+ * The API's error body ({ error: { code, message, field?, fields? } }, ErrorAnswer in ../phone/api-types.js) as
+ * { code, field, fields, zh, en }.
  * @param {number} status
  * @param {unknown} body
  * @returns {ApiProblem}
@@ -39,12 +46,26 @@ export function splitMessage(message) {
 export function readError(status, body) {
   const e = body && typeof body === 'object' && 'error' in body && body.error && typeof body.error === 'object' ? body.error : null;
   if (!e) {
-    return { status, code: 'HTTP_' + status, field: null, zh: '系统出了点问题，请稍后再试', en: 'Something went wrong: please try again later' };
+    return {
+      status,
+      code: 'HTTP_' + status,
+      field: null,
+      fields: [],
+      zh: '系统出了点问题，请稍后再试',
+      en: 'Something went wrong: please try again later',
+    };
   }
   let message = String(('message' in e ? e.message : undefined) ?? '');
   const field = 'field' in e && typeof e.field === 'string' && e.field ? e.field : null;
   if (field && message.startsWith(field + ': ')) message = message.slice(field.length + 2);
-  return { status, code: String(('code' in e ? e.code : undefined) ?? ''), field, ...splitMessage(message) };
+  /** @type {FieldProblem[]} */
+  const fields = [];
+  const list = 'fields' in e && Array.isArray(e.fields) ? e.fields : [];
+  for (const f of /** @type {unknown[]} */ (list)) {
+    if (!f || typeof f !== 'object' || !('field' in f) || typeof f.field !== 'string' || !f.field) continue;
+    fields.push({ field: f.field, ...splitMessage('message' in f ? f.message : '') });
+  }
+  return { status, code: String(('code' in e ? e.code : undefined) ?? ''), field, fields, ...splitMessage(message) };
 }
 
 /** @type {Readonly<ApiProblem>} */
@@ -52,6 +73,7 @@ export const NETWORK_ERROR = Object.freeze({
   status: 0,
   code: 'NETWORK',
   field: null,
+  fields: [],
   zh: '网络连接失败，请检查网络后再试',
   en: 'No connection: check the network and try again',
 });

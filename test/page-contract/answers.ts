@@ -10,6 +10,7 @@ import type { CabinetEvents } from '../../controller/events.js';
 import type { staffPublicSchema } from '../../controller/http/auth.js';
 import type { doorAnswerSchema, kioskAnswerSchema } from '../../controller/http/door-routes.js';
 import type { serviceSchema, statusAnswer, submitAnswer } from '../../controller/http/public-routes.js';
+import type { errorBodySchema } from '../../controller/http/routes.js';
 import type { alarmSchema, compartmentRowSchema, requestDetailSchema, requestItemSchema } from '../../controller/http/staff-routes.js';
 import type * as Kiosk from '../../kiosk-ui/kiosk/api-types.js';
 import type * as Phone from '../../kiosk-ui/phone/api-types.js';
@@ -41,6 +42,7 @@ export type PhoneAnswers = [
   Fits<z.output<typeof serviceSchema>, Phone.Service>,
   Fits<z.output<typeof submitAnswer>, Phone.SubmitAnswer>,
   Fits<z.output<typeof statusAnswer>, Phone.RequestStatus>,
+  Fits<z.output<typeof errorBodySchema>, Phone.ErrorAnswer>,
 ];
 
 export type KioskAnswers = [Fits<z.output<typeof kioskAnswerSchema>, Kiosk.KioskAnswer>];
