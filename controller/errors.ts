@@ -3,6 +3,9 @@
  * `code`, never on message text; the HTTP layer maps codes to statuses. `context` carries ids
  * and numbers only: never a pickup code, PIN or ID number.
  */
+import { say } from './words/catalogue.js';
+import { errorSaid, type Said } from './words/keys.js';
+
 export const ERROR_CODES = {
   // start-up: configuration, data directory, key file, schema
   startup: [
@@ -62,16 +65,29 @@ export const ErrorCodes = Object.fromEntries(
 ) as { readonly [K in CabinetErrorCode]: K };
 export type ErrorCode = CabinetErrorCode;
 
+/** What a user reads for an error: its particular sentence, or its code's generic words. */
+export function saidOf(err: CabinetError): Said {
+  return err.said ?? errorSaid(`error.${err.code}`);
+}
+
 export type ErrorContext = Readonly<Record<string, string | number | boolean | null | undefined>>;
 
+/**
+ * `what` is either a developer's message for the log (English; a user then reads the code's generic words,
+ * `error.<CODE>` in the word catalogue) or a Said: the particular sentence a user reads, by key and parameters,
+ * turned into words at the edge (the log gets its English words).
+ */
 export class CabinetError extends Error {
+  /** What a user is told, when more particular than the code's generic words. */
+  readonly said: Said | undefined;
   constructor(
     readonly code: CabinetErrorCode,
-    message: string,
+    what: string | Said,
     readonly context: ErrorContext = {},
     options?: { cause?: unknown },
   ) {
-    super(message, options);
+    super(typeof what === 'string' ? what : say(what, 'en'), options);
+    this.said = typeof what === 'string' ? undefined : what;
     this.name = 'CabinetError';
   }
 }

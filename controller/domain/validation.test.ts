@@ -1,4 +1,6 @@
 import fc from 'fast-check';
+import { say } from '../words/catalogue.js';
+import type { Said } from '../words/keys.js';
 import { describe, expect, it } from 'vitest';
 import {
   hasValidIdCheckDigit,
@@ -88,7 +90,7 @@ describe('mobile numbers', () => {
 });
 
 describe('resident input', () => {
-  it('gives errors that name the field, in Chinese and English', () => {
+  it('gives each wrong field its own words, by key, from the catalogue', () => {
     const r = validateResidentInput({
       name: '王',
       mobile: '12345',
@@ -97,15 +99,26 @@ describe('resident input', () => {
     });
     expect(r.ok).toBe(false);
     if (r.ok) return;
-    const byField = Object.fromEntries(r.errors.map((e) => [e.field, e]));
+    const byField = Object.fromEntries(r.errors.map((e) => [e.field, e.said]));
     expect(Object.keys(byField).sort()).toEqual(['address.room', 'address.unit', 'idNumber', 'mobile', 'name']);
-    expect(byField.mobile?.zh).toContain('手机号码');
-    expect(byField.mobile?.en).toContain('mobile');
-    expect(byField.idNumber?.zh).toContain('身份证');
-    expect(byField.idNumber?.en).toMatch(/check digit/);
-    expect(byField['address.unit']?.zh).toContain('单元');
-    expect(byField['address.room']?.en).toContain('room');
-    expect(byField.name?.zh).toContain('姓名');
+    expect(byField).toEqual({
+      name: { key: 'input.name_too_short' },
+      mobile: { key: 'input.mobile_format' },
+      idNumber: { key: 'input.id_number_check_digit' },
+      'address.unit': { key: 'input.unit_required' },
+      'address.room': { key: 'input.address_characters' },
+    });
+    expect(say(byField.mobile as Said)).toContain('手机号码');
+    expect(say(byField.mobile as Said, 'en')).toContain('mobile');
+    expect(say(byField['address.unit'] as Said)).toContain('单元');
+  });
+
+  it('says how long a field may be when a schema gives no words of its own', () => {
+    const r = validateResidentInput({ name: '王小明', mobile: '13812345678', address: { building: 'x'.repeat(21), unit: '1', room: '1' } });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.errors).toEqual([{ field: 'address.building', said: { key: 'input.too_long', params: { maximum: 20 } } }]);
+    expect(say(r.errors[0]?.said as Said)).toBe('最多 20 个字');
   });
 
   it('normalizes valid input', () => {

@@ -1,10 +1,17 @@
 /**
  * Input validation (zod) for what residents type on their phones, and masking for screens and logs.
- * Every message names the field and is given in plain Chinese and in English: "中文 / English".
+ * A schema's own message is a key of the word catalogue (controller/words/keys.ts, `input.*`); issueSaid turns
+ * any zod issue into what to say of the field, so that the words come from the catalogue in every language.
  */
 import { z } from 'zod';
+import { isWordKey, said, type Said, type WordKey } from '../words/keys.js';
 
-const msg = (zh: string, en: string): string => `${zh} / ${en}`;
+/** A schema's message: the key of what to say (checked by the type: it must be an input.* key). */
+const msg = (key: Extract<WordKey, `input.${string}`>): string => key;
+/** A schema-wide message for a missing value only: the checks' own issues keep their own words. */
+const missing = (key: Extract<WordKey, `input.${string}`>) => ({
+  error: (issue: { input?: unknown }) => (issue.input === undefined ? key : undefined),
+});
 
 // ---------------------------------------------------------------------------------------------
 // Mobile numbers
@@ -13,9 +20,9 @@ const msg = (zh: string, en: string): string => `${zh} / ${en}`;
 export const MOBILE_RE = /^1[3-9]\d{9}$/;
 
 export const mobileSchema = z
-  .string({ error: msg('请填写手机号码', 'mobile number is required') })
+  .string(missing('input.mobile_required'))
   .trim()
-  .regex(MOBILE_RE, { error: msg('手机号码格式不正确，应为 11 位数字', 'mobile number must be 11 digits starting with 13-19') });
+  .regex(MOBILE_RE, { error: msg('input.mobile_format') });
 
 export function isValidMobile(s: string): boolean {
   return MOBILE_RE.test(s);
@@ -80,14 +87,14 @@ export function isValidIdNumber(id: string, today: Date = new Date()): boolean {
 }
 
 const ID_PROBLEM_MESSAGES: Record<IdNumberProblem, string> = {
-  format: msg('身份证号码应为 18 位（最后一位可以是 X）', 'ID number must be 18 characters (the last may be X)'),
-  region: msg('身份证号码前两位不正确', 'ID number: the first two digits are not a valid region'),
-  birth_date: msg('身份证号码中的出生日期不正确', 'ID number: the birth date in it is not valid'),
-  check_digit: msg('身份证号码有误，请核对后重新输入', 'ID number: the check digit does not match, please check it'),
+  format: msg('input.id_number_format'),
+  region: msg('input.id_number_region'),
+  birth_date: msg('input.id_number_birth_date'),
+  check_digit: msg('input.id_number_check_digit'),
 };
 
 export const idNumberSchema = z
-  .string({ error: msg('请填写身份证号码', 'ID number is required') })
+  .string(missing('input.id_number_required'))
   .transform(normalizeIdNumber)
   .superRefine((id, ctx) => {
     const problem = idNumberProblem(id);
@@ -102,29 +109,27 @@ export const idNumberSchema = z
 const NAME_RE = /^(?:[\p{Script=Han}]+(?:[·•][\p{Script=Han}]+)*|[A-Za-z][A-Za-z .'-]*[A-Za-z.])$/u;
 
 export const nameSchema = z
-  .string({ error: msg('请填写姓名', 'name is required') })
+  .string(missing('input.name_required'))
   .trim()
-  .min(2, { error: msg('姓名至少 2 个字', 'name must be at least 2 characters') })
-  .max(30, { error: msg('姓名不能超过 30 个字', 'name must be at most 30 characters') })
-  .regex(NAME_RE, { error: msg('姓名只能包含汉字或字母', 'name may contain Chinese characters or letters only') });
+  .min(2, { error: msg('input.name_too_short') })
+  .max(30, { error: msg('input.name_too_long') })
+  .regex(NAME_RE, { error: msg('input.name_characters') });
 
 /** Building, unit and room: short text of Chinese characters, letters, digits and "-". */
 const ADDRESS_PART_RE = /^[\p{Script=Han}A-Za-z0-9-]+$/u;
 
-const addressPart = (zhField: string, enField: string, max: number) =>
+const addressPart = (part: 'building' | 'unit' | 'room', max: number) =>
   z
-    .string({ error: msg(`请填写${zhField}`, `${enField} is required`) })
+    .string(missing(`input.${part}_required`))
     .trim()
-    .min(1, { error: msg(`请填写${zhField}`, `${enField} is required`) })
-    .max(max, { error: msg(`${zhField}不能超过 ${max} 个字`, `${enField} must be at most ${max} characters`) })
-    .regex(ADDRESS_PART_RE, {
-      error: msg(`${zhField}只能包含汉字、字母、数字和“-”`, `${enField} may contain Chinese characters, letters, digits and "-" only`),
-    });
+    .min(1, { error: msg(`input.${part}_required`) })
+    .max(max) // input.too_long says how many
+    .regex(ADDRESS_PART_RE, { error: msg('input.address_characters') });
 
 export const addressSchema = z.object({
-  building: addressPart('楼号', 'building', 20),
-  unit: addressPart('单元', 'unit', 10),
-  room: addressPart('房号', 'room', 10),
+  building: addressPart('building', 20),
+  unit: addressPart('unit', 10),
+  room: addressPart('room', 10),
 });
 export type Address = z.infer<typeof addressSchema>;
 
@@ -139,8 +144,8 @@ export type ResidentInputRaw = z.input<typeof residentInputSchema>;
 /** After validation and normalization. */
 export type ResidentInput = z.output<typeof residentInputSchema>;
 
-export const pickupCodeSchema = z.string().regex(/^\d{8}$/, { error: msg('取件码应为 8 位数字', 'pickup code must be 8 digits') });
-export const phoneLast4Schema = z.string().regex(/^\d{4}$/, { error: msg('请输入手机号码后 4 位', 'enter the last 4 digits of the mobile number') });
+export const pickupCodeSchema = z.string().regex(/^\d{8}$/, { error: msg('input.pickup_code_format') });
+export const phoneLast4Schema = z.string().regex(/^\d{4}$/, { error: msg('input.phone_last4_format') });
 
 // ---------------------------------------------------------------------------------------------
 // Turning zod issues into field errors
@@ -149,20 +154,45 @@ export const phoneLast4Schema = z.string().regex(/^\d{4}$/, { error: msg('请输
 export interface FieldError {
   /** Dotted path of the field, e.g. "address.room". */
   readonly field: string;
-  readonly zh: string;
-  readonly en: string;
+  /** What is wrong with it (without the field's name: a form shows it next to the field). */
+  readonly said: Said;
 }
 
 export type Validated<T> = { ok: true; value: T } | { ok: false; errors: FieldError[] };
 
+/** What to say of one zod issue: the schema's own key, or the catalogue's words for the kind of issue. */
+export function issueSaid(issue: z.core.$ZodIssue): Said {
+  if (isWordKey(issue.message) && issue.message.startsWith('input.')) return { key: issue.message } as Said;
+  switch (issue.code) {
+    case 'invalid_type':
+      return issue.input === undefined ? said('input.required') : said('input.invalid_type');
+    case 'too_small':
+      if (issue.origin === 'string') return said('input.too_short', { minimum: Number(issue.minimum) });
+      if (issue.origin === 'array' || issue.origin === 'set') return said('input.too_few', { minimum: Number(issue.minimum) });
+      return said('input.too_small', { minimum: Number(issue.minimum) });
+    case 'too_big':
+      if (issue.origin === 'string') return said('input.too_long', { maximum: Number(issue.maximum) });
+      if (issue.origin === 'array' || issue.origin === 'set') return said('input.too_many', { maximum: Number(issue.maximum) });
+      return said('input.too_big', { maximum: Number(issue.maximum) });
+    case 'invalid_format':
+      return said('input.invalid_format');
+    case 'invalid_value':
+      return said('input.invalid_value');
+    case 'unrecognized_keys':
+      return said('input.unrecognized_keys', { keys: issue.keys.join(', ') });
+    default:
+      return said('input.invalid');
+  }
+}
+
+/** Each wrong field once, with its first problem, in the order zod found them. */
 export function toFieldErrors(error: z.ZodError): FieldError[] {
-  return error.issues.map((issue) => {
+  const out: FieldError[] = [];
+  for (const issue of error.issues) {
     const field = issue.path.map(String).join('.') || '(input)';
-    const sep = issue.message.indexOf(' / ');
-    const zh = sep >= 0 ? issue.message.slice(0, sep) : issue.message;
-    const en = sep >= 0 ? issue.message.slice(sep + 3) : issue.message;
-    return { field, zh, en };
-  });
+    if (!out.some((f) => f.field === field)) out.push({ field, said: issueSaid(issue) });
+  }
+  return out;
 }
 
 export function validate<S extends z.ZodType>(schema: S, input: unknown): Validated<z.output<S>> {

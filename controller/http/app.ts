@@ -16,7 +16,8 @@ import type { Config } from '../config.js';
 import type { EventBus } from '../events.js';
 import type { CabinetFlows } from '../flows/cabinet.js';
 import type { Logger } from '../log.js';
-import { isCabinetError } from '../errors.js';
+import { isCabinetError, saidOf } from '../errors.js';
+import { said } from '../words/keys.js';
 import { classifyStorageError, storageError, type StorageHealth } from '../store/storage-health.js';
 import type { SessionPolicy, Store } from '../store/index.js';
 import { allowedHosts, authRoutes, createAuthenticate, mapError } from './auth.js';
@@ -28,6 +29,7 @@ import { mountPages } from './pages.js';
 import { HttpError, mountRoutes, route, sendError, type RouteSpec } from './routes.js';
 import { reportRoutes } from './report-routes.js';
 import { staffRoutes } from './staff-routes.js';
+import { wordsRoutes } from './words-routes.js';
 import { z } from 'zod';
 
 export interface AppDeps {
@@ -62,6 +64,7 @@ export function allRoutes(deps: AppDeps): RouteSpec[] {
     ...staffRoutes(deps),
     ...reportRoutes(deps),
     ...doorRoutes(deps),
+    ...wordsRoutes(),
   ];
   routes.push(
     route({
@@ -84,7 +87,7 @@ export function createApp(deps: AppDeps): Express {
   const hostOk = allowedHosts(deps.config);
   app.use((req, res, next) => {
     if (hostOk(req.headers.host)) return next();
-    sendError(res, 400, 'BAD_HOST', '地址不正确 / this server is not reached by that name');
+    sendError(res, 400, 'BAD_HOST');
   });
   // Phones reach the pages over plain http on the committee's network unless PUBLIC_URL is https: helmet's
   // default "upgrade-insecure-requests" would send their scripts to an https port that is not there.
@@ -107,29 +110,31 @@ export function createApp(deps: AppDeps): Express {
   });
   // A database that cannot be written answers 503 "out of service" in words, from every route, and is reported.
   const mapStorageOrCabinetError = (err: unknown): HttpError | null => {
-    if (isCabinetError(err, 'STORAGE_UNAVAILABLE')) return new HttpError(503, 'STORAGE_UNAVAILABLE', err.message);
+    if (isCabinetError(err, 'STORAGE_UNAVAILABLE')) return new HttpError(503, 'STORAGE_UNAVAILABLE', saidOf(err));
     const problem = classifyStorageError(err);
     if (problem) {
       deps.storage?.report(err);
       deps.logger.error({ ns: 'http', err: err instanceof Error ? err.message : String(err), problem }, 'the database cannot be written');
       const e = storageError(problem);
-      return new HttpError(503, 'STORAGE_UNAVAILABLE', e.message);
+      return new HttpError(503, 'STORAGE_UNAVAILABLE', saidOf(e));
     }
     return mapError(err);
   };
   mountRoutes(app, allRoutes(deps), authenticate, mapStorageOrCabinetError);
 
   mountPages(app);
-  app.use('/api', (req, res) => sendError(res, 404, 'NOT_FOUND', `没有这个接口 / no such endpoint: ${req.method} ${req.originalUrl.split('?')[0]}`));
+  app.use('/api', (req, res) =>
+    sendError(res, 404, 'NOT_FOUND', said('http.no_such_endpoint', { method: req.method, path: req.originalUrl.split('?')[0] ?? '' })),
+  );
 
   const onError: ErrorRequestHandler = (err: unknown, req, res, _next) => {
     const e = err as { type?: string; status?: number; message?: string };
-    if (e.type === 'entity.parse.failed') sendError(res, 400, 'BAD_JSON', '提交的内容格式不正确 / the request body is not valid JSON');
-    else if (e.type === 'entity.too.large') sendError(res, 413, 'TOO_LARGE', '提交的内容太长 / the request body is too large');
-    else if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) sendError(res, e.status, 'BAD_REQUEST', e.message ?? 'bad request');
+    if (e.type === 'entity.parse.failed') sendError(res, 400, 'BAD_JSON');
+    else if (e.type === 'entity.too.large') sendError(res, 413, 'TOO_LARGE');
+    else if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) sendError(res, e.status, 'BAD_REQUEST');
     else {
       deps.logger.error({ ns: 'http', err, method: req.method, path: req.path }, 'unhandled error in a route');
-      sendError(res, 500, 'INTERNAL', '系统出错了，请稍后再试 / internal error');
+      sendError(res, 500, 'INTERNAL');
     }
   };
   app.use(onError);

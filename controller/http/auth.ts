@@ -17,7 +17,7 @@
  * on either port. Anything else: 403 KIOSK_ONLY. Keys are compared as SHA-256 digests with timingSafeEqual.
  *
  * Errors: `mapError` turns the controller's CabinetError codes into HTTP statuses (shared by every route
- * module, door routes included). Messages that a resident may see are plain Chinese first, then English.
+ * module, door routes included). What a user reads comes from the word catalogue (the error's Said, or its code's words).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -25,7 +25,8 @@ import { isIP, type Server as NetServer, type Socket } from 'node:net';
 import type { Request } from 'express';
 import { z } from 'zod';
 import { staffActor } from '../domain/types.js';
-import { CabinetError, type CabinetErrorCode } from '../errors.js';
+import { CabinetError, saidOf, type CabinetErrorCode } from '../errors.js';
+import { said } from '../words/keys.js';
 import {
   createSession,
   DEFAULT_SESSION_POLICY,
@@ -120,7 +121,7 @@ export function bearerToken(req: IncomingMessage): string | null {
 /** Routes an account that must change its PIN may still use. */
 const ALLOWED_BEFORE_PIN_CHANGE = new Set(['/api/staff/me', '/api/staff/me/pin', '/api/staff/logout']);
 
-const NOT_SIGNED_IN = () => new HttpError(401, 'UNAUTHENTICATED', '请先登录，或登录已过期 / Sign in first, or your session has ended');
+const NOT_SIGNED_IN = () => new HttpError(401, 'UNAUTHENTICATED', said('http.session_ended'));
 
 export interface AuthOptions {
   store: Store;
@@ -133,20 +134,18 @@ export function createAuthenticate(opts: AuthOptions): Authenticate {
   return (req: Request, access): Caller | HttpError => {
     if (access === 'kiosk') {
       const device = kioskDevice(req, opts.kioskKey);
-      return device
-        ? { kind: 'kiosk', deviceId: device }
-        : new HttpError(403, 'KIOSK_ONLY', '只能在帮办柜的屏幕上使用 / Only the cabinet’s own screen may do this');
+      return device ? { kind: 'kiosk', deviceId: device } : new HttpError(403, 'KIOSK_ONLY');
     }
     const token = bearerToken(req);
     if (!token) return NOT_SIGNED_IN();
     const session = findSession(opts.store.ctx, token, { touch: true }, policy);
     if (!session) return NOT_SIGNED_IN();
     if (access === 'admin' && session.role !== 'admin') {
-      return new HttpError(403, 'ADMIN_ONLY', '只有管理员可以这样做 / Only an administrator may do this');
+      return new HttpError(403, 'ADMIN_ONLY');
     }
     const path = (req.route as { path?: unknown } | undefined)?.path;
     if (session.mustChangePin && !(typeof path === 'string' && ALLOWED_BEFORE_PIN_CHANGE.has(path))) {
-      return new HttpError(403, 'PIN_CHANGE_REQUIRED', '请先修改 PIN / Change your PIN first');
+      return new HttpError(403, 'PIN_CHANGE_REQUIRED');
     }
     return { kind: 'staff', staffId: session.staffId, role: session.role, sessionId: String(session.id) };
   };
@@ -154,7 +153,7 @@ export function createAuthenticate(opts: AuthOptions): Authenticate {
 
 /** The staff caller of a handler (access staff or admin guarantees it). */
 export function staffCaller(caller: Caller): Extract<Caller, { kind: 'staff' }> {
-  if (caller.kind !== 'staff') throw new HttpError(401, 'UNAUTHENTICATED', '请先登录 / Sign in first');
+  if (caller.kind !== 'staff') throw new HttpError(401, 'UNAUTHENTICATED');
   return caller;
 }
 
@@ -191,36 +190,6 @@ const STATUS: Partial<Record<CabinetErrorCode, number>> = {
   CODE_SPACE_EXHAUSTED: 503,
 };
 
-/** Plain words first; the store's English detail follows. */
-const ZH: Partial<Record<CabinetErrorCode, string>> = {
-  VALIDATION: '填写的内容有误',
-  REASON_REQUIRED: '请填写原因',
-  RESIDENT_DETAILS_MISSING: '办理这个事项还需要补充个人信息',
-  PIN_POLICY: 'PIN 不符合要求',
-  NOT_FOUND: '没有找到',
-  NO_SUCH_COMPARTMENT: '没有这个柜格',
-  ACTOR_NOT_ALLOWED: '您不能进行这个操作',
-  DUPLICATE: '已经登记过了',
-  TRANSITION_NOT_ALLOWED: '当前状态下不能进行这个操作',
-  COMPARTMENT_STATE: '柜格当前状态不允许这个操作',
-  COMPARTMENT_NOT_RESERVED: '还没有分配柜格',
-  SERVICE_DISABLED: '这个事项暂时不能在线办理，请到居委会咨询',
-  LAYOUT_CONFLICT: '柜格正在使用，不能更改布局',
-  UNLOCK_ALREADY_PENDING: '柜门正在打开，请稍候',
-  ALARM_ALREADY_ACKNOWLEDGED: '这条报警已经有人处理过了',
-  UNLOCK_RATE_LIMITED: '操作太频繁，请稍后再试',
-  LINK_TIMEOUT: '柜子暂时没有响应，请稍后再试或联系居委会',
-  LINK_NAK: '柜子暂时不能开门，请联系居委会',
-  LINK_DISCONNECTED: '柜子暂时连接不上，请稍后再试或联系居委会',
-  LINK_OFFLINE: '柜子暂时连接不上，请稍后再试或联系居委会',
-  LINK_CLOSED: '柜子暂停服务，请联系居委会',
-  BOARD_REBOOTED: '柜子刚刚重启，请稍后再试',
-  BOARD_MISMATCH: '柜子配置有误，请联系居委会',
-  UNLOCK_EXPIRED: '开门超时，请重试',
-  UNLOCK_UNCONFIRMED: '柜子没有确认开门，请看柜门是否已打开',
-  CODE_SPACE_EXHAUSTED: '暂时无法生成取件码，请联系居委会',
-};
-
 /** Names of resident details in the API (store context uses the column names). */
 const FIELD_NAME: Record<string, string> = { id_number: 'idNumber', address: 'address' };
 
@@ -238,10 +207,7 @@ export const mapError: ErrorMapper = (err: unknown): HttpError | null => {
   if (!(err instanceof CabinetError)) return null;
   const status = STATUS[err.code];
   if (status === undefined) return null;
-  const zh = ZH[err.code];
-  // messages that already carry "中文 / English" (validation, PIN rules) are used as they are
-  const message = err.message.includes(' / ') && /[\u4e00-\u9fff]/.test(err.message) ? err.message : zh ? `${zh} / ${err.message}` : err.message;
-  return new HttpError(status, err.code, message, fieldOf(err));
+  return new HttpError(status, err.code, saidOf(err), fieldOf(err));
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -267,12 +233,12 @@ function publicStaff(s: StaffSession): z.infer<typeof staffPublicSchema> {
   return { id: s.staffId, login: s.login, name: s.name, role: s.role, mustChangePin: s.mustChangePin };
 }
 
-const pinField = z.string().regex(/^\d{6,12}$/, { error: 'PIN 应为 6–12 位数字 / PIN must be 6–12 digits' });
+const pinField = z.string().regex(/^\d{6,12}$/, { error: 'input.pin_digits' });
 
 export function authRoutes(opts: AuthOptions): RouteSpec[] {
   const { store } = opts;
   const policy = opts.sessionPolicy ?? DEFAULT_SESSION_POLICY;
-  const invalid = new HttpError(401, 'INVALID_LOGIN', '账号或 PIN 不正确 / Wrong login or PIN');
+  const invalid = new HttpError(401, 'INVALID_LOGIN');
   return [
     route<Record<string, never>, Record<string, never>, { login: string; pin: string }>({
       method: 'post',
@@ -281,8 +247,8 @@ export function authRoutes(opts: AuthOptions): RouteSpec[] {
       access: 'public',
       summary: 'Sign in with login and PIN; answers a bearer token',
       body: z.object({
-        login: z.string().trim().toLowerCase().min(1, { error: '请填写账号 / login is required' }).max(32),
-        pin: z.string().min(1, { error: '请填写 PIN / PIN is required' }).max(12, { error: 'PIN 应为 6–12 位数字 / PIN must be 6–12 digits' }),
+        login: z.string().trim().toLowerCase().min(1, { error: 'input.required' }).max(32),
+        pin: z.string().min(1, { error: 'input.required' }).max(12, { error: 'input.pin_digits' }),
       }),
       responses: {
         200: {
@@ -304,7 +270,7 @@ export function authRoutes(opts: AuthOptions): RouteSpec[] {
           if (r.reason === 'locked') {
             const minutes = Math.ceil(r.retryAfterMs / 60_000);
             res.setHeader('Retry-After', String(Math.ceil(r.retryAfterMs / 1000)));
-            throw new HttpError(429, 'LOGIN_LOCKED', `失败次数太多，请 ${minutes} 分钟后再试 / Too many failures: try again in ${minutes} min`);
+            throw new HttpError(429, 'LOGIN_LOCKED', said('http.login_locked_minutes', { minutes }));
           }
           throw invalid;
         }
@@ -359,16 +325,15 @@ export function authRoutes(opts: AuthOptions): RouteSpec[] {
         if (!r.ok) {
           if (r.reason === 'locked') {
             res.setHeader('Retry-After', String(Math.ceil(r.retryAfterMs / 1000)));
-            throw new HttpError(429, 'LOGIN_LOCKED', '失败次数太多，请稍后再试 / Too many failures: try again later');
+            throw new HttpError(429, 'LOGIN_LOCKED');
           }
-          throw new HttpError(401, 'INVALID_LOGIN', '当前 PIN 不正确 / The current PIN is wrong', 'currentPin');
+          throw new HttpError(401, 'INVALID_LOGIN', said('http.current_pin_wrong'), 'currentPin');
         }
-        if (body.newPin === body.currentPin)
-          throw new HttpError(400, 'PIN_POLICY', '新 PIN 不能和原来的一样 / The new PIN must differ from the old one', 'newPin');
+        if (body.newPin === body.currentPin) throw new HttpError(400, 'PIN_POLICY', said('http.pin_unchanged'), 'newPin');
         try {
           await setStaffPin(store.ctx, me.staffId, body.newPin, staffActor(me.staffId));
         } catch (e) {
-          if (e instanceof CabinetError && e.code === 'PIN_POLICY') throw new HttpError(400, 'PIN_POLICY', e.message, 'newPin');
+          if (e instanceof CabinetError && e.code === 'PIN_POLICY') throw new HttpError(400, 'PIN_POLICY', saidOf(e), 'newPin');
           throw e;
         }
         deleteSessionsOfStaff(store.ctx, me.staffId, session.id);

@@ -56,7 +56,7 @@ function deviceOf(caller: Caller): string {
   return caller.kind === 'kiosk' ? caller.deviceId : 'kiosk';
 }
 function staffOf(caller: Caller): number {
-  if (caller.kind !== 'staff') throw new HttpError(401, 'UNAUTHENTICATED', '请先登录 / sign in first');
+  if (caller.kind !== 'staff') throw new HttpError(401, 'UNAUTHENTICATED');
   return caller.staffId;
 }
 

@@ -2,6 +2,8 @@
  * The phone side against the real app: submitting (validation names the field and writes nothing), the
  * masked status page, binding a phone to its resident, and the QR images (read back module by module).
  */
+import { say } from '../words/catalogue.js';
+import type { Said, WordKey } from '../words/keys.js';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -50,23 +52,24 @@ describe('GET /api/services', () => {
 });
 
 describe('POST /api/requests validation', () => {
-  const cases: [string, Record<string, unknown>, string, RegExp][] = [
-    ['a mobile number of the wrong shape', { mobile: '12812345678' }, 'mobile', /手机号码格式不正确.*\/ mobile number/],
+  const cases: [string, Record<string, unknown>, string, WordKey][] = [
+    ['a mobile number of the wrong shape', { mobile: '12812345678' }, 'mobile', 'input.mobile_format'],
     [
       'an ID number with a wrong check digit',
       { idNumber: uniqueIdNumber(7).slice(0, 17) + (uniqueIdNumber(7).endsWith('1') ? '2' : '1') },
       'idNumber',
-      /身份证号码有误.*check digit/,
+      'input.id_number_check_digit',
     ],
-    ['an address without the room', { address: { building: '12号楼', unit: '2' } }, 'address.room', /请填写房号 \/ room is required/],
-    ['a name with digits', { name: '张3' }, 'name', /姓名只能包含汉字或字母/],
+    ['an address without the room', { address: { building: '12号楼', unit: '2' } }, 'address.room', 'input.room_required'],
+    ['a name with digits', { name: '张3' }, 'name', 'input.name_characters'],
   ];
   for (const [what, over, field, message] of cases) {
     it(`refuses ${what}, naming the field, and writes nothing`, async () => {
       const r = await h.api.post('/api/requests', { body: validBody(over) });
       expect(r.status).toBe(400);
       expect(r.body.error.field).toBe(field);
-      expect(r.body.error.message).toMatch(message);
+      expect(r.body.error.key).toBe(message);
+      expect(r.body.error.message).toBe(say({ key: message } as Said));
       expect([count('residents'), count('requests')]).toEqual([0, 0]);
     });
   }
@@ -79,7 +82,7 @@ describe('POST /api/requests validation', () => {
     expect(fields.map((f) => f.field)).toEqual(['name', 'mobile', 'address.room']);
     expect(r.body.error.field).toBe('name');
     expect(fields[0]?.message).toMatch(/姓名只能包含汉字或字母/);
-    expect(fields[2]?.message).toMatch(/请填写房号 \/ room is required/);
+    expect(fields[2]).toMatchObject({ key: 'input.room_required', message: '请填写房号' });
     expect(fields.every((f) => !f.message.startsWith(`${f.field}: `))).toBe(true);
     expect([count('residents'), count('requests')]).toEqual([0, 0]);
   });
@@ -90,7 +93,9 @@ describe('POST /api/requests validation', () => {
     const r1 = await h.api.post('/api/requests', { body: noAddress });
     expect(r1.status).toBe(400);
     expect(r1.body.error).toMatchObject({ code: 'BAD_INPUT', field: 'address' });
-    expect(r1.body.error.message).toMatch(/^办理这个事项需要填写住址.* \/ this service needs your address/);
+    expect(r1.body.error).toMatchObject({ key: 'submit.needs_address', message: '办理这个事项需要填写住址（楼号、单元、房号）' });
+    const inEnglish = await h.api.post('/api/requests', { body: noAddress, headers: { 'accept-language': 'en-US,en;q=0.9' } });
+    expect(inEnglish.body.error.message).toBe('This service needs your address (building, unit, room).');
 
     const { idNumber: _i, ...noId } = validBody();
     const r2 = await h.api.post('/api/requests', { body: noId });

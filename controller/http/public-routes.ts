@@ -52,7 +52,7 @@ import { WindowLimiter } from './rate-limit.js';
 import { HttpError, route, type RouteSpec } from './routes.js';
 import { errorResponse, isoOrNull, iso, joinUrl, PHONE_PAGES, STATE_TEXT, textSchema } from './schemas.js';
 
-const msg = (zh: string, en: string): string => `${zh} / ${en}`;
+import { said } from '../words/keys.js';
 
 export const serviceSchema = z.object({
   code: z.string(),
@@ -62,21 +62,15 @@ export const serviceSchema = z.object({
   needsMaterials: z.boolean().describe('the resident drops materials off at the cabinet first'),
 });
 
-const tokenParam = z.string().regex(/^[A-Za-z0-9_-]{16,64}$/, { error: msg('链接不完整，请重新打开', 'the link is incomplete: open it again') });
+const tokenParam = z.string().regex(/^[A-Za-z0-9_-]{16,64}$/, { error: 'input.link_incomplete' });
 
 const submitBody = z.object({
   name: nameSchema,
   mobile: mobileSchema,
   idNumber: idNumberSchema.optional().describe('needed when the service needs it (GB 11643, checked); omit otherwise'),
   address: addressSchema.optional().describe('needed when the service needs it; omit otherwise'),
-  serviceCode: z
-    .string({ error: msg('请选择要办理的事项', 'choose a service') })
-    .regex(/^[a-z][a-z0-9_]{0,39}$/, { error: msg('请选择要办理的事项', 'choose a service') }),
-  note: z
-    .string()
-    .trim()
-    .max(200, { error: msg('备注不能超过 200 个字', 'note must be at most 200 characters') })
-    .optional(),
+  serviceCode: z.string({ error: 'input.choose_service' }).regex(/^[a-z][a-z0-9_]{0,39}$/, { error: 'input.choose_service' }),
+  note: z.string().trim().max(200, { error: 'input.note_too_long' }).optional(),
   residentToken: z.string().max(64).optional().describe('the residentToken this phone got at its first submission'),
 });
 type SubmitBody = z.output<typeof submitBody>;
@@ -139,15 +133,7 @@ function serviceView(item: { code: string; nameZh: string; nameEn: string; requi
 function mismatch(deps: AppDeps, r: Resident, body: SubmitBody): HttpError | null {
   const otherId = body.idNumber !== undefined && r.idNumberMasked !== null && findResidentByIdNumber(deps.store.ctx, body.idNumber)?.id !== r.id;
   if (body.name.trim() === r.name && !otherId) return null;
-  return new HttpError(
-    409,
-    'RESIDENT_MISMATCH',
-    msg(
-      '这部手机已登记为另一位居民。为其他人办理，请选择“为其他人办理”后重新填写',
-      'This phone is registered to another resident: choose "apply for someone else" and fill in their details',
-    ),
-    otherId ? 'idNumber' : 'name',
-  );
+  return new HttpError(409, 'RESIDENT_MISMATCH', said('submit.resident_mismatch'), otherId ? 'idNumber' : 'name');
 }
 
 function residentPatch(deps: AppDeps, r: Resident, body: SubmitBody, needsId: boolean, needsAddress: boolean): ResidentPatch {
@@ -181,12 +167,12 @@ export function publicRoutes(deps: AppDeps, opts: { submitLimiter?: WindowLimite
   const phoneKey = (mobile: string) => createHash('sha256').update(store.keys.fingerprint()).update(mobile).digest('base64url').slice(0, 22);
   const tooMany = (res: Response, wait: number): HttpError => {
     res.setHeader('Retry-After', String(Math.ceil(wait / 1000)));
-    return new HttpError(429, 'TOO_MANY_REQUESTS', msg('提交太频繁，请稍后再试', 'Too many submissions: try again later'));
+    return new HttpError(429, 'TOO_MANY_REQUESTS', said('error.TOO_MANY_REQUESTS'));
   };
   const statusLink = (token: string) => joinUrl(deps.publicUrl, PHONE_PAGES.status(token));
   const residentQrUrl = (token: string) => joinUrl(deps.publicUrl, `/api/residents/qr.svg?token=${encodeURIComponent(token)}`);
 
-  const noSuchRequest = () => new HttpError(404, 'NOT_FOUND', msg('没有找到这个申请，请检查链接', 'No such request: check the link'));
+  const noSuchRequest = () => new HttpError(404, 'NOT_FOUND', said('submit.no_such_request'));
 
   /** The signed QR token a resident shows at the cabinet: to collect (pickup) or to drop off materials (deposit). */
   function cabinetToken(token: string, purpose: 'pickup' | 'deposit'): string | null {
@@ -228,14 +214,8 @@ export function publicRoutes(deps: AppDeps, opts: { submitLimiter?: WindowLimite
         const globalWait = globalLimiter.take('all');
         if (globalWait > 0) throw tooMany(res, globalWait);
         const item = getServiceItem(ctx, body.serviceCode);
-        if (!item) throw new HttpError(400, 'UNKNOWN_SERVICE', msg('没有这个办理事项，请重新选择', 'No such service: choose again'), 'serviceCode');
-        if (!item.enabled)
-          throw new HttpError(
-            409,
-            'SERVICE_DISABLED',
-            msg('这个事项暂时不能在线办理，请到居委会咨询', 'This service is not offered online now: ask at the committee office'),
-            'serviceCode',
-          );
+        if (!item) throw new HttpError(400, 'UNKNOWN_SERVICE', said('error.UNKNOWN_SERVICE'), 'serviceCode');
+        if (!item.enabled) throw new HttpError(409, 'SERVICE_DISABLED', said('error.SERVICE_DISABLED'), 'serviceCode');
         const needsId = item.requiredFields.includes('id_number');
         const needsAddress = item.requiredFields.includes('address');
 
@@ -244,26 +224,16 @@ export function publicRoutes(deps: AppDeps, opts: { submitLimiter?: WindowLimite
           const t = parseResidentQrToken(store.keys, body.residentToken);
           bound = t ? findResidentByQrId(ctx, t.qrId) : null;
           if (!bound) {
-            throw new HttpError(
-              400,
-              'RESIDENT_TOKEN_INVALID',
-              msg('这部手机的登记已失效，请重新填写个人信息', 'This phone’s registration is no longer valid: fill in your details again'),
-              'residentToken',
-            );
+            throw new HttpError(400, 'RESIDENT_TOKEN_INVALID', said('submit.resident_token_invalid'), 'residentToken');
           }
         }
         const conflict = bound ? mismatch(deps, bound, body) : null;
         if (conflict) throw conflict;
         if (needsId && body.idNumber === undefined && !bound?.idNumberMasked) {
-          throw new HttpError(400, 'BAD_INPUT', msg('办理这个事项需要填写身份证号码', 'this service needs your ID number'), 'idNumber');
+          throw new HttpError(400, 'BAD_INPUT', said('submit.needs_id_number'), 'idNumber');
         }
         if (needsAddress && body.address === undefined && !bound?.address) {
-          throw new HttpError(
-            400,
-            'BAD_INPUT',
-            msg('办理这个事项需要填写住址（楼号、单元、房号）', 'this service needs your address (building, unit, room)'),
-            'address',
-          );
+          throw new HttpError(400, 'BAD_INPUT', said('submit.needs_address'), 'address');
         }
 
         let created;
@@ -297,15 +267,7 @@ export function publicRoutes(deps: AppDeps, opts: { submitLimiter?: WindowLimite
           });
         } catch (e) {
           if (e instanceof CabinetError && e.code === 'DUPLICATE') {
-            throw new HttpError(
-              409,
-              'DUPLICATE',
-              msg(
-                '这个身份证号码已经登记过。请用第一次登记的手机提交，或到居委会办理',
-                'This ID number is already registered: submit from the phone you used the first time, or ask at the committee office',
-              ),
-              'idNumber',
-            );
+            throw new HttpError(409, 'DUPLICATE', said('submit.id_number_registered'), 'idNumber');
           }
           throw e;
         }
@@ -379,7 +341,7 @@ export function publicRoutes(deps: AppDeps, opts: { submitLimiter?: WindowLimite
         },
         handler: async ({ params, res }) => {
           const qr = cabinetToken(params.token, 'pickup');
-          if (!qr) throw new HttpError(404, 'NOT_WAITING', msg('文件还没有放入帮办柜', 'The document is not in the cabinet'));
+          if (!qr) throw new HttpError(404, 'NOT_WAITING', said('error.NOT_WAITING'));
           return sendQr(res, qr, format, { secret: true });
         },
       }),
@@ -396,7 +358,7 @@ export function publicRoutes(deps: AppDeps, opts: { submitLimiter?: WindowLimite
         },
         handler: async ({ params, res }) => {
           const qr = cabinetToken(params.token, 'deposit');
-          if (!qr) throw new HttpError(404, 'NOT_AWAITING', msg('这个申请不需要交材料', 'No materials are expected for this request'));
+          if (!qr) throw new HttpError(404, 'NOT_AWAITING', said('error.NOT_AWAITING'));
           return sendQr(res, qr, format, { secret: true });
         },
       }),
@@ -411,7 +373,7 @@ export function publicRoutes(deps: AppDeps, opts: { submitLimiter?: WindowLimite
         handler: async ({ query, res }) => {
           const t = parseResidentQrToken(store.keys, query.token);
           if (!t || !findResidentByQrId(ctx, t.qrId)) {
-            throw new HttpError(404, 'NOT_FOUND', msg('二维码已失效，请重新登记', 'This QR code is no longer valid: register again'));
+            throw new HttpError(404, 'NOT_FOUND', said('submit.qr_no_longer_valid'));
           }
           return sendQr(res, query.token, format, { secret: true });
         },
@@ -450,12 +412,7 @@ export function publicRoutes(deps: AppDeps, opts: { submitLimiter?: WindowLimite
       handler: ({ body }) => {
         const t = parseResidentQrToken(store.keys, body.residentToken);
         const resident = t ? findResidentByQrId(ctx, t.qrId) : null;
-        if (!resident)
-          throw new HttpError(
-            404,
-            'NOT_FOUND',
-            msg('这部手机的登记已失效，请到居委会办理', 'This phone’s registration is no longer valid: ask at the committee office'),
-          );
+        if (!resident) throw new HttpError(404, 'NOT_FOUND', said('submit.resident_registration_ended'));
         const now = ctx.now();
         const renewed = rotateResidentQrId(ctx, resident.id, residentActor(resident.id));
         const residentToken = makeResidentQrToken(store.keys, renewed.qrId, now);

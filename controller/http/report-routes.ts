@@ -7,6 +7,7 @@
  * (then name, mobile and address in full; the ID number stays masked: reading one is its own audited act). Every
  * export is written to the audit log (who, what, which range, masked or not) before its first byte goes out.
  */
+import { said } from '../words/keys.js';
 import { z } from 'zod';
 import { REQUEST_STATES, TERMINAL_STATES, type RequestState } from '../domain/request-states.js';
 import { ACTOR_KINDS, staffActor, type ActorKind } from '../domain/types.js';
@@ -41,17 +42,17 @@ const DAY = 86_400_000;
 /** The longest range one statistics call or export covers (ten years). */
 const MAX_RANGE_DAYS = 3660;
 
-const dayField = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, { error: '日期应为 YYYY-MM-DD / a date is YYYY-MM-DD' });
+const dayField = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, { error: 'input.date_format' });
 const cursorField = z
   .string()
-  .regex(/^\d{1,15}\.\d{1,15}$/, { error: '翻页标记不正确 / not a page cursor' })
+  .regex(/^\d{1,15}\.\d{1,15}$/, { error: 'input.page_cursor' })
   .describe('the `next` of the previous page');
 const stateField = z
   .union([z.enum(REQUEST_STATES), z.literal('open'), z.literal('finished')])
   .describe('a state, or "open" (not finished) or "finished"');
 const serviceField = z
   .string()
-  .regex(/^[a-z][a-z0-9_]{0,39}$/, { error: '证明代码不正确 / not a document code' })
+  .regex(/^[a-z][a-z0-9_]{0,39}$/, { error: 'input.document_code' })
   .describe('a document type code');
 
 const requestFilterQuery = z.object({
@@ -68,7 +69,7 @@ const auditFilterQuery = z.object({
   to: dayField.optional(),
   action: z
     .string()
-    .regex(/^[a-z_.]{1,64}$/, { error: '操作名称不正确 / not an action name' })
+    .regex(/^[a-z_.]{1,64}$/, { error: 'input.action_name' })
     .optional()
     .describe('an action ("request.accept"), or a family ending in "." ("request.")'),
   actorKind: z.enum(ACTOR_KINDS).optional(),
@@ -167,16 +168,15 @@ function auditItem(a: AuditRow): z.infer<typeof auditItemSchema> {
 function rangeOf(ctx: StoreContext, from: string | undefined, to: string | undefined, opts: { required?: boolean } = {}): Partial<TimeRange> {
   const off = offsetMinutes(ctx);
   if (opts.required && (from === undefined || to === undefined)) {
-    throw new HttpError(400, 'BAD_INPUT', '请选择开始和结束日期 / choose a start and an end date', from === undefined ? 'from' : 'to');
+    throw new HttpError(400, 'BAD_INPUT', said('office.choose_dates'), from === undefined ? 'from' : 'to');
   }
   const start = from === undefined ? undefined : localDayStart(from, off);
   const end = to === undefined ? undefined : localDayStart(to, off);
-  if (start === null) throw new HttpError(400, 'BAD_INPUT', '没有这个日期 / no such date', 'from');
-  if (end === null) throw new HttpError(400, 'BAD_INPUT', '没有这个日期 / no such date', 'to');
+  if (start === null) throw new HttpError(400, 'BAD_INPUT', said('office.no_such_date'), 'from');
+  if (end === null) throw new HttpError(400, 'BAD_INPUT', said('office.no_such_date'), 'to');
   if (start !== undefined && end !== undefined) {
-    if (end < start) throw new HttpError(400, 'BAD_INPUT', '结束日期早于开始日期 / the end date is before the start date', 'to');
-    if ((end - start) / DAY >= MAX_RANGE_DAYS)
-      throw new HttpError(400, 'BAD_INPUT', `最多 ${MAX_RANGE_DAYS} 天 / at most ${MAX_RANGE_DAYS} days`, 'to');
+    if (end < start) throw new HttpError(400, 'BAD_INPUT', said('office.end_before_start'), 'to');
+    if ((end - start) / DAY >= MAX_RANGE_DAYS) throw new HttpError(400, 'BAD_INPUT', said('office.range_too_long', { days: MAX_RANGE_DAYS }), 'to');
   }
   return { ...(start !== undefined ? { from: start } : {}), ...(end !== undefined ? { to: end + DAY } : {}) };
 }
@@ -210,7 +210,7 @@ function auditFilter(ctx: StoreContext, q: AuditFilterQuery): AuditFilter {
 function cursorOf(s: string | undefined): { after?: Cursor } {
   if (s === undefined) return {};
   const c = decodeCursor(s);
-  if (!c) throw new HttpError(400, 'BAD_INPUT', '翻页标记不正确 / not a page cursor', 'after');
+  if (!c) throw new HttpError(400, 'BAD_INPUT', said('office.bad_cursor'), 'after');
   return { after: c };
 }
 
@@ -329,8 +329,7 @@ export function reportRoutes(deps: AppDeps): RouteSpec[] {
       handler: async ({ query, caller, res }) => {
         const me = staffCaller(caller);
         const masked = query.unmasked !== true;
-        if (!masked && me.role !== 'admin')
-          throw new HttpError(403, 'ADMIN_ONLY', '只有管理员可以导出完整个人信息 / Only an administrator may export unmasked personal data');
+        if (!masked && me.role !== 'admin') throw new HttpError(403, 'ADMIN_ONLY', said('office.unmasked_admin_only'));
         rangeOf(ctx, query.from, query.to, { required: true });
         const filter = requestFilter(ctx, query);
         const off = offsetMinutes(ctx);

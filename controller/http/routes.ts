@@ -4,11 +4,42 @@
  *   - the express route, with input validation (a bad input never reaches a handler),
  *   - the access check (public, kiosk device, staff session, admin),
  *   - the OpenAPI description served at /api/openapi.json (see openapi.ts).
- * Every error answer has one shape: { error: { code, message, field?, fields? } }; `fields` lists every wrong input
- * of a validation error (its first is `field`), so that a form can mark all of them at once.
+ * Every error answer has one shape: { error: { code, key, params?, message, field?, fields? } }; `fields` lists every
+ * wrong input of a validation error (its first is `field`), so that a form can mark all of them at once. `key` and
+ * `params` are what to say (the word catalogue, controller/words/); `message` is those words in the language the
+ * caller accepts (Accept-Language; Chinese when it names none we have). Pages put words to `key` themselves.
  */
 import type { Express, NextFunction, Request, RequestHandler, Response } from 'express';
 import { z } from 'zod';
+import type { CabinetErrorCode } from '../errors.js';
+import { negotiate, say } from '../words/catalogue.js';
+import { issueSaid } from '../domain/validation.js';
+import { errorSaid, type Said } from '../words/keys.js';
+
+/** The HTTP layer's own error codes (each has its words, `error.<CODE>`, in the catalogue). */
+export const HTTP_ERROR_CODES = [
+  'BAD_HOST',
+  'BAD_JSON',
+  'TOO_LARGE',
+  'BAD_REQUEST',
+  'INTERNAL',
+  'UNSUPPORTED_MEDIA_TYPE',
+  'BODY_REQUIRED',
+  'BAD_INPUT',
+  'UNAUTHENTICATED',
+  'KIOSK_ONLY',
+  'ADMIN_ONLY',
+  'PIN_CHANGE_REQUIRED',
+  'INVALID_LOGIN',
+  'LOGIN_LOCKED',
+  'TOO_MANY_REQUESTS',
+  'UNKNOWN_SERVICE',
+  'NOT_WAITING',
+  'NOT_AWAITING',
+  'RESIDENT_MISMATCH',
+  'RESIDENT_TOKEN_INVALID',
+] as const;
+export type HttpErrorCode = (typeof HTTP_ERROR_CODES)[number] | CabinetErrorCode;
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -18,12 +49,19 @@ export type Access = 'public' | 'kiosk' | 'staff' | 'admin';
 export const errorBodySchema = z.object({
   error: z.object({
     code: z.string().describe('machine-readable error code'),
-    message: z.string().describe('what went wrong, in plain words'),
+    key: z.string().describe('what to say: a key of the word catalogue (GET /api/words)'),
+    params: z
+      .record(z.string(), z.union([z.string(), z.number(), z.array(z.number())]))
+      .optional()
+      .describe('the parameters of `key`'),
+    message: z.string().describe('what went wrong, in plain words, in the language the caller accepts'),
     field: z.string().optional().describe('the input field at fault, when there is one (the first of `fields`)'),
     fields: z
       .array(
         z.object({
           field: z.string().describe('the input field at fault (a path, e.g. address.room)'),
+          key: z.string().describe('what is wrong with it: a key of the word catalogue'),
+          params: z.record(z.string(), z.union([z.string(), z.number(), z.array(z.number())])).optional(),
           message: z.string().describe('what is wrong with it, in plain words, without the field name'),
         }),
       )
@@ -32,7 +70,11 @@ export const errorBodySchema = z.object({
   }),
 });
 export type ErrorBody = z.infer<typeof errorBodySchema>;
-export type FieldProblem = NonNullable<ErrorBody['error']['fields']>[number];
+/** One wrong input field, and what to say of it. */
+export interface FieldProblem {
+  readonly field: string;
+  readonly said: Said;
+}
 
 export interface ResponseSpec {
   description: string;
@@ -81,24 +123,43 @@ export function route<P = Record<string, never>, Q = Record<string, never>, B = 
   return spec as unknown as RouteSpec;
 }
 
-/** An error a handler throws to answer 4xx/5xx in the standard shape. */
+/** An error a handler throws to answer 4xx/5xx in the standard shape; said: its code's generic words by default. */
 export class HttpError extends Error {
+  readonly said: Said;
   constructor(
     readonly status: number,
-    readonly code: string,
-    message: string,
+    readonly code: HttpErrorCode,
+    what?: Said,
     readonly field?: string,
     readonly fields?: readonly FieldProblem[],
   ) {
-    super(message);
+    const s = what ?? errorSaid(`error.${code}`);
+    super(say(s, 'en'));
+    this.said = s;
     this.name = 'HttpError';
   }
 }
 
-export function sendError(res: Response, status: number, code: string, message: string, field?: string, fields?: readonly FieldProblem[]): void {
-  const error: ErrorBody['error'] = { code, message };
-  if (field !== undefined) error.field = field;
-  if (fields !== undefined && fields.length > 0) error.fields = [...fields];
+/** Say `s` as a body part: its key, its parameters and its words in `language`. */
+function spoken(s: Said, language: string): { key: string; params?: Record<string, string | number | number[]>; message: string } {
+  const out: { key: string; params?: Record<string, string | number | number[]>; message: string } = { key: s.key, message: say(s, language) };
+  if (s.params) out.params = Object.fromEntries(Object.entries(s.params).map(([k, v]) => [k, typeof v === 'object' ? [...v] : v]));
+  return out;
+}
+
+/** The language a request accepts, of those the catalogue has. */
+export function languageOf(req: Pick<Request, 'headers'> | undefined): string {
+  return negotiate(req?.headers['accept-language']);
+}
+
+export function sendError(res: Response, status: number, error: HttpError): void;
+export function sendError(res: Response, status: number, code: HttpErrorCode, what?: Said): void;
+export function sendError(res: Response, status: number, codeOrError: HttpErrorCode | HttpError, what?: Said): void {
+  const e = codeOrError instanceof HttpError ? codeOrError : new HttpError(status, codeOrError, what);
+  const language = languageOf(res.req);
+  const error: ErrorBody['error'] = { code: e.code, ...spoken(e.said, language) };
+  if (e.field !== undefined) error.field = e.field;
+  if (e.fields !== undefined && e.fields.length > 0) error.fields = e.fields.map((f) => ({ field: f.field, ...spoken(f.said, language) }));
   res.status(status).json({ error } satisfies ErrorBody);
 }
 
@@ -106,16 +167,16 @@ export function sendError(res: Response, status: number, code: string, message: 
  * A zod error as the first problem (field path and message: `field` and `message` of the answer) and every
  * field's first problem (`fields`, in the order zod found them; problems without a path are only in `message`).
  */
-export function describeZodError(error: z.ZodError, where: string): { field?: string; message: string; fields: FieldProblem[] } {
+export function describeZodError(error: z.ZodError): HttpError {
   const fields: FieldProblem[] = [];
   for (const issue of error.issues) {
     const path = issue.path.map(String).join('.');
-    if (path && !fields.some((f) => f.field === path)) fields.push({ field: path, message: issue.message });
+    if (path && !fields.some((f) => f.field === path)) fields.push({ field: path, said: issueSaid(issue) });
   }
   const issue = error.issues[0];
-  if (!issue) return { message: `invalid ${where}`, fields };
+  if (!issue) return new HttpError(400, 'BAD_INPUT');
   const field = issue.path.map(String).join('.');
-  return field ? { field, message: `${field}: ${issue.message}`, fields } : { message: issue.message, fields };
+  return new HttpError(400, 'BAD_INPUT', issueSaid(issue), field || undefined, fields);
 }
 
 export type Authenticate = (req: Request, access: Exclude<Access, 'public'>) => Caller | HttpError;
@@ -137,15 +198,15 @@ export function mountRoutes(app: Express, routes: readonly RouteSpec[], authenti
         let caller: Caller = { kind: 'public' };
         if (spec.access !== 'public') {
           const who = authenticate(req, spec.access);
-          if (who instanceof HttpError) return sendError(res, who.status, who.code, who.message);
+          if (who instanceof HttpError) return sendError(res, who.status, who);
           caller = who;
         }
         if (spec.body) {
           const hasBody = req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0';
           if (hasBody && !req.is('application/json')) {
-            return sendError(res, 415, 'UNSUPPORTED_MEDIA_TYPE', '请以 JSON 提交 / send the body as application/json');
+            return sendError(res, 415, 'UNSUPPORTED_MEDIA_TYPE');
           }
-          if (!hasBody && bodyRequired(spec.body)) return sendError(res, 400, 'BODY_REQUIRED', '缺少提交的内容 / this request needs a JSON body');
+          if (!hasBody && bodyRequired(spec.body)) return sendError(res, 400, 'BODY_REQUIRED');
         }
         const parts = [
           ['params', spec.params, req.params],
@@ -157,8 +218,7 @@ export function mountRoutes(app: Express, routes: readonly RouteSpec[], authenti
           if (!schema) continue;
           const r = schema.safeParse(where === 'body' && value === undefined ? {} : value);
           if (!r.success) {
-            const { field, message, fields } = describeZodError(r.error, where);
-            return sendError(res, 400, 'BAD_INPUT', message, field, fields);
+            return sendError(res, 400, describeZodError(r.error));
           }
           parsed[where] = r.data;
         }
@@ -167,7 +227,7 @@ export function mountRoutes(app: Express, routes: readonly RouteSpec[], authenti
       })().catch((err: unknown) => {
         if (res.headersSent) return;
         const known = err instanceof HttpError ? err : mapError(err);
-        if (known) return sendError(res, known.status, known.code, known.message, known.field, known.fields);
+        if (known) return sendError(res, known.status, known);
         next(err);
       });
     };

@@ -60,7 +60,7 @@ export const idField = z
 /** A compartment number in a path or query, written like an id: 1 … 31 × 48. */
 export const compartmentNoField = z
   .string()
-  .regex(/^[1-9][0-9]{0,3}$/, { error: '柜格编号不正确 / compartment numbers are whole numbers from 1' })
+  .regex(/^[1-9][0-9]{0,3}$/, { error: 'input.compartment_no' })
   .transform(Number)
   .pipe(
     z

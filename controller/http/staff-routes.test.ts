@@ -82,7 +82,7 @@ describe('requests', () => {
     const again = await staff.api.post(`/api/staff/requests/${a.requestId}/accept`);
     expect(again.status).toBe(409);
     expect(again.body.error.code).toBe('TRANSITION_NOT_ALLOWED');
-    expect(again.body.error.message).toMatch(/^当前状态下不能进行这个操作 \/ /);
+    expect(again.body.error).toMatchObject({ key: 'error.TRANSITION_NOT_ALLOWED', message: '当前状态下不能进行这个操作' });
     const stale = await staff.api.post(`/api/staff/requests/${a.requestId}/ready`, { body: { expectState: 'submitted' } });
     expect(stale.status).toBe(409);
     const ready = await staff.api.post(`/api/staff/requests/${a.requestId}/ready`, { body: { expectState: 'accepted' } });
@@ -250,7 +250,7 @@ describe('alarms', () => {
     const again = await other.api.post(`/api/staff/alarms/${a.id}/ack`, { body: { note: '我也处理了' } });
     expect(again.status).toBe(409);
     expect(again.body.error.code).toBe('ALARM_ALREADY_ACKNOWLEDGED');
-    expect(again.body.error.message).toMatch(/^这条报警已经有人处理过了 \/ /);
+    expect(again.body.error).toMatchObject({ key: 'error.ALARM_ALREADY_ACKNOWLEDGED', message: '这条报警已经有人处理过了' });
     expect(events).toHaveLength(1);
     expect(h.store.db.prepare(`SELECT acknowledged_by FROM alarms WHERE id = ?`).get(a.id)).toEqual({ acknowledged_by: staff.id });
 

@@ -7,6 +7,7 @@
  * Personal data on these screens: mobile `138****5678`, ID number first 3 + last 4; the full ID number only
  * through GET /api/staff/requests/:id/id-number with a purpose, which is audited. Never a pickup code.
  */
+import { said } from '../words/keys.js';
 import { randomInt } from 'node:crypto';
 import { z } from 'zod';
 import { eventsFrom, REQUEST_STATES, TERMINAL_STATES, type RequestEvent, type RequestState } from '../domain/request-states.js';
@@ -311,7 +312,7 @@ export function staffRoutes(deps: AppDeps): RouteSpec[] {
   for (const a of ACTIONS) {
     const body =
       a.reason === 'required'
-        ? z.object({ reason: z.string().trim().min(1, { error: '请填写原因 / a reason is required' }).max(500), expectState: expectStateField })
+        ? z.object({ reason: z.string().trim().min(1, { error: 'input.reason_required' }).max(500), expectState: expectStateField })
         : a.reason === 'optional'
           ? z.object({ reason: z.string().trim().max(500).optional(), expectState: expectStateField })
           : z.object({ expectState: expectStateField });
@@ -373,7 +374,7 @@ export function staffRoutes(deps: AppDeps): RouteSpec[] {
       access: 'staff',
       summary: 'The resident’s full ID number, for a stated purpose (audited)',
       params: idParam,
-      query: z.object({ purpose: z.string().trim().min(2, { error: '请说明查看用途 / say why you need it' }).max(100) }),
+      query: z.object({ purpose: z.string().trim().min(2, { error: 'input.purpose_required' }).max(100) }),
       responses: {
         200: { description: 'the full ID number; the reading is in the audit log', schema: z.object({ idNumber: z.string() }) },
         404: errorResponse('no such request, or the resident gave no ID number'),
@@ -381,7 +382,7 @@ export function staffRoutes(deps: AppDeps): RouteSpec[] {
       handler: ({ params, query, caller, res }) => {
         const r = requireRequest(ctx, params.id);
         const id = revealIdNumber(ctx, r.residentId, staffActor(staffCaller(caller).staffId), query.purpose);
-        if (id === null) throw new HttpError(404, 'NOT_FOUND', '这位居民没有登记身份证号码 / This resident gave no ID number');
+        if (id === null) throw new HttpError(404, 'NOT_FOUND', said('staff.no_id_number'));
         res.setHeader('Cache-Control', 'no-store');
         return [200, { idNumber: id }];
       },
@@ -519,11 +520,7 @@ export function staffRoutes(deps: AppDeps): RouteSpec[] {
       summary: 'A staff member has dealt with the alarm (optionally saying how); audited, and every console is told',
       params: idParam,
       body: z.object({
-        note: z
-          .string()
-          .trim()
-          .max(ALARM_NOTE_MAX, { error: `说明最多 ${ALARM_NOTE_MAX} 个字 / at most ${ALARM_NOTE_MAX} characters` })
-          .optional(),
+        note: z.string().trim().max(ALARM_NOTE_MAX).optional(),
       }),
       responses: {
         200: { description: 'acknowledged; the audit row was written with it', schema: z.object({ alarm: alarmSchema }) },
@@ -607,8 +604,8 @@ export function staffRoutes(deps: AppDeps): RouteSpec[] {
           .string()
           .trim()
           .toLowerCase()
-          .regex(/^[a-z0-9]{1,32}$/, { error: '账号应为 1–32 位小写字母或数字 / login must be 1–32 lower-case letters or digits' }),
-        name: z.string().trim().min(1, { error: '请填写姓名 / name is required' }).max(30),
+          .regex(/^[a-z0-9]{1,32}$/, { error: 'input.login_format' }),
+        name: z.string().trim().min(1, { error: 'input.name_required' }).max(30),
         role: z.enum(['staff', 'admin']).default('staff'),
       }),
       responses: {
@@ -666,12 +663,12 @@ export function staffRoutes(deps: AppDeps): RouteSpec[] {
         404: errorResponse('no such account'),
       },
       handler: async ({ params, caller }) => {
-        if (!getStaff(ctx, params.id)) throw new HttpError(404, 'NOT_FOUND', '没有这个账号 / No such account');
+        if (!getStaff(ctx, params.id)) throw new HttpError(404, 'NOT_FOUND', said('staff.no_such_account'));
         const pin = generatePin();
         await setStaffPin(ctx, params.id, pin, staffActor(staffCaller(caller).staffId));
         deleteSessionsOfStaff(ctx, params.id);
         const s = getStaff(ctx, params.id);
-        if (!s) throw new HttpError(404, 'NOT_FOUND', '没有这个账号 / No such account');
+        if (!s) throw new HttpError(404, 'NOT_FOUND', said('staff.no_such_account'));
         return [200, { account: accountView(s), pin }];
       },
     }),
@@ -719,9 +716,7 @@ export function staffRoutes(deps: AppDeps): RouteSpec[] {
       access: 'admin',
       summary: 'Add or change a service in the catalogue (disable instead of deleting)',
       params: z.object({
-        code: z
-          .string()
-          .regex(/^[a-z][a-z0-9_]{0,39}$/, { error: '代码应为小写字母开头的字母、数字或下划线 / code must be lower-case letters, digits or _' }),
+        code: z.string().regex(/^[a-z][a-z0-9_]{0,39}$/, { error: 'input.service_code_format' }),
       }),
       body: z.object({
         nameZh: z.string().trim().min(1).max(40),

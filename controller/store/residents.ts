@@ -3,6 +3,7 @@
  * HMAC for lookup and uniqueness and a staff-screen mask (first 3 + last 4). Reading the full value is audited.
  * Name and mobile stay readable: the mobile is where notifications go and its last 4 digits pair with a code.
  */
+import { errorSaid } from '../words/keys.js';
 import { CabinetError } from '../errors.js';
 import type { Actor } from '../domain/types.js';
 import {
@@ -65,7 +66,7 @@ function parseInput(input: ResidentInputRaw): ResidentInput {
   const r = residentInputSchema.safeParse(input);
   if (!r.success) {
     const errors = toFieldErrors(r.error);
-    throw new CabinetError('VALIDATION', errors.map((e) => `${e.field}: ${e.zh} / ${e.en}`).join('; '), {
+    throw new CabinetError('VALIDATION', errors[0]?.said ?? errorSaid('error.VALIDATION'), {
       fields: errors.map((e) => e.field).join(','),
     });
   }

@@ -1,0 +1,171 @@
+/**
+ * Every sentence the product says, by key, with the names of its parameters. This file is the list of what can
+ * be said; the words are in languages/<language>.ts, one file a language (zh-CN first, then en). Code that
+ * needs a sentence answers with a `Said` (a key and its parameters) and the catalogue (catalogue.ts) turns it
+ * into words at the edge: the HTTP error bodies and answers, the notifications, the pages (/api/words).
+ *
+ * Keys are grouped by who says them:
+ *   error.*   one for every error code the controller or the HTTP layer answers with (the generic words)
+ *   the rest  the particular sentences of a flow, a check or a screen
+ * A parameter is a string, a number or a list of numbers (compartments: joined the language's way).
+ */
+export const WORDS = {
+  // ------------------------------------------------------------------ error codes: CabinetError (errors.ts)
+  'error.CONFIG_INVALID': [],
+  'error.KEY_FILE_INVALID': [],
+  'error.KEY_FILE_PERMISSIONS': [],
+  'error.KEY_MISMATCH': [],
+  'error.DB_TOO_NEW': [],
+  'error.DB_PRAGMA_FAILED': [],
+  'error.DB_PERMISSIONS': [],
+  'error.DB_MIGRATION_FAILED': [],
+  'error.LISTEN_FAILED': [],
+  'error.LINK_TIMEOUT': [],
+  'error.LINK_NAK': [],
+  'error.LINK_DISCONNECTED': [],
+  'error.LINK_OFFLINE': [],
+  'error.LINK_CLOSED': [],
+  'error.BOARD_REBOOTED': [],
+  'error.BOARD_MISMATCH': [],
+  'error.UNLOCK_EXPIRED': [],
+  'error.UNLOCK_UNCONFIRMED': [],
+  'error.NO_SUCH_COMPARTMENT': [],
+  'error.VALIDATION': [],
+  'error.NOT_FOUND': [],
+  'error.DUPLICATE': [],
+  'error.TRANSITION_NOT_ALLOWED': [],
+  'error.ACTOR_NOT_ALLOWED': [],
+  'error.REASON_REQUIRED': [],
+  'error.SERVICE_DISABLED': [],
+  'error.RESIDENT_DETAILS_MISSING': [],
+  'error.COMPARTMENT_NOT_RESERVED': [],
+  'error.COMPARTMENT_STATE': [],
+  'error.LAYOUT_CONFLICT': [],
+  'error.UNLOCK_RATE_LIMITED': [],
+  'error.UNLOCK_ALREADY_PENDING': [],
+  'error.ALARM_ALREADY_ACKNOWLEDGED': [],
+  'error.CODE_SPACE_EXHAUSTED': [],
+  'error.PIN_POLICY': [],
+  'error.BACKUP_FAILED': [],
+  'error.RESTORE_REFUSED': [],
+  'error.STORAGE_UNAVAILABLE': [],
+  'error.ASYNC_IN_TRANSACTION': [],
+  'error.DATA_CORRUPT': [],
+  // ------------------------------------------------------------------ error codes: the HTTP layer's own (http/)
+  'error.BAD_HOST': [],
+  'error.BAD_JSON': [],
+  'error.TOO_LARGE': [],
+  'error.BAD_REQUEST': [],
+  'error.INTERNAL': [],
+  'error.UNSUPPORTED_MEDIA_TYPE': [],
+  'error.BODY_REQUIRED': [],
+  'error.BAD_INPUT': [],
+  'error.UNAUTHENTICATED': [],
+  'error.KIOSK_ONLY': [],
+  'error.ADMIN_ONLY': [],
+  'error.PIN_CHANGE_REQUIRED': [],
+  'error.INVALID_LOGIN': [],
+  'error.LOGIN_LOCKED': [],
+  'error.TOO_MANY_REQUESTS': [],
+  'error.UNKNOWN_SERVICE': [],
+  'error.NOT_WAITING': [],
+  'error.NOT_AWAITING': [],
+  'error.RESIDENT_MISMATCH': [],
+  'error.RESIDENT_TOKEN_INVALID': [],
+  // ------------------------------------------------------------------ particular HTTP answers
+  'http.no_such_endpoint': ['method', 'path'],
+  'http.session_ended': [],
+  'http.login_locked_minutes': ['minutes'],
+  'http.current_pin_wrong': [],
+  'http.pin_unchanged': [],
+  'submit.resident_mismatch': [],
+  'submit.no_such_request': [],
+  'submit.resident_token_invalid': [],
+  'submit.needs_id_number': [],
+  'submit.needs_address': [],
+  'submit.id_number_registered': [],
+  'submit.qr_no_longer_valid': [],
+  'submit.resident_registration_ended': [],
+  'office.choose_dates': [],
+  'office.no_such_date': [],
+  'office.end_before_start': [],
+  'office.range_too_long': ['days'],
+  'office.bad_cursor': [],
+  'office.unmasked_admin_only': [],
+  'staff.no_id_number': [],
+  'staff.no_such_account': [],
+  // ------------------------------------------------------------------ input: what is wrong with a field (validation)
+  'input.required': [],
+  'input.invalid_type': [],
+  'input.too_short': ['minimum'],
+  'input.too_long': ['maximum'],
+  'input.too_small': ['minimum'],
+  'input.too_big': ['maximum'],
+  'input.too_few': ['minimum'],
+  'input.too_many': ['maximum'],
+  'input.invalid_format': [],
+  'input.invalid_value': [],
+  'input.unrecognized_keys': ['keys'],
+  'input.invalid': [],
+  'input.pin_digits': [],
+  'input.link_incomplete': [],
+  'input.choose_service': [],
+  'input.note_too_long': [],
+  'input.mobile_required': [],
+  'input.mobile_format': [],
+  'input.id_number_required': [],
+  'input.id_number_format': [],
+  'input.id_number_region': [],
+  'input.id_number_birth_date': [],
+  'input.id_number_check_digit': [],
+  'input.name_required': [],
+  'input.name_too_short': [],
+  'input.name_too_long': [],
+  'input.name_characters': [],
+  'input.building_required': [],
+  'input.unit_required': [],
+  'input.room_required': [],
+  'input.address_characters': [],
+  'input.pickup_code_format': [],
+  'input.phone_last4_format': [],
+  'input.date_format': [],
+  'input.document_code': [],
+  'input.action_name': [],
+  'input.compartment_no': [],
+  'input.reason_required': [],
+  'input.purpose_required': [],
+  'input.login_format': [],
+  'input.service_code_format': [],
+  'input.page_cursor': [],
+} as const satisfies Record<string, readonly string[]>;
+
+export type WordKey = keyof typeof WORDS;
+
+/** A parameter's value: a list of numbers is joined the language's way (3、5 / 3, 5). */
+export type WordParam = string | number | readonly number[];
+
+export type WordParams<K extends WordKey> = { readonly [P in (typeof WORDS)[K][number]]: WordParam };
+
+/** Something to say: a key and its parameters, turned into words by the catalogue at the edge. */
+export type Said = {
+  [K in WordKey]: (typeof WORDS)[K] extends readonly []
+    ? { readonly key: K; readonly params?: undefined }
+    : { readonly key: K; readonly params: WordParams<K> };
+}[WordKey];
+
+type ParamsArg<K extends WordKey> = (typeof WORDS)[K] extends readonly [] ? [] : [params: WordParams<K>];
+
+/** said('http.login_locked_minutes', { minutes: 5 }): the type checks the key and that every parameter is given. */
+export function said<K extends WordKey>(key: K, ...params: ParamsArg<K>): Said {
+  return (params[0] === undefined ? { key } : { key, params: params[0] }) as Said;
+}
+
+/** The generic words of an error code (every `error.*` key takes no parameter). */
+export type ErrorWordKey = Extract<WordKey, `error.${string}`>;
+export function errorSaid(key: ErrorWordKey): Said {
+  return { key } as Said;
+}
+
+export function isWordKey(key: string): key is WordKey {
+  return Object.hasOwn(WORDS, key);
+}
