@@ -13,9 +13,13 @@
  *   POST /api/scan                          { text }
  *
  * Errors are JSON `{ error: { code, message, field? } }`; a bad body is 400 and changes nothing.
+ * A request (or WebSocket) whose Host header is not a loopback name, an IP address or the panel's own host name is
+ * refused with 400 BAD_HOST before any route runs: a web page elsewhere whose name was made to resolve to this
+ * machine (DNS rebinding) cannot drive the panel, which opens doors.
  */
 import fs from 'node:fs';
 import http from 'node:http';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type NextFunction, type Request, type Response } from 'express';
@@ -113,10 +117,36 @@ const scanBody = z.strictObject({
     .regex(/^[^\x00-\x1f\x7f]+$/, 'text must not contain control characters'),
 });
 
-/** The express app alone (API + static panel), for embedding in another server. No WebSocket. */
-export function createPanelApp(cabinet: SimCabinet): express.Express {
+/**
+ * The names the panel answers to, as the controller's own check (controller/http/auth.ts allowedHosts): `localhost`,
+ * any IP address (a rebinding page always carries its own name, never an address) and the host it listens on when
+ * that is a name. Anything else, and a request without Host, is refused.
+ */
+export function panelHostAllowed(listenHost: string = DEFAULT_PANEL_HOST): (hostHeader: string | undefined) => boolean {
+  const names = new Set(['localhost']);
+  if (isIP(listenHost) === 0) names.add(listenHost.toLowerCase().replace(/\.$/, ''));
+  return (hostHeader) => {
+    if (hostHeader === undefined) return false;
+    const m = /^(\[[0-9a-fA-F:.]+\]|[^:[\]]+)(?::\d{1,5})?$/.exec(hostHeader.trim());
+    if (!m) return false;
+    const name = m[1]!.toLowerCase().replace(/\.$/, '');
+    if (name.startsWith('[')) return isIP(name.slice(1, -1)) === 6;
+    return isIP(name) === 4 || names.has(name);
+  };
+}
+
+/**
+ * The express app alone (API + static panel), for embedding in another server. No WebSocket.
+ * `listenHost`: the host it is reached by, for the Host check (default 127.0.0.1).
+ */
+export function createPanelApp(cabinet: SimCabinet, listenHost: string = DEFAULT_PANEL_HOST): express.Express {
   const app = express();
   app.disable('x-powered-by');
+  const hostOk = panelHostAllowed(listenHost);
+  app.use((req, res, next) => {
+    if (hostOk(req.headers.host)) return next();
+    res.status(400).json({ error: { code: 'BAD_HOST', message: 'this panel answers only to its own host name or an address' } });
+  });
   app.use(express.json({ limit: '32kb' }));
 
   const ok = (res: Response): void => {
@@ -222,9 +252,15 @@ function isBodyParserError(e: unknown): e is { status: number; type: string; mes
  */
 export async function startPanelServer(cabinet: SimCabinet, options: PanelOptions = {}): Promise<PanelServer> {
   const host = options.host ?? DEFAULT_PANEL_HOST;
-  const app = createPanelApp(cabinet);
+  const app = createPanelApp(cabinet, host);
   const server = http.createServer(app);
-  const wss = new WebSocketServer({ server, path: '/ws', maxPayload: 4096 });
+  const hostOk = panelHostAllowed(host);
+  const wss = new WebSocketServer({
+    server,
+    path: '/ws',
+    maxPayload: 4096,
+    verifyClient: (info, done) => (hostOk(info.req.headers.host) ? done(true) : done(false, 400, 'Bad Host')),
+  });
   const alive = new WeakMap<WebSocket, boolean>();
 
   const broadcast = (msg: PanelMessage): void => {

@@ -1,6 +1,7 @@
 /**
  * The panel's HTTP API and WebSocket, against a real server on 127.0.0.1 (port 0).
  */
+import http from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { SimCabinet, type CabinetSnapshot } from '../cabinet.js';
@@ -179,5 +180,51 @@ describe('panel WebSocket', () => {
     expect(frames.type === 'frames' && frames.frames.some((f) => f.dir === 'in' && f.fate === 'ok')).toBe(true);
     wire.close();
     ws.close();
+  });
+});
+
+describe('panel Host names (DNS rebinding)', () => {
+  /** A raw request with a chosen Host header (fetch does not let the caller set Host). */
+  function withHost(host: string, path: string, method = 'GET'): Promise<{ status: number; body: string }> {
+    const { port } = new URL(panel.url);
+    return new Promise((resolve, reject) => {
+      const req = http.request({ host: '127.0.0.1', port, path, method, headers: { host, 'content-type': 'application/json' } }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      req.end(method === 'POST' ? '{}' : undefined);
+    });
+  }
+
+  it('refuses a page whose name was made to resolve to this machine, before any route runs', async () => {
+    for (const host of ['evil.example', 'evil.example:7002', 'localhost.evil.example', '127.0.0.1.evil.example']) {
+      const page = await withHost(host, '/');
+      expect(page.status, host).toBe(400);
+      expect(JSON.parse(page.body)).toMatchObject({ error: { code: 'BAD_HOST' } });
+      expect((await withHost(host, '/api/state')).status, host).toBe(400);
+      expect((await withHost(host, '/api/compartments/3/open', 'POST')).status, host).toBe(400);
+    }
+    expect(sim.snapshot().compartments[2]!.doorOpen).toBe(false);
+  });
+
+  it('answers loopback names and addresses', async () => {
+    const { port } = new URL(panel.url);
+    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, 'LOCALHOST', `[::1]:${port}`, '192.168.1.20:7002']) {
+      expect((await withHost(host, '/api/state')).status, host).toBe(200);
+    }
+  });
+
+  it('refuses the WebSocket from a foreign name', async () => {
+    const ws = new WebSocket(`${panel.url.replace('http', 'ws')}ws`, { headers: { host: 'evil.example' } });
+    const status = await new Promise<number>((resolve) => {
+      ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      ws.on('open', () => resolve(101));
+      ws.on('error', () => resolve(-1));
+    });
+    ws.terminate();
+    expect(status).toBe(400);
   });
 });
