@@ -11,9 +11,11 @@ import type { staffPublicSchema } from '../../controller/http/auth.js';
 import type { doorAnswerSchema, kioskAnswerSchema } from '../../controller/http/door-routes.js';
 import type { serviceSchema, statusAnswer, submitAnswer } from '../../controller/http/public-routes.js';
 import type { errorBodySchema } from '../../controller/http/routes.js';
+import type { WordsAnswer } from '../../controller/http/words-routes.js';
 import type { alarmSchema, compartmentRowSchema, requestDetailSchema, requestItemSchema } from '../../controller/http/staff-routes.js';
 import type * as Kiosk from '../../kiosk-ui/kiosk/api-types.js';
 import type * as Phone from '../../kiosk-ui/phone/api-types.js';
+import type * as Shared from '../../kiosk-ui/shared/words.js';
 import type * as Staff from '../../kiosk-ui/staff/api-types.js';
 
 /** Compiles only when `Server` fits where the page expects `Page`. */
@@ -46,3 +48,5 @@ export type PhoneAnswers = [
 ];
 
 export type KioskAnswers = [Fits<z.output<typeof kioskAnswerSchema>, Kiosk.KioskAnswer>];
+
+export type SharedAnswers = [Fits<WordsAnswer, Shared.WordsAnswer>];

@@ -1,0 +1,76 @@
+/**
+ * The pages' loader (kiosk-ui/shared/words.js) says what the controller's catalogue says: the same words for every
+ * key, with parameters filled in and lists of compartments joined the language's way.
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { wordsAnswer } from '../http/words-routes.js';
+import { catalogue, LANGUAGES, say } from './catalogue.js';
+import { WORDS, type Said, type WordKey } from './keys.js';
+
+type PageWords = typeof import('../../kiosk-ui/shared/words.js');
+
+/** A fresh copy of the page module (it keeps the catalogue it loaded). */
+async function pageWords(): Promise<PageWords> {
+  vi.resetModules();
+  return import('../../kiosk-ui/shared/words.js');
+}
+
+afterEach(() => {
+  vi.unstubAllGlobals();
+});
+
+/** Sample parameters for a key: numbers, except `doors`, a list. */
+function sample(key: WordKey): Said {
+  const names = WORDS[key] as readonly string[];
+  if (names.length === 0) return { key } as Said;
+  return { key, params: Object.fromEntries(names.map((n, i) => [n, n === 'doors' ? [3, 12] : i + 7])) } as unknown as Said;
+}
+
+describe('page words (kiosk-ui/shared/words.js)', () => {
+  it('says every key as the controller does, in every language', async () => {
+    const page = await pageWords();
+    page.useWords(wordsAnswer());
+    for (const key of Object.keys(WORDS) as WordKey[]) {
+      const s = sample(key);
+      for (const language of LANGUAGES) expect(page.say(s, language), `${key} in ${language}`).toBe(say(s, language));
+      expect(page.sayBoth(s)).toEqual([say(s, 'zh-CN'), say(s, 'en')]);
+    }
+  });
+
+  it('joins a list of compartments with the language’s separator', async () => {
+    const page = await pageWords();
+    page.useWords({
+      languages: [
+        { language: 'zh-CN', name: '中文' },
+        { language: 'en', name: 'English' },
+      ],
+      catalogues: {
+        'zh-CN': { listSeparator: '、', words: { 'x.open': '{doors} 号柜门已打开' } },
+        en: { listSeparator: ', ', words: { 'x.open': 'Door {doors} is open' } },
+      },
+    });
+    expect(page.sayBoth({ key: 'x.open', params: { doors: [3, 5] } })).toEqual(['3、5 号柜门已打开', 'Door 3, 5 is open']);
+    // an unknown language falls back to the primary one; an unknown key is shown as the key
+    expect(page.say({ key: 'x.open', params: { doors: [4] } }, 'fr')).toBe('4 号柜门已打开');
+    expect(page.say({ key: 'no.such' }, 'en')).toBe('no.such');
+  });
+
+  it('fetches /api/words once, and tries again after a failed load', async () => {
+    const page = await pageWords();
+    expect(page.wordsLoaded()).toBe(false);
+    expect(page.say({ key: 'error.INTERNAL' })).toBe('error.INTERNAL');
+    const answer = wordsAnswer();
+    const fetch = vi
+      .fn<(url: string) => Promise<Response>>()
+      .mockResolvedValueOnce(new Response('no', { status: 503 }))
+      .mockResolvedValue(new Response(JSON.stringify(answer), { status: 200 }));
+    vi.stubGlobal('fetch', fetch);
+    await expect(page.loadWords()).rejects.toThrow(/503/);
+    await page.loadWords();
+    await page.loadWords();
+    expect(fetch).toHaveBeenCalledTimes(2);
+    expect(fetch.mock.calls[1]?.[0]).toBe('/api/words');
+    expect(page.primaryLanguage()).toBe('zh-CN');
+    expect(page.say({ key: 'error.INTERNAL' }, 'en')).toBe(catalogue('en').words['error.INTERNAL']);
+  });
+});

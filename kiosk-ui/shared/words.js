@@ -1,0 +1,123 @@
+/**
+ * The word catalogue on the pages: the controller's words for every key (GET /api/words, from
+ * controller/words/languages/), loaded once. The API answers with a key and its parameters (a "said"); a page puts
+ * words to it here, in the language it shows, and never reads meaning out of a message's text.
+ *
+ *   await loadWords();                                   // once, before the first words are needed
+ *   say({ key: 'kiosk.opened_head', params: { doors: [3, 5] } }, 'en')   // → 'Doors 3, 5 are open'
+ *   const [zh, en] = sayBoth(answer);                    // the primary language first, then English
+ *
+ * Templates name their parameters in braces ({doors}); a list of numbers is joined with the language's own
+ * separator ('、' in Chinese, ', ' in English), as the controller's catalogue.ts does.
+ */
+
+/**
+ * A parameter's value: a list of numbers (compartments) is joined the language's way.
+ * @typedef {string | number | readonly number[]} WordParam
+ */
+
+/**
+ * Something to say: a key of the catalogue and its parameters (what the API's answers carry as key + params).
+ * @typedef {{ key: string, params?: Readonly<Record<string, WordParam>> | undefined }} Said
+ */
+
+/**
+ * GET /api/words (controller/http/words-routes.ts wordsSchema).
+ * @typedef {{
+ *   languages: { language: string, name: string }[],
+ *   catalogues: Record<string, { listSeparator: string, words: Record<string, string> }>,
+ * }} WordsAnswer
+ */
+
+/** @type {WordsAnswer | null} */
+let loaded = null;
+/** @type {Promise<WordsAnswer> | null} */
+let loading = null;
+
+/**
+ * Fetches the catalogue once (later calls share the first answer); a failed load is tried again on the next call.
+ * @param {{ timeoutMs?: number }} [opts]
+ * @returns {Promise<WordsAnswer>}
+ */
+export function loadWords(opts = {}) {
+  if (loaded) return Promise.resolve(loaded);
+  if (!loading) {
+    loading = (async () => {
+      const res = await fetch('/api/words', { signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000) });
+      if (!res.ok) throw new Error(`GET /api/words answered ${res.status}`);
+      const body = /** @type {WordsAnswer} */ (await res.json());
+      if (!body || !Array.isArray(body.languages) || !body.catalogues || !body.languages[0]) throw new Error('GET /api/words: not a catalogue');
+      useWords(body);
+      return body;
+    })();
+    loading.catch(() => {
+      loading = null;
+    });
+  }
+  return loading;
+}
+
+/**
+ * Use a catalogue the page already has (a test, or a page that got it another way) instead of fetching it.
+ * @param {WordsAnswer} words
+ */
+export function useWords(words) {
+  loaded = words;
+}
+
+/** Whether the catalogue is here (say() before it is gives the key itself). */
+export function wordsLoaded() {
+  return loaded !== null;
+}
+
+/** The languages the catalogue has, the primary one first (empty before it is loaded). */
+export function languages() {
+  return loaded ? loaded.languages.map((l) => l.language) : [];
+}
+
+/** The primary language: what a resident reads first ('zh-CN' until the catalogue says otherwise). */
+export function primaryLanguage() {
+  return loaded?.languages[0]?.language ?? 'zh-CN';
+}
+
+/** Whether the catalogue has words for `key`. @param {string} key */
+export function hasWords(key) {
+  return loaded !== null && Object.hasOwn(loaded.catalogues[primaryLanguage()]?.words ?? {}, key);
+}
+
+const PLACEHOLDER = /\{([A-Za-z][A-Za-z0-9]*)\}/g;
+
+/**
+ * The words of `said` in `language` (the primary language when the catalogue has no such language or no words for
+ * the key in it). Before the catalogue is loaded, or for a key it does not have, the key itself: a visible fault,
+ * never a made-up sentence.
+ * @param {Said} said
+ * @param {string} [language]
+ * @returns {string}
+ */
+export function say(said, language) {
+  if (!loaded) return said.key;
+  const primary = loaded.catalogues[primaryLanguage()];
+  const own = loaded.catalogues[language ?? primaryLanguage()];
+  const c = own && Object.hasOwn(own.words, said.key) ? own : primary;
+  if (!c || !Object.hasOwn(c.words, said.key)) return said.key;
+  const template = /** @type {string} */ (c.words[said.key]);
+  const params = said.params ?? {};
+  return template.replace(PLACEHOLDER, (whole, /** @type {string} */ name) => {
+    const v = params[name];
+    if (v === undefined) return whole;
+    return typeof v === 'object' ? v.join(c.listSeparator) : String(v);
+  });
+}
+
+/**
+ * The words in the primary language and in English, for a page that shows both (中文 first, English under it).
+ * English is '' when the catalogue has no English.
+ * @param {Said} said
+ * @returns {[string, string]}
+ */
+export function sayBoth(said) {
+  const primary = primaryLanguage();
+  const english = loaded && loaded.catalogues.en && primary !== 'en' ? say(said, 'en') : '';
+  return [say(said, primary), english];
+}
