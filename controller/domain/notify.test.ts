@@ -5,7 +5,7 @@ import { listAudit } from '../store/audit.js';
 import { getNotification, listNotifications, retryDelay } from '../store/outbox.js';
 import { transitionRequest } from '../store/requests.js';
 import { databaseBytes, loadedRequest, openTestStore } from '../store/test-support.js';
-import { createLogAdapter, createWebhookAdapter, NotificationDispatcher, renderText, type NotifyLogger } from './notify.js';
+import { createLogAdapter, createWebhookAdapter, messageSaid, NotificationDispatcher, renderText, type NotifyLogger } from './notify.js';
 import { kioskActor } from './types.js';
 
 interface Received {
@@ -145,12 +145,43 @@ describe('log adapter', () => {
 });
 
 describe('message text and back-off', () => {
-  it('renders plain Chinese for every kind', () => {
-    const p = { requestNo: 'BB-20250314-0001', serviceNameZh: '居住证明', compartmentNo: 7, reason: '材料不全' };
-    expect(renderText('ready_with_code', p, '12345678')).toContain('取件码：1234 5678');
-    expect(renderText('ready_with_code', p, '12345678')).toContain('7号柜');
-    expect(renderText('rejected', p)).toContain('材料不全');
-    for (const k of ['overdue_reminder', 'materials_received', 'item_retrieved'] as const) expect(renderText(k, p)).toContain('BB-20250314-0001');
+  const p = { requestNo: 'BB-20250314-0001', serviceNameZh: '居住证明', compartmentNo: 7, reason: '材料不全' };
+
+  it('ready_with_code: the code in two groups of four, the compartment, how to collect', () => {
+    expect(renderText('ready_with_code', p, '12345678')).toBe(
+      '【居委会帮办柜】您办理的居住证明（BB-20250314-0001）已放入7号柜。取件码：1234 5678。请到居委会门口帮办柜，输入取件码和手机号后4位，或扫描您的二维码取件，24小时可取。',
+    );
+    expect(messageSaid('ready_with_code', p, '12345678')).toEqual({
+      key: 'sms.ready_with_code',
+      params: { service: '居住证明', number: 'BB-20250314-0001', box: '7号柜', code: '1234 5678' },
+    });
+    expect(renderText('ready_with_code', { ...p, compartmentNo: null })).toContain('已放入帮办柜。取件码：（请联系居委会）。');
+    expect(renderText('ready_with_code', p, '12345678', 'en')).toContain('is in compartment 7. Pickup code: 1234 5678.');
+  });
+
+  it('overdue_reminder: still in the compartment, the code still works', () => {
+    expect(renderText('overdue_reminder', p)).toBe(
+      '【居委会帮办柜】您的居住证明（BB-20250314-0001）还在7号柜里，请尽快取件。取件码仍然有效；如有问题请联系居委会。',
+    );
+  });
+
+  it('rejected: with the reason staff gave, or where to ask when there is none', () => {
+    expect(renderText('rejected', p)).toBe('【居委会帮办柜】很抱歉，您申请的居住证明（BB-20250314-0001）未能办理。原因：材料不全。');
+    expect(messageSaid('rejected', { requestNo: 'BB-20250314-0001', serviceNameZh: '居住证明' })).toEqual({
+      key: 'sms.rejected',
+      params: { service: '居住证明', number: 'BB-20250314-0001', reason: '请联系居委会' },
+    });
+  });
+
+  it('materials_received: staff have the materials', () => {
+    expect(renderText('materials_received', p)).toBe('【居委会帮办柜】您为居住证明（BB-20250314-0001）投递的材料工作人员已收到，将尽快为您办理。');
+  });
+
+  it('item_retrieved: staff took it back, collect it at the office', () => {
+    expect(renderText('item_retrieved', p)).toBe(
+      '【居委会帮办柜】您的居住证明（BB-20250314-0001）因长时间未取，已由工作人员取回保管，请到居委会领取。',
+    );
+    expect(renderText('item_retrieved', { requestNo: 'BB-20250314-0001' })).toContain('您的材料（BB-20250314-0001）');
   });
 
   it('doubles the delay per attempt up to the cap', () => {

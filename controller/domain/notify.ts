@@ -24,6 +24,8 @@ import { inTransaction } from '../store/db.js';
 import { makeRequestQrToken } from '../store/credentials.js';
 import { maskMobile } from './validation.js';
 import { SYSTEM_ACTOR } from './types.js';
+import { PRIMARY, say } from '../words/catalogue.js';
+import { said, type Said } from '../words/keys.js';
 
 export interface OutgoingMessage {
   /** Outbox row id: the idempotency key. */
@@ -32,7 +34,7 @@ export interface OutgoingMessage {
   readonly residentId: number;
   readonly mobile: string;
   readonly requestNo: string | null;
-  /** Plain Chinese text, ready for an SMS. */
+  /** Plain Chinese text, ready for an SMS (the catalogue's words: sms.<kind>). */
   readonly text: string;
   /** Only for ready_with_code: the pickup code and a QR token for the same credential. */
   readonly code?: string;
@@ -60,28 +62,41 @@ export interface NotifyLogger {
 // Text
 // ---------------------------------------------------------------------------------------------
 
-const str = (v: unknown, fallback = ''): string => (typeof v === 'string' || typeof v === 'number' ? String(v) : fallback);
+const str = (v: unknown): string | null => (typeof v === 'string' || typeof v === 'number' ? String(v) : null);
 
-/** The SMS text for a message. Plain words; the code is spaced in two groups of four for reading aloud. */
-export function renderText(kind: NotificationKind, payload: NotificationPayload, code?: string): string {
-  const what = str(payload.serviceNameZh, '材料');
-  const no = str(payload.requestNo);
-  const box = payload.compartmentNo !== null && payload.compartmentNo !== undefined ? `${str(payload.compartmentNo)}号柜` : '帮办柜';
+/**
+ * The words of a message (catalogue keys `sms.<kind>`), in the residents' language unless another is asked for.
+ * The code is spaced in two groups of four for reading aloud. The payload holds the Chinese service name (and
+ * an English one when the request recorded it).
+ */
+export function messageSaid(kind: NotificationKind, payload: NotificationPayload, code?: string, language: string = PRIMARY): Said {
+  const service =
+    (language === PRIMARY ? null : str(payload.serviceNameEn)) ?? str(payload.serviceNameZh) ?? say(said('sms.your_materials'), language);
+  const number = str(payload.requestNo) ?? '';
+  const compartmentNo = str(payload.compartmentNo);
+  const box = say(compartmentNo === null ? said('sms.the_cabinet') : said('sms.compartment', { compartmentNo }), language);
   switch (kind) {
     case 'ready_with_code':
-      return (
-        `【居委会帮办柜】您办理的${what}（${no}）已放入${box}。取件码：${code ? `${code.slice(0, 4)} ${code.slice(4)}` : '（请联系居委会）'}。` +
-        `请到居委会门口帮办柜，输入取件码和手机号后4位，或扫描您的二维码取件，24小时可取。`
-      );
+      return said('sms.ready_with_code', {
+        service,
+        number,
+        box,
+        code: code ? `${code.slice(0, 4)} ${code.slice(4)}` : say(said('sms.code_unavailable'), language),
+      });
     case 'overdue_reminder':
-      return `【居委会帮办柜】您的${what}（${no}）还在${box}里，请尽快取件。取件码仍然有效；如有问题请联系居委会。`;
+      return said('sms.overdue_reminder', { service, number, box });
     case 'rejected':
-      return `【居委会帮办柜】很抱歉，您申请的${what}（${no}）未能办理。原因：${str(payload.reason, '请联系居委会')}。`;
+      return said('sms.rejected', { service, number, reason: str(payload.reason) ?? say(said('sms.reason_unknown'), language) });
     case 'materials_received':
-      return `【居委会帮办柜】您为${what}（${no}）投递的材料工作人员已收到，将尽快为您办理。`;
+      return said('sms.materials_received', { service, number });
     case 'item_retrieved':
-      return `【居委会帮办柜】您的${what}（${no}）因长时间未取，已由工作人员取回保管，请到居委会领取。`;
+      return said('sms.item_retrieved', { service, number });
   }
+}
+
+/** The SMS text of a message: plain words from the catalogue, Chinese unless another language is asked for. */
+export function renderText(kind: NotificationKind, payload: NotificationPayload, code?: string, language: string = PRIMARY): string {
+  return say(messageSaid(kind, payload, code, language), language);
 }
 
 // ---------------------------------------------------------------------------------------------

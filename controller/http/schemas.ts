@@ -1,6 +1,8 @@
 /** Small pieces shared by the route modules: answer schemas, state names in plain words, links, dates. */
 import { z } from 'zod';
-import type { RequestState } from '../domain/request-states.js';
+import { REQUEST_STATES, type RequestState } from '../domain/request-states.js';
+import { say } from '../words/catalogue.js';
+import { stateSaid } from '../words/keys.js';
 import { errorBodySchema, type ResponseSpec } from './routes.js';
 
 export const okSchema = z.object({ ok: z.literal(true) });
@@ -12,23 +14,13 @@ export function errorResponse(description: string): ResponseSpec {
 export const iso = (ms: number): string => new Date(ms).toISOString();
 export const isoOrNull = (ms: number | null): string | null => (ms === null ? null : iso(ms));
 
-/** Each request state as a resident or staff member reads it: plain Chinese, then English. */
-export const STATE_TEXT: Readonly<Record<RequestState, { zh: string; en: string }>> = {
-  submitted: { zh: '已提交，等待工作人员受理', en: 'Submitted, waiting for staff' },
-  awaiting_materials: { zh: '请把材料放入帮办柜', en: 'Please drop your materials off at the cabinet' },
-  depositing: { zh: '正在放入材料', en: 'Materials going in' },
-  materials_deposited: { zh: '材料已放入，等待工作人员取走', en: 'Materials dropped off, waiting for staff' },
-  materials_retrieved: { zh: '工作人员已收到材料', en: 'Staff have your materials' },
-  accepted: { zh: '已受理，正在办理', en: 'Accepted, being prepared' },
-  rejected: { zh: '未能办理', en: 'Could not be done' },
-  ready: { zh: '已办好，等待放入帮办柜', en: 'Ready, about to go into the cabinet' },
-  loading: { zh: '正在放入帮办柜', en: 'Going into the cabinet' },
-  loaded: { zh: '已放入帮办柜，请取件', en: 'In the cabinet: please collect it' },
-  overdue: { zh: '已放入帮办柜多日，请尽快取件', en: 'Waiting in the cabinet for days: please collect it soon' },
-  collected: { zh: '已取走', en: 'Collected' },
-  retrieved: { zh: '超时未取，已由工作人员取回，请联系居委会', en: 'Not collected in time: staff took it back; please contact the committee' },
-  cancelled: { zh: '已取消', en: 'Cancelled' },
-};
+/**
+ * Each request state as a resident reads it, Chinese and English, for API users that show `stateText`: the words
+ * are the catalogue's (`state.<state>`); the pages take them from the catalogue themselves.
+ */
+export const STATE_TEXT: Readonly<Record<RequestState, { zh: string; en: string }>> = Object.fromEntries(
+  REQUEST_STATES.map((state) => [state, { zh: say(stateSaid(state), 'zh-CN'), en: say(stateSaid(state), 'en') }]),
+) as Record<RequestState, { zh: string; en: string }>;
 
 export const textSchema = z.object({ zh: z.string(), en: z.string() });
 

@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { ERROR_CODES } from '../errors.js';
 import { HTTP_ERROR_CODES } from '../http/routes.js';
 import { catalogue, LANGUAGES, negotiate, placeholders, PRIMARY, problemsOf, say, type Catalogue } from './catalogue.js';
-import { isWordKey, said, WORDS } from './keys.js';
+import { REQUEST_STATES } from '../domain/request-states.js';
+import { isWordKey, said, stateSaid, WORDS } from './keys.js';
 
 const errorCodes = [...Object.values(ERROR_CODES).flat(), ...HTTP_ERROR_CODES];
 
@@ -58,5 +59,16 @@ describe('word catalogue', () => {
     expect(negotiate('en;q=0.2, zh;q=0.8')).toBe('zh-CN');
     expect(negotiate('de')).toBe('zh-CN');
     expect(say(said('error.INTERNAL'), 'xx')).toBe(catalogue(PRIMARY).words['error.INTERNAL']);
+  });
+
+  it('has the words of every request state, for residents and for staff, in every language', () => {
+    for (const state of REQUEST_STATES) {
+      expect(isWordKey(`state.${state}`), state).toBe(true);
+      expect(isWordKey(`staff.state.${state}`), state).toBe(true);
+    }
+    const stateKeys = Object.keys(WORDS).filter((k) => /^(staff\.)?state\./.test(k));
+    expect(stateKeys.length).toBe(REQUEST_STATES.length * 2); // and none for a state that does not exist
+    expect(say(stateSaid('loaded'))).toBe('已放入帮办柜，请取件');
+    expect(say(stateSaid('loaded', 'staff'), 'en')).toBe('In the cabinet, waiting for pickup');
   });
 });

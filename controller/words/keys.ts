@@ -9,6 +9,8 @@
  *   the rest  the particular sentences of a flow, a check or a screen
  * A parameter is a string, a number or a list of numbers (compartments: joined the language's way).
  */
+import type { RequestState } from '../domain/request-states.js';
+
 export const WORDS = {
   // ------------------------------------------------------------------ error codes: CabinetError (errors.ts)
   'error.CONFIG_INVALID': [],
@@ -137,6 +139,48 @@ export const WORDS = {
   'input.login_format': [],
   'input.service_code_format': [],
   'input.page_cursor': [],
+  // ---- state: each request state as a resident reads it (the phone pages, the API's stateText)
+  'state.submitted': [],
+  'state.awaiting_materials': [],
+  'state.depositing': [],
+  'state.materials_deposited': [],
+  'state.materials_retrieved': [],
+  'state.accepted': [],
+  'state.rejected': [],
+  'state.ready': [],
+  'state.loading': [],
+  'state.loaded': [],
+  'state.overdue': [],
+  'state.collected': [],
+  'state.retrieved': [],
+  'state.cancelled': [],
+  // ---- sms
+  'sms.ready_with_code': ['service', 'number', 'box', 'code'],
+  'sms.overdue_reminder': ['service', 'number', 'box'],
+  'sms.rejected': ['service', 'number', 'reason'],
+  'sms.materials_received': ['service', 'number'],
+  'sms.item_retrieved': ['service', 'number'],
+  'sms.compartment': ['compartmentNo'],
+  'sms.the_cabinet': [],
+  'sms.your_materials': [],
+  'sms.code_unavailable': [],
+  'sms.reason_unknown': [],
+  // ---- phone
+  // ---- staff
+  'staff.state.submitted': [],
+  'staff.state.awaiting_materials': [],
+  'staff.state.depositing': [],
+  'staff.state.materials_deposited': [],
+  'staff.state.materials_retrieved': [],
+  'staff.state.accepted': [],
+  'staff.state.rejected': [],
+  'staff.state.ready': [],
+  'staff.state.loading': [],
+  'staff.state.loaded': [],
+  'staff.state.overdue': [],
+  'staff.state.collected': [],
+  'staff.state.retrieved': [],
+  'staff.state.cancelled': [],
 } as const satisfies Record<string, readonly string[]>;
 
 export type WordKey = keyof typeof WORDS;
@@ -163,6 +207,12 @@ export function said<K extends WordKey>(key: K, ...params: ParamsArg<K>): Said {
 /** The generic words of an error code (every `error.*` key takes no parameter). */
 export type ErrorWordKey = Extract<WordKey, `error.${string}`>;
 export function errorSaid(key: ErrorWordKey): Said {
+  return { key } as Said;
+}
+
+/** A request state as a resident reads it (`state.<state>`), or as staff read it (`staff.state.<state>`). */
+export function stateSaid(state: RequestState, reader: 'resident' | 'staff' = 'resident'): Said {
+  const key: WordKey = reader === 'staff' ? `staff.state.${state}` : `state.${state}`;
   return { key } as Said;
 }
 

@@ -133,5 +133,51 @@ export default {
     'input.login_format': 'A login is 1–32 lower-case letters or digits.',
     'input.service_code_format': 'A code is lower-case letters, digits or _, starting with a letter.',
     'input.page_cursor': 'Not a page cursor.',
+    // ---------------------------------------------------------------- state
+    'state.submitted': 'Submitted, waiting for staff',
+    'state.awaiting_materials': 'Please drop your materials off at the cabinet',
+    'state.depositing': 'Materials going in',
+    'state.materials_deposited': 'Materials dropped off, waiting for staff',
+    'state.materials_retrieved': 'Staff have your materials',
+    'state.accepted': 'Accepted, being prepared',
+    'state.rejected': 'Could not be done',
+    'state.ready': 'Ready, about to go into the cabinet',
+    'state.loading': 'Going into the cabinet',
+    'state.loaded': 'In the cabinet: please collect it',
+    'state.overdue': 'Waiting in the cabinet for days: please collect it soon',
+    'state.collected': 'Collected',
+    'state.retrieved': 'Not collected in time: staff took it back; please contact the committee',
+    'state.cancelled': 'Cancelled',
+    // ---------------------------------------------------------------- sms
+    'sms.ready_with_code':
+      '[Committee cabinet] Your {service} ({number}) is in {box}. Pickup code: {code}. At the cabinet by the committee’s door, type the code and the last 4 digits of your mobile, or scan your QR code. Open 24 hours.',
+    'sms.overdue_reminder':
+      '[Committee cabinet] Your {service} ({number}) is still in {box}: please collect it soon. Your code still works; ask the committee if anything is wrong.',
+    'sms.rejected': '[Committee cabinet] Sorry, your {service} ({number}) could not be done. Reason: {reason}.',
+    'sms.materials_received':
+      '[Committee cabinet] Staff have received the materials you dropped off for {service} ({number}) and will deal with it soon.',
+    'sms.item_retrieved':
+      '[Committee cabinet] Your {service} ({number}) was not collected for a long time: staff took it back. Please collect it at the committee office.',
+    'sms.compartment': 'compartment {compartmentNo}',
+    'sms.the_cabinet': 'the cabinet',
+    'sms.your_materials': 'materials',
+    'sms.code_unavailable': '(please contact the committee)',
+    'sms.reason_unknown': 'please contact the committee',
+    // ---------------------------------------------------------------- phone
+    // ---------------------------------------------------------------- staff
+    'staff.state.submitted': 'Waiting to be accepted',
+    'staff.state.awaiting_materials': 'Waiting for the resident’s materials',
+    'staff.state.depositing': 'Resident is dropping materials off',
+    'staff.state.materials_deposited': 'Materials are in the cabinet: take them out',
+    'staff.state.materials_retrieved': 'Materials received: accept or reject',
+    'staff.state.accepted': 'Being prepared',
+    'staff.state.rejected': 'Rejected',
+    'staff.state.ready': 'Ready to load',
+    'staff.state.loading': 'Going into the cabinet',
+    'staff.state.loaded': 'In the cabinet, waiting for pickup',
+    'staff.state.overdue': 'Overdue: not collected',
+    'staff.state.collected': 'Collected',
+    'staff.state.retrieved': 'Taken back by staff',
+    'staff.state.cancelled': 'Cancelled',
   },
 } satisfies Catalogue;
