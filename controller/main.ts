@@ -30,7 +30,9 @@ import { backupBeforeMigration } from './ops/backup.js';
 import { BackupSchedule } from './ops/backup-schedule.js';
 import { writePidFile } from './ops/pidfile.js';
 import { installProcessPolicy } from './process-policy.js';
-import { STORAGE_WORDS, StorageHealth, storageAccessCheck, storageDamageCheckInWorker } from './store/storage-health.js';
+import { StorageHealth, storageSaid, storageAccessCheck, storageDamageCheckInWorker } from './store/storage-health.js';
+import { say } from './words/catalogue.js';
+import { said } from './words/keys.js';
 import { parseTcpUrl, serialEndpoint, streamEndpoint, tcpEndpoint, type Endpoint } from './transport/endpoints.js';
 
 export interface Controller {
@@ -204,7 +206,7 @@ export async function startController(config: Config, logger: Logger): Promise<C
     storage.onChange((st) => {
       if (st.problem) {
         logger.error({ ns: 'storage', ...st }, 'the database cannot be written: out of service');
-        bus.alarm('storage', `${STORAGE_WORDS[st.problem][0]} ${STORAGE_WORDS[st.problem][1]}${st.detail ? ` (${st.detail})` : ''}`);
+        bus.alarm('storage', `${say(storageSaid(st.problem))}${st.detail ? ` (${st.detail})` : ''}`);
       } else {
         logger.warn({ ns: 'storage' }, 'the database can be written again: reconciling before door actions');
         flows.markNotReady();
@@ -402,7 +404,8 @@ async function main(): Promise<void> {
     `  Lock board link: ${controller.driver.snapshot().port} (${controller.driver.state})`,
   );
   if (controller.sim) lines.push(`  Simulator panel: ${controller.sim.panel.url}  (open and close doors, put in items, faults)`);
-  for (const w of setupWarnings(controller.config, controller.config.port || 3000)) lines.push('', `注意：${w.zh}`, `Note: ${w.en}`);
+  for (const w of setupWarnings(controller.config, controller.config.port || 3000))
+    lines.push('', say(said('setup.note', { text: say(w.said) })), say(said('setup.note', { text: say(w.said, 'en') }), 'en'));
   lines.push('Press Ctrl+C to stop.', '');
   process.stdout.write(lines.join('\n'));
 

@@ -36,7 +36,8 @@ import {
 } from '../store/index.js';
 import { erasePersonalDataInBatches } from '../store/retention.js';
 import type { UnlockPolicySettings } from '../domain/unlock-policy.js';
-import { STORAGE_WORDS, storageError, type StorageHealth } from '../store/storage-health.js';
+import { storageError, storageSaid, type StorageHealth } from '../store/storage-health.js';
+import { say } from '../words/catalogue.js';
 import { crashPoint } from './crash-points.js';
 import { Doors, type OpenOutcome } from './doors.js';
 
@@ -773,7 +774,7 @@ export class CabinetFlows {
       NOT_READY: ['柜子正在自检，请稍候。', 'The cabinet is checking itself; please wait.'],
       OUT_OF_SERVICE:
         this.d.storage && !this.d.storage.ok
-          ? [...STORAGE_WORDS[this.d.storage.current.problem!]]
+          ? [say(storageSaid(this.d.storage.current.problem!)), say(storageSaid(this.d.storage.current.problem!), 'en')]
           : ['柜子暂停服务，请联系工作人员。', 'The cabinet is out of service. Please ask the staff.'],
       UNKNOWN_SCAN: ['无法识别这个二维码，请扫描取件二维码。', 'This QR code is not one of ours. Please scan your pickup QR code.'],
     };

@@ -6,7 +6,8 @@
  */
 import { z } from 'zod';
 import type { BoardDriver } from '../board/driver.js';
-import { STORAGE_WORDS, type StorageState } from '../store/storage-health.js';
+import { storageSaid, type StorageState } from '../store/storage-health.js';
+import { say } from '../words/catalogue.js';
 import { kioskDevice } from './auth.js';
 import { route, type RouteSpec } from './routes.js';
 
@@ -16,7 +17,8 @@ export const healthSchema = z.object({
     .object({
       state: z.enum(['ok', 'full', 'read_only', 'io_error', 'damaged']),
       since: z.string().nullable(),
-      message: z.string().nullable().describe('what is wrong, Chinese / English'),
+      key: z.string().nullable().describe('what is wrong: a key of the word catalogue (GET /api/words)'),
+      message: z.string().nullable().describe('what is wrong, in plain Chinese'),
       detail: z.string().nullable().describe('what SQLite or the start-up check said'),
     })
     .describe('whether the database can record door openings: anything but ok means out of service'),
@@ -66,7 +68,8 @@ export function healthRoutes(
         state: problem ?? 'ok',
         since: st?.since ?? null,
         detail: st?.detail ?? null,
-        message: problem ? STORAGE_WORDS[problem].join(' / ') : null,
+        key: problem ? storageSaid(problem).key : null,
+        message: problem ? say(storageSaid(problem)) : null,
       },
       link: { state: snap.link, port: snap.port },
       boards: snap.boards,

@@ -6,6 +6,9 @@
  *   /ui/…                         their scripts, styles and sounds
  * Pages talk to the JSON API and the live channels only; they hold no logic the API does not check.
  */
+import { say } from '../words/catalogue.js';
+import { said } from '../words/keys.js';
+import { languageOf } from './routes.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,9 +24,13 @@ export const UI_ROOT =
   path.resolve(HERE, '../../kiosk-ui');
 
 export function mountPages(app: Express): void {
-  const page = (file: string) => (_req: express.Request, res: express.Response) => {
+  const page = (file: string) => (req: express.Request, res: express.Response) => {
     res.sendFile(path.join(UI_ROOT, file), { cacheControl: false, headers: { 'Cache-Control': 'no-cache' } }, (err) => {
-      if (err && !res.headersSent) res.status(404).type('text/plain; charset=utf-8').send('页面不存在 / page not found');
+      if (err && !res.headersSent)
+        res
+          .status(404)
+          .type('text/plain; charset=utf-8')
+          .send(`${say(said('http.page_not_found'), languageOf(req))}`);
     });
   };
   app.get('/m/submit', page('phone/submit.html'));

@@ -7,6 +7,8 @@
  * (then name, mobile and address in full; the ID number stays masked: reading one is its own audited act). Every
  * export is written to the audit log (who, what, which range, masked or not) before its first byte goes out.
  */
+import { say } from '../words/catalogue.js';
+import type { Said } from '../words/keys.js';
 import { said } from '../words/keys.js';
 import { z } from 'zod';
 import { REQUEST_STATES, TERMINAL_STATES, type RequestState } from '../domain/request-states.js';
@@ -225,12 +227,9 @@ function* allPages<T>(find: (after: Cursor | undefined) => { items: T[]; next: C
   }
 }
 
-const ACTOR_WORDS: Readonly<Record<ActorKind, string>> = {
-  staff: '工作人员 staff',
-  resident: '居民 resident',
-  system: '系统 system',
-  kiosk: '柜机 kiosk',
-};
+/** A CSV column's or cell's words: Chinese, then English, so that either reader finds it in Excel. */
+const both = (s: Said): string => `${say(s)} ${say(s, 'en')}`;
+const isActorKind = (k: string): k is ActorKind => (ACTOR_KINDS as readonly string[]).includes(k);
 
 export function reportRoutes(deps: AppDeps): RouteSpec[] {
   const { store } = deps;
@@ -367,20 +366,22 @@ export function reportRoutes(deps: AppDeps): RouteSpec[] {
         })();
         await streamCsv(
           res,
-          [
-            '编号 Number',
-            '证明 Document',
-            '状态 State',
-            '提交时间 Submitted',
-            '放入柜中 Loaded',
-            '结束时间 Ended',
-            '柜门 Compartment',
-            '姓名 Name',
-            '手机 Mobile',
-            '身份证 ID number',
-            '地址 Address',
-            '原因 Reason',
-          ],
+          (
+            [
+              'number',
+              'document',
+              'state',
+              'submitted',
+              'loaded',
+              'ended',
+              'compartment',
+              'name',
+              'mobile',
+              'id_number',
+              'address',
+              'reason',
+            ] as const
+          ).map((c) => both(said(`csv.${c}`))),
           rows,
         );
         return undefined;
@@ -412,7 +413,7 @@ export function reportRoutes(deps: AppDeps): RouteSpec[] {
           for (const a of allPages((after) => findAudit(ctx, { ...filter, ...(after ? { after } : {}), limit: 500, scanRows: 20_000 }))) {
             yield [
               localDateTime(a.at, off),
-              ACTOR_WORDS[a.actorKind] ?? a.actorKind,
+              isActorKind(a.actorKind) ? both(said(`actor.${a.actorKind}`)) : a.actorKind,
               a.actorName ?? a.actorId,
               a.action,
               a.compartmentNo,
@@ -421,7 +422,11 @@ export function reportRoutes(deps: AppDeps): RouteSpec[] {
             ];
           }
         })();
-        await streamCsv(res, ['时间 Time', '谁 Who', '账号 Actor', '操作 Action', '柜门 Compartment', '申请 Request', '详情 Detail'], rows);
+        await streamCsv(
+          res,
+          (['time', 'who', 'actor', 'action', 'compartment', 'request', 'detail'] as const).map((c) => both(said(`csv.${c}`))),
+          rows,
+        );
         return undefined;
       },
     }),
@@ -439,11 +444,31 @@ export function reportRoutes(deps: AppDeps): RouteSpec[] {
           description: 'the phone pages’ base address and what is wrong with the settings ([] when nothing is)',
           schema: z.object({
             publicUrl: z.string().describe('where the touchscreen’s QR code leads'),
-            warnings: z.array(z.object({ code: z.enum(['PUBLIC_URL_UNSET', 'PUBLIC_URL_LOOPBACK']), zh: z.string(), en: z.string() })),
+            warnings: z.array(
+              z.object({
+                code: z.enum(['PUBLIC_URL_UNSET', 'PUBLIC_URL_LOOPBACK']),
+                key: z.string(),
+                params: z.record(z.string(), z.union([z.string(), z.number()])),
+                zh: z.string().describe('the words in Chinese (the same as key and params say)'),
+                en: z.string().describe('the words in English'),
+              }),
+            ),
           }),
         },
       },
-      handler: () => [200, { publicUrl: deps.publicUrl, warnings: setupWarnings(deps.config, deps.config.port || 3000) }],
+      handler: () => [
+        200,
+        {
+          publicUrl: deps.publicUrl,
+          warnings: setupWarnings(deps.config, deps.config.port || 3000).map((w) => ({
+            code: w.code,
+            key: w.said.key,
+            params: w.said.params ?? {},
+            zh: say(w.said),
+            en: say(w.said, 'en'),
+          })),
+        },
+      ],
     }),
   );
 

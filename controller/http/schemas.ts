@@ -37,7 +37,7 @@ export function joinUrl(base: string, path: string): string {
 /** The largest id a table row has here (SQLite INTEGER PRIMARY KEY fits far more; 2^31−1 is the one range everywhere). */
 export const MAX_ID = 2 ** 31 - 1;
 
-const ID_TEXT = '编号应为从 1 开始的整数，不带小数点、前导零或符号 / an id is a whole number from 1, written without a point, leading zero or sign';
+const ID_TEXT = 'input.id_whole_number';
 
 /**
  * A database id in a path or query: decimal digits without a sign, point, exponent, hex prefix or leading zero

@@ -6,6 +6,7 @@
  *
  * Hashing is asynchronous and happens outside any transaction; the database writes that follow are synchronous.
  */
+import { said, type Said } from '../words/keys.js';
 import { randomBytes, randomInt, scrypt, type ScryptOptions } from 'node:crypto';
 import { CabinetError } from '../errors.js';
 import { SYSTEM_ACTOR, staffActor, type Actor } from '../domain/types.js';
@@ -71,12 +72,12 @@ function scryptAsync(pin: string, salt: Buffer, params: ScryptParams): Promise<B
 }
 
 /** PIN rules: 6–12 digits, not all the same digit, not a plain ascending or descending run. */
-export function pinProblem(pin: string): string | null {
-  if (!/^\d{6,12}$/.test(pin)) return 'PIN 应为 6–12 位数字 / PIN must be 6–12 digits';
-  if (/^(\d)\1+$/.test(pin)) return 'PIN 不能全是同一个数字 / PIN must not repeat one digit';
+export function pinProblem(pin: string): Said | null {
+  if (!/^\d{6,12}$/.test(pin)) return said('input.pin_digits');
+  if (/^(\d)\1+$/.test(pin)) return said('pin.one_digit');
   const asc = '01234567890123',
     desc = '98765432109876';
-  if (asc.includes(pin) || desc.includes(pin)) return 'PIN 不能是连续数字 / PIN must not be a run of digits';
+  if (asc.includes(pin) || desc.includes(pin)) return said('pin.run_of_digits');
   return null;
 }
 

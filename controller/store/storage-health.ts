@@ -4,6 +4,7 @@
  * service until a probe write succeeds again — then it recovers by itself. No door is opened while the store
  * cannot record it (the door flows check `ok` before every unlock, and an unlock is committed before it is sent).
  */
+import { said, type Said } from '../words/keys.js';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
@@ -26,16 +27,10 @@ export function classifyStorageError(e: unknown): StorageProblem | null {
   return null;
 }
 
-/** Words for people, Chinese then English. */
-export const STORAGE_WORDS: Readonly<Record<StorageProblem, readonly [string, string]>> = {
-  full: ['存储空间已满，柜子暂停服务。请联系工作人员。', 'The disk is full: the cabinet is out of service. Please ask the staff.'],
-  read_only: [
-    '数据库只读，无法记录，柜子暂停服务。请联系工作人员。',
-    'The database is read-only and cannot record anything: the cabinet is out of service. Please ask the staff.',
-  ],
-  io_error: ['数据库读写出错，柜子暂停服务。请联系工作人员。', 'The database had an I/O error: the cabinet is out of service. Please ask the staff.'],
-  damaged: ['数据库已损坏，柜子暂停服务。请联系工作人员。', 'The database is damaged: the cabinet is out of service. Please ask the staff.'],
-};
+/** What people are told of a storage problem (the word catalogue, `storage.*`). */
+export function storageSaid(problem: StorageProblem): Said {
+  return said(`storage.${problem}`);
+}
 
 export interface StorageState {
   readonly problem: StorageProblem | null;
@@ -46,8 +41,7 @@ export interface StorageState {
 }
 
 export function storageError(problem: StorageProblem): CabinetError {
-  const [zh, en] = STORAGE_WORDS[problem];
-  return new CabinetError('STORAGE_UNAVAILABLE', `${zh} / ${en}`, { problem });
+  return new CabinetError('STORAGE_UNAVAILABLE', storageSaid(problem), { problem });
 }
 
 export class StorageHealth {
