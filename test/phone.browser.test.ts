@@ -378,6 +378,73 @@ it('materials expected: the drop-off QR code and what to do; then a refusal show
   await page.close();
 });
 
+it('a door closed the wrong way: the status page says the document is still inside, or that nothing was dropped off', async () => {
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  const staff = await h.staffSession('staff');
+  /** @returns the resident's tokens */
+  const submit = async (n: number, serviceCode: string) => {
+    const r = await h.api.post<{ requestId: number; statusToken: string; residentToken: string }>('/api/requests', {
+      body: {
+        name: '王五',
+        mobile: `1370000${String(n).padStart(4, '0')}`,
+        idNumber: uniqueIdNumber(20 + n),
+        address: { building: '5号楼', unit: '1', room: '101' },
+        serviceCode,
+      },
+    });
+    expect(r.status, JSON.stringify(r.body)).toBe(201);
+    return r.body;
+  };
+  const scanAtKiosk = async (text: string) =>
+    (await h.kiosk.post<{ code: string; compartments: number[] }>('/api/kiosk/scan', { body: { text } })).body;
+  const notice = () => page.locator('#door-notice');
+
+  // pickup: the door opens, the resident shuts it again without taking the document
+  const p = await submit(1, 'residence_certificate');
+  for (const step of ['accept', 'ready'] as const) expect((await staff.api.post(`/api/staff/requests/${p.requestId}/${step}`)).status).toBe(200);
+  const load = await staff.api.post<{ opened: boolean; compartment: number }>(`/api/staff/requests/${p.requestId}/load`);
+  const no = load.body.compartment;
+  h.cabinet.putItem(no);
+  h.cabinet.closeDoor(no);
+  await expect.poll(() => statusOf(p.statusToken)).toBe('loaded');
+  await page.goto(`${h.url}/m/status/${p.statusToken}`);
+  await page.locator('#pickup').waitFor({ state: 'visible' });
+  expect(await notice().isVisible(), 'nothing to say before the door was opened').toBe(false);
+  expect(await scanAtKiosk(p.residentToken)).toMatchObject({ code: 'OPENED', compartments: [no] });
+  h.cabinet.closeDoor(no); // the document is still inside
+  await expect
+    .poll(async () => (await h.api.get<{ doorNotice: string | null }>(`/api/requests/status/${p.statusToken}`)).body.doorNotice)
+    .toBe('item_not_taken');
+  await page.getByRole('button', { name: /刷新/ }).click();
+  await notice().waitFor({ state: 'visible' });
+  expect(await notice().getAttribute('data-code')).toBe('item_not_taken');
+  expect(await notice().textContent()).toContain('还在柜内');
+  expect(await page.locator('#pickup').isVisible(), 'the code still works: the pickup QR is still there').toBe(true);
+  await shoot(page, '/tmp/phone-status-item-not-taken');
+
+  // drop-off: the door opens for the materials and is shut with nothing inside
+  const d = await submit(2, 'family_relationship');
+  await page.goto(`${h.url}/m/status/${d.statusToken}`);
+  await page.locator('#dropoff').waitFor({ state: 'visible' });
+  expect(await notice().isVisible()).toBe(false);
+  const drop = await scanAtKiosk(d.residentToken);
+  expect(drop.code).toBe('OPENED');
+  h.cabinet.closeDoor(drop.compartments[0]!); // nothing put in
+  await expect
+    .poll(async () => (await h.api.get<{ doorNotice: string | null }>(`/api/requests/status/${d.statusToken}`)).body.doorNotice)
+    .toBe('nothing_deposited');
+  await page.getByRole('button', { name: /刷新/ }).click();
+  await notice().waitFor({ state: 'visible' });
+  expect(await notice().getAttribute('data-code')).toBe('nothing_deposited');
+  expect(await notice().textContent()).toContain('没有材料');
+  expect(await page.locator('#dropoff').isVisible(), 'the drop-off code still works').toBe(true);
+  await shoot(page, '/tmp/phone-status-nothing-deposited');
+  expect(errors).toEqual([]);
+  await page.close();
+});
+
 it('a desktop browser shows the same pages at a readable width', async () => {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   const errors: string[] = [];

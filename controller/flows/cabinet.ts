@@ -17,7 +17,6 @@ import type { EventBus } from '../events.js';
 import type { Logger } from '../log.js';
 import {
   appendAudit,
-  DOOR_NOTES,
   findOverdueCandidates,
   getCompartment,
   parseResidentQrToken,
@@ -440,7 +439,7 @@ export class CabinetFlows {
       this.closed(no, 'pickup', 'COLLECTED', `${no} 号柜门已关好。`, `Door ${no} is closed.`);
       return 'collected';
     }
-    this.doors.setCompartment(no, 'occupied', actor, { note: DOOR_NOTES.itemNotTaken });
+    this.doors.setCompartment(no, 'occupied', actor, { doorOutcome: 'item_not_taken', note: 'closed with the document still inside' });
     this.closed(
       no,
       'pickup',
@@ -500,7 +499,7 @@ export class CabinetFlows {
       return 'deposited';
     }
     this.transition(requestId, 'deposit_aborted', actor);
-    this.doors.setCompartment(no, 'free', actor, { clearContents: true, note: DOOR_NOTES.nothingDeposited });
+    this.doors.setCompartment(no, 'free', actor, { clearContents: true, doorOutcome: 'nothing_deposited', note: 'closed with nothing inside' });
     this.closed(
       no,
       'dropoff',

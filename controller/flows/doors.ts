@@ -27,6 +27,7 @@ import {
   requireCompartment,
   transitionCompartment,
   type CompartmentState,
+  type DoorOutcome,
   type Store,
   type UnlockReason,
 } from '../store/index.js';
@@ -275,7 +276,7 @@ export class Doors {
     no: number,
     to: CompartmentState,
     actor: Actor,
-    opts: { expectFrom?: CompartmentState; clearContents?: boolean; faultReason?: string; note?: string } = {},
+    opts: { expectFrom?: CompartmentState; clearContents?: boolean; faultReason?: string; note?: string; doorOutcome?: DoorOutcome } = {},
   ): void {
     transitionCompartment(this.d.store.ctx, no, { to, actor, ...opts });
     this.emitCompartment(no);

@@ -16,6 +16,7 @@ import type { Actor } from '../domain/types.js';
 import { appendAudit } from './audit.js';
 import type { StoreContext } from './context.js';
 import { inTransaction, stmt } from './db.js';
+import type { DoorOutcome } from './requests.js';
 
 export { COMPARTMENT_STATES, COMPARTMENT_TRANSITIONS, type CompartmentState } from '../domain/compartment-states.js';
 /** for_resident: a document waiting to be collected. for_staff: materials a resident dropped off. */
@@ -266,7 +267,16 @@ export interface CompartmentChange {
   readonly expectFrom?: CompartmentState;
   /** Free-form, non-secret, for the audit row. */
   readonly note?: string;
+  /**
+   * How the resident's door closed, when it closed the wrong way: recorded on the request the compartment holds
+   * (requests.ts lastDoorNotice). Every door change of that request (open, occupied, free) records it, so an opening
+   * clears it.
+   */
+  readonly doorOutcome?: DoorOutcome;
 }
+
+/** The changes that tell how a resident's door went: it opened, or it closed with or without something inside. */
+const DOOR_CHANGES: ReadonlySet<CompartmentState> = new Set(['open', 'occupied', 'free']);
 
 /** Moves a compartment to another state as the domain table (domain/compartment-states.ts) allows, with its audit row. */
 export function transitionCompartment(ctx: StoreContext, no: number, change: CompartmentChange): Compartment {
@@ -321,8 +331,12 @@ export function transitionCompartment(ctx: StoreContext, no: number, change: Com
         ...(change.to === 'fault' ? { reason: change.faultReason?.trim() } : {}),
         ...(clear && c.contents ? { cleared: true } : {}),
         ...(change.note ? { note: change.note } : {}),
+        ...(change.doorOutcome ? { doorOutcome: change.doorOutcome } : {}),
       },
     });
+    if (c.contents && DOOR_CHANGES.has(change.to)) {
+      stmt(ctx.db, 'UPDATE requests SET door_outcome = ? WHERE id = ?').run(change.doorOutcome ?? null, c.contents.requestId);
+    }
     return requireCompartment(ctx, no);
   });
 }

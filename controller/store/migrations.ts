@@ -330,6 +330,26 @@ CREATE INDEX audit_log_actor_at ON audit_log (actor_kind, actor_id, at);
 CREATE INDEX audit_log_compartment_at ON audit_log (compartment_no, at) WHERE compartment_no IS NOT NULL;
 `;
 
+/** The name of the migration that records a resident's door outcome as a code (its test finds it by name). */
+export const DOOR_OUTCOME_MIGRATION = "a resident's door outcome as a code";
+
+// How a resident's last door closed, as a code on the request (store/compartments.ts writes it with each door change
+// of the request; requests.ts lastDoorNotice reads it for the status page): the pickup door closed with the document
+// still inside, or the drop-off door closed with nothing in it. Until now it was only the audit row's note; the
+// requests waiting on such a door get the code their latest door change's note says, once.
+const V6_DOOR_OUTCOME = /* sql */ `
+ALTER TABLE requests ADD COLUMN door_outcome TEXT CHECK (door_outcome IN ('item_not_taken', 'nothing_deposited'));
+UPDATE requests SET door_outcome = (
+  SELECT CASE json_extract(a.detail, '$.note')
+           WHEN 'closed with the document still inside' THEN 'item_not_taken'
+           WHEN 'closed with nothing inside' THEN 'nothing_deposited'
+         END
+    FROM audit_log a
+   WHERE a.request_id = requests.id AND a.action IN ('compartment.open', 'compartment.occupied', 'compartment.free')
+   ORDER BY a.id DESC LIMIT 1)
+WHERE state IN ('loaded', 'overdue', 'awaiting_materials');
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     name: 'initial schema and service catalogue',
@@ -350,5 +370,9 @@ export const MIGRATIONS: readonly Migration[] = [
   {
     name: 'office lists, statistics and exports: indexes by time',
     up: V5_OFFICE_REPORTS,
+  },
+  {
+    name: DOOR_OUTCOME_MIGRATION,
+    up: V6_DOOR_OUTCOME,
   },
 ];

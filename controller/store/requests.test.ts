@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { TransitionError } from '../domain/request-states.js';
 import { SYSTEM_ACTOR, kioskActor, residentActor, staffActor } from '../domain/types.js';
-import { listAudit } from './audit.js';
-import { applyLayout, getCompartment, layoutGrid, reserveCompartment } from './compartments.js';
+import { appendAudit, listAudit } from './audit.js';
+import { applyLayout, getCompartment, layoutGrid, reserveCompartment, transitionCompartment } from './compartments.js';
 import { localDateKey } from './context.js';
 import { activeCredentials, verifyCode } from './credentials.js';
 import { listNotifications } from './outbox.js';
@@ -12,12 +12,14 @@ import {
   findRequestByNumber,
   findRequestByStatusToken,
   issueDepositCode,
+  lastDoorNotice,
   nextRequestNumber,
   transitionRequest,
 } from './requests.js';
 import { createResident } from './residents.js';
 import { setServiceItemEnabled } from './service-items.js';
-import { databaseBytes, loadedRequest, makeResident, makeStaff, openTestStore } from './test-support.js';
+import { DOOR_OUTCOME_MIGRATION, MIGRATIONS } from './migrations.js';
+import { databaseBytes, FakeClock, loadedRequest, makeResident, makeStaff, openTestStore, tempDir, type TestStore } from './test-support.js';
 
 describe('request numbers', () => {
   it('count per local day from 0001 and start again the next day', () => {
@@ -196,6 +198,53 @@ describe('transitionRequest', () => {
     const out = transitionRequest(s.ctx, { requestId: request.id, event: 'accept', actor: staff });
     expect(out.request.state).toBe('accepted');
     expect(listNotifications(s.ctx, { requestId: request.id }).map((n) => n.kind)).toEqual(['materials_received']);
+    s.close();
+  });
+});
+
+describe('the door outcome told on the status page (lastDoorNotice)', () => {
+  /** The pickup door opens for the request, as the door flows record it. */
+  function openDoor(s: TestStore, no: number): void {
+    transitionCompartment(s.ctx, no, { to: 'opening', actor: kioskActor('k1') });
+    transitionCompartment(s.ctx, no, { to: 'open', actor: kioskActor('k1') });
+  }
+
+  it('is the code recorded with the door change, never read from a note', async () => {
+    const s = openTestStore();
+    const l = await loadedRequest(s);
+    openDoor(s, l.compartmentNo);
+    expect(lastDoorNotice(s.ctx, l.requestId, 'loaded')).toBeNull();
+    // the words of the note are for people reading the audit log; they change nothing here
+    transitionCompartment(s.ctx, l.compartmentNo, { to: 'occupied', actor: kioskActor('k1'), doorOutcome: 'item_not_taken', note: 'anything' });
+    expect(lastDoorNotice(s.ctx, l.requestId, 'loaded')).toBe('item_not_taken');
+    expect(lastDoorNotice(s.ctx, l.requestId, 'overdue')).toBe('item_not_taken');
+    // opened again: nothing to say until it closes
+    openDoor(s, l.compartmentNo);
+    expect(lastDoorNotice(s.ctx, l.requestId, 'loaded')).toBeNull();
+    // a note that reads like the old one, with no code: nothing
+    transitionCompartment(s.ctx, l.compartmentNo, { to: 'occupied', actor: kioskActor('k1'), note: 'closed with the document still inside' });
+    expect(lastDoorNotice(s.ctx, l.requestId, 'loaded')).toBeNull();
+    s.close();
+  });
+
+  it('an existing database keeps what its notes said: the migration records the code for them once', async () => {
+    const dir = tempDir();
+    const clock = new FakeClock();
+    const before = MIGRATIONS.findIndex((m) => m.name === DOOR_OUTCOME_MIGRATION);
+    expect(before).toBeGreaterThan(0);
+    const old = openTestStore({ dir, clock, migrations: MIGRATIONS.slice(0, before) });
+    const l = await loadedRequest(old);
+    // what the door flows wrote before the code existed: only the audit note
+    appendAudit(old.db, clock.t, {
+      actor: kioskActor('k1'),
+      action: 'compartment.occupied',
+      compartmentNo: l.compartmentNo,
+      requestId: l.requestId,
+      detail: { from: 'open', to: 'occupied', note: 'closed with the document still inside' },
+    });
+    old.close();
+    const s = openTestStore({ dir, clock });
+    expect(lastDoorNotice(s.ctx, l.requestId, 'loaded')).toBe('item_not_taken');
     s.close();
   });
 });

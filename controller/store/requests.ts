@@ -108,26 +108,22 @@ export function getRequest(ctx: StoreContext, id: number): Request | null {
   return r ? toRequest(r) : null;
 }
 
-/** The notes the door flows write when a resident's door closed the wrong way (flows/cabinet.ts finishPickup, finishDeposit). */
-export const DOOR_NOTES = { itemNotTaken: 'closed with the document still inside', nothingDeposited: 'closed with nothing inside' } as const;
+/** How a resident's door closed the wrong way: the pickup door with the document still inside, the drop-off door empty. */
+export type DoorOutcome = 'item_not_taken' | 'nothing_deposited';
 
 /**
  * What the resident's last time at the cabinet left to say, for the phone's status page: the pickup door closed with
  * the document still inside (it waits there, the code still works), or the drop-off door closed with nothing in it.
- * One indexed lookup of the request's latest door change in the audit log.
+ * The code the door flows recorded with the request's latest door change (compartments.ts transitionCompartment).
  */
-export function lastDoorNotice(ctx: StoreContext, requestId: number, state: RequestState): 'item_not_taken' | 'nothing_deposited' | null {
+export function lastDoorNotice(ctx: StoreContext, requestId: number, state: RequestState): DoorOutcome | null {
   const waiting = state === 'loaded' || state === 'overdue';
   if (!waiting && state !== 'awaiting_materials') return null;
-  const row = ctx.db
-    .prepare<[number], { note: string | null }>(
-      `SELECT json_extract(detail, '$.note') AS note FROM audit_log
-      WHERE request_id = ? AND action IN ('compartment.open', 'compartment.occupied', 'compartment.free')
-      ORDER BY id DESC LIMIT 1`,
-    )
-    .get(requestId);
-  if (waiting && row?.note === DOOR_NOTES.itemNotTaken) return 'item_not_taken';
-  if (!waiting && row?.note === DOOR_NOTES.nothingDeposited) return 'nothing_deposited';
+  const outcome = stmt<[number], { door_outcome: DoorOutcome | null }>(ctx.db, 'SELECT door_outcome FROM requests WHERE id = ?').get(
+    requestId,
+  )?.door_outcome;
+  if (waiting && outcome === 'item_not_taken') return 'item_not_taken';
+  if (!waiting && outcome === 'nothing_deposited') return 'nothing_deposited';
   return null;
 }
 

@@ -132,7 +132,10 @@ function render(q) {
   box.classList.toggle('done', q.state === 'collected' || q.state === 'loaded' || q.state === 'overdue');
 
   const notice = q.doorNotice ? DOOR_NOTICE[q.doorNotice] : null;
-  $('#door-notice', HTMLElement).hidden = !notice;
+  const doorNotice = $('#door-notice', HTMLElement);
+  doorNotice.hidden = !notice;
+  if (notice && q.doorNotice) doorNotice.dataset.code = q.doorNotice;
+  else delete doorNotice.dataset.code;
   setText($('#door-notice-zh', HTMLElement), notice?.[0] ?? '');
   setText($('#door-notice-en', HTMLElement), notice?.[1] ?? '');
 
