@@ -307,7 +307,7 @@ export class SimCabinet extends EventEmitter<SimEventMap> {
     this.springMs = o.springMs ?? DEFAULT_SPRING_MS;
     this.autoCloseMs = o.autoCloseMs ?? null;
     this.rng = seededRng(o.seed ?? DEFAULT_SEED);
-    this.clock = o.clock ?? Date.now;
+    this.clock = o.clock ?? (() => performance.now()); // as the firmware's millis(): a wall-clock change never shortens the de-duplication window
     this.serialRetryMs = o.serialRetryMs ?? DEFAULT_SERIAL_RETRY_MS;
     this.frameLogSize = o.frameLogSize ?? DEFAULT_FRAME_LOG_SIZE;
     this.busEvents = o.busEvents ?? 'protocol';

@@ -169,7 +169,7 @@ export interface SimOptions {
    * than one board, only after the bus was quiet 150 ms + 4 ms × address. 'immediate': as soon as they happen.
    */
   busEvents?: 'protocol' | 'immediate';
-  /** Clock used for the de-duplication window (ms); default Date.now. */
+  /** Clock used for the de-duplication window (ms); default performance.now() (monotonic, like the firmware's uptime). */
   clock?: () => number;
   /** How often a missing serial path is retried, ms (default 1000). */
   serialRetryMs?: number;

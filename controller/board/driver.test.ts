@@ -35,7 +35,7 @@ async function withSim(simOptions: ConstructorParameters<typeof SimCabinet>[0] =
 describe('unlock', () => {
   it('drops an unlock whose deadline has passed without sending it', async () => {
     const { sim, driver } = await withSim();
-    const err = await driver.unlock(3, { notAfter: Date.now() - 1 }).catch((e: unknown) => e);
+    const err = await driver.unlock(3, { withinMs: -1 }).catch((e: unknown) => e);
     expect(isCabinetError(err, 'UNLOCK_EXPIRED')).toBe(true);
     expect(sim.unlockCount(3)).toBe(0);
     expect(driver.snapshot().counters.unlocksExpired).toBe(1);
@@ -45,7 +45,7 @@ describe('unlock', () => {
     const { sim, driver } = await withSim({}, { responseTimeoutMs: 400, retries: 0 });
     sim.setFaults({ delayMs: 250 });
     const slow = driver.unlock(1);
-    const late = driver.unlock(2, { notAfter: Date.now() + 100 }).catch((e: unknown) => e);
+    const late = driver.unlock(2, { withinMs: 100 }).catch((e: unknown) => e);
     await slow;
     expect(isCabinetError(await late, 'UNLOCK_EXPIRED')).toBe(true);
     expect(sim.unlockCount(1)).toBe(1);

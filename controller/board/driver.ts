@@ -8,8 +8,9 @@
  * - The reply matcher is registered before the frame is written; every attempt has a deadline;
  *   a command without reply is retransmitted with the SAME sequence number (the firmware
  *   de-duplicates unlocks, so a retry never pulses twice), at most `retries` times.
- * - Unlocks carry a `notAfter` time: an unlock that cannot be (re)sent before then is dropped,
- *   never sent late. There is no way to open several at once. (Whether an unlock may be decided at
+ * - Unlocks carry a deadline: an unlock that cannot be (re)sent within its time to live is dropped,
+ *   never sent late. The deadline is kept on the monotonic clock (performance.now()), never the wall
+ *   clock: a clock set forward (NTP, a fixed RTC) does not drop an unlock, nor does one set back keep it sendable. There is no way to open several at once. (Whether an unlock may be decided at
  *   all — the per-minute cap — is the unlock policy's, domain/unlock-policy.ts, applied by the store.)
  * - Board events arrive as a typed stream. Each board's event counter is checked: a gap, a BOOT,
  *   a (re)connect or a poll that shows a newer counter makes the driver re-read full STATUS and
@@ -61,6 +62,8 @@ export type DriverOptions = Pick<
 > & {
   endpoint: Endpoint;
   logger: Logger;
+  /** The monotonic clock unlock deadlines are judged by (ms); performance.now() unless a test injects one. */
+  monotonicNow?: () => number;
 };
 
 export interface DriverEvents {
@@ -165,8 +168,8 @@ interface ChannelState {
 }
 
 interface TransactOptions {
-  /** Unlocks: not (re)sent after this time. */
-  notAfter?: number;
+  /** Unlocks: not (re)sent after this time, on the monotonic clock. */
+  deadline?: number;
   onSent?: (sent: boolean) => void;
   beforeSend?: (seq: number) => boolean;
   /** Apply the reply's content at receipt, in arrival order with the events around it. */
@@ -224,9 +227,11 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
   private pending: Pending | null = null;
   private pollTimer: NodeJS.Timeout | null = null;
   private stopped = true;
+  private readonly monotonicNow: () => number;
 
   constructor(private readonly opts: DriverOptions) {
     super();
+    this.monotonicNow = opts.monotonicNow ?? (() => performance.now());
     this.log = opts.logger.child({ ns: 'board' });
     this.map = new CompartmentMap(opts.layout);
     for (const b of opts.layout.boards) {
@@ -317,7 +322,8 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
     compartment: number,
     options: {
       pulseMs?: number;
-      notAfter?: number;
+      /** Time to live from now (default UNLOCK_TTL_MS), judged on the monotonic clock: not (re)sent after it. */
+      withinMs?: number;
       /**
        * Called once, right before the first transmission (after any wait for the bus), with the
        * command's sequence number. Returning false drops the unlock unsent (UNLOCK_EXPIRED): this
@@ -327,10 +333,10 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
     } = {},
   ): Promise<{ compartment: number; duplicate: boolean }> {
     const place = this.placeOf(compartment);
-    const notAfter = options.notAfter ?? Date.now() + this.opts.unlockTtlMs;
+    const deadline = this.monotonicNow() + (options.withinMs ?? this.opts.unlockTtlMs);
     const ack = (await this.execute(
       { kind: 'unlock', addr: place.addr, channel: place.channel, pulseMs: options.pulseMs ?? this.opts.pulseMs },
-      { notAfter, ...(options.beforeSend ? { beforeSend: options.beforeSend } : {}) },
+      { deadline, ...(options.beforeSend ? { beforeSend: options.beforeSend } : {}) },
     )) as UnlockAck;
     this.counters.unlocksSent++;
     return { compartment, duplicate: ack.duplicate };
@@ -429,7 +435,7 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
     return this.queue.some((j) => j.priority < PRIORITY.heartbeat);
   }
 
-  private async transact(body: CommandBody, { notAfter, onSent, beforeSend, onReply, background }: TransactOptions): Promise<Reply> {
+  private async transact(body: CommandBody, { deadline, onSent, beforeSend, onReply, background }: TransactOptions): Promise<Reply> {
     const board = this.boards.get(body.addr);
     const seq = this.nextSeq();
     const command = { ...body, seq } as Command;
@@ -440,7 +446,7 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
     let unanswered = false;
     let lastNak: Nak | null = null;
     for (let attempt = 0; attempt <= this.opts.retries; attempt++) {
-      if (notAfter !== undefined && Date.now() > notAfter) {
+      if (deadline !== undefined && this.monotonicNow() > deadline) {
         if (unanswered) {
           this.counters.unlocksUnconfirmed++;
           throw new CabinetError(

@@ -200,3 +200,60 @@ describe('a fair bus (the STATUS heartbeat never delays an unlock)', () => {
     expect(driver.snapshot().boards[0]!.online).toBe(true);
   });
 });
+
+describe('the unlock deadline runs on the monotonic clock', () => {
+  /** An LED command in flight whose answer the test releases: the unlock queued behind it waits for the bus. */
+  async function busyBus(overrides: Partial<DriverOptions> = {}) {
+    const { board, driver } = await connected({ responseTimeoutMs: 30_000, retries: 0, unlockTtlMs: 5000, ...overrides });
+    let held: Parameters<ScriptedBoard['reply']>[0] | null = null;
+    board.script = (cmd) => {
+      if (cmd.kind !== 'led') return undefined;
+      held = cmd;
+      return [];
+    };
+    const led = driver.setLed(1, 'ON');
+    await waitFor(() => held, 'the LED command on the bus');
+    const release = async () => {
+      board.send(board.reply(held!));
+      await led;
+    };
+    return { board, driver, release };
+  }
+
+  it('a wall clock set forward while an unlock waits for the bus does not drop it', async () => {
+    const { board, driver, release } = await busyBus();
+    const unlock = driver.unlock(2).then(
+      () => 'acked',
+      (e: unknown) => e,
+    );
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 3_600_000 }); // NTP corrects a clock an hour slow
+    await release();
+    expect(await unlock).toBe('acked');
+    expect(board.commands.filter((c) => c.kind === 'unlock')).toHaveLength(1);
+    expect(driver.snapshot().counters.unlocksExpired).toBe(0);
+  });
+
+  it('a wall clock set back does not extend the deadline: past it by the monotonic clock, the unlock is dropped unsent', async () => {
+    let mono = 1_000;
+    const { board, driver, release } = await busyBus({ monotonicNow: () => mono });
+    const unlock = driver.unlock(2).then(
+      () => 'acked',
+      (e: unknown) => (e as { code?: string }).code,
+    );
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() - 3_600_000 }); // the clock set back an hour
+    mono += 5_001; // and the deadline passed
+    await release();
+    expect(await unlock).toBe('UNLOCK_EXPIRED');
+    expect(board.commands.filter((c) => c.kind === 'unlock')).toHaveLength(0);
+  });
+
+  it('an unlock given its own time to live is judged by it, not by any wall-clock time', async () => {
+    let mono = 1_000;
+    const { board, driver, release } = await busyBus({ monotonicNow: () => mono });
+    const unlock = driver.unlock(2, { withinMs: 200 }).catch((e: unknown) => (e as { code?: string }).code);
+    mono += 201;
+    await release();
+    expect(await unlock).toBe('UNLOCK_EXPIRED');
+    expect(board.commands.filter((c) => c.kind === 'unlock')).toHaveLength(0);
+  });
+});

@@ -112,10 +112,12 @@ interface VBoard {
   eventCounter: number;
   failures: number;
   silent: boolean;
+  /** performance.now() of the last read (a silent board is retried after SILENT_RETRY_MS). */
   lastTryAt: number;
 }
 
 interface UnlockMemory {
+  /** performance.now() when it was decided: the de-duplication window is an interval, never judged by the wall clock. */
   at: number;
   /** True until the vendor unlock (and the read after a missing reply) is over. */
   pending: boolean;
@@ -267,7 +269,7 @@ export class VendorAdapter {
       this.send({ kind: 'nak', addr, seq, verb: 'UNLOCK', reason: 'BAD_CHANNEL' });
       return;
     }
-    const now = Date.now();
+    const now = performance.now();
     for (const [k, v] of this.memory) if (now - v.at >= DEDUP_MS) this.memory.delete(k);
     const key = `${addr}:${seq}:${channel}`;
     const known = this.memory.get(key);
@@ -327,7 +329,7 @@ export class VendorAdapter {
 
   /** Read a whole board; send DOOR events for what changed. Null when it did not answer. */
   private async readBoard(board: VBoard): Promise<boolean[] | null> {
-    board.lastTryAt = Date.now();
+    board.lastTryAt = performance.now();
     const reply = await this.vendorExchange({ kind: 'status', board: board.addr });
     if (reply?.kind !== 'status') return null;
     this.applyReading(board, reply.set);
@@ -490,7 +492,7 @@ export class VendorAdapter {
   private pollOnce(): void {
     if (this.busy > 0 || this.inFlight) return; // never while a command is in flight or waiting
     const list = [...this.boards.values()];
-    const now = Date.now();
+    const now = performance.now();
     for (let i = 0; i < list.length; i++) {
       const board = list[(this.nextPoll + i) % list.length]!;
       if (board.silent && now - board.lastTryAt < SILENT_RETRY_MS) continue;

@@ -3,7 +3,7 @@
  * happens with replies that are wrong, late, doubled or unasked. Nothing here may crash, and nothing may put a second
  * unlock, or an unlock nobody decided, on the wire.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { crcHex as crcOf, decode, encodeLine, type Command, type Message } from '../../firmware-protocol/index.js';
 import { codec8a80, hexBytes } from '../../firmware-protocol/vendors/index.js';
 import { duplexPair } from '../../sim/links/duplex-pair.js';
@@ -13,6 +13,7 @@ import { VendorAdapter } from './vendor-adapter.js';
 
 const open: VendorAdapter[] = [];
 afterEach(() => {
+  vi.useRealTimers();
   while (open.length) open.pop()!.close('test over');
 });
 
@@ -93,6 +94,20 @@ describe('vendor adapter, scripted 8A/80 board', () => {
     expect(got.filter((m) => m.kind === 'ack-unlock').map((m) => (m as { duplicate: boolean }).duplicate)).toEqual([false, true]);
     expect(got.find((m) => m.kind === 'door')).toMatchObject({ channel: 7, level: 'O', seq: 1 });
     expect(adapter.counters).toMatchObject({ vendorUnlocks: 1, ignoredRetransmissions: 1, answeredFromMemory: 1 });
+  });
+
+  it('a wall clock set forward does not make it forget an unlock: the retransmission is still answered from memory, never pulsed again', async () => {
+    const { wire, got, send, adapter } = rig((f) => {
+      if (f === '8A 01 07 11 9D') return bytes('8A 01 07 00 8C');
+      return ALL_SHUT;
+    });
+    send({ kind: 'unlock', addr: 1, seq: 5, channel: 7, pulseMs: 300 });
+    await waitFor(() => got.some((m) => m.kind === 'ack-unlock'), 'ACK UNLOCK');
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 3_600_000 }); // NTP corrects a clock an hour slow
+    send({ kind: 'unlock', addr: 1, seq: 5, channel: 7, pulseMs: 300 }); // the driver's retransmission, moments later
+    await waitFor(() => got.filter((m) => m.kind === 'ack-unlock').length === 2, 'the second answer');
+    expect(wire.filter((f) => f.startsWith('8A'))).toEqual(['8A 01 07 11 9D']);
+    expect(adapter.counters).toMatchObject({ vendorUnlocks: 1, answeredFromMemory: 1 });
   });
 
   it('replies from the wrong board or lock, doubled, late and unasked are counted, never taken as the answer', async () => {

@@ -5,6 +5,8 @@ import {
   explainsOpeningSince,
   isOutcomeUnknown,
   policyProblems,
+  RATE_WINDOW_MS,
+  RecentUnlocks,
   replyDeadlineMs,
   retrySpanMs,
   unlockFailure,
@@ -45,5 +47,31 @@ describe('the unlock policy', () => {
     expect(replyDeadlineMs({ responseTimeoutMs: 500 })).toBe(500);
     expect(replyDeadlineMs({ responseTimeoutMs: 500, lockBoard: '8a80' })).toBe(1100);
     expect(replyDeadlineMs({ responseTimeoutMs: 9000, lockBoard: '8a80' })).toBe(10_000);
+  });
+});
+
+describe('the unlocks of the last minute, on a monotonic clock', () => {
+  it('counts what was decided within the window and forgets it after, whatever the wall clock does', () => {
+    let t = 5_000;
+    const recent = new RecentUnlocks(3, () => t);
+    expect(recent.count()).toBe(0);
+    recent.record();
+    t += 10_000;
+    recent.record();
+    expect(recent.count()).toBe(2);
+    t += RATE_WINDOW_MS - 10_000; // the first is exactly a minute old: out
+    expect(recent.count()).toBe(1);
+    t += 10_001;
+    expect(recent.count()).toBe(0);
+  });
+
+  it('keeps at most the cap of entries', () => {
+    let t = 0;
+    const recent = new RecentUnlocks(2, () => t);
+    for (let i = 0; i < 5; i++) {
+      recent.record();
+      t += 1;
+    }
+    expect(recent.count()).toBe(2);
   });
 });

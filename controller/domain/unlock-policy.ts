@@ -129,3 +129,33 @@ export function explainsOpeningSince(now: number, p: UnlockPolicy, seen: { ageMs
   const from = seen.ageMs === null ? Math.min(now, seen.doorRecordedAt ?? 0) : now - (seen.ageMs ?? 0);
   return from - p.tamperWindowMs;
 }
+
+/**
+ * The unlock decisions of this process in the last minute, counted on a monotonic clock (performance.now() unless a
+ * test passes its own): a wall clock set forward does not forget them, one set back does not keep them for longer
+ * than the minute. At most `limit` times are kept (older ones cannot change a verdict of "under the cap").
+ */
+export class RecentUnlocks {
+  private readonly times: number[] = [];
+
+  constructor(
+    private readonly limit: number,
+    private readonly monotonicNow: () => number = () => performance.now(),
+  ) {}
+
+  /** One more unlock decided now. */
+  record(): void {
+    this.times.push(this.monotonicNow());
+    if (this.times.length > this.limit) this.times.splice(0, this.times.length - this.limit);
+  }
+
+  /** How many were decided within the last RATE_WINDOW_MS. */
+  count(): number {
+    const since = this.monotonicNow() - RATE_WINDOW_MS;
+    while (this.times.length > 0 && this.times[0]! <= since) this.times.shift();
+    return this.times.length;
+  }
+}
+
+/** The window of the per-minute cap. */
+export const RATE_WINDOW_MS = 60_000;

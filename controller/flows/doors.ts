@@ -15,13 +15,14 @@
 import type { BoardDriver } from '../board/driver.js';
 import type { Config } from '../config.js';
 import type { Actor } from '../domain/types.js';
-import { isOutcomeUnknown, unlockPolicyFrom, type UnlockPolicy, type UnlockPolicySettings } from '../domain/unlock-policy.js';
+import { isOutcomeUnknown, RecentUnlocks, unlockPolicyFrom, type UnlockPolicy, type UnlockPolicySettings } from '../domain/unlock-policy.js';
 import { CabinetError, isCabinetError } from '../errors.js';
 import type { EventBus } from '../events.js';
 import type { Logger } from '../log.js';
 import {
   claimIntentForSend,
   createUnlockIntent,
+  firstIntentIdFromNow,
   markIntentAcked,
   markIntentFailed,
   requireCompartment,
@@ -42,6 +43,8 @@ export interface DoorDeps {
   logger: Logger;
   /** Whether the database can record a door opening; without it, assumed writable. */
   storage?: StorageHealth;
+  /** The monotonic clock of deadlines and the per-minute cap (ms); performance.now() unless a test injects one. */
+  monotonicNow?: () => number;
 }
 
 export interface OpenRequest {
@@ -63,8 +66,10 @@ export type OpenOutcome =
 export class Doors {
   /** Compartments with a door flow running in this process (reconciliation after a store failure leaves them be). */
   readonly live = new Set<number>();
-  /** performance.now() of each unlock decided in the last minute (at most the per-minute cap of entries). */
-  private readonly unlockTimes: number[] = [];
+  /** The unlocks this process decided in the last minute, on the monotonic clock. */
+  private readonly recent: RecentUnlocks;
+  /** The first intent id this process wrote or will write (its rows are counted by `recent`, not by the wall clock). */
+  private ownFromId: number | null = null;
   private readonly log: Logger;
   /** The unlock policy, configured once from the settings; the flows and reconciliation use this one. */
   readonly policy: UnlockPolicy;
@@ -72,6 +77,7 @@ export class Doors {
   constructor(private readonly d: DoorDeps) {
     this.log = d.logger.child({ ns: 'doors' });
     this.policy = unlockPolicyFrom(d.config);
+    this.recent = new RecentUnlocks(this.policy.maxPerMinute, d.monotonicNow);
   }
 
   /**
@@ -151,12 +157,12 @@ export class Doors {
           requestId: req.requestId,
           actor: req.actor,
           reason: req.reason,
-          recentInProcess: this.unlocksInLastMinute(),
+          inProcess: { recent: this.recent.count(), fromId: this.firstOwnIntentId() },
           ...(openFrom !== undefined ? { openFrom } : {}),
         },
         this.policy,
       );
-      this.unlockTimes.push(performance.now());
+      this.recent.record();
     } catch (e) {
       if (isCabinetError(e)) return e;
       throw e;
@@ -164,9 +170,10 @@ export class Doors {
     crashPoint(`${req.reason}.intent`);
     try {
       await driver.unlock(req.compartmentNo, {
-        // The intent's expiry in the driver's clock (the store's clock may be a test clock).
-        notAfter: Date.now() + (intent.expiresAt - store.ctx.now()),
-        beforeSend: (seq) => claimIntentForSend(store.ctx, intent.id, seq) !== null,
+        // The intent's time to live, judged by the driver on its monotonic clock from now (the intent was written
+        // a moment ago); the claim then trusts that verdict rather than a wall clock that may have jumped since.
+        withinMs: this.policy.ttlMs,
+        beforeSend: (seq) => claimIntentForSend(store.ctx, intent.id, seq, { inTime: true }) !== null,
       });
       try {
         markIntentAcked(store.ctx, intent.id);
@@ -193,11 +200,10 @@ export class Doors {
     }
   }
 
-  /** Unlocks this process decided in the last minute, by the monotonic clock (a wall-clock jump changes nothing). */
-  private unlocksInLastMinute(): number {
-    const since = performance.now() - 60_000;
-    while (this.unlockTimes.length > 0 && this.unlockTimes[0]! <= since) this.unlockTimes.shift();
-    return this.unlockTimes.length;
+  /** The id this process's first intent got (or will get): rows from there on are counted by the monotonic clock. */
+  private firstOwnIntentId(): number {
+    this.ownFromId ??= firstIntentIdFromNow(this.d.store.ctx);
+    return this.ownFromId;
   }
 
   /**

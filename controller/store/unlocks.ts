@@ -17,7 +17,7 @@
  * and no retry loop here. A new unlock always needs a new decision by the caller.
  */
 import { CabinetError } from '../errors.js';
-import { DEFAULT_UNLOCK_POLICY, explainsOpeningSince, withinRate, type UnlockPolicy } from '../domain/unlock-policy.js';
+import { DEFAULT_UNLOCK_POLICY, explainsOpeningSince, RATE_WINDOW_MS, withinRate, type UnlockPolicy } from '../domain/unlock-policy.js';
 import type { Actor, ActorKind } from '../domain/types.js';
 import { appendAudit } from './audit.js';
 import { transitionCompartment, type CompartmentState, type DoorState } from './compartments.js';
@@ -98,8 +98,13 @@ export function createUnlockIntent(
      * (start-up reconciliation would otherwise find an older intent of another operation).
      */
     openFrom?: CompartmentState;
-    /** Unlocks this process decided in the last minute by a monotonic clock (see Doors). */
-    recentInProcess?: number;
+    /**
+     * The unlocks this process decided: how many in the last minute by its monotonic clock (see Doors), and the
+     * first intent id it wrote (or would write). Its own rows are then counted by that clock alone, and the rows of
+     * earlier processes by the wall clock, the only clock they share with this one: a wall clock set back does not
+     * count this process's unlocks of an hour ago as recent, nor does one set forward forget those of a second ago.
+     */
+    inProcess?: { recent: number; fromId: number };
   },
   policy: UnlockPolicy = DEFAULT_UNLOCK_POLICY,
 ): UnlockIntent {
@@ -124,7 +129,9 @@ function createIntentTx(ctx: StoreContext, args: Parameters<typeof createUnlockI
   return inTransaction(ctx.db, () => {
     const now = ctx.now();
     if (args.openFrom !== undefined) transitionCompartment(ctx, args.compartmentNo, { to: 'opening', actor: args.actor, expectFrom: args.openFrom });
-    expireStaleIntents(ctx);
+    // Only this compartment's: another's live intent is its own flow's to judge (by its monotonic deadline), and a
+    // wall clock set forward must not expire it under that flow.
+    expireStaleIntents(ctx, args.compartmentNo);
     const comp = stmt<[number], { state: string }>(ctx.db, 'SELECT state FROM compartments WHERE no = ?').get(args.compartmentNo);
     if (!comp) throw new CabinetError('NOT_FOUND', `no compartment ${args.compartmentNo}`, { compartmentNo: args.compartmentNo });
     if (comp.state === 'disabled') {
@@ -141,15 +148,14 @@ function createIntentTx(ctx: StoreContext, args: Parameters<typeof createUnlockI
       });
     }
     // The last minute by the wall clock, bounded on both sides: rows stamped "in the future" by a clock that ran
-    // fast and was corrected are not the last minute. The caller's count from a monotonic clock (this process's
-    // own unlocks) covers a clock set back.
-    const recent = Math.max(
-      stmt<[number, number], { n: number }>(ctx.db, 'SELECT count(*) AS n FROM unlock_intents WHERE created_at > ? AND created_at <= ?').get(
-        now - 60_000,
-        now,
-      )?.n ?? 0,
-      args.recentInProcess ?? 0,
-    );
+    // fast and was corrected are not the last minute. With the caller's own count (a monotonic clock, this
+    // process's unlocks) only the rows of earlier processes are judged so.
+    const fromId = args.inProcess?.fromId ?? Number.MAX_SAFE_INTEGER;
+    const recent =
+      (stmt<[number, number, number], { n: number }>(
+        ctx.db,
+        'SELECT count(*) AS n FROM unlock_intents WHERE created_at > ? AND created_at <= ? AND id < ?',
+      ).get(now - RATE_WINDOW_MS, now, fromId)?.n ?? 0) + (args.inProcess?.recent ?? 0);
     if (!withinRate(recent, policy)) {
       throw new CabinetError('UNLOCK_RATE_LIMITED', `more than ${policy.maxPerMinute} unlocks in a minute; try again shortly`, {
         compartmentNo: args.compartmentNo,
@@ -177,13 +183,15 @@ function createIntentTx(ctx: StoreContext, args: Parameters<typeof createUnlockI
 /**
  * Called by the transport immediately before it writes the unlock command. Returns the intent (now "sent", with
  * the command's sequence number) or null when it must not be sent: expired, or not pending any more.
+ * `inTime`: the caller has judged the deadline itself on its monotonic clock (the driver does, right before this
+ * call); the wall clock, which may have jumped since the intent was written, is then not asked.
  */
-export function claimIntentForSend(ctx: StoreContext, id: number, seq: number): UnlockIntent | null {
+export function claimIntentForSend(ctx: StoreContext, id: number, seq: number, opts: { inTime?: boolean } = {}): UnlockIntent | null {
   return inTransaction(ctx.db, () => {
     const now = ctx.now();
     const i = requireIntent(ctx, id);
     if (i.status !== 'pending') return null;
-    if (now >= i.expiresAt) {
+    if (!opts.inTime && now >= i.expiresAt) {
       setStatus(ctx, i, 'expired', now, 'not sent before it expired');
       return null;
     }
@@ -235,11 +243,14 @@ export function markIntentFailed(ctx: StoreContext, id: number, error: string): 
  * Ends intents past their expiry: pending ones become expired (never sent); sent ones with no answer become
  * failed, "outcome unknown" (the door may have opened: read it). Returns how many changed.
  */
-export function expireStaleIntents(ctx: StoreContext): number {
+export function expireStaleIntents(ctx: StoreContext, compartmentNo?: number): number {
   return inTransaction(ctx.db, () => {
     const now = ctx.now();
-    const stale = stmt<[number], Row>(ctx.db, `SELECT * FROM unlock_intents WHERE status IN ('pending', 'sent') AND expires_at <= ?`)
-      .all(now)
+    const stale = stmt<[number, number | null, number | null], Row>(
+      ctx.db,
+      `SELECT * FROM unlock_intents WHERE status IN ('pending', 'sent') AND expires_at <= ? AND (? IS NULL OR compartment_no = ?)`,
+    )
+      .all(now, compartmentNo ?? null, compartmentNo ?? null)
       .map(toIntent);
     for (const i of stale) {
       if (i.status === 'pending') setStatus(ctx, i, 'expired', now, 'not sent before it expired');
@@ -378,4 +389,9 @@ export function listDoorFacts(ctx: StoreContext, compartmentNo: number, limit = 
   >(ctx.db, 'SELECT * FROM door_events WHERE compartment_no = ? ORDER BY id DESC LIMIT ?')
     .all(compartmentNo, limit)
     .map((r) => ({ id: r.id, compartmentNo: r.compartment_no, door: r.door, source: r.source, intentId: r.intent_id, at: r.at }));
+}
+
+/** The id the next unlock intent will get: every intent written from now on has an id at least this. */
+export function firstIntentIdFromNow(ctx: StoreContext): number {
+  return (stmt<[], { n: number | null }>(ctx.db, 'SELECT max(id) AS n FROM unlock_intents').get()?.n ?? 0) + 1;
 }
