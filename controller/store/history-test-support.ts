@@ -193,7 +193,6 @@ export function generateHistory(ctx: StoreContext, o: HistoryOptions): Generated
       const id = Number(res.lastInsertRowid);
       for (const [at, action, kind, c] of events) {
         const actorId = kind === 'staff' ? staff : kind === 'resident' ? String(resident.id) : kind === 'kiosk' ? 'kiosk-1' : null;
-        insAudit.run(at, kind, actorId, action, c, id);
         audit.push({ at, action, actorKind: kind, actorId, compartmentNo: c, requestId: id });
       }
       requests.push({
@@ -214,6 +213,8 @@ export function generateHistory(ctx: StoreContext, o: HistoryOptions): Generated
       `INSERT INTO request_day_counters (day, last) VALUES (?, ?) ON CONFLICT (day) DO UPDATE SET last = max(last, excluded.last)`,
     );
     for (const [day, last] of dayCounters) counter.run(day, last);
+    // the log is written as things happen: in time order
+    for (const a of [...audit].sort((x, y) => x.at - y.at)) insAudit.run(a.at, a.actorKind, a.actorId, a.action, a.compartmentNo, a.requestId);
     return { requests, audit };
   });
 }

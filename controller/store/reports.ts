@@ -2,10 +2,11 @@
  * The office's reading of the history: requests and the audit log found by filters and text, newest first and
  * paged by a keyset cursor; the statistics a committee reports; and the rows of the CSV exports. Read-only.
  *
- * Every list walks one index in order (migration "office lists…": requests by (state | service_code, created_at),
- * the audit log by (action | actor | compartment, at)), so a page costs its own size on a history of a million
- * requests and 28 million audit rows. Free text that no index can answer (a part of a name, a word in an audit
- * detail) is matched over a bounded window of rows per call: the answer then carries the cursor to go on from.
+ * Every list walks one index in order (migration "office lists…": requests by (state | service_code, created_at);
+ * the audit log by its id — it is written in time order — or by request or compartment), so a page costs its own
+ * size on a history of a million requests and 27 million audit rows. What no index answers (a part of a name, a
+ * word in an audit detail, an action, a person in the audit log) is matched over a bounded window of rows per
+ * call: the answer then carries the cursor to go on from.
  *
  * Dates from people are local calendar days ("2026-11-01", in the store's UTC offset); times stored are UTC ms.
  */
@@ -317,24 +318,65 @@ function toAuditRow(r: AuditDbRow): AuditRow {
   };
 }
 
-function auditWhere(f: AuditFilter, after: Cursor | undefined): { sql: string; args: (string | number)[] } {
-  const where: string[] = [];
-  const args: (string | number)[] = [];
-  if (f.action !== undefined) {
-    if (f.action.endsWith('.')) where.push('a.action >= ? AND a.action < ?'), args.push(f.action, `${f.action.slice(0, -1)}/`);
-    else where.push('a.action = ?'), args.push(f.action);
+/**
+ * The id of the first audit row written at or after `t` (max id + 1 when none): a binary search over the ids,
+ * since the log is appended in time order (a row's `at` is the time it was written). ~25 point reads.
+ */
+export function auditIdAt(ctx: StoreContext, t: number): number {
+  const db = ctx.db;
+  const bounds = db.prepare<[], { lo: number | null; hi: number | null }>('SELECT min(id) AS lo, max(id) AS hi FROM audit_log').get()!;
+  if (bounds.lo === null || bounds.hi === null) return 1;
+  const atFrom = db.prepare<[number], { id: number; at: number }>('SELECT id, at FROM audit_log WHERE id >= ? ORDER BY id LIMIT 1');
+  // the answer is in [lo, hi + 1]: the first id whose row is at or after t
+  let lo = bounds.lo;
+  let hi = bounds.hi + 1;
+  while (lo < hi) {
+    const mid = lo + Math.floor((hi - lo) / 2);
+    const r = atFrom.get(mid);
+    if (!r) hi = mid;
+    else if (r.at >= t) hi = Math.min(mid, r.id);
+    else lo = r.id + 1;
   }
-  if (f.actorKind !== undefined) where.push('a.actor_kind = ?'), args.push(f.actorKind);
-  if (f.actorId !== undefined) where.push('a.actor_id = ?'), args.push(f.actorId);
-  if (f.compartmentNo !== undefined) where.push('a.compartment_no = ?'), args.push(f.compartmentNo);
-  if (f.requestId !== undefined) where.push('a.request_id = ?'), args.push(f.requestId);
-  if (f.range?.from !== undefined) where.push('a.at >= ?'), args.push(f.range.from);
-  if (f.range?.to !== undefined) where.push('a.at < ?'), args.push(f.range.to);
-  if (after) where.push('(a.at, a.id) < (?, ?)'), args.push(after.at, after.id);
-  return { sql: where.length ? `WHERE ${where.join(' AND ')}` : '', args };
+  return lo;
 }
 
-/** The audit log newest first, filtered and searched, one page at a time (see findRequests for text). */
+/** What an audit query reads along an index (id order, request, compartment) and what it filters on the way. */
+function auditWhere(
+  ctx: StoreContext,
+  f: AuditFilter,
+  after: Cursor | undefined,
+): { indexed: string[]; indexedArgs: (string | number)[]; filtered: string[]; filteredArgs: (string | number)[] } {
+  const indexed: string[] = [];
+  const indexedArgs: (string | number)[] = [];
+  const filtered: string[] = [];
+  const filteredArgs: (string | number)[] = [];
+  if (f.requestId !== undefined) indexed.push('a.request_id = ?'), indexedArgs.push(f.requestId);
+  else if (f.compartmentNo !== undefined) indexed.push('a.compartment_no = ?'), indexedArgs.push(f.compartmentNo);
+  if (f.requestId !== undefined && f.compartmentNo !== undefined) filtered.push('a.compartment_no = ?'), filteredArgs.push(f.compartmentNo);
+  // a time range is a range of ids (the log is written in time order); the times are checked as well
+  if (f.range?.from !== undefined) {
+    indexed.push('a.id >= ?', 'a.at >= ?'), indexedArgs.push(auditIdAt(ctx, f.range.from), f.range.from);
+  }
+  if (f.range?.to !== undefined) {
+    indexed.push('a.id < ?', 'a.at < ?'), indexedArgs.push(auditIdAt(ctx, f.range.to), f.range.to);
+  }
+  if (after) indexed.push('a.id < ?'), indexedArgs.push(after.id);
+  if (f.action !== undefined) {
+    if (f.action.endsWith('.')) filtered.push('a.action >= ? AND a.action < ?'), filteredArgs.push(f.action, `${f.action.slice(0, -1)}/`);
+    else filtered.push('a.action = ?'), filteredArgs.push(f.action);
+  }
+  if (f.actorKind !== undefined) filtered.push('a.actor_kind = ?'), filteredArgs.push(f.actorKind);
+  if (f.actorId !== undefined) filtered.push('a.actor_id = ?'), filteredArgs.push(f.actorId);
+  return { indexed, indexedArgs, filtered, filteredArgs };
+}
+
+/**
+ * The audit log newest first — in the order it was written, which is time order — filtered and searched, one page
+ * at a time. A request's or a compartment's rows, a date range and the cursor are read along an index (the id,
+ * audit_log_request, audit_log_compartment); an action, a person and free text are matched over a bounded window
+ * of rows per call (`scanRows`), and `next` says where to go on when the page is not full by then (see
+ * findRequests). `at` in a cursor is informative: the id decides.
+ */
 export function findAudit(ctx: StoreContext, f: AuditFilter = {}): Page<AuditRow> {
   const limit = clamp(f.limit, 100, 1000);
   let text = f.text?.trim() ?? '';
@@ -345,9 +387,12 @@ export function findAudit(ctx: StoreContext, f: AuditFilter = {}): Page<AuditRow
     filter = { ...f, requestId: r.id };
     text = '';
   }
-  if (!text) {
-    const { sql, args } = auditWhere(filter, filter.after);
-    const rows = ctx.db.prepare<unknown[], AuditDbRow>(`${AUDIT_SELECT} ${sql} ORDER BY a.at DESC, a.id DESC LIMIT ?`).all(...args, limit);
+  const w = auditWhere(ctx, filter, filter.after);
+  const whereOf = (xs: string[]) => (xs.length ? `WHERE ${xs.join(' AND ')}` : '');
+  if (!text && w.filtered.length === 0) {
+    const rows = ctx.db
+      .prepare<unknown[], AuditDbRow>(`${AUDIT_SELECT} ${whereOf(w.indexed)} ORDER BY a.id DESC LIMIT ?`)
+      .all(...w.indexedArgs, limit);
     const last = rows[rows.length - 1];
     return { items: rows.map(toAuditRow), next: rows.length === limit && last ? { at: last.at, id: last.id } : null };
   }
@@ -357,19 +402,31 @@ export function findAudit(ctx: StoreContext, f: AuditFilter = {}): Page<AuditRow
   let after = filter.after;
   let scanned = 0;
   while (scanned < scanRows) {
+    // a window of the next `chunk` rows along the index; the other filters are matched in SQL on those alone
     const chunk = Math.min(1000, scanRows - scanned);
-    const { sql, args } = auditWhere(filter, after);
-    const rows = ctx.db.prepare<unknown[], AuditDbRow>(`${AUDIT_SELECT} ${sql} ORDER BY a.at DESC, a.id DESC LIMIT ?`).all(...args, chunk);
+    const { indexed, indexedArgs, filtered, filteredArgs } = auditWhere(ctx, filter, after);
+    const window = `SELECT a.id FROM audit_log a ${whereOf(indexed)} ORDER BY a.id DESC LIMIT ?`;
+    const rows = ctx.db
+      .prepare<unknown[], AuditDbRow>(
+        `${AUDIT_SELECT} WHERE a.id IN (${window}) ${filtered.length ? `AND ${filtered.join(' AND ')}` : ''} ORDER BY a.id DESC`,
+      )
+      .all(...indexedArgs, chunk, ...filteredArgs);
     for (const r of rows) {
-      scanned++;
-      after = { at: r.at, id: r.id };
       const hit =
-        r.action.toLowerCase().includes(needle) || r.detail.toLowerCase().includes(needle) || (r.staff_name?.toLowerCase().includes(needle) ?? false);
+        !needle ||
+        r.action.toLowerCase().includes(needle) ||
+        r.detail.toLowerCase().includes(needle) ||
+        (r.staff_name?.toLowerCase().includes(needle) ?? false);
       if (!hit) continue;
       items.push(toAuditRow(r));
-      if (items.length === limit) return { items, next: after };
+      if (items.length === limit) return { items, next: { at: r.at, id: r.id } };
     }
-    if (rows.length < chunk) return { items, next: null };
+    const end = ctx.db
+      .prepare<unknown[], { at: number; id: number }>(`SELECT a.at, a.id FROM audit_log a ${whereOf(indexed)} ORDER BY a.id DESC LIMIT 1 OFFSET ?`)
+      .get(...indexedArgs, chunk - 1);
+    if (!end) return { items, next: null };
+    after = { at: end.at, id: end.id };
+    scanned += chunk;
   }
   return { items, next: after ?? null };
 }

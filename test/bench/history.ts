@@ -13,11 +13,15 @@
  * - `counts` is the generator's own tally of requests per state (independent of the store's counters).
  */
 import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { REQUEST_STATES, type RequestState } from '../../controller/domain/request-states.js';
 import { SYSTEM_ACTOR } from '../../controller/domain/types.js';
 import { idCheckDigit } from '../../controller/domain/validation.js';
 import {
   applyLayout,
+  DB_FILE,
   encryptField,
   inTransaction,
   lastIntentId,
@@ -26,6 +30,7 @@ import {
   openStore,
   statusTokenHash,
 } from '../../controller/store/index.js';
+import { MIGRATIONS } from '../../controller/store/migrations.js';
 import { ERASED_NAME, setRetentionMarks } from '../../controller/store/retention.js';
 import { seededRng } from '../../sim/rng.js';
 
@@ -45,6 +50,11 @@ export interface HistoryOptions {
   readonly compartments?: number;
   readonly utcOffsetMinutes?: number;
   readonly onProgress?: (done: number, total: number) => void;
+  /**
+   * The schema version the history is written at (default: the newest). An older one leaves the later
+   * migrations to whoever opens it next — `migrateHistory` times them, as an upgrade in the field would run them.
+   */
+  readonly schemaVersion?: number;
 }
 
 export interface History {
@@ -125,7 +135,8 @@ export function generateHistory(o: HistoryOptions): History {
   const openTail = Math.min(Math.floor(total / 2), o.open ?? 200);
   const compartments = o.compartments ?? 24;
 
-  const store = openStore({ dataDir: o.dataDir, utcOffsetMinutes: offset, now: () => now });
+  const version = Math.min(MIGRATIONS.length, Math.max(1, o.schemaVersion ?? MIGRATIONS.length));
+  const store = openStore({ dataDir: o.dataDir, utcOffsetMinutes: offset, now: () => now, migrations: MIGRATIONS.slice(0, version) });
   const { db, ctx } = store;
   applyLayout(ctx, layoutGrid(1, compartments), SYSTEM_ACTOR);
   // A generated file needs no durability while it is written: one big journal-less write, WAL again at the end.
@@ -171,7 +182,7 @@ export function generateHistory(o: HistoryOptions): History {
             CASE WHEN l.on_comp THEN q.compartment_no END, q.id,
             CASE WHEN l.action IN ('request.collect', '$end') THEN json_object('to', q.state) ELSE '{}' END
      FROM requests q JOIN temp.life l ON l.kind = ${lifeKind}
-     WHERE q.id BETWEEN ? AND ? ORDER BY q.id, l.seq`,
+     WHERE q.id BETWEEN ? AND ? ORDER BY 1, q.id, l.seq`,
   );
   const long = `q.id BETWEEN ? AND ? AND q.state IN ('collected', 'retrieved')`;
   const intentSet = db.prepare(
@@ -346,15 +357,33 @@ export function generateHistory(o: HistoryOptions): History {
   return { requests: total, residents, ...tally, counts, openIds, newest, ms: Date.now() - t0 };
 }
 
-// `tsx test/bench/history.ts <dir> <requests>`: build one from the command line.
+/**
+ * Opens a generated history with the store's code, which runs the migrations it was written without (see
+ * `schemaVersion`); how long they took, and the file's size after.
+ */
+export function migrateHistory(dataDir: string): { ms: number; from: number; to: number; bytes: number } {
+  const t0 = performance.now();
+  let from = 0;
+  const store = openStore({ dataDir, beforeMigrate: (_db, f) => void (from = f) });
+  const ms = performance.now() - t0;
+  const to = Number(store.db.pragma('user_version', { simple: true }));
+  store.close();
+  const file = path.join(dataDir, DB_FILE);
+  return { ms, from: from || to, to, bytes: fs.statSync(file).size };
+}
+
+// `tsx test/bench/history.ts <dir> <requests> [schema version]`: build one from the command line (and, written at
+// an older version, time the migrations to the newest).
 if (process.argv[1]?.endsWith('history.ts') && process.argv.length >= 4) {
   const h = generateHistory({
     dataDir: process.argv[2]!,
     requests: Number(process.argv[3]),
+    ...(process.argv[4] ? { schemaVersion: Number(process.argv[4]) } : {}),
     onProgress: (d, t) => {
       if (d % 100_000 < 5000) process.stderr.write(`\r${d}/${t}`);
     },
   });
   process.stderr.write('\n');
   console.log(JSON.stringify({ ...h, openIds: h.openIds.length }, null, 1));
+  if (process.argv[4]) console.log(JSON.stringify({ migrated: migrateHistory(process.argv[2]!) }));
 }
