@@ -6,11 +6,12 @@
  * like the real cabinet, lives on when the controller dies). CABINET_CRASH_AT names the step at
  * which the controller kills itself; the crash points are in controller/flows.
  */
+import fs from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Api, startController, startGateway, startSim, tempDir, type ControllerProc, type Sim } from './cabinet-processes.js';
 
-// Three controller starts per scenario (load, crash, restart): on a busy 2-core machine that alone can take 15 s.
-vi.setConfig({ testTimeout: 45_000 });
+// Two or three controller starts per scenario (load, crash, restart): on a busy 2-core machine that alone can take 15 s.
+vi.setConfig({ testTimeout: 45_000, hookTimeout: 45_000 });
 
 const LOAD_STEPS = ['load.reserved', 'load.started', 'load.intent', 'load.unlocked', 'load.door_open', 'door_closed', 'load.done'];
 const PICKUP_STEPS = ['pickup.intent', 'pickup.unlocked', 'pickup.door_open', 'door_closed', 'pickup.collected'];
@@ -23,32 +24,52 @@ const RESIDENT = {
   serviceCode: 'residence_certificate',
 };
 
+// The processes start from the sources compiled once (test/compiled.ts): the same program, without tsx in each start.
+const COMPILED = { compiled: true } as const;
+
+/**
+ * One simulated cabinet for the whole file (like the real one, it outlives every controller), checked at rest —
+ * doors shut, nothing inside — between scenarios and started afresh if a scenario left it otherwise; and one data
+ * directory past its first start (the administrator's PIN chosen), copied for each scenario's fresh database.
+ */
 let gateway: Awaited<ReturnType<typeof startGateway>>;
+let cabinet: Sim;
+let template: string;
 beforeAll(async () => {
   gateway = await startGateway();
+  cabinet = await startSim(COMPILED);
+  template = tempDir('crash-template-');
+  const c = await startController({ dataDir: template, bus: cabinet.bus, gateway: gateway.url, ...COMPILED });
+  await new Api(c.url, c.kioskUrl).signIn('admin', c.adminPin ?? '48151623');
+  expect(await c.proc.stop()).toBe(0);
 });
 afterAll(async () => {
-  await gateway.close();
+  await cabinet?.proc.stop();
+  await gateway?.close();
 });
 
 const procs: { stop(): Promise<unknown> }[] = [];
 afterEach(async () => {
   while (procs.length) await procs.pop()!.stop();
   gateway.received.length = 0; // every scenario starts a new database: request numbers repeat
+  if ((await cabinet.state()).compartments.some((c) => c.doorOpen || c.item)) {
+    await cabinet.proc.stop();
+    cabinet = await startSim(COMPILED);
+  }
 });
 
 interface Compartments {
   compartments: { no: number; state: string; contents: { requestNumber: string } | null }[];
 }
 
-async function world() {
-  const sim = await startSim();
-  procs.push(sim.proc);
-  return { sim, dataDir: tempDir('crash-') };
+function world(): { sim: Sim; dataDir: string } {
+  const dataDir = tempDir('crash-');
+  fs.cpSync(template, dataDir, { recursive: true });
+  return { sim: cabinet, dataDir };
 }
 
 async function controller(w: { sim: Sim; dataDir: string }, crashAt?: string): Promise<{ c: ControllerProc; api: Api }> {
-  const c = await startController({ dataDir: w.dataDir, bus: w.sim.bus, gateway: gateway.url, ...(crashAt ? { crashAt } : {}) });
+  const c = await startController({ dataDir: w.dataDir, bus: w.sim.bus, gateway: gateway.url, ...COMPILED, ...(crashAt ? { crashAt } : {}) });
   procs.push(c.proc);
   const api = new Api(c.url, c.kioskUrl);
   await api.signIn('admin', c.adminPin ?? '48151623');
@@ -151,7 +172,7 @@ async function untilState(api: Api, number: string, state: string): Promise<void
 describe('SIGKILL during loading, then restart', () => {
   for (const step of LOAD_STEPS) {
     it(`at ${step}`, async () => {
-      const w = await world();
+      const w = world();
       const first = await controller(w, step);
       const req = await readyRequest(first.api);
       const load = await first.api.call('POST', `/api/staff/requests/${req.id}/load`).catch(() => null);
@@ -183,7 +204,7 @@ describe('SIGKILL during loading, then restart', () => {
 describe('SIGKILL during pickup, then restart', () => {
   for (const step of PICKUP_STEPS) {
     it(`at ${step}`, async () => {
-      const w = await world();
+      const w = world();
       const loader = await controller(w);
       const req = await readyRequest(loader.api);
       const load = await loader.api.call<{ opened: boolean }>('POST', `/api/staff/requests/${req.id}/load`);

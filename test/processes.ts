@@ -18,7 +18,12 @@ export interface Running {
 }
 
 export function run(entry: string, args: string[], env: Record<string, string>): Running {
-  const proc = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
+  return runNode(['--import', 'tsx', entry, ...args], env);
+}
+
+/** node with these arguments, in the checkout, its output collected (see run, and runCompiled in compiled.ts). */
+export function runNode(nodeArgs: string[], env: Record<string, string>): Running {
+  const proc = spawn(process.execPath, nodeArgs, {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
