@@ -11,6 +11,7 @@ import {
   retrySpanMs,
   unlockFailure,
   unlockPolicyFrom,
+  unopenedUnlock,
   withinRate,
 } from './unlock-policy.js';
 
@@ -73,5 +74,14 @@ describe('the unlocks of the last minute, on a monotonic clock', () => {
       t += 1;
     }
     expect(recent.count()).toBe(2);
+  });
+});
+
+describe('an acknowledged unlock never seen open, at start-up', () => {
+  it('is a door that stayed shut unless its operation is still under way or the door is open now', () => {
+    expect(unopenedUnlock({ operationUnderWay: false, doorOpenNow: false })).toBe('stayed_shut');
+    expect(unopenedUnlock({ operationUnderWay: false, doorOpenNow: true })).toBe('open_now');
+    expect(unopenedUnlock({ operationUnderWay: true, doorOpenNow: false })).toBe('cut_off');
+    expect(unopenedUnlock({ operationUnderWay: true, doorOpenNow: true })).toBe('cut_off');
   });
 });

@@ -159,3 +159,21 @@ export class RecentUnlocks {
 
 /** The window of the per-minute cap. */
 export const RATE_WINDOW_MS = 60_000;
+
+/**
+ * What an unlock the board acknowledged, with no door opening recorded after it, means when the controller starts.
+ * The coil pulsed; a door is opened by a hand, and a resident who did not pull it (who walked away, changed their
+ * mind) is no fault. So:
+ *  - 'stayed_shut': the record and the board agree (the operation is over, the door is shut now): the lock pulsed
+ *    and the door stayed shut. Not an alarm — a fact for the audit log; the compartment's contents are checked
+ *    against the board's STATUS like every compartment's;
+ *  - 'cut_off': the compartment is still opening or open for an operation: that operation was cut off, and the
+ *    compartment's own check finishes or undoes it (one finding there, not a second one here);
+ *  - 'open_now': the door is open now though no opening was recorded: the facts disagree — a finding.
+ */
+export type UnopenedUnlock = 'stayed_shut' | 'cut_off' | 'open_now';
+
+export function unopenedUnlock(f: { readonly operationUnderWay: boolean; readonly doorOpenNow: boolean }): UnopenedUnlock {
+  if (f.operationUnderWay) return 'cut_off';
+  return f.doorOpenNow ? 'open_now' : 'stayed_shut';
+}

@@ -11,6 +11,7 @@ import {
   createUnlockIntent,
   getCompartment,
   issueDepositCode,
+  listAudit,
   markIntentAcked,
   recordDoorFact,
   requireRequest,
@@ -106,5 +107,51 @@ describe('every request state has a way out', () => {
     );
     w.sim.closeDoor(answer.compartment!);
     await answer.done;
+  });
+});
+
+describe('an acknowledged unlock with no door opening recorded', () => {
+  /** A document loaded the way staff do it; then a pickup whose unlock the board acknowledged and nobody pulled the door. */
+  async function pickupNotPulled(w: World): Promise<{ no: number; requestId: number; intentId: number }> {
+    const { requestId } = readyRequest(w);
+    const answer = await w.flows.load(w.staffId, requestId);
+    const no = answer.compartment!;
+    w.sim.putItem(no);
+    w.sim.closeDoor(no);
+    expect(await answer.done).toBe('loaded');
+    const i = createUnlockIntent(w.store.ctx, { compartmentNo: no, requestId, actor: kioskActor('k'), reason: 'pickup' });
+    claimIntentForSend(w.store.ctx, i.id, 901);
+    markIntentAcked(w.store.ctx, i.id);
+    return { no, requestId, intentId: i.id };
+  }
+
+  it('is a door that stayed shut, not a fault: no alarm when the board agrees with the record (door shut, item inside)', async () => {
+    const w = await world(cleanups);
+    const { no, requestId, intentId } = await pickupNotPulled(w);
+    w.alarms.length = 0;
+
+    await restart(w);
+    expect(w.alarms).toEqual([]);
+    expect(getCompartment(w.store.ctx, no)).toMatchObject({ state: 'occupied', contents: { requestId } });
+    expect(requireRequest(w.store.ctx, requestId).state).toBe('loaded');
+    // still on the record, as a fact rather than an alarm
+    const rows = listAudit(w.store.db, { requestId, limit: 100 }).filter((a) => a.action === 'reconcile.unlock_not_opened');
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.detail).toMatchObject({ intentId });
+  });
+
+  it('raises an alarm when the facts disagree: the item is gone although no opening was recorded', async () => {
+    const w = await world(cleanups);
+    const { no, requestId } = await pickupNotPulled(w);
+    // the door opened and shut again while nothing recorded it (the item is gone)
+    w.sim.openDoor(no);
+    w.sim.takeItem(no);
+    w.sim.closeDoor(no);
+    w.alarms.length = 0;
+    const flows = new CabinetFlows({ store: w.store, driver: w.driver, bus: w.bus, config: CONFIG, logger: silentLogger() });
+    await reconcile(flows, { store: w.store, driver: w.driver, bus: w.bus, config: CONFIG, logger: silentLogger() });
+    expect(w.alarms.map((a) => a.kind)).toContain('item_missing');
+    expect(w.alarms.every((a) => a.compartment === no)).toBe(true);
+    expect(requireRequest(w.store.ctx, requestId).state).toBe('loaded');
   });
 });

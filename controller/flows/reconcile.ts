@@ -14,9 +14,14 @@
  *   occupied       the item sensor should say present; if not, alarm.
  *   free           the item sensor should say absent; if not, alarm.
  *   any            a door found open where none should be: alarm.
+ *
+ * An unlock the board acknowledged whose door was never seen open is a door nobody pulled — no fault: an audit
+ * row, no alarm (domain/unlock-policy.ts, unopenedUnlock). It is a finding only when the facts disagree: the door
+ * is open now, or the contents the board reports are not the recorded ones (the checks above).
  */
 import { actorFromRow, SYSTEM_ACTOR, type Actor } from '../domain/types.js';
 import type { RequestState } from '../domain/request-states.js';
+import { unopenedUnlock } from '../domain/unlock-policy.js';
 import type { AlarmKind } from '../events.js';
 import {
   appendAudit,
@@ -83,8 +88,29 @@ export async function reconcile(flows: CabinetFlows, deps: FlowDeps, timeoutMs =
 
   expireStaleIntents(ctx);
   const newestIntent = lastIntentId(ctx);
+  const board0 = deps.driver.snapshot().compartments;
+  const stateOf = new Map(listCompartments(ctx).map((c) => [c.no, c.state]));
   for (const i of unresolvedIntents(ctx)) {
     if (flows.doors.live.has(i.compartmentNo)) continue;
+    if (i.status === 'acked') {
+      // Acknowledged, never seen open: a door nobody pulled is no fault; only facts that disagree are a finding.
+      const state = stateOf.get(i.compartmentNo);
+      const meaning = unopenedUnlock({
+        operationUnderWay: state === 'opening' || state === 'open',
+        doorOpenNow: board0[i.compartmentNo - 1]?.door === 'open',
+      });
+      if (meaning === 'cut_off') continue;
+      if (meaning === 'stayed_shut') {
+        appendAudit(store.db, ctx.now(), {
+          actor: SYSTEM_ACTOR,
+          action: 'reconcile.unlock_not_opened',
+          compartmentNo: i.compartmentNo,
+          requestId: i.requestId,
+          detail: { intentId: i.id, reason: i.reason },
+        });
+        continue;
+      }
+    }
     // An unlock from before the restart can never be sent now: the process that would send it is gone.
     if (i.status === 'pending' || i.status === 'sent') markIntentFailed(ctx, i.id, 'the controller restarted before this unlock finished');
     note({
