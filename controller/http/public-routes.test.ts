@@ -279,15 +279,80 @@ describe('submitting and following a request', () => {
     expect(h.store.db.prepare(`SELECT count(*) AS n FROM audit_log WHERE action = 'resident.updated'`).get()).toEqual({ n: 0 });
   });
 
-  it('does not bind a new phone to an ID number already registered, and refuses a forged residentToken', async () => {
+  it('refuses a forged residentToken', async () => {
     await h.api.post('/api/requests', { body: validBody() });
-    const again = await h.api.post('/api/requests', { body: validBody({ mobile: '13700002222' }) });
-    expect(again.status).toBe(409);
-    expect(again.body.error).toMatchObject({ code: 'DUPLICATE', field: 'idNumber' });
     const forged = await h.api.post('/api/requests', { body: validBody({ residentToken: 'A'.repeat(46) }) });
     expect(forged.status).toBe(400);
     expect(forged.body.error).toMatchObject({ code: 'RESIDENT_TOKEN_INVALID', field: 'residentToken' });
     expect(count('requests')).toBe(1);
+  });
+});
+
+describe('an ID number already registered, typed on another phone', () => {
+  /** The answer without what differs between any two submissions (ids, numbers, tokens, links). */
+  const shape = (r: { status: number; body: Record<string, unknown> }) => ({
+    status: r.status,
+    keys: Object.keys(r.body).sort(),
+    state: r.body.state,
+    stateText: r.body.stateText,
+  });
+
+  it('is answered exactly like a new resident’s submission: whether a stranger’s ID number is on file is never revealed', async () => {
+    const owner = await h.api.post('/api/requests', { body: validBody() });
+    const stranger = await h.api.post('/api/requests', { body: validBody({ name: '李秀英', mobile: '13700002222' }) });
+    const newcomer = await h.api.post('/api/requests', { body: validBody({ name: '王五', mobile: '13600003333', idNumber: uniqueIdNumber(9) }) });
+    expect(newcomer.status).toBe(201);
+    expect(shape(stranger)).toEqual(shape(newcomer));
+    // their status pages look alike too: the submitter's own masked mobile, nothing of the registered resident
+    const held = await h.api.get(`/api/requests/status/${stranger.body.statusToken}`);
+    expect(held.body).toMatchObject({ state: 'submitted', mobileMasked: '137********' });
+    // the phone is not bound to the registered resident: its token opens nothing of theirs
+    const ownerId = parseResidentQrToken(h.store.keys, owner.body.residentToken)?.qrId;
+    expect(parseResidentQrToken(h.store.keys, stranger.body.residentToken)?.qrId).not.toBe(ownerId);
+    // the registered resident is unchanged: name, mobile, one ID number on file
+    expect(h.store.db.prepare('SELECT name, mobile FROM residents WHERE qr_id = ?').get(ownerId)).toEqual({ name: '张三', mobile: '13812345678' });
+    expect(h.store.db.prepare('SELECT count(*) AS n FROM residents WHERE id_number_hmac IS NOT NULL').get()).toEqual({ n: 2 });
+  });
+
+  it('holds the request for staff: the console names the registered resident, accepting waits until staff confirm who it is', async () => {
+    const staff = await h.staffSession();
+    const owner = await h.api.post('/api/requests', { body: validBody() });
+    const stranger = await h.api.post('/api/requests', { body: validBody({ name: '李秀英', mobile: '13700002222' }) });
+    const ownerRow = await staff.api.get(`/api/staff/requests/${owner.body.requestId}`);
+    const detail = await staff.api.get(`/api/staff/requests/${stranger.body.requestId}`);
+    expect(ownerRow.body.identityCheck).toBeNull();
+    expect(detail.body.identityCheck).toEqual({
+      residentId: ownerRow.body.residentId,
+      residentName: '张三',
+      mobileMasked: '138****5678',
+      idNumberMasked: ownerRow.body.idNumberMasked,
+    });
+    const accept = await staff.api.post(`/api/staff/requests/${stranger.body.requestId}/accept`);
+    expect(accept.status).toBe(409);
+    expect(accept.body.error).toMatchObject({ code: 'TRANSITION_NOT_ALLOWED', key: 'staff.identity_unverified' });
+    // staff checked the person's ID card: the request goes to the registered resident, then on as usual
+    const confirmed = await staff.api.post(`/api/staff/requests/${stranger.body.requestId}/confirm-identity`);
+    expect(confirmed.status).toBe(200);
+    const after = await staff.api.get(`/api/staff/requests/${stranger.body.requestId}`);
+    expect(after.body).toMatchObject({ identityCheck: null, residentId: ownerRow.body.residentId });
+    expect((await staff.api.post(`/api/staff/requests/${stranger.body.requestId}/accept`)).status).toBe(200);
+    expect((await staff.api.post(`/api/staff/requests/${owner.body.requestId}/confirm-identity`)).status).toBe(409);
+    expect(h.store.db.prepare(`SELECT count(*) AS n FROM audit_log WHERE action = 'request.identity_confirmed'`).get()).toEqual({ n: 1 });
+  });
+
+  it('the same phone again, bound to its own record (which has no ID number): held the same way, nothing revealed', async () => {
+    await h.api.post('/api/requests', { body: validBody() });
+    const first = await h.api.post('/api/requests', { body: validBody({ name: '李秀英', mobile: '13700002222' }) });
+    expect(first.status).toBe(201);
+    const again = await h.api.post('/api/requests', {
+      body: validBody({ name: '李秀英', mobile: '13700002222', serviceCode: 'elderly_benefit', residentToken: first.body.residentToken }),
+    });
+    expect(again.status).toBe(201);
+    expect(again.body.state).toBe('submitted');
+    const held = h.store.db.prepare('SELECT identity_check AS c FROM requests ORDER BY id').all() as { c: number | null }[];
+    expect(held.map((r) => r.c !== null)).toEqual([false, true, true]);
+    expect(h.store.db.prepare('SELECT count(*) AS n FROM residents WHERE id_number_hmac IS NOT NULL').get()).toEqual({ n: 1 });
+    expect(count('residents')).toBe(2);
   });
 
   it('publishes the new request on the event bus', async () => {

@@ -9,9 +9,9 @@
  * time and the cabinet refuses it after 30 days; every submission with it and every renewal (POST
  * /api/residents/token, which the phone page calls when it shows the QR) answers a new one with a new QR id, so
  * the old one, and any copy of it, stops working at once. A resident who lost the phone asks staff, who rotate it
- * (POST /api/staff/residents/:id/qr/rotate). A submission
- * without it whose ID number is already registered is refused (409) rather than bound: knowing someone's
- * name and ID number must not be enough to take over their identity.
+ * (POST /api/staff/residents/:id/qr/rotate). What a submission does is the use case flows/submit-request.ts:
+ * a submission whose ID number is registered to another resident is neither bound to them nor refused (which
+ * would tell anyone who is registered), but answered like any other and held for staff to confirm the person.
  *
  * The status link (`statusUrl`, token of 128 bits, stored hashed) shows the request's progress, masked; once
  * the document is in the cabinet it also links the pickup QR. The pickup code itself only travels in the
@@ -23,18 +23,13 @@ import { z } from 'zod';
 import { residentActor } from '../domain/types.js';
 import { addressSchema, idNumberSchema, mobileSchema, nameSchema } from '../domain/validation.js';
 import { WAITING_FOR_RESIDENT } from '../domain/request-states.js';
-import { CabinetError } from '../errors.js';
 import {
   activeCredentials,
   countByState,
-  createRequest,
-  createResident,
   findRequestByStatusToken,
-  findResidentByIdNumber,
   findResidentByQrId,
   getResident,
   getServiceItem,
-  inTransaction,
   lastDoorNotice,
   listServiceItems,
   makeRequestQrToken,
@@ -42,9 +37,6 @@ import {
   parseResidentQrToken,
   RESIDENT_QR_MAX_AGE_MS,
   rotateResidentQrId,
-  updateResident,
-  type Resident,
-  type ResidentPatch,
 } from '../store/index.js';
 import type { AppDeps } from './app.js';
 import { qrResponse, sendQr, type QrFormat } from './qr.js';
@@ -53,6 +45,7 @@ import { HttpError, route, type RouteSpec } from './routes.js';
 import { errorResponse, isoOrNull, iso, joinUrl, PHONE_PAGES, STATE_TEXT, textSchema } from './schemas.js';
 
 import { said } from '../words/keys.js';
+import { submitRequest, type SubmitRefusal } from '../flows/submit-request.js';
 
 export const serviceSchema = z.object({
   code: z.string(),
@@ -124,28 +117,6 @@ function serviceView(item: { code: string; nameZh: string; nameEn: string; requi
   };
 }
 
-/** What changed between the bound resident and a new submission (only the fields the service needs). */
-/**
- * A phone bound to one resident is used for somebody else (a family member on grandma's phone): a different
- * name, or an ID number other than the one on file. Refused, so one person's record never becomes another's;
- * the page then offers to apply for the other person without the binding.
- */
-function mismatch(deps: AppDeps, r: Resident, body: SubmitBody): HttpError | null {
-  const otherId = body.idNumber !== undefined && r.idNumberMasked !== null && findResidentByIdNumber(deps.store.ctx, body.idNumber)?.id !== r.id;
-  if (body.name.trim() === r.name && !otherId) return null;
-  return new HttpError(409, 'RESIDENT_MISMATCH', said('submit.resident_mismatch'), otherId ? 'idNumber' : 'name');
-}
-
-function residentPatch(deps: AppDeps, r: Resident, body: SubmitBody, needsId: boolean, needsAddress: boolean): ResidentPatch {
-  const patch: { -readonly [K in keyof ResidentPatch]: ResidentPatch[K] } = {};
-  if (body.mobile !== r.mobile) patch.mobile = body.mobile;
-  // an ID number is added when the record has none yet (a mismatch was refused before this)
-  if (needsId && body.idNumber !== undefined && r.idNumberMasked === null) patch.idNumber = body.idNumber;
-  const a = body.address;
-  if (needsAddress && a && (a.building !== r.address?.building || a.unit !== r.address?.unit || a.room !== r.address?.room)) patch.address = a;
-  return patch;
-}
-
 /** Submission limits: one family is far below each, a script far above. */
 export const SUBMIT_LIMITS = Object.freeze({
   /** per source address (behind a proxy every phone shares one: keep it generous) */
@@ -155,6 +126,24 @@ export const SUBMIT_LIMITS = Object.freeze({
   /** the whole cabinet (≈10,000 requests a year is about 1 an hour) */
   global: { limit: 300, windowMs: 60 * 60_000 },
 });
+
+/** A refused submission as the API answers it. */
+function refusalError(r: SubmitRefusal): HttpError {
+  switch (r.refusal) {
+    case 'UNKNOWN_SERVICE':
+      return new HttpError(400, 'UNKNOWN_SERVICE', said('error.UNKNOWN_SERVICE'), r.field);
+    case 'SERVICE_DISABLED':
+      return new HttpError(409, 'SERVICE_DISABLED', said('error.SERVICE_DISABLED'), r.field);
+    case 'RESIDENT_TOKEN_INVALID':
+      return new HttpError(400, 'RESIDENT_TOKEN_INVALID', said('submit.resident_token_invalid'), r.field);
+    case 'RESIDENT_MISMATCH':
+      return new HttpError(409, 'RESIDENT_MISMATCH', said('submit.resident_mismatch'), r.field);
+    case 'NEEDS_ID_NUMBER':
+      return new HttpError(400, 'BAD_INPUT', said('submit.needs_id_number'), r.field);
+    case 'NEEDS_ADDRESS':
+      return new HttpError(400, 'BAD_INPUT', said('submit.needs_address'), r.field);
+  }
+}
 
 export function publicRoutes(deps: AppDeps, opts: { submitLimiter?: WindowLimiter } = {}): RouteSpec[] {
   const { store } = deps;
@@ -204,7 +193,7 @@ export function publicRoutes(deps: AppDeps, opts: { submitLimiter?: WindowLimite
         201: { description: 'submitted', schema: submitAnswer },
         400: errorResponse('fields are missing or wrong: `fields` names each with what to fix, `field` is the first'),
         409: errorResponse(
-          'the service is not offered now, the ID number is registered to another phone, or this phone is bound to another resident (RESIDENT_MISMATCH)',
+          'the service is not offered now, or this phone is bound to another resident (RESIDENT_MISMATCH). An ID number registered to another resident is not refused: the answer is the same as for any submission and the request waits for staff to confirm who the person is',
         ),
         429: errorResponse('too many submissions from this address or for this phone number, or in total: wait (Retry-After)'),
       },
@@ -213,65 +202,9 @@ export function publicRoutes(deps: AppDeps, opts: { submitLimiter?: WindowLimite
         if (wait > 0) throw tooMany(res, wait);
         const globalWait = globalLimiter.take('all');
         if (globalWait > 0) throw tooMany(res, globalWait);
-        const item = getServiceItem(ctx, body.serviceCode);
-        if (!item) throw new HttpError(400, 'UNKNOWN_SERVICE', said('error.UNKNOWN_SERVICE'), 'serviceCode');
-        if (!item.enabled) throw new HttpError(409, 'SERVICE_DISABLED', said('error.SERVICE_DISABLED'), 'serviceCode');
-        const needsId = item.requiredFields.includes('id_number');
-        const needsAddress = item.requiredFields.includes('address');
-
-        let bound: Resident | null = null;
-        if (body.residentToken !== undefined) {
-          const t = parseResidentQrToken(store.keys, body.residentToken);
-          bound = t ? findResidentByQrId(ctx, t.qrId) : null;
-          if (!bound) {
-            throw new HttpError(400, 'RESIDENT_TOKEN_INVALID', said('submit.resident_token_invalid'), 'residentToken');
-          }
-        }
-        const conflict = bound ? mismatch(deps, bound, body) : null;
-        if (conflict) throw conflict;
-        if (needsId && body.idNumber === undefined && !bound?.idNumberMasked) {
-          throw new HttpError(400, 'BAD_INPUT', said('submit.needs_id_number'), 'idNumber');
-        }
-        if (needsAddress && body.address === undefined && !bound?.address) {
-          throw new HttpError(400, 'BAD_INPUT', said('submit.needs_address'), 'address');
-        }
-
-        let created;
-        try {
-          created = inTransaction(store.db, () => {
-            let resident: Resident;
-            if (bound) {
-              const patch = residentPatch(deps, bound, body, needsId, needsAddress);
-              resident = Object.keys(patch).length > 0 ? updateResident(ctx, bound.id, patch, residentActor(bound.id)) : bound;
-            } else {
-              // collect only what the service needs (PIPL art. 6)
-              resident = createResident(
-                ctx,
-                {
-                  name: body.name,
-                  mobile: body.mobile,
-                  ...(needsId && body.idNumber !== undefined ? { idNumber: body.idNumber } : {}),
-                  ...(needsAddress && body.address ? { address: body.address } : {}),
-                },
-                { kind: 'resident', id: null },
-              );
-            }
-            const c = createRequest(
-              ctx,
-              { residentId: resident.id, serviceCode: item.code, ...(body.note ? { note: body.note } : {}) },
-              residentActor(resident.id),
-            );
-            // every use of the phone's token renews it with a new QR id: a copy taken from the screen dies here
-            if (bound) resident = rotateResidentQrId(ctx, resident.id, residentActor(resident.id));
-            return { ...c, resident };
-          });
-        } catch (e) {
-          if (e instanceof CabinetError && e.code === 'DUPLICATE') {
-            throw new HttpError(409, 'DUPLICATE', said('submit.id_number_registered'), 'idNumber');
-          }
-          throw e;
-        }
-        const { request, statusToken, resident } = created;
+        const submitted = submitRequest(store, body);
+        if (!submitted.ok) throw refusalError(submitted);
+        const { request, statusToken, resident } = submitted;
         deps.bus.emit('request', { id: request.id, number: request.number, state: request.state, from: null });
         const residentToken = makeResidentQrToken(store.keys, resident.qrId, ctx.now());
         return [

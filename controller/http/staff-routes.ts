@@ -16,6 +16,7 @@ import { alarmView } from '../events.js';
 import { maskMobile } from '../domain/validation.js';
 import {
   acknowledgeAlarm,
+  confirmIdentity,
   ALARM_NOTE_MAX,
   COMPARTMENT_STATES,
   countOpenAlarms,
@@ -73,6 +74,12 @@ export const requestItemSchema = z.object({
   createdAt: z.string(),
   stateChangedAt: z.string(),
   actions: z.array(z.string()).describe('events the state table allows now (some are door flows)'),
+  identityCheck: z
+    .object({ residentId: z.number().int(), residentName: z.string(), mobileMasked: z.string(), idNumberMasked: z.string().nullable() })
+    .nullable()
+    .describe(
+      'the ID number given for this request is registered to this resident: confirm who the person is (confirm-identity) or reject; accepting waits',
+    ),
 });
 
 const auditEntrySchema = z.object({
@@ -226,6 +233,18 @@ export function staffRoutes(deps: AppDeps): RouteSpec[] {
       createdAt: iso(r.createdAt),
       stateChangedAt: iso(r.stateChangedAt),
       actions: eventsFrom(r.state),
+      identityCheck: r.identityCheck === null ? null : identityCheckView(r.identityCheck, residents),
+    };
+  }
+
+  function identityCheckView(residentId: number, residents: Map<number, Resident | null>) {
+    if (!residents.has(residentId)) residents.set(residentId, getResident(ctx, residentId));
+    const reg = residents.get(residentId) ?? null;
+    return {
+      residentId,
+      residentName: reg?.name ?? '',
+      mobileMasked: reg ? maskMobile(reg.mobile) : '',
+      idNumberMasked: reg?.idNumberMasked ?? null,
     };
   }
 
@@ -345,6 +364,27 @@ export function staffRoutes(deps: AppDeps): RouteSpec[] {
       }),
     );
   }
+
+  routes.push(
+    route<IdParam>({
+      method: 'post',
+      path: '/api/staff/requests/:id/confirm-identity',
+      tag: 'staff',
+      access: 'staff',
+      summary: 'Staff confirmed who the person is (ID card seen): the held request becomes the registered resident’s (audited)',
+      params: idParam,
+      responses: {
+        200: { description: 'the request, now the registered resident’s', schema: z.object({ request: requestItemSchema }) },
+        404: errorResponse('no such request'),
+        409: errorResponse('the request has no identity to confirm'),
+      },
+      handler: ({ params, caller }) => {
+        const r = confirmIdentity(ctx, params.id, staffActor(staffCaller(caller).staffId));
+        bus.emit('request', { id: r.id, number: r.number, state: r.state, from: r.state });
+        return [200, { request: requestItem(r) }];
+      },
+    }),
+  );
 
   routes.push(
     route<IdParam>({

@@ -359,6 +359,13 @@ UPDATE requests SET door_outcome = (
 WHERE state IN ('loaded', 'overdue', 'awaiting_materials');
 `;
 
+// A phone submitted an ID number that is registered to another resident: the request is filed under the phone's
+// own resident (without that ID number) and held, naming the registered resident, until staff confirm who the
+// person is (store/requests.ts confirmIdentity). The phone's answer is the same as for any submission.
+const V7_IDENTITY_CHECK = /* sql */ `
+ALTER TABLE requests ADD COLUMN identity_check INTEGER REFERENCES residents (id);
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     name: 'initial schema and service catalogue',
@@ -383,5 +390,9 @@ export const MIGRATIONS: readonly Migration[] = [
   {
     name: DOOR_OUTCOME_MIGRATION,
     up: V6_DOOR_OUTCOME,
+  },
+  {
+    name: 'requests held until staff confirm the identity of an ID number already registered',
+    up: V7_IDENTITY_CHECK,
   },
 ];

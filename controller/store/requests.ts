@@ -11,6 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import { CabinetError } from '../errors.js';
+import { said } from '../words/keys.js';
 import {
   applyTransition,
   REQUEST_STATES,
@@ -46,6 +47,11 @@ export interface Request {
   readonly stateChangedAt: number;
   readonly loadedAt: number | null;
   readonly closedAt: number | null;
+  /**
+   * The ID number typed for this request is registered to this resident (not the request's own): staff confirm
+   * who the person is (confirmIdentity) before accepting it. Null for every other request.
+   */
+  readonly identityCheck: number | null;
 }
 
 interface Row {
@@ -62,10 +68,11 @@ interface Row {
   state_changed_at: number;
   loaded_at: number | null;
   closed_at: number | null;
+  identity_check: number | null;
 }
 
 const COLUMNS =
-  'id, number, resident_id, service_code, state, reason, note, compartment_no, created_at, updated_at, state_changed_at, loaded_at, closed_at';
+  'id, number, resident_id, service_code, state, reason, note, compartment_no, created_at, updated_at, state_changed_at, loaded_at, closed_at, identity_check';
 
 function toRequest(r: Row): Request {
   return {
@@ -82,6 +89,7 @@ function toRequest(r: Row): Request {
     stateChangedAt: r.state_changed_at,
     loadedAt: r.loaded_at,
     closedAt: r.closed_at,
+    identityCheck: r.identity_check,
   };
 }
 
@@ -258,8 +266,14 @@ export interface CreatedRequest {
 /**
  * A resident asks for a service. The service must be enabled and the resident must have the details it needs.
  * Starts in awaiting_materials when the service needs materials dropped off, otherwise submitted.
+ * `identityCheck`: the ID number given is registered to that resident, not to this one; the request is held for
+ * staff to confirm who the person is, and the ID number it needs is then the registered resident's.
  */
-export function createRequest(ctx: StoreContext, args: { residentId: number; serviceCode: string; note?: string }, actor: Actor): CreatedRequest {
+export function createRequest(
+  ctx: StoreContext,
+  args: { residentId: number; serviceCode: string; note?: string; identityCheck?: number },
+  actor: Actor,
+): CreatedRequest {
   return inTransaction(ctx.db, () => {
     const now = ctx.now();
     const item = getServiceItem(ctx, args.serviceCode);
@@ -267,7 +281,8 @@ export function createRequest(ctx: StoreContext, args: { residentId: number; ser
     if (!item.enabled)
       throw new CabinetError('SERVICE_DISABLED', `service "${args.serviceCode}" is not offered now`, { serviceCode: args.serviceCode });
     const resident = requireResident(ctx, args.residentId);
-    const missing = missingDetails(resident, item.requiredFields);
+    if (args.identityCheck !== undefined) requireResident(ctx, args.identityCheck);
+    const missing = missingDetails(resident, item.requiredFields).filter((m) => !(m === 'id_number' && args.identityCheck !== undefined));
     if (missing.length > 0) {
       throw new CabinetError('RESIDENT_DETAILS_MISSING', `service "${item.code}" needs: ${missing.join(', ')}`, {
         residentId: resident.id,
@@ -280,14 +295,43 @@ export function createRequest(ctx: StoreContext, args: { residentId: number; ser
     const statusToken = randomToken(16);
     const r = stmt(
       ctx.db,
-      `INSERT INTO requests (number, status_token_hash, resident_id, service_code, state, note, created_at, updated_at, state_changed_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(number, statusTokenHash(statusToken), resident.id, item.code, state, note, now, now, now);
+      `INSERT INTO requests (number, status_token_hash, resident_id, service_code, state, note, created_at, updated_at, state_changed_at,
+                            identity_check)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(number, statusTokenHash(statusToken), resident.id, item.code, state, note, now, now, now, args.identityCheck ?? null);
     const id = Number(r.lastInsertRowid);
-    appendAudit(ctx.db, now, { actor, action: 'request.created', requestId: id, detail: { number, serviceCode: item.code, state } });
+    appendAudit(ctx.db, now, {
+      actor,
+      action: 'request.created',
+      requestId: id,
+      detail: { number, serviceCode: item.code, state, ...(args.identityCheck !== undefined ? { identityCheck: args.identityCheck } : {}) },
+    });
     // Materials first: the drop-off credential exists from the start (its QR is on the resident's status page).
     if (state === 'awaiting_materials') issueCredential(ctx, { requestId: id, purpose: 'deposit' }, actor);
     return { request: requireRequest(ctx, id), statusToken };
+  });
+}
+
+/**
+ * Staff saw the person's ID card (or called the registered resident): the held request is the registered
+ * resident's. It moves to them and goes on as any other; the phone's own record keeps what it had.
+ */
+export function confirmIdentity(ctx: StoreContext, requestId: number, actor: Actor): Request {
+  return inTransaction(ctx.db, () => {
+    const now = ctx.now();
+    const req = requireRequest(ctx, requestId);
+    if (req.identityCheck === null || TERMINAL_STATES.includes(req.state)) {
+      throw new CabinetError('TRANSITION_NOT_ALLOWED', said('staff.identity_nothing_to_confirm'), { requestId: req.id });
+    }
+    requireResident(ctx, req.identityCheck);
+    stmt(ctx.db, 'UPDATE requests SET resident_id = identity_check, identity_check = NULL, updated_at = ? WHERE id = ?').run(now, req.id);
+    appendAudit(ctx.db, now, {
+      actor,
+      action: 'request.identity_confirmed',
+      requestId: req.id,
+      detail: { fromResidentId: req.residentId, residentId: req.identityCheck },
+    });
+    return requireRequest(ctx, req.id);
   });
 }
 
@@ -345,6 +389,9 @@ export function transitionRequest(ctx: StoreContext, args: TransitionArgs): Tran
       throw new TransitionError(req.id, req.number, args.event, req.state, 'TRANSITION_NOT_ALLOWED', `expected state "${args.expectState}"`);
     }
     const to = applyTransition(req, args.event, args.actor.kind, args.reason);
+    if (args.event === 'accept' && req.identityCheck !== null) {
+      throw new CabinetError('TRANSITION_NOT_ALLOWED', said('staff.identity_unverified'), { requestId: req.id });
+    }
     const rule: TransitionRule = ruleOf(args.event);
     if (rule.adminOnly) assertAdmin(ctx, req, args.event, args.actor);
     if (rule.needsCompartment && reservedCompartment(ctx, req.id) === null) {

@@ -214,6 +214,8 @@ export const WORDS = {
   'staff.state.retrieved': [],
   'staff.state.cancelled': [],
   'input.id_whole_number': [],
+  'staff.identity_unverified': [],
+  'staff.identity_nothing_to_confirm': [],
 } as const satisfies Record<string, readonly string[]>;
 
 export type WordKey = keyof typeof WORDS;

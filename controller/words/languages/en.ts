@@ -214,5 +214,7 @@ export default {
     'staff.state.retrieved': 'Taken back by staff',
     'staff.state.cancelled': 'Cancelled',
     'input.id_whole_number': 'An id is a whole number from 1, written without a point, leading zero or sign.',
+    'staff.identity_unverified': 'This ID number is registered to another resident: confirm who the person is before accepting.',
+    'staff.identity_nothing_to_confirm': 'This request has no identity to confirm.',
   },
 } satisfies Catalogue;

@@ -208,5 +208,7 @@ export default {
     'staff.state.retrieved': '已取回',
     'staff.state.cancelled': '已取消',
     'input.id_whole_number': '编号应为从 1 开始的整数，不带小数点、前导零或符号',
+    'staff.identity_unverified': '身份证号码已登记在另一位居民名下：请先核对身份，再受理',
+    'staff.identity_nothing_to_confirm': '这个申请没有需要核对的身份',
   },
 } satisfies Catalogue;
