@@ -227,18 +227,28 @@ describe('the door outcome told on the status page (lastDoorNotice)', () => {
     s.close();
   });
 
-  it('an existing database keeps what its notes said: the migration records the code for them once', async () => {
+  it('an existing database keeps what its notes said: the migration records the code for them once', () => {
     const dir = tempDir();
     const clock = new FakeClock();
     const before = MIGRATIONS.findIndex((m) => m.name === DOOR_OUTCOME_MIGRATION);
     expect(before).toBeGreaterThan(0);
     const old = openTestStore({ dir, clock, migrations: MIGRATIONS.slice(0, before) });
-    const l = await loadedRequest(old);
+    // a loaded request, written as that schema has it (today's store code needs later columns)
+    old.db
+      .prepare(`INSERT INTO residents (id, name, mobile, qr_id, created_at, updated_at) VALUES (1, '张三', '13812345678', 'q1', ?, ?)`)
+      .run(clock.t, clock.t);
+    old.db
+      .prepare(
+        `INSERT INTO requests (id, number, status_token_hash, resident_id, service_code, state, compartment_no, created_at, updated_at,
+                               state_changed_at, loaded_at)
+           VALUES (1, 'BB-20250101-0001', ?, 1, 'residence_certificate', 'loaded', NULL, ?, ?, ?, ?)`,
+      )
+      .run(Buffer.alloc(32, 1), clock.t, clock.t, clock.t, clock.t);
+    const l = { requestId: 1 };
     // what the door flows wrote before the code existed: only the audit note
     appendAudit(old.db, clock.t, {
       actor: kioskActor('k1'),
       action: 'compartment.occupied',
-      compartmentNo: l.compartmentNo,
       requestId: l.requestId,
       detail: { from: 'open', to: 'occupied', note: 'closed with the document still inside' },
     });
