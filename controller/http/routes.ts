@@ -159,7 +159,10 @@ export function sendError(res: Response, status: number, codeOrError: HttpErrorC
   const language = languageOf(res.req);
   const error: ErrorBody['error'] = { code: e.code, ...spoken(e.said, language) };
   if (e.field !== undefined) error.field = e.field;
-  if (e.fields !== undefined && e.fields.length > 0) error.fields = e.fields.map((f) => ({ field: f.field, ...spoken(f.said, language) }));
+  // an error about one field (a use case's refusal after validation passed) is listed in `fields` too: a form
+  // marks every field of `fields`, whichever way the error came
+  const fields = e.fields !== undefined && e.fields.length > 0 ? e.fields : e.field !== undefined ? [{ field: e.field, said: e.said }] : [];
+  if (fields.length > 0) error.fields = fields.map((f) => ({ field: f.field, ...spoken(f.said, language) }));
   res.status(status).json({ error } satisfies ErrorBody);
 }
 
