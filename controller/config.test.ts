@@ -43,6 +43,30 @@ describe('loadConfig', () => {
       expect(() => loadConfig({ COMMITTEE_PHONE: bad }), bad).toThrow(/COMMITTEE_PHONE/);
   });
 
+  it('reads how the doors sit on the cabinet for the kiosk drawing, and refuses a grid the doors do not fit', () => {
+    // by default as before: 6 wide for more than 12 doors, else 4, numbered along each row from the top
+    expect(loadConfig({}).cabinet).toEqual({ columns: 6, rows: 4, numbering: 'rows' });
+    expect(loadConfig({ LOCK_LAYOUT: '1x12' }).cabinet).toEqual({ columns: 4, rows: 3, numbering: 'rows' });
+    expect(loadConfig({ CABINET_GRID: '4x6', CABINET_NUMBERING: 'columns' }).cabinet).toEqual({ columns: 4, rows: 6, numbering: 'columns' });
+    expect(loadConfig({ CABINET_GRID: ' 3X10 ' }).cabinet).toEqual({ columns: 3, rows: 10, numbering: 'rows' });
+    for (const [env, name] of [
+      [{ CABINET_GRID: '4x5' }, 'CABINET_GRID'], // 20 places for 24 doors
+      [{ CABINET_GRID: 'six by four' }, 'CABINET_GRID'],
+      [{ CABINET_GRID: '0x24' }, 'CABINET_GRID'],
+      [{ CABINET_GRID: '6x4', CABINET_NUMBERING: 'diagonal' }, 'CABINET_NUMBERING'],
+      [{ LOCK_LAYOUT: '2x24', CABINET_GRID: '6x4' }, 'CABINET_GRID'],
+    ] as const) {
+      let caught: unknown;
+      try {
+        loadConfig(env);
+      } catch (e) {
+        caught = e;
+      }
+      expect(isCabinetError(caught, 'CONFIG_INVALID'), JSON.stringify(env)).toBe(true);
+      expect((caught as Error).message, JSON.stringify(env)).toContain(name);
+    }
+  });
+
   it('refuses a reconnect minimum above the maximum', () => {
     expect(() => loadConfig({ LOCK_RECONNECT_MIN_MS: '5000', LOCK_RECONNECT_MAX_MS: '1000' })).toThrow(/LOCK_RECONNECT_MIN_MS/);
   });

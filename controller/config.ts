@@ -8,6 +8,7 @@ import { BAUD_RATES, DEFAULT_BAUD, DEFAULT_PULSE_MS, MAX_ADDRESS, MAX_CHANNELS, 
 import { policyProblems, unlockPolicyFrom } from './domain/unlock-policy.js';
 import { BOARD_FAMILIES, VENDOR_CODECS, type BoardFamily } from '../firmware-protocol/vendors/index.js';
 import { readLayoutFile } from './board/layout-file.js';
+import { defaultFace, MAX_GRID_SIDE, NUMBERINGS, type CabinetFace, type Numbering } from './domain/cabinet-face.js';
 import { CabinetError, ErrorCodes } from './errors.js';
 
 export type DoorPolarity = 'nc' | 'no';
@@ -36,6 +37,8 @@ export interface Config {
   /** False when the boards have no occupancy sensors (vendor families): the flows then go by the doors. */
   itemSensors: boolean;
   layout: Layout;
+  /** How the doors sit on the cabinet's face, for the kiosk's drawing (CABINET_GRID, CABINET_NUMBERING). */
+  cabinet: CabinetFace;
   doorPolarity: DoorPolarity;
   pulseMs: number;
   responseTimeoutMs: number;
@@ -92,6 +95,25 @@ const layoutSchema = z
     return { boards: Array.from({ length: b }, (_, i) => ({ addr: i + 1, channels: c })) } satisfies Layout;
   });
 
+const gridSchema = z.union([
+  z.literal(''),
+  z
+    .string()
+    .trim()
+    .toLowerCase()
+    .regex(/^\d+x\d+$/, 'must look like 6x4 (columns x rows)')
+    .transform((s, ctx) => {
+      const [columns, rows] = s.split('x').map(Number) as [number, number];
+      for (const [n, what] of [
+        [columns, 'columns'],
+        [rows, 'rows'],
+      ] as const) {
+        if (n < 1 || n > MAX_GRID_SIDE) ctx.addIssue({ code: 'custom', message: `${what} must be 1..${MAX_GRID_SIDE}` });
+      }
+      return { columns, rows };
+    }),
+]);
+
 const lockPortSchema = z
   .string()
   .trim()
@@ -140,6 +162,18 @@ export const SETTINGS = {
         }
         return r.layout;
       }),
+  ],
+  CABINET_GRID: [
+    'how the doors sit on the cabinet, for the kiosk’s drawing: columns x rows as on the real cabinet; empty = 6 wide above 12 doors, else 4',
+    '1–24 x 1–24, room for every door number',
+    '',
+    gridSchema,
+  ],
+  CABINET_NUMBERING: [
+    'how the doors are numbered on the cabinet: rows = left to right along each row from the top, columns = top to bottom down each column from the left',
+    '`rows`, `columns`',
+    'rows',
+    z.enum(NUMBERINGS),
   ],
   LOCK_DOOR_POLARITY: [
     'door switch: nc = contact closed while the door is shut, no = the reverse; vendor boards: nc = the lock reads set (8A/80 `11`, Kerong bit 1) while shut',
@@ -266,6 +300,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         `${values.LOCK_LAYOUT_FILE ? 'LOCK_LAYOUT_FILE' : 'LOCK_LAYOUT'}: board ${wide.addr} has ${wide.channels} locks; a ${family} board has at most ${max}`,
       );
   }
+  const cabinet = layout ? cabinetFace(layout, values.CABINET_GRID as { columns: number; rows: number } | '' | undefined, problems) : null;
+  if (cabinet && values.CABINET_NUMBERING !== undefined) cabinet.numbering = values.CABINET_NUMBERING as Numbering;
   if (problems.length > 0) {
     throw new CabinetError(ErrorCodes.CONFIG_INVALID, `Invalid configuration:\n  ${problems.join('\n  ')}`, { count: problems.length });
   }
@@ -279,6 +315,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     vendorPollMs: values.LOCK_VENDOR_POLL_MS as number,
     itemSensors: family === 'native',
     layout: layout!,
+    cabinet: cabinet!,
     doorPolarity: values.LOCK_DOOR_POLARITY as DoorPolarity,
     pulseMs: values.LOCK_PULSE_MS as number,
     responseTimeoutMs: values.LOCK_RESPONSE_TIMEOUT_MS as number,
@@ -308,6 +345,30 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     backupIntervalHours: values.BACKUP_INTERVAL_HOURS as number,
     backupKeep: values.BACKUP_KEEP as number,
   };
+}
+
+/** The highest door number the layout has: the drawing needs a place for each door up to it. */
+function highestDoor(layout: Layout): number {
+  if (layout.compartments) return Math.max(0, ...layout.compartments.map((c) => c.compartment));
+  return layout.boards.reduce((n, b) => n + b.channels, 0);
+}
+
+/** CABINET_GRID for this layout (its default when empty); a grid without a place for every door is a problem. */
+function cabinetFace(
+  layout: Layout,
+  grid: { columns: number; rows: number } | '' | undefined,
+  problems: string[],
+): { -readonly [K in keyof CabinetFace]: CabinetFace[K] } | null {
+  const doors = highestDoor(layout);
+  if (grid === undefined) return null;
+  if (grid === '') return { ...defaultFace(doors) };
+  if (grid.columns * grid.rows < doors) {
+    problems.push(
+      `CABINET_GRID=${grid.columns}x${grid.rows}: ${grid.columns * grid.rows} places for doors numbered up to ${doors} (LOCK_LAYOUT / LOCK_LAYOUT_FILE); give columns x rows as on the cabinet`,
+    );
+    return null;
+  }
+  return { ...grid, numbering: 'rows' };
 }
 
 /** The unlock policy's own rules (domain/unlock-policy.ts), in words naming the settings involved. */

@@ -466,6 +466,78 @@ describe('the kiosk touchscreen', { timeout: 40_000 }, () => {
     }
   });
 
+  const PORTRAIT = { width: 1080, height: 1920 };
+  const LANDSCAPE = { width: 1920, height: 1080 };
+  it('the cabinet drawing puts each door where it is on the cabinet: 6x4 numbered by rows (default), 4x6 numbered by columns', async () => {
+    /** Door 7 opened through the serial scanner; the drawing's grid and where doors 1, 2, 7 and 24 sit (column, row). */
+    async function drawn(app: TestApp, viewport: { width: number; height: number }) {
+      const page = await browser.newPage({ viewport });
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(String(e)));
+      await page.goto(`${app.kioskUrl}/kiosk`);
+      await page.waitForSelector('body[data-ready="true"][data-link="online"]');
+      // the kiosk info has arrived (the committee phone, the cabinet) once the home screen is drawn from it
+      await page.waitForFunction(() => performance.getEntriesByType('resource').some((r) => r.name.endsWith('/api/kiosk/info')));
+      app.bus.emit('scan', {
+        source: 'scanner',
+        kind: 'qr',
+        outcome: 'OPENED',
+        action: 'pickup',
+        compartments: [7],
+        messageZh: '7 号柜门已打开。',
+        messageEn: 'Door 7 is open.',
+      });
+      await page.waitForSelector('#cabinet-grid .door-open');
+      const where = await page.evaluate(() => {
+        const grid = document.getElementById('cabinet-grid')!;
+        const at: Record<string, [number, number]> = {};
+        const gridBox = grid.getBoundingClientRect();
+        const cells = Array.from(grid.querySelectorAll<HTMLElement>('.door'));
+        const w = cells[0]!.getBoundingClientRect().width;
+        const hgt = cells[0]!.getBoundingClientRect().height;
+        for (const c of cells) {
+          const r = c.getBoundingClientRect();
+          // measured from the drawing, not read back from the styles: column and row from 1
+          at[c.textContent!] = [Math.round((r.left - gridBox.left - 12) / (w + 6)) + 1, Math.round((r.top - gridBox.top - 12) / (hgt + 6)) + 1];
+        }
+        return { grid: grid.dataset.grid, numbering: grid.dataset.numbering, open: grid.querySelector('.door-open')!.textContent, at };
+      });
+      await expectReadable(page, `drawing ${where.grid} at ${viewport.width}x${viewport.height}`);
+      await page.screenshot({ path: `${SHOTS}/kiosk-cabinet-${where.grid}-${where.numbering}-${viewport.width}x${viewport.height}.png` });
+      expect(errors).toEqual([]);
+      await page.close();
+      return where;
+    }
+
+    for (const viewport of [PORTRAIT, LANDSCAPE]) {
+      const rows = await drawn(h, viewport);
+      expect(rows).toMatchObject({ grid: '6x4', numbering: 'rows', open: '7' });
+      expect([rows.at['1'], rows.at['2'], rows.at['7'], rows.at['24']]).toEqual([
+        [1, 1],
+        [2, 1],
+        [1, 2],
+        [6, 4],
+      ]);
+    }
+
+    const other = await startTestApp({ env: { CABINET_GRID: '4x6', CABINET_NUMBERING: 'columns' } });
+    try {
+      other.flows.markReady();
+      for (const viewport of [PORTRAIT, LANDSCAPE]) {
+        const columns = await drawn(other, viewport);
+        expect(columns).toMatchObject({ grid: '4x6', numbering: 'columns', open: '7' });
+        expect([columns.at['1'], columns.at['2'], columns.at['7'], columns.at['24']]).toEqual([
+          [1, 1],
+          [1, 2],
+          [2, 1],
+          [4, 6],
+        ]);
+      }
+    } finally {
+      await other.close();
+    }
+  });
+
   it('ships every spoken prompt as a small clip the browser decodes', async () => {
     const loadedAtStart: string[] = [];
     const { page, errors } = await openKiosk({ width: 1080, height: 1920 }, '', (p) => p.on('request', (r) => loadedAtStart.push(r.url())));

@@ -20,6 +20,7 @@
 import { createHash } from 'node:crypto';
 import type { Response } from 'express';
 import { z } from 'zod';
+import { MAX_GRID_SIDE, NUMBERINGS } from '../domain/cabinet-face.js';
 import { residentActor } from '../domain/types.js';
 import { addressSchema, idNumberSchema, mobileSchema, nameSchema } from '../domain/validation.js';
 import { WAITING_FOR_RESIDENT } from '../domain/request-states.js';
@@ -78,6 +79,15 @@ export const submitAnswer = z.object({
   residentToken: z.string().describe('keep on the phone (localStorage); send with later submissions; it is also the resident’s QR code'),
   residentQrUrl: z.string(),
 });
+
+/** How the doors sit on the cabinet (CABINET_GRID, CABINET_NUMBERING), for the kiosk's drawing. */
+export const cabinetFaceSchema = z
+  .object({
+    columns: z.number().int().min(1).max(MAX_GRID_SIDE),
+    rows: z.number().int().min(1).max(MAX_GRID_SIDE),
+    numbering: z.enum(NUMBERINGS).describe('rows: left to right along each row from the top; columns: top to bottom down each column from the left'),
+  })
+  .describe('how the doors sit on the cabinet, as they are numbered on it');
 
 export const statusAnswer = z.object({
   number: z.string(),
@@ -371,6 +381,7 @@ export function publicRoutes(deps: AppDeps, opts: { submitLimiter?: WindowLimite
             submitQrUrl: z.string(),
             deviceId: z.string(),
             committeePhone: z.string().nullable().describe('whom to call when the cabinet is out of service (COMMITTEE_PHONE)'),
+            cabinet: cabinetFaceSchema,
           }),
         },
       },
@@ -383,6 +394,7 @@ export function publicRoutes(deps: AppDeps, opts: { submitLimiter?: WindowLimite
           submitQrUrl: '/api/kiosk/submit-qr.svg',
           deviceId: caller.kind === 'kiosk' ? caller.deviceId : '',
           committeePhone: deps.config.committeePhone ?? null,
+          cabinet: deps.config.cabinet,
         },
       ],
     }),

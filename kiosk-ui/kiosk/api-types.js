@@ -19,7 +19,8 @@ export {};
 /**
  * GET /api/kiosk/info
  * @typedef {{ link: string, freeCompartments: number, submitUrl: string, submitQrUrl: string, deviceId: string,
- *   committeePhone: string | null }} KioskInfo
+ *   committeePhone: string | null, cabinet: CabinetFace }} KioskInfo
+ * @typedef {{ columns: number, rows: number, numbering: 'rows' | 'columns' }} CabinetFace  how the doors sit, as numbered on the cabinet
  */
 
 /**

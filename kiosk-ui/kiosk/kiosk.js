@@ -453,9 +453,26 @@ function onClosed(code, doors, action) {
 
 /** Every compartment number the cabinet has (the kiosk channel's snapshot), for the drawing. @type {number[]} */
 let cabinetNos = [];
+/**
+ * How the doors sit on the cabinet, as numbered on it (GET /api/kiosk/info, CABINET_GRID and CABINET_NUMBERING).
+ * @type {import('./api-types.js').CabinetFace | null}
+ */
+let cabinetFace = null;
 
 /**
- * The cabinet drawn as its doors are numbered, the doors of this answer marked (open: filled and labelled).
+ * Where door `no` is drawn (column, row from 1), as the doors are numbered on the cabinet (controller/domain/cabinet-face.ts).
+ * @param {import('./api-types.js').CabinetFace} face
+ * @param {number} no
+ */
+function placeOf(face, no) {
+  const i = no - 1;
+  return face.numbering === 'rows'
+    ? { column: (i % face.columns) + 1, row: Math.floor(i / face.columns) + 1 }
+    : { column: Math.floor(i / face.rows) + 1, row: (i % face.rows) + 1 };
+}
+
+/**
+ * The cabinet drawn as its doors sit and are numbered, the doors of this answer marked (open: filled and labelled).
  * @param {number[]} marked
  * @param {boolean} open
  */
@@ -465,12 +482,24 @@ function drawCabinet(marked, open) {
   box.hidden = marked.length === 0 || cabinetNos.length === 0;
   if (box.hidden) return;
   grid.textContent = '';
-  const cols = cabinetNos.length > 12 ? 6 : 4;
-  grid.style.setProperty('--cols', String(cols));
+  const highest = Math.max(...cabinetNos);
+  // until the controller has said (or for a number beyond its grid): as the controller's default draws it
+  const fallback = highest > 12 ? 6 : 4;
+  const face =
+    cabinetFace && cabinetFace.columns * cabinetFace.rows >= highest
+      ? cabinetFace
+      : { columns: fallback, rows: Math.ceil(highest / fallback), numbering: /** @type {const} */ ('rows') };
+  grid.style.setProperty('--cols', String(face.columns));
+  grid.style.setProperty('--rows', String(face.rows));
+  grid.dataset.grid = `${face.columns}x${face.rows}`;
+  grid.dataset.numbering = face.numbering;
   for (const no of cabinetNos) {
     const cell = document.createElement('span');
     cell.className = 'door';
     cell.textContent = String(no);
+    const at = placeOf(face, no);
+    cell.style.gridColumn = String(at.column);
+    cell.style.gridRow = String(at.row);
     if (marked.includes(no)) {
       cell.classList.add(open ? 'door-open' : 'door-marked');
       cell.dataset.marked = open ? 'open' : 'closed';
@@ -674,6 +703,7 @@ async function loadInfo() {
     /** @type {KioskInfo} GET /api/kiosk/info */
     const info = await res.json();
     committeePhone = info.committeePhone ?? null;
+    cabinetFace = info.cabinet ?? null;
     if (!wsUp) return;
     link = String(info.link ?? link);
     renderLink();

@@ -9,7 +9,7 @@ import type { z } from 'zod';
 import type { CabinetEvents } from '../../controller/events.js';
 import type { staffPublicSchema } from '../../controller/http/auth.js';
 import type { doorAnswerSchema, kioskAnswerSchema } from '../../controller/http/door-routes.js';
-import type { serviceSchema, statusAnswer, submitAnswer } from '../../controller/http/public-routes.js';
+import type { cabinetFaceSchema, serviceSchema, statusAnswer, submitAnswer } from '../../controller/http/public-routes.js';
 import type { errorBodySchema } from '../../controller/http/routes.js';
 import type { WordsAnswer } from '../../controller/http/words-routes.js';
 import type { alarmSchema, compartmentRowSchema, requestDetailSchema, requestItemSchema } from '../../controller/http/staff-routes.js';
@@ -47,6 +47,6 @@ export type PhoneAnswers = [
   Fits<z.output<typeof errorBodySchema>, Phone.ErrorAnswer>,
 ];
 
-export type KioskAnswers = [Fits<z.output<typeof kioskAnswerSchema>, Kiosk.KioskAnswer>];
+export type KioskAnswers = [Fits<z.output<typeof kioskAnswerSchema>, Kiosk.KioskAnswer>, Fits<z.output<typeof cabinetFaceSchema>, Kiosk.CabinetFace>];
 
 export type SharedAnswers = [Fits<WordsAnswer, Shared.WordsAnswer>];
