@@ -30,7 +30,15 @@ import { backupBeforeMigration } from './ops/backup.js';
 import { BackupSchedule } from './ops/backup-schedule.js';
 import { writePidFile } from './ops/pidfile.js';
 import { installProcessPolicy } from './process-policy.js';
-import { StorageHealth, storageSaid, storageAccessCheck, storageDamageCheckInWorker } from './store/storage-health.js';
+import {
+  NightlyDamageCheck,
+  StorageHealth,
+  storageSaid,
+  storageAccessCheck,
+  storageDamageCheckInWorker,
+  takeCleanStopMarker,
+  writeCleanStopMarker,
+} from './store/storage-health.js';
 import { say } from './words/catalogue.js';
 import { said } from './words/keys.js';
 import { parseTcpUrl, serialEndpoint, streamEndpoint, tcpEndpoint, type Endpoint } from './transport/endpoints.js';
@@ -141,6 +149,9 @@ export async function startController(config: Config, logger: Logger): Promise<C
   // Everything this process creates (database, WAL, SHM, key, backups) is for its own user only.
   process.umask(0o077);
   fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  // Whether the last run closed this database file cleanly (read before anything opens it): then the check that
+  // reads the whole file is left to the night; after a crash or a power cut it runs now, in the background.
+  const cleanStop = takeCleanStopMarker(config.dataDir);
   // A schema upgrade is preceded by a verified backup; if it cannot be written, the start stops here.
   const store = openStore({
     dataDir: config.dataDir,
@@ -250,11 +261,19 @@ export async function startController(config: Config, logger: Logger): Promise<C
     const url = `http://${shownHost}:${portOf(server, config.port)}`;
     const kioskUrl = `http://127.0.0.1:${portOf(kioskServer, config.kioskPort)}`;
     if (!publicUrl) publicUrl = url;
-    storageDamageCheckInWorker(config.dataDir)
-      .then((problems) => {
-        for (const p of problems) storage.declare(p.problem, p.detail);
-      })
-      .catch((e: unknown) => storage.declare('damaged', `the database check could not run: ${e instanceof Error ? e.message : String(e)}`));
+    const damageCheck = (): Promise<void> =>
+      storageDamageCheckInWorker(config.dataDir)
+        .then((problems) => {
+          for (const p of problems) storage.declare(p.problem, p.detail);
+          logger.info({ ns: 'storage', problems: problems.length }, 'database check done');
+        })
+        .catch((e: unknown) => storage.declare('damaged', `the database check could not run: ${e instanceof Error ? e.message : String(e)}`));
+    if (!cleanStop) {
+      logger.warn({ ns: 'storage' }, 'the last run did not stop cleanly: checking the whole database in the background');
+      void damageCheck();
+    }
+    const nightly = new NightlyDamageCheck(damageCheck);
+    nightly.start();
 
     if (cabinet) {
       const { startPanelServer } = await import('../sim/panel/server.js');
@@ -334,6 +353,7 @@ export async function startController(config: Config, logger: Logger): Promise<C
         }
         flows.stopJobs();
         storage.stop();
+        nightly.stop();
         await dispatcher.stop();
         await backups.stop();
         scanner?.stop();
@@ -341,6 +361,8 @@ export async function startController(config: Config, logger: Logger): Promise<C
         await panel?.close();
         await cabinet?.close();
         store.close();
+        // closed cleanly, the WAL checkpointed: the next start need not read the whole file
+        if (storage.ok) writeCleanStopMarker(config.dataDir);
         removePidFile();
       },
     };

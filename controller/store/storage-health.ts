@@ -216,3 +216,108 @@ export function storageDamageCheckInWorker(dataDir: string): Promise<{ problem: 
     });
   });
 }
+
+/**
+ * DATA_DIR/clean-stop: written when the controller closed the database cleanly, taken (removed) at the next start.
+ * It names the database file as it was left (inode, size, modification time): a file replaced or written since
+ * (a restore, a copy) is not the one that was closed cleanly.
+ */
+export const CLEAN_STOP_FILE = 'clean-stop';
+
+interface FileMark {
+  readonly ino: number;
+  readonly size: number;
+  readonly mtimeMs: number;
+}
+
+function markOf(file: string): FileMark | null {
+  try {
+    const st = fs.statSync(file);
+    return { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs };
+  } catch {
+    return null;
+  }
+}
+
+/** After the database is closed: the next start may skip the check that reads the whole file. */
+export function writeCleanStopMarker(dataDir: string): void {
+  const mark = markOf(path.join(dataDir, DB_FILE));
+  // a WAL left behind means the close did not finish its checkpoint: not a clean stop
+  if (!mark || fs.existsSync(path.join(dataDir, `${DB_FILE}-wal`))) return;
+  const file = path.join(dataDir, CLEAN_STOP_FILE);
+  fs.writeFileSync(`${file}.tmp`, JSON.stringify(mark), { mode: 0o600 });
+  fs.renameSync(`${file}.tmp`, file);
+}
+
+/**
+ * Before the database is opened: did the last run stop cleanly, leaving this very file? Removes the marker either
+ * way, so that a crash of this run is seen at the next start. False when there is no marker (a crash, a power
+ * cut, a first start, a file put in place by hand): then the whole file is checked.
+ */
+export function takeCleanStopMarker(dataDir: string): boolean {
+  const file = path.join(dataDir, CLEAN_STOP_FILE);
+  let saved: FileMark;
+  try {
+    saved = JSON.parse(fs.readFileSync(file, 'utf8')) as FileMark;
+  } catch {
+    return false;
+  }
+  fs.rmSync(file, { force: true });
+  try {
+    // the removal must reach the disk before this run can crash
+    const dir = fs.openSync(dataDir, 'r');
+    fs.fsyncSync(dir);
+    fs.closeSync(dir);
+  } catch {
+    // a directory that cannot be synced: the marker is gone from this view of it, which is what counts here
+  }
+  const now = markOf(path.join(dataDir, DB_FILE));
+  return now !== null && now.ino === saved.ino && now.size === saved.size && now.mtimeMs === saved.mtimeMs;
+}
+
+/**
+ * The whole-file check at night, once a day at `hour` local time (default 03:00), in the worker: it reads the whole
+ * file, so it runs when nobody is at the cabinet, never on the start-up path. `check` reports what it found.
+ */
+export class NightlyDamageCheck {
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly check: () => Promise<void>,
+    private readonly hour = 3,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  /** Milliseconds from `at` to the next `hour`:00 local. */
+  static untilNext(at: Date, hour: number): number {
+    const next = new Date(at);
+    next.setHours(hour, 0, 0, 0);
+    if (next.getTime() <= at.getTime()) next.setDate(next.getDate() + 1);
+    return next.getTime() - at.getTime();
+  }
+
+  private stopped = false;
+
+  start(): void {
+    if (this.timer) return;
+    this.stopped = false;
+    const arm = (): void => {
+      if (this.stopped) return;
+      this.timer = setTimeout(
+        () => {
+          // the check reports its own findings; whatever it does, the next night is armed
+          void this.check().then(arm, arm);
+        },
+        NightlyDamageCheck.untilNext(this.now(), this.hour),
+      );
+      this.timer.unref();
+    };
+    arm();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+}

@@ -1,0 +1,60 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DB_FILE } from './db.js';
+import { openStore } from './index.js';
+import { CLEAN_STOP_FILE, NightlyDamageCheck, takeCleanStopMarker, writeCleanStopMarker } from './storage-health.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+  while (dirs.length) fs.rmSync(dirs.pop()!, { recursive: true, force: true });
+});
+
+/** A data directory whose database was opened and closed (cleanly: the WAL is checkpointed away). */
+function closedStore(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'clean-stop-'));
+  dirs.push(dir);
+  openStore({ dataDir: dir }).close();
+  return dir;
+}
+
+describe('the clean-stop marker (the whole-file check is skipped only after a clean stop of this very file)', () => {
+  it('is taken once: the start after a clean stop skips the check, a crash after it does not', () => {
+    const dir = closedStore();
+    writeCleanStopMarker(dir);
+    expect(takeCleanStopMarker(dir)).toBe(true);
+    expect(fs.existsSync(path.join(dir, CLEAN_STOP_FILE))).toBe(false);
+    // this run "crashes": no marker written, so the next start checks
+    expect(takeCleanStopMarker(dir)).toBe(false);
+  });
+
+  it('is not trusted when the file was written or replaced since (a restore, a copy, a change by hand)', () => {
+    const dir = closedStore();
+    writeCleanStopMarker(dir);
+    fs.appendFileSync(path.join(dir, DB_FILE), Buffer.alloc(4096));
+    expect(takeCleanStopMarker(dir)).toBe(false);
+  });
+
+  it('is not written while a WAL is left (the close did not checkpoint)', () => {
+    const dir = closedStore();
+    fs.writeFileSync(path.join(dir, `${DB_FILE}-wal`), '');
+    writeCleanStopMarker(dir);
+    expect(fs.existsSync(path.join(dir, CLEAN_STOP_FILE))).toBe(false);
+  });
+
+  it('a first start has none', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'clean-stop-'));
+    dirs.push(dir);
+    expect(takeCleanStopMarker(dir)).toBe(false);
+  });
+});
+
+describe('the nightly check', () => {
+  it('runs at the next 03:00 local time', () => {
+    const at = new Date(2026, 11, 3, 2, 30, 0);
+    expect(NightlyDamageCheck.untilNext(at, 3)).toBe(30 * 60_000);
+    const after = new Date(2026, 11, 3, 3, 0, 0);
+    expect(NightlyDamageCheck.untilNext(after, 3)).toBe(24 * 3_600_000);
+  });
+});
