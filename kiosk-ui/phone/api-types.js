@@ -35,6 +35,9 @@ export {};
 /**
  * Every error answer (errorBodySchema in controller/http/routes.ts); read by readError in ../shared/phone-api.js.
  * @typedef {{
- *   error: { code: string, message: string, field?: string, fields?: { field: string, message: string }[] },
+ *   error: {
+ *     code: string, key: string, params?: Record<string, string | number | number[]>, message: string, field?: string,
+ *     fields?: { field: string, key: string, params?: Record<string, string | number | number[]>, message: string }[],
+ *   },
  * }} ErrorAnswer
  */

@@ -12,6 +12,7 @@
 
 import { $, $maybe } from '../shared/elements.js';
 import { api } from '../shared/phone-api.js';
+import { primaryLanguage, say, sayBoth } from '../shared/words.js';
 
 /**
  * @import { ApiResult } from '../shared/phone-api.js'
@@ -233,12 +234,12 @@ export function setUpMyQr(getBinding, setBinding) {
     const open = section.hidden;
     section.hidden = !open;
     button.setAttribute('aria-expanded', String(open));
-    setBilingual($('.label', Element, button), open ? '收起我的二维码' : '我的二维码', open ? 'hide my QR code' : 'my QR code');
+    setBilingual($('.label', Element, button), ...sayBoth({ key: open ? 'phone.myqr_hide' : 'phone.myqr_show' }));
     if (!open) return;
     void renew(b.residentToken).then((token) => {
       if (token === null) {
         refresh();
-        setText($maybe('#myqr-error', Element), '这部手机的登记已失效，请重新填写，或到居委会办理。');
+        setText($maybe('#myqr-error', Element), say({ key: 'phone.myqr_registration_ended' }, primaryLanguage()));
         return;
       }
       img.src = '/api/residents/qr.svg?token=' + encodeURIComponent(token);
@@ -247,7 +248,7 @@ export function setUpMyQr(getBinding, setBinding) {
   });
 
   img.addEventListener('error', () => {
-    setText($maybe('#myqr-error', Element), '二维码暂时显示不出来，请稍后再试，或到居委会办理。');
+    setText($maybe('#myqr-error', Element), say({ key: 'phone.myqr_failed' }, primaryLanguage()));
   });
 
   refresh();

@@ -6,7 +6,7 @@
 import { $ } from '../shared/elements.js';
 import { api } from '../shared/phone-api.js';
 import { bilingual, focusOn, loadBinding, saveBinding, setBilingual, setText, setUpMyQr } from './common.js';
-import { DOOR_NOTICE } from './words.js';
+import { loadWords, primaryLanguage, say, sayBoth } from '../shared/words.js';
 
 /**
  * @import { ApiResult } from '../shared/phone-api.js'
@@ -15,13 +15,8 @@ import { DOOR_NOTICE } from './words.js';
 
 const REFRESH_MS = 30_000;
 
-const STEPS = [
-  { zh: '已提交', en: 'Submitted' },
-  { zh: '已受理', en: 'Accepted' },
-  { zh: '已办好', en: 'Ready' },
-  { zh: '已放入柜子', en: 'In the cabinet' },
-  { zh: '已取走', en: 'Collected' },
-];
+/** The steps of the progress line, by their catalogue keys. */
+const STEPS = ['phone.step.submitted', 'phone.step.accepted', 'phone.step.ready', 'phone.step.in_cabinet', 'phone.step.collected'];
 
 /**
  * Which step each state is at; states off the line (rejected, cancelled, retrieved) have none.
@@ -102,10 +97,10 @@ function renderProgress(state) {
       dot.className = 'dot';
       dot.setAttribute('aria-hidden', 'true');
       dot.textContent = done ? '✓' : String(i + 1);
-      const step = bilingual('span', s.zh, s.en, 'step');
+      const step = bilingual('span', ...sayBoth({ key: s }), 'step');
       const mark = document.createElement('span');
       mark.className = 'mark';
-      mark.textContent = done ? '（已完成）' : current ? '（现在在这一步）' : '';
+      mark.textContent = done ? say({ key: 'phone.step_done' }) : current ? say({ key: 'phone.step_current' }) : '';
       $('.zh', Element, step).append(mark);
       li.append(dot, step);
       return li;
@@ -125,13 +120,15 @@ function render(q) {
     doc.replaceChildren(...bilingual('span', q.service.nameZh, q.service.nameEn).childNodes);
   }
 
-  setText($('#state-zh', HTMLElement), q.stateText.zh);
-  setText($('#state-en', HTMLElement), q.stateText.en);
+  // the state in the catalogue's words (the answer's stateText is for other API users)
+  const [stateZh, stateEn] = sayBoth({ key: `state.${q.state}` });
+  setText($('#state-zh', HTMLElement), stateZh);
+  setText($('#state-en', HTMLElement), stateEn);
   const box = $('#state', HTMLElement);
   box.classList.toggle('bad', BAD.has(q.state));
   box.classList.toggle('done', q.state === 'collected' || q.state === 'loaded' || q.state === 'overdue');
 
-  const notice = q.doorNotice ? DOOR_NOTICE[q.doorNotice] : null;
+  const notice = q.doorNotice ? sayBoth({ key: `phone.door_notice.${q.doorNotice}` }) : null;
   const doorNotice = $('#door-notice', HTMLElement);
   doorNotice.hidden = !notice;
   if (notice && q.doorNotice) doorNotice.dataset.code = q.doorNotice;
@@ -148,7 +145,7 @@ function render(q) {
   setText($('#compartment', HTMLElement), waiting ? String(q.compartmentNo) : '');
   setText($('#compartment-en', HTMLElement), waiting ? String(q.compartmentNo) : '');
   $('#overdue', HTMLElement).hidden = q.state !== 'overdue';
-  setText($('#sms-mobile', HTMLElement), q.mobileMasked || '您的手机');
+  setText($('#sms-mobile', HTMLElement), q.mobileMasked || say({ key: 'phone.your_phone' }, primaryLanguage()));
   setImage($('#pickup-img', HTMLImageElement), waiting ? q.pickupQrUrl : null, $('#pickup-img-error', HTMLElement));
 
   $('#dropoff', HTMLElement).hidden = !q.dropOffQrUrl;
@@ -176,7 +173,15 @@ function rememberRequest(q) {
 function showLoadError(err, keepShown) {
   $('#loading', HTMLElement).hidden = true;
   if (!keepShown) $('#request', HTMLElement).hidden = true;
-  $('#load-error', HTMLElement).replaceChildren(...bilingual('span', '⚠ ' + err.zh, err.en).childNodes);
+  $('#load-error', HTMLElement).replaceChildren(...warning([err.zh, err.en]).childNodes);
+}
+
+/**
+ * A warning line: ⚠ and the words, Chinese first and English under it.
+ * @param {[string, string]} words
+ */
+function warning([zh, en]) {
+  return bilingual('span', '⚠ ' + zh, en);
 }
 
 let busy = false;
@@ -189,7 +194,8 @@ async function refresh(byHand) {
   button.disabled = true;
   // only a refresh asked for by hand is announced; the automatic one every 30 s stays quiet
   $('#updated', HTMLElement).setAttribute('aria-live', byHand ? 'polite' : 'off');
-  if (byHand) setBilingual($('#updated', HTMLElement), '正在刷新…', 'Refreshing…');
+  if (byHand) setBilingual($('#updated', HTMLElement), ...sayBoth({ key: 'phone.refreshing' }));
+  await loadWords().catch(() => undefined); // tried again at each refresh until it is here
   /** @type {ApiResult<RequestStatus>} */
   const r = await api('GET', '/api/requests/status/' + encodeURIComponent(token));
   busy = false;
@@ -197,7 +203,7 @@ async function refresh(byHand) {
   if (r.ok) {
     render(r.body);
     const t = new Date().toLocaleTimeString('zh-CN', { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
-    setBilingual($('#updated', HTMLElement), '已更新，时间 ' + t, 'Updated at ' + t);
+    setBilingual($('#updated', HTMLElement), ...sayBoth({ key: 'phone.updated_at', params: { time: t } }));
   } else {
     // a network blip keeps what was shown; "no such request" replaces it
     showLoadError(r.error, r.status === 0 || r.status >= 500);
@@ -214,9 +220,7 @@ const QR_IMAGES = [
 for (const [img, box] of QR_IMAGES) {
   $(img, HTMLImageElement).addEventListener('error', () => {
     if (!$(img, HTMLImageElement).getAttribute('src')) return;
-    $(box, HTMLElement).replaceChildren(
-      ...bilingual('span', '⚠ 二维码显示不出来，请点“刷新”再试。', 'The QR code did not load: tap refresh.').childNodes,
-    );
+    $(box, HTMLElement).replaceChildren(...warning(sayBoth({ key: 'phone.qr_failed' })).childNodes);
   });
 }
 document.addEventListener('visibilitychange', () => {
@@ -226,8 +230,10 @@ setInterval(() => {
   if (document.visibilityState !== 'hidden') void refresh(false);
 }, REFRESH_MS);
 
+await loadWords().catch(() => undefined);
 if (!/^[A-Za-z0-9_-]{16,64}$/.test(token)) {
-  showLoadError({ zh: '链接不完整，请重新打开', en: 'The link is incomplete: open it again' }, false);
+  const [zh, en] = sayBoth({ key: 'input.link_incomplete' });
+  showLoadError({ zh, en }, false);
   focusOn($('#load-error', HTMLElement));
 } else {
   void refresh(false);

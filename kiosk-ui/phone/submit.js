@@ -9,7 +9,7 @@
 import { $, $maybe } from '../shared/elements.js';
 import { api } from '../shared/phone-api.js';
 import { bilingual, focusOn, forgetResident, loadBinding, maskMobile, maskName, saveBinding, setBilingual, setText, setUpMyQr } from './common.js';
-import { FIELD_MISSING, fixSummary } from './words.js';
+import { hasWords, loadWords, sayBoth } from '../shared/words.js';
 
 /**
  * @import { ApiProblem, ApiResult, FieldProblem } from '../shared/phone-api.js'
@@ -36,17 +36,18 @@ const myQr = setUpMyQr(
 );
 
 /**
- * Each field the API can name, where its message goes, and its name in the list at the top.
- * @type {Readonly<Record<string, { input: string, error: string, row: Row, label: readonly [string, string] }>>}
+ * Each field the API can name, and where its message goes; its name in the list at the top is the catalogue's
+ * `phone.field.<field>`.
+ * @type {Readonly<Record<string, { input: string, error: string, row: Row }>>}
  */
 const FIELDS = {
-  name: { input: 'name', error: 'err-name', row: 'contact', label: ['姓名', 'Full name'] },
-  mobile: { input: 'mobile', error: 'err-mobile', row: 'contact', label: ['手机号码', 'Mobile number'] },
-  idNumber: { input: 'idNumber', error: 'err-idNumber', row: 'idNumber', label: ['身份证号码', 'ID card number'] },
-  address: { input: 'building', error: 'err-address', row: 'address', label: ['住址', 'Address'] },
-  'address.building': { input: 'building', error: 'err-address-building', row: 'address', label: ['楼号', 'Building'] },
-  'address.unit': { input: 'unit', error: 'err-address-unit', row: 'address', label: ['单元', 'Unit'] },
-  'address.room': { input: 'room', error: 'err-address-room', row: 'address', label: ['房号', 'Room'] },
+  name: { input: 'name', error: 'err-name', row: 'contact' },
+  mobile: { input: 'mobile', error: 'err-mobile', row: 'contact' },
+  idNumber: { input: 'idNumber', error: 'err-idNumber', row: 'idNumber' },
+  address: { input: 'building', error: 'err-address', row: 'address' },
+  'address.building': { input: 'building', error: 'err-address-building', row: 'address' },
+  'address.unit': { input: 'unit', error: 'err-address-unit', row: 'address' },
+  'address.room': { input: 'room', error: 'err-address-room', row: 'address' },
 };
 
 // ------------------------------------------------------------------------------------------- step 1
@@ -54,20 +55,19 @@ const FIELDS = {
 async function loadServices() {
   const status = $('#services-status', HTMLElement);
   $('#services-retry', HTMLElement).hidden = true;
-  setBilingual(status, '正在读取办理事项…', 'Loading the list…');
+  await loadWords().catch(() => undefined); // tried again with the list until it is here
+  setBilingual(status, ...sayBoth({ key: 'phone.services_loading' }));
   /** @type {ApiResult<ServiceList>} */
   const r = await api('GET', '/api/services');
   if (!r.ok) {
-    setBilingual(status, '办理事项读取失败。' + r.error.zh, 'Could not load the list. ' + r.error.en);
+    const [zh] = sayBoth({ key: 'phone.services_failed', params: { problem: r.error.zh } });
+    const [, en] = sayBoth({ key: 'phone.services_failed', params: { problem: r.error.en } });
+    setBilingual(status, zh, en);
     $('#services-retry', HTMLElement).hidden = false;
     return;
   }
   services = Array.isArray(r.body?.services) ? r.body.services : [];
-  setBilingual(
-    status,
-    services.length ? '' : '现在没有可以在线办理的事项，请到居委会咨询。',
-    services.length ? '' : 'Nothing can be applied for online now: please ask at the committee office.',
-  );
+  setBilingual(status, ...(services.length ? /** @type {[string, string]} */ (['', '']) : sayBoth({ key: 'phone.services_none' })));
   status.hidden = services.length > 0;
   const list = $('#services', HTMLElement);
   list.replaceChildren(
@@ -77,7 +77,7 @@ async function loadServices() {
       b.type = 'button';
       b.dataset.code = s.code;
       if (s.needsMaterials) {
-        b.append(bilingual('span', '需要先把材料放进帮办柜', 'materials to drop off first', 'tag'));
+        b.append(bilingual('span', ...sayBoth({ key: 'phone.materials_first' }), 'tag'));
       }
       b.addEventListener('click', () => choose(s.code, true));
       li.append(b);
@@ -180,14 +180,8 @@ function renderForm() {
     setText($('#regf-mobile', HTMLElement), maskMobile(binding.mobile));
     const keptId = s.needs?.idNumber && !showId;
     const keptAddress = s.needs?.address && !showAddress;
-    const kept =
-      keptId && keptAddress
-        ? '身份证号码和住址已经登记过，不用再填。'
-        : keptId
-          ? '身份证号码已经登记过，不用再填。'
-          : keptAddress
-            ? '住址已经登记过，不用再填。'
-            : '';
+    const keptKey = keptId && keptAddress ? 'phone.kept_id_and_address' : keptId ? 'phone.kept_id' : keptAddress ? 'phone.kept_address' : null;
+    const kept = keptKey ? sayBoth({ key: keptKey })[0] : '';
     setText($('#regf-kept', HTMLElement), kept);
     $('#regf-kept', HTMLElement).hidden = !kept;
     $('#edit-contact', HTMLElement).hidden = showContact;
@@ -250,10 +244,15 @@ function showFieldErrors(problems) {
   for (const p of known) {
     const box = $(`#${p.f.error}`, Element);
     box.replaceChildren(...bilingual('span', '⚠ ' + p.zh, p.en).childNodes);
+    const [labelZh, labelEn] = sayBoth({ key: `phone.field.${p.field}` });
     const input = $(`#${p.f.input}`, HTMLElement);
     input.setAttribute('aria-invalid', 'true');
     const li = document.createElement('li');
-    const a = bilingual('a', `${p.f.label[0]}：${p.zh}`, p.en ? `${p.f.label[1]}: ${p.en}` : '');
+    const a = bilingual(
+      'a',
+      sayBoth({ key: 'phone.field_problem', params: { field: labelZh, problem: p.zh } })[0],
+      p.en ? sayBoth({ key: 'phone.field_problem', params: { field: labelEn, problem: p.en } })[1] : '',
+    );
     a.href = `#${p.f.input}`;
     a.addEventListener('click', (e) => {
       e.preventDefault();
@@ -262,7 +261,7 @@ function showFieldErrors(problems) {
     li.append(a);
     list.append(li);
   }
-  const [zh, en] = fixSummary(known.length);
+  const [zh, en] = sayBoth(known.length === 1 ? { key: 'phone.fix_summary_one' } : { key: 'phone.fix_summary', params: { count: known.length } });
   setBilingual($('#form-summary-title', HTMLElement), zh, en);
   $('#form-summary', HTMLElement).hidden = false;
   $(`#${known[0]?.f.input}`, HTMLElement).focus();
@@ -276,8 +275,10 @@ function showFieldErrors(problems) {
  */
 function emptyFields(values) {
   return Object.entries(values).flatMap(([field, value]) => {
-    const words = FIELD_MISSING[field];
-    return value === '' && words ? [{ field, zh: words[0], en: words[1] }] : [];
+    const key = `phone.field_missing.${field}`;
+    if (value !== '' || !hasWords(key)) return [];
+    const [zh, en] = sayBoth({ key });
+    return [{ field, zh, en }];
   });
 }
 
@@ -325,12 +326,12 @@ async function submit(event) {
   if (showFieldErrors(emptyFields(shown))) return;
 
   button.disabled = true;
-  setBilingual($('#submit-status', HTMLElement), '正在提交，请稍候…', 'Submitting…');
+  setBilingual($('#submit-status', HTMLElement), ...sayBoth({ key: 'phone.submitting' }));
   /** @type {ApiResult<SubmitAnswer>} */
   const r = await api('POST', '/api/requests', body);
 
   if (r.ok) {
-    setBilingual($('#submit-status', HTMLElement), '提交成功，正在打开办理进度…', 'Submitted: opening the progress page…');
+    setBilingual($('#submit-status', HTMLElement), ...sayBoth({ key: 'phone.submitted_opening' }));
     const a = r.body;
     const entry = { number: a.number, nameZh: chosen.nameZh, nameEn: chosen.nameEn, statusToken: a.statusToken };
     if (forOther && binding.residentToken) {

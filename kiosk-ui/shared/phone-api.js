@@ -4,17 +4,21 @@
  *   const r = await api('GET', '/api/services');
  *   if (r.ok) use(r.body) else show(r.error)   // error: { code, field, fields, zh, en, status }
  *
- * Error messages come from the API as "中文 / English"; a message about a field may start with the field's
- * path ("mobile: ..."), which a resident should not see, so it is taken off here.
+ * An error answer carries what to say as a key of the word catalogue and its parameters; the words are the
+ * catalogue's (./words.js), in Chinese and in English. The message text is never read for its meaning: it is shown
+ * only when the catalogue has no words for the key (a newer controller than the page).
  */
+import { hasWords, loadWords, sayBoth } from './words.js';
+
+/** @import { Said } from './words.js' */
 
 /**
- * One wrong field of a validation error, its message in two halves.
+ * One wrong field of a validation error, in words.
  * @typedef {{ field: string, zh: string, en: string }} FieldProblem
  */
 
 /**
- * An error as the pages show it: the API's code and field, its message in two halves, and every wrong field
+ * An error as the pages show it: the API's code and field, its words in Chinese and English, and every wrong field
  * (`fields`, empty unless the API named them; the first is `field`).
  * @typedef {{ status: number, code: string, field: string | null, fields: FieldProblem[], zh: string, en: string }} ApiProblem
  */
@@ -27,18 +31,27 @@
  */
 
 /**
- * Splits "中文 / English" into its two halves.
- * @param {unknown} message
+ * The words of an error (or of one wrong field): its key and parameters from the catalogue; the API's message when
+ * the catalogue has no words for the key.
+ * @param {object} e  an error object of the answer, or one entry of its `fields`
+ * @returns {{ zh: string, en: string }}
  */
-export function splitMessage(message) {
-  const text = String(message ?? '');
-  const sep = text.indexOf(' / ');
-  return sep >= 0 ? { zh: text.slice(0, sep), en: text.slice(sep + 3) } : { zh: text, en: '' };
+function wordsOfError(e) {
+  const key = 'key' in e && typeof e.key === 'string' ? e.key : '';
+  const params = 'params' in e && e.params && typeof e.params === 'object' ? /** @type {Said['params']} */ (e.params) : undefined;
+  if (key && hasWords(key)) {
+    const [zh, en] = sayBoth({ key, params });
+    return { zh, en };
+  }
+  const message = 'message' in e && typeof e.message === 'string' ? e.message : '';
+  if (message) return { zh: message, en: '' };
+  const [zh, en] = sayBoth({ key: 'phone.something_wrong' });
+  return { zh, en };
 }
 
 /**
- * The API's error body ({ error: { code, message, field?, fields? } }, ErrorAnswer in ../phone/api-types.js) as
- * { code, field, fields, zh, en }.
+ * The API's error body ({ error: { code, key, params, message, field?, fields? } }, ErrorAnswer in
+ * ../phone/api-types.js) as { code, field, fields, zh, en }.
  * @param {number} status
  * @param {unknown} body
  * @returns {ApiProblem}
@@ -46,37 +59,25 @@ export function splitMessage(message) {
 export function readError(status, body) {
   const e = body && typeof body === 'object' && 'error' in body && body.error && typeof body.error === 'object' ? body.error : null;
   if (!e) {
-    return {
-      status,
-      code: 'HTTP_' + status,
-      field: null,
-      fields: [],
-      zh: '系统出了点问题，请稍后再试',
-      en: 'Something went wrong: please try again later',
-    };
+    const [zh, en] = sayBoth({ key: 'phone.something_wrong' });
+    return { status, code: 'HTTP_' + status, field: null, fields: [], zh, en };
   }
-  let message = String(('message' in e ? e.message : undefined) ?? '');
   const field = 'field' in e && typeof e.field === 'string' && e.field ? e.field : null;
-  if (field && message.startsWith(field + ': ')) message = message.slice(field.length + 2);
   /** @type {FieldProblem[]} */
   const fields = [];
   const list = 'fields' in e && Array.isArray(e.fields) ? e.fields : [];
   for (const f of /** @type {unknown[]} */ (list)) {
     if (!f || typeof f !== 'object' || !('field' in f) || typeof f.field !== 'string' || !f.field) continue;
-    fields.push({ field: f.field, ...splitMessage('message' in f ? f.message : '') });
+    fields.push({ field: f.field, ...wordsOfError(f) });
   }
-  return { status, code: String(('code' in e ? e.code : undefined) ?? ''), field, fields, ...splitMessage(message) };
+  return { status, code: String(('code' in e ? e.code : undefined) ?? ''), field, fields, ...wordsOfError(e) };
 }
 
-/** @type {Readonly<ApiProblem>} */
-export const NETWORK_ERROR = Object.freeze({
-  status: 0,
-  code: 'NETWORK',
-  field: null,
-  fields: [],
-  zh: '网络连接失败，请检查网络后再试',
-  en: 'No connection: check the network and try again',
-});
+/** No answer at all: the connection failed. */
+function networkError() {
+  const [zh, en] = sayBoth({ key: 'phone.no_connection' });
+  return { status: 0, code: 'NETWORK', field: null, fields: [], zh, en };
+}
 
 /**
  * One call; never throws.
@@ -97,7 +98,7 @@ export async function api(method, path, body) {
       cache: 'no-store',
     });
   } catch {
-    return { ok: false, status: 0, error: NETWORK_ERROR };
+    return { ok: false, status: 0, error: networkError() };
   }
   /** @type {unknown} */
   let parsed = null;
@@ -107,5 +108,6 @@ export async function api(method, path, body) {
     parsed = null;
   }
   if (res.ok) return { ok: true, status: res.status, body: /** @type {T} */ (parsed) };
+  await loadWords().catch(() => undefined); // the words of the error (a page loads them first; this is the fallback)
   return { ok: false, status: res.status, error: readError(res.status, parsed) };
 }
