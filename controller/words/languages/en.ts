@@ -200,8 +200,10 @@ export default {
     // ---------------------------------------------------------------- phone
     'phone.no_connection': 'No connection: check the network and try again',
     'phone.something_wrong': 'Something went wrong: please try again later',
-    'phone.door_notice.item_not_taken': 'The door was closed with your document still inside. Your code still works: scan the QR code below or type your code at the cabinet and the door opens again.',
-    'phone.door_notice.nothing_deposited': 'The drop-off door was closed with nothing inside. Your drop-off code still works: scan the QR code below at the cabinet, put the materials in and close the door.',
+    'phone.door_notice.item_not_taken':
+      'The door was closed with your document still inside. Your code still works: scan the QR code below or type your code at the cabinet and the door opens again.',
+    'phone.door_notice.nothing_deposited':
+      'The drop-off door was closed with nothing inside. Your drop-off code still works: scan the QR code below at the cabinet, put the materials in and close the door.',
     'phone.field.name': 'Full name',
     'phone.field.mobile': 'Mobile number',
     'phone.field.idNumber': 'ID card number',

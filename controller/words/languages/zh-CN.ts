@@ -194,7 +194,8 @@ export default {
     // ---------------------------------------------------------------- phone
     'phone.no_connection': '网络连接失败，请检查网络后再试',
     'phone.something_wrong': '系统出了点问题，请稍后再试',
-    'phone.door_notice.item_not_taken': '柜门已关上，但文件还在柜内，没有取走。取件码仍然有效：请再到帮办柜扫下面的二维码或输入取件码，柜门会再次打开。',
+    'phone.door_notice.item_not_taken':
+      '柜门已关上，但文件还在柜内，没有取走。取件码仍然有效：请再到帮办柜扫下面的二维码或输入取件码，柜门会再次打开。',
     'phone.door_notice.nothing_deposited': '放件柜门已关上，但柜内没有材料。放件码仍然有效：请再到帮办柜扫下面的二维码，放入材料后关门。',
     'phone.field.name': '姓名',
     'phone.field.mobile': '手机号码',
