@@ -4,7 +4,9 @@
  * reads one request's history as sentences, exports them (the CSV has a BOM, masked personal data and neutralised
  * formulas, and the export is in the audit log), reads the charts (values as visible text, checked against the
  * generated history), adds a staff member (the new PIN is shown once, the account must change it) and adds a
- * document type (residents can ask for it at once). Screenshots go to test-output/office/ (git-ignored).
+ * document type (residents can ask for it at once). Every office screen (requests and a request's history, export,
+ * statistics, audit log, accounts, document types) is checked by axe-core with the WCAG 2.2 A/AA rules: no serious or
+ * critical violation. Screenshots go to test-output/office/ (git-ignored).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -13,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateHistory, type GeneratedHistory } from '../controller/store/history-test-support.js';
 import { findAudit, localDay } from '../controller/store/index.js';
 import { startTestApp, TEST_PIN, type TestApp } from './app-harness.js';
+import { axeViolations, type AxeFinding } from './axe.js';
 import { launchBrowser } from './browser.js';
 
 const OUT = path.resolve('test-output/office');
@@ -63,6 +66,13 @@ afterAll(async () => {
   await h?.close();
 });
 
+/** axe-core's serious and critical WCAG 2.2 A/AA violations on each office screen, gathered and checked at the end. */
+const inaccessible: Record<string, AxeFinding[]> = {};
+async function checkAccess(where: string): Promise<void> {
+  const found = await axeViolations(page);
+  if (found.length) inaccessible[where] = found;
+}
+
 /** Local day of a UTC ms in the store's zone. */
 const dayOf = (ms: number) => localDay(ms, OFF);
 
@@ -104,6 +114,7 @@ describe('running the office', () => {
     expect(text).toContain('受理了申请');
     expect(text).toContain(`居民从${collected.compartmentNo} 号柜门取走了文件`);
     expect(text).not.toMatch(/request\.\w+/); // sentences, not internal keys
+    await checkAccess('requests and one request’s history');
     await page.screenshot({ path: path.join(OUT, 'history.png') });
   });
 
@@ -134,6 +145,7 @@ describe('running the office', () => {
     expect(injected.length).toBeGreaterThan(0);
     expect(injected.every((l) => l.includes(`"'=HYPERLINK(""http://x"")"`))).toBe(true);
     expect(await page.locator('#view-history .filters [role="status"]').innerText()).toContain('已导出');
+    await checkAccess('export');
     expect(findAudit(h.store.ctx, { action: 'export.requests', limit: 1 }).items[0]).toMatchObject({ detail: { from, to, masked: true } });
   });
 
@@ -166,7 +178,20 @@ describe('running the office', () => {
       ended.filter((r) => r.state === 'cancelled').length,
       ended.length,
     ]);
+    await checkAccess('statistics');
     await page.screenshot({ path: path.join(OUT, 'statistics.png'), fullPage: true });
+  });
+
+  it('reads the audit log', async () => {
+    await page.getByRole('button', { name: /^操作记录/ }).click();
+    await page
+      .locator('#view-audit')
+      .getByRole('button', { name: /^上个月/ })
+      .click();
+    await page.locator('#view-audit tbody tr').first().waitFor();
+    expect(await page.locator('#view-audit tbody tr').count()).toBeGreaterThan(10);
+    await checkAccess('audit log');
+    await page.screenshot({ path: path.join(OUT, 'audit.png'), fullPage: true });
   });
 
   it('adds a staff member: the PIN is shown once and must be changed at first sign-in', async () => {
@@ -182,6 +207,7 @@ describe('running the office', () => {
     const login = await h.api.post<{ staff: { mustChangePin: boolean } }>('/api/staff/login', { body: { login: 'xiaowang', pin: shown } });
     expect(login.status).toBe(200);
     expect(login.body.staff.mustChangePin).toBe(true);
+    await checkAccess('accounts');
     await page.screenshot({ path: path.join(OUT, 'accounts.png'), fullPage: true });
   });
 
@@ -202,7 +228,12 @@ describe('running the office', () => {
       needs: { idNumber: false, address: true },
       needsMaterials: true,
     });
+    await checkAccess('document types');
     await page.screenshot({ path: path.join(OUT, 'documents.png'), fullPage: true });
     expect(problems).toEqual([]);
+  });
+
+  it('every office screen passes axe-core (WCAG 2.2 A and AA): no serious or critical violation', () => {
+    expect(Object.keys(inaccessible).length === 0 ? [] : inaccessible).toEqual([]);
   });
 });
