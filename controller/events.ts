@@ -5,7 +5,9 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Actor, AlarmKind } from './domain/types.js';
-import type { AlarmInput, AlarmRecord } from './store/alarms.js';
+import { paramsText, type AlarmInput, type AlarmRecord } from './store/alarms.js';
+import { PRIMARY, say } from './words/catalogue.js';
+import type { Said, WordParam } from './words/keys.js';
 
 export type { AlarmKind } from './domain/types.js';
 
@@ -20,6 +22,10 @@ export interface Alarm {
   lastAt: string;
   /** how many times it was raised while open */
   count: number;
+  /** What it says: a key of the word catalogue (GET /api/words) and its parameters; null for an alarm stored before alarms had keys. */
+  key: string | null;
+  params?: Record<string, string | number | number[]>;
+  /** Its words in the primary language (for an alarm stored before alarms had keys: as it was raised). */
   message: string;
   compartment?: number;
   requestId?: number;
@@ -34,7 +40,9 @@ export function alarmView(r: AlarmRecord): Alarm {
     at: new Date(r.raisedAt).toISOString(),
     lastAt: new Date(r.lastAt).toISOString(),
     count: r.count,
-    message: r.message,
+    key: r.said?.key ?? null,
+    ...(r.said?.params ? { params: plainParams(r.said.params) } : {}),
+    message: r.said ? say(r.said, PRIMARY) : r.message,
     ...(r.compartmentNo !== null ? { compartment: r.compartmentNo } : {}),
     ...(r.requestId !== null ? { requestId: r.requestId } : {}),
     acknowledged:
@@ -42,6 +50,11 @@ export function alarmView(r: AlarmRecord): Alarm {
         ? { at: new Date(r.acknowledgedAt).toISOString(), by: r.acknowledgedBy, note: r.note }
         : null,
   };
+}
+
+/** Parameters as plain JSON values (a copy of each list). */
+export function plainParams(p: Readonly<Record<string, WordParam>>): Record<string, string | number | number[]> {
+  return Object.fromEntries(Object.entries(p).map(([k, v]) => [k, typeof v === 'object' ? [...v] : v]));
 }
 
 /** Where the bus keeps alarms: the store (`alarmSink(store.ctx)`) in the controller, memory otherwise. */
@@ -69,8 +82,14 @@ export function memoryAlarmSink(opts: { keep?: number; idStep?: 1 | -1; now?: ()
       const compartmentNo = input.compartmentNo ?? null;
       const requestId = input.requestId ?? null;
       const at = now();
+      const params = paramsText(input.said);
       const i = rows.findIndex(
-        (r) => r.kind === input.kind && r.compartmentNo === compartmentNo && r.requestId === requestId && r.message === input.message,
+        (r) =>
+          r.kind === input.kind &&
+          r.compartmentNo === compartmentNo &&
+          r.requestId === requestId &&
+          r.said?.key === input.said.key &&
+          (r.said ? paramsText(r.said) : null) === params,
       );
       if (i >= 0) {
         const bumped = { ...rows[i]!, count: rows[i]!.count + 1, lastAt: Math.max(rows[i]!.lastAt, at) };
@@ -81,7 +100,8 @@ export function memoryAlarmSink(opts: { keep?: number; idStep?: 1 | -1; now?: ()
       const row: AlarmRecord = {
         id: next,
         kind: input.kind,
-        message: input.message,
+        said: input.said,
+        message: say(input.said),
         compartmentNo,
         requestId,
         raisedAt: at,
@@ -131,8 +151,8 @@ export interface CabinetEvents {
       action?: 'pickup' | 'dropoff' | null;
       retryAfterMs?: number;
       compartments: number[];
-      messageZh: string;
-      messageEn: string;
+      /** what the screen may say (the kiosk page has its own words by `outcome`) */
+      said: Said;
     },
   ];
   /** raised, or raised again while open (same id, larger count) */
@@ -158,8 +178,8 @@ export class EventBus extends EventEmitter<CabinetEvents> {
    * Raise an alarm: kept (in the store when the bus has one) and published. An identical alarm that is still
    * open is not kept twice: its count and last time grow, and it is published again with the same id.
    */
-  alarm(kind: AlarmKind, message: string, where: { compartment?: number; requestId?: number } = {}): Alarm {
-    const input: AlarmInput = { kind, message, compartmentNo: where.compartment ?? null, requestId: where.requestId ?? null };
+  alarm(kind: AlarmKind, said: Said, where: { compartment?: number; requestId?: number } = {}): Alarm {
+    const input: AlarmInput = { kind, said, compartmentNo: where.compartment ?? null, requestId: where.requestId ?? null };
     let record: AlarmRecord;
     try {
       record = this.sink.raise(input);
@@ -177,12 +197,12 @@ export class EventBus extends EventEmitter<CabinetEvents> {
    * materials out); each is published as 'alarm-ack', as when someone marks it dealt with. A store that refuses
    * is told through onAlarmStoreError and the alarms stay open (to be dealt with by hand).
    */
-  resolve(kind: AlarmKind, requestId: number, actor: Actor, note: string): readonly Alarm[] {
+  resolve(kind: AlarmKind, requestId: number, actor: Actor, note: Said): readonly Alarm[] {
     let ended: AlarmRecord[];
     try {
-      ended = this.sink.resolve(kind, requestId, actor, note);
+      ended = this.sink.resolve(kind, requestId, actor, say(note));
     } catch (err) {
-      this.onAlarmStoreError(err, { kind, message: note, requestId });
+      this.onAlarmStoreError(err, { kind, said: note, requestId });
       return [];
     }
     const views = ended.map(alarmView);

@@ -217,7 +217,8 @@ export async function startController(config: Config, logger: Logger): Promise<C
     storage.onChange((st) => {
       if (st.problem) {
         logger.error({ ns: 'storage', ...st }, 'the database cannot be written: out of service');
-        bus.alarm('storage', `${say(storageSaid(st.problem))}${st.detail ? ` (${st.detail})` : ''}`);
+        // the detail (SQLite's own message) is in the log line above and on /api/health
+        bus.alarm('storage', storageSaid(st.problem));
       } else {
         logger.warn({ ns: 'storage' }, 'the database can be written again: reconciling before door actions');
         flows.markNotReady();
@@ -400,7 +401,7 @@ async function main(): Promise<void> {
     controller = await startController(config, logger);
   } catch (e) {
     if (isCabinetError(e, 'DB_TOO_NEW')) {
-      process.stderr.write(`数据库来自更新的版本，本程序不打开它。请安装更新的版本，或恢复与本版本相配的备份。\n` + `Cannot start: ${e.message}\n`);
+      process.stderr.write(`${say(said('console.db_too_new'))}\n${say(said('console.db_too_new'), 'en')}\nCannot start: ${e.message}\n`);
       process.exit(EXIT_DB_TOO_NEW);
     }
     process.stderr.write(`Cannot start: ${e instanceof Error ? e.message : String(e)}\n`);
@@ -411,8 +412,8 @@ async function main(): Promise<void> {
   const lines = [''];
   if (controller.initialAdmin) {
     lines.push(
-      '首次启动：已创建管理员账号。请记下 PIN，它只显示这一次。',
-      'First start: an administrator account was created. Write the PIN down; it is shown only this once.',
+      say(said('console.first_admin')),
+      say(said('console.first_admin'), 'en'),
       `  login: ${controller.initialAdmin.login}   PIN: ${controller.initialAdmin.pin}`,
       '',
     );

@@ -15,6 +15,7 @@
 import type { EventBus } from './events.js';
 import type { Logger } from './log.js';
 import { classifyStorageError, type StorageHealth } from './store/storage-health.js';
+import { said } from './words/keys.js';
 
 export type ProcessVerdict = { action: 'exit'; code: 70 | 75 } | { action: 'stay' };
 
@@ -35,10 +36,7 @@ export function installProcessPolicy(deps: { logger: Logger; bus: EventBus; stor
       `uncaught error (${kind})`,
     );
     try {
-      deps.bus.alarm(
-        'flow_failed',
-        `控制程序出现未处理的错误（${kind}）${verdict.action === 'exit' ? '，正在重启' : ''}。An uncaught error (${kind})${verdict.action === 'exit' ? '; restarting' : ''}.`,
-      );
+      deps.bus.alarm('flow_failed', verdict.action === 'exit' ? said('alarm.uncaught_restarting') : said('alarm.uncaught'));
     } catch {
       // the alarm could not be stored: the log line stays
     }

@@ -208,8 +208,17 @@ async function unlockRows(w: World): Promise<AuditRow[]> {
   return (await auditAll(w, {})).filter((e) => e.action.startsWith('unlock.')).sort((a, b) => a.id - b.id);
 }
 
-async function alarms(w: World): Promise<{ kind: string; compartment?: number; requestId?: number; message: string }[]> {
-  const r = await w.staff.api.get<{ alarms: { kind: string; compartment?: number; requestId?: number; message: string }[] }>('/api/staff/alarms');
+interface AlarmView {
+  kind: string;
+  compartment?: number;
+  requestId?: number;
+  key: string | null;
+  params?: Record<string, string | number | number[]>;
+  message: string;
+}
+
+async function alarms(w: World): Promise<AlarmView[]> {
+  const r = await w.staff.api.get<{ alarms: AlarmView[] }>('/api/staff/alarms');
   expect(r.status).toBe(200);
   return r.body.alarms;
 }
@@ -259,15 +268,17 @@ interface DoorAnswer {
   opened: boolean;
   compartment: number | null;
   code: string;
-  messageZh: string;
-  messageEn: string;
+  key: string;
+  params?: Record<string, string | number | number[]>;
+  message: string;
 }
 
 interface KioskAnswer {
   ok: boolean;
   code: string;
-  messageZh: string;
-  messageEn: string;
+  key: string;
+  params?: Record<string, string | number | number[]>;
+  message: string;
   compartments: number[];
 }
 
@@ -371,7 +382,7 @@ describe('the cabinet’s job, through HTTP', () => {
 
     const ok = await typeCode(w, code, last4(p));
     expect(ok).toMatchObject({ ok: true, code: 'OPENED', compartments: [no] });
-    expect(ok.messageZh).toContain(`${no} 号柜门已打开`);
+    expect(ok).toMatchObject({ key: 'door.kiosk_opened_pickup', params: { doors: [no] }, message: `${no} 号柜门已打开，请取走文件并关好柜门。` });
     takeAndClose(w, no);
     await untilState(w, s.requestId, 'collected');
     expect((await statusPage(w, s.statusToken)).compartmentNo, 'the resident is no longer sent to a compartment').toBeNull();
@@ -380,7 +391,7 @@ describe('the cabinet’s job, through HTTP', () => {
 
     const again = await typeCode(w, code, last4(p));
     expect(again).toMatchObject({ ok: false, code: 'INVALID', compartments: [] });
-    expect(again.messageZh).toContain('取件码');
+    expect(again).toMatchObject({ key: 'door.kiosk_invalid', message: expect.stringContaining('取件码') });
     expect(w.h.cabinet.unlockCount(no), 'no unlock for a used code').toBe(2);
     expect((await statusPage(w, s.statusToken)).pickupQrUrl).toBeNull();
 
@@ -564,7 +575,12 @@ describe('the cabinet’s job, through HTTP', () => {
     expect(await compartment(w, no)).toMatchObject({ state: 'occupied', contents: { requestId: s.requestId, direction: 'for_staff' } });
     expect((await statusPage(w, s.statusToken)).dropOffQrUrl).toBeNull();
     expect((await alarms(w)).filter((a) => a.requestId === s.requestId)).toEqual([
-      expect.objectContaining({ compartment: no, message: expect.stringContaining(s.number) }),
+      expect.objectContaining({
+        compartment: no,
+        key: 'alarm.materials_deposited',
+        params: { number: s.number, no },
+        message: expect.stringContaining(s.number),
+      }),
     ]);
 
     // the same drop-off QR cannot open anything again
@@ -826,8 +842,8 @@ describe('the cabinet’s job, through HTTP', () => {
     const r = await w.staff.api.post<DoorAnswer>(`/api/staff/requests/${s.requestId}/load`);
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({ opened: false, compartment: 2, code: 'NOT_OPENED' });
-    expect(r.body.messageZh).toContain('1、2 号柜门没有打开');
-    expect(r.body.messageZh).toContain('故障');
+    expect(r.body).toMatchObject({ key: 'door.load_not_opened', params: { doors: [1, 2] } });
+    expect(r.body.message).toBe('1、2 号柜门没有打开，已标记故障。请联系维修。');
     for (const n of [1, 2]) {
       expect(w.h.cabinet.compartment(n).doorOpen).toBe(false);
       expect(w.h.cabinet.unlockCount(n), `door ${n}: one unlock and one retry`).toBe(2);
@@ -902,11 +918,12 @@ describe('the cabinet’s job, through HTTP', () => {
 
     const s = await submitReady(w, person(2));
     const unlocksBefore = (await unlockRows(w)).length;
-    const r = await w.staff.api.post<DoorAnswer>(`/api/staff/requests/${s.requestId}/load`);
+    // the words come in the language the console asks for
+    const r = await w.staff.api.post<DoorAnswer>(`/api/staff/requests/${s.requestId}/load`, { headers: { 'Accept-Language': 'en-GB,en;q=0.9' } });
     expect(r.status).toBe(200);
-    expect(r.body).toMatchObject({ opened: false, compartment: null, code: 'CABINET_FULL' });
-    expect(r.body.messageZh).toContain('柜子已满');
-    expect(r.body.messageEn).toMatch(/full/i);
+    expect(r.body).toMatchObject({ opened: false, compartment: null, code: 'CABINET_FULL', key: 'door.cabinet_full' });
+    expect(r.body).not.toHaveProperty('params');
+    expect(r.body.message).toMatch(/^The cabinet is full/);
     expect((await detail(w, s.requestId)).state).toBe('ready');
 
     // a drop-off at a full cabinet: the kiosk says so, the request keeps waiting for materials
@@ -922,7 +939,7 @@ describe('the cabinet’s job, through HTTP', () => {
     await expectQrOf(w, dropOff!, token);
     const k = await scan(w, token);
     expect(k).toMatchObject({ ok: false, code: 'CABINET_FULL', compartments: [] });
-    expect(k.messageZh).toContain('柜子已满');
+    expect(k).toMatchObject({ key: 'door.kiosk_cabinet_full', message: '柜子已满，请联系工作人员。' });
     expect((await detail(w, d.requestId)).state).toBe('awaiting_materials');
 
     expect((await unlockRows(w)).length, 'no unlock was even intended').toBe(unlocksBefore);
@@ -959,7 +976,8 @@ describe('the cabinet’s job, through HTTP', () => {
     expect(res.status).toBe(409);
     const conflict = errorBodySchema.parse(await res.json());
     expect(conflict.error.code).toBe('TRANSITION_NOT_ALLOWED');
-    expect(conflict.error.message).toContain('当前状态下不能');
+    expect(conflict.error).toMatchObject({ key: 'door.load_not_ready', params: { number: notReady.number } });
+    expect(conflict.error.message).toBe(`申请 ${notReady.number} 还没有准备好，不能装柜。`);
 
     const force = await w.staff.api.post(`/api/staff/compartments/${no}/force-open`, { body: { reason: '查看柜内文件' } });
     expect(force.status).toBe(403);

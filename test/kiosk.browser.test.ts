@@ -24,6 +24,7 @@ import { startTestApp, uniqueIdNumber, type TestApp } from './app-harness.js';
 import { axeViolations } from './axe.js';
 import { launchBrowser } from './browser.js';
 import { waitFor } from './harness.js';
+import { said as saidOf } from '../controller/words/keys.js';
 
 /** Screenshots: the git-ignored test output folder. */
 const SHOTS = path.resolve('test-output/kiosk');
@@ -307,8 +308,7 @@ describe('the kiosk touchscreen', { timeout: 40_000 }, () => {
       outcome: 'OPENED',
       action: 'dropoff',
       compartments: [7],
-      messageZh: '7 号柜门已打开，请放入材料并关好柜门。',
-      messageEn: 'Door 7 is open: put your materials in and close it.',
+      said: saidOf('door.kiosk_opened_dropoff', { doors: [7] }),
     });
     await page.waitForSelector('#result-panel[data-outcome="opened"]');
     await expect.poll(() => page.evaluate(() => document.documentElement.dataset.lastSaid)).toBe('n7 door-opened put-close');
@@ -484,8 +484,7 @@ describe('the kiosk touchscreen', { timeout: 40_000 }, () => {
         outcome: 'OPENED',
         action: 'pickup',
         compartments: [7],
-        messageZh: '7 号柜门已打开。',
-        messageEn: 'Door 7 is open.',
+        said: saidOf('door.kiosk_opened_pickup', { doors: [7] }),
       });
       await page.waitForSelector('#cabinet-grid .door-open');
       const where = await page.evaluate(() => {

@@ -14,6 +14,7 @@ import { createApp } from '../controller/http/app.js';
 import { openApiPath } from '../controller/http/openapi.js';
 import type { ApiAnswer, ApiClient } from './api-client.js';
 import { startTestApp, uniqueIdNumber, type TestApp } from './app-harness.js';
+import { said } from '../controller/words/keys.js';
 
 type Json = Record<string, any>;
 
@@ -226,7 +227,7 @@ describe('every operation, called for real', () => {
     ).toBe(200);
 
     // alarms: dealt with once
-    const alarm = h.bus.alarm('tamper', '格口 9 的门在没有开锁指令时被打开。Door 9 opened without an unlock.', { compartment: 9 });
+    const alarm = h.bus.alarm('tamper', said('alarm.tamper', { no: 9 }), { compartment: 9 });
     expect(
       seen('post /api/staff/alarms/{id}/ack', await staffApi.post(`/api/staff/alarms/${alarm.id}/ack`, { body: { note: '已检查' } })).status,
     ).toBe(200);

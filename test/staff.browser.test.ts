@@ -12,6 +12,7 @@ import { transitionRequest } from '../controller/store/index.js';
 import { startTestApp, TEST_PIN, uniqueIdNumber, type TestApp } from './app-harness.js';
 import { axeViolations } from './axe.js';
 import { launchBrowser } from './browser.js';
+import { said } from '../controller/words/keys.js';
 
 let h: TestApp;
 let browser: Browser;
@@ -225,7 +226,7 @@ describe('staff console', () => {
 
     // an alarm dealt with on another console turns grey here too, live; open ones stay above it
     const colleague = await h.staffSession('staff', 'wangwu');
-    const other = h.bus.alarm('door_left_open', '格口 21 的门一直开着，请关好。Door 21 has been left open.', { compartment: 21 });
+    const other = h.bus.alarm('door_left_open', said('alarm.door_left_open', { no: 21 }), { compartment: 21 });
     await expect.poll(() => page.locator('#alarm-status').textContent()).toContain('1 条报警未处理');
     expect(await page.locator('#alarms li').first().getAttribute('data-alarm')).toBe(String(other.id));
     expect((await colleague.api.post(`/api/staff/alarms/${other.id}/ack`)).status).toBe(200);

@@ -48,10 +48,11 @@ async function kioskPickup(
   c: Controller,
   code: string,
   last4: string,
-): Promise<{ status: number; body: { ok?: boolean; code?: string; messageZh?: string; messageEn?: string } }> {
+  language = 'zh-CN',
+): Promise<{ status: number; body: { ok?: boolean; code?: string; key?: string; message?: string } }> {
   const res = await fetch(`${c.kioskUrl}/api/kiosk/pickup`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', 'accept-language': language },
     body: JSON.stringify({ code, phoneLast4: last4 }),
   });
   return { status: res.status, body: (await res.json()) as never };
@@ -131,9 +132,9 @@ describe('a full disk', () => {
     const pulses = sim.getCounters().unlocksExecuted[1] ?? 0;
     const k = await kioskPickup(c, '12345678', '1234');
     expect(k.status).toBe(200);
-    expect(k.body).toMatchObject({ ok: false, code: 'OUT_OF_SERVICE' });
-    expect(k.body.messageZh).toContain('存储空间已满');
-    expect(k.body.messageEn).toContain('disk is full');
+    expect(k.body).toMatchObject({ ok: false, code: 'OUT_OF_SERVICE', key: 'storage.full' });
+    expect(k.body.message).toContain('存储空间已满');
+    expect((await kioskPickup(c, '12345678', '1234', 'en')).body.message).toContain('disk is full');
     const other = await readyRequest(c, staffId).catch(() => null);
     if (other) await expect(c.flows.load(staffId, other.requestId)).rejects.toMatchObject({ code: 'STORAGE_UNAVAILABLE' });
     expect(sim.getCounters().unlocksExecuted[1] ?? 0).toBe(pulses);
@@ -154,7 +155,7 @@ describe('a read-only database', () => {
     c.store.db.pragma('query_only = 1');
     const k = await kioskPickup(c, '12345678', '1234');
     expect(k.body).toMatchObject({ ok: false, code: 'OUT_OF_SERVICE' });
-    expect(k.body.messageZh).toContain('只读');
+    expect(k.body).toMatchObject({ key: 'storage.read_only', message: expect.stringContaining('只读') });
     expect((await health(c)).storage).toMatchObject({ state: 'read_only' });
     c.store.db.pragma('query_only = 0');
     await until(async () => (await health(c)).doorActions === 'ready', 'recovery', 15_000);

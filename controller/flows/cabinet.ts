@@ -36,7 +36,7 @@ import {
 import { erasePersonalDataInBatches } from '../store/retention.js';
 import type { UnlockPolicySettings } from '../domain/unlock-policy.js';
 import { storageError, storageSaid, type StorageHealth } from '../store/storage-health.js';
-import { say } from '../words/catalogue.js';
+import { said, type Said } from '../words/keys.js';
 import { crashPoint } from './crash-points.js';
 import { Doors, type OpenOutcome } from './doors.js';
 
@@ -73,10 +73,9 @@ export interface DoorAnswer {
   /** The door is open now. */
   opened: boolean;
   compartment: number | null;
-  /** Why not, when not opened: a code and words for the screen (Chinese first). */
+  /** Why not, when not opened: a code, and what to tell staff (words by the catalogue at the edge). */
   code: 'OPENED' | 'CABINET_FULL' | 'NOT_OPENED' | 'NOT_SENT';
-  messageZh: string;
-  messageEn: string;
+  said: Said;
   done: Promise<Final>;
 }
 
@@ -102,8 +101,8 @@ export interface KioskAnswer {
   code: KioskCode;
   /** What the open door is for: taking a document out, or putting materials in. */
   action: 'pickup' | 'dropoff' | null;
-  messageZh: string;
-  messageEn: string;
+  /** What to tell the resident (words by the catalogue at the edge; the kiosk page has its own by `code`). */
+  said: Said;
   /** Compartments now open, in the order they were opened. */
   compartments: number[];
   retryAfterMs?: number;
@@ -126,9 +125,9 @@ export class CabinetFlows {
     // Every door change the board reports becomes a committed fact; an opening no unlock explains is tamper.
     d.driver.on('door', (e) => this.onDoor(e.compartment, e.open, e.source, e.ageMs));
     d.driver.on('link', (e) => {
-      if (e.state === 'offline') d.bus.alarm('link_offline', '柜子控制板连接中断，正在重连。The lock board link is down; reconnecting.');
+      if (e.state === 'offline') d.bus.alarm('link_offline', said('alarm.link_offline'));
     });
-    d.driver.on('boot', (e) => d.bus.alarm('board_rebooted', `控制板 ${e.addr} 重新启动。Lock board ${e.addr} restarted.`));
+    d.driver.on('boot', (e) => d.bus.alarm('board_rebooted', said('alarm.board_rebooted', { board: e.addr })));
   }
 
   /** Door actions are refused until start-up reconciliation has run (see reconcile.ts). */
@@ -169,7 +168,7 @@ export class CabinetFlows {
     try {
       this.d.bus.alarm(
         'flow_failed',
-        `${compartments.join('、')} 号柜的操作因错误中断，重启自检时会处理完。The operation at door ${compartments.join(', ')} stopped on an error; it is finished by the start-up check.`,
+        compartments.length ? said('alarm.flow_failed', { doors: compartments }) : said('alarm.flow_failed_kiosk'),
         compartments.length === 1 ? { compartment: compartments[0]! } : {},
       );
     } catch {
@@ -197,11 +196,10 @@ export class CabinetFlows {
   private stopping = false;
 
   private assertReady(): void {
-    if (this.stopping)
-      throw new CabinetError('LINK_OFFLINE', '柜子正在停止服务，请稍后再试。The cabinet is shutting down; please try again shortly.');
+    if (this.stopping) throw new CabinetError('LINK_OFFLINE', said('door.stopping'));
     const oos = this.outOfService();
     if (oos) throw oos;
-    if (!this.ready) throw new CabinetError('LINK_OFFLINE', '柜子正在自检，请稍候。The cabinet is checking itself; please wait.');
+    if (!this.ready) throw new CabinetError('LINK_OFFLINE', said('door.checking'));
   }
 
   private onDoor(no: number, open: boolean, source: 'event' | 'resync', ageMs: number | null): void {
@@ -212,7 +210,7 @@ export class CabinetFlows {
       // but a door the board sees open now, with no unlock to explain it, is tamper whatever the controller is doing.
       if (outcome.unexplainedOpen && (this.ready || source === 'event')) {
         this.d.driver.countTamper();
-        this.d.bus.alarm('tamper', `格口 ${no} 的门在没有开锁指令时被打开。Door ${no} opened without an unlock.`, { compartment: no });
+        this.d.bus.alarm('tamper', said('alarm.tamper', { no }), { compartment: no });
       }
       const c = getCompartment(this.d.store.ctx, no);
       if (c) this.d.bus.emit('compartment', { no, state: c.state, door: c.door, requestId: c.contents?.requestId ?? null });
@@ -243,11 +241,7 @@ export class CabinetFlows {
     const actor = staffActor(staffId);
     const req = requireRequest(this.d.store.ctx, requestId);
     if (req.state !== 'ready') {
-      throw new CabinetError(
-        'TRANSITION_NOT_ALLOWED',
-        `申请 ${req.number} 当前为“${req.state}”，不能装柜。Request ${req.number} is "${req.state}", not ready to load.`,
-        { requestId },
-      );
+      throw new CabinetError('TRANSITION_NOT_ALLOWED', said('door.load_not_ready', { number: req.number }), { requestId, state: req.state });
     }
     // A compartment whose door will not open becomes a fault, and the next free one is offered at once.
     const faulty: number[] = [];
@@ -260,9 +254,11 @@ export class CabinetFlows {
       const opened = await this.doors.open({ compartmentNo: c.no, requestId, actor, reason: 'load' });
       if (opened.opened) {
         const done = this.background('load', [c.no], this.finishLoad(c.no, requestId, actor), 'failed');
-        const instead = faulty.length ? `${faulty.join('、')} 号柜门打不开，已标记故障，改用 ${c.no} 号柜。` : '';
-        const insteadEn = faulty.length ? `Door ${faulty.join(', ')} would not open (marked as a fault); using ${c.no} instead. ` : '';
-        return this.openedAnswer(c.no, done, `${instead}请放入文件并关好柜门。`, `${insteadEn}Put the document in and close the door.`);
+        return this.openedAnswer(
+          c.no,
+          done,
+          faulty.length ? said('door.load_opened_instead', { doors: faulty, no: c.no }) : said('door.load_opened', { no: c.no }),
+        );
       }
       this.transition(requestId, 'load_aborted', actor);
       if (opened.why === 'not_sent')
@@ -282,8 +278,7 @@ export class CabinetFlows {
       compartment: faulty[faulty.length - 1] ?? null,
       code: 'NOT_OPENED',
       done: resolved<Final>('not_opened'),
-      messageZh: `${faulty.join('、')} 号柜门没有打开，已标记故障。请联系维修。`,
-      messageEn: `Door ${faulty.join(', ')} did not open and is marked as a fault. Please call for repair.`,
+      said: said('door.load_not_opened', { doors: faulty }),
     };
   }
 
@@ -345,8 +340,8 @@ export class CabinetFlows {
    * A resident's door closed and the sensors said what is inside: the kiosk screen (and the console) hear how it
    * ended, so the screen never says "closed, thank you" over a document left behind or an empty drop-off.
    */
-  private closed(no: number, action: 'pickup' | 'dropoff', outcome: DoorClosedCode, messageZh: string, messageEn: string): void {
-    this.d.bus.emit('scan', { source: 'kiosk', kind: 'qr', outcome, action, compartments: [no], messageZh, messageEn });
+  private closed(no: number, action: 'pickup' | 'dropoff', outcome: DoorClosedCode, words: Said): void {
+    this.d.bus.emit('scan', { source: 'kiosk', kind: 'qr', outcome, action, compartments: [no], said: words });
   }
 
   private publish(source: 'scanner' | 'kiosk', kind: 'qr' | 'code', a: KioskAnswer): KioskAnswer {
@@ -356,8 +351,7 @@ export class CabinetFlows {
       outcome: a.code,
       action: a.action,
       compartments: a.compartments,
-      messageZh: a.messageZh,
-      messageEn: a.messageEn,
+      said: a.said,
       ...(a.retryAfterMs !== undefined ? { retryAfterMs: a.retryAfterMs } : {}),
     });
     return a;
@@ -412,7 +406,6 @@ export class CabinetFlows {
       if (outOfOrder && !failure) return this.kiosk('OUT_OF_ORDER');
       return failure ? this.kiosk('NOT_OPENED') : this.kiosk('NOTHING_WAITING');
     }
-    const list = opened.join('、');
     return {
       ok: true,
       code: 'OPENED',
@@ -424,8 +417,7 @@ export class CabinetFlows {
         Promise.all(finals),
         opened.map((): Final => 'failed'),
       ),
-      messageZh: `${list} 号柜门已打开，请取走文件并关好柜门。`,
-      messageEn: `Door ${opened.join(', ')} is open. Take your document and close the door.`,
+      said: said('door.kiosk_opened_pickup', { doors: opened }),
     };
   }
 
@@ -436,21 +428,12 @@ export class CabinetFlows {
       this.transition(requestId, 'collect', actor);
       crashPoint('pickup.collected');
       this.doors.setCompartment(no, 'free', actor, { clearContents: true });
-      this.closed(no, 'pickup', 'COLLECTED', `${no} 号柜门已关好。`, `Door ${no} is closed.`);
+      this.closed(no, 'pickup', 'COLLECTED', said('door.closed_collected', { no }));
       return 'collected';
     }
     this.doors.setCompartment(no, 'occupied', actor, { doorOutcome: 'item_not_taken', note: 'closed with the document still inside' });
-    this.closed(
-      no,
-      'pickup',
-      'ITEM_NOT_TAKEN',
-      `${no} 号柜的文件还在柜内，没有取走。请重新扫码或输入取件码再取。`,
-      `Your document is still in compartment ${no}. Scan or type your code again to take it.`,
-    );
-    this.d.bus.alarm('item_not_taken', `格口 ${no} 关门时文件仍在柜内。Door ${no} closed with the document still inside.`, {
-      compartment: no,
-      requestId,
-    });
+    this.closed(no, 'pickup', 'ITEM_NOT_TAKEN', said('door.closed_item_not_taken', { no }));
+    this.d.bus.alarm('item_not_taken', said('alarm.item_not_taken', { no }), { compartment: no, requestId });
     return 'item_not_taken';
   }
 
@@ -479,8 +462,7 @@ export class CabinetFlows {
       action: 'dropoff',
       compartments: [c.no],
       done,
-      messageZh: `${c.no} 号柜门已打开，请放入材料并关好柜门。`,
-      messageEn: `Door ${c.no} is open. Put your materials in and close the door.`,
+      said: said('door.kiosk_opened_dropoff', { doors: [c.no] }),
     };
   }
 
@@ -490,23 +472,13 @@ export class CabinetFlows {
       this.transition(requestId, 'deposit', actor);
       this.doors.setCompartment(no, 'occupied', actor);
       const r = requireRequest(this.d.store.ctx, requestId);
-      this.d.bus.alarm(
-        'materials_deposited',
-        `申请 ${r.number} 的材料已放入 ${no} 号柜，请取出。Materials for ${r.number} are in compartment ${no}.`,
-        { compartment: no, requestId },
-      );
-      this.closed(no, 'dropoff', 'DEPOSITED', `${no} 号柜门已关好，材料已放入。`, `Door ${no} is closed with your materials inside.`);
+      this.d.bus.alarm('materials_deposited', said('alarm.materials_deposited', { number: r.number, no }), { compartment: no, requestId });
+      this.closed(no, 'dropoff', 'DEPOSITED', said('door.closed_deposited', { no }));
       return 'deposited';
     }
     this.transition(requestId, 'deposit_aborted', actor);
     this.doors.setCompartment(no, 'free', actor, { clearContents: true, doorOutcome: 'nothing_deposited', note: 'closed with nothing inside' });
-    this.closed(
-      no,
-      'dropoff',
-      'NOTHING_DEPOSITED',
-      `${no} 号柜门已关上，但柜内没有材料。请重新扫码再放入。`,
-      `Door ${no} closed with nothing inside. Scan your drop-off code again to put the materials in.`,
-    );
+    this.closed(no, 'dropoff', 'NOTHING_DEPOSITED', said('door.closed_nothing_deposited', { no }));
     return 'deposit_aborted';
   }
 
@@ -520,23 +492,15 @@ export class CabinetFlows {
     const materials = req.state === 'materials_deposited';
     const event = materials ? 'retrieve_materials' : req.state === 'overdue' ? 'retrieve' : req.state === 'loaded' ? 'admin_retrieve' : null;
     if (!event) {
-      throw new CabinetError(
-        'TRANSITION_NOT_ALLOWED',
-        `申请 ${req.number} 当前为“${req.state}”，柜中没有可取回的物品。Request ${req.number} is "${req.state}": nothing to retrieve.`,
-        { requestId },
-      );
+      throw new CabinetError('TRANSITION_NOT_ALLOWED', said('door.retrieve_nothing', { number: req.number }), { requestId, state: req.state });
     }
     if (event === 'admin_retrieve' && getStaff(this.d.store.ctx, staffId)?.role !== 'admin') {
-      throw new CabinetError(
-        'ACTOR_NOT_ALLOWED',
-        '只有管理员可以取回未逾期的文件。Only an administrator may retrieve a document before it is overdue.',
-        { requestId },
-      );
+      throw new CabinetError('ACTOR_NOT_ALLOWED', said('door.retrieve_admin_only'), { requestId });
     }
     const c = this.compartmentOf(requestId);
     // A fault compartment still holding the request may be tried again (after a repair, say).
     if (!c || (c.state !== 'occupied' && c.state !== 'fault') || c.contents?.requestId !== requestId) {
-      throw new CabinetError('COMPARTMENT_STATE', `申请 ${req.number} 没有在柜中。Request ${req.number} is not in a compartment.`, { requestId });
+      throw new CabinetError('COMPARTMENT_STATE', said('door.retrieve_not_in_compartment', { number: req.number }), { requestId });
     }
     const reason: UnlockReason = materials ? 'retrieve_materials' : 'retrieve';
     const outcome = await this.doors.open({ compartmentNo: c.no, requestId, actor, reason });
@@ -545,7 +509,7 @@ export class CabinetFlows {
       return this.notOpened(c.no, outcome, actor, () => undefined, { fault: true, clearContents: false });
     }
     const done = this.background('retrieve', [c.no], this.finishRetrieve(c.no, requestId, actor, event), 'failed');
-    return this.openedAnswer(c.no, done, '请取出物品并关好柜门。', 'Take the item out and close the door.');
+    return this.openedAnswer(c.no, done, said('door.retrieve_opened', { no: c.no }));
   }
 
   async finishRetrieve(no: number, requestId: number, actor: Actor, event: 'retrieve' | 'admin_retrieve' | 'retrieve_materials'): Promise<Final> {
@@ -554,7 +518,7 @@ export class CabinetFlows {
       this.transition(requestId, event, actor);
       this.doors.setCompartment(no, 'free', actor, { clearContents: true });
       if (event !== 'retrieve_materials') return 'retrieved';
-      this.d.bus.resolve('materials_deposited', requestId, actor, '材料已取出 / materials taken out');
+      this.d.bus.resolve('materials_deposited', requestId, actor, said('alarm.materials_taken_out'));
       return 'materials_retrieved';
     }
     this.doors.setCompartment(no, 'occupied', actor, { note: 'closed with the item still inside' });
@@ -566,18 +530,14 @@ export class CabinetFlows {
     this.assertReady();
     const actor = staffActor(staffId);
     if (getStaff(this.d.store.ctx, staffId)?.role !== 'admin') {
-      throw new CabinetError('ACTOR_NOT_ALLOWED', '只有管理员可以强制开门。Only an administrator may force a door open.');
+      throw new CabinetError('ACTOR_NOT_ALLOWED', said('door.force_admin_only'));
     }
-    if (!reason.trim())
-      throw new CabinetError('REASON_REQUIRED', '强制开门必须填写原因。A reason is required to force a door open.', { field: 'reason' });
+    if (!reason.trim()) throw new CabinetError('REASON_REQUIRED', said('door.force_reason_required'), { field: 'reason' });
     const c = getCompartment(this.d.store.ctx, no);
-    if (!c) throw new CabinetError('NOT_FOUND', `没有 ${no} 号柜。There is no compartment ${no}.`, { compartmentNo: no });
-    if (c.state === 'disabled')
-      throw new CabinetError('COMPARTMENT_STATE', `${no} 号柜已停用，请先启用。Compartment ${no} is disabled; enable it first.`, {
-        compartmentNo: no,
-      });
+    if (!c) throw new CabinetError('NOT_FOUND', said('door.no_such_compartment', { no }), { compartmentNo: no });
+    if (c.state === 'disabled') throw new CabinetError('COMPARTMENT_STATE', said('door.compartment_disabled', { no }), { compartmentNo: no });
     if (c.state === 'opening' || c.state === 'open')
-      throw new CabinetError('COMPARTMENT_STATE', `${no} 号柜正在使用。Compartment ${no} is in use.`, { compartmentNo: no });
+      throw new CabinetError('COMPARTMENT_STATE', said('door.compartment_in_use', { no }), { compartmentNo: no, state: c.state });
     appendAudit(this.d.store.db, this.d.store.ctx.now(), {
       actor,
       action: 'compartment.force_open',
@@ -589,8 +549,7 @@ export class CabinetFlows {
     this.log.info({ compartment: no, staffId, reason }, 'force-open');
     if (!outcome.opened) {
       // Back as it was (doors.open restored the state and contents); staff are told the lock did not answer.
-      if (outcome.why === 'not_opened')
-        this.d.bus.alarm('door_not_opened', `${no} 号柜强制开门后门没有打开。Door ${no} did not open when forced.`, { compartment: no });
+      if (outcome.why === 'not_opened') this.d.bus.alarm('door_not_opened', said('alarm.door_not_opened_forced', { no }), { compartment: no });
       return this.notOpened(no, outcome, actor, () => undefined, { fault: false, clearContents: false });
     }
     const done = this.background(
@@ -604,41 +563,27 @@ export class CabinetFlows {
           this.doors.setCompartment(no, 'fault', actor, {
             faultReason: item ? 'item inside with no record after force-open' : 'recorded item missing after force-open',
           });
-          this.d.bus.alarm(
-            item ? 'item_left_behind' : 'item_missing',
-            `强制开门后 ${no} 号柜的物品与记录不符。After force-open, compartment ${no} does not match the records.`,
-            { compartment: no },
-          );
+          this.d.bus.alarm(item ? 'item_left_behind' : 'item_missing', said('alarm.force_open_mismatch', { no }), { compartment: no });
         }
         return 'closed';
       }),
       'failed',
     );
-    return this.openedAnswer(no, done, '柜门已打开。', 'The door is open.');
+    return this.openedAnswer(no, done, said('door.force_opened', { no }));
   }
 
   setDisabled(staffId: number, no: number, disabled: boolean, reason: string): Compartment {
     const actor = staffActor(staffId);
     const c = getCompartment(this.d.store.ctx, no);
-    if (!c) throw new CabinetError('NOT_FOUND', `没有 ${no} 号柜。There is no compartment ${no}.`, { compartmentNo: no });
+    if (!c) throw new CabinetError('NOT_FOUND', said('door.no_such_compartment', { no }), { compartmentNo: no });
     if (disabled && c.state !== 'free' && c.state !== 'fault') {
-      throw new CabinetError(
-        'COMPARTMENT_STATE',
-        `${no} 号柜不是空的（${c.state}），不能停用。Compartment ${no} is ${c.state}; only an empty one can be disabled.`,
-        { compartmentNo: no },
-      );
+      throw new CabinetError('COMPARTMENT_STATE', said('door.disable_not_empty', { no }), { compartmentNo: no, state: c.state });
     }
     if (disabled && c.contents) {
-      throw new CabinetError('COMPARTMENT_STATE', `${no} 号柜内有物品记录，请先取回。Compartment ${no} still holds a request; retrieve it first.`, {
-        compartmentNo: no,
-      });
+      throw new CabinetError('COMPARTMENT_STATE', said('door.disable_holds_request', { no }), { compartmentNo: no });
     }
     if (!disabled && c.state !== 'disabled' && c.state !== 'fault' && c.state !== 'free') {
-      throw new CabinetError(
-        'COMPARTMENT_STATE',
-        `${no} 号柜正在使用（${c.state}）。Compartment ${no} is ${c.state}; only a disabled or faulty one can be put back into service.`,
-        { compartmentNo: no },
-      );
+      throw new CabinetError('COMPARTMENT_STATE', said('door.enable_in_use', { no }), { compartmentNo: no, state: c.state });
     }
     // Back into service: a compartment that still holds a request is occupied by it, never "free".
     const to = disabled ? 'disabled' : inServiceState(c.contents !== null);
@@ -709,7 +654,7 @@ export class CabinetFlows {
   /** A door that would not open even after a retry is a fault; what it holds stays recorded with it. */
   private faultAfterNotOpened(no: number, actor: Actor, clearContents = false): void {
     this.doors.setCompartment(no, 'fault', actor, { faultReason: 'door did not open after unlock', clearContents });
-    this.d.bus.alarm('door_not_opened', `${no} 号柜开锁后门没有打开，已标记故障。Door ${no} did not open; marked as a fault.`, { compartment: no });
+    this.d.bus.alarm('door_not_opened', said('alarm.door_not_opened', { no }), { compartment: no });
   }
 
   private notOpened(
@@ -727,15 +672,16 @@ export class CabinetFlows {
       compartment: no,
       code: notSent ? 'NOT_SENT' : 'NOT_OPENED',
       done: resolved<Final>(notSent ? 'not_sent' : 'not_opened'),
-      messageZh: notSent ? `开锁指令未能发送（${outcome.error.code}），请稍后再试。` : `${no} 号柜门没有打开，已标记故障，请换一个柜口。`,
-      messageEn: notSent
-        ? `The unlock could not be sent (${outcome.error.code}); try again shortly.`
-        : `Door ${no} did not open and is marked as a fault; use another compartment.`,
+      said: notSent
+        ? said('door.not_sent', { code: outcome.error.code })
+        : opts.fault
+          ? said('door.retrieve_not_opened', { no })
+          : said('door.force_not_opened', { no }),
     };
   }
 
-  private openedAnswer(no: number, done: Promise<Final>, zh: string, en: string): DoorAnswer {
-    return { opened: true, compartment: no, code: 'OPENED', done, messageZh: `${no} 号柜门已打开，${zh}`, messageEn: `Door ${no} is open. ${en}` };
+  private openedAnswer(no: number, done: Promise<Final>, words: Said): DoorAnswer {
+    return { opened: true, compartment: no, code: 'OPENED', done, said: words };
   }
 
   private full(): DoorAnswer {
@@ -744,8 +690,7 @@ export class CabinetFlows {
       compartment: null,
       code: 'CABINET_FULL',
       done: resolved<Final>('not_sent'),
-      messageZh: '柜子已满，暂时没有空闲柜口。请先取回逾期文件。',
-      messageEn: 'The cabinet is full: no free compartment. Retrieve overdue documents first.',
+      said: said('door.cabinet_full'),
     };
   }
 
@@ -756,29 +701,19 @@ export class CabinetFlows {
   }
 
   private kiosk(code: Exclude<KioskCode, 'OPENED'>): KioskAnswer {
-    const words: Record<Exclude<KioskCode, 'OPENED'>, [string, string]> = {
-      INVALID: [
-        '取件码或手机号后四位不正确，请核对后重试。',
-        'The code or the last 4 digits of the phone are not right. Please check and try again.',
-      ],
-      USED: ['这个二维码已经用过或已失效。', 'This QR code has already been used or is no longer valid.'],
-      LOCKED: ['尝试次数过多，请稍后再试，或联系工作人员。', 'Too many tries. Please wait a little, or ask the staff.'],
-      NOTHING_WAITING: ['您目前没有待取的文件。', 'Nothing is waiting for you right now.'],
-      CABINET_FULL: ['柜子已满，请联系工作人员。', 'The cabinet is full. Please ask the staff.'],
-      NOT_OPENED: ['柜门没有打开，请联系工作人员。', 'The door did not open. Please ask the staff.'],
-      OUT_OF_ORDER: [
-        '存放您文件的柜门暂时故障，文件仍在柜中。请联系工作人员。',
-        'The door of the compartment holding your document is out of order; the document is safe inside. Please ask the staff.',
-      ],
-      NOT_READY: ['柜子正在自检，请稍候。', 'The cabinet is checking itself; please wait.'],
-      OUT_OF_SERVICE:
-        this.d.storage && !this.d.storage.ok
-          ? [say(storageSaid(this.d.storage.current.problem!)), say(storageSaid(this.d.storage.current.problem!), 'en')]
-          : ['柜子暂停服务，请联系工作人员。', 'The cabinet is out of service. Please ask the staff.'],
-      UNKNOWN_SCAN: ['无法识别这个二维码，请扫描取件二维码。', 'This QR code is not one of ours. Please scan your pickup QR code.'],
+    const words: Record<Exclude<KioskCode, 'OPENED'>, Said> = {
+      INVALID: said('door.kiosk_invalid'),
+      USED: said('door.kiosk_used'),
+      LOCKED: said('door.kiosk_locked'),
+      NOTHING_WAITING: said('door.kiosk_nothing_waiting'),
+      CABINET_FULL: said('door.kiosk_cabinet_full'),
+      NOT_OPENED: said('door.kiosk_not_opened'),
+      OUT_OF_ORDER: said('door.kiosk_out_of_order'),
+      NOT_READY: said('door.checking'),
+      OUT_OF_SERVICE: this.d.storage && !this.d.storage.ok ? storageSaid(this.d.storage.current.problem!) : said('door.kiosk_out_of_service'),
+      UNKNOWN_SCAN: said('door.kiosk_unknown_scan'),
     };
-    const [messageZh, messageEn] = words[code];
-    return { ok: false, code, action: null, messageZh, messageEn, compartments: [], done: resolved<Final[]>([]) };
+    return { ok: false, code, action: null, said: words[code], compartments: [], done: resolved<Final[]>([]) };
   }
 }
 

@@ -33,6 +33,7 @@ import {
   type UnlockReason,
 } from '../store/index.js';
 import { classifyStorageError, storageError, type StorageHealth } from '../store/storage-health.js';
+import { said } from '../words/keys.js';
 import { crashPoint } from './crash-points.js';
 
 export interface DoorDeps {
@@ -252,7 +253,7 @@ export class Doors {
       if (timeoutMs !== undefined) timers.push(setTimeout(() => finish(false), timeoutMs));
       if (!open) {
         const t = setTimeout(() => {
-          this.d.bus.alarm('door_left_open', `格口 ${no} 的门一直开着，请关好。Door ${no} has been left open.`, { compartment: no });
+          this.d.bus.alarm('door_left_open', said('alarm.door_left_open', { no }), { compartment: no });
         }, this.d.config.doorLeftOpenMs);
         t.unref();
         timers.push(t);

@@ -19,6 +19,7 @@ import {
   transitionRequest,
 } from '../store/index.js';
 import { makeResident } from '../store/test-support.js';
+import { say } from '../words/catalogue.js';
 import { extractToken } from './cabinet.js';
 import { readyRequest, world, type Cleanups, type World } from './test-support.js';
 
@@ -72,7 +73,8 @@ describe('load', () => {
     const { requestId } = readyRequest(w);
     const answer = await w.flows.load(w.staffId, requestId);
     expect(answer).toMatchObject({ opened: true, compartment: 2, code: 'OPENED' });
-    expect(answer.messageZh).toContain('1 号柜门打不开');
+    expect(answer.said).toEqual({ key: 'door.load_opened_instead', params: { doors: [1], no: 2 } });
+    expect(say(answer.said)).toContain('1 号柜门打不开，已标记故障，改用 2 号柜');
     expect(w.sim.unlockCount(1)).toBe(2);
     expect(getCompartment(w.store.ctx, 1)).toMatchObject({ state: 'fault', contents: null });
     expect(w.alarms.map((a) => a.kind)).toContain('door_not_opened');
@@ -89,7 +91,9 @@ describe('load', () => {
     const { requestId } = readyRequest(w);
     const answer = await w.flows.load(w.staffId, requestId);
     expect(answer).toMatchObject({ opened: false, code: 'NOT_OPENED' });
-    expect(answer.messageZh).toContain('1、2 号柜门没有打开');
+    expect(answer.said).toEqual({ key: 'door.load_not_opened', params: { doors: [1, 2] } });
+    expect(say(answer.said)).toContain('1、2 号柜门没有打开');
+    expect(say(answer.said, 'en')).toContain('Door 1, 2 did not open');
     expect(requireRequest(w.store.ctx, requestId).state).toBe('ready');
     expect([getCompartment(w.store.ctx, 1)!.state, getCompartment(w.store.ctx, 2)!.state]).toEqual(['fault', 'fault']);
   });
@@ -100,7 +104,7 @@ describe('load', () => {
     const { requestId } = readyRequest(w);
     const answer = await w.flows.load(w.staffId, requestId);
     expect(answer).toMatchObject({ opened: false, compartment: null, code: 'CABINET_FULL' });
-    expect(answer.messageZh).toContain('柜子已满');
+    expect(answer.said).toEqual({ key: 'door.cabinet_full' });
     expect(requireRequest(w.store.ctx, requestId).state).toBe('ready');
   });
 });
@@ -134,7 +138,7 @@ describe('pickup', () => {
     const wrong = resident.mobile.slice(-4) === '0000' ? '1111' : '0000';
     const answer = await w.flows.pickupByCode(code, wrong, 'kiosk-1');
     expect(answer).toMatchObject({ ok: false, code: 'INVALID', compartments: [] });
-    expect(answer.messageZh.length).toBeGreaterThan(0);
+    expect(answer.said).toEqual({ key: 'door.kiosk_invalid' });
     expect(w.sim.unlockCount(no)).toBe(1);
   });
 
@@ -165,8 +169,8 @@ describe('pickup', () => {
 
   it('tells the kiosk how each resident door ended: collected, still inside, deposited, nothing deposited', async () => {
     const w = await world(cleanups);
-    const heard: { outcome: string; action?: string | null; compartments: number[] }[] = [];
-    w.bus.on('scan', (e) => heard.push({ outcome: e.outcome, action: e.action ?? null, compartments: e.compartments }));
+    const heard: { outcome: string; action?: string | null; compartments: number[]; said: unknown }[] = [];
+    w.bus.on('scan', (e) => heard.push({ outcome: e.outcome, action: e.action ?? null, compartments: e.compartments, said: e.said }));
     const a = await loadedWithCode(w);
     const left = await w.flows.pickupByCode(a.code, a.resident.mobile.slice(-4), 'kiosk-1');
     w.sim.closeDoor(a.no);
@@ -190,10 +194,15 @@ describe('pickup', () => {
     }
     const closings = heard.filter((e) => !['OPENED'].includes(e.outcome));
     expect(closings).toEqual([
-      { outcome: 'ITEM_NOT_TAKEN', action: 'pickup', compartments: [a.no] },
-      { outcome: 'COLLECTED', action: 'pickup', compartments: [a.no] },
-      { outcome: 'NOTHING_DEPOSITED', action: 'dropoff', compartments: [deposits[0]] },
-      { outcome: 'DEPOSITED', action: 'dropoff', compartments: [deposits[1]] },
+      { outcome: 'ITEM_NOT_TAKEN', action: 'pickup', compartments: [a.no], said: { key: 'door.closed_item_not_taken', params: { no: a.no } } },
+      { outcome: 'COLLECTED', action: 'pickup', compartments: [a.no], said: { key: 'door.closed_collected', params: { no: a.no } } },
+      {
+        outcome: 'NOTHING_DEPOSITED',
+        action: 'dropoff',
+        compartments: [deposits[0]],
+        said: { key: 'door.closed_nothing_deposited', params: { no: deposits[0] } },
+      },
+      { outcome: 'DEPOSITED', action: 'dropoff', compartments: [deposits[1]], said: { key: 'door.closed_deposited', params: { no: deposits[1] } } },
     ]);
   });
 
@@ -331,7 +340,7 @@ describe('a jammed lock never forgets what is inside', () => {
     // The resident is told the door is out of order (not "nothing waiting"), and no door is pulsed for it.
     const refused = await w.flows.pickupByCode(code, resident.mobile.slice(-4), 'kiosk-1');
     expect(refused).toMatchObject({ ok: false, code: 'OUT_OF_ORDER', compartments: [] });
-    expect(refused.messageZh).toContain('故障');
+    expect(refused.said).toEqual({ key: 'door.kiosk_out_of_order' });
     expect(w.sim.unlockCount(no)).toBe(pulses);
     // Staff may try again once the lock is fixed: a second retrieval opens it.
     w.sim.setJammed(no, false);

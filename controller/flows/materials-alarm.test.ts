@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { residentActor, staffActor } from '../domain/types.js';
 import type { Alarm } from '../events.js';
-import { createRequest, issueDepositCode, makeRequestQrToken, transitionRequest } from '../store/index.js';
+import { createRequest, issueDepositCode, makeRequestQrToken, requireRequest, transitionRequest } from '../store/index.js';
 import { makeResident } from '../store/test-support.js';
 import { type Cleanups, world, type World } from './test-support.js';
 
@@ -35,12 +35,20 @@ describe('the materials alarm', () => {
     const { requestId, no } = await dropOff(w);
     const raised = w.alarms.find((a) => a.kind === 'materials_deposited' && a.requestId === requestId);
     expect(raised?.acknowledged).toBeNull();
+    const number = requireRequest(w.store.ctx, requestId).number;
+    expect(raised).toMatchObject({
+      key: 'alarm.materials_deposited',
+      params: { number, no },
+      message: `申请 ${number} 的材料已放入 ${no} 号柜，请取出。`,
+    });
 
     const back = await w.flows.retrieve(w.staffId, requestId);
     w.sim.takeItem(no);
     w.sim.closeDoor(no);
     expect(await back.done).toBe('materials_retrieved');
-    expect(acks.map((a) => [a.id, a.kind, a.acknowledged?.by.id])).toEqual([[raised!.id, 'materials_deposited', w.staffId]]);
+    expect(acks.map((a) => [a.id, a.kind, a.acknowledged?.by.id, a.acknowledged?.note])).toEqual([
+      [raised!.id, 'materials_deposited', w.staffId, '材料已取出'],
+    ]);
     const open = w.bus.recentAlarms().filter((a) => a.kind === 'materials_deposited' && a.acknowledged === null);
     expect(open).toEqual([]);
   });

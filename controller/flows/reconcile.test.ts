@@ -60,6 +60,11 @@ describe('reconciliation picks the intent of the operation that was cut off', ()
     expect(requireRequest(w.store.ctx, request.id).state).toBe('awaiting_materials');
     expect(getCompartment(w.store.ctx, no)).toMatchObject({ state: 'free', contents: null });
     expect(w.sim.unlockCount(no)).toBe(0);
+    // staff are told, in words of the catalogue: cut off before the door opened
+    expect(w.alarms.filter((a) => a.kind === 'reconcile' && a.compartment === no).map((a) => [a.key, a.params])).toContainEqual([
+      'alarm.startup_cut_off_unopened',
+      { no },
+    ]);
   });
 
   it('the first unlock of an operation is committed with "opening": a refused unlock leaves the compartment as it was', async () => {

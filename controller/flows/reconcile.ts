@@ -25,8 +25,10 @@ import { unopenedUnlock } from '../domain/unlock-policy.js';
 import type { AlarmKind } from '../events.js';
 import {
   appendAudit,
+  doorOpenedSince,
   expireStaleIntents,
   lastIntentId,
+  latestIntentOf,
   listCompartments,
   markIntentFailed,
   markIntentsReviewed,
@@ -35,22 +37,19 @@ import {
   transitionRequest,
   unresolvedIntents,
   type Compartment,
+  type UnlockIntent,
 } from '../store/index.js';
+import { said, type Said } from '../words/keys.js';
 import type { CabinetFlows, FlowDeps } from './cabinet.js';
 
 export interface Finding {
   kind: AlarmKind;
   compartment?: number;
   requestId?: number;
+  /** For the audit log: what was found, in the developers' words. */
   message: string;
-}
-
-interface LatestIntent {
-  id: number;
-  reason: string;
-  actor_kind: string;
-  actor_id: string | null;
-  created_at: number;
+  /** What staff are told (the alarm). */
+  said: Said;
 }
 
 /** Wait until the boards answered and every compartment's door and item are known. */
@@ -118,6 +117,7 @@ export async function reconcile(flows: CabinetFlows, deps: FlowDeps, timeoutMs =
       compartment: i.compartmentNo,
       ...(i.requestId !== null ? { requestId: i.requestId } : {}),
       message: `unlock #${i.id} (${i.reason}) was ${i.status} with no door opening recorded`,
+      said: said('alarm.startup_unlock_unfinished', { no: i.compartmentNo }),
     });
   }
 
@@ -151,13 +151,14 @@ export async function reconcile(flows: CabinetFlows, deps: FlowDeps, timeoutMs =
             c.state === 'opening' &&
             !wasHolding(deps, c)) ||
             ((intent.reason === 'pickup' || intent.reason === 'retrieve' || intent.reason === 'retrieve_materials') && item === false));
-        const opened = doorOpen || c.state === 'open' || itemMoved || (intent !== null && doorOpenedSince(deps, c.no, intent.created_at));
-        const actor = intent ? actorFromRow(intent.actor_kind, intent.actor_id) : SYSTEM_ACTOR;
+        const opened = doorOpen || c.state === 'open' || itemMoved || (intent !== null && doorOpenedSince(ctx, c.no, intent.createdAt));
+        const actor = intent ? actorFromRow(intent.actorKind, intent.actorId) : SYSTEM_ACTOR;
         note({
           kind: 'reconcile',
           compartment: c.no,
           ...(c.contents ? { requestId: c.contents.requestId } : {}),
           message: `a ${intent?.reason ?? 'door'} operation was cut off (door ${opened ? 'had opened' : 'never opened'}, now ${doorOpen ? 'open' : 'closed'}, item ${item === null ? 'not sensed' : item ? 'inside' : 'absent'})`,
+          said: said(opened ? 'alarm.startup_cut_off_opened' : 'alarm.startup_cut_off_unopened', { no: c.no }),
         });
         if (!opened) {
           restoreUnopened(flows, deps, c, actor, intent?.reason ?? null, item, note);
@@ -176,8 +177,20 @@ export async function reconcile(flows: CabinetFlows, deps: FlowDeps, timeoutMs =
         if (req?.state === 'loading') transitionRequest(ctx, { requestId: req.id, event: 'load_aborted', actor: SYSTEM_ACTOR });
         if (req?.state === 'depositing') transitionRequest(ctx, { requestId: req.id, event: 'deposit_aborted', actor: SYSTEM_ACTOR });
         flows.doors.setCompartment(c.no, 'free', SYSTEM_ACTOR, { clearContents: true, note: 'released at start-up: nothing was unlocked' });
-        note({ kind: 'reconcile', compartment: c.no, ...(req ? { requestId: req.id } : {}), message: 'a reservation with no unlock was released' });
-        if (item === true) note({ kind: 'item_left_behind', compartment: c.no, message: 'an item is inside a compartment recorded as empty' });
+        note({
+          kind: 'reconcile',
+          compartment: c.no,
+          ...(req ? { requestId: req.id } : {}),
+          message: 'a reservation with no unlock was released',
+          said: said('alarm.startup_reservation_released', { no: c.no }),
+        });
+        if (item === true)
+          note({
+            kind: 'item_left_behind',
+            compartment: c.no,
+            message: 'an item is inside a compartment recorded as empty',
+            said: said('alarm.startup_item_left_behind', { no: c.no }),
+          });
         break;
       }
       case 'occupied':
@@ -187,21 +200,33 @@ export async function reconcile(flows: CabinetFlows, deps: FlowDeps, timeoutMs =
             compartment: c.no,
             ...(c.contents ? { requestId: c.contents.requestId } : {}),
             message: 'the recorded item is not detected inside',
+            said: said('alarm.startup_item_missing', { no: c.no }),
           });
         break;
       case 'free':
-        if (item === true) note({ kind: 'item_left_behind', compartment: c.no, message: 'an item is inside a compartment recorded as empty' });
+        if (item === true)
+          note({
+            kind: 'item_left_behind',
+            compartment: c.no,
+            message: 'an item is inside a compartment recorded as empty',
+            said: said('alarm.startup_item_left_behind', { no: c.no }),
+          });
         break;
       default:
         break;
     }
     if (doorOpen && c.state !== 'open' && c.state !== 'opening' && before !== 'open') {
-      note({ kind: 'tamper', compartment: c.no, message: 'a door was found open at start-up with no operation under way' });
+      note({
+        kind: 'tamper',
+        compartment: c.no,
+        message: 'a door was found open at start-up with no operation under way',
+        said: said('alarm.startup_door_open', { no: c.no }),
+      });
     }
   }
 
   for (const f of findings)
-    deps.bus.alarm(f.kind, `启动自检：${f.message}。Start-up check: ${f.message}.`, {
+    deps.bus.alarm(f.kind, f.said, {
       ...(f.compartment !== undefined ? { compartment: f.compartment } : {}),
       ...(f.requestId !== undefined ? { requestId: f.requestId } : {}),
     });
@@ -216,14 +241,10 @@ export async function reconcile(flows: CabinetFlows, deps: FlowDeps, timeoutMs =
  * provided it is for the request the compartment holds (a force-open of an empty one: for none). An intent of
  * another request is an older, finished operation: then this one never sent an unlock.
  */
-function latestIntent(deps: FlowDeps, c: Compartment): LatestIntent | null {
-  const row = deps.store.db
-    .prepare<[number], LatestIntent & { request_id: number | null }>(
-      'SELECT id, reason, actor_kind, actor_id, created_at, request_id FROM unlock_intents WHERE compartment_no = ? ORDER BY id DESC LIMIT 1',
-    )
-    .get(c.no);
-  if (!row || row.request_id !== (c.contents?.requestId ?? null)) return null;
-  return row;
+function latestIntent(deps: FlowDeps, c: Compartment): UnlockIntent | null {
+  const intent = latestIntentOf(deps.store.ctx, c.no);
+  if (!intent || intent.requestId !== (c.contents?.requestId ?? null)) return null;
+  return intent;
 }
 
 /** Whether the request in this compartment is one whose item was already inside before the operation. */
@@ -231,14 +252,6 @@ function wasHolding(deps: FlowDeps, c: Compartment): boolean {
   if (!c.contents) return false;
   const state = requireRequest(deps.store.ctx, c.contents.requestId).state;
   return (['loaded', 'overdue', 'materials_deposited'] as RequestState[]).includes(state);
-}
-
-function doorOpenedSince(deps: FlowDeps, no: number, since: number): boolean {
-  return (
-    deps.store.db
-      .prepare<[number, number], { n: number }>(`SELECT count(*) AS n FROM door_events WHERE compartment_no = ? AND door = 'open' AND at >= ?`)
-      .get(no, since)!.n > 0
-  );
 }
 
 /** The door never opened: undo the start of the flow; what is inside stays as recorded. */
@@ -260,8 +273,20 @@ function restoreUnopened(
   else
     flows.doors.setCompartment(c.no, 'free', actor, { clearContents: true, note: `start-up: ${reason ?? 'door'} operation never opened the door` });
   if (holds && item === false)
-    note({ kind: 'item_missing', compartment: c.no, requestId: req.id, message: 'the recorded item is not detected inside' });
-  if (!holds && item === true) note({ kind: 'item_left_behind', compartment: c.no, message: 'an item is inside a compartment recorded as empty' });
+    note({
+      kind: 'item_missing',
+      compartment: c.no,
+      requestId: req.id,
+      message: 'the recorded item is not detected inside',
+      said: said('alarm.startup_item_missing', { no: c.no }),
+    });
+  if (!holds && item === true)
+    note({
+      kind: 'item_left_behind',
+      compartment: c.no,
+      message: 'an item is inside a compartment recorded as empty',
+      said: said('alarm.startup_item_left_behind', { no: c.no }),
+    });
 }
 
 /** The door had opened: finish the flow the intent names, from the request's state now. */
@@ -304,6 +329,7 @@ async function finishFlow(
       message: item
         ? 'an item is inside with no record after an interrupted operation'
         : 'the recorded item is missing after an interrupted operation',
+      said: said(item ? 'alarm.startup_item_left_after_cut' : 'alarm.startup_item_missing_after_cut', { no }),
     });
   }
 }

@@ -73,6 +73,11 @@ describe('LOCK_TAMPER_WINDOW_MS', () => {
     board.send(board.doorEvent(3, 'O'));
     await waitFor(() => tampers(alarms).length > 0, 'the tamper alarm');
     expect(tampers(alarms)).toEqual([3]);
+    expect(alarms.find((a) => a.kind === 'tamper')).toMatchObject({
+      key: 'alarm.tamper',
+      params: { no: 3 },
+      message: '格口 3 的门在没有开锁指令时被打开。',
+    });
     expect(listAudit(store.db, { compartmentNo: 3 }).map((a) => a.action)).toContain('door.opened_unexplained');
   });
 });

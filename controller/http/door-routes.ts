@@ -6,8 +6,22 @@
 import { z } from 'zod';
 import type { DoorAnswer, KioskAnswer } from '../flows/cabinet.js';
 import type { AppDeps } from './app.js';
-import { errorBodySchema, HttpError, route, type Caller, type ResponseSpec, type RouteSpec } from './routes.js';
+import type { Request } from 'express';
+import type { Said } from '../words/keys.js';
+import { errorBodySchema, HttpError, languageOf, route, spoken, type Caller, type ResponseSpec, type RouteSpec } from './routes.js';
 import { compartmentNoField, idField } from './schemas.js';
+
+/** What an answer says: a key of the word catalogue, its parameters, and its words in the caller's language. */
+function saidFields() {
+  return {
+    key: z.string().describe('what to say: a key of the word catalogue (GET /api/words)'),
+    params: z
+      .record(z.string(), z.union([z.string(), z.number(), z.array(z.number())]))
+      .optional()
+      .describe('the parameters of `key` (compartments: a list of numbers)'),
+    message: z.string().describe('those words in the language the caller accepts (Accept-Language; Chinese by default)'),
+  };
+}
 
 export const kioskAnswerSchema = z.object({
   ok: z.boolean(),
@@ -25,8 +39,7 @@ export const kioskAnswerSchema = z.object({
     'UNKNOWN_SCAN',
   ]),
   action: z.enum(['pickup', 'dropoff']).nullable().describe('what the open door is for'),
-  messageZh: z.string().describe('what the screen says, in Chinese'),
-  messageEn: z.string(),
+  ...saidFields(),
   compartments: z.array(z.number().int()).describe('compartments now open'),
   retryAfterMs: z.number().int().optional(),
   triesLeft: z.number().int().min(1).optional().describe('INVALID after a typed code: wrong tries left before a wait'),
@@ -36,21 +49,17 @@ export const doorAnswerSchema = z.object({
   opened: z.boolean(),
   compartment: z.number().int().nullable(),
   code: z.enum(['OPENED', 'CABINET_FULL', 'NOT_OPENED', 'NOT_SENT']),
-  messageZh: z.string(),
-  messageEn: z.string(),
+  ...saidFields(),
 });
 
 const idParams = z.object({ id: idField });
 const noParams = z.object({ no: compartmentNoField });
-const reasonBody = z.object({ reason: z.string().trim().min(2, '请填写原因 / a reason is required').max(200) });
+const reasonBody = z.object({ reason: z.string().trim().min(2, { error: 'input.reason_required' }).max(200) });
 
-function kioskOut(a: KioskAnswer): readonly [number, unknown] {
-  const { done: _done, ...rest } = a;
-  return [200, rest];
-}
-function doorOut(a: DoorAnswer): readonly [number, unknown] {
-  const { done: _done, ...rest } = a;
-  return [200, rest];
+/** An answer as the route sends it: no promise, and what it says in words of the caller's language. */
+function answerOut(a: KioskAnswer | DoorAnswer, req: Request): readonly [number, unknown] {
+  const { done: _done, said, ...rest } = a;
+  return [200, { ...rest, ...spoken(said satisfies Said, languageOf(req)) }];
 }
 function deviceOf(caller: Caller): string {
   return caller.kind === 'kiosk' ? caller.deviceId : 'kiosk';
@@ -92,7 +101,7 @@ export function doorRoutes({ flows }: AppDeps): RouteSpec[] {
       summary: 'A QR code scanned at the cabinet (keyboard-wedge scanner on the kiosk page): opens what it entitles',
       body: z.object({ text: z.string().min(1).max(512).describe('the scanned text, as read') }),
       responses: kioskResponses,
-      handler: async ({ body, caller }) => kioskOut(await flows.scan(body.text, deviceOf(caller))),
+      handler: async ({ body, caller, req }) => answerOut(await flows.scan(body.text, deviceOf(caller)), req),
     }),
     route<Record<string, never>, Record<string, never>, { code: string; phoneLast4: string }>({
       method: 'post',
@@ -101,11 +110,11 @@ export function doorRoutes({ flows }: AppDeps): RouteSpec[] {
       access: 'kiosk',
       summary: 'Pickup by the 8-digit code typed on the touchscreen plus the last 4 digits of the phone',
       body: z.object({
-        code: z.string().regex(/^\d{8}$/, '取件码应为 8 位数字 / the pickup code is 8 digits'),
-        phoneLast4: z.string().regex(/^\d{4}$/, '请输入手机号后 4 位 / enter the last 4 digits of the phone'),
+        code: z.string().regex(/^\d{8}$/, { error: 'input.pickup_code_format' }),
+        phoneLast4: z.string().regex(/^\d{4}$/, { error: 'input.phone_last4_format' }),
       }),
       responses: kioskResponses,
-      handler: async ({ body, caller }) => kioskOut(await flows.pickupByCode(body.code, body.phoneLast4, deviceOf(caller))),
+      handler: async ({ body, caller, req }) => answerOut(await flows.pickupByCode(body.code, body.phoneLast4, deviceOf(caller)), req),
     }),
     route<{ id: number }>({
       method: 'post',
@@ -115,7 +124,7 @@ export function doorRoutes({ flows }: AppDeps): RouteSpec[] {
       summary: 'Load a ready document: a free compartment is reserved and opened; closing it with the document inside issues the pickup code',
       params: idParams,
       responses: doorResponses,
-      handler: async ({ params, caller }) => doorOut(await flows.load(staffOf(caller), params.id)),
+      handler: async ({ params, caller, req }) => answerOut(await flows.load(staffOf(caller), params.id), req),
     }),
     route<{ id: number }>({
       method: 'post',
@@ -125,7 +134,7 @@ export function doorRoutes({ flows }: AppDeps): RouteSpec[] {
       summary: 'Take back an overdue document (administrators: any waiting one) or dropped-off materials',
       params: idParams,
       responses: doorResponses,
-      handler: async ({ params, caller }) => doorOut(await flows.retrieve(staffOf(caller), params.id)),
+      handler: async ({ params, caller, req }) => answerOut(await flows.retrieve(staffOf(caller), params.id), req),
     }),
     route<{ no: number }, Record<string, never>, { reason: string }>({
       method: 'post',
@@ -136,7 +145,7 @@ export function doorRoutes({ flows }: AppDeps): RouteSpec[] {
       params: noParams,
       body: reasonBody,
       responses: doorResponses,
-      handler: async ({ params, body, caller }) => doorOut(await flows.forceOpen(staffOf(caller), params.no, body.reason)),
+      handler: async ({ params, body, caller, req }) => answerOut(await flows.forceOpen(staffOf(caller), params.no, body.reason), req),
     }),
     route<{ no: number }, Record<string, never>, { reason: string }>({
       method: 'post',

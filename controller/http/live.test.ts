@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { startTestApp, uniqueIdNumber, type TestApp } from '../../test/app-harness.js';
 import { waitFor } from '../../test/harness.js';
+import { said } from '../words/keys.js';
 import { CLOSE_UNAUTHENTICATED, STAFF_PROTOCOL } from './live.js';
 
 let h: TestApp;
@@ -75,7 +76,7 @@ describe('/ws/staff', () => {
         serviceCode: 'residence_certificate',
       },
     });
-    h.bus.alarm('tamper', '5号柜门被打开 / door 5 opened without a command', { compartment: 5 });
+    h.bus.alarm('tamper', said('alarm.tamper', { no: 5 }), { compartment: 5 });
 
     const c = connect('/ws/staff', { protocols: [STAFF_PROTOCOL, staff.token] });
     await c.opened;
@@ -108,7 +109,7 @@ describe('/ws/staff', () => {
     const o = connect('/ws/staff', { protocols: [STAFF_PROTOCOL, other.token] });
     await waitFor(() => c.messages[0] && o.messages[0], 'both snapshots');
     expect((await staff.api.post('/api/staff/logout')).status).toBe(200);
-    h.bus.alarm('tamper', '5号柜门被打开 / door 5 opened without a command', { compartment: 5 });
+    h.bus.alarm('tamper', said('alarm.tamper', { no: 5 }), { compartment: 5 });
     await waitFor(() => o.messages.find((m) => m.type === 'alarm'), 'the alarm on the other console');
     expect(c.messages.filter((m) => m.type !== 'snapshot')).toEqual([]);
     expect((await c.closed).code).toBe(CLOSE_UNAUTHENTICATED);
@@ -117,7 +118,7 @@ describe('/ws/staff', () => {
   it('an acknowledgement reaches every staff console as alarm-ack; a repeat comes as the same alarm counted; the kiosk gets neither', async () => {
     const first = await h.staffSession();
     const second = await h.staffSession();
-    const a = h.bus.alarm('door_left_open', '格口 3 的门一直开着，请关好。Door 3 has been left open.', { compartment: 3 });
+    const a = h.bus.alarm('door_left_open', said('alarm.door_left_open', { no: 3 }), { compartment: 3 });
     const consoles = [
       connect('/ws/staff', { protocols: [STAFF_PROTOCOL, first.token] }),
       connect('/ws/staff', { protocols: [STAFF_PROTOCOL, second.token] }),
@@ -129,10 +130,18 @@ describe('/ws/staff', () => {
     }
     await waitFor(() => k.messages[0], 'the kiosk snapshot');
 
-    h.bus.alarm('door_left_open', a.message, { compartment: 3 });
+    h.bus.alarm('door_left_open', said('alarm.door_left_open', { no: 3 }), { compartment: 3 });
     for (const c of consoles) {
       const again = await waitFor(() => c.messages.find((m) => m.type === 'alarm'), 'the repeated alarm');
-      expect(again).toMatchObject({ type: 'alarm', id: a.id, count: 2, acknowledged: null });
+      expect(again).toMatchObject({
+        type: 'alarm',
+        id: a.id,
+        count: 2,
+        key: 'alarm.door_left_open',
+        params: { no: 3 },
+        message: '格口 3 的门一直开着，请关好。',
+        acknowledged: null,
+      });
     }
 
     const r = await first.api.post(`/api/staff/alarms/${a.id}/ack`, { body: { note: '已关门' } });
@@ -187,17 +196,15 @@ describe('/ws/kiosk', () => {
       outcome: 'OPENED',
       action: 'pickup',
       compartments: [4],
-      messageZh: '4 号柜门已打开，请取走文件并关好柜门。',
-      messageEn: 'Door 4 is open.',
     } as const;
-    h.bus.emit('scan', { ...scan, compartments: [4] });
-    h.bus.alarm('item_not_taken', '4号柜 李秀英 的文件没有取走', { compartment: 4, requestId: r.body.requestId });
+    h.bus.emit('scan', { ...scan, compartments: [4], said: said('door.kiosk_opened_pickup', { doors: [4] }) });
+    h.bus.alarm('item_not_taken', said('alarm.item_not_taken', { no: 4 }), { compartment: 4, requestId: r.body.requestId });
     h.bus.emit('link', { state: 'online' });
     await waitFor(() => k.messages.some((m) => m.type === 'link'), 'the link event');
 
     expect(k.messages.slice(1)).toEqual([
       { type: 'compartment', no: 4, state: 'occupied', door: 'closed' },
-      { type: 'scan', ...scan },
+      { type: 'scan', ...scan, key: 'door.kiosk_opened_pickup', params: { doors: [4] } },
       { type: 'link', state: 'online' },
     ]);
     const all = JSON.stringify(k.messages);

@@ -19,7 +19,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { REQUEST_STATES, TERMINAL_STATES } from '../domain/request-states.js';
 
 const OPEN_STATES = REQUEST_STATES.filter((s) => !TERMINAL_STATES.includes(s));
-import type { CabinetEvents } from '../events.js';
+import { plainParams, type CabinetEvents } from '../events.js';
 import { countRequestsByState, findSession, listCompartments, pageRequests } from '../store/index.js';
 import type { AppDeps } from './app.js';
 import { allowedHosts, kioskDevice } from './auth.js';
@@ -36,6 +36,24 @@ interface Client {
   /** staff: the session token, re-checked at every event and ping */
   token: string | null;
   alive: boolean;
+}
+
+/**
+ * A scan event as both channels get it: what the scan did (outcome, doors) and what to say of it, as a key of the
+ * word catalogue and its parameters; never the scanned text, never who the resident is.
+ */
+export function scanMessage(e: CabinetEvents['scan'][0]) {
+  return {
+    type: 'scan' as const,
+    source: e.source,
+    kind: e.kind,
+    outcome: e.outcome,
+    action: e.action ?? null,
+    compartments: e.compartments,
+    key: e.said.key,
+    ...(e.said.params ? { params: plainParams(e.said.params) } : {}),
+    ...(e.retryAfterMs !== undefined ? { retryAfterMs: e.retryAfterMs } : {}),
+  };
 }
 
 export interface LiveServer {
@@ -152,21 +170,7 @@ export function attachLive(server: Server, deps: AppDeps, opts: { pingMs?: numbe
     compartment: (e) => broadcastSplit({ type: 'compartment', no: e.no, state: e.state, door: e.door }, { type: 'compartment', ...e }),
     request: (e) => broadcastSplit(null, { type: 'request', ...e }),
     // the screen shows what a scan did (doors opened, plain words); never the scanned text
-    scan: (e) =>
-      broadcastSplit(
-        {
-          type: 'scan',
-          source: e.source,
-          kind: e.kind,
-          outcome: e.outcome,
-          action: e.action ?? null,
-          compartments: e.compartments,
-          messageZh: e.messageZh,
-          messageEn: e.messageEn,
-          ...(e.retryAfterMs !== undefined ? { retryAfterMs: e.retryAfterMs } : {}),
-        },
-        { type: 'scan', ...e },
-      ),
+    scan: (e) => broadcastSplit(scanMessage(e), scanMessage(e)),
     alarm: (e) => broadcastSplit(null, { type: 'alarm', ...e }),
     // every console greys the alarm out, whoever dealt with it
     'alarm-ack': (e) => broadcastSplit(null, { type: 'alarm-ack', ...e }),

@@ -141,7 +141,7 @@ export class HttpError extends Error {
 }
 
 /** Say `s` as a body part: its key, its parameters and its words in `language`. */
-function spoken(s: Said, language: string): { key: string; params?: Record<string, string | number | number[]>; message: string } {
+export function spoken(s: Said, language: string): { key: string; params?: Record<string, string | number | number[]>; message: string } {
   const out: { key: string; params?: Record<string, string | number | number[]>; message: string } = { key: s.key, message: say(s, language) };
   if (s.params) out.params = Object.fromEntries(Object.entries(s.params).map(([k, v]) => [k, typeof v === 'object' ? [...v] : v]));
   return out;

@@ -5,6 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startTestApp, uniqueIdNumber, type TestApp } from '../../test/app-harness.js';
+import { said } from '../words/keys.js';
 
 let h: TestApp;
 let staff: Awaited<ReturnType<TestApp['staffSession']>>;
@@ -172,7 +173,7 @@ describe('cabinet, audit, alarms, catalogue', () => {
     expect(audit.body.entries.map((e: { action: string }) => e.action)).toEqual(['request.accept']);
     expect((await staff.api.get('/api/staff/audit', { query: { limit: 0 } })).status).toBe(400);
 
-    h.bus.alarm('door_left_open', '3号柜门没有关好 / door 3 left open', { compartment: 3 });
+    h.bus.alarm('door_left_open', said('alarm.door_left_open', { no: 3 }), { compartment: 3 });
     const alarms = await staff.api.get('/api/staff/alarms');
     expect(alarms.body.alarms).toEqual([expect.objectContaining({ kind: 'door_left_open', compartment: 3 })]);
   });
@@ -180,9 +181,9 @@ describe('cabinet, audit, alarms, catalogue', () => {
 
 describe('alarms', () => {
   it('are kept in the store with the bus id, open ones first; an identical open one raised again is counted, not repeated', async () => {
-    const tamper = h.bus.alarm('tamper', '格口 5 的门在没有开锁指令时被打开。Door 5 opened without an unlock.', { compartment: 5 });
-    const left1 = h.bus.alarm('door_left_open', '格口 3 的门一直开着，请关好。Door 3 has been left open.', { compartment: 3 });
-    const left2 = h.bus.alarm('door_left_open', '格口 3 的门一直开着，请关好。Door 3 has been left open.', { compartment: 3 });
+    const tamper = h.bus.alarm('tamper', said('alarm.tamper', { no: 5 }), { compartment: 5 });
+    const left1 = h.bus.alarm('door_left_open', said('alarm.door_left_open', { no: 3 }), { compartment: 3 });
+    const left2 = h.bus.alarm('door_left_open', said('alarm.door_left_open', { no: 3 }), { compartment: 3 });
     expect(left2).toMatchObject({ id: left1.id, count: 2 });
     expect(h.store.db.prepare('SELECT id, kind, count FROM alarms ORDER BY id').all()).toEqual([
       { id: tamper.id, kind: 'tamper', count: 1 },
@@ -200,7 +201,9 @@ describe('alarms', () => {
         at: left1.at,
         lastAt: left2.lastAt,
         count: 2,
-        message: left1.message,
+        key: 'alarm.door_left_open',
+        params: { no: 3 },
+        message: '格口 3 的门一直开着，请关好。',
         compartment: 3,
         acknowledged: null,
       },
@@ -222,7 +225,7 @@ describe('alarms', () => {
   });
 
   it('ack: 200 with who and when, an audit row and an alarm-ack event; 409 the second time; 404 for no such alarm', async () => {
-    const a = h.bus.alarm('item_not_taken', '格口 4 关门时文件仍在柜内。Door 4 closed with the document still inside.', { compartment: 4 });
+    const a = h.bus.alarm('item_not_taken', said('alarm.item_not_taken', { no: 4 }), { compartment: 4 });
     const events: unknown[] = [];
     h.bus.on('alarm-ack', (e) => events.push(e));
 
@@ -258,14 +261,14 @@ describe('alarms', () => {
     expect(missing.status).toBe(404);
     expect(missing.body.error.code).toBe('NOT_FOUND');
     expect((await staff.api.post('/api/staff/alarms/abc/ack')).status).toBe(400);
-    const b = h.bus.alarm('tamper', 'door 6', { compartment: 6 });
+    const b = h.bus.alarm('tamper', said('alarm.tamper', { no: 6 }), { compartment: 6 });
     const long = await staff.api.post(`/api/staff/alarms/${b.id}/ack`, { body: { note: '长'.repeat(201) } });
     expect(long.status).toBe(400);
     expect(long.body.error.field).toBe('note');
   });
 
   it('are for staff only: no session is 401, the kiosk is not staff, and nothing changes', async () => {
-    const a = h.bus.alarm('tamper', 'door 7', { compartment: 7 });
+    const a = h.bus.alarm('tamper', said('alarm.tamper', { no: 7 }), { compartment: 7 });
     const anon = await h.api.post(`/api/staff/alarms/${a.id}/ack`);
     expect(anon.status).toBe(401);
     expect(anon.body.error.code).toBe('UNAUTHENTICATED');
@@ -278,13 +281,22 @@ describe('alarms', () => {
   });
 
   it('survive a restart of the app on the same data directory', async () => {
-    const a = h.bus.alarm('board_rebooted', '控制板 1 重新启动。Lock board 1 restarted.');
+    const a = h.bus.alarm('board_rebooted', said('alarm.board_rebooted', { board: 1 }));
     const dir = h.dir;
     await h.close();
     h = await startTestApp({ dataDir: dir });
     staff = await h.staffSession();
     const r = await staff.api.get('/api/staff/alarms', { query: { open: 'true' } });
-    expect(r.body.alarms).toEqual([expect.objectContaining({ id: a.id, kind: 'board_rebooted', message: a.message, acknowledged: null })]);
+    expect(r.body.alarms).toEqual([
+      expect.objectContaining({
+        id: a.id,
+        kind: 'board_rebooted',
+        key: 'alarm.board_rebooted',
+        params: { board: 1 },
+        message: '控制板 1 重新启动。',
+        acknowledged: null,
+      }),
+    ]);
     expect((await staff.api.post(`/api/staff/alarms/${a.id}/ack`)).status).toBe(200);
   });
 

@@ -140,7 +140,12 @@ export const alarmSchema = z.object({
   at: z.string().describe('first raised'),
   lastAt: z.string().describe('last raised again while open'),
   count: z.number().int().min(1).describe('how many times it was raised while open'),
-  message: z.string(),
+  key: z.string().nullable().describe('what it says: a key of the word catalogue (GET /api/words); null for an alarm stored before alarms had keys'),
+  params: z
+    .record(z.string(), z.union([z.string(), z.number(), z.array(z.number())]))
+    .optional()
+    .describe('the parameters of `key`'),
+  message: z.string().describe('its words in the primary language (an alarm stored before alarms had keys: as raised)'),
   compartment: z.number().int().optional(),
   requestId: z.number().int().optional(),
   acknowledged: z

@@ -6,8 +6,9 @@ import { listAudit } from './audit.js';
 import { readPragmas } from './db.js';
 import { MIGRATIONS } from './migrations.js';
 import { makeStaff, openTestStore } from './test-support.js';
+import { said } from '../words/keys.js';
 
-const LEFT_OPEN = { kind: 'door_left_open', message: '格口 3 的门一直开着，请关好。Door 3 has been left open.', compartmentNo: 3 } as const;
+const LEFT_OPEN = { kind: 'door_left_open', said: said('alarm.door_left_open', { no: 3 }), compartmentNo: 3 } as const;
 
 function refusal(fn: () => unknown): unknown {
   try {
@@ -23,14 +24,15 @@ describe('alarms store', () => {
     let s = openTestStore();
     expect(readPragmas(s.db).userVersion).toBe(MIGRATIONS.length);
     expect(MIGRATIONS[2]?.name).toBe('alarms');
-    const a = raiseAlarm(s.ctx, { kind: 'tamper', message: '格口 5 的门在没有开锁指令时被打开。Door 5 opened without an unlock.', compartmentNo: 5 });
-    const b = raiseAlarm(s.ctx, { kind: 'link_offline', message: '柜子控制板连接中断，正在重连。The lock board link is down; reconnecting.' });
+    const a = raiseAlarm(s.ctx, { kind: 'tamper', said: said('alarm.tamper', { no: 5 }), compartmentNo: 5 });
+    const b = raiseAlarm(s.ctx, { kind: 'link_offline', said: said('alarm.link_offline') });
     s = s.reopen();
     expect(listAlarms(s.ctx).map((x) => x.id)).toEqual([b.id, a.id]);
     expect(getAlarm(s.ctx, a.id)).toEqual({
       id: a.id,
       kind: 'tamper',
-      message: a.message,
+      said: { key: 'alarm.tamper', params: { no: 5 } },
+      message: '格口 5 的门在没有开锁指令时被打开。',
       compartmentNo: 5,
       requestId: null,
       raisedAt: s.clock.t,
@@ -60,7 +62,7 @@ describe('alarms store', () => {
     expect(new Set([first.id, other.id, withRequest.id, tamper.id]).size).toBe(4);
     expect(s.db.prepare('SELECT count(*) AS n FROM alarms').get()).toEqual({ n: 4 });
     // link_offline on every reconnect attempt: one row
-    for (let i = 0; i < 5; i++) raiseAlarm(s.ctx, { kind: 'link_offline', message: 'link down' });
+    for (let i = 0; i < 5; i++) raiseAlarm(s.ctx, { kind: 'link_offline', said: said('alarm.link_offline') });
     expect(
       listAlarms(s.ctx)
         .filter((a) => a.kind === 'link_offline')
@@ -80,7 +82,7 @@ describe('alarms store', () => {
     const staffId = await makeStaff(s);
     const a = raiseAlarm(s.ctx, {
       kind: 'item_not_taken',
-      message: '格口 4 关门时文件仍在柜内。Door 4 closed with the document still inside.',
+      said: said('alarm.item_not_taken', { no: 4 }),
       compartmentNo: 4,
       requestId: 7,
     });
@@ -114,7 +116,7 @@ describe('alarms store', () => {
         'NOT_FOUND',
       ),
     ).toBe(true);
-    const b = raiseAlarm(s.ctx, { kind: 'tamper', message: 'door 6', compartmentNo: 6 });
+    const b = raiseAlarm(s.ctx, { kind: 'tamper', said: said('alarm.tamper', { no: 6 }), compartmentNo: 6 });
     expect(
       isCabinetError(
         refusal(() => acknowledgeAlarm(s.ctx, b.id, SYSTEM_ACTOR)),
@@ -136,14 +138,14 @@ describe('alarms store', () => {
     const staffId = await makeStaff(s);
     const ids: number[] = [];
     for (let no = 1; no <= 4; no++) {
-      ids.push(raiseAlarm(s.ctx, { kind: 'tamper', message: `door ${no}`, compartmentNo: no }).id);
+      ids.push(raiseAlarm(s.ctx, { kind: 'tamper', said: said('alarm.tamper', { no }), compartmentNo: no }).id);
       s.clock.advance(1000);
     }
     acknowledgeAlarm(s.ctx, ids[2]!, staffActor(staffId));
     s.clock.advance(1000);
     acknowledgeAlarm(s.ctx, ids[0]!, staffActor(staffId));
     s.clock.advance(1000);
-    raiseAlarm(s.ctx, { kind: 'tamper', message: 'door 2', compartmentNo: 2 }); // bumped: now the newest open one
+    raiseAlarm(s.ctx, { kind: 'tamper', said: said('alarm.tamper', { no: 2 }), compartmentNo: 2 }); // bumped: now the newest open one
     expect(listAlarms(s.ctx).map((a) => a.compartmentNo)).toEqual([2, 4, 1, 3]);
     expect(listAlarms(s.ctx, { open: true }).map((a) => a.compartmentNo)).toEqual([2, 4]);
     expect(listAlarms(s.ctx, { open: false }).map((a) => a.compartmentNo)).toEqual([1, 3]);
@@ -157,17 +159,17 @@ describe('alarms store', () => {
     const staffId = await makeStaff(s);
     const mine = raiseAlarm(s.ctx, {
       kind: 'materials_deposited',
-      message: 'Materials for BB-1 are in compartment 4.',
+      said: said('alarm.materials_deposited', { number: 'BB-1', no: 4 }),
       compartmentNo: 4,
       requestId: 11,
     });
     const other = raiseAlarm(s.ctx, {
       kind: 'materials_deposited',
-      message: 'Materials for BB-2 are in compartment 5.',
+      said: said('alarm.materials_deposited', { number: 'BB-2', no: 5 }),
       compartmentNo: 5,
       requestId: 12,
     });
-    const tamper = raiseAlarm(s.ctx, { kind: 'tamper', message: 'Door 4 opened without an unlock.', compartmentNo: 4, requestId: 11 });
+    const tamper = raiseAlarm(s.ctx, { kind: 'tamper', said: said('alarm.tamper', { no: 4 }), compartmentNo: 4, requestId: 11 });
     s.clock.advance(1000);
     const ended = resolveAlarms(s.ctx, 'materials_deposited', 11, staffActor(staffId), '材料已取出 / materials taken out');
     expect(ended.map((a) => [a.id, a.acknowledgedBy?.id, a.note, a.acknowledgedAt])).toEqual([
@@ -181,6 +183,46 @@ describe('alarms store', () => {
     expect(resolveAlarms(s.ctx, 'materials_deposited', 11, staffActor(staffId), 'again')).toEqual([]);
     expect(() => resolveAlarms(s.ctx, 'materials_deposited', 12, SYSTEM_ACTOR, 'x')).toThrow();
     expect(getAlarm(s.ctx, other.id)?.acknowledgedAt).toBeNull();
+    s.close();
+  });
+
+  it('keeps what an alarm says as key and parameters: the same key with other parameters is another alarm; message has the primary words', () => {
+    const s = openTestStore();
+    const three = raiseAlarm(s.ctx, { kind: 'flow_failed', said: said('alarm.flow_failed', { doors: [3, 5] }) });
+    const again = raiseAlarm(s.ctx, { kind: 'flow_failed', said: said('alarm.flow_failed', { doors: [3, 5] }) });
+    const other = raiseAlarm(s.ctx, { kind: 'flow_failed', said: said('alarm.flow_failed', { doors: [3] }) });
+    expect(again).toMatchObject({ id: three.id, count: 2 });
+    expect(other.id).not.toBe(three.id);
+    expect(three.said).toEqual({ key: 'alarm.flow_failed', params: { doors: [3, 5] } });
+    expect(s.db.prepare('SELECT message, words_key, words_params FROM alarms WHERE id = ?').get(three.id)).toEqual({
+      message: '3、5 号柜的操作因错误中断，重启自检时会处理完。',
+      words_key: 'alarm.flow_failed',
+      words_params: '{"doors":[3,5]}',
+    });
+    // parameters given in another order are the same parameters
+    const m1 = raiseAlarm(s.ctx, { kind: 'materials_deposited', said: { key: 'alarm.materials_deposited', params: { number: 'BB-1', no: 4 } } });
+    const m2 = raiseAlarm(s.ctx, { kind: 'materials_deposited', said: { key: 'alarm.materials_deposited', params: { no: 4, number: 'BB-1' } } });
+    expect(m2).toMatchObject({ id: m1.id, count: 2 });
+    s.close();
+  });
+
+  it('alarms stored before the alarm-words migration keep their message and no key; a new alarm with the same words is its own row', () => {
+    const before = MIGRATIONS.findIndex((m) => m.name === 'alarm words: catalogue key and parameters');
+    expect(before).toBeGreaterThan(2);
+    const old = openTestStore({ migrations: MIGRATIONS.slice(0, before) });
+    old.db
+      .prepare(`INSERT INTO alarms (kind, message, compartment_no, raised_at, last_at) VALUES ('tamper', ?, 5, ?, ?)`)
+      .run('格口 5 的门在没有开锁指令时被打开。', old.clock.t, old.clock.t);
+    old.close();
+    const s = openTestStore({ dir: old.dir, clock: old.clock });
+    expect(readPragmas(s.db).userVersion).toBe(MIGRATIONS.length);
+    const [legacy] = listAlarms(s.ctx);
+    expect(legacy).toMatchObject({ kind: 'tamper', said: null, message: '格口 5 的门在没有开锁指令时被打开。', compartmentNo: 5 });
+    const fresh = raiseAlarm(s.ctx, { kind: 'tamper', said: said('alarm.tamper', { no: 5 }), compartmentNo: 5 });
+    expect(fresh.id).not.toBe(legacy?.id);
+    expect(fresh.message).toBe(legacy?.message);
+    expect(raiseAlarm(s.ctx, { kind: 'tamper', said: said('alarm.tamper', { no: 5 }), compartmentNo: 5 })).toMatchObject({ id: fresh.id, count: 2 });
+    expect(getAlarm(s.ctx, legacy!.id)?.count).toBe(1);
     s.close();
   });
 });

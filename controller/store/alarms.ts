@@ -1,9 +1,12 @@
 /**
  * Alarms for staff, kept until someone deals with them (table `alarms`, migration 3).
  *
- * Not personal data: a message names compartments and request numbers, never a resident, and is kept as raised.
+ * Not personal data: an alarm names compartments and request numbers, never a resident. What it says is kept as a
+ * key of the word catalogue and its parameters (`words_key`, `words_params`, the migration 'alarm words'), so that every screen
+ * says it in its own language; `message` holds its words in the primary language for older readers. Rows raised
+ * before it have no key, and their message (as raised) is all there is.
  *
- * Floods: an alarm raised again while an identical one (same kind, compartment, request and message) is still
+ * Floods: an alarm raised again while an identical one (same kind, compartment, request, key and parameters) is still
  * unacknowledged does not add a row; that row's `count` and `last_at` grow instead. A door left open is re-raised
  * by its timer and the link goes down again on every reconnect attempt: staff see one line "×12", not twelve.
  * Once acknowledged, the next occurrence is a new alarm.
@@ -15,13 +18,16 @@ import { ALARM_KINDS, type Actor, type AlarmKind } from '../domain/types.js';
 import { appendAudit } from './audit.js';
 import type { StoreContext } from './context.js';
 import { inTransaction, stmt } from './db.js';
+import { say } from '../words/catalogue.js';
+import { isWordKey, type Said, type WordParam } from '../words/keys.js';
 
 export const ALARM_NOTE_MAX = 200;
 export const ALARM_MESSAGE_MAX = 500;
 
 export interface AlarmInput {
   readonly kind: AlarmKind;
-  readonly message: string;
+  /** What the alarm says: a key of the word catalogue and its parameters. */
+  readonly said: Said;
   readonly compartmentNo?: number | null;
   readonly requestId?: number | null;
 }
@@ -29,6 +35,9 @@ export interface AlarmInput {
 export interface AlarmRecord {
   readonly id: number;
   readonly kind: AlarmKind;
+  /** What it says; null for an alarm stored before alarms had keys (then `message` is all there is). */
+  readonly said: Said | null;
+  /** Its words in the primary language, as stored. */
   readonly message: string;
   readonly compartmentNo: number | null;
   readonly requestId: number | null;
@@ -48,6 +57,8 @@ interface Row {
   id: number;
   kind: string;
   message: string;
+  words_key: string | null;
+  words_params: string | null;
   compartment_no: number | null;
   request_id: number | null;
   raised_at: number;
@@ -68,6 +79,7 @@ function toAlarm(r: Row): AlarmRecord {
   return {
     id: r.id,
     kind: r.kind as AlarmKind,
+    said: saidOf(r),
     message: r.message,
     compartmentNo: r.compartment_no,
     requestId: r.request_id,
@@ -78,6 +90,30 @@ function toAlarm(r: Row): AlarmRecord {
     acknowledgedBy: r.acknowledged_by === null ? null : { id: r.acknowledged_by, name: r.staff_name ?? '' },
     note: r.note,
   };
+}
+
+/**
+ * The parameters as stored: JSON with its names in order, so that identical parameters are identical text (the
+ * identical-alarm check compares them).
+ */
+export function paramsText(s: Said): string | null {
+  if (!s.params) return null;
+  const params = s.params as Readonly<Record<string, WordParam>>;
+  return JSON.stringify(
+    Object.fromEntries(
+      Object.keys(params)
+        .sort()
+        .map((k) => [k, params[k]]),
+    ),
+  );
+}
+
+/** A stored key and parameters back as a Said; null for a row without a key, or with one this version does not know. */
+function saidOf(r: Pick<Row, 'words_key' | 'words_params'>): Said | null {
+  if (r.words_key === null || !isWordKey(r.words_key)) return null;
+  if (r.words_params === null) return { key: r.words_key } as Said;
+  const params: unknown = JSON.parse(r.words_params);
+  return { key: r.words_key, params } as Said;
 }
 
 export function getAlarm(ctx: StoreContext, id: number): AlarmRecord | null {
@@ -93,29 +129,29 @@ export function raiseAlarm(ctx: StoreContext, input: AlarmInput): AlarmRecord {
   if (!(ALARM_KINDS as readonly string[]).includes(input.kind)) {
     throw new CabinetError('VALIDATION', `unknown alarm kind ${input.kind}`, { fields: 'kind' });
   }
-  const message = input.message.trim().slice(0, ALARM_MESSAGE_MAX);
-  if (!message) throw new CabinetError('VALIDATION', 'an alarm needs a message', { fields: 'message' });
+  if (!isWordKey(input.said.key)) throw new CabinetError('VALIDATION', `unknown word key ${input.said.key}`, { fields: 'said' });
+  const key = input.said.key;
+  const params = paramsText(input.said);
+  // the words in the primary language, for readers of `message` from before alarms had keys
+  const message = say(input.said).trim().slice(0, ALARM_MESSAGE_MAX) || key;
   const compartmentNo = input.compartmentNo ?? null;
   const requestId = input.requestId ?? null;
   const now = ctx.now();
   return inTransaction(ctx.db, () => {
-    const open = stmt<[string, number | null, number | null, string], { id: number }>(
+    const open = stmt<[string, number | null, number | null, string, string | null], { id: number }>(
       ctx.db,
-      `SELECT id FROM alarms WHERE acknowledged_at IS NULL AND kind = ? AND compartment_no IS ? AND request_id IS ? AND message = ?`,
-    ).get(input.kind, compartmentNo, requestId, message);
+      `SELECT id FROM alarms
+        WHERE acknowledged_at IS NULL AND kind = ? AND compartment_no IS ? AND request_id IS ? AND words_key = ? AND words_params IS ?`,
+    ).get(input.kind, compartmentNo, requestId, key, params);
     let id: number;
     if (open) {
       stmt(ctx.db, `UPDATE alarms SET count = count + 1, last_at = max(last_at, ?) WHERE id = ?`).run(now, open.id);
       id = open.id;
     } else {
-      const r = stmt(ctx.db, `INSERT INTO alarms (kind, message, compartment_no, request_id, raised_at, last_at) VALUES (?, ?, ?, ?, ?, ?)`).run(
-        input.kind,
-        message,
-        compartmentNo,
-        requestId,
-        now,
-        now,
-      );
+      const r = stmt(
+        ctx.db,
+        `INSERT INTO alarms (kind, message, words_key, words_params, compartment_no, request_id, raised_at, last_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(input.kind, message, key, params, compartmentNo, requestId, now, now);
       id = Number(r.lastInsertRowid);
     }
     return getAlarm(ctx, id)!;

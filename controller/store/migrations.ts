@@ -366,6 +366,20 @@ const V7_IDENTITY_CHECK = /* sql */ `
 ALTER TABLE requests ADD COLUMN identity_check INTEGER REFERENCES residents (id);
 `;
 
+// An alarm's words as a key of the word catalogue and its parameters (JSON), so that each screen says it in its
+// own language (store/alarms.ts); `message` keeps the words in the primary language for older readers. Rows from
+// before have no key: their message is all there is. An identical open alarm is one row per (kind, compartment,
+// request, key, parameters), or, without a key, per message as before.
+const V8_ALARM_WORDS = /* sql */ `
+ALTER TABLE alarms ADD COLUMN words_key TEXT CHECK (words_key GLOB '[a-z]*' AND length(words_key) <= 80);
+ALTER TABLE alarms ADD COLUMN words_params TEXT CHECK (words_params IS NULL OR (words_key IS NOT NULL AND json_valid(words_params)));
+DROP INDEX alarms_open_once;
+CREATE UNIQUE INDEX alarms_open_once ON alarms (
+  kind, ifnull(compartment_no, 0), ifnull(request_id, 0), ifnull(words_key, ''), ifnull(words_params, ''),
+  CASE WHEN words_key IS NULL THEN message ELSE '' END
+) WHERE acknowledged_at IS NULL;
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     name: 'initial schema and service catalogue',
@@ -394,5 +408,9 @@ export const MIGRATIONS: readonly Migration[] = [
   {
     name: 'requests held until staff confirm the identity of an ID number already registered',
     up: V7_IDENTITY_CHECK,
+  },
+  {
+    name: 'alarm words: catalogue key and parameters',
+    up: V8_ALARM_WORDS,
   },
 ];

@@ -395,3 +395,19 @@ export function listDoorFacts(ctx: StoreContext, compartmentNo: number, limit = 
 export function firstIntentIdFromNow(ctx: StoreContext): number {
   return (stmt<[], { n: number | null }>(ctx.db, 'SELECT max(id) AS n FROM unlock_intents').get()?.n ?? 0) + 1;
 }
+
+/** The newest unlock of a compartment, whatever its status (start-up: which operation was cut off there). */
+export function latestIntentOf(ctx: StoreContext, compartmentNo: number): UnlockIntent | null {
+  const r = stmt<[number], Row>(ctx.db, 'SELECT * FROM unlock_intents WHERE compartment_no = ? ORDER BY id DESC LIMIT 1').get(compartmentNo);
+  return r ? toIntent(r) : null;
+}
+
+/** Whether a door opening of the compartment was recorded at or after `since` (ms). */
+export function doorOpenedSince(ctx: StoreContext, compartmentNo: number, since: number): boolean {
+  return (
+    stmt<[number, number], { n: number }>(ctx.db, `SELECT count(*) AS n FROM door_events WHERE compartment_no = ? AND door = 'open' AND at >= ?`).get(
+      compartmentNo,
+      since,
+    )!.n > 0
+  );
+}

@@ -11,7 +11,8 @@ export {};
  *   ok: boolean,
  *   code: 'OPENED' | 'INVALID' | 'USED' | 'LOCKED' | 'NOTHING_WAITING' | 'CABINET_FULL' | 'NOT_OPENED' | 'OUT_OF_ORDER'
  *     | 'NOT_READY' | 'OUT_OF_SERVICE' | 'UNKNOWN_SCAN',
- *   action: 'pickup' | 'dropoff' | null, messageZh: string, messageEn: string, compartments: number[],
+ *   action: 'pickup' | 'dropoff' | null, key: string, params?: Record<string, string | number | number[]>, message: string,
+ *   compartments: number[],
  *   retryAfterMs?: number, triesLeft?: number,
  * }} KioskAnswer
  */
@@ -30,7 +31,7 @@ export {};
  * @typedef {{ type: 'compartment', no: number, state: string, door: string }} KioskCompartment
  * @typedef {{
  *   type: 'scan', source: 'scanner' | 'kiosk', kind: 'qr' | 'code', outcome: string, action: 'pickup' | 'dropoff' | null,
- *   compartments: number[], messageZh: string, messageEn: string, retryAfterMs?: number,
+ *   compartments: number[], key: string, params?: Record<string, string | number | number[]>, retryAfterMs?: number,
  * }} KioskScan
  * @typedef {KioskSnapshot | KioskLink | KioskCompartment | KioskScan} KioskMessage
  */

@@ -18,6 +18,11 @@ export {};
  *   controller/domain/types.ts ALARM_KINDS
  */
 
+/**
+ * The parameters of a key of the word catalogue (../shared/words.js): a list of numbers is a list of compartments.
+ * @typedef {Record<string, string | number | number[]>} WordParams
+ */
+
 /** @typedef {'free' | 'reserved' | 'occupied' | 'opening' | 'open' | 'fault' | 'disabled'} CompartmentState */
 /** @typedef {'open' | 'closed' | 'unknown'} DoorState */
 
@@ -75,7 +80,7 @@ export {};
  * POST /api/staff/requests/:id/{load,retrieve}, POST /api/staff/compartments/:no/force-open
  * @typedef {{
  *   opened: boolean, compartment: number | null, code: 'OPENED' | 'CABINET_FULL' | 'NOT_OPENED' | 'NOT_SENT',
- *   messageZh: string, messageEn: string,
+ *   key: string, params?: WordParams, message: string,
  * }} DoorAnswer
  */
 
@@ -98,7 +103,8 @@ export {};
 /**
  * GET /api/staff/alarms rows, POST /api/staff/alarms/:id/ack, and the `alarm` / `alarm-ack` events (controller/events.ts Alarm).
  * @typedef {{
- *   id: number, kind: AlarmKind, at: string, lastAt: string, count: number, message: string,
+ *   id: number, kind: AlarmKind, at: string, lastAt: string, count: number,
+ *   key: string | null, params?: WordParams, message: string,
  *   compartment?: number, requestId?: number,
  *   acknowledged: { at: string, by: { id: number, name: string }, note: string | null } | null,
  * }} Alarm
@@ -119,7 +125,7 @@ export {};
  * @typedef {{ type: 'request', id: number, number: string, state: string, from: string | null }} LiveRequest
  * @typedef {{
  *   type: 'scan', source: 'scanner' | 'kiosk', kind: 'qr' | 'code', outcome: string, action?: 'pickup' | 'dropoff' | null,
- *   retryAfterMs?: number, compartments: number[], messageZh: string, messageEn: string,
+ *   retryAfterMs?: number, compartments: number[], key: string, params?: WordParams,
  * }} LiveScan
  * @typedef {{ type: 'alarm' | 'alarm-ack' } & Alarm} LiveAlarm
  * @typedef {{ type: 'link', state: string, reason?: string }} LiveLink

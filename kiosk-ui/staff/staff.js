@@ -2,6 +2,7 @@
 // the 24 compartments and the alarms, both live from /ws/staff. Everything the page allows, the API checks again.
 import { addressText } from '../shared/address.js';
 import { $, $maybe } from '../shared/elements.js';
+import { loadWords, sayBoth } from '../shared/words.js';
 import { api, ApiError, loadSession, saveSession, setAuthProblemHandler, splitBilingual } from './api.js';
 import { bi, el, en, replaceKeepingFocus } from './dom.js';
 import { connectLive } from './live.js';
@@ -18,7 +19,6 @@ import {
   historySentence,
   maskName,
   REQUEST_NUMBER_RE,
-  splitMessage,
   STATE_WORDS,
   timeWords,
   wordsOf,
@@ -576,7 +576,8 @@ async function runAction(item, key, reason) {
       /** @type {DoorAnswer} */
       const r = await api('POST', path);
       const tone = r.code === 'OPENED' ? 'ok' : r.code === 'CABINET_FULL' ? 'warn' : 'error';
-      showAnswer({ tone, zh: r.messageZh, en: r.messageEn, compartment: r.compartment, requestId: item.id, doorOpen: r.opened });
+      const [zh, enWords] = sayBoth(r);
+      showAnswer({ tone, zh, en: enWords, compartment: r.compartment, requestId: item.id, doorOpen: r.opened });
       if (r.opened && r.compartment) flash(r.compartment);
     } else {
       await api('POST', path, { ...(body ?? {}), expectState: item.state });
@@ -1200,7 +1201,8 @@ async function compartmentOp(no, op) {
       /** @type {DoorAnswer} */
       const r = await api('POST', path, { reason });
       const tone = r.code === 'OPENED' ? 'ok' : 'error';
-      showAnswer({ tone, zh: r.messageZh, en: r.messageEn, compartment: r.compartment, doorOpen: r.opened });
+      const [zh, enWords] = sayBoth(r);
+      showAnswer({ tone, zh, en: enWords, compartment: r.compartment, doorOpen: r.opened });
       if (r.opened) flash(no);
     } else {
       await api('POST', path, { reason });
@@ -1357,7 +1359,8 @@ function renderAlarmStatus(open) {
 /** @param {Alarm} a */
 function alarmItem(a) {
   const kind = ALARM_WORDS[a.kind] ?? [a.kind, a.kind];
-  const [zh, enText] = splitMessage(a.message);
+  // what it says, from its key; an alarm stored before alarms had keys shows its message as it was raised
+  const [zh, enText] = a.key ? sayBoth({ key: a.key, params: a.params }) : [a.message, ''];
   const done = a.acknowledged;
   const head = el(
     'p',
@@ -1475,6 +1478,8 @@ function renderAll() {
 }
 
 async function boot() {
+  // the words for the keys the API answers with; without them a key shows as itself, and the console still works
+  await loadWords().catch(() => undefined);
   const s = loadSession();
   if (!s) return showSignin();
   try {

@@ -239,19 +239,6 @@ export function timeWords(iso) {
   return `${d.getMonth() + 1}月${d.getDate()}日 ${hm}`;
 }
 
-/**
- * "中文。English." alarm messages → [zh, en].
- * @param {string | null | undefined} message
- * @returns {Words}
- */
-export function splitMessage(message) {
-  const m = /^(.*?[。！？])\s*([A-Za-z].*)$/s.exec(message ?? '');
-  if (m) return [m[1] ?? '', m[2] ?? ''];
-  const slash = (message ?? '').split(' / ');
-  if (slash.length === 2) return [slash[0] ?? '', slash[1] ?? ''];
-  return [message ?? '', ''];
-}
-
 /** A request number as printed on the barcode: BB-YYYYMMDD-NNNN. */
 export const REQUEST_NUMBER_RE = /^BB-\d{8}-\d{4,}$/i;
 

@@ -10,6 +10,7 @@ import type { CabinetEvents } from '../../controller/events.js';
 import type { staffPublicSchema } from '../../controller/http/auth.js';
 import type { doorAnswerSchema, kioskAnswerSchema } from '../../controller/http/door-routes.js';
 import type { cabinetFaceSchema, serviceSchema, statusAnswer, submitAnswer } from '../../controller/http/public-routes.js';
+import type { scanMessage } from '../../controller/http/live.js';
 import type { errorBodySchema } from '../../controller/http/routes.js';
 import type { WordsAnswer } from '../../controller/http/words-routes.js';
 import type { alarmSchema, compartmentRowSchema, requestDetailSchema, requestItemSchema } from '../../controller/http/staff-routes.js';
@@ -37,7 +38,7 @@ export type StaffEvents = [
   Fits<Event<'alarm'>, Staff.LiveAlarm>,
   Fits<Event<'alarm-ack'>, Staff.LiveAlarm>,
   Fits<Event<'link'>, Staff.LiveLink>,
-  Fits<Event<'scan'>, Staff.LiveScan>,
+  Fits<ReturnType<typeof scanMessage>, Staff.LiveScan>,
 ];
 
 export type PhoneAnswers = [
@@ -47,6 +48,10 @@ export type PhoneAnswers = [
   Fits<z.output<typeof errorBodySchema>, Phone.ErrorAnswer>,
 ];
 
-export type KioskAnswers = [Fits<z.output<typeof kioskAnswerSchema>, Kiosk.KioskAnswer>, Fits<z.output<typeof cabinetFaceSchema>, Kiosk.CabinetFace>];
+export type KioskAnswers = [
+  Fits<z.output<typeof kioskAnswerSchema>, Kiosk.KioskAnswer>,
+  Fits<z.output<typeof cabinetFaceSchema>, Kiosk.CabinetFace>,
+  Fits<ReturnType<typeof scanMessage>, Kiosk.KioskScan>,
+];
 
 export type SharedAnswers = [Fits<WordsAnswer, Shared.WordsAnswer>];
