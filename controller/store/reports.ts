@@ -2,9 +2,9 @@
  * The office's reading of the history: requests and the audit log found by filters and text, newest first and
  * paged by a keyset cursor; the statistics a committee reports; and the rows of the CSV exports. Read-only.
  *
- * Every list walks one index in order (migration "office lists…": requests by (state | service_code, created_at);
- * the audit log by its id — it is written in time order — or by request or compartment), so a page costs its own
- * size on a history of a million requests and 27 million audit rows. What no index answers (a part of a name, a
+ * Every list walks one index in order (migration "office lists…": requests by (created_at, id), which carries the
+ * document type and the state; the audit log by its id — it is written in time order — or by request or
+ * compartment), so a page costs its own size on a history of a million requests and 27 million audit rows. What no index answers (a part of a name, a
  * word in an audit detail, an action, a person in the audit log) is matched over a bounded window of rows per
  * call: the answer then carries the cursor to go on from.
  *
@@ -175,10 +175,9 @@ function requestWhere(f: RequestFilter, after: Cursor | undefined): { sql: strin
   const where: string[] = [];
   const args: (string | number)[] = [];
   const states = f.states ? [...new Set(f.states)] : [];
-  if (states.length === 1) where.push('q.state = ?'), args.push(states[0]!);
-  // Open states are few rows: read each from (state, created_at). Finished ones are most of the history: walk
-  // (created_at) newest first and keep theirs (the unary + keeps the planner off the state index).
-  else if (states.length > 1) {
+  // Open states are few rows: read from (state, id) and sorted. Finished ones are most of the history: walk
+  // requests_created newest first, which carries the state (the unary + keeps the planner off the state index).
+  if (states.length > 0) {
     const few = states.every((st) => !TERMINAL_STATES.includes(st));
     where.push(`${few ? '' : '+'}q.state IN (${states.map(() => '?').join(', ')})`);
     args.push(...states);
@@ -509,19 +508,22 @@ export function statistics(ctx: StoreContext, fromDay: string, toDay: string): S
     b.count++;
   }
 
+  // the audit rows of the range: a range of ids (the log is written in time order), read along the primary key
+  const ids = [auditIdAt(ctx, from), auditIdAt(ctx, to)] as const;
   const overdueDays = db
-    .prepare<[number, number], { d: number; n: number }>(
-      `SELECT (at + ${offMs}) / ${DAY} AS d, count(*) AS n FROM audit_log WHERE action = 'request.mark_overdue' AND at >= ? AND at < ? GROUP BY d ORDER BY d`,
+    .prepare<[number, number, number, number], { d: number; n: number }>(
+      `SELECT (at + ${offMs}) / ${DAY} AS d, count(*) AS n FROM audit_log
+       WHERE id >= ? AND id < ? AND action = 'request.mark_overdue' AND at >= ? AND at < ? GROUP BY d ORDER BY d`,
     )
-    .all(from, to);
+    .all(...ids, from, to);
   const overdueNow = db.prepare<[], { n: number }>(`SELECT count(*) AS n FROM requests WHERE state = 'overdue'`).get()!.n;
 
   const doorFaults = db
-    .prepare<[number, number], { c: number; n: number }>(
+    .prepare<[number, number, number, number], { c: number; n: number }>(
       `SELECT compartment_no AS c, count(*) AS n FROM audit_log
-       WHERE action = 'compartment.fault' AND at >= ? AND at < ? AND compartment_no IS NOT NULL GROUP BY c ORDER BY n DESC, c`,
+       WHERE id >= ? AND id < ? AND action = 'compartment.fault' AND at >= ? AND at < ? AND compartment_no IS NOT NULL GROUP BY c ORDER BY n DESC, c`,
     )
-    .all(from, to)
+    .all(...ids, from, to)
     .map((r) => ({ compartment: r.c, count: r.n }));
 
   // per local day and state (integer arithmetic along the covering index), folded into months here

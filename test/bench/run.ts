@@ -69,7 +69,7 @@ import { serialEndpoint, type Endpoint } from '../../controller/transport/endpoi
 import { SimCabinet } from '../../sim/cabinet.js';
 import { hasCommand, PtyPair, tempDir, waitFor } from '../harness.js';
 import { ROOT } from '../processes.js';
-import { generateHistory } from './history.js';
+import { generateHistory, migrateHistory } from './history.js';
 
 const QUICK = process.argv.includes('--quick');
 const OUT = path.join(ROOT, 'bench-out');
@@ -564,11 +564,18 @@ async function benchHistory(): Promise<void> {
   for (const size of sizes) {
     const dir = path.join(OUT, `history-${size}`);
     if (!fs.existsSync(path.join(dir, 'cabinet.sqlite3'))) {
-      const h = generateHistory({ dataDir: dir, requests: size });
+      // written at schema version 4 (the last released one), then upgraded by the store's code, timed
+      const h = generateHistory({ dataDir: dir, requests: size, schemaVersion: 4 });
       row(
         'history',
         `${size.toLocaleString('en')} requests generated (${h.auditRows.toLocaleString('en')} audit rows)`,
         `${(h.ms / 1000).toFixed(1)} s`,
+      );
+      const m = migrateHistory(dir);
+      row(
+        'history',
+        `${size.toLocaleString('en')}: schema upgrade ${m.from} → ${m.to} (migrations ${m.from + 1}–${m.to})`,
+        `${(m.ms / 1000).toFixed(1)} s`,
       );
     }
     const r: Record<string, number> = {};
