@@ -14,6 +14,12 @@ describe('loadConfig', () => {
     expect(c.dataDir.endsWith('data')).toBe(true);
   });
 
+  it('caps phone submissions across the cabinet at 300 an hour unless SUBMIT_MAX_PER_HOUR says otherwise (0: no such cap)', () => {
+    expect(loadConfig({}).submitMaxPerHour).toBe(300);
+    expect(loadConfig({ SUBMIT_MAX_PER_HOUR: '0' }).submitMaxPerHour).toBe(0);
+    expect(() => loadConfig({ SUBMIT_MAX_PER_HOUR: '-1' })).toThrow();
+  });
+
   it('reads a two-board layout, a tcp port and 115200 baud', () => {
     const c = loadConfig({ LOCK_LAYOUT: '2x12', LOCK_PORT: 'tcp://127.0.0.1:7001', LOCK_BAUD: '115200' });
     expect(c.layout.boards).toEqual([

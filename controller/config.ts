@@ -60,6 +60,8 @@ export interface Config {
   overdueDays: number;
   /** Days after a resident's last request ended before their personal data is erased. */
   retentionDays: number;
+  /** phone submissions per rolling hour across the cabinet; 0 = no such cap */
+  submitMaxPerHour: number;
   unlockTtlMs: number;
   /** Unlocks allowed per rolling minute across the cabinet (local cap, against runaway or hostile callers). */
   unlockMaxPerMinute: number;
@@ -231,6 +233,12 @@ export const SETTINGS = {
     '180',
     int(30, 3650),
   ],
+  SUBMIT_MAX_PER_HOUR: [
+    'requests accepted from the phone pages per rolling hour across the whole cabinet (0: no such cap; the limits per address and per phone number stay)',
+    '0–100000',
+    '300',
+    int(0, 100_000),
+  ],
   UNLOCK_TTL_MS: [
     'an unlock not sent within this time is dropped, never sent late; at least (LOCK_RETRIES + 1) × LOCK_RESPONSE_TIMEOUT_MS, ms',
     '1000–30000',
@@ -332,6 +340,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     kioskKey: (values.KIOSK_KEY as string) === '' ? null : (values.KIOSK_KEY as string),
     overdueDays: values.OVERDUE_DAYS as number,
     retentionDays: values.RETENTION_DAYS as number,
+    submitMaxPerHour: values.SUBMIT_MAX_PER_HOUR as number,
     unlockTtlMs: values.UNLOCK_TTL_MS as number,
     unlockMaxPerMinute: values.UNLOCK_MAX_PER_MINUTE as number,
     doorOpenTimeoutMs: values.DOOR_OPEN_TIMEOUT_MS as number,

@@ -161,7 +161,9 @@ export function publicRoutes(deps: AppDeps, opts: { submitLimiter?: WindowLimite
   const clock = () => ctx.now();
   const limiter = opts.submitLimiter ?? new WindowLimiter(SUBMIT_LIMITS.perAddress.limit, SUBMIT_LIMITS.perAddress.windowMs, clock);
   const phoneLimiter = new WindowLimiter(SUBMIT_LIMITS.perPhone.limit, SUBMIT_LIMITS.perPhone.windowMs, clock);
-  const globalLimiter = new WindowLimiter(SUBMIT_LIMITS.global.limit, SUBMIT_LIMITS.global.windowMs, clock, { maxKeys: 1 });
+  // the cap across the cabinet is a setting (SUBMIT_MAX_PER_HOUR, 0 = none); the default is SUBMIT_LIMITS.global
+  const globalCap = deps.config.submitMaxPerHour ?? SUBMIT_LIMITS.global.limit;
+  const globalLimiter = globalCap > 0 ? new WindowLimiter(globalCap, SUBMIT_LIMITS.global.windowMs, clock, { maxKeys: 1 }) : null;
   // numbers are kept in memory only as keyed digests
   const phoneKey = (mobile: string) => createHash('sha256').update(store.keys.fingerprint()).update(mobile).digest('base64url').slice(0, 22);
   const tooMany = (res: Response, wait: number): HttpError => {
@@ -210,7 +212,7 @@ export function publicRoutes(deps: AppDeps, opts: { submitLimiter?: WindowLimite
       handler: ({ body, req, res }) => {
         const wait = Math.max(limiter.take(req.socket.remoteAddress ?? 'unknown'), phoneLimiter.take(`m:${phoneKey(body.mobile)}`));
         if (wait > 0) throw tooMany(res, wait);
-        const globalWait = globalLimiter.take('all');
+        const globalWait = globalLimiter?.take('all') ?? 0;
         if (globalWait > 0) throw tooMany(res, globalWait);
         const submitted = submitRequest(store, body);
         if (!submitted.ok) throw refusalError(submitted);
