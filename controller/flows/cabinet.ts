@@ -21,6 +21,7 @@ import {
   getCompartment,
   parseResidentQrToken,
   getStaff,
+  holdCommit,
   recordDoorFact,
   requireRequest,
   reserveCompartment,
@@ -305,21 +306,25 @@ export class CabinetFlows {
   async scan(text: string, deviceId: string, source: 'scanner' | 'kiosk' = 'kiosk'): Promise<KioskAnswer> {
     if (this.outOfService()) return this.publish(source, 'qr', this.kiosk('OUT_OF_SERVICE'));
     if (!this.ready) return this.publish(source, 'qr', this.kiosk('NOT_READY'));
-    return this.publish(source, 'qr', await this.kioskGuard(() => this.scanned(text, deviceId)));
+    // The check and the first unlock in one commit (store/db.ts holdCommit; docs/adr/0005-unlock-commits.md).
+    return this.publish(source, 'qr', await this.kioskGuard(() => holdCommit(this.d.store.db, () => this.scanned(text, deviceId))));
   }
 
   /** The resident typed the 8-digit pickup code and the last 4 digits of the phone. */
   async pickupByCode(code: string, phoneLast4: string, deviceId: string): Promise<KioskAnswer> {
     if (this.outOfService()) return this.publish('kiosk', 'code', this.kiosk('OUT_OF_SERVICE'));
     if (!this.ready) return this.publish('kiosk', 'code', this.kiosk('NOT_READY'));
-    const answer = await this.kioskGuard(async () => {
-      const verified = verifyCode(this.d.store.ctx, { code, phoneLast4, deviceId });
-      return !verified.ok
-        ? this.refused(verified)
-        : verified.purpose === 'pickup'
-          ? await this.pickups([verified.requestId], deviceId)
-          : await this.deposit(verified.requestId, deviceId);
-    });
+    // The check and the first unlock in one commit (store/db.ts holdCommit; docs/adr/0005-unlock-commits.md).
+    const answer = await this.kioskGuard(() =>
+      holdCommit(this.d.store.db, async () => {
+        const verified = verifyCode(this.d.store.ctx, { code, phoneLast4, deviceId });
+        return !verified.ok
+          ? this.refused(verified)
+          : verified.purpose === 'pickup'
+            ? await this.pickups([verified.requestId], deviceId)
+            : await this.deposit(verified.requestId, deviceId);
+      }),
+    );
     return this.publish('kiosk', 'code', answer);
   }
 

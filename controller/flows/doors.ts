@@ -21,8 +21,10 @@ import type { EventBus } from '../events.js';
 import type { Logger } from '../log.js';
 import {
   claimIntentForSend,
+  commitHeld,
   createUnlockIntent,
   firstIntentIdFromNow,
+  holdCommit,
   markIntentAcked,
   markIntentFailed,
   requireCompartment,
@@ -30,6 +32,7 @@ import {
   type CompartmentState,
   type DoorOutcome,
   type Store,
+  type UnlockIntent,
   type UnlockReason,
 } from '../store/index.js';
 import { classifyStorageError, storageError, type StorageHealth } from '../store/storage-health.js';
@@ -146,43 +149,78 @@ export class Doors {
     return { opened: false, why: 'not_opened' };
   }
 
-  /** One intent, one unlock. True when acknowledged; the error otherwise (the intent is closed either way). */
+  /**
+   * One intent, one unlock. True when acknowledged; the error otherwise (the intent is closed either way).
+   *
+   * One commit before the bytes go out (docs/adr/0005-unlock-commits.md): the intent, "opening", the claim "sent"
+   * with its sequence number — and whatever the caller's held commit gathered before them (a kiosk's credential
+   * check, a reservation). On an idle bus the driver calls beforeSend in this same tick: the claim joins the held
+   * transaction, which commits there, and the frame is written right after. Behind other commands the held
+   * transaction commits before this returns, and the claim commits on its own when the bus is free. Either way
+   * the intent is durable before the unlock is sent, and an unlock whose intent could not be committed never is.
+   */
   private async unlockOnce(req: OpenRequest, openFrom?: CompartmentState): Promise<true | CabinetError> {
     const { store, driver } = this.d;
-    let intent;
+    let withdrawn = false;
+    let unlock: { intent: UnlockIntent; sending: Promise<unknown> };
     try {
-      intent = createUnlockIntent(
-        store.ctx,
-        {
-          compartmentNo: req.compartmentNo,
-          requestId: req.requestId,
-          actor: req.actor,
-          reason: req.reason,
-          inProcess: { recent: this.recent.count(), fromId: this.firstOwnIntentId() },
-          ...(openFrom !== undefined ? { openFrom } : {}),
-        },
-        this.policy,
-      );
-      this.recent.record();
+      unlock = holdCommit(store.db, () => {
+        const intent = createUnlockIntent(
+          store.ctx,
+          {
+            compartmentNo: req.compartmentNo,
+            requestId: req.requestId,
+            actor: req.actor,
+            reason: req.reason,
+            inProcess: { recent: this.recent.count(), fromId: this.firstOwnIntentId() },
+            ...(openFrom !== undefined ? { openFrom } : {}),
+          },
+          this.policy,
+        );
+        this.recent.record();
+        const sending = driver.unlock(req.compartmentNo, {
+          // The intent's time to live, judged by the driver on its monotonic clock from now (the intent was written
+          // a moment ago); the claim then trusts that verdict rather than a wall clock that may have jumped since.
+          withinMs: this.policy.ttlMs,
+          beforeSend: (seq) => {
+            if (withdrawn) return false;
+            const claimed = claimIntentForSend(store.ctx, intent.id, seq, { inTime: true }) !== null;
+            commitHeld(store.db);
+            // Never a byte out while the intent is not durable (a caller that opened a transaction of its own).
+            if (store.db.inTransaction) {
+              this.log.error({ compartment: req.compartmentNo, intentId: intent.id }, 'unlock not sent: its intent is not committed yet');
+              return false;
+            }
+            if (claimed) crashPoint(`${req.reason}.intent`);
+            return claimed;
+          },
+        });
+        // Waiting behind other commands (beforeSend not called yet): the intent commits now, whatever else the
+        // caller holds, so that no later failure of that commit can leave a queued unlock without its intent.
+        try {
+          commitHeld(store.db);
+        } catch (e) {
+          withdrawn = true;
+          sending.catch(() => undefined); // withdrawn: it ends as UNLOCK_EXPIRED, never sent; the commit's error is the one
+          throw e;
+        }
+        return { intent, sending };
+      });
     } catch (e) {
+      // Refused (rate cap, an unlock under way), or the commit failed: nothing was sent and nothing will be.
       if (isCabinetError(e)) return e;
       throw e;
     }
-    crashPoint(`${req.reason}.intent`);
+    const { id } = unlock.intent;
     try {
-      await driver.unlock(req.compartmentNo, {
-        // The intent's time to live, judged by the driver on its monotonic clock from now (the intent was written
-        // a moment ago); the claim then trusts that verdict rather than a wall clock that may have jumped since.
-        withinMs: this.policy.ttlMs,
-        beforeSend: (seq) => claimIntentForSend(store.ctx, intent.id, seq, { inTime: true }) !== null,
-      });
+      await unlock.sending;
       try {
-        markIntentAcked(store.ctx, intent.id);
+        markIntentAcked(store.ctx, id);
       } catch (e) {
         // The intent was already closed as "outcome unknown" (it outlived its expiry while the bus retried).
         // The board did pulse: follow the door anyway; the audit log keeps the earlier verdict and this note.
         this.log.warn(
-          { compartment: req.compartmentNo, intentId: intent.id, err: e instanceof Error ? e.message : String(e) },
+          { compartment: req.compartmentNo, intentId: id, err: e instanceof Error ? e.message : String(e) },
           'unlock acknowledged after its intent was closed',
         );
       }
@@ -192,7 +230,7 @@ export class Doors {
       if (classifyStorageError(e)) throw e;
       const err = isCabinetError(e) ? e : new CabinetError('LINK_TIMEOUT', e instanceof Error ? e.message : String(e));
       try {
-        markIntentFailed(store.ctx, intent.id, `${err.code}: ${err.message}`);
+        markIntentFailed(store.ctx, id, `${err.code}: ${err.message}`);
       } catch {
         // already expired by claimIntentForSend: nothing was sent
       }

@@ -5,11 +5,11 @@ import { describe, expect, it } from 'vitest';
 import { isCabinetError } from '../errors.js';
 import { SYSTEM_ACTOR } from '../domain/types.js';
 import { appendAudit, listAudit } from './audit.js';
-import { DB_FILE, inTransaction, openDatabase, readPragmas } from './db.js';
+import { commitHeld, DB_FILE, holdCommit, inTransaction, openDatabase, readPragmas } from './db.js';
 import { openStore } from './index.js';
 import { MIGRATIONS, type Migration } from './migrations.js';
 import { listServiceItems } from './service-items.js';
-import { openTestStore, tempDir } from './test-support.js';
+import { openTestStore, tempDir, walCommits, type TestStore } from './test-support.js';
 
 describe('openDatabase', () => {
   it('has WAL, synchronous=FULL, foreign keys, busy timeout and secure_delete in force after open', () => {
@@ -188,3 +188,113 @@ describe('inTransaction', () => {
     s.close();
   });
 });
+
+describe('holdCommit', () => {
+  const write = (s: TestStore, action: string) => inTransaction(s.db, () => appendAudit(s.db, 1, { actor: SYSTEM_ACTOR, action }));
+  const actions = (db: Database.Database) =>
+    (db.prepare('SELECT action FROM audit_log ORDER BY id').all() as { action: string }[]).map((r) => r.action);
+  function fresh(): TestStore {
+    const s = openTestStore();
+    s.db.pragma('wal_checkpoint(TRUNCATE)');
+    return s;
+  }
+
+  it('makes the store calls inside it one commit, where each would commit on its own', () => {
+    const s = fresh();
+    write(s, 'a');
+    write(s, 'b');
+    expect(walCommits(s.dir)).toBe(2);
+    holdCommit(s.db, () => {
+      write(s, 'c');
+      write(s, 'd');
+      write(s, 'e');
+    });
+    expect(walCommits(s.dir)).toBe(3);
+    expect(listAudit(s.db).map((a) => a.action)).toEqual(['a', 'b', 'c', 'd', 'e']);
+    s.close();
+  });
+
+  it('commits at commitHeld: durable for another connection then, and what follows commits on its own', () => {
+    const s = fresh();
+    const other = new Database(path.join(s.dir, DB_FILE), { readonly: true });
+    holdCommit(s.db, () => {
+      write(s, 'a');
+      expect(actions(other)).toEqual([]);
+      commitHeld(s.db);
+      expect(actions(other)).toEqual(['a']);
+      expect(s.db.inTransaction).toBe(false);
+      write(s, 'b');
+      commitHeld(s.db); // nothing held any more: nothing to do
+    });
+    expect(actions(other)).toEqual(['a', 'b']);
+    expect(walCommits(s.dir)).toBe(2);
+    other.close();
+    s.close();
+  });
+
+  it('never stays open across an await: an async function commits at its first await', async () => {
+    const s = fresh();
+    const done = holdCommit(s.db, async () => {
+      write(s, 'a');
+      await Promise.resolve();
+      expect(s.db.inTransaction).toBe(false);
+      write(s, 'b');
+    });
+    expect(s.db.inTransaction).toBe(false);
+    await done;
+    expect(listAudit(s.db).map((a) => a.action)).toEqual(['a', 'b']);
+    expect(walCommits(s.dir)).toBe(2);
+    s.close();
+  });
+
+  it('keeps the calls that succeeded before a throw, as separate commits would have', () => {
+    const s = fresh();
+    expect(() =>
+      holdCommit(s.db, () => {
+        write(s, 'a');
+        expect(() => inTransaction(s.db, () => (appendAudit(s.db, 1, { actor: SYSTEM_ACTOR, action: 'undone' }), fail()))).toThrow('boom');
+        fail();
+      }),
+    ).toThrow('boom');
+    expect(listAudit(s.db).map((a) => a.action)).toEqual(['a']);
+    expect(s.db.inTransaction).toBe(false);
+    s.close();
+  });
+
+  it('inside another transaction joins it: commitHeld does not commit what it does not hold', () => {
+    const s = fresh();
+    expect(() =>
+      inTransaction(s.db, () => {
+        holdCommit(s.db, () => {
+          write(s, 'a');
+          commitHeld(s.db);
+          expect(s.db.inTransaction).toBe(true);
+        });
+        fail();
+      }),
+    ).toThrow('boom');
+    expect(listAudit(s.db)).toEqual([]);
+    s.close();
+  });
+
+  it('throws a failed commit, and nothing of the held transaction stays', () => {
+    const s = fresh();
+    expect(() =>
+      holdCommit(s.db, () => {
+        write(s, 'a');
+        // a foreign key checked only at COMMIT makes the commit itself fail
+        s.db.pragma('defer_foreign_keys = ON');
+        s.db.prepare(`INSERT INTO door_events (compartment_no, door, source, intent_id, at) VALUES (99, 'open', 'event', 999999, 1)`).run();
+      }),
+    ).toThrow(/FOREIGN KEY/);
+    expect(s.db.inTransaction).toBe(false);
+    expect(listAudit(s.db)).toEqual([]);
+    write(s, 'after');
+    expect(listAudit(s.db).map((a) => a.action)).toEqual(['after']);
+    s.close();
+  });
+});
+
+function fail(): never {
+  throw new Error('boom');
+}

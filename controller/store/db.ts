@@ -198,6 +198,57 @@ export function inTransaction<T>(db: DB, fn: () => T): T {
   return db.inTransaction ? tx() : tx.immediate();
 }
 
+/** Connections with a held commit open (see holdCommit). */
+const held = new WeakSet<DB>();
+
+/**
+ * One commit (one fsync) for the store calls `fn` makes in a row, where each would otherwise commit on its own:
+ * a kiosk's credential check, a reservation and the unlock intent are made durable together, right before the
+ * unlock's bytes go out (docs/adr/0005-unlock-commits.md). `fn` runs inside one transaction that its store calls
+ * join (each still atomic on its own: a savepoint). It commits at `commitHeld(db)` or, at the latest, when `fn`
+ * returns; for an async `fn` that is its first await, so the transaction never stays open across an await and no
+ * unrelated write can join it. Unlike `inTransaction`, a throw does not undo the calls that succeeded before it:
+ * they commit, as they would have one by one. Inside another transaction (held or not) `fn` simply joins it.
+ * When the final commit fails its error is thrown, and an async `fn`'s own outcome is dropped.
+ */
+export function holdCommit<T>(db: DB, fn: () => T): T {
+  if (db.inTransaction) return fn();
+  stmt(db, 'BEGIN IMMEDIATE').run();
+  held.add(db);
+  let result: T;
+  try {
+    result = fn();
+  } catch (e) {
+    commitHeld(db);
+    throw e;
+  }
+  try {
+    commitHeld(db);
+  } catch (e) {
+    if (result instanceof Promise) result.catch(() => undefined);
+    throw e;
+  }
+  return result;
+}
+
+/**
+ * Commits the held transaction now (see holdCommit); nothing when none is held. A failed commit is thrown (an I/O
+ * error: outcome unknown, see isOutcomeUnknown), and the transaction rolled back if SQLite left it open.
+ */
+export function commitHeld(db: DB): void {
+  if (!held.delete(db)) return;
+  try {
+    stmt(db, 'COMMIT').run();
+  } catch (e) {
+    try {
+      if (db.inTransaction) stmt(db, 'ROLLBACK').run();
+    } catch {
+      // the commit's error is the one to report
+    }
+    throw e;
+  }
+}
+
 const STATEMENT_CACHE_MAX = 500;
 const statements = new WeakMap<DB, Map<string, Database.Statement>>();
 

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { staffActor, residentActor, SYSTEM_ACTOR } from '../domain/types.js';
 import { idCheckDigit } from '../domain/validation.js';
 import { applyLayout, layoutGrid, reserveCompartment } from './compartments.js';
+import { DB_FILE } from './db.js';
 import { openStore, type OpenStoreOptions, type Store } from './index.js';
 import { createRequest, transitionRequest, type TransitionOutcome } from './requests.js';
 import { createResident, type Resident } from './residents.js';
@@ -18,6 +19,26 @@ export const FAST_SCRYPT: ScryptParams = { N: 2 ** 10, r: 8, p: 1 };
 
 export function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'bangbangui-store-'));
+}
+
+/**
+ * How many transactions the database's write-ahead log holds: its frames that end a commit (a non-zero "database
+ * size after commit"), up to the first frame of an older generation of the log. `PRAGMA wal_checkpoint(TRUNCATE)`
+ * first counts from zero. For tests that count commits (each one an fsync at synchronous=FULL).
+ */
+export function walCommits(dir: string): number {
+  const file = path.join(dir, `${DB_FILE}-wal`);
+  if (!fs.existsSync(file)) return 0;
+  const wal = fs.readFileSync(file);
+  if (wal.length < 32) return 0;
+  const pageSize = wal.readUInt32BE(8);
+  const salt = [wal.readUInt32BE(16), wal.readUInt32BE(20)];
+  let commits = 0;
+  for (let at = 32; at + 24 + pageSize <= wal.length; at += 24 + pageSize) {
+    if (wal.readUInt32BE(at + 8) !== salt[0] || wal.readUInt32BE(at + 12) !== salt[1]) break;
+    if (wal.readUInt32BE(at + 4) !== 0) commits++;
+  }
+  return commits;
 }
 
 export class FakeClock {
