@@ -1,6 +1,11 @@
 // The JSON API, same origin, with the session token kept in sessionStorage (gone when the tab closes).
 
-/** @import { StaffMember } from './api-types.js' */
+import { hasWords, loadWords, sayBoth } from '../shared/words.js';
+
+/**
+ * @import { StaffMember } from './api-types.js'
+ * @import { Said } from '../shared/words.js'
+ */
 
 const KEY = 'staff-console.session';
 
@@ -32,20 +37,47 @@ export function saveSession(s) {
   else sessionStorage.removeItem(KEY);
 }
 
-/** An API error: code and "中文 / English" message from the server, or words of our own for a network failure. */
+/**
+ * An API error: its code, field, and its words in Chinese and English, from the key and parameters the API
+ * answered, by the word catalogue (the API's message text only for a key the catalogue lacks). `message` is the
+ * Chinese.
+ */
 export class ApiError extends Error {
   /**
    * @param {number} status  HTTP status; 0: no answer
    * @param {string} code
-   * @param {string} message
+   * @param {readonly [string, string]} words  [中文, English]
    * @param {string} [field]  the input field at fault
    */
-  constructor(status, code, message, field) {
-    super(message);
+  constructor(status, code, words, field) {
+    super(words[0]);
     this.status = status;
     this.code = code;
+    this.zh = words[0];
+    this.en = words[1];
     this.field = field;
   }
+}
+
+/**
+ * [中文, English] of an error: an ApiError's words, or the text of anything else.
+ * @param {unknown} err
+ * @returns {[string, string]}
+ */
+export function errorWords(err) {
+  if (err instanceof ApiError) return [err.zh, err.en];
+  return [err instanceof Error ? err.message : String(err), ''];
+}
+
+/**
+ * The words of what the API said: by the catalogue when it has the key, else the API's message (a newer
+ * controller than this page).
+ * @param {Said} said
+ * @param {string} message
+ * @returns {[string, string]}
+ */
+function wordsOf(said, message) {
+  return hasWords(said.key) || !message ? sayBoth(said) : [message, ''];
 }
 
 /** Called on 401 (session ended) and 403 PIN_CHANGE_REQUIRED, so the page can change screen. */
@@ -75,7 +107,8 @@ export async function api(method, path, body) {
   try {
     res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), cache: 'no-store' });
   } catch {
-    throw new ApiError(0, 'NETWORK', '连不上服务器，请检查网络后再试 / Cannot reach the server: check the network and try again');
+    await loadWords().catch(() => undefined);
+    throw new ApiError(0, 'NETWORK', sayBoth({ key: 'staff.no_connection' }));
   }
   /** @type {unknown} */
   let data = null;
@@ -85,8 +118,9 @@ export async function api(method, path, body) {
     data = null;
   }
   if (!res.ok) {
-    const e = errorOf(data) ?? { code: 'HTTP_' + res.status, message: `出错了（${res.status}），请稍后再试 / Something went wrong (${res.status})` };
-    const err = new ApiError(res.status, e.code, e.message, e.field);
+    await loadWords().catch(() => undefined);
+    const e = errorOf(data) ?? { code: 'HTTP_' + res.status, said: { key: 'staff.something_wrong', params: { status: res.status } }, message: '' };
+    const err = new ApiError(res.status, e.code, wordsOf(e.said, e.message), e.field);
     if (path !== '/api/staff/login' && path !== '/api/staff/me/pin' && (res.status === 401 || e.code === 'PIN_CHANGE_REQUIRED')) onAuthProblem(err);
     throw err;
   }
@@ -94,25 +128,28 @@ export async function api(method, path, body) {
 }
 
 /**
- * The `error` of an error answer ({ error: { code, message, field? } }, controller/http/routes.ts), when it has one.
+ * The `error` of an error answer ({ error: { code, key, params?, message, field? } }, controller/http/routes.ts),
+ * when it has one.
  * @param {unknown} data
- * @returns {{ code: string, message: string, field?: string } | null}
+ * @returns {{ code: string, said: Said, message: string, field?: string } | null}
  */
-function errorOf(data) {
+export function errorOf(data) {
   if (typeof data !== 'object' || data === null || !('error' in data)) return null;
   const e = data.error;
-  if (typeof e !== 'object' || e === null || !('code' in e) || !('message' in e)) return null;
-  if (typeof e.code !== 'string' || typeof e.message !== 'string') return null;
-  return { code: e.code, message: e.message, ...('field' in e && typeof e.field === 'string' ? { field: e.field } : {}) };
+  if (typeof e !== 'object' || e === null || !('code' in e) || typeof e.code !== 'string') return null;
+  const message = 'message' in e && typeof e.message === 'string' ? e.message : '';
+  const key = 'key' in e && typeof e.key === 'string' ? e.key : `error.${e.code}`;
+  const params = 'params' in e && typeof e.params === 'object' && e.params !== null ? /** @type {Said['params']} */ (e.params) : undefined;
+  return { code: e.code, said: { key, params }, message, ...('field' in e && typeof e.field === 'string' ? { field: e.field } : {}) };
 }
 
 /**
- * "中文 / English" → [zh, en].
- * @param {string | null | undefined} message
+ * The words of an error answer's body, or of its status when it has none.
+ * @param {number} status
+ * @param {unknown} data
  * @returns {[string, string]}
  */
-export function splitBilingual(message) {
-  const text = message ?? '';
-  const i = text.indexOf(' / ');
-  return i < 0 ? [text, ''] : [text.slice(0, i), text.slice(i + 3)];
+export function errorAnswerWords(status, data) {
+  const e = errorOf(data);
+  return e ? wordsOf(e.said, e.message) : sayBoth({ key: 'staff.something_wrong', params: { status } });
 }

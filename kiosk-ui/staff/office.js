@@ -5,9 +5,9 @@
 // Charts are drawn here as plain SVG: a few bar charts need no library, no build step and nothing more to serve
 // or keep up to date, and their labels and values are real text a screen reader (and a test) can read.
 import { $ } from '../shared/elements.js';
-import { api, ApiError, loadSession, splitBilingual } from './api.js';
+import { api, ApiError, errorAnswerWords, errorWords as apiErrorWords, loadSession } from './api.js';
 import { bi, el, en } from './dom.js';
-import { ACTOR_KIND_WORDS, AUDIT_FAMILIES, historySentence, STATE_WORDS, waitBucketWords, wordsOf } from './words.js';
+import { ACTOR_KIND_WORDS, AUDIT_FAMILIES, historySentence, REQUEST_STATES, stateWords, waitBucketWords } from './words.js';
 
 /**
  * @import {
@@ -67,7 +67,7 @@ function present(...nodes) {
 
 /** @param {unknown} err @returns {Words} */
 function errorWords(err) {
-  return err instanceof Error ? splitBilingual(err.message) : [String(err), ''];
+  return apiErrorWords(err);
 }
 
 /**
@@ -160,16 +160,7 @@ async function downloadCsv(path, query, out) {
     if (!res.ok) {
       /** @type {unknown} */
       const body = await res.json().catch(() => null);
-      const msg =
-        typeof body === 'object' &&
-        body !== null &&
-        'error' in body &&
-        typeof body.error === 'object' &&
-        body.error !== null &&
-        'message' in body.error
-          ? String(body.error.message)
-          : `HTTP ${res.status}`;
-      throw new ApiError(res.status, 'EXPORT', msg);
+      throw new ApiError(res.status, 'EXPORT', errorAnswerWords(res.status, body));
     }
     const blob = await res.blob();
     const name = /filename="([^"]+)"/.exec(res.headers.get('Content-Disposition') ?? '')?.[1] ?? 'export.csv';
@@ -255,7 +246,7 @@ function renderHistory() {
     ['', ['全部', 'All']],
     ['open', ['未办结', 'Open']],
     ['finished', ['已办结', 'Finished']],
-    ...Object.entries(STATE_WORDS),
+    ...REQUEST_STATES.map((st) => /** @type {[string, Words]} */ ([st, stateWords(st)])),
   ]);
   const out = el('p', { class: 'note', role: 'status' });
   const form = el(
@@ -349,7 +340,7 @@ function renderHistory() {
               el('td', {}, r.serviceNameZh),
               el('td', {}, r.residentName),
               el('td', {}, r.mobileMasked),
-              el('td', {}, (wordsOf(STATE_WORDS, r.state) ?? [r.state, ''])[0]),
+              el('td', {}, stateWords(r.state)[0]),
               el('td', { class: 'nowrap' }, when(r.createdAt)),
               el('td', { class: 'nowrap' }, r.closedAt ? when(r.closedAt) : '—'),
             ),
@@ -432,7 +423,7 @@ async function openHistory(r) {
  * @param {AuditRow[] | null} rows
  */
 function historyStory(r, rows) {
-  const st = wordsOf(STATE_WORDS, r.state) ?? [r.state, r.state];
+  const st = stateWords(r.state);
   return el(
     'article',
     { class: 'story', 'aria-labelledby': 'story-title' },

@@ -3,14 +3,14 @@
 import { addressText } from '../shared/address.js';
 import { $, $maybe } from '../shared/elements.js';
 import { loadWords, sayBoth } from '../shared/words.js';
-import { api, ApiError, loadSession, saveSession, setAuthProblemHandler, splitBilingual } from './api.js';
+import { api, ApiError, errorWords, loadSession, saveSession, setAuthProblemHandler } from './api.js';
 import { bi, el, en, replaceKeepingFocus } from './dom.js';
 import { connectLive } from './live.js';
 import { startOffice, stopOffice } from './office.js';
 import {
   ACTION_ORDER,
   ACTIONS,
-  ALARM_WORDS,
+  alarmWords,
   COMPARTMENT_WORDS,
   DONE_WORDS,
   DOOR_WORDS,
@@ -19,7 +19,7 @@ import {
   historySentence,
   maskName,
   REQUEST_NUMBER_RE,
-  STATE_WORDS,
+  stateWords,
   timeWords,
   wordsOf,
 } from './words.js';
@@ -475,7 +475,7 @@ function patchCompartment(e) {
  * @returns {{ zh: string, en: string }}
  */
 function pair(err) {
-  const [zh, enText] = splitBilingual(err instanceof Error ? err.message : String(err));
+  const [zh, enText] = errorWords(err);
   return { zh, en: enText };
 }
 
@@ -757,7 +757,7 @@ function closeForm(item) {
 
 /** @param {RequestItem} item */
 function stateLabel(item) {
-  const w = STATE_WORDS[item.state] ?? [item.stateText?.zh ?? item.state, item.stateText?.en ?? ''];
+  const w = stateWords(item.state);
   return el(
     'span',
     { class: `state st-${item.state}` },
@@ -976,8 +976,7 @@ function auditDetailWords(d) {
   const out = [];
   if (typeof d.reason === 'string' && d.reason) out.push(`原因：${d.reason}`);
   if (typeof d.note === 'string' && d.note) out.push(`备注：${d.note}`);
-  if (typeof d.from === 'string' && typeof d.to === 'string')
-    out.push(`${wordsOf(STATE_WORDS, d.from)?.[0] ?? d.from} → ${wordsOf(STATE_WORDS, d.to)?.[0] ?? d.to}`);
+  if (typeof d.from === 'string' && typeof d.to === 'string') out.push(`${stateWords(String(d.from))[0]} → ${stateWords(String(d.to))[0]}`);
   if (typeof d.purpose === 'string' && d.purpose) out.push(`用途：${d.purpose}`);
   return out.join('；');
 }
@@ -1358,7 +1357,7 @@ function renderAlarmStatus(open) {
 
 /** @param {Alarm} a */
 function alarmItem(a) {
-  const kind = ALARM_WORDS[a.kind] ?? [a.kind, a.kind];
+  const kind = alarmWords(a.kind);
   // what it says, from its key; an alarm stored before alarms had keys shows its message as it was raised
   const [zh, enText] = a.key ? sayBoth({ key: a.key, params: a.params }) : [a.message, ''];
   const done = a.acknowledged;

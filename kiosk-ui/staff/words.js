@@ -1,5 +1,7 @@
 // Words the staff console shows: Chinese first, English second. No logic the API does not check.
 
+import { hasWords, sayBoth } from '../shared/words.js';
+
 /** @import { AlarmKind, CompartmentState, DoorState, RequestState, StaffMember } from './api-types.js' */
 
 /** @typedef {readonly [string, string]} Words [中文, English] */
@@ -15,26 +17,43 @@ export function wordsOf(table, key) {
   return table[key];
 }
 
+/** The request states, in the order of the life cycle (controller/domain/request-states.ts REQUEST_STATES). */
+/** @type {readonly RequestState[]} */
+export const REQUEST_STATES = [
+  'submitted',
+  'awaiting_materials',
+  'depositing',
+  'materials_deposited',
+  'materials_retrieved',
+  'accepted',
+  'rejected',
+  'ready',
+  'loading',
+  'loaded',
+  'overdue',
+  'collected',
+  'retrieved',
+  'cancelled',
+];
+
 /**
- * Request states as staff read them (the API's stateText is written for residents).
- * @type {Readonly<Record<RequestState, Words>>}
+ * The catalogue's words for `key`, or `fallback` when it has none (a code this page does not know yet).
+ * @param {string} key
+ * @param {Words} fallback
+ * @returns {Words}
  */
-export const STATE_WORDS = {
-  submitted: ['待受理', 'Waiting to be accepted'],
-  awaiting_materials: ['等居民交材料', 'Waiting for the resident’s materials'],
-  depositing: ['居民正在放材料', 'Resident is dropping materials off'],
-  materials_deposited: ['材料已在柜中，请取出', 'Materials are in the cabinet: take them out'],
-  materials_retrieved: ['已收到材料，请受理', 'Materials received: accept or reject'],
-  accepted: ['办理中', 'Being prepared'],
-  rejected: ['不予办理', 'Rejected'],
-  ready: ['已办好，待装柜', 'Ready to load'],
-  loading: ['正在装柜', 'Going into the cabinet'],
-  loaded: ['在柜中，等居民取件', 'In the cabinet, waiting for pickup'],
-  overdue: ['逾期未取', 'Overdue: not collected'],
-  collected: ['居民已取走', 'Collected'],
-  retrieved: ['已取回', 'Taken back by staff'],
-  cancelled: ['已取消', 'Cancelled'],
-};
+function catalogueWords(key, fallback) {
+  return hasWords(key) ? sayBoth({ key }) : fallback;
+}
+
+/**
+ * A request state as staff read it (the catalogue's staff.state.<state>; the API's stateText is for residents).
+ * @param {string} state
+ * @returns {Words}
+ */
+export function stateWords(state) {
+  return catalogueWords(`staff.state.${state}`, [state, '']);
+}
 
 /**
  * The request list, grouped by what needs doing. Terminal states are only found by searching.
@@ -123,22 +142,14 @@ export const DOOR_WORDS = {
   unknown: ['门状态不明', 'door unknown'],
 };
 
-/** @type {Readonly<Record<AlarmKind, Words>>} */
-export const ALARM_WORDS = {
-  tamper: ['柜门被异常打开', 'Door opened without an unlock'],
-  door_not_opened: ['开锁后柜门没打开', 'Door did not open'],
-  door_left_open: ['柜门没有关', 'Door left open'],
-  item_not_taken: ['文件没有被取走', 'Document not taken'],
-  item_left_behind: ['柜内有不明物品', 'Unexpected item inside'],
-  item_missing: ['柜内物品不见了', 'Item missing'],
-  materials_deposited: ['居民交来材料，请取出', 'Materials dropped off: take them out'],
-  compartment_fault: ['柜格故障', 'Compartment fault'],
-  link_offline: ['柜子连接中断', 'Cabinet link down'],
-  board_rebooted: ['控制板重启', 'Lock board restarted'],
-  reconcile: ['启动自检发现问题', 'Start-up check finding'],
-  storage: ['数据库无法写入，暂停服务', 'Database cannot be written: out of service'],
-  flow_failed: ['开门操作因错误中断', 'A door operation stopped on an error'],
-};
+/**
+ * An alarm's kind in words (the catalogue's staff.alarm.<kind>).
+ * @param {AlarmKind | string} kind
+ * @returns {Words}
+ */
+export function alarmWords(kind) {
+  return catalogueWords(`staff.alarm.${kind}`, [kind, kind]);
+}
 
 /** @type {Readonly<Record<string, Words>>}  the driver's link states; 'stopped' is shown as it is */
 export const LINK_WORDS = {
@@ -150,54 +161,13 @@ export const LINK_WORDS = {
 /** @type {Readonly<Record<string, string>>} */
 const ACTOR_WORDS = { staff: '工作人员', resident: '居民', kiosk: '柜机屏幕', system: '系统' };
 
-/** @type {Readonly<Record<string, string>>} */
-const AUDIT_WORDS = {
-  'request.created': '居民提交申请',
-  'request.accept': '受理',
-  'request.reject': '不予办理',
-  'request.request_materials': '请居民交材料',
-  'request.start_deposit': '居民开始放材料',
-  'request.deposit': '材料已放入柜中',
-  'request.deposit_aborted': '放材料未完成',
-  'request.retrieve_materials': '工作人员取出材料',
-  'request.mark_ready': '标记为已办好',
-  'request.start_load': '开始装柜',
-  'request.load_done': '文件已放入柜中',
-  'request.load_aborted': '装柜未完成（柜中没有文件）',
-  'request.mark_overdue': '逾期未取',
-  'request.collect': '居民已取走',
-  'request.retrieve': '工作人员取回逾期文件',
-  'request.admin_retrieve': '管理员取回文件',
-  'request.cancel': '取消申请',
-  'compartment.reserved': '预留柜格',
-  'compartment.force_open': '强制开门',
-  'alarm.acknowledge': '报警已处理',
-  'unlock.intended': '准备开锁',
-  'unlock.pending': '准备开锁',
-  'unlock.sent': '已发送开锁指令',
-  'unlock.acked': '柜子确认开锁',
-  'unlock.failed': '开锁失败',
-  'unlock.expired': '开锁指令过期',
-  'unlock.rate_limited': '开锁太频繁，被拒绝',
-  'door.opened_unexplained': '柜门被异常打开',
-  'credential.issued': '发出取件码/二维码',
-  'credential.verified': '取件码核验通过',
-  'credential.verify_failed': '取件码核验失败',
-  'credential.revoked': '取件码作废',
-  'notification.sent': '短信已发出',
-  'notification.failed': '短信发送失败',
-  'resident.id_number_revealed': '查看了完整身份证号',
-  'resident.created': '登记居民信息',
-  'resident.updated': '更新居民信息',
-};
-
 /**
  * [zh, en] for an audit action.
  * @param {string} action
  * @returns {Words}
  */
 export function auditWords(action) {
-  return [AUDIT_WORDS[action] ?? action, action];
+  return catalogueWords(`staff.audit.${action}`, [action, action]);
 }
 
 /**
@@ -245,76 +215,31 @@ export const REQUEST_NUMBER_RE = /^BB-\d{8}-\d{4,}$/i;
 // ---- the office: a request's history as sentences, the audit log, statistics ----
 
 /**
- * What happened, as a sentence about `{who}` (and `{door}`, the compartment): [中文, English].
- * @type {Readonly<Record<string, Words>>}
- */
-const HISTORY_SENTENCES = {
-  'request.created': ['{who}提交申请', '{who} submitted the request'],
-  'request.accept': ['{who}受理了申请', '{who} accepted the request'],
-  'request.reject': ['{who}决定不予办理', '{who} rejected the request'],
-  'request.request_materials': ['{who}请居民到柜子交材料', '{who} asked the resident for materials'],
-  'request.start_deposit': ['居民打开了{door}，开始放材料', 'The resident opened {door} to drop materials off'],
-  'request.deposit': ['材料已放入{door}', 'The materials went into {door}'],
-  'request.deposit_aborted': ['{door}关上时没有材料，放材料未完成', '{door} closed with nothing inside: no materials'],
-  'request.retrieve_materials': ['{who}从{door}取出了材料', '{who} took the materials out of {door}'],
-  'request.mark_ready': ['{who}把文件办好了', '{who} marked the document ready'],
-  'request.start_load': ['{who}打开{door}装入文件', '{who} opened {door} to load the document'],
-  'request.load_done': ['文件已放入{door}，取件码已发给居民', 'The document is in {door}; the resident was sent a pickup code'],
-  'request.load_aborted': ['{door}关上时没有文件，装柜未完成', '{door} closed with no document inside: not loaded'],
-  'request.mark_overdue': ['文件在柜中超过期限，居民还没有取', 'The document waited past its time; not collected yet'],
-  'request.collect': ['居民从{door}取走了文件', 'The resident collected the document from {door}'],
-  'request.retrieve': ['{who}从{door}取回了逾期的文件', '{who} took the overdue document back from {door}'],
-  'request.admin_retrieve': ['{who}从{door}取回了文件', '{who} took the document back from {door}'],
-  'request.cancel': ['{who}取消了申请', '{who} cancelled the request'],
-  'unlock.intended': ['{who}要求打开{door}', '{who} asked for {door} to open'],
-  'unlock.sent': ['开锁指令已发往{door}', 'The unlock was sent to {door}'],
-  'unlock.acked': ['{door}的锁已打开', 'The lock of {door} opened'],
-  'unlock.failed': ['{door}开锁失败', 'Unlocking {door} failed'],
-  'unlock.expired': ['{door}的开锁指令过期未发送', 'The unlock of {door} expired unsent'],
-  'compartment.occupied': ['{door}里有东西了', '{door} now holds it'],
-  'compartment.free': ['{door}空出来了', '{door} is free again'],
-  'compartment.fault': ['{door}出现故障', '{door} was marked as a fault'],
-  'compartment.reserved': ['为它预留了{door}', '{door} was reserved for it'],
-  'credential.issued': ['取件码已生成', 'A pickup code was issued'],
-  'credential.verified': ['取件码核验通过', 'The pickup code was accepted'],
-  'credential.verify_failed': ['有人输错了取件码', 'A wrong pickup code was typed'],
-  'credential.revoked': ['取件码已作废', 'The pickup code was revoked'],
-  'notification.sent': ['短信已发给居民', 'A message went to the resident'],
-  'notification.failed': ['给居民的短信没有发出', 'A message to the resident failed'],
-  'alarm.acknowledge': ['{who}处理了报警', '{who} dealt with an alarm'],
-  'resident.id_number_revealed': ['{who}查看了完整身份证号', '{who} read the full ID number'],
-  'export.requests': ['{who}导出了申请记录', '{who} exported requests'],
-  'export.audit': ['{who}导出了操作记录', '{who} exported the audit log'],
-  'staff.created': ['{who}新建了工作人员账号', '{who} added a staff account'],
-  'staff.disabled': ['{who}停用了账号', '{who} disabled an account'],
-  'staff.enabled': ['{who}启用了账号', '{who} enabled an account'],
-  'staff.pin_changed': ['{who}修改了 PIN', '{who} changed a PIN'],
-  'staff.login': ['{who}登录', '{who} signed in'],
-  'staff.login_failed': ['登录失败', 'A sign-in failed'],
-  'service_item.saved': ['{who}修改了证明目录', '{who} changed the document catalogue'],
-};
-
-/** @type {Readonly<Record<string, Words>>} */
-const WHO = { resident: ['居民', 'The resident'], kiosk: ['柜机屏幕', 'The cabinet screen'], system: ['系统', 'The system'] };
-
-/**
  * One audit row as a sentence: "王主任受理了申请" / "王主任 accepted the request"; "我（李四）…" for the one signed in.
  * @param {{ action: string, actorKind: string, actorId: string | null, actorName?: string | null, compartmentNo: number | null }} e
  * @param {StaffMember | null} [me]
  * @returns {Words}
  */
 export function historySentence(e, me = null) {
-  const staffName = e.actorKind === 'staff' ? e.actorName || `工作人员 ${e.actorId ?? ''}`.trim() : null;
+  const staffName = e.actorKind === 'staff' ? e.actorName || sayBoth({ key: 'staff.who.staff', params: { id: e.actorId ?? '' } })[0].trim() : null;
   const mine = staffName !== null && me !== null && String(me.id) === String(e.actorId);
   /** @type {Words} */
-  const who = mine ? [`我（${me.name}）`, `${me.name} (me)`] : staffName ? [staffName, staffName] : (WHO[e.actorKind] ?? [e.actorKind, e.actorKind]);
+  const who = mine
+    ? sayBoth({ key: 'staff.who.me', params: { name: me.name } })
+    : staffName
+      ? [staffName, staffName]
+      : catalogueWords(`staff.who.${e.actorKind}`, [e.actorKind, e.actorKind]);
   /** @type {Words} */
-  const door = e.compartmentNo ? [`${e.compartmentNo} 号柜门`, `door ${e.compartmentNo}`] : ['柜门', 'the door'];
-  const t = HISTORY_SENTENCES[e.action];
-  if (!t) return [`${who[0]}：${auditWords(e.action)[0]}`, `${who[1]}: ${e.action.replace(/[._]/g, ' ')}`];
-  const fill = (/** @type {string} */ s, /** @type {0 | 1} */ i) => s.replace('{who}', who[i]).replace('{door}', door[i]);
-  const enText = fill(t[1], 1);
-  return [fill(t[0], 0), enText.charAt(0).toUpperCase() + enText.slice(1)];
+  const door = e.compartmentNo ? sayBoth({ key: 'staff.door', params: { no: e.compartmentNo } }) : sayBoth({ key: 'staff.the_door' });
+  const key = `staff.history.${e.action}`;
+  if (!hasWords(key)) {
+    const zh = sayBoth({ key: 'staff.history_other', params: { who: who[0], action: auditWords(e.action)[0] } })[0];
+    const enText = sayBoth({ key: 'staff.history_other', params: { who: who[1], action: e.action.replace(/[._]/g, ' ') } })[1];
+    return [zh, enText];
+  }
+  const zh = sayBoth({ key, params: { who: who[0], door: door[0] } })[0];
+  const enText = sayBoth({ key, params: { who: who[1], door: door[1] } })[1];
+  return [zh, enText.charAt(0).toUpperCase() + enText.slice(1)];
 }
 
 /**
