@@ -13,7 +13,8 @@ import { $ } from '../shared/elements.js';
 import { createIdle } from './idle.js';
 import { createVoice } from './sounds.js';
 import { createWedge } from './wedge.js';
-import { CLOSED_CODES, isShownCode, SCREEN, waitWords, WORDS } from './words.js';
+import { loadWords } from '../shared/words.js';
+import { CLOSED_CODES, isShownCode, screenWords, waitWords, WORDS } from './words.js';
 
 /** @import { KioskAnswer, KioskInfo, KioskMessage } from './api-types.js' */
 
@@ -92,25 +93,9 @@ function goScan(purpose = 'pickup') {
   stopResultTimers();
   const drop = purpose === 'dropoff';
   document.body.dataset.purpose = purpose;
-  bilingual(
-    $('#scan-title', HTMLElement),
-    drop
-      ? ['请将放件二维码对准扫描口', 'Hold the drop-off QR code on your phone to the scanner']
-      : ['请将手机二维码对准扫描口', 'Hold the QR code on your phone to the scanner'],
-  );
-  bilingual(
-    $('#scan-note', HTMLElement),
-    drop
-      ? [
-          '放件二维码在“办理进度”页面上；也可以输入短信里的 8 位放件码和手机号后 4 位。',
-          'The drop-off QR code is on your progress page; you can also type the 8-digit drop-off code from your text message and the last 4 digits of your phone.',
-        ]
-      : [
-          '二维码在“办理进度”页面上，也可以用短信里的取件码。',
-          "The QR code is on your request's progress page; you can also use the code from your text message.",
-        ],
-  );
-  bilingual($('#scan-type', HTMLElement), drop ? ['改为输入放件码', 'Type the drop-off code instead'] : ['改为输入取件码', 'Type the code instead']);
+  bilingual($('#scan-title', HTMLElement), screenWords(drop ? 'kiosk.scan_title_dropoff' : 'kiosk.scan_title_pickup'));
+  bilingual($('#scan-note', HTMLElement), screenWords(drop ? 'kiosk.scan_note_dropoff' : 'kiosk.scan_note_pickup'));
+  bilingual($('#scan-type', HTMLElement), screenWords(drop ? 'kiosk.scan_type_dropoff' : 'kiosk.scan_type_pickup'));
   show('scan');
   idle.arm();
   speak([drop ? 'scan-dropoff' : 'scan']);
@@ -157,25 +142,20 @@ function renderEntry() {
   fillBoxes('boxes-phone', entry.phone, !onCode);
   $('#field-code', HTMLElement).dataset.active = String(onCode);
   $('#field-phone', HTMLElement).dataset.active = String(!onCode);
-  $('#code-step', HTMLElement).innerHTML = onCode
-    ? '第 1 步，共 2 步<span class="en">Step 1 of 2</span>'
-    : '第 2 步，共 2 步<span class="en">Step 2 of 2</span>';
-  $('#code-title', HTMLElement).innerHTML = onCode
-    ? '请输入 8 位取件码<span class="en">Enter the 8-digit pickup code</span>'
-    : '请输入手机号后 4 位<span class="en">Enter the last 4 digits of your phone number</span>';
+  bilingual($('#code-step', HTMLElement), screenWords('kiosk.code_step', { step: onCode ? 1 : 2 }));
+  bilingual($('#code-title', HTMLElement), screenWords(onCode ? 'kiosk.code_title' : 'kiosk.phone_title'));
   const len = onCode ? CODE_LEN : PHONE_LEN;
   const typed = onCode ? entry.code.length : entry.phone.length;
   const left = len - typed;
-  $('#code-count', HTMLElement).innerHTML =
-    left > 0
-      ? `已输入 ${typed} 位，还差 ${left} 位<span class="en">${typed} typed, ${left} to go</span>`
-      : onCode
-        ? '取件码已输完，请按“下一步”<span class="en">Code complete: press Next</span>'
-        : '已输完，请按“开柜门”<span class="en">Done: press Open</span>';
+  bilingual(
+    $('#code-count', HTMLElement),
+    left > 0 ? screenWords('kiosk.code_count', { typed, left }) : screenWords(onCode ? 'kiosk.code_complete' : 'kiosk.phone_complete'),
+  );
   const ok = $('#key-ok', HTMLButtonElement);
   ok.disabled = left > 0;
-  $('#key-ok-zh', HTMLElement).textContent = onCode ? '下一步' : '开柜门';
-  $('#key-ok-en', HTMLElement).textContent = onCode ? 'Next' : 'Open';
+  const [okZh, okEn] = screenWords(onCode ? 'kiosk.key_next' : 'kiosk.key_open');
+  $('#key-ok-zh', HTMLElement).textContent = okZh;
+  $('#key-ok-en', HTMLElement).textContent = okEn;
 }
 
 /** @param {string} d  one digit */
@@ -354,12 +334,13 @@ function showAnswer(a, kind) {
   const retryWords = $(':scope > :last-child', HTMLElement, retry);
   retry.hidden = said.retry === null;
   retry.dataset.action = said.retry === 'scan' ? 'scan' : 'code';
-  if (said.retry === 'scan') bilingual(retryWords, ['再扫码，重新打开柜门', 'Scan again to reopen the door']);
-  else if (code === 'ITEM_NOT_TAKEN') bilingual(retryWords, ['输入取件码，重新打开柜门', 'Type the code to reopen the door']);
-  else bilingual(retryWords, kind === 'qr' ? ['改为输入取件码', 'Type the code instead'] : ['重新输入取件码', 'Type the code again']);
+  if (said.retry === 'scan') bilingual(retryWords, screenWords('kiosk.retry_scan'));
+  else if (code === 'ITEM_NOT_TAKEN') bilingual(retryWords, screenWords('kiosk.retry_code_reopen'));
+  else bilingual(retryWords, screenWords(kind === 'qr' ? 'kiosk.retry_code_instead' : 'kiosk.retry_code_again'));
   const finished = said.tone === 'ok';
-  $('#result-home-zh', HTMLElement).textContent = finished ? '完成' : '返回首页';
-  $('#result-home-en', HTMLElement).textContent = finished ? 'Done' : 'Back to start';
+  const [homeZh, homeEn] = screenWords(finished ? 'kiosk.done' : 'kiosk.back_home');
+  $('#result-home-zh', HTMLElement).textContent = homeZh;
+  $('#result-home-en', HTMLElement).textContent = homeEn;
 
   let clips = said.clips(ctx);
   const wait = $('#result-wait', HTMLElement);
@@ -380,7 +361,7 @@ function showAnswer(a, kind) {
         waitTimer = null;
         // the wait is over: now the main button may offer typing again
         retry.hidden = false;
-        bilingual(retryWords, ['重新输入取件码', 'Type the code again']);
+        bilingual(retryWords, screenWords('kiosk.retry_code_again'));
       }
     }, 1000);
   }
@@ -412,7 +393,7 @@ function startDone(auto, ms) {
   const until = Date.now() + ms;
   const tick = () => {
     const left = Math.max(0, Math.ceil((until - Date.now()) / 1000));
-    bilingual(auto, [`${left} 秒后回到首页`, `Back to the start in ${left} s`]);
+    bilingual(auto, screenWords('kiosk.auto_home', { seconds: left }));
     if (left <= 0) goHome();
   };
   tick();
@@ -432,7 +413,7 @@ function onDoor(no, door) {
   panel.dataset.outcome = 'checking';
   document.body.dataset.code = 'CHECKING';
   icon($('#result-icon', SVGSVGElement), 'i-ok');
-  bilingual($('#result-head', HTMLElement), SCREEN.checking);
+  bilingual($('#result-head', HTMLElement), screenWords('kiosk.checking'));
   $('#result-doors', HTMLElement).hidden = true;
   $('#result-zh', HTMLElement).textContent = '';
   $('#result-en', HTMLElement).textContent = '';
@@ -506,12 +487,7 @@ function drawCabinet(marked, open) {
     }
     grid.append(cell);
   }
-  grid.setAttribute(
-    'aria-label',
-    open
-      ? `柜子示意图：${marked.join('、')} 号柜门已打开 / Cabinet drawing: door ${marked.join(', ')} open`
-      : `柜子示意图：${marked.join('、')} 号柜门 / Cabinet drawing: door ${marked.join(', ')}`,
-  );
+  grid.setAttribute('aria-label', screenWords(open ? 'kiosk.cabinet_open' : 'kiosk.cabinet_marked', { doors: marked }).join(' / '));
 }
 
 // ------------------------------------------------------------------ one person's settings
@@ -519,8 +495,9 @@ function drawCabinet(marked, open) {
 /** @param {number} v */
 function renderVolume(v) {
   /** @type {Readonly<Record<string, string>>} */
-  const NAMES = { 0.4: '小 / soft', 0.7: '中 / medium', 1: '大 / loud' };
-  $('#volume-now', HTMLElement).textContent = NAMES[String(v)] ?? '';
+  const NAMES = { 0.4: 'kiosk.volume_soft', 0.7: 'kiosk.volume_medium', 1: 'kiosk.volume_loud' };
+  const name = NAMES[String(v)];
+  $('#volume-now', HTMLElement).textContent = name ? screenWords(name).join(' / ') : '';
 }
 
 /** @param {boolean} on */
@@ -556,13 +533,13 @@ const idle = createIdle({
   idleMs: IDLE_MS,
   warnMs: WARN_MS,
   onWarn(left) {
-    $('#idle-count', HTMLElement).innerHTML = countWords(left);
+    bilingual($('#idle-count', HTMLElement), screenWords('kiosk.idle_count', { seconds: left }));
     $('#idle-warning', HTMLElement).hidden = false;
     document.body.dataset.warning = 'true';
     voice.say(['more-time']);
   },
   onCount(left) {
-    $('#idle-count', HTMLElement).innerHTML = countWords(left);
+    bilingual($('#idle-count', HTMLElement), screenWords('kiosk.idle_count', { seconds: left }));
   },
   onExtend() {
     hideWarning();
@@ -571,11 +548,6 @@ const idle = createIdle({
     goHome();
   },
 });
-
-/** @param {number} left  seconds */
-function countWords(left) {
-  return `${left} 秒后回到首页，已输入的内容会清除<span class="en">Back to the start in ${left} s; what you typed will be cleared</span>`;
-}
 
 function hideWarning() {
   $('#idle-warning', HTMLElement).hidden = true;
@@ -609,22 +581,12 @@ function renderLink() {
   $('#home-title', HTMLElement).hidden = !ok;
   if (!ok) {
     const connecting = wsUp && link === 'connecting';
-    const [zh, en] = connecting
-      ? ['柜子正在启动，请稍候，马上就好。', 'The cabinet is starting; please wait a moment.']
-      : [
-          '现在不能取件或放件，您的文件仍安全地在柜中。恢复后会自动继续服务，请稍后再来。',
-          'No pickup or drop-off right now; your document is safe inside. Service resumes by itself; please come back later.',
-        ];
+    const [zh, en] = screenWords(connecting ? 'kiosk.paused_starting' : 'kiosk.paused');
     $('#paused-zh', HTMLElement).textContent = zh;
     $('#paused-en', HTMLElement).textContent = en;
     const call = $('#paused-call', HTMLElement);
     call.hidden = connecting;
-    bilingual(
-      call,
-      committeePhone
-        ? [`急需请拨打居委会电话：${committeePhone}`, `Urgent? Call the residents’ committee: ${committeePhone}`]
-        : ['急需请联系居委会工作人员。', 'Urgent? Please ask the committee staff.'],
-    );
+    bilingual(call, committeePhone ? screenWords('kiosk.paused_call_phone', { phone: committeePhone }) : screenWords('kiosk.paused_call_staff'));
   }
   // going out of service: say so once (not while someone is mid-way; their screen answers for itself)
   if (!ok && was === 'online' && screen === 'home') speak(WORDS.LINK_DOWN.clips({ doors: [], kind: 'qr', action: null, phone: committeePhone }));
@@ -745,18 +707,10 @@ function onKey(key) {
 const wedge = createWedge({ onScan, onKey });
 
 function placeScanner() {
-  /** @type {Readonly<Record<string, readonly [string, string]>>} */
-  const WHERE = {
-    below: ['扫描口在屏幕下方', 'The scanner is below the screen'],
-    above: ['扫描口在屏幕上方', 'The scanner is above the screen'],
-    left: ['扫描口在屏幕左边', 'The scanner is left of the screen'],
-    right: ['扫描口在屏幕右边', 'The scanner is right of the screen'],
-  };
   const asked = params.get('scanner') ?? '';
   const where = ['below', 'above', 'left', 'right'].includes(asked) ? asked : 'below';
   document.body.dataset.scanner = where;
-  const words = WHERE[where] ?? ['', ''];
-  $('#scanner-where', HTMLElement).innerHTML = `${words[0]}<span class="en">${words[1]}</span>`;
+  bilingual($('#scanner-where', HTMLElement), screenWords(`kiosk.scanner_${where}`));
 }
 
 /**
@@ -769,7 +723,9 @@ function fitScreen() {
   document.documentElement.style.setProperty('zoom', String(Math.max(0.5, scale)));
 }
 
-function start() {
+async function start() {
+  // the words of every screen; without them a key shows as itself, and the doors still work
+  await loadWords().catch(() => undefined);
   fitScreen();
   addEventListener('resize', fitScreen);
   placeScanner();
@@ -815,4 +771,4 @@ function start() {
   document.body.dataset.ready = 'true';
 }
 
-start();
+void start();

@@ -1,9 +1,13 @@
 /**
  * What the touchscreen says, in words (zh-CN + en) and in spoken clips, for every code the controller answers
  * (door-routes.ts kioskAnswerSchema, the kiosk channel's door-closed outcomes in flows/cabinet.ts DoorClosedCode)
- * and for the screen's own states. The server's message texts are never shown or parsed: codes in, words out.
+ * and for the screen's own states. The server's message texts are never shown or parsed: codes in, words out. The
+ * words are the catalogue's (kiosk.* in controller/words/languages/); what is here is how each code behaves: its
+ * tone, what the main button offers, and what is spoken.
  * Clip names are those of sounds.js CLIPS; numbers are spoken by composing the number clips (numberClips).
  */
+
+import { sayBoth } from '../shared/words.js';
 
 /** @import { KioskAnswer } from './api-types.js' */
 
@@ -31,10 +35,16 @@
  * }} Said
  */
 
-/** Doors as people write them: "3" or "3、5". @param {number[]} d */
-const zhDoors = (d) => d.join('、');
-/** @param {number[]} d */
-const enDoors = (d) => (d.length > 1 ? `Doors ${d.join(', ')} are` : `Door ${d[0] ?? ''} is`);
+/**
+ * Words of the catalogue (GET /api/words, loaded by kiosk.js before the first screen): [中文, English].
+ * @param {string} key
+ * @param {Record<string, string | number | number[]>} [params]
+ * @returns {readonly [string, string]}
+ */
+const w = (key, params) => sayBoth(params ? { key, params } : { key });
+
+/** @param {number[]} doors */
+const openedHead = (doors) => w(doors.length > 1 ? 'kiosk.opened_head_many' : 'kiosk.opened_head', { doors });
 
 /**
  * A number as Mandarin clips: 3 → n3; 12 → n10 n2; 20 → n2 n10; 23 → n2 n10 n3; above 99, digit by digit.
@@ -69,9 +79,7 @@ function callClips(c) {
 
 /** @param {Ctx} c @returns {readonly [string, string]} */
 function callWords(c) {
-  return c.phone
-    ? [`请拨打居委会电话 ${c.phone}。`, `Please call the residents’ committee: ${c.phone}.`]
-    : ['请联系居委会工作人员。', 'Please ask the committee staff.'];
+  return c.phone ? w('kiosk.call_phone', { phone: c.phone }) : w('kiosk.call_staff');
 }
 
 /** @param {readonly [string, string]} a @param {readonly [string, string]} b @returns {readonly [string, string]} */
@@ -84,11 +92,8 @@ export const WORDS = {
     retry: null,
     staff: false,
     doorOpen: true,
-    head: (c) => [`${zhDoors(c.doors)} 号柜门已打开`, `${enDoors(c.doors)} open`],
-    body: (c) =>
-      c.action === 'dropoff'
-        ? ['请放入材料，然后关好柜门。', 'Put your materials in, then close the door.']
-        : ['请取走文件，然后关好柜门。', 'Take your document, then close the door.'],
+    head: (c) => openedHead(c.doors),
+    body: (c) => w(c.action === 'dropoff' ? 'kiosk.opened_body_dropoff' : 'kiosk.opened_body_pickup'),
     clips: (c) => [...doorClips(c.doors), 'door-opened', c.action === 'dropoff' ? 'put-close' : 'take-close'],
   },
   COLLECTED: {
@@ -96,8 +101,8 @@ export const WORDS = {
     retry: null,
     staff: false,
     doorOpen: false,
-    head: () => ['柜门已关好，谢谢！', 'The door is closed. Thank you!'],
-    body: () => ['文件已取走，祝您顺利。', 'Your document is collected.'],
+    head: () => w('kiosk.collected_head'),
+    body: () => w('kiosk.collected_body'),
     clips: () => ['door-closed'],
   },
   DEPOSITED: {
@@ -105,8 +110,8 @@ export const WORDS = {
     retry: null,
     staff: false,
     doorOpen: false,
-    head: () => ['材料已放好，柜门已关好', 'Materials in, door closed'],
-    body: () => ['工作人员会尽快取出办理，谢谢！', 'The staff will take them out soon. Thank you!'],
+    head: () => w('kiosk.deposited_head'),
+    body: () => w('kiosk.deposited_body'),
     clips: () => ['deposited'],
   },
   ITEM_NOT_TAKEN: {
@@ -114,11 +119,8 @@ export const WORDS = {
     retry: 'code',
     staff: false,
     doorOpen: false,
-    head: (c) => [`文件还在 ${zhDoors(c.doors)} 号柜内`, `Your document is still in door ${c.doors.join(', ')}`],
-    body: () => [
-      '柜门已关上，但文件没有取走。取件码仍然有效：请再扫码或输入取件码，柜门会再次打开。',
-      'The door is closed but the document was not taken. Your code still works: scan or type it again and the door opens again.',
-    ],
+    head: (c) => w('kiosk.item_not_taken_head', { doors: c.doors }),
+    body: () => w('kiosk.item_not_taken_body'),
     clips: (c) => [...doorClips(c.doors), 'still-inside', 'open-again'],
   },
   NOTHING_DEPOSITED: {
@@ -126,11 +128,8 @@ export const WORDS = {
     retry: 'scan',
     staff: false,
     doorOpen: false,
-    head: (c) => [`${zhDoors(c.doors)} 号柜里没有材料`, `Nothing was put in door ${c.doors.join(', ')}`],
-    body: () => [
-      '柜门已关上，但柜内没有材料。放件码仍然有效：请再扫码或输入放件码，柜门会再次打开。',
-      'The door is closed with nothing inside. Your drop-off code still works: scan or type it again and the door opens again.',
-    ],
+    head: (c) => w('kiosk.nothing_deposited_head', { doors: c.doors }),
+    body: () => w('kiosk.nothing_deposited_body'),
     clips: (c) => [...doorClips(c.doors), 'nothing-inside', 'deposit-again'],
   },
   INVALID: {
@@ -138,17 +137,13 @@ export const WORDS = {
     retry: 'code',
     staff: false,
     doorOpen: false,
-    head: (c) =>
-      c.kind === 'qr'
-        ? ['这个二维码不能使用', 'This QR code does not work']
-        : ['取件码或手机号后 4 位不对', 'The code or the last 4 digits are not right'],
+    head: (c) => w(c.kind === 'qr' ? 'kiosk.invalid_head_qr' : 'kiosk.invalid_head_code'),
     body: (c) =>
-      c.triesLeft
-        ? [
-            `请核对短信后重试。还可以再试 ${c.triesLeft} 次，之后需要等一会儿。`,
-            `Please check your text message and try again. ${c.triesLeft} ${c.triesLeft === 1 ? 'try' : 'tries'} left before a short wait.`,
-          ]
-        : ['请核对短信后重试。', 'Please check your text message and try again.'],
+      !c.triesLeft
+        ? w('kiosk.invalid_body')
+        : c.triesLeft === 1
+          ? w('kiosk.invalid_body_last_try')
+          : w('kiosk.invalid_body_tries', { tries: c.triesLeft }),
     clips: (c) => (c.kind === 'qr' ? ['qr-bad'] : ['wrong', ...(c.triesLeft ? ['tries-left', ...numberClips(c.triesLeft), 'times'] : [])]),
   },
   USED: {
@@ -156,11 +151,8 @@ export const WORDS = {
     retry: 'code',
     staff: false,
     doorOpen: false,
-    head: () => ['这个二维码已经用过或已失效', 'This QR code was used or has expired'],
-    body: () => [
-      '请打开“办理进度”页面的最新二维码，或输入短信里的取件码。',
-      'Open the newest QR code on your progress page, or type the code from your text message.',
-    ],
+    head: () => w('kiosk.used_head'),
+    body: () => w('kiosk.used_body'),
     clips: () => ['qr-bad'],
   },
   LOCKED: {
@@ -168,8 +160,8 @@ export const WORDS = {
     retry: null,
     staff: false,
     doorOpen: false,
-    head: () => ['输错次数太多，请稍等', 'Too many wrong tries: please wait'],
-    body: () => ['等待结束后可以再输入取件码；扫码取件不受影响。', 'You can type the code again after the wait; scanning your QR code still works.'],
+    head: () => w('kiosk.locked_head'),
+    body: () => w('kiosk.locked_body'),
     clips: () => ['locked'],
   },
   NOTHING_WAITING: {
@@ -177,8 +169,8 @@ export const WORDS = {
     retry: null,
     staff: false,
     doorOpen: false,
-    head: () => ['您目前没有待取的文件', 'Nothing is waiting for you'],
-    body: () => ['文件放入柜中后，您会收到短信。', 'You will get a text message when your document is in the cabinet.'],
+    head: () => w('kiosk.nothing_waiting_head'),
+    body: () => w('kiosk.nothing_waiting_body'),
     clips: () => ['nothing'],
   },
   CABINET_FULL: {
@@ -186,8 +178,8 @@ export const WORDS = {
     retry: null,
     staff: true,
     doorOpen: false,
-    head: () => ['柜子已满，没有打开柜门', 'The cabinet is full'],
-    body: (c) => join(['现在放不进材料。', 'There is no free compartment for your materials now.'], callWords(c)),
+    head: () => w('kiosk.cabinet_full_head'),
+    body: (c) => join(w('kiosk.cabinet_full_body'), callWords(c)),
     clips: (c) => ['full', ...callClips(c)],
   },
   NOT_OPENED: {
@@ -195,8 +187,8 @@ export const WORDS = {
     retry: null,
     staff: true,
     doorOpen: false,
-    head: () => ['柜门没有打开', 'The door did not open'],
-    body: (c) => join(['您的文件仍安全地在柜中。', 'Your document is still safe in the cabinet.'], callWords(c)),
+    head: () => w('kiosk.not_opened_head'),
+    body: (c) => join(w('kiosk.not_opened_body'), callWords(c)),
     clips: (c) => ['not-opened', ...callClips(c)],
   },
   OUT_OF_ORDER: {
@@ -204,8 +196,8 @@ export const WORDS = {
     retry: null,
     staff: true,
     doorOpen: false,
-    head: () => ['存放您文件的柜门暂时故障', 'That door is out of order'],
-    body: (c) => join(['文件仍在柜中。', 'Your document is safe inside.'], callWords(c)),
+    head: () => w('kiosk.out_of_order_head'),
+    body: (c) => join(w('kiosk.out_of_order_body'), callWords(c)),
     clips: (c) => ['not-opened', ...callClips(c)],
   },
   NOT_READY: {
@@ -213,8 +205,8 @@ export const WORDS = {
     retry: null,
     staff: false,
     doorOpen: false,
-    head: () => ['柜子正在自检，请稍候', 'The cabinet is checking itself'],
-    body: () => ['请 1 分钟后再试。', 'Please try again in a minute.'],
+    head: () => w('kiosk.not_ready_head'),
+    body: () => w('kiosk.not_ready_body'),
     clips: () => ['please-wait', 'later'],
   },
   OUT_OF_SERVICE: {
@@ -222,9 +214,8 @@ export const WORDS = {
     retry: null,
     staff: true,
     doorOpen: false,
-    head: () => ['暂停服务', 'Out of service'],
-    body: (c) =>
-      join(['柜子现在不能开门，您的文件仍安全地在柜中。', 'The cabinet cannot open doors now; your document is safe inside.'], callWords(c)),
+    head: () => w('kiosk.out_of_service'),
+    body: (c) => join(w('kiosk.out_of_service_body'), callWords(c)),
     clips: (c) => ['offline', ...callClips(c)],
   },
   UNKNOWN_SCAN: {
@@ -232,11 +223,8 @@ export const WORDS = {
     retry: 'code',
     staff: false,
     doorOpen: false,
-    head: () => ['无法识别这个二维码', 'This QR code is not ours'],
-    body: () => [
-      '请扫描“办理进度”页面上的二维码，或输入短信里的取件码。',
-      'Scan the QR code on your progress page, or type the code from your text message.',
-    ],
+    head: () => w('kiosk.unknown_scan_head'),
+    body: () => w('kiosk.unknown_scan_body'),
     clips: () => ['qr-bad'],
   },
   LINK_DOWN: {
@@ -244,15 +232,8 @@ export const WORDS = {
     retry: null,
     staff: true,
     doorOpen: false,
-    head: () => ['暂停服务', 'Out of service'],
-    body: (c) =>
-      join(
-        [
-          '柜子暂时连不上，现在不能开门；恢复后会自动继续服务。',
-          'The screen cannot reach the cabinet now, so no door can open; service resumes by itself when it is back.',
-        ],
-        callWords(c),
-      ),
+    head: () => w('kiosk.out_of_service'),
+    body: (c) => join(w('kiosk.link_down_body'), callWords(c)),
     clips: (c) => ['offline', ...callClips(c)],
   },
   NETWORK: {
@@ -260,15 +241,8 @@ export const WORDS = {
     retry: null,
     staff: true,
     doorOpen: false,
-    head: () => ['暂停服务', 'Out of service'],
-    body: (c) =>
-      join(
-        [
-          '屏幕暂时连不上柜子，现在不能开门；恢复后会自动继续服务。',
-          'The screen cannot reach the cabinet now, so no door can open; service resumes by itself.',
-        ],
-        callWords(c),
-      ),
+    head: () => w('kiosk.out_of_service'),
+    body: (c) => join(w('kiosk.network_body'), callWords(c)),
     clips: (c) => ['offline', ...callClips(c)],
   },
   HTTP: {
@@ -276,8 +250,8 @@ export const WORDS = {
     retry: null,
     staff: true,
     doorOpen: false,
-    head: () => ['没有打开柜门', 'No door was opened'],
-    body: () => ['柜子暂时不能处理，请 1 分钟后再试。', 'The cabinet cannot do this right now. Please try again in a minute.'],
+    head: () => w('kiosk.http_head'),
+    body: () => w('kiosk.http_body'),
     clips: () => ['later'],
   },
 };
@@ -297,19 +271,20 @@ export const CLOSED_CODES = ['COLLECTED', 'ITEM_NOT_TAKEN', 'DEPOSITED', 'NOTHIN
  */
 export function waitWords(ms) {
   const s = Math.max(0, Math.ceil(ms / 1000));
-  if (s === 0) return { zh: '现在可以再试了', en: 'You can try again now', clips: ['try-now'] };
-  if (s < 60) return { zh: `请 ${s} 秒后再试`, en: `Please try again in ${s} seconds`, clips: ['please', ...numberClips(s), 'seconds-later'] };
+  /** @param {readonly [string, string]} words @param {string[]} clips */
+  const said = (words, clips) => ({ zh: words[0], en: words[1], clips });
+  if (s === 0) return said(w('kiosk.wait_now'), ['try-now']);
+  if (s < 60) return said(w('kiosk.wait_seconds', { seconds: s }), ['please', ...numberClips(s), 'seconds-later']);
   const m = Math.ceil(s / 60);
-  return {
-    zh: `请 ${m} 分钟后再试`,
-    en: `Please try again in ${m} ${m === 1 ? 'minute' : 'minutes'}`,
-    clips: ['please', ...numberClips(m), 'minutes-later'],
-  };
+  return said(m === 1 ? w('kiosk.wait_one_minute') : w('kiosk.wait_minutes', { minutes: m }), ['please', ...numberClips(m), 'minutes-later']);
 }
 
-/** The screen's fixed words that change with a state. */
-export const SCREEN = {
-  checking: /** @type {const} */ (['柜门已关上，正在确认柜内情况…', 'The door is closed: checking inside…']),
-  offlineHome: /** @type {const} */ (['暂停服务', 'Out of service']),
-  busy: /** @type {const} */ (['请稍候，正在开柜门…', 'Please wait: opening…']),
-};
+/**
+ * The screen's own words by key (kiosk.* in the catalogue): [中文, English].
+ * @param {string} key  e.g. 'kiosk.checking'
+ * @param {Record<string, string | number | number[]>} [params]
+ * @returns {readonly [string, string]}
+ */
+export function screenWords(key, params) {
+  return w(key, params);
+}
