@@ -6,7 +6,7 @@
  * frames dropped each way with every vendor unlock frame that reached the board pulsing its lock exactly once,
  * and never a second vendor unlock for one decision.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it, type TestContext } from 'vitest';
 import { createWebhookAdapter, NotificationDispatcher } from '../controller/domain/notify.js';
 import { reconcile } from '../controller/flows/reconcile.js';
 import { silentLogger } from '../controller/log.js';
@@ -16,10 +16,20 @@ import { startTestApp, uniqueIdNumber, type TestApp } from './app-harness.js';
 import { startGateway } from './cabinet-processes.js';
 import { waitFor } from './harness.js';
 
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!();
-});
+/**
+ * Every scenario has its own cabinet, pty pair, database and gateway, so the scenarios that keep their cable in
+ * run at the same time (describe.concurrent): most of their time is the cabinet's own waits (door deadlines,
+ * dropped frames answered late), not the CPU's. The scenarios that pull the cable run afterwards, one at a time:
+ * run beside others, the cable's return did not bring the board back. Each scenario's world is taken down when
+ * that scenario ends.
+ */
+function cleanupsOf(ctx: TestContext): (() => Promise<unknown>)[] {
+  const cleanups: (() => Promise<unknown>)[] = [];
+  ctx.onTestFinished(async () => {
+    while (cleanups.length) await cleanups.pop()!();
+  });
+  return cleanups;
+}
 
 interface World {
   h: TestApp;
@@ -28,7 +38,8 @@ interface World {
   deliver(): Promise<void>;
 }
 
-async function world(family: VendorFamily, seed = 1): Promise<World> {
+async function world(ctx: TestContext, family: VendorFamily, seed = 1): Promise<World> {
+  const cleanups = cleanupsOf(ctx);
   const gateway = await startGateway();
   cleanups.push(() => gateway.close());
   const h = await startTestApp({
@@ -126,9 +137,9 @@ async function alarms(w: World): Promise<{ kind: string; compartment?: number }[
   return r.body.alarms;
 }
 
-describe.each(VENDOR_FAMILIES)('the product on %s boards over a pty pair', (family) => {
-  it('load, pickup by typed code and by QR, and a door opened by hand is tamper', { timeout: 60_000 }, async () => {
-    const w = await world(family);
+describe.concurrent.each(VENDOR_FAMILIES)('the product on %s boards over a pty pair', (family) => {
+  it('load, pickup by typed code and by QR, and a door opened by hand is tamper', { timeout: 60_000 }, async (ctx) => {
+    const w = await world(ctx, family);
     const a = await readyRequest(w);
     const noA = (await load(w, a.id))!;
     expect(noA).not.toBeNull();
@@ -148,8 +159,44 @@ describe.each(VENDOR_FAMILIES)('the product on %s boards over a pty pair', (fami
     w.h.cabinet.closeDoor(17);
   });
 
-  it('a jammed lock, a board reboot, and a pulled cable with its return', { timeout: 60_000 }, async () => {
-    const w = await world(family);
+  it('10 % of frames dropped each way: no decision ever sends two vendor unlocks, and every one that reached the board pulsed once', {
+    timeout: 90_000,
+  }, async (ctx) => {
+    const w = await world(ctx, family, 7);
+    const codec = vendorCodec(family);
+    let unlocksLostOnTheWay = 0;
+    w.h.cabinet.on('frame', (f) => {
+      if (f.dir !== 'in' || f.fate !== 'dropped') return;
+      const bytes = Uint8Array.from(f.text.split(' ').map((x) => parseInt(x, 16)));
+      const c = codec.decodeCommand(bytes);
+      if (c.ok && c.value.kind === 'unlock') unlocksLostOnTheWay++;
+    });
+    w.h.cabinet.setFaults({ drop: 0.1 });
+    let collected = 0;
+    for (let i = 0; i < 5; i++) {
+      const q = await readyRequest(w);
+      const no = await load(w, q.id);
+      if (no === null) continue;
+      const msg = await pickupMessage(w, q.number);
+      if (await collect(w, q.id, no, byCode(w, msg.code, q.mobile))) collected++;
+    }
+    w.h.cabinet.setFaults({ drop: 0 });
+    const sim = w.h.cabinet.getCounters();
+    expect(sim.dropped.toBoard + sim.dropped.toController, 'frames were dropped').toBeGreaterThan(0);
+    const pulses = Object.values(sim.unlocksExecuted).reduce((a, b) => a + b, 0);
+    const sent = w.h.adapter!.counters.vendorUnlocks;
+    expect(pulses, 'every vendor unlock that reached the board pulsed exactly once').toBe(sent - unlocksLostOnTheWay);
+    // the driver's own unlock commands: one vendor frame each, whatever the retransmissions
+    const intents = w.h.store.db.prepare(`SELECT count(*) AS n FROM unlock_intents WHERE seq IS NOT NULL`).get() as { n: number };
+    expect(sent, 'one vendor unlock frame per unlock claimed as sent').toBe(intents.n);
+    expect(w.h.adapter!.counters.vendorTimeouts, 'vendor replies went missing').toBeGreaterThan(0);
+    expect(collected, 'the cabinet kept working').toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe.each(VENDOR_FAMILIES)('the product on %s boards over a pty pair', (family) => {
+  it('a jammed lock, a board reboot, and a pulled cable with its return', { timeout: 60_000 }, async (ctx) => {
+    const w = await world(ctx, family);
     for (let n = 1; n <= 24; n++) w.h.cabinet.setJammed(n, true);
     const jammed = await readyRequest(w);
     const r = await w.staff.post<{ opened: boolean; compartment: number | null; code: string }>(`/api/staff/requests/${jammed.id}/load`);
@@ -187,39 +234,5 @@ describe.each(VENDOR_FAMILIES)('the product on %s boards over a pty pair', (fami
     expect(no).not.toBeNull();
     const msg = await pickupMessage(w, after.number);
     expect(await collect(w, after.id, no!, byCode(w, msg.code, after.mobile))).toBe(true);
-  });
-
-  it('10 % of frames dropped each way: no decision ever sends two vendor unlocks, and every one that reached the board pulsed once', {
-    timeout: 90_000,
-  }, async () => {
-    const w = await world(family, 7);
-    const codec = vendorCodec(family);
-    let unlocksLostOnTheWay = 0;
-    w.h.cabinet.on('frame', (f) => {
-      if (f.dir !== 'in' || f.fate !== 'dropped') return;
-      const bytes = Uint8Array.from(f.text.split(' ').map((x) => parseInt(x, 16)));
-      const c = codec.decodeCommand(bytes);
-      if (c.ok && c.value.kind === 'unlock') unlocksLostOnTheWay++;
-    });
-    w.h.cabinet.setFaults({ drop: 0.1 });
-    let collected = 0;
-    for (let i = 0; i < 5; i++) {
-      const q = await readyRequest(w);
-      const no = await load(w, q.id);
-      if (no === null) continue;
-      const msg = await pickupMessage(w, q.number);
-      if (await collect(w, q.id, no, byCode(w, msg.code, q.mobile))) collected++;
-    }
-    w.h.cabinet.setFaults({ drop: 0 });
-    const sim = w.h.cabinet.getCounters();
-    expect(sim.dropped.toBoard + sim.dropped.toController, 'frames were dropped').toBeGreaterThan(0);
-    const pulses = Object.values(sim.unlocksExecuted).reduce((a, b) => a + b, 0);
-    const sent = w.h.adapter!.counters.vendorUnlocks;
-    expect(pulses, 'every vendor unlock that reached the board pulsed exactly once').toBe(sent - unlocksLostOnTheWay);
-    // the driver's own unlock commands: one vendor frame each, whatever the retransmissions
-    const intents = w.h.store.db.prepare(`SELECT count(*) AS n FROM unlock_intents WHERE seq IS NOT NULL`).get() as { n: number };
-    expect(sent, 'one vendor unlock frame per unlock claimed as sent').toBe(intents.n);
-    expect(w.h.adapter!.counters.vendorTimeouts, 'vendor replies went missing').toBeGreaterThan(0);
-    expect(collected, 'the cabinet kept working').toBeGreaterThanOrEqual(2);
   });
 });
