@@ -537,28 +537,92 @@ describe('the kiosk touchscreen', { timeout: 40_000 }, () => {
     }
   });
 
+  it('English: the reader who presses English hears English clips, composed in English order; the next person hears Chinese', async () => {
+    const fetched: string[] = [];
+    const { page, errors } = await openKiosk({ width: 1080, height: 1920 }, '', (p) =>
+      p.on('request', (r) => fetched.push(new URL(r.url()).pathname)),
+    );
+    const lastSaid = () => page.evaluate(() => [document.documentElement.dataset.saidLanguage, document.documentElement.dataset.lastSaid]);
+    expect(await lastSaid()).toEqual(['zh', 'welcome prompt']);
+    expect(
+      fetched.filter((u) => u.includes('/sounds/en/')),
+      'no English clip before English is asked for',
+    ).toEqual([]);
+
+    // the switch says the screen again, in English
+    await page.click('#lang');
+    expect(await lastSaid()).toEqual(['en', 'welcome prompt']);
+    await expect.poll(() => fetched.filter((u) => u.includes('/sounds/en/'))).toContain('/ui/kiosk/sounds/en/welcome.wav');
+
+    // a typed code that is wrong: the English clips, the tries left said in English
+    await page.click('#go-code');
+    expect(await lastSaid()).toEqual(['en', 'code']);
+    await tap(page, '13572468');
+    await page.click('#key-ok');
+    expect(await lastSaid()).toEqual(['en', 'phone']);
+    await tap(page, '0000');
+    await page.click('#key-ok');
+    await page.waitForSelector('#result-panel[data-outcome="refused"]');
+    const [lang, refused] = await lastSaid();
+    expect(lang).toBe('en');
+    // wrong, with the tries left; or, after the wrong codes typed before, the wait
+    expect(refused).toMatch(/^(wrong( you-have (n\d+ )+tr(y|ies)-left)?|locked (try-now|try-again-in (n\d+ )+(seconds?|minutes?)))$/);
+
+    // two drop-off doors opened through the serial scanner: "Doors 3 and 21 are open. Put your materials in …"
+    h.bus.emit('scan', {
+      source: 'scanner',
+      kind: 'qr',
+      outcome: 'OPENED',
+      action: 'dropoff',
+      compartments: [3, 21],
+      messageZh: '3、21 号柜门已打开。',
+      messageEn: 'Doors 3 and 21 are open.',
+    });
+    await page.waitForSelector('#result-panel[data-outcome="opened"]');
+    await expect.poll(lastSaid).toEqual(['en', 'doors n3 and n20 n1 are-open put-close']);
+    // 重听 says it again, in English
+    await page.click('#replay');
+    expect(await lastSaid()).toEqual(['en', 'doors n3 and n20 n1 are-open put-close']);
+    // each clip is fetched as it comes to be said, from the English folder
+    for (const name of ['doors', 'n3', 'and', 'n20', 'n1', 'are-open', 'put-close']) {
+      await expect.poll(() => fetched, { timeout: 15_000 }).toContain(`/ui/kiosk/sounds/en/${name}.wav`);
+    }
+    expect(fetched.filter((u) => u.endsWith('.wav') && !u.includes('/sounds/en/') && !/\/sounds\/(welcome|prompt)\.wav$/.test(u))).toEqual([]);
+
+    // the next person starts in Chinese
+    await page.click('#result-home');
+    await page.waitForSelector('body[data-screen="home"]');
+    await page.click('#go-code');
+    expect(await lastSaid()).toEqual(['zh', 'code']);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it('ships every spoken prompt as a small clip the browser decodes', async () => {
     const loadedAtStart: string[] = [];
     const { page, errors } = await openKiosk({ width: 1080, height: 1920 }, '', (p) => p.on('request', (r) => loadedAtStart.push(r.url())));
     const atStart = loadedAtStart.length;
     // a string, so that vitest leaves the page's own dynamic import alone
     const clips = await page.evaluate<{ name: string; bytes: number; seconds: number }[]>(`(async () => {
-      const { CLIPS } = await import('/ui/kiosk/sounds.js');
+      const { VOICES } = await import('/ui/kiosk/sounds.js');
       const out = [];
-      for (const name of Object.keys(CLIPS)) {
-        const url = '/ui/kiosk/sounds/' + name + '.wav';
+      for (const [lang, voice] of Object.entries(VOICES)) for (const name of Object.keys(voice.clips)) {
+        const url = voice.base + name + '.wav';
         const bytes = (await (await fetch(url)).arrayBuffer()).byteLength;
         const seconds = await new Promise((resolve, reject) => {
           const a = new Audio(url);
           a.onloadedmetadata = () => resolve(a.duration);
           a.onerror = () => reject(new Error(name + ': cannot decode'));
         });
-        out.push({ name, bytes, seconds });
+        out.push({ name: lang + ':' + name, bytes, seconds });
       }
       return out;
     })()`);
     for (const required of ['welcome', 'prompt', 'door-opened', 'still-inside', 'nothing-inside', 'offline', 'call', 'please-wait', 'n0', 'n10']) {
-      expect(clips.map((c) => c.name)).toContain(required);
+      expect(clips.map((c) => c.name)).toContain(`zh:${required}`);
+    }
+    for (const required of ['welcome', 'prompt', 'door', 'is-open', 'still-inside', 'nothing-inside', 'offline', 'call', 'n0', 'n19', 'n90']) {
+      expect(clips.map((c) => c.name)).toContain(`en:${required}`);
     }
     for (const c of clips) {
       expect(c.seconds, c.name).toBeGreaterThan(0.15);
@@ -568,7 +632,7 @@ describe('the kiosk touchscreen', { timeout: 40_000 }, () => {
     const total = clips.reduce((n, c) => n + c.bytes, 0);
     console.log('clips', clips.length, 'total bytes', total);
     // 22 050 Hz mu-law: about 22 KB a second of speech; fetched when first said, never all at page load
-    expect(total).toBeLessThan(4_000_000);
+    expect(total).toBeLessThan(6_000_000);
     expect(loadedAtStart.filter((u) => u.endsWith('.wav')).length).toBeLessThanOrEqual(2);
     expect(errors).toEqual([]);
     await page.close();

@@ -12,6 +12,7 @@
 import { $ } from '../shared/elements.js';
 import { createIdle } from './idle.js';
 import { createVoice } from './sounds.js';
+import { answerClips, waitClips } from './speech.js';
 import { createWedge } from './wedge.js';
 import { loadWords } from '../shared/words.js';
 import { CLOSED_CODES, isShownCode, screenWords, waitWords, WORDS } from './words.js';
@@ -53,8 +54,14 @@ const voice = createVoice();
 const SCREENS = ['home', 'scan', 'code', 'busy', 'result'];
 /** @type {Screen} */
 let screen = 'home';
-/** What 重听 says on the current screen. */
-let screenClips = ['welcome', 'prompt'];
+/**
+ * What a screen says: clip names both languages have, or the clips for a language (answers with numbers).
+ * @typedef {readonly string[] | ((lang: import('./sounds.js').Lang) => string[])} Speech
+ */
+/** @type {Speech} */
+const WELCOME = ['welcome', 'prompt'];
+/** What 重听 says on the current screen (in the language chosen when it is said). @type {Speech} */
+let screenSpeech = WELCOME;
 let busy = false;
 
 /** @param {Screen} name */
@@ -65,10 +72,21 @@ function show(name) {
   window.scrollTo(0, 0);
 }
 
-/** @param {string[]} clips */
-function speak(clips) {
-  screenClips = clips;
-  voice.say(clips);
+/** The language the voice speaks: the English reader's switch, else Chinese. @returns {import('./sounds.js').Lang} */
+function spokenLanguage() {
+  return document.body.dataset.lang === 'en' ? 'en' : 'zh';
+}
+
+/** Say it now, in the chosen language, without making it the screen's. @param {Speech} what */
+function sayNow(what) {
+  const lang = spokenLanguage();
+  voice.say(typeof what === 'function' ? what(lang) : what, lang);
+}
+
+/** The screen's words, said now and again on 重听. @param {Speech} what */
+function speak(what) {
+  screenSpeech = what;
+  sayNow(what);
 }
 
 /** Back to the start: everything typed is forgotten. `greet`: someone is still there to hear it. */
@@ -82,8 +100,8 @@ function goHome({ greet = false } = {}) {
   resetPerson();
   delete document.body.dataset.code;
   show('home');
-  screenClips = ['welcome', 'prompt'];
-  if (greet) speak(screenClips);
+  screenSpeech = WELCOME;
+  if (greet) speak(screenSpeech);
 }
 
 /** @param {'pickup' | 'dropoff'} [purpose] */
@@ -342,21 +360,22 @@ function showAnswer(a, kind) {
   $('#result-home-zh', HTMLElement).textContent = homeZh;
   $('#result-home-en', HTMLElement).textContent = homeEn;
 
-  let clips = said.clips(ctx);
+  /** When a wait (LOCKED) ends. @type {number | null} */
+  let until = null;
   const wait = $('#result-wait', HTMLElement);
   const retryAfterMs = code === 'LOCKED' ? a.retryAfterMs : undefined;
   wait.hidden = typeof retryAfterMs !== 'number';
   if (typeof retryAfterMs === 'number') {
-    const until = Date.now() + retryAfterMs;
+    const end = Date.now() + retryAfterMs;
+    until = end;
     const render = () => {
-      const w = waitWords(until - Date.now());
+      const w = waitWords(end - Date.now());
       bilingual(wait, [w.zh, w.en]);
-      return w;
     };
-    clips = [...clips, ...render().clips];
+    render();
     waitTimer = setInterval(() => {
       render();
-      if (until <= Date.now()) {
+      if (end <= Date.now()) {
         if (waitTimer) clearInterval(waitTimer);
         waitTimer = null;
         // the wait is over: now the main button may offer typing again
@@ -381,7 +400,8 @@ function showAnswer(a, kind) {
     idle.arm();
   }
   show('result');
-  speak(clips);
+  const waitEnd = until;
+  speak((lang) => [...answerClips(lang, code, ctx), ...(waitEnd !== null ? waitClips(lang, waitEnd - Date.now()) : [])]);
 }
 
 /**
@@ -536,7 +556,7 @@ const idle = createIdle({
     bilingual($('#idle-count', HTMLElement), screenWords('kiosk.idle_count', { seconds: left }));
     $('#idle-warning', HTMLElement).hidden = false;
     document.body.dataset.warning = 'true';
-    voice.say(['more-time']);
+    sayNow(['more-time']);
   },
   onCount(left) {
     bilingual($('#idle-count', HTMLElement), screenWords('kiosk.idle_count', { seconds: left }));
@@ -567,7 +587,13 @@ function serviceUp() {
 /** Out of service: no pickup offered; what to do and whom to call, shown and spoken. */
 function showPaused() {
   if (screen !== 'home') goHome();
-  speak(WORDS.LINK_DOWN.clips({ doors: [], kind: 'qr', action: null, phone: committeePhone }));
+  speak(linkDownSpeech());
+}
+
+/** What the screen says when the cabinet is out of service. @returns {Speech} */
+function linkDownSpeech() {
+  const ctx = { doors: [], kind: /** @type {const} */ ('qr'), action: null, phone: committeePhone };
+  return (lang) => answerClips(lang, 'LINK_DOWN', ctx);
 }
 
 function renderLink() {
@@ -589,8 +615,8 @@ function renderLink() {
     bilingual(call, committeePhone ? screenWords('kiosk.paused_call_phone', { phone: committeePhone }) : screenWords('kiosk.paused_call_staff'));
   }
   // going out of service: say so once (not while someone is mid-way; their screen answers for itself)
-  if (!ok && was === 'online' && screen === 'home') speak(WORDS.LINK_DOWN.clips({ doors: [], kind: 'qr', action: null, phone: committeePhone }));
-  if (ok && was !== undefined && was !== 'online' && screen === 'home') screenClips = ['welcome', 'prompt'];
+  if (!ok && was === 'online' && screen === 'home') speak(linkDownSpeech());
+  if (ok && was !== undefined && was !== 'online' && screen === 'home') screenSpeech = WELCOME;
 }
 
 let backoff = 1000;
@@ -756,12 +782,15 @@ async function start() {
   $('#go-dropoff', HTMLElement).addEventListener('click', () => goScan('dropoff'));
   $('#volume', HTMLElement).addEventListener('click', () => {
     renderVolume(voice.louder());
-    voice.say(screenClips);
+    sayNow(screenSpeech);
   });
   $('#large', HTMLElement).addEventListener('click', () => setLarge(document.body.dataset.large !== 'true'));
-  $('#lang', HTMLElement).addEventListener('click', () => setLang(document.body.dataset.lang === 'en' ? 'zh' : 'en'));
+  $('#lang', HTMLElement).addEventListener('click', () => {
+    setLang(document.body.dataset.lang === 'en' ? 'zh' : 'en');
+    sayNow(screenSpeech); // the screen again, in the language just chosen
+  });
   $('#go-code', HTMLElement).addEventListener('click', goCode);
-  $('#replay', HTMLElement).addEventListener('click', () => voice.say(screenClips));
+  $('#replay', HTMLElement).addEventListener('click', () => sayNow(screenSpeech));
   $('#more-time', HTMLElement).addEventListener('click', () => idle.touch());
   resetPerson();
   renderLink();

@@ -1,6 +1,8 @@
 /**
- * Spoken prompts: short Mandarin clips (sounds/*.wav, 22 050 Hz, made by sounds/make-sounds.sh), because Chromium on
- * the kiosk has no speech voices. Numbers are composed from the number clips ("3 号柜门已打开" = n3 door-opened).
+ * Spoken prompts: short Mandarin clips (sounds/*.wav) and, for the reader who pressed English, English clips
+ * (sounds/en/*.wav), 22 050 Hz, made by sounds/make-sounds.sh, because Chromium on the kiosk has no speech voices.
+ * Numbers are composed from the number clips ("3 号柜门已打开" = n3 door-opened; "Door 3 is open" = door n3 is-open;
+ * which clips each answer says, by language: words.js `clips` for Chinese, speech.js for English).
  * A clip is fetched the first time it is said, not at page load. One clip list plays at a time; a new one interrupts the old; the 重听 button
  * replays the current screen's list. Typed digits are never spoken: keys get the same short tone, made here.
  *
@@ -61,15 +63,101 @@ export const CLIPS = {
   n10: '十',
 };
 
-const BASE = '/ui/kiosk/sounds/';
+/**
+ * English clip name → the words it says (kept in step with sounds/make-sounds.sh, which makes sounds/en/ from it).
+ * Fixed prompts share their Chinese clip's name; sentences with a number are cut where the number goes.
+ * @type {Readonly<Record<string, string>>}
+ */
+export const CLIPS_EN = {
+  welcome: 'Welcome.',
+  prompt: 'Scan your QR code, or type your pickup code.',
+  scan: 'Hold the QR code on your phone to the scanner.',
+  'scan-dropoff': 'Hold the drop-off QR code to the scanner, or type the drop-off code.',
+  code: 'Type the eight-digit pickup code.',
+  phone: 'Type the last four digits of your phone number.',
+  door: 'Door',
+  doors: 'Doors',
+  'is-open': 'is open.',
+  'are-open': 'are open.',
+  'take-close': 'Take your document, then close the door.',
+  'put-close': 'Put your materials in, then close the door.',
+  checking: 'The door is closed. Checking inside.',
+  'door-closed': 'The door is closed. Thank you.',
+  deposited: 'Your materials are in, and the door is closed. Thank you.',
+  'still-inside': 'Your document is still in',
+  'open-again': 'Your code still works. Type it again, and the door opens again.',
+  'nothing-inside': 'Nothing was put in',
+  'deposit-again': 'Your drop-off code still works. Scan it again, and the door opens again.',
+  wrong: 'The code or the last four digits are not right.',
+  'you-have': 'You have',
+  'tries-left': 'tries left.',
+  'try-left': 'try left.',
+  'qr-bad': 'This QR code cannot be used here.',
+  'qr-used': 'This QR code was used, or has expired.',
+  nothing: 'Nothing is waiting for you.',
+  locked: 'Too many wrong tries. Please wait.',
+  'try-again-in': 'Please try again in',
+  second: 'second.',
+  seconds: 'seconds.',
+  minute: 'minute.',
+  minutes: 'minutes.',
+  'try-now': 'You can try again now.',
+  staff: 'Please ask the committee staff.',
+  call: 'Please call the residents committee on',
+  offline: 'Out of service. No door can open now.',
+  full: 'The cabinet is full.',
+  'not-opened': 'The door did not open.',
+  'please-wait': 'Please wait.',
+  later: 'Please try again in a minute.',
+  'more-time': 'Do you need more time?',
+  and: 'and',
+  n0: 'zero',
+  n1: 'one',
+  n2: 'two',
+  n3: 'three',
+  n4: 'four',
+  n5: 'five',
+  n6: 'six',
+  n7: 'seven',
+  n8: 'eight',
+  n9: 'nine',
+  n10: 'ten',
+  n11: 'eleven',
+  n12: 'twelve',
+  n13: 'thirteen',
+  n14: 'fourteen',
+  n15: 'fifteen',
+  n16: 'sixteen',
+  n17: 'seventeen',
+  n18: 'eighteen',
+  n19: 'nineteen',
+  n20: 'twenty',
+  n30: 'thirty',
+  n40: 'forty',
+  n50: 'fifty',
+  n60: 'sixty',
+  n70: 'seventy',
+  n80: 'eighty',
+  n90: 'ninety',
+};
+
+/** @typedef {'zh' | 'en'} Lang */
+
+/** Each language's clips and where they are served. @type {Readonly<Record<Lang, { clips: Readonly<Record<string, string>>, base: string }>>} */
+export const VOICES = {
+  zh: { clips: CLIPS, base: '/ui/kiosk/sounds/' },
+  en: { clips: CLIPS_EN, base: '/ui/kiosk/sounds/en/' },
+};
 
 /** Volume steps of the kiosk's volume button (the last is the start: loud, a public place is not quiet). */
 export const VOLUMES = /** @type {const} */ ([0.4, 0.7, 1]);
 
 /** @param {{ volume?: number }} [options] */
 export function createVoice({ volume = 1 } = {}) {
-  /** @type {Map<string, HTMLAudioElement>} */
+  /** Clips by their path: a language's clips are fetched when that language first says them. @type {Map<string, HTMLAudioElement>} */
   const cache = new Map();
+  /** @type {Lang} */
+  let lang = 'zh';
   let current = /** @type {HTMLAudioElement | null} */ (null);
   let queue = /** @type {string[]} */ ([]);
   let lastList = /** @type {string[]} */ ([]);
@@ -79,10 +167,11 @@ export function createVoice({ volume = 1 } = {}) {
 
   /** @param {string} name */
   function clip(name) {
-    let a = cache.get(name);
+    const url = VOICES[lang].base + name + '.wav';
+    let a = cache.get(url);
     if (!a) {
-      a = new Audio(BASE + name + '.wav');
-      cache.set(name, a);
+      a = new Audio(url);
+      cache.set(url, a);
     }
     return a;
   }
@@ -119,17 +208,23 @@ export function createVoice({ volume = 1 } = {}) {
   }
 
   return {
-    /** Say these clips in order, interrupting whatever is playing; remembered for replay. */
-    /** @param {readonly string[]} list */
-    say(list) {
+    /**
+     * Say these clips of this language in order, interrupting whatever is playing; remembered for replay.
+     * @param {readonly string[]} list
+     * @param {Lang} [language]  default: Chinese
+     */
+    say(list, language = 'zh') {
       stop();
-      lastList = list.filter((n) => n in CLIPS);
+      lang = language;
+      const known = VOICES[lang].clips;
+      lastList = list.filter((n) => Object.hasOwn(known, n));
       queue = [...lastList];
       document.documentElement.dataset.lastSaid = lastList.join(' ');
+      document.documentElement.dataset.saidLanguage = lang;
       next(generation);
     },
     replay() {
-      this.say(lastList);
+      this.say(lastList, lang);
     },
     /** Forget what was said (a new person): replay has nothing until the next screen speaks. */
     reset() {

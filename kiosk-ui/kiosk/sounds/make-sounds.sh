@@ -1,37 +1,45 @@
 #!/bin/sh
-# Regenerates the kiosk's spoken prompts (Mandarin) as WAV files: 22 050 Hz, mono, 8-bit mu-law — the rate the
-# voice is made at, so it sounds like speech (the 8 kHz telephone rate made it muffled and hard to follow).
-# The clip list and words come from CLIPS in ../sounds.js (one source); number clips n0–n10 are composed there
-# into door numbers, waits and phone numbers.
+# Regenerates the kiosk's spoken prompts as WAV files: 22 050 Hz, mono, 8-bit mu-law — the rate the voice is made
+# at, so it sounds like speech (the 8 kHz telephone rate made it muffled and hard to follow).
+#   Mandarin: CLIPS in ../sounds.js → this folder;  English: CLIPS_EN in ../sounds.js → en/
+# (one source each); number clips are composed there into door numbers, waits and phone numbers.
 #
 #   apt-get install -y espeak-ng   # then, from anywhere:
-#   sh kiosk-ui/kiosk/sounds/make-sounds.sh
+#   sh kiosk-ui/kiosk/sounds/make-sounds.sh          # both languages
+#   sh kiosk-ui/kiosk/sounds/make-sounds.sh en       # one of them: zh or en
 #
-# Voice: espeak-ng's Mandarin (cmn) is the best Mandarin voice packaged in Debian 12 (apt-cache search finds no
-# other Mandarin TTS: no ekho, no mbrola Chinese voice, no festival Mandarin). Recorded human speech is better:
-# replace a file with a recording of the same words (same name, any WAV Chromium plays).
+# Voices: espeak-ng's Mandarin (cmn) is the best Mandarin voice packaged in Debian 12 (apt-cache search finds no
+# other Mandarin TTS: no ekho, no mbrola Chinese voice, no festival Mandarin). English: the MBROLA voice us1 when it
+# is installed (mbrola and mbrola-us1 are in Debian's non-free section, which a default Debian 12 does not enable),
+# else espeak-ng's own American English (en-us), which is what the committed English clips were made with.
+# Recorded human speech is better: replace a file with a recording of the same words (same name, any WAV Chromium plays).
 # The generated files are committed: the machine running the kiosk need not have espeak-ng.
 # Typed digits are never spoken: the keypad plays a tone made in the page (Web Audio), not a clip.
 set -eu
 cd "$(dirname "$0")"
+HERE=$(pwd)
 command -v espeak-ng >/dev/null || { echo "espeak-ng is missing: apt-get install -y espeak-ng" >&2; exit 1; }
 command -v node >/dev/null || { echo "node is missing" >&2; exit 1; }
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
-node --input-type=module -e "
-import { CLIPS } from '../sounds.js';
-for (const [name, words] of Object.entries(CLIPS)) console.log(name + '\t' + words);
-" >"$TMP/list"
-# remove clips no longer in the list
-for f in *.wav; do
-  [ -e "$f" ] || continue
-  grep -q "^${f%.wav}	" "$TMP/list" || rm -f "$f"
-done
-
-while IFS='	' read -r name words; do
-  espeak-ng -v cmn -s 165 -a 180 -w "$TMP/$name.wav" "$words"
-  node - "$TMP/$name.wav" "$name.wav" <<'JS'
+# make_clips <list name in sounds.js> <folder> <espeak-ng voice> <words per minute>
+make_clips() {
+  list=$1 dir=$2 voice=$3 speed=$4
+  mkdir -p "$HERE/$dir"
+  (cd "$HERE/.." && node --input-type=module -e "
+import { $list } from './sounds.js';
+for (const [name, words] of Object.entries($list)) console.log(name + '\t' + words);
+") >"$TMP/list"
+  cd "$HERE/$dir"
+  # remove clips no longer in the list
+  for f in *.wav; do
+    [ -e "$f" ] || continue
+    grep -q "^${f%.wav}	" "$TMP/list" || rm -f "$f"
+  done
+  while IFS='	' read -r name words; do
+    espeak-ng -v "$voice" -s "$speed" -a 180 -w "$TMP/$name.wav" "$words"
+    node - "$TMP/$name.wav" "$name.wav" <<'JS'
 // 16-bit PCM WAV -> the same rate, leading/trailing silence trimmed, normalised (a public place is not quiet).
 const fs = require('node:fs');
 const [src, dst] = process.argv.slice(2);
@@ -75,5 +83,21 @@ const body = Buffer.alloc(n + (n & 1));
 for (let i = 0; i < n; i++) body[i] = mulaw(pcm[i] * gain);
 fs.writeFileSync(dst, Buffer.concat([h, body]));
 JS
-  echo "$name.wav  $(wc -c <"$name.wav") bytes  $words"
-done <"$TMP/list"
+    echo "$dir/$name.wav  $(wc -c <"$name.wav") bytes  $words"
+  done <"$TMP/list"
+  cd "$HERE"
+}
+
+english_voice() {
+  if command -v mbrola >/dev/null && [ -e /usr/share/mbrola/us1/us1 ]; then echo mb-us1; else echo en-us; fi
+}
+
+case "${1:-all}" in
+  zh) make_clips CLIPS . cmn 165 ;;
+  en) make_clips CLIPS_EN en "$(english_voice)" 150 ;;
+  all)
+    make_clips CLIPS . cmn 165
+    make_clips CLIPS_EN en "$(english_voice)" 150
+    ;;
+  *) echo "usage: make-sounds.sh [zh|en]" >&2; exit 2 ;;
+esac
