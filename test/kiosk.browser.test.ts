@@ -575,8 +575,7 @@ describe('the kiosk touchscreen', { timeout: 40_000 }, () => {
       outcome: 'OPENED',
       action: 'dropoff',
       compartments: [3, 21],
-      messageZh: '3、21 号柜门已打开。',
-      messageEn: 'Doors 3 and 21 are open.',
+      said: saidOf('door.kiosk_opened_dropoff', { doors: [3, 21] }),
     });
     await page.waitForSelector('#result-panel[data-outcome="opened"]');
     await expect.poll(lastSaid).toEqual(['en', 'doors n3 and n20 n1 are-open put-close']);
