@@ -817,13 +817,15 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
 
   /**
    * The heartbeat, checked every quarter of `pollMs`: a STATUS of each board that has not been fully
-   * heard from (a STATUS, or an event with no gap before it) for `pollMs`. It waits behind every other
-   * command, so it only ever uses an idle bus.
+   * heard from (a STATUS, or an event with no gap before it) for `pollMs`. It starts only on an idle bus —
+   * nothing on the wire, nothing waiting — and otherwise waits for a later check rather than queueing: it never
+   * takes the bus the moment a command ends, ahead of what the flow that sent it does next.
    */
   private async poll(): Promise<void> {
     if (!this.link || this.stopped) return;
     const now = Date.now();
     for (const board of this.boards.values()) {
+      if (this.busy || this.queue.length > 0) return;
       if (board.resyncQueued) continue;
       const heard = Math.max(board.knownAt ?? -Infinity, board.polledAt ?? -Infinity);
       if (board.ident && now - heard < this.opts.pollMs) continue;

@@ -152,7 +152,7 @@ describe('a fair bus (the STATUS heartbeat never delays an unlock)', () => {
     return { board, driver, tick };
   }
 
-  it('an unlock queued while a poll waits for the bus goes first', async () => {
+  it('a heartbeat due while the bus is busy is not queued: the unlock queued meanwhile goes first, the STATUS at a later check', async () => {
     const { board, driver, tick } = await withTestClock(1000);
     let release: () => void = () => undefined;
     board.script = (cmd, b) => {
@@ -163,14 +163,37 @@ describe('a fair bus (the STATUS heartbeat never delays an unlock)', () => {
     const ledSent = board.next((c) => c.kind === 'led');
     const led = driver.setLed(1, 'ON'); // holds the bus until released
     await ledSent;
-    tick(1000); // the heartbeat is due now, and has to wait for the bus
+    tick(1000); // the heartbeat is due now, and the bus is busy
     const unlocked = driver.unlock(2); // then someone scans a code
     const start = board.commands.length;
     release();
     await led;
     await unlocked;
-    await waitFor(() => board.commands.length >= start + 2, 'the unlock and the poll');
+    await new Promise((r) => setTimeout(r, 30));
+    expect(board.commands.slice(start).map((c) => c.kind)).toEqual(['unlock']); // the bus fell idle: no STATUS yet
+    tick(250); // the next check finds it idle
+    await waitFor(() => board.commands.length >= start + 2, 'the poll');
     expect(board.commands.slice(start).map((c) => c.kind)).toEqual(['unlock', 'status']);
+  });
+
+  it('a heartbeat never goes out in the moment a command ends: the next command of a flow finds the bus free', async () => {
+    const { board, driver, tick } = await withTestClock(1000);
+    let release: () => void = () => undefined;
+    board.script = (cmd, b) => {
+      if (cmd.kind !== 'led') return undefined;
+      release = () => b.send(b.reply(cmd));
+      return [];
+    };
+    const ledSent = board.next((c) => c.kind === 'led');
+    const led = driver.setLed(1, 'ON');
+    await ledSent;
+    tick(1000); // due while the LED command is out
+    const start = board.commands.length;
+    release();
+    await led;
+    const unlocked = driver.unlock(3); // what the flow does next, a moment later
+    await unlocked;
+    expect(board.commands.slice(start).map((c) => c.kind)).toEqual(['unlock']);
   });
 
   it('polls only a board that has been quiet for the poll interval: an in-order event counts as heard', async () => {
