@@ -255,6 +255,33 @@ describe('staff console', () => {
     await page.context().close();
   }, 30_000);
 
+  it('a request held for an ID number registered to another resident: the console names them; confirming lets it be accepted', async () => {
+    const staff = await h.staffSession('staff');
+    const idNumber = uniqueIdNumber(++seq);
+    const body = { idNumber, address: { building: '3', unit: '2', room: '502' }, serviceCode: 'residence_certificate' };
+    expect((await h.api.post('/api/requests', { body: { ...body, name: '周八', mobile: '13811112222' } })).status).toBe(201);
+    const held = await h.api.post<{ requestId: number; number: string }>('/api/requests', { body: { ...body, name: '吴九', mobile: '13733334444' } });
+    expect(held.status).toBe(201);
+    const { page, problems } = await openConsole();
+    await signIn(page, staff.login);
+    await page.locator('#ws-status.ok').waitFor();
+    await page.locator('#grid-title').click();
+    await page.keyboard.type(held.body.number);
+    await page.keyboard.press('Enter');
+    const notice = page.locator('#detail-view .identity-check');
+    await notice.waitFor();
+    expect(await notice.textContent()).toContain('身份待核对');
+    expect(await notice.textContent()).toContain('周八');
+    expect(await notice.textContent()).toContain('138****2222');
+    expect(await axeViolations(page), 'staff-6-identity: axe-core (WCAG 2.2 A/AA)').toEqual([]);
+    await notice.getByRole('button', { name: /^核对无误/ }).click();
+    await expect.poll(() => page.locator('#answer').textContent()).toContain('已核对身份');
+    await expect.poll(() => notice.count()).toBe(0);
+    expect((await staff.api.post(`/api/staff/requests/${held.body.requestId}/accept`, { body: {} })).status).toBe(200);
+    expect(problems).toEqual([]);
+    await page.context().close();
+  }, 30_000);
+
   it('an administrator force-opens with a reason; a new account changes its PIN; a lost channel is said plainly', async () => {
     const admin = await h.staffSession('admin');
     // a document in the cabinet, loaded through the API

@@ -41,6 +41,7 @@ export {};
  *   stateText: { zh: string, en: string }, residentId: number, residentName: string, mobileMasked: string,
  *   idNumberMasked: string | null, compartmentNo: number | null, createdAt: string, stateChangedAt: string,
  *   actions: string[],
+ *   identityCheck: { residentId: number, residentName: string, mobileMasked: string, idNumberMasked: string | null } | null,
  * }} RequestItem
  */
 

@@ -615,6 +615,60 @@ function onActionClick(item, key) {
   void runAction(item, key);
 }
 
+/**
+ * Staff saw the person's ID card: the held request becomes the registered resident's.
+ * @param {RequestItem} item
+ */
+async function confirmIdentity(item) {
+  const busyKey = `${item.id}:identity`;
+  if (state.busy.has(busyKey)) return;
+  state.busy.add(busyKey);
+  renderDetail();
+  try {
+    await api('POST', `/api/staff/requests/${item.id}/confirm-identity`);
+    const [zh, enWords] = sayBoth({ key: 'staff.identity_confirmed' });
+    showAnswer({ tone: 'ok', zh: `${item.number}：${zh}`, en: `${item.number}: ${enWords}` });
+  } catch (err) {
+    showAnswer({ tone: 'error', ...pair(err) });
+  } finally {
+    state.busy.delete(busyKey);
+    await refreshRequests();
+    await refreshDetail();
+  }
+}
+
+/**
+ * A request held because the ID number given is registered to another resident: who, and the button to confirm.
+ * @param {RequestItem} d
+ */
+function identityCheckNotice(d) {
+  const c = d.identityCheck;
+  if (!c) return null;
+  const [zh, enWords] = sayBoth({
+    key: 'staff.identity_check',
+    params: { name: c.residentName, idNumber: c.idNumberMasked ?? '—', mobile: c.mobileMasked || '—' },
+  });
+  const [bz, be] = sayBoth({ key: 'staff.identity_confirm' });
+  return el(
+    'div',
+    { class: 'notice identity-check', role: 'note' },
+    el('p', {}, zh, ' ', en(enWords)),
+    el(
+      'button',
+      {
+        type: 'button',
+        class: 'btn primary',
+        'data-fk': `identity-${d.id}`,
+        disabled: state.busy.has(`${d.id}:identity`),
+        onclick: () => void confirmIdentity(d),
+      },
+      bz,
+      ' ',
+      en(be),
+    ),
+  );
+}
+
 /** @param {RequestItem} item */
 async function reissueCode(item) {
   const busyKey = `${item.id}:reissue`;
@@ -1017,6 +1071,7 @@ function renderDetail() {
       { class: 'facts' },
       facts.filter((f) => f !== null).flatMap(([k, v]) => [el('dt', {}, k[0], ' ', en(k[1])), el('dd', {}, v)]),
     ),
+    identityCheckNotice(d),
     actionButtons(d, 'detail'),
     reasonForm(d, 'detail'),
     d.notifications.length ? el('h3', {}, '给居民的消息 ', en('Messages to the resident')) : null,
