@@ -80,6 +80,12 @@ describe('npm start', () => {
     expect(c.output()).toContain('native boards run at 9600, 115200');
   });
 
+  it('refuses a cabinet grid without a place for every door, naming the setting, with exit code 2', async () => {
+    const c = start('controller/main.ts', [], { CABINET_GRID: '4x5', PORT: '0', DATA_DIR: tempDir() });
+    expect(await c.exited).toBe(2);
+    expect(c.output()).toContain('CABINET_GRID=4x5: 20 places for doors numbered up to 24');
+  });
+
   it('refuses an unlock deadline shorter than its retries need, naming the settings, with exit code 2', async () => {
     const c = start('controller/main.ts', [], {
       UNLOCK_TTL_MS: '1000',
