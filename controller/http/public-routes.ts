@@ -17,6 +17,7 @@
  * the document is in the cabinet it also links the pickup QR. The pickup code itself only travels in the
  * notification (SMS), never in an answer here.
  */
+import { groupCommit } from '../store/group-commit.js';
 import { createHash } from 'node:crypto';
 import type { Response } from 'express';
 import { z } from 'zod';
@@ -209,12 +210,13 @@ export function publicRoutes(deps: AppDeps, opts: { submitLimiter?: WindowLimite
         ),
         429: errorResponse('too many submissions from this address or for this phone number, or in total: wait (Retry-After)'),
       },
-      handler: ({ body, req, res }) => {
+      handler: async ({ body, req, res }) => {
         const wait = Math.max(limiter.take(req.socket.remoteAddress ?? 'unknown'), phoneLimiter.take(`m:${phoneKey(body.mobile)}`));
         if (wait > 0) throw tooMany(res, wait);
         const globalWait = globalLimiter?.take('all') ?? 0;
         if (globalWait > 0) throw tooMany(res, globalWait);
-        const submitted = submitRequest(store, body);
+        // submissions arriving together share one commit (store/group-commit.ts): each answered once it is durable
+        const submitted = await groupCommit(store.db, () => submitRequest(store, body));
         if (!submitted.ok) throw refusalError(submitted);
         const { request, statusToken, resident } = submitted;
         deps.bus.emit('request', { id: request.id, number: request.number, state: request.state, from: null });
