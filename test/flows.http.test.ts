@@ -137,6 +137,7 @@ interface CompartmentRow {
   state: string;
   door: string;
   faultReason: string | null;
+  faultKey: string | null;
   contents: { requestId: number; requestState: string; direction: string } | null;
   live: { door: string; item: string; fault: string } | null;
 }
@@ -853,7 +854,7 @@ describe('the cabinet’s job, through HTTP', () => {
     for (const n of [1, 2]) {
       const c = await compartment(w, n);
       expect(c).toMatchObject({ state: 'fault', contents: null });
-      expect(c.faultReason).toBeTruthy();
+      expect(c).toMatchObject({ faultKey: 'fault.door_not_opened', faultReason: '开锁后柜门没有打开' });
     }
     expect(
       (await alarms(w))

@@ -566,7 +566,7 @@ export class CabinetFlows {
         else if (!c.contents && !item) this.doors.setCompartment(no, 'free', actor, { clearContents: true });
         else {
           this.doors.setCompartment(no, 'fault', actor, {
-            faultReason: item ? 'item inside with no record after force-open' : 'recorded item missing after force-open',
+            faultReason: item ? 'fault.item_left_after_force_open' : 'fault.item_missing_after_force_open',
           });
           this.d.bus.alarm(item ? 'item_left_behind' : 'item_missing', said('alarm.force_open_mismatch', { no }), { compartment: no });
         }
@@ -658,7 +658,7 @@ export class CabinetFlows {
 
   /** A door that would not open even after a retry is a fault; what it holds stays recorded with it. */
   private faultAfterNotOpened(no: number, actor: Actor, clearContents = false): void {
-    this.doors.setCompartment(no, 'fault', actor, { faultReason: 'door did not open after unlock', clearContents });
+    this.doors.setCompartment(no, 'fault', actor, { faultReason: 'fault.door_not_opened', clearContents });
     this.d.bus.alarm('door_not_opened', said('alarm.door_not_opened', { no }), { compartment: no });
   }
 

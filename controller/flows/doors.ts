@@ -36,7 +36,10 @@ import {
   type UnlockReason,
 } from '../store/index.js';
 import { classifyStorageError, storageError, type StorageHealth } from '../store/storage-health.js';
-import { said } from '../words/keys.js';
+import { said, type WordKey } from '../words/keys.js';
+
+/** Why a compartment is a fault: a key of the word catalogue (fault.*), kept in the compartment's record. */
+export type FaultWordKey = Extract<WordKey, `fault.${string}`>;
 import { crashPoint } from './crash-points.js';
 
 export interface DoorDeps {
@@ -321,7 +324,7 @@ export class Doors {
     no: number,
     to: CompartmentState,
     actor: Actor,
-    opts: { expectFrom?: CompartmentState; clearContents?: boolean; faultReason?: string; note?: string; doorOutcome?: DoorOutcome } = {},
+    opts: { expectFrom?: CompartmentState; clearContents?: boolean; faultReason?: FaultWordKey; note?: string; doorOutcome?: DoorOutcome } = {},
   ): void {
     transitionCompartment(this.d.store.ctx, no, { to, actor, ...opts });
     this.emitCompartment(no);

@@ -319,7 +319,7 @@ async function finishFlow(
   else if (!holds && !item) flows.doors.setCompartment(no, 'free', actor, { clearContents: true });
   else {
     flows.doors.setCompartment(no, 'fault', actor, {
-      faultReason: item ? 'item inside with no record' : 'recorded item missing',
+      faultReason: item ? 'fault.item_left_after_cut' : 'fault.item_missing_after_cut',
       clearContents: !holds,
     });
     note({

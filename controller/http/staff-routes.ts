@@ -7,7 +7,8 @@
  * Personal data on these screens: mobile `138****5678`, ID number first 3 + last 4; the full ID number only
  * through GET /api/staff/requests/:id/id-number with a purpose, which is audited. Never a pickup code.
  */
-import { said } from '../words/keys.js';
+import { isWordKey, said, type Said } from '../words/keys.js';
+import { say } from '../words/catalogue.js';
 import { randomInt } from 'node:crypto';
 import { z } from 'zod';
 import { eventsFrom, REQUEST_STATES, TERMINAL_STATES, type RequestEvent, type RequestState } from '../domain/request-states.js';
@@ -51,7 +52,7 @@ import {
 import type { StoreContext } from '../store/context.js';
 import type { AppDeps } from './app.js';
 import { staffCaller } from './auth.js';
-import { HttpError, route, type RouteSpec } from './routes.js';
+import { HttpError, languageOf, route, type RouteSpec } from './routes.js';
 import { compartmentNoField, errorResponse, idField, iso, isoOrNull, okSchema, STATE_TEXT, textSchema } from './schemas.js';
 import { serviceSchema } from './public-routes.js';
 
@@ -158,6 +159,17 @@ export const alarmSchema = z.object({
     .describe('null while open'),
 });
 
+/**
+ * Why a compartment is a fault, in words of `language`: the flows record a key of the word catalogue (fault.*);
+ * a fault recorded before that (or by hand) is shown as it was written.
+ */
+function faultWords(reason: string | null, language: string): { faultReason: string | null; faultKey: string | null } {
+  if (reason === null) return { faultReason: null, faultKey: null };
+  return isWordKey(reason) && reason.startsWith('fault.')
+    ? { faultReason: say({ key: reason } as Said, language), faultKey: reason }
+    : { faultReason: reason, faultKey: null };
+}
+
 /** A row of GET /api/staff/compartments. */
 export const compartmentRowSchema = z.object({
   no: z.number().int(),
@@ -166,7 +178,8 @@ export const compartmentRowSchema = z.object({
   state: z.enum(COMPARTMENT_STATES),
   door: z.enum(['open', 'closed', 'unknown']),
   doorAt: z.string().nullable(),
-  faultReason: z.string().nullable(),
+  faultReason: z.string().nullable().describe('why it is a fault, in the language the caller accepts (as recorded, for an old fault)'),
+  faultKey: z.string().nullable().describe('why it is a fault, as a key of the word catalogue (GET /api/words); null for an old fault'),
   contents: z
     .object({ requestId: z.number().int(), requestNumber: z.string(), requestState: z.string(), direction: z.enum(['for_resident', 'for_staff']) })
     .nullable(),
@@ -469,7 +482,8 @@ export function staffRoutes(deps: AppDeps): RouteSpec[] {
           }),
         },
       },
-      handler: () => {
+      handler: ({ req: http }) => {
+        const language = languageOf(http);
         const live = new Map(deps.driver.snapshot().compartments.map((c) => [c.compartment, c]));
         return [
           200,
@@ -484,7 +498,7 @@ export function staffRoutes(deps: AppDeps): RouteSpec[] {
                 state: c.state,
                 door: c.door,
                 doorAt: isoOrNull(c.doorAt),
-                faultReason: c.faultReason,
+                ...faultWords(c.faultReason, language),
                 contents:
                   c.contents && req
                     ? { requestId: req.id, requestNumber: req.number, requestState: req.state, direction: c.contents.direction }

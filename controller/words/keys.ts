@@ -517,6 +517,12 @@ export const WORDS = {
   'kiosk.volume_soft': [],
   'kiosk.volume_medium': [],
   'kiosk.volume_loud': [],
+  // ---- fault
+  'fault.door_not_opened': [],
+  'fault.item_left_after_force_open': [],
+  'fault.item_missing_after_force_open': [],
+  'fault.item_left_after_cut': [],
+  'fault.item_missing_after_cut': [],
 } as const satisfies Record<string, readonly string[]>;
 
 export type WordKey = keyof typeof WORDS;

@@ -94,7 +94,7 @@ export {};
  * A row of GET /api/staff/compartments.
  * @typedef {{
  *   no: number, board: number, channel: number, state: CompartmentState, door: DoorState, doorAt: string | null,
- *   faultReason: string | null, contents: CompartmentContents | null,
+ *   faultReason: string | null, faultKey: string | null, contents: CompartmentContents | null,
  *   live: { door: string, item: string, fault: string } | null,
  * }} Compartment
  */

@@ -527,5 +527,11 @@ export default {
     'kiosk.volume_soft': 'soft',
     'kiosk.volume_medium': 'medium',
     'kiosk.volume_loud': 'loud',
+    // ---- fault
+    'fault.door_not_opened': 'The door did not open after an unlock',
+    'fault.item_left_after_force_open': 'An item is inside with no record after a force-open',
+    'fault.item_missing_after_force_open': 'The recorded item is missing after a force-open',
+    'fault.item_left_after_cut': 'An item is inside with no record after an interrupted operation',
+    'fault.item_missing_after_cut': 'The recorded item is missing after an interrupted operation',
   },
 } satisfies Catalogue;

@@ -512,5 +512,11 @@ export default {
     'kiosk.volume_soft': '小',
     'kiosk.volume_medium': '中',
     'kiosk.volume_loud': '大',
+    // ---- fault
+    'fault.door_not_opened': '开锁后柜门没有打开',
+    'fault.item_left_after_force_open': '强制开门后柜内有没有记录的物品',
+    'fault.item_missing_after_force_open': '强制开门后记录中的物品不见了',
+    'fault.item_left_after_cut': '操作中断后柜内有没有记录的物品',
+    'fault.item_missing_after_cut': '操作中断后记录中的物品不见了',
   },
 } satisfies Catalogue;
