@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { SimCabinet } from '../sim/cabinet.js';
 import type { PanelServer } from '../sim/panel/server.js';
 import { BoardDriver } from './board/driver.js';
-import { SYSTEM_ACTOR } from './domain/types.js';
+import { SYSTEM_ACTOR, type Clock } from './domain/types.js';
 import { replyDeadlineMs } from './domain/unlock-policy.js';
 import { EventBus } from './events.js';
 import { createLogAdapter, createWebhookAdapter, NotificationDispatcher } from './domain/notify.js';
@@ -145,7 +145,11 @@ export function listen(server: Server, port: number, host: string): Promise<Serv
   });
 }
 
-export async function startController(config: Config, logger: Logger): Promise<Controller> {
+/**
+ * `options.now`: the wall clock of the store (every recorded time); the system clock unless a test gives another (the
+ * fault harness starts controllers whose clock is set forward or back, and jumps it while they run).
+ */
+export async function startController(config: Config, logger: Logger, options: { now?: Clock } = {}): Promise<Controller> {
   // Everything this process creates (database, WAL, SHM, key, backups) is for its own user only.
   process.umask(0o077);
   fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
@@ -155,6 +159,7 @@ export async function startController(config: Config, logger: Logger): Promise<C
   // A schema upgrade is preceded by a verified backup; if it cannot be written, the start stops here.
   const store = openStore({
     dataDir: config.dataDir,
+    ...(options.now ? { now: options.now } : {}),
     beforeMigrate: (db, from, to) => {
       const b = backupBeforeMigration(db, { dir: config.backupDir, keep: config.backupKeep }, to);
       logger.info({ ns: 'backup', file: b.file, from, to }, 'backup written before the schema upgrade');
@@ -384,7 +389,8 @@ export async function startController(config: Config, logger: Logger): Promise<C
 export const EXIT_CONFIG_INVALID = 2;
 export const EXIT_DB_TOO_NEW = 3;
 
-async function main(): Promise<void> {
+/** The program: configuration from the environment, start, print the addresses, stop on SIGINT/SIGTERM. */
+export async function main(options: { now?: Clock } = {}): Promise<Controller> {
   let config: Config;
   try {
     config = loadConfig();
@@ -398,7 +404,7 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   let controller: Controller;
   try {
-    controller = await startController(config, logger);
+    controller = await startController(config, logger, options);
   } catch (e) {
     if (isCabinetError(e, 'DB_TOO_NEW')) {
       process.stderr.write(`${say(said('console.db_too_new'))}\n${say(said('console.db_too_new'), 'en')}\nCannot start: ${e.message}\n`);
@@ -449,6 +455,7 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+  return controller;
 }
 
 if (import.meta.url === `file://${process.argv[1]}` || /controller\/main\.[jt]s$/.test(process.argv[1] ?? '')) {

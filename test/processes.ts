@@ -17,16 +17,17 @@ export interface Running {
   stop: () => Promise<number | null>;
 }
 
-export function run(entry: string, args: string[], env: Record<string, string>): Running {
-  return runNode(['--import', 'tsx', entry, ...args], env);
+/** `opts.stdin`: keep a pipe to the process's standard input (proc.stdin) instead of none. */
+export function run(entry: string, args: string[], env: Record<string, string>, opts: { stdin?: boolean } = {}): Running {
+  return runNode(['--import', 'tsx', entry, ...args], env, opts);
 }
 
 /** node with these arguments, in the checkout, its output collected (see run, and runCompiled in compiled.ts). */
-export function runNode(nodeArgs: string[], env: Record<string, string>): Running {
+export function runNode(nodeArgs: string[], env: Record<string, string>, opts: { stdin?: boolean } = {}): Running {
   const proc = spawn(process.execPath, nodeArgs, {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
   });
   let out = '';
   const listeners = new Set<() => void>();
@@ -51,7 +52,8 @@ export function runNode(nodeArgs: string[], env: Record<string, string>): Runnin
         const check = () => {
           const m = re.exec(out);
           if (m) done(() => resolve(m));
-          else if (proc.exitCode !== null) done(() => reject(new Error(`process exited (${proc.exitCode}) before printing ${re}:\n${out}`)));
+          else if (proc.exitCode !== null || proc.signalCode !== null)
+            done(() => reject(new Error(`process exited (${proc.exitCode ?? proc.signalCode}) before printing ${re}:\n${out}`)));
         };
         const timer = setTimeout(() => done(() => reject(new Error(`no ${re} within ${timeoutMs} ms:\n${out}`))), timeoutMs);
         const done = (f: () => void) => {

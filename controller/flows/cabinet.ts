@@ -475,6 +475,7 @@ export class CabinetFlows {
     const item = await this.doors.closedWithItem(no, true);
     if (item) {
       this.transition(requestId, 'deposit', actor);
+      crashPoint('deposit.done');
       this.doors.setCompartment(no, 'occupied', actor);
       const r = requireRequest(this.d.store.ctx, requestId);
       this.d.bus.alarm('materials_deposited', said('alarm.materials_deposited', { number: r.number, no }), { compartment: no, requestId });
@@ -521,6 +522,7 @@ export class CabinetFlows {
     const item = await this.doors.closedWithItem(no, false);
     if (!item) {
       this.transition(requestId, event, actor);
+      crashPoint(event === 'retrieve_materials' ? 'retrieve_materials.done' : 'retrieve.done');
       this.doors.setCompartment(no, 'free', actor, { clearContents: true });
       if (event !== 'retrieve_materials') return 'retrieved';
       this.d.bus.resolve('materials_deposited', requestId, actor, said('alarm.materials_taken_out'));
