@@ -4,6 +4,7 @@
  * The board is played by the test (board/test-support.ts), so each reply can be lost on purpose.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import type { Command } from '../../firmware-protocol/index.js';
 import { createDriver, waitFor } from '../../test/harness.js';
 import { ScriptedBoard } from '../board/test-support.js';
 import { SYSTEM_ACTOR } from '../domain/types.js';
@@ -68,14 +69,20 @@ describe('an unlock sent once, unanswered, whose intent then expired', () => {
 describe('an unlock dropped before any byte went out', () => {
   it('is "not sent": UNLOCK_EXPIRED, and the flow does not wait for the door', async () => {
     const { board, driver, doors } = await setUp(50);
-    // A slow command holds the bus past the unlock's deadline.
-    board.script = (cmd, b) => {
+    // A slow command holds the bus past the unlock's deadline: its answer comes only once the deadline has passed.
+    let held: Command | null = null;
+    board.script = (cmd) => {
       if (cmd.kind !== 'led') return undefined;
-      setTimeout(() => b.send(b.reply(cmd)), 90);
+      held = cmd;
       return [];
     };
-    const slow = driver.setLed(1, 'ON');
-    const outcome = await doors.open({ compartmentNo: 5, requestId: null, actor: SYSTEM_ACTOR, reason: 'staff_open', attempts: 1 });
+    const onWire = board.next((c) => c.kind === 'led');
+    const slow = driver.setLed(1, 'ON').catch(() => undefined);
+    await onWire;
+    const opening = doors.open({ compartmentNo: 5, requestId: null, actor: SYSTEM_ACTOR, reason: 'staff_open', attempts: 1 });
+    await new Promise((r) => setTimeout(r, 60)); // past the unlock's 50 ms
+    board.send(board.reply(held!));
+    const outcome = await opening;
     await slow;
     expect(outcome).toMatchObject({ opened: false, why: 'not_sent', error: { code: 'UNLOCK_EXPIRED' } });
     expect(board.commands.filter((c) => c.kind === 'unlock')).toHaveLength(0);
