@@ -447,8 +447,12 @@ export class CabinetFlows {
     const actor = kioskActor(deviceId);
     const c = reserveCompartment(this.d.store.ctx, { requestId, direction: 'for_staff' }, actor);
     if (!c) return this.kiosk('CABINET_FULL');
-    this.transition(requestId, 'start_deposit', actor);
-    const outcome = await this.doors.open({ compartmentNo: c.no, requestId, actor, reason: 'deposit' });
+    // Told to the consoles once the unlock is on its way (its frame written, or queued with its intent committed):
+    // between the scan and the frame there is only the check, the reservation and the intent.
+    const { from } = transitionRequest(this.d.store.ctx, { requestId, event: 'start_deposit', actor });
+    const opening = this.doors.open({ compartmentNo: c.no, requestId, actor, reason: 'deposit' });
+    this.emitRequest(requestId, from);
+    const outcome = await opening;
     if (!outcome.opened) {
       this.transition(requestId, 'deposit_aborted', actor);
       if (outcome.why === 'not_opened') this.faultAfterNotOpened(c.no, actor, true);

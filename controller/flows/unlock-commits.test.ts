@@ -92,8 +92,19 @@ describe('before the unlock frame goes out', () => {
     const { code } = issueDepositCode(w.store.ctx, request.id, staffActor(w.staffId));
     await busIdle(w);
     const { seen } = watchUnlockFrame(w);
+    // The consoles hear of "depositing" only once it and the unlock are durable: no listener works before the frame.
+    const reader = new Database(path.join(w.store.dir, DB_FILE), { readonly: true });
+    cleanups.push(() => void reader.close());
+    const heard: (string | undefined)[] = [];
+    w.bus.on('request', (e) => {
+      if (e.id !== request.id) return;
+      heard.push(
+        (reader.prepare('SELECT status FROM unlock_intents WHERE request_id = ?').get(request.id) as { status: string } | undefined)?.status,
+      );
+    });
     const answer = await w.flows.pickupByCode(code, resident.mobile.slice(-4), 'kiosk-1');
     expect(answer).toMatchObject({ ok: true, action: 'dropoff' });
+    expect(heard[0]).toBe('sent');
     expect(seen).toHaveLength(1);
     expect(seen[0]).toMatchObject({ commits: 1, intent: { status: 'sent' }, compartment: 'opening' });
     expect(seen[0]!.actions).toEqual(expect.arrayContaining(['credential.verified', 'compartment.reserved', 'request.start_deposit', 'unlock.sent']));
