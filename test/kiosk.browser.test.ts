@@ -195,6 +195,17 @@ function numberClips(n: number): string {
 const said = (page: Page) => page.evaluate(() => document.documentElement.dataset.spoken ?? '');
 
 // a real browser on a busy CI machine: more room than the default 20 s, each test takes 3–12 s alone
+/**
+ * A keyboard-wedge scanner's burst: every key of the text, then Enter, as keydown events dispatched inside the page
+ * in one go. A scanner sends its keys a few milliseconds apart; typing them one call at a time from the test can
+ * leave gaps of 100 ms on a loaded machine, which the page rightly takes for a person typing.
+ */
+async function wedgeScan(page: Page, text: string): Promise<void> {
+  await page.evaluate((t) => {
+    for (const key of [...t, 'Enter']) document.dispatchEvent(new KeyboardEvent('keydown', { key, bubbles: true, cancelable: true }));
+  }, text);
+}
+
 describe('the kiosk touchscreen', { timeout: 40_000 }, () => {
   it('portrait 1080×1920: a wrong code is refused in words, the right code opens the door', async () => {
     const doc = await loadedDocument();
@@ -276,8 +287,7 @@ describe('the kiosk touchscreen', { timeout: 40_000 }, () => {
     const cred = activeCredentials(h.store.ctx, doc2.requestId).find((c) => c.purpose === 'pickup')!;
     const token = makeRequestQrToken(h.store.keys, { requestId: doc2.requestId, credentialId: cred.credentialId, purpose: 'pickup' });
     const before2 = h.cabinet.unlockCount(doc2.no);
-    await page.keyboard.type(token, { delay: 4 });
-    await page.keyboard.press('Enter');
+    await wedgeScan(page, token);
     await page.waitForSelector('#result-panel[data-outcome="opened"]');
     await expect(page.locator('#result-nos').innerText()).resolves.toBe(String(doc2.no));
     expect(h.cabinet.unlockCount(doc2.no)).toBe(before2 + 1);
@@ -434,8 +444,7 @@ describe('the kiosk touchscreen', { timeout: 40_000 }, () => {
       const { request } = createRequest(h.store.ctx, { residentId: resident.id, serviceCode: 'residence_certificate' }, residentActor(resident.id));
       transitionRequest(h.store.ctx, { requestId: request.id, event: 'request_materials', actor: staffActor(staff.id) });
       const { credentialId } = issueDepositCode(h.store.ctx, request.id, staffActor(staff.id));
-      await page.keyboard.type(makeRequestQrToken(h.store.keys, { requestId: request.id, credentialId, purpose: 'deposit' }), { delay: 2 });
-      await page.keyboard.press('Enter');
+      await wedgeScan(page, makeRequestQrToken(h.store.keys, { requestId: request.id, credentialId, purpose: 'deposit' }));
       await page.waitForSelector('#result-panel[data-outcome="opened"]');
       const no = Number(await page.locator('#result-nos').innerText());
       await expect(page.locator('#result-zh').innerText()).resolves.toContain('请放入材料');
