@@ -267,13 +267,21 @@ export async function startController(config: Config, logger: Logger, options: {
     const url = `http://${shownHost}:${portOf(server, config.port)}`;
     const kioskUrl = `http://127.0.0.1:${portOf(kioskServer, config.kioskPort)}`;
     if (!publicUrl) publicUrl = url;
+    // Whether this database file is known sound: closed cleanly last time, or checked whole since. Only then does a
+    // clean stop leave the marker; a check the stop interrupts runs again at the next start.
+    let verified = cleanStop;
+    const stopChecks = new AbortController();
     const damageCheck = (): Promise<void> =>
-      storageDamageCheckInWorker(config.dataDir)
+      storageDamageCheckInWorker(config.dataDir, stopChecks.signal)
         .then((problems) => {
           for (const p of problems) storage.declare(p.problem, p.detail);
+          if (problems.length === 0) verified = true;
           logger.info({ ns: 'storage', problems: problems.length }, 'database check done');
         })
-        .catch((e: unknown) => storage.declare('damaged', `the database check could not run: ${e instanceof Error ? e.message : String(e)}`));
+        .catch((e: unknown) => {
+          if (stopChecks.signal.aborted) return;
+          storage.declare('damaged', `the database check could not run: ${e instanceof Error ? e.message : String(e)}`);
+        });
     if (!cleanStop) {
       logger.warn({ ns: 'storage' }, 'the last run did not stop cleanly: checking the whole database in the background');
       void damageCheck();
@@ -360,6 +368,7 @@ export async function startController(config: Config, logger: Logger, options: {
         flows.stopJobs();
         storage.stop();
         nightly.stop();
+        stopChecks.abort();
         await dispatcher.stop();
         await backups.stop();
         scanner?.stop();
@@ -368,7 +377,7 @@ export async function startController(config: Config, logger: Logger, options: {
         await cabinet?.close();
         store.close();
         // closed cleanly, the WAL checkpointed: the next start need not read the whole file
-        if (storage.ok) writeCleanStopMarker(config.dataDir);
+        if (storage.ok && verified) writeCleanStopMarker(config.dataDir);
         removePidFile();
       },
     };

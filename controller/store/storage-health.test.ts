@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DB_FILE } from './db.js';
 import { openStore } from './index.js';
-import { CLEAN_STOP_FILE, NightlyDamageCheck, takeCleanStopMarker, writeCleanStopMarker } from './storage-health.js';
+import { CLEAN_STOP_FILE, NightlyDamageCheck, storageDamageCheckInWorker, takeCleanStopMarker, writeCleanStopMarker } from './storage-health.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -56,5 +56,16 @@ describe('the nightly check', () => {
     expect(NightlyDamageCheck.untilNext(at, 3)).toBe(30 * 60_000);
     const after = new Date(2026, 11, 3, 3, 0, 0);
     expect(NightlyDamageCheck.untilNext(after, 3)).toBe(24 * 3_600_000);
+  });
+});
+
+describe('the whole-file check in its worker', () => {
+  it('finds a sound database sound, and stops when the controller closes (its connection must not outlive the store)', async () => {
+    const dir = closedStore();
+    expect(await storageDamageCheckInWorker(dir)).toEqual([]);
+    const stop = new AbortController();
+    const checking = storageDamageCheckInWorker(dir, stop.signal);
+    stop.abort();
+    await expect(checking).rejects.toThrow('stopped');
   });
 });

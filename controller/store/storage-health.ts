@@ -196,7 +196,7 @@ try {
  * storageDamageCheck on its own read-only connection in a worker thread: it reads the whole file (minutes on a
  * decade of history), so it must not hold the event loop — the controller answers HTTP meanwhile.
  */
-export function storageDamageCheckInWorker(dataDir: string): Promise<{ problem: StorageProblem; detail: string }[]> {
+export function storageDamageCheckInWorker(dataDir: string, signal?: AbortSignal): Promise<{ problem: StorageProblem; detail: string }[]> {
   const workerData = {
     file: path.join(dataDir, DB_FILE),
     module: createRequire(import.meta.url).resolve('better-sqlite3'),
@@ -204,6 +204,14 @@ export function storageDamageCheckInWorker(dataDir: string): Promise<{ problem: 
   };
   return new Promise((resolve, reject) => {
     const worker = new Worker(DAMAGE_CHECK_WORKER, { eval: true, workerData });
+    // stopped (the controller is closing): its read connection must not outlive the store's, which removes the WAL
+    const onAbort = () => {
+      void worker.terminate();
+      reject(new Error('the database check was stopped'));
+    };
+    if (signal?.aborted) onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    worker.once('exit', () => signal?.removeEventListener('abort', onAbort));
     worker.once('message', (m: { check: string; lines?: string[]; error?: { code?: string; message: string } }) => {
       if (m.error) {
         const err = Object.assign(new Error(m.error.message), m.error.code ? { code: m.error.code } : {});

@@ -32,6 +32,7 @@ import {
 } from '../../controller/store/index.js';
 import { MIGRATIONS } from '../../controller/store/migrations.js';
 import { ERASED_NAME, setRetentionMarks } from '../../controller/store/retention.js';
+import { writeCleanStopMarker } from '../../controller/store/storage-health.js';
 import { seededRng } from '../../sim/rng.js';
 
 export interface HistoryOptions {
@@ -354,6 +355,8 @@ export function generateHistory(o: HistoryOptions): History {
     notifications: count('notifications'),
   };
   store.close();
+  // closed cleanly, as a controller that stopped cleanly leaves it: its first start need not read the whole file
+  writeCleanStopMarker(o.dataDir);
   return { requests: total, residents, ...tally, counts, openIds, newest, ms: Date.now() - t0 };
 }
 
@@ -368,6 +371,7 @@ export function migrateHistory(dataDir: string): { ms: number; from: number; to:
   const ms = performance.now() - t0;
   const to = Number(store.db.pragma('user_version', { simple: true }));
   store.close();
+  writeCleanStopMarker(dataDir);
   const file = path.join(dataDir, DB_FILE);
   return { ms, from: from || to, to, bytes: fs.statSync(file).size };
 }
