@@ -9,7 +9,7 @@
  */
 import { isWordKey, said, type Said } from '../words/keys.js';
 import { say } from '../words/catalogue.js';
-import { randomInt } from 'node:crypto';
+import { createAccount, resetAccountPin, setAccountDisabled } from '../flows/staff-accounts.js';
 import { z } from 'zod';
 import { eventsFrom, REQUEST_STATES, TERMINAL_STATES, type RequestEvent, type RequestState } from '../domain/request-states.js';
 import { ALARM_KINDS, staffActor } from '../domain/types.js';
@@ -21,9 +21,7 @@ import {
   ALARM_NOTE_MAX,
   COMPARTMENT_STATES,
   countOpenAlarms,
-  createStaff,
   listAlarms,
-  deleteSessionsOfStaff,
   getResident,
   getServiceItem,
   getStaff,
@@ -34,14 +32,11 @@ import {
   listStaff,
   NOTIFICATION_KINDS,
   pageRequests,
-  pinProblem,
   reissuePickupCode,
   requireRequest,
   revealIdNumber,
   rotateResidentQrId,
   searchRequests,
-  setStaffDisabled,
-  setStaffPin,
   transitionRequest,
   upsertServiceItem,
   type AuditEntry,
@@ -206,14 +201,6 @@ function auditView(ctx: StoreContext, names: Map<string, string | null> = new Ma
 
 function accountView(s: Staff): z.infer<typeof accountSchema> {
   return { id: s.id, login: s.login, name: s.name, role: s.role, mustChangePin: s.mustChangePin, disabled: s.disabled, createdAt: iso(s.createdAt) };
-}
-
-/** A random 8-digit PIN that passes the PIN rules, shown once to the administrator. */
-function generatePin(): string {
-  let pin = '';
-  do pin = String(randomInt(0, 100_000_000)).padStart(8, '0');
-  while (pinProblem(pin) !== null);
-  return pin;
 }
 
 const idParam = z.object({ id: idField });
@@ -672,13 +659,8 @@ export function staffRoutes(deps: AppDeps): RouteSpec[] {
         409: errorResponse('the login is taken'),
       },
       handler: async ({ body, caller }) => {
-        const pin = generatePin();
-        const s = await createStaff(
-          ctx,
-          { login: body.login, name: body.name, role: body.role, pin, mustChangePin: true },
-          staffActor(staffCaller(caller).staffId),
-        );
-        return [201, { account: accountView(s), pin }];
+        const { account, pin } = await createAccount(store, body, staffActor(staffCaller(caller).staffId));
+        return [201, { account: accountView(account), pin }];
       },
     }),
   );
@@ -701,9 +683,7 @@ export function staffRoutes(deps: AppDeps): RouteSpec[] {
           404: errorResponse('no such account'),
         },
         handler: ({ params, caller }) => {
-          const s = setStaffDisabled(ctx, params.id, disabled, staffActor(staffCaller(caller).staffId));
-          if (disabled) deleteSessionsOfStaff(ctx, s.id);
-          return [200, { account: accountView(s) }];
+          return [200, { account: accountView(setAccountDisabled(store, params.id, disabled, staffActor(staffCaller(caller).staffId))) }];
         },
       }),
     );
@@ -722,13 +702,8 @@ export function staffRoutes(deps: AppDeps): RouteSpec[] {
         404: errorResponse('no such account'),
       },
       handler: async ({ params, caller }) => {
-        if (!getStaff(ctx, params.id)) throw new HttpError(404, 'NOT_FOUND', said('staff.no_such_account'));
-        const pin = generatePin();
-        await setStaffPin(ctx, params.id, pin, staffActor(staffCaller(caller).staffId));
-        deleteSessionsOfStaff(ctx, params.id);
-        const s = getStaff(ctx, params.id);
-        if (!s) throw new HttpError(404, 'NOT_FOUND', said('staff.no_such_account'));
-        return [200, { account: accountView(s), pin }];
+        const { account, pin } = await resetAccountPin(store, params.id, staffActor(staffCaller(caller).staffId));
+        return [200, { account: accountView(account), pin }];
       },
     }),
   );
