@@ -17,6 +17,8 @@ import { build, version } from 'esbuild';
 import { ROOT, runNode, type Running } from './processes.js';
 
 const SOURCE_DIRS = ['firmware-protocol', 'controller', 'sim'];
+/** Test entry points that start the product's code in a child process (the fault harness's controller loaded ahead). */
+const TEST_ENTRIES = ['test/faults/standby.ts'];
 const isSource = (rel: string) => rel.endsWith('.ts') && !rel.endsWith('.d.ts') && !rel.endsWith('.test.ts') && !rel.includes('/test/');
 
 let compiled: Promise<string> | null = null;
@@ -40,6 +42,7 @@ async function compile(): Promise<string> {
       if (isSource(rel)) files.push(rel);
     }
   }
+  files.push(...TEST_ENTRIES);
   files.sort();
   const hash = createHash('sha256').update(version);
   for (const f of files)
@@ -81,6 +84,6 @@ async function compile(): Promise<string> {
 }
 
 /** Like run() in processes.ts, on the compiled JavaScript of the entry point. */
-export async function runCompiled(entry: string, args: string[], env: Record<string, string>): Promise<Running> {
-  return runNode(['--enable-source-maps', await compiledEntry(entry), ...args], env);
+export async function runCompiled(entry: string, args: string[], env: Record<string, string>, opts: { stdin?: boolean } = {}): Promise<Running> {
+  return runNode(['--enable-source-maps', await compiledEntry(entry), ...args], env, opts);
 }

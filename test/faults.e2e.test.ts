@@ -13,7 +13,7 @@ it('keeps every promise through SIGKILLs at named steps, jammed locks, frame los
   const day = Math.floor(Date.now() / 86_400_000);
   const seed = Number(process.env.FAULTS_SEED ?? day);
   const firstPoint = Number(process.env.FAULTS_FIRST_POINT ?? (day * 4) % CRASH_POINTS.length);
-  const f = await runFaultHarness({ cycles: CRASH_POINTS.length, seed, firstPoint, budgetMs: 6_000, warm: 1 });
+  const f = await runFaultHarness({ cycles: CRASH_POINTS.length, seed, firstPoint, budgetMs: 5_000, warm: 2 });
   process.stdout.write(`fault harness (seed ${seed}, from ${CRASH_POINTS[firstPoint]})\n${formatFigures(f)}\n${f.problems.join('\n')}\n`);
   expect(f.cycles).toBeGreaterThanOrEqual(1);
   expect(f.problems).toEqual([]);
