@@ -75,6 +75,8 @@ export interface Config {
   /** 0 = no scheduled backups. */
   backupIntervalHours: number;
   backupKeep: number;
+  /** While the database cannot be written: how often a write is tried again (StorageHealth). */
+  storageRecheckMs: number;
 }
 
 /** name → [description, range, default, schema]: the single list of settings, also printed by `describeConfig`. */
@@ -268,6 +270,7 @@ export const SETTINGS = {
     int(0, 168),
   ],
   BACKUP_KEEP: ['backups kept in BACKUP_DIR; older ones are removed', '1–365', '14', int(1, 365)],
+  STORAGE_RECHECK_MS: ['while the database cannot be written, how often it is tried again, ms', '200–60000', '5000', int(200, 60_000)],
   LOG_LEVEL: [
     'fatal, error, warn, info, debug or trace',
     'fatal … trace, silent',
@@ -353,6 +356,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         : path.resolve(values.BACKUP_DIR as string),
     backupIntervalHours: values.BACKUP_INTERVAL_HOURS as number,
     backupKeep: values.BACKUP_KEEP as number,
+    storageRecheckMs: values.STORAGE_RECHECK_MS as number,
   };
 }
 

@@ -167,7 +167,7 @@ export async function startController(config: Config, logger: Logger, options: {
   });
   const removePidFile = writePidFile(config.dataDir);
   // Whether the database can record door openings (disk full, read-only, damaged): out of service until it can.
-  const storage = new StorageHealth(store.db);
+  const storage = new StorageHealth(store.db, config.storageRecheckMs);
   // alarms are kept in the store, so they survive a restart and staff can acknowledge them
   const bus = new EventBus({
     alarms: alarmSink(store.ctx),

@@ -29,6 +29,8 @@ async function start(dataDir = tempDir('storage-')): Promise<Controller & { data
     LOCK_PORT: 'sim',
     LOG_LEVEL: 'silent',
     DOOR_OPEN_TIMEOUT_MS: '1500',
+    // recovery is noticed at the next re-check: 5 s by default
+    STORAGE_RECHECK_MS: '250',
   });
   const c = await startController(config, silentLogger());
   running.push(c);
