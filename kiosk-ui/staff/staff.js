@@ -21,6 +21,7 @@ import {
   REQUEST_NUMBER_RE,
   stateWords,
   timeWords,
+  wordTable,
   wordsOf,
 } from './words.js';
 
@@ -1010,20 +1011,13 @@ function closeDetail() {
 }
 
 /** @type {Readonly<Record<RequestNotification['status'], Words>>} */
-const NOTIFY_STATUS = {
-  pending: ['待发送', 'pending'],
-  sent: ['已发出', 'sent'],
-  failed: ['发送失败', 'failed'],
-  cancelled: ['已取消', 'cancelled'],
-};
+const NOTIFY_STATUS = /** @type {Readonly<Record<RequestNotification['status'], Words>>} */ (
+  wordTable('staff.notify_status.', ['pending', 'sent', 'failed', 'cancelled'])
+);
 /** @type {Readonly<Record<RequestNotification['kind'], Words>>} one for each kind the server sends (controller/store/outbox.ts) */
-const NOTIFY_KIND = {
-  ready_with_code: ['取件码', 'pickup code'],
-  overdue_reminder: ['逾期取件提醒', 'overdue reminder'],
-  rejected: ['不予办理通知', 'rejection'],
-  materials_received: ['材料已收到通知', 'materials received'],
-  item_retrieved: ['文件已取回通知', 'document taken back'],
-};
+const NOTIFY_KIND = /** @type {Readonly<Record<RequestNotification['kind'], Words>>} */ (
+  wordTable('staff.notify_kind.', ['ready_with_code', 'overdue_reminder', 'rejected', 'materials_received', 'item_retrieved'])
+);
 
 /** @param {Record<string, unknown>} d  an audit row's detail */
 function auditDetailWords(d) {

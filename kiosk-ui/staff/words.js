@@ -47,6 +47,20 @@ function catalogueWords(key, fallback) {
 }
 
 /**
+ * A table of words by code whose words are the catalogue's (`<prefix><code>`), read when used: the catalogue
+ * loads after this module.
+ * @param {string} prefix
+ * @param {readonly string[]} codes
+ * @returns {Readonly<Record<string, Words>>}
+ */
+export function wordTable(prefix, codes) {
+  /** @type {Record<string, Words>} */
+  const t = {};
+  for (const code of codes) Object.defineProperty(t, code, { enumerable: true, get: () => catalogueWords(prefix + code, [code, code]) });
+  return t;
+}
+
+/**
  * A request state as staff read it (the catalogue's staff.state.<state>; the API's stateText is for residents).
  * @param {string} state
  * @returns {Words}
@@ -115,32 +129,17 @@ export const ACTION_ORDER = [
  * What was done and by whom when an action succeeds (the banner).
  * @type {Readonly<Partial<Record<ActionKey, Words>> & { reissue: Words }>}
  */
-export const DONE_WORDS = {
-  accept: ['已受理', 'Accepted'],
-  mark_ready: ['已标记为办好，可以装柜', 'Marked ready: it can be loaded'],
-  request_materials: ['已通知居民交材料', 'The resident is asked for materials'],
-  reject: ['已不予办理，居民会收到原因', 'Rejected; the resident gets the reason'],
-  cancel: ['已取消', 'Cancelled'],
-  reissue: ['已重新发送取件码，旧的取件码不再有效', 'A new pickup code is on its way; the old one no longer works'],
-};
+export const DONE_WORDS = /** @type {Readonly<Partial<Record<ActionKey, Words>> & { reissue: Words }>} */ (
+  wordTable('staff.done.', ['accept', 'mark_ready', 'request_materials', 'reject', 'cancel', 'reissue'])
+);
 
 /** @type {Readonly<Record<CompartmentState, Words>>} */
-export const COMPARTMENT_WORDS = {
-  free: ['空闲', 'Free'],
-  reserved: ['已预留', 'Reserved'],
-  occupied: ['有物品', 'Occupied'],
-  opening: ['正在开门', 'Opening'],
-  open: ['门已打开', 'Open'],
-  fault: ['故障', 'Fault'],
-  disabled: ['已停用', 'Disabled'],
-};
+export const COMPARTMENT_WORDS = /** @type {Readonly<Record<CompartmentState, Words>>} */ (
+  wordTable('staff.compartment.', ['free', 'reserved', 'occupied', 'opening', 'open', 'fault', 'disabled'])
+);
 
 /** @type {Readonly<Record<DoorState, Words>>} */
-export const DOOR_WORDS = {
-  open: ['门开着', 'door open'],
-  closed: ['门已关', 'door closed'],
-  unknown: ['门状态不明', 'door unknown'],
-};
+export const DOOR_WORDS = /** @type {Readonly<Record<DoorState, Words>>} */ (wordTable('staff.door_state.', ['open', 'closed', 'unknown']));
 
 /**
  * An alarm's kind in words (the catalogue's staff.alarm.<kind>).
@@ -152,11 +151,7 @@ export function alarmWords(kind) {
 }
 
 /** @type {Readonly<Record<string, Words>>}  the driver's link states; 'stopped' is shown as it is */
-export const LINK_WORDS = {
-  online: ['柜子连接正常', 'Cabinet online'],
-  offline: ['柜子连接中断', 'Cabinet offline'],
-  connecting: ['正在连接柜子', 'Connecting to the cabinet'],
-};
+export const LINK_WORDS = /** @type {Readonly<Record<string, Words>>} */ (wordTable('staff.link.', ['online', 'offline', 'connecting']));
 
 /** @type {Readonly<Record<string, string>>} */
 const ACTOR_WORDS = { staff: '工作人员', resident: '居民', kiosk: '柜机屏幕', system: '系统' };
@@ -260,12 +255,9 @@ export const AUDIT_FAMILIES = [
 ];
 
 /** @type {Readonly<Record<string, Words>>} who did it, as the audit filter offers it */
-export const ACTOR_KIND_WORDS = {
-  staff: ['工作人员', 'Staff'],
-  resident: ['居民', 'Residents'],
-  kiosk: ['柜机屏幕', 'Cabinet screen'],
-  system: ['系统', 'System'],
-};
+export const ACTOR_KIND_WORDS = /** @type {Readonly<Record<string, Words>>} */ (
+  wordTable('staff.actor_kind.', ['staff', 'resident', 'kiosk', 'system'])
+);
 
 /**
  * "上限 4 小时" style labels of the collection-time buckets.
