@@ -17,6 +17,7 @@ import type { EventBus } from '../events.js';
 import type { Logger } from '../log.js';
 import {
   appendAudit,
+  checkpointNow,
   findOverdueCandidates,
   getCompartment,
   parseResidentQrToken,
@@ -159,7 +160,21 @@ export class CabinetFlows {
       )
       .finally(() => {
         for (const no of compartments) this.doors.live.delete(no);
+        // The last door flow ended: a quiet moment to checkpoint the log, off the path of the next unlock.
+        if (this.doors.live.size === 0) setImmediate(() => this.checkpointIfQuiet());
       });
+  }
+
+  /** The write-ahead log copied into the database while no door flow runs (store/db.ts checkpointNow, ADR 0005). */
+  private checkpointIfQuiet(): void {
+    const { db } = this.d.store;
+    if (this.doors.live.size > 0 || !db.open || db.inTransaction) return;
+    try {
+      checkpointNow(db);
+    } catch (e) {
+      this.d.storage?.report(e);
+      this.log.warn({ err: e instanceof Error ? e.message : String(e) }, 'could not checkpoint the database log');
+    }
   }
 
   /** A door flow stopped on an unexpected error: log it, mark the store out of service if it is one, alarm. */

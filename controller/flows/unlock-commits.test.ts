@@ -149,3 +149,20 @@ describe('before the unlock frame goes out', () => {
     expect(w.sim.unlockCount(3)).toBe(0);
   });
 });
+
+describe('after a door flow', () => {
+  it('the log is checkpointed once no door flow runs: the next commit starts it again, not the one an unlock waits for', async () => {
+    const w = await world(cleanups);
+    const p = await loadedWithCode(w);
+    w.store.db.pragma('wal_checkpoint(TRUNCATE)');
+    const answer = await w.flows.pickupByCode(p.code, p.last4, 'kiosk-1');
+    w.sim.takeItem(p.no);
+    w.sim.closeDoor(p.no);
+    expect(await answer.done).toEqual(['collected']);
+    expect(walCommits(w.store.dir)).toBeGreaterThan(3); // the pickup's commits, in the log
+    await new Promise((r) => setImmediate(r));
+    w.flows.setDisabled(w.adminId, 20, true, 'test: one more commit');
+    // Everything was copied into the database: this commit began the log again.
+    expect(walCommits(w.store.dir)).toBe(1);
+  });
+});
