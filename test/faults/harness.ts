@@ -60,8 +60,10 @@ export interface Figures {
    *   unrecordedWhileDiskFull  a door opened while the database could not grow: no row could record it
    *   unexplainedAfterClockJump an opening recorded as unexplained after the wall clock jumped: attribution of an
    *                             opening to its unlock compares wall-clock times (README, "Time")
+   *   unseenWhileFramesLost     an opening not recorded in a cycle that dropped frames: both of its DOOR events may
+   *                             have been lost, which version 1 of the protocol cannot see (PROTOCOL.md §11.2)
    */
-  limits: { unrecordedWhileDiskFull: number; unexplainedAfterClockJump: number; notes: string[] };
+  limits: { unrecordedWhileDiskFull: number; unexplainedAfterClockJump: number; unseenWhileFramesLost: number; notes: string[] };
 }
 
 export interface HarnessOptions {
@@ -183,10 +185,10 @@ export async function runFaultHarness(opts: HarnessOptions): Promise<Figures> {
     pulses: 0,
     recordedUnlocks: 0,
     problems: [],
-    limits: { unrecordedWhileDiskFull: 0, unexplainedAfterClockJump: 0, notes: [] },
+    limits: { unrecordedWhileDiskFull: 0, unexplainedAfterClockJump: 0, unseenWhileFramesLost: 0, notes: [] },
   };
   /** Since the last check: a disk-full episode, a clock that moved. */
-  const since = { diskFull: false, clock: false };
+  const since = { diskFull: false, clock: false, framesLost: false };
   const problem = (
     kind: keyof Pick<Figures, 'lost' | 'stranded' | 'twoThings' | 'codeTwice' | 'doublePulses' | 'unaudited' | 'phantomOpenings'>,
     what: string,
@@ -194,9 +196,11 @@ export async function runFaultHarness(opts: HarnessOptions): Promise<Figures> {
     const limit =
       kind === 'unaudited' && since.diskFull
         ? 'unrecordedWhileDiskFull'
-        : kind === 'phantomOpenings' && since.clock
-          ? 'unexplainedAfterClockJump'
-          : null;
+        : kind === 'unaudited' && since.framesLost
+          ? 'unseenWhileFramesLost'
+          : kind === 'phantomOpenings' && since.clock
+            ? 'unexplainedAfterClockJump'
+            : null;
     if (limit) {
       f.limits[limit]++;
       f.limits.notes.push(`cycle ${f.cycles}: ${limit}: ${what}`);
@@ -315,6 +319,7 @@ export async function runFaultHarness(opts: HarnessOptions): Promise<Figures> {
         await check(dataDir, sim, acked, openings, problem, f, seen);
         since.diskFull = false;
         since.clock = false;
+        since.framesLost = false;
         log(`  timing: start ${tUp - tStart} ms, settle ${tSettled - tUp} ms, check ${Date.now() - tSettled} ms`);
       } catch (e) {
         const dead = controller as Live | null;
@@ -333,6 +338,7 @@ export async function runFaultHarness(opts: HarnessOptions): Promise<Figures> {
       );
       if (frameLoss) {
         f.faultsInjected.frameLossCycles++;
+        since.framesLost = true;
         await faults({ dropToBoard: 0.1, dropToController: 0.1, corruptToBoard: 0.01, corruptToController: 0.01 });
       }
       if (jam) {
@@ -633,6 +639,6 @@ export function formatFigures(f: Figures): string {
     `double pulses: ${f.doublePulses}`,
     `unaudited openings: ${f.unaudited}`,
     `phantom openings: ${f.phantomOpenings}`,
-    `not promised yet (counted apart): openings unrecorded while the disk was full ${f.limits.unrecordedWhileDiskFull}; openings unexplained after a clock jump ${f.limits.unexplainedAfterClockJump}`,
+    `not promised yet (counted apart): openings unrecorded while the disk was full ${f.limits.unrecordedWhileDiskFull}; openings unexplained after a clock jump ${f.limits.unexplainedAfterClockJump}; openings unseen in frame-loss cycles ${f.limits.unseenWhileFramesLost}`,
   ].join('\n');
 }
