@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { groupCommit, MAX_BATCH } from './group-commit.js';
+import { groupCommit, MAX_BATCH, WINDOW_MS } from './group-commit.js';
 import { inTransaction } from './db.js';
 import { openTestStore, walCommits, type TestStore } from './test-support.js';
 
@@ -38,5 +38,19 @@ describe('group commit', () => {
     const before = walCommits(s.dir);
     await Promise.all(Array.from({ length: MAX_BATCH + 1 }, (_, i) => groupCommit(s.db, put(`n${i}`))));
     expect(walCommits(s.dir) - before).toBe(2);
+  });
+
+  it('while writes keep coming, one that arrives a moment after another still shares its commit', async () => {
+    s = openTestStore();
+    await groupCommit(s.db, put('warm')); // the store is busy now
+    s.db.pragma('wal_checkpoint(TRUNCATE)');
+    const before = walCommits(s.dir);
+    const first = groupCommit(s.db, put('x1'));
+    // a later turn of the event loop, inside the window
+    await new Promise((r) => setImmediate(r));
+    const second = groupCommit(s.db, put('x2'));
+    await Promise.all([first, second]);
+    expect(WINDOW_MS).toBeGreaterThan(0);
+    expect(walCommits(s.dir) - before).toBe(1);
   });
 });

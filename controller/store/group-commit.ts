@@ -12,6 +12,7 @@
  * For writes a person waits on but that need not be alone on the disk (submissions). A door flow's unlock path has
  * its own commits (holdCommit, db.ts) and never waits here.
  */
+import { performance } from 'node:perf_hooks';
 import { CabinetError } from '../errors.js';
 import type { DB } from './db.js';
 
@@ -23,7 +24,16 @@ interface Pending {
   readonly reject: (e: unknown) => void;
 }
 
+/**
+ * How long a write waits for others while writes keep coming (the last commit less than BUSY_MS ago). A request
+ * reaches its handler a few turns of the event loop after its bytes arrived, so writes that arrive together do not
+ * meet in one turn; a short window gathers them. When the store is quiet a write commits at the next turn.
+ */
+export const WINDOW_MS = 2;
+const BUSY_MS = 100;
+
 const queues = new WeakMap<DB, Pending[]>();
+const lastCommit = new WeakMap<DB, number>();
 
 /** Runs `fn` (synchronous) in a transaction shared with the other writes queued in this turn; settles after COMMIT. */
 export function groupCommit<T>(db: DB, fn: () => T): Promise<T> {
@@ -32,7 +42,9 @@ export function groupCommit<T>(db: DB, fn: () => T): Promise<T> {
     if (!q) {
       q = [];
       queues.set(db, q);
-      setImmediate(() => flush(db));
+      const busy = performance.now() - (lastCommit.get(db) ?? -Infinity) < BUSY_MS;
+      if (busy) setTimeout(() => flush(db), WINDOW_MS);
+      else setImmediate(() => flush(db));
     }
     q.push({ fn, resolve: resolve as (v: unknown) => void, reject });
   });
@@ -41,6 +53,7 @@ export function groupCommit<T>(db: DB, fn: () => T): Promise<T> {
 function flush(db: DB): void {
   const all = queues.get(db) ?? [];
   queues.delete(db);
+  lastCommit.set(db, performance.now());
   const batch = all.slice(0, MAX_BATCH);
   const rest = all.slice(MAX_BATCH);
   if (rest.length > 0) {
