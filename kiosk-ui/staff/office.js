@@ -7,7 +7,7 @@
 import { $ } from '../shared/elements.js';
 import { api, ApiError, errorAnswerWords, errorWords as apiErrorWords, loadSession } from './api.js';
 import { bi, el, en } from './dom.js';
-import { ACTOR_KIND_WORDS, AUDIT_FAMILIES, historySentence, REQUEST_STATES, stateWords, waitBucketWords } from './words.js';
+import { ACTOR_KIND_WORDS, auditFamilies, historySentence, REQUEST_STATES, stateWords, waitBucketWords } from './words.js';
 
 /**
  * @import {
@@ -475,7 +475,7 @@ function renderAudit() {
         'select',
         {},
         option('', ['全部', 'All'], q.get('action') ?? ''),
-        AUDIT_FAMILIES.map(([v, w]) => option(v, w, q.get('action') ?? '')),
+        auditFamilies().map(([v, w]) => option(v, w, q.get('action') ?? '')),
       ),
     ),
     field(

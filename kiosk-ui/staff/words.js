@@ -61,6 +61,20 @@ export function wordTable(prefix, codes) {
 }
 
 /**
+ * `fields` with `zh` and `en` read from the catalogue's `key` when used (the catalogue loads after this module).
+ * @template {object} T
+ * @param {string} key
+ * @param {T} fields
+ * @returns {T & { readonly zh: string, readonly en: string }}
+ */
+function labelled(key, fields) {
+  return Object.defineProperties(/** @type {T & { zh: string, en: string }} */ (fields), {
+    zh: { enumerable: true, get: () => catalogueWords(key, [key, key])[0] },
+    en: { enumerable: true, get: () => catalogueWords(key, [key, key])[1] },
+  });
+}
+
+/**
  * A request state as staff read it (the catalogue's staff.state.<state>; the API's stateText is for residents).
  * @param {string} state
  * @returns {Words}
@@ -74,12 +88,18 @@ export function stateWords(state) {
  * @type {readonly { key: string, zh: string, en: string, states: readonly RequestState[] }[]}
  */
 export const GROUPS = [
-  { key: 'submitted', zh: '待受理', en: 'To accept', states: ['submitted'] },
-  { key: 'materials-wait', zh: '待交材料', en: 'Waiting for materials', states: ['awaiting_materials', 'depositing'] },
-  { key: 'materials-in', zh: '已交材料', en: 'Materials dropped off', states: ['materials_deposited', 'materials_retrieved'] },
-  { key: 'accepted', zh: '办理中', en: 'Being prepared', states: ['accepted'] },
-  { key: 'ready', zh: '待装柜', en: 'To load into the cabinet', states: ['ready', 'loading'] },
-  { key: 'cabinet', zh: '柜中', en: 'In the cabinet', states: ['overdue', 'loaded'] },
+  labelled('staff.group.submitted', { key: 'submitted', states: /** @type {readonly RequestState[]} */ (['submitted']) }),
+  labelled('staff.group.materials-wait', {
+    key: 'materials-wait',
+    states: /** @type {readonly RequestState[]} */ (['awaiting_materials', 'depositing']),
+  }),
+  labelled('staff.group.materials-in', {
+    key: 'materials-in',
+    states: /** @type {readonly RequestState[]} */ (['materials_deposited', 'materials_retrieved']),
+  }),
+  labelled('staff.group.accepted', { key: 'accepted', states: /** @type {readonly RequestState[]} */ (['accepted']) }),
+  labelled('staff.group.ready', { key: 'ready', states: /** @type {readonly RequestState[]} */ (['ready', 'loading']) }),
+  labelled('staff.group.cabinet', { key: 'cabinet', states: /** @type {readonly RequestState[]} */ (['overdue', 'loaded']) }),
 ];
 
 /**
@@ -102,15 +122,15 @@ export const GROUPS = [
  * @type {Readonly<Record<ActionKey, Action>>}
  */
 export const ACTIONS = {
-  accept: { path: 'accept', zh: '受理', en: 'Accept', kind: 'primary', row: true },
-  start_load: { path: 'load', zh: '装柜', en: 'Load', kind: 'primary', row: true, door: true },
-  retrieve_materials: { path: 'retrieve', zh: '取出材料', en: 'Take materials out', kind: 'primary', row: true, door: true },
-  retrieve: { path: 'retrieve', zh: '取回文件', en: 'Take back', kind: 'primary', row: true, door: true },
-  admin_retrieve: { path: 'retrieve', zh: '取回文件', en: 'Take back', kind: 'secondary', row: true, door: true, adminOnly: true },
-  mark_ready: { path: 'ready', zh: '已办好', en: 'Mark ready', kind: 'primary', row: true },
-  request_materials: { path: 'request-materials', zh: '请居民交材料', en: 'Ask for materials', kind: 'secondary', row: true },
-  reject: { path: 'reject', zh: '不予办理', en: 'Reject', kind: 'danger', row: true, reason: 'required' },
-  cancel: { path: 'cancel', zh: '取消申请', en: 'Cancel request', kind: 'danger', row: false, reason: 'optional' },
+  accept: labelled('staff.action.accept', { path: 'accept', kind: 'primary', row: true }),
+  start_load: labelled('staff.action.start_load', { path: 'load', kind: 'primary', row: true, door: true }),
+  retrieve_materials: labelled('staff.action.retrieve_materials', { path: 'retrieve', kind: 'primary', row: true, door: true }),
+  retrieve: labelled('staff.action.retrieve', { path: 'retrieve', kind: 'primary', row: true, door: true }),
+  admin_retrieve: labelled('staff.action.admin_retrieve', { path: 'retrieve', kind: 'secondary', row: true, door: true, adminOnly: true }),
+  mark_ready: labelled('staff.action.mark_ready', { path: 'ready', kind: 'primary', row: true }),
+  request_materials: labelled('staff.action.request_materials', { path: 'request-materials', kind: 'secondary', row: true }),
+  reject: labelled('staff.action.reject', { path: 'reject', kind: 'danger', row: true, reason: 'required' }),
+  cancel: labelled('staff.action.cancel', { path: 'cancel', kind: 'danger', row: false, reason: 'optional' }),
 };
 /** @type {readonly ActionKey[]} */
 export const ACTION_ORDER = [
@@ -153,9 +173,6 @@ export function alarmWords(kind) {
 /** @type {Readonly<Record<string, Words>>}  the driver's link states; 'stopped' is shown as it is */
 export const LINK_WORDS = /** @type {Readonly<Record<string, Words>>} */ (wordTable('staff.link.', ['online', 'offline', 'connecting']));
 
-/** @type {Readonly<Record<string, string>>} */
-const ACTOR_WORDS = { staff: '工作人员', resident: '居民', kiosk: '柜机屏幕', system: '系统' };
-
 /**
  * [zh, en] for an audit action.
  * @param {string} action
@@ -172,8 +189,8 @@ export function auditWords(action) {
  * @param {StaffMember | null} me
  */
 export function actorWords(kind, id, me) {
-  if (kind === 'staff' && me && String(me.id) === String(id)) return `我（${me.name}）`;
-  const base = ACTOR_WORDS[kind] ?? kind;
+  if (kind === 'staff' && me && String(me.id) === String(id)) return sayBoth({ key: 'staff.who.me', params: { name: me.name } })[0];
+  const base = catalogueWords(`staff.actor_kind.${kind}`, [kind, kind])[0];
   return id && kind !== 'resident' ? `${base} ${id}` : base;
 }
 
@@ -238,21 +255,27 @@ export function historySentence(e, me = null) {
 }
 
 /**
- * Filters of the audit log by family of actions.
- * @type {readonly [string, Words][]}
+ * Filters of the audit log by family of actions: [prefix, words] (the catalogue's staff.audit_family.<family>).
+ * @returns {[string, Words][]}
  */
-export const AUDIT_FAMILIES = [
-  ['request.', ['申请的办理', 'Requests']],
-  ['unlock.', ['开锁', 'Unlocks']],
-  ['compartment.', ['柜格', 'Compartments']],
-  ['alarm.', ['报警', 'Alarms']],
-  ['credential.', ['取件码', 'Pickup codes']],
-  ['staff.', ['工作人员账号', 'Staff accounts']],
-  ['export.', ['导出', 'Exports']],
-  ['service_item.', ['证明目录', 'Catalogue']],
-  ['resident.', ['居民信息', 'Residents']],
-  ['notification.', ['短信', 'Messages']],
-];
+export function auditFamilies() {
+  /** @type {readonly string[]} */
+  const prefixes = [
+    'request.',
+    'unlock.',
+    'compartment.',
+    'alarm.',
+    'credential.',
+    'staff.',
+    'export.',
+    'service_item.',
+    'resident.',
+    'notification.',
+  ];
+  return prefixes.map(
+    (prefix) => /** @type {[string, Words]} */ ([prefix, catalogueWords(`staff.audit_family.${prefix.slice(0, -1)}`, [prefix, prefix])]),
+  );
+}
 
 /** @type {Readonly<Record<string, Words>>} who did it, as the audit filter offers it */
 export const ACTOR_KIND_WORDS = /** @type {Readonly<Record<string, Words>>} */ (
@@ -265,7 +288,8 @@ export const ACTOR_KIND_WORDS = /** @type {Readonly<Record<string, Words>>} */ (
  * @returns {Words}
  */
 export function waitBucketWords(upToHours) {
-  if (upToHours === null) return ['7 天以上', 'over 7 days'];
-  if (upToHours < 24) return [`${upToHours} 小时内`, `within ${upToHours} h`];
-  return [`${upToHours / 24} 天内`, `within ${upToHours / 24} day${upToHours === 24 ? '' : 's'}`];
+  if (upToHours === null) return sayBoth({ key: 'staff.wait.over_7_days' });
+  if (upToHours < 24) return sayBoth({ key: 'staff.wait.hours', params: { hours: upToHours } });
+  if (upToHours === 24) return sayBoth({ key: 'staff.wait.one_day' });
+  return sayBoth({ key: 'staff.wait.days', params: { days: upToHours / 24 } });
 }
