@@ -161,6 +161,22 @@ describe('unlock intents and door facts', () => {
     s.close();
   });
 
+  it('the first reading after a start is explained by an unlock sent after the door was last recorded, though the clock moved between them', async () => {
+    const s = openTestStore();
+    const l = await loadedRequest(s);
+    const no = 9;
+    expect(recordDoorFact(s.ctx, { compartmentNo: no, door: 'closed', source: 'event' }).changed).toBe(true);
+    s.clock.advance(60_000);
+    s.clock.advance(-3_600_000); // the clock is set an hour back; the unlock is stamped an hour "before" the door
+    const i = createUnlockIntent(s.ctx, { compartmentNo: no, actor: staffActor(l.staffId), reason: 'staff_open' });
+    claimIntentForSend(s.ctx, i.id, 41);
+    // the process dies; the next start has a clock only ten minutes behind and finds the door open
+    s.clock.advance(50 * 60_000);
+    const seen = recordDoorFact(s.ctx, { compartmentNo: no, door: 'open', source: 'startup', ageMs: null });
+    expect(seen).toMatchObject({ changed: true, unexplainedOpen: false, fact: { intentId: i.id } });
+    s.close();
+  });
+
   it('a door opening with no intent is unexplained (tamper), and unlocks are capped per minute', async () => {
     const s = openTestStore();
     const l = await loadedRequest(s);

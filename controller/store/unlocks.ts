@@ -341,16 +341,27 @@ export function recordDoorFact(
     if (comp.door === args.door) return { changed: false, fact: null, unexplainedOpen: false };
     let intentId: number | null = null;
     if (args.door === 'open') {
-      // the latest sent/acked unlock of this compartment, recent enough and not yet matched to an opening
-      const r = stmt<[number, number], { id: number }>(
+      // the latest sent/acked unlock of this compartment, recent enough and not yet matched to an opening. For the
+      // first reading after a start (ageMs null) also one sent after the door was last recorded in the order the
+      // rows were written (the audit log's ids), whatever the clock said then: a clock set back or forward between
+      // the unlock and this start must not turn the opening that unlock caused into tamper.
+      const firstReading = args.ageMs === null ? 1 : 0;
+      const r = stmt<[number, number, number, number, number], { id: number }>(
         ctx.db,
         `SELECT i.id FROM unlock_intents i
-           WHERE i.compartment_no = ? AND i.status IN ('sent', 'acked', 'failed') AND i.status_at >= ? AND i.seq IS NOT NULL
+           WHERE i.compartment_no = ? AND i.status IN ('sent', 'acked', 'failed') AND i.seq IS NOT NULL
              AND NOT EXISTS (SELECT 1 FROM door_events d WHERE d.intent_id = i.id)
+             AND (i.status_at >= ?
+                  OR (? = 1 AND (SELECT max(a.id) FROM audit_log a
+                                   WHERE a.compartment_no = ? AND a.action = 'unlock.sent' AND json_extract(a.detail, '$.intentId') = i.id)
+                              > (SELECT coalesce(max(b.id), 0) FROM audit_log b WHERE b.compartment_no = ? AND b.action LIKE 'door.%')))
            ORDER BY i.id DESC LIMIT 1`,
       ).get(
         args.compartmentNo,
         explainsOpeningSince(now, policy, { ageMs: args.ageMs === undefined ? 0 : args.ageMs, doorRecordedAt: comp.door_at }),
+        firstReading,
+        args.compartmentNo,
+        args.compartmentNo,
       );
       intentId = r?.id ?? null;
     }
