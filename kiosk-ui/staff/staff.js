@@ -138,7 +138,7 @@ setAuthProblemHandler((err) => {
  * @param {unknown} err
  */
 function fieldError(node, err) {
-  node.textContent = err instanceof ApiError ? err.message : String(err);
+  node.replaceChildren(...bi(errorWords(err))); // Chinese, English beside it
 }
 
 $('#signin-form', HTMLFormElement).addEventListener('submit', async (e) => {
@@ -940,7 +940,7 @@ async function runSearch(q, { openExact }) {
       }
     }
   } catch (err) {
-    note.textContent = err instanceof Error ? err.message : String(err);
+    note.replaceChildren(...bi(errorWords(err)));
   }
 }
 
