@@ -13,8 +13,9 @@ import { backupDatabase, checkBackupFile, listBackups } from '../controller/ops/
 import { DB_FILE, listAudit, openStore } from '../controller/store/index.js';
 import { MIGRATIONS } from '../controller/store/migrations.js';
 import { startTestApp, uniqueIdNumber, type TestApp } from './app-harness.js';
+import { compiledEntry, runCompiled } from './compiled.js';
 import { tempDir } from './harness.js';
-import { ROOT, run, type Running } from './processes.js';
+import { ROOT, type Running } from './processes.js';
 import { Phone } from './soak/phone.js';
 
 let app: TestApp | null = null;
@@ -61,9 +62,11 @@ function requestIds(file: string): Set<number> {
   return ids;
 }
 
-function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; out: string }> {
+/** `npm run backup` / `restore`: the same program, from the sources compiled once (test/compiled.ts). */
+async function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; out: string }> {
+  const entry = await compiledEntry('controller/ops/cli.ts');
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', 'controller/ops/cli.ts', ...args], {
+    const p = spawn(process.execPath, [entry, ...args], {
       cwd: ROOT,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -137,7 +140,7 @@ describe('upgrades', () => {
     const dir = tempDir();
     openStore({ dataDir: dir, migrations: [...MIGRATIONS, { name: 'from the future', up: 'CREATE TABLE future (x INTEGER);' }] }).close();
     const bytes = fs.readFileSync(path.join(dir, DB_FILE));
-    const c = run('controller/main.ts', [], { PORT: '0', SIM_PANEL_PORT: '0', DATA_DIR: dir });
+    const c = await runCompiled('controller/main.ts', [], { PORT: '0', SIM_PANEL_PORT: '0', DATA_DIR: dir });
     procs.push(c);
     expect(await c.exited).toBe(3);
     expect(c.output()).toContain(`database schema version ${MIGRATIONS.length + 1} is newer than this program knows (${MIGRATIONS.length})`);

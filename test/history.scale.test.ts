@@ -19,8 +19,9 @@ import { erasePersonalData, erasePersonalDataBatch, residentsDueForErasure } fro
 import { SimCabinet } from '../sim/cabinet.js';
 import { startTestApp, type TestApp } from './app-harness.js';
 import { generateHistory, type History } from './bench/history.js';
+import { runCompiled } from './compiled.js';
 import { tempDir, waitFor } from './harness.js';
-import { getJson, ROOT, run } from './processes.js';
+import { getJson } from './processes.js';
 
 const DAY = 86_400_000;
 const SIZE = 12_000;
@@ -244,7 +245,7 @@ describe('a taken HTTP port', () => {
     await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
     const port = (holder.address() as net.AddressInfo).port;
     try {
-      const p = run(path.join(ROOT, 'controller/main.ts'), [], {
+      const p = await runCompiled('controller/main.ts', [], {
         DATA_DIR: tempDir('cabinet-port-'),
         PORT: String(port),
         HOST: '127.0.0.1',
