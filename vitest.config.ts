@@ -25,6 +25,9 @@ export default defineConfig({
   test: {
     testTimeout: 20_000,
     hookTimeout: 20_000,
+    // expect.poll waits for what a page or a process shows: on a loaded machine a door flow can take more than the
+    // default second; a poll that never succeeds still fails, only later
+    expect: { poll: { timeout: 10_000 } },
     pool: 'forks',
     unstubGlobals: true,
     unstubEnvs: true,
