@@ -3,6 +3,7 @@
  * simulated cabinet (and serves the simulator's developer panel), and prints its URLs.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import { createServer, type Server } from 'node:http';
 // The simulator is loaded only when LOCK_PORT=sim asks for it (endpointFor, startController): types only here.
 import type { SimCabinet } from '../sim/cabinet.js';
@@ -15,6 +16,7 @@ import { createLogAdapter, createWebhookAdapter, NotificationDispatcher } from '
 import { CabinetFlows } from './flows/cabinet.js';
 import { ScannerInput, scannerEndpoint } from './scanner.js';
 import { reconcile } from './flows/reconcile.js';
+import { DB_FILE } from './store/db.js';
 import { alarmSink, appendAudit, applyLayout, ensureInitialAdmin, listCompartments, openStore, type Store } from './store/index.js';
 import { layoutPlaces } from './board/layout.js';
 import { vendorEndpoint, type AdapterCounters } from './board/vendor-adapter.js';
@@ -155,7 +157,9 @@ export async function startController(config: Config, logger: Logger, options: {
   fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   // Whether the last run closed this database file cleanly (read before anything opens it): then the check that
   // reads the whole file is left to the night; after a crash or a power cut it runs now, in the background.
-  const cleanStop = takeCleanStopMarker(config.dataDir);
+  // A database this start creates has no last run and nothing to check yet.
+  const newDatabase = !fs.existsSync(path.join(config.dataDir, DB_FILE));
+  const cleanStop = takeCleanStopMarker(config.dataDir) || newDatabase;
   // A schema upgrade is preceded by a verified backup; if it cannot be written, the start stops here.
   const store = openStore({
     dataDir: config.dataDir,
