@@ -495,6 +495,8 @@ export const WORDS = {
   'staff.wait.hours': ['hours'],
   'staff.wait.one_day': [],
   'staff.wait.days': ['days'],
+  // ---- staff console
+  'staff.reason_min_two': [],
   // ---- kiosk
   'kiosk.opened_head': ['doors'],
   'kiosk.opened_head_many': ['doors'],

@@ -61,9 +61,9 @@ import {
  *   me: StaffMember | null, live: ReturnType<typeof connectLive> | null, requests: RequestItem[], numbers: Map<number, string>,
  *   search: { q: string, results: RequestItem[] } | null, detailId: number | null, detail: RequestDetail | null,
  *   compartments: Map<number, GridCompartment>, selectedNo: number | null, flashing: Map<number, ReturnType<typeof setTimeout>>,
- *   alarms: Alarm[], alarmNotes: Map<number, string>, alarmErrors: Map<number, string>, link: string,
- *   form: { requestId: number, action: ActionKey, text: string, error: string } | null,
- *   compForm: { no: number, text: string, error: string } | null,
+ *   alarms: Alarm[], alarmNotes: Map<number, string>, alarmErrors: Map<number, Words>, link: string,
+ *   form: { requestId: number, action: ActionKey, text: string, error: Words | null } | null,
+ *   compForm: { no: number, text: string, error: Words | null } | null,
  *   busy: Set<string>, lastActed: number | null, answer: Answer | null,
  * }}
  */
@@ -588,7 +588,7 @@ async function runAction(item, key, reason) {
     if (state.form?.requestId === item.id) state.form = null;
   } catch (err) {
     if (state.form?.requestId === item.id && err instanceof ApiError && err.field === 'reason') {
-      state.form.error = err.message;
+      state.form.error = errorWords(err);
     } else {
       showAnswer({ tone: 'error', ...pair(err) });
     }
@@ -607,7 +607,7 @@ async function runAction(item, key, reason) {
 function onActionClick(item, key) {
   const a = ACTIONS[key];
   if (a.reason) {
-    state.form = { requestId: item.id, action: key, text: '', error: '' };
+    state.form = { requestId: item.id, action: key, text: '', error: null };
     renderList();
     renderDetail();
     $maybe(`[data-fk="reason-${item.id}"]`, HTMLElement)?.focus();
@@ -752,7 +752,7 @@ function reasonForm(item, where) {
     if (state.busy.has(`${item.id}:${f.action}`)) return;
     const text = f.text.trim();
     if (required && !text) {
-      f.error = '请填写原因。Please give a reason.';
+      f.error = sayBoth({ key: 'input.reason_required' });
       renderList();
       renderDetail();
       $maybe(`[data-fk="reason-${item.id}"]`, HTMLElement)?.focus();
@@ -778,7 +778,7 @@ function reasonForm(item, where) {
         if (e.target instanceof HTMLTextAreaElement) f.text = e.target.value;
       },
     }),
-    f.error ? el('p', { class: 'error', id: errId, role: 'alert' }, f.error) : null,
+    f.error ? el('p', { class: 'error', id: errId, role: 'alert' }, bi(f.error)) : null,
     el(
       'div',
       { class: 'actions' },
@@ -1214,7 +1214,7 @@ function renderLegend() {
 function selectCompartment(no) {
   if (state.selectedNo === no) return closeCompartment();
   state.selectedNo = no;
-  state.compForm = { no, text: '', error: '' };
+  state.compForm = { no, text: '', error: null };
   renderGrid();
 }
 
@@ -1234,7 +1234,7 @@ async function compartmentOp(no, op) {
   const f = state.compForm;
   const reason = (f?.text ?? '').trim();
   if (reason.length < 2) {
-    if (f) f.error = '请填写原因（至少 2 个字）。Give a reason (at least 2 characters).';
+    if (f) f.error = sayBoth({ key: 'staff.reason_min_two' });
     renderCompartmentPanel();
     $maybe('[data-fk="comp-reason"]', HTMLElement)?.focus();
     return;
@@ -1260,9 +1260,9 @@ async function compartmentOp(no, op) {
         en: op === 'disable' ? `Compartment ${no} is out of service.` : `Compartment ${no} is back in service.`,
       });
     }
-    if (state.compForm) state.compForm = { no, text: '', error: '' };
+    if (state.compForm) state.compForm = { no, text: '', error: null };
   } catch (err) {
-    if (err instanceof ApiError && err.field === 'reason' && state.compForm) state.compForm.error = err.message;
+    if (err instanceof ApiError && err.field === 'reason' && state.compForm) state.compForm.error = errorWords(err);
     else showAnswer({ tone: 'error', ...pair(err) });
   } finally {
     state.busy.delete(busyKey);
@@ -1294,7 +1294,7 @@ function renderCompartmentPanel() {
       : null,
   ];
   if (state.me?.role === 'admin') {
-    const f = state.compForm ?? { no: c.no, text: '', error: '' };
+    const f = state.compForm ?? { no: c.no, text: '', error: null };
     state.compForm = f;
     /** @type {[CompartmentOp, string, string, string][]} */
     const ops = [];
@@ -1318,7 +1318,7 @@ function renderCompartmentPanel() {
             if (e.target instanceof HTMLTextAreaElement) f.text = e.target.value;
           },
         }),
-        f.error ? el('p', { class: 'error', id: 'comp-reason-err', role: 'alert' }, f.error) : null,
+        f.error ? el('p', { class: 'error', id: 'comp-reason-err', role: 'alert' }, bi(f.error)) : null,
         el(
           'div',
           { class: 'actions' },
@@ -1384,7 +1384,7 @@ async function ackAlarm(a) {
     state.alarmNotes.delete(a.id);
     upsertAlarm(r.alarm);
   } catch (err) {
-    if (err instanceof ApiError && err.field === 'note') state.alarmErrors.set(a.id, err.message);
+    if (err instanceof ApiError && err.field === 'note') state.alarmErrors.set(a.id, errorWords(err));
     else if (err instanceof ApiError && err.code === 'ALARM_ALREADY_ACKNOWLEDGED') {
       // someone else was quicker: the list will say who
       showAnswer({ tone: 'warn', ...pair(err) });
@@ -1475,7 +1475,7 @@ function alarmItem(a) {
             if (e.target instanceof HTMLInputElement) state.alarmNotes.set(a.id, e.target.value);
           },
         }),
-        error ? el('p', { class: 'error', id: `${noteId}-err`, role: 'alert' }, error) : null,
+        error ? el('p', { class: 'error', id: `${noteId}-err`, role: 'alert' }, bi(error)) : null,
         el(
           'div',
           { class: 'actions' },

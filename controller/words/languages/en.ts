@@ -502,6 +502,8 @@ export default {
     'staff.wait.hours': 'within {hours} h',
     'staff.wait.one_day': 'within 1 day',
     'staff.wait.days': 'within {days} days',
+    // ---- staff console
+    'staff.reason_min_two': 'Give a reason (at least 2 characters).',
     // ---- kiosk
     'kiosk.opened_head': 'Door {doors} is open',
     'kiosk.opened_head_many': 'Doors {doors} are open',

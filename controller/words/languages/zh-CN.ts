@@ -490,6 +490,8 @@ export default {
     'staff.wait.hours': '{hours} 小时内',
     'staff.wait.one_day': '1 天内',
     'staff.wait.days': '{days} 天内',
+    // ---- staff console
+    'staff.reason_min_two': '请填写原因（至少 2 个字）。',
     // ---- kiosk
     'kiosk.opened_head': '{doors} 号柜门已打开',
     'kiosk.opened_head_many': '{doors} 号柜门已打开',
