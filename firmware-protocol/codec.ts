@@ -9,6 +9,10 @@
  * How a frame is built for each message kind is in `argsOf` (encode) and `parseBody` (decode),
  * side by side per verb. PROTOCOL.md is the normative description.
  *
+ * Both directions speak one protocol version, version 1 unless told: the versions differ only in ACK STATUS,
+ * which in version 2 carries a fifth field, the per-channel door-opening counts (PROTOCOL.md §21). Each version
+ * is strict: a version 1 decoder refuses the version 2 reply, and the other way round.
+ *
  * Decode checks, in order: line length, start marker, "*CRC" shape, CRC, header shape, address,
  * verb, argument syntax, per-verb arguments. Once the header is good (from the verb check on),
  * an error carries addr, seq and verb, which is what a board needs to answer with a NAK.
@@ -27,7 +31,10 @@ import {
   MIN_ADDRESS,
   MIN_CHANNEL,
   MIN_PULSE_MS,
+  MAX_CHANNELS_V2,
   NAK_REASONS,
+  OPENINGS_MODULUS,
+  PROTOCOL_VERSION,
   TO_BOARD,
   TO_CONTROLLER,
   type BoardStatus,
@@ -36,6 +43,7 @@ import {
   type LedMode,
   type Message,
   type NakReason,
+  type ProtocolVersion,
   type SwitchLevel,
 } from './messages.js';
 
@@ -119,7 +127,7 @@ function checkInt(value: number, min: number, max: number, what: string): void {
   }
 }
 
-function statusArgs(s: BoardStatus): string[] {
+function statusArgs(s: BoardStatus, protocol: ProtocolVersion): string[] {
   const n = s.doors.length;
   if (n < 1 || n > MAX_CHANNELS || s.items.length !== n || s.faults.length !== n) {
     throw new EncodeError('BAD_ARGS', 'status arrays must have one entry per channel (1..48), all of the same length');
@@ -127,11 +135,25 @@ function statusArgs(s: BoardStatus): string[] {
   checkInt(s.eventCounter, 0, MAX_SEQ, 'event counter');
   for (const d of s.doors) checkIn(d, ['C', 'O'], 'door level');
   for (const f of s.faults) checkIn(f, FAULT_CODES, 'fault');
-  return [hex(s.eventCounter, 4), s.doors.join(''), s.items.map((i) => (i ? '1' : '0')).join(''), s.faults.map((f) => FAULT_LETTER[f]).join('')];
+  const args = [
+    hex(s.eventCounter, 4),
+    s.doors.join(''),
+    s.items.map((i) => (i ? '1' : '0')).join(''),
+    s.faults.map((f) => FAULT_LETTER[f]).join(''),
+  ];
+  if (protocol === 1) {
+    if (s.openings !== undefined) throw new EncodeError('BAD_ARGS', 'version 1 has no door-opening counts in ACK STATUS');
+    return args;
+  }
+  if (s.openings === undefined) throw new EncodeError('BAD_ARGS', 'version 2 ACK STATUS carries the door-opening counts');
+  if (n > MAX_CHANNELS_V2) throw new EncodeError('BAD_ARGS', `a version 2 board has at most ${MAX_CHANNELS_V2} channels, not ${n}`);
+  if (s.openings.length !== n) throw new EncodeError('BAD_ARGS', 'door-opening counts must have one entry per channel');
+  for (const c of s.openings) checkInt(c, 0, OPENINGS_MODULUS - 1, 'door-opening count');
+  return [...args, s.openings.map((c) => hex(c, 2)).join('')];
 }
 
 /** The marker, verb and arguments of a message: the one place where each frame's layout is written. */
-function argsOf(m: Message): { marker: string; verb: string; args: string[] } {
+function argsOf(m: Message, protocol: ProtocolVersion): { marker: string; verb: string; args: string[] } {
   switch (m.kind) {
     case 'ident':
       return { marker: TO_BOARD, verb: 'IDENT', args: [] };
@@ -151,7 +173,7 @@ function argsOf(m: Message): { marker: string; verb: string; args: string[] } {
       if (!FIRMWARE_RE.test(m.firmware)) throw new EncodeError('BAD_ARGS', 'firmware version must be 1-24 of A-Z a-z 0-9 . _ -');
       return { marker: TO_CONTROLLER, verb: 'ACK', args: ['IDENT', String(m.protocol), m.firmware, String(m.channels)] };
     case 'ack-status':
-      return { marker: TO_CONTROLLER, verb: 'ACK', args: ['STATUS', ...statusArgs(m)] };
+      return { marker: TO_CONTROLLER, verb: 'ACK', args: ['STATUS', ...statusArgs(m, protocol)] };
     case 'ack-unlock':
       checkChannel(m.channel);
       return { marker: TO_CONTROLLER, verb: 'ACK', args: ['UNLOCK', String(m.channel), ...(m.duplicate ? ['DUP'] : [])] };
@@ -181,22 +203,26 @@ function argsOf(m: Message): { marker: string; verb: string; args: string[] } {
   }
 }
 
-/** The frame for a message, without the line ending. Throws EncodeError for a message not valid on the wire. */
-export function encode(m: Message): string {
+/**
+ * The frame for a message in a protocol version (default 1), without the line ending. Throws EncodeError for a
+ * message not valid on the wire in that version (an ACK STATUS with door-opening counts in version 1, without them
+ * in version 2).
+ */
+export function encode(m: Message, protocol: ProtocolVersion = PROTOCOL_VERSION): string {
   if (!Number.isInteger(m.addr) || m.addr < MIN_ADDRESS || m.addr > MAX_ADDRESS) {
     throw new EncodeError('BAD_ADDRESS', `address ${m.addr} is outside ${MIN_ADDRESS}..${MAX_ADDRESS} (00 is broadcast and never sent)`);
   }
   if (!Number.isInteger(m.seq) || m.seq < 0 || m.seq > MAX_SEQ) {
     throw new EncodeError('BAD_SEQ', `sequence number ${m.seq} is outside 0..${MAX_SEQ}`);
   }
-  const { marker, verb, args } = argsOf(m);
+  const { marker, verb, args } = argsOf(m, protocol);
   const body = [marker + hex(m.addr, 2), hex(m.seq, 4), verb, ...args].join(' ');
   return `${body}*${crcHex(body)}`;
 }
 
 /** `encode` plus the line ending: what goes on the wire. */
-export function encodeLine(m: Message): string {
-  return encode(m) + '\n';
+export function encodeLine(m: Message, protocol: ProtocolVersion = PROTOCOL_VERSION): string {
+  return encode(m, protocol) + '\n';
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -262,9 +288,9 @@ function level(s: string): SwitchLevel {
 
 const LETTER_FAULT: Record<string, FaultCode> = Object.fromEntries(Object.entries(FAULT_LETTER).map(([code, letter]) => [letter, code as FaultCode]));
 
-function parseStatus(args: string[]): BoardStatus {
-  argCount(args, 4, 'ACK STATUS');
-  const [ev, doors, items, faults] = args as [string, string, string, string];
+function parseStatus(args: string[], protocol: ProtocolVersion): BoardStatus {
+  argCount(args, protocol === 1 ? 4 : 5, `ACK STATUS (version ${protocol})`);
+  const [ev, doors, items, faults, openings] = args as [string, string, string, string, string | undefined];
   if (!SEQ_RE.test(ev)) throw new ArgError('BAD_ARGS', `event counter "${ev}" is not 4 hex digits`);
   const n = doors.length;
   if (n < 1 || n > MAX_CHANNELS || items.length !== n || faults.length !== n) {
@@ -277,16 +303,23 @@ function parseStatus(args: string[]): BoardStatus {
     if (!f) throw new ArgError('BAD_ARGS', `fault letter "${c}" is unknown`);
     return f;
   });
-  return {
+  const status: BoardStatus = {
     eventCounter: parseInt(ev, 16),
     doors: [...doors] as SwitchLevel[],
     items: [...items].map((c) => c === '1'),
     faults: faultList,
   };
+  if (openings === undefined) return status;
+  if (n > MAX_CHANNELS_V2) throw new ArgError('BAD_ARGS', `a version 2 board has at most ${MAX_CHANNELS_V2} channels, not ${n}`);
+  if (openings.length !== 2 * n || !/^[0-9A-F]+$/.test(openings)) {
+    throw new ArgError('BAD_ARGS', 'door-opening counts must be two uppercase hex digits per channel');
+  }
+  status.openings = Array.from({ length: n }, (_, i) => parseInt(openings.slice(2 * i, 2 * i + 2), 16));
+  return status;
 }
 
 /** Arguments → message, per verb; the mirror of `argsOf`. Returns null for a verb this direction does not know. */
-function parseBody(toBoard: boolean, addr: number, seq: number, verb: string, args: string[]): Message | null {
+function parseBody(toBoard: boolean, addr: number, seq: number, verb: string, args: string[], protocol: ProtocolVersion): Message | null {
   if (toBoard) {
     switch (verb) {
       case 'IDENT':
@@ -329,7 +362,7 @@ function parseBody(toBoard: boolean, addr: number, seq: number, verb: string, ar
           };
         }
         case 'STATUS':
-          return { kind: 'ack-status', addr, seq, ...parseStatus(rest) };
+          return { kind: 'ack-status', addr, seq, ...parseStatus(rest, protocol) };
         case 'UNLOCK': {
           if (rest.length === 2 && rest[1] !== 'DUP') throw new ArgError('BAD_ARGS', `unexpected "${rest[1]}" after ACK UNLOCK channel`);
           if (rest.length !== 1 && rest.length !== 2) throw new ArgError('BAD_ARGS', 'ACK UNLOCK takes a channel and an optional DUP');
@@ -370,8 +403,11 @@ function parseBody(toBoard: boolean, addr: number, seq: number, verb: string, ar
 /**
  * Decode one line (with or without its CR/LF). Never throws: any input gives either a message or
  * a DecodeError saying what was wrong. Characters before the last start marker are line noise.
+ *
+ * `protocol`: the version the frame is judged by (default 1), or, on a bus where boards speak different versions,
+ * the version of the board the frame names (its address), for example the one its ACK IDENT reported.
  */
-export function decode(line: string): DecodeResult {
+export function decode(line: string, protocol: ProtocolVersion | ((addr: number) => ProtocolVersion) = PROTOCOL_VERSION): DecodeResult {
   // One LF, and one CR before it, end a line. The length limit counts the line as it was on the wire:
   // CR (if any) and LF included, the same measure as BoundedReadlineParser.
   let text = line.endsWith('\n') ? line.slice(0, -1) : line;
@@ -421,7 +457,7 @@ export function decode(line: string): DecodeResult {
     return fail('BAD_ARGS', 'arguments must be 1-64 visible ASCII characters, separated by single spaces', { noise, addr, seq, verb, direction });
   }
   try {
-    const message = parseBody(toBoard, addr, seq, verb, args);
+    const message = parseBody(toBoard, addr, seq, verb, args, typeof protocol === 'function' ? protocol(addr) : protocol);
     if (!message) return fail('UNKNOWN_VERB', `verb ${verb} is not known in this direction`, { noise, addr, seq, verb, direction });
     return { ok: true, message, noise };
   } catch (e) {

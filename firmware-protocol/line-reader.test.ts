@@ -27,7 +27,7 @@ describe('BoundedReadlineParser + decode', () => {
   it('splits two frames that arrive in one chunk', async () => {
     const { out, parser } = await lines([bytes(`${UNLOCK}\n${ACK}\n`)]);
     expect(out).toEqual([UNLOCK, ACK]);
-    expect(out.map(decode)).toEqual([
+    expect(out.map((l) => decode(l))).toEqual([
       { ok: true, message: { kind: 'unlock', addr: 1, seq: 0x9c43, channel: 7, pulseMs: 300 }, noise: 0 },
       { ok: true, message: { kind: 'ack-unlock', addr: 1, seq: 0x9c43, channel: 7, duplicate: false }, noise: 0 },
     ]);

@@ -1,9 +1,20 @@
 /**
- * The messages of the cabinet wire protocol, version 1 (see PROTOCOL.md).
+ * The messages of the cabinet wire protocol, versions 1 and 2 (see PROTOCOL.md; version 2 is §21).
  * Plain data: no I/O, no classes. Every message kind the codec knows is listed here.
  */
 
+/** Version 1: what the codec speaks unless told otherwise, and what a board reports unless it speaks version 2. */
 export const PROTOCOL_VERSION = 1;
+/** The versions this codec implements. Version 2 adds the per-channel door-opening counts to ACK STATUS (§21). */
+export type ProtocolVersion = 1 | 2;
+export const PROTOCOL_VERSIONS: readonly ProtocolVersion[] = [1, 2];
+/** Version 2: door-opening counts wrap after this (two hex digits a channel). */
+export const OPENINGS_MODULUS = 256;
+/**
+ * Version 2: channels a board may have. Its openings field (two hex digits a channel) must fit one argument of at most
+ * 64 characters (§3), which also keeps the reply within the 256-byte line (§2).
+ */
+export const MAX_CHANNELS_V2 = 32;
 
 /** A whole frame, start marker to LF, may not be longer than this (bytes, LF included). */
 export const MAX_LINE_LENGTH = 256;
@@ -94,6 +105,11 @@ export interface BoardStatus {
   /** Occupancy (infrared) sensor per channel: true = an item is present. */
   items: boolean[];
   faults: FaultCode[];
+  /**
+   * Version 2 only (absent in version 1): per channel, the debounced changes of the door-switch contact from closed
+   * (C) to open (O) since the board started, modulo 256. Index 0 = channel 1.
+   */
+  openings?: number[];
 }
 export interface StatusAck extends Header, BoardStatus {
   kind: 'ack-status';

@@ -8,7 +8,11 @@ import { decode, encode, nakReasonFor } from './codec.js';
 import { crcHex } from './crc16.js';
 
 const doc = readFileSync(new URL('./PROTOCOL.md', import.meta.url), 'utf8');
-const frames = [...doc.matchAll(/[<>][0-9A-F]{2} [0-9A-F]{4} [A-Z][^*`|\n]*\*[0-9A-F]{4}/g)].map((m) => m[0]);
+const FRAME_RE = /[<>][0-9A-F]{2} [0-9A-F]{4} [A-Z][^*`|\n]*\*[0-9A-F]{4}/g;
+/** Sections 1 to 20 are version 1; §21 is version 2, and its frames are judged by a version 2 decoder. */
+const v2At = doc.indexOf('\n## 21. Version 2');
+const frames = [...doc.slice(0, v2At).matchAll(FRAME_RE)].map((m) => m[0]);
+const framesV2 = [...doc.slice(v2At).matchAll(FRAME_RE)].map((m) => m[0]);
 
 /**
  * Frames the document quotes as refused: commands with the NAK a 24-channel board answers (§8), board frames with
@@ -70,6 +74,20 @@ describe('PROTOCOL.md', () => {
         expect(r.ok ? encode(r.message) : r.error.code).toBe(f);
       }
     }
+  });
+
+  it('quotes version 2 frames in §21 that decode as version 2 and re-encode to themselves', () => {
+    expect(v2At).toBeGreaterThan(0);
+    expect(framesV2.length).toBeGreaterThan(10);
+    for (const f of framesV2) {
+      const star = f.lastIndexOf('*');
+      expect(`${f}: ${f.slice(star + 1)}`).toBe(`${f}: ${crcHex(f.slice(0, star))}`);
+      const r = decode(`${f}\n`, 2);
+      expect(r.ok ? encode(r.message, 2) : r.error.code).toBe(f);
+    }
+    const statuses = framesV2.filter((f) => f.includes(' ACK STATUS '));
+    expect(statuses.length).toBeGreaterThan(3);
+    for (const f of statuses) expect(`${f}: ${decode(f, 1).ok}`).toBe(`${f}: false`);
   });
 
   it('gives the bytes of the worked CRC example correctly', () => {
