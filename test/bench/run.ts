@@ -7,9 +7,12 @@
  *      the simulated board, and the floor: a bare `serialport` script sending the same frame to the same
  *      simulator and waiting for the same reply. Pacing off, paced 9600 Bd, paced 115200 Bd. No status polling
  *      and no queued events in the timed window (polling is set to a minute; every door is closed before a round).
- *   2. history: 1 k, 100 k and 1 M requests (generated to the schema, kept in bench-out/ for the next run;
- *      `--quick` skips 1 M): start-up of the real process to healthy and to "cabinet ready", its RSS, and the
- *      per-action queries, each with its largest/smallest ratio.
+ *   2. history: 1 k, 100 k and 1 M requests (generated to the schema, kept for the next run in bench-out/ or in
+ *      `--history-dir=<dir>`; `--quick` skips 1 M, `--sizes=1000,1000000` picks): start-up of the real process to
+ *      healthy and to "cabinet ready" — the compiled build as installed, and tsx (`npm start`) beside it, interleaved,
+ *      and `--baseline=<copy of an older dist/>` too — its CPU time and RSS, the longest event-loop stall measured in
+ *      the process from the moment it listens (test/bench/loop-probe.ts), and the per-action queries, each with its
+ *      largest/smallest ratio.
  *   3. submissions under load from many client addresses, and a pickup during the load vs idle.
  *   4. the kiosk page: bytes after gzip and time to usable in headless Chromium.
  *   5. idle CPU and memory of the controller over a minute (10 s with --quick).
@@ -20,6 +23,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import zlib from 'node:zlib';
 import { ReadlineParser } from '@serialport/parser-readline';
@@ -71,10 +75,23 @@ import { hasCommand, PtyPair, tempDir, waitFor } from '../harness.js';
 import { ROOT } from '../processes.js';
 import { generateHistory, migrateHistory } from './history.js';
 import type { LoadResult } from './load-client.js';
+import type { LoopProbeReport } from './loop-probe.js';
 
 const QUICK = process.argv.includes('--quick');
 const OUT = path.join(ROOT, 'bench-out');
 fs.mkdirSync(OUT, { recursive: true });
+const option = (name: string): string | undefined =>
+  process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? process.env[`BENCH_${name.toUpperCase().replace(/-/g, '_')}`];
+/**
+ * Where the generated histories are kept between runs (`--history-dir=` or BENCH_HISTORY_DIR; bench-out/ by
+ * default): a history is generated once per size and reused while its cabinet.sqlite3 is there (1 M takes minutes).
+ */
+const HISTORY_DIR = path.resolve(option('history-dir') ?? OUT);
+/**
+ * `--baseline=<folder>`: another build of the controller (a copy of dist/ from an older commit, kept inside the
+ * checkout so that it finds node_modules) whose start-up is measured interleaved with this one's.
+ */
+const BASELINE = option('baseline');
 
 // ---------------------------------------------------------------------------------------------
 // Recording
@@ -519,17 +536,56 @@ function cpuTicks(pid: number): number {
   return Number(f[11]) + Number(f[12]);
 }
 
+/** How the controller is started: the build as installed (dist/), through tsx (`npm start`), or a baseline build. */
+interface Launch {
+  name: string;
+  args: string[];
+}
+const DIST: Launch = { name: 'dist', args: ['dist/controller/main.js'] };
+const TSX: Launch = { name: 'tsx', args: ['--import', 'tsx', 'controller/main.ts'] };
+
+/** test/bench/loop-probe.ts compiled to JavaScript (so that it adds no TypeScript loader to the timed start). */
+let probeFile: string | null = null;
+async function loopProbe(): Promise<string> {
+  if (probeFile) return probeFile;
+  const { transformSync } = await import('esbuild');
+  const js = transformSync(fs.readFileSync(path.join(ROOT, 'test/bench/loop-probe.ts'), 'utf8'), { loader: 'ts', format: 'esm', target: 'node20' });
+  probeFile = path.join(OUT, 'loop-probe.mjs');
+  fs.writeFileSync(probeFile, js.code);
+  return probeFile;
+}
+
+interface Started {
+  pid: number;
+  url: string;
+  healthyMs: number;
+  readyMs: number;
+  /** CPU time (user + system) the process had used when it was ready, ms */
+  cpuReadyMs: number;
+  worstHealthMs: number;
+  stop(): Promise<LoopProbeReport>;
+}
+
 /** The real controller process (`npm start` without npm) on a data directory, the embedded simulator. */
-async function startProcess(
-  dataDir: string,
-): Promise<{ pid: number; url: string; healthyMs: number; readyMs: number; worstHealthMs: number; stop(): Promise<void> }> {
+async function startProcess(dataDir: string, launch: Launch = useDist ? DIST : TSX): Promise<Started> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
+  const probeOut = path.join(OUT, `loop-probe-${process.pid}.json`);
+  fs.rmSync(probeOut, { force: true });
+  const probe = pathToFileURL(await loopProbe()).href;
   const t0 = performance.now();
-  // as installed (compiled JavaScript, `npm run start:prod`) when built; through tsx otherwise
-  const proc = spawn(process.execPath, useDist ? ['dist/controller/main.js'] : ['--import', 'tsx', 'controller/main.ts'], {
+  const proc = spawn(process.execPath, ['--import', probe, ...launch.args], {
     cwd: ROOT,
-    env: { ...process.env, DATA_DIR: dataDir, PORT: String(port), KIOSK_PORT: '0', SIM_PANEL_PORT: '0', LOG_LEVEL: 'warn', RETENTION_DAYS: '180' },
+    env: {
+      ...process.env,
+      DATA_DIR: dataDir,
+      PORT: String(port),
+      KIOSK_PORT: '0',
+      SIM_PANEL_PORT: '0',
+      LOG_LEVEL: 'warn',
+      RETENTION_DAYS: '180',
+      LOOP_PROBE_OUT: probeOut,
+    },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let err = '';
@@ -549,15 +605,22 @@ async function startProcess(
     await sleep(10);
   }
   const readyMs = performance.now() - t0;
+  const cpuReadyMs = (cpuTicks(proc.pid!) / 100) * 1000; // USER_HZ
   return {
     pid: proc.pid!,
     url,
     healthyMs,
     readyMs,
+    cpuReadyMs,
     worstHealthMs: worst,
     stop: async () => {
       proc.kill('SIGTERM');
       await new Promise((r) => proc.once('exit', r));
+      try {
+        return JSON.parse(fs.readFileSync(probeOut, 'utf8')) as LoopProbeReport;
+      } catch {
+        throw new Error(`the loop probe wrote nothing (${probeOut}): ${err.slice(0, 300)}`);
+      }
     },
   };
 }
@@ -572,15 +635,69 @@ function timeIt(n: number, f: () => unknown): Stats {
   return stats(s);
 }
 
+interface StartFigures {
+  firstStartReady: number;
+  healthy: number;
+  ready: number;
+  cpu: number;
+  rss: number;
+  listenAt: number;
+  firstAnswerAt: number;
+  stall: number;
+  stallAfterAnswer: number;
+  worstHealth: number;
+  stalls: [number, number][][];
+}
+
+function baselineLaunch(dir: string): Launch {
+  const entry = path.resolve(ROOT, dir, 'controller/main.js');
+  if (!fs.existsSync(entry)) throw new Error(`--baseline: no ${entry}`);
+  return { name: 'baseline', args: [entry] };
+}
+
+/**
+ * The start-up rows of one history size. Targets apply to the build as installed (dist/); tsx (`npm start`) and a
+ * baseline are reported beside it. The event-loop stall is measured in the controller (test/bench/loop-probe.ts)
+ * from the moment its HTTP server listens: module loading before that is start-up time, not a stall of a server
+ * that answers.
+ */
+function reportStarts(label: string, targets: boolean, launches: Launch[], figures: Map<string, StartFigures>): void {
+  for (const launch of launches) {
+    const f = figures.get(launch.name)!;
+    const t = targets && launch === launches[0];
+    const who = launch.name === 'dist' ? 'dist (as installed)' : launch.name === 'tsx' ? 'tsx (npm start)' : `baseline ${BASELINE}`;
+    row(
+      'history',
+      `${label} ${who}: start-up → /api/health answers (median of 2 warm)`,
+      ms(f.healthy, 0),
+      t ? '≤ 2000 ms' : undefined,
+      t ? f.healthy <= 2000 : undefined,
+    );
+    row('history', `${label} ${who}: start-up → cabinet ready`, ms(f.ready, 0), t ? '≤ 3000 ms' : undefined, t ? f.ready <= 3000 : undefined);
+    row('history', `${label} ${who}: in process: listening / first HTTP answer`, `${ms(f.listenAt, 0)} / ${ms(f.firstAnswerAt, 0)}`);
+    row('history', `${label} ${who}: CPU used when ready`, ms(f.cpu, 0));
+    row('history', `${label} ${who}: first start (with any migration) → ready`, ms(f.firstStartReady, 0));
+    row('history', `${label} ${who}: RSS when ready`, `${f.rss.toFixed(0)} MB`, t ? '≤ 150 MB' : undefined, t ? f.rss <= 150 : undefined);
+    row(
+      'history',
+      `${label} ${who}: longest event-loop stall from listening (after first answer)`,
+      `${ms(f.stall, 0)} (${ms(f.stallAfterAnswer, 0)})`,
+      launch === launches[0] ? '≤ 50 ms' : undefined,
+      launch === launches[0] ? f.stall <= 50 : undefined,
+    );
+    row('history', `${label} ${who}: slowest /api/health round trip after the first (client side)`, ms(f.worstHealth, 0));
+  }
+}
+
 async function benchHistory(): Promise<void> {
   // start-up is measured as installed: compiled to JavaScript (npm run build), not through tsx
   const build = spawn('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'ignore' });
   useDist = (await new Promise<number | null>((r) => build.once('exit', r))) === 0;
   row('history', 'controller started from', useDist ? 'dist/ (npm run build, as installed)' : 'tsx (the build failed)');
-  const sizes = QUICK ? [1_000, 100_000] : [1_000, 100_000, 1_000_000];
+  const sizes = option('sizes')?.split(',').map(Number) ?? (QUICK ? [1_000, 100_000] : [1_000, 100_000, 1_000_000]);
   const results: Record<number, Record<string, number>> = {};
   for (const size of sizes) {
-    const dir = path.join(OUT, `history-${size}`);
+    const dir = path.join(HISTORY_DIR, `history-${size}`);
     if (!fs.existsSync(path.join(dir, 'cabinet.sqlite3'))) {
       // written at schema version 4 (the last released one), then upgraded by the store's code, timed
       const h = generateHistory({ dataDir: dir, requests: size, schemaVersion: 4 });
@@ -597,20 +714,47 @@ async function benchHistory(): Promise<void> {
       );
     }
     const r: Record<string, number> = {};
-    // start-up of the real process, three times (the first also runs any pending migration)
-    const starts: { healthy: number; ready: number; rss: number; worst: number }[] = [];
+    // start-up of the real process, three times per way of starting it, interleaved round by round (the first
+    // start also runs any pending migration): as installed (dist/), through tsx, and the baseline build if given
+    const launches = [useDist ? DIST : TSX, ...(useDist ? [TSX] : []), ...(BASELINE ? [baselineLaunch(BASELINE)] : [])];
+    type Start = { healthy: number; ready: number; cpu: number; rss: number; worst: number; probe: LoopProbeReport };
+    const starts = new Map<string, Start[]>(launches.map((l) => [l.name, []]));
     for (let i = 0; i < 3; i++) {
-      const p = await startProcess(dir);
-      await sleep(500);
-      starts.push({ healthy: p.healthyMs, ready: p.readyMs, rss: rssMb(p.pid), worst: p.worstHealthMs });
-      await p.stop();
+      for (const launch of launches) {
+        const p = await startProcess(dir, launch);
+        await sleep(500);
+        const rss = rssMb(p.pid);
+        const probe = await p.stop();
+        starts.get(launch.name)!.push({ healthy: p.healthyMs, ready: p.readyMs, cpu: p.cpuReadyMs, rss, worst: p.worstHealthMs, probe });
+      }
     }
-    const best = (k: 'healthy' | 'ready' | 'rss' | 'worst') => stats(starts.slice(1).map((s) => s[k])).p50;
-    r.firstStartReady = starts[0]!.ready;
-    r.healthy = best('healthy');
-    r.ready = best('ready');
-    r.rss = best('rss');
-    r.worstHealth = Math.max(...starts.map((s) => s.worst));
+    const label = size.toLocaleString('en');
+    const figures = new Map<string, StartFigures>();
+    for (const launch of launches) {
+      const all = starts.get(launch.name)!;
+      const warm = all.slice(1);
+      const med = (f: (s: Start) => number | null) => stats(warm.map((s) => f(s) ?? NaN).filter((v) => !Number.isNaN(v))).p50;
+      const worst = (f: (s: Start) => number | null) => Math.max(...all.map((s) => f(s) ?? 0));
+      figures.set(launch.name, {
+        firstStartReady: all[0]!.ready,
+        healthy: med((s) => s.healthy),
+        ready: med((s) => s.ready),
+        cpu: med((s) => s.cpu),
+        rss: med((s) => s.rss),
+        listenAt: med((s) => s.probe.listenAt),
+        firstAnswerAt: med((s) => s.probe.firstAnswerAt),
+        stall: worst((s) => s.probe.maxDelayMs),
+        stallAfterAnswer: worst((s) => s.probe.maxAfterFirstAnswerMs),
+        worstHealth: worst((s) => s.worst),
+        stalls: all.map((s) => s.probe.stalls.slice(0, 3)),
+      });
+    }
+    const main = figures.get(launches[0]!.name)!;
+    r.firstStartReady = main.firstStartReady;
+    r.healthy = main.healthy;
+    r.ready = main.ready;
+    r.rss = main.rss;
+    reportStarts(label, size === 1_000_000, launches, figures);
 
     // per-action queries, in this process, on the same file — inside one transaction that is rolled back at the
     // end, so the history is the same for the next run (commits inside are savepoints: no fsync is timed here)
@@ -670,38 +814,14 @@ async function benchHistory(): Promise<void> {
     store.close();
     for (const [k, s] of Object.entries(q)) if (s) r[k] = s.p50;
     results[size] = r;
-    json[`history-${size}`] = { starts, queries: q };
-    const label = size.toLocaleString('en');
-    row(
-      'history',
-      `${label}: start-up → /api/health answers (median of 2 warm)`,
-      ms(r.healthy, 0),
-      size === 1_000_000 ? '≤ 2000 ms' : undefined,
-      size === 1_000_000 ? r.healthy <= 2000 : undefined,
-    );
-    row(
-      'history',
-      `${label}: start-up → cabinet ready`,
-      ms(r.ready, 0),
-      size === 1_000_000 ? '≤ 3000 ms' : undefined,
-      size === 1_000_000 ? r.ready <= 3000 : undefined,
-    );
-    row('history', `${label}: first start (with any migration) → ready`, ms(r.firstStartReady, 0));
-    row(
-      'history',
-      `${label}: RSS when ready`,
-      `${r.rss.toFixed(0)} MB`,
-      size === 1_000_000 ? '≤ 150 MB' : undefined,
-      size === 1_000_000 ? r.rss <= 150 : undefined,
-    );
-    row('history', `${label}: slowest /api/health during start-up (event-loop stall)`, ms(r.worstHealth, 0), '≤ 50 ms', r.worstHealth <= 50);
+    json[`history-${size}`] = { starts: Object.fromEntries(starts), figures: Object.fromEntries(figures), queries: q };
     for (const [k, s] of Object.entries(q)) if (s) row('history', `${label}: ${k} p50 / p99`, `${ms(s.p50, 3)} / ${ms(s.p99, 3)}`);
   }
   const lo = results[sizes[0]!]!;
   const hi = results[sizes[sizes.length - 1]!]!;
   const hiLabel = sizes[sizes.length - 1]!.toLocaleString('en');
   for (const k of Object.keys(hi)) {
-    if (k === 'worstHealth' || k === 'firstStartReady') continue;
+    if (k === 'firstStartReady') continue;
     const ratio = hi[k]! / lo[k]!;
     row('history', `${k}: ${hiLabel} / 1,000 ratio`, ratio.toFixed(2), '≤ 1.5', ratio <= 1.5);
   }
@@ -863,7 +983,7 @@ async function benchIdle(): Promise<void> {
     const build = spawn('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'ignore' });
     useDist = (await new Promise<number | null>((r) => build.once('exit', r))) === 0;
   }
-  const dir = path.join(OUT, 'history-1000');
+  const dir = path.join(HISTORY_DIR, 'history-1000');
   const p = await startProcess(fs.existsSync(dir) ? dir : tempDir('bench-idle-'));
   await sleep(2000);
   const seconds = QUICK ? 10 : 60;
