@@ -62,7 +62,7 @@ export type DriverOptions = Pick<
 > & {
   endpoint: Endpoint;
   logger: Logger;
-  /** The monotonic clock unlock deadlines are judged by (ms); performance.now() unless a test injects one. */
+  /** The monotonic clock of unlock deadlines, the heartbeat and the age of a change a STATUS finds (ms); performance.now() unless a test injects one. */
   monotonicNow?: () => number;
 };
 
@@ -154,9 +154,12 @@ interface BoardState {
   lastSeenAt: number | null;
   /** Seq of the last event seen; null until the first STATUS or event. */
   eventCounter: number | null;
-  /** When the driver last knew every input of the board (a STATUS, or an event with no gap before it). */
+  /**
+   * When the driver last knew every input of the board (a STATUS, or an event with no gap before it), on the monotonic
+   * clock: how old a change a STATUS finds may be (`ageMs`) is an interval, never changed by a wall clock that jumped.
+   */
   knownAt: number | null;
-  /** When the heartbeat last asked this board (answered or not). */
+  /** When the heartbeat last asked this board (answered or not), on the monotonic clock. */
   polledAt: number | null;
   resyncQueued: boolean;
 }
@@ -677,7 +680,7 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
         this.queueResync(board, 'stale-event');
         return;
       }
-      if (d === 1 && board.knownAt !== null) board.knownAt = Date.now();
+      if (d === 1 && board.knownAt !== null) board.knownAt = this.monotonicNow();
       if (d > 1) {
         this.counters.lostEvents++;
         this.log.warn({ addr: ev.addr, expected: (board.eventCounter + 1) & MAX_SEQ, got: ev.seq }, 'events were lost: re-reading status');
@@ -749,7 +752,7 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
       }
     }
     let changes = 0;
-    const now = Date.now();
+    const now = this.monotonicNow();
     const ageMs = board.knownAt === null ? null : Math.max(0, now - board.knownAt); // null: the first reading
     board.knownAt = now;
     for (let ch = 1; ch <= Math.min(board.channels, status.doors.length); ch++) {
@@ -823,7 +826,7 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
    */
   private async poll(): Promise<void> {
     if (!this.link || this.stopped) return;
-    const now = Date.now();
+    const now = this.monotonicNow();
     for (const board of this.boards.values()) {
       if (this.busy || this.queue.length > 0) return;
       if (board.resyncQueued) continue;

@@ -144,10 +144,10 @@ describe('event counters that repeat or run backwards (PROTOCOL.md §11.2)', () 
 });
 
 describe('a fair bus (the STATUS heartbeat never delays an unlock)', () => {
-  /** The heartbeat timer and Date are the test's; replies and deadlines run on real timers. */
+  /** The heartbeat timer and its clock are the test's (Date, faked); replies and deadlines run on real timers. */
   async function withTestClock(pollMs: number) {
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'Date'] });
-    const { board, driver } = await connected({ pollMs, responseTimeoutMs: 300 });
+    const { board, driver } = await connected({ pollMs, responseTimeoutMs: 300, monotonicNow: () => Date.now() });
     const tick = (ms: number) => vi.advanceTimersByTime(ms); // Date moves with it
     return { board, driver, tick };
   }

@@ -12,6 +12,7 @@ import {
   unlockFailure,
   unlockPolicyFrom,
   unopenedUnlock,
+  UnlockTimes,
   withinRate,
 } from './unlock-policy.js';
 
@@ -74,6 +75,36 @@ describe('the unlocks of the last minute, on a monotonic clock', () => {
       t += 1;
     }
     expect(recent.count()).toBe(2);
+  });
+});
+
+describe("which of this process's unlocks explain a door opening, on a monotonic clock", () => {
+  const p = { ...DEFAULT_UNLOCK_POLICY, tamperWindowMs: 10_000 };
+
+  it('those sent or answered within the window before the opening may have happened, latest unlock first', () => {
+    let t = 1_000;
+    const times = new UnlockTimes(10, () => t);
+    times.noted(1);
+    t += 5_000;
+    times.noted(2);
+    t += 6_000; // #1 was 11 s ago, #2 6 s ago
+    expect(times.explaining(p)).toEqual([2]);
+    expect(times.explaining(p, { ageMs: 2_000 })).toEqual([2, 1]); // a poll: the door may have opened 2 s ago
+    expect(times.explaining(p, { ageMs: null })).toEqual([2, 1]); // a first reading: at any time
+    times.noted(1); // answered now: its window starts again
+    expect(times.explaining(p)).toEqual([2, 1]);
+    t += 10_001;
+    expect(times.explaining(p)).toEqual([]);
+  });
+
+  it('keeps at most its limit, the oldest going first', () => {
+    let t = 0;
+    const times = new UnlockTimes(2, () => t);
+    for (const id of [1, 2, 3]) {
+      times.noted(id);
+      t += 1;
+    }
+    expect(times.explaining(p, { ageMs: null })).toEqual([3, 2]);
   });
 });
 

@@ -161,6 +161,46 @@ export class RecentUnlocks {
 export const RATE_WINDOW_MS = 60_000;
 
 /**
+ * When each of this process's unlocks was last sent or answered, on a monotonic clock (performance.now() unless a
+ * test passes its own), and which of them may explain a door opening seen now: those changed within the attribution
+ * window before the opening may have happened (`explainsOpeningSince`, on this clock). A wall clock set forward
+ * between an unlock and its door opening does not turn the opening into tamper, nor does one set back let an unlock
+ * of long ago explain a forced door. Which unlocks are this process's, and which have been matched to an opening
+ * already, is the store's to know. At most `limit` are kept (the oldest go first: an unlock that many unlocks ago
+ * explains no opening now).
+ */
+export class UnlockTimes {
+  private readonly at = new Map<number, number>();
+
+  constructor(
+    private readonly limit = 256,
+    private readonly monotonicNow: () => number = () => performance.now(),
+  ) {}
+
+  /** Unlock `id` was sent, acknowledged or settled just now. */
+  noted(id: number): void {
+    this.at.delete(id);
+    this.at.set(id, this.monotonicNow());
+    for (const oldest of this.at.keys()) {
+      if (this.at.size <= this.limit) break;
+      this.at.delete(oldest);
+    }
+  }
+
+  /**
+   * The unlocks that may explain an opening seen now, the latest decided (highest id) first. `ageMs` as for `explainsOpeningSince`; null (the
+   * door's first reading since the board was started) admits every one of them: the door may have opened at any time.
+   */
+  explaining(p: UnlockPolicy, seen: { ageMs?: number | null } = {}): number[] {
+    const since = seen.ageMs === null ? -Infinity : explainsOpeningSince(this.monotonicNow(), p, { ageMs: seen.ageMs ?? 0 });
+    return [...this.at]
+      .filter(([, t]) => t >= since)
+      .map(([id]) => id)
+      .sort((a, b) => b - a);
+  }
+}
+
+/**
  * What an unlock the board acknowledged, with no door opening recorded after it, means when the controller starts.
  * The coil pulsed; a door is opened by a hand, and a resident who did not pull it (who walked away, changed their
  * mind) is no fault. So:

@@ -52,6 +52,8 @@ export interface FlowDeps {
   logger: Logger;
   /** Whether the database can record a door opening; without it, assumed writable. */
   storage?: StorageHealth;
+  /** The monotonic clock of deadlines, the per-minute cap and door-opening attribution (ms); performance.now() unless a test injects one. */
+  monotonicNow?: () => number;
 }
 
 /** How a flow ended once the door closed again. */
@@ -221,7 +223,7 @@ export class CabinetFlows {
   private onDoor(no: number, open: boolean, source: 'event' | 'resync', ageMs: number | null): void {
     try {
       const fact = { compartmentNo: no, door: open ? 'open' : 'closed', source: source === 'event' ? 'event' : 'poll', ageMs } as const;
-      const outcome = recordDoorFact(this.d.store.ctx, fact, this.doors.policy);
+      const outcome = recordDoorFact(this.d.store.ctx, { ...fact, inProcess: this.doors.ownUnlocks(ageMs) }, this.doors.policy);
       // Before start-up reconciliation a first reading of a door is left to it (it knows which flows were cut off),
       // but a door the board sees open now, with no unlock to explain it, is tamper whatever the controller is doing.
       if (outcome.unexplainedOpen && (this.ready || source === 'event')) {

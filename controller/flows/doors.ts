@@ -15,7 +15,14 @@
 import type { BoardDriver } from '../board/driver.js';
 import type { Config } from '../config.js';
 import type { Actor } from '../domain/types.js';
-import { isOutcomeUnknown, RecentUnlocks, unlockPolicyFrom, type UnlockPolicy, type UnlockPolicySettings } from '../domain/unlock-policy.js';
+import {
+  isOutcomeUnknown,
+  RecentUnlocks,
+  UnlockTimes,
+  unlockPolicyFrom,
+  type UnlockPolicy,
+  type UnlockPolicySettings,
+} from '../domain/unlock-policy.js';
 import { CabinetError, isCabinetError } from '../errors.js';
 import type { EventBus } from '../events.js';
 import type { Logger } from '../log.js';
@@ -50,7 +57,7 @@ export interface DoorDeps {
   logger: Logger;
   /** Whether the database can record a door opening; without it, assumed writable. */
   storage?: StorageHealth;
-  /** The monotonic clock of deadlines and the per-minute cap (ms); performance.now() unless a test injects one. */
+  /** The monotonic clock of deadlines, the per-minute cap and door-opening attribution (ms); performance.now() unless a test injects one. */
   monotonicNow?: () => number;
 }
 
@@ -75,6 +82,8 @@ export class Doors {
   readonly live = new Set<number>();
   /** The unlocks this process decided in the last minute, on the monotonic clock. */
   private readonly recent: RecentUnlocks;
+  /** When this process's unlocks were last sent or answered, on the monotonic clock: which explain a door opening. */
+  private readonly times: UnlockTimes;
   /** The first intent id this process wrote or will write (its rows are counted by `recent`, not by the wall clock). */
   private ownFromId: number | null = null;
   private readonly log: Logger;
@@ -85,6 +94,17 @@ export class Doors {
     this.log = d.logger.child({ ns: 'doors' });
     this.policy = unlockPolicyFrom(d.config);
     this.recent = new RecentUnlocks(this.policy.maxPerMinute, d.monotonicNow);
+    this.times = new UnlockTimes(undefined, d.monotonicNow);
+  }
+
+  /**
+   * For attributing a door opening seen now (`ageMs` as the driver reports it): this process's unlocks and which of
+   * them may explain it by the monotonic clock. Undefined before this process sent any unlock (every intent is then
+   * an earlier process's, judged by the wall clock and the order of the rows).
+   */
+  ownUnlocks(ageMs: number | null | undefined): { fromId: number; explaining: number[] } | undefined {
+    if (this.ownFromId === null) return undefined;
+    return { fromId: this.ownFromId, explaining: this.times.explaining(this.policy, ageMs === undefined ? {} : { ageMs }) };
   }
 
   /**
@@ -188,6 +208,7 @@ export class Doors {
           beforeSend: (seq) => {
             if (withdrawn) return false;
             const claimed = claimIntentForSend(store.ctx, intent.id, seq, { inTime: true }) !== null;
+            if (claimed) this.times.noted(intent.id);
             commitHeld(store.db);
             // Never a byte out while the intent is not durable (a caller that opened a transaction of its own).
             if (store.db.inTransaction) {
@@ -217,6 +238,7 @@ export class Doors {
     const { id } = unlock.intent;
     try {
       await unlock.sending;
+      this.times.noted(id); // the board pulsed now, whatever the store makes of the answer
       try {
         markIntentAcked(store.ctx, id);
       } catch (e) {
@@ -234,6 +256,7 @@ export class Doors {
       const err = isCabinetError(e) ? e : new CabinetError('LINK_TIMEOUT', e instanceof Error ? e.message : String(e));
       try {
         markIntentFailed(store.ctx, id, `${err.code}: ${err.message}`);
+        this.times.noted(id);
       } catch {
         // already expired by claimIntentForSend: nothing was sent
       }

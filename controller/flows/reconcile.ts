@@ -135,7 +135,11 @@ export async function reconcile(flows: CabinetFlows, deps: FlowDeps, timeoutMs =
     // Without occupancy sensors (vendor boards) nothing is known about items: no finding rests on them.
     const item: boolean | null = deps.config.itemSensors === false ? null : b.item === 'present';
     const before = c.door;
-    recordDoorFact(ctx, { compartmentNo: c.no, door: doorOpen ? 'open' : 'closed', source: 'startup' }, flows.doors.policy);
+    recordDoorFact(
+      ctx,
+      { compartmentNo: c.no, door: doorOpen ? 'open' : 'closed', source: 'startup', inProcess: flows.doors.ownUnlocks(undefined) },
+      flows.doors.policy,
+    );
 
     switch (c.state) {
       case 'opening':

@@ -29,19 +29,28 @@ async function setUp(tamperWindowMs: number, { ready = true }: { ready?: boolean
   cleanups.push(() => store.close());
   applyLayout(store.ctx, layoutGrid(1, 24), SYSTEM_ACTOR);
   const board = new ScriptedBoard();
-  const driver = createDriver(board.endpoint, { pollMs: 60_000, responseTimeoutMs: 100 });
+  const mono = { t: 10_000 };
+  const driver = createDriver(board.endpoint, { pollMs: 60_000, responseTimeoutMs: 100, monotonicNow: () => mono.t });
   const bus = new EventBus();
   const alarms: Alarm[] = [];
   bus.on('alarm', (a) => alarms.push(a));
-  const flows = new CabinetFlows({ store, driver, bus, config: { ...CONFIG, tamperWindowMs }, logger: silentLogger() });
+  const flows = new CabinetFlows({
+    store,
+    driver,
+    bus,
+    config: { ...CONFIG, tamperWindowMs },
+    logger: silentLogger(),
+    monotonicNow: () => mono.t,
+  });
   await driver.start();
   cleanups.push(() => driver.stop());
   await waitFor(() => driver.snapshot().compartments.every((c) => c.door === 'closed'), 'the first status');
   if (ready) flows.markReady();
-  /** Both clocks forward: the store's and the driver's Date. */
+  /** Time passes: the store's clock, the driver's Date and the monotonic clock, together. */
   const advance = (ms: number) => {
     clock.advance(ms);
     vi.setSystemTime(Date.now() + ms);
+    mono.t += ms;
   };
   /** An unlock of a compartment, sent and acknowledged as the door flow records it. */
   const unlocked = (no: number) => {

@@ -328,6 +328,13 @@ export function recordDoorFact(
     source: DoorFactSource;
     /** How long before now the change may have happened (a poll finding a change), ms; 0 = just now; null = unknown (first reading). */
     ageMs?: number | null;
+    /**
+     * This process's unlocks: the first intent id it wrote, and those of its intents that may explain the opening by
+     * its monotonic clock (UnlockTimes). Its own intents are then judged by that list alone, and those of earlier
+     * processes by the wall clock and the order the rows were written: a wall clock set forward or back between an
+     * unlock and its door opening does not decide whether the opening is tamper.
+     */
+    inProcess?: { fromId: number; explaining: readonly number[] };
   },
   policy: UnlockPolicy = DEFAULT_UNLOCK_POLICY,
 ): DoorFactOutcome {
@@ -345,19 +352,24 @@ export function recordDoorFact(
       // first reading after a start (ageMs null) also one sent after the door was last recorded in the order the
       // rows were written (the audit log's ids), whatever the clock said then: a clock set back or forward between
       // the unlock and this start must not turn the opening that unlock caused into tamper.
+      // This process's own intents (from `inProcess.fromId` on) only when its monotonic clock says they may explain it.
       const firstReading = args.ageMs === null ? 1 : 0;
-      const r = stmt<[number, number, number, number, number], { id: number }>(
+      const r = stmt<[number, number, string, number, number, number, number, number], { id: number }>(
         ctx.db,
         `SELECT i.id FROM unlock_intents i
            WHERE i.compartment_no = ? AND i.status IN ('sent', 'acked', 'failed') AND i.seq IS NOT NULL
              AND NOT EXISTS (SELECT 1 FROM door_events d WHERE d.intent_id = i.id)
-             AND (i.status_at >= ?
+             AND ((i.id >= ? AND i.id IN (SELECT value FROM json_each(?)))
+                  OR (i.id < ? AND (i.status_at >= ?
                   OR (? = 1 AND (SELECT max(a.id) FROM audit_log a
                                    WHERE a.compartment_no = ? AND a.action = 'unlock.sent' AND json_extract(a.detail, '$.intentId') = i.id)
-                              > (SELECT coalesce(max(b.id), 0) FROM audit_log b WHERE b.compartment_no = ? AND b.action LIKE 'door.%')))
+                              > (SELECT coalesce(max(b.id), 0) FROM audit_log b WHERE b.compartment_no = ? AND b.action LIKE 'door.%')))))
            ORDER BY i.id DESC LIMIT 1`,
       ).get(
         args.compartmentNo,
+        args.inProcess?.fromId ?? Number.MAX_SAFE_INTEGER,
+        JSON.stringify(args.inProcess?.explaining ?? []),
+        args.inProcess?.fromId ?? Number.MAX_SAFE_INTEGER,
         explainsOpeningSince(now, policy, { ageMs: args.ageMs === undefined ? 0 : args.ageMs, doorRecordedAt: comp.door_at }),
         firstReading,
         args.compartmentNo,
