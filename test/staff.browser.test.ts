@@ -116,6 +116,11 @@ describe('staff console', () => {
     const a = await submit('张三', '13812345678');
     const { page, problems } = await openConsole();
     await expect(page.locator('html').getAttribute('lang')).resolves.toBe('zh-CN');
+    // the page's own words come from the catalogue (data-word): Chinese, English beside it
+    await expect.poll(() => page.title()).toBe('帮办柜 工作人员 / Cabinet staff console');
+    expect(await page.locator('#signin-title').textContent()).toBe('工作人员登录 Staff sign-in');
+    expect(await page.locator('#search').getAttribute('placeholder')).toBe('编号 / 姓名 / 手机号 — number, name, mobile');
+    expect(await page.locator('#grid').getAttribute('aria-label')).toBe('24 个柜格 / 24 compartments');
 
     // wrong PIN: said in words
     await signIn(page, staff.login, '999999');

@@ -2,10 +2,11 @@
  * The pages' loader (kiosk-ui/shared/words.js) says what the controller's catalogue says: the same words for every
  * key, with parameters filled in and lists of compartments joined the language's way.
  */
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { wordsAnswer } from '../http/words-routes.js';
 import { catalogue, LANGUAGES, say } from './catalogue.js';
-import { WORDS, type Said, type WordKey } from './keys.js';
+import { isWordKey, WORDS, type Said, type WordKey } from './keys.js';
 
 type PageWords = typeof import('../../kiosk-ui/shared/words.js');
 
@@ -72,5 +73,44 @@ describe('page words (kiosk-ui/shared/words.js)', () => {
     expect(fetch.mock.calls[1]?.[0]).toBe('/api/words');
     expect(page.primaryLanguage()).toBe('zh-CN');
     expect(page.say({ key: 'error.INTERNAL' }, 'en')).toBe(catalogue('en').words['error.INTERNAL']);
+  });
+});
+
+/** The staff console's files: their words come from the catalogue, none is written in them. */
+const CONSOLE_SCRIPTS = ['kiosk-ui/staff/staff.js'];
+const CONSOLE_PAGE = 'kiosk-ui/staff/index.html';
+const source = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
+/** Chinese characters and the full-width punctuation written with them (，。：（）“”…). */
+const CHINESE = /[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef\u201c\u201d]/;
+
+/** The code of a script without its comments (block comments, and line comments that are not inside a URL). */
+function withoutComments(js: string): string {
+  return js.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`])\/\/.*$/gm, '$1');
+}
+
+describe('the staff console speaks from the catalogue', () => {
+  it.each(CONSOLE_SCRIPTS)('%s has no Chinese outside its comments', (path) => {
+    const lines = withoutComments(source(path))
+      .split('\n')
+      .map((line, i) => [i + 1, line] as const)
+      .filter(([, line]) => CHINESE.test(line));
+    expect(lines.map(([n, line]) => `${n}: ${line.trim()}`)).toEqual([]);
+  });
+
+  it('the page has no words of its own: every text comes from a data-word key', () => {
+    const html = source(CONSOLE_PAGE).replace(/<!--[\s\S]*?-->/g, '');
+    expect(html.split('\n').filter((line) => /\s(aria-label|placeholder|title|alt)="/.test(line))).toEqual([]);
+    expect(html.replace(/<[^>]*>/g, ' ').trim()).toBe('');
+  });
+
+  it('every key the console names is in the catalogue', () => {
+    const named = [
+      ...[...source(CONSOLE_PAGE).matchAll(/data-word(?:-[a-z-]+)?="([^"]+)"/g)].map((m) => m[1] as string),
+      ...CONSOLE_SCRIPTS.flatMap((path) =>
+        [...source(path).matchAll(/'((?:staff|office|input)\.[A-Za-z0-9_.-]*[A-Za-z0-9_-])'/g)].map((m) => m[1] as string),
+      ),
+    ];
+    expect(named.length).toBeGreaterThan(100);
+    expect([...new Set(named)].filter((key) => !isWordKey(key))).toEqual([]);
   });
 });

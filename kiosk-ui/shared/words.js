@@ -121,3 +121,50 @@ export function sayBoth(said) {
   const english = loaded && loaded.catalogues.en && primary !== 'en' ? say(said, 'en') : '';
   return [say(said, primary), english];
 }
+
+/**
+ * Like sayBoth, for a template whose parameters are themselves words ([primary, English] each): every language gets
+ * its own ('{number}：{done}。' with 已受理, '{number}: {done}.' with Accepted).
+ * @param {string} key
+ * @param {Readonly<Record<string, WordParam>>} params  the parameters that are the same in every language
+ * @param {Readonly<Record<string, readonly [string, string]>>} words  the parameters that are words
+ * @returns {[string, string]}
+ */
+export function sayEach(key, params, words) {
+  /** @param {0 | 1} i */
+  const own = (i) => ({ ...params, ...Object.fromEntries(Object.entries(words).map(([k, v]) => [k, v[i]])) });
+  const primary = primaryLanguage();
+  const english = loaded && loaded.catalogues.en && primary !== 'en' ? say({ key, params: own(1) }, 'en') : '';
+  return [say({ key, params: own(0) }, primary), english];
+}
+
+/**
+ * The words of a page's static HTML, from the catalogue: an element with `data-word="key"` gets the primary
+ * language's words and, in a `<span class="en" lang="en">` after them, the English ("中文 English", as the pages
+ * write them); `data-word-aria-label` and `data-word-placeholder` fill those attributes ("中文 / English",
+ * "中文 — English"); a `<title data-word>` gets "中文 / English". Call it once the catalogue is loaded.
+ * @param {ParentNode} [root]
+ */
+export function renderWords(root = document) {
+  for (const node of root.querySelectorAll('[data-word]')) {
+    const [primary, english] = sayBoth({ key: node.getAttribute('data-word') ?? '' });
+    if (node instanceof HTMLTitleElement) {
+      node.textContent = english ? `${primary} / ${english}` : primary;
+      continue;
+    }
+    const en = node.ownerDocument.createElement('span');
+    en.className = 'en';
+    en.lang = 'en';
+    en.textContent = english;
+    node.replaceChildren(primary, ...(english ? [' ', en] : []));
+  }
+  for (const [attr, joint] of /** @type {const} */ ([
+    ['aria-label', ' / '],
+    ['placeholder', ' — '],
+  ])) {
+    for (const node of root.querySelectorAll(`[data-word-${attr}]`)) {
+      const [primary, english] = sayBoth({ key: node.getAttribute(`data-word-${attr}`) ?? '' });
+      node.setAttribute(attr, english ? `${primary}${joint}${english}` : primary);
+    }
+  }
+}

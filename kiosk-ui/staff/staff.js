@@ -2,7 +2,7 @@
 // the 24 compartments and the alarms, both live from /ws/staff. Everything the page allows, the API checks again.
 import { addressText } from '../shared/address.js';
 import { $, $maybe } from '../shared/elements.js';
-import { loadWords, sayBoth } from '../shared/words.js';
+import { loadWords, renderWords, sayBoth, sayEach } from '../shared/words.js';
 import { api, ApiError, errorWords, loadSession, saveSession, setAuthProblemHandler } from './api.js';
 import { bi, el, en, replaceKeepingFocus } from './dom.js';
 import { connectLive } from './live.js';
@@ -51,6 +51,14 @@ import {
  */
 
 /** @typedef {'force-open' | 'disable' | 'enable'} CompartmentOp */
+
+/**
+ * The catalogue's words for `key`: [中文, English].
+ * @param {string} key
+ * @param {Readonly<Record<string, import('../shared/words.js').WordParam>>} [params]
+ * @returns {[string, string]}
+ */
+const w = (key, params) => sayBoth(params ? { key, params } : { key });
 
 // ------------------------------------------------------------------------------------------------
 // State
@@ -109,11 +117,12 @@ function show(screen) {
   $('#status-area', HTMLElement).hidden = screen !== 'console';
 }
 
-function showSignin(note = '') {
+/** @param {Words | null} [note] */
+function showSignin(note = null) {
   stopConsole();
   saveSession(null);
   show('signin');
-  $('#signin-note', HTMLElement).textContent = note;
+  $('#signin-note', HTMLElement).replaceChildren(...(note ? bi(note) : []));
   $('#signin-error', HTMLElement).textContent = '';
   $('#pin', HTMLInputElement).value = '';
   $('#login', HTMLInputElement).focus();
@@ -130,7 +139,7 @@ function showPinChange() {
 
 setAuthProblemHandler((err) => {
   if (err.code === 'PIN_CHANGE_REQUIRED') showPinChange();
-  else showSignin('登录已过期或已退出，请重新登录。Your session has ended: please sign in again.');
+  else showSignin(w('staff.session_ended'));
 });
 
 /**
@@ -149,14 +158,14 @@ $('#signin-form', HTMLFormElement).addEventListener('submit', async (e) => {
   const pin = pinBox.value;
   const out = $('#signin-error', HTMLElement);
   if (!login) {
-    out.textContent = '请填写账号。Enter your login.';
+    out.replaceChildren(...bi(w('staff.enter_login')));
     return loginBox.focus();
   }
   if (!pin) {
-    out.textContent = '请填写 PIN。Enter your PIN.';
+    out.replaceChildren(...bi(w('staff.enter_pin')));
     return pinBox.focus();
   }
-  out.textContent = '正在登录… Signing in…';
+  out.replaceChildren(...bi(w('staff.signing_in')));
   try {
     /** @type {LoginAnswer} */
     const r = await api('POST', '/api/staff/login', { login, pin });
@@ -181,26 +190,26 @@ $('#pin-form', HTMLFormElement).addEventListener('submit', async (e) => {
   const newPin = newBox.value;
   const out = $('#pin-error', HTMLElement);
   if (!currentPin) {
-    out.textContent = '请填写现在的 PIN。Enter your current PIN.';
+    out.replaceChildren(...bi(w('staff.enter_current_pin')));
     return currentBox.focus();
   }
   if (!/^\d{6,12}$/.test(newPin)) {
-    out.textContent = '新的 PIN 应为 6–12 位数字。The new PIN must be 6–12 digits.';
+    out.replaceChildren(...bi(w('staff.new_pin_format')));
     return newBox.focus();
   }
   if (newPin !== againBox.value) {
-    out.textContent = '两次输入的新 PIN 不一样，请再输一次。The two new PINs differ: enter it again.';
+    out.replaceChildren(...bi(w('staff.new_pins_differ')));
     againBox.value = '';
     return againBox.focus();
   }
   try {
     await api('POST', '/api/staff/me/pin', { currentPin, newPin });
     const s = loadSession();
-    if (!s) return showSignin('登录已过期或已退出，请重新登录。Your session has ended: please sign in again.');
+    if (!s) return showSignin(w('staff.session_ended'));
     const staff = { ...s.staff, mustChangePin: false };
     saveSession({ ...s, staff });
     startConsole(staff);
-    showAnswer({ tone: 'ok', zh: 'PIN 已修改。', en: 'Your PIN has been changed.' });
+    showAnswer({ tone: 'ok', ...pairOf(w('staff.pin_changed')) });
   } catch (err) {
     fieldError(out, err);
     if (err instanceof ApiError && err.field === 'currentPin') currentBox.focus();
@@ -214,7 +223,7 @@ async function signOut() {
   } catch {
     /* the session ends here anyway */
   }
-  showSignin('已退出登录。You have signed out.');
+  showSignin(w('staff.signed_out'));
 }
 $('#signout', HTMLButtonElement).addEventListener('click', signOut);
 $('#pin-signout', HTMLButtonElement).addEventListener('click', signOut);
@@ -222,11 +231,12 @@ $('#pin-signout', HTMLButtonElement).addEventListener('click', signOut);
 /** @param {StaffMember} me */
 function startConsole(me) {
   const session = loadSession();
-  if (!session) return showSignin('登录已过期或已退出，请重新登录。Your session has ended: please sign in again.');
+  if (!session) return showSignin(w('staff.session_ended'));
   state.me = me;
   show('console');
-  const role = me.role === 'admin' ? ['管理员', 'administrator'] : ['工作人员', 'staff'];
-  $('#who', HTMLElement).replaceChildren(`${me.name}（${role[0]}）`, ' ', en(`${me.login}, ${role[1]}`) ?? '');
+  // the name in Chinese, the login in English (as the accounts list shows them)
+  const [zh, enWords] = sayEach(me.role === 'admin' ? 'staff.signed_in_admin' : 'staff.signed_in_staff', {}, { name: [me.name, me.login] });
+  $('#who', HTMLElement).replaceChildren(zh, ' ', en(enWords) ?? '');
   document.body.classList.toggle('is-admin', me.role === 'admin');
   renderAll();
   startOffice(me);
@@ -238,7 +248,7 @@ function startConsole(me) {
     onState: onLiveState,
     onAuthClosed: (code) => {
       if (code === 4403) showPinChange();
-      else showSignin('登录已过期或已退出，请重新登录。Your session has ended: please sign in again.');
+      else showSignin(w('staff.session_ended'));
     },
   });
   $('#search', HTMLInputElement).focus();
@@ -280,15 +290,15 @@ function onLiveState(s, info) {
   const banner = $('#conn-banner', HTMLElement);
   if (s === 'open') {
     pill.className = 'pill ok';
-    pill.replaceChildren(...bi(['实时更新中', 'Live']));
+    pill.replaceChildren(...bi(w('staff.live.open')));
     banner.hidden = true;
   } else if (s === 'connecting') {
     pill.className = 'pill wait';
-    pill.replaceChildren(...bi(['正在连接…', 'Connecting…']));
+    pill.replaceChildren(...bi(w('staff.live.connecting')));
   } else {
     pill.className = 'pill bad';
     const secs = info.retryInMs ? Math.max(1, Math.round(info.retryInMs / 1000)) : null;
-    pill.replaceChildren(...bi(['连接中断', secs ? `Disconnected, retry in ${secs} s` : 'Disconnected']));
+    pill.replaceChildren(...bi(secs ? w('staff.live.down_retry', { seconds: secs }) : w('staff.live.down')));
     banner.hidden = false;
   }
 }
@@ -476,8 +486,15 @@ function patchCompartment(e) {
  * @returns {{ zh: string, en: string }}
  */
 function pair(err) {
-  const [zh, enText] = errorWords(err);
-  return { zh, en: enText };
+  return pairOf(errorWords(err));
+}
+
+/**
+ * @param {Words} words
+ * @returns {{ zh: string, en: string }}
+ */
+function pairOf(words) {
+  return { zh: words[0], en: words[1] };
 }
 
 /** @param {Answer | null} a */
@@ -492,9 +509,7 @@ function renderAnswer() {
   box.hidden = !a;
   if (!a) return box.replaceChildren();
   box.className = `answer ${a.tone}`;
-  /** @type {Record<Answer['tone'], Words>} */
-  const leads = { ok: ['好了', 'Done'], warn: ['请注意', 'Please note'], error: ['没有成功', 'Not done'] };
-  const lead = leads[a.tone];
+  const lead = w(`staff.answer_lead.${a.tone}`);
   box.replaceChildren(
     el(
       'div',
@@ -503,7 +518,7 @@ function renderAnswer() {
       el('p', { class: 'answer-zh', id: 'answer-text' }, a.zh),
       a.en ? el('p', { class: 'answer-en', lang: 'en' }, a.en) : null,
     ),
-    el('button', { type: 'button', class: 'btn secondary', onclick: () => showAnswer(null) }, '知道了 ', en('OK')),
+    el('button', { type: 'button', class: 'btn secondary', onclick: () => showAnswer(null) }, bi(w('staff.answer_dismiss'))),
   );
 }
 
@@ -516,7 +531,7 @@ function onAnswerCompartment(e) {
   if (!a || a.compartment !== e.no || !a.doorOpen) return;
   if (e.door === 'closed') {
     a.doorOpen = false;
-    showAnswer({ ...a, tone: 'ok', zh: `${e.no} 号柜门已关好。`, en: `Door ${e.no} is closed.` });
+    showAnswer({ ...a, tone: 'ok', ...pairOf(w('staff.answer.door_closed', { no: e.no })) });
   }
 }
 
@@ -525,26 +540,16 @@ function onAnswerRequest(e) {
   const a = state.answer;
   if (!a || a.requestId !== e.id) return;
   const no = a.compartment;
-  /** @type {Record<string, [string, string, Answer['tone']] | null>} */
+  const number = e.number;
+  /** @type {Record<string, [Words, Answer['tone']] | null>} */
   const sentences = {
-    loaded: [
-      `${e.number} 已放入 ${no} 号柜，取件码已发给居民。`,
-      `${e.number} is in compartment ${no}; the resident has been sent the pickup code.`,
-      'ok',
-    ],
-    ready:
-      e.from === 'loading'
-        ? [
-            `${no} 号柜关门时里面没有文件，${e.number} 仍是待装柜。`,
-            `Compartment ${no} closed with nothing inside; ${e.number} is still waiting to be loaded.`,
-            'warn',
-          ]
-        : null,
-    retrieved: [`${e.number} 的文件已取回。`, `The document of ${e.number} has been taken back.`, 'ok'],
-    materials_retrieved: [`${e.number} 的材料已取出，请受理。`, `Materials of ${e.number} taken out: accept or reject it now.`, 'ok'],
+    loaded: [w('staff.answer.loaded', { number, no: no ?? '' }), 'ok'],
+    ready: e.from === 'loading' ? [w('staff.answer.load_empty', { number, no: no ?? '' }), 'warn'] : null,
+    retrieved: [w('staff.answer.retrieved', { number }), 'ok'],
+    materials_retrieved: [w('staff.answer.materials_retrieved', { number }), 'ok'],
   };
-  const words = sentences[e.state];
-  if (words) showAnswer({ ...a, zh: words[0], en: words[1], tone: words[2], doorOpen: false });
+  const said = sentences[e.state];
+  if (said) showAnswer({ ...a, ...pairOf(said[0]), tone: said[1], doorOpen: false });
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -582,8 +587,8 @@ async function runAction(item, key, reason) {
       if (r.opened && r.compartment) flash(r.compartment);
     } else {
       await api('POST', path, { ...(body ?? {}), expectState: item.state });
-      const w = DONE_WORDS[key] ?? ['已完成', 'Done'];
-      showAnswer({ tone: 'ok', zh: `${item.number}：${w[0]}。`, en: `${item.number}: ${w[1]}.` });
+      const done = DONE_WORDS[key] ?? w('staff.done.other');
+      showAnswer({ tone: 'ok', ...pairOf(sayEach('staff.answer.done_for', { number: item.number }, { done })) });
     }
     if (state.form?.requestId === item.id) state.form = null;
   } catch (err) {
@@ -627,8 +632,7 @@ async function confirmIdentity(item) {
   renderDetail();
   try {
     await api('POST', `/api/staff/requests/${item.id}/confirm-identity`);
-    const [zh, enWords] = sayBoth({ key: 'staff.identity_confirmed' });
-    showAnswer({ tone: 'ok', zh: `${item.number}：${zh}`, en: `${item.number}: ${enWords}` });
+    showAnswer({ tone: 'ok', ...pairOf(sayEach('staff.answer.done_for', { number: item.number }, { done: w('staff.identity_confirmed') })) });
   } catch (err) {
     showAnswer({ tone: 'error', ...pair(err) });
   } finally {
@@ -678,7 +682,7 @@ async function reissueCode(item) {
   renderDetail();
   try {
     await api('POST', `/api/staff/requests/${item.id}/reissue-code`);
-    showAnswer({ tone: 'ok', zh: `${item.number}：${DONE_WORDS.reissue[0]}。`, en: `${item.number}: ${DONE_WORDS.reissue[1]}.` });
+    showAnswer({ tone: 'ok', ...pairOf(sayEach('staff.answer.done_for', { number: item.number }, { done: DONE_WORDS.reissue })) });
   } catch (err) {
     showAnswer({ tone: 'error', ...pair(err) });
   } finally {
@@ -707,8 +711,7 @@ function actionButtons(item, where) {
         'aria-expanded': a.reason ? String(state.form?.requestId === item.id && state.form.action === k) : undefined,
         onclick: () => onActionClick(item, k),
       },
-      busy ? '请稍候… ' : `${a.zh} `,
-      en(busy ? 'Please wait' : a.en),
+      bi(busy ? w('staff.please_wait') : [a.zh, a.en]),
     );
   });
   if (where === 'detail' && (item.state === 'loaded' || item.state === 'overdue')) {
@@ -723,8 +726,7 @@ function actionButtons(item, where) {
           'aria-disabled': busy ? 'true' : undefined,
           onclick: () => void reissueCode(item),
         },
-        '重发取件码 ',
-        en('Send a new pickup code'),
+        bi(w('staff.reissue_button')),
       ),
     );
   }
@@ -743,10 +745,7 @@ function reasonForm(item, where) {
   const id = `reason-${where}-${item.id}`;
   const errId = `${id}-err`;
   const required = a.reason === 'required';
-  const label =
-    f.action === 'reject'
-      ? ['不予办理的原因（居民会看到）', 'Reason (the resident will see it)']
-      : ['取消的原因（可不填）', 'Reason for cancelling (optional)'];
+  const label = w(f.action === 'reject' ? 'staff.reason_label.reject' : 'staff.reason_label.cancel');
   const submit = (/** @type {Event} */ e) => {
     e.preventDefault();
     if (state.busy.has(`${item.id}:${f.action}`)) return;
@@ -785,14 +784,12 @@ function reasonForm(item, where) {
       el(
         'button',
         { type: 'submit', class: `btn ${a.kind}`, 'data-fk': `reason-submit-${item.id}`, 'aria-disabled': busy ? 'true' : undefined },
-        `确认${a.zh} `,
-        en(`Confirm: ${a.en.toLowerCase()}`),
+        bi(sayEach('staff.confirm_action', {}, { action: [a.zh, a.en.toLowerCase()] })),
       ),
       el(
         'button',
         { type: 'button', class: 'btn secondary', 'data-fk': `reason-back-${item.id}`, onclick: () => closeForm(item) },
-        '返回 ',
-        en('Back'),
+        bi(w('staff.back')),
       ),
     ),
   );
@@ -812,14 +809,14 @@ function closeForm(item) {
 
 /** @param {RequestItem} item */
 function stateLabel(item) {
-  const w = stateWords(item.state);
+  const words = stateWords(item.state);
   return el(
     'span',
     { class: `state st-${item.state}` },
-    item.state === 'overdue' ? el('strong', { class: 'overdue-tag' }, '逾期') : null,
-    w[0],
+    item.state === 'overdue' ? el('strong', { class: 'overdue-tag' }, w('staff.overdue_tag')[0]) : null,
+    words[0],
     ' ',
-    en(w[1]),
+    en(words[1]),
   );
 }
 
@@ -838,14 +835,14 @@ function row(item) {
           class: 'linkish num',
           'data-fk': `open-${item.id}`,
           onclick: () => openDetail(item.id),
-          'aria-label': `${item.number} 查看详情 / details`,
+          'aria-label': w('staff.open_details', { number: item.number }).filter(Boolean).join(' / '),
         },
         item.number,
       ),
       el('span', { class: 'doc' }, item.serviceNameZh),
       el('span', { class: 'person' }, maskName(item.residentName), ' · ', item.mobileMasked),
       stateLabel(item),
-      item.compartmentNo ? el('span', { class: 'where' }, `${item.compartmentNo} 号柜`, ' ', en(`No. ${item.compartmentNo}`)) : null,
+      item.compartmentNo ? el('span', { class: 'where' }, bi(w('staff.compartment_no', { no: item.compartmentNo }))) : null,
     ),
     actionButtons(item, 'row'),
     reasonForm(item, 'row'),
@@ -863,14 +860,8 @@ function renderList() {
       el(
         'section',
         { class: 'group', 'aria-labelledby': 'g-search' },
-        el(
-          'h3',
-          { id: 'g-search' },
-          `搜索“${state.search.q}”的结果 `,
-          en(`Results for “${state.search.q}”`),
-          el('span', { class: 'count' }, ` ${res.length}`),
-        ),
-        res.length ? el('ol', { class: 'rows' }, res.map(row)) : el('p', { class: 'empty' }, '没有找到。', en('Nothing found.')),
+        el('h3', { id: 'g-search' }, bi(w('staff.search_results', { q: state.search.q })), el('span', { class: 'count' }, ` ${res.length}`)),
+        res.length ? el('ol', { class: 'rows' }, res.map(row)) : el('p', { class: 'empty' }, bi(w('staff.nothing_found'))),
       ),
     );
   } else {
@@ -884,7 +875,13 @@ function renderList() {
         el(
           'section',
           { class: `group${items.length ? '' : ' is-empty'}`, 'data-group': g.key, 'aria-labelledby': id },
-          el('h3', { id }, `${g.zh} `, en(g.en), el('span', { class: 'count' }, items.length ? ` ${items.length}` : ' 没有 none')),
+          el(
+            'h3',
+            { id },
+            `${g.zh} `,
+            en(g.en),
+            el('span', { class: 'count' }, items.length ? ` ${items.length}` : ` ${w('staff.group_none').join(' ')}`),
+          ),
           items.length ? el('ol', { class: 'rows' }, items.map(row)) : null,
         ),
       );
@@ -932,11 +929,9 @@ async function runSearch(q, { openExact }) {
         openDetail(found.id);
         box.select();
       } else if (REQUEST_NUMBER_RE.test(q)) {
-        note.textContent = `没有找到申请 ${q.toUpperCase()}。No request ${q.toUpperCase()}.`;
+        note.replaceChildren(...bi(w('staff.no_such_request', { number: q.toUpperCase() })));
       } else {
-        note.textContent = r.requests.length
-          ? `找到 ${r.requests.length} 个，请点编号查看。${r.requests.length} found: choose one.`
-          : '没有找到。Nothing found.';
+        note.replaceChildren(...bi(r.requests.length ? w('staff.found_choose', { count: r.requests.length }) : w('staff.nothing_found')));
       }
     }
   } catch (err) {
@@ -1019,42 +1014,45 @@ const NOTIFY_KIND = /** @type {Readonly<Record<RequestNotification['kind'], Word
   wordTable('staff.notify_kind.', ['ready_with_code', 'overdue_reminder', 'rejected', 'materials_received', 'item_retrieved'])
 );
 
-/** @param {Record<string, unknown>} d  an audit row's detail */
+/**
+ * What an audit row's detail adds, in words: each part [中文, English].
+ * @param {Record<string, unknown>} d  an audit row's detail
+ * @returns {Words[]}
+ */
 function auditDetailWords(d) {
+  /** @type {Words[]} */
   const out = [];
-  if (typeof d.reason === 'string' && d.reason) out.push(`原因：${d.reason}`);
-  if (typeof d.note === 'string' && d.note) out.push(`备注：${d.note}`);
-  if (typeof d.from === 'string' && typeof d.to === 'string') out.push(`${stateWords(String(d.from))[0]} → ${stateWords(String(d.to))[0]}`);
-  if (typeof d.purpose === 'string' && d.purpose) out.push(`用途：${d.purpose}`);
-  return out.join('；');
+  if (typeof d.reason === 'string' && d.reason) out.push(w('staff.detail.reason', { reason: d.reason }));
+  if (typeof d.note === 'string' && d.note) out.push(w('staff.detail.note', { note: d.note }));
+  if (typeof d.from === 'string' && typeof d.to === 'string') {
+    const [from, to] = [stateWords(d.from), stateWords(d.to)];
+    out.push([`${from[0]} → ${to[0]}`, from[1] && to[1] ? `${from[1]} → ${to[1]}` : '']);
+  }
+  if (typeof d.purpose === 'string' && d.purpose) out.push(w('staff.detail.purpose', { purpose: d.purpose }));
+  return out;
 }
 
 function renderDetail() {
   const view = $('#detail-view', HTMLElement);
   if (!state.detailId) return view.replaceChildren();
   const d = state.detail && state.detail.id === state.detailId ? state.detail : null;
-  const back = el(
-    'button',
-    { type: 'button', class: 'btn secondary', 'data-fk': 'detail-back', onclick: closeDetail },
-    '← 返回列表 ',
-    en('Back to the list'),
-  );
+  const back = el('button', { type: 'button', class: 'btn secondary', 'data-fk': 'detail-back', onclick: closeDetail }, bi(w('staff.back_to_list')));
   if (!d) {
-    return replaceKeepingFocus(view, [back, el('p', { class: 'note' }, '正在读取… ', en('Loading…'))], ['detail-back']);
+    return replaceKeepingFocus(view, [back, el('p', { class: 'note' }, bi(w('staff.loading')))], ['detail-back']);
   }
   const addr = d.resident.address ? addressText(d.resident.address) : '—';
   /** @type {([Words, Node | string] | null)[]} */
   const facts = [
-    [['状态', 'State'], stateLabel(d)],
-    [['居民', 'Resident'], d.resident.name],
-    [['手机', 'Mobile'], d.resident.mobileMasked || '—'],
-    [['身份证', 'ID number'], d.resident.idNumberMasked ?? '—'],
-    [['住址', 'Address'], addr],
-    [['柜格', 'Compartment'], d.compartmentNo ? `${d.compartmentNo} 号柜` : '—'],
-    [['提交时间', 'Submitted'], timeWords(d.createdAt)],
-    d.loadedAt ? [['装柜时间', 'Loaded'], timeWords(d.loadedAt)] : null,
-    d.reason ? [['原因', 'Reason'], d.reason] : null,
-    d.note ? [['居民备注', 'Note'], d.note] : null,
+    [w('staff.fact.state'), stateLabel(d)],
+    [w('staff.fact.resident'), d.resident.name],
+    [w('staff.fact.mobile'), d.resident.mobileMasked || '—'],
+    [w('staff.fact.id_number'), d.resident.idNumberMasked ?? '—'],
+    [w('staff.fact.address'), addr],
+    [w('staff.fact.compartment'), d.compartmentNo ? w('staff.compartment_no', { no: d.compartmentNo })[0] : '—'],
+    [w('staff.fact.submitted'), timeWords(d.createdAt)],
+    d.loadedAt ? [w('staff.fact.loaded'), timeWords(d.loadedAt)] : null,
+    d.reason ? [w('staff.fact.reason'), d.reason] : null,
+    d.note ? [w('staff.fact.note'), d.note] : null,
   ];
   const audit = [...d.audit].reverse(); // newest first
   const parts = [
@@ -1068,7 +1066,7 @@ function renderDetail() {
     identityCheckNotice(d),
     actionButtons(d, 'detail'),
     reasonForm(d, 'detail'),
-    d.notifications.length ? el('h3', {}, '给居民的消息 ', en('Messages to the resident')) : null,
+    d.notifications.length ? el('h3', {}, bi(w('staff.messages_to_resident'))) : null,
     d.notifications.length
       ? el(
           'ul',
@@ -1076,33 +1074,53 @@ function renderDetail() {
           d.notifications.map((n) => {
             const k = NOTIFY_KIND[n.kind] ?? [n.kind, n.kind];
             const s = NOTIFY_STATUS[n.status] ?? [n.status, n.status];
+            const line = sayEach('staff.notification_line', {}, { kind: k, status: s });
             return el(
               'li',
               {},
-              `${timeWords(n.createdAt)} ${k[0]}：${s[0]}`,
+              `${timeWords(n.createdAt)} ${line[0]}`,
               ' ',
-              en(`${k[1]}: ${s[1]}`),
-              n.lastError ? el('span', { class: 'error' }, `（${n.lastError}）`) : null,
+              en(line[1]),
+              n.lastError ? el('span', { class: 'error' }, w('staff.in_brackets', { text: n.lastError })[0]) : null,
             );
           }),
         )
       : null,
-    el('h3', { id: 'audit-title' }, '办理记录 ', en('Audit trail'), el('span', { class: 'count' }, ` ${audit.length}`)),
+    el('h3', { id: 'audit-title' }, bi(w('staff.audit_trail')), el('span', { class: 'count' }, ` ${audit.length}`)),
     el(
       'table',
       { class: 'audit', 'aria-labelledby': 'audit-title' },
-      el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, '时间 ', en('Time')), el('th', { scope: 'col' }, '发生了什么 ', en('What happened')))),
+      el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, bi(w('staff.col.time'))), el('th', { scope: 'col' }, bi(w('staff.col.what'))))),
       el(
         'tbody',
         {},
         audit.map((e) => {
-          const w = historySentence(e, state.me);
+          const sentence = sayEach('staff.sentence', {}, { text: historySentence(e, state.me) });
           const extra = auditDetailWords(e.detail ?? {});
           return el(
             'tr',
             {},
             el('td', { class: 'nowrap' }, timeWords(e.at)),
-            el('td', {}, `${w[0]}。`, extra ? el('div', { class: 'sub' }, extra) : null, ' ', en(`${w[1]}.`)),
+            el(
+              'td',
+              {},
+              sentence[0],
+              extra.length ? el('div', { class: 'sub' }, extra.map((x) => x[0]).join(' · ')) : null,
+              ' ',
+              en(sentence[1]),
+              extra.length
+                ? el(
+                    'div',
+                    { class: 'sub' },
+                    en(
+                      extra
+                        .map((x) => x[1])
+                        .filter(Boolean)
+                        .join(' · '),
+                    ),
+                  )
+                : null,
+            ),
           );
         }),
       ),
@@ -1134,8 +1152,8 @@ function flash(no) {
  */
 function compartmentWords(c) {
   const s = wordsOf(COMPARTMENT_WORDS, c.state) ?? [c.state, c.state];
-  if (c.state === 'occupied' && c.contents?.direction === 'for_staff') return ['有材料', 'Materials inside'];
-  if (c.state === 'occupied') return ['有文件', 'Document inside'];
+  if (c.state === 'occupied' && c.contents?.direction === 'for_staff') return w('staff.compartment.occupied_materials');
+  if (c.state === 'occupied') return w('staff.compartment.occupied_document');
   return s;
 }
 
@@ -1153,9 +1171,10 @@ function renderGrid() {
       state.flashing.has(c.no) ? 'flash' : '',
       state.selectedNo === c.no ? 'is-selected' : '',
     ].join(' ');
-    const label = [`${c.no} 号柜`, s[0], door[0], num, c.contents?.requestState === 'overdue' ? '逾期' : '', c.faultReason ?? '']
+    const overdue = c.contents?.requestState === 'overdue' ? w('staff.overdue_tag')[0] : '';
+    const label = [w('staff.compartment_no', { no: c.no })[0], s[0], door[0], num, overdue, c.faultReason ?? '']
       .filter(Boolean)
-      .join('，');
+      .join(w('staff.comma')[0]);
     return el(
       'div',
       { role: 'listitem', class: 'cell-wrap' },
@@ -1175,14 +1194,14 @@ function renderGrid() {
         el(
           'span',
           { class: 'ctop' },
-          el('span', { class: 'cno' }, `${c.no}`, el('span', { class: 'unit' }, '号')),
+          el('span', { class: 'cno' }, `${c.no}`, el('span', { class: 'unit' }, w('staff.no_unit')[0])),
           el('span', { class: 'cstate' }, s[0]),
         ),
         el('span', { class: 'cdoor' }, door[0]),
         num ? el('span', { class: 'creq' }, num) : null,
-        c.contents?.requestState === 'overdue' ? el('span', { class: 'overdue-tag' }, '逾期') : null,
+        overdue ? el('span', { class: 'overdue-tag' }, overdue) : null,
         c.state === 'fault' && c.faultReason ? el('span', { class: 'cfault' }, c.faultReason) : null,
-        state.flashing.has(c.no) && c.door === 'open' ? el('span', { class: 'cflash' }, '刚打开') : null,
+        state.flashing.has(c.no) && c.door === 'open' ? el('span', { class: 'cflash' }, w('staff.just_opened')[0]) : null,
       ),
     );
   });
@@ -1198,8 +1217,8 @@ function renderLegend() {
   /** @type {[string, Words][]} */
   const items = [
     ['free', COMPARTMENT_WORDS.free],
-    ['occupied', ['有文件', 'Document inside']],
-    ['occupied', ['有材料', 'Materials inside']],
+    ['occupied', w('staff.compartment.occupied_document')],
+    ['occupied', w('staff.compartment.occupied_materials')],
     ['reserved', COMPARTMENT_WORDS.reserved],
     ['open', COMPARTMENT_WORDS.open],
     ['fault', COMPARTMENT_WORDS.fault],
@@ -1254,11 +1273,7 @@ async function compartmentOp(no, op) {
       if (r.opened) flash(no);
     } else {
       await api('POST', path, { reason });
-      showAnswer({
-        tone: 'ok',
-        zh: op === 'disable' ? `${no} 号柜已停用。` : `${no} 号柜已恢复使用。`,
-        en: op === 'disable' ? `Compartment ${no} is out of service.` : `Compartment ${no} is back in service.`,
-      });
+      showAnswer({ tone: 'ok', ...pairOf(w(op === 'disable' ? 'staff.answer.disabled' : 'staff.answer.enabled', { no })) });
     }
     if (state.compForm) state.compForm = { no, text: '', error: null };
   } catch (err) {
@@ -1281,14 +1296,25 @@ function renderCompartmentPanel() {
   const num = contents?.requestNumber || '';
   /** @type {(HTMLElement | null)[]} */
   const parts = [
-    el('h3', {}, `${c.no} 号柜 `, en(`Compartment ${c.no}`)),
-    el('p', {}, s[0], ' ', en(s[1]), '，', door[0], ' ', en(door[1]), c.doorAt ? `（${timeWords(c.doorAt)}）` : ''),
-    c.faultReason ? el('p', { class: 'error' }, '故障原因：', c.faultReason) : null,
+    el('h3', {}, bi(w('staff.compartment_title', { no: c.no }))),
+    el(
+      'p',
+      {},
+      s[0],
+      ' ',
+      en(s[1]),
+      w('staff.comma')[0],
+      door[0],
+      ' ',
+      en(door[1]),
+      c.doorAt ? w('staff.in_brackets', { text: timeWords(c.doorAt) })[0] : '',
+    ),
+    c.faultReason ? el('p', { class: 'error' }, bi(w('staff.fault_reason', { reason: c.faultReason }))) : null,
     num && contents
       ? el(
           'p',
           {},
-          '柜内：',
+          w('staff.inside')[0],
           el('button', { type: 'button', class: 'linkish', 'data-fk': 'comp-open-req', onclick: () => openDetail(contents.requestId) }, num),
         )
       : null,
@@ -1296,16 +1322,16 @@ function renderCompartmentPanel() {
   if (state.me?.role === 'admin') {
     const f = state.compForm ?? { no: c.no, text: '', error: null };
     state.compForm = f;
-    /** @type {[CompartmentOp, string, string, string][]} */
+    /** @type {[CompartmentOp, string][]} */
     const ops = [];
-    if (c.state !== 'disabled' && c.state !== 'opening' && c.state !== 'open') ops.push(['force-open', '强制开门', 'Force open', 'danger']);
-    if (c.state === 'free' || c.state === 'fault') ops.push(['disable', '停用', 'Disable', 'secondary']);
-    if (c.state === 'disabled') ops.push(['enable', '恢复使用', 'Enable', 'primary']);
+    if (c.state !== 'disabled' && c.state !== 'opening' && c.state !== 'open') ops.push(['force-open', 'danger']);
+    if (c.state === 'free' || c.state === 'fault') ops.push(['disable', 'secondary']);
+    if (c.state === 'disabled') ops.push(['enable', 'primary']);
     parts.push(
       el(
         'form',
         { class: 'reason-form', novalidate: true, onsubmit: (e) => e.preventDefault() },
-        el('label', { for: 'comp-reason' }, '原因（必填，会记录在案） ', en('Reason (required, kept in the audit log)')),
+        el('label', { for: 'comp-reason' }, bi(w('staff.comp_reason_label'))),
         el('textarea', {
           id: 'comp-reason',
           rows: '2',
@@ -1322,7 +1348,7 @@ function renderCompartmentPanel() {
         el(
           'div',
           { class: 'actions' },
-          ops.map(([op, zh, enText, kind]) => {
+          ops.map(([op, kind]) => {
             const busy = state.busy.has(`c${c.no}:${op}`);
             return el(
               'button',
@@ -1333,24 +1359,18 @@ function renderCompartmentPanel() {
                 'aria-disabled': busy ? 'true' : undefined,
                 onclick: () => void compartmentOp(c.no, op),
               },
-              busy ? '请稍候… ' : `${zh} `,
-              en(busy ? 'Please wait' : enText),
+              bi(w(busy ? 'staff.please_wait' : `staff.op.${op}`)),
             );
           }),
         ),
       ),
     );
   } else {
-    parts.push(
-      el(
-        'p',
-        { class: 'note' },
-        '强制开门、停用和恢复只有管理员可以操作。',
-        en('Only an administrator can force a door open or take a compartment out of service.'),
-      ),
-    );
+    parts.push(el('p', { class: 'note' }, bi(w('staff.admin_only'))));
   }
-  parts.push(el('button', { type: 'button', class: 'btn secondary', 'data-fk': 'comp-close', onclick: closeCompartment }, '收起 ', en('Close')));
+  parts.push(
+    el('button', { type: 'button', class: 'btn secondary', 'data-fk': 'comp-close', onclick: closeCompartment }, bi(w('staff.close_panel'))),
+  );
   replaceKeepingFocus(panel, parts, ['comp-close']);
 }
 
@@ -1401,7 +1421,7 @@ function renderAlarmStatus(open) {
   $('#alarm-count', HTMLElement).textContent = open ? ` ${open}` : '';
   const pill = $('#alarm-status', HTMLElement);
   pill.className = `pill ${open ? 'bad' : 'ok'}`;
-  pill.replaceChildren(...bi(open ? [`${open} 条报警未处理`, `${open} open alarm${open === 1 ? '' : 's'}`] : ['没有未处理的报警', 'No open alarms']));
+  pill.replaceChildren(...bi(open === 1 ? w('staff.alarms_open_one') : open ? w('staff.alarms_open', { count: open }) : w('staff.alarms_none_open')));
 }
 
 /** @param {Alarm} a */
@@ -1418,8 +1438,8 @@ function alarmItem(a) {
     el('strong', {}, done ? '✓ ' : '⚠ ', kind[0]),
     ' ',
     en(kind[1]),
-    a.compartment ? el('span', { class: 'alarm-where' }, ` · ${a.compartment} 号柜`) : null,
-    a.count > 1 ? el('span', { class: 'alarm-repeat' }, ` · 共 ${a.count} 次，最近 ${timeWords(a.lastAt)}`, en(`${a.count} times`)) : null,
+    a.compartment ? el('span', { class: 'alarm-where' }, ` · ${w('staff.compartment_no', { no: a.compartment })[0]}`) : null,
+    a.count > 1 ? el('span', { class: 'alarm-repeat' }, ' · ', bi(w('staff.alarm_repeat', { count: a.count, time: timeWords(a.lastAt) }))) : null,
   );
   /** @type {HTMLElement[]} */
   const parts = [head, el('p', { class: 'alarm-msg' }, zh, ' ', en(enText))];
@@ -1428,9 +1448,8 @@ function alarmItem(a) {
       el(
         'p',
         { class: 'alarm-done' },
-        `已处理：${done.by.name}，${timeWords(done.at)}`,
-        done.note ? `。说明：${done.note}` : '',
-        en(`Done by ${done.by.name}`),
+        bi(w('staff.alarm_done', { name: done.by.name, time: timeWords(done.at) })),
+        done.note ? el('span', { class: 'alarm-note' }, ' · ', bi(w('staff.alarm_done_note', { note: done.note }))) : null,
       ),
     );
   }
@@ -1439,12 +1458,11 @@ function alarmItem(a) {
     ? el(
         'button',
         { type: 'button', class: 'btn secondary small', 'data-fk': `alarm-show-${a.id}`, onclick: () => selectCompartment(where) },
-        `查看 ${where} 号柜 `,
-        en('Show'),
+        bi(w('staff.show_compartment', { no: where })),
       )
     : null;
   if (done || a.id < 0) {
-    if (a.id < 0) parts.push(el('p', { class: 'note' }, '这条报警没能保存，重启后不再显示。', en('Not saved: gone after a restart.')));
+    if (a.id < 0) parts.push(el('p', { class: 'note' }, bi(w('staff.alarm_unsaved'))));
     if (show) parts.push(show);
   } else {
     const busy = state.busy.has(`a${a.id}:ack`);
@@ -1461,7 +1479,7 @@ function alarmItem(a) {
             void ackAlarm(a);
           },
         },
-        el('label', { for: noteId }, '处理说明（可不填） ', en('Note (optional)')),
+        el('label', { for: noteId }, bi(w('staff.alarm_note_label'))),
         el('input', {
           id: noteId,
           type: 'text',
@@ -1482,8 +1500,7 @@ function alarmItem(a) {
           el(
             'button',
             { type: 'submit', class: 'btn primary', 'data-fk': `alarm-ack-${a.id}`, 'aria-disabled': busy ? 'true' : undefined },
-            busy ? '请稍候… ' : '已处理 ',
-            en(busy ? 'Please wait' : 'Done'),
+            bi(w(busy ? 'staff.please_wait' : 'staff.alarm_done_button')),
           ),
           show,
         ),
@@ -1502,7 +1519,7 @@ function renderAlarms() {
   const open = state.alarms.filter((a) => !a.acknowledged);
   renderAlarmStatus(open.length);
   if (!state.alarms.length) {
-    return list.replaceChildren(el('li', { class: 'empty' }, '现在没有报警。', en('No alarms.')));
+    return list.replaceChildren(el('li', { class: 'empty' }, bi(w('staff.no_alarms'))));
   }
   // after "已处理" the item moves down: keyboard focus goes on to the next open alarm's button
   replaceKeepingFocus(
@@ -1528,6 +1545,7 @@ function renderAll() {
 async function boot() {
   // the words for the keys the API answers with; without them a key shows as itself, and the console still works
   await loadWords().catch(() => undefined);
+  renderWords();
   const s = loadSession();
   if (!s) return showSignin();
   try {
@@ -1538,7 +1556,7 @@ async function boot() {
     else startConsole(r.staff);
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) return; // the handler showed the sign-in
-    showSignin(err instanceof Error ? err.message : String(err));
+    showSignin(errorWords(err));
   }
 }
 
