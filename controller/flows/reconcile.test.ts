@@ -20,6 +20,8 @@ import {
   transitionRequest,
 } from '../store/index.js';
 import { makeResident } from '../store/test-support.js';
+import { createDriver, waitFor } from '../../test/harness.js';
+import { streamEndpoint } from '../transport/endpoints.js';
 import { eventsFrom, REQUEST_STATES, TERMINAL_STATES, TRANSITIONS, type RequestEvent } from '../domain/request-states.js';
 import { CabinetFlows } from './cabinet.js';
 import { reconcile } from './reconcile.js';
@@ -158,5 +160,126 @@ describe('an acknowledged unlock with no door opening recorded', () => {
     expect(w.alarms.map((a) => a.kind)).toContain('item_missing');
     expect(w.alarms.every((a) => a.compartment === no)).toBe(true);
     expect(requireRequest(w.store.ctx, requestId).state).toBe('loaded');
+  });
+});
+
+describe('an operation cut off after its unlock went out, the door shut again while the controller was stopped', () => {
+  /** The controller stops (its driver with it): what the doors do now, no event of theirs reaches a record. */
+  async function stopped(w: World): Promise<() => Promise<World>> {
+    await w.driver.stop();
+    return async () => {
+      const driver = createDriver(streamEndpoint('in-process', () => w.sim.connectInProcess()));
+      await driver.start();
+      cleanups.push(() => driver.stop());
+      w.alarms.length = 0;
+      return { ...w, driver };
+    };
+  }
+  const auditOf = (w: World, no: number) => listAudit(w.store.db, { compartmentNo: no, limit: 200 });
+  const cutOffAlarms = (w: World, no: number) => w.alarms.filter((a) => a.kind === 'reconcile' && a.compartment === no).map((a) => a.key);
+
+  it('says the door may have opened when its lock was released and nothing shows whether it did (protocol v1 cannot see it)', async () => {
+    const w = await world(cleanups);
+    const no = 5;
+    const i = createUnlockIntent(w.store.ctx, {
+      compartmentNo: no,
+      requestId: null,
+      actor: staffActor(w.adminId),
+      reason: 'staff_open',
+      openFrom: 'free',
+    });
+    claimIntentForSend(w.store.ctx, i.id, 901);
+    markIntentAcked(w.store.ctx, i.id);
+    const up = await stopped(w);
+    // the lock pulsed, the door sprang open and a person shut it again: no record could see it
+    w.sim.openDoor(no);
+    w.sim.closeDoor(no);
+    const after = await up();
+
+    await restart(after);
+    expect(getCompartment(w.store.ctx, no)).toMatchObject({ state: 'free', contents: null });
+    const rows = auditOf(w, no).filter((a) => a.action === 'door.may_have_opened');
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.detail).toMatchObject({ intentId: i.id });
+    // staff are not told "cut off before the door opened": nobody knows that
+    expect(cutOffAlarms(after, no)).toEqual(['alarm.startup_cut_off_may_have_opened']);
+  });
+
+  it('records the opening when the item sensor proves it: a load whose document went in while the controller was stopped', async () => {
+    const w = await world(cleanups);
+    const { requestId } = readyRequest(w);
+    const staff = staffActor(w.staffId);
+    const c = reserveCompartment(w.store.ctx, { requestId, direction: 'for_resident' }, staff)!;
+    transitionRequest(w.store.ctx, { requestId, event: 'start_load', actor: staff });
+    const i = createUnlockIntent(w.store.ctx, { compartmentNo: c.no, requestId, actor: staff, reason: 'load', openFrom: 'reserved' });
+    claimIntentForSend(w.store.ctx, i.id, 902);
+    markIntentAcked(w.store.ctx, i.id);
+    const up = await stopped(w);
+    w.sim.openDoor(c.no);
+    w.sim.putItem(c.no);
+    w.sim.closeDoor(c.no);
+    const after = await up();
+
+    await restart(after);
+    expect(requireRequest(w.store.ctx, requestId).state).toBe('loaded');
+    expect(getCompartment(w.store.ctx, c.no)).toMatchObject({ state: 'occupied', contents: { requestId } });
+    const rows = auditOf(w, c.no).filter((a) => a.action === 'door.opened_unseen');
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.detail).toMatchObject({ intentId: i.id, evidence: 'item' });
+    expect(auditOf(w, c.no).map((a) => a.action)).not.toContain('door.may_have_opened');
+  });
+
+  it('records the opening the compartment says happened when no door fact of it was written (the database could not grow then)', async () => {
+    const w = await world(cleanups);
+    const no = 6;
+    const i = createUnlockIntent(w.store.ctx, {
+      compartmentNo: no,
+      requestId: null,
+      actor: staffActor(w.adminId),
+      reason: 'staff_open',
+      openFrom: 'free',
+    });
+    claimIntentForSend(w.store.ctx, i.id, 903);
+    markIntentAcked(w.store.ctx, i.id);
+    const up = await stopped(w);
+    w.sim.openDoor(no);
+    // the flow saw the door open and recorded "open"; the door fact of it was lost (SQLITE_FULL), then the door shut
+    transitionCompartment(w.store.ctx, no, { to: 'open', actor: staffActor(w.adminId) });
+    w.sim.closeDoor(no);
+    const after = await up();
+
+    await restart(after);
+    expect(getCompartment(w.store.ctx, no)).toMatchObject({ state: 'free' });
+    const rows = auditOf(w, no).filter((a) => a.action === 'door.opened_unseen');
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.detail).toMatchObject({ intentId: i.id, evidence: 'compartment_open' });
+  });
+
+  it('records nothing more when the opening was recorded as it happened, and nothing when no byte of the unlock went out', async () => {
+    const w = await world(cleanups);
+    // compartment 7: the door fact of the opening is there (recorded before the stop)
+    const a = createUnlockIntent(w.store.ctx, {
+      compartmentNo: 7,
+      requestId: null,
+      actor: staffActor(w.adminId),
+      reason: 'staff_open',
+      openFrom: 'free',
+    });
+    claimIntentForSend(w.store.ctx, a.id, 904);
+    markIntentAcked(w.store.ctx, a.id);
+    w.sim.openDoor(7);
+    await waitFor(() => getCompartment(w.store.ctx, 7)?.door === 'open', 'the opening recorded');
+    // compartment 8: the intent was written but never claimed for sending (no sequence number: nothing went out)
+    createUnlockIntent(w.store.ctx, { compartmentNo: 8, requestId: null, actor: staffActor(w.adminId), reason: 'staff_open', openFrom: 'free' });
+    const up = await stopped(w);
+    w.sim.closeDoor(7);
+    const after = await up();
+
+    await restart(after);
+    const actions = [...auditOf(w, 7), ...auditOf(w, 8)].map((x) => x.action);
+    expect(actions).not.toContain('door.opened_unseen');
+    expect(actions).not.toContain('door.may_have_opened');
+    expect(cutOffAlarms(after, 8)).toContain('alarm.startup_cut_off_unopened');
+    expect(cutOffAlarms(after, 8)).not.toContain('alarm.startup_cut_off_may_have_opened');
   });
 });

@@ -9,7 +9,10 @@
  *   opening/open   a door flow was cut off. If its door never opened: put things back as they were
  *                  (load/drop-off aborted, a pickup stays waiting with its code still valid). If it
  *                  opened: finish the flow from the door and item as they are now — or, when the
- *                  door is still open, when it closes.
+ *                  door is still open, when it closes. An opening nobody recorded as it happened is
+ *                  recorded now: "opened unseen" when the record or the item sensor proves it, "may have
+ *                  opened" when the unlock went out and the door is shut with nothing to tell (a door that
+ *                  opens and shuts while the controller is stopped leaves no trace in protocol version 1).
  *   reserved       nothing was unlocked yet: release it (an interrupted load goes back to ready).
  *   occupied       the item sensor should say present; if not, alarm.
  *   free           the item sensor should say absent; if not, alarm.
@@ -33,6 +36,7 @@ import {
   markIntentFailed,
   markIntentsReviewed,
   recordDoorFact,
+  recordUnseenOpening,
   requireRequest,
   transitionRequest,
   unresolvedIntents,
@@ -156,16 +160,40 @@ export async function reconcile(flows: CabinetFlows, deps: FlowDeps, timeoutMs =
             !wasHolding(deps, c)) ||
             ((intent.reason === 'pickup' || intent.reason === 'retrieve' || intent.reason === 'retrieve_materials') && item === false));
         const opened = doorOpen || c.state === 'open' || itemMoved || (intent !== null && doorOpenedSince(ctx, c.no, intent.createdAt));
+        // Its unlock went out (or may have: claimed for sending, with a sequence number): the door may have opened and
+        // shut again while nothing listened, which version 1 of the protocol cannot show. Unless something proves it
+        // did, that is what is recorded — never "it did not open".
+        const transmitted = intent !== null && intent.seq !== null;
+        const maybe = !opened && transmitted;
+        // An opening nobody recorded as it happened is recorded now: proven (the compartment's record, the item
+        // sensor) or possible; nothing when a door fact or an earlier record of it is there.
+        if (intent !== null && (opened || maybe)) {
+          recordUnseenOpening(ctx, {
+            intent,
+            action: opened ? 'door.opened_unseen' : 'door.may_have_opened',
+            evidence: opened
+              ? c.state === 'open'
+                ? 'compartment_open'
+                : itemMoved
+                  ? 'item'
+                  : 'door'
+              : intent.status === 'acked'
+                ? 'unlock_acknowledged'
+                : 'unlock_sent_unanswered',
+          });
+        }
         const actor = intent ? actorFromRow(intent.actorKind, intent.actorId) : SYSTEM_ACTOR;
         note({
           kind: 'reconcile',
           compartment: c.no,
           ...(c.contents ? { requestId: c.contents.requestId } : {}),
-          message: `a ${intent?.reason ?? 'door'} operation was cut off (door ${opened ? 'had opened' : 'never opened'}, now ${doorOpen ? 'open' : 'closed'}, item ${item === null ? 'not sensed' : item ? 'inside' : 'absent'})`,
-          said: said(opened ? 'alarm.startup_cut_off_opened' : 'alarm.startup_cut_off_unopened', { no: c.no }),
+          message: `a ${intent?.reason ?? 'door'} operation was cut off (door ${opened ? 'had opened' : maybe ? 'may have opened unseen' : 'never opened'}, now ${doorOpen ? 'open' : 'closed'}, item ${item === null ? 'not sensed' : item ? 'inside' : 'absent'})`,
+          said: said(opened ? 'alarm.startup_cut_off_opened' : maybe ? 'alarm.startup_cut_off_may_have_opened' : 'alarm.startup_cut_off_unopened', {
+            no: c.no,
+          }),
         });
         if (!opened) {
-          restoreUnopened(flows, deps, c, actor, intent?.reason ?? null, item, note);
+          restoreUnopened(flows, deps, c, actor, intent?.reason ?? null, item, note, maybe);
         } else {
           if (c.state === 'opening') flows.doors.setCompartment(c.no, 'open', actor);
           // Finish from the door as it is: now when it is closed, in the background (when it closes) otherwise.
@@ -258,7 +286,10 @@ function wasHolding(deps: FlowDeps, c: Compartment): boolean {
   return (['loaded', 'overdue', 'materials_deposited'] as RequestState[]).includes(state);
 }
 
-/** The door never opened: undo the start of the flow; what is inside stays as recorded. */
+/**
+ * The door never opened, or nothing shows that it did (`mayHaveOpened`: its unlock went out): undo the start of the
+ * flow; what is inside stays as recorded, and the item sensor has the last word.
+ */
 function restoreUnopened(
   flows: CabinetFlows,
   deps: FlowDeps,
@@ -267,15 +298,16 @@ function restoreUnopened(
   reason: string | null,
   item: boolean | null,
   note: (f: Finding) => void,
+  mayHaveOpened = false,
 ): void {
   const ctx = deps.store.ctx;
+  const what = `start-up: ${reason ?? 'door'} operation ${mayHaveOpened ? 'cut off after its unlock went out; the door may have opened unseen, shut now' : 'never opened the door'}`;
   const req = c.contents ? requireRequest(ctx, c.contents.requestId) : null;
   if (req?.state === 'loading') transitionRequest(ctx, { requestId: req.id, event: 'load_aborted', actor: SYSTEM_ACTOR });
   if (req?.state === 'depositing') transitionRequest(ctx, { requestId: req.id, event: 'deposit_aborted', actor: SYSTEM_ACTOR });
   const holds = req !== null && (['loaded', 'overdue', 'materials_deposited'] as RequestState[]).includes(req.state);
-  if (holds) flows.doors.setCompartment(c.no, 'occupied', actor, { note: `start-up: ${reason ?? 'door'} operation never opened the door` });
-  else
-    flows.doors.setCompartment(c.no, 'free', actor, { clearContents: true, note: `start-up: ${reason ?? 'door'} operation never opened the door` });
+  if (holds) flows.doors.setCompartment(c.no, 'occupied', actor, { note: what });
+  else flows.doors.setCompartment(c.no, 'free', actor, { clearContents: true, note: what });
   if (holds && item === false)
     note({
       kind: 'item_missing',

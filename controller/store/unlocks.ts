@@ -434,3 +434,50 @@ export function doorOpenedSince(ctx: StoreContext, compartmentNo: number, since:
     )!.n > 0
   );
 }
+
+/**
+ * How an opening nobody saw happen is recorded (audit actions, beside the door facts of door_events):
+ *   door.opened_unseen     the door did open for this unlock — the compartment's record or its item sensor proves it —
+ *                          but no door fact of it was written (the controller was stopped, or could not write then)
+ *   door.may_have_opened   the unlock went out (or may have) and nothing shows whether the door opened: with version 1 of
+ *                          the protocol a door that opens and shuts again while nobody listens leaves no trace
+ */
+export type UnseenOpening = 'door.opened_unseen' | 'door.may_have_opened';
+
+/**
+ * Whether an opening of this unlock's compartment is already on record: a door fact attributed to the unlock, or any
+ * opening of the compartment (a door fact, or an unseen or possible one) recorded after the unlock was decided — in
+ * the order the rows were written (the audit log's ids), whatever the clock said.
+ */
+export function openingOnRecord(ctx: StoreContext, intent: Pick<UnlockIntent, 'id' | 'compartmentNo'>): boolean {
+  if (stmt<[number], { n: number }>(ctx.db, `SELECT count(*) AS n FROM door_events WHERE intent_id = ? AND door = 'open'`).get(intent.id)!.n > 0)
+    return true;
+  return (
+    stmt<[number, number, number], { id: number }>(
+      ctx.db,
+      `SELECT a.id FROM audit_log a
+         WHERE a.compartment_no = ? AND a.action IN ('door.open', 'door.opened_unexplained', 'door.opened_unseen', 'door.may_have_opened')
+           AND a.id > (SELECT coalesce(max(b.id), 0) FROM audit_log b
+                        WHERE b.compartment_no = ? AND b.action = 'unlock.intended' AND json_extract(b.detail, '$.intentId') = ?)
+         LIMIT 1`,
+    ).get(intent.compartmentNo, intent.compartmentNo, intent.id) !== undefined
+  );
+}
+
+/** Records an opening that no door fact recorded (see UnseenOpening), once per unlock. False when one was on record. */
+export function recordUnseenOpening(
+  ctx: StoreContext,
+  args: { intent: Pick<UnlockIntent, 'id' | 'compartmentNo' | 'requestId'>; action: UnseenOpening; evidence: string },
+): boolean {
+  return inTransaction(ctx.db, () => {
+    if (openingOnRecord(ctx, args.intent)) return false;
+    appendAudit(ctx.db, ctx.now(), {
+      actor: { kind: 'system', id: null },
+      action: args.action,
+      compartmentNo: args.intent.compartmentNo,
+      requestId: args.intent.requestId,
+      detail: { intentId: args.intent.id, evidence: args.evidence },
+    });
+    return true;
+  });
+}

@@ -317,6 +317,8 @@ export const WORDS = {
   'alarm.startup_unlock_unfinished': ['no'],
   'alarm.startup_cut_off_opened': ['no'],
   'alarm.startup_cut_off_unopened': ['no'],
+  // ---- openings nobody saw (start-up reconciliation)
+  'alarm.startup_cut_off_may_have_opened': ['no'],
   'alarm.startup_reservation_released': ['no'],
   'alarm.startup_item_left_behind': ['no'],
   'alarm.startup_item_missing': ['no'],
@@ -369,6 +371,9 @@ export const WORDS = {
   'staff.audit.unlock.expired': [],
   'staff.audit.unlock.rate_limited': [],
   'staff.audit.door.opened_unexplained': [],
+  // ---- openings nobody saw (start-up reconciliation)
+  'staff.audit.door.opened_unseen': [],
+  'staff.audit.door.may_have_opened': [],
   'staff.audit.credential.issued': [],
   'staff.audit.credential.verified': [],
   'staff.audit.credential.verify_failed': [],

@@ -322,6 +322,9 @@ export default {
     'alarm.startup_cut_off_opened':
       'Start-up check: an operation at door {no} was cut off after the door opened; it was finished from what is inside now.',
     'alarm.startup_cut_off_unopened': 'Start-up check: an operation at door {no} was cut off before the door opened; it was put back as it was.',
+    // ---- openings nobody saw (start-up reconciliation)
+    'alarm.startup_cut_off_may_have_opened':
+      'Start-up check: an operation at door {no} was cut off after its lock was released; the door may have opened and been shut again while nothing recorded it. It was put back as it was; please check the compartment.',
     'alarm.startup_reservation_released': 'Start-up check: compartment {no} was reserved but never unlocked; it was released.',
     'alarm.startup_item_left_behind': 'Start-up check: compartment {no} is recorded as empty but has an item inside.',
     'alarm.startup_item_missing': 'Start-up check: the item recorded in compartment {no} is not detected inside.',
@@ -375,6 +378,9 @@ export default {
     'staff.audit.unlock.expired': 'Unlock expired',
     'staff.audit.unlock.rate_limited': 'Unlocks too frequent: refused',
     'staff.audit.door.opened_unexplained': 'Door opened without an unlock',
+    // ---- openings nobody saw (start-up reconciliation)
+    'staff.audit.door.opened_unseen': 'Door opened while nothing recorded it (found at start-up)',
+    'staff.audit.door.may_have_opened': 'Door may have opened (unlock sent, opening not confirmed)',
     'staff.audit.credential.issued': 'Pickup code / QR issued',
     'staff.audit.credential.verified': 'Pickup code accepted',
     'staff.audit.credential.verify_failed': 'Pickup code refused',

@@ -312,6 +312,9 @@ export default {
     'alarm.startup_unlock_unfinished': '启动自检：{no} 号柜的一次开锁没有完成，也没有记录到开门。',
     'alarm.startup_cut_off_opened': '启动自检：{no} 号柜的操作被中断，柜门已打开过，已按柜内现状处理。',
     'alarm.startup_cut_off_unopened': '启动自检：{no} 号柜的操作被中断，柜门没有打开过，已恢复原状。',
+    // ---- openings nobody saw (start-up reconciliation)
+    'alarm.startup_cut_off_may_have_opened':
+      '启动自检：{no} 号柜的操作在开锁后被中断，柜门可能打开过又被关上（当时没有记录）；已恢复原状，请查看该柜。',
     'alarm.startup_reservation_released': '启动自检：{no} 号柜预留后没有开锁，已释放。',
     'alarm.startup_item_left_behind': '启动自检：{no} 号柜记录为空，但柜内有物品。',
     'alarm.startup_item_missing': '启动自检：{no} 号柜内没有检测到记录中的物品。',
@@ -364,6 +367,9 @@ export default {
     'staff.audit.unlock.expired': '开锁指令过期',
     'staff.audit.unlock.rate_limited': '开锁太频繁，被拒绝',
     'staff.audit.door.opened_unexplained': '柜门被异常打开',
+    // ---- openings nobody saw (start-up reconciliation)
+    'staff.audit.door.opened_unseen': '柜门打开过（当时未记录，启动自检查明）',
+    'staff.audit.door.may_have_opened': '柜门可能打开过（开锁后未能确认）',
     'staff.audit.credential.issued': '发出取件码/二维码',
     'staff.audit.credential.verified': '取件码核验通过',
     'staff.audit.credential.verify_failed': '取件码核验失败',
