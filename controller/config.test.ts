@@ -196,3 +196,25 @@ describe('the unlock policy through a vendor adapter', () => {
     expect(() => loadConfig({ LOCK_BOARD: 'native', UNLOCK_TTL_MS: '5000', LOCK_RETRIES: '2', LOCK_RESPONSE_TIMEOUT_MS: '1000' })).not.toThrow();
   });
 });
+
+describe('SIM_PROTOCOL', () => {
+  const refusal = (env: Record<string, string>): string => {
+    try {
+      loadConfig(env);
+    } catch (e) {
+      return (e as Error).message;
+    }
+    return 'accepted';
+  };
+
+  it('is 1 unless set, and takes 2 for the embedded simulator', () => {
+    expect(loadConfig({}).simProtocol).toBe(1);
+    expect(loadConfig({ SIM_PROTOCOL: '2' }).simProtocol).toBe(2);
+  });
+
+  it('refuses another version, a vendor family and boards of more than 32 channels', () => {
+    expect(refusal({ SIM_PROTOCOL: '3' })).toContain('SIM_PROTOCOL');
+    expect(refusal({ SIM_PROTOCOL: '2', LOCK_BOARD: '8a80' })).toContain('SIM_PROTOCOL=2');
+    expect(refusal({ SIM_PROTOCOL: '2', LOCK_LAYOUT: '1x48' })).toContain('at most 32');
+  });
+});

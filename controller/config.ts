@@ -4,7 +4,16 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
-import { BAUD_RATES, DEFAULT_BAUD, DEFAULT_PULSE_MS, MAX_ADDRESS, MAX_CHANNELS, MAX_PULSE_MS, MIN_PULSE_MS } from '../firmware-protocol/index.js';
+import {
+  BAUD_RATES,
+  DEFAULT_BAUD,
+  DEFAULT_PULSE_MS,
+  MAX_ADDRESS,
+  MAX_CHANNELS,
+  MAX_CHANNELS_V2,
+  MAX_PULSE_MS,
+  MIN_PULSE_MS,
+} from '../firmware-protocol/index.js';
 import { policyProblems, unlockPolicyFrom } from './domain/unlock-policy.js';
 import { BOARD_FAMILIES, VENDOR_CODECS, type BoardFamily } from '../firmware-protocol/vendors/index.js';
 import { readLayoutFile } from './board/layout-file.js';
@@ -48,6 +57,8 @@ export interface Config {
   reconnectMaxMs: number;
   tamperWindowMs: number;
   simPanelPort: number;
+  /** The protocol version the embedded simulator's native boards speak (LOCK_PORT=sim); 2 adds door-opening counts. */
+  simProtocol: 1 | 2;
   /** Port of the kiosk listener (127.0.0.1 only): the cabinet's own screen. */
   kioskPort: number;
   logLevel: string;
@@ -204,6 +215,12 @@ export const SETTINGS = {
     int(500, 120_000),
   ],
   SIM_PANEL_PORT: ['developer panel port of the embedded simulator (LOCK_PORT=sim), 0 = any free port', '0–65535', '3001', int(0, 65535)],
+  SIM_PROTOCOL: [
+    'lock board protocol version the embedded simulator speaks (LOCK_PORT=sim, native boards); 2 adds per-door opening counts to STATUS (boards of at most 32 channels)',
+    '1 or 2',
+    '1',
+    z.enum(['1', '2'], { message: 'must be 1 or 2' }).transform((v) => (v === '2' ? 2 : 1)),
+  ],
   PUBLIC_URL: [
     'base URL of the phone pages, used in QR codes and notifications',
     'an http(s) URL',
@@ -311,6 +328,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         `${values.LOCK_LAYOUT_FILE ? 'LOCK_LAYOUT_FILE' : 'LOCK_LAYOUT'}: board ${wide.addr} has ${wide.channels} locks; a ${family} board has at most ${max}`,
       );
   }
+  if (values.SIM_PROTOCOL === 2 && values.LOCK_PORT === 'sim') {
+    if (family !== undefined && family !== 'native') problems.push(`SIM_PROTOCOL=2: protocol version 2 is for native boards, not ${family}`);
+    const wide = layout?.boards.find((b) => b.channels > MAX_CHANNELS_V2);
+    if (wide) problems.push(`SIM_PROTOCOL=2: board ${wide.addr} has ${wide.channels} channels; a version 2 board has at most ${MAX_CHANNELS_V2}`);
+  }
   const cabinet = layout ? cabinetFace(layout, values.CABINET_GRID as { columns: number; rows: number } | '' | undefined, problems) : null;
   if (cabinet && values.CABINET_NUMBERING !== undefined) cabinet.numbering = values.CABINET_NUMBERING as Numbering;
   if (problems.length > 0) {
@@ -336,6 +358,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     reconnectMaxMs: values.LOCK_RECONNECT_MAX_MS as number,
     tamperWindowMs: values.LOCK_TAMPER_WINDOW_MS as number,
     simPanelPort: values.SIM_PANEL_PORT as number,
+    simProtocol: values.SIM_PROTOCOL as 1 | 2,
     kioskPort: values.KIOSK_PORT as number,
     logLevel: values.LOG_LEVEL as string,
     publicUrl: (values.PUBLIC_URL as string) === '' ? null : (values.PUBLIC_URL as string).replace(/\/+$/, ''),

@@ -91,6 +91,7 @@ export async function endpointFor(
       layout: { boards: Math.max(...boards.map((b) => b.addr)), channels: Math.max(...boards.map((b) => b.channels)) },
       polarity: config.doorPolarity,
       baudRate: config.lockBaud,
+      protocol: config.simProtocol,
     });
     cabinet = sim;
     raw = streamEndpoint('embedded simulator', () => sim.connectInProcess());

@@ -9,7 +9,7 @@ import {
   DEDUP_WINDOW_MS,
   MAX_SEQ,
   nakReasonFor,
-  PROTOCOL_VERSION,
+  OPENINGS_MODULUS,
   type BoardEvent,
   type BoardStatus,
   type BootReason,
@@ -19,6 +19,7 @@ import {
   type LedMode,
   type Nak,
   type NakReason,
+  type ProtocolVersion,
   type Reply,
   type SwitchLevel,
 } from '../firmware-protocol/index.js';
@@ -56,6 +57,8 @@ export interface BoardConfig {
   firmware: string;
   singleCoil: boolean;
   clock: () => number;
+  /** The protocol version the firmware speaks: 2 adds the door-opening counts to STATUS (PROTOCOL.md §21). */
+  protocol: ProtocolVersion;
 }
 
 /** Events waiting to be sent; beyond this the oldest is dropped (the counter gap tells the controller). */
@@ -75,6 +78,8 @@ export class BoardFirmware {
   private seenDoor: SwitchLevel[] = [];
   private seenItem: boolean[] = [];
   private seenFault: FaultCode[] = [];
+  /** Per channel, the door-switch contact's C → O changes since boot, modulo 256 (reported by version 2 only). */
+  private openingCounts: number[] = [];
   private bootCount = 0;
 
   constructor(
@@ -104,6 +109,7 @@ export class BoardFirmware {
     this.seenDoor = this.range().map((ch) => this.hw.doorLevel(ch));
     this.seenItem = this.range().map((ch) => this.hw.itemPresent(ch));
     this.seenFault = this.range().map((ch) => this.hw.coilFault(ch));
+    this.openingCounts = this.range().map(() => 0);
     this.queue.push({ kind: 'boot', addr: this.addr, seq: 0, reason });
     for (const ch of this.range()) {
       const fault = this.seenFault[ch - 1]!;
@@ -141,6 +147,8 @@ export class BoardFirmware {
       }
       const level = this.hw.doorLevel(ch);
       if (level !== this.seenDoor[i]) {
+        // Counted here, when the change is detected, whatever becomes of its event (dropped, lost, unheard).
+        if (level === 'O') this.openingCounts[i] = (this.openingCounts[i]! + 1) % OPENINGS_MODULUS;
         this.seenDoor[i] = level;
         this.event({ kind: 'door', addr: this.addr, seq: 0, channel: ch, level });
       }
@@ -157,7 +165,7 @@ export class BoardFirmware {
     const { addr, seq } = cmd;
     switch (cmd.kind) {
       case 'ident':
-        return { reply: { kind: 'ack-ident', addr, seq, protocol: PROTOCOL_VERSION, firmware: this.config.firmware, channels: this.channels } };
+        return { reply: { kind: 'ack-ident', addr, seq, protocol: this.config.protocol, firmware: this.config.firmware, channels: this.channels } };
       case 'status':
         return { reply: { kind: 'ack-status', addr, seq, ...this.status() } };
       case 'led':
@@ -180,12 +188,28 @@ export class BoardFirmware {
   }
 
   status(): BoardStatus {
-    return {
+    const status: BoardStatus = {
       eventCounter: this.leftCounter,
       doors: this.range().map((ch) => this.hw.doorLevel(ch)),
       items: this.range().map((ch) => this.hw.itemPresent(ch)),
       faults: this.range().map((ch) => this.hw.coilFault(ch)),
     };
+    if (this.config.protocol === 2) status.openings = [...this.openingCounts];
+    return status;
+  }
+
+  get protocol(): ProtocolVersion {
+    return this.config.protocol;
+  }
+
+  /** Per channel, the contact openings counted since boot, modulo 256 (what a version 2 STATUS reports). */
+  get openings(): number[] {
+    return [...this.openingCounts];
+  }
+
+  /** Set a channel's opening count (tests of the wrap-around at 0xFF without 255 openings). */
+  setOpeningCount(channel: number, value: number): void {
+    if (channel >= 1 && channel <= this.channels) this.openingCounts[channel - 1] = value % OPENINGS_MODULUS;
   }
 
   led(channel: number): LedMode {

@@ -17,12 +17,14 @@ import {
   decode,
   encode,
   isCommand,
+  MAX_CHANNELS_V2,
   MAX_SEQ,
   type BoardEvent,
   type BootReason,
   type FaultCode,
   type LedMode,
   type Message,
+  type ProtocolVersion,
   type SwitchLevel,
 } from '../firmware-protocol/index.js';
 import { BoardFirmware } from './board.js';
@@ -78,12 +80,18 @@ export interface CompartmentState extends CompartmentFaults {
   led: LedMode;
   /** UNLOCKs that pulsed this compartment's coil (duplicates not counted). */
   unlocks: number;
+  /** Times the physical door opened since the sim started (by an unlock, a person or a fault; never reset). */
+  openings: number;
 }
 
 export interface BoardState {
   addr: number;
   channels: number;
   firmware: string;
+  /** The protocol version the board speaks (native boards). */
+  protocol: ProtocolVersion;
+  /** Per channel, the door-switch contact's C → O changes since the board started, modulo 256 (version 2 reports them). */
+  openings: number[];
   /** Counter of the newest event generated (STATUS reports the newest that left the queue). */
   eventCounter: number;
   /** Events waiting for the bus to allow sending (PROTOCOL.md §11.3). */
@@ -149,6 +157,8 @@ export interface EndpointState {
 export interface CabinetSnapshot {
   /** The board family the boards speak ('native' = our protocol). */
   family: BoardFamily;
+  /** The version of our protocol the native boards speak. */
+  protocol: ProtocolVersion;
   layout: Layout & { compartments: number; text: string };
   polarity: Polarity;
   baudRate: number;
@@ -206,6 +216,8 @@ interface Compartment extends CompartmentFaults {
   lockReleased: boolean;
   pulseToken: number;
   autoClose: NodeJS.Timeout | undefined;
+  /** Physical openings since the sim started. */
+  openings: number;
 }
 
 const SCAN_RE = /^[^\x00-\x1f\x7f]+$/;
@@ -251,6 +263,8 @@ function corruptText(text: string, rng: Rng): string {
 export class SimCabinet extends EventEmitter<SimEventMap> {
   /** The board family the boards speak on the bus ('native' = our protocol). */
   readonly family: BoardFamily;
+  /** The version of our protocol the native boards speak (PROTOCOL.md §19, §21). */
+  readonly protocol: ProtocolVersion;
   readonly layout: Layout;
   readonly polarity: Polarity;
   readonly baudRate: number;
@@ -296,6 +310,17 @@ export class SimCabinet extends EventEmitter<SimEventMap> {
     this.layout = typeof o.layout === 'object' ? o.layout : parseLayout(DEFAULT_LAYOUT)!;
     this.polarity = o.polarity ?? 'nc';
     this.family = o.board ?? 'native';
+    this.protocol = o.protocol ?? 1;
+    if (this.protocol !== 1 && this.family !== 'native') {
+      throw new SimError(
+        'BAD_CONFIG',
+        `protocol: version ${this.protocol} is for native boards; ${this.family} boards have their own protocol`,
+        'protocol',
+      );
+    }
+    if (this.protocol === 2 && this.layout.channels > MAX_CHANNELS_V2) {
+      throw new SimError('BAD_CONFIG', `protocol: a version 2 board has at most ${MAX_CHANNELS_V2} channels (PROTOCOL.md §21.1)`, 'protocol');
+    }
     const family = familyBauds(this.family);
     this.baudRate = o.baudRate ?? family.defaultBaud;
     if (!family.bauds.includes(this.baudRate)) {
@@ -325,6 +350,7 @@ export class SimCabinet extends EventEmitter<SimEventMap> {
         lockReleased: false,
         pulseToken: 0,
         autoClose: undefined,
+        openings: 0,
         ...NO_COMPARTMENT_FAULTS,
       });
     }
@@ -344,7 +370,14 @@ export class SimCabinet extends EventEmitter<SimEventMap> {
 
     for (let addr = 1; addr <= this.layout.boards; addr++) {
       const board = new BoardFirmware(
-        { addr, channels: this.layout.channels, firmware: o.firmware ?? DEFAULT_FIRMWARE, singleCoil: o.singleCoil ?? false, clock: this.clock },
+        {
+          addr,
+          channels: this.layout.channels,
+          firmware: o.firmware ?? DEFAULT_FIRMWARE,
+          singleCoil: o.singleCoil ?? false,
+          clock: this.clock,
+          protocol: this.protocol,
+        },
         {
           doorLevel: (ch) => this.doorLevel(this.compAt(addr, ch)),
           itemPresent: (ch) => this.compAt(addr, ch).item,
@@ -682,7 +715,7 @@ export class SimCabinet extends EventEmitter<SimEventMap> {
   }
 
   private transmit(m: Message, targets: LineLink[]): void {
-    this.transmitText(encode(m), '\n', targets, false);
+    this.transmitText(encode(m, this.protocol), '\n', targets, false);
   }
 
   /** Send one frame (with its line ending, if the protocol has one) to the targets, through the wire faults. */
@@ -767,6 +800,7 @@ export class SimCabinet extends EventEmitter<SimEventMap> {
     if (c.autoClose) this.cancel(c.autoClose);
     c.autoClose = undefined;
     c.doorOpen = open;
+    if (open) c.openings++;
     if (open && this.autoCloseMs !== null) {
       c.autoClose = this.later(this.autoCloseMs, () => {
         c.autoClose = undefined;
@@ -908,6 +942,22 @@ export class SimCabinet extends EventEmitter<SimEventMap> {
     this.board(addr).setEventCounter(value & MAX_SEQ);
   }
 
+  /** Set the door-opening count of compartment n's channel (to test the wrap-around at 0xFF without 255 openings). */
+  setOpeningCount(n: number, value: number): void {
+    const c = this.comp(n);
+    this.board(c.addr).setOpeningCount(c.channel, value);
+  }
+
+  /**
+   * The count compartment n's board keeps for its channel (PROTOCOL.md §21.2, reported by version 2): the door-switch
+   * contact's C → O changes since the board started, whatever became of their DOOR events, modulo 256. With the
+   * common wiring (polarity nc) these are the door's openings. For every physical opening, see `compartment(n).openings`.
+   */
+  openingCount(n: number): number {
+    const c = this.comp(n);
+    return this.board(c.addr).openings[c.channel - 1] ?? 0;
+  }
+
   // ---- scanner -----------------------------------------------------------------------------
 
   /** A QR code is scanned: emits 'scan' and writes `text\n` (UTF-8) to every scanner link. Returns how many links got it. */
@@ -969,6 +1019,7 @@ export class SimCabinet extends EventEmitter<SimEventMap> {
       stuckSensor: c.stuckSensor,
       coilFault: c.coilFault,
       unlocks: this.counters.unlocksExecuted[c.n] ?? 0,
+      openings: c.openings,
     };
   }
 
@@ -978,6 +1029,8 @@ export class SimCabinet extends EventEmitter<SimEventMap> {
       addr,
       channels: b.channels,
       firmware: b.firmware,
+      protocol: b.protocol,
+      openings: b.openings,
       eventCounter: b.events,
       queuedEvents: b.queuedEvents,
       droppedEvents: b.droppedEvents,
@@ -1004,6 +1057,7 @@ export class SimCabinet extends EventEmitter<SimEventMap> {
     ];
     return {
       family: this.family,
+      protocol: this.protocol,
       layout: { ...this.layout, compartments: this.compartmentCount, text: `${this.layout.boards}x${this.layout.channels}` },
       polarity: this.polarity,
       baudRate: this.baudRate,

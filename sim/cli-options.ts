@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { DEFAULT_BAUD } from '../firmware-protocol/index.js';
+import { DEFAULT_BAUD, MAX_CHANNELS_V2, type ProtocolVersion } from '../firmware-protocol/index.js';
 import { BOARD_FAMILIES, type BoardFamily } from '../firmware-protocol/vendors/index.js';
 import { DEFAULT_LAYOUT, DEFAULT_SEED, familyBauds, firstIssue, layoutSchema, MAX_DELAY_MS, type Layout, type Polarity } from './config.js';
 import { DEFAULT_PANEL_HOST, DEFAULT_PANEL_PORT } from './panel/server.js';
@@ -14,6 +14,8 @@ export type Address = { kind: 'tcp'; host: string; port: number } | { kind: 'ser
 export interface CliOptions {
   /** The board family the simulated boards speak (LOCK_BOARD's values). */
   board: BoardFamily;
+  /** The version of our protocol native boards speak (1 or 2). */
+  protocol: ProtocolVersion;
   listen: Address[];
   scanner: Address | null;
   layout: Layout;
@@ -38,6 +40,8 @@ export const USAGE = `Usage: npm run sim -- [options]
                        (repeatable; default ${DEFAULT_LISTEN})
   --board FAMILY       what the boards speak: ${BOARD_FAMILIES.join(', ')} (default native: our protocol);
                        the same values as the controller's LOCK_BOARD
+  --protocol 1|2       version of our protocol the native boards speak (default 1); 2 adds per-channel
+                       door-opening counts to STATUS (PROTOCOL.md §21; at most ${MAX_CHANNELS_V2} channels a board)
   --layout BxC         boards x channels, e.g. 1x24 (default) or 2x12
   --polarity nc|no     door-switch polarity (default nc: contact closed while the door is shut)
   --baud RATE          line speed (default the family's: ${DEFAULT_BAUD}, kerong-cu48 19200); for serial paths and pacing
@@ -102,6 +106,7 @@ const schema = z.object({
   board: z
     .enum(BOARD_FAMILIES as [BoardFamily, ...BoardFamily[]], { message: `board must be one of ${BOARD_FAMILIES.join(', ')}` })
     .default('native'),
+  protocol: z.enum(['1', '2'], { message: 'protocol must be 1 or 2' }).default('1'),
   baud: number('baud').optional(),
   pacing: z.boolean().default(false),
   panel: z
@@ -140,6 +145,7 @@ export function parseCli(argv: string[]): CliResult {
         scanner: { type: 'string' },
         layout: { type: 'string' },
         board: { type: 'string' },
+        protocol: { type: 'string' },
         polarity: { type: 'string' },
         baud: { type: 'string' },
         pacing: { type: 'boolean' },
@@ -167,10 +173,16 @@ export function parseCli(argv: string[]): CliResult {
   const family = familyBauds(v.board);
   const baud = v.baud ?? family.defaultBaud;
   if (!family.bauds.includes(baud)) return { ok: false, error: `--baud: ${v.board} boards run at ${family.bauds.join(', ')}` };
+  const protocol: ProtocolVersion = v.protocol === '2' ? 2 : 1;
+  if (protocol === 2 && v.board !== 'native') return { ok: false, error: `--protocol: version 2 is for native boards, not ${v.board}` };
+  if (protocol === 2 && v.layout.channels > MAX_CHANNELS_V2) {
+    return { ok: false, error: `--protocol: a version 2 board has at most ${MAX_CHANNELS_V2} channels, the layout has ${v.layout.channels}` };
+  }
   return {
     ok: true,
     options: {
       board: v.board,
+      protocol,
       listen: v.listen,
       scanner: v.scanner ?? null,
       layout: v.layout,

@@ -12,7 +12,9 @@ import {
   FAULT_CODES,
   MAX_ADDRESS,
   MAX_CHANNELS,
+  PROTOCOL_VERSIONS,
   type FaultCode,
+  type ProtocolVersion,
   type SwitchLevel,
 } from '../firmware-protocol/index.js';
 
@@ -141,6 +143,11 @@ export type FaultPatch = z.infer<typeof faultPatchSchema>;
 export interface SimOptions {
   /** Which board family the simulated boards speak: 'native' (our protocol, default), '8a80', 'kerong-cu48'. */
   board?: BoardFamily;
+  /**
+   * The version of our protocol the native boards speak: 1 (default) or 2, whose STATUS also carries per-channel
+   * door-opening counts (PROTOCOL.md §21; boards of at most 32 channels). Native boards only.
+   */
+  protocol?: ProtocolVersion;
   /** '1x24' (default), '2x12', … or an object. */
   layout?: string | Layout;
   /** Door-switch polarity: 'nc' (default) reads C while the door is shut, 'no' the reverse. */
@@ -179,6 +186,7 @@ export interface SimOptions {
 
 export const simOptionsSchema = z.strictObject({
   board: z.enum(BOARD_FAMILIES as [BoardFamily, ...BoardFamily[]]).optional(),
+  protocol: z.union([z.literal(1), z.literal(2)], { message: `protocol must be one of ${PROTOCOL_VERSIONS.join(', ')}` }).optional(),
   layout: z
     .union([layoutSchema, z.strictObject({ boards: z.number().int().min(1).max(MAX_ADDRESS), channels: z.number().int().min(1).max(MAX_CHANNELS) })])
     .optional(),

@@ -10,6 +10,7 @@ import { startPanelServer, type PanelServer } from './panel/server.js';
 async function run(o: CliOptions): Promise<void> {
   const cabinet = new SimCabinet({
     board: o.board,
+    protocol: o.protocol,
     layout: o.layout,
     polarity: o.polarity,
     baudRate: o.baudRate,

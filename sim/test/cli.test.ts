@@ -66,6 +66,7 @@ describe('parseCli', () => {
     if (!r.ok) return;
     expect(r.options).toEqual({
       board: 'native',
+      protocol: 1,
       listen: [
         { kind: 'serial', path: '/tmp/ttyB' },
         { kind: 'tcp', host: '127.0.0.1', port: 9000 },
@@ -84,6 +85,13 @@ describe('parseCli', () => {
       seed: 7,
       logFrames: false,
     });
+  });
+
+  it('takes the protocol version of native boards, 1 unless told', () => {
+    const v1 = parseCli([]);
+    expect(v1.ok && v1.options).toMatchObject({ protocol: 1 });
+    const v2 = parseCli(['--protocol', '2', '--layout', '1x32']);
+    expect(v2.ok && v2.options).toMatchObject({ protocol: 2, layout: { boards: 1, channels: 32 } });
   });
 
   it('takes a vendor board family, with its own default speed', () => {
@@ -106,6 +114,9 @@ describe('parseCli', () => {
     [['--frobnicate'], 'frobnicate'],
     [['--board', 'yt-locker'], '--board'],
     [['--board', '8a80', '--baud', '19200'], '8a80 boards run at 9600'],
+    [['--protocol', '3'], '--protocol'],
+    [['--protocol', '2', '--board', '8a80'], '--protocol: version 2 is for native boards'],
+    [['--protocol', '2', '--layout', '1x48'], '--protocol: a version 2 board has at most 32 channels'],
     [['stray'], 'stray'],
   ])('refuses %j with a message naming the option', (argv, mention) => {
     const r = parseCli(argv);

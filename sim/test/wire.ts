@@ -12,6 +12,7 @@ import {
   type Command,
   type DecodeError,
   type Message,
+  type ProtocolVersion,
   type Reply,
 } from '../../firmware-protocol/index.js';
 
@@ -24,10 +25,14 @@ export class Wire {
   private readonly consumed = new Set<Received>();
   private nextSeq = 0x100;
 
-  constructor(readonly stream: Duplex) {
+  constructor(
+    readonly stream: Duplex,
+    /** The protocol version board frames are decoded by (the version the boards speak). */
+    readonly protocol: ProtocolVersion = 1,
+  ) {
     stream.on('error', () => undefined);
     this.parser.on('data', (line: string) => {
-      const r = decode(line);
+      const r = decode(line, protocol);
       const rec: Received = r.ok ? { ok: true, message: r.message, line } : { ok: false, error: r.error, line };
       this.received.push(rec);
       for (const w of [...this.waiters]) {
