@@ -98,6 +98,7 @@ describe('running the office', () => {
     expect(want.length).toBeGreaterThan(100);
     expect(await rows.count()).toBe(50);
     expect(await page.locator('#history-count').innerText()).toContain('还有更多');
+    expect(await page.locator('#history-count').innerText()).toContain('50 found (more below)');
     const numbers = await page.locator('#view-history tbody tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-request')));
     expect(numbers).toEqual(want.slice(0, 50).map((r) => r.number));
     await page.getByRole('button', { name: /^更多/ }).click();
@@ -168,6 +169,8 @@ describe('running the office', () => {
     expect(serviceText).toContain(String(perService.get('residence_certificate')));
     const collected = hist.requests.filter((r) => r.state === 'collected' && dayOf(r.closedAt!) >= from && dayOf(r.closedAt!) <= to);
     expect(await page.locator('#chart-wait .sum').innerText()).toContain(`取走 ${collected.length} 件`);
+    expect(await page.locator('#chart-wait .sum').innerText()).toContain(`${collected.length} collected; half within`);
+    expect(await page.locator('#chart-per-day svg').getAttribute('aria-label')).toBe(`每天的申请，${from}–${to} Requests per day, ${from}–${to}`);
     const month = from.slice(0, 7);
     const ended = hist.requests.filter((r) => r.closedAt !== null && dayOf(r.closedAt) >= from && dayOf(r.closedAt) <= to);
     const monthRow = page.locator(`#chart-months tr[data-month="${month}"]`);
@@ -221,6 +224,7 @@ describe('running the office', () => {
     await page.locator('#view-services').getByRole('button', { name: /^保存/ }).click();
     await page.locator('#view-services tr[data-code="parking_permit"]').waitFor();
     expect(await page.locator('#view-services [role="status"]').innerText()).toContain('已保存 停车证明');
+    expect(await page.locator('#view-services [role="status"]').innerText()).toMatch(/saved$/);
     const services = await h.api.get<{ services: { code: string; needs: { idNumber: boolean; address: boolean }; needsMaterials: boolean }[] }>(
       '/api/services',
     );

@@ -77,7 +77,7 @@ describe('page words (kiosk-ui/shared/words.js)', () => {
 });
 
 /** The staff console's files: their words come from the catalogue, none is written in them. */
-const CONSOLE_SCRIPTS = ['kiosk-ui/staff/staff.js'];
+const CONSOLE_SCRIPTS = ['kiosk-ui/staff/staff.js', 'kiosk-ui/staff/office.js'];
 const CONSOLE_PAGE = 'kiosk-ui/staff/index.html';
 const source = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
 /** Chinese characters and the full-width punctuation written with them (，。：（）“”…). */

@@ -6,6 +6,7 @@
 // or keep up to date, and their labels and values are real text a screen reader (and a test) can read.
 import { $ } from '../shared/elements.js';
 import { api, ApiError, errorAnswerWords, errorWords as apiErrorWords, loadSession } from './api.js';
+import { sayBoth, sayEach } from '../shared/words.js';
 import { bi, el, en } from './dom.js';
 import { ACTOR_KIND_WORDS, auditFamilies, historySentence, REQUEST_STATES, stateWords, waitBucketWords } from './words.js';
 
@@ -20,6 +21,17 @@ import { ACTOR_KIND_WORDS, auditFamilies, historySentence, REQUEST_STATES, state
 /** @typedef {'desk' | 'history' | 'audit' | 'stats' | 'accounts' | 'services'} View */
 
 const VIEWS = /** @type {const} */ (['desk', 'history', 'audit', 'stats', 'accounts', 'services']);
+
+/**
+ * The catalogue's words for `key`: [中文, English].
+ * @param {string} key
+ * @param {Readonly<Record<string, import('../shared/words.js').WordParam>>} [params]
+ * @returns {[string, string]}
+ */
+const w = (key, params) => sayBoth(params ? { key, params } : { key });
+
+/** A column head from the catalogue (none for an empty key). @param {string} key */
+const th = (key) => el('th', { scope: 'col' }, key ? bi(w(key)) : null);
 
 /**
  * @type {{
@@ -130,7 +142,8 @@ async function loadSetup() {
     /** @type {SetupAnswer} */
     const r = await api('GET', '/api/staff/setup');
     banner.hidden = r.warnings.length === 0;
-    banner.replaceChildren(...r.warnings.map((w) => el('p', {}, el('strong', {}, '设置提醒：'), w.zh, ' ', en(`Setup: ${w.en}`))));
+    const lead = w('office.setup_lead');
+    banner.replaceChildren(...r.warnings.map((x) => el('p', {}, el('strong', {}, lead[0]), x.zh, ' ', en(`${lead[1]} ${x.en}`))));
   } catch {
     banner.hidden = true;
   }
@@ -154,7 +167,7 @@ async function loadServices() {
  */
 async function downloadCsv(path, query, out) {
   const session = loadSession();
-  say(out, 'ok', ['正在导出…', 'Exporting…']);
+  say(out, 'ok', w('office.exporting'));
   try {
     const res = await fetch(`${path}?${query}`, { headers: session ? { Authorization: `Bearer ${session.token}` } : {}, cache: 'no-store' });
     if (!res.ok) {
@@ -170,7 +183,7 @@ async function downloadCsv(path, query, out) {
     a.click();
     a.remove();
     setTimeout(() => URL.revokeObjectURL(url), 10_000);
-    say(out, 'ok', [`已导出 ${name}`, `Exported ${name}`]);
+    say(out, 'ok', w('office.exported', { name }));
   } catch (err) {
     say(out, 'error', errorWords(err));
   }
@@ -215,14 +228,14 @@ function dateFields(prefix, q, run) {
   return el(
     'div',
     { class: 'filters-dates' },
-    field(`${prefix}-from`, ['从', 'From'], from),
-    field(`${prefix}-to`, ['到', 'To'], to),
+    field(`${prefix}-from`, w('office.from'), from),
+    field(`${prefix}-to`, w('office.to'), to),
     el(
       'div',
       { class: 'quick' },
-      el('button', { type: 'button', class: 'btn secondary small', onclick: pick(r.lastMonth) }, '上个月 ', en('Last month')),
-      el('button', { type: 'button', class: 'btn secondary small', onclick: pick(r.thisMonth) }, '本月 ', en('This month')),
-      el('button', { type: 'button', class: 'btn secondary small', onclick: pick(r.week) }, '最近 7 天 ', en('Last 7 days')),
+      el('button', { type: 'button', class: 'btn secondary small', onclick: pick(r.lastMonth) }, bi(w('office.last_month'))),
+      el('button', { type: 'button', class: 'btn secondary small', onclick: pick(r.thisMonth) }, bi(w('office.this_month'))),
+      el('button', { type: 'button', class: 'btn secondary small', onclick: pick(r.week) }, bi(w('office.last_7_days'))),
     ),
   );
 }
@@ -243,9 +256,9 @@ function renderHistory() {
   const h = office.history;
   const q = h.query;
   const states = /** @type {[string, Words][]} */ ([
-    ['', ['全部', 'All']],
-    ['open', ['未办结', 'Open']],
-    ['finished', ['已办结', 'Finished']],
+    ['', w('office.all')],
+    ['open', w('office.open')],
+    ['finished', w('office.finished')],
     ...REQUEST_STATES.map((st) => /** @type {[string, Words]} */ ([st, stateWords(st)])),
   ]);
   const out = el('p', { class: 'note', role: 'status' });
@@ -254,42 +267,32 @@ function renderHistory() {
     { class: 'filters', role: 'search', novalidate: true },
     field(
       'hist-state',
-      ['状态', 'State'],
+      w('office.col.state'),
       el(
         'select',
         {},
-        states.map(([v, w]) => option(v, w, q.get('state') ?? '')),
+        states.map(([v, words]) => option(v, words, q.get('state') ?? '')),
       ),
     ),
     field(
       'hist-service',
-      ['证明', 'Document'],
+      w('office.col.document'),
       el(
         'select',
         {},
-        option('', ['全部', 'All'], q.get('service') ?? ''),
+        option('', w('office.all'), q.get('service') ?? ''),
         office.services.map((s) => option(s.code, [s.nameZh, s.nameEn], q.get('service') ?? '')),
       ),
     ),
     dateFields('hist', q, () => form.requestSubmit()),
-    field(
-      'hist-q',
-      ['编号、姓名或手机号', 'Number, name or mobile'],
-      el('input', { type: 'search', maxlength: 40, value: q.get('q') ?? '', autocomplete: 'off' }),
-    ),
+    field('hist-q', w('office.search_label'), el('input', { type: 'search', maxlength: 40, value: q.get('q') ?? '', autocomplete: 'off' })),
     el(
       'div',
       { class: 'actions' },
-      el('button', { type: 'submit', class: 'btn primary' }, '查找 ', en('Find')),
-      el('button', { type: 'button', class: 'btn secondary', onclick: () => exportRequests() }, '导出 CSV ', en('Export CSV')),
+      el('button', { type: 'submit', class: 'btn primary' }, bi(w('staff.find'))),
+      el('button', { type: 'button', class: 'btn secondary', onclick: () => exportRequests() }, bi(w('office.export_csv'))),
       office.me?.role === 'admin'
-        ? el(
-            'label',
-            { class: 'check' },
-            el('input', { type: 'checkbox', id: 'hist-unmasked' }),
-            ' 导出完整姓名和手机号 ',
-            en('Export full names and mobiles'),
-          )
+        ? el('label', { class: 'check' }, el('input', { type: 'checkbox', id: 'hist-unmasked' }), ' ', bi(w('office.export_unmasked')))
         : null,
     ),
     out,
@@ -302,7 +305,7 @@ function renderHistory() {
   /** Export of what the filters select now; a date range is needed. */
   const exportRequests = () => {
     const query = readForm(form, 'hist', ['state', 'service', 'from', 'to', 'q']);
-    if (!query.get('from') || !query.get('to')) return say(out, 'error', ['请先选择开始和结束日期', 'Choose a start and an end date first']);
+    if (!query.get('from') || !query.get('to')) return say(out, 'error', w('office.choose_dates'));
     const box = form.querySelector('#hist-unmasked');
     if (box instanceof HTMLInputElement && box.checked) query.set('unmasked', 'true');
     void downloadCsv('/api/staff/export/requests.csv', query, out);
@@ -319,14 +322,14 @@ function renderHistory() {
             'tr',
             {},
             [
-              ['编号', 'Number'],
-              ['证明', 'Document'],
-              ['居民', 'Resident'],
-              ['手机', 'Mobile'],
-              ['状态', 'State'],
-              ['提交', 'Submitted'],
-              ['结束', 'Ended'],
-            ].map(([zh, e]) => el('th', { scope: 'col' }, zh, ' ', en(e))),
+              'office.col.number',
+              'office.col.document',
+              'office.col.resident',
+              'office.col.mobile',
+              'office.col.state',
+              'office.col.submitted',
+              'office.col.ended',
+            ].map(th),
           ),
         ),
         el(
@@ -349,13 +352,12 @@ function renderHistory() {
       )
     : null;
   view.replaceChildren(
-    el('h2', { id: 'history-title' }, '申请记录 ', en('Request history')),
+    el('h2', { id: 'history-title' }, bi(w('office.history_title'))),
     form,
     el(
       'p',
       { id: 'history-count', class: 'note' },
-      h.rows.length ? `找到 ${h.rows.length} 件${h.next ? '（还有更多）' : ''}` : '',
-      h.rows.length ? en(` ${h.rows.length} found${h.next ? ' (more below)' : ''}`) : null,
+      h.rows.length ? bi(w(h.next ? 'office.found_more' : 'office.found', { count: h.rows.length })) : null,
     ),
     el(
       'div',
@@ -364,7 +366,7 @@ function renderHistory() {
         'div',
         {},
         table,
-        h.next ? el('button', { type: 'button', class: 'btn secondary', onclick: () => void findHistory(true, out) }, '更多 ', en('More')) : null,
+        h.next ? el('button', { type: 'button', class: 'btn secondary', onclick: () => void findHistory(true, out) }, bi(w('office.more'))) : null,
       ),
       h.open ? historyStory(h.open, h.sentences) : null,
     ),
@@ -394,7 +396,7 @@ async function findHistory(more, out) {
     h.next = page.next;
     if (!more) (h.open = null), (h.sentences = null);
     renderHistory();
-    if (!h.rows.length) say($('#history-count', HTMLElement), 'ok', ['没有找到符合条件的申请', 'No request matches']);
+    if (!h.rows.length) say($('#history-count', HTMLElement), 'ok', w('office.no_request_matches'));
   } catch (err) {
     say(out, 'error', errorWords(err));
   }
@@ -428,15 +430,15 @@ function historyStory(r, rows) {
     'article',
     { class: 'story', 'aria-labelledby': 'story-title' },
     el('h3', { id: 'story-title', tabindex: '-1' }, r.number, ' ', el('span', { class: 'doc' }, r.serviceNameZh)),
-    el('p', {}, `${r.residentName}，${r.mobileMasked}。现在：${st[0]}`, ' ', en(`Now: ${st[1]}`)),
+    el('p', {}, bi(sayEach('office.story_now', { name: r.residentName, mobile: r.mobileMasked }, { state: st }))),
     rows === null
-      ? el('p', { class: 'note' }, '正在读取… ', en('Loading…'))
+      ? el('p', { class: 'note' }, bi(w('staff.loading')))
       : el(
           'ol',
           { class: 'sentences' },
           rows.map((e) => {
-            const s = historySentence(e, office.me);
-            return el('li', {}, el('time', { datetime: e.at }, when(e.at)), ' ', el('span', { class: 'zh' }, `${s[0]}。`), ' ', en(`${s[1]}.`));
+            const s = sayEach('staff.sentence', {}, { text: historySentence(e, office.me) });
+            return el('li', {}, el('time', { datetime: e.at }, when(e.at)), ' ', el('span', { class: 'zh' }, s[0]), ' ', en(s[1]));
           }),
         ),
   );
@@ -455,11 +457,11 @@ function renderAudit() {
     office.me?.role === 'admin' && office.accounts.length
       ? field(
           'audit-staff',
-          ['哪位工作人员', 'Which staff member'],
+          w('office.which_staff'),
           el(
             'select',
             {},
-            option('', ['全部', 'All'], q.get('staff') ?? ''),
+            option('', w('office.all'), q.get('staff') ?? ''),
             office.accounts.map((s) => option(String(s.id), [s.name, s.login], q.get('staff') ?? '')),
           ),
         )
@@ -470,40 +472,36 @@ function renderAudit() {
     dateFields('audit', q, () => form.requestSubmit()),
     field(
       'audit-action',
-      ['做了什么', 'What'],
+      w('office.what'),
       el(
         'select',
         {},
-        option('', ['全部', 'All'], q.get('action') ?? ''),
-        auditFamilies().map(([v, w]) => option(v, w, q.get('action') ?? '')),
+        option('', w('office.all'), q.get('action') ?? ''),
+        auditFamilies().map(([v, words]) => option(v, words, q.get('action') ?? '')),
       ),
     ),
     field(
       'audit-actorKind',
-      ['谁', 'Who'],
+      w('office.who'),
       el(
         'select',
         {},
-        option('', ['全部', 'All'], q.get('actorKind') ?? ''),
-        Object.entries(ACTOR_KIND_WORDS).map(([v, w]) => option(v, w, q.get('actorKind') ?? '')),
+        option('', w('office.all'), q.get('actorKind') ?? ''),
+        Object.entries(ACTOR_KIND_WORDS).map(([v, words]) => option(v, words, q.get('actorKind') ?? '')),
       ),
     ),
     staffChoice,
     field(
       'audit-compartment',
-      ['柜门号', 'Door no.'],
+      w('office.door_no'),
       el('input', { type: 'number', min: 1, max: 999, inputmode: 'numeric', value: q.get('compartment') ?? '' }),
     ),
-    field(
-      'audit-q',
-      ['申请编号或关键词', 'Request number or a word'],
-      el('input', { type: 'search', maxlength: 60, value: q.get('q') ?? '', autocomplete: 'off' }),
-    ),
+    field('audit-q', w('office.audit_q'), el('input', { type: 'search', maxlength: 60, value: q.get('q') ?? '', autocomplete: 'off' })),
     el(
       'div',
       { class: 'actions' },
-      el('button', { type: 'submit', class: 'btn primary' }, '查找 ', en('Find')),
-      el('button', { type: 'button', class: 'btn secondary', onclick: () => exportAudit() }, '导出 CSV ', en('Export CSV')),
+      el('button', { type: 'submit', class: 'btn primary' }, bi(w('staff.find'))),
+      el('button', { type: 'button', class: 'btn secondary', onclick: () => exportAudit() }, bi(w('office.export_csv'))),
     ),
     out,
   );
@@ -515,41 +513,28 @@ function renderAudit() {
   });
   const exportAudit = () => {
     const query = readForm(form, 'audit', names);
-    if (!query.get('from') || !query.get('to')) return say(out, 'error', ['请先选择开始和结束日期', 'Choose a start and an end date first']);
+    if (!query.get('from') || !query.get('to')) return say(out, 'error', w('office.choose_dates'));
     void downloadCsv('/api/staff/export/audit.csv', query, out);
   };
   view.replaceChildren(
     ...present(
-      el('h2', { id: 'auditlog-title' }, '操作记录 ', en('Audit log')),
+      el('h2', { id: 'auditlog-title' }, bi(w('office.auditlog_title'))),
       form,
       a.rows.length
         ? el(
             'table',
             { class: 'list audit' },
-            el(
-              'thead',
-              {},
-              el(
-                'tr',
-                {},
-                [
-                  ['时间', 'Time'],
-                  ['发生了什么', 'What happened'],
-                  ['柜门', 'Door'],
-                  ['申请', 'Request'],
-                ].map(([zh, e]) => el('th', { scope: 'col' }, zh, ' ', en(e))),
-              ),
-            ),
+            el('thead', {}, el('tr', {}, ['staff.col.time', 'staff.col.what', 'office.col.door', 'office.col.request'].map(th))),
             el(
               'tbody',
               {},
               a.rows.map((e) => {
-                const s = historySentence(e, office.me);
+                const s = sayEach('staff.sentence', {}, { text: historySentence(e, office.me) });
                 return el(
                   'tr',
                   {},
                   el('td', { class: 'nowrap' }, when(e.at)),
-                  el('td', {}, `${s[0]}。`, ' ', en(`${s[1]}.`)),
+                  el('td', {}, s[0], ' ', en(s[1])),
                   el('td', {}, e.compartmentNo ?? ''),
                   el('td', { class: 'nowrap' }, e.requestNumber ?? ''),
                 );
@@ -557,7 +542,7 @@ function renderAudit() {
             ),
           )
         : null,
-      a.next ? el('button', { type: 'button', class: 'btn secondary', onclick: () => void findAudit(true, out) }, '更多 ', en('More')) : null,
+      a.next ? el('button', { type: 'button', class: 'btn secondary', onclick: () => void findAudit(true, out) }, bi(w('office.more'))) : null,
     ),
   );
 }
@@ -580,7 +565,7 @@ async function findAudit(more, out) {
     a.rows = more ? a.rows.concat(rows) : rows;
     a.next = page.next;
     renderAudit();
-    if (!a.rows.length) say($('#view-audit .filters .note', HTMLElement), 'ok', ['没有符合条件的记录', 'Nothing matches']);
+    if (!a.rows.length) say($('#view-audit .filters .note', HTMLElement), 'ok', w('office.nothing_matches'));
   } catch (err) {
     say(out, 'error', errorWords(err));
   }
@@ -601,14 +586,14 @@ function renderStatsForm() {
     'form',
     { class: 'filters', novalidate: true },
     dateFields('stats', q, () => form.requestSubmit()),
-    el('div', { class: 'actions' }, el('button', { type: 'submit', class: 'btn primary' }, '统计 ', en('Show'))),
+    el('div', { class: 'actions' }, el('button', { type: 'submit', class: 'btn primary' }, bi(w('office.show')))),
     out,
   );
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     void loadStats(readForm(form, 'stats', ['from', 'to']), charts, out);
   });
-  view.replaceChildren(el('h2', { id: 'stats-title' }, '统计 ', en('Statistics')), form, charts);
+  view.replaceChildren(el('h2', { id: 'stats-title' }, bi(w('office.stats_title'))), form, charts);
   void loadStats(q, charts, out);
 }
 
@@ -617,7 +602,7 @@ async function loadStats(q, charts, out) {
   try {
     /** @type {Statistics} */
     const s = await api('GET', `/api/staff/statistics?${q}`);
-    out.replaceChildren(...bi([`${s.from} 至 ${s.to}`, `${s.from} to ${s.to}`]));
+    out.replaceChildren(...bi(w('office.range', { from: s.from, to: s.to })));
     out.className = 'note';
     charts.replaceChildren(...drawStatistics(s));
   } catch (err) {
@@ -711,83 +696,72 @@ function figure(id, title, summary, body) {
 /** @param {Statistics} s @returns {HTMLElement[]} */
 function drawStatistics(s) {
   const total = s.perDay.reduce((n, d) => n + d.count, 0);
-  const w = s.waitToCollect;
-  const hours = (/** @type {number | null} */ x) => (x === null ? '—' : x < 48 ? `${x} 小时` : `${Math.round((x / 24) * 10) / 10} 天`);
-  const hoursEn = (/** @type {number | null} */ x) => (x === null ? '—' : x < 48 ? `${x} h` : `${Math.round((x / 24) * 10) / 10} days`);
+  const wait = s.waitToCollect;
+  /** @returns {Words} */
+  const hours = (/** @type {number | null} */ x) =>
+    x === null ? ['—', '—'] : x < 48 ? w('office.hours', { hours: x }) : w('office.days', { days: Math.round((x / 24) * 10) / 10 });
+  /** A chart's name for screen readers: both languages. @param {Words} words */
+  const named = (words) => words.filter(Boolean).join(' ');
   return [
     figure(
       'chart-per-day',
-      ['每天的申请', 'Requests per day'],
-      el('p', { class: 'sum' }, `共 ${total} 件`, ' ', en(`${total} in all`)),
+      w('office.chart.per_day'),
+      el('p', { class: 'sum' }, bi(w('office.in_all_requests', { count: total }))),
       columnChart(
         s.perDay.map((d) => ({ label: d.day.slice(5), value: d.count })),
-        `每天的申请 Requests per day, ${s.from}–${s.to}`,
+        named(w('office.chart_name.per_day', { from: s.from, to: s.to })),
       ),
     ),
     figure(
       'chart-per-service',
-      ['各类证明', 'By document type'],
+      w('office.chart.per_service'),
       null,
       s.perService.length
         ? barChart(
             s.perService.map((x) => ({ label: x.nameZh, value: x.count })),
-            '各类证明 Requests by document type',
+            named(w('office.chart_name.per_service')),
           )
-        : el('p', { class: 'note' }, '没有申请 ', en('No requests')),
+        : el('p', { class: 'note' }, bi(w('office.no_requests'))),
     ),
     figure(
       'chart-wait',
-      ['放入柜中到居民取走', 'From the cabinet to collection'],
+      w('office.chart.wait'),
       el(
         'p',
         { class: 'sum' },
-        `取走 ${w.count} 件，一半在 ${hours(w.medianHours)} 内取走，九成在 ${hours(w.p90Hours)} 内`,
-        ' ',
-        en(`${w.count} collected; half within ${hoursEn(w.medianHours)}, 90 % within ${hoursEn(w.p90Hours)}`),
+        bi(sayEach('office.wait_summary', { count: wait.count }, { median: hours(wait.medianHours), p90: hours(wait.p90Hours) })),
       ),
       barChart(
-        w.buckets.map((b) => ({ label: waitBucketWords(b.upToHours)[0], value: b.count })),
-        '放入柜中到取走的时间 Time to collection',
+        wait.buckets.map((b) => ({ label: waitBucketWords(b.upToHours)[0], value: b.count })),
+        named(w('office.chart_name.wait')),
       ),
     ),
     figure(
       'chart-overdue',
-      ['逾期未取', 'Overdue'],
-      el(
-        'p',
-        { class: 'sum' },
-        `这段时间逾期 ${s.overdue.inRange} 件，现在逾期未取 ${s.overdue.now} 件`,
-        ' ',
-        en(`${s.overdue.inRange} became overdue in this period; ${s.overdue.now} overdue now`),
-      ),
+      w('office.chart.overdue'),
+      el('p', { class: 'sum' }, bi(w('office.overdue_summary', { inRange: s.overdue.inRange, now: s.overdue.now }))),
       s.overdue.perDay.length
         ? columnChart(
             s.overdue.perDay.map((d) => ({ label: d.day.slice(5), value: d.count })),
-            '每天逾期 Overdue per day',
+            named(w('office.chart_name.overdue')),
             600,
           )
         : el('span'),
     ),
     figure(
       'chart-faults',
-      ['柜门故障（按柜门）', 'Door faults by compartment'],
-      el(
-        'p',
-        { class: 'sum' },
-        `共 ${s.doorFaults.reduce((n, f) => n + f.count, 0)} 次`,
-        ' ',
-        en(`${s.doorFaults.reduce((n, f) => n + f.count, 0)} in all`),
-      ),
+      w('office.chart.faults'),
+      el('p', { class: 'sum' }, bi(w('office.in_all_times', { count: s.doorFaults.reduce((n, f) => n + f.count, 0) }))),
       s.doorFaults.length
         ? barChart(
-            s.doorFaults.map((f) => ({ label: `${f.compartment} 号柜门`, value: f.count })),
-            '柜门故障 Door faults',
+            s.doorFaults.map((f) => ({ label: w('office.door_label', { no: f.compartment })[0], value: f.count })),
+            named(w('office.chart_name.faults')),
           )
-        : el('p', { class: 'note' }, '没有故障 ', en('No faults')),
+        : el('p', { class: 'note' }, bi(w('office.no_faults'))),
     ),
     figure(
       'chart-months',
-      ['每月办结', 'Requests ended per month'],
+      w('office.chart.months'),
       null,
       el(
         'table',
@@ -799,13 +773,13 @@ function drawStatistics(s) {
             'tr',
             {},
             [
-              ['月份', 'Month'],
-              ['已取走', 'Collected'],
-              ['已取回', 'Taken back'],
-              ['不予办理', 'Rejected'],
-              ['已取消', 'Cancelled'],
-              ['合计', 'Total'],
-            ].map(([zh, e]) => el('th', { scope: 'col' }, zh, ' ', en(e))),
+              'office.col.month',
+              'office.col.collected',
+              'office.col.retrieved',
+              'office.col.rejected',
+              'office.col.cancelled',
+              'office.col.total',
+            ].map(th),
           ),
         ),
         el(
@@ -861,14 +835,7 @@ function renderAccounts(notice) {
           { class: `notice ${notice.tone}` },
           el('p', {}, ...bi(notice.words)),
           notice.pin
-            ? el(
-                'p',
-                { class: 'pin' },
-                'PIN：',
-                el('strong', { 'data-pin': notice.pin }, notice.pin),
-                ' ',
-                en('shown only this once: give it to them; they change it at first sign-in'),
-              )
+            ? el('p', { class: 'pin' }, w('office.pin_label')[0], el('strong', { 'data-pin': notice.pin }, notice.pin), ' ', bi(w('office.pin_once')))
             : null,
         )
       : null,
@@ -877,19 +844,15 @@ function renderAccounts(notice) {
   const form = el(
     'form',
     { class: 'filters', novalidate: true, 'aria-labelledby': 'account-add-title' },
-    el('h3', { id: 'account-add-title' }, '添加工作人员 ', en('Add a staff member')),
-    field(
-      'acc-login',
-      ['账号（小写字母或数字）', 'Login (lower-case letters or digits)'],
-      el('input', { maxlength: 32, autocomplete: 'off', autocapitalize: 'none', spellcheck: 'false' }),
-    ),
-    field('acc-name', ['姓名', 'Name'], el('input', { maxlength: 30, autocomplete: 'off' })),
+    el('h3', { id: 'account-add-title' }, bi(w('office.add_staff'))),
+    field('acc-login', w('office.login_label'), el('input', { maxlength: 32, autocomplete: 'off', autocapitalize: 'none', spellcheck: 'false' })),
+    field('acc-name', w('office.name'), el('input', { maxlength: 30, autocomplete: 'off' })),
     field(
       'acc-role',
-      ['角色', 'Role'],
-      el('select', {}, option('staff', ['工作人员', 'Staff'], 'staff'), option('admin', ['管理员', 'Administrator'], 'staff')),
+      w('office.role'),
+      el('select', {}, option('staff', w('office.role.staff'), 'staff'), option('admin', w('office.role.admin'), 'staff')),
     ),
-    el('div', { class: 'actions' }, el('button', { type: 'submit', class: 'btn primary' }, '添加 ', en('Add'))),
+    el('div', { class: 'actions' }, el('button', { type: 'submit', class: 'btn primary' }, bi(w('office.add')))),
     err,
   );
   form.addEventListener('submit', async (e) => {
@@ -903,7 +866,7 @@ function renderAccounts(notice) {
       await loadAccounts();
       renderAccounts({
         tone: 'ok',
-        words: [`已添加 ${r.account.name}（${r.account.login}）`, `${r.account.name} (${r.account.login}) added`],
+        words: w('office.added', { name: r.account.name, login: r.account.login }),
         pin: r.pin,
       });
     } catch (x) {
@@ -919,14 +882,14 @@ function renderAccounts(notice) {
         /** @type {AccountPin} */
         const r = await api('POST', `/api/staff/accounts/${a.id}/reset-pin`);
         await loadAccounts();
-        renderAccounts({ tone: 'ok', words: [`${a.name} 的 PIN 已重置`, `${a.name}'s PIN was reset`], pin: r.pin });
+        renderAccounts({ tone: 'ok', words: w('office.pin_reset', { name: a.name }), pin: r.pin });
       } else {
         /** @type {AccountAnswer} */
         const r = await api('POST', `/api/staff/accounts/${a.id}/${op}`);
         await loadAccounts();
         renderAccounts({
           tone: 'ok',
-          words: r.account.disabled ? [`已停用 ${a.name}`, `${a.name} disabled`] : [`已启用 ${a.name}`, `${a.name} enabled`],
+          words: w(r.account.disabled ? 'office.account_disabled' : 'office.account_enabled', { name: a.name }),
         });
       }
     } catch (x) {
@@ -934,26 +897,12 @@ function renderAccounts(notice) {
     }
   };
   view.replaceChildren(
-    el('h2', { id: 'accounts-title' }, '工作人员账号 ', en('Staff accounts')),
+    el('h2', { id: 'accounts-title' }, bi(w('office.accounts_title'))),
     out,
     el(
       'table',
       { class: 'list' },
-      el(
-        'thead',
-        {},
-        el(
-          'tr',
-          {},
-          [
-            ['姓名', 'Name'],
-            ['账号', 'Login'],
-            ['角色', 'Role'],
-            ['状态', 'Status'],
-            ['操作', 'Actions'],
-          ].map(([zh, e]) => el('th', { scope: 'col' }, zh, ' ', en(e))),
-        ),
-      ),
+      el('thead', {}, el('tr', {}, ['office.name', 'office.col.login', 'office.role', 'office.col.status', 'office.col.actions'].map(th))),
       el(
         'tbody',
         {},
@@ -963,14 +912,8 @@ function renderAccounts(notice) {
             { 'data-login': a.login },
             el('td', {}, a.name),
             el('td', {}, a.login),
-            el('td', {}, a.role === 'admin' ? '管理员' : '工作人员', ' ', en(a.role === 'admin' ? 'Administrator' : 'Staff')),
-            el(
-              'td',
-              {},
-              a.disabled ? '已停用' : a.mustChangePin ? '待改 PIN' : '正常',
-              ' ',
-              en(a.disabled ? 'Disabled' : a.mustChangePin ? 'PIN to change' : 'Active'),
-            ),
+            el('td', {}, bi(w(a.role === 'admin' ? 'office.role.admin' : 'office.role.staff'))),
+            el('td', {}, bi(w(a.disabled ? 'office.status.disabled' : a.mustChangePin ? 'office.status.pin_to_change' : 'office.status.active'))),
             el(
               'td',
               { class: 'actions' },
@@ -983,10 +926,9 @@ function renderAccounts(notice) {
                       class: `btn small ${a.disabled ? 'secondary' : 'danger'}`,
                       onclick: () => void act(a, a.disabled ? 'enable' : 'disable'),
                     },
-                    a.disabled ? '启用 ' : '停用 ',
-                    en(a.disabled ? 'Enable' : 'Disable'),
+                    bi(w(a.disabled ? 'office.enable' : 'office.disable')),
                   ),
-              el('button', { type: 'button', class: 'btn small secondary', onclick: () => void act(a, 'reset-pin') }, '重置 PIN ', en('Reset PIN')),
+              el('button', { type: 'button', class: 'btn small secondary', onclick: () => void act(a, 'reset-pin') }, bi(w('office.reset_pin'))),
             ),
           ),
         ),
@@ -1007,38 +949,33 @@ function renderServices(editing = null, /** @type {Words | null} */ done = null)
   const s = editing;
   const err = el('p', { class: 'error', role: 'alert' });
   /** @param {string} id @param {Words} label @param {boolean} checked */
-  const check = (id, label, checked) =>
-    el('label', { class: 'check', for: id }, el('input', { type: 'checkbox', id, checked }), ` ${label[0]} `, en(label[1]));
+  const check = (id, label, checked) => el('label', { class: 'check', for: id }, el('input', { type: 'checkbox', id, checked }), ' ', bi(label));
   const form = el(
     'form',
     { class: 'filters service-form', novalidate: true, 'aria-labelledby': 'service-form-title' },
-    el('h3', { id: 'service-form-title' }, s ? `修改 ${s.nameZh}` : '添加证明', ' ', en(s ? `Edit ${s.nameEn}` : 'Add a document type')),
+    el('h3', { id: 'service-form-title' }, bi(s ? sayEach('office.edit_service', {}, { name: [s.nameZh, s.nameEn] }) : w('office.add_service'))),
     field(
       'svc-code',
-      ['代码（小写字母开头）', 'Code (starts with a lower-case letter)'],
+      w('office.code_label'),
       el('input', { maxlength: 40, value: s?.code ?? '', readonly: !!s, autocomplete: 'off', spellcheck: 'false' }),
     ),
-    field('svc-nameZh', ['中文名称', 'Chinese name'], el('input', { maxlength: 40, value: s?.nameZh ?? '' })),
-    field('svc-nameEn', ['英文名称', 'English name'], el('input', { maxlength: 80, value: s?.nameEn ?? '' })),
+    field('svc-nameZh', w('office.name_zh'), el('input', { maxlength: 40, value: s?.nameZh ?? '' })),
+    field('svc-nameEn', w('office.name_en'), el('input', { maxlength: 80, value: s?.nameEn ?? '' })),
     el(
       'fieldset',
       {},
-      el('legend', {}, '居民需要提供 ', en('The resident must give')),
-      check('svc-id', ['身份证号', 'ID number'], s?.needs.idNumber ?? true),
-      check('svc-address', ['住址', 'Address'], s?.needs.address ?? true),
-      check('svc-materials', ['先到柜子交材料', 'Materials at the cabinet first'], s?.needsMaterials ?? false),
+      el('legend', {}, bi(w('office.must_give'))),
+      check('svc-id', w('office.needs_id'), s?.needs.idNumber ?? true),
+      check('svc-address', w('office.needs_address'), s?.needs.address ?? true),
+      check('svc-materials', w('office.needs_materials'), s?.needsMaterials ?? false),
     ),
-    check('svc-enabled', ['居民可以申请', 'Residents can ask for it'], s?.enabled ?? true),
-    field(
-      'svc-sort',
-      ['排序（小的在前）', 'Order (smaller first)'],
-      el('input', { type: 'number', value: s?.sortOrder ?? 100, min: -100000, max: 100000 }),
-    ),
+    check('svc-enabled', w('office.service_enabled'), s?.enabled ?? true),
+    field('svc-sort', w('office.sort_label'), el('input', { type: 'number', value: s?.sortOrder ?? 100, min: -100000, max: 100000 })),
     el(
       'div',
       { class: 'actions' },
-      el('button', { type: 'submit', class: 'btn primary' }, '保存 ', en('Save')),
-      s ? el('button', { type: 'button', class: 'btn secondary', onclick: () => renderServices(null) }, '取消 ', en('Cancel')) : null,
+      el('button', { type: 'submit', class: 'btn primary' }, bi(w('office.save'))),
+      s ? el('button', { type: 'button', class: 'btn secondary', onclick: () => renderServices(null) }, bi(w('office.cancel'))) : null,
     ),
     err,
   );
@@ -1054,14 +991,13 @@ function renderServices(editing = null, /** @type {Words | null} */ done = null)
       enabled: checked('svc-enabled'),
       sortOrder: Number($('#svc-sort', HTMLInputElement, form).value || 0),
     };
-    if (!/^[a-z][a-z0-9_]{0,39}$/.test(code))
-      return say(err, 'error', ['代码应为小写字母开头的字母、数字或下划线', 'The code must be lower-case letters, digits or _']);
-    if (!body.nameZh || !body.nameEn) return say(err, 'error', ['请填写中文和英文名称', 'Give both names']);
+    if (!/^[a-z][a-z0-9_]{0,39}$/.test(code)) return say(err, 'error', w('office.code_format'));
+    if (!body.nameZh || !body.nameEn) return say(err, 'error', w('office.both_names'));
     try {
       /** @type {{ service: Service }} */
       const r = await api('PUT', `/api/staff/services/${encodeURIComponent(code)}`, body);
       await loadServices();
-      renderServices(null, [`已保存 ${r.service.nameZh}`, `${r.service.nameEn} saved`]);
+      renderServices(null, sayEach('office.saved_service', {}, { name: [r.service.nameZh, r.service.nameEn] }));
     } catch (x) {
       say(err, 'error', errorWords(x));
     }
@@ -1069,7 +1005,7 @@ function renderServices(editing = null, /** @type {Words | null} */ done = null)
   /** @param {boolean} b */
   const yes = (b) => (b ? '✓' : '—');
   view.replaceChildren(
-    el('h2', { id: 'services-title' }, '证明目录 ', en('Document catalogue')),
+    el('h2', { id: 'services-title' }, bi(w('office.services_title'))),
     el('div', { role: 'status' }, done ? el('p', { class: 'notice ok' }, ...bi(done)) : null),
     el(
       'table',
@@ -1080,15 +1016,7 @@ function renderServices(editing = null, /** @type {Words | null} */ done = null)
         el(
           'tr',
           {},
-          [
-            ['证明', 'Document'],
-            ['代码', 'Code'],
-            ['身份证号', 'ID'],
-            ['住址', 'Address'],
-            ['交材料', 'Materials'],
-            ['可申请', 'Enabled'],
-            ['', ''],
-          ].map(([zh, e]) => el('th', { scope: 'col' }, zh, ' ', en(e))),
+          ['office.col.document', 'office.col.code', 'office.col.id', 'office.col.address', 'office.col.materials', 'office.col.enabled', ''].map(th),
         ),
       ),
       el(
@@ -1103,8 +1031,8 @@ function renderServices(editing = null, /** @type {Words | null} */ done = null)
             el('td', {}, yes(x.needs.idNumber)),
             el('td', {}, yes(x.needs.address)),
             el('td', {}, yes(x.needsMaterials)),
-            el('td', {}, x.enabled ? '可申请' : '已停用', ' ', en(x.enabled ? 'Yes' : 'Disabled')),
-            el('td', {}, el('button', { type: 'button', class: 'btn small secondary', onclick: () => renderServices(x) }, '修改 ', en('Edit'))),
+            el('td', {}, bi(w(x.enabled ? 'office.service_on' : 'office.service_off'))),
+            el('td', {}, el('button', { type: 'button', class: 'btn small secondary', onclick: () => renderServices(x) }, bi(w('office.edit')))),
           ),
         ),
       ),
