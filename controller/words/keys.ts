@@ -637,7 +637,7 @@ export const WORDS = {
   'office.search_label': [],
   'office.export_csv': [],
   'office.export_unmasked': [],
-  'office.choose_dates': [],
+  'office.choose_dates_first': [],
   'office.col.number': [],
   'office.col.document': [],
   'office.col.resident': [],

@@ -305,7 +305,7 @@ function renderHistory() {
   /** Export of what the filters select now; a date range is needed. */
   const exportRequests = () => {
     const query = readForm(form, 'hist', ['state', 'service', 'from', 'to', 'q']);
-    if (!query.get('from') || !query.get('to')) return say(out, 'error', w('office.choose_dates'));
+    if (!query.get('from') || !query.get('to')) return say(out, 'error', w('office.choose_dates_first'));
     const box = form.querySelector('#hist-unmasked');
     if (box instanceof HTMLInputElement && box.checked) query.set('unmasked', 'true');
     void downloadCsv('/api/staff/export/requests.csv', query, out);
@@ -513,7 +513,7 @@ function renderAudit() {
   });
   const exportAudit = () => {
     const query = readForm(form, 'audit', names);
-    if (!query.get('from') || !query.get('to')) return say(out, 'error', w('office.choose_dates'));
+    if (!query.get('from') || !query.get('to')) return say(out, 'error', w('office.choose_dates_first'));
     void downloadCsv('/api/staff/export/audit.csv', query, out);
   };
   view.replaceChildren(

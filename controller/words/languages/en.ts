@@ -645,7 +645,7 @@ export default {
     'office.search_label': 'Number, name or mobile',
     'office.export_csv': 'Export CSV',
     'office.export_unmasked': 'Export full names and mobiles',
-    'office.choose_dates': 'Choose a start and an end date first',
+    'office.choose_dates_first': 'Choose a start and an end date first',
     'office.col.number': 'Number',
     'office.col.document': 'Document',
     'office.col.resident': 'Resident',

@@ -633,7 +633,7 @@ export default {
     'office.search_label': '编号、姓名或手机号',
     'office.export_csv': '导出 CSV',
     'office.export_unmasked': '导出完整姓名和手机号',
-    'office.choose_dates': '请先选择开始和结束日期',
+    'office.choose_dates_first': '请先选择开始和结束日期',
     'office.col.number': '编号',
     'office.col.document': '证明',
     'office.col.resident': '居民',
