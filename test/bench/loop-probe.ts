@@ -21,8 +21,14 @@ export interface LoopProbeReport {
   maxDelayMs: number | null;
   /** the longest late tick from the first answer on, ms */
   maxAfterFirstAnswerMs: number | null;
-  /** late ticks (more than 20 ms late): [ms after listening, ms late], the 20 worst */
-  stalls: [number, number][];
+  /**
+   * the longest late tick during which the process was running, not waiting for a core: the lateness capped by
+   * the CPU time the process used meanwhile (on a machine with more runnable processes than cores a tick is also
+   * late while the process waits its turn), ms
+   */
+  maxBusyStallMs: number | null;
+  /** late ticks (more than 20 ms late): [ms after listening, ms late, CPU ms used meanwhile], the 20 worst */
+  stalls: [number, number, number][];
 }
 
 const out = process.env.LOOP_PROBE_OUT;
@@ -30,7 +36,12 @@ const TICK = 5;
 let listenAt: number | null = null;
 let firstAnswerAt: number | null = null;
 let maxAfterFirst = 0;
-let stalls: [number, number][] = [];
+let maxBusy = 0;
+let stalls: [number, number, number][] = [];
+const cpuMs = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
 const histogram = monitorEventLoopDelay({ resolution: 10 });
 
 function onListening(): void {
@@ -38,15 +49,20 @@ function onListening(): void {
   listenAt = performance.now();
   histogram.enable();
   let last = listenAt;
+  let lastCpu = cpuMs();
   const timer = setInterval(() => {
     const now = performance.now();
+    const cpu = cpuMs();
     const late = now - last - TICK;
+    const busy = Math.min(late, cpu - lastCpu);
+    maxBusy = Math.max(maxBusy, busy);
     if (late > 20) {
-      stalls.push([Math.round(last - (listenAt ?? 0)), Math.round(late)]);
+      stalls.push([Math.round(last - (listenAt ?? 0)), Math.round(late), Math.round(cpu - lastCpu)]);
       if (stalls.length > 200) stalls = stalls.sort((a, b) => b[1] - a[1]).slice(0, 20);
     }
     if (firstAnswerAt !== null && last >= firstAnswerAt) maxAfterFirst = Math.max(maxAfterFirst, late);
     last = now;
+    lastCpu = cpu;
   }, TICK);
   timer.unref();
 }
@@ -67,6 +83,7 @@ process.on('exit', () => {
     firstAnswerAt,
     maxDelayMs: listenAt === null ? null : histogram.max / 1e6,
     maxAfterFirstAnswerMs: firstAnswerAt === null ? null : maxAfterFirst,
+    maxBusyStallMs: listenAt === null ? null : maxBusy,
     stalls: stalls.sort((a, b) => b[1] - a[1]).slice(0, 20),
   };
   fs.writeFileSync(out, JSON.stringify(report));

@@ -645,8 +645,9 @@ interface StartFigures {
   firstAnswerAt: number;
   stall: number;
   stallAfterAnswer: number;
+  busyStall: number;
   worstHealth: number;
-  stalls: [number, number][][];
+  stalls: [number, number, number][][];
 }
 
 function baselineLaunch(dir: string): Launch {
@@ -678,12 +679,21 @@ function reportStarts(label: string, targets: boolean, launches: Launch[], figur
     row('history', `${label} ${who}: CPU used when ready`, ms(f.cpu, 0));
     row('history', `${label} ${who}: first start (with any migration) → ready`, ms(f.firstStartReady, 0));
     row('history', `${label} ${who}: RSS when ready`, `${f.rss.toFixed(0)} MB`, t ? '≤ 150 MB' : undefined, t ? f.rss <= 150 : undefined);
+    const first = launch === launches[0];
     row(
       'history',
-      `${label} ${who}: longest event-loop stall from listening (after first answer)`,
+      `${label} ${who}: longest event-loop stall from listening (from the first answer)`,
       `${ms(f.stall, 0)} (${ms(f.stallAfterAnswer, 0)})`,
-      launch === launches[0] ? '≤ 50 ms' : undefined,
-      launch === launches[0] ? f.stall <= 50 : undefined,
+      first ? '≤ 50 ms' : undefined,
+      first ? f.stall <= 50 : undefined,
+    );
+    // on a machine with more runnable processes than cores, a stall also counts the time spent waiting for one
+    row(
+      'history',
+      `${label} ${who}: … of which the process was running (stall capped by its CPU time)`,
+      ms(f.busyStall, 0),
+      first ? '≤ 50 ms' : undefined,
+      first ? f.busyStall <= 50 : undefined,
     );
     row('history', `${label} ${who}: slowest /api/health round trip after the first (client side)`, ms(f.worstHealth, 0));
   }
@@ -745,6 +755,7 @@ async function benchHistory(): Promise<void> {
         firstAnswerAt: med((s) => s.probe.firstAnswerAt),
         stall: worst((s) => s.probe.maxDelayMs),
         stallAfterAnswer: worst((s) => s.probe.maxAfterFirstAnswerMs),
+        busyStall: worst((s) => s.probe.maxBusyStallMs),
         worstHealth: worst((s) => s.worst),
         stalls: all.map((s) => s.probe.stalls.slice(0, 3)),
       });
