@@ -9,7 +9,7 @@
  */
 import compression from 'compression';
 import type { AdapterCounters } from '../board/vendor-adapter.js';
-import express, { type ErrorRequestHandler, type Express } from 'express';
+import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
 import type { BoardDriver } from '../board/driver.js';
 import type { Config } from '../config.js';
@@ -48,6 +48,38 @@ export interface AppDeps {
   storage?: StorageHealth;
   /** The vendor board adapter's counters (LOCK_BOARD other than native), shown with the link counters in health. */
   boardAdapter?: { readonly counters: Readonly<AdapterCounters> };
+}
+
+/**
+ * helmet's options. Phones reach the pages over plain http on the committee's network unless PUBLIC_URL is https:
+ * helmet's default "upgrade-insecure-requests" would send their scripts to an https port that is not there.
+ */
+export const SECURITY_HEADERS_OPTIONS = { contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } } as const;
+
+/**
+ * A middleware that only sets and removes fixed headers (helmet's: the same on every answer), turned into one
+ * that applies the same changes in one step — run once at start against a recording response, instead of a chain
+ * of a dozen middlewares on every request. Refuses one that does anything else or does not go on at once.
+ */
+export function fixedHeaders(middleware: (req: never, res: never, next: (err?: unknown) => void) => void): RequestHandler {
+  const ops: [name: string, value: string | number | readonly string[] | null][] = [];
+  const recorder = {
+    setHeader: (name: string, value: string | number | readonly string[]) => void ops.push([name, value]),
+    removeHeader: (name: string) => void ops.push([name, null]),
+  };
+  let went = false;
+  middleware({} as never, recorder as never, (err?: unknown) => {
+    if (err) throw err;
+    went = true;
+  });
+  if (!went) throw new Error('fixedHeaders: the middleware did not go on at once');
+  return (_req, res, next) => {
+    for (const [name, value] of ops) {
+      if (value === null) res.removeHeader(name);
+      else res.setHeader(name, value);
+    }
+    next();
+  };
 }
 
 export function allRoutes(deps: AppDeps): RouteSpec[] {
@@ -89,13 +121,14 @@ export function createApp(deps: AppDeps): Express {
     if (hostOk(req.headers.host)) return next();
     sendError(res, 400, 'BAD_HOST');
   });
-  // Phones reach the pages over plain http on the committee's network unless PUBLIC_URL is https: helmet's
-  // default "upgrade-insecure-requests" would send their scripts to an https port that is not there.
-  app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
+  app.use(fixedHeaders(helmet(SECURITY_HEADERS_OPTIONS)));
   // Text answers (pages, scripts, JSON lists, CSV exports) are compressed for browsers that ask: the phone pages
   // travel over the committee's Wi-Fi, and HTML/JS/JSON shrink to about a quarter. Images and sounds are left as
   // they are (compression's filter: compressible types only, 1 KB and up); the WebSocket channels are not touched.
-  app.use(compression());
+  // Only what is fetched (GET, HEAD): an action's answer (POST…) is a few hundred bytes of JSON, and the door
+  // routes need not pay for wrapping the response to find that out.
+  const compress = compression();
+  app.use((req, res, next) => (req.method === 'GET' || req.method === 'HEAD' ? compress(req, res, next) : next()));
   app.use(express.json({ limit: '32kb' }));
   // answers carry personal data and session state: never cached on the way (QR routes set their own)
   app.use('/api', (_req, res, next) => {
