@@ -64,7 +64,7 @@ async function kioskPickup(
  * Cap the database at its present size, then write audit rows (which every flow writes) until no row with keys
  * like the flow's fits any more: from here on the flow's next audit row needs a page the "disk" does not have.
  */
-function fillUp(c: Controller, no: number, requestId: number): void {
+function fillUp(c: Controller, no: number, requestId: number | null): void {
   const pages = Number(c.store.db.pragma('page_count', { simple: true }));
   c.store.db.pragma(`max_page_count = ${pages}`);
   const insert = c.store.db.prepare(
@@ -148,6 +148,48 @@ describe('a full disk', () => {
     expect(after.storage, JSON.stringify(after.storage)).toMatchObject({ state: 'ok' });
     expect(requireRequest(c.store.ctx, requestId).state).toBe('loaded');
     expect(getCompartment(c.store.ctx, no)).toMatchObject({ state: 'occupied', contents: { requestId } });
+    // the door's closing, seen while the disk was full, is on record: written late, before the check that followed
+    expect(listAudit(c.store.db, { compartmentNo: no }).filter((a) => a.action === 'door.closed' && a.detail.late === true)).toHaveLength(1);
+  }, 60_000);
+});
+
+describe('door changes while the disk is full', () => {
+  it('are kept, and written with the time they happened and a late mark once the disk has room: a forced door is tamper', async () => {
+    const c = await start();
+    const sim = c.sim!.cabinet;
+    const alarms: { kind: string; compartment: number | null; key: string | null; time: unknown }[] = [];
+    c.bus.on('alarm', (a) => alarms.push({ kind: a.kind, compartment: a.compartment ?? null, key: a.key, time: a.params?.time }));
+    const no = 7;
+    const doorRows = () => listAudit(c.store.db, { compartmentNo: no, sinceId: mark }).filter((a) => a.action.startsWith('door.'));
+    const mark = listAudit(c.store.db, { newestFirst: true, limit: 1 })[0]!.id;
+    fillUp(c, no, null);
+    const before = Date.now();
+    sim.openDoor(no); // forced: no unlock explains it
+    await until(async () => ((await health(c)).storage.state === 'full' ? true : null), 'health to say the disk is full', 10_000);
+    const opened = [before, Date.now()] as const;
+    sim.closeDoor(no);
+    await waitFor(() => c.driver.snapshot().compartments[no - 1]!.door === 'closed', 'the door closed');
+    const closed = Date.now();
+    expect(doorRows()).toEqual([]);
+    // Space returns: the kept changes are written, oldest first, at the times they happened.
+    c.store.db.pragma('max_page_count = 1073741823');
+    await until(async () => (await health(c)).doorActions === 'ready', 'door actions back after the disk has room', 15_000);
+    const rows = doorRows();
+    expect(rows.map((a) => [a.action, a.detail.late])).toEqual([
+      ['door.opened_unexplained', true],
+      ['door.closed', true],
+    ]);
+    expect(rows[0]!.at).toBeGreaterThanOrEqual(opened[0]);
+    expect(rows[0]!.at).toBeLessThanOrEqual(opened[1]);
+    expect(rows[1]!.at).toBeGreaterThanOrEqual(opened[1]);
+    expect(rows[1]!.at).toBeLessThanOrEqual(closed);
+    expect(getCompartment(c.store.ctx, no)).toMatchObject({ door: 'closed' });
+    expect(alarms).toContainEqual({
+      kind: 'tamper',
+      compartment: no,
+      key: 'alarm.tamper_late',
+      time: expect.stringMatching(/^\d{4}-\d\d-\d\d \d\d:\d\d$/),
+    });
   }, 60_000);
 });
 

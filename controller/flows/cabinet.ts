@@ -11,6 +11,7 @@
 import type { BoardDriver } from '../board/driver.js';
 import type { Config } from '../config.js';
 import { inServiceState } from '../domain/compartment-states.js';
+import { LateDoorFacts, type LateDoorFact } from '../domain/late-records.js';
 import { kioskActor, staffActor, SYSTEM_ACTOR, type Actor } from '../domain/types.js';
 import { CabinetError } from '../errors.js';
 import type { EventBus } from '../events.js';
@@ -23,7 +24,9 @@ import {
   parseResidentQrToken,
   getStaff,
   holdCommit,
+  localDateTime,
   recordDoorFact,
+  recordLateDoorFacts,
   requireRequest,
   reserveCompartment,
   resolveResidentQr,
@@ -37,7 +40,7 @@ import {
 } from '../store/index.js';
 import { erasePersonalDataInBatches } from '../store/retention.js';
 import type { UnlockPolicySettings } from '../domain/unlock-policy.js';
-import { storageError, storageSaid, type StorageHealth } from '../store/storage-health.js';
+import { classifyStorageError, storageError, storageSaid, type StorageHealth } from '../store/storage-health.js';
 import { said, type Said } from '../words/keys.js';
 import { crashPoint } from './crash-points.js';
 import { Doors, type OpenOutcome } from './doors.js';
@@ -122,12 +125,19 @@ export class CabinetFlows {
   private readonly log: Logger;
   private ready = false;
   private overdueTimer: NodeJS.Timeout | null = null;
+  /** Door changes the store could not write when they were seen: written as soon as it can write again. */
+  private readonly late = new LateDoorFacts();
 
   constructor(private readonly d: FlowDeps) {
     this.log = d.logger.child({ ns: 'flows' });
     this.doors = new Doors(d);
     // Every door change the board reports becomes a committed fact; an opening no unlock explains is tamper.
     d.driver.on('door', (e) => this.onDoor(e.compartment, e.open, e.source, e.ageMs));
+    // The store can write again: the door changes kept meanwhile are written first, before anything reads the record
+    // (this listener is registered before the controller's own, which reconciles).
+    d.storage?.onChange((st) => {
+      if (st.problem === null) this.tryWriteLate();
+    });
     d.driver.on('link', (e) => {
       if (e.state === 'offline') d.bus.alarm('link_offline', said('alarm.link_offline'));
     });
@@ -221,20 +231,94 @@ export class CabinetFlows {
   }
 
   private onDoor(no: number, open: boolean, source: 'event' | 'resync', ageMs: number | null): void {
+    const fact: LateDoorFact = {
+      compartmentNo: no,
+      door: open ? 'open' : 'closed',
+      source: source === 'event' ? 'event' : 'poll',
+      ageMs,
+      at: this.d.store.ctx.now(),
+      inProcess: this.doors.ownUnlocks(ageMs),
+      beforeReady: !this.ready,
+    };
+    // Changes kept while the store could not write go first: the record keeps the order the doors moved in.
+    if (this.late.waiting && !this.tryWriteLate()) {
+      this.keepLate(fact);
+      return;
+    }
     try {
-      const fact = { compartmentNo: no, door: open ? 'open' : 'closed', source: source === 'event' ? 'event' : 'poll', ageMs } as const;
-      const outcome = recordDoorFact(this.d.store.ctx, { ...fact, inProcess: this.doors.ownUnlocks(ageMs) }, this.doors.policy);
+      const outcome = recordDoorFact(
+        this.d.store.ctx,
+        { compartmentNo: no, door: fact.door, source: fact.source, ageMs, inProcess: fact.inProcess },
+        this.doors.policy,
+      );
       // Before start-up reconciliation a first reading of a door is left to it (it knows which flows were cut off),
       // but a door the board sees open now, with no unlock to explain it, is tamper whatever the controller is doing.
       if (outcome.unexplainedOpen && (this.ready || source === 'event')) {
         this.d.driver.countTamper();
         this.d.bus.alarm('tamper', said('alarm.tamper', { no }), { compartment: no });
       }
-      const c = getCompartment(this.d.store.ctx, no);
-      if (c) this.d.bus.emit('compartment', { no, state: c.state, door: c.door, requestId: c.contents?.requestId ?? null });
+      this.emitCompartmentOf(no);
     } catch (e) {
       this.d.storage?.report(e);
-      this.log.error({ err: e instanceof Error ? e.message : String(e), compartment: no }, 'could not record a door change');
+      if (classifyStorageError(e)) this.keepLate(fact);
+      else this.log.error({ err: e instanceof Error ? e.message : String(e), compartment: no }, 'could not record a door change');
+    }
+  }
+
+  private emitCompartmentOf(no: number): void {
+    const c = getCompartment(this.d.store.ctx, no);
+    if (c) this.d.bus.emit('compartment', { no, state: c.state, door: c.door, requestId: c.contents?.requestId ?? null });
+  }
+
+  /** A door change the store could not write: into the system log at once, and kept to be written later. */
+  private keepLate(f: LateDoorFact): void {
+    const kept = this.late.keep(f);
+    const entry = { compartment: f.compartmentNo, door: f.door, source: f.source, at: new Date(f.at).toISOString(), kept };
+    if (kept === 'kept') this.log.warn(entry, 'a door change could not be recorded: kept, to be written once the database can be written');
+    else this.log.error(entry, 'a door change could not be recorded, and too many wait already: only counted');
+  }
+
+  /**
+   * Writes the door changes kept while the store could not write, in one transaction, each at the time it was seen
+   * and marked as late; an opening nothing explains raises the tamper alarm now, with its time. Throws (the store
+   * told) when they still cannot be written.
+   */
+  writeLateDoorChanges(): void {
+    if (!this.late.waiting) return;
+    const batch = this.late.pending();
+    const outcomes = recordLateDoorFacts(this.d.store.ctx, batch, this.doors.policy);
+    this.late.written();
+    this.log.warn(
+      { written: batch.facts.length, notKept: batch.notKept?.count ?? 0 },
+      'door changes seen while the database could not be written are recorded now',
+    );
+    for (const [i, r] of outcomes.entries()) {
+      const f = batch.facts[i]!;
+      if (r.unexplainedOpen && (!f.beforeReady || f.source === 'event')) {
+        this.d.driver.countTamper();
+        const time = localDateTime(f.at, this.d.store.ctx.utcOffsetMinutes);
+        this.d.bus.alarm('tamper', said('alarm.tamper_late', { no: f.compartmentNo, time }), { compartment: f.compartmentNo });
+      }
+    }
+    for (const no of new Set(outcomes.map((r) => r.compartmentNo))) this.emitCompartmentOf(no);
+    if (batch.notKept) this.d.bus.alarm('storage', said('alarm.door_changes_not_recorded', { count: batch.notKept.count }));
+  }
+
+  /** writeLateDoorChanges, for callers that go on either way: true when nothing waits any more. */
+  private tryWriteLate(): boolean {
+    try {
+      this.writeLateDoorChanges();
+      return true;
+    } catch (e) {
+      const err = e instanceof Error ? e.message : String(e);
+      if (this.d.storage?.report(e) ?? classifyStorageError(e) !== null) {
+        this.log.warn({ err }, 'door changes kept while the database could not be written: still not written');
+        return false;
+      }
+      // Not the store's state but these rows: never let them hold up every later door change. They are in the log.
+      this.log.error({ err, changes: this.late.pending() }, 'door changes kept while the database could not be written cannot be written: left out');
+      this.late.written();
+      return true;
     }
   }
 

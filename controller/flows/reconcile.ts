@@ -89,6 +89,8 @@ export async function reconcile(flows: CabinetFlows, deps: FlowDeps, timeoutMs =
     });
   };
 
+  // Door changes seen while the store could not write come first: what follows reads and extends the door record.
+  flows.writeLateDoorChanges();
   expireStaleIntents(ctx);
   const newestIntent = lastIntentId(ctx);
   const board0 = deps.driver.snapshot().compartments;

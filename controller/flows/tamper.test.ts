@@ -166,3 +166,29 @@ describe('a door forced while the controller checks the cabinet at start-up', ()
     expect(tampers(alarms)).toEqual([5]);
   });
 });
+
+describe('a door forced while the database cannot be written', () => {
+  it('is kept and written at its time, first, by the next change that can be written: tamper then', async () => {
+    const { board, driver, store, alarms, advance } = await setUp(10_000);
+    const seen = store.clock.t;
+    store.db.pragma('query_only = 1'); // read-only from here
+    board.send(board.doorEvent(8, 'O'));
+    await waitFor(() => driver.snapshot().compartments[7]!.door === 'open', 'door 8 open'); // handled as it was seen
+    expect(listAudit(store.db, { compartmentNo: 8 }).filter((a) => a.detail.source === 'event')).toEqual([]);
+    expect(tampers(alarms)).toEqual([]);
+    advance(5_000);
+    store.db.pragma('query_only = 0');
+    board.send(board.doorEvent(8, 'C'));
+    await waitFor(
+      () => listAudit(store.db, { compartmentNo: 8 }).some((a) => a.action === 'door.closed' && a.detail.source === 'event'),
+      'the closing',
+    );
+    const rows = listAudit(store.db, { compartmentNo: 8 }).filter((a) => a.action.startsWith('door.') && a.detail.source === 'event');
+    expect(rows.map((a) => [a.action, a.at, a.detail.late ?? false])).toEqual([
+      ['door.opened_unexplained', seen, true],
+      ['door.closed', seen + 5_000, false],
+    ]);
+    expect(tampers(alarms)).toEqual([8]);
+    expect(alarms.find((a) => a.kind === 'tamper')).toMatchObject({ key: 'alarm.tamper_late', params: { no: 8 } });
+  });
+});

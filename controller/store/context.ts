@@ -29,3 +29,9 @@ export function localDateKey(ms: number, utcOffsetMinutes: number | null): strin
   }
   return `${String(y).padStart(4, '0')}${String(m).padStart(2, '0')}${String(d).padStart(2, '0')}`;
 }
+
+/** YYYY-MM-DD HH:MM of `ms` in the context's local time (a time told to people, e.g. in an alarm). */
+export function localDateTime(ms: number, utcOffsetMinutes: number | null): string {
+  const t = utcOffsetMinutes === null ? new Date(ms - new Date(ms).getTimezoneOffset() * 60_000) : new Date(ms + utcOffsetMinutes * 60_000);
+  return t.toISOString().slice(0, 16).replace('T', ' ');
+}

@@ -72,5 +72,5 @@ export * from './service-items.js';
 export * from './sessions.js';
 export * from './staff.js';
 export * from './unlocks.js';
-export { localDateKey } from './context.js';
+export { localDateKey, localDateTime } from './context.js';
 export { SERVER_KEY_FILE, ServerKeys, decryptField, encryptField, loadOrCreateServerKey } from './secrets.js';

@@ -125,7 +125,12 @@ export class StorageHealth {
   private set(s: StorageState): void {
     const changed = s.problem !== this.state.problem;
     this.state = s;
-    if (changed) for (const fn of this.listeners) fn(s);
+    if (!changed) return;
+    for (const fn of this.listeners) {
+      // a listener that found the store failing again (its own write) changed the state: the rest hear that one
+      if (this.state !== s) return;
+      fn(s);
+    }
   }
 }
 

@@ -18,6 +18,7 @@
  */
 import { CabinetError } from '../errors.js';
 import { DEFAULT_UNLOCK_POLICY, explainsOpeningSince, RATE_WINDOW_MS, withinRate, type UnlockPolicy } from '../domain/unlock-policy.js';
+import type { LateBatch } from '../domain/late-records.js';
 import type { Actor, ActorKind } from '../domain/types.js';
 import { appendAudit } from './audit.js';
 import { transitionCompartment, type CompartmentState, type DoorState } from './compartments.js';
@@ -334,12 +335,17 @@ export function recordDoorFact(
      * processes by the wall clock and the order the rows were written: a wall clock set forward or back between an
      * unlock and its door opening does not decide whether the opening is tamper.
      */
-    inProcess?: { fromId: number; explaining: readonly number[] };
+    inProcess?: { readonly fromId: number; readonly explaining: readonly number[] } | undefined;
+    /**
+     * A change seen at this time (wall clock, ms) that could not be written then (recordLateDoorFacts): recorded, and
+     * attributed, as of that time, its audit row marked as written late.
+     */
+    late?: { readonly at: number };
   },
   policy: UnlockPolicy = DEFAULT_UNLOCK_POLICY,
 ): DoorFactOutcome {
   return inTransaction(ctx.db, () => {
-    const now = ctx.now();
+    const now = args.late?.at ?? ctx.now();
     const comp = stmt<[number], { door: DoorState; door_at: number | null; request_id: number | null }>(
       ctx.db,
       'SELECT door, door_at, request_id FROM compartments WHERE no = ?',
@@ -395,13 +401,54 @@ export function recordDoorFact(
       action: unexplainedOpen ? 'door.opened_unexplained' : `door.${args.door}`,
       compartmentNo: args.compartmentNo,
       requestId: comp.request_id,
-      detail: { source: args.source, from: comp.door, ...(intentId !== null ? { intentId } : {}) },
+      detail: {
+        source: args.source,
+        from: comp.door,
+        ...(intentId !== null ? { intentId } : {}),
+        ...(args.late ? { late: true, writtenAt: ctx.now() } : {}),
+      },
     });
     return {
       changed: true,
       fact: { id, compartmentNo: args.compartmentNo, door: args.door, source: args.source, intentId, at: now },
       unexplainedOpen,
     };
+  });
+}
+
+/** A door change written late, with the compartment it happened at. */
+export interface LateDoorFactOutcome extends DoorFactOutcome {
+  readonly compartmentNo: number;
+  readonly at: number;
+}
+
+/**
+ * Door changes that could not be written when they were seen (domain/late-records.ts), written now in one transaction,
+ * oldest first, each at the time it was seen and marked as written late; and, when some could not even be kept, one
+ * audit row with how many (`door.not_recorded`). A change the record already shows (written meanwhile) is skipped as
+ * any repeated reading is.
+ */
+export function recordLateDoorFacts(ctx: StoreContext, batch: LateBatch, policy: UnlockPolicy = DEFAULT_UNLOCK_POLICY): LateDoorFactOutcome[] {
+  return inTransaction(ctx.db, () => {
+    const out: LateDoorFactOutcome[] = [];
+    for (const f of batch.facts) {
+      const r = recordDoorFact(
+        ctx,
+        { compartmentNo: f.compartmentNo, door: f.door, source: f.source, ageMs: f.ageMs, inProcess: f.inProcess, late: { at: f.at } },
+        policy,
+      );
+      out.push({ ...r, compartmentNo: f.compartmentNo, at: f.at });
+    }
+    const n = batch.notKept;
+    if (n) {
+      appendAudit(ctx.db, ctx.now(), {
+        actor: { kind: 'system', id: null },
+        action: 'door.not_recorded',
+        compartmentNo: n.compartments.length === 1 ? n.compartments[0]! : null,
+        detail: { count: n.count, from: n.from, to: n.to, compartments: [...n.compartments] },
+      });
+    }
+    return out;
   });
 }
 

@@ -325,6 +325,10 @@ export const WORDS = {
   'alarm.startup_door_open': ['no'],
   'alarm.startup_item_left_after_cut': ['no'],
   'alarm.startup_item_missing_after_cut': ['no'],
+  // ---- late records: door changes written once the database could be written again
+  'alarm.tamper_late': ['no', 'time'],
+  'alarm.door_changes_not_recorded': ['count'],
+  'staff.audit.door.not_recorded': [],
   // ---- console
   'console.db_too_new': [],
   'console.first_admin': [],

@@ -331,6 +331,11 @@ export default {
     'alarm.startup_door_open': 'Start-up check: door {no} was found open with no operation under way.',
     'alarm.startup_item_left_after_cut': 'Start-up check: after an interrupted operation, compartment {no} has an item with no record.',
     'alarm.startup_item_missing_after_cut': 'Start-up check: after an interrupted operation, the item recorded in compartment {no} is missing.',
+    // ---- late records: door changes written once the database could be written again
+    'alarm.tamper_late': 'Door {no} opened without an unlock at {time} (recorded late: the database could not be written then).',
+    'alarm.door_changes_not_recorded':
+      'While the database could not be written, {count} door changes were more than could be kept, and are not recorded.',
+    'staff.audit.door.not_recorded': 'Door changes not recorded',
     // ---- console
     'console.db_too_new':
       'The database comes from a newer release, and this program does not open it. Install the newer release, or restore a backup that matches this one.',

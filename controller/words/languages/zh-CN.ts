@@ -321,6 +321,10 @@ export default {
     'alarm.startup_door_open': '启动自检：{no} 号柜门开着，但没有进行中的操作。',
     'alarm.startup_item_left_after_cut': '启动自检：{no} 号柜的操作中断后，柜内有没有记录的物品。',
     'alarm.startup_item_missing_after_cut': '启动自检：{no} 号柜的操作中断后，记录中的物品不见了。',
+    // ---- late records: door changes written once the database could be written again
+    'alarm.tamper_late': '格口 {no} 的门在 {time} 没有开锁指令时被打开（当时数据库无法写入，恢复后补记）。',
+    'alarm.door_changes_not_recorded': '数据库无法写入期间，有 {count} 次开关门超出暂存上限，未能记录。',
+    'staff.audit.door.not_recorded': '开关门未能记录',
     // ---- console
     'console.db_too_new': '数据库来自更新的版本，本程序不打开它。请安装更新的版本，或恢复与本版本相配的备份。',
     'console.first_admin': '首次启动：已创建管理员账号。请记下 PIN，它只显示这一次。',
