@@ -1,10 +1,35 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { groupCommit, MAX_BATCH, WINDOW_MS } from './group-commit.js';
+import { fdatasyncFile, groupCommit, MAX_BATCH, setLogSyncForTests, WINDOW_MS } from './group-commit.js';
 import { inTransaction } from './db.js';
 import { openTestStore, walCommits, type TestStore } from './test-support.js';
 
 let s: TestStore;
-afterEach(() => s.close());
+afterEach(() => {
+  setLogSyncForTests(null);
+  s.close();
+});
+
+/** A log sync the test finishes by hand. */
+function heldSyncs() {
+  const calls: { file: string; done: () => void; fail: (e: Error) => void }[] = [];
+  setLogSyncForTests(
+    (file) =>
+      new Promise<void>((resolve, reject) => {
+        calls.push({ file, done: resolve, fail: reject });
+      }),
+  );
+  return calls;
+}
+const settled = async (p: Promise<unknown>): Promise<boolean> => {
+  let done = false;
+  p.then(
+    () => (done = true),
+    () => (done = true),
+  );
+  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+  return done;
+};
+const synchronous = () => Number(s.db.pragma('synchronous', { simple: true }));
 
 const put = (key: string) => () => inTransaction(s.db, () => s.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run(key, 'v').changes);
 const has = (key: string) => s.db.prepare('SELECT 1 FROM meta WHERE key = ?').get(key) !== undefined;
@@ -52,5 +77,72 @@ describe('group commit', () => {
     await Promise.all([first, second]);
     expect(WINDOW_MS).toBeGreaterThan(0);
     expect(walCommits(s.dir) - before).toBe(1);
+  });
+
+  it('answers a write only once the log is synced after its commit, and leaves the connection at synchronous=FULL', async () => {
+    s = openTestStore();
+    const syncs = heldSyncs();
+    expect(synchronous()).toBe(2); // FULL
+    const w = groupCommit(s.db, put('d1'));
+    await new Promise((r) => setTimeout(r, WINDOW_MS + 5));
+    // committed (visible), the log sync asked for the write-ahead log, and the caller not answered yet
+    expect(has('d1')).toBe(true);
+    expect(syncs.map((c) => c.file)).toEqual([`${s.db.name}-wal`]);
+    expect(synchronous()).toBe(2);
+    expect(await settled(w)).toBe(false);
+    syncs[0]!.done();
+    await expect(w).resolves.toBe(1);
+  });
+
+  it('writes committed while a sync runs wait for the next sync, which starts after it', async () => {
+    s = openTestStore();
+    const syncs = heldSyncs();
+    const first = groupCommit(s.db, put('p1'));
+    await new Promise((r) => setTimeout(r, WINDOW_MS + 5));
+    expect(syncs).toHaveLength(1);
+    const second = groupCommit(s.db, put('p2'));
+    await new Promise((r) => setTimeout(r, WINDOW_MS + 5));
+    expect(has('p2')).toBe(true);
+    expect(syncs).toHaveLength(1); // one sync at a time
+    syncs[0]!.done();
+    await expect(first).resolves.toBe(1);
+    expect(await settled(second)).toBe(false); // the first sync may have started before p2's commit
+    expect(syncs).toHaveLength(2);
+    syncs[1]!.done();
+    await expect(second).resolves.toBe(1);
+  });
+
+  it('a log sync that fails rejects every write of its batch (committed, durability unknown)', async () => {
+    s = openTestStore();
+    const syncs = heldSyncs();
+    const ws = [groupCommit(s.db, put('f1')), groupCommit(s.db, put('f2'))];
+    await new Promise((r) => setTimeout(r, WINDOW_MS + 5));
+    syncs[0]!.fail(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
+    for (const w of ws) await expect(w).rejects.toThrow('EIO');
+    expect(synchronous()).toBe(2);
+  });
+
+  it('a batch whose every write threw is answered without a sync; the connection is FULL again', async () => {
+    s = openTestStore();
+    const syncs = heldSyncs();
+    const w = groupCommit(s.db, () => {
+      throw new Error('refused');
+    });
+    await expect(w).rejects.toThrow('refused');
+    expect(syncs).toHaveLength(0);
+    expect(synchronous()).toBe(2);
+  });
+
+  it('the real sync fdatasyncs the write-ahead log', async () => {
+    s = openTestStore();
+    const files: string[] = [];
+    setLogSyncForTests((file) => {
+      files.push(file);
+      return fdatasyncFile(file);
+    });
+    await expect(groupCommit(s.db, put('r1'))).resolves.toBe(1);
+    expect(files).toEqual([`${s.db.name}-wal`]);
+    // a log that is gone (the store closed and folded it into the database) is nothing to sync
+    await expect(fdatasyncFile(`${s.db.name}-no-such-wal`)).resolves.toBeUndefined();
   });
 });

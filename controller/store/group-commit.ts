@@ -1,17 +1,24 @@
 /**
- * Group commit: writes that arrive together share one transaction, so one fsync makes all of them durable.
+ * Group commit: writes that arrive together share one transaction, and one fsync of the write-ahead log makes them
+ * durable, off the event loop.
  *
- * Every commit of this store is synchronous=FULL: durable before anyone is told it happened — an fsync of a few
- * milliseconds on a quiet disk, tens on a busy one, during which the event loop waits. A burst of phone submissions
- * committed one by one is bounded by that (a hundred or so a second) and delays every other answer behind it.
- * `groupCommit` queues the write and runs everything queued in the same turn of the event loop in one transaction,
- * each write in its own savepoint (a write that throws is undone alone and its caller gets the error); the
- * promises settle after the COMMIT, so every caller is answered only once its write is durable — as before, only
- * fewer fsyncs. At most MAX_BATCH writes share a commit: a batch holds the event loop while it runs.
+ * Every other commit of this store is synchronous=FULL: SQLite fdatasyncs the log inside COMMIT, on the event loop
+ * (better-sqlite3 is synchronous), so nothing else runs meanwhile — a few milliseconds on a quiet disk, tens on a
+ * busy one. A burst of phone submissions committed that way is bounded by it and delays every other answer (a
+ * pickup at the kiosk) behind it. `groupCommit` queues the write and runs everything queued in the same turn of the
+ * event loop in one transaction, each write in its own savepoint (a write that throws is undone alone and its caller
+ * gets the error). That transaction commits with synchronous=NORMAL (the log written, not yet synced; in WAL mode
+ * the database stays consistent either way) and the connection is put back to FULL at once; then the log file is
+ * fdatasynced on libuv's thread pool, and only when that sync — started after the COMMIT — is done do the promises
+ * settle. So every caller is answered only once its write is durable, as before, while the event loop goes on
+ * serving. Commits made while a sync is running wait for the next one, which covers them all
+ * (docs/adr/0007-submission-log-sync.md). At most MAX_BATCH writes share a commit: a batch holds the event loop
+ * while it runs.
  *
  * For writes a person waits on but that need not be alone on the disk (submissions). A door flow's unlock path has
- * its own commits (holdCommit, db.ts) and never waits here.
+ * its own commits (holdCommit, db.ts), always synchronous=FULL, and never waits here.
  */
+import fs from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { CabinetError } from '../errors.js';
 import type { DB } from './db.js';
@@ -62,11 +69,16 @@ function flush(db: DB): void {
   }
   // Inside a transaction someone else holds (none should be open between turns): each write joins it alone.
   const own = !db.inTransaction;
-  try {
-    if (own) db.exec('BEGIN IMMEDIATE');
-  } catch (e) {
-    for (const p of batch) p.reject(e);
-    return;
+  if (own) {
+    // the level cannot change inside a transaction: NORMAL before BEGIN, FULL again after COMMIT or ROLLBACK
+    setSynchronous(db, 'NORMAL');
+    try {
+      db.exec('BEGIN IMMEDIATE');
+    } catch (e) {
+      setSynchronous(db, 'FULL');
+      for (const p of batch) p.reject(e);
+      return;
+    }
   }
   const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
   for (const p of batch) {
@@ -99,11 +111,95 @@ function flush(db: DB): void {
       }
       for (const p of batch) p.reject(e);
       return;
+    } finally {
+      setSynchronous(db, 'FULL');
     }
   }
-  batch.forEach((p, i) => {
-    const o = outcomes[i]!;
-    if (o.ok) p.resolve(o.value);
-    else p.reject(o.error);
+  const settle = () =>
+    batch.forEach((p, i) => {
+      const o = outcomes[i]!;
+      if (o.ok) p.resolve(o.value);
+      else p.reject(o.error);
+    });
+  // Inside a transaction someone else holds, that transaction's own commit makes the writes durable.
+  if (!own || !outcomes.some((o) => o.ok)) return settle();
+  logSynced(db).then(settle, (e: unknown) => {
+    // the log could not be synced: the writes are committed but may not survive a power cut — outcome unknown
+    for (const p of batch) p.reject(e);
   });
+}
+
+/**
+ * The connection's synchronous level; a grouped commit is NORMAL, everything else FULL (the store's default). Not a
+ * cached statement: SQLite applies this pragma when it compiles it. Should putting FULL back ever fail, the throw
+ * ends the process (ADR 0003), and the next start opens the store at FULL, rather than door flows going on at NORMAL.
+ */
+function setSynchronous(db: DB, mode: 'NORMAL' | 'FULL'): void {
+  db.exec(`PRAGMA synchronous = ${mode}`);
+}
+
+/** Makes a file's written data durable (fdatasync), on libuv's thread pool. */
+export type LogSync = (file: string) => Promise<void>;
+
+export const fdatasyncFile: LogSync = async (file) => {
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(file, 'r');
+  } catch (e) {
+    // No log: the connection was closed since the commit, and closing checkpoints the log into the database file
+    // and syncs it before removing the log.
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw e;
+  }
+  try {
+    await handle.datasync();
+  } finally {
+    await handle.close();
+  }
+};
+
+let logSync: LogSync = fdatasyncFile;
+
+/** Tests: replace how the log is synced (a controllable or failing sync); `null` puts the real one back. */
+export function setLogSyncForTests(sync: LogSync | null): void {
+  logSync = sync ?? fdatasyncFile;
+}
+
+interface SyncState {
+  /** the sync running now */
+  running: Promise<void> | null;
+  /** the sync that starts when the running one ends, for the commits made while it runs */
+  next: Promise<void> | null;
+}
+const syncs = new WeakMap<DB, SyncState>();
+
+/**
+ * Resolves once a sync of `db`'s write-ahead log that started after this call is done: everything committed
+ * before the call is then durable. One sync runs at a time; commits made meanwhile share the next one.
+ */
+export function logSynced(db: DB): Promise<void> {
+  if (db.memory) return Promise.resolve();
+  let st = syncs.get(db);
+  if (!st) syncs.set(db, (st = { running: null, next: null }));
+  const state = st;
+  const file = `${db.name}-wal`;
+  const start = (): Promise<void> => {
+    const p = logSync(file).finally(() => {
+      if (state.running === p) state.running = null;
+    });
+    state.running = p;
+    return p;
+  };
+  if (!state.running) return start();
+  if (!state.next) {
+    const after = state.running.then(
+      () => undefined,
+      () => undefined,
+    );
+    state.next = after.then(() => {
+      state.next = null;
+      return start();
+    });
+  }
+  return state.next;
 }
