@@ -255,6 +255,40 @@ describe('an operation cut off after its unlock went out, the door shut again wh
     expect(rows[0]!.detail).toMatchObject({ intentId: i.id, evidence: 'compartment_open' });
   });
 
+  it('does not take an opening recorded before the unlock for its own, though the wall clock was set back between them', async () => {
+    const clock = { offset: 3_600_000 };
+    const w = await world(cleanups, {}, { now: () => Date.now() + clock.offset });
+    const admin = staffActor(w.adminId);
+    const no = 4;
+    // an earlier force-open, its opening recorded with the clock an hour ahead
+    const a = createUnlockIntent(w.store.ctx, { compartmentNo: no, requestId: null, actor: admin, reason: 'staff_open', openFrom: 'free' });
+    claimIntentForSend(w.store.ctx, a.id, 905);
+    markIntentAcked(w.store.ctx, a.id);
+    w.sim.openDoor(no);
+    await waitFor(() => getCompartment(w.store.ctx, no)?.door === 'open', 'the opening recorded');
+    transitionCompartment(w.store.ctx, no, { to: 'open', actor: admin });
+    w.sim.closeDoor(no);
+    await waitFor(() => getCompartment(w.store.ctx, no)?.door === 'closed', 'the closing recorded');
+    transitionCompartment(w.store.ctx, no, { to: 'free', actor: admin });
+    // the clock is set right; another force-open is cut off after its unlock was acknowledged, the door shut
+    clock.offset = 0;
+    const b = createUnlockIntent(w.store.ctx, { compartmentNo: no, requestId: null, actor: admin, reason: 'staff_open', openFrom: 'free' });
+    claimIntentForSend(w.store.ctx, b.id, 906);
+    markIntentAcked(w.store.ctx, b.id);
+    const up = await stopped(w);
+    const after = await up();
+
+    await restart(after);
+    const actions = auditOf(w, no).map((x) => x.action);
+    expect(actions).not.toContain('door.opened_unseen');
+    expect(
+      auditOf(w, no)
+        .filter((x) => x.action === 'door.may_have_opened')
+        .map((x) => x.detail),
+    ).toEqual([expect.objectContaining({ intentId: b.id })]);
+    expect(cutOffAlarms(after, no)).toEqual(['alarm.startup_cut_off_may_have_opened']);
+  });
+
   it('records nothing more when the opening was recorded as it happened, and nothing when no byte of the unlock went out', async () => {
     const w = await world(cleanups);
     // compartment 7: the door fact of the opening is there (recorded before the stop)

@@ -28,13 +28,13 @@ import { unopenedUnlock } from '../domain/unlock-policy.js';
 import type { AlarmKind } from '../events.js';
 import {
   appendAudit,
-  doorOpenedSince,
   expireStaleIntents,
   lastIntentId,
   latestIntentOf,
   listCompartments,
   markIntentFailed,
   markIntentsReviewed,
+  openingOnRecord,
   recordDoorFact,
   recordUnseenOpening,
   requireRequest,
@@ -161,7 +161,9 @@ export async function reconcile(flows: CabinetFlows, deps: FlowDeps, timeoutMs =
             c.state === 'opening' &&
             !wasHolding(deps, c)) ||
             ((intent.reason === 'pickup' || intent.reason === 'retrieve' || intent.reason === 'retrieve_materials') && item === false));
-        const opened = doorOpen || c.state === 'open' || itemMoved || (intent !== null && doorOpenedSince(ctx, c.no, intent.createdAt));
+        // (an opening on record after the intent, in the order the rows were written: a wall clock that moved between
+        // an earlier opening and this unlock must not lend it that opening)
+        const opened = doorOpen || c.state === 'open' || itemMoved || (intent !== null && openingOnRecord(ctx, intent));
         // Its unlock went out (or may have: claimed for sending, with a sequence number): the door may have opened and
         // shut again while nothing listened, which version 1 of the protocol cannot show. Unless something proves it
         // did, that is what is recorded — never "it did not open".

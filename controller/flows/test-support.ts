@@ -39,10 +39,14 @@ export const CONFIG = {
   tamperWindowMs: 10_000,
 };
 
-export async function world(cleanups: Cleanups, simOptions: ConstructorParameters<typeof SimCabinet>[0] = {}): Promise<World> {
+export async function world(
+  cleanups: Cleanups,
+  simOptions: ConstructorParameters<typeof SimCabinet>[0] = {},
+  opts: { /** The store's wall clock (default the system's). */ now?: () => number } = {},
+): Promise<World> {
   const sim = new SimCabinet(simOptions);
   cleanups.push(() => sim.close());
-  const store = openTestStore({ now: () => Date.now() });
+  const store = openTestStore({ now: opts.now ?? (() => Date.now()) });
   cleanups.push(() => store.close());
   applyLayout(store.ctx, layoutGrid(1, 24), SYSTEM_ACTOR);
   const driver = createDriver(streamEndpoint('in-process', () => sim.connectInProcess()));

@@ -472,16 +472,6 @@ export function latestIntentOf(ctx: StoreContext, compartmentNo: number): Unlock
   return r ? toIntent(r) : null;
 }
 
-/** Whether a door opening of the compartment was recorded at or after `since` (ms). */
-export function doorOpenedSince(ctx: StoreContext, compartmentNo: number, since: number): boolean {
-  return (
-    stmt<[number, number], { n: number }>(ctx.db, `SELECT count(*) AS n FROM door_events WHERE compartment_no = ? AND door = 'open' AND at >= ?`).get(
-      compartmentNo,
-      since,
-    )!.n > 0
-  );
-}
-
 /**
  * How an opening nobody saw happen is recorded (audit actions, beside the door facts of door_events):
  *   door.opened_unseen     the door did open for this unlock — the compartment's record or its item sensor proves it —
@@ -492,22 +482,24 @@ export function doorOpenedSince(ctx: StoreContext, compartmentNo: number, since:
 export type UnseenOpening = 'door.opened_unseen' | 'door.may_have_opened';
 
 /**
- * Whether an opening of this unlock's compartment is already on record: a door fact attributed to the unlock, or any
- * opening of the compartment (a door fact, or an unseen or possible one) recorded after the unlock was decided — in
- * the order the rows were written (the audit log's ids), whatever the clock said.
+ * Whether an opening of this unlock's compartment is already on record: a door fact attributed to the unlock, or an
+ * opening of the compartment (a door fact, one proven unseen, and with `possible` one recorded as possible) recorded
+ * after the unlock was decided — in the order the rows were written (the audit log's ids), not by their times: a wall
+ * clock set back between an earlier opening and this unlock must not make that opening this unlock's.
  */
-export function openingOnRecord(ctx: StoreContext, intent: Pick<UnlockIntent, 'id' | 'compartmentNo'>): boolean {
+export function openingOnRecord(ctx: StoreContext, intent: Pick<UnlockIntent, 'id' | 'compartmentNo'>, opts: { possible?: boolean } = {}): boolean {
   if (stmt<[number], { n: number }>(ctx.db, `SELECT count(*) AS n FROM door_events WHERE intent_id = ? AND door = 'open'`).get(intent.id)!.n > 0)
     return true;
   return (
-    stmt<[number, number, number], { id: number }>(
+    stmt<[number, number, number, number], { id: number }>(
       ctx.db,
       `SELECT a.id FROM audit_log a
-         WHERE a.compartment_no = ? AND a.action IN ('door.open', 'door.opened_unexplained', 'door.opened_unseen', 'door.may_have_opened')
+         WHERE a.compartment_no = ?
+           AND (a.action IN ('door.open', 'door.opened_unexplained', 'door.opened_unseen') OR (? = 1 AND a.action = 'door.may_have_opened'))
            AND a.id > (SELECT coalesce(max(b.id), 0) FROM audit_log b
                         WHERE b.compartment_no = ? AND b.action = 'unlock.intended' AND json_extract(b.detail, '$.intentId') = ?)
          LIMIT 1`,
-    ).get(intent.compartmentNo, intent.compartmentNo, intent.id) !== undefined
+    ).get(intent.compartmentNo, opts.possible ? 1 : 0, intent.compartmentNo, intent.id) !== undefined
   );
 }
 
@@ -517,7 +509,7 @@ export function recordUnseenOpening(
   args: { intent: Pick<UnlockIntent, 'id' | 'compartmentNo' | 'requestId'>; action: UnseenOpening; evidence: string },
 ): boolean {
   return inTransaction(ctx.db, () => {
-    if (openingOnRecord(ctx, args.intent)) return false;
+    if (openingOnRecord(ctx, args.intent, { possible: true })) return false;
     appendAudit(ctx.db, ctx.now(), {
       actor: { kind: 'system', id: null },
       action: args.action,
