@@ -31,9 +31,11 @@ import {
   commitHeld,
   createUnlockIntent,
   firstIntentIdFromNow,
+  getIntent,
   holdCommit,
   markIntentAcked,
   markIntentFailed,
+  recordUnseenOpening,
   requireCompartment,
   transitionCompartment,
   type CompartmentState,
@@ -41,6 +43,7 @@ import {
   type Store,
   type UnlockIntent,
   type UnlockReason,
+  type UnseenOpening,
 } from '../store/index.js';
 import { classifyStorageError, storageError, type StorageHealth } from '../store/storage-health.js';
 import { said, type WordKey } from '../words/keys.js';
@@ -134,9 +137,11 @@ export class Doors {
     const attempts = req.attempts ?? 2;
     let lastError: CabinetError | null = null;
     let opening = false;
+    /** The unlock of the latest attempt, once its intent is written. */
+    const latest: { intent?: UnlockIntent } = {};
     for (let attempt = 1; attempt <= attempts; attempt++) {
       // The first intent and "opening" are one commit: the operation and its unlock cannot be told apart by a crash.
-      const sent = await this.unlockOnce(req, opening ? undefined : before);
+      const sent = await this.unlockOnce(req, opening ? undefined : before, latest);
       if (!opening && requireCompartment(store.ctx, req.compartmentNo).state === 'opening') {
         opening = true;
         this.emitCompartment(req.compartmentNo);
@@ -159,12 +164,22 @@ export class Doors {
       if (attempt < attempts) {
         // Never a second unlock without evidence that the first did nothing: ask the board itself.
         const seen = await this.boardSays(req.compartmentNo, itemBefore, lostBefore);
-        if (seen === 'unreadable') break; // cannot tell: no second pulse; the caller treats it as not opened
+        if (seen === 'unreadable') {
+          // cannot tell: no second pulse; the caller treats it as not opened — and the record says it may have
+          this.unseenOpening(latest.intent, 'door.may_have_opened', 'board_unreadable');
+          break;
+        }
         if (seen !== 'untouched') {
           this.log.warn({ compartment: req.compartmentNo, seen }, 'no second unlock: the door may have opened unseen');
+          // The item moved: it did open. Events went missing: it may have. (An open door is a door fact already.)
+          if (seen === 'events_lost') this.unseenOpening(latest.intent, 'door.may_have_opened', seen);
+          else this.unseenOpening(latest.intent, 'door.opened_unseen', seen);
           this.setCompartment(req.compartmentNo, 'open', req.actor, { note: `door opening not seen (${seen}); settled by the sensors` });
           return { opened: true };
         }
+      } else if ((this.d.driver.snapshot().counters.lostEvents ?? 0) !== lostBefore) {
+        // The last unlock, its door not seen open while board events went missing: it may have opened unseen.
+        this.unseenOpening(latest.intent, 'door.may_have_opened', 'events_lost');
       }
     }
     this.setCompartment(req.compartmentNo, before, req.actor, { note: 'door did not open' });
@@ -182,7 +197,11 @@ export class Doors {
    * transaction commits before this returns, and the claim commits on its own when the bus is free. Either way
    * the intent is durable before the unlock is sent, and an unlock whose intent could not be committed never is.
    */
-  private async unlockOnce(req: OpenRequest, openFrom?: CompartmentState): Promise<true | CabinetError> {
+  private async unlockOnce(
+    req: OpenRequest,
+    openFrom: CompartmentState | undefined,
+    latest: { intent?: UnlockIntent },
+  ): Promise<true | CabinetError> {
     const { store, driver } = this.d;
     let withdrawn = false;
     let unlock: { intent: UnlockIntent; sending: Promise<unknown> };
@@ -201,6 +220,7 @@ export class Doors {
           this.policy,
         );
         this.recent.record();
+        latest.intent = intent;
         const sending = driver.unlock(req.compartmentNo, {
           // The intent's time to live, judged by the driver on its monotonic clock from now (the intent was written
           // a moment ago); the claim then trusts that verdict rather than a wall clock that may have jumped since.
@@ -263,6 +283,17 @@ export class Doors {
       this.log.warn({ compartment: req.compartmentNo, code: err.code }, 'unlock failed');
       return err;
     }
+  }
+
+  /**
+   * An opening of this unlock's door that no door fact recorded (store/unlocks.ts, UnseenOpening): proven, or possible
+   * — written unless an opening is on record already. Only for an unlock that went out (it has a sequence number).
+   */
+  private unseenOpening(intent: UnlockIntent | undefined, action: UnseenOpening, evidence: string): void {
+    if (!intent) return;
+    const now = getIntent(this.d.store.ctx, intent.id);
+    if (!now || now.seq === null) return;
+    recordUnseenOpening(this.d.store.ctx, { intent: now, action, evidence });
   }
 
   /** The id this process's first intent got (or will get): rows from there on are counted by the monotonic clock. */

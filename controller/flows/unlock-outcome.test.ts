@@ -10,7 +10,7 @@ import { ScriptedBoard } from '../board/test-support.js';
 import { SYSTEM_ACTOR } from '../domain/types.js';
 import { EventBus } from '../events.js';
 import { silentLogger } from '../log.js';
-import { applyLayout, getIntent, layoutGrid } from '../store/index.js';
+import { applyLayout, getIntent, layoutGrid, listAudit } from '../store/index.js';
 import { openTestStore } from '../store/test-support.js';
 import { Doors } from './doors.js';
 import { CONFIG } from './test-support.js';
@@ -86,5 +86,56 @@ describe('an unlock dropped before any byte went out', () => {
     await slow;
     expect(outcome).toMatchObject({ opened: false, why: 'not_sent', error: { code: 'UNLOCK_EXPIRED' } });
     expect(board.commands.filter((c) => c.kind === 'unlock')).toHaveLength(0);
+  });
+});
+
+describe('an unlock whose door was not seen open while board events went missing', () => {
+  async function quick(attempts: number) {
+    const { board, store, driver } = await setUp(3000);
+    const doors = new Doors({ store, driver, bus: new EventBus(), config: { ...CONFIG, doorOpenTimeoutMs: 300 }, logger: silentLogger() });
+    const mayHave = () => listAudit(store.db, { compartmentNo: 3 }).filter((a) => a.action === 'door.may_have_opened');
+    return {
+      board,
+      store,
+      doors,
+      mayHave,
+      open: () => doors.open({ compartmentNo: 3, requestId: null, actor: SYSTEM_ACTOR, reason: 'staff_open', attempts }),
+    };
+  }
+
+  it('is recorded as a door that may have opened when the board shows events we never received (no second pulse)', async () => {
+    const { board, doors, mayHave, open } = await quick(2);
+    // The board pulses and acknowledges; the door opens and shuts, and both of its DOOR events are lost on the line.
+    board.script = (cmd, b) => {
+      if (cmd.kind !== 'unlock') return undefined;
+      b.eventCounter += 2;
+      return [b.reply(cmd)];
+    };
+    expect(await open()).toEqual({ opened: true });
+    expect(board.commands.filter((c) => c.kind === 'unlock')).toHaveLength(1);
+    expect(mayHave()).toHaveLength(1);
+    expect(mayHave()[0]!.detail).toMatchObject({ intentId: 1, evidence: 'events_lost' });
+    expect(doors.live.has(3)).toBe(true);
+  });
+
+  it('is recorded so on the last attempt too, though the flow reports the door not opened', async () => {
+    const { board, mayHave, open } = await quick(1);
+    board.script = (cmd, b) => {
+      if (cmd.kind !== 'unlock') return undefined;
+      b.eventCounter += 2;
+      // a later event of another door shows the gap
+      setTimeout(() => b.send(b.doorEvent(9, 'C')), 50);
+      return [b.reply(cmd)];
+    };
+    expect(await open()).toEqual({ opened: false, why: 'not_opened' });
+    expect(mayHave()).toHaveLength(1);
+    expect(mayHave()[0]!.detail).toMatchObject({ intentId: 1, evidence: 'events_lost' });
+  });
+
+  it('records nothing when no event went missing: the door stayed shut', async () => {
+    const { board, mayHave, open } = await quick(1);
+    board.script = (cmd, b) => (cmd.kind === 'unlock' ? [b.reply(cmd)] : undefined);
+    expect(await open()).toEqual({ opened: false, why: 'not_opened' });
+    expect(mayHave()).toHaveLength(0);
   });
 });
