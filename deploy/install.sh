@@ -201,7 +201,7 @@ build_app() {
     run npm ci --no-audit --no-fund
     changed=$((changed + 1))
   fi
-  if [ ! -f dist/controller/main.js ] || [ -n "$(find controller sim firmware-protocol tsconfig.json tsconfig.build.json -newer dist/controller/main.js -print -quit)" ]; then
+  if [ ! -f dist/controller/main.js ] || [ -n "$(find controller sim firmware-protocol tsconfig.json tsconfig.build.json deploy/bundle.mjs -newer dist/controller/main.js -print -quit)" ]; then
     run npm run build
     changed=$((changed + 1))
   fi

@@ -1,6 +1,7 @@
 /**
- * The production start: `npm run build` compiles to JavaScript (tsconfig.build.json), and the built controller
- * starts with plain node — no TypeScript compiler at run time — and still finds the pages and the simulator panel.
+ * The production start: `npm run build` compiles to JavaScript (tsconfig.build.json) and bundles the controller
+ * (deploy/bundle.mjs), and the built controller starts with plain node — no TypeScript compiler at run time — and
+ * still finds the pages, the word catalogue's languages and the simulator panel.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -23,6 +24,13 @@ describe('npm run build, then node on the JavaScript', () => {
     expect(fs.existsSync(path.join(out, 'controller/main.js'))).toBe(true);
     const emitted = fs.readdirSync(out, { recursive: true }).map(String);
     expect(emitted.filter((f) => f.endsWith('.test.js'))).toEqual([]);
+    // the second step: the controller bundled into controller/main.js (deploy/bundle.mjs), as npm run build does
+    const bundle = spawnSync(process.execPath, ['deploy/bundle.mjs', out], { cwd: ROOT, encoding: 'utf8' });
+    expect(bundle.stdout + bundle.stderr).toBe('');
+    expect(bundle.status).toBe(0);
+    const main = fs.readFileSync(path.join(out, 'controller/main.js'), 'utf8');
+    expect(main).not.toMatch(/from ["']\.\/(config|store\/index|http\/app)\.js["']/);
+    expect(fs.readdirSync(path.join(out, 'controller/chunks')).length).toBeGreaterThan(0);
 
     const proc = spawn(process.execPath, [path.join(out, 'controller/main.js')], {
       cwd: ROOT,
@@ -48,6 +56,12 @@ describe('npm run build, then node on the JavaScript', () => {
       expect(await kiosk.text()).toContain('<html');
       expect((await fetch(`${url}/ui/kiosk/kiosk.js`)).status).toBe(200);
       expect((await fetch(`${url}/m/submit`)).status).toBe(200);
+      // the word catalogue found its languages, and the QR code package (bundled) draws
+      const words = (await (await fetch(`${url}/api/words`)).json()) as { languages: { language: string }[] };
+      expect(words.languages.map((l) => l.language)).toEqual(['zh-CN', 'en']);
+      const qr = await fetch(`${url}/api/kiosk/submit-qr.svg`);
+      expect(qr.status).toBe(200);
+      expect(await qr.text()).toContain('<svg');
       const panelPage = await fetch(`${panel}/`);
       expect(panelPage.status).toBe(200);
       expect(await panelPage.text()).toContain('<html');
@@ -57,5 +71,5 @@ describe('npm run build, then node on the JavaScript', () => {
       proc.kill('SIGTERM');
     }
     expect(await exited).toBe(0);
-  }, 60_000);
+  }, 120_000);
 });

@@ -2,11 +2,14 @@
  * The catalogue is complete: every code the controller or the HTTP layer answers with has words in every
  * language, every key has words with the same parameters in every language, and no words exist for no key.
  */
-import { readdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ERROR_CODES } from '../errors.js';
 import { HTTP_ERROR_CODES } from '../http/routes.js';
-import { catalogue, LANGUAGES, negotiate, placeholders, PRIMARY, problemsOf, say, type Catalogue } from './catalogue.js';
+import { catalogue, LANGUAGES, languagesDir, negotiate, placeholders, PRIMARY, problemsOf, say, type Catalogue } from './catalogue.js';
 import { REQUEST_STATES } from '../domain/request-states.js';
 import { isWordKey, said, stateSaid, WORDS } from './keys.js';
 
@@ -17,6 +20,17 @@ describe('word catalogue', () => {
     const files = readdirSync(new URL('./languages/', import.meta.url)).filter((f) => !f.endsWith('.d.ts'));
     expect(LANGUAGES.length).toBe(files.length);
     expect(LANGUAGES.slice(0, 2)).toEqual([PRIMARY, 'en']);
+  });
+
+  it('finds languages/ beside the module (sources, tsc) and from the bundled controller or its chunks (dist/controller/words/languages/)', () => {
+    const dist = mkdtempSync(path.join(os.tmpdir(), 'catalogue-'));
+    const words = path.join(dist, 'controller', 'words');
+    mkdirSync(path.join(words, 'languages'), { recursive: true });
+    mkdirSync(path.join(dist, 'controller', 'chunks'));
+    const dirOf = (file: string) => path.resolve(languagesDir(pathToFileURL(path.join(dist, file)).href).pathname);
+    expect(dirOf('controller/words/catalogue.js')).toBe(path.join(words, 'languages'));
+    expect(dirOf('controller/main.js')).toBe(path.join(words, 'languages'));
+    expect(dirOf('controller/chunks/chunk-ABC.js')).toBe(path.join(words, 'languages'));
   });
 
   it.each(LANGUAGES)('%s has words for every key, with the key’s parameters, and none for no key', (language) => {

@@ -6,7 +6,7 @@
  * Templates name their parameters in braces: '{doors} 号柜门已打开'. A list of numbers is joined with the
  * language's listSeparator. Nothing here decides anything: it only puts words to what the domain decided.
  */
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { isWordKey, WORDS, type Said, type WordKey, type WordParam } from './keys.js';
 
 export interface Catalogue {
@@ -49,8 +49,17 @@ export function problemsOf(c: Catalogue): string[] {
 
 const LANGUAGE_FILE = /^([a-z]{2,3}(?:-[A-Z][A-Za-z]{1,3})?)\.(?:ts|js)$/;
 
+/**
+ * The languages/ folder: beside this module (the sources, tsc's dist/); from the bundled controller
+ * (deploy/bundle.mjs: dist/controller/main.js or one of its chunks), the one tsc wrote in dist/controller/words/.
+ */
+export function languagesDir(moduleUrl: string = import.meta.url): URL {
+  const candidates = ['./languages/', './words/languages/', '../words/languages/'].map((rel) => new URL(rel, moduleUrl));
+  return candidates.find((dir) => existsSync(dir)) ?? (candidates[0] as URL);
+}
+
 async function load(): Promise<ReadonlyMap<string, Catalogue>> {
-  const dir = new URL('./languages/', import.meta.url);
+  const dir = languagesDir();
   const files = readdirSync(dir)
     .filter((f) => LANGUAGE_FILE.test(f) && !f.endsWith('.d.ts'))
     .sort();

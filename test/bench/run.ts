@@ -701,7 +701,7 @@ function reportStarts(label: string, targets: boolean, launches: Launch[], figur
 
 async function benchHistory(): Promise<void> {
   // start-up is measured as installed: compiled to JavaScript (npm run build), not through tsx
-  const build = spawn('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'ignore' });
+  const build = spawn('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore' });
   useDist = (await new Promise<number | null>((r) => build.once('exit', r))) === 0;
   row('history', 'controller started from', useDist ? 'dist/ (npm run build, as installed)' : 'tsx (the build failed)');
   const sizes = option('sizes')?.split(',').map(Number) ?? (QUICK ? [1_000, 100_000] : [1_000, 100_000, 1_000_000]);
@@ -991,7 +991,7 @@ async function benchKioskPage(): Promise<void> {
 
 async function benchIdle(): Promise<void> {
   if (!useDist) {
-    const build = spawn('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'ignore' });
+    const build = spawn('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore' });
     useDist = (await new Promise<number | null>((r) => build.once('exit', r))) === 0;
   }
   const dir = path.join(HISTORY_DIR, 'history-1000');
