@@ -1,5 +1,6 @@
+import fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { fdatasyncFile, groupCommit, MAX_BATCH, setLogSyncForTests, WINDOW_MS } from './group-commit.js';
+import { fdatasyncLog, groupCommit, MAX_BATCH, setLogSyncForTests, WINDOW_MS } from './group-commit.js';
 import { inTransaction } from './db.js';
 import { openTestStore, walCommits, type TestStore } from './test-support.js';
 
@@ -13,9 +14,9 @@ afterEach(() => {
 function heldSyncs() {
   const calls: { file: string; done: () => void; fail: (e: Error) => void }[] = [];
   setLogSyncForTests(
-    (file) =>
+    (db) =>
       new Promise<void>((resolve, reject) => {
-        calls.push({ file, done: resolve, fail: reject });
+        calls.push({ file: db.name, done: resolve, fail: reject });
       }),
   );
   return calls;
@@ -28,6 +29,13 @@ const settled = async (p: Promise<unknown>): Promise<boolean> => {
   );
   for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
   return done;
+};
+const fdPath = (fd: string): string | null => {
+  try {
+    return fs.readlinkSync(`/proc/self/fd/${fd}`);
+  } catch {
+    return null;
+  }
 };
 const synchronous = () => Number(s.db.pragma('synchronous', { simple: true }));
 
@@ -87,7 +95,7 @@ describe('group commit', () => {
     await new Promise((r) => setTimeout(r, WINDOW_MS + 5));
     // committed (visible), the log sync asked for the write-ahead log, and the caller not answered yet
     expect(has('d1')).toBe(true);
-    expect(syncs.map((c) => c.file)).toEqual([`${s.db.name}-wal`]);
+    expect(syncs.map((c) => c.file)).toEqual([s.db.name]);
     expect(synchronous()).toBe(2);
     expect(await settled(w)).toBe(false);
     syncs[0]!.done();
@@ -133,16 +141,23 @@ describe('group commit', () => {
     expect(synchronous()).toBe(2);
   });
 
-  it('the real sync fdatasyncs the write-ahead log', async () => {
+  it('the real sync fdatasyncs the write-ahead log through one descriptor kept for the connection', async () => {
     s = openTestStore();
-    const files: string[] = [];
-    setLogSyncForTests((file) => {
-      files.push(file);
-      return fdatasyncFile(file);
+    const opened = () => fs.readdirSync('/proc/self/fd').filter((fd) => fdPath(fd) === `${s.db.name}-wal`).length;
+    const before = opened(); // SQLite's own
+    let syncs = 0;
+    setLogSyncForTests((db) => {
+      syncs++;
+      return fdatasyncLog(db);
     });
     await expect(groupCommit(s.db, put('r1'))).resolves.toBe(1);
-    expect(files).toEqual([`${s.db.name}-wal`]);
-    // a log that is gone (the store closed and folded it into the database) is nothing to sync
-    await expect(fdatasyncFile(`${s.db.name}-no-such-wal`)).resolves.toBeUndefined();
+    await expect(groupCommit(s.db, put('r2'))).resolves.toBe(1);
+    expect(syncs).toBe(2);
+    expect(opened()).toBe(before + 1);
+    // closing the store closes it; a sync after the connection closed has nothing to do
+    const db = s.db;
+    s.close();
+    await expect(fdatasyncLog(db)).resolves.toBeUndefined();
+    s = openTestStore();
   });
 });

@@ -18,7 +18,7 @@
  * For writes a person waits on but that need not be alone on the disk (submissions). A door flow's unlock path has
  * its own commits (holdCommit, db.ts), always synchronous=FULL, and never waits here.
  */
-import fs from 'node:fs/promises';
+import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { CabinetError } from '../errors.js';
 import type { DB } from './db.js';
@@ -138,31 +138,51 @@ function setSynchronous(db: DB, mode: 'NORMAL' | 'FULL'): void {
   db.exec(`PRAGMA synchronous = ${mode}`);
 }
 
-/** Makes a file's written data durable (fdatasync), on libuv's thread pool. */
-export type LogSync = (file: string) => Promise<void>;
+/** Makes the written data of a connection's write-ahead log durable (fdatasync), on libuv's thread pool. */
+export type LogSync = (db: DB) => Promise<void>;
 
-export const fdatasyncFile: LogSync = async (file) => {
-  let handle: fs.FileHandle;
-  try {
-    handle = await fs.open(file, 'r');
-  } catch (e) {
-    // No log: the connection was closed since the commit, and closing checkpoints the log into the database file
-    // and syncs it before removing the log.
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw e;
-  }
-  try {
-    await handle.datasync();
-  } finally {
-    await handle.close();
-  }
-};
+/**
+ * The descriptor of each connection's `-wal` file, opened at its first grouped commit and kept: the connection keeps
+ * its log for as long as it is open (only the last connection's close removes it), so one descriptor per connection
+ * names the right file. Closed by `releaseLogSync` (Store.close) or at the first sync after the connection closed.
+ */
+const logFds = new WeakMap<DB, number>();
 
-let logSync: LogSync = fdatasyncFile;
+export const fdatasyncLog: LogSync = (db) =>
+  new Promise<void>((resolve, reject) => {
+    // Closed: closing checkpoints the log into the database file and syncs it before removing the log.
+    if (!db.open) {
+      releaseLogSync(db);
+      return resolve();
+    }
+    const sync = (fd: number) => fs.fdatasync(fd, (e) => (e ? reject(e) : resolve()));
+    const fd = logFds.get(db);
+    if (fd !== undefined) return sync(fd);
+    fs.open(`${db.name}-wal`, 'r', (e, opened) => {
+      if (e) return reject(e);
+      if (logFds.has(db) || !db.open) {
+        // another sync opened it meanwhile, or the connection closed: use one descriptor, keep none of a closed one
+        fs.close(opened, () => undefined);
+        return db.open ? sync(logFds.get(db)!) : resolve();
+      }
+      logFds.set(db, opened);
+      sync(opened);
+    });
+  });
+
+/** Closes the log descriptor kept for this connection, if any (before or after the connection closes). */
+export function releaseLogSync(db: DB): void {
+  const fd = logFds.get(db);
+  if (fd === undefined) return;
+  logFds.delete(db);
+  fs.close(fd, () => undefined);
+}
+
+let logSync: LogSync = fdatasyncLog;
 
 /** Tests: replace how the log is synced (a controllable or failing sync); `null` puts the real one back. */
 export function setLogSyncForTests(sync: LogSync | null): void {
-  logSync = sync ?? fdatasyncFile;
+  logSync = sync ?? fdatasyncLog;
 }
 
 interface SyncState {
@@ -182,9 +202,8 @@ export function logSynced(db: DB): Promise<void> {
   let st = syncs.get(db);
   if (!st) syncs.set(db, (st = { running: null, next: null }));
   const state = st;
-  const file = `${db.name}-wal`;
   const start = (): Promise<void> => {
-    const p = logSync(file).finally(() => {
+    const p = logSync(db).finally(() => {
       if (state.running === p) state.running = null;
     });
     state.running = p;

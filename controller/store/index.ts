@@ -6,6 +6,7 @@ import { CabinetError } from '../errors.js';
 import { systemClock, type Clock } from '../domain/types.js';
 import type { StoreContext } from './context.js';
 import { databaseFileExists, openDatabase, type BeforeMigrate, type DB } from './db.js';
+import { releaseLogSync } from './group-commit.js';
 import type { Migration } from './migrations.js';
 import { loadOrCreateServerKey, type ServerKeys } from './secrets.js';
 
@@ -54,7 +55,16 @@ export function openStore(options: OpenStoreOptions): Store {
     throw err;
   }
   const ctx: StoreContext = { db, keys: key.keys, now: options.now ?? systemClock, utcOffsetMinutes: options.utcOffsetMinutes ?? null };
-  return { db, keys: key.keys, ctx, keyCreated: key.created, close: () => db.close() };
+  return {
+    db,
+    keys: key.keys,
+    ctx,
+    keyCreated: key.created,
+    close: () => {
+      releaseLogSync(db);
+      db.close();
+    },
+  };
 }
 
 export type { StoreContext } from './context.js';
