@@ -394,7 +394,7 @@ export class CabinetFlows {
       return 'loaded';
     }
     this.transition(requestId, 'load_aborted', actor);
-    this.doors.setCompartment(no, 'free', actor, { clearContents: true, note: 'closed with no document inside' });
+    this.doors.setCompartment(no, 'free', actor, { clearContents: true, said: said('note.closed_no_document') });
     return 'load_aborted';
   }
 
@@ -537,7 +537,7 @@ export class CabinetFlows {
       this.closed(no, 'pickup', 'COLLECTED', said('door.closed_collected', { no }));
       return 'collected';
     }
-    this.doors.setCompartment(no, 'occupied', actor, { doorOutcome: 'item_not_taken', note: 'closed with the document still inside' });
+    this.doors.setCompartment(no, 'occupied', actor, { doorOutcome: 'item_not_taken', said: said('note.closed_document_inside') });
     this.closed(no, 'pickup', 'ITEM_NOT_TAKEN', said('door.closed_item_not_taken', { no }));
     this.d.bus.alarm('item_not_taken', said('alarm.item_not_taken', { no }), { compartment: no, requestId });
     return 'item_not_taken';
@@ -588,7 +588,7 @@ export class CabinetFlows {
       return 'deposited';
     }
     this.transition(requestId, 'deposit_aborted', actor);
-    this.doors.setCompartment(no, 'free', actor, { clearContents: true, doorOutcome: 'nothing_deposited', note: 'closed with nothing inside' });
+    this.doors.setCompartment(no, 'free', actor, { clearContents: true, doorOutcome: 'nothing_deposited', said: said('note.closed_nothing_inside') });
     this.closed(no, 'dropoff', 'NOTHING_DEPOSITED', said('door.closed_nothing_deposited', { no }));
     return 'deposit_aborted';
   }
@@ -633,7 +633,7 @@ export class CabinetFlows {
       this.d.bus.resolve('materials_deposited', requestId, actor, said('alarm.materials_taken_out'));
       return 'materials_retrieved';
     }
-    this.doors.setCompartment(no, 'occupied', actor, { note: 'closed with the item still inside' });
+    this.doors.setCompartment(no, 'occupied', actor, { said: said('note.closed_item_inside') });
     return 'item_still_inside';
   }
 

@@ -46,7 +46,7 @@ import {
   type UnseenOpening,
 } from '../store/index.js';
 import { classifyStorageError, storageError, type StorageHealth } from '../store/storage-health.js';
-import { said, type WordKey } from '../words/keys.js';
+import { said, type Said, type WordKey } from '../words/keys.js';
 
 /** Why a compartment is a fault: a key of the word catalogue (fault.*), kept in the compartment's record. */
 export type FaultWordKey = Extract<WordKey, `fault.${string}`>;
@@ -174,7 +174,7 @@ export class Doors {
           // The item moved: it did open. Events went missing: it may have. (An open door is a door fact already.)
           if (seen === 'events_lost') this.unseenOpening(latest.intent, 'door.may_have_opened', seen);
           else this.unseenOpening(latest.intent, 'door.opened_unseen', seen);
-          this.setCompartment(req.compartmentNo, 'open', req.actor, { note: `door opening not seen (${seen}); settled by the sensors` });
+          this.setCompartment(req.compartmentNo, 'open', req.actor, { said: said('note.opening_not_seen', { seen }) });
           return { opened: true };
         }
       } else if ((this.d.driver.snapshot().counters.lostEvents ?? 0) !== lostBefore) {
@@ -182,7 +182,7 @@ export class Doors {
         this.unseenOpening(latest.intent, 'door.may_have_opened', 'events_lost');
       }
     }
-    this.setCompartment(req.compartmentNo, before, req.actor, { note: 'door did not open' });
+    this.setCompartment(req.compartmentNo, before, req.actor, { said: said('note.door_not_opened') });
     if (lastError && !isOutcomeUnknown(lastError.code)) return { opened: false, why: 'not_sent', error: lastError };
     return { opened: false, why: 'not_opened' };
   }
@@ -378,7 +378,14 @@ export class Doors {
     no: number,
     to: CompartmentState,
     actor: Actor,
-    opts: { expectFrom?: CompartmentState; clearContents?: boolean; faultReason?: FaultWordKey; note?: string; doorOutcome?: DoorOutcome } = {},
+    opts: {
+      expectFrom?: CompartmentState;
+      clearContents?: boolean;
+      faultReason?: FaultWordKey;
+      note?: string;
+      said?: Said;
+      doorOutcome?: DoorOutcome;
+    } = {},
   ): void {
     transitionCompartment(this.d.store.ctx, no, { to, actor, ...opts });
     this.emitCompartment(no);

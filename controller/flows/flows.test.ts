@@ -165,6 +165,10 @@ describe('pickup', () => {
     expect(getCompartment(w.store.ctx, no)!.state).toBe('occupied');
     expect(w.alarms.map((a) => a.kind)).toContain('item_not_taken');
     expect(activeCredentials(w.store.ctx, requestId)).toHaveLength(1);
+    // the audit row notes it as a key of the word catalogue, for the screens to say in their language
+    const closed = listAudit(w.store.db, { compartmentNo: no, action: 'compartment.occupied' }).at(-1);
+    expect(closed?.detail).toMatchObject({ noteKey: 'note.closed_document_inside' });
+    expect(closed?.detail).not.toHaveProperty('note');
   });
 
   it('tells the kiosk how each resident door ended: collected, still inside, deposited, nothing deposited', async () => {

@@ -212,7 +212,7 @@ export async function reconcile(flows: CabinetFlows, deps: FlowDeps, timeoutMs =
         const req = c.contents ? requireRequest(ctx, c.contents.requestId) : null;
         if (req?.state === 'loading') transitionRequest(ctx, { requestId: req.id, event: 'load_aborted', actor: SYSTEM_ACTOR });
         if (req?.state === 'depositing') transitionRequest(ctx, { requestId: req.id, event: 'deposit_aborted', actor: SYSTEM_ACTOR });
-        flows.doors.setCompartment(c.no, 'free', SYSTEM_ACTOR, { clearContents: true, note: 'released at start-up: nothing was unlocked' });
+        flows.doors.setCompartment(c.no, 'free', SYSTEM_ACTOR, { clearContents: true, said: said('note.startup_released') });
         note({
           kind: 'reconcile',
           compartment: c.no,
@@ -305,13 +305,13 @@ function restoreUnopened(
   mayHaveOpened = false,
 ): void {
   const ctx = deps.store.ctx;
-  const what = `start-up: ${reason ?? 'door'} operation ${mayHaveOpened ? 'cut off after its unlock went out; the door may have opened unseen, shut now' : 'never opened the door'}`;
+  const what = said(mayHaveOpened ? 'note.startup_cut_off' : 'note.startup_never_opened', { operation: reason ?? 'door' });
   const req = c.contents ? requireRequest(ctx, c.contents.requestId) : null;
   if (req?.state === 'loading') transitionRequest(ctx, { requestId: req.id, event: 'load_aborted', actor: SYSTEM_ACTOR });
   if (req?.state === 'depositing') transitionRequest(ctx, { requestId: req.id, event: 'deposit_aborted', actor: SYSTEM_ACTOR });
   const holds = req !== null && (['loaded', 'overdue', 'materials_deposited'] as RequestState[]).includes(req.state);
-  if (holds) flows.doors.setCompartment(c.no, 'occupied', actor, { note: what });
-  else flows.doors.setCompartment(c.no, 'free', actor, { clearContents: true, note: what });
+  if (holds) flows.doors.setCompartment(c.no, 'occupied', actor, { said: what });
+  else flows.doors.setCompartment(c.no, 'free', actor, { clearContents: true, said: what });
   if (holds && item === false)
     note({
       kind: 'item_missing',

@@ -17,6 +17,7 @@ import { appendAudit } from './audit.js';
 import type { StoreContext } from './context.js';
 import { inTransaction, stmt } from './db.js';
 import type { DoorOutcome } from './requests.js';
+import type { Said } from '../words/keys.js';
 
 export { COMPARTMENT_STATES, COMPARTMENT_TRANSITIONS, type CompartmentState } from '../domain/compartment-states.js';
 /** for_resident: a document waiting to be collected. for_staff: materials a resident dropped off. */
@@ -265,8 +266,13 @@ export interface CompartmentChange {
   readonly clearContents?: boolean;
   /** Refuse unless the compartment is in this state now (guards against a concurrent change). */
   readonly expectFrom?: CompartmentState;
-  /** Free-form, non-secret, for the audit row. */
+  /** Free-form, non-secret, for the audit row: what a staff member typed (detail.note). */
   readonly note?: string;
+  /**
+   * What the system notes on the change, as a key of the word catalogue and its parameters (detail.noteKey and
+   * detail.noteParams): the screens say it in their language.
+   */
+  readonly said?: Said;
   /**
    * How the resident's door closed, when it closed the wrong way: recorded on the request the compartment holds
    * (requests.ts lastDoorNotice). Every door change of that request (open, occupied, free) records it, so an opening
@@ -331,6 +337,7 @@ export function transitionCompartment(ctx: StoreContext, no: number, change: Com
         ...(change.to === 'fault' ? { reason: change.faultReason?.trim() } : {}),
         ...(clear && c.contents ? { cleared: true } : {}),
         ...(change.note ? { note: change.note } : {}),
+        ...(change.said ? { noteKey: change.said.key, ...(change.said.params ? { noteParams: { ...change.said.params } } : {}) } : {}),
         ...(change.doorOutcome ? { doorOutcome: change.doorOutcome } : {}),
       },
     });

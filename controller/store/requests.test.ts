@@ -150,6 +150,22 @@ describe('transitionRequest', () => {
     s.close();
   });
 
+  it('a cancel that frees its compartment notes it as words of the catalogue, and a fault it leaves has a fault key', () => {
+    const s = openTestStore();
+    applyLayout(s.ctx, layoutGrid(1, 2), SYSTEM_ACTOR);
+    const r = makeResident(s);
+    const [a, b] = [0, 1].map(() => createRequest(s.ctx, { residentId: r.id, serviceCode: 'residence_certificate' }, residentActor(r.id)).request);
+    const freed = reserveCompartment(s.ctx, { requestId: a!.id, direction: 'for_resident' }, SYSTEM_ACTOR)!.no;
+    const broken = reserveCompartment(s.ctx, { requestId: b!.id, direction: 'for_resident' }, SYSTEM_ACTOR)!.no;
+    transitionCompartment(s.ctx, broken, { to: 'fault', actor: SYSTEM_ACTOR, faultReason: 'fault.door_not_opened' });
+    for (const x of [a!, b!]) transitionRequest(s.ctx, { requestId: x.id, event: 'cancel', actor: residentActor(r.id) });
+    const [free] = listAudit(s.db, { compartmentNo: freed, action: 'compartment.free' });
+    expect(free?.detail).toMatchObject({ noteKey: 'note.request_cancelled', noteParams: { number: a!.number } });
+    expect(free?.detail).not.toHaveProperty('note');
+    expect(getCompartment(s.ctx, broken)).toMatchObject({ state: 'fault', faultReason: 'fault.cancelled_while_out_of_order', contents: null });
+    s.close();
+  });
+
   it('admin_retrieve needs an enabled admin; retrieve of an overdue item is for any staff', async () => {
     const s = openTestStore();
     const l = await loadedRequest(s);

@@ -434,8 +434,8 @@ export function transitionRequest(ctx: StoreContext, args: TransitionArgs): Tran
         to: held.state === 'fault' ? 'fault' : 'free',
         actor: args.actor,
         clearContents: true,
-        faultReason: 'cancelled while out of order',
-        note: `request ${req.number} cancelled`,
+        faultReason: 'fault.cancelled_while_out_of_order',
+        said: said('note.request_cancelled', { number: req.number }),
       });
     }
     if (REVOKES_ALL.includes(args.event)) revokeCredentials(ctx, req.id, args.event, args.actor);

@@ -741,6 +741,17 @@ export const WORDS = {
   'office.service_on': [],
   'office.service_off': [],
   'office.edit': [],
+  // ---- audit notes: what the system notes on a change it made
+  'note.closed_no_document': [],
+  'note.closed_document_inside': [],
+  'note.closed_nothing_inside': [],
+  'note.closed_item_inside': [],
+  'note.opening_not_seen': ['seen'],
+  'note.door_not_opened': [],
+  'note.startup_released': [],
+  'note.startup_never_opened': ['operation'],
+  'note.startup_cut_off': ['operation'],
+  'note.request_cancelled': ['number'],
   // ---- kiosk
   'kiosk.opened_head': ['doors'],
   'kiosk.opened_head_many': ['doors'],
@@ -830,6 +841,7 @@ export const WORDS = {
   'fault.item_missing_after_force_open': [],
   'fault.item_left_after_cut': [],
   'fault.item_missing_after_cut': [],
+  'fault.cancelled_while_out_of_order': [],
 } as const satisfies Record<string, readonly string[]>;
 
 export type WordKey = keyof typeof WORDS;

@@ -114,3 +114,21 @@ describe('the staff console speaks from the catalogue', () => {
     expect([...new Set(named)].filter((key) => !isWordKey(key))).toEqual([]);
   });
 });
+
+describe('the console says what the system noted on an audit row', () => {
+  it('from its key and parameters, in both languages; a note typed by staff as it was typed', async () => {
+    const page = await pageWords();
+    page.useWords(wordsAnswer());
+    const { auditDetailWords } = await import('../../kiosk-ui/staff/words.js');
+    expect(
+      auditDetailWords({ from: 'reserved', to: 'free', noteKey: 'note.request_cancelled', noteParams: { number: 'BB-20260101-0001' } }),
+    ).toContainEqual([
+      `备注：${say({ key: 'note.request_cancelled', params: { number: 'BB-20260101-0001' } }, 'zh-CN')}`,
+      `Note: ${say({ key: 'note.request_cancelled', params: { number: 'BB-20260101-0001' } }, 'en')}`,
+    ]);
+    expect(auditDetailWords({ noteKey: 'note.closed_document_inside' })).toEqual([
+      ['备注：关门时文件还在柜内', 'Note: Closed with the document still inside'],
+    ]);
+    expect(auditDetailWords({ note: '门锁松动' })).toEqual([['备注：门锁松动', 'Note: 门锁松动']]);
+  });
+});

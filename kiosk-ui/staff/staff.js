@@ -11,6 +11,7 @@ import {
   ACTION_ORDER,
   ACTIONS,
   alarmWords,
+  auditDetailWords,
   COMPARTMENT_WORDS,
   DONE_WORDS,
   DOOR_WORDS,
@@ -1013,24 +1014,6 @@ const NOTIFY_STATUS = /** @type {Readonly<Record<RequestNotification['status'], 
 const NOTIFY_KIND = /** @type {Readonly<Record<RequestNotification['kind'], Words>>} */ (
   wordTable('staff.notify_kind.', ['ready_with_code', 'overdue_reminder', 'rejected', 'materials_received', 'item_retrieved'])
 );
-
-/**
- * What an audit row's detail adds, in words: each part [中文, English].
- * @param {Record<string, unknown>} d  an audit row's detail
- * @returns {Words[]}
- */
-function auditDetailWords(d) {
-  /** @type {Words[]} */
-  const out = [];
-  if (typeof d.reason === 'string' && d.reason) out.push(w('staff.detail.reason', { reason: d.reason }));
-  if (typeof d.note === 'string' && d.note) out.push(w('staff.detail.note', { note: d.note }));
-  if (typeof d.from === 'string' && typeof d.to === 'string') {
-    const [from, to] = [stateWords(d.from), stateWords(d.to)];
-    out.push([`${from[0]} → ${to[0]}`, from[1] && to[1] ? `${from[1]} → ${to[1]}` : '']);
-  }
-  if (typeof d.purpose === 'string' && d.purpose) out.push(w('staff.detail.purpose', { purpose: d.purpose }));
-  return out;
-}
 
 function renderDetail() {
   const view = $('#detail-view', HTMLElement);

@@ -1,8 +1,11 @@
 // Words the staff console shows: Chinese first, English second. No logic the API does not check.
 
-import { hasWords, sayBoth } from '../shared/words.js';
+import { hasWords, sayBoth, sayEach } from '../shared/words.js';
 
-/** @import { AlarmKind, CompartmentState, DoorState, RequestState, StaffMember } from './api-types.js' */
+/**
+ * @import { AlarmKind, CompartmentState, DoorState, RequestState, StaffMember } from './api-types.js'
+ * @import { WordParam } from '../shared/words.js'
+ */
 
 /** @typedef {readonly [string, string]} Words [中文, English] */
 
@@ -292,4 +295,27 @@ export function waitBucketWords(upToHours) {
   if (upToHours < 24) return sayBoth({ key: 'staff.wait.hours', params: { hours: upToHours } });
   if (upToHours === 24) return sayBoth({ key: 'staff.wait.one_day' });
   return sayBoth({ key: 'staff.wait.days', params: { days: upToHours / 24 } });
+}
+
+/**
+ * What an audit row's detail adds, in words: each part [中文, English].
+ * @param {Record<string, unknown>} d  an audit row's detail
+ * @returns {Words[]}
+ */
+export function auditDetailWords(d) {
+  /** @type {Words[]} */
+  const out = [];
+  if (typeof d.reason === 'string' && d.reason) out.push(sayBoth({ key: 'staff.detail.reason', params: { reason: d.reason } }));
+  if (typeof d.note === 'string' && d.note) out.push(sayBoth({ key: 'staff.detail.note', params: { note: d.note } }));
+  // what the system noted: a key of the catalogue and its parameters, said in the console's languages
+  if (typeof d.noteKey === 'string') {
+    const params = typeof d.noteParams === 'object' && d.noteParams !== null ? /** @type {Record<string, WordParam>} */ (d.noteParams) : {};
+    out.push(sayEach('staff.detail.note', {}, { note: sayBoth({ key: d.noteKey, params }) }));
+  }
+  if (typeof d.from === 'string' && typeof d.to === 'string') {
+    const [from, to] = [stateWords(d.from), stateWords(d.to)];
+    out.push([`${from[0]} → ${to[0]}`, from[1] && to[1] ? `${from[1]} → ${to[1]}` : '']);
+  }
+  if (typeof d.purpose === 'string' && d.purpose) out.push(sayBoth({ key: 'staff.detail.purpose', params: { purpose: d.purpose } }));
+  return out;
 }

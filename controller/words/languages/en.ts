@@ -750,6 +750,17 @@ export default {
     'office.service_on': 'Yes',
     'office.service_off': 'Disabled',
     'office.edit': 'Edit',
+    // ---- audit notes: what the system notes on a change it made
+    'note.closed_no_document': 'Closed with no document inside',
+    'note.closed_document_inside': 'Closed with the document still inside',
+    'note.closed_nothing_inside': 'Closed with nothing inside',
+    'note.closed_item_inside': 'Closed with the item still inside',
+    'note.opening_not_seen': 'Door opening not seen ({seen}); settled by the sensors',
+    'note.door_not_opened': 'The door did not open',
+    'note.startup_released': 'Released at start-up: nothing was unlocked',
+    'note.startup_never_opened': 'Start-up: the {operation} operation never opened the door',
+    'note.startup_cut_off': 'Start-up: the {operation} operation was cut off after its unlock went out; the door may have opened unseen, shut now',
+    'note.request_cancelled': 'Request {number} cancelled',
     // ---- kiosk
     'kiosk.opened_head': 'Door {doors} is open',
     'kiosk.opened_head_many': 'Doors {doors} are open',
@@ -842,5 +853,6 @@ export default {
     'fault.item_missing_after_force_open': 'The recorded item is missing after a force-open',
     'fault.item_left_after_cut': 'An item is inside with no record after an interrupted operation',
     'fault.item_missing_after_cut': 'The recorded item is missing after an interrupted operation',
+    'fault.cancelled_while_out_of_order': 'The request was cancelled while the compartment was out of order',
   },
 } satisfies Catalogue;

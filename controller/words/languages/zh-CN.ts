@@ -737,6 +737,17 @@ export default {
     'office.service_on': '可申请',
     'office.service_off': '已停用',
     'office.edit': '修改',
+    // ---- audit notes: what the system notes on a change it made
+    'note.closed_no_document': '关门时柜内没有文件',
+    'note.closed_document_inside': '关门时文件还在柜内',
+    'note.closed_nothing_inside': '关门时柜内没有东西',
+    'note.closed_item_inside': '关门时物品还在柜内',
+    'note.opening_not_seen': '没有看到开门（{seen}），按传感器的读数处理',
+    'note.door_not_opened': '柜门没有打开',
+    'note.startup_released': '启动时释放：没有发过开锁指令',
+    'note.startup_never_opened': '启动时：{operation} 操作没有打开柜门',
+    'note.startup_cut_off': '启动时：{operation} 操作在开锁指令发出后中断，柜门可能开过而没被看到，现已关好',
+    'note.request_cancelled': '申请 {number} 已取消',
     // ---- kiosk
     'kiosk.opened_head': '{doors} 号柜门已打开',
     'kiosk.opened_head_many': '{doors} 号柜门已打开',
@@ -826,5 +837,6 @@ export default {
     'fault.item_missing_after_force_open': '强制开门后记录中的物品不见了',
     'fault.item_left_after_cut': '操作中断后柜内有没有记录的物品',
     'fault.item_missing_after_cut': '操作中断后记录中的物品不见了',
+    'fault.cancelled_while_out_of_order': '故障期间申请被取消',
   },
 } satisfies Catalogue;
