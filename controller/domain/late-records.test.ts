@@ -10,6 +10,7 @@ describe('door changes kept while the store cannot write', () => {
     expect(late.keep(fact(7, 'open', 1_000))).toBe('kept');
     expect(late.keep(fact(7, 'closed', 2_000))).toBe('kept');
     expect(late.waiting).toBe(true);
+    expect([late.waitingFor(7), late.waitingFor(8)]).toEqual([true, false]);
     expect(late.pending()).toEqual({ facts: [fact(7, 'open', 1_000), fact(7, 'closed', 2_000)], notKept: null });
     late.written();
     expect(late.waiting).toBe(false);
@@ -27,6 +28,7 @@ describe('door changes kept while the store cannot write', () => {
       facts: [fact(1, 'open', 1_000), fact(1, 'closed', 2_000)],
       notKept: { count: 3, from: 3_000, to: 5_000, compartments: [4, 9] },
     });
+    expect([late.waitingFor(1), late.waitingFor(9), late.waitingFor(5)]).toEqual([true, true, false]);
     late.written();
     expect(late.waiting).toBe(false);
     expect(late.keep(fact(2, 'open', 6_000))).toBe('kept');

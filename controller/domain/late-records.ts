@@ -22,6 +22,8 @@ export interface LateDoorFact {
    * judge, and only an event (a door moving now) is tamper when nothing explains it.
    */
   readonly beforeReady?: boolean;
+  /** The tamper alarm was raised when it was seen (read from the record, which could not be written): not again. */
+  readonly alarmed?: boolean;
 }
 
 /** The changes that could not be kept: how many, from when to when, and at which compartments. */
@@ -52,6 +54,11 @@ export class LateDoorFacts {
   /** Whether anything waits to be written: a new change must then go behind it. */
   get waiting(): boolean {
     return this.facts.length > 0 || this.notKept !== null;
+  }
+
+  /** Whether a change of this compartment waits (then the record is not its door's latest state). */
+  waitingFor(compartmentNo: number): boolean {
+    return this.facts.some((f) => f.compartmentNo === compartmentNo) || (this.notKept?.compartments.includes(compartmentNo) ?? false);
   }
 
   /** One more change that could not be written: 'kept', or 'not_kept' (the list is full: only counted). */

@@ -27,6 +27,7 @@ import {
   localDateTime,
   recordDoorFact,
   recordLateDoorFacts,
+  wouldBeUnexplainedOpening,
   requireRequest,
   reserveCompartment,
   resolveResidentQr,
@@ -270,12 +271,31 @@ export class CabinetFlows {
     if (c) this.d.bus.emit('compartment', { no, state: c.state, door: c.door, requestId: c.contents?.requestId ?? null });
   }
 
-  /** A door change the store could not write: into the system log at once, and kept to be written later. */
-  private keepLate(f: LateDoorFact): void {
+  /**
+   * A door change the store could not write: into the system log at once, and kept to be written later. An opening
+   * nothing explains is tamper now all the same (the record can still be read): the alarm does not wait for the disk.
+   */
+  private keepLate(seen: LateDoorFact): void {
+    const f = this.tamperNow(seen) ? { ...seen, alarmed: true } : seen;
     const kept = this.late.keep(f);
     const entry = { compartment: f.compartmentNo, door: f.door, source: f.source, at: new Date(f.at).toISOString(), kept };
     if (kept === 'kept') this.log.warn(entry, 'a door change could not be recorded: kept, to be written once the database can be written');
     else this.log.error(entry, 'a door change could not be recorded, and too many wait already: only counted');
+  }
+
+  /** Whether a change that cannot be written is an opening nothing explains, by what the record says: alarmed if so. */
+  private tamperNow(f: LateDoorFact): boolean {
+    // Behind kept changes of this door the record is not its latest state: the verdict waits for them to be written.
+    if (f.door !== 'open' || this.late.waitingFor(f.compartmentNo) || (f.beforeReady && f.source !== 'event')) return false;
+    try {
+      const { compartmentNo, door, source, ageMs, inProcess } = f;
+      if (!wouldBeUnexplainedOpening(this.d.store.ctx, { compartmentNo, door, source, ageMs, inProcess }, this.doors.policy)) return false;
+    } catch {
+      return false; // not even readable: the verdict waits for the write
+    }
+    this.d.driver.countTamper();
+    this.d.bus.alarm('tamper', said('alarm.tamper', { no: f.compartmentNo }), { compartment: f.compartmentNo });
+    return true;
   }
 
   /**
@@ -294,7 +314,7 @@ export class CabinetFlows {
     );
     for (const [i, r] of outcomes.entries()) {
       const f = batch.facts[i]!;
-      if (r.unexplainedOpen && (!f.beforeReady || f.source === 'event')) {
+      if (r.unexplainedOpen && !f.alarmed && (!f.beforeReady || f.source === 'event')) {
         this.d.driver.countTamper();
         const time = localDateTime(f.at, this.d.store.ctx.utcOffsetMinutes);
         this.d.bus.alarm('tamper', said('alarm.tamper_late', { no: f.compartmentNo, time }), { compartment: f.compartmentNo });

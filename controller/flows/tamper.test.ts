@@ -9,7 +9,7 @@ import { ScriptedBoard } from '../board/test-support.js';
 import { staffActor, SYSTEM_ACTOR } from '../domain/types.js';
 import { EventBus, type Alarm } from '../events.js';
 import { silentLogger } from '../log.js';
-import { applyLayout, claimIntentForSend, createUnlockIntent, layoutGrid, listAudit, markIntentAcked } from '../store/index.js';
+import { applyLayout, claimIntentForSend, createUnlockIntent, layoutGrid, listAudit, localDateTime, markIntentAcked } from '../store/index.js';
 import { FakeClock, openTestStore } from '../store/test-support.js';
 import { CabinetFlows } from './cabinet.js';
 import { reconcile } from './reconcile.js';
@@ -168,14 +168,14 @@ describe('a door forced while the controller checks the cabinet at start-up', ()
 });
 
 describe('a door forced while the database cannot be written', () => {
-  it('is kept and written at its time, first, by the next change that can be written: tamper then', async () => {
+  it('is tamper at once, and kept and written at its time, first, by the next change that can be written', async () => {
     const { board, driver, store, alarms, advance } = await setUp(10_000);
     const seen = store.clock.t;
     store.db.pragma('query_only = 1'); // read-only from here
     board.send(board.doorEvent(8, 'O'));
     await waitFor(() => driver.snapshot().compartments[7]!.door === 'open', 'door 8 open'); // handled as it was seen
     expect(listAudit(store.db, { compartmentNo: 8 }).filter((a) => a.detail.source === 'event')).toEqual([]);
-    expect(tampers(alarms)).toEqual([]);
+    expect(alarms.filter((a) => a.kind === 'tamper')).toMatchObject([{ key: 'alarm.tamper', params: { no: 8 } }]);
     advance(5_000);
     store.db.pragma('query_only = 0');
     board.send(board.doorEvent(8, 'C'));
@@ -188,7 +188,35 @@ describe('a door forced while the database cannot be written', () => {
       ['door.opened_unexplained', seen, true],
       ['door.closed', seen + 5_000, false],
     ]);
-    expect(tampers(alarms)).toEqual([8]);
-    expect(alarms.find((a) => a.kind === 'tamper')).toMatchObject({ key: 'alarm.tamper_late', params: { no: 8 } });
+    expect(tampers(alarms)).toEqual([8]); // once
+  });
+
+  it('forced again behind its own kept changes: tamper once they are written, with the time it happened', async () => {
+    const { board, driver, store, alarms, advance } = await setUp(10_000);
+    store.db.pragma('query_only = 1');
+    board.send(board.doorEvent(9, 'O'));
+    await waitFor(() => driver.snapshot().compartments[8]!.door === 'open', 'door 9 open');
+    board.send(board.doorEvent(9, 'C'));
+    await waitFor(() => driver.snapshot().compartments[8]!.door === 'closed', 'door 9 closed');
+    advance(60_000);
+    const again = store.clock.t;
+    board.send(board.doorEvent(9, 'O'));
+    await waitFor(() => driver.snapshot().compartments[8]!.door === 'open', 'door 9 open again');
+    expect(alarms.filter((a) => a.kind === 'tamper').map((a) => a.key)).toEqual(['alarm.tamper']);
+    store.db.pragma('query_only = 0');
+    board.send(board.doorEvent(9, 'C'));
+    await waitFor(() => tampers(alarms).length === 2, 'the second tamper alarm');
+    expect(alarms.filter((a) => a.kind === 'tamper')[1]).toMatchObject({
+      key: 'alarm.tamper_late',
+      params: { no: 9, time: localDateTime(again, store.ctx.utcOffsetMinutes) },
+    });
+    expect(
+      listAudit(store.db, { compartmentNo: 9 })
+        .filter((a) => a.action === 'door.opened_unexplained')
+        .map((a) => [a.at, a.detail.late]),
+    ).toEqual([
+      [again - 60_000, true],
+      [again, true],
+    ]);
   });
 });

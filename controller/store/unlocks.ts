@@ -320,69 +320,90 @@ export interface DoorFactOutcome {
   readonly unexplainedOpen: boolean;
 }
 
+/** What a door change means against the record: nothing new, or a change with the unlock that explains it (or none). */
+type DoorChangeReading =
+  | { readonly changed: false }
+  | { readonly changed: true; readonly intentId: number | null; readonly comp: { door: DoorState; request_id: number | null } };
+
+export interface DoorFactArgs {
+  compartmentNo: number;
+  door: DoorState;
+  source: DoorFactSource;
+  /** How long before now the change may have happened (a poll finding a change), ms; 0 = just now; null = unknown (first reading). */
+  ageMs?: number | null;
+  /**
+   * This process's unlocks: the first intent id it wrote, and those of its intents that may explain the opening by
+   * its monotonic clock (UnlockTimes). Its own intents are then judged by that list alone, and those of earlier
+   * processes by the wall clock and the order the rows were written: a wall clock set forward or back between an
+   * unlock and its door opening does not decide whether the opening is tamper.
+   */
+  inProcess?: { readonly fromId: number; readonly explaining: readonly number[] } | undefined;
+  /**
+   * A change seen at this time (wall clock, ms) that could not be written then (recordLateDoorFacts): recorded, and
+   * attributed, as of that time, its audit row marked as written late.
+   */
+  late?: { readonly at: number };
+}
+
+/** The reading part of recordDoorFact: whether the change is new, and which unlock explains an opening. No writes. */
+function readDoorChange(ctx: StoreContext, args: DoorFactArgs, now: number, policy: UnlockPolicy): DoorChangeReading {
+  const comp = stmt<[number], { door: DoorState; door_at: number | null; request_id: number | null }>(
+    ctx.db,
+    'SELECT door, door_at, request_id FROM compartments WHERE no = ?',
+  ).get(args.compartmentNo);
+  if (!comp) throw new CabinetError('NOT_FOUND', `no compartment ${args.compartmentNo}`, { compartmentNo: args.compartmentNo });
+  if (comp.door === args.door) return { changed: false };
+  let intentId: number | null = null;
+  if (args.door === 'open') {
+    // the latest sent/acked unlock of this compartment, recent enough and not yet matched to an opening. For the
+    // first reading after a start (ageMs null) also one sent after the door was last recorded in the order the
+    // rows were written (the audit log's ids), whatever the clock said then: a clock set back or forward between
+    // the unlock and this start must not turn the opening that unlock caused into tamper.
+    // This process's own intents (from `inProcess.fromId` on) only when its monotonic clock says they may explain it.
+    const firstReading = args.ageMs === null ? 1 : 0;
+    const r = stmt<[number, number, string, number, number, number, number, number], { id: number }>(
+      ctx.db,
+      `SELECT i.id FROM unlock_intents i
+         WHERE i.compartment_no = ? AND i.status IN ('sent', 'acked', 'failed') AND i.seq IS NOT NULL
+           AND NOT EXISTS (SELECT 1 FROM door_events d WHERE d.intent_id = i.id)
+           AND ((i.id >= ? AND i.id IN (SELECT value FROM json_each(?)))
+                OR (i.id < ? AND (i.status_at >= ?
+                OR (? = 1 AND (SELECT max(a.id) FROM audit_log a
+                                 WHERE a.compartment_no = ? AND a.action = 'unlock.sent' AND json_extract(a.detail, '$.intentId') = i.id)
+                            > (SELECT coalesce(max(b.id), 0) FROM audit_log b WHERE b.compartment_no = ? AND b.action LIKE 'door.%')))))
+         ORDER BY i.id DESC LIMIT 1`,
+    ).get(
+      args.compartmentNo,
+      args.inProcess?.fromId ?? Number.MAX_SAFE_INTEGER,
+      JSON.stringify(args.inProcess?.explaining ?? []),
+      args.inProcess?.fromId ?? Number.MAX_SAFE_INTEGER,
+      explainsOpeningSince(now, policy, { ageMs: args.ageMs === undefined ? 0 : args.ageMs, doorRecordedAt: comp.door_at }),
+      firstReading,
+      args.compartmentNo,
+      args.compartmentNo,
+    );
+    intentId = r?.id ?? null;
+  }
+  return { changed: true, intentId, comp };
+}
+
+/**
+ * Whether a door change would be an opening no unlock explains, read from the record without writing it: for a change
+ * the store cannot write now (disk full, read-only), so that a forced door is alarmed at once all the same.
+ */
+export function wouldBeUnexplainedOpening(ctx: StoreContext, args: DoorFactArgs, policy: UnlockPolicy = DEFAULT_UNLOCK_POLICY): boolean {
+  if (args.door !== 'open') return false;
+  const r = readDoorChange(ctx, args, args.late?.at ?? ctx.now(), policy);
+  return r.changed && r.intentId === null;
+}
+
 /** Records what a door did (from a board event, a poll, or the start-up read) if it differs from what we knew. */
-export function recordDoorFact(
-  ctx: StoreContext,
-  args: {
-    compartmentNo: number;
-    door: DoorState;
-    source: DoorFactSource;
-    /** How long before now the change may have happened (a poll finding a change), ms; 0 = just now; null = unknown (first reading). */
-    ageMs?: number | null;
-    /**
-     * This process's unlocks: the first intent id it wrote, and those of its intents that may explain the opening by
-     * its monotonic clock (UnlockTimes). Its own intents are then judged by that list alone, and those of earlier
-     * processes by the wall clock and the order the rows were written: a wall clock set forward or back between an
-     * unlock and its door opening does not decide whether the opening is tamper.
-     */
-    inProcess?: { readonly fromId: number; readonly explaining: readonly number[] } | undefined;
-    /**
-     * A change seen at this time (wall clock, ms) that could not be written then (recordLateDoorFacts): recorded, and
-     * attributed, as of that time, its audit row marked as written late.
-     */
-    late?: { readonly at: number };
-  },
-  policy: UnlockPolicy = DEFAULT_UNLOCK_POLICY,
-): DoorFactOutcome {
+export function recordDoorFact(ctx: StoreContext, args: DoorFactArgs, policy: UnlockPolicy = DEFAULT_UNLOCK_POLICY): DoorFactOutcome {
   return inTransaction(ctx.db, () => {
     const now = args.late?.at ?? ctx.now();
-    const comp = stmt<[number], { door: DoorState; door_at: number | null; request_id: number | null }>(
-      ctx.db,
-      'SELECT door, door_at, request_id FROM compartments WHERE no = ?',
-    ).get(args.compartmentNo);
-    if (!comp) throw new CabinetError('NOT_FOUND', `no compartment ${args.compartmentNo}`, { compartmentNo: args.compartmentNo });
-    if (comp.door === args.door) return { changed: false, fact: null, unexplainedOpen: false };
-    let intentId: number | null = null;
-    if (args.door === 'open') {
-      // the latest sent/acked unlock of this compartment, recent enough and not yet matched to an opening. For the
-      // first reading after a start (ageMs null) also one sent after the door was last recorded in the order the
-      // rows were written (the audit log's ids), whatever the clock said then: a clock set back or forward between
-      // the unlock and this start must not turn the opening that unlock caused into tamper.
-      // This process's own intents (from `inProcess.fromId` on) only when its monotonic clock says they may explain it.
-      const firstReading = args.ageMs === null ? 1 : 0;
-      const r = stmt<[number, number, string, number, number, number, number, number], { id: number }>(
-        ctx.db,
-        `SELECT i.id FROM unlock_intents i
-           WHERE i.compartment_no = ? AND i.status IN ('sent', 'acked', 'failed') AND i.seq IS NOT NULL
-             AND NOT EXISTS (SELECT 1 FROM door_events d WHERE d.intent_id = i.id)
-             AND ((i.id >= ? AND i.id IN (SELECT value FROM json_each(?)))
-                  OR (i.id < ? AND (i.status_at >= ?
-                  OR (? = 1 AND (SELECT max(a.id) FROM audit_log a
-                                   WHERE a.compartment_no = ? AND a.action = 'unlock.sent' AND json_extract(a.detail, '$.intentId') = i.id)
-                              > (SELECT coalesce(max(b.id), 0) FROM audit_log b WHERE b.compartment_no = ? AND b.action LIKE 'door.%')))))
-           ORDER BY i.id DESC LIMIT 1`,
-      ).get(
-        args.compartmentNo,
-        args.inProcess?.fromId ?? Number.MAX_SAFE_INTEGER,
-        JSON.stringify(args.inProcess?.explaining ?? []),
-        args.inProcess?.fromId ?? Number.MAX_SAFE_INTEGER,
-        explainsOpeningSince(now, policy, { ageMs: args.ageMs === undefined ? 0 : args.ageMs, doorRecordedAt: comp.door_at }),
-        firstReading,
-        args.compartmentNo,
-        args.compartmentNo,
-      );
-      intentId = r?.id ?? null;
-    }
+    const reading = readDoorChange(ctx, args, now, policy);
+    if (!reading.changed) return { changed: false, fact: null, unexplainedOpen: false };
+    const { intentId, comp } = reading;
     const id = Number(
       stmt(ctx.db, 'INSERT INTO door_events (compartment_no, door, source, intent_id, at) VALUES (?, ?, ?, ?, ?)').run(
         args.compartmentNo,
