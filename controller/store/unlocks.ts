@@ -517,8 +517,9 @@ export function openingOnRecord(ctx: StoreContext, intent: Pick<UnlockIntent, 'i
       `SELECT a.id FROM audit_log a
          WHERE a.compartment_no = ?
            AND (a.action IN ('door.open', 'door.opened_unexplained', 'door.opened_unseen') OR (? = 1 AND a.action = 'door.may_have_opened'))
-           AND a.id > (SELECT coalesce(max(b.id), 0) FROM audit_log b
-                        WHERE b.compartment_no = ? AND b.action = 'unlock.intended' AND json_extract(b.detail, '$.intentId') = ?)
+           AND a.id > coalesce((SELECT b.id FROM audit_log b
+                                  WHERE b.compartment_no = ? AND b.action = 'unlock.intended' AND json_extract(b.detail, '$.intentId') = ?
+                                  ORDER BY b.id DESC LIMIT 1), 0)
          LIMIT 1`,
     ).get(intent.compartmentNo, opts.possible ? 1 : 0, intent.compartmentNo, intent.id) !== undefined
   );
