@@ -13,7 +13,8 @@
  *      and `--baseline=<copy of an older dist/>` too — its CPU time and RSS, the longest event-loop stall measured in
  *      the process from the moment it listens (test/bench/loop-probe.ts), and the per-action queries, each with its
  *      largest/smallest ratio.
- *   3. submissions under load from many client addresses, and a pickup during the load vs idle.
+ *   3. submissions under load from many client addresses, and a pickup during the load vs idle; the floor: the same
+ *      client against a bare node:http server, interleaved; the controller's CPU per submission.
  *   4. the kiosk page: bytes after gzip and time to usable in headless Chromium.
  *   5. idle CPU and memory of the controller over a minute (10 s with --quick).
  *   6. scan → door open for each lock-board family (ours, 8A/80, Kerong) at paced 9600 Bd (test/bench/families.ts).
@@ -851,13 +852,12 @@ async function benchLoad(): Promise<void> {
   // the load comes from another process (test/bench/load-client.ts), as phones would: this process is the
   // controller and the timed pickups only
   let next = 0;
-  const load = (secs: number, onGo: () => void): Promise<LoadResult> =>
+  const load = (secs: number, onGo: () => void, url = rig.url): Promise<LoadResult> =>
     new Promise((resolve, reject) => {
-      const child = spawn(
-        process.execPath,
-        ['--import', 'tsx', 'test/bench/load-client.ts', rig.url, String(secs), String(concurrency), String(next)],
-        { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
-      );
+      const child = spawn(process.execPath, ['--import', 'tsx', 'test/bench/load-client.ts', url, String(secs), String(concurrency), String(next)], {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
       let out = '';
       let went = false;
       child.stdout!.on('data', (b: Buffer) => {
@@ -876,7 +876,24 @@ async function benchLoad(): Promise<void> {
         resolve(r);
       });
     });
-  // idle pickups, then pickups during load, interleaved in two halves
+  // The floor: the same client, in the same run, against a bare node:http server that reads the body and answers
+  // 201 — what this machine allows at this moment, with nothing of the controller in the way.
+  const floorServer = await listen(
+    http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(201, { 'content-type': 'application/json' });
+        res.end('{"requestId":1}');
+      });
+    }),
+    0,
+    '127.0.0.1',
+  );
+  const floorUrl = `http://127.0.0.1:${(floorServer.address() as net.AddressInfo).port}`;
+  const floorLat: number[] = [];
+  let floorMs = 0;
+  let cpuMs = 0;
+  // idle pickups, then pickups during load, interleaved in two halves, each after its floor run
   const idle: number[] = [];
   const busy: number[] = [];
   const lat: number[] = [];
@@ -885,7 +902,11 @@ async function benchLoad(): Promise<void> {
   const errors = { n: 0, sample: '' };
   let loadMs = 0;
   for (let half = 0; half < 2; half++) {
+    const f = await load(seconds / 2, () => undefined, floorUrl);
+    floorLat.push(...f.lat);
+    floorMs += f.ms;
     for (let i = 0; i < 4; i++) idle.push((await timedPickup(rig)).total);
+    const cpu0 = process.cpuUsage();
     let going = false;
     let done = false;
     const running = load(seconds / 2, () => (going = true));
@@ -898,6 +919,8 @@ async function benchLoad(): Promise<void> {
     const stopAt = performance.now() + (seconds * 1000) / 2 - 700;
     while (!done && performance.now() < stopAt) busy.push((await timedPickup(rig)).total);
     const r = await running;
+    const cpu = process.cpuUsage(cpu0);
+    cpuMs += (cpu.user + cpu.system) / 1000;
     lat.push(...r.lat);
     accepted += r.accepted;
     refused += r.refused;
@@ -905,8 +928,11 @@ async function benchLoad(): Promise<void> {
     if (r.sample) errors.sample = r.sample;
     loadMs += r.ms;
   }
+  await new Promise((r) => floorServer.close(r));
   const sl = stats(lat);
   const rps = lat.length / (loadMs / 1000);
+  const floorRps = floorLat.length / (floorMs / 1000);
+  const sf = stats(floorLat);
   const si = stats(idle),
     sb = stats(busy);
   row(
@@ -925,9 +951,16 @@ async function benchLoad(): Promise<void> {
     errors.n === 0,
   );
   row('load', 'submissions: accepted (201) / refused by a limit (429)', `${accepted} / ${refused}`);
+  row('load', 'controller CPU per submission (this process during the load, pickups included)', `${(cpuMs / Math.max(1, lat.length)).toFixed(2)} ms`);
+  row(
+    'load',
+    'floor: same client against a bare node:http server, requests/s (p50 / p99)',
+    `${floorRps.toFixed(0)} (${ms(sf.p50, 1)} / ${ms(sf.p99, 1)})`,
+  );
+  row('load', 'submissions / floor (requests/s)', (rps / floorRps).toFixed(2));
   row('load', 'pickup answer idle p50 vs during load p50', `${ms(si.p50, 1)} vs ${ms(sb.p50, 1)} (${busy.length} during load)`);
   row('load', 'pickup during load / idle (p50)', (sb.p50 / si.p50).toFixed(2), '≤ 1.2', sb.p50 / si.p50 <= 1.2);
-  json.load = { submissions: sl, rps, errors, accepted, refused, idle: si, busy: sb };
+  json.load = { submissions: sl, rps, errors, accepted, refused, idle: si, busy: sb, cpuMs, floor: { rps: floorRps, latency: sf } };
   await rig.close();
   await sim.close();
 }
@@ -1035,7 +1068,9 @@ const sections: [string, () => Promise<void>][] = [
 const only = process.argv
   .find((a) => a.startsWith('--only='))
   ?.slice(7)
-  .split(',');
+  .split(',')
+  // the submissions section is "load"; "submissions" names it too
+  .map((n) => (n === 'submissions' ? 'load' : n));
 for (const [name, f] of sections) {
   if (only && !only.includes(name)) continue;
   try {
