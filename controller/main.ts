@@ -43,7 +43,7 @@ import {
 } from './store/storage-health.js';
 import { say } from './words/catalogue.js';
 import { said } from './words/keys.js';
-import { parseTcpUrl, serialEndpoint, streamEndpoint, tcpEndpoint, type Endpoint } from './transport/endpoints.js';
+import { loadSerialPort, parseTcpUrl, serialEndpoint, streamEndpoint, tcpEndpoint, type Endpoint } from './transport/endpoints.js';
 
 export interface Controller {
   config: Config;
@@ -97,6 +97,8 @@ export async function endpointFor(
     raw = streamEndpoint('embedded simulator', () => sim.connectInProcess());
   } else {
     const tcp = parseTcpUrl(config.lockPort);
+    // a serial port: its package is loaded now, before the controller listens (loadSerialPort)
+    if (!tcp) await loadSerialPort();
     raw = tcp ? tcpEndpoint(tcp.host, tcp.port) : serialEndpoint(config.lockPort, config.lockBaud);
   }
   if (config.lockBoard === 'native') return { endpoint: raw, cabinet, adapter: null };
@@ -200,6 +202,8 @@ export async function startController(config: Config, logger: Logger, options: {
     const initialAdmin = await ensureInitialAdmin(store.ctx);
 
     const chosen = await endpointFor(config, logger);
+    // a QR scanner on a serial port: the same package, loaded before listening too
+    if (config.scannerPort && !parseTcpUrl(config.scannerPort)) await loadSerialPort();
     cabinet = chosen.cabinet;
     const drv = new BoardDriver({ ...config, responseTimeoutMs: driverTimeoutMs(config), endpoint: chosen.endpoint, logger });
     driver = drv;

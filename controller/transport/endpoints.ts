@@ -8,7 +8,7 @@
  */
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
-import { SerialPort } from 'serialport';
+import type { SerialPort } from 'serialport';
 
 export interface Endpoint {
   /** For logs and /api/health, e.g. "serial /dev/ttyUSB0 @9600". */
@@ -19,20 +19,34 @@ export interface Endpoint {
 /** The SerialPort class is injectable so that a test can swap in a binding; production uses the real one. */
 export type SerialPortClass = typeof SerialPort;
 
-export function serialEndpoint(path: string, baudRate: number, Port: SerialPortClass = SerialPort): Endpoint {
+let serialPortClass: Promise<SerialPortClass> | null = null;
+
+/**
+ * The serialport package (its native binding and its dependencies), loaded the first time a serial port is used:
+ * the embedded simulator and a serial device server (tcp://) never need it. main.ts loads it before listening
+ * when LOCK_PORT names a serial port, so that a running controller does not stop to load it.
+ */
+export function loadSerialPort(): Promise<SerialPortClass> {
+  serialPortClass ??= import('serialport').then((m) => m.SerialPort);
+  return serialPortClass;
+}
+
+export function serialEndpoint(path: string, baudRate: number, Port?: SerialPortClass): Endpoint {
   return {
     description: `serial ${path} @${baudRate}`,
-    open: () =>
-      new Promise<Duplex>((resolve, reject) => {
+    open: async () => {
+      const SerialPortClass = Port ?? (await loadSerialPort());
+      return new Promise<Duplex>((resolve, reject) => {
         let port: SerialPort;
         try {
-          port = new Port({ path, baudRate, dataBits: 8, parity: 'none', stopBits: 1, autoOpen: false });
+          port = new SerialPortClass({ path, baudRate, dataBits: 8, parity: 'none', stopBits: 1, autoOpen: false });
         } catch (e) {
           reject(e instanceof Error ? e : new Error(String(e)));
           return;
         }
         port.open((err) => (err ? reject(err) : resolve(port)));
-      }),
+      });
+    },
   };
 }
 

@@ -3,9 +3,17 @@
  * unplugged, socat killed) the sim does not crash: it closes the link and tries to open the path
  * again every `retryMs` until it is back, suspended (disconnect) or closed.
  */
-import { SerialPort } from 'serialport';
+import type { SerialPort } from 'serialport';
 import type { Duplex } from 'node:stream';
 import type { LineLink, LinkRole } from './line-link.js';
+
+/** The serialport package, loaded the first time a simulated cabinet opens a serial device (the embedded one never does). */
+let SerialPortClass: typeof SerialPort | null = null;
+let loading: Promise<typeof SerialPort> | null = null;
+function loadSerialPort(): Promise<typeof SerialPort> {
+  loading ??= import('serialport').then((m) => (SerialPortClass = m.SerialPort));
+  return loading;
+}
 
 export type SerialAttachFn = (stream: Duplex, description: string, onClosed: () => void) => LineLink | null;
 
@@ -77,9 +85,22 @@ export class SerialEndpoint {
     if (this.stopped || this.suspended || this.opening || this.isOpen) return;
     this.clearRetry();
     this.opening = true;
+    if (!SerialPortClass) {
+      loadSerialPort().then(
+        () => {
+          this.opening = false;
+          this.tryOpen();
+        },
+        (e: unknown) => {
+          this.opening = false;
+          this.failed(e);
+        },
+      );
+      return;
+    }
     let port: SerialPort;
     try {
-      port = new SerialPort({ path: this.path, baudRate: this.baudRate, dataBits: 8, parity: 'none', stopBits: 1, autoOpen: false });
+      port = new SerialPortClass({ path: this.path, baudRate: this.baudRate, dataBits: 8, parity: 'none', stopBits: 1, autoOpen: false });
     } catch (e) {
       this.opening = false;
       this.failed(e);
