@@ -15,6 +15,9 @@
  * - Board events arrive as a typed stream. Each board's event counter is checked: a gap, a BOOT,
  *   a (re)connect or a poll that shows a newer counter makes the driver re-read full STATUS and
  *   report every difference from what it knew.
+ * - A board speaking protocol version 2 also reports per channel how often its door contact opened
+ *   (PROTOCOL.md §21): the driver compares the counts with the openings it applied since the last
+ *   STATUS and reports the openings it never saw ('hidden-openings'), confirmed by the next STATUS.
  * - "Unlock acknowledged" and "door opened" are separate facts. The driver reports what doors did,
  *   with how old the change may be (`ageMs`); which openings are tamper is the unlock policy's call.
  * - Frames are handled in arrival order, and a frame that breaks a verb rule is dropped before it
@@ -28,8 +31,10 @@ import {
   encodeLine,
   isEvent,
   isReply,
+  MAX_CHANNELS_V2,
   MAX_SEQ,
-  PROTOCOL_VERSION,
+  OPENINGS_MODULUS,
+  PROTOCOL_VERSIONS,
   replyVerb,
   type BoardEvent,
   type BoardStatus,
@@ -38,6 +43,7 @@ import {
   type IdentAck,
   type LedMode,
   type Nak,
+  type ProtocolVersion,
   type Reply,
   type StatusAck,
   type SwitchLevel,
@@ -78,6 +84,12 @@ export interface DriverEvents {
   door: [{ compartment: number; open: boolean; source: ChangeSource; ageMs: number | null }];
   item: [{ compartment: number; present: boolean; source: ChangeSource }];
   fault: [{ compartment: number; fault: FaultCode; source: ChangeSource }];
+  /**
+   * Door openings a version 2 board counted and the driver never saw (both DOOR events lost, PROTOCOL.md §21.3), as
+   * found by two consecutive STATUS replies. `ageMs`: how long before now they may have happened at the earliest (on
+   * the monotonic clock). The door is in the same state as before each of them: each is an opening and a closing.
+   */
+  'hidden-openings': [{ compartment: number; count: number; ageMs: number }];
   boot: [{ addr: number; reason: string }];
   resync: [{ addr: number; reason: ResyncReason; changes: number }];
 }
@@ -126,6 +138,8 @@ export interface DriverCounters {
   unlocksUnconfirmed: number;
   /** Door openings the unlock policy found unexplained (counted here for /api/health, decided by the flows). */
   tampers: number;
+  /** Door openings found by a version 2 board's counts that no DOOR event reported (PROTOCOL.md §21.3). */
+  hiddenOpenings: number;
 }
 
 export interface DriverSnapshot {
@@ -162,13 +176,31 @@ interface BoardState {
   /** When the heartbeat last asked this board (answered or not), on the monotonic clock. */
   polledAt: number | null;
   resyncQueued: boolean;
+  /** The protocol version its IDENT reported (1 until then): how its frames are decoded. */
+  protocol: ProtocolVersion;
+  /** Version 2: the door-opening counts of the last STATUS applied (the baseline), null when there is none. */
+  openings: number[] | null;
+  /** When that STATUS was applied (monotonic clock). */
+  openingsAt: number | null;
+  /** Version 2: some channel has openings left to confirm by the next STATUS (the heartbeat reads it soon). */
+  openingsToConfirm: boolean;
 }
 
 interface ChannelState {
   open: boolean | null;
   present: boolean | null;
   fault: FaultCode | null;
+  /** The raw door-switch level last applied (PROTOCOL.md §12.1), null until the first. */
+  level: SwitchLevel | null;
+  /** Contact openings (C → O) applied since the last STATUS: by events, and by that STATUS's level. */
+  contactOpenings: number;
+  /** Version 2: openings counted by the board and not seen, still to be confirmed by the next STATUS (§21.3). */
+  owed: number;
+  /** When the STATUS before the one that found `owed` was applied: the earliest they may have happened. */
+  owedFrom: number | null;
 }
+
+const newChannel = (): ChannelState => ({ open: null, present: null, fault: null, level: null, contactOpenings: 0, owed: 0, owedFrom: null });
 
 interface TransactOptions {
   /** Unlocks: not (re)sent after this time, on the monotonic clock. */
@@ -210,6 +242,7 @@ const ZERO_COUNTERS: DriverCounters = {
   unlocksExpired: 0,
   unlocksUnconfirmed: 0,
   tampers: 0,
+  hiddenOpenings: 0,
 };
 
 export class BoardDriver extends EventEmitter<DriverEvents> {
@@ -248,9 +281,13 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
         knownAt: null,
         polledAt: null,
         resyncQueued: false,
+        protocol: 1,
+        openings: null,
+        openingsAt: null,
+        openingsToConfirm: false,
       });
     }
-    this.channels = this.map.places.map(() => ({ open: null, present: null, fault: null }));
+    this.channels = this.map.places.map(newChannel);
     this.kept = new KeptLink({ ...opts, logger: this.log });
     this.kept.on('up', (link) => {
       this.connected = this.onLinkUp(link);
@@ -576,7 +613,8 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
   }
 
   private handleLine(line: string): void {
-    const result = decode(line);
+    // Each board's frames are judged by the protocol version its IDENT reported (PROTOCOL.md §19).
+    const result = decode(line, (addr) => this.boards.get(addr)?.protocol ?? 1);
     if (!result.ok) {
       const { code, detail } = result.error;
       if (code === 'BAD_CRC') this.counters.badCrc++;
@@ -650,6 +688,7 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
     if (ev.kind === 'boot') {
       this.counters.boots++;
       board.eventCounter = ev.seq;
+      board.openings = null; // its counts restarted from 0: the next STATUS sets the baseline (PROTOCOL.md §21.3)
       this.log.warn({ addr: ev.addr, reason: ev.reason }, 'board rebooted: its state was lost');
       this.emit('boot', { addr: ev.addr, reason: ev.reason });
       if (this.pending?.addr === ev.addr) {
@@ -707,6 +746,8 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
 
   private applyDoor(compartment: number, level: SwitchLevel, source: ChangeSource, ageMs: number | null): boolean {
     const c = this.channels[compartment - 1]!;
+    if (c.level === 'C' && level === 'O') c.contactOpenings++;
+    c.level = level;
     const open = this.opts.doorPolarity === 'nc' ? level === 'O' : level === 'C';
     if (c.open === open) return false;
     c.open = open;
@@ -739,9 +780,11 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
     // Events ahead of the reply were handled already, so a counter ahead of ours means events lost
     // on the wire, and one behind ours means the board restarted and its BOOT event was lost.
     const seen = board.eventCounter;
+    let restarted = false;
     if (seen !== null) {
       const d = (status.eventCounter - seen) & MAX_SEQ;
       if (d >= 0x8000) {
+        restarted = true;
         this.counters.boots++;
         board.ident = null; // re-identify at the next poll
         this.log.warn({ addr: board.addr, seen, board: status.eventCounter }, 'event counter went backwards: the board restarted unseen');
@@ -763,7 +806,67 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
       if (this.applyFault(place.compartment, status.faults[ch - 1]!, 'resync')) changes++;
     }
     board.eventCounter = status.eventCounter;
+    this.compareOpenings(board, status.openings, restarted, now);
     this.emit('resync', { addr: board.addr, reason, changes });
+  }
+
+  /**
+   * PROTOCOL.md §21.3. Per channel, the board's count since the last STATUS less the contact openings applied since
+   * (modulo 256, as a signed difference) is added to what was owed. A board may still hold events in its queue when it
+   * answers (they come after the reply, §11.2) whose openings it counted already: those are seen before the next
+   * STATUS and taken off again. So an opening is reported only once two consecutive replies leave it unseen — the
+   * lesser of what was owed and what is owed now. With no baseline (the first STATUS since the driver started, after a
+   * BOOT, a restart the counter shows, a board re-identified as another version or firmware) the counts become the
+   * baseline and nothing is inferred; so too when a channel's count moved by 128 or more (it went back), or more
+   * openings were seen than counted: the counts restarted unseen (a restart the event counter cannot tell, §11.2).
+   */
+  private compareOpenings(board: BoardState, openings: number[] | undefined, restarted: boolean, now: number): void {
+    const channels: ChannelState[] = [];
+    for (let ch = 1; ch <= board.channels; ch++) {
+      const place = this.map.at(board.addr, ch);
+      channels.push(place ? this.channels[place.compartment - 1]! : newChannel());
+    }
+    const base = board.openings;
+    const baseAt = board.openingsAt;
+    const rebase = (): void => {
+      for (const c of channels) {
+        c.contactOpenings = 0;
+        c.owed = 0;
+        c.owedFrom = null;
+      }
+      board.openings = openings ? [...openings] : null;
+      board.openingsAt = openings ? now : null;
+      board.openingsToConfirm = false;
+    };
+    if (!openings || board.protocol !== 2 || base === null || baseAt === null || restarted) return rebase();
+    const mod = (n: number): number => ((n % OPENINGS_MODULUS) + OPENINGS_MODULUS) % OPENINGS_MODULUS;
+    const signed = (n: number): number => (n >= OPENINGS_MODULUS / 2 ? n - OPENINGS_MODULUS : n);
+    const counted = channels.map((_, i) => mod(openings[i]! - base[i]!));
+    const owedNow = channels.map((c, i) => c.owed + signed(mod(counted[i]! - c.contactOpenings)));
+    if (counted.some((n) => n >= OPENINGS_MODULUS / 2) || owedNow.some((n) => n < 0 || n >= OPENINGS_MODULUS / 2)) {
+      this.log.warn(
+        { addr: board.addr, counts: openings, baseline: base },
+        'door-opening counts went back: the board restarted unseen; its counts are the new baseline',
+      );
+      return rebase();
+    }
+    const found: { compartment: number; count: number; ageMs: number }[] = [];
+    channels.forEach((c, i) => {
+      const confirmed = Math.min(c.owed, owedNow[i]!);
+      const place = this.map.at(board.addr, i + 1);
+      if (confirmed > 0 && place) found.push({ compartment: place.compartment, count: confirmed, ageMs: Math.max(0, now - (c.owedFrom ?? baseAt)) });
+      c.owed = owedNow[i]! - confirmed;
+      c.owedFrom = c.owed > 0 ? baseAt : null;
+      c.contactOpenings = 0;
+    });
+    board.openings = [...openings];
+    board.openingsAt = now;
+    board.openingsToConfirm = channels.some((c) => c.owed > 0);
+    for (const f of found) {
+      this.counters.hiddenOpenings += f.count;
+      this.log.warn({ addr: board.addr, compartment: f.compartment, count: f.count }, 'door openings counted by the board that no event reported');
+      this.emit('hidden-openings', f);
+    }
   }
 
   /**
@@ -798,16 +901,20 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
     try {
       if (!board.ident || reason === 'boot' || reason === 'stale-event' || reason === 'connect') {
         const ident = (await this.execute({ kind: 'ident', addr: board.addr })) as IdentAck;
-        if (ident.protocol !== PROTOCOL_VERSION || ident.channels < board.channels) {
+        const version = PROTOCOL_VERSIONS.find((v) => v === ident.protocol);
+        if (version === undefined || ident.channels < board.channels || (version === 2 && ident.channels > MAX_CHANNELS_V2)) {
           const err = new CabinetError(
             ErrorCodes.BOARD_MISMATCH,
-            `board ${board.addr} speaks protocol ${ident.protocol} with ${ident.channels} channels; expected protocol ${PROTOCOL_VERSION} with at least ${board.channels}`,
+            `board ${board.addr} speaks protocol ${ident.protocol} with ${ident.channels} channels; expected protocol ${PROTOCOL_VERSIONS.join(' or ')} with at least ${board.channels} (version 2: at most ${MAX_CHANNELS_V2})`,
             { addr: board.addr },
           );
           this.log.error({ addr: board.addr }, err.message);
           this.setBoardOnline(board, false, err.message);
           return;
         }
+        // Another version or firmware behind the address: its counts are not the ones of the baseline.
+        if (version !== board.protocol || ident.firmware !== board.ident?.firmware) board.openings = null;
+        board.protocol = version;
         board.ident = ident;
         this.log.info({ addr: board.addr, firmware: ident.firmware, channels: ident.channels }, 'board identified');
       }
@@ -831,7 +938,8 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
       if (this.busy || this.queue.length > 0) return;
       if (board.resyncQueued) continue;
       const heard = Math.max(board.knownAt ?? -Infinity, board.polledAt ?? -Infinity);
-      if (board.ident && now - heard < this.opts.pollMs) continue;
+      // Door-opening counts left to confirm are read again at the next check, not a whole period later.
+      if (board.ident && now - heard < this.opts.pollMs && !board.openingsToConfirm) continue;
       board.polledAt = now;
       const wasOnline = board.online;
       board.resyncQueued = true;

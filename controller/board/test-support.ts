@@ -2,10 +2,11 @@
  * A lock board played by a test, byte for byte: it decodes what the driver writes, answers IDENT,
  * STATUS, LED and UNLOCK like a healthy 24-channel board, and lets the test replace any answer —
  * swallow a reply, or put a reply and an event into one chunk, as a USB adapter or a device server
- * delivers them. Not a test file itself.
+ * delivers them. It speaks protocol version 1, or version 2 (its STATUS then carries `openings`, the door-contact
+ * openings it counted: `doorEvent` counts them whether or not the test sends the event). Not a test file itself.
  */
 import type { Duplex } from 'node:stream';
-import { decode, encodeLine, type Command, type Message, type SwitchLevel } from '../../firmware-protocol/index.js';
+import { decode, encodeLine, type Command, type Message, type ProtocolVersion, type SwitchLevel } from '../../firmware-protocol/index.js';
 import { duplexPair } from '../../sim/links/duplex-pair.js';
 import { streamEndpoint, type Endpoint } from '../transport/endpoints.js';
 
@@ -18,6 +19,8 @@ export class ScriptedBoard {
   readonly commands: Command[] = [];
   doors: SwitchLevel[];
   eventCounter = 0;
+  /** Version 2: per channel, the contact openings (C → O) counted, modulo 256 (what its STATUS reports). */
+  openings: number[];
   /** Replace the answer to a command; return undefined to give the default one. */
   script: (cmd: Command, board: ScriptedBoard) => Answer | undefined = () => undefined;
   private end: Duplex | null = null;
@@ -26,8 +29,11 @@ export class ScriptedBoard {
   constructor(
     readonly addr = 1,
     readonly channels = 24,
+    /** The protocol version it speaks (reported in IDENT; 2 adds the counts to STATUS). */
+    public protocol: ProtocolVersion = 1,
   ) {
     this.doors = new Array<SwitchLevel>(channels).fill('C');
+    this.openings = new Array<number>(channels).fill(0);
     this.endpoint = streamEndpoint('scripted board', () => {
       const [controller, board] = duplexPair();
       this.end = board;
@@ -50,7 +56,7 @@ export class ScriptedBoard {
     const { addr, seq } = cmd;
     switch (cmd.kind) {
       case 'ident':
-        return { kind: 'ack-ident', addr, seq, protocol: 1, firmware: 'SCRIPT-1', channels: this.channels };
+        return { kind: 'ack-ident', addr, seq, protocol: this.protocol, firmware: 'SCRIPT-1', channels: this.channels };
       case 'status':
         return {
           kind: 'ack-status',
@@ -60,6 +66,7 @@ export class ScriptedBoard {
           doors: [...this.doors],
           items: this.doors.map(() => false),
           faults: this.doors.map(() => 'NONE' as const),
+          ...(this.protocol === 2 ? { openings: [...this.openings] } : {}),
         };
       case 'led':
         return { kind: 'ack-led', addr, seq, channel: cmd.channel, mode: cmd.mode };
@@ -71,13 +78,21 @@ export class ScriptedBoard {
   /** A DOOR event with the next counter value (the level is also what the next STATUS shows). */
   doorEvent(channel: number, level: SwitchLevel): Message {
     this.eventCounter = (this.eventCounter + 1) & 0xffff;
-    if (channel <= this.channels) this.doors[channel - 1] = level;
+    if (channel <= this.channels) {
+      if (this.doors[channel - 1] === 'C' && level === 'O') this.openings[channel - 1] = (this.openings[channel - 1]! + 1) % 256;
+      this.doors[channel - 1] = level;
+    }
     return { kind: 'door', addr: this.addr, seq: this.eventCounter, channel, level };
   }
 
   /** Write these frames in one chunk. */
   send(...messages: Message[]): void {
-    this.end?.write(messages.map((m) => encodeLine(m)).join(''));
+    this.end?.write(messages.map((m) => encodeLine(m, this.protocol)).join(''));
+  }
+
+  /** The link goes away (a cable pulled, a device server restarted): the driver reconnects; the board keeps running. */
+  dropLink(): void {
+    this.end?.destroy();
   }
 
   /** Write raw text (for frames the codec would not encode). */

@@ -131,6 +131,19 @@ export function explainsOpeningSince(now: number, p: UnlockPolicy, seen: { ageMs
 }
 
 /**
+ * Door openings a version 2 lock board counted that no DOOR event reported (PROTOCOL.md §21.3): both events of each
+ * were lost, and the door is as it was before. They are openings like any other: each is explained by one unlock
+ * that may explain an opening found that late (`explainsOpeningSince` with the age of the count's interval; for this
+ * process's unlocks, `UnlockTimes.explaining`), one opening per unlock, the latest unlock first. The openings left
+ * over no unlock explains: tamper, as an opening seen with no unlock to explain it.
+ */
+export function attributeHiddenOpenings(count: number, explaining: readonly number[]): { explainedBy: number[]; unexplained: number } {
+  const n = Math.max(0, Math.floor(count));
+  const explainedBy = explaining.slice(0, n);
+  return { explainedBy, unexplained: n - explainedBy.length };
+}
+
+/**
  * The unlock decisions of this process in the last minute, counted on a monotonic clock (performance.now() unless a
  * test passes its own): a wall clock set forward does not forget them, one set back does not keep them for longer
  * than the minute. At most `limit` times are kept (older ones cannot change a verdict of "under the cap").

@@ -28,6 +28,7 @@ import {
   recordDoorFact,
   recordLateDoorFacts,
   wouldBeUnexplainedOpening,
+  recordHiddenOpenings,
   requireRequest,
   reserveCompartment,
   resolveResidentQr,
@@ -139,6 +140,8 @@ export class CabinetFlows {
     d.storage?.onChange((st) => {
       if (st.problem === null) this.tryWriteLate();
     });
+    // Openings a version 2 board counted and no DOOR event reported (PROTOCOL.md §21.3): facts too, tamper if unexplained.
+    d.driver.on('hidden-openings', (e) => this.onHiddenOpenings(e.compartment, e.count, e.ageMs));
     d.driver.on('link', (e) => {
       if (e.state === 'offline') d.bus.alarm('link_offline', said('alarm.link_offline'));
     });
@@ -339,6 +342,23 @@ export class CabinetFlows {
       this.log.error({ err, changes: this.late.pending() }, 'door changes kept while the database could not be written cannot be written: left out');
       this.late.written();
       return true;
+    }
+  }
+
+  private onHiddenOpenings(no: number, count: number, ageMs: number): void {
+    try {
+      const outcome = recordHiddenOpenings(
+        this.d.store.ctx,
+        { compartmentNo: no, count, ageMs, inProcess: this.doors.ownUnlocks(ageMs) },
+        this.doors.policy,
+      );
+      if (outcome.unexplained > 0) {
+        this.d.driver.countTamper();
+        this.d.bus.alarm('tamper', said('alarm.tamper_hidden', { no, count: outcome.unexplained }), { compartment: no });
+      }
+    } catch (e) {
+      this.d.storage?.report(e);
+      this.log.error({ err: e instanceof Error ? e.message : String(e), compartment: no, count }, 'could not record door openings found by count');
     }
   }
 

@@ -17,7 +17,14 @@
  * and no retry loop here. A new unlock always needs a new decision by the caller.
  */
 import { CabinetError } from '../errors.js';
-import { DEFAULT_UNLOCK_POLICY, explainsOpeningSince, RATE_WINDOW_MS, withinRate, type UnlockPolicy } from '../domain/unlock-policy.js';
+import {
+  attributeHiddenOpenings,
+  DEFAULT_UNLOCK_POLICY,
+  explainsOpeningSince,
+  RATE_WINDOW_MS,
+  withinRate,
+  type UnlockPolicy,
+} from '../domain/unlock-policy.js';
 import type { LateBatch } from '../domain/late-records.js';
 import type { Actor, ActorKind } from '../domain/types.js';
 import { appendAudit } from './audit.js';
@@ -355,34 +362,8 @@ function readDoorChange(ctx: StoreContext, args: DoorFactArgs, now: number, poli
   if (comp.door === args.door) return { changed: false };
   let intentId: number | null = null;
   if (args.door === 'open') {
-    // the latest sent/acked unlock of this compartment, recent enough and not yet matched to an opening. For the
-    // first reading after a start (ageMs null) also one sent after the door was last recorded in the order the
-    // rows were written (the audit log's ids), whatever the clock said then: a clock set back or forward between
-    // the unlock and this start must not turn the opening that unlock caused into tamper.
-    // This process's own intents (from `inProcess.fromId` on) only when its monotonic clock says they may explain it.
-    const firstReading = args.ageMs === null ? 1 : 0;
-    const r = stmt<[number, number, string, number, number, number, number, number], { id: number }>(
-      ctx.db,
-      `SELECT i.id FROM unlock_intents i
-         WHERE i.compartment_no = ? AND i.status IN ('sent', 'acked', 'failed') AND i.seq IS NOT NULL
-           AND NOT EXISTS (SELECT 1 FROM door_events d WHERE d.intent_id = i.id)
-           AND ((i.id >= ? AND i.id IN (SELECT value FROM json_each(?)))
-                OR (i.id < ? AND (i.status_at >= ?
-                OR (? = 1 AND (SELECT max(a.id) FROM audit_log a
-                                 WHERE a.compartment_no = ? AND a.action = 'unlock.sent' AND json_extract(a.detail, '$.intentId') = i.id)
-                            > (SELECT coalesce(max(b.id), 0) FROM audit_log b WHERE b.compartment_no = ? AND b.action LIKE 'door.%')))))
-         ORDER BY i.id DESC LIMIT 1`,
-    ).get(
-      args.compartmentNo,
-      args.inProcess?.fromId ?? Number.MAX_SAFE_INTEGER,
-      JSON.stringify(args.inProcess?.explaining ?? []),
-      args.inProcess?.fromId ?? Number.MAX_SAFE_INTEGER,
-      explainsOpeningSince(now, policy, { ageMs: args.ageMs === undefined ? 0 : args.ageMs, doorRecordedAt: comp.door_at }),
-      firstReading,
-      args.compartmentNo,
-      args.compartmentNo,
-    );
-    intentId = r?.id ?? null;
+    // the latest sent/acked unlock of this compartment, recent enough and not yet matched to an opening
+    intentId = explainingIntents(ctx, args, comp.door_at, now, policy, 1)[0] ?? null;
   }
   return { changed: true, intentId, comp };
 }
@@ -473,6 +454,106 @@ export function recordLateDoorFacts(ctx: StoreContext, batch: LateBatch, policy:
   });
 }
 
+/**
+ * The unlocks that may explain an opening of a compartment found now (latest first, at most `limit`): sent,
+ * acknowledged or failed with their outcome unknown, not matched to an opening yet, and recent enough by the unlock
+ * policy (`explainsOpeningSince`; this process's own by its monotonic clock, `inProcess`). For the first reading after
+ * a start (ageMs null) also one sent after the door was last recorded in the order the rows were written (the audit
+ * log's ids), whatever the clock said then: a clock set back or forward between the unlock and this start must not
+ * turn the opening that unlock caused into tamper.
+ */
+function explainingIntents(
+  ctx: StoreContext,
+  args: { compartmentNo: number; ageMs?: number | null; inProcess?: { fromId: number; explaining: readonly number[] } },
+  doorRecordedAt: number | null,
+  now: number,
+  policy: UnlockPolicy,
+  limit: number,
+): number[] {
+  const firstReading = args.ageMs === null ? 1 : 0;
+  return stmt<[number, number, string, number, number, number, number, number, number], { id: number }>(
+    ctx.db,
+    `SELECT i.id FROM unlock_intents i
+       WHERE i.compartment_no = ? AND i.status IN ('sent', 'acked', 'failed') AND i.seq IS NOT NULL
+         AND NOT EXISTS (SELECT 1 FROM door_events d WHERE d.intent_id = i.id)
+         AND ((i.id >= ? AND i.id IN (SELECT value FROM json_each(?)))
+              OR (i.id < ? AND (i.status_at >= ?
+              OR (? = 1 AND (SELECT max(a.id) FROM audit_log a
+                               WHERE a.compartment_no = ? AND a.action = 'unlock.sent' AND json_extract(a.detail, '$.intentId') = i.id)
+                          > (SELECT coalesce(max(b.id), 0) FROM audit_log b WHERE b.compartment_no = ? AND b.action LIKE 'door.%')))))
+       ORDER BY i.id DESC LIMIT ?`,
+  )
+    .all(
+      args.compartmentNo,
+      args.inProcess?.fromId ?? Number.MAX_SAFE_INTEGER,
+      JSON.stringify(args.inProcess?.explaining ?? []),
+      args.inProcess?.fromId ?? Number.MAX_SAFE_INTEGER,
+      explainsOpeningSince(now, policy, { ageMs: args.ageMs === undefined ? 0 : args.ageMs, doorRecordedAt }),
+      firstReading,
+      args.compartmentNo,
+      args.compartmentNo,
+      limit,
+    )
+    .map((r) => r.id);
+}
+
+/** What `recordHiddenOpenings` recorded. */
+export interface HiddenOpeningsOutcome {
+  /** The unlocks the openings were attributed to, one opening each. */
+  readonly explainedBy: readonly number[];
+  /** Openings no unlock explains: raise the tamper alarm. */
+  readonly unexplained: number;
+}
+
+/**
+ * Records door openings a version 2 board counted that no DOOR event reported (PROTOCOL.md §21.3), in one
+ * transaction: each is a door fact like any other — an opening and a closing (in the order that leaves the door as it
+ * is recorded now), the opening attributed to an unlock by the unlock policy (`attributeHiddenOpenings`) or to none —
+ * and an audit row, 'door.opened_by_count' or, when no unlock explains it, 'door.opened_by_count_unexplained'.
+ * `ageMs`: how long before now the openings may have happened (the board's counts were compared over that interval).
+ */
+export function recordHiddenOpenings(
+  ctx: StoreContext,
+  args: { compartmentNo: number; count: number; ageMs: number; inProcess?: { fromId: number; explaining: readonly number[] } },
+  policy: UnlockPolicy = DEFAULT_UNLOCK_POLICY,
+): HiddenOpeningsOutcome {
+  if (!Number.isInteger(args.count) || args.count < 1)
+    throw new CabinetError('VALIDATION', `a count of openings must be a whole number from 1, not ${args.count}`);
+  return inTransaction(ctx.db, () => {
+    const now = ctx.now();
+    const comp = stmt<[number], { door: DoorState; door_at: number | null; request_id: number | null }>(
+      ctx.db,
+      'SELECT door, door_at, request_id FROM compartments WHERE no = ?',
+    ).get(args.compartmentNo);
+    if (!comp) throw new CabinetError('NOT_FOUND', `no compartment ${args.compartmentNo}`, { compartmentNo: args.compartmentNo });
+    const verdict = attributeHiddenOpenings(args.count, explainingIntents(ctx, args, comp.door_at, now, policy, args.count));
+    const insert = stmt(ctx.db, 'INSERT INTO door_events (compartment_no, door, source, intent_id, at) VALUES (?, ?, ?, ?, ?)');
+    const intents: (number | null)[] = [...verdict.explainedBy, ...new Array<null>(verdict.unexplained).fill(null)];
+    for (const intentId of intents) {
+      // Opened and shut again (or, for a door open now, shut and opened again): the door ends as it is recorded.
+      const pair: [DoorState, number | null][] =
+        comp.door === 'open'
+          ? [
+              ['closed', null],
+              ['open', intentId],
+            ]
+          : [
+              ['open', intentId],
+              ['closed', null],
+            ];
+      for (const [door, intent] of pair) insert.run(args.compartmentNo, door, 'poll', intent, now);
+      appendAudit(ctx.db, now, {
+        actor: { kind: 'system', id: null },
+        action: intentId === null ? 'door.opened_by_count_unexplained' : 'door.opened_by_count',
+        compartmentNo: args.compartmentNo,
+        requestId: comp.request_id,
+        detail: { source: 'count', ageMs: args.ageMs, ...(intentId !== null ? { intentId } : {}) },
+      });
+    }
+    return verdict;
+  });
+}
+
 export function listDoorFacts(ctx: StoreContext, compartmentNo: number, limit = 50): DoorFact[] {
   return stmt<
     [number, number],
@@ -516,7 +597,7 @@ export function openingOnRecord(ctx: StoreContext, intent: Pick<UnlockIntent, 'i
       ctx.db,
       `SELECT a.id FROM audit_log a
          WHERE a.compartment_no = ?
-           AND (a.action IN ('door.open', 'door.opened_unexplained', 'door.opened_unseen') OR (? = 1 AND a.action = 'door.may_have_opened'))
+           AND (a.action IN ('door.open', 'door.opened_unexplained', 'door.opened_unseen', 'door.opened_by_count', 'door.opened_by_count_unexplained') OR (? = 1 AND a.action = 'door.may_have_opened'))
            AND a.id > coalesce((SELECT b.id FROM audit_log b
                                   WHERE b.compartment_no = ? AND b.action = 'unlock.intended' AND json_extract(b.detail, '$.intentId') = ?
                                   ORDER BY b.id DESC LIMIT 1), 0)

@@ -305,6 +305,8 @@ export const WORDS = {
   'alarm.flow_failed': ['doors'],
   'alarm.flow_failed_kiosk': [],
   'alarm.tamper': ['no'],
+  // ---- openings found by a board's count (protocol version 2)
+  'alarm.tamper_hidden': ['no', 'count'],
   'alarm.item_not_taken': ['no'],
   'alarm.materials_deposited': ['number', 'no'],
   'alarm.materials_taken_out': [],
@@ -375,6 +377,9 @@ export const WORDS = {
   'staff.audit.unlock.expired': [],
   'staff.audit.unlock.rate_limited': [],
   'staff.audit.door.opened_unexplained': [],
+  // ---- openings found by a board's count (protocol version 2)
+  'staff.audit.door.opened_by_count': [],
+  'staff.audit.door.opened_by_count_unexplained': [],
   // ---- openings nobody saw (start-up reconciliation)
   'staff.audit.door.opened_unseen': [],
   'staff.audit.door.may_have_opened': [],

@@ -309,6 +309,9 @@ export default {
     'alarm.flow_failed': 'The operation at door {doors} stopped on an error; it is finished by the start-up check.',
     'alarm.flow_failed_kiosk': 'An operation at the touchscreen stopped on an error; it is finished by the start-up check.',
     'alarm.tamper': 'Door {no} opened without an unlock.',
+    // ---- openings found by a board's count (protocol version 2)
+    'alarm.tamper_hidden':
+      "Door {no} was opened and shut {count} time(s) without an unlock; the door reports were lost (found by the lock board's opening count).",
     'alarm.item_not_taken': 'Door {no} closed with the document still inside.',
     'alarm.materials_deposited': 'Materials for {number} are in compartment {no}.',
     'alarm.materials_taken_out': 'Materials taken out',
@@ -383,6 +386,9 @@ export default {
     'staff.audit.unlock.expired': 'Unlock expired',
     'staff.audit.unlock.rate_limited': 'Unlocks too frequent: refused',
     'staff.audit.door.opened_unexplained': 'Door opened without an unlock',
+    // ---- openings found by a board's count (protocol version 2)
+    'staff.audit.door.opened_by_count': 'Door opened (reports lost; found by the opening count)',
+    'staff.audit.door.opened_by_count_unexplained': 'Door opened without an unlock (reports lost; found by the opening count)',
     // ---- openings nobody saw (start-up reconciliation)
     'staff.audit.door.opened_unseen': 'Door opened while nothing recorded it (found at start-up)',
     'staff.audit.door.may_have_opened': 'Door may have opened (unlock sent, opening not confirmed)',

@@ -300,6 +300,8 @@ export default {
     'alarm.flow_failed': '{doors} 号柜的操作因错误中断，重启自检时会处理完。',
     'alarm.flow_failed_kiosk': '触摸屏上的一次操作因错误中断，重启自检时会处理完。',
     'alarm.tamper': '格口 {no} 的门在没有开锁指令时被打开。',
+    // ---- openings found by a board's count (protocol version 2)
+    'alarm.tamper_hidden': '格口 {no} 的门被打开又关上 {count} 次，门状态上报丢失，且没有开锁指令（由锁控板的开门计数发现）。',
     'alarm.item_not_taken': '格口 {no} 关门时文件仍在柜内。',
     'alarm.materials_deposited': '申请 {number} 的材料已放入 {no} 号柜，请取出。',
     'alarm.materials_taken_out': '材料已取出',
@@ -371,6 +373,9 @@ export default {
     'staff.audit.unlock.expired': '开锁指令过期',
     'staff.audit.unlock.rate_limited': '开锁太频繁，被拒绝',
     'staff.audit.door.opened_unexplained': '柜门被异常打开',
+    // ---- openings found by a board's count (protocol version 2)
+    'staff.audit.door.opened_by_count': '柜门开启（上报丢失，由开门计数发现）',
+    'staff.audit.door.opened_by_count_unexplained': '柜门被异常打开（上报丢失，由开门计数发现）',
     // ---- openings nobody saw (start-up reconciliation)
     'staff.audit.door.opened_unseen': '柜门打开过（当时未记录，启动自检查明）',
     'staff.audit.door.may_have_opened': '柜门可能打开过（开锁后未能确认）',

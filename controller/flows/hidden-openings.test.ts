@@ -1,0 +1,134 @@
+/**
+ * Door openings a version 2 lock board counted and no DOOR event reported (PROTOCOL.md §21.3): recorded as door facts
+ * and audited, attributed to an unlock by the unlock policy like any opening found late, and tamper when none
+ * explains them. The board is played by the test; the store's clock and the driver's Date move together.
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { ProtocolVersion } from '../../firmware-protocol/index.js';
+import { createDriver, waitFor } from '../../test/harness.js';
+import { ScriptedBoard } from '../board/test-support.js';
+import { staffActor, SYSTEM_ACTOR } from '../domain/types.js';
+import { EventBus, type Alarm } from '../events.js';
+import { silentLogger } from '../log.js';
+import {
+  applyLayout,
+  claimIntentForSend,
+  createUnlockIntent,
+  getCompartment,
+  layoutGrid,
+  listAudit,
+  listDoorFacts,
+  markIntentAcked,
+} from '../store/index.js';
+import { FakeClock, openTestStore } from '../store/test-support.js';
+import { CabinetFlows } from './cabinet.js';
+import { CONFIG, world } from './test-support.js';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  vi.useRealTimers();
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+async function setUp(protocol: ProtocolVersion = 2, tamperWindowMs = 10_000) {
+  vi.useFakeTimers({ toFake: ['Date'] });
+  vi.setSystemTime(Date.UTC(2026, 0, 5, 2, 0, 0));
+  const clock = new FakeClock(Date.now());
+  const store = openTestStore({ clock });
+  cleanups.push(() => store.close());
+  applyLayout(store.ctx, layoutGrid(1, 24), SYSTEM_ACTOR);
+  const board = new ScriptedBoard(1, 24, protocol);
+  const driver = createDriver(board.endpoint, { pollMs: 60_000, responseTimeoutMs: 100 });
+  const bus = new EventBus();
+  const alarms: Alarm[] = [];
+  bus.on('alarm', (a) => alarms.push(a));
+  const flows = new CabinetFlows({ store, driver, bus, config: { ...CONFIG, tamperWindowMs }, logger: silentLogger() });
+  await driver.start();
+  cleanups.push(() => driver.stop());
+  await waitFor(() => driver.snapshot().compartments.every((c) => c.door === 'closed'), 'the first status');
+  await waitFor(() => getCompartment(store.ctx, 1)?.door === 'closed', 'the first door facts');
+  flows.markReady();
+  const advance = (ms: number) => {
+    clock.advance(ms);
+    vi.setSystemTime(Date.now() + ms);
+  };
+  const unlocked = (no: number) => {
+    const i = createUnlockIntent(store.ctx, { compartmentNo: no, actor: staffActor(1), reason: 'staff_open' });
+    claimIntentForSend(store.ctx, i.id, 100 + no);
+    markIntentAcked(store.ctx, i.id);
+    return i;
+  };
+  /** Door `ch` opened and shut, both DOOR events lost; then two polls, the second confirming what the first found. */
+  const lostOpening = async (ch: number) => {
+    board.doorEvent(ch, 'O');
+    board.doorEvent(ch, 'C');
+    await driver.resyncAll();
+    await driver.resyncAll();
+  };
+  return { board, driver, store, alarms, advance, unlocked, lostOpening };
+}
+
+const actions = (store: ReturnType<typeof openTestStore>, no: number) => listAudit(store.db, { compartmentNo: no }).map((a) => a.action);
+
+describe('an opening found by the board’s count', () => {
+  it('with no unlock to explain it: a door fact, an audit row and a tamper alarm', async () => {
+    const { driver, store, alarms, lostOpening } = await setUp();
+    await lostOpening(5);
+    expect(actions(store, 5)).toContain('door.opened_by_count_unexplained');
+    const tamper = alarms.filter((a) => a.kind === 'tamper');
+    expect(tamper).toHaveLength(1);
+    expect(tamper[0]).toMatchObject({ compartment: 5, key: 'alarm.tamper_hidden', params: { no: 5, count: 1 } });
+    expect(driver.snapshot().counters.tampers).toBe(1);
+    expect(listDoorFacts(store.ctx, 5, 2).map((f) => [f.door, f.intentId])).toEqual([
+      ['closed', null],
+      ['open', null],
+    ]);
+    expect(getCompartment(store.ctx, 5)?.door).toBe('closed');
+  });
+
+  it('after a recent unlock of ours: attributed to it, audited, no alarm; a second one is tamper', async () => {
+    const { store, alarms, unlocked, lostOpening } = await setUp();
+    const intent = unlocked(7);
+    await lostOpening(7);
+    const row = listAudit(store.db, { compartmentNo: 7, action: 'door.opened_by_count' });
+    expect(row).toHaveLength(1);
+    expect(row[0]!.detail).toMatchObject({ source: 'count', intentId: intent.id });
+    expect(alarms.filter((a) => a.kind === 'tamper')).toEqual([]);
+    // The unlock explained one opening; it does not explain another.
+    await lostOpening(7);
+    expect(actions(store, 7)).toContain('door.opened_by_count_unexplained');
+    expect(alarms.filter((a) => a.kind === 'tamper').map((a) => a.compartment)).toEqual([7]);
+  });
+
+  it('after an unlock older than LOCK_TAMPER_WINDOW_MS: tamper', async () => {
+    const { store, alarms, advance, unlocked, lostOpening } = await setUp(2, 10_000);
+    unlocked(9);
+    advance(40_000);
+    await lostOpening(9);
+    expect(actions(store, 9)).toContain('door.opened_by_count_unexplained');
+    expect(alarms.filter((a) => a.kind === 'tamper').map((a) => a.compartment)).toEqual([9]);
+  });
+
+  it('is never found from a version 1 board, which behaves as before', async () => {
+    const { store, alarms, lostOpening } = await setUp(1);
+    await lostOpening(5);
+    expect(actions(store, 5).filter((a) => a.startsWith('door.opened'))).toEqual([]);
+    expect(alarms.filter((a) => a.kind === 'tamper')).toEqual([]);
+  });
+});
+
+describe('with the simulated cabinet speaking version 2', () => {
+  it('a door forced and shut while every board frame is lost is found, audited and tamper', async () => {
+    const w = await world(cleanups, { protocol: 2, springMs: 5 });
+    w.sim.setFaults({ dropToController: 1 });
+    w.sim.openDoor(12);
+    w.sim.closeDoor(12);
+    w.sim.setFaults({ dropToController: 0 });
+    await w.driver.resyncAll();
+    await w.driver.resyncAll();
+    await waitFor(() => w.alarms.some((a) => a.kind === 'tamper'), 'the tamper alarm');
+    expect(w.alarms.filter((a) => a.kind === 'tamper').map((a) => a.compartment)).toEqual([12]);
+    expect(listAudit(w.store.db, { compartmentNo: 12 }).map((a) => a.action)).toContain('door.opened_by_count_unexplained');
+    expect(w.sim.compartment(12).openings).toBe(1);
+  });
+});
