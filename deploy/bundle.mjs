@@ -10,11 +10,14 @@
  * before; the word catalogue's language files (controller/words/catalogue.ts reads the folder tsc wrote); the
  * pages and the simulator panel's files (found in the checkout, as before). The rest of dist/ from tsc stays.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
 
 /** `node deploy/bundle.mjs [folder]`: the folder tsc wrote into (dist by default). */
 const out = process.argv[2] ?? 'dist';
+// the chunks of an earlier build (their names carry a hash of their content) would stay beside the new ones
+fs.rmSync(path.join(out, 'controller', 'chunks'), { recursive: true, force: true });
 
 await build({
   entryPoints: { main: 'controller/main.ts' },
