@@ -3,8 +3,15 @@
  * credential (pickup QR, resident QR) are sent with Cache-Control: no-store.
  */
 import type { Response } from 'express';
-import QRCode from 'qrcode';
+import type QRCodeModule from 'qrcode';
 import type { ResponseSpec } from './routes.js';
+
+let qrcode: Promise<typeof QRCodeModule> | null = null;
+/** The qrcode package (and the PNG encoder under it), loaded for the first image: /api/health and the doors never need it. */
+function loadQrcode(): Promise<typeof QRCodeModule> {
+  qrcode ??= import('qrcode').then((m) => m.default);
+  return qrcode;
+}
 
 export type QrFormat = 'svg' | 'png';
 
@@ -12,6 +19,7 @@ const CONTENT_TYPE: Record<QrFormat, string> = { svg: 'image/svg+xml', png: 'ima
 
 /** Error correction M (15 %) with the standard 4-module quiet zone: scans from a phone screen or paper. */
 export async function qrImage(text: string, format: QrFormat): Promise<Buffer> {
+  const QRCode = await loadQrcode();
   if (format === 'svg') return Buffer.from(await QRCode.toString(text, { type: 'svg', errorCorrectionLevel: 'M', margin: 4 }), 'utf8');
   return QRCode.toBuffer(text, { type: 'png', errorCorrectionLevel: 'M', margin: 4, scale: 8 });
 }

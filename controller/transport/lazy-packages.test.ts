@@ -1,6 +1,6 @@
 /**
  * Packages a start need not load: serialport (a native binding and its dependencies) only when a serial port is
- * named — the embedded simulator and a serial device server never need it. Checked in a fresh node process on
+ * named — the embedded simulator and a serial device server never need it; qrcode only for the first QR image. Checked in a fresh node process on
  * the compiled sources, by the CommonJS module cache, where node keeps a package that is loaded.
  */
 import { spawnSync } from 'node:child_process';
@@ -42,4 +42,18 @@ it('serialport is loaded only for a serial port: not for the embedded simulator 
     { main: 'controller/main.ts', config: 'controller/config.ts' },
   );
   expect(seen).toEqual([false, false, true]);
+}, 60_000);
+
+it('qrcode is loaded for the first QR image, not with the HTTP routes', async () => {
+  const seen = await inFreshNode(
+    `
+    const { createApp } = await import(url.app);
+    const { qrImage } = await import(url.qr);
+    const seen = [typeof createApp === 'function' && loaded('qrcode')];
+    const svg = (await qrImage('http://127.0.0.1/m/submit', 'svg')).toString();
+    seen.push(svg.includes('<svg') && loaded('qrcode'));
+    console.log(JSON.stringify(seen));`,
+    { app: 'controller/http/app.ts', qr: 'controller/http/qr.ts' },
+  );
+  expect(seen).toEqual([false, true]);
 }, 60_000);
