@@ -31,8 +31,9 @@ export interface Sim {
   state(): Promise<{ compartments: { n: number; doorOpen: boolean; item: boolean; unlocks: number }[] }>;
 }
 
-export async function startSim(how: StartOptions = {}): Promise<Sim> {
-  const proc = await start('sim/main.ts', ['--listen', 'tcp://127.0.0.1:0', '--panel', '127.0.0.1:0'], {}, how);
+/** The simulated cabinet as its own process; `protocol`: the lock-board protocol version its boards speak (default 1). */
+export async function startSim(how: StartOptions = {}, { protocol = 1 }: { protocol?: 1 | 2 } = {}): Promise<Sim> {
+  const proc = await start('sim/main.ts', ['--listen', 'tcp://127.0.0.1:0', '--panel', '127.0.0.1:0', '--protocol', String(protocol)], {}, how);
   const [, bus] = await proc.waitForOutput(/lock bus on (tcp:\/\/127\.0\.0\.1:\d+)/);
   const [, panel] = await proc.waitForOutput(/panel \S* ?(http:\/\/127\.0\.0\.1:\d+)/);
   return {

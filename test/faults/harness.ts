@@ -62,6 +62,8 @@ export interface Figures {
   recordedUnlocks: number;
   /** Openings recorded only at start-up: proven unseen (door.opened_unseen), and possible (door.may_have_opened). */
   recordedAtStartup: { unseen: number; possible: number; possibleThatOpened: number };
+  /** Protocol version 2: openings recorded from a board's count, their two DOOR events lost (door.opened_by_count*). */
+  foundByCount: number;
   problems: string[];
   /**
    * What the harness found that the product does not promise yet, counted apart from the problems:
@@ -84,6 +86,12 @@ export interface HarnessOptions {
   firstPoint?: number;
   /** Controllers kept loaded ahead of time (default 2): a restart never waits for the modules to load. */
   warm?: number;
+  /**
+   * The lock-board protocol version the simulated boards speak (default 1). With 2 their STATUS carries per-door
+   * opening counts (PROTOCOL.md §21): an opening whose two DOOR events were both lost is recorded once two polls of one
+   * running controller confirm it; one before a kill is not (a restart takes the counts as a new baseline).
+   */
+  protocol?: 1 | 2;
   log?: (line: string) => void;
 }
 
@@ -194,6 +202,7 @@ export async function runFaultHarness(opts: HarnessOptions): Promise<Figures> {
     pulses: 0,
     recordedUnlocks: 0,
     recordedAtStartup: { unseen: 0, possible: 0, possibleThatOpened: 0 },
+    foundByCount: 0,
     problems: [],
     limits: { unrecordedWhileDiskFull: 0, unexplainedAfterClockJump: 0, unseenWhileFramesLost: 0, notes: [] },
   };
@@ -234,7 +243,7 @@ export async function runFaultHarness(opts: HarnessOptions): Promise<Figures> {
   };
 
   const gateway = await startGateway();
-  const sim = await startSim({ compiled: true });
+  const sim = await startSim({ compiled: true }, { protocol: opts.protocol ?? 1 });
   const dataDir = tempDir('faults-');
   const acked: Ack[] = [];
   let residents = 0;
@@ -705,7 +714,13 @@ async function check(
       }
       seen.gaps.set(p.n, Math.max(gap, seen.gaps.get(p.n) ?? 0));
     }
-    const phantom = db.prepare<[], { n: number }>(`SELECT count(*) AS n FROM audit_log WHERE action = 'door.opened_unexplained'`).get()!.n;
+    // with protocol version 2 also openings found by a board's count (door facts too) that no unlock explains
+    const phantom = db
+      .prepare<[], { n: number }>(
+        `SELECT count(*) AS n FROM audit_log WHERE action IN ('door.opened_unexplained', 'door.opened_by_count_unexplained')`,
+      )
+      .get()!.n;
+    f.foundByCount = db.prepare<[], { n: number }>(`SELECT count(*) AS n FROM audit_log WHERE action LIKE 'door.opened_by_count%'`).get()!.n;
     if (phantom > seen.phantom) problem('phantomOpenings', `${phantom - seen.phantom} door openings recorded as unexplained`);
     seen.phantom = phantom;
   } finally {
@@ -731,6 +746,7 @@ export function formatFigures(f: Figures): string {
     `unaudited openings: ${f.unaudited}`,
     `phantom openings: ${f.phantomOpenings}`,
     `openings recorded at start-up, unseen when they happened: ${f.recordedAtStartup.unseen} proven (compartment record or item sensor); ${f.recordedAtStartup.possible} recorded as possible (unlock went out, door shut, nothing to tell), of which ${f.recordedAtStartup.possibleThatOpened} did open`,
+    `openings found by a version 2 board's count, both DOOR events lost: ${f.foundByCount}`,
     `not promised yet (counted apart): openings unrecorded while the disk was full ${f.limits.unrecordedWhileDiskFull}; openings unexplained after a clock jump ${f.limits.unexplainedAfterClockJump}; openings unseen in frame-loss cycles ${f.limits.unseenWhileFramesLost}`,
   ].join('\n');
 }
