@@ -11,7 +11,8 @@ import { SerialPort } from 'serialport';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IdentAck, UnlockAck } from '../../firmware-protocol/index.js';
 import { SimCabinet } from '../cabinet.js';
-import type { SerialEndpoint } from '../links/serial.js';
+import { LineLink } from '../links/line-link.js';
+import { SerialEndpoint } from '../links/serial.js';
 import { Wire } from './wire.js';
 
 function hasSocat(): boolean {
@@ -86,12 +87,9 @@ if (!hasSocat()) {
       expect(await wire.event('door')).toMatchObject({ channel: 4, level: 'O', seq: 1 });
       expect(sim.unlockCount(4)).toBe(1);
 
-      // Unplug: socat goes away, both pty ends vanish.
+      // Unplug: socat goes away, both pty ends vanish. The sim notices with nothing to write (see the next test).
       await stopSocat();
-      // A hang-up is usually seen at once; on a busy machine the next write (here: a door event) finds it for sure.
-      const nudge = setTimeout(() => sim.openDoor(9), 1000);
       await until(() => !endpoint.isOpen, 'the sim to notice the pty is gone', 15_000);
-      clearTimeout(nudge);
       if (port.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
       wire.close();
       // The path is missing: the sim keeps retrying without crashing.
@@ -107,6 +105,92 @@ if (!hasSocat()) {
       expect(dup.duplicate).toBe(true); // same board, same memory: the retransmission does not pulse again
       expect(sim.unlockCount(4)).toBe(1);
       wire.close();
+    });
+  });
+
+  describe('a pty hung up before the sim read from it', () => {
+    /**
+     * Linux hangs a tty up when its other end goes away; a hung-up tty then reads 0 bytes, and serialport
+     * reads again for ever without reporting anything — only a write would fail. Whether the sim's read
+     * ran before or after the hang-up was a race a busy machine lost (the cabinet then kept the dead pty
+     * and never opened the new one). Here the first port's reading is held back until socat is gone, so
+     * the read always comes after the hang-up, and the sim has nothing to write.
+     */
+    it('closes the dead port without writing and opens the pty that comes back in its place', async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sim-hup-'));
+      const spawnSocat = async (): Promise<ChildProcess> => {
+        const p = spawn('socat', [`pty,raw,echo=0,link=${dir}/ttyA`, `pty,raw,echo=0,link=${dir}/ttyB`], { stdio: 'ignore' });
+        await until(() => fs.existsSync(`${dir}/ttyA`) && fs.existsSync(`${dir}/ttyB`), 'socat links');
+        return p;
+      };
+      const kill = async (p: ChildProcess): Promise<void> => {
+        if (p.exitCode !== null) return;
+        const exited = new Promise<void>((resolve) => p.once('exit', () => resolve()));
+        p.kill('SIGTERM');
+        await exited;
+      };
+      let release: () => void = () => undefined;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      let opened = 0;
+      const FirstReadsLate = class extends SerialPort {
+        readonly late: boolean;
+        constructor(options: ConstructorParameters<typeof SerialPort>[0]) {
+          super(options);
+          this.late = ++opened === 1;
+        }
+        override _read(bytes: number): void {
+          if (!this.late) {
+            super._read(bytes);
+            return;
+          }
+          released.then(
+            () => super._read(bytes),
+            () => undefined,
+          );
+        }
+      };
+      const lines: string[] = [];
+      const timing = { pacing: () => false, baudRate: () => 9600 };
+      let links = 0;
+      const endpoint = new SerialEndpoint(
+        `${dir}/ttyB`,
+        9600,
+        'bus',
+        (stream, description, onClosed) =>
+          new LineLink(
+            { id: `serial-${++links}`, kind: 'serial', role: 'bus', description },
+            stream,
+            { line: (_l, text) => lines.push(text), closed: onClosed },
+            timing,
+          ),
+        50,
+        () => undefined,
+        FirstReadsLate,
+      );
+      let socat = await spawnSocat();
+      try {
+        endpoint.start();
+        await endpoint.whenOpen();
+        await kill(socat);
+        await until(() => !fs.existsSync(`${dir}/ttyB`), 'the pty links to vanish');
+        release(); // the first read starts now, on a hung-up tty: it reads nothing, for ever
+        await until(() => !endpoint.isOpen, 'the sim to close the hung-up port', 5000);
+
+        socat = await spawnSocat();
+        await endpoint.whenOpen();
+        expect(links).toBe(2);
+        const port = await openPort(`${dir}/ttyA`);
+        try {
+          port.write('hello board\n');
+          await until(() => lines.includes('hello board'), 'a line through the new pty');
+        } finally {
+          await new Promise<void>((resolve) => port.close(() => resolve()));
+        }
+      } finally {
+        endpoint.close();
+        await kill(socat);
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
     });
   });
 }
