@@ -30,7 +30,15 @@ export interface Alarm {
   compartment?: number;
   requestId?: number;
   /** null while open */
-  acknowledged: { at: string; by: { id: number; name: string }; note: string | null } | null;
+  acknowledged: {
+    at: string;
+    by: { id: number; name: string };
+    /** What the staff member typed; or, when the system ended it (noteKey), those words in the primary language. */
+    note: string | null;
+    /** What the system noted when it ended the alarm itself: a key of the word catalogue; null for a typed note. */
+    noteKey: string | null;
+    noteParams?: Record<string, string | number | number[]>;
+  } | null;
 }
 
 export function alarmView(r: AlarmRecord): Alarm {
@@ -47,7 +55,13 @@ export function alarmView(r: AlarmRecord): Alarm {
     ...(r.requestId !== null ? { requestId: r.requestId } : {}),
     acknowledged:
       r.acknowledgedAt !== null && r.acknowledgedBy !== null
-        ? { at: new Date(r.acknowledgedAt).toISOString(), by: r.acknowledgedBy, note: r.note }
+        ? {
+            at: new Date(r.acknowledgedAt).toISOString(),
+            by: r.acknowledgedBy,
+            note: r.noteSaid ? say(r.noteSaid, PRIMARY) : r.note,
+            noteKey: r.noteSaid?.key ?? null,
+            ...(r.noteSaid?.params ? { noteParams: plainParams(r.noteSaid.params) } : {}),
+          }
         : null,
   };
 }
@@ -64,7 +78,7 @@ export interface AlarmSink {
   /** Open ones first (newest first), then acknowledged ones. */
   list(limit: number): AlarmRecord[];
   /** End the open alarms of `kind` about the request: the staff member `actor` did what they asked for. */
-  resolve(kind: AlarmKind, requestId: number, actor: Actor, note: string): AlarmRecord[];
+  resolve(kind: AlarmKind, requestId: number, actor: Actor, note: Said): AlarmRecord[];
 }
 
 /**
@@ -110,6 +124,7 @@ export function memoryAlarmSink(opts: { keep?: number; idStep?: 1 | -1; now?: ()
         acknowledgedAt: null,
         acknowledgedBy: null,
         note: null,
+        noteSaid: null,
       };
       next += step;
       rows.push(row);
@@ -123,7 +138,7 @@ export function memoryAlarmSink(opts: { keep?: number; idStep?: 1 | -1; now?: ()
       const ended: AlarmRecord[] = [];
       rows.forEach((r, i) => {
         if (r.kind !== kind || r.requestId !== requestId || r.acknowledgedAt !== null || actor.kind !== 'staff') return;
-        const done: AlarmRecord = { ...r, acknowledgedAt: now(), acknowledgedBy: { id: Number(actor.id), name: '' }, note };
+        const done: AlarmRecord = { ...r, acknowledgedAt: now(), acknowledgedBy: { id: Number(actor.id), name: '' }, note: null, noteSaid: note };
         rows[i] = done;
         ended.push(done);
       });
@@ -200,7 +215,7 @@ export class EventBus extends EventEmitter<CabinetEvents> {
   resolve(kind: AlarmKind, requestId: number, actor: Actor, note: Said): readonly Alarm[] {
     let ended: AlarmRecord[];
     try {
-      ended = this.sink.resolve(kind, requestId, actor, say(note));
+      ended = this.sink.resolve(kind, requestId, actor, note);
     } catch (err) {
       this.onAlarmStoreError(err, { kind, said: note, requestId });
       return [];

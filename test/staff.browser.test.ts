@@ -7,7 +7,7 @@
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SYSTEM_ACTOR } from '../controller/domain/types.js';
+import { SYSTEM_ACTOR, staffActor } from '../controller/domain/types.js';
 import { transitionRequest } from '../controller/store/index.js';
 import { startTestApp, TEST_PIN, uniqueIdNumber, type TestApp } from './app-harness.js';
 import { axeViolations } from './axe.js';
@@ -250,6 +250,15 @@ describe('staff console', () => {
     expect((await colleague.api.post(`/api/staff/alarms/${other.id}/ack`)).status).toBe(200);
     await page.locator(`#alarms li[data-alarm="${other.id}"].done`).waitFor();
     await expect.poll(() => page.locator('#alarm-status').textContent()).toContain('没有未处理的报警');
+
+    // an alarm the system ends itself (materials taken out): its note comes as a key, said in both languages
+    const materials = h.bus.alarm('materials_deposited', said('alarm.materials_deposited', { number: b.number, no: 22 }), { requestId: b.id });
+    await expect.poll(() => page.locator('#alarm-status').textContent()).toContain('1 条报警未处理');
+    h.bus.resolve('materials_deposited', b.id, staffActor(colleague.id), said('alarm.materials_taken_out'));
+    const ended = page.locator(`#alarms li[data-alarm="${materials.id}"].done`);
+    await ended.waitFor();
+    expect(await ended.textContent()).toContain('说明：材料已取出');
+    expect(await ended.textContent()).toContain('Note: Materials taken out');
 
     // staff see the compartment, but no force-open
     await cell(page, no).click();

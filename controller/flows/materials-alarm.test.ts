@@ -46,8 +46,8 @@ describe('the materials alarm', () => {
     w.sim.takeItem(no);
     w.sim.closeDoor(no);
     expect(await back.done).toBe('materials_retrieved');
-    expect(acks.map((a) => [a.id, a.kind, a.acknowledged?.by.id, a.acknowledged?.note])).toEqual([
-      [raised!.id, 'materials_deposited', w.staffId, '材料已取出'],
+    expect(acks.map((a) => [a.id, a.kind, a.acknowledged?.by.id, a.acknowledged?.noteKey, a.acknowledged?.note])).toEqual([
+      [raised!.id, 'materials_deposited', w.staffId, 'alarm.materials_taken_out', '材料已取出'],
     ]);
     const open = w.bus.recentAlarms().filter((a) => a.kind === 'materials_deposited' && a.acknowledged === null);
     expect(open).toEqual([]);

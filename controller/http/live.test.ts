@@ -149,7 +149,7 @@ describe('/ws/staff', () => {
     for (const c of consoles) {
       const ack = await waitFor(() => c.messages.find((m) => m.type === 'alarm-ack'), 'the alarm-ack event');
       expect(ack).toEqual({ type: 'alarm-ack', ...r.body.alarm });
-      expect(ack.acknowledged).toEqual({ at: expect.any(String), by: { id: first.id, name: '李四' }, note: '已关门' });
+      expect(ack.acknowledged).toEqual({ at: expect.any(String), by: { id: first.id, name: '李四' }, note: '已关门', noteKey: null });
     }
     h.bus.emit('link', { state: 'online' });
     await waitFor(() => k.messages.some((m) => m.type === 'link'), 'the link event after the acknowledgement');

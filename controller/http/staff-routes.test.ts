@@ -209,7 +209,7 @@ describe('alarms', () => {
       },
       expect.objectContaining({
         id: tamper.id,
-        acknowledged: { at: expect.any(String), by: { id: staff.id, name: '李四' }, note: '门已关好，是保洁误开' },
+        acknowledged: { at: expect.any(String), by: { id: staff.id, name: '李四' }, note: '门已关好，是保洁误开', noteKey: null },
       }),
     ]);
     expect((await staff.api.get('/api/staff/alarms', { query: { open: 'true' } })).body.alarms.map((a: { id: number }) => a.id)).toEqual([left1.id]);

@@ -148,7 +148,15 @@ export const alarmSchema = z.object({
     .object({
       at: z.string(),
       by: z.object({ id: z.number().int(), name: z.string() }),
-      note: z.string().nullable(),
+      note: z.string().nullable().describe('what the staff member typed; when the system ended it (noteKey): those words in the primary language'),
+      noteKey: z
+        .string()
+        .nullable()
+        .describe('what the system noted when it ended the alarm itself: a key of the word catalogue; null for a typed note'),
+      noteParams: z
+        .record(z.string(), z.union([z.string(), z.number(), z.array(z.number())]))
+        .optional()
+        .describe('the parameters of `noteKey`'),
     })
     .nullable()
     .describe('null while open'),

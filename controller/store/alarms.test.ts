@@ -4,7 +4,7 @@ import { SYSTEM_ACTOR, staffActor } from '../domain/types.js';
 import { acknowledgeAlarm, countOpenAlarms, getAlarm, listAlarms, raiseAlarm, resolveAlarms } from './alarms.js';
 import { listAudit } from './audit.js';
 import { readPragmas } from './db.js';
-import { MIGRATIONS } from './migrations.js';
+import { ALARM_NOTE_WORDS_MIGRATION, MIGRATIONS } from './migrations.js';
 import { makeStaff, openTestStore } from './test-support.js';
 import { said } from '../words/keys.js';
 
@@ -41,6 +41,7 @@ describe('alarms store', () => {
       acknowledgedAt: null,
       acknowledgedBy: null,
       note: null,
+      noteSaid: null,
     });
     s.close();
   });
@@ -171,17 +172,19 @@ describe('alarms store', () => {
     });
     const tamper = raiseAlarm(s.ctx, { kind: 'tamper', said: said('alarm.tamper', { no: 4 }), compartmentNo: 4, requestId: 11 });
     s.clock.advance(1000);
-    const ended = resolveAlarms(s.ctx, 'materials_deposited', 11, staffActor(staffId), '材料已取出 / materials taken out');
-    expect(ended.map((a) => [a.id, a.acknowledgedBy?.id, a.note, a.acknowledgedAt])).toEqual([
-      [mine.id, staffId, '材料已取出 / materials taken out', s.clock.t],
+    const ended = resolveAlarms(s.ctx, 'materials_deposited', 11, staffActor(staffId), said('alarm.materials_taken_out'));
+    // what the system noted is kept as a key of the word catalogue, not as words
+    expect(ended.map((a) => [a.id, a.acknowledgedBy?.id, a.note, a.noteSaid, a.acknowledgedAt])).toEqual([
+      [mine.id, staffId, null, { key: 'alarm.materials_taken_out' }, s.clock.t],
     ]);
+    expect(getAlarm(s.ctx, mine.id)?.noteSaid).toEqual({ key: 'alarm.materials_taken_out' });
     expect(getAlarm(s.ctx, other.id)?.acknowledgedAt).toBeNull();
     expect(getAlarm(s.ctx, tamper.id)?.acknowledgedAt).toBeNull();
-    expect(listAudit(s.db, { action: 'alarm.acknowledge' }).map((e) => [e.requestId, e.detail.alarmId, e.detail.resolvedBy])).toEqual([
-      [11, mine.id, 'done'],
-    ]);
-    expect(resolveAlarms(s.ctx, 'materials_deposited', 11, staffActor(staffId), 'again')).toEqual([]);
-    expect(() => resolveAlarms(s.ctx, 'materials_deposited', 12, SYSTEM_ACTOR, 'x')).toThrow();
+    expect(
+      listAudit(s.db, { action: 'alarm.acknowledge' }).map((e) => [e.requestId, e.detail.alarmId, e.detail.resolvedBy, e.detail.noteKey]),
+    ).toEqual([[11, mine.id, 'done', 'alarm.materials_taken_out']]);
+    expect(resolveAlarms(s.ctx, 'materials_deposited', 11, staffActor(staffId), said('alarm.materials_taken_out'))).toEqual([]);
+    expect(() => resolveAlarms(s.ctx, 'materials_deposited', 12, SYSTEM_ACTOR, said('alarm.materials_taken_out'))).toThrow();
     expect(getAlarm(s.ctx, other.id)?.acknowledgedAt).toBeNull();
     s.close();
   });
@@ -223,6 +226,24 @@ describe('alarms store', () => {
     expect(fresh.message).toBe(legacy?.message);
     expect(raiseAlarm(s.ctx, { kind: 'tamper', said: said('alarm.tamper', { no: 5 }), compartmentNo: 5 })).toMatchObject({ id: fresh.id, count: 2 });
     expect(getAlarm(s.ctx, legacy!.id)?.count).toBe(1);
+    s.close();
+  });
+
+  it('an alarm the system ended before its notes had keys keeps its note as written; the migration only adds columns', async () => {
+    const before = MIGRATIONS.findIndex((m) => m.name === ALARM_NOTE_WORDS_MIGRATION);
+    expect(before).toBeGreaterThan(0);
+    const old = openTestStore({ migrations: MIGRATIONS.slice(0, before) });
+    const staffId = await makeStaff(old);
+    old.db
+      .prepare(
+        `INSERT INTO alarms (kind, message, words_key, words_params, request_id, raised_at, last_at, acknowledged_at, acknowledged_by, note)
+           VALUES ('materials_deposited', 'm', 'alarm.materials_deposited', '{"no":4,"number":"BB-1"}', 11, ?, ?, ?, ?, '材料已取出')`,
+      )
+      .run(old.clock.t, old.clock.t, old.clock.t, staffId);
+    old.close();
+    const s = openTestStore({ dir: old.dir, clock: old.clock });
+    expect(readPragmas(s.db).userVersion).toBe(MIGRATIONS.length);
+    expect(listAlarms(s.ctx)[0]).toMatchObject({ note: '材料已取出', noteSaid: null });
     s.close();
   });
 });

@@ -50,7 +50,9 @@ export interface AlarmRecord {
   readonly acknowledgedAt: number | null;
   /** the staff member who dealt with it */
   readonly acknowledgedBy: { readonly id: number; readonly name: string } | null;
+  /** What the staff member typed, or (noteSaid) what the system noted when it ended the alarm itself. */
   readonly note: string | null;
+  readonly noteSaid: Said | null;
 }
 
 interface Row {
@@ -68,6 +70,8 @@ interface Row {
   acknowledged_by: number | null;
   staff_name: string | null;
   note: string | null;
+  note_key: string | null;
+  note_params: string | null;
 }
 
 const SELECT = `SELECT a.*, s.name AS staff_name FROM alarms a LEFT JOIN staff s ON s.id = a.acknowledged_by`;
@@ -89,6 +93,7 @@ function toAlarm(r: Row): AlarmRecord {
     acknowledgedAt: r.acknowledged_at,
     acknowledgedBy: r.acknowledged_by === null ? null : { id: r.acknowledged_by, name: r.staff_name ?? '' },
     note: r.note,
+    noteSaid: saidOf({ words_key: r.note_key, words_params: r.note_params }),
   };
 }
 
@@ -223,10 +228,11 @@ export function acknowledgeAlarm(ctx: StoreContext, id: number, actor: Actor, no
  * open alarm of `kind` about the request is acknowledged by that staff member, with `note`, each with its
  * `alarm.acknowledge` audit row (detail.resolvedBy says by what), all in one transaction. Returns those it ended.
  */
-export function resolveAlarms(ctx: StoreContext, kind: AlarmKind, requestId: number, actor: Actor, note: string): AlarmRecord[] {
+export function resolveAlarms(ctx: StoreContext, kind: AlarmKind, requestId: number, actor: Actor, note: Said): AlarmRecord[] {
   const staffId = actor.kind === 'staff' && actor.id !== null ? Number(actor.id) : NaN;
   if (!Number.isInteger(staffId)) throw new CabinetError('ACTOR_NOT_ALLOWED', 'only a staff member ends an alarm', { requestId });
-  const text = note.trim().slice(0, ALARM_NOTE_MAX) || null;
+  if (!isWordKey(note.key)) throw new CabinetError('VALIDATION', `unknown word key ${note.key}`, { fields: 'note' });
+  const params = paramsText(note);
   const now = ctx.now();
   return inTransaction(ctx.db, () => {
     const open = ctx.db
@@ -234,13 +240,22 @@ export function resolveAlarms(ctx: StoreContext, kind: AlarmKind, requestId: num
       .all(kind, requestId);
     return open.map(({ id }) => {
       const before = getAlarm(ctx, id)!;
-      ctx.db.prepare(`UPDATE alarms SET acknowledged_at = ?, acknowledged_by = ?, note = ? WHERE id = ?`).run(now, staffId, text, id);
+      ctx.db
+        .prepare(`UPDATE alarms SET acknowledged_at = ?, acknowledged_by = ?, note = NULL, note_key = ?, note_params = ? WHERE id = ?`)
+        .run(now, staffId, note.key, params, id);
       appendAudit(ctx.db, now, {
         actor,
         action: 'alarm.acknowledge',
         compartmentNo: before.compartmentNo,
         requestId,
-        detail: { alarmId: id, kind, count: before.count, resolvedBy: 'done', ...(text !== null ? { note: text } : {}) },
+        detail: {
+          alarmId: id,
+          kind,
+          count: before.count,
+          resolvedBy: 'done',
+          noteKey: note.key,
+          ...(note.params ? { noteParams: { ...note.params } } : {}),
+        },
       });
       return getAlarm(ctx, id)!;
     });
@@ -251,7 +266,7 @@ export function resolveAlarms(ctx: StoreContext, kind: AlarmKind, requestId: num
 export function alarmSink(ctx: StoreContext): {
   raise(input: AlarmInput): AlarmRecord;
   list(limit: number): AlarmRecord[];
-  resolve(kind: AlarmKind, requestId: number, actor: Actor, note: string): AlarmRecord[];
+  resolve(kind: AlarmKind, requestId: number, actor: Actor, note: Said): AlarmRecord[];
 } {
   return {
     raise: (input) => raiseAlarm(ctx, input),

@@ -107,7 +107,10 @@ export {};
  *   id: number, kind: AlarmKind, at: string, lastAt: string, count: number,
  *   key: string | null, params?: WordParams, message: string,
  *   compartment?: number, requestId?: number,
- *   acknowledged: { at: string, by: { id: number, name: string }, note: string | null } | null,
+ *   acknowledged: {
+ *     at: string, by: { id: number, name: string }, note: string | null, noteKey: string | null,
+ *     noteParams?: WordParams,
+ *   } | null,
  * }} Alarm
  */
 

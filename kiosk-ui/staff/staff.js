@@ -1432,7 +1432,16 @@ function alarmItem(a) {
         'p',
         { class: 'alarm-done' },
         bi(w('staff.alarm_done', { name: done.by.name, time: timeWords(done.at) })),
-        done.note ? el('span', { class: 'alarm-note' }, ' · ', bi(w('staff.alarm_done_note', { note: done.note }))) : null,
+        done.noteKey
+          ? el(
+              'span',
+              { class: 'alarm-note' },
+              ' · ',
+              bi(sayEach('staff.alarm_done_note', {}, { note: sayBoth({ key: done.noteKey, params: done.noteParams }) })),
+            )
+          : done.note
+            ? el('span', { class: 'alarm-note' }, ' · ', bi(w('staff.alarm_done_note', { note: done.note })))
+            : null,
       ),
     );
   }
