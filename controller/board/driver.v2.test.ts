@@ -52,12 +52,18 @@ describe('a version 2 board', () => {
     expect(hidden).toHaveLength(1); // reported once
   });
 
-  it('with a short poll, the heartbeat reads the confirming STATUS at its next check', async () => {
-    const { board, driver, hidden } = await connected(2, { pollMs: 400 });
+  it('has the heartbeat read the confirming STATUS at its next check, not a whole poll period later', async () => {
+    // The monotonic clock stands still: the heartbeat never finds a board due by the period, only by the counts.
+    let clock = 1_000_000;
+    const { board, driver, hidden } = await connected(2, { pollMs: 200, monotonicNow: () => clock });
+    const statuses = () => board.commands.filter((c) => c.kind === 'status').length;
+    clock += 1; // everything from here on happens at one instant of the driver's clock
     lostOpening(board, 9);
     lostOpening(board, 9);
     await driver.resyncAll();
+    const asked = statuses();
     await waitFor(() => hidden.length > 0, 'the confirming poll');
+    expect(statuses()).toBe(asked + 1);
     expect(hidden).toEqual([{ compartment: 9, count: 2, ageMs: expect.any(Number) }]);
   });
 
