@@ -631,6 +631,7 @@ export const WORDS = {
   'staff.grid_label': [],
   'staff.legend_label': [],
   'staff.alarms_title': [],
+  'staff.date_time': ['month', 'day', 'time'],
   // ---- office
   'office.setup_lead': [],
   'office.exporting': [],

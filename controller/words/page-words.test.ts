@@ -2,7 +2,7 @@
  * The pages' loader (kiosk-ui/shared/words.js) says what the controller's catalogue says: the same words for every
  * key, with parameters filled in and lists of compartments joined the language's way.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { wordsAnswer } from '../http/words-routes.js';
 import { catalogue, LANGUAGES, say } from './catalogue.js';
@@ -77,7 +77,9 @@ describe('page words (kiosk-ui/shared/words.js)', () => {
 });
 
 /** The staff console's files: their words come from the catalogue, none is written in them. */
-const CONSOLE_SCRIPTS = ['kiosk-ui/staff/staff.js', 'kiosk-ui/staff/office.js'];
+const CONSOLE_SCRIPTS = readdirSync(new URL('../../kiosk-ui/staff/', import.meta.url))
+  .filter((name) => name.endsWith('.js'))
+  .map((name) => `kiosk-ui/staff/${name}`);
 const CONSOLE_PAGE = 'kiosk-ui/staff/index.html';
 const source = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
 /** Chinese characters and the full-width punctuation written with them (，。：（）“”…). */
@@ -130,5 +132,14 @@ describe('the console says what the system noted on an audit row', () => {
       ['备注：关门时文件还在柜内', 'Note: Closed with the document still inside'],
     ]);
     expect(auditDetailWords({ note: '门锁松动' })).toEqual([['备注：门锁松动', 'Note: 门锁松动']]);
+  });
+});
+
+describe('the console’s times', () => {
+  it('an earlier day is written the primary language’s way, from the catalogue', async () => {
+    const page = await pageWords();
+    page.useWords(wordsAnswer());
+    const { timeWords } = await import('../../kiosk-ui/staff/words.js');
+    expect(timeWords(new Date(2020, 5, 3, 14, 5).toISOString())).toBe('6月3日 14:05');
   });
 });

@@ -1,6 +1,6 @@
 // Words the staff console shows: Chinese first, English second. No logic the API does not check.
 
-import { hasWords, sayBoth, sayEach } from '../shared/words.js';
+import { hasWords, primaryLanguage, say, sayBoth, sayEach } from '../shared/words.js';
 
 /**
  * @import { AlarmKind, CompartmentState, DoorState, RequestState, StaffMember } from './api-types.js'
@@ -221,7 +221,7 @@ export function timeWords(iso) {
   const now = new Date();
   const hm = `${pad(d.getHours())}:${pad(d.getMinutes())}`;
   if (d.toDateString() === now.toDateString()) return `${hm}:${pad(d.getSeconds())}`;
-  return `${d.getMonth() + 1}月${d.getDate()}日 ${hm}`;
+  return say({ key: 'staff.date_time', params: { month: d.getMonth() + 1, day: d.getDate(), time: hm } }, primaryLanguage());
 }
 
 /** A request number as printed on the barcode: BB-YYYYMMDD-NNNN. */

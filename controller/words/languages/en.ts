@@ -641,6 +641,7 @@ export default {
     'staff.grid_label': '24 compartments',
     'staff.legend_label': 'What the colours mean',
     'staff.alarms_title': 'Alarms',
+    'staff.date_time': '{day}/{month} {time}',
     // ---- office
     'office.setup_lead': 'Setup:',
     'office.exporting': 'Exporting…',

@@ -627,6 +627,7 @@ export default {
     'staff.grid_label': '24 个柜格',
     'staff.legend_label': '柜格颜色说明',
     'staff.alarms_title': '报警',
+    'staff.date_time': '{month}月{day}日 {time}',
     // ---- office
     'office.setup_lead': '设置提醒：',
     'office.exporting': '正在导出…',
