@@ -22,12 +22,13 @@ export interface LoopProbeReport {
   /** the longest late tick from the first answer on, ms */
   maxAfterFirstAnswerMs: number | null;
   /**
-   * the longest late tick during which the process was running, not waiting for a core: the lateness capped by
-   * the CPU time the process used meanwhile (on a machine with more runnable processes than cores a tick is also
-   * late while the process waits its turn), ms
+   * the longest late tick less the time the main thread spent waiting for a core meanwhile (runnable but not
+   * running: /proc/thread-self/schedstat) — what the controller itself held the loop for, computing or blocked in
+   * a system call such as an fsync. On a machine with more runnable processes than cores a tick is also late while
+   * the process waits its turn. Where schedstat cannot be read: the lateness capped by the process's CPU time.
    */
   maxBusyStallMs: number | null;
-  /** late ticks (more than 20 ms late): [ms after listening, ms late, CPU ms used meanwhile], the 20 worst */
+  /** late ticks (more than 20 ms late): [ms after listening, ms late, ms of it waiting for a core], the 20 worst */
   stalls: [number, number, number][];
 }
 
@@ -42,6 +43,15 @@ const cpuMs = (): number => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
 };
+/** ms the main thread has waited on a run queue (runnable, no core free); null where the kernel does not say */
+function waitedMs(): number | null {
+  try {
+    const f = fs.readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ');
+    return Number(f[1]) / 1e6;
+  } catch {
+    return null;
+  }
+}
 const histogram = monitorEventLoopDelay({ resolution: 10 });
 
 function onListening(): void {
@@ -50,19 +60,23 @@ function onListening(): void {
   histogram.enable();
   let last = listenAt;
   let lastCpu = cpuMs();
+  let lastWaited = waitedMs();
   const timer = setInterval(() => {
     const now = performance.now();
     const cpu = cpuMs();
+    const waited = waitedMs();
     const late = now - last - TICK;
-    const busy = Math.min(late, cpu - lastCpu);
-    maxBusy = Math.max(maxBusy, busy);
+    const waiting = waited !== null && lastWaited !== null ? waited - lastWaited : null;
+    const own = waiting !== null ? late - waiting : Math.min(late, cpu - lastCpu);
+    maxBusy = Math.max(maxBusy, own);
     if (late > 20) {
-      stalls.push([Math.round(last - (listenAt ?? 0)), Math.round(late), Math.round(cpu - lastCpu)]);
+      stalls.push([Math.round(last - (listenAt ?? 0)), Math.round(late), Math.round(waiting ?? late - own)]);
       if (stalls.length > 200) stalls = stalls.sort((a, b) => b[1] - a[1]).slice(0, 20);
     }
     if (firstAnswerAt !== null && last >= firstAnswerAt) maxAfterFirst = Math.max(maxAfterFirst, late);
     last = now;
     lastCpu = cpu;
+    lastWaited = waited;
   }, TICK);
   timer.unref();
 }

@@ -706,7 +706,7 @@ function reportStarts(label: string, targets: boolean, launches: Launch[], figur
     // on a machine with more runnable processes than cores, a stall also counts the time spent waiting for one
     row(
       'history',
-      `${label} ${who}: … of which the process was running (stall capped by its CPU time)`,
+      `${label} ${who}: … less the time its loop waited for a core (schedstat)`,
       ms(f.busyStall, 0),
       first ? '≤ 50 ms' : undefined,
       first ? f.busyStall <= 50 : undefined,
