@@ -71,5 +71,5 @@ describe('npm run build, then node on the JavaScript', () => {
       proc.kill('SIGTERM');
     }
     expect(await exited).toBe(0);
-  }, 120_000);
+  }, 180_000);
 });
