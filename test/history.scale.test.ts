@@ -100,15 +100,22 @@ describe(`the staff views with ${SIZE.toLocaleString('en')} requests`, () => {
     expect(part.body.requests[0]?.id).toBe(history.newest.id);
   });
 
-  it('a search that matches nothing says where to go on instead of reading the whole history', async () => {
-    const r = await staff.api.get<ListAnswer>('/api/staff/requests', { query: { q: 'nobody-by-this-name' } });
+  it('a name that matches nothing is answered at once: the pairs of characters of the names say so', async () => {
+    for (const q of ['nobody-by-this-name', '无此人']) {
+      const r = await staff.api.get<ListAnswer>('/api/staff/requests', { query: { q } });
+      expect(r.body).toEqual({ requests: [], nextBefore: null });
+    }
+  });
+
+  it('a part of a number that matches nothing says where to go on instead of reading the whole history', async () => {
+    const r = await staff.api.get<ListAnswer>('/api/staff/requests', { query: { q: 'BB-1999' } });
     expect(r.body.requests).toEqual([]);
     expect(r.body.nextBefore).not.toBeNull();
     expect(r.body.nextBefore!).toBeGreaterThan(1);
     let calls = 1;
     let before: number | null = r.body.nextBefore;
     while (before !== null && calls < 100) {
-      const more: { body: ListAnswer } = await staff.api.get<ListAnswer>('/api/staff/requests', { query: { q: 'nobody-by-this-name', before } });
+      const more: { body: ListAnswer } = await staff.api.get<ListAnswer>('/api/staff/requests', { query: { q: 'BB-1999', before } });
       expect(more.body.requests).toEqual([]);
       if (more.body.nextBefore !== null) expect(more.body.nextBefore).toBeLessThan(before);
       before = more.body.nextBefore;

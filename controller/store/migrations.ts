@@ -382,6 +382,54 @@ ALTER TABLE alarms ADD COLUMN note_key TEXT CHECK (note_key GLOB '[a-z]*' AND le
 ALTER TABLE alarms ADD COLUMN note_params TEXT CHECK (note_params IS NULL OR (note_key IS NOT NULL AND json_valid(note_params)));
 `;
 
+// Search by name without reading the history (store/requests.ts searchRequests; ADR 0008): every pair of
+// neighbouring characters of a resident's name (ASCII letters lower-cased, as LIKE compares them), with each of their
+// requests, so the requests whose resident's name holds a pair come newest first from the primary key. Kept by
+// triggers: a request filed or moved to another resident, a request deleted, a name changed. An erased name
+// (retention.ts ERASED_NAME) has no pairs: erasure empties the resident's rows here in the same statement.
+// The pairs of a name, as SQL over the expression `name` (frozen with this migration).
+const namePairs = (
+  name: string,
+): string => `(WITH RECURSIVE s(n, name) AS (SELECT 1, ${name} UNION ALL SELECT n + 1, name FROM s WHERE n < length(name) - 1)
+     SELECT DISTINCT lower(substr(name, n, 2)) AS pair FROM s WHERE length(name) >= 2 AND name <> '已删除')`;
+const V10_NAME_SEARCH = /* sql */ `
+CREATE TABLE request_name_pairs (
+  pair       TEXT NOT NULL,
+  request_id INTEGER NOT NULL,
+  PRIMARY KEY (pair, request_id)
+) STRICT, WITHOUT ROWID;
+INSERT INTO request_name_pairs (pair, request_id)
+  WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < (SELECT ifnull(max(length(name)), 0) FROM residents))
+  SELECT DISTINCT lower(substr(p.name, s.n, 2)), q.id
+    FROM residents p JOIN requests q ON q.resident_id = p.id JOIN s ON s.n < length(p.name)
+   WHERE p.name <> '已删除'
+   ORDER BY 1, 2;
+CREATE TRIGGER request_name_pairs_insert AFTER INSERT ON requests
+BEGIN
+  INSERT OR IGNORE INTO request_name_pairs (pair, request_id)
+    SELECT pair, NEW.id FROM ${namePairs('(SELECT name FROM residents WHERE id = NEW.resident_id)')};
+END;
+CREATE TRIGGER request_name_pairs_resident AFTER UPDATE OF resident_id ON requests WHEN OLD.resident_id IS NOT NEW.resident_id
+BEGIN
+  DELETE FROM request_name_pairs WHERE request_id = OLD.id
+    AND pair IN ${namePairs('(SELECT name FROM residents WHERE id = OLD.resident_id)')};
+  INSERT OR IGNORE INTO request_name_pairs (pair, request_id)
+    SELECT pair, NEW.id FROM ${namePairs('(SELECT name FROM residents WHERE id = NEW.resident_id)')};
+END;
+CREATE TRIGGER request_name_pairs_delete AFTER DELETE ON requests
+BEGIN
+  DELETE FROM request_name_pairs WHERE request_id = OLD.id
+    AND pair IN ${namePairs('(SELECT name FROM residents WHERE id = OLD.resident_id)')};
+END;
+CREATE TRIGGER request_name_pairs_rename AFTER UPDATE OF name ON residents WHEN OLD.name IS NOT NEW.name
+BEGIN
+  DELETE FROM request_name_pairs WHERE pair IN ${namePairs('OLD.name')}
+    AND request_id IN (SELECT id FROM requests WHERE resident_id = OLD.id);
+  INSERT OR IGNORE INTO request_name_pairs (pair, request_id)
+    SELECT g.pair, q.id FROM ${namePairs('NEW.name')} g, requests q WHERE q.resident_id = NEW.id;
+END;
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     name: 'initial schema and service catalogue',
@@ -418,5 +466,9 @@ export const MIGRATIONS: readonly Migration[] = [
   {
     name: ALARM_NOTE_WORDS_MIGRATION,
     up: V9_ALARM_NOTE_WORDS,
+  },
+  {
+    name: "search by name: pairs of characters of residents' names",
+    up: V10_NAME_SEARCH,
   },
 ];

@@ -204,9 +204,11 @@ const FULL_NUMBER = /^BB-\d{8}-\d{4,}$/i;
 
 /**
  * Search, newest first: part of the request number, of the resident's name, or their whole mobile number (never a part of one).
- * A whole request number is found through its unique index. Other text is matched over at most `scanRows`
- * requests per call, newest first from `before`: when the page is not full by then, `nextBefore` says where to
- * go on (so no call reads the whole history).
+ * A whole request number is found through its unique index. Text of two characters or more that cannot be part of a
+ * number or a mobile (anything but digits, B and -) can only be part of a name: it is found through the pairs of
+ * characters of the names (searchByName, ADR 0008), so a page costs about its own size whatever the history. Other
+ * text is matched over at most `scanRows` requests per call, newest first from `before`: when the page is not full by
+ * then, `nextBefore` says where to go on (so no call reads the whole history). An erased resident has no name.
  */
 export function searchRequests(
   ctx: StoreContext,
@@ -222,6 +224,7 @@ export function searchRequests(
   }
   const scanRows = clampLimit(q.scanRows, 5000, 1_000_000);
   const like = `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  if (!NUMBER_OR_MOBILE_PART.test(text) && [...text].length >= 2) return searchByName(ctx, text, like, states, q.before, limit, scanRows);
   // a mobile number matches only whole (no wildcards): parts of numbers would recover them from the masked ones
   const digits = /^\d{11}$/.test(text) ? text : null;
   const top = q.before ?? stmt<[], { id: number }>(ctx.db, 'SELECT ifnull(max(id), 0) + 1 AS id FROM requests').get()!.id;
@@ -248,6 +251,64 @@ export function searchRequests(
     upper = out.length === limit ? out[out.length - 1]!.id : lower;
   }
   return { requests: out, nextBefore: upper > 1 ? upper : null };
+}
+
+/** Text that can be part of a request number (BB-YYYYMMDD-NNNN, matched without case) or a mobile number. */
+const NUMBER_OR_MOBILE_PART = /^[\dBb-]+$/;
+
+/**
+ * Text that can only be part of a name, of two characters or more: the requests of residents whose name holds the
+ * text's rarest pair of neighbouring characters come newest first from request_name_pairs (migration 10) and are
+ * checked against the whole text. At most `scanRows` of them are looked at per call; `nextBefore` says where to go on.
+ */
+function searchByName(
+  ctx: StoreContext,
+  text: string,
+  like: string,
+  states: ReadonlySet<RequestState> | null,
+  before: number | undefined,
+  limit: number,
+  scanRows: number,
+): RequestPage {
+  const pairs = stmt<[string], { pair: string }>(
+    ctx.db,
+    `WITH RECURSIVE s(n, name) AS (SELECT 1, ? UNION ALL SELECT n + 1, name FROM s WHERE n < length(name) - 1)
+     SELECT DISTINCT lower(substr(name, n, 2)) AS pair FROM s`,
+  )
+    .all(text)
+    .map((r) => r.pair);
+  // the rarest pair leads (counted up to a bound: a pair that common is as good as any other)
+  const count = stmt<[string], { n: number }>(
+    ctx.db,
+    'SELECT count(*) AS n FROM (SELECT 1 FROM request_name_pairs WHERE pair = ? ORDER BY request_id DESC LIMIT 2000)',
+  );
+  let pair = pairs[0]!;
+  if (pairs.length > 1) {
+    let fewest = Infinity;
+    for (const p of pairs) {
+      const n = count.get(p)!.n;
+      if (n < fewest) (fewest = n), (pair = p);
+    }
+  }
+  const upper = before ?? Number.MAX_SAFE_INTEGER;
+  const stateList = states ? [...states] : [];
+  const rows = stmt<unknown[], Row>(
+    ctx.db,
+    `SELECT ${COLUMNS.split(', ')
+      .map((c) => `q.${c}`)
+      .join(', ')}
+       FROM (SELECT request_id FROM request_name_pairs WHERE pair = ? AND request_id < ? ORDER BY request_id DESC LIMIT ?) g
+       JOIN requests q ON q.id = g.request_id JOIN residents p ON p.id = q.resident_id
+      WHERE p.name LIKE ? ESCAPE '\\'${stateList.length ? ` AND q.state IN (${stateList.map(() => '?').join(', ')})` : ''}
+      ORDER BY g.request_id DESC LIMIT ?`,
+  ).all(pair, upper, scanRows, like, ...stateList, limit);
+  if (rows.length === limit) return { requests: rows.map(toRequest), nextBefore: rows[rows.length - 1]!.id };
+  // not a full page: every pair below `upper` was looked at, or `scanRows` of them
+  const lowest = stmt<[string, number, number], { id: number | null; n: number }>(
+    ctx.db,
+    'SELECT min(request_id) AS id, count(*) AS n FROM (SELECT request_id FROM request_name_pairs WHERE pair = ? AND request_id < ? ORDER BY request_id DESC LIMIT ?)',
+  ).get(pair, upper, scanRows)!;
+  return { requests: rows.map(toRequest), nextBefore: lowest.n === scanRows && lowest.id !== null && lowest.id > 1 ? lowest.id : null };
 }
 
 /** How many requests are in each state (from counters kept by the database, not by reading requests). */
