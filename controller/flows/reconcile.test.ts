@@ -317,3 +317,35 @@ describe('an operation cut off after its unlock went out, the door shut again wh
     expect(cutOffAlarms(after, 8)).not.toContain('alarm.startup_cut_off_may_have_opened');
   });
 });
+
+describe('an acknowledged unlock whose door was never seen open, and the item sensor says it did open', () => {
+  it('is recorded as an opening nobody saw, not as a door nobody pulled; staff are still told the item is missing', async () => {
+    const w = await world(cleanups);
+    const { requestId } = readyRequest(w);
+    const answer = await w.flows.load(w.staffId, requestId);
+    const no = answer.compartment!;
+    w.sim.putItem(no);
+    w.sim.closeDoor(no);
+    expect(await answer.done).toBe('loaded');
+    // a pickup whose unlock was acknowledged; its door's two events were lost and the flow gave up on it
+    const i = createUnlockIntent(w.store.ctx, { compartmentNo: no, requestId, actor: kioskActor('k'), reason: 'pickup' });
+    claimIntentForSend(w.store.ctx, i.id, 907);
+    markIntentAcked(w.store.ctx, i.id);
+    await w.driver.stop();
+    w.sim.openDoor(no);
+    w.sim.takeItem(no);
+    w.sim.closeDoor(no);
+    const driver = createDriver(streamEndpoint('in-process', () => w.sim.connectInProcess()));
+    await driver.start();
+    cleanups.push(() => driver.stop());
+    w.alarms.length = 0;
+
+    await restart({ ...w, driver });
+    const actions = listAudit(w.store.db, { compartmentNo: no, limit: 200 });
+    expect(actions.filter((a) => a.action === 'door.opened_unseen').map((a) => a.detail)).toEqual([
+      expect.objectContaining({ intentId: i.id, evidence: 'item' }),
+    ]);
+    expect(actions.map((a) => a.action)).not.toContain('reconcile.unlock_not_opened');
+    expect(w.alarms.map((a) => a.kind)).toContain('item_missing');
+  });
+});

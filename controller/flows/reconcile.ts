@@ -106,6 +106,15 @@ export async function reconcile(flows: CabinetFlows, deps: FlowDeps, timeoutMs =
       });
       if (meaning === 'cut_off') continue;
       if (meaning === 'stayed_shut') {
+        // Unless the item sensor says otherwise: an item gone from an occupied compartment, or one inside a free one,
+        // after the last unlock of that door, is an opening nobody saw (its DOOR events lost) — recorded as such, and
+        // the compartment's own check below raises the alarm about the item.
+        const itemNow = deps.config.itemSensors === false ? 'unknown' : (board0[i.compartmentNo - 1]?.item ?? 'unknown');
+        const itemMoved = (state === 'occupied' && itemNow === 'absent') || ((state === 'free' || state === 'reserved') && itemNow === 'present');
+        if (itemMoved && latestIntentOf(ctx, i.compartmentNo)?.id === i.id) {
+          recordUnseenOpening(ctx, { intent: i, action: 'door.opened_unseen', evidence: 'item' });
+          continue;
+        }
         appendAudit(store.db, ctx.now(), {
           actor: SYSTEM_ACTOR,
           action: 'reconcile.unlock_not_opened',
