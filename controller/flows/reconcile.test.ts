@@ -67,6 +67,10 @@ describe('reconciliation picks the intent of the operation that was cut off', ()
       'alarm.startup_cut_off_unopened',
       { no },
     ]);
+    // and the audit row notes the same words by their key
+    expect(
+      listAudit(w.store.db, { compartmentNo: no, action: 'reconcile.reconcile' }).map((a) => [a.detail.noteKey, a.detail.noteParams]),
+    ).toContainEqual(['alarm.startup_cut_off_unopened', { no }]);
   });
 
   it('the first unlock of an operation is committed with "opening": a refused unlock leaves the compartment as it was', async () => {

@@ -85,7 +85,8 @@ export async function reconcile(flows: CabinetFlows, deps: FlowDeps, timeoutMs =
       action: `reconcile.${f.kind}`,
       compartmentNo: f.compartment ?? null,
       requestId: f.requestId ?? null,
-      detail: { message: f.message },
+      // the developers' words for the log, and what staff are told as a key of the word catalogue (the screens say it)
+      detail: { message: f.message, noteKey: f.said.key, ...(f.said.params ? { noteParams: { ...f.said.params } } : {}) },
     });
   };
 
