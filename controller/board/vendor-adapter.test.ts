@@ -92,13 +92,31 @@ describe.each(VENDOR_FAMILIES)('the %s family through the adapter', (family) => 
     await waitFor(() => doorOf(driver, 7) === 'open', 'door 7 open');
   });
 
-  it('a board that stops answering goes offline, and comes back with a fresh reading', async () => {
+  it('a board that stops answering goes offline, and comes back with a fresh reading — not reported as a restart it cannot know of', async () => {
     const { cabinet, driver } = await setup(family);
+    const boots: unknown[] = [];
+    driver.on('boot', (e) => boots.push(e));
     cabinet.disconnect('silent');
     await waitFor(() => !driver.snapshot().boards[0]!.online, 'board offline', 8000);
     cabinet.openDoor(2);
     cabinet.reconnect();
     await waitFor(() => driver.snapshot().boards[0]!.online && doorOf(driver, 2) === 'open', 'board back with door 2 open', 8000);
+    expect(boots).toEqual([]); // no 'board restarted' alarm: nothing says it restarted
+    expect(driver.snapshot().counters.lostEvents).toBeGreaterThan(0); // what happened meanwhile was never seen: read afresh
+  });
+
+  it('a port that goes away and comes back (a fresh adapter) is not taken for a restart of the board: the counter runs on', async () => {
+    const { cabinet, driver } = await setup(family);
+    const boots: unknown[] = [];
+    driver.on('boot', (e) => boots.push(e));
+    cabinet.openDoor(3); // an event: the driver's counter is past 0
+    await waitFor(() => doorOf(driver, 3) === 'open', 'door 3 open');
+    cabinet.disconnect('drop');
+    await waitFor(() => driver.state === 'offline', 'the link offline', 8000);
+    cabinet.closeDoor(3);
+    cabinet.reconnect();
+    await waitFor(() => driver.state === 'online' && doorOf(driver, 3) === 'closed', 'the link back, door 3 read shut', 8000);
+    expect(boots).toEqual([]);
   });
 
   it('garbage and corrupted frames are dropped and counted; nothing opens that was not asked for', async () => {

@@ -17,8 +17,15 @@
  * - Events: the adapter reads whole boards on an idle bus (never while a command is in flight),
  *   compares with the last reading, and sends DOOR events with its own event counter per board.
  * - A board that does not answer `silentAfter` reads in a row is silent: commands to it get no
- *   reply, so the driver marks it offline; when it answers again the adapter sends BOOT (its state
- *   may have been lost), so the driver reads it afresh.
+ *   reply, so the driver marks it offline. When it answers again, anything may have happened
+ *   meanwhile, but nothing says it restarted: a vendor board cannot tell (no event counter), and a
+ *   board whose replies were only slow (a busy machine, a long cable) looks the same. So the adapter
+ *   does NOT send BOOT (which the driver takes for a restart and raises an alarm for); it says what is
+ *   true in our protocol's words: events may have been lost. Its event counter moves on by one that
+ *   is never sent, so the driver's next STATUS shows a gap (PROTOCOL.md §11.2) and the driver takes
+ *   every lock state from that STATUS; a DOOR event before it shows the gap too and makes the driver
+ *   read STATUS at once. An unlock in flight meanwhile was never sent twice (below) and its door is
+ *   what the flows wait for.
  * - IDENT names the adapter and the family (codec.adapterFirmware) with the configured channel
  *   count; STATUS reports items as "0" (these boards have no occupancy sensors) and no coil faults.
  * - "All locks" cannot be asked for: the driver's codec refuses channel 0, the adapter refuses a
@@ -81,6 +88,8 @@ export interface AdapterCounters {
   refused: number;
   eventsSent: number;
   polls: number;
+  /** Boards that answered again after being silent (their state read afresh; never reported as a restart). */
+  answeredAgain: number;
 }
 
 const ZERO: AdapterCounters = {
@@ -96,6 +105,7 @@ const ZERO: AdapterCounters = {
   refused: 0,
   eventsSent: 0,
   polls: 0,
+  answeredAgain: 0,
 };
 
 /** De-duplication memory, as PROTOCOL.md §10: 10 s, and at least 16 entries. */
@@ -112,6 +122,8 @@ interface VBoard {
   eventCounter: number;
   failures: number;
   silent: boolean;
+  /** performance.now() when it was last found silent (for the log when it answers again). */
+  silentSince: number;
   /** performance.now() of the last read (a silent board is retried after SILENT_RETRY_MS). */
   lastTryAt: number;
 }
@@ -152,13 +164,30 @@ export class VendorAdapter {
     private readonly vendor: Duplex,
     private readonly opts: VendorAdapterOptions,
     counters?: AdapterCounters,
+    /**
+     * Each board's event counter as the adapter before this one (on the same port) left it. The driver keeps what
+     * it saw across a reconnect, and a counter that started again from 0 would read to it as a restart of the board
+     * (PROTOCOL.md §11.2), which the reconnect was not. The new adapter goes on from there, one further: events may
+     * have been lost while the port was down, and the driver takes the state from its STATUS.
+     */
+    private readonly keptCounters?: Map<number, number>,
   ) {
     this.codec = opts.codec;
     this.counters = counters ?? { ...ZERO };
     this.log = opts.logger.child({ ns: 'board-adapter', family: opts.codec.family });
     this.silentAfter = opts.silentAfter ?? 3;
     for (const b of opts.boards) {
-      this.boards.set(b.addr, { addr: b.addr, channels: b.channels, set: null, eventCounter: 0, failures: 0, silent: false, lastTryAt: 0 });
+      this.boards.set(b.addr, {
+        addr: b.addr,
+        channels: b.channels,
+        set: null,
+        eventCounter: keptCounters?.has(b.addr) ? (keptCounters.get(b.addr)! + 1) & MAX_SEQ : 0,
+        failures: 0,
+        silent: false,
+        silentSince: 0,
+        lastTryAt: 0,
+      });
+      keptCounters?.set(b.addr, this.boards.get(b.addr)!.eventCounter);
     }
     this.framer = new VendorFramer(opts.codec, 'toController');
     this.native = new Duplex({
@@ -354,14 +383,9 @@ export class VendorAdapter {
     this.applyReading(board, next);
   }
 
-  private event(board: VBoard, e: { kind: 'door'; channel: number; level: SwitchLevel } | { kind: 'boot' }): void {
-    if (e.kind === 'boot') {
-      board.eventCounter = 0;
-      this.send({ kind: 'boot', addr: board.addr, seq: 0, reason: 'RESET' });
-    } else {
-      board.eventCounter = (board.eventCounter + 1) & MAX_SEQ;
-      this.send({ kind: 'door', addr: board.addr, seq: board.eventCounter, channel: e.channel, level: e.level });
-    }
+  private event(board: VBoard, e: { kind: 'door'; channel: number; level: SwitchLevel }): void {
+    this.advance(board);
+    this.send({ kind: 'door', addr: board.addr, seq: board.eventCounter, channel: e.channel, level: e.level });
     this.counters.eventsSent++;
   }
 
@@ -370,10 +394,19 @@ export class VendorAdapter {
     board.failures = 0;
     if (board.silent) {
       board.silent = false;
-      this.log.warn({ addr: board.addr }, 'vendor board answers again');
-      board.set = null; // read afresh; the driver does so after BOOT
-      this.event(board, { kind: 'boot' });
+      this.counters.answeredAgain++;
+      const silentMs = Math.round(performance.now() - board.silentSince);
+      this.log.warn({ addr: board.addr, silentMs }, 'vendor board answers again after a silence: its state is read afresh, not taken for a restart');
+      // What changed meanwhile was never seen: this reading is the new baseline (no events from it), and the
+      // counter skips one that is never sent, so the driver sees events lost and takes its state from STATUS.
+      board.set = null;
+      this.advance(board);
     }
+  }
+
+  private advance(board: VBoard): void {
+    board.eventCounter = (board.eventCounter + 1) & MAX_SEQ;
+    this.keptCounters?.set(board.addr, board.eventCounter);
   }
 
   private unanswered(board: VBoard | undefined): void {
@@ -381,6 +414,7 @@ export class VendorAdapter {
     board.failures++;
     if (!board.silent && board.failures >= this.silentAfter) {
       board.silent = true;
+      board.silentSince = performance.now();
       this.log.warn({ addr: board.addr, failures: board.failures }, 'vendor board is silent');
     }
   }
@@ -518,13 +552,15 @@ function levelOf(set: boolean): SwitchLevel {
 
 /**
  * An Endpoint for the driver that opens `inner` (the vendor board's serial port or device server)
- * and puts a VendorAdapter in between. Each open is a fresh adapter; the counters run on.
+ * and puts a VendorAdapter in between. Each open is a fresh adapter; the counters, and each board's event
+ * counter, run on.
  */
 export function vendorEndpoint(
   inner: Endpoint,
   opts: VendorAdapterOptions,
 ): Endpoint & { readonly counters: AdapterCounters; readonly adapter: VendorAdapter | null } {
   const counters: AdapterCounters = { ...ZERO };
+  const eventCounters = new Map<number, number>();
   let current: VendorAdapter | null = null;
   return {
     description: `${inner.description} (${opts.codec.family} via adapter)`,
@@ -534,7 +570,7 @@ export function vendorEndpoint(
     },
     async open() {
       const stream = await inner.open();
-      current = new VendorAdapter(stream, opts, counters);
+      current = new VendorAdapter(stream, opts, counters, eventCounters);
       return current.native;
     },
   };

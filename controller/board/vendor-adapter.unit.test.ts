@@ -138,20 +138,52 @@ describe('vendor adapter, scripted 8A/80 board', () => {
     expect(wire).toEqual([]);
   });
 
-  it('a board that stops answering is silent; when it answers again the adapter sends BOOT', async () => {
+  it('a board that stops answering is silent; when it answers again it is read afresh, never reported as a restart (no BOOT): the counter shows events lost', async () => {
     let alive = true;
     const { got, send, adapter } = rig(() => (alive ? ALL_SHUT : null));
     send({ kind: 'status', addr: 1, seq: 1 });
     await waitFor(() => got.length === 1, 'status');
+    expect(got[0]).toMatchObject({ kind: 'ack-status', seq: 1, eventCounter: 0 });
     alive = false;
     for (let s = 2; s <= 4; s++) send({ kind: 'status', addr: 1, seq: s });
-    await new Promise((r) => setTimeout(r, 300));
+    await waitFor(() => adapter.counters.vendorTimeouts === 3, 'three reads unanswered');
     expect(got).toHaveLength(1); // silence: the driver will call it offline
     alive = true;
     send({ kind: 'status', addr: 1, seq: 5 });
-    await waitFor(() => got.length === 3, 'BOOT then the status');
-    expect(got[1]).toMatchObject({ kind: 'boot', seq: 0 });
-    expect(got[2]).toMatchObject({ kind: 'ack-status', seq: 5, eventCounter: 0 });
+    await waitFor(() => got.length === 2, 'the status');
+    expect(got[1]).toMatchObject({ kind: 'ack-status', seq: 5, eventCounter: 1 }); // one event the driver never got: it re-reads
+    expect(got.some((m) => m.kind === 'boot')).toBe(false);
+    expect(adapter.counters.answeredAgain).toBe(1);
+  });
+
+  it('a board whose replies come late for three reads and then on time: no BOOT, and a door changed meanwhile is in the STATUS', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    let slow = false;
+    let state = Array(24).fill(true) as boolean[];
+    const late: Buffer[] = [];
+    const { got, send, adapter, boardEnd } = rig(() => {
+      const reply = statusReply(state);
+      if (!slow) return reply;
+      late.push(reply); // answered after the deadline, as by a loaded machine
+      return null;
+    });
+    send({ kind: 'status', addr: 1, seq: 1 });
+    await vi.waitFor(() => expect(got).toHaveLength(1));
+    slow = true;
+    for (let s = 2; s <= 4; s++) {
+      send({ kind: 'status', addr: 1, seq: s });
+      await vi.waitFor(() => expect(late).toHaveLength(s - 1));
+      await vi.advanceTimersByTimeAsync(61); // past the reply deadline
+      boardEnd.write(late[s - 2]!); // the late reply: counted, never taken
+    }
+    await vi.waitFor(() => expect(adapter.counters.unexpectedReplies).toBe(3));
     expect(adapter.counters.vendorTimeouts).toBe(3);
+    state = state.map((v, i) => (i === 1 ? false : v)); // door 2 opened meanwhile
+    slow = false;
+    send({ kind: 'status', addr: 1, seq: 5 });
+    await vi.waitFor(() => expect(got).toHaveLength(2));
+    expect(got[1]).toMatchObject({ kind: 'ack-status', seq: 5, eventCounter: 1 });
+    expect((got[1] as { doors: string[] }).doors[1]).toBe('O');
+    expect(got.some((m) => m.kind === 'boot' || m.kind === 'door')).toBe(false);
   });
 });
