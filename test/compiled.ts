@@ -76,9 +76,13 @@ async function compile(): Promise<string> {
     fs.rmSync(building, { recursive: true, force: true });
     if (!fs.existsSync(path.join(out, 'controller', 'main.js'))) throw e;
   }
-  // Compilations of older sources are of no further use.
+  // Compilations of older sources are of no further use once no test can still be running them: a source changed
+  // while the suite runs (a checkout updated meanwhile) makes a new one, and a test still starting the previous one
+  // must find it, so only those untouched for an hour go.
+  const hourAgo = Date.now() - 3_600_000;
   for (const old of fs.readdirSync(tmp)) {
-    if (/^js-[0-9a-f]{16}$/.test(old) && path.join(tmp, old) !== out) fs.rmSync(path.join(tmp, old), { recursive: true, force: true });
+    const dir = path.join(tmp, old);
+    if (/^js-[0-9a-f]{16}$/.test(old) && dir !== out && fs.statSync(dir).mtimeMs < hourAgo) fs.rmSync(dir, { recursive: true, force: true });
   }
   return out;
 }
