@@ -280,7 +280,7 @@ describe('staff console', () => {
 
     expect(problems).toEqual([]);
     await page.context().close();
-  }, 30_000);
+  }, 60_000);
 
   it('a request held for an ID number registered to another resident: the console names them; confirming lets it be accepted', async () => {
     const staff = await h.staffSession('staff');
@@ -307,7 +307,7 @@ describe('staff console', () => {
     expect((await staff.api.post(`/api/staff/requests/${held.body.requestId}/accept`, { body: {} })).status).toBe(200);
     expect(problems).toEqual([]);
     await page.context().close();
-  }, 30_000);
+  }, 60_000);
 
   it('an administrator force-opens with a reason; a new account changes its PIN; a lost channel is said plainly', async () => {
     const admin = await h.staffSession('admin');
@@ -393,5 +393,5 @@ describe('staff console', () => {
     expect(await axeViolations(page), 'staff-4-down: axe-core (WCAG 2.2 A/AA)').toEqual([]);
     expect(problems.filter((p) => !/WebSocket/.test(p))).toEqual([]);
     await page.context().close();
-  }, 30_000);
+  }, 60_000);
 });
