@@ -148,15 +148,22 @@ export class Api {
   }
 
   /** Sign in; on the first sign-in of the initial admin, set a new PIN as required. */
-  async signIn(login: string, pin: string, newPin = '48151623'): Promise<void> {
+  /** Signs in (changing the PIN to `newPin` when asked to); resolves with the PIN in effect afterwards. */
+  async signIn(login: string, pin: string, newPin = '48151623'): Promise<string> {
     let r = await this.call<{ token: string; staff: { mustChangePin: boolean } }>('POST', '/api/staff/login', { login, pin });
-    if (r.status === 401 && pin !== newPin) r = await this.call('POST', '/api/staff/login', { login, pin: newPin });
+    let current = pin;
+    if (r.status === 401 && pin !== newPin) {
+      r = await this.call('POST', '/api/staff/login', { login, pin: newPin });
+      current = newPin;
+    }
     if (r.status !== 200) throw new Error(`sign-in failed: ${r.status} ${JSON.stringify(r.body)}`);
     this.token = r.body.token;
     if (r.body.staff.mustChangePin) {
-      const c = await this.call('POST', '/api/staff/me/pin', { currentPin: pin, newPin });
+      const c = await this.call('POST', '/api/staff/me/pin', { currentPin: current, newPin });
       if (c.status !== 200) throw new Error(`PIN change failed: ${c.status} ${JSON.stringify(c.body)}`);
+      current = newPin;
     }
+    return current;
   }
 }
 

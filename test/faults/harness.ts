@@ -329,7 +329,9 @@ export async function runFaultHarness(opts: HarnessOptions): Promise<Figures> {
     api.kioskUrl = c.kioskUrl;
     if (api.token === null || (await api.call('GET', '/api/staff/me')).status === 401) {
       api.token = null;
-      await api.signIn('admin', adminPin);
+      // the PIN in effect from now on: a sign-in with the first one printed would fail every time after the change,
+      // and enough failures lock the account (sessions expire when the clock jumps ahead, so sign-ins are frequent)
+      adminPin = await api.signIn('admin', adminPin);
     }
     return c;
   };
