@@ -41,7 +41,7 @@ async function start(dataDir = tempDir('storage-')): Promise<Controller & { data
 interface Health {
   status: string;
   doorActions: string;
-  storage: { state: string; message: string | null; detail: string | null };
+  storage: { state: string; message: string | null; detail: string | null; doorChangesWaiting: number; doorChangesNotKept: number };
 }
 async function health(c: Controller): Promise<Health> {
   return (await (await fetch(`${c.url}/api/health`)).json()) as Health;
@@ -171,11 +171,14 @@ describe('door changes while the disk is full', () => {
     await waitFor(() => c.driver.snapshot().compartments[no - 1]!.door === 'closed', 'the door closed');
     const closed = Date.now();
     expect(doorRows()).toEqual([]);
+    // health tells how many changes wait to be written (the count only: no compartment, no time), to anyone
+    expect((await health(c)).storage).toMatchObject({ state: 'full', doorChangesWaiting: 2, doorChangesNotKept: 0 });
     // nothing on record yet, but the forced door is alarmed at once: the record can still be read
     expect(alarms).toContainEqual({ kind: 'tamper', compartment: no, key: 'alarm.tamper', time: undefined });
     // Space returns: the kept changes are written, oldest first, at the times they happened.
     c.store.db.pragma('max_page_count = 1073741823');
     await until(async () => (await health(c)).doorActions === 'ready', 'door actions back after the disk has room', 15_000);
+    expect((await health(c)).storage).toMatchObject({ state: 'ok', doorChangesWaiting: 0, doorChangesNotKept: 0 });
     const rows = doorRows();
     expect(rows.map((a) => [a.action, a.detail.late])).toEqual([
       ['door.opened_unexplained', true],

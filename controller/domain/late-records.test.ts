@@ -7,9 +7,11 @@ describe('door changes kept while the store cannot write', () => {
   it('are kept in the order seen, and forgotten once written', () => {
     const late = new LateDoorFacts(3);
     expect(late.waiting).toBe(false);
+    expect(late.counts).toEqual({ kept: 0, notKept: 0 });
     expect(late.keep(fact(7, 'open', 1_000))).toBe('kept');
     expect(late.keep(fact(7, 'closed', 2_000))).toBe('kept');
     expect(late.waiting).toBe(true);
+    expect(late.counts).toEqual({ kept: 2, notKept: 0 });
     expect([late.waitingFor(7), late.waitingFor(8)]).toEqual([true, false]);
     expect(late.pending()).toEqual({ facts: [fact(7, 'open', 1_000), fact(7, 'closed', 2_000)], notKept: null });
     late.written();
@@ -29,8 +31,10 @@ describe('door changes kept while the store cannot write', () => {
       notKept: { count: 3, from: 3_000, to: 5_000, compartments: [4, 9] },
     });
     expect([late.waitingFor(1), late.waitingFor(9), late.waitingFor(5)]).toEqual([true, true, false]);
+    expect(late.counts).toEqual({ kept: 2, notKept: 3 });
     late.written();
     expect(late.waiting).toBe(false);
+    expect(late.counts).toEqual({ kept: 0, notKept: 0 });
     expect(late.keep(fact(2, 'open', 6_000))).toBe('kept');
   });
 

@@ -56,6 +56,11 @@ export class LateDoorFacts {
     return this.facts.length > 0 || this.notKept !== null;
   }
 
+  /** How many changes wait: kept (to be written each as a row) and not kept (only their count is to be written). */
+  get counts(): { readonly kept: number; readonly notKept: number } {
+    return { kept: this.facts.length, notKept: this.notKept?.count ?? 0 };
+  }
+
   /** Whether a change of this compartment waits (then the record is not its door's latest state). */
   waitingFor(compartmentNo: number): boolean {
     return this.facts.some((f) => f.compartmentNo === compartmentNo) || (this.notKept?.compartments.includes(compartmentNo) ?? false);

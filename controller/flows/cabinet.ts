@@ -219,6 +219,11 @@ export class CabinetFlows {
     return this.ready;
   }
 
+  /** How many door changes wait to be written because the store could not write them when seen: counts only. */
+  get lateDoorChanges(): { readonly kept: number; readonly notKept: number } {
+    return this.late.counts;
+  }
+
   /** Shutting down: every new door action is refused from now on; flows already running go on. */
   stopDoorActions(): void {
     this.ready = false;

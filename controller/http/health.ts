@@ -20,6 +20,11 @@ export const healthSchema = z.object({
       key: z.string().nullable().describe('what is wrong: a key of the word catalogue (GET /api/words)'),
       message: z.string().nullable().describe('what is wrong, in plain Chinese'),
       detail: z.string().nullable().describe('what SQLite or the start-up check said'),
+      doorChangesWaiting: z
+        .number()
+        .int()
+        .describe('door changes seen while the database could not be written, kept to be written as soon as it can (counts only)'),
+      doorChangesNotKept: z.number().int().describe('door changes beyond what is kept: only their number will be written (and alarmed)'),
     })
     .describe('whether the database can record door openings: anything but ok means out of service'),
   link: z.object({ state: z.enum(['connecting', 'online', 'offline', 'stopped']), port: z.string() }),
@@ -56,12 +61,14 @@ export function healthRoutes(
   isReady: () => boolean = () => true,
   storage: () => StorageState | null = () => null,
   adapterCounters: () => Readonly<Record<string, number>> | null = () => null,
+  lateDoorChanges: () => { readonly kept: number; readonly notKept: number } = () => ({ kept: 0, notKept: 0 }),
 ): RouteSpec[] {
   const health = (withItems: boolean) => {
     const snap = driver.snapshot();
     const allOnline = snap.boards.every((b) => b.online);
     const st = storage();
     const problem = st?.problem ?? null;
+    const late = lateDoorChanges();
     return {
       status: snap.link === 'online' && allOnline && problem === null ? 'ok' : 'degraded',
       storage: {
@@ -70,6 +77,8 @@ export function healthRoutes(
         detail: st?.detail ?? null,
         key: problem ? storageSaid(problem).key : null,
         message: problem ? say(storageSaid(problem)) : null,
+        doorChangesWaiting: late.kept,
+        doorChangesNotKept: late.notKept,
       },
       link: { state: snap.link, port: snap.port },
       boards: snap.boards,
