@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TransitionError } from '../domain/request-states.js';
+import { TransitionError, type RequestState } from '../domain/request-states.js';
 import { SYSTEM_ACTOR, kioskActor, residentActor, staffActor } from '../domain/types.js';
 import { appendAudit, listAudit } from './audit.js';
 import { applyLayout, getCompartment, layoutGrid, reserveCompartment, transitionCompartment } from './compartments.js';
@@ -11,9 +11,11 @@ import {
   findOverdueCandidates,
   findRequestByNumber,
   findRequestByStatusToken,
+  getRequest,
   issueDepositCode,
   lastDoorNotice,
   nextRequestNumber,
+  pageRequests,
   transitionRequest,
 } from './requests.js';
 import { createResident } from './residents.js';
@@ -271,6 +273,42 @@ describe('the door outcome told on the status page (lastDoorNotice)', () => {
     old.close();
     const s = openTestStore({ dir, clock });
     expect(lastDoorNotice(s.ctx, l.requestId, 'loaded')).toBe('item_not_taken');
+    s.close();
+  });
+});
+
+describe('pageRequests', () => {
+  it('pages newest first through the requests of some states, the same as a read of every request, at any page size', async () => {
+    const s = openTestStore();
+    const res = makeResident(s);
+    const staff = staffActor(await makeStaff(s));
+    for (let k = 0; k < 40; k++) {
+      const { request } = createRequest(s.ctx, { residentId: res.id, serviceCode: 'residence_certificate' }, residentActor(res.id));
+      if (k % 5 === 0) transitionRequest(s.ctx, { requestId: request.id, event: 'cancel', actor: residentActor(res.id) });
+      else if (k % 3 === 0) transitionRequest(s.ctx, { requestId: request.id, event: 'accept', actor: staff });
+    }
+    const every = (states: readonly RequestState[]) =>
+      s.db
+        .prepare<string[], { id: number }>(`SELECT id FROM requests WHERE state IN (${states.map(() => '?').join(', ')}) ORDER BY id DESC`)
+        .all(...states)
+        .map((r) => r.id);
+    for (const states of [['submitted'], ['accepted', 'submitted'], ['cancelled', 'accepted', 'accepted'], ['ready']] as RequestState[][]) {
+      for (const limit of [1, 3, 7, 8, 100]) {
+        const seen: number[] = [];
+        let before: number | undefined;
+        for (let calls = 0; calls < 100; calls++) {
+          const page = pageRequests(s.ctx, { states, limit, ...(before !== undefined ? { before } : {}) });
+          expect(page.requests.length).toBeLessThanOrEqual(limit);
+          for (const r of page.requests) expect(states).toContain(r.state);
+          seen.push(...page.requests.map((r) => r.id));
+          if (page.nextBefore === null) break;
+          before = page.nextBefore;
+        }
+        expect(seen, `${states} limit ${limit}`).toEqual(every(states));
+      }
+    }
+    const first = pageRequests(s.ctx, { states: ['accepted'], limit: 2 }).requests[0]!;
+    expect(first).toEqual(getRequest(s.ctx, first.id));
     s.close();
   });
 });

@@ -182,7 +182,8 @@ function clampLimit(limit: number | undefined, dflt: number, max: number): numbe
 
 /**
  * Requests newest first, optionally of some states, older than `before` (an id: keyset paging). Each state's
- * rows come from the (state, id) index in order, so a page costs its own size whatever the history.
+ * ids come from the (state, id) index in order (the index alone); only the page's own rows are read, so a page
+ * costs its own size whatever the history, and however many requests of the states there are beyond it.
  */
 export function pageRequests(ctx: StoreContext, q: { states?: readonly RequestState[]; before?: number; limit?: number } = {}): RequestPage {
   const limit = clampLimit(q.limit, 100, 1000);
@@ -191,13 +192,26 @@ export function pageRequests(ctx: StoreContext, q: { states?: readonly RequestSt
   if (!q.states) {
     rows = stmt<[number, number], Row>(ctx.db, `SELECT ${COLUMNS} FROM requests WHERE id < ? ORDER BY id DESC LIMIT ?`).all(before, limit);
   } else {
-    const one = stmt<[string, number, number], Row>(ctx.db, `SELECT ${COLUMNS} FROM requests WHERE state = ? AND id < ? ORDER BY id DESC LIMIT ?`);
-    rows = [...new Set(q.states)]
-      .flatMap((st) => one.all(st, before, limit))
-      .sort((a, b) => b.id - a.id)
+    const one = stmt<[string, number, number], { id: number }>(ctx.db, 'SELECT id FROM requests WHERE state = ? AND id < ? ORDER BY id DESC LIMIT ?');
+    const ids = [...new Set(q.states)]
+      .flatMap((st) => one.all(st, before, limit).map((r) => r.id))
+      .sort((a, b) => b - a)
       .slice(0, limit);
+    rows = requestsByIds(ctx, ids);
   }
   return { requests: rows.map(toRequest), nextBefore: rows.length === limit ? rows[rows.length - 1]!.id : null };
+}
+
+/**
+ * The requests of these ids, newest first. The statement takes a power of two of ids (the last one repeated), so
+ * that a handful of statements serve every page size.
+ */
+function requestsByIds(ctx: StoreContext, ids: readonly number[]): Row[] {
+  if (ids.length === 0) return [];
+  let size = 1;
+  while (size < ids.length) size *= 2;
+  const args = [...ids, ...new Array<number>(size - ids.length).fill(ids[ids.length - 1]!)];
+  return stmt<number[], Row>(ctx.db, `SELECT ${COLUMNS} FROM requests WHERE id IN (${args.map(() => '?').join(', ')}) ORDER BY id DESC`).all(...args);
 }
 
 const FULL_NUMBER = /^BB-\d{8}-\d{4,}$/i;
