@@ -99,7 +99,7 @@ export async function endpointFor(
     const tcp = parseTcpUrl(config.lockPort);
     // a serial port: its package is loaded now, before the controller listens (loadSerialPort)
     if (!tcp) await loadSerialPort();
-    raw = tcp ? tcpEndpoint(tcp.host, tcp.port) : serialEndpoint(config.lockPort, config.lockBaud);
+    raw = tcp ? tcpEndpoint(tcp.host, tcp.port) : serialEndpoint(config.lockPort, config.lockBaud, undefined, config.reconnectMinMs);
   }
   if (config.lockBoard === 'native') return { endpoint: raw, cabinet, adapter: null };
   const endpoint = vendorEndpoint(raw, {

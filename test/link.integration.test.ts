@@ -2,10 +2,12 @@
  * The real board driver against the simulated cabinet, through the production transports:
  * TCP (like a serial device server) and a real pty pair made by socat (the serialport code path).
  */
+import { SerialPort } from 'serialport';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BoardDriver, DriverEvents } from '../controller/board/driver.js';
 import { isCabinetError } from '../controller/errors.js';
 import { serialEndpoint, tcpEndpoint } from '../controller/transport/endpoints.js';
+import { Link } from '../controller/transport/link.js';
 import { SimCabinet } from '../sim/cabinet.js';
 import { createDriver, PtyPair, waitFor } from './harness.js';
 
@@ -281,5 +283,59 @@ describe('driver ↔ simulator over a real pty pair (serialport)', () => {
     expect(sim.unlockCount(8)).toBe(1);
     expect(events.some((e) => e.name === 'resync' && e.data.reason === 'connect' && e.data.changes >= 1)).toBe(true);
     expect(driver.snapshot().counters.reconnects).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('the controller’s serial port, hung up before it read from it', () => {
+  /**
+   * Linux hangs a tty up when its device goes away (a USB adapter pulled, socat gone); a hung-up tty reads 0 bytes,
+   * and serialport reads again for ever without reporting anything: only a write would fail. Here the port's reading
+   * is held back until socat is gone, so the read always comes after the hang-up, and nothing is written: the port
+   * must still go down (its path is gone), so that the driver reconnects to the device that comes back.
+   */
+  it('goes down without a write when its path is gone, and the next open takes the pty that came back', async () => {
+    const pty = new PtyPair();
+    await pty.start();
+    cleanups.push(() => pty.stop());
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let opened = 0;
+    const FirstReadsLate = class extends SerialPort {
+      readonly late: boolean;
+      constructor(options: ConstructorParameters<typeof SerialPort>[0]) {
+        super(options);
+        this.late = ++opened === 1;
+      }
+      override _read(bytes: number): void {
+        if (!this.late) {
+          super._read(bytes);
+          return;
+        }
+        released.then(
+          () => super._read(bytes),
+          () => undefined,
+        );
+      }
+    };
+    const endpoint = serialEndpoint(pty.a, 9600, FirstReadsLate, 50);
+    const first = new Link(await endpoint.open());
+    cleanups.push(() => first.close());
+    const downs: string[] = [];
+    first.on('down', (reason) => downs.push(reason));
+    await pty.stop();
+    release(); // the first read starts now, on a hung-up tty: it reads nothing, for ever
+    await waitFor(() => first.down, 'the port to go down with nothing written', 5000);
+    expect(downs).toEqual([expect.stringMatching(/is gone|another device/)]);
+
+    await pty.start();
+    const second = new Link(await endpoint.open());
+    cleanups.push(() => second.close());
+    const lines: string[] = [];
+    second.on('line', (l) => lines.push(l));
+    const other = new SerialPort({ path: pty.b, baudRate: 9600 });
+    await new Promise<void>((resolve, reject) => other.once('open', resolve).once('error', reject));
+    cleanups.push(() => new Promise<void>((resolve) => other.close(() => resolve())));
+    other.write('hello controller\n');
+    await waitFor(() => lines.includes('hello controller'), 'a line through the new pty');
   });
 });

@@ -6,6 +6,7 @@
  * Each `open()` resolves with a fresh, connected Duplex or rejects; it never throws synchronously.
  * SerialPort.list() is deliberately never used: it spawns udevadm, missing on minimal machines.
  */
+import fs from 'node:fs';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { SerialPort } from 'serialport';
@@ -17,26 +18,38 @@ export interface Endpoint {
 }
 
 /** The SerialPort class is injectable so that a test can swap in a binding; production uses the real one. */
-export type SerialPortClass = typeof SerialPort;
+export type SerialPortClass = new (options: ConstructorParameters<typeof SerialPort>[0]) => SerialPort;
 
-let serialPortClass: Promise<SerialPortClass> | null = null;
+let serialPortClass: Promise<typeof SerialPort> | null = null;
 
 /**
  * The serialport package (its native binding and its dependencies), loaded the first time a serial port is used:
  * the embedded simulator and a serial device server (tcp://) never need it. main.ts loads it before listening
  * when LOCK_PORT names a serial port, so that a running controller does not stop to load it.
  */
-export function loadSerialPort(): Promise<SerialPortClass> {
+export function loadSerialPort(): Promise<typeof SerialPort> {
   serialPortClass ??= import('serialport').then((m) => m.SerialPort);
   return serialPortClass;
 }
 
-export function serialEndpoint(path: string, baudRate: number, Port?: SerialPortClass): Endpoint {
+/** Which device a path names: its node's identity (a pty re-made by socat, a USB adapter plugged in again: another one). */
+type DeviceIdentity = Pick<fs.Stats, 'dev' | 'ino' | 'rdev'>;
+
+/**
+ * A serial port. While it is open, its path is looked at every `watchMs` (main.ts: the first reconnect delay): when
+ * the path is gone, or names another device than the one opened, the port is destroyed with an error, so the link
+ * goes down and is reopened. Serialport alone does not always tell: Linux hangs a tty up when its device goes away
+ * (a USB adapter pulled, socat's pty master closed), a hung-up tty reads 0 bytes, and @serialport/bindings-cpp takes
+ * 0 for "no data yet" and reads again, for ever. Only the next write would fail (EIO).
+ */
+export function serialEndpoint(path: string, baudRate: number, Port?: SerialPortClass, watchMs = 500): Endpoint {
   return {
     description: `serial ${path} @${baudRate}`,
     open: async () => {
       const SerialPortClass = Port ?? (await loadSerialPort());
-      return new Promise<Duplex>((resolve, reject) => {
+      // Taken before the open: if the path changes in between, the watch finds a mismatch and the link is reopened.
+      const identity = deviceIdentity(path);
+      const port = await new Promise<SerialPort>((resolve, reject) => {
         let port: SerialPort;
         try {
           port = new SerialPortClass({ path, baudRate, dataBits: 8, parity: 'none', stopBits: 1, autoOpen: false });
@@ -46,8 +59,42 @@ export function serialEndpoint(path: string, baudRate: number, Port?: SerialPort
         }
         port.open((err) => (err ? reject(err) : resolve(port)));
       });
+      if (identity) watchDevice(port, path, identity, watchMs);
+      return port;
     },
   };
+}
+
+function watchDevice(port: SerialPort, path: string, identity: DeviceIdentity, watchMs: number): void {
+  let timer: NodeJS.Timeout | undefined;
+  const next = (): void => {
+    timer = setTimeout(() => {
+      fs.stat(path, (err, now) => {
+        if (port.destroyed || !port.isOpen) return; // closed meanwhile
+        if (!err && sameDevice(identity, now)) {
+          next();
+          return;
+        }
+        port.destroy(new Error(err ? `${path} is gone` : `${path} names another device now`));
+      });
+    }, watchMs);
+    timer.unref();
+  };
+  port.once('close', () => clearTimeout(timer));
+  next();
+}
+
+function deviceIdentity(path: string): DeviceIdentity | null {
+  try {
+    const { dev, ino, rdev } = fs.statSync(path);
+    return { dev, ino, rdev };
+  } catch {
+    return null; // missing: the open fails and is retried
+  }
+}
+
+function sameDevice(a: DeviceIdentity, b: DeviceIdentity): boolean {
+  return a.dev === b.dev && a.ino === b.ino && a.rdev === b.rdev;
 }
 
 export function tcpEndpoint(host: string, port: number, connectTimeoutMs = 3000): Endpoint {
