@@ -89,7 +89,14 @@ export interface DriverEvents {
    * found by two consecutive STATUS replies. `ageMs`: how long before now they may have happened at the earliest (on
    * the monotonic clock). The door is in the same state as before each of them: each is an opening and a closing.
    */
-  'hidden-openings': [{ compartment: number; count: number; ageMs: number }];
+  'hidden-openings': [{ compartment: number; count: number; ageMs: number | null }];
+  /**
+   * What one STATUS of a version 2 board settled about its door-opening counts: the openings found (as
+   * 'hidden-openings'; `ageMs` null for openings made before this process started, compared with a kept baseline) and
+   * the board's baseline when it moved (`counts`: the board's less those still to be confirmed), to be kept together.
+   * Not emitted when neither changed.
+   */
+  openings: [{ addr: number; found: { compartment: number; count: number; ageMs: number | null }[]; baseline: OpeningsBaselineFact | null }];
   boot: [{ addr: number; reason: string }];
   resync: [{ addr: number; reason: ResyncReason; changes: number }];
 }
@@ -142,6 +149,23 @@ export interface DriverCounters {
   hiddenOpenings: number;
 }
 
+/** A version 2 board's door-opening counts as of a STATUS, with what identifies the board's run (PROTOCOL.md §21.3). */
+export interface OpeningsBaselineFact {
+  addr: number;
+  protocol: 2;
+  firmware: string;
+  eventCounter: number;
+  counts: number[];
+}
+
+/** A baseline kept from before this process started, with the door record since it was kept. */
+export interface KeptBaseline extends OpeningsBaselineFact {
+  /** Per compartment of the board: door openings and closings recorded after the baseline was kept. */
+  recordedSince: ReadonlyMap<number, { opened: number; closed: number }>;
+  /** Per compartment: the door as last recorded. */
+  doors: ReadonlyMap<number, 'open' | 'closed' | 'unknown'>;
+}
+
 export interface DriverSnapshot {
   link: LinkState;
   port: string;
@@ -184,6 +208,10 @@ interface BoardState {
   openingsAt: number | null;
   /** Version 2: some channel has openings left to confirm by the next STATUS (the heartbeat reads it soon). */
   openingsToConfirm: boolean;
+  /** A baseline kept from before this process started, until the board's IDENT and first STATUS are compared with it. */
+  kept: { firmware: string; eventCounter: number } | null;
+  /** The baseline last reported in an 'openings' event (its JSON), so an unchanged one is not reported again. */
+  reportedBaseline: string | null;
 }
 
 interface ChannelState {
@@ -198,9 +226,20 @@ interface ChannelState {
   owed: number;
   /** When the STATUS before the one that found `owed` was applied: the earliest they may have happened. */
   owedFrom: number | null;
+  /** `owed` was found against a kept baseline: the openings may have happened before this process started. */
+  owedSinceStop: boolean;
 }
 
-const newChannel = (): ChannelState => ({ open: null, present: null, fault: null, level: null, contactOpenings: 0, owed: 0, owedFrom: null });
+const newChannel = (): ChannelState => ({
+  open: null,
+  present: null,
+  fault: null,
+  level: null,
+  contactOpenings: 0,
+  owed: 0,
+  owedFrom: null,
+  owedSinceStop: false,
+});
 
 interface TransactOptions {
   /** Unlocks: not (re)sent after this time, on the monotonic clock. */
@@ -285,6 +324,8 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
         openings: null,
         openingsAt: null,
         openingsToConfirm: false,
+        kept: null,
+        reportedBaseline: null,
       });
     }
     this.channels = this.map.places.map(newChannel);
@@ -689,6 +730,7 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
       this.counters.boots++;
       board.eventCounter = ev.seq;
       board.openings = null; // its counts restarted from 0: the next STATUS sets the baseline (PROTOCOL.md §21.3)
+      board.kept = null;
       this.log.warn({ addr: ev.addr, reason: ev.reason }, 'board rebooted: its state was lost');
       this.emit('boot', { addr: ev.addr, reason: ev.reason });
       if (this.pending?.addr === ev.addr) {
@@ -806,7 +848,7 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
       if (this.applyFault(place.compartment, status.faults[ch - 1]!, 'resync')) changes++;
     }
     board.eventCounter = status.eventCounter;
-    this.compareOpenings(board, status.openings, restarted, now);
+    this.compareOpenings(board, status.openings, status.eventCounter, restarted, now);
     this.emit('resync', { addr: board.addr, reason, changes });
   }
 
@@ -820,7 +862,7 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
    * baseline and nothing is inferred; so too when a channel's count moved by 128 or more (it went back), or more
    * openings were seen than counted: the counts restarted unseen (a restart the event counter cannot tell, §11.2).
    */
-  private compareOpenings(board: BoardState, openings: number[] | undefined, restarted: boolean, now: number): void {
+  private compareOpenings(board: BoardState, openings: number[] | undefined, eventCounter: number, restarted: boolean, now: number): void {
     const channels: ChannelState[] = [];
     for (let ch = 1; ch <= board.channels; ch++) {
       const place = this.map.at(board.addr, ch);
@@ -828,15 +870,28 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
     }
     const base = board.openings;
     const baseAt = board.openingsAt;
+    // A kept baseline is compared with the board's first STATUS only when the board's run did not change: its event
+    // counter went on from the kept one (§11.2; behind it: the board restarted since), no BOOT (which drops it).
+    const kept = board.kept;
+    board.kept = null;
+    if (kept !== null && ((eventCounter - kept.eventCounter) & MAX_SEQ) >= 0x8000) {
+      this.log.warn(
+        { addr: board.addr, kept: kept.eventCounter, board: eventCounter },
+        'the board restarted while the controller was stopped: its kept door-opening counts are not compared',
+      );
+      restarted = true;
+    }
     const rebase = (): void => {
       for (const c of channels) {
         c.contactOpenings = 0;
         c.owed = 0;
         c.owedFrom = null;
+        c.owedSinceStop = false;
       }
       board.openings = openings ? [...openings] : null;
       board.openingsAt = openings ? now : null;
       board.openingsToConfirm = false;
+      this.reportOpenings(board, [], eventCounter, channels);
     };
     if (!openings || board.protocol !== 2 || base === null || baseAt === null || restarted) return rebase();
     const mod = (n: number): number => ((n % OPENINGS_MODULUS) + OPENINGS_MODULUS) % OPENINGS_MODULUS;
@@ -850,13 +905,16 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
       );
       return rebase();
     }
-    const found: { compartment: number; count: number; ageMs: number }[] = [];
+    const found: { compartment: number; count: number; ageMs: number | null }[] = [];
     channels.forEach((c, i) => {
       const confirmed = Math.min(c.owed, owedNow[i]!);
       const place = this.map.at(board.addr, i + 1);
-      if (confirmed > 0 && place) found.push({ compartment: place.compartment, count: confirmed, ageMs: Math.max(0, now - (c.owedFrom ?? baseAt)) });
+      if (confirmed > 0 && place)
+        found.push({ compartment: place.compartment, count: confirmed, ageMs: c.owedSinceStop ? null : Math.max(0, now - (c.owedFrom ?? baseAt)) });
       c.owed = owedNow[i]! - confirmed;
       c.owedFrom = c.owed > 0 ? baseAt : null;
+      // Compared with a kept baseline: what is owed may have happened before this process started.
+      c.owedSinceStop = kept !== null && c.owed > 0;
       c.contactOpenings = 0;
     });
     board.openings = [...openings];
@@ -867,6 +925,62 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
       this.log.warn({ addr: board.addr, compartment: f.compartment, count: f.count }, 'door openings counted by the board that no event reported');
       this.emit('hidden-openings', f);
     }
+    this.reportOpenings(board, found, eventCounter, channels);
+  }
+
+  /**
+   * The 'openings' event: what was found, and the baseline to keep — the board's counts less the openings still to be
+   * confirmed (those are either seen as events later, written after the baseline, or found by the next STATUS) —
+   * when it moved since the last one reported.
+   */
+  private reportOpenings(
+    board: BoardState,
+    found: { compartment: number; count: number; ageMs: number | null }[],
+    eventCounter: number,
+    channels: ChannelState[],
+  ): void {
+    let baseline: OpeningsBaselineFact | null = null;
+    if (board.openings && board.protocol === 2 && board.ident) {
+      const counts = board.openings.map((n, i) => (((n - (channels[i]?.owed ?? 0)) % OPENINGS_MODULUS) + OPENINGS_MODULUS) % OPENINGS_MODULUS);
+      const fact: OpeningsBaselineFact = { addr: board.addr, protocol: 2, firmware: board.ident.firmware, eventCounter, counts };
+      const key = JSON.stringify(fact);
+      if (key !== board.reportedBaseline) {
+        board.reportedBaseline = key;
+        baseline = fact;
+      }
+    }
+    if (found.length > 0 || baseline) this.emit('openings', { addr: board.addr, found, baseline });
+  }
+
+  /**
+   * Before start(): the baselines kept from before this process started (PROTOCOL.md §21.3). A board's is compared
+   * with its first STATUS when its IDENT names the same version and firmware and its event counter went on from the
+   * kept one; the door changes recorded since count as openings seen (by the door's polarity: the contact opens when
+   * the door opens with 'nc' wiring, when it closes with 'no'), and the door as last recorded as the level before.
+   */
+  restoreOpenings(kept: readonly KeptBaseline[]): void {
+    for (const k of kept) {
+      const board = this.boards.get(k.addr);
+      if (!board || k.protocol !== 2 || k.counts.length !== board.channels) continue;
+      board.openings = [...k.counts];
+      board.openingsAt = this.monotonicNow();
+      board.kept = { firmware: k.firmware, eventCounter: k.eventCounter };
+      for (let ch = 1; ch <= board.channels; ch++) {
+        const place = this.map.at(board.addr, ch);
+        if (!place) continue;
+        const c = this.channels[place.compartment - 1]!;
+        const rec = k.recordedSince.get(place.compartment);
+        c.contactOpenings = rec ? (this.opts.doorPolarity === 'no' ? rec.closed : rec.opened) : 0;
+        const door = k.doors.get(place.compartment);
+        const contactOpen = door === 'open' ? this.opts.doorPolarity !== 'no' : this.opts.doorPolarity === 'no';
+        c.level = door === 'open' || door === 'closed' ? (contactOpen ? 'O' : 'C') : null;
+      }
+    }
+  }
+
+  /** Reads STATUS again of every board with door-opening counts left to confirm (start-up reconciliation waits for it). */
+  async confirmOpenings(): Promise<void> {
+    for (const board of this.boards.values()) if (board.openingsToConfirm) await this.refreshBoard(board, 'poll');
   }
 
   /**
@@ -912,8 +1026,17 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
           this.setBoardOnline(board, false, err.message);
           return;
         }
-        // Another version or firmware behind the address: its counts are not the ones of the baseline.
-        if (version !== board.protocol || ident.firmware !== board.ident?.firmware) board.openings = null;
+        // Another version or firmware behind the address: its counts are not the ones of the baseline (a kept one
+        // names its own).
+        const before = board.ident
+          ? { protocol: board.protocol, firmware: board.ident.firmware }
+          : board.kept
+            ? { protocol: 2, firmware: board.kept.firmware }
+            : null;
+        if (version !== before?.protocol || ident.firmware !== before.firmware) {
+          board.openings = null;
+          board.kept = null;
+        }
         board.protocol = version;
         board.ident = ident;
         this.log.info({ addr: board.addr, firmware: ident.firmware, channels: ident.channels }, 'board identified');

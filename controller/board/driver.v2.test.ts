@@ -17,7 +17,7 @@ afterEach(async () => {
 async function connected(protocol: ProtocolVersion = 2, overrides: Partial<DriverOptions> = {}) {
   const board = new ScriptedBoard(1, 24, protocol);
   const driver = createDriver(board.endpoint, { pollMs: 60_000, responseTimeoutMs: 100, ...overrides });
-  const hidden: { compartment: number; count: number; ageMs: number }[] = [];
+  const hidden: { compartment: number; count: number; ageMs: number | null }[] = [];
   driver.on('hidden-openings', (e) => hidden.push(e));
   await driver.start();
   cleanups.push(() => driver.stop());

@@ -8,7 +8,7 @@
  * (closed with or without the item) finishes the flow in the background and is published on the
  * event bus. `done` is there for tests and logs.
  */
-import type { BoardDriver } from '../board/driver.js';
+import type { BoardDriver, OpeningsBaselineFact } from '../board/driver.js';
 import type { Config } from '../config.js';
 import { inServiceState } from '../domain/compartment-states.js';
 import { LateDoorFacts, type LateDoorFact } from '../domain/late-records.js';
@@ -28,7 +28,9 @@ import {
   recordDoorFact,
   recordLateDoorFacts,
   wouldBeUnexplainedOpening,
-  recordHiddenOpenings,
+  recordCountedOpenings,
+  keptOpeningsBaselines,
+  listCompartments,
   requireRequest,
   reserveCompartment,
   resolveResidentQr,
@@ -140,8 +142,10 @@ export class CabinetFlows {
     d.storage?.onChange((st) => {
       if (st.problem === null) this.tryWriteLate();
     });
-    // Openings a version 2 board counted and no DOOR event reported (PROTOCOL.md §21.3): facts too, tamper if unexplained.
-    d.driver.on('hidden-openings', (e) => this.onHiddenOpenings(e.compartment, e.count, e.ageMs));
+    // Openings a version 2 board counted and no DOOR event reported (PROTOCOL.md §21.3): facts too, tamper if unexplained;
+    // kept with the board's baseline, which a restart compares with the board's first STATUS.
+    d.driver.on('openings', (e) => this.onCountedOpenings(e.found, e.baseline));
+    this.restoreOpeningsBaselines();
     d.driver.on('link', (e) => {
       if (e.state === 'offline') d.bus.alarm('link_offline', said('alarm.link_offline'));
     });
@@ -350,20 +354,49 @@ export class CabinetFlows {
     }
   }
 
-  private onHiddenOpenings(no: number, count: number, ageMs: number): void {
+  /** The baselines of door-opening counts kept before this process started, to the driver before its first STATUS. */
+  private restoreOpeningsBaselines(): void {
     try {
-      const outcome = recordHiddenOpenings(
+      const kept = keptOpeningsBaselines(this.d.store.ctx);
+      if (kept.length === 0) return;
+      const doors = new Map(listCompartments(this.d.store.ctx).map((c) => [c.no, c.door]));
+      this.d.driver.restoreOpenings(kept.map((k) => ({ ...k, counts: [...k.counts], doors })));
+    } catch (e) {
+      // Nothing kept is read: the first STATUS sets a new baseline, as after a board restart.
+      this.log.error({ err: e instanceof Error ? e.message : String(e) }, 'could not read the kept door-opening counts');
+    }
+  }
+
+  private onCountedOpenings(
+    found: readonly { compartment: number; count: number; ageMs: number | null }[],
+    baseline: OpeningsBaselineFact | null,
+  ): void {
+    // While door changes wait to be written, a baseline written now would claim them as on record before they are.
+    const keep = this.late.waiting ? null : baseline;
+    if (found.length === 0 && keep === null) return;
+    try {
+      const outcomes = recordCountedOpenings(
         this.d.store.ctx,
-        { compartmentNo: no, count, ageMs, inProcess: this.doors.ownUnlocks(ageMs) },
+        {
+          found: found.map((f) => ({ compartmentNo: f.compartment, count: f.count, ageMs: f.ageMs })),
+          baseline: keep,
+          inProcess: (ageMs) => this.doors.ownUnlocks(ageMs),
+        },
         this.doors.policy,
       );
-      if (outcome.unexplained > 0) {
-        this.d.driver.countTamper();
-        this.d.bus.alarm('tamper', said('alarm.tamper_hidden', { no, count: outcome.unexplained }), { compartment: no });
+      for (const { compartmentNo: no, outcome } of outcomes) {
+        if (outcome.unexplained > 0) {
+          this.d.driver.countTamper();
+          this.d.bus.alarm('tamper', said('alarm.tamper_hidden', { no, count: outcome.unexplained }), { compartment: no });
+        }
+        this.emitCompartmentOf(no);
       }
     } catch (e) {
       this.d.storage?.report(e);
-      this.log.error({ err: e instanceof Error ? e.message : String(e), compartment: no, count }, 'could not record door openings found by count');
+      this.log.error(
+        { err: e instanceof Error ? e.message : String(e), found: found.map((f) => [f.compartment, f.count]) },
+        'could not record door openings found by count',
+      );
     }
   }
 

@@ -21,8 +21,10 @@ import {
   markIntentAcked,
 } from '../store/index.js';
 import { FakeClock, openTestStore } from '../store/test-support.js';
+import { streamEndpoint } from '../transport/endpoints.js';
 import { CabinetFlows } from './cabinet.js';
-import { CONFIG, world } from './test-support.js';
+import { reconcile } from './reconcile.js';
+import { CONFIG, world, type World } from './test-support.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -130,5 +132,125 @@ describe('with the simulated cabinet speaking version 2', () => {
     expect(w.alarms.filter((a) => a.kind === 'tamper').map((a) => a.compartment)).toEqual([12]);
     expect(listAudit(w.store.db, { compartmentNo: 12 }).map((a) => a.action)).toContain('door.opened_by_count_unexplained');
     expect(w.sim.compartment(12).openings).toBe(1);
+  });
+});
+
+describe('openings while the controller was stopped (a version 2 board’s counts kept across the restart)', () => {
+  /** A few openings seen as they happen, so the board's event counter is past its first values. */
+  async function used(w: World, no: number) {
+    for (let k = 0; k < 3; k++) {
+      w.sim.openDoor(no);
+      w.sim.closeDoor(no);
+    }
+    await waitFor(() => listDoorFacts(w.store.ctx, no, 10).length >= 6, 'the openings on record');
+    await w.driver.resyncAll();
+  }
+
+  /** The controller stops; `meanwhile` happens to the cabinet; a new driver and flows start on the same store, as main.ts builds them. */
+  async function restartedAfter(w: World, meanwhile: () => Promise<void> | void): Promise<World> {
+    await w.driver.stop();
+    await meanwhile();
+    const driver = createDriver(streamEndpoint('in-process', () => w.sim.connectInProcess()));
+    const bus = new EventBus();
+    const alarms: Alarm[] = [];
+    bus.on('alarm', (a) => alarms.push(a));
+    const flows = new CabinetFlows({ store: w.store, driver, bus, config: CONFIG, logger: silentLogger() });
+    await driver.start();
+    cleanups.push(() => driver.stop());
+    await reconcile(flows, { store: w.store, driver, bus, config: CONFIG, logger: silentLogger() });
+    return { ...w, driver, bus, alarms, flows };
+  }
+
+  const auditOf = (w: World, no: number) => listAudit(w.store.db, { compartmentNo: no, limit: 200 });
+
+  it('a door opened and shut with no unlock: recorded as found by count at start-up, and tamper', async () => {
+    const w = await world(cleanups, { protocol: 2, springMs: 5 });
+    await used(w, 3);
+    const after = await restartedAfter(w, () => {
+      w.sim.openDoor(12);
+      w.sim.closeDoor(12);
+    });
+    expect(auditOf(after, 12).map((a) => a.action)).toContain('door.opened_by_count_unexplained');
+    expect(auditOf(after, 12).find((a) => a.action === 'door.opened_by_count_unexplained')?.detail).toMatchObject({ source: 'count', ageMs: null });
+    expect(after.alarms.filter((a) => a.kind === 'tamper')).toMatchObject([
+      { compartment: 12, key: 'alarm.tamper_hidden', params: { no: 12, count: 1 } },
+    ]);
+    expect(listDoorFacts(w.store.ctx, 12, 2).map((f) => f.door)).toEqual(['closed', 'open']);
+    // door 3's openings were on record before the stop: none of them is found again
+    expect(
+      auditOf(after, 3)
+        .map((a) => a.action)
+        .filter((a) => a.startsWith('door.opened_by_count')),
+    ).toEqual([]);
+    expect(w.sim.compartment(12).openings).toBe(1);
+  });
+
+  it('nothing is found when no door moved, and an opening recorded just before the stop is not found again', async () => {
+    const w = await world(cleanups, { protocol: 2, springMs: 5 });
+    await used(w, 3);
+    // seen as it happened after the last STATUS: on record after the kept baseline
+    w.sim.openDoor(4);
+    w.sim.closeDoor(4);
+    await waitFor(() => listDoorFacts(w.store.ctx, 4, 10).length >= 2, 'the opening on record');
+    const after = await restartedAfter(w, () => {});
+    for (const no of [3, 4])
+      expect(
+        auditOf(after, no)
+          .map((a) => a.action)
+          .filter((a) => a.startsWith('door.opened_by_count')),
+      ).toEqual([]);
+    expect(after.alarms.filter((a) => a.kind === 'tamper')).toEqual([]);
+  });
+
+  it('after an unlock sent before the stop: the opening is attributed to it (write order), the cut-off flow finished, no tamper', async () => {
+    const w = await world(cleanups, { protocol: 2, springMs: 5 });
+    await used(w, 3);
+    const no = 5;
+    const i = createUnlockIntent(w.store.ctx, {
+      compartmentNo: no,
+      requestId: null,
+      actor: staffActor(w.adminId),
+      reason: 'staff_open',
+      openFrom: 'free',
+    });
+    claimIntentForSend(w.store.ctx, i.id, 901);
+    markIntentAcked(w.store.ctx, i.id);
+    const after = await restartedAfter(w, () => {
+      w.sim.openDoor(no);
+      w.sim.closeDoor(no);
+    });
+    const rows = auditOf(after, no).filter((a) => a.action === 'door.opened_by_count');
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.detail).toMatchObject({ intentId: i.id });
+    const actions = auditOf(after, no).map((a) => a.action);
+    expect(actions).not.toContain('door.opened_by_count_unexplained');
+    expect(actions).not.toContain('door.may_have_opened');
+    expect(after.alarms.filter((a) => a.kind === 'tamper')).toEqual([]);
+    expect(after.alarms.filter((a) => a.kind === 'reconcile' && a.compartment === no).map((a) => a.key)).toEqual(['alarm.startup_cut_off_opened']);
+    expect(getCompartment(w.store.ctx, no)).toMatchObject({ state: 'free', door: 'closed' });
+  });
+
+  it('a board restarted meanwhile (its BOOT lost, its event counter behind the kept one): nothing is inferred', async () => {
+    const w = await world(cleanups, { protocol: 2, springMs: 5 });
+    w.sim.setEventCounter(1, 500);
+    await used(w, 3);
+    const after = await restartedAfter(w, () => {
+      w.sim.reboot(1);
+      // door 3 as often as before the stop, so no count went back: only the event counter tells the runs apart
+      for (let k = 0; k < 3; k++) {
+        w.sim.openDoor(3);
+        w.sim.closeDoor(3);
+      }
+      w.sim.openDoor(12);
+      w.sim.closeDoor(12);
+    });
+    await after.driver.resyncAll();
+    await after.driver.resyncAll();
+    expect(
+      auditOf(after, 12)
+        .map((a) => a.action)
+        .filter((a) => a.startsWith('door.opened_by_count')),
+    ).toEqual([]);
+    expect(after.alarms.filter((a) => a.kind === 'tamper')).toEqual([]);
   });
 });

@@ -18,6 +18,10 @@
  *   free           the item sensor should say absent; if not, alarm.
  *   any            a door found open where none should be: alarm.
  *
+ * Before these, a version 2 board's door-opening counts are compared with the ones kept before the stop (when the
+ * board's run did not change): an opening made while the controller was stopped and seen by no DOOR event is recorded
+ * as found by count (the unlock policy attributes it, write order first; else tamper), so the settling above sees it.
+ *
  * An unlock the board acknowledged whose door was never seen open is a door nobody pulled — no fault: an audit
  * row, no alarm (domain/unlock-policy.ts, unopenedUnlock). It is a finding only when the facts disagree: the door
  * is open now, or the contents the board reports are not the recorded ones (the checks above).
@@ -75,6 +79,10 @@ export async function reconcile(flows: CabinetFlows, deps: FlowDeps, timeoutMs =
   if (!(await boardsRead(deps, timeoutMs))) {
     throw new Error('the lock boards could not be read: door actions stay refused until they answer');
   }
+  // A version 2 board's openings while the controller was stopped (its counts against the kept baseline, PROTOCOL.md
+  // §21.3) are confirmed by a second STATUS and recorded before anything is settled: a cut-off flow whose door opened
+  // so finds its opening on record (attributed by write order to the unlock sent before the stop) and is finished.
+  await deps.driver.confirmOpenings();
   const { store } = deps;
   const ctx = store.ctx;
   const findings: Finding[] = [];

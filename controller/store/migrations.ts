@@ -430,6 +430,27 @@ BEGIN
 END;
 `;
 
+export const BOARD_OPENINGS_MIGRATION = "version 2 lock boards' door-opening counts kept across restarts";
+
+/**
+ * A version 2 lock board's door-opening counts (PROTOCOL.md §21) as of a STATUS the controller applied, with what
+ * else must be true for them to be compared with a STATUS after a restart of the controller: the same board run (its
+ * event counter, IDENT firmware and version) and the door record up to then (`door_event_id`: door changes recorded
+ * after it are openings already on record). `counts`: one number 0-255 a channel, less the openings still to be
+ * confirmed at that STATUS. One row a board, replaced as the counts move. A new table: instant on any history.
+ */
+const V11_BOARD_OPENINGS = /* sql */ `
+CREATE TABLE board_openings (
+  addr          INTEGER PRIMARY KEY CHECK (addr BETWEEN 1 AND 31),
+  protocol      INTEGER NOT NULL CHECK (protocol = 2),
+  firmware      TEXT NOT NULL CHECK (length(firmware) <= 64),
+  event_counter INTEGER NOT NULL CHECK (event_counter BETWEEN 0 AND 65535),
+  counts        TEXT NOT NULL CHECK (json_valid(counts) AND json_type(counts) = 'array' AND json_array_length(counts) BETWEEN 1 AND 32),
+  door_event_id INTEGER NOT NULL CHECK (door_event_id >= 0),
+  at            INTEGER NOT NULL
+) STRICT;
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     name: 'initial schema and service catalogue',
@@ -470,5 +491,9 @@ export const MIGRATIONS: readonly Migration[] = [
   {
     name: "search by name: pairs of characters of residents' names",
     up: V10_NAME_SEARCH,
+  },
+  {
+    name: BOARD_OPENINGS_MIGRATION,
+    up: V11_BOARD_OPENINGS,
   },
 ];

@@ -514,7 +514,7 @@ export interface HiddenOpeningsOutcome {
  */
 export function recordHiddenOpenings(
   ctx: StoreContext,
-  args: { compartmentNo: number; count: number; ageMs: number; inProcess?: { fromId: number; explaining: readonly number[] } },
+  args: { compartmentNo: number; count: number; ageMs: number | null; inProcess?: { fromId: number; explaining: readonly number[] } },
   policy: UnlockPolicy = DEFAULT_UNLOCK_POLICY,
 ): HiddenOpeningsOutcome {
   if (!Number.isInteger(args.count) || args.count < 1)
@@ -551,6 +551,96 @@ export function recordHiddenOpenings(
       });
     }
     return verdict;
+  });
+}
+
+/** A version 2 board's door-opening counts as of a STATUS (PROTOCOL.md §21), kept across restarts of the controller. */
+export interface OpeningsBaseline {
+  readonly addr: number;
+  readonly protocol: 2;
+  readonly firmware: string;
+  readonly eventCounter: number;
+  /** Per channel, 0-255: the board's count less the openings still to be confirmed then. */
+  readonly counts: readonly number[];
+}
+
+/** A kept baseline with the door changes recorded since it was written, per compartment (openings and closings). */
+export interface KeptOpeningsBaseline extends OpeningsBaseline {
+  readonly recordedSince: ReadonlyMap<number, { opened: number; closed: number }>;
+}
+
+/**
+ * Records what two STATUS replies of a version 2 board found, in ONE transaction: the openings found by count
+ * (`recordHiddenOpenings` each) and the board's new baseline, written with the position of the door record it goes
+ * with (the last door change written, these openings included). A crash before the commit leaves the old baseline
+ * and its older position: every opening recorded since is taken as on record at the next start, nothing twice.
+ */
+export function recordCountedOpenings(
+  ctx: StoreContext,
+  args: {
+    found: readonly { compartmentNo: number; count: number; ageMs: number | null }[];
+    baseline: OpeningsBaseline | null;
+    inProcess?: (ageMs: number | null) => { fromId: number; explaining: readonly number[] } | undefined;
+  },
+  policy: UnlockPolicy = DEFAULT_UNLOCK_POLICY,
+): { compartmentNo: number; outcome: HiddenOpeningsOutcome }[] {
+  const b = args.baseline;
+  if (
+    b &&
+    (!Number.isInteger(b.eventCounter) ||
+      b.eventCounter < 0 ||
+      b.eventCounter > 0xffff ||
+      b.counts.some((n) => !Number.isInteger(n) || n < 0 || n > 255))
+  )
+    throw new CabinetError('VALIDATION', `not a baseline of door-opening counts: ${JSON.stringify(b)}`);
+  return inTransaction(ctx.db, () => {
+    const outcomes = args.found.map((f) => {
+      const inProcess = args.inProcess?.(f.ageMs);
+      return {
+        compartmentNo: f.compartmentNo,
+        outcome: recordHiddenOpenings(
+          ctx,
+          { compartmentNo: f.compartmentNo, count: f.count, ageMs: f.ageMs, ...(inProcess ? { inProcess } : {}) },
+          policy,
+        ),
+      };
+    });
+    if (b) {
+      const last = stmt<[], { id: number | null }>(ctx.db, 'SELECT max(id) AS id FROM door_events').get();
+      stmt(
+        ctx.db,
+        `INSERT INTO board_openings (addr, protocol, firmware, event_counter, counts, door_event_id, at) VALUES (?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (addr) DO UPDATE SET protocol = excluded.protocol, firmware = excluded.firmware, event_counter = excluded.event_counter,
+             counts = excluded.counts, door_event_id = excluded.door_event_id, at = excluded.at`,
+      ).run(b.addr, b.protocol, b.firmware, b.eventCounter, JSON.stringify(b.counts), last?.id ?? 0, ctx.now());
+    }
+    return outcomes;
+  });
+}
+
+/**
+ * The baselines kept for version 2 boards, each with the door changes recorded after it (read by id from its
+ * position on: the changes since, not the compartment's whole history).
+ */
+export function keptOpeningsBaselines(ctx: StoreContext): KeptOpeningsBaseline[] {
+  const rows = stmt<[], { addr: number; firmware: string; event_counter: number; counts: string; door_event_id: number }>(
+    ctx.db,
+    'SELECT addr, firmware, event_counter, counts, door_event_id FROM board_openings ORDER BY addr',
+  ).all();
+  return rows.map((r) => {
+    const since = stmt<[number], { no: number; opened: number; closed: number }>(
+      ctx.db,
+      `SELECT compartment_no AS no, sum(door = 'open') AS opened, sum(door = 'closed') AS closed
+         FROM door_events WHERE id > ? GROUP BY compartment_no`,
+    ).all(r.door_event_id);
+    return {
+      addr: r.addr,
+      protocol: 2 as const,
+      firmware: r.firmware,
+      eventCounter: r.event_counter,
+      counts: JSON.parse(r.counts) as number[],
+      recordedSince: new Map(since.map((x) => [x.no, { opened: x.opened, closed: x.closed }])),
+    };
   });
 }
 
