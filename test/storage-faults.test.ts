@@ -12,7 +12,7 @@ import { residentActor, staffActor } from '../controller/domain/types.js';
 import { silentLogger } from '../controller/log.js';
 import { startController, type Controller } from '../controller/main.js';
 import { createRequest, getCompartment, listAudit, requireRequest, transitionRequest } from '../controller/store/index.js';
-import { makeResident, makeStaff } from '../controller/store/test-support.js';
+import { damageFirstRow, makeResident, makeStaff } from '../controller/store/test-support.js';
 import { tempDir, waitFor } from './harness.js';
 
 const running: Controller[] = [];
@@ -244,5 +244,22 @@ describe('a damaged database at start-up', () => {
     const k = await kioskPickup(c, '12345678', '1234');
     expect(k.body).toMatchObject({ ok: false, code: 'OUT_OF_SERVICE' });
     expect(listAudit(c.store.db, { action: 'unlock.intended' })).toHaveLength(0);
+  }, 40_000);
+});
+
+describe('a damaged row read while serving', () => {
+  it('is not served as if true: 503 in words, health says damaged, door actions refused', async () => {
+    const first = await start();
+    const dataDir = first.dataDir;
+    await running.pop()!.close();
+    damageFirstRow(dataDir, 'service_items');
+    // the file changed since its clean stop: the whole-file check runs too, and either may find the damage first
+    const c = await start(dataDir);
+    const res = await fetch(`${c.url}/api/services`, { headers: { 'accept-language': 'en' } });
+    expect(res.status).toBe(503);
+    expect(await res.json()).toMatchObject({ error: { code: 'STORAGE_UNAVAILABLE', key: 'storage.damaged' } });
+    const h = await health(c);
+    expect(h).toMatchObject({ status: 'degraded', doorActions: 'out_of_service', storage: { state: 'damaged' } });
+    expect((await kioskPickup(c, '12345678', '1234')).body).toMatchObject({ ok: false, code: 'OUT_OF_SERVICE', key: 'storage.damaged' });
   }, 40_000);
 });

@@ -1,10 +1,20 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DB_FILE } from './db.js';
 import { openStore } from './index.js';
-import { CLEAN_STOP_FILE, NightlyDamageCheck, storageDamageCheckInWorker, takeCleanStopMarker, writeCleanStopMarker } from './storage-health.js';
+import { MIGRATIONS } from './migrations.js';
+import {
+  CLEAN_STOP_FILE,
+  NightlyDamageCheck,
+  storageAccessCheck,
+  storageDamageCheckInWorker,
+  takeCleanStopMarker,
+  writeCleanStopMarker,
+} from './storage-health.js';
+import { damageFirstRow } from './test-support.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -67,5 +77,41 @@ describe('the whole-file check in its worker', () => {
     const checking = storageDamageCheckInWorker(dir, stop.signal);
     stop.abort();
     await expect(checking).rejects.toThrow('stopped');
+  });
+});
+
+describe('what the whole-file check finds', () => {
+  it('a damaged table row is damage, not a fact to serve', async () => {
+    const dir = closedStore();
+    damageFirstRow(dir, 'service_items');
+    const found = await storageDamageCheckInWorker(dir);
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatchObject({ problem: 'damaged', detail: expect.stringMatching(/^integrity_check: /) });
+  });
+});
+
+describe('the start-up access check (schema version, writable files)', () => {
+  it('finds a sound, writable database of this schema version sound', () => {
+    const dir = closedStore();
+    const db = new Database(path.join(dir, DB_FILE));
+    expect(storageAccessCheck(db, dir)).toEqual([]);
+    db.close();
+  });
+
+  it('a schema version this program does not expect is damage', () => {
+    const dir = closedStore();
+    const db = new Database(path.join(dir, DB_FILE));
+    db.pragma(`user_version = ${MIGRATIONS.length - 1}`);
+    expect(storageAccessCheck(db, dir)).toEqual([
+      { problem: 'damaged', detail: `schema version ${MIGRATIONS.length - 1}, this program expects ${MIGRATIONS.length}` },
+    ]);
+    db.close();
+  });
+
+  it('a database that can only be read is read-only', () => {
+    const dir = closedStore();
+    const db = new Database(path.join(dir, DB_FILE), { readonly: true });
+    expect(storageAccessCheck(db, dir)).toEqual([{ problem: 'read_only', detail: 'the database was opened read-only' }]);
+    db.close();
   });
 });

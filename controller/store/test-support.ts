@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { staffActor, residentActor, SYSTEM_ACTOR } from '../domain/types.js';
 import { idCheckDigit } from '../domain/validation.js';
 import { applyLayout, layoutGrid, reserveCompartment } from './compartments.js';
@@ -130,4 +131,29 @@ export function databaseBytes(dir: string): string {
     .filter((f) => f.startsWith('cabinet.sqlite3'))
     .map((f) => fs.readFileSync(path.join(dir, f)).toString('latin1'))
     .join('\n');
+}
+
+/**
+ * Overwrite the record header of the first row of a table's root page (a leaf page while the table is small) in a
+ * closed database: the row's bytes no longer say what its columns are, as a torn or flipped write leaves them.
+ */
+export function damageFirstRow(dataDir: string, table: string): void {
+  const file = path.join(dataDir, DB_FILE);
+  const db = new Database(file);
+  const row = db.prepare<[string], { rootpage: number }>(`SELECT rootpage FROM sqlite_schema WHERE type = 'table' AND name = ?`).get(table);
+  const pageSize = Number(db.pragma('page_size', { simple: true }));
+  db.pragma('wal_checkpoint(TRUNCATE)');
+  db.close();
+  if (!row) throw new Error(`damageFirstRow: no table ${table}`);
+  const at = (row.rootpage - 1) * pageSize;
+  const fd = fs.openSync(file, 'r+');
+  try {
+    const page = Buffer.alloc(pageSize);
+    fs.readSync(fd, page, 0, pageSize, at);
+    if (page[0] !== 0x0d) throw new Error(`damageFirstRow: the root page of ${table} is not a leaf page of a table`);
+    const cell = page.readUInt16BE(8); // the first cell: payload size and rowid (one byte each here), then the record header
+    fs.writeSync(fd, Buffer.from([0x7f, 0x7f]), 0, 2, at + cell + 2);
+  } finally {
+    fs.closeSync(fd);
+  }
 }
