@@ -353,3 +353,39 @@ describe('an acknowledged unlock whose door was never seen open, and the item se
     expect(w.alarms.map((a) => a.kind)).toContain('item_missing');
   });
 });
+
+describe('a door that moves while start-up reconciliation is under way', () => {
+  it('is judged as it is when its turn comes, not as it was when reconciliation began: a door shut meanwhile is no new opening', async () => {
+    const w = await world(cleanups);
+    const admin = staffActor(w.adminId);
+    // two force-opens cut off after their doors opened: door 1 shut since, door 2 still open
+    for (const no of [1, 2]) {
+      const i = createUnlockIntent(w.store.ctx, { compartmentNo: no, requestId: null, actor: admin, reason: 'staff_open', openFrom: 'free' });
+      claimIntentForSend(w.store.ctx, i.id, 910 + no);
+      markIntentAcked(w.store.ctx, i.id);
+      w.sim.openDoor(no);
+      await waitFor(() => getCompartment(w.store.ctx, no)?.door === 'open', `door ${no} recorded open`);
+      transitionCompartment(w.store.ctx, no, { to: 'open', actor: admin });
+    }
+    w.sim.closeDoor(1);
+    await waitFor(() => getCompartment(w.store.ctx, 1)?.door === 'closed', 'door 1 recorded closed');
+    // while reconciliation finishes door 1 (it asks the board what is inside), a person shuts door 2
+    const read = w.driver.readCompartment.bind(w.driver);
+    let shut = false;
+    w.driver.readCompartment = async (n: number) => {
+      if (!shut) {
+        shut = true;
+        w.sim.closeDoor(2);
+        await waitFor(() => getCompartment(w.store.ctx, 2)?.door === 'closed', 'door 2 recorded closed');
+      }
+      return read(n);
+    };
+    w.alarms.length = 0;
+
+    await restart(w);
+    expect(shut).toBe(true);
+    expect(listAudit(w.store.db, { compartmentNo: 2, limit: 200 }).map((a) => a.action)).not.toContain('door.opened_unexplained');
+    expect(w.alarms.filter((a) => a.kind === 'tamper')).toEqual([]);
+    expect(getCompartment(w.store.ctx, 2)).toMatchObject({ state: 'free', door: 'closed' });
+  });
+});

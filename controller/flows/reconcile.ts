@@ -33,6 +33,7 @@ import type { AlarmKind } from '../events.js';
 import {
   appendAudit,
   expireStaleIntents,
+  getCompartment,
   lastIntentId,
   latestIntentOf,
   listCompartments,
@@ -148,11 +149,13 @@ export async function reconcile(flows: CabinetFlows, deps: FlowDeps, timeoutMs =
   // the acknowledged ones looked at now are not listed again at the next start-up
   markIntentsReviewed(ctx, newestIntent);
 
-  const board = deps.driver.snapshot().compartments;
   const background: Promise<unknown>[] = [];
-  for (const c of listCompartments(ctx)) {
-    const b = board[c.no - 1];
-    if (!b) continue;
+  for (const { no } of listCompartments(ctx)) {
+    // Read at this compartment's turn, not once before the loop: finishing an earlier compartment waits for the board,
+    // and a door shut meanwhile (its change recorded as it came) must not be taken for a new opening at start-up.
+    const c = getCompartment(ctx, no);
+    const b = deps.driver.snapshot().compartments[no - 1];
+    if (!c || !b) continue;
     // Run again after the store recovered: a flow still running in this process finishes its own compartment.
     if (flows.doors.live.has(c.no)) continue;
     const doorOpen = b.door === 'open';
