@@ -280,6 +280,56 @@ describe('the kiosk touchscreen', { timeout: 40_000 }, () => {
     await page.close();
   });
 
+  it('without the word catalogue (GET /api/words answers 503 at first): the page’s own words, a code typed opens the door; the words come later', async () => {
+    const doc = await loadedDocument();
+    let asked = 0;
+    let refused = 0;
+    const { page, errors } = await openKiosk({ width: 1080, height: 1920 }, '?done=4', (p) => {
+      void p.route('**/api/words', (route) => {
+        asked += 1;
+        // the controller restarting: the first answers are refusals, then the catalogue
+        if (refused < 3) {
+          refused += 1;
+          return route.fulfill({ status: 503, contentType: 'application/json', body: '{"code":"NOT_READY"}' });
+        }
+        return route.continue();
+      });
+    });
+    /** Anything on the screen that looks like a key of the catalogue (kiosk.code_title), never shown to a resident. */
+    const keysShown = () => page.evaluate(() => document.body.innerText.match(/\b(kiosk|error|input)\.[a-z_.]+/g) ?? []);
+    expect(refused).toBeGreaterThanOrEqual(1);
+    await expect(page.locator('#go-code').innerText()).resolves.toContain('输入取件码');
+    await expect(page.locator('#lang').innerText()).resolves.toContain('English');
+    expect(await keysShown()).toEqual([]);
+
+    await page.click('#go-code');
+    await tap(page, doc.code.slice(0, 5));
+    await expect(page.locator('#code-count').innerText()).resolves.toContain('还差 3 位');
+    await expect(page.locator('#code-step').innerText()).resolves.toContain('第 1 步');
+    await tap(page, doc.code.slice(5));
+    await expect(page.locator('#key-ok').innerText()).resolves.toContain('下一步');
+    await page.click('#key-ok');
+    await expect(page.locator('#code-title').innerText()).resolves.toContain('手机号后 4 位');
+    await tap(page, doc.last4);
+    await expect(page.locator('#key-ok').innerText()).resolves.toContain('开柜门');
+    expect(await keysShown()).toEqual([]);
+    const before = h.cabinet.unlockCount(doc.no);
+    await page.click('#key-ok');
+    await page.waitForSelector('#result-panel[data-outcome="opened"]');
+    expect(h.cabinet.unlockCount(doc.no)).toBe(before + 1);
+    await expect(page.locator('#result-head').innerText()).resolves.toContain(`${doc.no} 号柜门已打开`);
+    await expect(page.locator('#result-zh').innerText()).resolves.toContain('请取走文件');
+    expect(await keysShown()).toEqual([]);
+
+    // the screen keeps asking for the catalogue, and has it once the controller answers
+    await expect.poll(() => asked, { timeout: 20_000 }).toBeGreaterThan(refused);
+    await page.waitForFunction(() => document.querySelector('#home-title')?.querySelector('.en[lang="en"]') !== null);
+    expect(await keysShown()).toEqual([]);
+    // the refusals this test made, as the browser reports them
+    expect(errors.filter((e) => !/^503 .*\/api\/words$/.test(e) && !/status of 503/.test(e))).toEqual([]);
+    await page.close();
+  });
+
   it('portrait: a keyboard-wedge scan opens the door; keyboard digits start code entry; serial scans and the link state show', async () => {
     const { page, errors } = await openKiosk({ width: 1080, height: 1920 });
     // a keyboard-wedge scanner types the pickup QR fast and presses Enter

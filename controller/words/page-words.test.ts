@@ -3,6 +3,7 @@
  * key, with parameters filled in and lists of compartments joined the language's way.
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import { sep } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { wordsAnswer } from '../http/words-routes.js';
 import { catalogue, LANGUAGES, say } from './catalogue.js';
@@ -76,13 +77,21 @@ describe('page words (kiosk-ui/shared/words.js)', () => {
   });
 });
 
-/** The staff console's files: their words come from the catalogue, none is written in them. */
-const CONSOLE_SCRIPTS = readdirSync(new URL('../../kiosk-ui/staff/', import.meta.url))
-  .filter((name) => name.endsWith('.js'))
-  .map((name) => `kiosk-ui/staff/${name}`);
-const CONSOLE_PAGE = 'kiosk-ui/staff/index.html';
+const UI = new URL('../../kiosk-ui/', import.meta.url);
+/** Every file of the pages, as a path from the project's root. */
+const UI_FILES = (readdirSync(UI, { recursive: true }) as string[]).map((name) => `kiosk-ui/${name.split(sep).join('/')}`);
+/** The pages whose every word is the catalogue's. */
+const PAGES = UI_FILES.filter((path) => path.endsWith('.html') && !path.startsWith('kiosk-ui/phone/'));
+/** Pages that write their words as their first text (a page may else leave a data-word element empty). */
+const MUST_WRITE = ['kiosk-ui/kiosk/index.html'];
+const SCRIPTS = UI_FILES.filter((path) => path.endsWith('.js'));
+/**
+ * Chinese a script may hold, and why. sounds.js's CLIPS names each speech clip (sounds/<name>.wav) with the words
+ * the recording says, kept in step with sounds/make-sounds.sh that records them: what is heard, never shown.
+ */
+const SPOKEN_CLIPS = { path: 'kiosk-ui/kiosk/sounds.js', from: 'export const CLIPS = {', to: '};' };
 const source = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
-/** Chinese characters and the full-width punctuation written with them (，。：（）“”…). */
+/** Chinese characters and the full-width punctuation written with them (，。：（）“”…、). */
 const CHINESE = /[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef\u201c\u201d]/;
 
 /** The code of a script without its comments (block comments, and line comments that are not inside a URL). */
@@ -90,29 +99,116 @@ function withoutComments(js: string): string {
   return js.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`])\/\/.*$/gm, '$1');
 }
 
-describe('the staff console speaks from the catalogue', () => {
-  it.each(CONSOLE_SCRIPTS)('%s has no Chinese outside its comments', (path) => {
-    const lines = withoutComments(source(path))
+/** A script's code without the table of spoken clips (SPOKEN_CLIPS). */
+function shownCode(path: string): string {
+  const js = source(path);
+  if (path !== SPOKEN_CLIPS.path) return js;
+  const from = js.indexOf(SPOKEN_CLIPS.from);
+  const to = js.indexOf(SPOKEN_CLIPS.to, from);
+  if (from < 0 || to < 0) throw new Error(`${path}: no ${SPOKEN_CLIPS.from}`);
+  return js.slice(0, from) + js.slice(from, to).replace(/[^\n]/g, '') + js.slice(to);
+}
+
+const htmlText = (text: string) =>
+  text
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&amp;/g, '&')
+    .trim();
+
+/**
+ * An element of a page that carries words: `data-word="key"` with the words as its only content — the primary
+ * language's, then `<span class="en" lang="en">` the English (data-word-lang: that language's alone; a title:
+ * "中文 / English"). Templates keep their {placeholders}: they are the catalogue's templates.
+ */
+const WORD_ELEMENT = /<([a-z0-9]+)\b([^>]*?)\sdata-word="([^"]+)"([^>]*)>([^<]*)(?:<span class="en" lang="en">([^<]*)<\/span>)?\s*<\/\1>/g;
+
+/** What a page says that is not the catalogue's words for its key; and its text outside such elements. */
+function pageFaults(path: string): { wrong: string[]; own: string[]; keys: string[]; empty: string[] } {
+  const html = source(path).replace(/<!--[\s\S]*?-->/g, '');
+  const words = (key: string, language: string) => (isWordKey(key) ? catalogue(language).words[key] : undefined);
+  const wrong: string[] = [];
+  const keys: string[] = [];
+  const empty: string[] = [];
+  const rest = html.replace(WORD_ELEMENT, (_whole, tag: string, before: string, key: string, after: string, first: string, english?: string) => {
+    keys.push(key);
+    if (first.trim() === '' && english === undefined) {
+      empty.push(key); // filled from the catalogue once it is loaded
+      return ' ';
+    }
+    const only = /\sdata-word-lang="([^"]+)"/.exec(`${before} ${after}`)?.[1];
+    const want =
+      tag === 'title'
+        ? [`${words(key, 'zh-CN')} / ${words(key, 'en')}`, undefined]
+        : only
+          ? [words(key, only), undefined]
+          : [words(key, 'zh-CN'), words(key, 'en')];
+    const got = [htmlText(first), english === undefined ? undefined : htmlText(english)];
+    if (got[0] !== want[0] || got[1] !== want[1]) wrong.push(`${key}: ${JSON.stringify(got)} is not ${JSON.stringify(want)}`);
+    return ' ';
+  });
+  for (const m of html.matchAll(/<[a-z0-9]+\b[^>]*>/g)) {
+    const tag = m[0];
+    for (const a of tag.matchAll(/\s(aria-label|placeholder|alt|title)="([^"]*)"/g)) {
+      const [, attr, value] = a as unknown as [string, string, string];
+      const key = new RegExp(`\\sdata-word-${attr}="([^"]+)"`).exec(tag)?.[1];
+      if (value === '' && !key) continue;
+      if (key) keys.push(key);
+      const joint = attr === 'placeholder' ? ' — ' : ' / ';
+      const want = key ? `${words(key, 'zh-CN')}${joint}${words(key, 'en')}` : '(a data-word-' + attr + ')';
+      if (htmlText(value) !== want) wrong.push(`${attr}="${value}" is not ${want}`);
+    }
+  }
+  const own = rest
+    .replace(/<(script|style)\b[\s\S]*?<\/\1>/g, ' ')
+    .replace(/<[^>]*>/g, '\n')
+    .split('\n')
+    .map((line) => line.trim())
+    // digits and signs (a keypad's 0–9, the dash between the code's halves) are not words
+    .filter((line) => /\p{L}/u.test(line));
+  return { wrong, own, keys, empty };
+}
+
+describe('the pages speak from the catalogue', () => {
+  it.each(SCRIPTS)('%s has no Chinese outside its comments', (path) => {
+    const lines = withoutComments(shownCode(path))
       .split('\n')
       .map((line, i) => [i + 1, line] as const)
       .filter(([, line]) => CHINESE.test(line));
     expect(lines.map(([n, line]) => `${n}: ${line.trim()}`)).toEqual([]);
   });
 
-  it('the page has no words of its own: every text comes from a data-word key', () => {
-    const html = source(CONSOLE_PAGE).replace(/<!--[\s\S]*?-->/g, '');
-    expect(html.split('\n').filter((line) => /\s(aria-label|placeholder|title|alt)="/.test(line))).toEqual([]);
-    expect(html.replace(/<[^>]*>/g, ' ').trim()).toBe('');
+  it.each(PAGES)('%s has no words of its own: every text is its data-word key’s words in the catalogue', (path) => {
+    const { wrong, own, empty } = pageFaults(path);
+    expect(wrong).toEqual([]);
+    expect(own).toEqual([]);
+    // the kiosk must be usable without GET /api/words: each of its texts is written in the page, as the catalogue has it
+    if (MUST_WRITE.includes(path)) expect(empty).toEqual([]);
+    // every element that names a key was read as words (no other content inside it)
+    const named = [
+      ...source(path)
+        .replace(/<!--[\s\S]*?-->/g, '')
+        .matchAll(/\sdata-word="/g),
+    ].length;
+    expect(pageFaults(path).keys.length).toBeGreaterThanOrEqual(named);
   });
 
-  it('every key the console names is in the catalogue', () => {
+  it('the list separators a page carries are the catalogue’s', () => {
+    const kiosk = source('kiosk-ui/kiosk/index.html');
+    expect(/data-list-zh-CN="([^"]*)"/.exec(kiosk)?.[1]).toBe(catalogue('zh-CN').listSeparator);
+    expect(/data-list-en="([^"]*)"/.exec(kiosk)?.[1]).toBe(catalogue('en').listSeparator);
+  });
+
+  it('every key the pages and their scripts name is in the catalogue', () => {
     const named = [
-      ...[...source(CONSOLE_PAGE).matchAll(/data-word(?:-[a-z-]+)?="([^"]+)"/g)].map((m) => m[1] as string),
-      ...CONSOLE_SCRIPTS.flatMap((path) =>
-        [...source(path).matchAll(/'((?:staff|office|input)\.[A-Za-z0-9_.-]*[A-Za-z0-9_-])'/g)].map((m) => m[1] as string),
+      ...PAGES.flatMap((path) => [...source(path).matchAll(/data-word(?:-(?!lang=)[a-z-]+)?="([^"]+)"/g)].map((m) => m[1] as string)),
+      ...SCRIPTS.flatMap((path) =>
+        [...source(path).matchAll(/'((?:staff|office|input|kiosk|phone|address)\.[A-Za-z0-9_.-]*[A-Za-z0-9_-])'/g)].map((m) => m[1] as string),
       ),
     ];
-    expect(named.length).toBeGreaterThan(100);
+    expect(named.length).toBeGreaterThan(200);
     expect([...new Set(named)].filter((key) => !isWordKey(key))).toEqual([]);
   });
 });

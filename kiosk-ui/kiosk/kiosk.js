@@ -14,7 +14,7 @@ import { createIdle } from './idle.js';
 import { createVoice } from './sounds.js';
 import { answerClips, waitClips } from './speech.js';
 import { createWedge } from './wedge.js';
-import { loadWords } from '../shared/words.js';
+import { listSeparator, loadWords, renderWords, wordsFromPage } from '../shared/words.js';
 import { CLOSED_CODES, isShownCode, screenWords, waitWords, WORDS } from './words.js';
 
 /** @import { KioskAnswer, KioskInfo, KioskMessage } from './api-types.js' */
@@ -342,7 +342,7 @@ function showAnswer(a, kind) {
   icon($('#result-icon', SVGSVGElement), said.tone === 'ok' ? 'i-ok' : 'i-warn');
   bilingual($('#result-head', HTMLElement), said.head(ctx));
   $('#result-doors', HTMLElement).hidden = !(said.doorOpen && nos.length > 0);
-  $('#result-nos', HTMLElement).textContent = nos.join('、');
+  $('#result-nos', HTMLElement).textContent = nos.join(listSeparator());
   const [zh, en] = said.body(ctx);
   $('#result-zh', HTMLElement).textContent = zh;
   $('#result-en', HTMLElement).textContent = en;
@@ -533,11 +533,10 @@ function setLarge(on) {
 function setLang(lang) {
   document.body.dataset.lang = lang;
   document.documentElement.lang = lang === 'en' ? 'en' : 'zh-CN';
-  const btn = $('#lang', HTMLElement);
-  btn.setAttribute('aria-pressed', String(lang === 'en'));
-  btn.lang = lang === 'en' ? 'zh-CN' : 'en';
-  btn.innerHTML =
-    lang === 'en' ? '<span>中文</span><span class="en" lang="en">Chinese</span>' : '<span>English</span><span class="en" lang="zh-CN">英文</span>';
+  $('#lang', HTMLElement).setAttribute('aria-pressed', String(lang === 'en'));
+  // the switch names the other language, in that language first
+  $('#lang-to-en', HTMLElement).hidden = lang === 'en';
+  $('#lang-to-zh', HTMLElement).hidden = lang !== 'en';
 }
 
 /** The next person starts as everyone does: loud, normal text, Chinese. */
@@ -749,9 +748,33 @@ function fitScreen() {
   document.documentElement.style.setProperty('zoom', String(Math.max(0.5, scale)));
 }
 
+let wordsBackoff = 1000;
+/**
+ * The catalogue's words (GET /api/words), tried again until they come: until then the screen says the copy of them
+ * the page carries (index.html, read by wordsFromPage), so a code can always be typed and its answer read.
+ */
+async function loadScreenWords() {
+  try {
+    await loadWords();
+  } catch {
+    setTimeout(() => void loadScreenWords(), wordsBackoff);
+    wordsBackoff = Math.min(wordsBackoff * 2, 15_000);
+    return;
+  }
+  renderWords();
+  placeScanner();
+  renderVolume(voice.volume);
+  renderLink();
+  if (screen === 'code') renderEntry();
+}
+
 async function start() {
-  // the words of every screen; without them a key shows as itself, and the doors still work
-  await loadWords().catch(() => undefined);
+  const words = $('#kiosk-words', HTMLTemplateElement);
+  wordsFromPage(document, {
+    listSeparators: { 'zh-CN': words.getAttribute('data-list-zh-CN') ?? ', ', en: words.getAttribute('data-list-en') ?? ', ' },
+  });
+  // the first screen waits a moment for the catalogue, never for long: the page's own copy says the same
+  await Promise.race([loadScreenWords(), new Promise((resolve) => setTimeout(resolve, 3000))]);
   fitScreen();
   addEventListener('resize', fitScreen);
   placeScanner();

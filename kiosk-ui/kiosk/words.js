@@ -7,7 +7,7 @@
  * Clip names are those of sounds.js CLIPS; numbers are spoken by composing the number clips (numberClips).
  */
 
-import { sayBoth } from '../shared/words.js';
+import { hasWords, sayBoth } from '../shared/words.js';
 
 /** @import { KioskAnswer } from './api-types.js' */
 
@@ -36,12 +36,13 @@ import { sayBoth } from '../shared/words.js';
  */
 
 /**
- * Words of the catalogue (GET /api/words, loaded by kiosk.js before the first screen): [中文, English].
+ * Words of the catalogue (GET /api/words, or until it comes the copy in index.html): [中文, English]; a key with no
+ * words is shown as nothing, never as the key.
  * @param {string} key
  * @param {Record<string, string | number | number[]>} [params]
  * @returns {readonly [string, string]}
  */
-const w = (key, params) => sayBoth(params ? { key, params } : { key });
+const w = (key, params) => (hasWords(key) ? sayBoth(params ? { key, params } : { key }) : ['', '']);
 
 /** @param {number[]} doors */
 const openedHead = (doors) => w(doors.length > 1 ? 'kiosk.opened_head_many' : 'kiosk.opened_head', { doors });

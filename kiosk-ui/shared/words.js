@@ -31,6 +31,11 @@
 
 /** @type {WordsAnswer | null} */
 let loaded = null;
+/**
+ * The page's own copy of some of the catalogue's words (wordsFromPage), said until the catalogue is loaded.
+ * @type {WordsAnswer | null}
+ */
+let fallback = null;
 /** @type {Promise<WordsAnswer> | null} */
 let loading = null;
 
@@ -65,7 +70,61 @@ export function useWords(words) {
   loaded = words;
 }
 
-/** Whether the catalogue is here (say() before it is gives the key itself). */
+/**
+ * The words a page carries in its HTML, as its first text, for when GET /api/words cannot be had (the controller
+ * restarting): every element with `data-word="key"` whose content is the words themselves, "中文" then
+ * `<span class="en" lang="en">English</span>` (with `data-word-lang`, only that language's), also inside `<template>`s.
+ * Templates keep their `{placeholders}`. Read them before anything on the page is changed; say() uses them until the
+ * catalogue is loaded. The pages' test checks that every such text is the catalogue's words for its key.
+ * @param {ParentNode} [root]
+ * @param {{ listSeparators?: Readonly<Record<string, string>> }} [opts]  each language's separator for lists
+ */
+export function wordsFromPage(root = document, opts = {}) {
+  /** @type {Record<string, string>} */
+  const zh = {};
+  /** @type {Record<string, string>} */
+  const english = {};
+  const words = { 'zh-CN': zh, en: english };
+  /** @param {ParentNode} from */
+  const read = (from) => {
+    for (const node of from.querySelectorAll('[data-word]')) {
+      const key = node.getAttribute('data-word') ?? '';
+      const only = node.getAttribute('data-word-lang');
+      const own = [...node.childNodes]
+        .filter((c) => c.nodeType === Node.TEXT_NODE)
+        .map((c) => c.textContent)
+        .join('')
+        .trim();
+      if (only === 'zh-CN' || only === 'en') {
+        if (own) words[only][key] = own;
+        continue;
+      }
+      const en = node.querySelector(':scope > .en')?.textContent?.trim() ?? '';
+      if (own) zh[key] = own;
+      if (en) english[key] = en;
+    }
+    for (const t of from.querySelectorAll('template')) read(t.content);
+  };
+  read(root);
+  const sep = opts.listSeparators ?? {};
+  fallback = {
+    languages: [
+      { language: 'zh-CN', name: '' },
+      { language: 'en', name: '' },
+    ],
+    catalogues: {
+      'zh-CN': { listSeparator: sep['zh-CN'] ?? ', ', words: zh },
+      en: { listSeparator: sep.en ?? ', ', words: english },
+    },
+  };
+}
+
+/** The words said now: the catalogue, or until it is loaded the page's own copy (wordsFromPage). */
+function current() {
+  return loaded ?? fallback;
+}
+
+/** Whether the catalogue is here (say() before it is gives the key itself, or the page's own words). */
 export function wordsLoaded() {
   return loaded !== null;
 }
@@ -77,12 +136,19 @@ export function languages() {
 
 /** The primary language: what a resident reads first ('zh-CN' until the catalogue says otherwise). */
 export function primaryLanguage() {
-  return loaded?.languages[0]?.language ?? 'zh-CN';
+  return current()?.languages[0]?.language ?? 'zh-CN';
+}
+
+/** How `language` (the primary one by default) joins a list of numbers ('、' in Chinese). @param {string} [language] */
+export function listSeparator(language) {
+  const words = current();
+  return words?.catalogues[language ?? primaryLanguage()]?.listSeparator ?? ', ';
 }
 
 /** Whether the catalogue has words for `key`. @param {string} key */
 export function hasWords(key) {
-  return loaded !== null && Object.hasOwn(loaded.catalogues[primaryLanguage()]?.words ?? {}, key);
+  const words = current();
+  return words !== null && Object.hasOwn(words.catalogues[primaryLanguage()]?.words ?? {}, key);
 }
 
 const PLACEHOLDER = /\{([A-Za-z][A-Za-z0-9]*)\}/g;
@@ -96,9 +162,10 @@ const PLACEHOLDER = /\{([A-Za-z][A-Za-z0-9]*)\}/g;
  * @returns {string}
  */
 export function say(said, language) {
-  if (!loaded) return said.key;
-  const primary = loaded.catalogues[primaryLanguage()];
-  const own = loaded.catalogues[language ?? primaryLanguage()];
+  const words = current();
+  if (!words) return said.key;
+  const primary = words.catalogues[primaryLanguage()];
+  const own = words.catalogues[language ?? primaryLanguage()];
   const c = own && Object.hasOwn(own.words, said.key) ? own : primary;
   if (!c || !Object.hasOwn(c.words, said.key)) return said.key;
   const template = /** @type {string} */ (c.words[said.key]);
@@ -118,7 +185,7 @@ export function say(said, language) {
  */
 export function sayBoth(said) {
   const primary = primaryLanguage();
-  const english = loaded && loaded.catalogues.en && primary !== 'en' ? say(said, 'en') : '';
+  const english = current()?.catalogues.en && primary !== 'en' ? say(said, 'en') : '';
   return [say(said, primary), english];
 }
 
@@ -134,7 +201,7 @@ export function sayEach(key, params, words) {
   /** @param {0 | 1} i */
   const own = (i) => ({ ...params, ...Object.fromEntries(Object.entries(words).map(([k, v]) => [k, v[i]])) });
   const primary = primaryLanguage();
-  const english = loaded && loaded.catalogues.en && primary !== 'en' ? say({ key, params: own(1) }, 'en') : '';
+  const english = current()?.catalogues.en && primary !== 'en' ? say({ key, params: own(1) }, 'en') : '';
   return [say({ key, params: own(0) }, primary), english];
 }
 
@@ -142,12 +209,20 @@ export function sayEach(key, params, words) {
  * The words of a page's static HTML, from the catalogue: an element with `data-word="key"` gets the primary
  * language's words and, in a `<span class="en" lang="en">` after them, the English ("中文 English", as the pages
  * write them); `data-word-aria-label` and `data-word-placeholder` fill those attributes ("中文 / English",
- * "中文 — English"); a `<title data-word>` gets "中文 / English". Call it once the catalogue is loaded.
+ * "中文 — English"); a `<title data-word>` gets "中文 / English"; `data-word-lang="en"` (or "zh-CN") gives the element
+ * only that language's words. Before the catalogue is loaded it changes nothing: what the page wrote stays.
  * @param {ParentNode} [root]
  */
 export function renderWords(root = document) {
+  if (!loaded) return;
   for (const node of root.querySelectorAll('[data-word]')) {
-    const [primary, english] = sayBoth({ key: node.getAttribute('data-word') ?? '' });
+    const key = node.getAttribute('data-word') ?? '';
+    const only = node.getAttribute('data-word-lang');
+    if (only) {
+      node.textContent = say({ key }, only);
+      continue;
+    }
+    const [primary, english] = sayBoth({ key });
     if (node instanceof HTMLTitleElement) {
       node.textContent = english ? `${primary} / ${english}` : primary;
       continue;
@@ -161,6 +236,7 @@ export function renderWords(root = document) {
   for (const [attr, joint] of /** @type {const} */ ([
     ['aria-label', ' / '],
     ['placeholder', ' — '],
+    ['alt', ' / '],
   ])) {
     for (const node of root.querySelectorAll(`[data-word-${attr}]`)) {
       const [primary, english] = sayBoth({ key: node.getAttribute(`data-word-${attr}`) ?? '' });
