@@ -24,6 +24,8 @@ export interface LateDoorFact {
   readonly beforeReady?: boolean;
   /** The tamper alarm was raised when it was seen (read from the record, which could not be written): not again. */
   readonly alarmed?: boolean;
+  /** Half of an opening a version 2 board counted and no DOOR event reported (PROTOCOL.md §21.3): an opening and a closing. */
+  readonly byCount?: boolean;
 }
 
 /** The changes that could not be kept: how many, from when to when, and at which compartments. */
@@ -64,6 +66,12 @@ export class LateDoorFacts {
   /** Whether a change of this compartment waits (then the record is not its door's latest state). */
   waitingFor(compartmentNo: number): boolean {
     return this.facts.some((f) => f.compartmentNo === compartmentNo) || (this.notKept?.compartments.includes(compartmentNo) ?? false);
+  }
+
+  /** The door of this compartment as the last change kept for it left it; null when none is kept. */
+  lastDoor(compartmentNo: number): 'open' | 'closed' | null {
+    for (let i = this.facts.length - 1; i >= 0; i--) if (this.facts[i]!.compartmentNo === compartmentNo) return this.facts[i]!.door;
+    return null;
   }
 
   /** One more change that could not be written: 'kept', or 'not_kept' (the list is full: only counted). */

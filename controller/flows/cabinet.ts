@@ -371,6 +371,13 @@ export class CabinetFlows {
     found: readonly { compartment: number; count: number; ageMs: number | null }[],
     baseline: OpeningsBaselineFact | null,
   ): void {
+    const at = this.d.store.ctx.now();
+    const seen = found.map((f) => ({ ...f, inProcess: this.doors.ownUnlocks(f.ageMs) }));
+    // Changes kept while the store could not write go first, as for a door event; behind them these are kept too.
+    if (this.late.waiting && !this.tryWriteLate()) {
+      for (const f of seen) this.keepCountedLate(f, at);
+      return;
+    }
     // While door changes wait to be written, a baseline written now would claim them as on record before they are.
     const keep = this.late.waiting ? null : baseline;
     if (found.length === 0 && keep === null) return;
@@ -393,11 +400,34 @@ export class CabinetFlows {
       }
     } catch (e) {
       this.d.storage?.report(e);
-      this.log.error(
-        { err: e instanceof Error ? e.message : String(e), found: found.map((f) => [f.compartment, f.count]) },
-        'could not record door openings found by count',
-      );
+      if (classifyStorageError(e)) for (const f of seen) this.keepCountedLate(f, at);
+      else
+        this.log.error(
+          { err: e instanceof Error ? e.message : String(e), found: found.map((f) => [f.compartment, f.count]) },
+          'could not record door openings found by count',
+        );
     }
+  }
+
+  /**
+   * Openings a board counted that the store cannot write now: kept like door changes, each as an opening and a closing
+   * in the order that leaves the door as it is recorded (or as the changes kept before it leave it), marked byCount;
+   * an opening nothing explains is tamper now all the same. The baseline is not written: the door changes written
+   * later come after the one kept, and count as seen at the next start.
+   */
+  private keepCountedLate(f: { compartment: number; count: number; ageMs: number | null; inProcess: LateDoorFact['inProcess'] }, at: number): void {
+    const no = f.compartment;
+    let recorded = this.late.lastDoor(no);
+    if (recorded === null) {
+      try {
+        recorded = getCompartment(this.d.store.ctx, no)?.door === 'open' ? 'open' : 'closed';
+      } catch {
+        recorded = 'closed'; // not even readable
+      }
+    }
+    const doors: ('open' | 'closed')[] = recorded === 'open' ? ['closed', 'open'] : ['open', 'closed'];
+    for (let i = 0; i < f.count; i++)
+      for (const door of doors) this.keepLate({ compartmentNo: no, door, source: 'poll', ageMs: f.ageMs, at, inProcess: f.inProcess, byCount: true });
   }
 
   private emitRequest(id: number, from: string | null): void {

@@ -220,3 +220,38 @@ describe('a door forced while the database cannot be written', () => {
     ]);
   });
 });
+
+describe('door openings a board counted while the database cannot be written', () => {
+  it('are tamper at once when nothing explains them, and kept and written late at their time', async () => {
+    const { driver, store, alarms, advance, flows } = await setUp(10_000);
+    const seen = store.clock.t;
+    store.db.pragma('query_only = 1'); // read-only from here
+    driver.emit('openings', { addr: 1, found: [{ compartment: 6, count: 1, ageMs: 2_000 }], baseline: null });
+    expect(alarms.filter((a) => a.kind === 'tamper')).toMatchObject([{ params: { no: 6 } }]);
+    expect(flows.lateDoorChanges).toEqual({ kept: 2, notKept: 0 });
+    advance(5_000);
+    store.db.pragma('query_only = 0');
+    flows.writeLateDoorChanges();
+    const rows = listAudit(store.db, { compartmentNo: 6 }).filter((a) => a.action.startsWith('door.') && a.detail.late);
+    expect(rows.map((a) => [a.action, a.at, a.detail.late ?? false, a.detail.byCount ?? false])).toEqual([
+      ['door.opened_unexplained', seen, true, true],
+      ['door.closed', seen, true, true],
+    ]);
+    expect(tampers(alarms)).toEqual([6]); // once
+  });
+
+  it('explained by an unlock: no alarm, written late with it', async () => {
+    const { driver, store, alarms, flows, unlocked } = await setUp(10_000);
+    const intent = unlocked(7);
+    store.db.pragma('query_only = 1');
+    driver.emit('openings', { addr: 1, found: [{ compartment: 7, count: 1, ageMs: 2_000 }], baseline: null });
+    store.db.pragma('query_only = 0');
+    flows.writeLateDoorChanges();
+    const rows = listAudit(store.db, { compartmentNo: 7 }).filter((a) => a.action.startsWith('door.') && a.detail.late);
+    expect(rows.map((a) => [a.action, a.detail.intentId ?? null])).toEqual([
+      ['door.open', intent.id],
+      ['door.closed', null],
+    ]);
+    expect(tampers(alarms)).toEqual([]);
+  });
+});

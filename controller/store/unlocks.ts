@@ -349,7 +349,7 @@ export interface DoorFactArgs {
    * A change seen at this time (wall clock, ms) that could not be written then (recordLateDoorFacts): recorded, and
    * attributed, as of that time, its audit row marked as written late.
    */
-  late?: { readonly at: number };
+  late?: { readonly at: number; readonly byCount?: boolean };
 }
 
 /** The reading part of recordDoorFact: whether the change is new, and which unlock explains an opening. No writes. */
@@ -407,7 +407,7 @@ export function recordDoorFact(ctx: StoreContext, args: DoorFactArgs, policy: Un
         source: args.source,
         from: comp.door,
         ...(intentId !== null ? { intentId } : {}),
-        ...(args.late ? { late: true, writtenAt: ctx.now() } : {}),
+        ...(args.late ? { late: true, writtenAt: ctx.now(), ...(args.late.byCount ? { byCount: true } : {}) } : {}),
       },
     });
     return {
@@ -436,7 +436,14 @@ export function recordLateDoorFacts(ctx: StoreContext, batch: LateBatch, policy:
     for (const f of batch.facts) {
       const r = recordDoorFact(
         ctx,
-        { compartmentNo: f.compartmentNo, door: f.door, source: f.source, ageMs: f.ageMs, inProcess: f.inProcess, late: { at: f.at } },
+        {
+          compartmentNo: f.compartmentNo,
+          door: f.door,
+          source: f.source,
+          ageMs: f.ageMs,
+          inProcess: f.inProcess,
+          late: { at: f.at, ...(f.byCount ? { byCount: true } : {}) },
+        },
         policy,
       );
       out.push({ ...r, compartmentNo: f.compartmentNo, at: f.at });
