@@ -306,16 +306,18 @@ function searchByName(
   }
   const upper = before ?? Number.MAX_SAFE_INTEGER;
   const stateList = states ? [...states] : [];
+  // a text of two characters is a pair: every request of the pair holds it, no name need be read
+  const whole = [...text].length === 2;
   const rows = stmt<unknown[], Row>(
     ctx.db,
     `SELECT ${COLUMNS.split(', ')
       .map((c) => `q.${c}`)
       .join(', ')}
        FROM (SELECT request_id FROM request_name_pairs WHERE pair = ? AND request_id < ? ORDER BY request_id DESC LIMIT ?) g
-       JOIN requests q ON q.id = g.request_id JOIN residents p ON p.id = q.resident_id
-      WHERE p.name LIKE ? ESCAPE '\\'${stateList.length ? ` AND q.state IN (${stateList.map(() => '?').join(', ')})` : ''}
+       JOIN requests q ON q.id = g.request_id${whole ? '' : ' JOIN residents p ON p.id = q.resident_id'}
+      WHERE ${whole ? '1' : "p.name LIKE ? ESCAPE '\\'"}${stateList.length ? ` AND q.state IN (${stateList.map(() => '?').join(', ')})` : ''}
       ORDER BY g.request_id DESC LIMIT ?`,
-  ).all(pair, upper, scanRows, like, ...stateList, limit);
+  ).all(pair, upper, scanRows, ...(whole ? [] : [like]), ...stateList, limit);
   if (rows.length === limit) return { requests: rows.map(toRequest), nextBefore: rows[rows.length - 1]!.id };
   // not a full page: every pair below `upper` was looked at, or `scanRows` of them
   const lowest = stmt<[string, number, number], { id: number | null; n: number }>(
