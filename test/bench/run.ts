@@ -835,6 +835,8 @@ async function benchHistory(): Promise<void> {
         }),
         retentionBatch: timeIt(20, () => erasePersonalDataBatch(ctx, 180 * 86_400_000)),
       };
+      // a search's page costs about its size: say how many requests the timed page of 王伟 holds at this size
+      row('history', `${size.toLocaleString('en')}: searchText page (王伟)`, `${searchRequests(ctx, { text: '王伟' }).requests.length} requests`);
     } finally {
       store.db.exec('ROLLBACK');
     }
