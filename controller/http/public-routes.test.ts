@@ -169,6 +169,19 @@ describe('submission limits', () => {
       (await h.api.post('/api/requests', { body: validBody({ mobile: '13912345678', idNumber: uniqueIdNumber(201), name: '赵六' }) })).status,
     ).toBe(201);
   });
+
+  it('limits submissions in total across the cabinet (SUBMIT_MAX_PER_HOUR), whatever the address and number', async () => {
+    await h.close();
+    h = await startTestApp({ env: { SUBMIT_MAX_PER_HOUR: '3' } });
+    const body = (i: number) => validBody({ mobile: `1391234567${i}`, idNumber: uniqueIdNumber(300 + i), name: `李${'一二三四五'[i]}` });
+    for (let i = 0; i < 3; i++) expect((await h.api.post('/api/requests', { body: body(i) })).status, `submission ${i + 1}`).toBe(201);
+    const before = count('requests');
+    const fourth = await h.api.post('/api/requests', { body: body(3) });
+    expect(fourth.status).toBe(429);
+    expect(fourth.body.error.code).toBe('TOO_MANY_REQUESTS');
+    expect(Number(fourth.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(count('requests')).toBe(before);
+  });
 });
 
 describe('the resident QR: renewed from the phone, rotated by staff for a lost phone', () => {
