@@ -81,7 +81,7 @@ const UI = new URL('../../kiosk-ui/', import.meta.url);
 /** Every file of the pages, as a path from the project's root. */
 const UI_FILES = (readdirSync(UI, { recursive: true }) as string[]).map((name) => `kiosk-ui/${name.split(sep).join('/')}`);
 /** The pages whose every word is the catalogue's. */
-const PAGES = UI_FILES.filter((path) => path.endsWith('.html') && !path.startsWith('kiosk-ui/phone/'));
+const PAGES = UI_FILES.filter((path) => path.endsWith('.html'));
 /** Pages that write their words as their first text (a page may else leave a data-word element empty). */
 const MUST_WRITE = ['kiosk-ui/kiosk/index.html'];
 const SCRIPTS = UI_FILES.filter((path) => path.endsWith('.js'));

@@ -12,7 +12,7 @@
 
 import { $, $maybe } from '../shared/elements.js';
 import { api } from '../shared/phone-api.js';
-import { primaryLanguage, say, sayBoth } from '../shared/words.js';
+import { loadWords, primaryLanguage, renderWords, say, sayBoth, wordsFromPage } from '../shared/words.js';
 
 /**
  * @import { ApiResult } from '../shared/phone-api.js'
@@ -116,6 +116,23 @@ export function maskMobile(mobile) {
 }
 
 // ---------------------------------------------------------------------------------------------- DOM
+
+// the words the page is written with (each the catalogue's, checked by page-words.test.ts): said until GET /api/words
+// answers, so a page loaded while the controller restarts shows words, not keys
+wordsFromPage(document);
+let wordsRendered = false;
+
+/** The catalogue (GET /api/words); the page's words from it the first time it comes. A failure is tried again next call. */
+export async function loadPageWords() {
+  try {
+    await loadWords();
+  } catch {
+    return;
+  }
+  if (wordsRendered) return;
+  wordsRendered = true;
+  renderWords();
+}
 
 /**
  * Sets text only when it changed, so aria-live regions are not re-announced for nothing.

@@ -5,8 +5,8 @@
  */
 import { $ } from '../shared/elements.js';
 import { api } from '../shared/phone-api.js';
-import { bilingual, focusOn, loadBinding, saveBinding, setBilingual, setText, setUpMyQr } from './common.js';
-import { loadWords, primaryLanguage, say, sayBoth } from '../shared/words.js';
+import { bilingual, focusOn, loadPageWords, loadBinding, saveBinding, setBilingual, setText, setUpMyQr } from './common.js';
+import { primaryLanguage, say, sayBoth } from '../shared/words.js';
 
 /**
  * @import { ApiResult } from '../shared/phone-api.js'
@@ -195,7 +195,7 @@ async function refresh(byHand) {
   // only a refresh asked for by hand is announced; the automatic one every 30 s stays quiet
   $('#updated', HTMLElement).setAttribute('aria-live', byHand ? 'polite' : 'off');
   if (byHand) setBilingual($('#updated', HTMLElement), ...sayBoth({ key: 'phone.refreshing' }));
-  await loadWords().catch(() => undefined); // tried again at each refresh until it is here
+  await loadPageWords(); // tried again at each refresh until it is here
   /** @type {ApiResult<RequestStatus>} */
   const r = await api('GET', '/api/requests/status/' + encodeURIComponent(token));
   busy = false;
@@ -230,7 +230,7 @@ setInterval(() => {
   if (document.visibilityState !== 'hidden') void refresh(false);
 }, REFRESH_MS);
 
-await loadWords().catch(() => undefined);
+await loadPageWords();
 if (!/^[A-Za-z0-9_-]{16,64}$/.test(token)) {
   const [zh, en] = sayBoth({ key: 'input.link_incomplete' });
   showLoadError({ zh, en }, false);

@@ -8,8 +8,20 @@
  */
 import { $, $maybe } from '../shared/elements.js';
 import { api } from '../shared/phone-api.js';
-import { bilingual, focusOn, forgetResident, loadBinding, maskMobile, maskName, saveBinding, setBilingual, setText, setUpMyQr } from './common.js';
-import { hasWords, loadWords, sayBoth } from '../shared/words.js';
+import {
+  bilingual,
+  focusOn,
+  loadPageWords,
+  forgetResident,
+  loadBinding,
+  maskMobile,
+  maskName,
+  saveBinding,
+  setBilingual,
+  setText,
+  setUpMyQr,
+} from './common.js';
+import { hasWords, sayBoth } from '../shared/words.js';
 
 /**
  * @import { ApiProblem, ApiResult, FieldProblem } from '../shared/phone-api.js'
@@ -55,7 +67,7 @@ const FIELDS = {
 async function loadServices() {
   const status = $('#services-status', HTMLElement);
   $('#services-retry', HTMLElement).hidden = true;
-  await loadWords().catch(() => undefined); // tried again with the list until it is here
+  await loadPageWords(); // tried again with the list until it is here
   setBilingual(status, ...sayBoth({ key: 'phone.services_loading' }));
   /** @type {ApiResult<ServiceList>} */
   const r = await api('GET', '/api/services');
