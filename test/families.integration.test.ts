@@ -203,9 +203,18 @@ describe.each(VENDOR_FAMILIES)('the product on %s boards over a pty pair', (fami
   it('a jammed lock, a board reboot (read afresh, no restart alarm), and a pulled cable with its return', { timeout: 60_000 }, async (ctx) => {
     const w = await world(ctx, family);
     for (let n = 1; n <= 24; n++) w.h.cabinet.setJammed(n, true);
-    const jammed = await readyRequest(w);
-    const r = await w.staff.post<{ opened: boolean; compartment: number | null; code: string }>(`/api/staff/requests/${jammed.id}/load`);
-    expect(r.body.opened).toBe(false);
+    // On a busy machine the board may be found silent while the flow waits for the door: what happened meanwhile
+    // was never seen (the driver counts events lost), so the door may have opened, and the flow says so rather than
+    // pulse a second time. That answer is right, and says nothing of the jam: the load is asked again (at most 3).
+    for (let attempt = 1; ; attempt++) {
+      const lostBefore = w.h.driver.snapshot().counters.lostEvents;
+      const jammed = await readyRequest(w);
+      const r = await w.staff.post<{ opened: boolean; compartment: number | null; code: string }>(`/api/staff/requests/${jammed.id}/load`);
+      if (!r.body.opened) break;
+      expect(w.h.driver.snapshot().counters.lostEvents, 'a jammed door taken for opened with no events lost').toBeGreaterThan(lostBefore);
+      expect(w.h.cabinet.unlockCount(r.body.compartment!), 'no second pulse while the door may have opened').toBe(1);
+      expect(attempt).toBeLessThan(3);
+    }
     const stuck = (await w.staff.get<{ compartments: { no: number; state: string }[] }>('/api/staff/compartments')).body.compartments.filter(
       (c) => c.state === 'fault',
     );
