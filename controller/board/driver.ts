@@ -1010,11 +1010,13 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
   }
 
   /** IDENT (until the board is identified) then STATUS; failures are logged, never thrown. */
-  private async refreshBoard(board: BoardState, reason: ResyncReason): Promise<void> {
+  private async refreshBoard(board: BoardState, reason: ResyncReason, background = false): Promise<void> {
     if (!this.link) return;
     try {
-      if (!board.ident || reason === 'boot' || reason === 'stale-event' || reason === 'connect') {
-        const ident = (await this.execute({ kind: 'ident', addr: board.addr })) as IdentAck;
+      // 'recovered': a board that stopped answering is identified again — its STATUS may not be readable in the
+      // version it had (new firmware whose BOOT was lost); unchanged version and firmware keep its counts' baseline.
+      if (!board.ident || reason === 'boot' || reason === 'stale-event' || reason === 'connect' || reason === 'recovered') {
+        const ident = (await this.execute({ kind: 'ident', addr: board.addr }, { background })) as IdentAck;
         const version = PROTOCOL_VERSIONS.find((v) => v === ident.protocol);
         if (version === undefined || ident.channels < board.channels || (version === 2 && ident.channels > MAX_CHANNELS_V2)) {
           const err = new CabinetError(
@@ -1041,7 +1043,7 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
         board.ident = ident;
         this.log.info({ addr: board.addr, firmware: ident.firmware, channels: ident.channels }, 'board identified');
       }
-      await this.readStatus(board, reason);
+      await this.readStatus(board, reason, background);
     } catch (e) {
       if (isCabinetError(e) && (e.code === ErrorCodes.LINK_CLOSED || e.code === ErrorCodes.LINK_OFFLINE)) return;
       this.log.warn({ addr: board.addr, reason, err: errorText(e) }, 'could not read board status');
@@ -1067,11 +1069,11 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
       const wasOnline = board.online;
       board.resyncQueued = true;
       try {
-        if (!board.ident) {
-          await this.refreshBoard(board, 'recovered');
+        if (!board.ident || !wasOnline) {
+          await this.refreshBoard(board, 'recovered', true);
           continue;
         }
-        await this.readStatus(board, wasOnline ? 'poll' : 'recovered', true);
+        await this.readStatus(board, 'poll', true);
       } catch (e) {
         if (!isCabinetError(e, ErrorCodes.LINK_OFFLINE)) this.log.debug({ addr: board.addr, err: errorText(e) }, 'poll failed');
       } finally {

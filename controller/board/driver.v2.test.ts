@@ -208,3 +208,19 @@ describe('IDENT', () => {
     expect(driver.snapshot().boards[0]!.online).toBe(false);
   });
 });
+
+describe('a board whose protocol version changed while its BOOT was lost', () => {
+  it('is identified again once it stops answering in the version it had, and comes back online', async () => {
+    const { board, driver } = await connected(1, { pollMs: 200, retries: 0 });
+    board.protocol = 2; // e.g. new firmware: its STATUS now has the counts, which a version 1 reading refuses
+    await driver.resyncAll();
+    expect(driver.snapshot().boards[0]!.online).toBe(false);
+    const idents = board.commands.filter((c) => c.kind === 'ident').length;
+    await waitFor(() => driver.snapshot().boards[0]!.online, 'the board back online');
+    expect(board.commands.filter((c) => c.kind === 'ident').length).toBe(idents + 1);
+    lostOpening(board, 4);
+    await driver.resyncAll();
+    await driver.resyncAll();
+    expect(driver.snapshot().counters.hiddenOpenings).toBe(1); // read as version 2 from here
+  });
+});
