@@ -201,7 +201,8 @@ build_app() {
     run npm ci --no-audit --no-fund
     changed=$((changed + 1))
   fi
-  if [ ! -f dist/controller/main.js ] || [ -n "$(find controller sim firmware-protocol tsconfig.json tsconfig.build.json deploy/bundle.mjs -newer dist/controller/main.js -print -quit)" ]; then
+  # the bundle holds the dependencies too (deploy/bundle.mjs): a changed lock file rebuilds it
+  if [ ! -f dist/controller/main.js ] || [ -n "$(find controller sim firmware-protocol tsconfig.json tsconfig.build.json deploy/bundle.mjs package.json package-lock.json -newer dist/controller/main.js -print -quit)" ]; then
     run npm run build
     changed=$((changed + 1))
   fi

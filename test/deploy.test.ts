@@ -115,6 +115,14 @@ describe('deploy/install.sh --root (staging)', () => {
     expect(fs.existsSync(path.join(root, 'etc/bangbangui/controller.env'))).toBe(true);
   });
 
+  it('rebuilds when anything the bundle is made of is newer than it: the sources, and the locked dependencies it contains', () => {
+    // deploy/bundle.mjs puts express, pino, … into dist/controller/main.js: npm ci alone would leave the old ones running
+    const inputs = /find (.+?) -newer dist\/controller\/main\.js/.exec(read(path.join(ROOT, 'deploy/install.sh')))?.[1]?.split(/\s+/);
+    expect(inputs).toEqual(
+      expect.arrayContaining(['controller', 'sim', 'firmware-protocol', 'deploy/bundle.mjs', 'package.json', 'package-lock.json']),
+    );
+  });
+
   it('refuses an unknown option and a bad --kiosk, writing nothing', () => {
     const root = tempDir('install-');
     expect(install(['--root', root, '--frobnicate']).code).toBe(2);
