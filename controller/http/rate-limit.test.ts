@@ -14,6 +14,21 @@ describe('WindowLimiter', () => {
     expect(l.take('a')).toBe(0);
   });
 
+  it('a wall clock set back or forward never makes a wait longer than one window', () => {
+    let t = 400 * 86_400_000; // a clock 400 days fast
+    const l = new WindowLimiter(2, 600_000, () => t);
+    for (let i = 0; i < 2; i++) expect(l.take('a')).toBe(0);
+    expect(l.take('a')).toBeLessThanOrEqual(600_000);
+    t -= 400 * 86_400_000; // corrected: a new window, not 400 days of waiting
+    expect(l.take('a')).toBe(0);
+    expect(l.take('a')).toBe(0);
+    const wait = l.take('a');
+    expect(wait).toBeGreaterThan(0);
+    expect(wait).toBeLessThanOrEqual(600_000);
+    t += 86_400_000; // set forward a day: the window has ended
+    expect(l.take('a')).toBe(0);
+  });
+
   it('forgets keys whose windows have passed, however few there are (bounded memory, no growth with history)', () => {
     let t = 0;
     const l = new WindowLimiter(5, 60_000, () => t);
