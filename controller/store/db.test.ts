@@ -11,6 +11,15 @@ import { MIGRATIONS, type Migration } from './migrations.js';
 import { listServiceItems } from './service-items.js';
 import { openTestStore, tempDir, walCommits, type TestStore } from './test-support.js';
 
+describe('what the README promises of durability', () => {
+  it('says plainly that WAL damage in a crash can lose the last commits without an error, and that backups are the answer', () => {
+    const readme = fs.readFileSync(new URL('../../README.md', import.meta.url), 'utf8').replace(/\s+/g, ' ');
+    expect(readme).toContain(
+      'SQLite itself can lose the last commits after WAL damage in a crash without reporting an error; the backups are the answer to that, not a promise of this program.',
+    );
+  });
+});
+
 describe('openDatabase', () => {
   it('has WAL, synchronous=FULL, foreign keys, busy timeout and secure_delete in force after open', () => {
     const dir = tempDir();
