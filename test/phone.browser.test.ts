@@ -467,3 +467,28 @@ it('a desktop browser shows the same pages at a readable width', async () => {
   expect(errors).toEqual([]);
   await page.close();
 });
+
+it('without the word catalogue (GET /api/words answers 503): the page’s own words, never a key; the documents still listed', async () => {
+  const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  let refused = 0;
+  await page.route('**/api/words', (route) => {
+    refused += 1;
+    return route.fulfill({ status: 503, contentType: 'application/json', body: '{"code":"NOT_READY"}' });
+  });
+  await page.goto(`${h.url}/m/submit`);
+  await page.getByRole('button', { name: /居住证明/ }).waitFor();
+  expect(refused).toBeGreaterThan(0);
+  /** Anything that looks like a key of the catalogue (phone.choose_title): never shown. */
+  const keysShown = () => page.evaluate(() => document.body.innerText.match(/\b(phone|input|error)\.[a-z_.]+/g) ?? []);
+  await expect(page.locator('#choose-title').innerText()).resolves.toContain('请选择要办理的事项');
+  await expect(page.locator('#choose-title').innerText()).resolves.toContain('Choose the document you need');
+  expect(await keysShown()).toEqual([]);
+  await page.getByRole('button', { name: /居住证明/ }).click();
+  await page.getByLabel('身份证号码').waitFor({ state: 'visible' });
+  await expect(page.locator('#submit').innerText()).resolves.toContain('提交申请');
+  expect(await keysShown()).toEqual([]);
+  expect(errors).toEqual([]);
+  await page.close();
+});
