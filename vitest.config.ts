@@ -55,8 +55,8 @@ export default defineConfig({
       {
         extends: true,
         // a page test drives a real Chromium beside another test file: under that load a whole staff-console flow
-        // takes longer than the default 20 s
-        test: { name: 'browser', include: ['test/**/*.browser.test.ts'], exclude: ignored, testTimeout: 60_000 },
+        // takes longer than the default 20 s, and so can starting a browser and a controller before the tests
+        test: { name: 'browser', include: ['test/**/*.browser.test.ts'], exclude: ignored, testTimeout: 60_000, hookTimeout: 60_000 },
       },
       { extends: true, test: { name: 'e2e', include: ['test/**/*.e2e.test.ts'], exclude: ignored } },
     ],
