@@ -326,7 +326,8 @@ export class Doors {
   }
 
   /**
-   * Wait until the door of a compartment is open (or closed). Resolves false after `timeoutMs`.
+   * Wait until the door of a compartment is open (or closed). Resolves false after `timeoutMs`. An opening found by a
+   * version 2 board's count counts as the door having opened.
    * With no timeout it waits as long as it takes, raising a "door left open" alarm once when a
    * door stays open longer than DOOR_LEFT_OPEN_MS.
    */
@@ -339,12 +340,19 @@ export class Doors {
       const onDoor = (e: { compartment: number; open: boolean }) => {
         if (e.compartment === no && e.open === open) finish(true);
       };
+      // An opening a version 2 board counted with both its DOOR events lost (PROTOCOL.md §21.3) opened the door too,
+      // and shut it again: recorded (attributed to the unlock) by the flows before this resolves.
+      const onCounted = (e: { compartment: number }) => {
+        if (open && e.compartment === no) finish(true);
+      };
       const finish = (v: boolean) => {
         driver.off('door', onDoor);
+        driver.off('hidden-openings', onCounted);
         for (const t of timers) clearTimeout(t);
         resolve(v);
       };
       driver.on('door', onDoor);
+      driver.on('hidden-openings', onCounted);
       if (timeoutMs !== undefined) timers.push(setTimeout(() => finish(false), timeoutMs));
       if (!open) {
         const t = setTimeout(() => {

@@ -20,7 +20,7 @@ import {
   listDoorFacts,
   markIntentAcked,
 } from '../store/index.js';
-import { FakeClock, openTestStore } from '../store/test-support.js';
+import { FakeClock, makeStaff, openTestStore } from '../store/test-support.js';
 import { streamEndpoint } from '../transport/endpoints.js';
 import { CabinetFlows } from './cabinet.js';
 import { reconcile } from './reconcile.js';
@@ -67,7 +67,7 @@ async function setUp(protocol: ProtocolVersion = 2, tamperWindowMs = 10_000) {
     await driver.resyncAll();
     await driver.resyncAll();
   };
-  return { board, driver, store, alarms, advance, unlocked, lostOpening };
+  return { board, driver, store, alarms, advance, unlocked, lostOpening, flows };
 }
 
 const actions = (store: ReturnType<typeof openTestStore>, no: number) => listAudit(store.db, { compartmentNo: no }).map((a) => a.action);
@@ -109,6 +109,21 @@ describe('an opening found by the board’s count', () => {
     await lostOpening(9);
     expect(actions(store, 9)).toContain('door.opened_by_count_unexplained');
     expect(alarms.filter((a) => a.kind === 'tamper').map((a) => a.compartment)).toEqual([9]);
+  });
+
+  it('of a door a flow is waiting for: the flow learns its door opened (not "did not open"), attributed to its unlock', async () => {
+    const { store, alarms, lostOpening, flows } = await setUp();
+    const admin = await makeStaff(store, 'admin');
+    const answer = flows.forceOpen(admin, 6, 'check the lock');
+    await waitFor(() => getCompartment(store.ctx, 6)?.state === 'opening', 'the unlock sent');
+    await lostOpening(6);
+    const a = await answer;
+    expect(a).toMatchObject({ opened: true, code: 'OPENED' });
+    expect(await a.done).toBe('closed');
+    expect(getCompartment(store.ctx, 6)).toMatchObject({ state: 'free', door: 'closed' });
+    expect(actions(store, 6)).toContain('door.opened_by_count');
+    expect(actions(store, 6)).not.toContain('door.opened_by_count_unexplained');
+    expect(alarms.filter((x) => x.kind === 'tamper' || x.kind === 'door_not_opened')).toEqual([]);
   });
 
   it('is never found from a version 1 board, which behaves as before', async () => {
