@@ -90,6 +90,7 @@ export function allRoutes(deps: AppDeps): RouteSpec[] {
       () => deps.flows.isReady,
       () => deps.storage?.current ?? null,
       () => deps.boardAdapter?.counters ?? null,
+      () => deps.flows.lateDoorChanges,
     ),
     ...authRoutes(auth),
     ...publicRoutes(deps),
