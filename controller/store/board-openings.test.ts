@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { SYSTEM_ACTOR } from '../domain/types.js';
 import { readPragmas } from './db.js';
-import { applyLayout, keptOpeningsBaselines, layoutGrid, listAudit, recordCountedOpenings, recordDoorFact } from './index.js';
+import { applyLayout, DOOR_CHANGES_SINCE, keptOpeningsBaselines, layoutGrid, listAudit, recordCountedOpenings, recordDoorFact } from './index.js';
 import { BOARD_OPENINGS_MIGRATION, MIGRATIONS } from './migrations.js';
 import { openTestStore, type TestStore } from './test-support.js';
 
@@ -52,6 +52,15 @@ describe('kept door-opening counts', () => {
     // replaced, one row a board
     recordCountedOpenings(s.ctx, { found: [], baseline: baseline(new Array(24).fill(2), 9) });
     expect(keptOpeningsBaselines(s.ctx)).toMatchObject([{ eventCounter: 9, recordedSince: new Map() }]);
+  });
+
+  it('the door changes since a baseline are read from its position on, not over the whole door history', () => {
+    const s = opened();
+    const plan = s.db
+      .prepare(`EXPLAIN QUERY PLAN ${DOOR_CHANGES_SINCE}`)
+      .all(0)
+      .map((r) => (r as { detail: string }).detail);
+    expect(plan.join('; ')).toMatch(/SEARCH door_events USING INTEGER PRIMARY KEY \(rowid>\?\)/);
   });
 
   it('openings found and the baseline are one transaction: one that cannot be written leaves the old baseline and no fact', () => {

@@ -626,6 +626,13 @@ export function recordCountedOpenings(
 }
 
 /**
+ * Door changes after a position in the door record, per compartment. NOT INDEXED: read as a range of ids from the
+ * position on (the GROUP BY would otherwise walk the compartment index, the whole door history, at every start).
+ */
+export const DOOR_CHANGES_SINCE = `SELECT compartment_no AS no, sum(door = 'open') AS opened, sum(door = 'closed') AS closed
+  FROM door_events NOT INDEXED WHERE id > ? GROUP BY compartment_no`;
+
+/**
  * The baselines kept for version 2 boards, each with the door changes recorded after it (read by id from its
  * position on: the changes since, not the compartment's whole history).
  */
@@ -635,11 +642,7 @@ export function keptOpeningsBaselines(ctx: StoreContext): KeptOpeningsBaseline[]
     'SELECT addr, firmware, event_counter, counts, door_event_id FROM board_openings ORDER BY addr',
   ).all();
   return rows.map((r) => {
-    const since = stmt<[number], { no: number; opened: number; closed: number }>(
-      ctx.db,
-      `SELECT compartment_no AS no, sum(door = 'open') AS opened, sum(door = 'closed') AS closed
-         FROM door_events WHERE id > ? GROUP BY compartment_no`,
-    ).all(r.door_event_id);
+    const since = stmt<[number], { no: number; opened: number; closed: number }>(ctx.db, DOOR_CHANGES_SINCE).all(r.door_event_id);
     return {
       addr: r.addr,
       protocol: 2 as const,
