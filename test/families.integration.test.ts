@@ -226,8 +226,11 @@ describe.each(VENDOR_FAMILIES)('the product on %s boards over a pty pair', (fami
     // reads it afresh. A vendor board cannot say it restarted, and a board whose replies were only slow looks the
     // same: no 'board restarted' alarm, ever, on these families (it would be false whenever the machine is busy).
     const timeoutsBefore = w.h.adapter!.counters.vendorTimeouts;
-    const againBefore = w.h.adapter!.counters.answeredAgain;
     w.h.cabinet.reboot(1, { bootMs: 3000 });
+    // Silent first, then counted answering again from there: on a busy machine a silence that began before the
+    // reboot may have ended just after it, and that return must not pass for the reboot's own.
+    await waitFor(() => w.h.adapter!.counters.vendorTimeouts - timeoutsBefore >= 3, 'the board silent', 20_000);
+    const againBefore = w.h.adapter!.counters.answeredAgain;
     await waitFor(() => w.h.adapter!.counters.answeredAgain > againBefore, 'the board answering again', 20_000);
     await waitFor(() => w.h.driver.snapshot().boards[0]!.online, 'the board back', 15_000);
     expect(w.h.adapter!.counters.vendorTimeouts - timeoutsBefore, 'the board was silent while it restarted').toBeGreaterThanOrEqual(3);
