@@ -10,6 +10,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { staffActor } from '../domain/types.js';
 import { makeRequestQrToken, parseResidentQrToken, reserveCompartment, transitionRequest, activeCredentials } from '../store/index.js';
+import { FakeClock } from '../store/test-support.js';
 import { startTestApp, uniqueIdNumber, type TestApp } from '../../test/app-harness.js';
 import { hasCommand, waitFor } from '../../test/harness.js';
 import { expectedModules, pngModules, segmentsText, svgModules } from '../../test/qr-decode.js';
@@ -180,6 +181,21 @@ describe('submission limits', () => {
     expect(fourth.status).toBe(429);
     expect(fourth.body.error.code).toBe('TOO_MANY_REQUESTS');
     expect(Number(fourth.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(count('requests')).toBe(before);
+  });
+
+  it('a wall clock set forward (or back) opens no fresh window: the limits count on the monotonic clock', async () => {
+    await h.close();
+    const wall = new FakeClock(Date.now());
+    h = await startTestApp({ clock: wall, env: { SUBMIT_MAX_PER_HOUR: '2' } });
+    const body = (i: number) => validBody({ mobile: `1371234567${i}`, idNumber: uniqueIdNumber(400 + i), name: `周${'一二三四五'[i]}` });
+    for (let i = 0; i < 2; i++) expect((await h.api.post('/api/requests', { body: body(i) })).status, `submission ${i + 1}`).toBe(201);
+    expect((await h.api.post('/api/requests', { body: body(2) })).status).toBe(429);
+    wall.advance(2 * 3_600_000); // an operator or NTP moves the clock two hours ahead
+    const before = count('requests');
+    expect((await h.api.post('/api/requests', { body: body(3) })).status).toBe(429);
+    wall.advance(-4 * 3_600_000); // and then two hours behind where it was
+    expect((await h.api.post('/api/requests', { body: body(4) })).status).toBe(429);
     expect(count('requests')).toBe(before);
   });
 });

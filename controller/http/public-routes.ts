@@ -156,10 +156,12 @@ function refusalError(r: SubmitRefusal): HttpError {
   }
 }
 
-export function publicRoutes(deps: AppDeps, opts: { submitLimiter?: WindowLimiter } = {}): RouteSpec[] {
+export function publicRoutes(deps: AppDeps, opts: { submitLimiter?: WindowLimiter; monotonicNow?: () => number } = {}): RouteSpec[] {
   const { store } = deps;
   const ctx = store.ctx;
-  const clock = () => ctx.now();
+  // the windows count on the monotonic clock: a wall clock set forward or back (NTP, an operator) neither opens a
+  // fresh window early nor makes anyone wait longer
+  const clock = opts.monotonicNow ?? (() => performance.now());
   const limiter = opts.submitLimiter ?? new WindowLimiter(SUBMIT_LIMITS.perAddress.limit, SUBMIT_LIMITS.perAddress.windowMs, clock);
   const phoneLimiter = new WindowLimiter(SUBMIT_LIMITS.perPhone.limit, SUBMIT_LIMITS.perPhone.windowMs, clock);
   // the cap across the cabinet is a setting (SUBMIT_MAX_PER_HOUR, 0 = none); the default is SUBMIT_LIMITS.global

@@ -18,7 +18,8 @@ export class WindowLimiter {
   constructor(
     private readonly limit: number,
     private readonly windowMs: number,
-    private readonly now: () => number = Date.now,
+    /** a monotonic clock (performance.now), so that setting the wall clock never moves a window */
+    private readonly now: () => number = () => performance.now(),
     opts: { maxKeys?: number } = {},
   ) {
     this.maxKeys = opts.maxKeys ?? 10_000;
