@@ -212,6 +212,8 @@ interface BoardState {
   kept: { firmware: string; eventCounter: number } | null;
   /** The baseline last reported in an 'openings' event (its JSON), so an unchanged one is not reported again. */
   reportedBaseline: string | null;
+  /** Its first STATUS was compared with the baseline kept before this process started (same run), none rebased since. */
+  countedSinceStop: boolean;
 }
 
 interface ChannelState {
@@ -326,6 +328,7 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
         openingsToConfirm: false,
         kept: null,
         reportedBaseline: null,
+        countedSinceStop: false,
       });
     }
     this.channels = this.map.places.map(newChannel);
@@ -731,6 +734,7 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
       board.eventCounter = ev.seq;
       board.openings = null; // its counts restarted from 0: the next STATUS sets the baseline (PROTOCOL.md §21.3)
       board.kept = null;
+      board.countedSinceStop = false;
       this.log.warn({ addr: ev.addr, reason: ev.reason }, 'board rebooted: its state was lost');
       this.emit('boot', { addr: ev.addr, reason: ev.reason });
       if (this.pending?.addr === ev.addr) {
@@ -882,6 +886,7 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
       restarted = true;
     }
     const rebase = (): void => {
+      board.countedSinceStop = false;
       for (const c of channels) {
         c.contactOpenings = 0;
         c.owed = 0;
@@ -920,6 +925,7 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
     board.openings = [...openings];
     board.openingsAt = now;
     board.openingsToConfirm = channels.some((c) => c.owed > 0);
+    if (kept !== null) board.countedSinceStop = true;
     for (const f of found) {
       this.counters.hiddenOpenings += f.count;
       this.log.warn({ addr: board.addr, compartment: f.compartment, count: f.count }, 'door openings counted by the board that no event reported');
@@ -976,6 +982,19 @@ export class BoardDriver extends EventEmitter<DriverEvents> {
         c.level = door === 'open' || door === 'closed' ? (contactOpen ? 'O' : 'C') : null;
       }
     }
+  }
+
+  /**
+   * Whether every opening of this compartment's door since the controller last stopped is known from its board's count:
+   * a version 2 board whose first STATUS was compared with the baseline kept before the stop (the same run of the
+   * board: same IDENT, no BOOT, its event counter not behind), with none of the door's openings left to confirm.
+   * False for a version 1 board, with no kept baseline, or after the board restarted.
+   */
+  countedSinceStop(compartment: number): boolean {
+    const place = this.map.place(compartment);
+    const board = place ? this.boards.get(place.addr) : undefined;
+    if (!place || !board || board.protocol !== 2 || !board.countedSinceStop) return false;
+    return this.channels[compartment - 1]!.owed === 0;
   }
 
   /** Reads STATUS again of every board with door-opening counts left to confirm (start-up reconciliation waits for it). */

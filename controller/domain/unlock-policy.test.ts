@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ERROR_CODES } from '../errors.js';
 import {
+  cutOffDoor,
   DEFAULT_UNLOCK_POLICY,
   explainsOpeningSince,
   isOutcomeUnknown,
@@ -114,5 +115,17 @@ describe('an acknowledged unlock never seen open, at start-up', () => {
     expect(unopenedUnlock({ operationUnderWay: false, doorOpenNow: true })).toBe('open_now');
     expect(unopenedUnlock({ operationUnderWay: true, doorOpenNow: false })).toBe('cut_off');
     expect(unopenedUnlock({ operationUnderWay: true, doorOpenNow: true })).toBe('cut_off');
+  });
+});
+
+describe('the door of an operation cut off by a stop, at start-up', () => {
+  it('opened when proven; shut when nothing went out or the kept count shows no opening; else it may have opened', () => {
+    const f = { openingProven: false, unlockTransmitted: true, countedSinceStop: false };
+    expect(cutOffDoor({ ...f, openingProven: true })).toBe('opened');
+    expect(cutOffDoor({ ...f, openingProven: true, countedSinceStop: true })).toBe('opened');
+    expect(cutOffDoor({ ...f, unlockTransmitted: false })).toBe('never_sent');
+    expect(cutOffDoor({ ...f, unlockTransmitted: false, countedSinceStop: true })).toBe('never_sent');
+    expect(cutOffDoor({ ...f, countedSinceStop: true })).toBe('shut_by_count');
+    expect(cutOffDoor(f)).toBe('may_have_opened');
   });
 });

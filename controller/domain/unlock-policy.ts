@@ -230,3 +230,27 @@ export function unopenedUnlock(f: { readonly operationUnderWay: boolean; readonl
   if (f.operationUnderWay) return 'cut_off';
   return f.doorOpenNow ? 'open_now' : 'stayed_shut';
 }
+
+/**
+ * Whether the door of an operation cut off by a stop opened, at start-up:
+ *  - 'opened': something proves it (the door open now, the compartment's record, the item sensor, an opening on record
+ *    after the unlock — one found by a version 2 board's count among them);
+ *  - 'never_sent': no byte of the unlock went out (no sequence number): the door stayed shut;
+ *  - 'shut_by_count': the unlock went out, and the board's door-opening count, compared with the one kept before the
+ *    stop in the same run of the board (PROTOCOL.md §21.3), shows no opening: every opening since would be on record,
+ *    so the door stayed shut — a door nobody pulled, no fault;
+ *  - 'may_have_opened': the unlock went out and nothing tells (protocol version 1, no usable kept count: the board
+ *    restarted, none was kept): the door may have opened and shut again while nothing listened.
+ */
+export type CutOffDoor = 'opened' | 'never_sent' | 'shut_by_count' | 'may_have_opened';
+
+export function cutOffDoor(f: {
+  readonly openingProven: boolean;
+  readonly unlockTransmitted: boolean;
+  /** The board's count of this door since the stop was compared with the kept one and has nothing left to confirm. */
+  readonly countedSinceStop: boolean;
+}): CutOffDoor {
+  if (f.openingProven) return 'opened';
+  if (!f.unlockTransmitted) return 'never_sent';
+  return f.countedSinceStop ? 'shut_by_count' : 'may_have_opened';
+}

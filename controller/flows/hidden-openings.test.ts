@@ -245,6 +245,57 @@ describe('openings while the controller was stopped (a version 2 board’s count
     expect(getCompartment(w.store.ctx, no)).toMatchObject({ state: 'free', door: 'closed' });
   });
 
+  /** A force-open of compartment `no` cut off after its unlock was committed as sent and acknowledged; the door never opened. */
+  function cutOffUnlock(w: World, no: number) {
+    const i = createUnlockIntent(w.store.ctx, {
+      compartmentNo: no,
+      requestId: null,
+      actor: staffActor(w.adminId),
+      reason: 'staff_open',
+      openFrom: 'free',
+    });
+    claimIntentForSend(w.store.ctx, i.id, 950 + no);
+    markIntentAcked(w.store.ctx, i.id);
+    return i;
+  }
+
+  it('a cut-off unlock whose door the count shows unopened: recorded as not opened and put back, no "may have opened", no alarm', async () => {
+    const w = await world(cleanups, { protocol: 2, springMs: 5 });
+    await used(w, 3);
+    const no = 5;
+    const i = cutOffUnlock(w, no);
+    const after = await restartedAfter(w, () => {});
+    const actions = auditOf(after, no).map((a) => a.action);
+    expect(actions).not.toContain('door.may_have_opened');
+    expect(
+      auditOf(after, no)
+        .filter((a) => a.action === 'reconcile.unlock_not_opened')
+        .map((a) => a.detail),
+    ).toEqual([expect.objectContaining({ intentId: i.id, evidence: 'door_count' })]);
+    expect(after.alarms.filter((a) => a.compartment === no)).toEqual([]);
+    expect(getCompartment(w.store.ctx, no)).toMatchObject({ state: 'free', door: 'closed', contents: null });
+  });
+
+  it('a cut-off unlock on a board restarted meanwhile: its count tells nothing, the door may have opened (as before)', async () => {
+    const w = await world(cleanups, { protocol: 2, springMs: 5 });
+    w.sim.setEventCounter(1, 500);
+    await used(w, 3);
+    const no = 5;
+    const i = cutOffUnlock(w, no);
+    const after = await restartedAfter(w, () => {
+      w.sim.reboot(1);
+    });
+    expect(
+      auditOf(after, no)
+        .filter((a) => a.action === 'door.may_have_opened')
+        .map((a) => a.detail),
+    ).toEqual([expect.objectContaining({ intentId: i.id })]);
+    expect(after.alarms.filter((a) => a.kind === 'reconcile' && a.compartment === no).map((a) => a.key)).toEqual([
+      'alarm.startup_cut_off_may_have_opened',
+    ]);
+    expect(getCompartment(w.store.ctx, no)).toMatchObject({ state: 'free', contents: null });
+  });
+
   it('a board restarted meanwhile (its BOOT lost, its event counter behind the kept one): nothing is inferred', async () => {
     const w = await world(cleanups, { protocol: 2, springMs: 5 });
     w.sim.setEventCounter(1, 500);

@@ -12,7 +12,9 @@
  *                  door is still open, when it closes. An opening nobody recorded as it happened is
  *                  recorded now: "opened unseen" when the record or the item sensor proves it, "may have
  *                  opened" when the unlock went out and the door is shut with nothing to tell (a door that
- *                  opens and shuts while the controller is stopped leaves no trace in protocol version 1).
+ *                  opens and shuts while the controller is stopped leaves no trace in protocol version 1). A
+ *                  version 2 board whose kept count was compared in the same run shows the door did not open:
+ *                  then it is a door nobody pulled (audit row, put back, no alarm).
  *   reserved       nothing was unlocked yet: release it (an interrupted load goes back to ready).
  *   occupied       the item sensor should say present; if not, alarm.
  *   free           the item sensor should say absent; if not, alarm.
@@ -28,7 +30,7 @@
  */
 import { actorFromRow, SYSTEM_ACTOR, type Actor } from '../domain/types.js';
 import type { RequestState } from '../domain/request-states.js';
-import { unopenedUnlock } from '../domain/unlock-policy.js';
+import { cutOffDoor, unopenedUnlock } from '../domain/unlock-policy.js';
 import type { AlarmKind } from '../events.js';
 import {
   appendAudit,
@@ -184,12 +186,29 @@ export async function reconcile(flows: CabinetFlows, deps: FlowDeps, timeoutMs =
             ((intent.reason === 'pickup' || intent.reason === 'retrieve' || intent.reason === 'retrieve_materials') && item === false));
         // (an opening on record after the intent, in the order the rows were written: a wall clock that moved between
         // an earlier opening and this unlock must not lend it that opening)
-        const opened = doorOpen || c.state === 'open' || itemMoved || (intent !== null && openingOnRecord(ctx, intent));
         // Its unlock went out (or may have: claimed for sending, with a sequence number): the door may have opened and
         // shut again while nothing listened, which version 1 of the protocol cannot show. Unless something proves it
-        // did, that is what is recorded — never "it did not open".
-        const transmitted = intent !== null && intent.seq !== null;
-        const maybe = !opened && transmitted;
+        // did, that is what is recorded — never "it did not open" — but for a version 2 board whose count since the stop
+        // is known (its kept baseline compared in the same run of the board): an opening would be on record by now.
+        const door = cutOffDoor({
+          openingProven: doorOpen || c.state === 'open' || itemMoved || (intent !== null && openingOnRecord(ctx, intent)),
+          unlockTransmitted: intent !== null && intent.seq !== null,
+          countedSinceStop: deps.driver.countedSinceStop(c.no),
+        });
+        const opened = door === 'opened';
+        const maybe = door === 'may_have_opened';
+        if (intent !== null && door === 'shut_by_count') {
+          // a door nobody pulled, as an acknowledged unlock whose operation was over: an audit row, no alarm
+          appendAudit(store.db, ctx.now(), {
+            actor: SYSTEM_ACTOR,
+            action: 'reconcile.unlock_not_opened',
+            compartmentNo: c.no,
+            requestId: intent.requestId,
+            detail: { intentId: intent.id, reason: intent.reason, evidence: 'door_count' },
+          });
+          restoreUnopened(flows, deps, c, actorFromRow(intent.actorKind, intent.actorId), intent.reason, item, note);
+          break;
+        }
         // An opening nobody recorded as it happened is recorded now: proven (the compartment's record, the item
         // sensor) or possible; nothing when a door fact or an earlier record of it is there.
         if (intent !== null && (opened || maybe)) {
