@@ -7,8 +7,15 @@
  * the flows do not change with the family. What the adapter adds, because these boards do not:
  *
  * - One vendor command on the bus at a time; replies matched by kind, board and lock; a frame that
- *   is garbage, from the wrong board or lock, late, twice, or unasked is counted, logged, and never
+ *   is garbage, from the wrong board or lock, twice, or unasked is counted, logged, and never
  *   acted on. Bytes left over from a broken frame are dropped (counted) before the next command.
+ * - A reply that comes after its deadline (a busy machine reads the port late) but before the next
+ *   command to that board can only answer the command that timed out: the frame names the board
+ *   and the lock, and the board spoke to nobody else since. It is a reading: lock states are taken
+ *   from it and the count of unanswered reads starts again, so a late reply never makes a board
+ *   silent. It is "answering again" (below) only if the board was already counted silent. It never
+ *   answers the driver late and never lets an unlock be sent again (the retransmission is still
+ *   answered from memory after a read). Counted as lateReplies.
  * - UNLOCK de-duplication as in §10, but stricter: a vendor unlock goes on the wire at most ONCE
  *   per (board, sequence number, channel), sent or not, answered or not. The driver's
  *   retransmission of the same number is answered from memory after reading the board (ACK … DUP);
@@ -76,8 +83,10 @@ export interface AdapterCounters {
   droppedBytes: number;
   /** Whole frames that decoded to nothing the family knows. */
   badFrames: number;
-  /** Good frames nobody asked for: wrong board or lock, late, twice. */
+  /** Good frames nobody asked for: wrong board or lock, twice, late after another command to the board. */
   unexpectedReplies: number;
+  /** Replies after their deadline, before the next command to the board: taken as readings. */
+  lateReplies: number;
   vendorTimeouts: number;
   /** Vendor unlock frames written to the bus (never more than one per unlock decision). */
   vendorUnlocks: number;
@@ -98,6 +107,7 @@ const ZERO: AdapterCounters = {
   droppedBytes: 0,
   badFrames: 0,
   unexpectedReplies: 0,
+  lateReplies: 0,
   vendorTimeouts: 0,
   vendorUnlocks: 0,
   answeredFromMemory: 0,
@@ -126,6 +136,11 @@ interface VBoard {
   silentSince: number;
   /** performance.now() of the last read (a silent board is retried after SILENT_RETRY_MS). */
   lastTryAt: number;
+  /**
+   * The command whose reply deadline passed, while no command has gone to this board since: a reply that fits it
+   * can only be its reply, late.
+   */
+  late: VendorCommand | null;
 }
 
 interface UnlockMemory {
@@ -186,6 +201,7 @@ export class VendorAdapter {
         silent: false,
         silentSince: 0,
         lastTryAt: 0,
+        late: null,
       });
       keptCounters?.set(b.addr, this.boards.get(b.addr)!.eventCounter);
     }
@@ -324,8 +340,7 @@ export class VendorAdapter {
         const reply = await this.vendorExchange({ kind: 'unlock', board: addr, lock: channel });
         if (reply?.kind === 'unlock') {
           this.send({ kind: 'ack-unlock', addr, seq, channel, duplicate: false });
-          if (Array.isArray(reply.set)) this.applyReading(board, reply.set);
-          else this.applyLock(board, channel, reply.set);
+          this.applyReply(board, reply);
           return;
         }
         // No reply: the pulse may or may not have happened. Never unlock again; read the board.
@@ -374,6 +389,12 @@ export class VendorAdapter {
     for (let i = 0; i < now.length; i++) {
       if (now[i] !== before[i]) this.event(board, { kind: 'door', channel: i + 1, level: levelOf(now[i]!) });
     }
+  }
+
+  /** The lock states a board's reply carries (a whole-board reading, or the lock an unlock reply names). */
+  private applyReply(board: VBoard, reply: VendorReply): void {
+    if (Array.isArray(reply.set)) this.applyReading(board, reply.set);
+    else if (reply.kind !== 'status') this.applyLock(board, reply.lock, reply.set);
   }
 
   private applyLock(board: VBoard, lock: number, set: boolean): void {
@@ -449,11 +470,13 @@ export class VendorAdapter {
       this.log.warn({ bytes: dropped }, 'dropped the remains of a broken frame');
     }
     const board = this.boards.get(cmd.board);
+    if (board) board.late = null; // a reply to what went before is no longer known for one
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.inFlight = null;
         this.counters.vendorTimeouts++;
         this.log.debug({ cmd }, 'no reply from vendor board');
+        if (board) board.late = cmd;
         this.unanswered(board);
         resolve(null);
       }, this.opts.replyTimeoutMs);
@@ -475,7 +498,7 @@ export class VendorAdapter {
   }
 
   private onVendorBytes(chunk: Buffer): void {
-    const expect = this.inFlight?.cmd.kind;
+    const expect = this.inFlight?.cmd.kind ?? [...this.boards.values()].find((b) => b.late)?.late?.kind;
     const before = this.framer.counters.droppedBytes;
     const frames = this.framer.push(chunk, expect);
     const dropped = this.framer.counters.droppedBytes - before;
@@ -496,11 +519,12 @@ export class VendorAdapter {
     }
     const reply = r.value;
     const p = this.inFlight;
-    const fits =
-      p !== null &&
-      p.cmd.kind === reply.kind &&
-      p.cmd.board === reply.board &&
-      (p.cmd.kind === 'status' || (reply.kind !== 'status' && p.cmd.lock === reply.lock));
+    const fits = p !== null && answers(p.cmd, reply);
+    const board = this.boards.get(reply.board);
+    if (!fits && board?.late && answers(board.late, reply)) {
+      this.onLateReply(board, board.late, reply);
+      return;
+    }
     if (!p || !fits) {
       this.counters.unexpectedReplies++;
       this.log.warn({ frame: hexBytes(frame), waitingFor: p?.cmd ?? null }, 'vendor reply nobody asked for: ignored');
@@ -509,6 +533,19 @@ export class VendorAdapter {
     this.log.debug({ dir: 'in', frame: hexBytes(frame) }, 'vendor frame');
     this.answered(this.boards.get(reply.board));
     p.settle(reply);
+  }
+
+  /**
+   * The reply to `cmd`, after its deadline and before any other command to the board: a reading. The silence count
+   * starts again (answering again only if the board was already counted silent); nothing is sent to the driver and
+   * nothing to the board.
+   */
+  private onLateReply(board: VBoard, cmd: VendorCommand, reply: VendorReply): void {
+    board.late = null;
+    this.counters.lateReplies++;
+    this.log.info({ addr: board.addr, cmd, wasSilent: board.silent }, 'vendor reply after its deadline, before the next command: taken as a reading');
+    this.answered(board);
+    this.applyReply(board, reply);
   }
 
   // ------------------------------------------------------------------ polling
@@ -544,6 +581,11 @@ export class VendorAdapter {
       this.log.error({ err: e instanceof Error ? e.message : String(e) }, 'vendor adapter error');
     }
   }
+}
+
+/** Does `reply` answer `cmd`: same kind and board, and for a one-lock command the same lock? */
+function answers(cmd: VendorCommand, reply: VendorReply): boolean {
+  return cmd.kind === reply.kind && cmd.board === reply.board && (cmd.kind === 'status' || (reply.kind !== 'status' && cmd.lock === reply.lock));
 }
 
 function levelOf(set: boolean): SwitchLevel {

@@ -156,7 +156,7 @@ describe('vendor adapter, scripted 8A/80 board', () => {
     expect(adapter.counters.answeredAgain).toBe(1);
   });
 
-  it('a board whose replies come late for three reads and then on time: no BOOT, and a door changed meanwhile is in the STATUS', async () => {
+  it('a reply after the deadline but before the next command to the board is a reading: states taken, no events lost, never silent', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
     let slow = false;
     let state = Array(24).fill(true) as boolean[];
@@ -170,20 +170,88 @@ describe('vendor adapter, scripted 8A/80 board', () => {
     send({ kind: 'status', addr: 1, seq: 1 });
     await vi.waitFor(() => expect(got).toHaveLength(1));
     slow = true;
-    for (let s = 2; s <= 4; s++) {
+    state = state.map((v, i) => (i === 1 ? false : v)); // door 2 opens while the replies are late
+    for (let s = 2; s <= 5; s++) {
       send({ kind: 'status', addr: 1, seq: s });
       await vi.waitFor(() => expect(late).toHaveLength(s - 1));
       await vi.advanceTimersByTimeAsync(61); // past the reply deadline
-      boardEnd.write(late[s - 2]!); // the late reply: counted, never taken
+      boardEnd.write(late[s - 2]!); // the late reply, before the next command: the only one it can answer
+      await vi.waitFor(() => expect(adapter.counters.lateReplies).toBe(s - 1));
     }
-    await vi.waitFor(() => expect(adapter.counters.unexpectedReplies).toBe(3));
-    expect(adapter.counters.vendorTimeouts).toBe(3);
-    state = state.map((v, i) => (i === 1 ? false : v)); // door 2 opened meanwhile
+    expect(adapter.counters).toMatchObject({ vendorTimeouts: 4, unexpectedReplies: 0, answeredAgain: 0 });
+    expect(got.filter((m) => m.kind === 'door')).toEqual([expect.objectContaining({ channel: 2, level: 'O', seq: 1 })]);
     slow = false;
+    send({ kind: 'status', addr: 1, seq: 6 });
+    await vi.waitFor(() => expect(got.filter((m) => m.kind === 'ack-status')).toHaveLength(2));
+    expect(got.at(-1)).toMatchObject({ kind: 'ack-status', seq: 6, eventCounter: 1 }); // no value skipped: nothing was lost
+    expect((got.at(-1) as { doors: string[] }).doors[1]).toBe('O');
+    expect(got.some((m) => m.kind === 'boot')).toBe(false);
+  });
+
+  it('a late reply to a board already counted silent is its answering again: read afresh, the counter shows events lost', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    let mode: 'on time' | 'away' | 'late' = 'on time';
+    const late: Buffer[] = [];
+    const { got, send, adapter, boardEnd } = rig(() => {
+      if (mode === 'on time') return ALL_SHUT;
+      if (mode === 'late') late.push(ALL_SHUT);
+      return null;
+    });
+    send({ kind: 'status', addr: 1, seq: 1 });
+    await vi.waitFor(() => expect(got).toHaveLength(1));
+    mode = 'away';
+    for (let s = 2; s <= 4; s++) {
+      send({ kind: 'status', addr: 1, seq: s });
+      await vi.advanceTimersByTimeAsync(61);
+    }
+    await vi.waitFor(() => expect(adapter.counters.vendorTimeouts).toBe(3)); // three real silences: silent, as before
+    mode = 'late';
     send({ kind: 'status', addr: 1, seq: 5 });
+    await vi.waitFor(() => expect(late).toHaveLength(1));
+    await vi.advanceTimersByTimeAsync(61);
+    boardEnd.write(late[0]!);
+    await vi.waitFor(() => expect(adapter.counters.answeredAgain).toBe(1));
+    mode = 'on time';
+    send({ kind: 'status', addr: 1, seq: 6 });
     await vi.waitFor(() => expect(got).toHaveLength(2));
-    expect(got[1]).toMatchObject({ kind: 'ack-status', seq: 5, eventCounter: 1 });
-    expect((got[1] as { doors: string[] }).doors[1]).toBe('O');
+    expect(got[1]).toMatchObject({ kind: 'ack-status', seq: 6, eventCounter: 1 });
     expect(got.some((m) => m.kind === 'boot' || m.kind === 'door')).toBe(false);
+  });
+
+  it('a late reply is not taken once another command has gone to the board, and a late unlock reply never sends a second unlock', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    let door = false;
+    const late: Buffer[] = [];
+    let slow = false;
+    const { got, send, adapter, boardEnd, wire } = rig((f) => {
+      if (f === '8A 01 07 11 9D') {
+        door = true;
+        late.push(bytes('8A 01 07 00 8C')); // the pulse happens; its reply comes after the deadline
+        return null;
+      }
+      const reply = statusReply(Array.from({ length: 24 }, (_, i) => !(door && i === 6)));
+      if (!slow) return reply;
+      late.push(reply);
+      return null;
+    });
+    send({ kind: 'status', addr: 1, seq: 1 });
+    await vi.waitFor(() => expect(got).toHaveLength(1));
+    slow = true;
+    send({ kind: 'unlock', addr: 1, seq: 2, channel: 7, pulseMs: 300 });
+    await vi.waitFor(() => expect(late).toHaveLength(1));
+    await vi.advanceTimersByTimeAsync(61); // the unlock's deadline passes; the read after it goes out at once
+    await vi.waitFor(() => expect(late).toHaveLength(2));
+    boardEnd.write(late[0]!); // the unlock's reply, after the read went out: not taken
+    await vi.waitFor(() => expect(adapter.counters.unexpectedReplies).toBe(1));
+    await vi.advanceTimersByTimeAsync(61); // the read's deadline passes too
+    boardEnd.write(late[1]!); // its reply before anything else went out: the reading
+    await vi.waitFor(() => expect(adapter.counters.lateReplies).toBe(1));
+    expect(got.find((m) => m.kind === 'door')).toMatchObject({ channel: 7, level: 'O', seq: 1 });
+    slow = false;
+    send({ kind: 'unlock', addr: 1, seq: 2, channel: 7, pulseMs: 300 }); // the driver's retransmission
+    await vi.waitFor(() => expect(got.filter((m) => m.kind === 'ack-unlock')).toHaveLength(1));
+    expect(got.find((m) => m.kind === 'ack-unlock')).toMatchObject({ seq: 2, duplicate: true });
+    expect(wire.filter((f) => f.startsWith('8A'))).toEqual(['8A 01 07 11 9D']);
+    expect(adapter.counters).toMatchObject({ vendorUnlocks: 1, answeredAgain: 0, vendorTimeouts: 2 });
   });
 });
