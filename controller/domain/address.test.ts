@@ -1,8 +1,15 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { wordsAnswer } from '../http/words-routes.js';
 import { addressText } from './address.js';
 
 describe('addressText', () => {
   it('never doubles a word the resident typed, and adds it to a bare number (the pages’ copy says the same)', async () => {
+    // the page's copy takes its words (单元, 室) from the catalogue the page loaded: give it the server's, in a fresh
+    // module graph, so that the result does not depend on which test loaded words before
+    vi.resetModules();
+    const wordsPath: string = '../../kiosk-ui/shared/words.js';
+    const pageWords = (await import(wordsPath)) as { useWords: (w: unknown) => void };
+    pageWords.useWords(wordsAnswer());
     const pagePath: string = '../../kiosk-ui/shared/address.js';
     const { addressText: pageAddressText } = (await import(pagePath)) as { addressText: typeof addressText };
     const cases: [{ building: string; unit: string; room: string }, string][] = [
