@@ -579,18 +579,26 @@ interface Started {
   /** CPU time (user + system) the process had used when it was ready, ms */
   cpuReadyMs: number;
   worstHealthMs: number;
+  /** stops the process and reads what its loop probe wrote */
   stop(): Promise<LoopProbeReport>;
+  /** stops the process (started without the probe) */
+  kill(): Promise<void>;
 }
 
 /** The real controller process (`npm start` without npm) on a data directory, the embedded simulator. */
-async function startProcess(dataDir: string, launch: Launch = useDist ? DIST : TSX): Promise<Started> {
+/**
+ * Starts the controller and waits for "cabinet ready". With `probe` (the default) it carries the event-loop probe
+ * (test/bench/loop-probe.ts), whose 5 ms timer costs CPU of its own: the idle measurement starts it without.
+ */
+async function startProcess(dataDir: string, launch: Launch = useDist ? DIST : TSX, opts: { probe?: boolean } = {}): Promise<Started> {
+  const withProbe = opts.probe ?? true;
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const probeOut = path.join(OUT, `loop-probe-${process.pid}.json`);
   fs.rmSync(probeOut, { force: true });
   const probe = pathToFileURL(await loopProbe()).href;
   const t0 = performance.now();
-  const proc = spawn(process.execPath, ['--import', probe, ...launch.args], {
+  const proc = spawn(process.execPath, [...(withProbe ? ['--import', probe] : []), ...launch.args], {
     cwd: ROOT,
     env: {
       ...process.env,
@@ -629,6 +637,10 @@ async function startProcess(dataDir: string, launch: Launch = useDist ? DIST : T
     readyMs,
     cpuReadyMs,
     worstHealthMs: worst,
+    kill: async () => {
+      proc.kill('SIGTERM');
+      await new Promise((r) => proc.once('exit', r));
+    },
     stop: async () => {
       proc.kill('SIGTERM');
       await new Promise((r) => proc.once('exit', r));
@@ -1066,7 +1078,7 @@ async function benchIdle(): Promise<void> {
     useDist = (await new Promise<number | null>((r) => build.once('exit', r))) === 0;
   }
   const dir = path.join(HISTORY_DIR, 'history-1000');
-  const p = await startProcess(fs.existsSync(dir) ? dir : tempDir('bench-idle-'));
+  const p = await startProcess(fs.existsSync(dir) ? dir : tempDir('bench-idle-'), undefined, { probe: false });
   await sleep(2000);
   const seconds = QUICK ? 10 : 60;
   const hz = 100; // USER_HZ
@@ -1075,7 +1087,7 @@ async function benchIdle(): Promise<void> {
   await sleep(seconds * 1000);
   const cpu = ((cpuTicks(p.pid) - c0) / hz / seconds) * 100;
   const rss1 = rssMb(p.pid);
-  await p.stop();
+  await p.kill();
   row('idle', `controller idle for ${seconds} s: CPU of one core`, `${cpu.toFixed(2)} %`, '≤ 1 %', cpu <= 1);
   row('idle', 'controller idle: RSS at start / end', `${rss0.toFixed(0)} MB / ${rss1.toFixed(0)} MB`);
   json.idle = { seconds, cpu, rss0, rss1 };
