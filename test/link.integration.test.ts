@@ -9,6 +9,7 @@ import { isCabinetError } from '../controller/errors.js';
 import { serialEndpoint, tcpEndpoint } from '../controller/transport/endpoints.js';
 import { Link } from '../controller/transport/link.js';
 import { SimCabinet } from '../sim/cabinet.js';
+import { firstPortReadsLate } from '../sim/test/late-reads.js';
 import { createDriver, PtyPair, waitFor } from './harness.js';
 
 type Recorded = { [K in keyof DriverEvents]: { name: K; data: DriverEvents[K][0] } }[keyof DriverEvents];
@@ -297,26 +298,7 @@ describe('the controller’s serial port, hung up before it read from it', () =>
     const pty = new PtyPair();
     await pty.start();
     cleanups.push(() => pty.stop());
-    let release: () => void = () => undefined;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    let opened = 0;
-    const FirstReadsLate = class extends SerialPort {
-      readonly late: boolean;
-      constructor(options: ConstructorParameters<typeof SerialPort>[0]) {
-        super(options);
-        this.late = ++opened === 1;
-      }
-      override _read(bytes: number): void {
-        if (!this.late) {
-          super._read(bytes);
-          return;
-        }
-        released.then(
-          () => super._read(bytes),
-          () => undefined,
-        );
-      }
-    };
+    const { Port: FirstReadsLate, release } = firstPortReadsLate();
     const endpoint = serialEndpoint(pty.a, 9600, FirstReadsLate, 50);
     const first = new Link(await endpoint.open());
     cleanups.push(() => first.close());

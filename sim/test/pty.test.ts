@@ -13,6 +13,7 @@ import type { IdentAck, UnlockAck } from '../../firmware-protocol/index.js';
 import { SimCabinet } from '../cabinet.js';
 import { LineLink } from '../links/line-link.js';
 import { SerialEndpoint } from '../links/serial.js';
+import { firstPortReadsLate } from './late-reads.js';
 import { Wire } from './wire.js';
 
 function hasSocat(): boolean {
@@ -129,26 +130,7 @@ if (!hasSocat()) {
         p.kill('SIGTERM');
         await exited;
       };
-      let release: () => void = () => undefined;
-      const released = new Promise<void>((resolve) => (release = resolve));
-      let opened = 0;
-      const FirstReadsLate = class extends SerialPort {
-        readonly late: boolean;
-        constructor(options: ConstructorParameters<typeof SerialPort>[0]) {
-          super(options);
-          this.late = ++opened === 1;
-        }
-        override _read(bytes: number): void {
-          if (!this.late) {
-            super._read(bytes);
-            return;
-          }
-          released.then(
-            () => super._read(bytes),
-            () => undefined,
-          );
-        }
-      };
+      const { Port: FirstReadsLate, release } = firstPortReadsLate();
       const lines: string[] = [];
       const timing = { pacing: () => false, baudRate: () => 9600 };
       let links = 0;
