@@ -361,6 +361,9 @@ describe('staff console', () => {
     await panel.getByLabel('原因').fill('门锁松动，等维修');
     await panel.getByRole('button', { name: /^停用/ }).click();
     await page.locator(`#grid [data-no="${free}"][data-state="disabled"]`).waitFor();
+    // the live channel can show the new state before the console has its own answer, which empties the reason field:
+    // a reason typed in between would be lost, so type it once the answer is there, as a person reading it would
+    await expect.poll(() => page.locator('#answer-text').textContent()).toContain(`${free} 号柜已停用`);
     await panel.getByLabel('原因').fill('已修好');
     await panel.getByRole('button', { name: /^恢复使用/ }).click();
     await page.locator(`#grid [data-no="${free}"][data-state="free"]`).waitFor();
